@@ -1,0 +1,26 @@
+# The two commands of the README. Each installs uv when missing and syncs the locked
+# dependencies into .venv before it runs.
+UV := python3 -m uv
+UV_VERSION := 0.13.9
+
+.PHONY: demo test lint uv sync bench
+
+uv:
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+
+sync: uv
+	$(UV) sync --frozen --quiet
+
+demo: sync
+	$(UV) run --frozen lucid demo
+
+lint: sync
+	$(UV) run --frozen ruff check src tests bench
+	$(UV) run --frozen ruff format --check src tests bench
+	$(UV) run --frozen mypy
+
+test: lint
+	$(UV) run --frozen pytest
+
+bench: sync
+	$(UV) run --frozen python bench/event_log.py

@@ -1,0 +1,5 @@
+"""`python -m lucid` runs the command line."""
+
+from lucid.cli.main import main
+
+main()

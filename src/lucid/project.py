@@ -1,0 +1,56 @@
+"""Creating an embedded project: `lucid.yaml`, its folders, a migrated metadata database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+import lucid
+from lucid.bootstrap import Lucid, bootstrap
+from lucid.contracts.events import NewEvent, ProjectInitialised, Subject
+from lucid.errors import Conflict, InvalidInput
+from lucid.settings import CONFIG_FILE, default_config, load_settings
+from lucid.storage import schema
+from lucid.storage.database import Database
+
+
+def init_project(
+    directory: Path, *, name: str | None = None, actor: str, environ: Mapping[str, str]
+) -> Lucid:
+    """Make `directory` a Lucid project and open it; refuses a folder that already is one."""
+    folder = directory.expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput("DIR", f"{folder} exists and is not a folder")
+    if (folder / CONFIG_FILE).exists():
+        raise Conflict(
+            f"{folder} is already a Lucid project ({CONFIG_FILE} exists); nothing changed."
+        )
+    project_name = name or folder.name
+    config = default_config(project_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    for sub in (config["data_dir"], config["artifacts_url"]):
+        (folder / sub).mkdir(exist_ok=True)
+    (folder / CONFIG_FILE).write_text(
+        "# Lucid project settings. LUCID_DATABASE_URL, LUCID_ONLINE_STORE_URL, LUCID_ENGINE,\n"
+        "# LUCID_SPARK_MASTER, LUCID_ARTIFACTS_URL and LUCID_DATA_DIR override these values.\n"
+        + yaml.safe_dump(config, sort_keys=False),
+        encoding="utf-8",
+    )
+    settings = load_settings(folder, environ)
+    db = Database(settings.database_url)
+    try:
+        schema.upgrade(db)
+    finally:
+        db.dispose()
+    handle = bootstrap(settings)
+    handle.events.append(
+        NewEvent.of(
+            ProjectInitialised(name=project_name, lucid_version=lucid.__version__),
+            actor=actor,
+            subject=Subject("project", project_name.replace(" ", "_")),
+            rationale="lucid init created the project",
+        )
+    )
+    return handle

@@ -1,0 +1,143 @@
+"""Project settings: `lucid.yaml` overridden by `LUCID_*` environment variables.
+
+This is the only module that knows the environment variable names; it receives `environ` as
+an argument and never reads `os.environ` itself. Relative paths in `lucid.yaml` (including
+`sqlite:///relative.db`) are relative to the project folder, so a project can be moved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from lucid.errors import ConfigurationError, ProjectNotFound
+
+CONFIG_FILE = "lucid.yaml"
+
+ENVIRONMENT_OVERRIDES: dict[str, str] = {
+    "LUCID_DATABASE_URL": "database_url",
+    "LUCID_ONLINE_STORE_URL": "online_store_url",
+    "LUCID_ENGINE": "engine",
+    "LUCID_SPARK_MASTER": "spark_master",
+    "LUCID_ARTIFACTS_URL": "artifacts_url",
+    "LUCID_DATA_DIR": "data_dir",
+}
+"""Environment variable → setting it overrides (12-factor)."""
+
+PROJECT_ENV = "LUCID_PROJECT"
+"""Environment variable naming the project folder when `--project` is not given."""
+
+
+class Settings(BaseModel):
+    """The resolved settings of one project; URLs and paths are absolute."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_dir: Path
+    name: str
+    database_url: str
+    online_store_url: str
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str | None = None
+    artifacts_url: str
+    data_dir: Path
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+def default_config(name: str) -> dict[str, Any]:
+    """The `lucid.yaml` content of a new embedded project: SQLite, DuckDB, local files."""
+    return {
+        "name": name,
+        "database_url": "sqlite:///metadata.db",
+        "online_store_url": "sqlite:///online.db",
+        "engine": "duckdb",
+        "artifacts_url": "artifacts",
+        "data_dir": "data",
+    }
+
+
+def find_project(explicit: Path | None, cwd: Path, environ: Mapping[str, str]) -> Path:
+    """The project folder: `explicit`, else `$LUCID_PROJECT`, else the nearest parent of `cwd`
+    holding a `lucid.yaml`."""
+    if explicit is None and environ.get(PROJECT_ENV):
+        explicit = Path(environ[PROJECT_ENV])
+    if explicit is not None:
+        folder = explicit.expanduser().resolve()
+        if not (folder / CONFIG_FILE).is_file():
+            raise ProjectNotFound(
+                f"{folder} is not a Lucid project (no {CONFIG_FILE}); "
+                f"create one with `lucid init {folder}`."
+            )
+        return folder
+    for folder in [cwd.resolve(), *cwd.resolve().parents]:
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise ProjectNotFound(
+        f"No {CONFIG_FILE} in {cwd.resolve()} or any parent folder; pass --project DIR, "
+        f"set {PROJECT_ENV}, or create a project with `lucid init DIR`."
+    )
+
+
+def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
+    """Read `lucid.yaml` in `project_dir`, apply environment overrides, resolve paths."""
+    config_path = project_dir / CONFIG_FILE
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectNotFound(f"{project_dir} has no {CONFIG_FILE}.") from None
+    except yaml.YAMLError as error:
+        raise ConfigurationError(f"{config_path} is not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigurationError(f"{config_path} must be a mapping of settings, not {raw!r}.")
+    values = dict(raw)
+    for variable, key in ENVIRONMENT_OVERRIDES.items():
+        if environ.get(variable):
+            values[key] = environ[variable]
+    values.setdefault("name", project_dir.name)
+    missing = [k for k in ("database_url", "online_store_url", "artifacts_url") if k not in values]
+    if missing:
+        raise ConfigurationError(f"{config_path} is missing the setting(s) {', '.join(missing)}.")
+    values["database_url"] = resolve_url(str(values["database_url"]), project_dir)
+    values["online_store_url"] = resolve_url(str(values["online_store_url"]), project_dir)
+    values["artifacts_url"] = resolve_location(str(values["artifacts_url"]), project_dir)
+    values["data_dir"] = project_dir / str(values.get("data_dir", "data"))
+    values["project_dir"] = project_dir
+    try:
+        return Settings(**values)
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = ".".join(str(part) for part in problem["loc"])
+        raise ConfigurationError(
+            f"Setting {field} in {config_path} (or its LUCID_ override) is invalid: "
+            f"{problem['msg']}."
+        ) from None
+
+
+def resolve_url(url: str, project_dir: Path) -> str:
+    """Make a relative `sqlite:///file` URL absolute against the project folder."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != prefix + ":memory:":
+        return prefix + str(project_dir / url[len(prefix) :])
+    return url
+
+
+def resolve_location(location: str, project_dir: Path) -> str:
+    """Make a relative local folder absolute; fsspec URLs (`s3://…`, `file://…`) stay as given."""
+    if "://" in location:
+        return location
+    return str(project_dir / location)
+
+
+def default_actor(environ: Mapping[str, str]) -> str:
+    """Who acts when a command names nobody: `$LUCID_ACTOR`, else the login name."""
+    return environ.get("LUCID_ACTOR") or environ.get("USER") or environ.get("LOGNAME") or "unknown"

@@ -1,0 +1,1 @@
+"""Storage adapters: metadata (SQLAlchemy + Alembic), online stores and artifacts."""

@@ -1,0 +1,143 @@
+"""One SQLAlchemy engine per metadata database, configured for SQLite (WAL) or PostgreSQL.
+
+Writers that must see the latest state before they write (the event log's chain head, a
+registry's single production version) open a `locked_transaction`: on SQLite it is a
+`BEGIN IMMEDIATE` (the database-wide write lock, taken before the first read); on PostgreSQL a
+transaction-scoped advisory lock named after what it protects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from lucid.errors import ConfigurationError, StorageUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_WRITE_LOCK_OPTION = "lucid_write_lock"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for `postgresql://` URLs; leave every other URL as given."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, fit for an error message."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+class Database:
+    """A metadata database: its engine and the transaction shapes Lucid uses."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise ConfigurationError(
+                f"database_url {url!r} is not a database URL (expected sqlite:///path or "
+                "postgresql://user@host/db)."
+            ) from None
+        self.dialect = parsed.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ConfigurationError(
+                f"database_url uses {self.dialect!r}; Lucid's metadata store runs on sqlite or "
+                "postgresql."
+            )
+        if self.dialect == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            folder = Path(parsed.database).parent
+            if not folder.is_dir():
+                raise StorageUnavailable(
+                    f"The folder {folder} of the SQLite database {parsed.database} does not exist."
+                )
+        self.engine: Engine = _create_engine(self.url, self.dialect)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A plain transaction, committed on success and rolled back on error."""
+        with self._translate_errors(), self.engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def locked_transaction(self, lock_name: str) -> Iterator[Connection]:
+        """A transaction holding the write lock `lock_name` from its first statement."""
+        with self._translate_errors(), self.engine.connect() as connection:
+            connection.execution_options(**{_WRITE_LOCK_OPTION: True})
+            with connection.begin():
+                if not self.is_sqlite:
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(lock_name)}
+                    )
+                yield connection
+
+    @contextmanager
+    def _translate_errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OperationalError as error:
+            if _is_connection_failure(error):
+                raise StorageUnavailable(
+                    f"Cannot reach the metadata database at {redact(self.url)}: "
+                    f"{str(error.orig).strip().splitlines()[0]}"
+                ) from error
+            raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def advisory_key(lock_name: str) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock."""
+    digest = hashlib.sha256(f"lucid:{lock_name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _is_connection_failure(error: OperationalError) -> bool:
+    message = str(error.orig).lower()
+    return any(
+        marker in message
+        for marker in ("connection", "could not connect", "unable to open", "timeout expired")
+    )
+
+
+def _create_engine(url: str, dialect: str) -> Engine:
+    if dialect == "postgresql":
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url)
+
+    @event.listens_for(engine, "connect")
+    def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+        # Lucid emits BEGIN itself (see _begin) so that writers can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a commit survives a killed process; only a power cut may lose
+        # the last commits (the WAL is synced at checkpoints).
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE_LOCK_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

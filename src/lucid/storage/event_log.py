@@ -1,0 +1,160 @@
+"""The event log on the metadata database: append under a lock, read by cursor, verify.
+
+Only `append` and `append_many` write, and they only insert; the schema refuses UPDATE and
+DELETE with triggers, so the log stays append-only even for code that bypasses this class.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, func, insert, select
+
+from lucid.contracts.events import (
+    GENESIS_HASH,
+    ChainVerdict,
+    ChainVerifier,
+    NewEvent,
+    RecordedEvent,
+    seal,
+)
+from lucid.errors import InvalidInput
+from lucid.storage.database import Database, advisory_key
+from lucid.storage.tables import events
+
+EVENT_LOCK = "events"
+_COLUMNS = (
+    events.c.seq,
+    events.c.id,
+    events.c.type,
+    events.c.occurred_at,
+    events.c.recorded_at,
+    events.c.actor,
+    events.c.subject,
+    events.c.payload,
+    events.c.rationale,
+    events.c.prev_hash,
+    events.c.hash,
+)
+_HEAD = select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+_INSERT = insert(events)
+
+
+class SqlEventLog:
+    """The append-only, hash-chained event log stored in the metadata database."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, new: NewEvent, *, connection: Connection | None = None) -> RecordedEvent:
+        """Seal and store one event; it is durable when this returns (or when `connection`'s
+        transaction commits, for a use case that stores its own state in the same transaction).
+        """
+        return self.append_many([new], connection=connection)[0]
+
+    def append_many(
+        self, news: Sequence[NewEvent], *, connection: Connection | None = None
+    ) -> list[RecordedEvent]:
+        """Seal and store several events in one transaction, in the order given."""
+        if connection is not None:
+            return self._append_in(connection, news)
+        with self._db.locked_transaction(EVENT_LOCK) as conn:
+            return self._append_in(conn, news)
+
+    def _append_in(self, connection: Connection, news: Sequence[NewEvent]) -> list[RecordedEvent]:
+        if not self._db.is_sqlite:
+            # Re-entrant: a use case may already hold it for its own transaction.
+            connection.exec_driver_sql(
+                "SELECT pg_advisory_xact_lock(%(key)s)", {"key": advisory_key(EVENT_LOCK)}
+            )
+        head = connection.execute(_HEAD).first()
+        seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
+        recorded_at = datetime.now(UTC)
+        sealed: list[RecordedEvent] = []
+        for new in news:
+            seq += 1
+            event = seal(
+                new, seq=seq, id=str(uuid.uuid4()), recorded_at=recorded_at, prev_hash=prev_hash
+            )
+            sealed.append(event)
+            prev_hash = event.hash
+        if sealed:
+            connection.execute(_INSERT, [_row(event) for event in sealed])
+        return sealed
+
+    def read(
+        self,
+        *,
+        after: int = 0,
+        limit: int = 100,
+        type: str | None = None,
+        subject: str | None = None,
+    ) -> list[RecordedEvent]:
+        """Events after position `after` (the cursor), oldest first, at most `limit`."""
+        if limit < 1:
+            raise InvalidInput("limit", f"must be at least 1, not {limit}")
+        if after < 0:
+            raise InvalidInput("after", f"must be a position ≥ 0, not {after}")
+        query = select(*_COLUMNS).where(events.c.seq > after).order_by(events.c.seq).limit(limit)
+        if type is not None:
+            query = query.where(events.c.type == type)
+        if subject is not None:
+            query = query.where(events.c.subject == subject)
+        with self._db.transaction() as connection:
+            return [RecordedEvent(*row) for row in connection.execute(query)]
+
+    def count(self) -> int:
+        """How many events the log holds."""
+        with self._db.transaction() as connection:
+            return int(connection.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def head(self) -> RecordedEvent | None:
+        """The latest event, or None for an empty log."""
+        with self._db.transaction() as connection:
+            row = connection.execute(
+                select(*_COLUMNS).order_by(events.c.seq.desc()).limit(1)
+            ).first()
+        return RecordedEvent(*row) if row else None
+
+    def scan(self, batch: int = 10_000) -> Iterator[RecordedEvent]:
+        """Every event in chain order, read in batches of `batch` positions."""
+        after = 0
+        while True:
+            with self._db.transaction() as connection:
+                rows = connection.execute(
+                    select(*_COLUMNS)
+                    .where(events.c.seq > after)
+                    .order_by(events.c.seq)
+                    .limit(batch)
+                ).all()
+            if not rows:
+                return
+            for row in rows:
+                yield RecordedEvent(*row)
+            after = rows[-1][0]
+
+    def verify(self) -> ChainVerdict:
+        """Recompute every hash and link; the verdict names the first bad event."""
+        verifier = ChainVerifier()
+        for event in self.scan():
+            if not verifier.feed(event):
+                break
+        return verifier.verdict()
+
+
+def _row(event: RecordedEvent) -> dict[str, object]:
+    return {
+        "seq": event.seq,
+        "id": event.id,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "actor": event.actor,
+        "subject": event.subject,
+        "payload": event.payload_json,
+        "rationale": event.rationale,
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }

@@ -1,0 +1,37 @@
+"""The metadata schema as SQLAlchemy tables; Alembic migrations create exactly these.
+
+Event times are stored as canonical UTC text (`2026-11-25T08:25:38.123456Z`): fixed width, so
+they sort and compare as text on every database, and they are the very bytes that were hashed,
+so no database time type can round them differently from what the chain sealed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# On SQLite an INTEGER PRIMARY KEY is the rowid: appends and range reads by position are fastest.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Position, primary_key=True, autoincrement=False),
+    Column("id", String(36), nullable=False, unique=True),
+    Column("type", String(100), nullable=False, index=True),
+    Column("occurred_at", String(27), nullable=False, index=True),
+    Column("recorded_at", String(27), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("subject", String(300), nullable=False, index=True),
+    Column("payload", Text, nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False, unique=True),
+    Column("hash", String(64), nullable=False, unique=True),
+)

@@ -1,0 +1,89 @@
+"""Shared fixtures: every storage test runs on SQLite and on the real PostgreSQL server.
+
+PostgreSQL tests get a schema of their own (dropped afterwards) in the database named by
+LUCID_TEST_POSTGRES_URL (default: the local server's `test` database). Under CI=true a
+PostgreSQL that cannot be reached fails the test instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lucid.storage import schema
+from lucid.storage.database import Database
+from lucid.storage.event_log import SqlEventLog
+
+POSTGRES_URL = os.environ.get("LUCID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _postgres_unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"PostgreSQL is required under CI=true and is unavailable: {reason}")
+    pytest.skip(f"PostgreSQL unavailable: {reason}")
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL URL whose search_path is a new, empty schema."""
+    name = f"lucid_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as connection:
+            connection.execute(f'CREATE SCHEMA "{name}"')
+    except psycopg.OperationalError as error:
+        _postgres_unavailable(str(error).strip())
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty metadata database URL, once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'metadata.db'}"
+    return str(request.getfixturevalue("postgres_schema"))
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    """A migrated metadata database on each backend."""
+    database = Database(database_url)
+    schema.upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def event_log(db: Database) -> SqlEventLog:
+    return SqlEventLog(db)
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_lucid(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> CliResult:
+    """Run the real `lucid` command in a new process."""
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    completed = subprocess.run(
+        [sys.executable, "-m", "lucid", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
