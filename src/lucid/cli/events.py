@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import typer
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
-from lucid.contracts.events import Subject, registered_event_types
+from lucid.contracts.events import DecisionRecorded, NewEvent, Subject, registered_event_types
 from lucid.errors import IntegrityViolation
+from lucid.settings import default_actor
 
 app = typer.Typer(help="The append-only, hash-chained event log.", no_args_is_help=True)
 
@@ -63,6 +66,27 @@ def verify(
     raise IntegrityViolation(
         f"The event chain is broken at event {verdict.first_bad}. {verdict.reason}"
     )
+
+
+@app.command()
+def record(
+    ctx: typer.Context,
+    title: str = typer.Argument(..., help="What was decided, in a few words."),
+    decision: str = typer.Option(..., "--decision", help="The decision itself."),
+    subject: str = typer.Option(..., "--subject", help="What it is about, as kind:id."),
+    rationale: str = typer.Option(..., "--rationale", help="Why it was decided."),
+    actor: str | None = typer.Option(None, "--as", help="Who decided (default: $LUCID_ACTOR)."),
+) -> None:
+    """Record a decision taken outside Lucid, with its rationale, in the event log."""
+    new = NewEvent.of(
+        DecisionRecorded(title=title, decision=decision),
+        actor=actor or default_actor(os.environ),
+        subject=Subject.parse(subject),
+        rationale=rationale,
+    )
+    with open_lucid(ctx) as lucid:
+        event = lucid.events.append(new)
+    console.print(f"Recorded event {event.id} at position {event.seq}.")
 
 
 @app.command()
