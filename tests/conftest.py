@@ -22,7 +22,9 @@ from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 
-POSTGRES_URL = os.environ.get("LUCID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "LUCID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 BACKENDS = ["sqlite", "postgresql"]
 
 

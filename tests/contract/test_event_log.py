@@ -40,7 +40,10 @@ def test_appended_events_read_back_in_order(event_log: SqlEventLog) -> None:
     assert stored[0].payload == {"title": "a", "decision": "ship"}
     assert event_log.count() == 3
     assert event_log.verify().to_dict() == {
-        "ok": True, "events": 3, "first_bad": None, "reason": None,
+        "ok": True,
+        "events": 3,
+        "first_bad": None,
+        "reason": None,
     }
 
 
@@ -105,7 +108,9 @@ def _start_workers(url: str, count: int, labels: list[str]) -> list[subprocess.P
     workers = [
         subprocess.Popen(
             [sys.executable, str(WORKER), url, str(count), label],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for label in labels
     ]

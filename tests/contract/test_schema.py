@@ -33,7 +33,9 @@ def test_migrations_create_exactly_the_declared_tables(db: Database) -> None:
 def test_a_database_from_a_newer_lucid_is_refused(db: Database) -> None:
     with db.transaction() as connection:
         connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
-    with pytest.raises(SchemaOutdated, match="9999, which this Lucid does not know.*upgrade Lucid"):
+    with pytest.raises(
+        SchemaOutdated, match=r"9999, which this Lucid does not know.*upgrade Lucid"
+    ):
         schema.ensure_current(db)
     with pytest.raises(SchemaOutdated, match="upgrade Lucid"):
         schema.upgrade(db)
@@ -41,7 +43,9 @@ def test_a_database_from_a_newer_lucid_is_refused(db: Database) -> None:
 
 def test_an_unreachable_server_is_a_sentence() -> None:
     db = Database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
-    with pytest.raises(StorageUnavailable, match=r"Cannot reach the metadata database at postgresql"):
+    with pytest.raises(
+        StorageUnavailable, match=r"Cannot reach the metadata database at postgresql"
+    ):
         schema.current_revision(db)
 
 

@@ -43,19 +43,38 @@ def test_init_refuses_an_existing_project_and_changes_nothing(project: Path) -> 
 def test_record_list_and_filter_decisions(project: Path) -> None:
     for title in ("Adopt canonical activity", "Freeze churn model"):
         result = run_lucid(
-            "events", "record", title, "--decision", "yes", "--subject", "model:churn@1",
-            "--rationale", "seen in the audit", "--as", "ana", cwd=project,
+            "events",
+            "record",
+            title,
+            "--decision",
+            "yes",
+            "--subject",
+            "model:churn@1",
+            "--rationale",
+            "seen in the audit",
+            "--as",
+            "ana",
+            cwd=project,
         )
         assert result.code == 0, result.stderr
     page = json.loads(
-        run_lucid("events", "list", "--subject", "model:churn@1", "--limit", "1", "--json",
-                  cwd=project).stdout
+        run_lucid(
+            "events", "list", "--subject", "model:churn@1", "--limit", "1", "--json", cwd=project
+        ).stdout
     )
     assert [e["payload"]["title"] for e in page["events"]] == ["Adopt canonical activity"]
     assert page["events"][0]["actor"] == "ana"
     rest = json.loads(
-        run_lucid("events", "list", "--subject", "model:churn@1", "--after",
-                  str(page["next_cursor"]), "--json", cwd=project).stdout
+        run_lucid(
+            "events",
+            "list",
+            "--subject",
+            "model:churn@1",
+            "--after",
+            str(page["next_cursor"]),
+            "--json",
+            cwd=project,
+        ).stdout
     )
     assert [e["payload"]["title"] for e in rest["events"]] == ["Freeze churn model"]
     assert rest["next_cursor"] is None
@@ -67,10 +86,24 @@ def test_record_list_and_filter_decisions(project: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "sentence"),
     [
-        (["events", "record", "t", "--decision", "d", "--subject", "model", "--rationale", "r"],
-         "subject: 'model' must be written kind:id"),
-        (["events", "record", "t", "--decision", "d", "--subject", "model:x", "--rationale", " "],
-         "rationale: must say why"),
+        (
+            ["events", "record", "t", "--decision", "d", "--subject", "model", "--rationale", "r"],
+            "subject: 'model' must be written kind:id",
+        ),
+        (
+            [
+                "events",
+                "record",
+                "t",
+                "--decision",
+                "d",
+                "--subject",
+                "model:x",
+                "--rationale",
+                " ",
+            ],
+            "rationale: must say why",
+        ),
         (["events", "list", "--limit", "0"], "limit: must be at least 1"),
         (["events", "list", "--subject", "Bad:x"], "kind 'Bad' must be lower-case"),
     ],
@@ -86,8 +119,18 @@ def test_bad_input_is_one_sentence_and_stores_nothing(
 
 
 def test_verify_names_a_tampered_event(project: Path) -> None:
-    run_lucid("events", "record", "Ship v2", "--decision", "ship", "--subject", "model:churn@2",
-              "--rationale", "A/B won", cwd=project)
+    run_lucid(
+        "events",
+        "record",
+        "Ship v2",
+        "--decision",
+        "ship",
+        "--subject",
+        "model:churn@2",
+        "--rationale",
+        "A/B won",
+        cwd=project,
+    )
     assert json.loads(run_lucid("events", "verify", "--json", cwd=project).stdout)["ok"] is True
     with sqlite3.connect(project / "metadata.db") as connection:
         connection.execute("DROP TRIGGER events_append_only_update")
@@ -115,22 +158,34 @@ def test_project_option_and_environment_override(project: Path, tmp_path: Path) 
     assert run_lucid("--project", str(project), "events", "verify").code == 0
     other = tmp_path / "elsewhere.db"
     result = run_lucid(
-        "--project", str(project), "events", "verify",
+        "--project",
+        str(project),
+        "events",
+        "verify",
         env={"LUCID_DATABASE_URL": f"sqlite:///{other}"},
     )
     assert result.code == 1
     assert "has no Lucid schema yet" in result.stderr and "lucid db upgrade" in result.stderr
-    upgraded = run_lucid("--project", str(project), "db", "upgrade",
-                         env={"LUCID_DATABASE_URL": f"sqlite:///{other}"})
+    upgraded = run_lucid(
+        "--project", str(project), "db", "upgrade", env={"LUCID_DATABASE_URL": f"sqlite:///{other}"}
+    )
     assert upgraded.code == 0 and "from revision none" in upgraded.stdout
-    status = run_lucid("--project", str(project), "db", "status", "--json",
-                       env={"LUCID_DATABASE_URL": f"sqlite:///{other}"})
+    status = run_lucid(
+        "--project",
+        str(project),
+        "db",
+        "status",
+        "--json",
+        env={"LUCID_DATABASE_URL": f"sqlite:///{other}"},
+    )
     assert json.loads(status.stdout)["ok"] is True
 
 
 def test_a_broken_config_is_a_sentence(project: Path) -> None:
-    (project / "lucid.yaml").write_text("name: shop\ndatabase_url: sqlite:///m.db\n"
-                                        "online_store_url: x\nartifacts_url: a\nengine: pandas\n")
+    (project / "lucid.yaml").write_text(
+        "name: shop\ndatabase_url: sqlite:///m.db\n"
+        "online_store_url: x\nartifacts_url: a\nengine: pandas\n"
+    )
     result = run_lucid("events", "list", cwd=project)
     assert result.code == 1
     assert "Setting engine" in result.stderr and "Traceback" not in result.stderr

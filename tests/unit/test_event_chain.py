@@ -56,7 +56,13 @@ def test_an_empty_chain_verifies() -> None:
 
 
 HASHED_FIELDS = [
-    "type", "occurred_at", "recorded_at", "actor", "subject", "payload_json", "rationale",
+    "type",
+    "occurred_at",
+    "recorded_at",
+    "actor",
+    "subject",
+    "payload_json",
+    "rationale",
 ]
 
 

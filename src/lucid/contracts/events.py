@@ -27,6 +27,11 @@ HASH_SCHEME = "lucid-event-v1"
 """Names the canonical serialisation; part of every hash so a future scheme cannot collide."""
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# Built once: json.dumps with non-default options builds a new encoder on every call.
+_HEADER_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_PAYLOAD_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
 _SUBJECT_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _EVENT_TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
@@ -139,9 +144,7 @@ def canonical_payload(payload: Mapping[str, Any]) -> str:
     """The canonical JSON of a payload: sorted keys, no spaces, UTF-8, finite numbers only."""
     _reject_non_finite(payload, "payload")
     try:
-        return json.dumps(
-            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        )
+        return _PAYLOAD_ENCODER.encode(payload)
     except TypeError as error:
         raise InvalidInput("payload", f"must hold only JSON values ({error})") from None
 
@@ -347,46 +350,56 @@ class ChainVerifier:
 
     def feed(self, event: RecordedEvent) -> bool:
         """Check one more event; False once the chain is broken (later events are not read)."""
+        return self.feed_row(
+            (
+                event.seq,
+                event.id,
+                event.type,
+                event.occurred_at,
+                event.recorded_at,
+                event.actor,
+                event.subject,
+                event.payload_json,
+                event.rationale,
+                event.prev_hash,
+                event.hash,
+            )
+        )
+
+    def feed_row(self, row: tuple[Any, ...]) -> bool:
+        """`feed` for a stored row in `RecordedEvent` field order (skips building the object)."""
         if self._first_bad is not None:
             return False
+        seq, id, type, occurred, recorded, actor, subject, payload, rationale, prev, digest = row
         self._count += 1
-        if event.seq != self._expected_seq:
+        if seq != self._expected_seq:
             return self._fail(
-                event,
-                f"Event {event.id} is at position {event.seq} where position "
-                f"{self._expected_seq} was expected: an event before it was removed or inserted.",
+                id,
+                f"Event {id} is at position {seq} where position {self._expected_seq} was "
+                "expected: an event before it was removed or inserted.",
             )
-        if event.prev_hash != self._prev_hash:
+        if prev != self._prev_hash:
             return self._fail(
-                event,
-                f"Event {event.id} (position {event.seq}) links to previous hash "
-                f"{event.prev_hash[:12]}… but the event before it has hash "
-                f"{self._prev_hash[:12]}…: the chain was rewritten before this event.",
+                id,
+                f"Event {id} (position {seq}) links to previous hash {prev[:12]}… but the event "
+                f"before it has hash {self._prev_hash[:12]}…: the chain was rewritten before "
+                "this event.",
             )
         recomputed = event_hash(
-            event.seq,
-            event.id,
-            event.type,
-            event.occurred_at,
-            event.recorded_at,
-            event.actor,
-            event.subject,
-            event.payload_json,
-            event.rationale,
-            event.prev_hash,
+            seq, id, type, occurred, recorded, actor, subject, payload, rationale, prev
         )
-        if recomputed != event.hash:
+        if recomputed != digest:
             return self._fail(
-                event,
-                f"Event {event.id} (position {event.seq}, {event.type}) does not match its "
-                "hash: its content was changed after it was recorded.",
+                id,
+                f"Event {id} (position {seq}, {type}) does not match its hash: its content was "
+                "changed after it was recorded.",
             )
         self._expected_seq += 1
-        self._prev_hash = event.hash
+        self._prev_hash = digest
         return True
 
-    def _fail(self, event: RecordedEvent, reason: str) -> bool:
-        self._first_bad = event.id
+    def _fail(self, event_id: str, reason: str) -> bool:
+        self._first_bad = event_id
         self._reason = reason
         return False
 

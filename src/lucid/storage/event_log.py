@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -40,6 +41,13 @@ _COLUMNS = (
 )
 _HEAD = select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
 _INSERT = insert(events)
+_HEAD_SQL = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"
+
+
+def _insert_sql(placeholder: str) -> str:
+    names = [column.name for column in _COLUMNS]
+    values = ", ".join(placeholder.format(name) for name in names)
+    return f"INSERT INTO events ({', '.join(names)}) VALUES ({values})"
 
 
 class SqlEventLog:
@@ -47,6 +55,7 @@ class SqlEventLog:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._insert_sql = _insert_sql(":{}" if db.is_sqlite else "%({})s")
 
     def append(self, new: NewEvent, *, connection: Connection | None = None) -> RecordedEvent:
         """Seal and store one event; it is durable when this returns (or when `connection`'s
@@ -60,26 +69,19 @@ class SqlEventLog:
         """Seal and store several events in one transaction, in the order given."""
         if connection is not None:
             return self._append_in(connection, news)
-        with self._db.locked_transaction(EVENT_LOCK) as conn:
-            return self._append_in(conn, news)
+        with self._db.raw_locked_transaction(EVENT_LOCK) as cursor:
+            cursor.execute(_HEAD_SQL)
+            sealed = _seal_all(news, cursor.fetchone())
+            cursor.executemany(self._insert_sql, [_row(event) for event in sealed])
+        return sealed
 
     def _append_in(self, connection: Connection, news: Sequence[NewEvent]) -> list[RecordedEvent]:
         if not self._db.is_sqlite:
-            # Re-entrant: a use case may already hold it for its own transaction.
+            # Re-entrant: the caller's transaction may already hold it.
             connection.exec_driver_sql(
                 "SELECT pg_advisory_xact_lock(%(key)s)", {"key": advisory_key(EVENT_LOCK)}
             )
-        head = connection.execute(_HEAD).first()
-        seq, prev_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
-        recorded_at = datetime.now(UTC)
-        sealed: list[RecordedEvent] = []
-        for new in news:
-            seq += 1
-            event = seal(
-                new, seq=seq, id=str(uuid.uuid4()), recorded_at=recorded_at, prev_hash=prev_hash
-            )
-            sealed.append(event)
-            prev_hash = event.hash
+        sealed = _seal_all(news, connection.execute(_HEAD).first())
         if sealed:
             connection.execute(_INSERT, [_row(event) for event in sealed])
         return sealed
@@ -119,29 +121,49 @@ class SqlEventLog:
         return RecordedEvent(*row) if row else None
 
     def scan(self, batch: int = 10_000) -> Iterator[RecordedEvent]:
-        """Every event in chain order, read in batches of `batch` positions."""
+        """Every event in chain order, read in pages of `batch` positions."""
+        for row in self._scan_rows(batch):
+            yield RecordedEvent(*row)
+
+    def _scan_rows(self, batch: int) -> Iterator[tuple[Any, ...]]:
+        # The bare driver: verifying a long log is bound by decoding rows.
+        names = ", ".join(column.name for column in _COLUMNS)
+        placeholder = ":after" if self._db.is_sqlite else "%(after)s"
+        page_sql = (
+            f"SELECT {names} FROM events WHERE seq > {placeholder} ORDER BY seq LIMIT {int(batch)}"
+        )
         after = 0
         while True:
-            with self._db.transaction() as connection:
-                rows = connection.execute(
-                    select(*_COLUMNS)
-                    .where(events.c.seq > after)
-                    .order_by(events.c.seq)
-                    .limit(batch)
-                ).all()
+            with self._db.raw_transaction() as cursor:
+                cursor.execute(page_sql, {"after": after})
+                rows = cursor.fetchall()
             if not rows:
                 return
-            for row in rows:
-                yield RecordedEvent(*row)
+            yield from rows
             after = rows[-1][0]
 
     def verify(self) -> ChainVerdict:
         """Recompute every hash and link; the verdict names the first bad event."""
         verifier = ChainVerifier()
-        for event in self.scan():
-            if not verifier.feed(event):
+        for row in self._scan_rows(10_000):
+            if not verifier.feed_row(row):
                 break
         return verifier.verdict()
+
+
+def _seal_all(news: Sequence[NewEvent], head: Sequence[Any] | None) -> list[RecordedEvent]:
+    """Seal `news` in order after the chain head `(seq, hash)` (None for an empty log)."""
+    seq, prev_hash = (int(head[0]), str(head[1])) if head else (0, GENESIS_HASH)
+    recorded_at = datetime.now(UTC)
+    sealed: list[RecordedEvent] = []
+    for new in news:
+        seq += 1
+        event = seal(
+            new, seq=seq, id=str(uuid.uuid4()), recorded_at=recorded_at, prev_hash=prev_hash
+        )
+        sealed.append(event)
+        prev_hash = event.hash
+    return sealed
 
 
 def _row(event: RecordedEvent) -> dict[str, object]:

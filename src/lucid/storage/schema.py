@@ -24,7 +24,7 @@ SCHEMA_HEAD = "0001"
 
 
 def _alembic_config() -> Config:
-    from alembic.config import Config  # noqa: PLC0415 - Alembic is only needed to migrate
+    from alembic.config import Config  # imported here: only migrating needs Alembic
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -38,7 +38,7 @@ def head_revision() -> str:
 
 def script_revisions() -> list[str]:
     """Every revision of the migration scripts, newest first (reads the scripts)."""
-    from alembic.script import ScriptDirectory  # noqa: PLC0415
+    from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(_alembic_config())
     return [script.revision for script in scripts.walk_revisions()]
@@ -55,7 +55,7 @@ def current_revision(db: Database) -> str | None:
 
 def upgrade(db: Database) -> tuple[str | None, str]:
     """Migrate the database to the head revision; returns (revision before, revision after)."""
-    from alembic import command  # noqa: PLC0415
+    from alembic import command
 
     before = current_revision(db)
     _refuse_unknown(db, before)
