@@ -4,24 +4,54 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 
+if TYPE_CHECKING:
+    from lucid.engines.duckdb import DuckDBEngine
+    from lucid.features.governance import FeatureStore
+
 
 @dataclass
 class Lucid:
-    """An open project: its settings and the adapters its use cases run on."""
+    """An open project: its settings, the adapters, and the use cases built on them.
+
+    The compute engine and the parts that need it are built on first use, so commands that
+    only read the event log do not start DuckDB.
+    """
 
     settings: Settings
     db: Database
     events: SqlEventLog
+    _engine: DuckDBEngine | None = field(default=None, repr=False)
+    _features: FeatureStore | None = field(default=None, repr=False)
+
+    @property
+    def engine(self) -> DuckDBEngine:
+        if self._engine is None:
+            from lucid.engines.duckdb import DuckDBEngine  # lazy: DuckDB is heavy
+
+            self._engine = DuckDBEngine(self.settings.project_dir)
+        return self._engine
+
+    @property
+    def features(self) -> FeatureStore:
+        """The semantic contract: sources, definitions, approvals, audit."""
+        if self._features is None:
+            from lucid.features.governance import FeatureStore
+
+            self._features = FeatureStore(self.db, self.events, self.engine)
+        return self._features
 
     def close(self) -> None:
+        if self._engine is not None:
+            self._engine.close()
         self.db.dispose()
 
     def __enter__(self) -> Lucid:

@@ -35,3 +35,43 @@ events = Table(
     Column("prev_hash", String(64), nullable=False, unique=True),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+# --- the semantic contract: sources, feature definitions, approvals ----------------------
+
+feature_sources = Table(
+    "feature_sources",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("spec", Text, nullable=False),
+    Column("registered_by", String(200), nullable=False),
+    Column("registered_at", String(27), nullable=False),
+)
+
+feature_definitions = Table(
+    "feature_definitions",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", String(40), primary_key=True),
+    Column("major", Integer, nullable=False),
+    Column("minor", Integer, nullable=False),
+    Column("patch", Integer, nullable=False),
+    Column("concept", String(100), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
+    Column("origin", String(20), nullable=False),
+    Column("spec", Text, nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("proposed_by", String(200), nullable=False),
+    Column("proposed_at", String(27), nullable=False),
+    Column("status_changed_at", String(27), nullable=False),
+)
+
+feature_approvals = Table(
+    "feature_approvals",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("version", String(40), primary_key=True),
+    Column("team", String(100), primary_key=True),
+    Column("person", String(200), nullable=False),
+    Column("approved_at", String(27), nullable=False),
+    Column("rationale", Text, nullable=False),
+)

@@ -1,0 +1,209 @@
+"""`lucid features`: canonical definitions, their versions, approvals and the audit."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lucid.cli.context import console, open_lucid, print_json
+from lucid.contracts.semantic import PlanAction
+from lucid.features.definition_files import load_definitions
+from lucid.features.governance import Plan
+from lucid.settings import default_actor
+
+app = typer.Typer(help="Feature definitions: the semantic contract.", no_args_is_help=True)
+
+PATH = typer.Argument(..., help="A YAML file, or a folder of them.")
+AS_JSON = typer.Option(False, "--json", help="Print JSON.")
+ACTOR = typer.Option(None, "--as", help="Who does it (default: $LUCID_ACTOR or the login).")
+
+
+def _actor(actor: str | None) -> str:
+    return actor or default_actor(os.environ)
+
+
+@app.command()
+def plan(ctx: typer.Context, path: Path = PATH, as_json: bool = AS_JSON) -> None:
+    """Show what `apply` would add, change (with the version bump) and leave alone."""
+    definitions = load_definitions(path)
+    with open_lucid(ctx) as lucid:
+        result = lucid.features.plan(definitions)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        _print_plan(result)
+    if result.refusals:
+        raise typer.Exit(1)
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    path: Path = PATH,
+    rationale: str = typer.Option(..., "--rationale", help="Why these definitions change."),
+    actor: str | None = ACTOR,
+    as_json: bool = AS_JSON,
+) -> None:
+    """Register new sources and propose new definitions; all or nothing."""
+    definitions = load_definitions(path)
+    with open_lucid(ctx) as lucid:
+        result = lucid.features.apply(definitions, actor=_actor(actor), rationale=rationale)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    _print_plan(result)
+    proposed = [i for i in result.features if i.action in (PlanAction.ADD, PlanAction.NEW_VERSION)]
+    for item in proposed:
+        console.print(f"Proposed {item.ref}: it needs the approval of its required teams.")
+
+
+@app.command()
+def approve(
+    ctx: typer.Context,
+    reference: str = typer.Argument(..., help="name@version"),
+    team: str = typer.Option(..., "--team", help="The team this approval speaks for."),
+    person: str | None = typer.Option(None, "--as", help="Who approves."),
+    rationale: str = typer.Option("approved after review", "--rationale"),
+) -> None:
+    """Approve a proposed definition for one team; the last required team makes it canonical."""
+    with open_lucid(ctx) as lucid:
+        governed = lucid.features.approve(
+            reference, team=team, person=_actor(person), rationale=rationale
+        )
+    ref = governed.definition.ref
+    if governed.missing_teams:
+        console.print(f"{team} approved {ref}; still needed: {', '.join(governed.missing_teams)}")
+    else:
+        console.print(
+            f"{ref} is approved by every required team: it is canonical for "
+            f"{governed.definition.concept}."
+        )
+
+
+@app.command()
+def deprecate(
+    ctx: typer.Context,
+    reference: str = typer.Argument(..., help="name@version"),
+    rationale: str = typer.Option(..., "--rationale", help="Why it is retired."),
+    actor: str | None = ACTOR,
+) -> None:
+    """Retire a definition (legacy ones included); its history is kept."""
+    with open_lucid(ctx) as lucid:
+        lucid.features.deprecate(reference, actor=_actor(actor), rationale=rationale)
+    console.print(f"{reference} is deprecated.")
+
+
+@app.command("import-legacy")
+def import_legacy(
+    ctx: typer.Context,
+    path: Path = PATH,
+    rationale: str = typer.Option(
+        "imported for the contradiction audit", "--rationale", help="Why they are imported."
+    ),
+    actor: str | None = ACTOR,
+) -> None:
+    """Import teams' existing, never-approved definitions so the audit can compare them."""
+    definitions = load_definitions(path)
+    with open_lucid(ctx) as lucid:
+        imported = lucid.features.import_legacy(
+            definitions, actor=_actor(actor), rationale=rationale
+        )
+    console.print(
+        f"Imported {len(imported)} legacy definition(s): "
+        f"{', '.join(map(str, imported)) or 'none new'}"
+    )
+
+
+@app.command()
+def audit(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
+    """Report contradictions: same concept, different computation, field by field."""
+    with open_lucid(ctx) as lucid:
+        report = lucid.features.audit()
+    if as_json:
+        print_json(report.to_dict())
+        return
+    console.print(f"Contradictory definitions: [bold]{report.contradictory_definitions}[/]")
+    for concept in report.concepts:
+        canonical = str(concept.canonical) if concept.canonical else "none approved"
+        console.print(f"\n[bold]{concept.concept}[/] (canonical: {canonical})")
+        for field_name, values in concept.differences:
+            console.print(f"  {field_name}:")
+            for ref, value in values.items():
+                console.print(f"    {ref:40} {value}", highlight=False)
+
+
+@app.command("list")
+def list_features(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
+    """List every stored definition with its status and approvals."""
+    with open_lucid(ctx) as lucid:
+        governed = lucid.features.definitions()
+    if as_json:
+        print_json(
+            [
+                {
+                    "name": g.definition.name,
+                    "version": str(g.definition.version),
+                    "concept": g.definition.concept,
+                    "owner": g.definition.owner,
+                    "status": g.status.value,
+                    "fingerprint": g.definition.fingerprint,
+                    "approvals": [{"team": a.team, "person": a.person} for a in g.approvals],
+                    "missing_teams": list(g.missing_teams),
+                }
+                for g in governed
+            ]
+        )
+        return
+    table = Table("feature", "concept", "owner", "status", "approved by", "missing")
+    for g in governed:
+        table.add_row(
+            str(g.definition.ref),
+            g.definition.concept,
+            g.definition.owner,
+            g.status.value,
+            ", ".join(a.team for a in g.approvals),
+            ", ".join(g.missing_teams),
+        )
+    console.print(table)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    reference: str = typer.Argument(..., help="name or name@version"),
+    sql: bool = typer.Option(False, "--sql", help="Print the SQL it compiles to."),
+    dialect: str = typer.Option(
+        "duckdb", "--dialect", help="SQL dialect for --sql (duckdb, spark)."
+    ),
+    as_json: bool = AS_JSON,
+) -> None:
+    """Show one definition (canonical version when no version is given)."""
+    with open_lucid(ctx) as lucid:
+        governed = lucid.features.get(reference)
+        query = lucid.features.sql(str(governed.definition.ref), dialect=dialect) if sql else None
+    if query is not None:
+        console.print(query, highlight=False, markup=False)
+        return
+    data = {
+        **governed.definition.to_dict(),
+        "status": governed.status.value,
+        "fingerprint": governed.definition.fingerprint,
+        "proposed_by": governed.proposed_by,
+        "approvals": [{"team": a.team, "person": a.person} for a in governed.approvals],
+    }
+    print_json(data) if as_json else console.print_json(data=data)
+
+
+def _print_plan(plan: Plan) -> None:
+    table = Table("kind", "name", "action", "bump", "details")
+    for source in plan.sources:
+        table.add_row("source", source.name, source.action.value, "", source.reason)
+    for item in plan.features:
+        changes = ", ".join(f"{c.field} ({c.bump.label})" for c in item.changes)
+        details = item.reason if item.action is PlanAction.REFUSE else (changes or item.reason)
+        bump = item.required.label if item.changes else ""
+        table.add_row("feature", str(item.ref), item.action.value, bump, details)
+    console.print(table)

@@ -1,0 +1,286 @@
+"""The embedded compute engine: DuckDB over the project's Parquet/CSV files and tables.
+
+Sources become SQL relations here: Parquet and CSV through `read_parquet`/`read_csv`, DuckDB
+tables through a read-only ATTACH, PostgreSQL tables copied once per engine into a temporary
+table (DuckDB's postgres extension would have to be downloaded at run time, which a closed
+network refuses). Every session runs in UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
+from lucid.engines.feature_sql import SPINE_AS_OF, SPINE_ENTITY, feature_sql, literal, quote
+from lucid.errors import InvalidInput, StorageUnavailable
+
+_DUCKDB_TYPES: dict[str, ColumnType] = {
+    "VARCHAR": ColumnType.STRING,
+    "BIGINT": ColumnType.INTEGER,
+    "INTEGER": ColumnType.INTEGER,
+    "SMALLINT": ColumnType.INTEGER,
+    "TINYINT": ColumnType.INTEGER,
+    "HUGEINT": ColumnType.INTEGER,
+    "UBIGINT": ColumnType.INTEGER,
+    "UINTEGER": ColumnType.INTEGER,
+    "USMALLINT": ColumnType.INTEGER,
+    "UTINYINT": ColumnType.INTEGER,
+    "DOUBLE": ColumnType.DOUBLE,
+    "FLOAT": ColumnType.DOUBLE,
+    "BOOLEAN": ColumnType.BOOLEAN,
+    "TIMESTAMP": ColumnType.TIMESTAMP,
+    "TIMESTAMP WITH TIME ZONE": ColumnType.TIMESTAMP,
+    "TIMESTAMP_NS": ColumnType.TIMESTAMP,
+    "TIMESTAMP_MS": ColumnType.TIMESTAMP,
+    "TIMESTAMP_S": ColumnType.TIMESTAMP,
+    "DATE": ColumnType.DATE,
+}
+_DECLARED_TYPES = {
+    ColumnType.STRING: "VARCHAR",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.DOUBLE: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.DATE: "DATE",
+}
+
+
+def column_type(duckdb_type: str) -> ColumnType | None:
+    """Lucid's type for a DuckDB type name (DECIMAL counts as double), or None."""
+    if duckdb_type.startswith("DECIMAL"):
+        return ColumnType.DOUBLE
+    return _DUCKDB_TYPES.get(duckdb_type)
+
+
+class DuckDBEngine:
+    """Runs feature SQL on DuckDB; `project_dir` anchors relative source locations."""
+
+    dialect = "duckdb"
+
+    def __init__(self, project_dir: Path, database: str = ":memory:") -> None:
+        self.project_dir = project_dir
+        self.connection = duckdb.connect(database)
+        self.connection.execute("SET TimeZone = 'UTC'")
+        self._attached: dict[str, str] = {}
+        self._views: set[str] = set()
+
+    def close(self) -> None:
+        self.connection.close()
+
+    # --- sources ---------------------------------------------------------------------------
+
+    def relation(self, source: Source) -> str:
+        """The name of a view (or table) `source_<name>` that reads `source`.
+
+        Feature SQL only ever names these views, so the same query text runs on every engine
+        that registers them.
+        """
+        name = view_name(source)
+        if name not in self._views:
+            if source.kind is SourceKind.POSTGRESQL:
+                self._copy_postgres(source, name)
+            else:
+                self.connection.execute(
+                    f"CREATE OR REPLACE TEMP VIEW {name} AS {self._reader(source)}"
+                )
+            self._views.add(name)
+        return name
+
+    def _reader(self, source: Source) -> str:
+        if source.kind is SourceKind.PARQUET:
+            path = literal(self._glob(source, "parquet"))
+            return f"SELECT * FROM read_parquet({path}, union_by_name = true)"
+        if source.kind is SourceKind.CSV:
+            types = ", ".join(
+                f"{literal(column)}: {literal(_DECLARED_TYPES[kind])}"
+                for column, kind in source.schema.items()
+            )
+            path = literal(self._glob(source, "csv"))
+            return f"SELECT * FROM read_csv({path}, header = true, types = {{{types}}})"
+        if source.kind is SourceKind.DUCKDB:
+            path, table = _split_table(source)
+            alias = self._attach(path)
+            return f"SELECT * FROM {alias}.{'.'.join(quote(part) for part in table.split('.'))}"
+        raise ValueError(f"{source.kind.value} sources are copied, not read in place")
+
+    def describe(self, source: Source) -> dict[str, ColumnType | None]:
+        """The columns the data really has, with Lucid's type for each (None: unsupported)."""
+        if source.kind is SourceKind.POSTGRESQL:
+            return _describe_postgres(source)
+        if source.kind is SourceKind.CSV:
+            path = self._glob(source, "csv")
+            query = f"DESCRIBE SELECT * FROM read_csv({literal(path)}, header = true)"
+            rows = self._run(query, source)
+            header = {row[0] for row in rows}
+            # Types are declared for CSV: a column is what the declaration makes of it, once
+            # every value converts (checked by reading it).
+            found: dict[str, ColumnType | None] = {
+                column: kind for column, kind in source.schema.items() if column in header
+            }
+            self._run(f"SELECT COUNT(*) FROM ({self._reader(source)})", source)
+            return found
+        rows = self._run(f"DESCRIBE {self._reader(source)}", source)
+        return {row[0]: column_type(row[1]) for row in rows}
+
+    def _glob(self, source: Source, extension: str) -> str:
+        location = Path(source.location)
+        path = location if location.is_absolute() else self.project_dir / location
+        if path.is_dir():
+            return str(path / "**" / f"*.{extension}")
+        return str(path)
+
+    def _attach(self, path: str) -> str:
+        if path not in self._attached:
+            alias = "src_" + hashlib.sha256(path.encode()).hexdigest()[:10]
+            full = Path(path) if Path(path).is_absolute() else self.project_dir / path
+            if not full.is_file():
+                raise StorageUnavailable(f"DuckDB database {full} does not exist.")
+            self.connection.execute(f"ATTACH {literal(str(full))} AS {alias} (READ_ONLY)")
+            self._attached[path] = alias
+        return self._attached[path]
+
+    def _copy_postgres(self, source: Source, name: str) -> None:
+        url, table = _split_table(source)
+        columns = list(source.schema)
+        types = ", ".join(
+            f"{literal(column)}: {literal(_DECLARED_TYPES[source.schema[column]])}"
+            for column in columns
+        )
+        with tempfile.TemporaryDirectory(prefix="lucid-pg-") as folder:
+            target = Path(folder) / f"{source.name}.csv"
+            _export_postgres(url, table, columns, target)
+            self.connection.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
+                f"read_csv({literal(str(target))}, header = true, types = {{{types}}})"
+            )
+
+    def _run(self, query: str, source: Source) -> list[Any]:
+        try:
+            return self.connection.execute(query).fetchall()
+        except duckdb.IOException as error:
+            raise InvalidInput(
+                f"source {source.name}.location",
+                f"{source.location!r} cannot be read: {_first_line(error)}",
+            ) from None
+        except duckdb.Error as error:
+            raise InvalidInput(
+                f"source {source.name}",
+                f"its data cannot be read as declared: {_first_line(error)}",
+            ) from None
+
+    # --- features --------------------------------------------------------------------------
+
+    def compute(
+        self,
+        definition: FeatureDefinition,
+        sources: Mapping[str, Source],
+        spine: Sequence[tuple[Any, datetime]],
+        *,
+        as_known_at: bool = False,
+    ) -> dict[tuple[Any, datetime], Any]:
+        """The feature's value for each (entity id, as-of time) of `spine`."""
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE __lucid_spine ({SPINE_ENTITY} VARCHAR, "
+            f"{SPINE_AS_OF} TIMESTAMP)"
+        )
+        if spine:
+            self.connection.executemany(
+                "INSERT INTO __lucid_spine VALUES (?, ?)",
+                [(str(entity), _naive_utc(moment)) for entity, moment in spine],
+            )
+        query = feature_sql(
+            definition, sources, "__lucid_spine", self.relation, as_known_at=as_known_at
+        )
+        rows = self.connection.execute(query).fetchall()
+        return {(entity, as_of): value for entity, as_of, value in rows}
+
+
+def view_name(source: Source) -> str:
+    """The relation name feature SQL uses for a source, on every engine."""
+    return f"source_{source.name}"
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    offset = moment.utcoffset()
+    assert offset is not None
+    return (moment - offset).replace(tzinfo=None)
+
+
+def _split_table(source: Source) -> tuple[str, str]:
+    location, sep, table = source.location.rpartition("#")
+    if not sep or not location or not table:
+        raise InvalidInput(
+            f"source {source.name}.location",
+            f"{source.location!r} must name the table after '#', e.g. warehouse.duckdb#events",
+        )
+    return location, table
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]
+
+
+def _describe_postgres(source: Source) -> dict[str, ColumnType | None]:
+    import psycopg
+
+    url, table = _split_table(source)
+    schema_name, _, table_name = table.rpartition(".")
+    query = (
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = %s AND table_schema = COALESCE(NULLIF(%s, ''), current_schema())"
+    )
+    try:
+        with psycopg.connect(url, connect_timeout=5) as connection:
+            rows = connection.execute(query, (table_name, schema_name)).fetchall()
+    except psycopg.Error as error:
+        raise StorageUnavailable(
+            f"Cannot read source {source.name} from PostgreSQL: {_first_line(error)}"
+        ) from None
+    if not rows:
+        raise InvalidInput(f"source {source.name}.location", f"table {table} does not exist")
+    return {name: _POSTGRES_TYPES.get(kind) for name, kind in rows}
+
+
+_POSTGRES_TYPES: dict[str, ColumnType] = {
+    "text": ColumnType.STRING,
+    "character varying": ColumnType.STRING,
+    "character": ColumnType.STRING,
+    "uuid": ColumnType.STRING,
+    "bigint": ColumnType.INTEGER,
+    "integer": ColumnType.INTEGER,
+    "smallint": ColumnType.INTEGER,
+    "double precision": ColumnType.DOUBLE,
+    "real": ColumnType.DOUBLE,
+    "numeric": ColumnType.DOUBLE,
+    "boolean": ColumnType.BOOLEAN,
+    "timestamp without time zone": ColumnType.TIMESTAMP,
+    "timestamp with time zone": ColumnType.TIMESTAMP,
+    "date": ColumnType.DATE,
+}
+
+
+def _export_postgres(url: str, table: str, columns: list[str], target: Path) -> None:
+    import psycopg
+
+    names = ", ".join(quote(column) for column in columns)
+    relation = ".".join(quote(part) for part in table.split("."))
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        # Times leave PostgreSQL in UTC so that DuckDB reads the same instants.
+        cursor.execute("SET TIME ZONE 'UTC'")
+        with (
+            target.open("w", newline="") as handle,
+            cursor.copy(
+                f"COPY (SELECT {names} FROM {relation}) TO STDOUT WITH (FORMAT csv, HEADER true)"
+            ) as copy,
+        ):
+            for block in copy:
+                handle.write(bytes(block).decode())

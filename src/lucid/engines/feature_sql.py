@@ -1,0 +1,253 @@
+"""Feature definitions compiled to SQL: the one place that writes feature queries.
+
+The query computes a feature for every row of a *spine* — a relation with the columns
+`__lucid_entity` and `__lucid_as_of` — and returns `entity_id, as_of, value`. It is written in
+DuckDB's dialect; `to_dialect` turns it into another engine's (Spark) with sqlglot, so the
+dialect differences stay here.
+
+Window rule: an event counts for time `t` when `t - window < event_time <= t`; an event one
+second after `t` never counts. As known at: when a source declares an ingestion-time column
+and `as_known_at` is set, an event also needs `ingestion_time <= t`. Exclusions remove rows whose
+condition is true; a NULL condition does not exclude.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import sqlglot
+from sqlglot import exp
+
+from lucid.contracts.semantic import (
+    Aggregate,
+    Condition,
+    FeatureDefinition,
+    Normaliser,
+    NormaliserKind,
+    Operator,
+    Scalar,
+    Source,
+    SqlAggregate,
+    Term,
+    ValueType,
+    WindowedAggregation,
+)
+from lucid.errors import InvalidInput
+
+SPINE_ENTITY = "__lucid_entity"
+SPINE_AS_OF = "__lucid_as_of"
+SOURCE_DIALECT = "duckdb"
+
+_VALUE_TYPES = {
+    ValueType.FLOAT: "DOUBLE",
+    ValueType.INTEGER: "BIGINT",
+    ValueType.BOOLEAN: "BOOLEAN",
+    ValueType.STRING: "VARCHAR",
+}
+
+
+def quote(identifier: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def literal(value: Scalar) -> str:
+    """A SQL literal for a filter value."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return repr(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def condition_sql(condition: Condition, alias: str) -> str:
+    column = f"{alias}.{quote(condition.column)}"
+    if condition.op is Operator.IS_NULL:
+        return f"{column} IS NULL"
+    if condition.op is Operator.NOT_NULL:
+        return f"{column} IS NOT NULL"
+    if isinstance(condition.value, tuple):
+        values = ", ".join(literal(item) for item in condition.value)
+        keyword = "IN" if condition.op is Operator.IN else "NOT IN"
+        return f"{column} {keyword} ({values})"
+    assert condition.value is not None
+    operator = "<>" if condition.op is Operator.NE else condition.op.value
+    return f"{column} {operator} {literal(condition.value)}"
+
+
+def normaliser_sql(normaliser: Normaliser, value: str) -> str:
+    """The declared normaliser applied to a SQL value."""
+    as_double = f"CAST({value} AS DOUBLE)"
+    if normaliser.kind is NormaliserKind.CAP:
+        return f"(LEAST({as_double}, {normaliser.parameter!r}) / {normaliser.parameter!r})"
+    if normaliser.kind is NormaliserKind.LOG1P:
+        return f"LN(1 + {as_double})"
+    if normaliser.kind is NormaliserKind.SATURATING:
+        return f"({as_double} / ({as_double} + {normaliser.parameter!r}))"
+    return value
+
+
+def aggregate_sql(term: Term, alias: str) -> str:
+    if term.aggregate is Aggregate.COUNT:
+        return "COUNT(e.__lucid_matched)"
+    column = f"{alias}.{quote(term.column or '')}"
+    if term.aggregate is Aggregate.COUNT_DISTINCT:
+        return f"COUNT(DISTINCT {column})"
+    expression = f"{term.aggregate.value.upper()}({column})"
+    return f"COALESCE({expression}, 0)" if term.aggregate.zero_when_empty else expression
+
+
+def check_sql_aggregate(computation: SqlAggregate, source: Source) -> None:
+    """Refuse a SQL expression that is not one aggregate over the source's own columns."""
+    field = "computation.sql.expression"
+    try:
+        tree = sqlglot.parse_one(f"SELECT {computation.expression}", read=SOURCE_DIALECT)
+    except sqlglot.errors.ParseError as error:
+        raise InvalidInput(field, f"is not valid SQL: {str(error).splitlines()[0]}") from None
+    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or tree.args.get("from"):
+        raise InvalidInput(field, "must be a single expression, not a query")
+    if any(isinstance(node, exp.Select) for node in tree.expressions[0].walk()):
+        raise InvalidInput(field, "must not contain a subquery")
+    if not any(isinstance(node, exp.AggFunc) for node in tree.expressions[0].walk()):
+        raise InvalidInput(field, "must aggregate the window's events (e.g. SUM, COUNT, AVG)")
+    unknown = sorted({column.name for column in tree.find_all(exp.Column)} - set(source.schema))
+    if unknown:
+        raise InvalidInput(
+            field, f"uses column(s) {', '.join(unknown)} that source {source.name} does not have"
+        )
+
+
+def check_columns(definition: FeatureDefinition, sources: Mapping[str, Source]) -> None:
+    """Refuse a definition that names a source, entity or column its sources do not have."""
+    for name in definition.sources:
+        if name not in sources:
+            raise InvalidInput(f"{definition.name}.computation", f"source {name} is not registered")
+        source = sources[name]
+        if source.entity != definition.entity:
+            raise InvalidInput(
+                f"{definition.name}.entity",
+                f"{definition.entity} differs from the entity of source {name} ({source.entity})",
+            )
+    computation = definition.computation
+    if isinstance(computation, SqlAggregate):
+        check_sql_aggregate(computation, sources[computation.source])
+    else:
+        for term in computation.terms:
+            columns = [c.column for c in term.filters] + ([term.column] if term.column else [])
+            _require_columns(sources[term.source], columns, f"{definition.name} term {term.source}")
+    for exclusion in definition.exclusions:
+        targets = exclusion.sources or definition.sources
+        for name in targets:
+            _require_columns(
+                sources[name],
+                [exclusion.where.column],
+                f"{definition.name}.exclusions.{exclusion.name}",
+            )
+
+
+def _require_columns(source: Source, columns: list[str], where: str) -> None:
+    for column in columns:
+        if column not in source.schema:
+            raise InvalidInput(
+                where,
+                f"column {column!r} is not in source {source.name} ({', '.join(source.schema)})",
+            )
+
+
+def feature_sql(
+    definition: FeatureDefinition,
+    sources: Mapping[str, Source],
+    spine: str,
+    relation: Callable[[Source], str],
+    *,
+    as_known_at: bool = False,
+) -> str:
+    """The query computing `definition` for every distinct (entity, as_of) of `spine`.
+
+    `relation(source)` gives the SQL relation (table, view or table function) of a source.
+    """
+    check_columns(definition, sources)
+    computation = definition.computation
+    terms: list[tuple[Source, str, Normaliser, float]] = []
+    if isinstance(computation, WindowedAggregation):
+        for term in computation.terms:
+            terms.append(
+                (sources[term.source], aggregate_sql(term, "e"), term.normalise, term.weight)
+            )
+    else:
+        expression = computation.expression
+        terms.append((sources[computation.source], expression, Normaliser(), 1.0))
+    filters = (
+        {term.source: term.filters for term in computation.terms}
+        if isinstance(computation, WindowedAggregation)
+        else {}
+    )
+    ctes = [f"spine AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
+    value_parts = []
+    for index, (source, aggregate, normaliser, weight) in enumerate(terms):
+        ctes.append(
+            _term_cte(
+                index,
+                definition,
+                source,
+                aggregate,
+                filters.get(source.name, ()),
+                relation(source),
+                as_known_at,
+            )
+        )
+        part = normaliser_sql(normaliser, f"t{index}.agg")
+        value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
+    joins = "\n".join(
+        f"JOIN t{i} ON t{i}.{SPINE_ENTITY} IS NOT DISTINCT FROM spine.{SPINE_ENTITY} "
+        f"AND t{i}.{SPINE_AS_OF} = spine.{SPINE_AS_OF}"
+        for i in range(len(terms))
+    )
+    value = " + ".join(value_parts)
+    return (
+        "WITH " + ",\n".join(ctes) + "\n"
+        f"SELECT spine.{SPINE_ENTITY} AS entity_id, spine.{SPINE_AS_OF} AS as_of, "
+        f"CAST({value} AS {_VALUE_TYPES[definition.value_type]}) AS value\n"
+        f"FROM spine\n{joins}"
+    )
+
+
+def _term_cte(
+    index: int,
+    definition: FeatureDefinition,
+    source: Source,
+    aggregate: str,
+    filters: tuple[Condition, ...],
+    relation: str,
+    as_known_at: bool,
+) -> str:
+    exclusions = [
+        f"NOT COALESCE({condition_sql(exclusion.where, 'r')}, FALSE)"
+        for exclusion in definition.exclusions
+        if exclusion.applies_to(source.name)
+    ]
+    kept = " AND ".join(exclusions) if exclusions else "TRUE"
+    time = f"e.{quote(source.event_time)}"
+    on = [
+        f"e.{quote(source.entity_key)} = s.{SPINE_ENTITY}",
+        f"{time} > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND",
+        f"{time} <= s.{SPINE_AS_OF}",
+        *(condition_sql(condition, "e") for condition in filters),
+    ]
+    if as_known_at and source.ingestion_time:
+        on.append(f"e.{quote(source.ingestion_time)} <= s.{SPINE_AS_OF}")
+    return (
+        f"t{index} AS (\n"
+        f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {aggregate} AS agg\n"
+        f"  FROM spine s\n"
+        f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r WHERE {kept}) e\n"
+        f"    ON {' AND '.join(on)}\n"
+        f"  GROUP BY s.{SPINE_ENTITY}, s.{SPINE_AS_OF}\n)"
+    )
+
+
+def to_dialect(sql: str, dialect: str) -> str:
+    """The same query in another engine's SQL dialect (e.g. `spark`)."""
+    if dialect == SOURCE_DIALECT:
+        return sql
+    return ";\n".join(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect, pretty=True))

@@ -1,0 +1,1 @@
+"""The semantic contract's use cases: definition files, governance, computing features."""

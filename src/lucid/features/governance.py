@@ -1,0 +1,400 @@
+"""The semantic contract's use cases: plan, apply, approve, deprecate, import legacy, audit.
+
+Each write reads the stored state, decides with the pure rules of `contracts.semantic`, then
+stores its rows and its events in one transaction under the event log's lock: a refusal
+leaves nothing behind, and no two approvals can race past the one-canonical-per-concept rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from lucid.contracts.events import NewEvent, Subject, format_time
+from lucid.contracts.semantic import (
+    Approval,
+    AuditReport,
+    FeatureApprovalGiven,
+    FeatureApproved,
+    FeatureDefinition,
+    FeatureDeprecated,
+    FeatureProposed,
+    FeatureRef,
+    Governed,
+    LegacyFeatureImported,
+    PlanAction,
+    PlanItem,
+    Source,
+    SourceRegistered,
+    Status,
+    audit,
+    check_approval,
+    check_canonical,
+    plan_definition,
+    schema_mismatches,
+)
+from lucid.engines.duckdb import DuckDBEngine
+from lucid.engines.feature_sql import check_columns, feature_sql, to_dialect
+from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
+from lucid.features.definition_files import DefinitionSet
+from lucid.storage import feature_registry as registry
+from lucid.storage.database import Database
+from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+
+
+@dataclass(frozen=True)
+class SourcePlanItem:
+    name: str
+    action: PlanAction
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.name, "action": self.action.value, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What `apply` would do with a definition set, item by item, before anything is stored."""
+
+    sources: list[SourcePlanItem] = field(default_factory=list)
+    features: list[PlanItem] = field(default_factory=list)
+
+    @property
+    def refusals(self) -> list[str]:
+        items: list[SourcePlanItem | PlanItem] = [*self.sources, *self.features]
+        return [item.reason for item in items if item.action is PlanAction.REFUSE]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": [item.to_dict() for item in self.sources],
+            "features": [item.to_dict() for item in self.features],
+            "refusals": self.refusals,
+        }
+
+
+def _now() -> str:
+    return format_time(datetime.now(UTC))
+
+
+class FeatureStore:
+    """Definitions and their governance, on the metadata database and the compute engine."""
+
+    def __init__(self, db: Database, events: SqlEventLog, engine: DuckDBEngine) -> None:
+        self._db = db
+        self._events = events
+        self._engine = engine
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def sources(self) -> dict[str, Source]:
+        with self._db.transaction() as connection:
+            return registry.load_sources(connection)
+
+    def definitions(self) -> list[Governed]:
+        with self._db.transaction() as connection:
+            return registry.load_governed(connection)
+
+    def get(self, reference: str) -> Governed:
+        """`name@version`, or `name` for its canonical (else latest) version."""
+        with self._db.transaction() as connection:
+            if "@" in reference:
+                ref = FeatureRef.parse(reference)
+                found = registry.find_governed(connection, ref)
+                if found is None:
+                    raise NotFound(f"Feature {ref} is not stored.")
+                return found
+            versions = registry.load_governed(connection, name=reference)
+        if not versions:
+            raise NotFound(f"Feature {reference} is not stored.")
+        approved = [g for g in versions if g.status is Status.APPROVED]
+        return approved[-1] if approved else versions[-1]
+
+    def sql(self, reference: str, *, dialect: str = "duckdb", spine: str = "spine") -> str:
+        """The SQL that computes a stored definition over a spine relation."""
+        definition = self.get(reference).definition
+        sql = feature_sql(definition, self.sources(), spine, self._engine.relation)
+        return to_dialect(sql, dialect)
+
+    def audit(self) -> AuditReport:
+        return audit(self.definitions())
+
+    # --- planning and applying -------------------------------------------------------------
+
+    def plan(self, definitions: DefinitionSet) -> Plan:
+        with self._db.transaction() as connection:
+            return self._plan(connection, definitions)
+
+    def _plan(self, connection: Connection, definitions: DefinitionSet) -> Plan:
+        stored_sources = registry.load_sources(connection)
+        plan = Plan()
+        known = dict(stored_sources)
+        for source in definitions.sources:
+            source_item = self._plan_source(source, stored_sources.get(source.name))
+            plan.sources.append(source_item)
+            if source_item.action is not PlanAction.REFUSE:
+                known[source.name] = source
+        versions: dict[str, list[FeatureDefinition]] = {}
+        for governed in registry.load_governed(connection):
+            versions.setdefault(governed.definition.name, []).append(governed.definition)
+        ordered = sorted(definitions.features, key=lambda d: (d.name, d.version))
+        for definition in ordered:
+            item = plan_definition(definition, versions.get(definition.name, []))
+            if item.action in (PlanAction.ADD, PlanAction.NEW_VERSION):
+                item = _check_proposal(item, definition, known)
+            plan.features.append(item)
+            if item.action is not PlanAction.REFUSE:
+                versions.setdefault(definition.name, []).append(definition)
+        return plan
+
+    def _plan_source(self, source: Source, stored: Source | None) -> SourcePlanItem:
+        if stored is not None:
+            if stored == source:
+                return SourcePlanItem(source.name, PlanAction.KEEP, "identical to the stored one")
+            return SourcePlanItem(
+                source.name,
+                PlanAction.REFUSE,
+                f"source {source.name} is already registered differently; sources are not "
+                "changed in place — register the new shape under a new name",
+            )
+        try:
+            problems = schema_mismatches(source.schema, self._engine.describe(source))
+        except LucidError as error:
+            return SourcePlanItem(source.name, PlanAction.REFUSE, error.sentence)
+        if problems:
+            return SourcePlanItem(
+                source.name,
+                PlanAction.REFUSE,
+                f"source {source.name} does not match its data: {'; '.join(problems)}",
+            )
+        return SourcePlanItem(source.name, PlanAction.ADD, "schema matches the data")
+
+    def apply(self, definitions: DefinitionSet, *, actor: str, rationale: str) -> Plan:
+        """Register the new sources and propose the new definitions, or refuse everything."""
+        with self._db.locked_transaction(EVENT_LOCK) as connection:
+            plan = self._plan(connection, definitions)
+            if plan.refusals:
+                raise Conflict(
+                    "Nothing was applied: "
+                    + " ".join(reason.rstrip(".") + "." for reason in plan.refusals)
+                )
+            at = _now()
+            by_name = {source.name: source for source in definitions.sources}
+            news: list[NewEvent] = []
+            for source_item in plan.sources:
+                if source_item.action is PlanAction.ADD:
+                    source = by_name[source_item.name]
+                    registry.insert_source(connection, source, actor=actor, at=at)
+                    news.append(
+                        NewEvent.of(
+                            SourceRegistered(name=source.name, spec=source.to_dict()),
+                            actor=actor,
+                            subject=Subject("source", source.name),
+                            rationale=rationale,
+                        )
+                    )
+            features = {d.ref: d for d in definitions.features}
+            for item in plan.features:
+                if item.action not in (PlanAction.ADD, PlanAction.NEW_VERSION):
+                    continue
+                definition = features[item.ref]
+                registry.insert_definition(
+                    connection,
+                    definition,
+                    status=Status.PROPOSED,
+                    origin="proposed",
+                    actor=actor,
+                    at=at,
+                )
+                news.append(
+                    NewEvent.of(
+                        FeatureProposed(
+                            name=definition.name,
+                            version=str(definition.version),
+                            concept=definition.concept,
+                            fingerprint=definition.fingerprint,
+                            required_approvals=list(definition.required_approvals),
+                            previous=str(item.previous) if item.previous else None,
+                            bump=item.to_dict()["required_bump"],
+                            changes=item.to_dict()["changes"],
+                            spec=definition.to_dict(),
+                        ),
+                        actor=actor,
+                        subject=_subject(definition.ref),
+                        rationale=rationale,
+                    )
+                )
+            self._events.append_many(news, connection=connection)
+        return plan
+
+    # --- governance ------------------------------------------------------------------------
+
+    def approve(self, reference: str, *, team: str, person: str, rationale: str) -> Governed:
+        """Record `team`'s approval; the last required one makes the definition canonical."""
+        ref = FeatureRef.parse(reference)
+        with self._db.locked_transaction(EVENT_LOCK) as connection:
+            governed = registry.find_governed(connection, ref)
+            if governed is None:
+                raise NotFound(f"Feature {ref} is not stored.")
+            completes = check_approval(governed, team, person)
+            superseded: list[Governed] = []
+            if completes:
+                others = registry.load_governed(connection, concept=governed.definition.concept)
+                superseded = check_canonical(governed, [g for g in others if g != governed])
+            at = _now()
+            approval = Approval(team, person)
+            registry.insert_approval(connection, ref, approval, rationale=rationale, at=at)
+            approvals = (*governed.approvals, approval)
+            missing = [
+                t
+                for t in governed.definition.required_approvals
+                if t not in {a.team for a in approvals}
+            ]
+            news = [
+                NewEvent.of(
+                    FeatureApprovalGiven(
+                        name=ref.name,
+                        version=str(ref.version),
+                        team=team,
+                        person=person,
+                        missing_teams=missing,
+                    ),
+                    actor=person,
+                    subject=_subject(ref),
+                    rationale=rationale,
+                )
+            ]
+            if completes:
+                for old in superseded:
+                    registry.set_status(connection, old.definition.ref, Status.DEPRECATED, at=at)
+                    news.append(
+                        NewEvent.of(
+                            FeatureDeprecated(
+                                name=old.definition.name,
+                                version=str(old.definition.version),
+                                previous_status=old.status.value,
+                                superseded_by=str(ref),
+                            ),
+                            actor=person,
+                            subject=_subject(old.definition.ref),
+                            rationale=f"superseded by {ref}, approved by every required team",
+                        )
+                    )
+                registry.set_status(connection, ref, Status.APPROVED, at=at)
+                news.append(
+                    NewEvent.of(
+                        FeatureApproved(
+                            name=ref.name,
+                            version=str(ref.version),
+                            concept=governed.definition.concept,
+                            fingerprint=governed.definition.fingerprint,
+                            approvals=[{"team": a.team, "person": a.person} for a in approvals],
+                        ),
+                        actor=person,
+                        subject=_subject(ref),
+                        rationale=f"approved by {_teams(approvals)}: {rationale}",
+                    )
+                )
+            self._events.append_many(news, connection=connection)
+            status = Status.APPROVED if completes else Status.PROPOSED
+        return Governed(governed.definition, status, governed.proposed_by, approvals)
+
+    def deprecate(self, reference: str, *, actor: str, rationale: str) -> None:
+        """Retire a definition: it no longer speaks for its concept; its history stays."""
+        ref = FeatureRef.parse(reference)
+        with self._db.locked_transaction(EVENT_LOCK) as connection:
+            governed = registry.find_governed(connection, ref)
+            if governed is None:
+                raise NotFound(f"Feature {ref} is not stored.")
+            if governed.status is Status.DEPRECATED:
+                raise Conflict(f"{ref} is already deprecated.")
+            registry.set_status(connection, ref, Status.DEPRECATED, at=_now())
+            self._events.append(
+                NewEvent.of(
+                    FeatureDeprecated(
+                        name=ref.name,
+                        version=str(ref.version),
+                        previous_status=governed.status.value,
+                        superseded_by=None,
+                    ),
+                    actor=actor,
+                    subject=_subject(ref),
+                    rationale=rationale,
+                ),
+                connection=connection,
+            )
+
+    def import_legacy(
+        self, definitions: DefinitionSet, *, actor: str, rationale: str
+    ) -> list[FeatureRef]:
+        """Store teams' existing definitions as legacy, so the audit can compare them."""
+        if definitions.sources:
+            raise InvalidInput("sources", "import-legacy takes feature definitions only")
+        imported = []
+        with self._db.locked_transaction(EVENT_LOCK) as connection:
+            at = _now()
+            news = []
+            for definition in definitions.features:
+                stored = registry.find_governed(connection, definition.ref)
+                if stored is not None:
+                    if stored.definition == definition:
+                        continue
+                    raise Conflict(
+                        f"Nothing was imported: {definition.ref} is already stored with another "
+                        "content."
+                    )
+                registry.insert_definition(
+                    connection,
+                    definition,
+                    status=Status.LEGACY,
+                    origin="legacy",
+                    actor=actor,
+                    at=at,
+                )
+                news.append(
+                    NewEvent.of(
+                        LegacyFeatureImported(
+                            name=definition.name,
+                            version=str(definition.version),
+                            concept=definition.concept,
+                            owner=definition.owner,
+                            fingerprint=definition.fingerprint,
+                            spec=definition.to_dict(),
+                        ),
+                        actor=actor,
+                        subject=_subject(definition.ref),
+                        rationale=rationale,
+                    )
+                )
+                imported.append(definition.ref)
+            self._events.append_many(news, connection=connection)
+        return imported
+
+
+def _check_proposal(
+    item: PlanItem, definition: FeatureDefinition, sources: dict[str, Source]
+) -> PlanItem:
+    reason = ""
+    if not definition.required_approvals:
+        reason = (
+            f"{definition.ref} names no team in required_approvals; a canonical "
+            "definition changes only by collective approval"
+        )
+    else:
+        try:
+            check_columns(definition, sources)
+        except InvalidInput as error:
+            reason = f"{definition.ref}: {error.sentence}"
+    if not reason:
+        return item
+    return PlanItem(item.ref, PlanAction.REFUSE, item.changes, item.required, item.previous, reason)
+
+
+def _subject(ref: FeatureRef) -> Subject:
+    return Subject("feature", str(ref))
+
+
+def _teams(approvals: tuple[Approval, ...]) -> str:
+    return ", ".join(approval.team for approval in approvals)
