@@ -46,7 +46,7 @@ class Lucid:
         if self._features is None:
             from lucid.features.governance import FeatureStore
 
-            self._features = FeatureStore(self.db, self.events, self.engine)
+            self._features = FeatureStore(self.db, self.events, lambda: self.engine)
         return self._features
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
@@ -11,8 +12,10 @@ from rich.table import Table
 from lucid.cli.context import console, open_lucid, print_json
 from lucid.contracts.semantic import PlanAction
 from lucid.features.definition_files import load_definitions
-from lucid.features.governance import Plan
 from lucid.settings import default_actor
+
+if TYPE_CHECKING:
+    from lucid.features.governance import Plan
 
 app = typer.Typer(help="Feature definitions: the semantic contract.", no_args_is_help=True)
 

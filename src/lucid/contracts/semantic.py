@@ -82,7 +82,7 @@ class Duration:
         return cls(int(match.group(1)) * _DURATION_SECONDS[match.group(2)])
 
     def __str__(self) -> str:
-        for unit in ("w", "d", "h", "m"):
+        for unit in ("d", "h", "m"):
             if self.seconds % _DURATION_SECONDS[unit] == 0:
                 return f"{self.seconds // _DURATION_SECONDS[unit]}{unit}"
         return f"{self.seconds}s"

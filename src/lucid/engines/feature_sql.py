@@ -15,9 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import sqlglot
-from sqlglot import exp
-
 from lucid.contracts.semantic import (
     Aggregate,
     Condition,
@@ -99,6 +96,9 @@ def aggregate_sql(term: Term, alias: str) -> str:
 
 def check_sql_aggregate(computation: SqlAggregate, source: Source) -> None:
     """Refuse a SQL expression that is not one aggregate over the source's own columns."""
+    import sqlglot  # imported here: sqlglot takes half a second to import
+    from sqlglot import exp
+
     field = "computation.sql.expression"
     try:
         tree = sqlglot.parse_one(f"SELECT {computation.expression}", read=SOURCE_DIALECT)
@@ -119,9 +119,13 @@ def check_sql_aggregate(computation: SqlAggregate, source: Source) -> None:
 
 def check_columns(definition: FeatureDefinition, sources: Mapping[str, Source]) -> None:
     """Refuse a definition that names a source, entity or column its sources do not have."""
+    missing = sorted(name for name in definition.sources if name not in sources)
+    if missing:
+        raise InvalidInput(
+            f"{definition.name}.computation",
+            f"source(s) {', '.join(missing)} not registered",
+        )
     for name in definition.sources:
-        if name not in sources:
-            raise InvalidInput(f"{definition.name}.computation", f"source {name} is not registered")
         source = sources[name]
         if source.entity != definition.entity:
             raise InvalidInput(
@@ -250,4 +254,6 @@ def to_dialect(sql: str, dialect: str) -> str:
     """The same query in another engine's SQL dialect (e.g. `spark`)."""
     if dialect == SOURCE_DIALECT:
         return sql
+    import sqlglot
+
     return ";\n".join(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect, pretty=True))

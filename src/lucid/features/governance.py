@@ -7,9 +7,10 @@ leaves nothing behind, and no two approvals can race past the one-canonical-per-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
@@ -36,13 +37,15 @@ from lucid.contracts.semantic import (
     plan_definition,
     schema_mismatches,
 )
-from lucid.engines.duckdb import DuckDBEngine
 from lucid.engines.feature_sql import check_columns, feature_sql, to_dialect
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.features.definition_files import DefinitionSet
 from lucid.storage import feature_registry as registry
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+
+if TYPE_CHECKING:
+    from lucid.engines.duckdb import DuckDBEngine
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,17 @@ def _now() -> str:
 class FeatureStore:
     """Definitions and their governance, on the metadata database and the compute engine."""
 
-    def __init__(self, db: Database, events: SqlEventLog, engine: DuckDBEngine) -> None:
+    def __init__(
+        self, db: Database, events: SqlEventLog, engine: Callable[[], DuckDBEngine]
+    ) -> None:
         self._db = db
         self._events = events
-        self._engine = engine
+        self._engine_provider = engine
+
+    @property
+    def _engine(self) -> DuckDBEngine:
+        # Built on first use: reading definitions and auditing them needs no compute engine.
+        return self._engine_provider()
 
     # --- reading ---------------------------------------------------------------------------
 

@@ -1,0 +1,145 @@
+"""The seed's audit case end to end through the real `lucid features` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_lucid
+from tests.unit.test_feature_sql import write_events
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "shop"
+    assert run_lucid("init", str(folder)).code == 0
+    write_events(folder)
+    return folder
+
+
+def lucid(project: Path, *args: str) -> dict:
+    result = run_lucid(*args, cwd=project)
+    assert result.code == 0, result.stderr
+    return json.loads(result.stdout) if "--json" in args else {"out": result.stdout}
+
+
+def test_seed_audit_from_three_contradictions_to_zero(project: Path) -> None:
+    lucid(project, "features", "import-legacy", str(FIXTURES / "legacy_activity.yaml"))
+    report = lucid(project, "features", "audit", "--json")
+    assert report["contradictory_definitions"] == 3
+    [concept] = report["concepts"]
+    assert concept["concept"] == "customer_activity"
+    assert {d["owner"] for d in concept["definitions"]} == {"marketing", "data-science", "product"}
+    differences = {d["field"]: d["values"] for d in concept["differences"]}
+    assert differences["window"] == {
+        "active_app_users@1.0.0": "90d",
+        "active_buyers@1.0.0": "30d",
+        "engaged_users@1.0.0": "7d",
+    }
+    assert differences["sources"] == {
+        "active_app_users@1.0.0": ["app_interactions"],
+        "active_buyers@1.0.0": ["purchases"],
+        "engaged_users@1.0.0": ["logins"],
+    }
+
+    plan = lucid(project, "features", "plan", str(FIXTURES / "customer_activity.yaml"), "--json")
+    assert [f["action"] for f in plan["features"]] == ["add"] and plan["refusals"] == []
+    lucid(
+        project,
+        "features",
+        "apply",
+        str(FIXTURES / "customer_activity.yaml"),
+        "--rationale",
+        "one canonical activity",
+        "--as",
+        "dana",
+    )
+    for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "paul")):
+        lucid(
+            project,
+            "features",
+            "approve",
+            "customer_activity_30d@1.0",
+            "--team",
+            team,
+            "--as",
+            person,
+        )
+    assert lucid(project, "features", "audit", "--json")["contradictory_definitions"] == 3
+    for name in ("active_buyers", "engaged_users", "active_app_users"):
+        lucid(project, "features", "deprecate", f"{name}@1.0", "--rationale", "retired")
+    assert lucid(project, "features", "audit", "--json") == {
+        "contradictory_definitions": 0,
+        "concepts": [],
+    }
+    events = lucid(project, "events", "list", "--json", "--limit", "1000")["events"]
+    types = [e["type"] for e in events]
+    assert types.count("FeatureDeprecated") == 3 and "FeatureApproved" in types
+    assert lucid(project, "events", "verify", "--json")["ok"] is True
+
+
+def test_bad_governance_through_the_cli_is_one_sentence(project: Path) -> None:
+    lucid(
+        project,
+        "features",
+        "apply",
+        str(FIXTURES / "customer_activity.yaml"),
+        "--rationale",
+        "seed",
+        "--as",
+        "dana",
+    )
+    before = lucid(project, "events", "list", "--json", "--limit", "1000")["events"]
+    result = run_lucid(
+        "features",
+        "approve",
+        "customer_activity_30d@1.0",
+        "--team",
+        "marketing",
+        "--as",
+        "dana",
+        cwd=project,
+    )
+    assert result.code == 1
+    assert "dana proposed customer_activity_30d@1.0.0 and cannot approve it" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run_lucid("features", "plan", str(project / "nowhere.yaml"), cwd=project)
+    assert missing.code == 1 and "does not exist" in missing.stderr
+    broken = project / "broken.yaml"
+    broken.write_text("features:\n  - name: x\n    version: 1.0\n    window: soon\n")
+    refused = run_lucid("features", "apply", str(broken), "--rationale", "r", cwd=project)
+    assert refused.code == 1 and "broken.yaml: x.computation: is required" in refused.stderr
+    after = lucid(project, "events", "list", "--json", "--limit", "1000")["events"]
+    assert after == before
+
+
+def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> None:
+    lucid(
+        project,
+        "features",
+        "apply",
+        str(FIXTURES / "customer_activity.yaml"),
+        "--rationale",
+        "seed",
+        "--as",
+        "dana",
+    )
+    changed = (FIXTURES / "customer_activity.yaml").read_text()
+    changed = changed.replace("version: 1.0.0", "version: 1.1.0").replace(
+        "window: 30d", "window: 28d"
+    )
+    path = project / "changed.yaml"
+    path.write_text(changed)
+    result = run_lucid("features", "plan", str(path), "--json", cwd=project)
+    assert result.code == 1
+    [item] = json.loads(result.stdout)["features"]
+    assert item["action"] == "refuse" and item["required_bump"] == "major"
+    assert "must become at least 2.0.0, not 1.1.0" in item["reason"]
+    applied = run_lucid("features", "apply", str(path), "--rationale", "r", cwd=project)
+    assert applied.code == 1 and "Nothing was applied" in applied.stderr
+    sql = run_lucid("features", "show", "customer_activity_30d@1.0", "--sql", cwd=project)
+    assert sql.code == 0 and "INTERVAL '2592000' SECOND" in sql.stdout
