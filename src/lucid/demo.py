@@ -1,8 +1,10 @@
 """The end-to-end path `lucid demo` runs until the churn scenario exists.
 
-It exercises the foundation for real: a new embedded project, decisions appended to the
-hash-chained log (one by one and in a batch), the chain verified, and a tampered copy of the
-database caught at the exact event that was changed.
+It exercises what exists for real: a new embedded project, decisions appended to the
+hash-chained log, the chain verified and a tampered copy caught at the changed event; then the
+semantic contract on a seeded sample of activity — the seed's three contradictory "activity"
+definitions audited, the canonical `customer_activity_30d` proposed, a self-approval refused,
+the three teams' approvals, the legacy definitions retired, and the feature computed.
 """
 
 from __future__ import annotations
@@ -14,9 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from lucid.bootstrap import bootstrap
+from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.events import ChainVerdict, DecisionRecorded, NewEvent, Subject
+from lucid.contracts.semantic import Status
+from lucid.errors import LucidError
+from lucid.features.definition_files import load_definitions
 from lucid.project import init_project
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
+from lucid.scenarios.churn.sample_activity import write_sample_activity
 from lucid.settings import load_settings
 
 DECISIONS = [
@@ -47,6 +54,8 @@ class DemoResult:
     verdict: ChainVerdict
     tampered_verdict: ChainVerdict
     tampered_event: str
+    contradictions_before: int = -1
+    contradictions_after: int = -1
 
 
 def run_foundation_demo(
@@ -98,9 +107,68 @@ def run_foundation_demo(
         f"   verify on the copy: ok={tampered_verdict.ok}, first bad event "
         f"{tampered_verdict.first_bad} — {tampered_verdict.reason}"
     )
-    return DemoResult(
+    result = DemoResult(
         folder, verdict.events, single_rate, batch_rate, verdict, tampered_verdict, target.id
     )
+    with bootstrap(load_settings(folder, environ)) as lucid:
+        _semantic_contract(lucid, result, say)
+    return result
+
+
+TEAMS = {"marketing": "mia", "data-science": "sam", "product": "paul"}
+
+
+def _semantic_contract(lucid: Lucid, result: DemoResult, say: Callable[[str], None]) -> None:
+    """The seed's sections 3.1.1 and 6.1: three activities, one canonical definition."""
+    end = write_sample_activity(lucid.settings.project_dir)
+    say(
+        "6. Semantic contract — wrote a seeded sample of purchases and logins (with bots and "
+        "test transactions)"
+    )
+    lucid.features.import_legacy(
+        load_definitions(LEGACY_DEFINITIONS),
+        actor="audit",
+        rationale="the three teams' existing activity definitions",
+    )
+    report = lucid.features.audit()
+    result.contradictions_before = report.contradictory_definitions
+    say(
+        f"   audit: {report.contradictory_definitions} contradictory definitions of "
+        f"'{report.concepts[0].concept}'"
+    )
+    for field_name, values in report.concepts[0].differences:
+        if field_name in ("window", "sources"):
+            listed = "; ".join(f"{ref} → {value}" for ref, value in values.items())
+            say(f"     {field_name}: {listed}")
+    lucid.features.apply(
+        load_definitions(CANONICAL_DEFINITIONS),
+        actor="dana",
+        rationale="one canonical activity for every team",
+    )
+    reference = "customer_activity_30d@1.0.0"
+    say(
+        f"   proposed {reference} (purchases ×0.7 + logins ×0.3, each capped; bots and "
+        "test transactions excluded)"
+    )
+    try:
+        lucid.features.approve(reference, team="marketing", person="dana", rationale="mine")
+    except LucidError as refusal:
+        say(f"   refused: {refusal.sentence}")
+    for team, person in TEAMS.items():
+        lucid.features.approve(reference, team=team, person=person, rationale="reviewed")
+    say(f"   approved by {', '.join(TEAMS)}: canonical for customer_activity")
+    for governed in lucid.features.definitions():
+        if governed.status is Status.LEGACY:
+            lucid.features.deprecate(
+                str(governed.definition.ref), actor="dana", rationale=f"replaced by {reference}"
+            )
+    result.contradictions_after = lucid.features.audit().contradictory_definitions
+    say(f"   legacy definitions retired — audit: {result.contradictions_after} contradictions")
+    definition = lucid.features.get(reference).definition
+    spine = [(f"c{number:05d}", end) for number in range(5)]
+    computed = lucid.engine.compute(definition, lucid.features.sources(), spine)
+    shown = ", ".join(f"{entity}={computed[(entity, end)]:.3f}" for entity, _ in spine)
+    say(f"   customer_activity_30d at {end:%Y-%m-%d}: {shown}")
 
 
 def _routine(number: int) -> NewEvent:

@@ -18,6 +18,7 @@ from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.features.definition_files import DefinitionSet, load_definitions
 from lucid.features.governance import FeatureStore
+from lucid.scenarios.churn import LEGACY_DEFINITIONS
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.tables import feature_approvals, feature_definitions, feature_sources
@@ -246,7 +247,7 @@ def test_a_definition_naming_unknown_columns_or_sources_is_refused(
 def test_the_seed_audit_from_three_contradictions_to_zero(
     store: FeatureStore, event_log: SqlEventLog
 ) -> None:
-    legacy = Path(__file__).parents[1] / "fixtures" / "legacy_activity.yaml"
+    legacy = LEGACY_DEFINITIONS
     assert len(store.import_legacy(load_definitions(legacy), actor="audit", rationale="seed")) == 3
     assert store.audit().contradictory_definitions == 3
     store.apply(load_definitions(FIXTURE), actor="dana", rationale="seed")
@@ -263,7 +264,7 @@ def test_the_seed_audit_from_three_contradictions_to_zero(
 
 
 def test_a_legacy_import_never_overwrites(store: FeatureStore, event_log: SqlEventLog) -> None:
-    legacy = Path(__file__).parents[1] / "fixtures" / "legacy_activity.yaml"
+    legacy = LEGACY_DEFINITIONS
     store.import_legacy(load_definitions(legacy), actor="audit", rationale="seed")
     assert store.import_legacy(load_definitions(legacy), actor="audit", rationale="again") == []
     data = yaml.safe_load(legacy.read_text())

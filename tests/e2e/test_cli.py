@@ -197,3 +197,6 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "churn scenario is not built yet" in result.stdout
     assert "Demo complete" in result.stdout
     assert "does not match its hash" in result.stdout
+    assert "audit: 3 contradictory definitions of 'customer_activity'" in result.stdout
+    assert "audit: 0 contradictions" in result.stdout
+    assert "cannot approve it" in result.stdout

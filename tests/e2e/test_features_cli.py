@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
 from tests.conftest import run_lucid
 from tests.unit.test_feature_sql import write_events
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def lucid(project: Path, *args: str) -> dict:
 
 
 def test_seed_audit_from_three_contradictions_to_zero(project: Path) -> None:
-    lucid(project, "features", "import-legacy", str(FIXTURES / "legacy_activity.yaml"))
+    lucid(project, "features", "import-legacy", str(LEGACY_DEFINITIONS))
     report = lucid(project, "features", "audit", "--json")
     assert report["contradictory_definitions"] == 3
     [concept] = report["concepts"]
@@ -46,13 +45,13 @@ def test_seed_audit_from_three_contradictions_to_zero(project: Path) -> None:
         "engaged_users@1.0.0": ["logins"],
     }
 
-    plan = lucid(project, "features", "plan", str(FIXTURES / "customer_activity.yaml"), "--json")
+    plan = lucid(project, "features", "plan", str(CANONICAL_DEFINITIONS), "--json")
     assert [f["action"] for f in plan["features"]] == ["add"] and plan["refusals"] == []
     lucid(
         project,
         "features",
         "apply",
-        str(FIXTURES / "customer_activity.yaml"),
+        str(CANONICAL_DEFINITIONS),
         "--rationale",
         "one canonical activity",
         "--as",
@@ -87,7 +86,7 @@ def test_bad_governance_through_the_cli_is_one_sentence(project: Path) -> None:
         project,
         "features",
         "apply",
-        str(FIXTURES / "customer_activity.yaml"),
+        str(CANONICAL_DEFINITIONS),
         "--rationale",
         "seed",
         "--as",
@@ -122,13 +121,13 @@ def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> Non
         project,
         "features",
         "apply",
-        str(FIXTURES / "customer_activity.yaml"),
+        str(CANONICAL_DEFINITIONS),
         "--rationale",
         "seed",
         "--as",
         "dana",
     )
-    changed = (FIXTURES / "customer_activity.yaml").read_text()
+    changed = CANONICAL_DEFINITIONS.read_text()
     changed = changed.replace("version: 1.0.0", "version: 1.1.0").replace(
         "window: 30d", "window: 28d"
     )

@@ -27,8 +27,9 @@ from lucid.engines.duckdb import DuckDBEngine
 from lucid.engines.feature_sql import to_dialect
 from lucid.errors import InvalidInput
 from lucid.features.definition_files import load_definitions
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "customer_activity.yaml"
+FIXTURE = CANONICAL_DEFINITIONS
 T = datetime(2026, 3, 31, 12, 0, 0)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,8 +26,9 @@ from lucid.contracts.semantic import (
     schema_mismatches,
 )
 from lucid.errors import Conflict, Forbidden, InvalidInput
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS
 
-FIXTURE = Path(__file__).parents[1] / "fixtures" / "customer_activity.yaml"
+FIXTURE = CANONICAL_DEFINITIONS
 
 
 def base() -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Reference scenarios that run Lucid end to end."""

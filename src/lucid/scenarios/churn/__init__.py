@@ -1,0 +1,9 @@
+"""The SaaS churn world of the seed: its definitions (and, later, its generator and arms)."""
+
+from pathlib import Path
+
+CANONICAL_DEFINITIONS = Path(__file__).with_name("customer_activity.yaml")
+"""The seed's canonical `customer_activity_30d`, with its sources."""
+
+LEGACY_DEFINITIONS = Path(__file__).with_name("legacy_activity.yaml")
+"""The seed's three contradictory team definitions of activity."""
