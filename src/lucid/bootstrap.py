@@ -16,20 +16,22 @@ from lucid.storage.event_log import SqlEventLog
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.features.governance import FeatureStore
+    from lucid.storage.online_store import OnlineStore
 
 
 @dataclass
 class Lucid:
     """An open project: its settings, the adapters, and the use cases built on them.
 
-    The compute engine and the parts that need it are built on first use, so commands that
-    only read the event log do not start DuckDB.
+    The compute engine, the online store and the parts that need them are built on first
+    use, so commands that only read the event log start neither DuckDB nor Redis.
     """
 
     settings: Settings
     db: Database
     events: SqlEventLog
     _engine: DuckDBEngine | None = field(default=None, repr=False)
+    _online: OnlineStore | None = field(default=None, repr=False)
     _features: FeatureStore | None = field(default=None, repr=False)
 
     @property
@@ -41,17 +43,30 @@ class Lucid:
         return self._engine
 
     @property
+    def online_store(self) -> OnlineStore:
+        """The online store of `online_store_url` (SQLite file or Redis)."""
+        if self._online is None:
+            from lucid.storage.online_store import open_online_store
+
+            self._online = open_online_store(self.settings.online_store_url, self.settings.name)
+        return self._online
+
+    @property
     def features(self) -> FeatureStore:
-        """The semantic contract: sources, definitions, approvals, audit."""
+        """The semantic contract: sources, definitions, approvals, audit, training, serving."""
         if self._features is None:
             from lucid.features.governance import FeatureStore
 
-            self._features = FeatureStore(self.db, self.events, lambda: self.engine)
+            self._features = FeatureStore(
+                self.db, self.events, lambda: self.engine, lambda: self.online_store
+            )
         return self._features
 
     def close(self) -> None:
         if self._engine is not None:
             self._engine.close()
+        if self._online is not None:
+            self._online.close()
         self.db.dispose()
 
     def __enter__(self) -> Lucid:

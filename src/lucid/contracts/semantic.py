@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from enum import Enum
 from functools import total_ordering
 from typing import Any
@@ -50,6 +51,19 @@ def _text(value: object, field_name: str, *, required: bool = True) -> str:
 def _mapping(value: object, field_name: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidInput(field_name, f"must be a mapping of fields, not {type(value).__name__}")
+    return value
+
+
+def _iso(value: object) -> object:
+    """YAML reads unquoted times as datetimes; examples keep them as ISO-8601 text."""
+    return value.isoformat() if isinstance(value, datetime | date) else value
+
+
+def _list(value: object, field_name: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInput(field_name, "must be a list")
     return value
 
 
@@ -401,6 +415,8 @@ class Aggregate(Enum):
     MIN = "min"
     MAX = "max"
     COUNT_DISTINCT = "count_distinct"
+    LAST = "last"
+    """The column's value in the latest event of the window (a snapshot, e.g. the plan)."""
 
     @property
     def needs_column(self) -> bool:
@@ -658,10 +674,69 @@ class ValueType(Enum):
     STRING = "string"
 
 
+@dataclass(frozen=True, slots=True)
+class GoldenExample:
+    """A small input → expected-output case a definition must reproduce on every path.
+
+    `events` maps a source name to its rows (column → value; times as ISO-8601 text, read as
+    UTC); `at` is the time the value is computed for; `expected` is the value (None: missing).
+    """
+
+    entity: str
+    at: str
+    events: Mapping[str, tuple[Mapping[str, Any], ...]]
+    expected: Scalar | None
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, data: object, where: str) -> GoldenExample:
+        mapping = _mapping(data, where)
+        _refuse_unknown(mapping, ("entity", "at", "events", "expected", "description"), where)
+        events = _mapping(mapping.get("events", {}), f"{where}.events")
+        rows: dict[str, tuple[Mapping[str, Any], ...]] = {}
+        for source, items in events.items():
+            if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+                raise InvalidInput(f"{where}.events.{source}", "must be a list of rows")
+            rows[str(source)] = tuple(
+                {str(key): _iso(value) for key, value in i.items()} for i in items
+            )
+        if "expected" not in mapping:
+            raise InvalidInput(f"{where}.expected", "is required (null for a missing value)")
+        at = mapping.get("at")
+        return cls(
+            entity=_text(str(mapping.get("entity", "")), f"{where}.entity"),
+            at=_text(_iso(at), f"{where}.at"),
+            events=rows,
+            expected=mapping["expected"],
+            description=str(mapping.get("description", "")),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "at": self.at,
+            "events": {source: [dict(row) for row in rows] for source, rows in self.events.items()},
+            "expected": self.expected,
+            "description": self.description,
+        }
+
+
+def values_match(expected: Any, actual: Any, tolerance: float = 1e-9) -> bool:
+    """Equal values, numbers within `tolerance` (absolute, or relative to the larger one)."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return bool(expected) == bool(actual) and type(expected) is type(actual)
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        scale = max(abs(float(expected)), abs(float(actual)), 1.0)
+        return abs(float(expected) - float(actual)) <= tolerance * scale
+    return bool(expected == actual)
+
+
 # --- the definition ----------------------------------------------------------------------
 
 MEANING_FIELDS = ("entity", "value_type", "window", "ttl", "computation", "exclusions", "concept")
-OPTIONAL_FIELDS = ("tags", "unit", "docs_url")
+OPTIONAL_FIELDS = ("tags", "unit", "docs_url", "examples")
 GOVERNANCE_FIELDS = ("required_approvals",)
 TEXT_FIELDS = ("description", "owner")
 _DEFINITION_FIELDS = (
@@ -693,6 +768,7 @@ class FeatureDefinition:
     tags: tuple[str, ...] = ()
     unit: str | None = None
     docs_url: str | None = None
+    examples: tuple[GoldenExample, ...] = ()
 
     def __post_init__(self) -> None:
         check_name(self.name, "name")
@@ -764,6 +840,10 @@ class FeatureDefinition:
             tags=tuple(str(tag) for tag in tags),
             unit=data.get("unit"),
             docs_url=data.get("docs_url"),
+            examples=tuple(
+                GoldenExample.from_dict(item, f"{name}.examples[{index}]")
+                for index, item in enumerate(_list(data.get("examples"), f"{name}.examples"))
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -784,6 +864,7 @@ class FeatureDefinition:
             "tags": sorted(self.tags),
             "unit": self.unit,
             "docs_url": self.docs_url,
+            "examples": [example.to_dict() for example in self.examples],
         }
         return data
 
@@ -956,6 +1037,43 @@ class Governed:
         done = {approval.team for approval in self.approvals}
         return tuple(t for t in self.definition.required_approvals if t not in done)
 
+    @property
+    def was_approved(self) -> bool:
+        """Approved now, or approved before it was superseded or retired."""
+        if self.status is Status.APPROVED:
+            return True
+        return (
+            self.status is Status.DEPRECATED
+            and bool(self.definition.required_approvals)
+            and not self.missing_teams
+        )
+
+
+def check_servable(governed: Governed) -> None:
+    """Only definitions that every required team approved are served to models online."""
+    if not governed.was_approved:
+        raise Forbidden(
+            f"{governed.definition.ref} is {governed.status.value} and was never approved by "
+            "every required team; online serving uses approved definitions only."
+        )
+
+
+def check_trainable(governed: Governed) -> None:
+    """Training sets take approved definitions, and proposed ones for evaluation before
+    approval; legacy team definitions are kept for the audit, never computed for models."""
+    if governed.status is Status.LEGACY or (
+        governed.status is Status.DEPRECATED and not governed.was_approved
+    ):
+        raise Forbidden(
+            f"{governed.definition.ref} is a legacy definition that was never approved; "
+            "training sets use approved (or proposed) definitions."
+        )
+
+
+def is_stale(as_of: float, ttl: Duration | None, now: float) -> bool:
+    """Whether a value computed for epoch `as_of` is older than `ttl` at epoch `now`."""
+    return ttl is not None and now - as_of > ttl.seconds
+
 
 def check_approval(governed: Governed, team: str, person: str) -> bool:
     """Refuse an approval that breaks a rule; True when it completes the required approvals."""
@@ -1000,6 +1118,72 @@ def check_canonical(candidate: Governed, others: Iterable[Governed]) -> list[Gov
             f"deprecate it or propose a new version of {other.definition.name}."
         )
     return superseded
+
+
+# --- training-serving skew ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SkewStats:
+    """How served values compare with the offline recomputation at the served time.
+
+    `mismatch_rate`: share of served values that differ beyond the tolerance, a missing or stale
+    value where offline has one counting as a mismatch; `missing_rate`: share served missing
+    or stale; `mean_relative_error`: over pairs where both sides are numbers.
+    """
+
+    feature: str
+    served: int
+    mismatches: int
+    missing: int
+    mean_relative_error: float
+
+    @property
+    def mismatch_rate(self) -> float:
+        return self.mismatches / self.served if self.served else 0.0
+
+    @property
+    def missing_rate(self) -> float:
+        return self.missing / self.served if self.served else 0.0
+
+    @classmethod
+    def of(cls, feature: str, pairs: Iterable[tuple[Any, Any]], tolerance: float) -> SkewStats:
+        """Stats over (served, offline) pairs; a served None means missing or stale."""
+        served = mismatches = missing = numeric = 0
+        relative = 0.0
+        for online, offline in pairs:
+            served += 1
+            if online is None:
+                missing += 1
+            if not values_match(offline, online, tolerance):
+                mismatches += 1
+            if isinstance(online, int | float) and isinstance(offline, int | float):
+                numeric += 1
+                relative += abs(float(online) - float(offline)) / max(abs(float(offline)), 1e-12)
+        return cls(feature, served, mismatches, missing, relative / numeric if numeric else 0.0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "served": self.served,
+            "mismatch_rate": self.mismatch_rate,
+            "missing_rate": self.missing_rate,
+            "mean_relative_error": self.mean_relative_error,
+        }
+
+
+def overall_skew(stats: Sequence[SkewStats]) -> SkewStats:
+    """Every feature's stats pooled into one."""
+    served = sum(s.served for s in stats)
+    numeric_weight = sum(s.served for s in stats if s.served)
+    error = (
+        sum(s.mean_relative_error * s.served for s in stats) / numeric_weight
+        if numeric_weight
+        else 0.0
+    )
+    return SkewStats(
+        "overall", served, sum(s.mismatches for s in stats), sum(s.missing for s in stats), error
+    )
 
 
 # --- contradiction audit -----------------------------------------------------------------

@@ -42,7 +42,7 @@ _DUCKDB_TYPES: dict[str, ColumnType] = {
     "TIMESTAMP_S": ColumnType.TIMESTAMP,
     "DATE": ColumnType.DATE,
 }
-_DECLARED_TYPES = {
+DECLARED_TYPES = {
     ColumnType.STRING: "VARCHAR",
     ColumnType.INTEGER: "BIGINT",
     ColumnType.DOUBLE: "DOUBLE",
@@ -93,13 +93,17 @@ class DuckDBEngine:
             self._views.add(name)
         return name
 
+    def mark_loaded(self, name: str) -> None:
+        """Use the relation `name` the caller created itself (golden examples, tests)."""
+        self._views.add(name)
+
     def _reader(self, source: Source) -> str:
         if source.kind is SourceKind.PARQUET:
             path = literal(self._glob(source, "parquet"))
             return f"SELECT * FROM read_parquet({path}, union_by_name = true)"
         if source.kind is SourceKind.CSV:
             types = ", ".join(
-                f"{literal(column)}: {literal(_DECLARED_TYPES[kind])}"
+                f"{literal(column)}: {literal(DECLARED_TYPES[kind])}"
                 for column, kind in source.schema.items()
             )
             path = literal(self._glob(source, "csv"))
@@ -150,7 +154,7 @@ class DuckDBEngine:
         url, table = _split_table(source)
         columns = list(source.schema)
         types = ", ".join(
-            f"{literal(column)}: {literal(_DECLARED_TYPES[source.schema[column]])}"
+            f"{literal(column)}: {literal(DECLARED_TYPES[source.schema[column]])}"
             for column in columns
         )
         with tempfile.TemporaryDirectory(prefix="lucid-pg-") as folder:
@@ -201,10 +205,164 @@ class DuckDBEngine:
         rows = self.connection.execute(query).fetchall()
         return {(entity, as_of): value for entity, as_of, value in rows}
 
+    def training_set(
+        self,
+        labels: str | Path | Sequence[Mapping[str, Any]],
+        features: Sequence[FeatureDefinition],
+        sources: Mapping[str, Source],
+        *,
+        entity_column: str,
+        time_column: str,
+    ) -> TrainingSet:
+        """Every label row (duplicates kept, order kept) with each feature as known at its
+        time: events after the label time, or ingested after it, never count."""
+        self._load_labels(labels)
+        columns = {row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()}
+        for role, column in (("entity_column", entity_column), ("time_column", time_column)):
+            if column not in columns:
+                known = ", ".join(sorted(columns - {"__lucid_row"}))
+                raise InvalidInput(role, f"{column!r} is not a column of the labels ({known})")
+        names = [definition.name for definition in features]
+        clash = sorted({name for name in names if names.count(name) > 1} | (set(names) & columns))
+        if clash:
+            raise InvalidInput(
+                "features",
+                f"{', '.join(clash)} would appear twice in the training set: pin one "
+                "version of each feature, and keep label columns apart from feature names",
+            )
+        entity = f"CAST(l.{quote(entity_column)} AS VARCHAR)"
+        moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
+        _spine_view(
+            self.connection,
+            "__lucid_label_spine",
+            f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM __lucid_labels l",
+        )
+        joins, selected = [], []
+        for index, definition in enumerate(features):
+            query = feature_sql(
+                definition, sources, "__lucid_label_spine", self.relation, as_known_at=True
+            )
+            joins.append(
+                f"LEFT JOIN ({query}) f{index} ON f{index}.entity_id = {entity} "
+                f"AND f{index}.as_of = {moment}"
+            )
+            selected.append(f"f{index}.value AS {quote(definition.name)}")
+        sql = (
+            f"SELECT l.* EXCLUDE (__lucid_row), {', '.join(selected)}\n"
+            f"FROM __lucid_labels l\n" + "\n".join(joins) + "\nORDER BY l.__lucid_row"
+        )
+        return TrainingSet(self.connection, sql, names)
+
+    def _load_labels(self, labels: str | Path | Sequence[Mapping[str, Any]]) -> None:
+        if isinstance(labels, str | Path):
+            path = Path(labels)
+            if not path.exists():
+                raise InvalidInput("labels", f"{path} does not exist")
+            relation = _label_relation(path)
+            self.connection.execute(
+                "CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT *, "
+                f"row_number() OVER () AS __lucid_row FROM {relation}"
+            )
+            return
+        if not labels:
+            raise InvalidInput("labels", "must hold at least one row")
+        columns = list(labels[0])
+        for number, row in enumerate(labels):
+            if list(row) != columns:
+                raise InvalidInput(f"labels[{number}]", f"must have the columns {columns}")
+        placeholders = "(" + ", ".join("?" * (len(columns) + 1)) + ")"
+        values = ", ".join([placeholders] * len(labels))
+        names = ", ".join([*map(quote, columns), "__lucid_row"])
+        parameters = [
+            value
+            for number, row in enumerate(labels, start=1)
+            for value in (*(_naive_if_time(row[c]) for c in columns), number)
+        ]
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT * FROM (VALUES {values}) "
+            f"v({names})",
+            parameters,
+        )
+
+    def latest_values(
+        self,
+        definition: FeatureDefinition,
+        sources: Mapping[str, Source],
+        at: datetime,
+    ) -> duckdb.DuckDBPyConnection:
+        """A cursor over (entity_id, as_of, value) for every entity any of the feature's
+        sources knows, computed as known at `at` (what materialisation writes online)."""
+        keys = " UNION ".join(
+            f"SELECT DISTINCT CAST({quote(sources[name].entity_key)} AS VARCHAR) AS k "
+            f"FROM {self.relation(sources[name])}"
+            for name in definition.sources
+        )
+        moment = literal(_naive_utc(at).isoformat(sep=" "))
+        _spine_view(
+            self.connection,
+            "__lucid_materialise_spine",
+            f"SELECT k AS {SPINE_ENTITY}, CAST({moment} AS TIMESTAMP) AS {SPINE_AS_OF} "
+            f"FROM ({keys}) WHERE k IS NOT NULL",
+        )
+        query = feature_sql(
+            definition, sources, "__lucid_materialise_spine", self.relation, as_known_at=True
+        )
+        return self.connection.execute(query)
+
+
+class TrainingSet:
+    """A point-in-time training set computed by DuckDB: the label rows in their order, each
+    with the value of every requested feature as known at the label's time."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection, sql: str, features: list[str]):
+        self._connection = connection
+        self.sql = sql
+        self.features = features
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self._connection.execute(self.sql).fetchall()
+
+    @property
+    def columns(self) -> list[str]:
+        return [column[0] for column in self._connection.execute(self.sql).description]
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        cursor = self._connection.execute(self.sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def to_parquet(self, path: Path) -> int:
+        """Write the set to a Parquet file; returns the number of rows."""
+        self._connection.execute(f"COPY ({self.sql}) TO {literal(str(path))} (FORMAT parquet)")
+        [(count,)] = self._connection.execute(
+            f"SELECT COUNT(*) FROM read_parquet({literal(str(path))})"
+        ).fetchall()
+        return int(count)
+
 
 def view_name(source: Source) -> str:
     """The relation name feature SQL uses for a source, on every engine."""
     return f"source_{source.name}"
+
+
+def _naive_if_time(value: Any) -> Any:
+    return _naive_utc(value) if isinstance(value, datetime) else value
+
+
+def _label_relation(labels: str | Path) -> str:
+    path = str(labels)
+    if path.endswith(".csv"):
+        return f"read_csv({literal(path)}, header = true)"
+    return f"read_parquet({literal(path)})"
+
+
+def _spine_view(connection: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
+    connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
+
+
+def naive_utc(moment: datetime) -> datetime:
+    """The UTC wall time of `moment` without a zone (naive times are taken as UTC)."""
+    return _naive_utc(moment)
 
 
 def _naive_utc(moment: datetime) -> datetime:

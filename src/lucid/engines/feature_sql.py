@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 
 from lucid.contracts.semantic import (
     Aggregate,
+    ColumnType,
     Condition,
     FeatureDefinition,
     Normaliser,
@@ -84,10 +85,12 @@ def normaliser_sql(normaliser: Normaliser, value: str) -> str:
     return value
 
 
-def aggregate_sql(term: Term, alias: str) -> str:
+def aggregate_sql(term: Term, alias: str, event_time: str) -> str:
     if term.aggregate is Aggregate.COUNT:
         return "COUNT(e.__lucid_matched)"
     column = f"{alias}.{quote(term.column or '')}"
+    if term.aggregate is Aggregate.LAST:
+        return f"ARG_MAX({column}, {alias}.{quote(event_time)})"
     if term.aggregate is Aggregate.COUNT_DISTINCT:
         return f"COUNT(DISTINCT {column})"
     expression = f"{term.aggregate.value.upper()}({column})"
@@ -172,34 +175,28 @@ def feature_sql(
     """
     check_columns(definition, sources)
     computation = definition.computation
-    terms: list[tuple[Source, str, Normaliser, float]] = []
+    terms: list[tuple[Term | None, Source, str, Normaliser, float]] = []
     if isinstance(computation, WindowedAggregation):
         for term in computation.terms:
-            terms.append(
-                (sources[term.source], aggregate_sql(term, "e"), term.normalise, term.weight)
-            )
+            source = sources[term.source]
+            aggregate = aggregate_sql(term, "e", source.event_time)
+            terms.append((term, source, aggregate, term.normalise, term.weight))
     else:
-        expression = computation.expression
-        terms.append((sources[computation.source], expression, Normaliser(), 1.0))
-    filters = (
-        {term.source: term.filters for term in computation.terms}
-        if isinstance(computation, WindowedAggregation)
-        else {}
-    )
+        source = sources[computation.source]
+        terms.append((None, source, computation.expression, Normaliser(), 1.0))
     ctes = [f"spine AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
     value_parts = []
-    for index, (source, aggregate, normaliser, weight) in enumerate(terms):
-        ctes.append(
-            _term_cte(
-                index,
-                definition,
-                source,
-                aggregate,
-                filters.get(source.name, ()),
-                relation(source),
-                as_known_at,
+    for index, (maybe_term, source, aggregate, normaliser, weight) in enumerate(terms):
+        known_at = as_known_at and source.ingestion_time is not None
+        if maybe_term is not None and maybe_term.aggregate is Aggregate.LAST and not known_at:
+            ctes.append(_asof_cte(index, definition, source, maybe_term, relation(source)))
+        else:
+            filters = maybe_term.filters if maybe_term is not None else ()
+            ctes.append(
+                _term_cte(
+                    index, definition, source, aggregate, filters, relation(source), as_known_at
+                )
             )
-        )
         part = normaliser_sql(normaliser, f"t{index}.agg")
         value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
     joins = "\n".join(
@@ -225,21 +222,16 @@ def _term_cte(
     relation: str,
     as_known_at: bool,
 ) -> str:
-    exclusions = [
-        f"NOT COALESCE({condition_sql(exclusion.where, 'r')}, FALSE)"
-        for exclusion in definition.exclusions
-        if exclusion.applies_to(source.name)
-    ]
-    kept = " AND ".join(exclusions) if exclusions else "TRUE"
+    """A windowed term as a range join of the spine with the source's kept events."""
     time = f"e.{quote(source.event_time)}"
     on = [
-        f"e.{quote(source.entity_key)} = s.{SPINE_ENTITY}",
+        f"{_entity_key(source, 'e')} = s.{SPINE_ENTITY}",
         f"{time} > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND",
         f"{time} <= s.{SPINE_AS_OF}",
-        *(condition_sql(condition, "e") for condition in filters),
     ]
     if as_known_at and source.ingestion_time:
         on.append(f"e.{quote(source.ingestion_time)} <= s.{SPINE_AS_OF}")
+    kept = _kept_rows(definition, source, filters)
     return (
         f"t{index} AS (\n"
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {aggregate} AS agg\n"
@@ -247,6 +239,45 @@ def _term_cte(
         f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r WHERE {kept}) e\n"
         f"    ON {' AND '.join(on)}\n"
         f"  GROUP BY s.{SPINE_ENTITY}, s.{SPINE_AS_OF}\n)"
+    )
+
+
+def _entity_key(source: Source, alias: str) -> str:
+    """The source's entity key as text, the spine's entity type."""
+    key = f"{alias}.{quote(source.entity_key)}"
+    return (
+        key if source.schema[source.entity_key] is ColumnType.STRING else f"CAST({key} AS VARCHAR)"
+    )
+
+
+def _kept_rows(
+    definition: FeatureDefinition, source: Source, filters: tuple[Condition, ...]
+) -> str:
+    conditions = [
+        f"NOT COALESCE({condition_sql(exclusion.where, 'r')}, FALSE)"
+        for exclusion in definition.exclusions
+        if exclusion.applies_to(source.name)
+    ]
+    conditions.extend(condition_sql(condition, "r") for condition in filters)
+    return " AND ".join(conditions) if conditions else "TRUE"
+
+
+def _asof_cte(
+    index: int, definition: FeatureDefinition, source: Source, term: Term, relation: str
+) -> str:
+    """A snapshot term as DuckDB's ASOF JOIN: the latest kept event at or before t, if it is
+    inside the window. (Spark has no ASOF JOIN; its form belongs here too.)"""
+    time = quote(source.event_time)
+    return (
+        f"t{index} AS (\n"
+        f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF},\n"
+        f"    CASE WHEN e.__t > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND\n"
+        f"    THEN e.__v END AS agg\n"
+        f"  FROM spine s\n"
+        f"  ASOF LEFT JOIN (SELECT {_entity_key(source, 'r')} AS __k, r.{time} AS __t, "
+        f"r.{quote(term.column or '')} AS __v FROM {relation} r "
+        f"WHERE {_kept_rows(definition, source, term.filters)}) e\n"
+        f"    ON e.__k = s.{SPINE_ENTITY} AND e.__t <= s.{SPINE_AS_OF}\n)"
     )
 
 

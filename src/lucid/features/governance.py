@@ -7,9 +7,10 @@ leaves nothing behind, and no two approvals can race past the one-canonical-per-
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
@@ -34,18 +35,28 @@ from lucid.contracts.semantic import (
     audit,
     check_approval,
     check_canonical,
+    check_trainable,
     plan_definition,
     schema_mismatches,
 )
 from lucid.engines.feature_sql import check_columns, feature_sql, to_dialect
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.features.definition_files import DefinitionSet
+from lucid.features.examples import example_failures
+from lucid.features.serving import (
+    FeatureServer,
+    ServedValue,
+    SkewReport,
+    materialise,
+    measure_skew,
+)
 from lucid.storage import feature_registry as registry
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 
 if TYPE_CHECKING:
-    from lucid.engines.duckdb import DuckDBEngine
+    from lucid.engines.duckdb import DuckDBEngine, TrainingSet
+    from lucid.storage.online_store import OnlineStore
 
 
 @dataclass(frozen=True)
@@ -86,11 +97,17 @@ class FeatureStore:
     """Definitions and their governance, on the metadata database and the compute engine."""
 
     def __init__(
-        self, db: Database, events: SqlEventLog, engine: Callable[[], DuckDBEngine]
+        self,
+        db: Database,
+        events: SqlEventLog,
+        engine: Callable[[], DuckDBEngine],
+        online: Callable[[], OnlineStore] | None = None,
     ) -> None:
         self._db = db
         self._events = events
         self._engine_provider = engine
+        self._online_provider = online
+        self._server: FeatureServer | None = None
 
     @property
     def _engine(self) -> DuckDBEngine:
@@ -130,6 +147,78 @@ class FeatureStore:
 
     def audit(self) -> AuditReport:
         return audit(self.definitions())
+
+    def resolve(self, ref: FeatureRef) -> Governed:
+        """The stored definition of a pinned version."""
+        with self._db.transaction() as connection:
+            found = registry.find_governed(connection, ref)
+        if found is None:
+            raise NotFound(f"Feature {ref} is not stored.")
+        return found
+
+    # --- computing -------------------------------------------------------------------------
+
+    def get_training_set(
+        self,
+        labels: str | Path | Sequence[Mapping[str, Any]],
+        features: Sequence[str],
+        *,
+        entity_column: str = "entity_id",
+        time_column: str = "timestamp",
+    ) -> TrainingSet:
+        """Point-in-time correct training set over `labels` (a Parquet/CSV path or rows) for
+        the pinned `features` (`name@version`), as known at each label's time."""
+        if not features:
+            raise InvalidInput("features", "name at least one pinned feature (name@version)")
+        definitions = []
+        for feature in features:
+            governed = self.resolve(FeatureRef.parse(feature))
+            check_trainable(governed)
+            definitions.append(governed.definition)
+        return self._engine.training_set(
+            labels,
+            definitions,
+            self.sources(),
+            entity_column=entity_column,
+            time_column=time_column,
+        )
+
+    def _online(self) -> OnlineStore:
+        if self._online_provider is None:
+            raise InvalidInput("online_store_url", "no online store is configured")
+        return self._online_provider()
+
+    def materialize(
+        self, features: Sequence[str] | None = None, *, at: datetime | None = None
+    ) -> dict[str, int]:
+        """Write the latest values (as known at `at`, default now) of the given pinned features,
+        or of every approved definition, to the online store."""
+        if features:
+            chosen = [self.resolve(FeatureRef.parse(feature)) for feature in features]
+        else:
+            chosen = [g for g in self.definitions() if g.status is Status.APPROVED]
+        moment = at or datetime.now(UTC)
+        format_time(moment, "at")
+        return materialise(self._online(), self._engine, chosen, self.sources(), moment)
+
+    def get_online_features(
+        self,
+        entity_ids: Sequence[str],
+        features: Sequence[str],
+        *,
+        log: bool = False,
+        now: datetime | None = None,
+    ) -> list[dict[str, ServedValue]]:
+        """Serve the pinned features of each entity from the online store (TTL enforced)."""
+        if self._server is None:
+            self._server = FeatureServer(self._online(), self.resolve, self._db)
+        return self._server.get_online_features(entity_ids, features, log=log, now=now)
+
+    def skew(self, *, tolerance: float = 1e-6, since: datetime | None = None) -> SkewReport:
+        """Training-serving skew of every logged served value, recomputed offline."""
+        return measure_skew(
+            self._db, self._engine, self.resolve, self.sources(), tolerance=tolerance, since=since
+        )
 
     # --- planning and applying -------------------------------------------------------------
 
@@ -395,6 +484,7 @@ def _check_proposal(
     else:
         try:
             check_columns(definition, sources)
+            reason = "; ".join(example_failures(definition, sources))
         except InvalidInput as error:
             reason = f"{definition.ref}: {error.sentence}"
     if not reason:

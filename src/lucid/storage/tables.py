@@ -75,3 +75,16 @@ feature_approvals = Table(
     Column("approved_at", String(27), nullable=False),
     Column("rationale", Text, nullable=False),
 )
+
+served_features = Table(
+    "served_features",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("served_at", String(27), nullable=False, index=True),
+    Column("entity", String(200), nullable=False),
+    Column("feature", String(160), nullable=False, index=True),
+    Column("value", Text, nullable=True),
+    Column("as_of", String(27), nullable=True),
+    Column("status", String(10), nullable=False),
+)
+"""Every served feature value that was asked to be logged, for the skew report."""

@@ -1,0 +1,212 @@
+"""Online serving: materialise approved features, read them with their TTL, log what is served,
+and measure training-serving skew by recomputing served values offline.
+
+Serving reads exactly the pinned versions (`name@version`). A value older than its feature's
+TTL is served as missing with `status="stale"`, never as a fresh value.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from lucid.contracts.events import format_time, parse_time
+from lucid.contracts.semantic import (
+    Duration,
+    FeatureRef,
+    Governed,
+    SkewStats,
+    Source,
+    check_servable,
+    is_stale,
+    overall_skew,
+)
+from lucid.errors import InvalidInput
+from lucid.storage.database import Database
+from lucid.storage.online_store import OnlineStore
+from lucid.storage.tables import served_features
+
+if TYPE_CHECKING:
+    from lucid.engines.duckdb import DuckDBEngine
+
+
+@dataclass(frozen=True, slots=True)
+class ServedValue:
+    """One feature value as served: `status` is fresh, stale (too old: value None) or missing."""
+
+    entity: str
+    feature: str
+    value: Any
+    as_of: float | None
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "feature": self.feature,
+            "value": self.value,
+            "as_of": _epoch_text(self.as_of) if self.as_of is not None else None,
+            "status": self.status,
+        }
+
+
+class FeatureServer:
+    """Reads pinned feature versions from the online store for serving."""
+
+    def __init__(
+        self,
+        store: OnlineStore,
+        resolve: Callable[[FeatureRef], Governed],
+        db: Database,
+    ) -> None:
+        self._store = store
+        self._resolve = resolve
+        self._db = db
+        self._ttl: dict[str, Duration | None] = {}
+
+    def _ttls(self, features: Sequence[str]) -> list[Duration | None]:
+        # A name@version never changes once stored, so its TTL is cached for the process.
+        ttls = []
+        for feature in features:
+            if feature not in self._ttl:
+                governed = self._resolve(FeatureRef.parse(feature))
+                check_servable(governed)
+                self._ttl[feature] = governed.definition.ttl
+                self._ttl[str(governed.definition.ref)] = governed.definition.ttl
+            ttls.append(self._ttl[feature])
+        return ttls
+
+    def get_online_features(
+        self,
+        entity_ids: Sequence[str],
+        features: Sequence[str],
+        *,
+        log: bool = False,
+        now: datetime | None = None,
+    ) -> list[dict[str, ServedValue]]:
+        """For each entity, each pinned feature's served value (in the order asked)."""
+        if not features:
+            raise InvalidInput("features", "name at least one pinned feature (name@version)")
+        entities = [str(entity) for entity in entity_ids]
+        refs = [_normal_ref(feature) for feature in features]
+        ttls = self._ttls(refs)
+        moment = now.timestamp() if now is not None else time.time()
+        stored = self._store.read(entities, refs)
+        served = []
+        for entity in entities:
+            row: dict[str, ServedValue] = {}
+            for ref, ttl in zip(refs, ttls, strict=True):
+                found = stored.get((entity, ref))
+                if found is None:
+                    row[ref] = ServedValue(entity, ref, None, None, "missing")
+                elif is_stale(found[1], ttl, moment):
+                    row[ref] = ServedValue(entity, ref, None, found[1], "stale")
+                else:
+                    row[ref] = ServedValue(entity, ref, found[0], found[1], "fresh")
+            served.append(row)
+        if log:
+            self._log(served, moment)
+        return served
+
+    def _log(self, served: list[dict[str, ServedValue]], moment: float) -> None:
+        served_at = _epoch_text(moment)
+        rows = [
+            {
+                "served_at": served_at,
+                "entity": value.entity,
+                "feature": value.feature,
+                "value": json.dumps(value.value),
+                "as_of": _epoch_text(value.as_of) if value.as_of is not None else None,
+                "status": value.status,
+            }
+            for row in served
+            for value in row.values()
+        ]
+        with self._db.transaction() as connection:
+            connection.execute(served_features.insert(), rows)
+
+
+def _normal_ref(feature: str) -> str:
+    return str(FeatureRef.parse(feature))
+
+
+def _epoch_text(epoch: float) -> str:
+    return format_time(datetime.fromtimestamp(epoch, UTC))
+
+
+def materialise(
+    store: OnlineStore,
+    engine: DuckDBEngine,
+    governed: Sequence[Governed],
+    sources: dict[str, Source],
+    at: datetime,
+) -> dict[str, int]:
+    """Write each feature's value as known at `at` for every entity its sources know."""
+    written = {}
+    as_of = at.timestamp()
+    for item in governed:
+        check_servable(item)
+        cursor = engine.latest_values(item.definition, sources, at)
+        ref = str(item.definition.ref)
+
+        def rows(cursor: Any = cursor) -> Any:
+            while batch := cursor.fetchmany(10_000):
+                for entity, _, value in batch:
+                    yield entity, value, as_of
+
+        written[ref] = store.write(ref, rows())
+    return written
+
+
+@dataclass(frozen=True)
+class SkewReport:
+    features: list[SkewStats]
+    overall: SkewStats
+    tolerance: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tolerance": self.tolerance,
+            "overall": self.overall.to_dict(),
+            "features": [stats.to_dict() for stats in self.features],
+        }
+
+
+def measure_skew(
+    db: Database,
+    engine: DuckDBEngine,
+    resolve: Callable[[FeatureRef], Governed],
+    sources: dict[str, Source],
+    *,
+    tolerance: float = 1e-6,
+    since: datetime | None = None,
+) -> SkewReport:
+    """Recompute offline, at each served time and as known then, every logged served value."""
+    if tolerance < 0:
+        raise InvalidInput("tolerance", f"must be ≥ 0, not {tolerance}")
+    query = served_features.select().order_by(served_features.c.id)
+    if since is not None:
+        query = query.where(served_features.c.served_at >= format_time(since, "since"))
+    with db.transaction() as connection:
+        logged = connection.execute(query).all()
+    by_feature: dict[str, list[Any]] = {}
+    for row in logged:
+        by_feature.setdefault(row.feature, []).append(row)
+    stats = []
+    for feature, rows in sorted(by_feature.items()):
+        definition = resolve(FeatureRef.parse(feature)).definition
+        spine = [(row.entity, parse_time(row.served_at)) for row in rows]
+        offline = engine.compute(definition, sources, spine, as_known_at=True)
+        pairs = [
+            (
+                json.loads(row.value) if row.status == "fresh" else None,
+                offline.get((row.entity, parse_time(row.served_at).replace(tzinfo=None))),
+            )
+            for row in rows
+        ]
+        stats.append(SkewStats.of(feature, pairs, tolerance))
+    return SkewReport(stats, overall_skew(stats), tolerance)

@@ -1,0 +1,189 @@
+"""Online stores: the latest materialised value of each (feature version, entity).
+
+Two adapters behind one small interface — SQLite (embedded default) and Redis (teams). Both
+keep, per value, the time it was computed for (`as_of`, epoch seconds), so that serving can
+refuse a value older than its feature's TTL. Reads are the serving hot path: they use the bare
+drivers, one statement or one round trip per request.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from lucid.errors import ConfigurationError, StorageUnavailable
+
+StoredValue = tuple[Any, float]
+"""A materialised value and the epoch time (seconds, UTC) it was computed for."""
+
+
+class OnlineStore(Protocol):
+    """Latest values keyed by (feature reference `name@version`, entity id)."""
+
+    def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
+        """Upsert (entity, value, as_of) rows for `feature`; returns how many were written."""
+        ...
+
+    def read(
+        self, entities: Sequence[str], features: Sequence[str]
+    ) -> dict[tuple[str, str], StoredValue]:
+        """The stored (value, as_of) of each (entity, feature) pair that has one."""
+        ...
+
+    def clear(self) -> None:
+        """Remove every value (tests and drills only)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class SqliteOnlineStore:
+    """An SQLite file; one row per (entity, feature), values in SQLite's own types."""
+
+    def __init__(self, path: Path) -> None:
+        if not path.parent.is_dir():
+            raise StorageUnavailable(f"The folder of the online store {path} does not exist.")
+        self.path = path
+        self._connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self._connection.execute("PRAGMA synchronous=NORMAL")
+        self._connection.execute("PRAGMA busy_timeout=60000")
+        self._connection.execute(
+            "CREATE TABLE IF NOT EXISTS online_values (entity TEXT NOT NULL, feature TEXT NOT "
+            "NULL, value, as_of REAL NOT NULL, PRIMARY KEY (entity, feature)) WITHOUT ROWID"
+        )
+        self._queries: dict[int, str] = {}
+
+    def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
+        count = 0
+        cursor = self._connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            batch: list[tuple[str, str, Any, float]] = []
+            for entity, value, as_of in rows:
+                batch.append((str(entity), feature, value, as_of))
+                if len(batch) >= 10_000:
+                    cursor.executemany(_UPSERT, batch)
+                    count += len(batch)
+                    batch.clear()
+            cursor.executemany(_UPSERT, batch)
+            count += len(batch)
+            cursor.execute("COMMIT")
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        return count
+
+    def read(
+        self, entities: Sequence[str], features: Sequence[str]
+    ) -> dict[tuple[str, str], StoredValue]:
+        if len(entities) == 1:
+            query = self._query(len(features))
+            rows = self._connection.execute(query, (entities[0], *features)).fetchall()
+            return {(entities[0], feature): (value, as_of) for feature, value, as_of in rows}
+        found: dict[tuple[str, str], StoredValue] = {}
+        query = self._query(len(features))
+        for entity in entities:
+            for feature, value, as_of in self._connection.execute(query, (entity, *features)):
+                found[(entity, feature)] = (value, as_of)
+        return found
+
+    def _query(self, count: int) -> str:
+        query = self._queries.get(count)
+        if query is None:
+            marks = ", ".join("?" * count)
+            query = (
+                "SELECT feature, value, as_of FROM online_values "
+                f"WHERE entity = ? AND feature IN ({marks})"
+            )
+            self._queries[count] = query
+        return query
+
+    def clear(self) -> None:
+        self._connection.execute("DELETE FROM online_values")
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+_UPSERT = (
+    "INSERT INTO online_values (entity, feature, value, as_of) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (entity, feature) DO UPDATE SET value = excluded.value, as_of = excluded.as_of"
+)
+
+
+class RedisOnlineStore:
+    """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of."""
+
+    def __init__(self, url: str, namespace: str) -> None:
+        import redis  # imported here: only Redis deployments need it
+
+        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._prefix = f"lucid:{namespace}:"
+        self._url = url
+        try:
+            self._client.ping()
+        except redis.RedisError as error:
+            raise StorageUnavailable(f"Cannot reach the online store at {url}: {error}") from None
+
+    def _key(self, entity: str) -> str:
+        return self._prefix + entity
+
+    def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
+        count = 0
+        pipeline = self._client.pipeline(transaction=False)
+        for entity, value, as_of in rows:
+            pipeline.hset(
+                self._key(str(entity)),
+                mapping={feature: json.dumps(value), f"{feature}#t": repr(as_of)},
+            )
+            count += 1
+            if count % 10_000 == 0:
+                pipeline.execute()
+        pipeline.execute()
+        return count
+
+    def read(
+        self, entities: Sequence[str], features: Sequence[str]
+    ) -> dict[tuple[str, str], StoredValue]:
+        fields = [name for feature in features for name in (feature, f"{feature}#t")]
+        if len(entities) == 1:
+            answers = [self._client.hmget(self._key(entities[0]), fields)]
+        else:
+            pipeline = self._client.pipeline(transaction=False)
+            for entity in entities:
+                pipeline.hmget(self._key(entity), fields)
+            answers = pipeline.execute()
+        found: dict[tuple[str, str], StoredValue] = {}
+        for entity, values in zip(entities, answers, strict=True):
+            for index, feature in enumerate(features):
+                raw, as_of = values[2 * index], values[2 * index + 1]
+                if raw is not None and as_of is not None:
+                    found[(entity, feature)] = (json.loads(raw), float(as_of))
+        return found
+
+    def clear(self) -> None:
+        for key in self._client.scan_iter(match=self._prefix + "*", count=1000):
+            self._client.delete(key)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def open_online_store(url: str, namespace: str) -> OnlineStore:
+    """The online store a URL names: `sqlite:///path` or `redis://host:port/db`."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url.removeprefix("sqlite:///")
+        if not path or path == url:
+            raise ConfigurationError(f"online_store_url {url!r} must be sqlite:///path/to/file.db")
+        return SqliteOnlineStore(Path(path))
+    if parsed.scheme in ("redis", "rediss", "unix"):
+        return RedisOnlineStore(url, namespace)
+    raise ConfigurationError(
+        f"online_store_url {url!r} must be sqlite:///path or redis://host:port/db"
+    )
