@@ -18,9 +18,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from lucid.errors import StorageUnavailable
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
+from lucid.storage.online_store import OnlineStore, RedisOnlineStore, SqliteOnlineStore
 
 POSTGRES_URL = os.environ.get(
     "LUCID_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -89,3 +91,27 @@ def run_lucid(*args: str, cwd: Path | None = None, env: dict[str, str] | None = 
         timeout=120,
     )
     return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+REDIS_URL = os.environ.get("LUCID_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis_unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"Redis is required under CI=true and is unavailable: {reason}")
+    pytest.skip(f"Redis unavailable: {reason}")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def online_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OnlineStore]:
+    """An empty online store, once as an SQLite file and once on the real Redis server."""
+    if request.param == "sqlite":
+        store: OnlineStore = SqliteOnlineStore(tmp_path / "online.db")
+    else:
+        try:
+            store = RedisOnlineStore(REDIS_URL, f"test_{uuid.uuid4().hex[:12]}")
+        except StorageUnavailable as error:
+            _redis_unavailable(error.sentence)
+    yield store
+    store.clear()
+    store.close()

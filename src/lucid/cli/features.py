@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
 from lucid.contracts.semantic import PlanAction
+from lucid.errors import InvalidInput
 from lucid.features.definition_files import load_definitions
 from lucid.settings import default_actor
 
@@ -209,4 +211,95 @@ def _print_plan(plan: Plan) -> None:
         details = item.reason if item.action is PlanAction.REFUSE else (changes or item.reason)
         bump = item.required.label if item.changes else ""
         table.add_row("feature", str(item.ref), item.action.value, bump, details)
+    console.print(table)
+
+
+def _features_option(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def _time(text: str | None, field_name: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(field_name, f"{text!r} must be an ISO-8601 time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command("training-set")
+def training_set(
+    ctx: typer.Context,
+    labels: Path = typer.Option(..., "--labels", help="Label rows: a Parquet or CSV file."),
+    features: str = typer.Option(..., "--features", help="Pinned features: a@1.0,b@2.0"),
+    out: Path = typer.Option(..., "--out", help="Parquet file to write."),
+    entity_column: str = typer.Option("entity_id", "--entity-column"),
+    time_column: str = typer.Option("timestamp", "--time-column"),
+) -> None:
+    """Write a point-in-time correct training set: each label row with every feature as known
+    at the label's time."""
+    with open_lucid(ctx) as lucid:
+        result = lucid.features.get_training_set(
+            labels,
+            _features_option(features),
+            entity_column=entity_column,
+            time_column=time_column,
+        )
+        rows = result.to_parquet(out)
+    console.print(f"Wrote {rows} rows with {', '.join(result.features)} to {out}")
+
+
+@app.command()
+def materialize(
+    ctx: typer.Context,
+    features: str | None = typer.Option(
+        None, "--features", help="Pinned features (default: every approved definition)."
+    ),
+    at: str | None = typer.Option(None, "--at", help="Compute as known at this time (ISO-8601)."),
+) -> None:
+    """Write the latest feature values to the online store."""
+    with open_lucid(ctx) as lucid:
+        written = lucid.features.materialize(
+            _features_option(features) if features else None, at=_time(at, "--at")
+        )
+    for ref, count in written.items():
+        console.print(f"{ref}: {count} entities written to the online store")
+
+
+@app.command()
+def get(
+    ctx: typer.Context,
+    entities: list[str] = typer.Argument(..., help="Entity ids."),
+    features: str = typer.Option(..., "--features", help="Pinned features: a@1.0,b@2.0"),
+    log: bool = typer.Option(False, "--log", help="Log the served values for the skew report."),
+) -> None:
+    """Serve pinned features from the online store, as a model would (JSON)."""
+    with open_lucid(ctx) as lucid:
+        served = lucid.features.get_online_features(entities, _features_option(features), log=log)
+    print_json([{ref: value.to_dict() for ref, value in row.items()} for row in served])
+
+
+@app.command()
+def skew(
+    ctx: typer.Context,
+    tolerance: float = typer.Option(1e-6, "--tolerance", help="Relative tolerance of a match."),
+    since: str | None = typer.Option(None, "--since", help="Only values served since (ISO)."),
+    as_json: bool = AS_JSON,
+) -> None:
+    """Recompute served values offline and report the training-serving skew."""
+    with open_lucid(ctx) as lucid:
+        report = lucid.features.skew(tolerance=tolerance, since=_time(since, "--since"))
+    if as_json:
+        print_json(report.to_dict())
+        return
+    table = Table("feature", "served", "mismatch", "missing", "mean rel. error")
+    for stats in [*report.features, report.overall]:
+        table.add_row(
+            stats.feature,
+            str(stats.served),
+            f"{stats.mismatch_rate:.2%}",
+            f"{stats.missing_rate:.2%}",
+            f"{stats.mean_relative_error:.4g}",
+        )
     console.print(table)

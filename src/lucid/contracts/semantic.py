@@ -673,6 +673,18 @@ class ValueType(Enum):
     BOOLEAN = "boolean"
     STRING = "string"
 
+    def coerce(self, value: Any) -> Any:
+        """A stored value in this type (online stores may keep booleans as 0/1)."""
+        if value is None:
+            return None
+        if self is ValueType.BOOLEAN:
+            return bool(value)
+        if self is ValueType.INTEGER:
+            return int(value)
+        if self is ValueType.FLOAT:
+            return float(value)
+        return str(value)
+
 
 @dataclass(frozen=True, slots=True)
 class GoldenExample:
@@ -784,6 +796,13 @@ class FeatureDefinition:
         if len(set(self.required_approvals)) != len(self.required_approvals):
             raise InvalidInput(f"{self.name}.required_approvals", "lists a team twice")
         sources = set(self.computation.sources)
+        for number, example in enumerate(self.examples, start=1):
+            unknown = sorted(set(example.events) - sources)
+            if unknown:
+                raise InvalidInput(
+                    f"{self.name}.examples[{number - 1}].events",
+                    f"{', '.join(unknown)} is not a source of this feature",
+                )
         for exclusion in self.exclusions:
             unknown = set(exclusion.sources) - sources
             if unknown:
@@ -795,6 +814,17 @@ class FeatureDefinition:
     @property
     def ref(self) -> FeatureRef:
         return FeatureRef(self.name, self.version)
+
+    @property
+    def empty_value(self) -> Any:
+        """The value for an entity with no kept event in the window: 0 when every term is a
+        count or sum (each declared normaliser maps 0 to 0), else missing (None)."""
+        computation = self.computation
+        if isinstance(computation, WindowedAggregation) and all(
+            term.aggregate.zero_when_empty for term in computation.terms
+        ):
+            return self.value_type.coerce(0)
+        return None
 
     @property
     def sources(self) -> tuple[str, ...]:

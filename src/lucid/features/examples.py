@@ -75,7 +75,8 @@ def run_example_online(
     ref = str(definition.ref)
     if store is not None:
         store.write(ref, [("__example__", value, at.timestamp())])
-        return store.read(["__example__"], [ref]).get(("__example__", ref), (None, 0))[0]
+        stored = store.read(["__example__"], [ref]).get(("__example__", ref), (None, 0.0))[0]
+        return definition.value_type.coerce(stored)
     with tempfile.TemporaryDirectory() as folder:
         temporary = SqliteOnlineStore(Path(folder) / "online.db")
         try:

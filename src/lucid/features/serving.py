@@ -21,13 +21,14 @@ from lucid.contracts.semantic import (
     Governed,
     SkewStats,
     Source,
+    ValueType,
     check_servable,
     is_stale,
     overall_skew,
 )
 from lucid.errors import InvalidInput
 from lucid.storage.database import Database
-from lucid.storage.online_store import OnlineStore
+from lucid.storage.online_store import MATERIALISED, OnlineStore
 from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:
@@ -66,19 +67,18 @@ class FeatureServer:
         self._store = store
         self._resolve = resolve
         self._db = db
-        self._ttl: dict[str, Duration | None] = {}
+        self._specs: dict[str, tuple[Duration | None, ValueType, Any]] = {}
 
-    def _ttls(self, features: Sequence[str]) -> list[Duration | None]:
-        # A name@version never changes once stored, so its TTL is cached for the process.
-        ttls = []
-        for feature in features:
-            if feature not in self._ttl:
-                governed = self._resolve(FeatureRef.parse(feature))
-                check_servable(governed)
-                self._ttl[feature] = governed.definition.ttl
-                self._ttl[str(governed.definition.ref)] = governed.definition.ttl
-            ttls.append(self._ttl[feature])
-        return ttls
+    def _spec(self, feature: str) -> tuple[Duration | None, ValueType, Any]:
+        # A name@version never changes once stored, so its TTL, type and empty value are cached.
+        spec = self._specs.get(feature)
+        if spec is None:
+            governed = self._resolve(FeatureRef.parse(feature))
+            check_servable(governed)
+            definition = governed.definition
+            spec = (definition.ttl, definition.value_type, definition.empty_value)
+            self._specs[feature] = spec
+        return spec
 
     def get_online_features(
         self,
@@ -93,20 +93,25 @@ class FeatureServer:
             raise InvalidInput("features", "name at least one pinned feature (name@version)")
         entities = [str(entity) for entity in entity_ids]
         refs = [_normal_ref(feature) for feature in features]
-        ttls = self._ttls(refs)
+        specs = [self._spec(ref) for ref in refs]
         moment = now.timestamp() if now is not None else time.time()
-        stored = self._store.read(entities, refs)
+        stored = self._store.read([*entities, MATERIALISED], refs)
         served = []
         for entity in entities:
             row: dict[str, ServedValue] = {}
-            for ref, ttl in zip(refs, ttls, strict=True):
+            for ref, (ttl, value_type, empty) in zip(refs, specs, strict=True):
                 found = stored.get((entity, ref))
+                if found is None and empty is not None:
+                    # Absent at the last materialisation: the entity had no event then.
+                    marker = stored.get((MATERIALISED, ref))
+                    found = (empty, marker[1]) if marker is not None else None
                 if found is None:
                     row[ref] = ServedValue(entity, ref, None, None, "missing")
                 elif is_stale(found[1], ttl, moment):
                     row[ref] = ServedValue(entity, ref, None, found[1], "stale")
                 else:
-                    row[ref] = ServedValue(entity, ref, found[0], found[1], "fresh")
+                    value = value_type.coerce(found[0])
+                    row[ref] = ServedValue(entity, ref, value, found[1], "fresh")
             served.append(row)
         if log:
             self._log(served, moment)
@@ -159,6 +164,7 @@ def materialise(
                     yield entity, value, as_of
 
         written[ref] = store.write(ref, rows())
+        store.write(ref, [(MATERIALISED, None, as_of)])
     return written
 
 

@@ -20,6 +20,10 @@ from lucid.errors import ConfigurationError, StorageUnavailable
 StoredValue = tuple[Any, float]
 """A materialised value and the epoch time (seconds, UTC) it was computed for."""
 
+MATERIALISED = "__lucid_materialised__"
+"""The pseudo-entity whose as_of records a feature's last materialisation: an entity absent
+from the store then had no event, and is served the feature's empty value until the TTL."""
+
 
 class OnlineStore(Protocol):
     """Latest values keyed by (feature reference `name@version`, entity id)."""
@@ -56,7 +60,7 @@ class SqliteOnlineStore:
             "CREATE TABLE IF NOT EXISTS online_values (entity TEXT NOT NULL, feature TEXT NOT "
             "NULL, value, as_of REAL NOT NULL, PRIMARY KEY (entity, feature)) WITHOUT ROWID"
         )
-        self._queries: dict[int, str] = {}
+        self._queries: dict[tuple[int, int], str] = {}
 
     def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
         count = 0
@@ -81,26 +85,19 @@ class SqliteOnlineStore:
     def read(
         self, entities: Sequence[str], features: Sequence[str]
     ) -> dict[tuple[str, str], StoredValue]:
-        if len(entities) == 1:
-            query = self._query(len(features))
-            rows = self._connection.execute(query, (entities[0], *features)).fetchall()
-            return {(entities[0], feature): (value, as_of) for feature, value, as_of in rows}
-        found: dict[tuple[str, str], StoredValue] = {}
-        query = self._query(len(features))
-        for entity in entities:
-            for feature, value, as_of in self._connection.execute(query, (entity, *features)):
-                found[(entity, feature)] = (value, as_of)
-        return found
+        query = self._query(len(entities), len(features))
+        rows = self._connection.execute(query, (*entities, *features)).fetchall()
+        return {(entity, feature): (value, as_of) for entity, feature, value, as_of in rows}
 
-    def _query(self, count: int) -> str:
-        query = self._queries.get(count)
+    def _query(self, entities: int, features: int) -> str:
+        query = self._queries.get((entities, features))
         if query is None:
-            marks = ", ".join("?" * count)
             query = (
-                "SELECT feature, value, as_of FROM online_values "
-                f"WHERE entity = ? AND feature IN ({marks})"
+                "SELECT entity, feature, value, as_of FROM online_values "
+                f"WHERE entity IN ({', '.join('?' * entities)}) "
+                f"AND feature IN ({', '.join('?' * features)})"
             )
-            self._queries[count] = query
+            self._queries[(entities, features)] = query
         return query
 
     def clear(self) -> None:

@@ -1,0 +1,149 @@
+"""Materialisation, online serving with TTL, the serving log and the skew report, on every
+metadata backend (SQLite, PostgreSQL) and every online store (SQLite, Redis)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from lucid.contracts.semantic import values_match
+from lucid.engines.duckdb import DuckDBEngine
+from lucid.errors import Conflict, Forbidden, InvalidInput
+from lucid.features.definition_files import load_definitions
+from lucid.features.examples import example_time, run_example_offline, run_example_online
+from lucid.features.governance import FeatureStore
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
+from lucid.storage.database import Database
+from lucid.storage.event_log import SqlEventLog
+from lucid.storage.online_store import OnlineStore
+from tests.contract.test_feature_governance import approve_all, as_set
+from tests.unit.test_feature_sql import T, write_events
+
+AT = T.replace(tzinfo=UTC)
+V1, V2 = "customer_activity_30d@1.0.0", "customer_activity_30d@2.0.0"
+ALICE_V1 = 0.7 * 3 / 10 + 0.3 * 2 / 20  # see test_feature_sql: 3 purchases, 2 logins in 30 days
+ALICE_V2 = 0.7 * 2 / 10 + 0.3 * 2 / 20  # 7 days: purchases at t-1d and t; logins t-1d, t-4d
+
+
+@pytest.fixture
+def store(
+    tmp_path: Path, db: Database, event_log: SqlEventLog, online_store: OnlineStore
+) -> Iterator[FeatureStore]:
+    write_events(tmp_path)
+    engine = DuckDBEngine(tmp_path)
+    features = FeatureStore(db, event_log, lambda: engine, lambda: online_store)
+    features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="seed")
+    approve_all(features, V1)
+    yield features
+    engine.close()
+
+
+def seven_day_version() -> Any:
+    data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
+    feature = data["features"][0]
+    feature.update(version="2.0.0", window="7d")
+    feature.pop("examples")  # the 30-day examples do not hold for 7 days
+    return as_set({"features": [feature]})
+
+
+def test_pinned_versions_are_served_exactly(store: FeatureStore) -> None:
+    store.apply(seven_day_version(), actor="dana", rationale="a weekly view")
+    approve_all(store, V2)  # supersedes 1.0.0, which models pinned to it still get
+    written = store.materialize([V1, V2], at=AT)
+    assert written == {V1: 3, V2: 3}  # alice, bob and carol have events
+    [alice, nobody] = store.get_online_features(["alice", "nobody"], [V1, V2], now=AT)
+    assert alice[V1].value == pytest.approx(ALICE_V1)
+    assert alice[V2].value == pytest.approx(ALICE_V2)
+    assert alice[V1].status == "fresh"
+    # nobody had no event at materialisation: served the definition's empty value, 0
+    assert nobody[V1].status == "fresh" and nobody[V1].value == 0.0
+    never = store.get_online_features(["alice"], ["customer_activity_30d@1.0"], now=AT)
+    assert never[0][V1].value == pytest.approx(ALICE_V1)
+
+
+def test_before_any_materialisation_values_are_missing(store: FeatureStore) -> None:
+    [alice] = store.get_online_features(["alice"], [V1], now=AT)
+    assert alice[V1].status == "missing" and alice[V1].value is None
+
+
+def test_a_value_past_its_ttl_is_served_as_missing_and_stale(store: FeatureStore) -> None:
+    store.materialize([V1], at=AT)
+    fresh = store.get_online_features(["alice"], [V1], now=AT + timedelta(days=2))[0][V1]
+    assert fresh.status == "fresh"
+    stale = store.get_online_features(["alice"], [V1], now=AT + timedelta(days=2, seconds=1))
+    assert stale[0][V1].value is None and stale[0][V1].status == "stale"
+
+
+def test_only_approved_definitions_are_served(store: FeatureStore) -> None:
+    store.apply(seven_day_version(), actor="dana", rationale="a weekly view")
+    with pytest.raises(Forbidden, match="was never approved by every required team"):
+        store.get_online_features(["alice"], [V2], now=AT)
+    store.import_legacy(load_definitions(LEGACY_DEFINITIONS), actor="audit", rationale="seed")
+    with pytest.raises(Forbidden, match="legacy definition"):
+        store.get_training_set([{"entity_id": "alice", "timestamp": T}], ["active_buyers@1.0"])
+    with pytest.raises(InvalidInput, match="must pin a version"):
+        store.get_online_features(["alice"], ["customer_activity_30d"], now=AT)
+
+
+def test_skew_is_zero_when_serving_matches_the_definition(store: FeatureStore) -> None:
+    store.materialize([V1], at=AT)
+    store.get_online_features(["alice", "bob", "carol", "nobody"], [V1], log=True, now=AT)
+    report = store.skew().to_dict()
+    assert report["overall"]["served"] == 4
+    assert report["overall"]["mismatch_rate"] == 0.0
+    assert report["overall"]["mean_relative_error"] == 0.0
+    assert report["overall"]["missing_rate"] == 0.0
+
+
+def test_skew_sees_stale_values_and_an_older_definition(
+    store: FeatureStore, online_store: OnlineStore
+) -> None:
+    # Materialised 12 days early: served at AT within a long TTL would be wrong; with the 2-day
+    # TTL it is served as stale, which the report counts as missing and mismatched.
+    store.materialize([V1], at=AT - timedelta(days=12))
+    store.get_online_features(["alice", "carol"], [V1], log=True, now=AT)
+    stale = store.skew().overall
+    assert stale.missing_rate == 1.0 and stale.mismatch_rate == 1.0
+    # Serving values of 1.0.0 under the name of 2.0.0 — the seed's skew — is caught too.
+    store.apply(seven_day_version(), actor="dana", rationale="a weekly view")
+    approve_all(store, V2)
+    old_values = [("alice", ALICE_V1, AT.timestamp()), ("carol", 0.775, AT.timestamp())]
+    online_store.write(V2, old_values)
+    store.get_online_features(["alice", "carol"], [V2], log=True, now=AT)
+    report = store.skew(since=AT)
+    [v2] = [stats for stats in report.features if stats.feature == V2]
+    assert v2.mismatch_rate == 1.0 and v2.mean_relative_error > 0.1
+
+
+def test_a_definition_whose_golden_example_fails_is_refused(store: FeatureStore) -> None:
+    data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
+    feature = data["features"][0]
+    feature["version"] = "1.1.0"
+    feature["examples"][0]["expected"] = 0.25
+    with pytest.raises(
+        Conflict,
+        match=r"golden example 1 of customer_activity_30d@1\.1\.0 .* "
+        r"expects 0\.25 for alice .* computes 0\.24",
+    ):
+        store.apply(as_set({"features": [feature]}), actor="dana", rationale="examples")
+
+
+def test_golden_examples_hold_offline_and_through_this_online_store(
+    online_store: OnlineStore,
+) -> None:
+    definitions = load_definitions(CANONICAL_DEFINITIONS)
+    [definition] = definitions.features
+    sources = {source.name: source for source in definitions.sources}
+    assert len(definition.examples) == 3
+    for example in definition.examples:
+        offline = run_example_offline(definition, sources, example)
+        assert values_match(example.expected, offline), example.description
+        at = example_time(example.at, "at")
+        online = run_example_online(definition, offline, at, online_store)
+        assert values_match(example.expected, online), example.description
