@@ -796,12 +796,12 @@ class FeatureDefinition:
         if len(set(self.required_approvals)) != len(self.required_approvals):
             raise InvalidInput(f"{self.name}.required_approvals", "lists a team twice")
         sources = set(self.computation.sources)
-        for number, example in enumerate(self.examples, start=1):
-            unknown = sorted(set(example.events) - sources)
-            if unknown:
+        for number, example in enumerate(self.examples):
+            strangers = sorted(set(example.events) - sources)
+            if strangers:
                 raise InvalidInput(
-                    f"{self.name}.examples[{number - 1}].events",
-                    f"{', '.join(unknown)} is not a source of this feature",
+                    f"{self.name}.examples[{number}].events",
+                    f"{', '.join(strangers)} is not a source of this feature",
                 )
         for exclusion in self.exclusions:
             unknown = set(exclusion.sources) - sources
