@@ -7,10 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lucid.registry.service import ModelRegistry
 from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
+from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
+from lucid.storage.hugging_face_hub import HuggingFaceHub
 
 
 @dataclass
@@ -20,6 +23,7 @@ class Lucid:
     settings: Settings
     db: Database
     events: SqlEventLog
+    registry: ModelRegistry
 
     def close(self) -> None:
         self.db.dispose()
@@ -40,7 +44,15 @@ def bootstrap(settings: Settings, *, check_schema: bool = True) -> Lucid:
     except BaseException:
         db.dispose()
         raise
-    return Lucid(settings=settings, db=db, events=SqlEventLog(db))
+    events = SqlEventLog(db)
+    registry = ModelRegistry(
+        db,
+        events,
+        ArtifactStore(settings.artifacts_url),
+        HuggingFaceHub(offline=settings.huggingface_offline, cache_dir=settings.huggingface_cache),
+        approvers=settings.approvers,
+    )
+    return Lucid(settings=settings, db=db, events=events, registry=registry)
 
 
 def open_project(
