@@ -308,6 +308,8 @@ class ModelRegistry:
         Entering production archives the version that served before, in the same transaction.
         """
         wanted = _stage(to)
+        if wanted is Stage.ARCHIVED:
+            raise InvalidInput("to", "a version is retired with archive, not promoted to archived")
         who, why = text(actor, "actor"), text(rationale, "rationale")
         now = self._clock()
         with self._db.locked_transaction(EVENT_LOCK) as conn:
