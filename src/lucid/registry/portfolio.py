@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from lucid.contracts.value import BusinessImpact, Stage, pearson
-from lucid.errors import LucidError
+from lucid.errors import Conflict, LucidError
 from lucid.registry.service import ModelRegistry
 from lucid.storage.database import Database
 from lucid.storage.tables import model_versions
@@ -88,7 +88,10 @@ def portfolio(
     measured_versions = []
     for summary in registry.list_models():
         observed: dict[int, list[float]] = {}
-        versions = {v.version: v for v in registry.versions(summary.name)}
+        try:
+            versions = {v.version: v for v in registry.versions(summary.name)}
+        except Conflict:  # a contract broken behind Lucid's back: counted above, not measured
+            continue
         for observation in registry.observations(summary.name):
             if observation.metric == versions[observation.version].impact.metric:
                 observed.setdefault(observation.version, []).append(observation.value)
