@@ -5,6 +5,7 @@ Every refusal is checked to leave the stored registry and the event log exactly 
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -285,7 +286,7 @@ def test_the_gate_refusals_leave_the_registry_unchanged(
     )
     with unchanged(), pytest.raises(Conflict, match=r"guardrail compute_cost_per_day ≤ 495"):
         promote("churn", 1, "production", actor="ana", rationale="ship it")
-    with unchanged(), pytest.raises(InvalidInput, match="override.rationale"):
+    with unchanged(), pytest.raises(InvalidInput, match=r"override\.rationale"):
         promote("churn", 1, "production", actor="ana", rationale="x", override=Override("bea", ""))
     with unchanged(), pytest.raises(Forbidden, match="carl is not an approver"):
         promote(
@@ -499,8 +500,8 @@ def test_portfolio_correlation_and_value(registry: ModelRegistry) -> None:
     figures = registry.portfolio()
     assert figures.offline_metric == "auc"
     assert figures.production_models == 1 and figures.share_without_contract == 0.0
-    offline_gains = [b - a for a, b in zip(offline, offline[1:], strict=False)]
-    business_gains = [b - a for a, b in zip(business, business[1:], strict=False)]
+    offline_gains = [b - a for a, b in itertools.pairwise(offline)]
+    business_gains = [b - a for a, b in itertools.pairwise(business)]
     assert [p.offline_gain for p in figures.pairs] == pytest.approx(offline_gains)
     assert figures.correlation == pytest.approx(
         float(pearsonr(offline_gains, business_gains).statistic)
