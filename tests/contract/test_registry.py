@@ -509,3 +509,23 @@ def test_portfolio_correlation_and_value(registry: ModelRegistry) -> None:
     [value] = figures.values
     assert value.gain_over_baseline == pytest.approx(0.03)
     assert value.value_per_period == pytest.approx(3000.0)
+
+
+def test_a_registration_whose_event_fails_leaves_no_row_and_no_file(
+    registry: ModelRegistry,
+    event_log: SqlEventLog,
+    unchanged: Callable[[], Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register(registry)
+
+    def broken_append(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(event_log, "append", broken_append)
+    with unchanged(), pytest.raises(RuntimeError, match="disk full"):
+        register(registry)
+    assert not (tmp_path / "artifacts" / "models" / "churn" / "2").exists() or not any(
+        (tmp_path / "artifacts" / "models" / "churn" / "2").iterdir()
+    )
