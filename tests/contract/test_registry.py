@@ -529,3 +529,14 @@ def test_a_registration_whose_event_fails_leaves_no_row_and_no_file(
     assert not (tmp_path / "artifacts" / "models" / "churn" / "2").exists() or not any(
         (tmp_path / "artifacts" / "models" / "churn" / "2").iterdir()
     )
+
+
+def test_an_unreachable_hub_means_refused(
+    db: Database, event_log: SqlEventLog, artifacts: ArtifactStore, unchanged: Callable[[], Any]
+) -> None:
+    hub = HuggingFaceHub(offline=False, timeout=2, endpoint="http://127.0.0.1:9")
+    answer = hub.availability(MINILM)
+    assert not answer.available and "unreachable" in answer.reason
+    online = ModelRegistry(db, event_log, artifacts, hub)
+    with unchanged(), pytest.raises(Conflict, match="the Hub is unreachable"):
+        register(online, artifact=HubArtifact(MINILM))

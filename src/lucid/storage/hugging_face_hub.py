@@ -22,13 +22,21 @@ class HubAvailability:
 class HuggingFaceHub:
     """The Hub as seen from this machine: offline through its cache, online through its API."""
 
-    def __init__(self, *, offline: bool, cache_dir: Path | None = None, timeout: float = 10.0):
+    def __init__(
+        self,
+        *,
+        offline: bool,
+        cache_dir: Path | None = None,
+        timeout: float = 10.0,
+        endpoint: str | None = None,
+    ) -> None:
         self.offline = offline
         self.cache_dir = cache_dir
         self.timeout = timeout
+        self.endpoint = endpoint
 
     def availability(self, model_id: str) -> HubAvailability:
-        from huggingface_hub import model_info, snapshot_download
+        from huggingface_hub import HfApi, snapshot_download
         from huggingface_hub.errors import (
             GatedRepoError,
             HFValidationError,
@@ -51,7 +59,7 @@ class HuggingFaceHub:
                 )
             return HubAvailability(True, f"found in the local cache at {folder}")
         try:
-            info = model_info(model_id, timeout=self.timeout)
+            info = HfApi(endpoint=self.endpoint).model_info(model_id, timeout=self.timeout)
         except HFValidationError as error:
             return HubAvailability(False, f"the id is not a Hub model id ({error})")
         except GatedRepoError:
