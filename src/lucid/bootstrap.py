@@ -16,6 +16,7 @@ from lucid.storage.event_log import SqlEventLog
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.features.governance import FeatureStore
+    from lucid.registry.service import ModelRegistry
     from lucid.storage.online_store import OnlineStore
 
 
@@ -33,6 +34,7 @@ class Lucid:
     _engine: DuckDBEngine | None = field(default=None, repr=False)
     _online: OnlineStore | None = field(default=None, repr=False)
     _features: FeatureStore | None = field(default=None, repr=False)
+    _registry: ModelRegistry | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> DuckDBEngine:
@@ -61,6 +63,26 @@ class Lucid:
                 self.db, self.events, lambda: self.engine, lambda: self.online_store
             )
         return self._features
+
+    @property
+    def registry(self) -> ModelRegistry:
+        """The value contract: model versions, contracts, the promotion gate, rollback."""
+        if self._registry is None:
+            from lucid.registry.service import ModelRegistry
+            from lucid.storage.artifacts import ArtifactStore
+            from lucid.storage.hugging_face_hub import HuggingFaceHub
+
+            settings = self.settings
+            self._registry = ModelRegistry(
+                self.db,
+                self.events,
+                ArtifactStore(settings.artifacts_url),
+                HuggingFaceHub(
+                    offline=settings.huggingface_offline, cache_dir=settings.huggingface_cache
+                ),
+                approvers=settings.approvers,
+            )
+        return self._registry
 
     def close(self) -> None:
         if self._engine is not None:

@@ -28,6 +28,10 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
 }
 """Environment variable → setting it overrides (12-factor)."""
 
+HUGGING_FACE_OFFLINE_ENV = "HF_HUB_OFFLINE"
+HUGGING_FACE_CACHE_ENV = "HF_HUB_CACHE"
+"""huggingface_hub's own variables: offline mode, and the Hub cache folder Lucid checks."""
+
 PROJECT_ENV = "LUCID_PROJECT"
 """Environment variable naming the project folder when `--project` is not given."""
 
@@ -45,6 +49,17 @@ class Settings(BaseModel):
     spark_master: str | None = None
     artifacts_url: str
     data_dir: Path
+    approvers: tuple[str, ...] = ()
+    """People with the approver role: only they may override the promotion gate."""
+    huggingface_offline: bool = False
+    huggingface_cache: Path | None = None
+
+    @field_validator("approvers")
+    @classmethod
+    def _approvers_named(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not person.strip() for person in value):
+            raise ValueError("every approver must be a non-empty name")
+        return tuple(person.strip() for person in value)
 
     @field_validator("name")
     @classmethod
@@ -63,6 +78,7 @@ def default_config(name: str) -> dict[str, Any]:
         "engine": "duckdb",
         "artifacts_url": "artifacts",
         "data_dir": "data",
+        "approvers": [],
     }
 
 
@@ -112,6 +128,10 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
     values["artifacts_url"] = resolve_location(str(values["artifacts_url"]), project_dir)
     values["data_dir"] = project_dir / str(values.get("data_dir", "data"))
     values["project_dir"] = project_dir
+    offline = environ.get(HUGGING_FACE_OFFLINE_ENV, "").strip().lower()
+    values["huggingface_offline"] = offline in ("1", "true", "yes", "on")
+    if environ.get(HUGGING_FACE_CACHE_ENV):
+        values["huggingface_cache"] = Path(environ[HUGGING_FACE_CACHE_ENV])
     try:
         return Settings(**values)
     except ValidationError as error:

@@ -80,3 +80,15 @@ def test_no_project_says_what_to_do(tmp_path: Path) -> None:
         find_project(None, tmp_path, {})
     with pytest.raises(ProjectNotFound, match="is not a Lucid project"):
         find_project(tmp_path, tmp_path, {})
+
+
+def test_approvers_and_the_hugging_face_cache(tmp_path: Path) -> None:
+    settings = load_settings(
+        make_project(tmp_path, approvers=[" bea ", "carl"]),
+        {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(tmp_path / "hf")},
+    )
+    assert settings.approvers == ("bea", "carl")
+    assert settings.huggingface_offline and settings.huggingface_cache == tmp_path / "hf"
+    assert not load_settings(make_project(tmp_path / "q"), {}).huggingface_offline
+    with pytest.raises(ConfigurationError, match="approvers"):
+        load_settings(make_project(tmp_path / "r", approvers=[""]), {})

@@ -7,7 +7,19 @@ so no database time type can round them differently from what the chain sealed.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+)
 
 metadata = MetaData(
     naming_convention={
@@ -88,3 +100,59 @@ served_features = Table(
     Column("status", String(10), nullable=False),
 )
 """Every served feature value that was asked to be logged, for the skew report."""
+
+# The model registry (value contract). JSON documents are stored as canonical text; the
+# promotion gate re-reads the contract from `impact`, which no version is stored without.
+registered_models = Table(
+    "registered_models",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("created_at", String(27), nullable=False),
+    Column("frozen_reason", Text, nullable=True),
+    Column("frozen_by", String(200), nullable=True),
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("artifact_kind", String(20), nullable=False),
+    Column("artifact_location", Text, nullable=False),
+    Column("artifact_sha256", String(64), nullable=True),
+    Column("features", Text, nullable=False),
+    Column("training_data", String(300), nullable=False),
+    Column("offline_metrics", Text, nullable=False),
+    Column("impact", Text, nullable=False),
+    Column("evidence", Text, nullable=True),
+    Column("registered_by", String(200), nullable=False),
+    Column("registered_at", String(27), nullable=False),
+    Column("rationale", Text, nullable=False),
+    Column("production_seq", BigInteger, nullable=True),
+    Column("rolled_back", Boolean, nullable=False),
+    PrimaryKeyConstraint("name", "version", name="pk_model_versions"),
+)
+# At most one production version per model, even for a writer that skipped the lock.
+Index(
+    "uq_model_versions_one_production",
+    model_versions.c.name,
+    unique=True,
+    sqlite_where=model_versions.c.stage == "production",
+    postgresql_where=model_versions.c.stage == "production",
+)
+
+business_observations = Table(
+    "business_observations",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("metric", String(200), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("period", String(100), nullable=False),
+    Column("observed_at", String(27), nullable=False),
+    Column("observed_by", String(200), nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Index("ix_business_observations_name_version", "name", "version"),
+)

@@ -1,0 +1,1 @@
+"""The model registry's use cases: the value contract applied to stored model versions."""

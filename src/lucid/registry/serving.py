@@ -1,0 +1,75 @@
+"""Serving a registered version: a callable from feature rows to predictions.
+
+The version's artifact is loaded only after its SHA-256 is checked. Rows are mappings from the
+pinned feature names to values, and columns are fed in the order the version pinned them.
+Reading those rows from the online store at the pinned feature versions is wired in when the
+feature store's online store exists; until then the caller passes the rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lucid.contracts.value import PINNED_FEATURE, Stage
+from lucid.errors import Conflict, InvalidInput
+from lucid.registry.model_artifacts import load_estimator
+from lucid.registry.service import ModelRegistry, ModelVersion
+from lucid.storage.artifacts import ArtifactStore
+
+
+@dataclass(frozen=True)
+class ServedModel:
+    """A loaded version: call it with feature rows, get one prediction per row."""
+
+    name: str
+    version: int
+    features: tuple[str, ...]
+    estimator: Any
+
+    @property
+    def columns(self) -> list[str]:
+        """The feature names (without versions) in the order the model was trained on."""
+        return [_feature_name(pin) for pin in self.features]
+
+    def __call__(self, rows: Sequence[Mapping[str, float]]) -> list[Any]:
+        columns = self.columns
+        matrix: list[list[float]] = []
+        for index, row in enumerate(rows):
+            missing = [column for column in columns if column not in row]
+            if missing:
+                raise InvalidInput(
+                    f"rows[{index}]", f"lacks the pinned feature(s) {', '.join(missing)}"
+                )
+            matrix.append([row[column] for column in columns])
+        if not matrix:
+            return []
+        predictions: list[Any] = self.estimator.predict(matrix).tolist()
+        return predictions
+
+
+def _feature_name(pin: str) -> str:
+    match = PINNED_FEATURE.match(pin)
+    return match["name"] if match else pin
+
+
+def load_model(
+    registry: ModelRegistry,
+    artifacts: ArtifactStore,
+    name: str,
+    stage: Stage | str = Stage.PRODUCTION,
+    version: int | None = None,
+) -> ServedModel:
+    """The version of `name` at `stage` (or the given `version`), ready to predict."""
+    chosen: ModelVersion | None
+    if version is not None:
+        chosen = registry.get_version(name, version)
+    else:
+        wanted = Stage(stage)
+        matching = [v for v in registry.versions(name) if v.stage is wanted]
+        chosen = matching[-1] if matching else None
+        if chosen is None:
+            raise Conflict(f"{name} has no {wanted.value} version to serve.")
+    estimator = load_estimator(chosen.artifact, artifacts)
+    return ServedModel(chosen.name, chosen.version, chosen.features, estimator)

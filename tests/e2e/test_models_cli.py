@@ -1,0 +1,225 @@
+"""`lucid models` in real processes: contracts from YAML, the gate, rollback, history, errors."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import yaml
+from sklearn.tree import DecisionTreeClassifier
+
+from lucid.contracts.value import BusinessImpact
+from tests.conftest import CliResult, run_lucid
+from tests.contract.test_registry import MINILM, seed_hub_cache
+from tests.experiment_counts import two_proportion_evidence
+
+CONTRACT = {
+    "metric": "retention_rate",
+    "direction": "higher",
+    "baseline": 0.80,
+    "target": 0.82,
+    "measurement_period": "30d",
+    "rollback_threshold": 0.78,
+    "rationale": "keep more customers",
+    "guardrails": [{"metric": "compute_cost_per_day", "cap": 495}],
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "shop"
+    assert run_lucid("init", str(folder)).code == 0
+    config = yaml.safe_load((folder / "lucid.yaml").read_text())
+    config["approvers"] = ["bea", "ana"]
+    (folder / "lucid.yaml").write_text(yaml.safe_dump(config))
+    (folder / "contract.yaml").write_text(yaml.safe_dump(CONTRACT))
+    model = DecisionTreeClassifier(random_state=0).fit([[0.1, 1], [0.9, 30]], [1, 0])
+    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    return folder
+
+
+def lucid(project: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
+    return run_lucid(*args, cwd=project, env={"LUCID_ACTOR": "ana", **(env or {})})
+
+
+def register(project: Path, *extra: str, env: dict[str, str] | None = None) -> CliResult:
+    return lucid(
+        project,
+        "models",
+        "register",
+        "churn",
+        "--contract",
+        "contract.yaml",
+        "--training-data",
+        "sha256:1f2e",
+        "--feature",
+        "customer_activity_30d@1",
+        "--feature",
+        "tenure_months@2",
+        "--metric",
+        "auc=0.81",
+        "--rationale",
+        "monthly retrain",
+        *extra,
+        env=env,
+    )
+
+
+def stored_state(project: Path) -> tuple[str, str]:
+    events = lucid(project, "events", "list", "--limit", "1000", "--json").stdout
+    models = lucid(project, "models", "list", "--json").stdout
+    return events, models
+
+
+def test_register_promote_observe_evaluate_rollback_and_history(
+    project: Path, tmp_path: Path
+) -> None:
+    for _ in range(2):
+        result = register(project, "--artifact", "model.pkl", "--json")
+        assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["version"] == 2
+    impact = BusinessImpact.from_mapping(CONTRACT)
+    for version in (1, 2):
+        evidence = two_proportion_evidence(impact, f"churn@{version}", (800, 850), (1000, 1000))
+        path = tmp_path / f"evidence{version}.yaml"
+        path.write_text(yaml.safe_dump(evidence.to_dict()))
+        steps = [
+            ("promote", "churn", str(version), "--to", "challenger", "--rationale", "A/B"),
+            (
+                "attach-evidence",
+                "churn",
+                str(version),
+                "--evidence",
+                str(path),
+                "--rationale",
+                "exp",
+            ),
+            ("promote", "churn", str(version), "--to", "production", "--rationale", "A/B won"),
+        ]
+        for step in steps:
+            done = lucid(project, "models", *step)
+            assert done.code == 0, done.stderr
+    observed = lucid(
+        project,
+        "models",
+        "observe",
+        "churn",
+        "2",
+        "--metric",
+        "retention_rate",
+        "--value",
+        "0.75",
+        "--period",
+        "2026-11",
+    )
+    assert observed.code == 0, observed.stderr
+    report = lucid(project, "models", "evaluate", "churn", "--json")
+    assert report.code == 0, report.stderr
+    assert json.loads(report.stdout)["verdict"] == "rollback_due"
+    assert json.loads(report.stdout)["rolled_back_to"] == 1
+    story = json.loads(lucid(project, "models", "history", "churn", "--json").stdout)
+    assert story["serving"] == 1
+    assert [e["kind"] for e in story["entries"]] == ["promotion", "promotion", "rollback"]
+    first_promotion = story["entries"][0]["at"]
+    then = json.loads(
+        lucid(project, "models", "history", "churn", "--at", first_promotion, "--json").stdout
+    )
+    assert then["serving"] == 1 and len(then["entries"]) == 1
+    shown = lucid(project, "models", "show", "churn", "--json")
+    assert [v["stage"] for v in json.loads(shown.stdout)] == ["production", "archived"]
+    again = lucid(project, "models", "rollback", "churn", "--rationale", "still bad")
+    assert again.code == 1 and "no earlier production version" in again.stderr
+    figures = json.loads(lucid(project, "models", "portfolio", "--json").stdout)
+    assert figures["share_without_contract"] == 0.0 and figures["production_models"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "sentence"),
+    [
+        (("--artifact", "model.pkl", "--contract", "missing.yaml"), "--contract: the file"),
+        (("--artifact", "nowhere.pkl"), "artifact: the file nowhere.pkl does not exist"),
+        (("--artifact", "model.pkl", "--kind", "tensorflow"), "kind: must be one of"),
+        (("--artifact", "model.pkl", "--feature", "activity"), "must be a pinned feature"),
+        (("--artifact", "model.pkl", "--metric", "auc"), "must be written name=number"),
+        (("--artifact", "contract.yaml"), "is not a joblib or pickle file"),
+        (("--artifact", MINILM, "--kind", "huggingface"), "is unavailable"),
+    ],
+)
+def test_bad_registrations_are_one_sentence_and_store_nothing(
+    project: Path, args: tuple[str, ...], sentence: str
+) -> None:
+    before = stored_state(project)
+    result = register(project, *args, env={"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": "/nonexistent"})
+    assert result.code == 1
+    assert sentence in result.stderr and "Traceback" not in result.stderr
+    assert stored_state(project) == before
+
+
+def test_a_contract_breaking_its_order_is_refused(project: Path) -> None:
+    (project / "contract.yaml").write_text(yaml.safe_dump({**CONTRACT, "target": 0.79}))
+    before = stored_state(project)
+    result = register(project, "--artifact", "model.pkl")
+    assert result.code == 1
+    assert "target: must be above the baseline 0.8 when higher is better" in result.stderr
+    assert stored_state(project) == before
+
+
+def test_a_hub_model_registers_offline_from_the_local_cache(project: Path, tmp_path: Path) -> None:
+    cache = seed_hub_cache(tmp_path / "hf")
+    env = {"HF_HUB_OFFLINE": "1", "HF_HUB_CACHE": str(cache)}
+    result = register(project, "--artifact", MINILM, "--kind", "huggingface", "--json", env=env)
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["artifact"]["location"] == MINILM
+
+
+def test_overrides_need_an_approver_who_did_not_register(project: Path) -> None:
+    assert register(project, "--artifact", "model.pkl").code == 0
+    assert (
+        lucid(
+            project, "models", "promote", "churn", "1", "--to", "challenger", "--rationale", "A/B"
+        ).code
+        == 0
+    )
+    before = stored_state(project)
+    for approver, sentence in (("carl", "carl is not an approver"), ("ana", "four-eyes")):
+        result = lucid(
+            project,
+            "models",
+            "promote",
+            "churn",
+            "1",
+            "--to",
+            "production",
+            "--rationale",
+            "deadline",
+            "--override-by",
+            approver,
+            env={"LUCID_ACTOR": "bea"} if approver == "ana" else None,
+        )
+        assert result.code == 1
+        assert sentence in result.stderr and "nothing changed" in result.stderr
+    no_evidence = lucid(
+        project, "models", "promote", "churn", "1", "--to", "production", "--rationale", "ship"
+    )
+    assert no_evidence.code == 1 and "no evidence attached" in no_evidence.stderr
+    assert stored_state(project) == before
+    ok = lucid(
+        project,
+        "models",
+        "promote",
+        "churn",
+        "1",
+        "--to",
+        "production",
+        "--rationale",
+        "regulator deadline",
+        "--override-by",
+        "bea",
+    )
+    assert ok.code == 0, ok.stderr
+    frozen = lucid(project, "models", "freeze", "churn", "--reason", "PSI 0.27")
+    assert frozen.code == 0
+    story = json.loads(lucid(project, "models", "history", "churn", "--json").stdout)
+    assert [e["kind"] for e in story["entries"]] == ["override", "promotion", "freeze"]
