@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 import lucid
-from lucid.cli import db, demo, events, project
+from lucid.cli import db, demo, events, monitor, project
 from lucid.cli.context import CliState, errors
 from lucid.errors import LucidError
 
@@ -23,6 +23,7 @@ app.command("init")(project.init)
 app.command("demo")(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
+app.add_typer(monitor.app, name="monitor")
 
 
 def _version(value: bool) -> None:
