@@ -6,7 +6,8 @@ database; a run then reads only the current window and the stored profile. Per c
 - numeric: rows, usable rows (not NULL, NaN or ±inf), min, max, mean, population standard
   deviation, PSI bin edges and counts, and an ECDF summary — the distinct values with their
   counts when there are at most `ECDF_POINTS` of them (exact), otherwise `ECDF_POINTS`
-  quantiles at (i + ½)/`ECDF_POINTS`, each weighing usable/`ECDF_POINTS` rows;
+  order statistics at the middle of equal-count slices, each weighing usable/`ECDF_POINTS`
+  rows;
 - categorical: rows, usable rows (not NULL), the `MAX_CATEGORIES` most frequent categories
   with their counts, and the count of every other category pooled in `OTHER`.
 
@@ -294,18 +295,17 @@ def profile_numeric(
     [(quantile_values,)] = engine.query(queries.quantiles(d, table, column, probabilities, where))
     edges = psi_edges([float(q) for q in quantile_values], float(minimum))
     counts = bin_counts_of(engine.query(queries.bin_counts(d, table, column, edges, where)), edges)
-    if distinct <= ECDF_POINTS:
-        ecdf = tuple(
-            (float(v), float(c))
-            for v, c in engine.query(queries.value_counts(d, table, column, where))
-        )
-        exact = True
-    else:
-        grid = [(i + 0.5) / ECDF_POINTS for i in range(ECDF_POINTS)]
-        [(points,)] = engine.query(queries.quantiles(d, table, column, grid, where))
+    ecdf: tuple[tuple[float, float], ...] = ()
+    # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
+    if distinct <= 2 * ECDF_POINTS:
+        values = engine.query(queries.value_counts(d, table, column, where))
+        if len(values) <= ECDF_POINTS:
+            ecdf = tuple((float(v), float(c)) for v, c in values)
+    exact = bool(ecdf)
+    if not exact:
         weight = usable / ECDF_POINTS
-        ecdf = tuple((float(v), weight) for v in points)
-        exact = False
+        points = engine.query(queries.order_statistics(d, table, column, ECDF_POINTS, where))
+        ecdf = tuple((float(v), weight) for (v,) in points)
     return NumericProfile(
         int(rows),
         int(usable),
