@@ -1,11 +1,12 @@
-"""Every SQL text of drift monitoring, generated in one place for a compute engine's dialect.
+"""Every SQL text of drift monitoring, generated in one place.
 
-The queries use a portable subset (CASE, CAST, GROUP BY, window functions, VALUES); the few
-dialect-specific pieces — identifier quoting, the finite-number test, quantiles, text casts —
-live in `Dialect`. DuckDB is implemented; Spark needs one more `Dialect` (backtick quoting,
-`percentile_approx`, `NOT isnan(x) AND abs(x) != double('inf')`).
+Queries are written once, in DuckDB's syntax, using a portable subset (CASE, CAST, FILTER,
+GROUP BY, window functions, VALUES). The two pieces no common syntax covers — the test for a
+usable number and exact quantiles — come from the engine's `Dialect`. An engine other than
+DuckDB runs `render(sql, dialect)`, which transpiles with sqlglot (quoting, `//`, list
+literals, type names); `SPARK` is ready for a Spark adapter and its rendering is tested.
 
-Usable values: a numeric value is usable when it is not NULL, not NaN and not ±inf; a
+Usable values: a numeric value is usable when it is not NULL, not NaN and not +-inf; a
 categorical value when it is not NULL. Every query receives an optional `where` filter (a
 segment) and only counts usable values unless it says otherwise.
 """
@@ -18,14 +19,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """The dialect-specific pieces of the drift SQL."""
+    """The dialect-specific pieces of the drift SQL, as templates over `{x}` (a DOUBLE
+    expression) and `{ps}` (a comma-separated list of probabilities)."""
 
     name: str
-    identifier_quote: str = '"'
+    usable_template: str
+    quantiles_template: str
 
     def quote(self, identifier: str) -> str:
-        q = self.identifier_quote
-        return q + identifier.replace(q, q + q) + q
+        return '"' + identifier.replace('"', '""') + '"'
 
     def text(self, value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
@@ -38,16 +40,34 @@ class Dialect:
         return f"CAST({self.quote(column)} AS DOUBLE)"
 
     def usable(self, column: str) -> str:
-        return f"isfinite({self.as_double(column)})"
+        return self.usable_template.format(x=self.as_double(column))
 
     def quantiles(self, expression: str, probabilities: Sequence[float]) -> str:
-        """Linear-interpolation quantiles (numpy's default method) as one list value."""
+        """Exact linear-interpolation quantiles (numpy's default method) as one list value."""
         listed = ", ".join(self.double(p) for p in probabilities)
-        return f"quantile_cont({expression}, [{listed}])"
+        return self.quantiles_template.format(x=expression, ps=listed)
 
 
-DUCKDB = Dialect("duckdb")
-DIALECTS = {"duckdb": DUCKDB}
+DUCKDB = Dialect("duckdb", "isfinite({x})", "quantile_cont({x}, [{ps}])")
+SPARK = Dialect(
+    "spark",
+    "({x} IS NOT NULL AND NOT isnan({x}) AND abs({x}) <> CAST('Infinity' AS DOUBLE))",
+    "percentile({x}, [{ps}])",
+)
+DIALECTS = {"duckdb": DUCKDB, "spark": SPARK}
+
+
+def render(sql: str, dialect: Dialect) -> str:
+    """The query in `dialect`'s own syntax (DuckDB's text is returned as written)."""
+    if dialect.name == "duckdb":
+        return sql
+    import sqlglot  # only engines other than DuckDB need the transpiler
+    from sqlglot.errors import ErrorLevel
+
+    [rendered] = sqlglot.transpile(
+        sql, read="duckdb", write=dialect.name, unsupported_level=ErrorLevel.RAISE
+    )
+    return rendered
 
 
 def _where(*conditions: str | None) -> str:
