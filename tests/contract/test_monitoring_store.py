@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -10,13 +11,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from lucid.contracts.validity import Level, MonitoringPolicy
+from lucid.contracts.validity import Approval, Level, MonitoringPolicy
 from lucid.engines.duckdb import DuckDBEngine
-from lucid.errors import Conflict, NotFound
+from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.monitoring.performance import business_metric_drop
+from lucid.monitoring.policy_changes import change_threshold
 from lucid.monitoring.profiles import ReferenceProfile, build_profile
 from lucid.monitoring.runs import run_checks
 from lucid.storage.database import Database
+from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import SqlMonitoringStore
 from lucid.storage.tables import monitoring_checks, monitoring_runs
 
@@ -125,3 +128,30 @@ def test_a_window_without_labels_reports_performance_as_insufficient_or_estimate
     assert by_metric["accuracy_drop"] is Level.INSUFFICIENT_DATA
     assert by_metric["business_metric_drop"] is Level.INSUFFICIENT_DATA
     assert outcome.evaluation.level is Level.INSUFFICIENT_DATA
+
+
+def test_a_threshold_change_is_recorded_with_its_rationale(event_log: SqlEventLog) -> None:
+    policy = MonitoringPolicy.churn_default("churn")
+    looser = replace(policy.thresholds[0], warning=0.15, critical=0.25)
+    approvals = [Approval("data_team", "bo"), Approval("business_team", "cy")]
+    changed, recorded = change_threshold(
+        event_log,
+        policy,
+        looser,
+        proposer="ana",
+        rationale="seasonal traffic makes PSI 0.1 fire every Monday",
+        approvals=approvals,
+    )
+    assert changed.thresholds[0].critical == 0.25
+    [stored] = event_log.read(type="ThresholdChanged")
+    assert stored == recorded
+    assert stored.subject == "model:churn"
+    assert stored.actor == "ana"
+    assert stored.rationale == "seasonal traffic makes PSI 0.1 fire every Monday"
+    assert stored.payload["after"]["warning"] == 0.15
+    with pytest.raises(Forbidden):
+        change_threshold(
+            event_log, policy, looser, proposer="ana", rationale="again", approvals=approvals[:1]
+        )
+    assert event_log.count() == 1
+    assert event_log.verify().ok

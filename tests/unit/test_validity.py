@@ -11,6 +11,7 @@ from lucid.contracts.validity import (
     METRICS,
     Action,
     ActionKind,
+    Approval,
     DriftType,
     Frequency,
     Level,
@@ -20,7 +21,7 @@ from lucid.contracts.validity import (
     Threshold,
     parse_actions,
 )
-from lucid.errors import InvalidInput, LucidError
+from lucid.errors import Forbidden, InvalidInput, LucidError
 
 ALERT_DATA = (Action(ActionKind.ALERT, "data_team"),)
 RETRAIN = (Action(ActionKind.RETRAIN),)
@@ -321,3 +322,77 @@ def test_bad_policy_data_is_one_sentence_naming_the_field(mutate: Any, message: 
 def test_a_policy_that_is_not_a_mapping_is_refused() -> None:
     with pytest.raises(InvalidInput, match=r"^policy: must be a mapping of fields, not list"):
         MonitoringPolicy.from_mapping([1, 2])
+
+
+# --- changing a threshold ------------------------------------------------------------------
+
+
+def looser_psi() -> Threshold:
+    return psi_threshold(warning=0.15, critical=0.25)
+
+
+def test_the_policy_names_the_teams_its_alerts_reach() -> None:
+    assert MonitoringPolicy.churn_default().approving_teams == ("business_team", "data_team")
+
+
+def test_an_approved_threshold_change_returns_the_new_policy_and_its_event() -> None:
+    policy = MonitoringPolicy.churn_default()
+    changed, event = policy.change_threshold(
+        looser_psi(),
+        proposer="ana",
+        rationale="seasonal traffic makes PSI 0.1 fire every Monday",
+        approvals=[Approval("data_team", "bo"), Approval("business_team", "cy")],
+    )
+    assert changed.thresholds[0].warning == 0.15
+    assert changed.thresholds[1:] == policy.thresholds[1:]
+    assert policy.thresholds[0].warning == 0.1  # the old policy is unchanged
+    assert event.event_type == "ThresholdChanged"
+    assert event.before["warning"] == 0.1 and event.after["warning"] == 0.15
+    assert event.approvals == [
+        {"team": "data_team", "person": "bo"},
+        {"team": "business_team", "person": "cy"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("new", "kwargs", "error", "message"),
+    [
+        (
+            looser_psi(),
+            {"approvals": [Approval("data_team", "bo")]},
+            Forbidden,
+            r"needs the approval of business_team: every team the policy of "
+            r"churn_prediction_v2 names must approve",
+        ),
+        (
+            looser_psi(),
+            {"approvals": [Approval("data_team", "ana"), Approval("business_team", "cy")]},
+            Forbidden,
+            r"ana proposed the change of psi and cannot approve it for data_team",
+        ),
+        (
+            looser_psi(),
+            {"rationale": " "},
+            InvalidInput,
+            r"^rationale: must say why",
+        ),
+        (
+            psi_threshold(feature="age"),
+            {},
+            InvalidInput,
+            r"^threshold: psi\[age\] is not watched by the policy of churn_prediction_v2",
+        ),
+        (psi_threshold(), {}, InvalidInput, r"^threshold: psi is unchanged"),
+    ],
+)
+def test_a_threshold_change_is_refused_with_a_sentence(
+    new: Threshold, kwargs: dict[str, Any], error: type[LucidError], message: str
+) -> None:
+    arguments: dict[str, Any] = {
+        "proposer": "ana",
+        "rationale": "because",
+        "approvals": [Approval("data_team", "bo"), Approval("business_team", "cy")],
+        **kwargs,
+    }
+    with pytest.raises(error, match=message):
+        MonitoringPolicy.churn_default().change_threshold(new, **arguments)

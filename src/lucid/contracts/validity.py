@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from lucid.errors import InvalidInput
+from lucid.contracts.events import DomainEvent, event_type
+from lucid.errors import Forbidden, InvalidInput
 
 DEFAULT_MINIMUM_ROWS = 500
 """Below this many usable rows on either side a drift check is `insufficient_data`."""
@@ -556,6 +557,75 @@ class MonitoringPolicy:
                 checks.append(Check(threshold, measurement, level))
         return Evaluation(tuple(checks))
 
+    @property
+    def approving_teams(self) -> tuple[str, ...]:
+        """The teams this policy names: every team its thresholds alert, sorted. A change of
+        threshold needs each of them to approve."""
+        return tuple(
+            sorted(
+                {
+                    action.target
+                    for threshold in self.thresholds
+                    for action in (*threshold.warning_actions, *threshold.critical_actions)
+                    if action.kind is ActionKind.ALERT and action.target is not None
+                }
+            )
+        )
+
+    def change_threshold(
+        self,
+        new: Threshold,
+        *,
+        proposer: str,
+        rationale: str,
+        approvals: Sequence[Approval],
+    ) -> tuple[MonitoringPolicy, ThresholdChanged]:
+        """Replace the threshold watching the same metric, feature and segment as `new`.
+
+        Refused without a rationale, when the threshold does not exist or is unchanged, when a
+        team the policy names has not approved, or when the proposer approves their own change.
+        Returns the changed policy and the event to record (with the rationale).
+        """
+        if not rationale.strip():
+            raise InvalidInput("rationale", "must say why the threshold changes")
+        if not proposer.strip():
+            raise InvalidInput("proposer", "must name who proposes the change")
+        keys = [threshold.key for threshold in self.thresholds]
+        if new.key not in keys:
+            raise InvalidInput(
+                "threshold",
+                f"{new.key} is not watched by the policy of {self.model} "
+                f"(watched: {', '.join(keys)})",
+            )
+        index = keys.index(new.key)
+        old = self.thresholds[index]
+        if old == new:
+            raise InvalidInput("threshold", f"{new.key} is unchanged; there is nothing to record")
+        self_approved = sorted({a.team for a in approvals if a.person == proposer})
+        if self_approved:
+            raise Forbidden(
+                f"{proposer} proposed the change of {new.key} and cannot approve it for "
+                f"{', '.join(self_approved)}: nobody approves their own change."
+            )
+        approved = {approval.team for approval in approvals}
+        missing = [team for team in self.approving_teams if team not in approved]
+        if missing:
+            raise Forbidden(
+                f"The change of {new.key} needs the approval of {', '.join(missing)}: every team "
+                f"the policy of {self.model} names must approve a threshold change."
+            )
+        thresholds = list(self.thresholds)
+        thresholds[index] = new
+        event = ThresholdChanged(
+            model=self.model,
+            threshold=new.key,
+            before=old.to_mapping(),
+            after=new.to_mapping(),
+            proposer=proposer,
+            approvals=[{"team": a.team, "person": a.person} for a in approvals],
+        )
+        return self.with_thresholds(thresholds), event
+
     def with_thresholds(self, thresholds: Sequence[Threshold]) -> MonitoringPolicy:
         return MonitoringPolicy(self.model, tuple(thresholds), self.reporting, self.minimum_rows)
 
@@ -635,6 +705,31 @@ class MonitoringPolicy:
                 escalation="PagerDuty on critical",
             ),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A person approving a change on behalf of a team (e.g. `data_team`)."""
+
+    team: str
+    person: str
+
+    def __post_init__(self) -> None:
+        if not self.team.strip() or not self.person.strip():
+            raise InvalidInput("approval", "must name a team and the person approving for it")
+
+
+@event_type("ThresholdChanged")
+@dataclass(frozen=True)
+class ThresholdChanged(DomainEvent):
+    """A monitoring threshold was changed, approved by every team the policy names."""
+
+    model: str
+    threshold: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    proposer: str
+    approvals: list[dict[str, str]]
 
 
 def _reporting_from_mapping(raw: Mapping[str, Any]) -> Reporting:
