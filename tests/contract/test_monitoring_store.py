@@ -93,6 +93,7 @@ def test_a_run_stores_every_check_and_is_idempotent_per_window(
     assert levels["business_metric_drop", None, None] == "critical"
     assert levels["accuracy_drop", "score", None] == "ok"
     assert ("psi", "tenure", "plan=pro") in levels  # per segment, named
+    assert ("accuracy_drop", "score", "plan=team") in levels
     assert record.level == "critical"
     # critical actions come first, then the warning ones
     assert record.actions.index("rollback") < record.actions.index("alert:data_team")

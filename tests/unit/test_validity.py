@@ -46,6 +46,9 @@ def test_levels_are_ordered_so_the_worst_decides_and_insufficient_is_not_ok() ->
     assert Level.worst([Level.OK, Level.INSUFFICIENT_DATA]) is Level.INSUFFICIENT_DATA
     assert Level.worst([Level.CRITICAL, Level.WARNING, Level.OK]) is Level.CRITICAL
     assert Level.worst([]) is Level.OK
+    assert sorted(reversed(order)) == order  # compared by severity, not alphabetically
+    assert Level.INSUFFICIENT_DATA > Level.OK and Level.CRITICAL >= Level.WARNING
+    assert max(order) is Level.CRITICAL
 
 
 @pytest.mark.parametrize(

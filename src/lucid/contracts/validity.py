@@ -52,6 +52,27 @@ class Level(StrEnum):
     def severity(self) -> int:
         return _SEVERITY[self]
 
+    # Compare by severity, not as text ("insufficient_data" < "ok" alphabetically).
+    def __lt__(self, other: str) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.severity < other.severity
+
+    def __le__(self, other: str) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.severity <= other.severity
+
+    def __gt__(self, other: str) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.severity > other.severity
+
+    def __ge__(self, other: str) -> bool:
+        if not isinstance(other, Level):
+            return NotImplemented
+        return self.severity >= other.severity
+
     @staticmethod
     def worst(levels: Iterable[Level]) -> Level:
         """The most severe of `levels`; `ok` when there are none."""

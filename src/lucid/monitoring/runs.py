@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lucid.contracts.validity import Evaluation, Measurement, MonitoringPolicy
+from lucid.monitoring import queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.profiles import ReferenceProfile
@@ -53,10 +54,23 @@ def measure_window(
     )
     performance_metrics = {m for m in policy.metrics if m.endswith("_drop")}
     performance_metrics.discard("business_metric_drop")
-    reference = profile.overall.performance
-    if performance_metrics and reference is not None:
+    if not performance_metrics:
+        return measured
+    d = queries.DIALECTS[engine.dialect]
+    for key, segment in profile.segments.items():
+        if segment.performance is None or (key is not None and not segments):
+            continue
+        where = None
+        if key is not None and profile.segment_column is not None:
+            where = queries.segment_filter(d, profile.segment_column, key.split("=", 1)[1])
         found = measure_performance(
-            engine, table, reference, minimum_rows=policy.minimum_rows, labelled=labelled
+            engine,
+            table,
+            segment.performance,
+            minimum_rows=policy.minimum_rows,
+            segment=key,
+            where=where,
+            labelled=labelled,
         )
         measured += [m for m in found if m.metric in performance_metrics]
     return measured
