@@ -128,7 +128,7 @@ class SqlMonitoringStore:
                     id=run_id,
                     model=model,
                     version=version,
-                    window=window,
+                    window_key=window,
                     measured_at=format_time(measured_at, "measured_at"),
                     level=evaluation.level.value,
                     actions=_canonical([str(a) for a in evaluation.actions]),
@@ -170,7 +170,7 @@ class SqlMonitoringStore:
         run = (
             connection.execute(
                 select(monitoring_runs).where(
-                    monitoring_runs.c.model == model, monitoring_runs.c.window == window
+                    monitoring_runs.c.model == model, monitoring_runs.c.window_key == window
                 )
             )
             .mappings()
@@ -191,7 +191,7 @@ class SqlMonitoringStore:
             id=run["id"],
             model=run["model"],
             version=run["version"],
-            window=run["window"],
+            window=run["window_key"],
             measured_at=run["measured_at"],
             level=run["level"],
             actions=json.loads(run["actions"]),

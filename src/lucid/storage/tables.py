@@ -66,12 +66,12 @@ monitoring_runs = Table(
     Column("id", String(36), primary_key=True),
     Column("model", String(200), nullable=False),
     Column("version", String(100), nullable=False),
-    Column("window", String(200), nullable=False),
+    Column("window_key", String(200), nullable=False),
     Column("measured_at", String(27), nullable=False),
     Column("level", String(20), nullable=False),
     Column("actions", Text, nullable=False),
     Column("policy", Text, nullable=False),
-    UniqueConstraint("model", "window", name="uq_monitoring_runs_model_window"),
+    UniqueConstraint("model", "window_key", name="uq_monitoring_runs_model_window_key"),
 )
 """One run per (model, window): a second run of the same window returns the first."""
 

@@ -31,13 +31,13 @@ def upgrade() -> None:
         sa.Column("id", sa.String(36), nullable=False),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("version", sa.String(100), nullable=False),
-        sa.Column("window", sa.String(200), nullable=False),
+        sa.Column("window_key", sa.String(200), nullable=False),
         sa.Column("measured_at", sa.String(27), nullable=False),
         sa.Column("level", sa.String(20), nullable=False),
         sa.Column("actions", sa.Text, nullable=False),
         sa.Column("policy", sa.Text, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_monitoring_runs"),
-        sa.UniqueConstraint("model", "window", name="uq_monitoring_runs_model_window"),
+        sa.UniqueConstraint("model", "window_key", name="uq_monitoring_runs_model_window_key"),
     )
     op.create_table(
         "monitoring_checks",
