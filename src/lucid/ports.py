@@ -6,9 +6,15 @@ Use cases take these as arguments; `bootstrap` builds the real adapters behind t
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from lucid.contracts.events import ChainVerdict, NewEvent, RecordedEvent
+from lucid.contracts.validity import Evaluation, MonitoringPolicy
+
+if TYPE_CHECKING:
+    from lucid.monitoring.profiles import ReferenceProfile
+    from lucid.storage.monitoring import RunRecord
 
 
 class EventLog(Protocol):
@@ -32,3 +38,51 @@ class EventLog(Protocol):
     def count(self) -> int: ...
 
     def verify(self) -> ChainVerdict: ...
+
+
+ColumnKind = Literal["numeric", "categorical"]
+"""How drift statistics treat a column: binned and ordered (numeric) or counted (categorical)."""
+
+
+class ComputeEngine(Protocol):
+    """Offline compute as SQL: tables registered by name, queries returning plain rows.
+
+    The drift SQL is generated in `lucid.monitoring.queries` for the engine's `dialect`; the
+    engine only registers inputs and runs text. DuckDB is the embedded default; a Spark
+    adapter implements the same four methods.
+    """
+
+    dialect: str
+
+    def register(self, name: str, source: object) -> None:
+        """Make `source` (a Parquet or CSV path, an Arrow table, a pandas DataFrame) queryable
+        as `name`."""
+        ...
+
+    def columns(self, name: str) -> dict[str, ColumnKind]: ...
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def close(self) -> None: ...
+
+
+class MonitoringStore(Protocol):
+    """Reference profiles (one per model version) and monitoring runs with every check."""
+
+    def save_profile(
+        self, model: str, version: str, profile: ReferenceProfile, *, created_at: datetime
+    ) -> bool: ...
+
+    def load_profile(self, model: str, version: str) -> ReferenceProfile: ...
+
+    def record_run(
+        self,
+        policy: MonitoringPolicy,
+        version: str,
+        window: str,
+        evaluation: Evaluation,
+        *,
+        measured_at: datetime,
+    ) -> tuple[RunRecord, bool]: ...
+
+    def find_run(self, model: str, window: str) -> RunRecord | None: ...

@@ -1,5 +1,8 @@
 """The embedded compute engine: DuckDB over the project's Parquet/CSV files and tables.
 
+Two kinds of callers share it: the feature store (sources as views, feature SQL over a spine)
+and monitoring (inputs registered by name — Parquet, CSV, Arrow, pandas — queried by SQL).
+
 Sources become SQL relations here: Parquet and CSV through `read_parquet`/`read_csv`, DuckDB
 tables through a read-only ATTACH, PostgreSQL tables copied once per engine into a temporary
 table (DuckDB's postgres extension would have to be downloaded at run time, which a closed
@@ -8,6 +11,7 @@ network refuses). Every session runs in UTC.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -20,6 +24,7 @@ import duckdb
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.engines.feature_sql import SPINE_AS_OF, SPINE_ENTITY, feature_sql, literal, quote
 from lucid.errors import InvalidInput, StorageUnavailable
+from lucid.ports import ColumnKind
 
 _DUCKDB_TYPES: dict[str, ColumnType] = {
     "VARCHAR": ColumnType.STRING,
@@ -52,6 +57,22 @@ DECLARED_TYPES = {
 }
 
 
+_NUMERIC_TYPES = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+)
+
+
 def column_type(duckdb_type: str) -> ColumnType | None:
     """Lucid's type for a DuckDB type name (DECIMAL counts as double), or None."""
     if duckdb_type.startswith("DECIMAL"):
@@ -64,15 +85,86 @@ class DuckDBEngine:
 
     dialect = "duckdb"
 
-    def __init__(self, project_dir: Path, database: str = ":memory:") -> None:
-        self.project_dir = project_dir
-        self.connection = duckdb.connect(database)
+    def __init__(
+        self,
+        project_dir: Path | None = None,
+        *,
+        memory_limit: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        """`project_dir` anchors relative source locations (default: the current folder);
+        `memory_limit` (e.g. "512MB") caps DuckDB's buffer pool."""
+        self.project_dir = project_dir or Path.cwd()
+        self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
+        if memory_limit is not None:
+            self.connection.execute(f"SET memory_limit = {literal(memory_limit)}")
+        if threads is not None:
+            self.connection.execute(f"SET threads = {int(threads)}")
         self._attached: dict[str, str] = {}
         self._views: set[str] = set()
 
     def close(self) -> None:
         self.connection.close()
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- named inputs (monitoring) ---------------------------------------------------------
+
+    def register(self, name: str, source: object) -> None:
+        """Register a Parquet/CSV path, an Arrow table or a pandas DataFrame as view `name`.
+
+        A missing file or an unreadable one is an `InvalidInput` naming the table.
+        """
+        if name in self._views:
+            self.connection.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+            self._views.discard(name)
+        with contextlib.suppress(duckdb.Error):
+            self.connection.unregister(name)
+        if isinstance(source, str | Path):
+            path = Path(source)
+            if not path.is_file():
+                raise InvalidInput(name, f"file {path} does not exist")
+            suffix = path.suffix.lower()
+            if suffix == ".parquet":
+                reader = "read_parquet"
+            elif suffix in (".csv", ".tsv", ".txt"):
+                reader = "read_csv_auto"
+            else:
+                raise InvalidInput(name, f"file {path} must be .parquet or .csv")
+            try:
+                self.connection.execute(
+                    f"CREATE VIEW {quote(name)} AS SELECT * FROM {reader}({literal(str(path))})"
+                )
+                self.connection.execute(f"DESCRIBE {quote(name)}").fetchall()
+            except duckdb.Error as error:
+                self.connection.execute(f"DROP VIEW IF EXISTS {quote(name)}")
+                raise InvalidInput(
+                    name, f"file {path} could not be read as {suffix}: {_first_line(error)}"
+                ) from None
+            self._views.add(name)
+            return
+        self.connection.register(name, source)
+
+    def columns(self, name: str) -> dict[str, ColumnKind]:
+        """Each column of `name` and whether drift treats it as numeric or categorical.
+
+        Booleans, text, dates and everything not a number are categorical.
+        """
+        rows = self.connection.execute(f"DESCRIBE {quote(name)}").fetchall()
+        kinds: dict[str, ColumnKind] = {}
+        for row in rows:
+            column, column_type = str(row[0]), str(row[1]).upper()
+            numeric = column_type.startswith(_NUMERIC_TYPES)
+            kinds[column] = "numeric" if numeric else "categorical"
+        return kinds
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.connection.execute(sql).fetchall()
 
     # --- sources ---------------------------------------------------------------------------
 

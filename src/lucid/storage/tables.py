@@ -11,7 +11,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Double,
     Float,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
@@ -19,6 +21,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData(
@@ -156,3 +159,58 @@ business_observations = Table(
     Column("event_seq", BigInteger, nullable=False),
     Index("ix_business_observations_name_version", "name", "version"),
 )
+
+# Validity contract (drift monitoring). Times are canonical UTC text like the events'.
+
+monitoring_profiles = Table(
+    "monitoring_profiles",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("version", String(100), primary_key=True),
+    Column("created_at", String(27), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("profile", Text, nullable=False),
+)
+"""One reference profile per model version (JSON, see `lucid.monitoring.profiles`)."""
+
+monitoring_runs = Table(
+    "monitoring_runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("version", String(100), nullable=False),
+    Column("window_key", String(200), nullable=False),
+    Column("measured_at", String(27), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("actions", Text, nullable=False),
+    Column("policy", Text, nullable=False),
+    UniqueConstraint("model", "window_key", name="uq_monitoring_runs_model_window_key"),
+)
+"""One run per (model, window): a second run of the same window returns the first."""
+
+monitoring_checks = Table(
+    "monitoring_checks",
+    metadata,
+    Column(
+        "run_id",
+        String(36),
+        ForeignKey("monitoring_runs.id", name="fk_monitoring_checks_run_id"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("threshold", String(300), nullable=False),
+    Column("drift_type", String(20), nullable=False),
+    Column("metric", String(50), nullable=False),
+    Column("feature", String(200)),
+    Column("segment", String(300)),
+    Column("value", Double),
+    Column("level", String(20), nullable=False),
+    Column("warning", Double, nullable=False),
+    Column("critical", Double, nullable=False),
+    Column("reference_rows", BigInteger),
+    Column("current_rows", BigInteger),
+    Column("expected_no_drift", Double),
+    Column("actions", Text, nullable=False),
+    Column("note", Text),
+)
+"""Every check of a run: its value, its level and the actions it asked for."""

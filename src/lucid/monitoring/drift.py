@@ -1,0 +1,286 @@
+"""Data and prediction drift of a current window against a stored reference profile.
+
+Reads only the current window (through the compute engine) and the profile. Rules, each also
+stated in the measurement's `note` when it applies:
+
+- Sample size: a side with fewer usable rows than `minimum_rows` makes the measurement
+  insufficient (`sufficient=False` → level `insufficient_data`, never ok); the value is still
+  reported when it can be computed, with the no-drift PSI expected at these sizes.
+- Unusable values (NULL; and NaN, ±inf for numbers) are excluded from every statistic and
+  counted in `details["current_unusable"]`; an all-unusable window has value None.
+- Constant reference column: PSI bins are below / equal / above the constant (see
+  `profiles`); Wasserstein is then reported in column units (there is no spread to divide by).
+- Categories: the current categories not kept by name in the reference (unseen ones included)
+  are pooled into `OTHER`, whose reference share is the reference's pooled rare categories
+  (often 0, then PSI's epsilon applies; chi-square handles it through the pooled margin).
+- Prediction drift is the same statistics on the model's score column, which the profile
+  holds like any other column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from lucid.contracts.validity import Measurement
+from lucid.monitoring import queries
+from lucid.monitoring.profiles import (
+    OTHER,
+    CategoricalProfile,
+    NumericProfile,
+    ReferenceProfile,
+    bin_counts_of,
+    require_columns,
+    segment_label,
+)
+from lucid.monitoring.statistics import (
+    SPECS,
+    chi_square,
+    jensen_shannon,
+    ks_pvalue,
+    psi,
+    psi_expected_no_drift,
+    psi_no_drift_quantile,
+)
+from lucid.ports import ComputeEngine
+
+DATA_DRIFT_METRICS = frozenset(SPECS)
+"""Every data-drift statistic a run can measure."""
+
+
+def measure_data_drift(
+    engine: ComputeEngine,
+    table: str,
+    profile: ReferenceProfile,
+    *,
+    metrics: Collection[str] = DATA_DRIFT_METRICS,
+    minimum_rows: int = 500,
+    segments: bool = True,
+) -> list[Measurement]:
+    """Measure `metrics` on every profiled column of `table`, overall and per segment.
+
+    A segment present in the current window but absent from the reference is reported as
+    insufficient data for every column, naming the segment.
+    """
+    wanted = set(metrics) & DATA_DRIFT_METRICS
+    if not wanted:
+        return []
+    d = queries.DIALECTS[engine.dialect]
+    kinds = engine.columns(table)
+    require_columns(kinds, list(profile.overall.columns), "current")
+    found: list[Measurement] = []
+    found += _measure_segment(engine, d, table, profile, None, None, wanted, minimum_rows)
+    if segments and profile.segment_column is not None:
+        require_columns(kinds, [profile.segment_column], "current")
+        current_values = [
+            str(v)
+            for (v,) in engine.query(queries.segment_values(d, table, profile.segment_column))
+        ]
+        labels = {segment_label(profile.segment_column, v): v for v in current_values}
+        for key in profile.segments:
+            if key is not None and key not in labels:
+                labels[key] = key.split("=", 1)[1]
+        for label in sorted(labels):
+            where = queries.segment_filter(d, profile.segment_column, labels[label])
+            if label not in profile.segments:
+                found += [
+                    Measurement(
+                        metric,
+                        None,
+                        feature=column,
+                        segment=label,
+                        reference_rows=0,
+                        sufficient=False,
+                        note="segment absent from the reference profile",
+                    )
+                    for column in profile.overall.columns
+                    for metric in sorted(wanted)
+                    if _applies(metric, profile.overall.columns[column].kind)
+                ]
+                continue
+            found += _measure_segment(engine, d, table, profile, label, where, wanted, minimum_rows)
+    return found
+
+
+def _applies(metric: str, kind: str) -> bool:
+    return kind in SPECS[metric].column_kinds
+
+
+def _measure_segment(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    profile: ReferenceProfile,
+    segment: str | None,
+    where: str | None,
+    wanted: set[str],
+    minimum_rows: int,
+) -> list[Measurement]:
+    found: list[Measurement] = []
+    for column, reference in profile.segments[segment].columns.items():
+        chosen = sorted(m for m in wanted if _applies(m, reference.kind))
+        if isinstance(reference, NumericProfile):
+            found += _numeric(
+                engine, d, table, column, reference, segment, where, chosen, minimum_rows
+            )
+        else:
+            found += _categorical(
+                engine, d, table, column, reference, segment, where, chosen, minimum_rows
+            )
+    return found
+
+
+def _measurements(
+    values: Mapping[str, float | None],
+    *,
+    column: str,
+    segment: str | None,
+    n: int,
+    m: int,
+    bins: int,
+    minimum_rows: int,
+    notes: list[str],
+    details: dict[str, Any],
+) -> list[Measurement]:
+    sufficient = n >= minimum_rows and m >= minimum_rows
+    if not sufficient:
+        size = f"fewer than {minimum_rows} usable rows on a side ({n} reference, {m} current)"
+        notes = [size, *notes]
+    expected = psi_expected_no_drift(n, m, bins) if n and m and bins > 1 else None
+    if expected is not None:
+        details = {**details, "psi_no_drift_p95": psi_no_drift_quantile(n, m, bins), "bins": bins}
+    return [
+        Measurement(
+            metric,
+            value,
+            feature=column,
+            segment=segment,
+            reference_rows=n,
+            current_rows=m,
+            sufficient=sufficient,
+            expected_no_drift=expected if metric == "psi" else None,
+            note="; ".join(notes) or None,
+            details=details,
+        )
+        for metric, value in values.items()
+    ]
+
+
+def _numeric(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    column: str,
+    reference: NumericProfile,
+    segment: str | None,
+    where: str | None,
+    metrics: list[str],
+    minimum_rows: int,
+) -> list[Measurement]:
+    notes: list[str] = []
+    n = reference.usable
+    counts = bin_counts_of(
+        engine.query(queries.bin_counts(d, table, column, reference.edges, where)), reference.edges
+    )
+    unusable, current = counts[0], counts[1:]
+    m = sum(current)
+    if unusable:
+        notes.append(f"{unusable} current rows NULL, NaN or infinite were left out")
+    if n == 0:
+        notes.append("the reference has no usable value")
+    if m == 0:
+        notes.append("the current window has no usable value")
+    if reference.constant:
+        notes.append(f"constant reference column ({reference.minimum})")
+    values: dict[str, float | None] = dict.fromkeys(metrics)
+    if n and m:
+        if "psi" in values:
+            values["psi"] = psi(reference.bin_counts, current)
+        if "jensen_shannon" in values:
+            values["jensen_shannon"] = jensen_shannon(reference.bin_counts, current)
+        if {"ks", "ks_pvalue", "wasserstein"} & set(values):
+            [(distance, w1)] = engine.query(
+                queries.ecdf_distances(d, table, column, reference.ecdf, where)
+            )
+            if not reference.ecdf_exact:
+                notes.append(f"KS and Wasserstein use {len(reference.ecdf)} reference quantiles")
+            if "ks" in values:
+                values["ks"] = float(distance)
+            if "ks_pvalue" in values:
+                values["ks_pvalue"] = ks_pvalue(float(distance), n, m)
+            if "wasserstein" in values:
+                spread = reference.std or 0.0
+                values["wasserstein"] = float(w1) / spread if spread > 0 else float(w1)
+                if spread <= 0:
+                    notes.append("wasserstein in column units: the reference is constant")
+    return _measurements(
+        values,
+        column=column,
+        segment=segment,
+        n=n,
+        m=m,
+        bins=reference.bins,
+        minimum_rows=minimum_rows,
+        notes=notes,
+        details={"current_unusable": unusable},
+    )
+
+
+def _categorical(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    column: str,
+    reference: CategoricalProfile,
+    segment: str | None,
+    where: str | None,
+    metrics: list[str],
+    minimum_rows: int,
+) -> list[Measurement]:
+    notes: list[str] = []
+    current_counts = {
+        v: int(c) for v, c in engine.query(queries.category_counts(d, table, column, where))
+    }
+    unusable = current_counts.pop(None, 0)
+    buckets = reference.buckets
+    current = dict.fromkeys(buckets, 0)
+    unseen_rows = 0
+    unseen: set[str] = set()
+    for value, count in current_counts.items():
+        key = str(value)
+        if key in reference.categories:
+            current[key] += count
+        else:
+            current[OTHER] += count
+            unseen_rows += count
+            unseen.add(key)
+    if unseen:
+        notes.append(
+            f"{unseen_rows} current rows in {len(unseen)} categories not kept by the reference "
+            f"(pooled in {OTHER})"
+        )
+    if unusable:
+        notes.append(f"{unusable} current rows NULL were left out")
+    ref_counts = reference.counts()
+    cur_counts = [current[b] for b in buckets]
+    n, m = reference.usable, sum(cur_counts)
+    values: dict[str, float | None] = dict.fromkeys(metrics)
+    if n and m:
+        if "psi" in values:
+            values["psi"] = psi(ref_counts, cur_counts)
+        if "jensen_shannon" in values:
+            values["jensen_shannon"] = jensen_shannon(ref_counts, cur_counts)
+        if "chi_square_pvalue" in values:
+            values["chi_square_pvalue"] = chi_square(ref_counts, cur_counts).pvalue
+    bins = sum(1 for r, c in zip(ref_counts, cur_counts, strict=True) if r or c)
+    return _measurements(
+        values,
+        column=column,
+        segment=segment,
+        n=n,
+        m=m,
+        bins=max(bins, 1),
+        minimum_rows=minimum_rows,
+        notes=notes,
+        details={"current_unusable": unusable, "unseen_categories": len(unseen)},
+    )

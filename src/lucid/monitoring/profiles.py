@@ -1,0 +1,340 @@
+"""Reference profiles: what a drift run needs to know about the reference, computed once.
+
+A profile is built once per model version from its reference data and stored in the metadata
+database; a run then reads only the current window and the stored profile. Per column:
+
+- numeric: rows, usable rows (not NULL, NaN or ±inf), min, max, mean, population standard
+  deviation, PSI bin edges and counts, and an ECDF summary — the distinct values with their
+  counts when there are at most `ECDF_POINTS` of them (exact), otherwise `ECDF_POINTS`
+  order statistics at the middle of equal-count slices, each weighing usable/`ECDF_POINTS`
+  rows;
+- categorical: rows, usable rows (not NULL), the `MAX_CATEGORIES` most frequent categories
+  with their counts, and the count of every other category pooled in `OTHER`.
+
+PSI bins are right-closed, (e[i-1], e[i]], with inner edges the distinct reference quantiles
+at 1/B … (B-1)/B. When the lowest edge equals the reference minimum (a constant column, or
+mass piled on the minimum), the largest double below the minimum is added as an edge, so
+values under the reference range get a bin of their own instead of hiding in the lowest one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lucid.errors import InvalidInput
+from lucid.monitoring import queries
+from lucid.monitoring.performance import PerformanceProfile, profile_performance
+from lucid.monitoring.statistics import DEFAULT_BINS
+from lucid.ports import ComputeEngine
+
+ECDF_POINTS = 1000
+"""Points kept of the reference ECDF (exact at or below this many distinct values)."""
+
+MAX_CATEGORIES = 200
+"""Categories kept by name in a categorical profile; the rest are pooled in `OTHER`."""
+
+OTHER = "(other)"
+"""The bucket of categories not kept by name: rare reference ones and unseen current ones."""
+
+SegmentKey = str | None
+"""A segment label `column=value`, or None for all rows."""
+
+
+@dataclass(frozen=True, slots=True)
+class NumericProfile:
+    rows: int
+    usable: int
+    minimum: float | None
+    maximum: float | None
+    mean: float | None
+    std: float | None
+    edges: tuple[float, ...]
+    bin_counts: tuple[int, ...]
+    ecdf: tuple[tuple[float, float], ...]
+    ecdf_exact: bool
+    kind: Literal["numeric"] = "numeric"
+
+    @property
+    def bins(self) -> int:
+        return len(self.edges) + 1
+
+    @property
+    def constant(self) -> bool:
+        return self.usable > 0 and self.minimum == self.maximum
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "usable": self.usable,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "mean": self.mean,
+            "std": self.std,
+            "edges": list(self.edges),
+            "bin_counts": list(self.bin_counts),
+            "ecdf": [list(point) for point in self.ecdf],
+            "ecdf_exact": self.ecdf_exact,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> NumericProfile:
+        return cls(
+            rows=int(raw["rows"]),
+            usable=int(raw["usable"]),
+            minimum=raw["minimum"],
+            maximum=raw["maximum"],
+            mean=raw["mean"],
+            std=raw["std"],
+            edges=tuple(float(e) for e in raw["edges"]),
+            bin_counts=tuple(int(c) for c in raw["bin_counts"]),
+            ecdf=tuple((float(v), float(w)) for v, w in raw["ecdf"]),
+            ecdf_exact=bool(raw["ecdf_exact"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CategoricalProfile:
+    rows: int
+    usable: int
+    categories: Mapping[str, int]
+    other: int
+    kind: Literal["categorical"] = "categorical"
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        return (*sorted(self.categories), OTHER)
+
+    def counts(self) -> list[int]:
+        return [self.categories[c] for c in sorted(self.categories)] + [self.other]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "usable": self.usable,
+            "categories": dict(self.categories),
+            "other": self.other,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> CategoricalProfile:
+        return cls(
+            rows=int(raw["rows"]),
+            usable=int(raw["usable"]),
+            categories={str(k): int(v) for k, v in raw["categories"].items()},
+            other=int(raw["other"]),
+        )
+
+
+ColumnProfile = NumericProfile | CategoricalProfile
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentProfile:
+    """The profile of every monitored column (and the reference performance) in one segment."""
+
+    columns: Mapping[str, ColumnProfile]
+    performance: PerformanceProfile | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "columns": {name: p.to_dict() for name, p in self.columns.items()},
+            "performance": None if self.performance is None else self.performance.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> SegmentProfile:
+        columns: dict[str, ColumnProfile] = {}
+        for name, item in raw["columns"].items():
+            columns[name] = (
+                NumericProfile.from_dict(item)
+                if item["kind"] == "numeric"
+                else CategoricalProfile.from_dict(item)
+            )
+        perf = raw.get("performance")
+        return cls(columns, None if perf is None else PerformanceProfile.from_dict(perf))
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceProfile:
+    """A model version's reference profile: one `SegmentProfile` for all rows (key None) and
+    one per value of `segment_column`, labelled `column=value`."""
+
+    segments: Mapping[SegmentKey, SegmentProfile]
+    segment_column: str | None = None
+    bins: int = DEFAULT_BINS
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def overall(self) -> SegmentProfile:
+        return self.segments[None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": 1,
+            "bins": self.bins,
+            "segment_column": self.segment_column,
+            "segments": [
+                {"segment": key, **segment.to_dict()} for key, segment in self.segments.items()
+            ],
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ReferenceProfile:
+        return cls(
+            segments={item["segment"]: SegmentProfile.from_dict(item) for item in raw["segments"]},
+            segment_column=raw.get("segment_column"),
+            bins=int(raw["bins"]),
+            metadata=raw.get("metadata", {}),
+        )
+
+
+def segment_label(column: str, value: str) -> str:
+    return f"{column}={value}"
+
+
+def build_profile(
+    engine: ComputeEngine,
+    table: str,
+    *,
+    columns: Sequence[str] | None = None,
+    segment_column: str | None = None,
+    bins: int = DEFAULT_BINS,
+    label: str | None = None,
+    score: str | None = None,
+    cutoff: float = 0.5,
+) -> ReferenceProfile:
+    """Profile the reference `table` (already registered on `engine`).
+
+    `columns` defaults to every column except the segment and label columns; the score
+    (model output) column is profiled too, for prediction drift. With `label` and `score`
+    the reference performance is profiled as well.
+    """
+    if bins < 2:
+        raise InvalidInput("bins", f"must be at least 2, not {bins}")
+    kinds = engine.columns(table)
+    require_columns(kinds, [c for c in (segment_column, label, score) if c], "reference")
+    chosen = (
+        list(columns)
+        if columns is not None
+        else [c for c in kinds if c not in (segment_column, label)]
+    )
+    require_columns(kinds, chosen, "reference")
+    d = queries.DIALECTS[engine.dialect]
+    segments: dict[SegmentKey, SegmentProfile] = {
+        None: _profile_segment(engine, d, table, kinds, chosen, bins, None, label, score, cutoff)
+    }
+    if segment_column is not None:
+        for (value,) in engine.query(queries.segment_values(d, table, segment_column)):
+            where = queries.segment_filter(d, segment_column, str(value))
+            segments[segment_label(segment_column, str(value))] = _profile_segment(
+                engine, d, table, kinds, chosen, bins, where, label, score, cutoff
+            )
+    return ReferenceProfile(segments, segment_column, bins)
+
+
+def require_columns(kinds: Mapping[str, str], wanted: Sequence[str], side: str) -> None:
+    missing = [c for c in wanted if c not in kinds]
+    if missing:
+        raise InvalidInput(
+            f"{side}.{missing[0]}",
+            f"column is missing from the {side} data (it has: {', '.join(kinds) or 'none'})",
+        )
+
+
+def _profile_segment(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    kinds: Mapping[str, str],
+    columns: Sequence[str],
+    bins: int,
+    where: str | None,
+    label: str | None,
+    score: str | None,
+    cutoff: float,
+) -> SegmentProfile:
+    profiles: dict[str, ColumnProfile] = {}
+    for column in columns:
+        if kinds[column] == "numeric":
+            profiles[column] = profile_numeric(engine, d, table, column, bins, where)
+        else:
+            profiles[column] = profile_categorical(engine, d, table, column, where)
+    performance = None
+    if label is not None and score is not None:
+        performance = profile_performance(engine, table, label, score, cutoff, where)
+    return SegmentProfile(profiles, performance)
+
+
+def psi_edges(quantile_values: Sequence[float], minimum: float) -> tuple[float, ...]:
+    """Inner PSI edges from reference quantiles (see the module docstring for the rule)."""
+    edges = sorted(set(quantile_values))
+    if edges and edges[0] <= minimum:
+        edges.insert(0, math.nextafter(minimum, -math.inf))
+    return tuple(edges)
+
+
+def profile_numeric(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    column: str,
+    bins: int,
+    where: str | None = None,
+) -> NumericProfile:
+    [summary] = engine.query(queries.numeric_summary(d, table, column, where))
+    rows, usable, minimum, maximum, mean, std, distinct = summary
+    if not usable:
+        return NumericProfile(int(rows), 0, None, None, None, None, (), (), (), True)
+    probabilities = [i / bins for i in range(1, bins)]
+    [(quantile_values,)] = engine.query(queries.quantiles(d, table, column, probabilities, where))
+    edges = psi_edges([float(q) for q in quantile_values], float(minimum))
+    counts = bin_counts_of(engine.query(queries.bin_counts(d, table, column, edges, where)), edges)
+    ecdf: tuple[tuple[float, float], ...] = ()
+    # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
+    if distinct <= 2 * ECDF_POINTS:
+        values = engine.query(queries.value_counts(d, table, column, where))
+        if len(values) <= ECDF_POINTS:
+            ecdf = tuple((float(v), float(c)) for v, c in values)
+    exact = bool(ecdf)
+    if not exact:
+        weight = usable / ECDF_POINTS
+        points = engine.query(queries.order_statistics(d, table, column, ECDF_POINTS, where))
+        ecdf = tuple((float(v), weight) for (v,) in points)
+    return NumericProfile(
+        int(rows),
+        int(usable),
+        float(minimum),
+        float(maximum),
+        float(mean),
+        float(std),
+        edges,
+        tuple(counts[1:]),
+        ecdf,
+        exact,
+    )
+
+
+def bin_counts_of(rows: Sequence[tuple[Any, ...]], edges: Sequence[float]) -> list[int]:
+    """Counts per bin from `queries.bin_counts` rows: index 0 is the unusable rows (bin -1),
+    then one count per bin, zero-filled."""
+    counts = [0] * (len(edges) + 2)
+    for bin_index, count in rows:
+        counts[int(bin_index) + 1] = int(count)
+    return counts
+
+
+def profile_categorical(
+    engine: ComputeEngine, d: queries.Dialect, table: str, column: str, where: str | None = None
+) -> CategoricalProfile:
+    counts = engine.query(queries.category_counts(d, table, column, where))
+    rows = sum(int(c) for _, c in counts)
+    present = sorted(((str(v), int(c)) for v, c in counts if v is not None), key=lambda x: -x[1])
+    kept = dict(present[:MAX_CATEGORIES])
+    other = sum(c for _, c in present[MAX_CATEGORIES:])
+    return CategoricalProfile(rows, sum(c for _, c in present), kept, other)

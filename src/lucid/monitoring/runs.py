@@ -1,0 +1,104 @@
+"""A monitoring run: measure a current window against the stored reference, grade every
+threshold of the policy, store every check.
+
+The run is the seam the later parts plug into: `RunOutcome.evaluation` carries each check,
+the worst level and the actions asked (alert delivery, retraining, freeze, rollback and
+incidents consume it); `RunOutcome.record` is what was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lucid.contracts.validity import Evaluation, Measurement, MonitoringPolicy
+from lucid.monitoring import queries
+from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
+from lucid.monitoring.performance import measure_performance
+from lucid.monitoring.profiles import ReferenceProfile
+from lucid.ports import ComputeEngine, MonitoringStore
+from lucid.storage.monitoring import RunRecord
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """The stored run and, when this call made it, the graded evaluation behind it.
+
+    `created` is False when the window had already been recorded: the stored run is returned
+    as it was and nothing is measured again (`evaluation` is then None).
+    """
+
+    record: RunRecord
+    created: bool
+    evaluation: Evaluation | None = None
+
+
+def measure_window(
+    engine: ComputeEngine,
+    table: str,
+    profile: ReferenceProfile,
+    policy: MonitoringPolicy,
+    *,
+    labelled: bool = False,
+    segments: bool = True,
+) -> list[Measurement]:
+    """Every measurement the policy's thresholds ask for, on the registered window `table`."""
+    measured = measure_data_drift(
+        engine,
+        table,
+        profile,
+        metrics=policy.metrics & DATA_DRIFT_METRICS,
+        minimum_rows=policy.minimum_rows,
+        segments=segments,
+    )
+    performance_metrics = {m for m in policy.metrics if m.endswith("_drop")}
+    performance_metrics.discard("business_metric_drop")
+    if not performance_metrics:
+        return measured
+    d = queries.DIALECTS[engine.dialect]
+    for key, segment in profile.segments.items():
+        if segment.performance is None or (key is not None and not segments):
+            continue
+        where = None
+        if key is not None and profile.segment_column is not None:
+            where = queries.segment_filter(d, profile.segment_column, key.split("=", 1)[1])
+        found = measure_performance(
+            engine,
+            table,
+            segment.performance,
+            minimum_rows=policy.minimum_rows,
+            segment=key,
+            where=where,
+            labelled=labelled,
+        )
+        measured += [m for m in found if m.metric in performance_metrics]
+    return measured
+
+
+def run_checks(
+    engine: ComputeEngine,
+    store: MonitoringStore,
+    policy: MonitoringPolicy,
+    *,
+    version: str,
+    table: str,
+    window: str,
+    labelled: bool = False,
+    extra: Sequence[Measurement] = (),
+    now: datetime | None = None,
+) -> RunOutcome:
+    """Measure `table` against the stored profile of (policy.model, version), grade every
+    threshold and store the run under `window` (idempotent: a recorded window is returned
+    as stored). `extra` adds measurements made elsewhere (e.g. the business-metric drop from
+    the registry's observations)."""
+    existing = store.find_run(policy.model, window)
+    if existing is not None:
+        return RunOutcome(existing, created=False)
+    profile = store.load_profile(policy.model, version)
+    measured = [*measure_window(engine, table, profile, policy, labelled=labelled), *extra]
+    evaluation = policy.evaluate(measured)
+    record, created = store.record_run(
+        policy, version, window, evaluation, measured_at=now or datetime.now(UTC)
+    )
+    return RunOutcome(record, created, evaluation if created else None)

@@ -1,0 +1,205 @@
+"""Reference profiles and monitoring runs in the metadata database (SQLite or PostgreSQL).
+
+A profile is written once per model version. A run is stored with every check; the pair
+(model, window) identifies it, so recording the same window again returns the stored run
+unchanged (idempotent) instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from lucid.contracts.events import format_time
+from lucid.contracts.validity import Evaluation, MonitoringPolicy
+from lucid.errors import Conflict, NotFound
+from lucid.monitoring.profiles import ReferenceProfile
+from lucid.storage.database import Database
+from lucid.storage.tables import monitoring_checks, monitoring_profiles, monitoring_runs
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    """A stored monitoring run: its window, worst level, actions asked and every check."""
+
+    id: str
+    model: str
+    version: str
+    window: str
+    measured_at: str
+    level: str
+    actions: list[str]
+    checks: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.model,
+            "version": self.version,
+            "window": self.window,
+            "measured_at": self.measured_at,
+            "level": self.level,
+            "actions": self.actions,
+            "checks": self.checks,
+        }
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+class SqlMonitoringStore:
+    """Profiles and runs of the validity contract on a `Database`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def save_profile(
+        self, model: str, version: str, profile: ReferenceProfile, *, created_at: datetime
+    ) -> bool:
+        """Store the profile of `model` `version`; True when stored, False when the same
+        profile was already there. A different profile for a profiled version is refused."""
+        text = _canonical(profile.to_dict())
+        fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        with self.db.locked_transaction(f"monitoring_profile:{model}") as connection:
+            stored = connection.execute(
+                select(monitoring_profiles.c.fingerprint).where(
+                    monitoring_profiles.c.model == model, monitoring_profiles.c.version == version
+                )
+            ).scalar_one_or_none()
+            if stored == fingerprint:
+                return False
+            if stored is not None:
+                raise Conflict(
+                    f"Model {model} version {version} already has a different reference "
+                    "profile; a profile is computed once per model version (register a new "
+                    "version to change its reference)."
+                )
+            connection.execute(
+                insert(monitoring_profiles).values(
+                    model=model,
+                    version=version,
+                    created_at=format_time(created_at, "created_at"),
+                    fingerprint=fingerprint,
+                    profile=text,
+                )
+            )
+        return True
+
+    def load_profile(self, model: str, version: str) -> ReferenceProfile:
+        with self.db.transaction() as connection:
+            text = connection.execute(
+                select(monitoring_profiles.c.profile).where(
+                    monitoring_profiles.c.model == model, monitoring_profiles.c.version == version
+                )
+            ).scalar_one_or_none()
+        if text is None:
+            raise NotFound(
+                f"Model {model} version {version} has no reference profile; build one from its "
+                "reference data first."
+            )
+        return ReferenceProfile.from_dict(json.loads(text))
+
+    def record_run(
+        self,
+        policy: MonitoringPolicy,
+        version: str,
+        window: str,
+        evaluation: Evaluation,
+        *,
+        measured_at: datetime,
+    ) -> tuple[RunRecord, bool]:
+        """Store a run and every check; (the run, True) — or (the stored run, False) when this
+        model's `window` was already recorded."""
+        model = policy.model
+        with self.db.locked_transaction(f"monitoring_run:{model}") as connection:
+            existing = self._find(connection, model, window)
+            if existing is not None:
+                return existing, False
+            run_id = str(uuid.uuid4())
+            connection.execute(
+                insert(monitoring_runs).values(
+                    id=run_id,
+                    model=model,
+                    version=version,
+                    window_key=window,
+                    measured_at=format_time(measured_at, "measured_at"),
+                    level=evaluation.level.value,
+                    actions=_canonical([str(a) for a in evaluation.actions]),
+                    policy=_canonical(policy.to_mapping()),
+                )
+            )
+            rows = [
+                {
+                    "run_id": run_id,
+                    "position": position,
+                    "threshold": check.threshold.key,
+                    "drift_type": check.threshold.drift_type.value,
+                    "metric": check.measurement.metric,
+                    "feature": check.measurement.feature,
+                    "segment": check.measurement.segment,
+                    "value": check.measurement.value,
+                    "level": check.level.value,
+                    "warning": check.threshold.warning,
+                    "critical": check.threshold.critical,
+                    "reference_rows": check.measurement.reference_rows,
+                    "current_rows": check.measurement.current_rows,
+                    "expected_no_drift": check.measurement.expected_no_drift,
+                    "actions": _canonical([str(a) for a in check.actions]),
+                    "note": check.measurement.note,
+                }
+                for position, check in enumerate(evaluation.checks)
+            ]
+            if rows:
+                connection.execute(insert(monitoring_checks), rows)
+            stored = self._find(connection, model, window)
+        assert stored is not None
+        return stored, True
+
+    def find_run(self, model: str, window: str) -> RunRecord | None:
+        with self.db.transaction() as connection:
+            return self._find(connection, model, window)
+
+    def _find(self, connection: Any, model: str, window: str) -> RunRecord | None:
+        run = (
+            connection.execute(
+                select(monitoring_runs).where(
+                    monitoring_runs.c.model == model, monitoring_runs.c.window_key == window
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if run is None:
+            return None
+        checks = (
+            connection.execute(
+                select(monitoring_checks)
+                .where(monitoring_checks.c.run_id == run["id"])
+                .order_by(monitoring_checks.c.position)
+            )
+            .mappings()
+            .all()
+        )
+        return RunRecord(
+            id=run["id"],
+            model=run["model"],
+            version=run["version"],
+            window=run["window_key"],
+            measured_at=run["measured_at"],
+            level=run["level"],
+            actions=json.loads(run["actions"]),
+            checks=[
+                {
+                    **{k: v for k, v in check.items() if k not in ("run_id", "actions")},
+                    "actions": json.loads(check["actions"]),
+                }
+                for check in checks
+            ],
+        )
