@@ -81,6 +81,8 @@ class Lucid:
                     offline=settings.huggingface_offline, cache_dir=settings.huggingface_cache
                 ),
                 approvers=settings.approvers,
+                features=self.features,
+                skew_limit=settings.skew_limit,
             )
         return self._registry
 

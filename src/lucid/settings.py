@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lucid.errors import ConfigurationError, ProjectNotFound
 
@@ -53,6 +53,8 @@ class Settings(BaseModel):
     """People with the approver role: only they may override the promotion gate."""
     huggingface_offline: bool = False
     huggingface_cache: Path | None = None
+    skew_limit: float = Field(default=0.02, ge=0.0, le=1.0)
+    """The largest training-serving mismatch rate a pinned feature may show at promotion."""
 
     @field_validator("approvers")
     @classmethod

@@ -94,7 +94,7 @@ def test_only_approved_definitions_are_served(store: FeatureStore) -> None:
 def test_skew_is_zero_when_serving_matches_the_definition(store: FeatureStore) -> None:
     store.materialize([V1], at=AT)
     store.get_online_features(["alice", "bob", "carol", "nobody"], [V1], log=True, now=AT)
-    report = store.skew().to_dict()
+    report = store.skew_report().to_dict()
     assert report["overall"]["served"] == 4
     assert report["overall"]["mismatch_rate"] == 0.0
     assert report["overall"]["mean_relative_error"] == 0.0
@@ -108,7 +108,7 @@ def test_skew_sees_stale_values_and_an_older_definition(
     # TTL it is served as stale, which the report counts as missing and mismatched.
     store.materialize([V1], at=AT - timedelta(days=12))
     store.get_online_features(["alice", "carol"], [V1], log=True, now=AT)
-    stale = store.skew().overall
+    stale = store.skew_report().overall
     assert stale.missing_rate == 1.0 and stale.mismatch_rate == 1.0
     # Serving values of 1.0.0 under the name of 2.0.0 — the seed's skew — is caught too.
     store.apply(seven_day_version(), actor="dana", rationale="a weekly view")
@@ -116,7 +116,7 @@ def test_skew_sees_stale_values_and_an_older_definition(
     old_values = [("alice", ALICE_V1, AT.timestamp()), ("carol", 0.775, AT.timestamp())]
     online_store.write(V2, old_values)
     store.get_online_features(["alice", "carol"], [V2], log=True, now=AT)
-    report = store.skew(since=AT)
+    report = store.skew_report(since=AT)
     [v2] = [stats for stats in report.features if stats.feature == V2]
     assert v2.mismatch_rate == 1.0 and v2.mean_relative_error > 0.1
 

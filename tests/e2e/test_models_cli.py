@@ -10,7 +10,11 @@ import pytest
 import yaml
 from sklearn.tree import DecisionTreeClassifier
 
+from lucid.bootstrap import open_project
 from lucid.contracts.value import BusinessImpact
+from lucid.features.definition_files import load_definitions
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
+from lucid.scenarios.churn.sample_activity import write_sample_activity
 from tests.conftest import CliResult, run_lucid
 from tests.contract.test_registry import MINILM, seed_hub_cache
 from tests.experiment_counts import two_proportion_evidence
@@ -27,10 +31,26 @@ CONTRACT = {
 }
 
 
+def approve_churn_features(folder: Path) -> None:
+    """The two canonical features the churn model pins, applied and approved in `folder`."""
+    write_sample_activity(folder)
+    with open_project(folder, environ={}) as handle:
+        for path in (CANONICAL_DEFINITIONS, SPEND_DEFINITIONS):
+            handle.features.apply(load_definitions(path), actor="dana", rationale="churn")
+        for ref in ("customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"):
+            for team, person in (
+                ("marketing", "mia"),
+                ("data-science", "sam"),
+                ("product", "paul"),
+            ):
+                handle.features.approve(ref, team=team, person=person, rationale="ok")
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     folder = tmp_path / "shop"
     assert run_lucid("init", str(folder)).code == 0
+    approve_churn_features(folder)
     config = yaml.safe_load((folder / "lucid.yaml").read_text())
     config["approvers"] = ["bea", "ana"]
     (folder / "lucid.yaml").write_text(yaml.safe_dump(config))
@@ -57,7 +77,7 @@ def register(project: Path, *extra: str, env: dict[str, str] | None = None) -> C
         "--feature",
         "customer_activity_30d@1",
         "--feature",
-        "tenure_months@2",
+        "customer_spend_30d@1",
         "--metric",
         "auc=0.81",
         "--rationale",

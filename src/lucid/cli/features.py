@@ -289,7 +289,7 @@ def skew(
 ) -> None:
     """Recompute served values offline and report the training-serving skew."""
     with open_lucid(ctx) as lucid:
-        report = lucid.features.skew(tolerance=tolerance, since=_time(since, "--since"))
+        report = lucid.features.skew_report(tolerance=tolerance, since=_time(since, "--since"))
     if as_json:
         print_json(report.to_dict())
         return

@@ -22,6 +22,9 @@ from typing import Any
 from lucid.errors import Conflict, Forbidden, InvalidInput
 
 MODEL_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
+DEFAULT_SKEW_LIMIT = 0.02
+"""The largest training-serving mismatch rate a pinned feature may show at promotion."""
+
 PINNED_FEATURE = re.compile(r"^(?P<name>[a-z][a-z0-9_]*)@(?P<version>\d+(?:\.\d+){0,2})$")
 _PERIOD = re.compile(r"^(?P<count>[1-9]\d*)(?P<unit>[hdw])$")
 _PERIOD_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -579,12 +582,17 @@ def promotion_gate(
     override: Override | None,
     approvers: Sequence[str],
     registered_by: str,
+    feature_skew: Mapping[str, float] | None = None,
+    skew_limit: float = DEFAULT_SKEW_LIMIT,
 ) -> GateDecision:
     """Decide whether `version_label` may move from `current` to `wanted`, or raise why not.
 
     Order of refusal: no contract, freeze, illegal stage change; then, for production only,
-    the evidence — or, when an override is given, the approver role and the four-eyes rule
-    (the approver did not register the version).
+    training-serving skew of the pinned features above `skew_limit` (a share; an override does
+    not lift it: skewed features make every evidence moot), then the evidence — or, when an
+    override is given, the approver role and the four-eyes rule (the approver did not register
+    the version). `feature_skew` maps each pinned feature with served values to its measured
+    mismatch rate; features never served are not judged.
     """
     if impact is None:
         raise Conflict(
@@ -599,6 +607,13 @@ def promotion_gate(
     check_transition(current, wanted, version_label)
     if wanted is not Stage.PRODUCTION:
         return GateDecision("stage", f"{current.value} → {wanted.value}")
+    skewed = {feature: rate for feature, rate in (feature_skew or {}).items() if rate > skew_limit}
+    if skewed:
+        listed = ", ".join(f"{feature} {rate:.1%}" for feature, rate in sorted(skewed.items()))
+        raise Conflict(
+            f"{version_label} may not enter production: its features skew between training and "
+            f"serving beyond {skew_limit:.1%} ({listed}); fix serving first, nothing changed."
+        )
     problem = judge_evidence(impact, evidence, version_label)
     if override is None:
         if problem is not None:

@@ -35,6 +35,7 @@ from lucid.contracts.semantic import (
     audit,
     check_approval,
     check_canonical,
+    check_servable,
     check_trainable,
     plan_definition,
     schema_mismatches,
@@ -214,11 +215,54 @@ class FeatureStore:
             self._server = FeatureServer(self._online(), self.resolve, self._db)
         return self._server.get_online_features(entity_ids, features, log=log, now=now)
 
-    def skew(self, *, tolerance: float = 1e-6, since: datetime | None = None) -> SkewReport:
-        """Training-serving skew of every logged served value, recomputed offline."""
+    def skew_report(
+        self,
+        *,
+        tolerance: float = 1e-6,
+        since: datetime | None = None,
+        features: Sequence[str] | None = None,
+    ) -> SkewReport:
+        """Training-serving skew of the logged served values (of `features`, else all),
+        recomputed offline at their served time."""
+        refs = [str(FeatureRef.parse(f)) for f in features] if features is not None else None
         return measure_skew(
-            self._db, self._engine, self.resolve, self.sources(), tolerance=tolerance, since=since
+            self._db,
+            self._engine,
+            self.resolve,
+            self.sources(),
+            tolerance=tolerance,
+            since=since,
+            features=refs,
         )
+
+    # --- what the model registry asks (lucid.registry.service.FeatureCatalog) --------------
+
+    def check_pins(self, pins: Sequence[str]) -> list[str]:
+        """Canonical pins; refuse one that is not stored or was never approved."""
+        canonical = []
+        for pin in pins:
+            governed = self.resolve(FeatureRef.parse(pin))
+            check_servable(governed)
+            canonical.append(str(governed.definition.ref))
+        return canonical
+
+    def skew(self, pins: Sequence[str]) -> dict[str, float]:
+        """Each pinned feature's mismatch rate over its logged served values."""
+        report = self.skew_report(features=pins)
+        return {stats.feature: stats.mismatch_rate for stats in report.features}
+
+    def online_rows(self, entity_ids: Sequence[str], pins: Sequence[str]) -> list[dict[str, Any]]:
+        """Fresh served values by pin for each entity; a missing or stale one is refused."""
+        rows = []
+        for served in self.get_online_features(entity_ids, pins, log=True):
+            for value in served.values():
+                if value.status != "fresh" or value.value is None:
+                    raise Conflict(
+                        f"{value.feature} is {value.status} for entity {value.entity}; a model "
+                        "is never fed a missing or stale value, nothing was predicted."
+                    )
+            rows.append({ref: value.value for ref, value in served.items()})
+        return rows
 
     # --- planning and applying -------------------------------------------------------------
 

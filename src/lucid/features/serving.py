@@ -190,6 +190,7 @@ def measure_skew(
     *,
     tolerance: float = 1e-6,
     since: datetime | None = None,
+    features: Sequence[str] | None = None,
 ) -> SkewReport:
     """Recompute offline, at each served time and as known then, every logged served value."""
     if tolerance < 0:
@@ -197,6 +198,8 @@ def measure_skew(
     query = served_features.select().order_by(served_features.c.id)
     if since is not None:
         query = query.where(served_features.c.served_at >= format_time(since, "since"))
+    if features is not None:
+        query = query.where(served_features.c.feature.in_(list(features)))
     with db.transaction() as connection:
         logged = connection.execute(query).all()
     by_feature: dict[str, list[Any]] = {}

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
@@ -33,6 +33,7 @@ from lucid.contracts.registry_events import (
     model_subject,
 )
 from lucid.contracts.value import (
+    DEFAULT_SKEW_LIMIT,
     BusinessImpact,
     Evaluation,
     Evidence,
@@ -160,6 +161,22 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class FeatureCatalog(Protocol):
+    """What the registry asks of the feature store (the semantic contract)."""
+
+    def check_pins(self, pins: Sequence[str]) -> list[str]:
+        """The pins in canonical form; refuse a pin that is not an approved stored version."""
+        ...
+
+    def skew(self, pins: Sequence[str]) -> dict[str, float]:
+        """The measured training-serving mismatch rate of each pinned feature ever served."""
+        ...
+
+    def online_rows(self, entity_ids: Sequence[str], pins: Sequence[str]) -> list[dict[str, Any]]:
+        """Each entity's fresh served values by pin; refuse missing or stale ones."""
+        ...
+
+
 class ModelRegistry:
     """The value contract on stored model versions: register, gate, observe, roll back."""
 
@@ -172,6 +189,8 @@ class ModelRegistry:
         *,
         approvers: Sequence[str] = (),
         clock: Callable[[], datetime] = _now,
+        features: FeatureCatalog | None = None,
+        skew_limit: float = DEFAULT_SKEW_LIMIT,
     ) -> None:
         self._db = db
         self._events = events
@@ -179,6 +198,8 @@ class ModelRegistry:
         self._hub = hub
         self._approvers = tuple(approvers)
         self._clock = clock
+        self._features = features
+        self._skew_limit = skew_limit
 
     # -- registering -------------------------------------------------------------------------
 
@@ -204,6 +225,8 @@ class ModelRegistry:
                 "rationale)",
             )
         pins = [validate_pinned_feature(pin) for pin in features]
+        if self._features is not None:
+            pins = self._features.check_pins(pins)
         if len(set(pins)) != len(pins):
             raise InvalidInput("features", "each pinned feature may be listed once")
         training = text(training_data, "training_data")
@@ -312,6 +335,9 @@ class ModelRegistry:
             raise InvalidInput("to", "a version is retired with archive, not promoted to archived")
         who, why = text(actor, "actor"), text(rationale, "rationale")
         now = self._clock()
+        skew: dict[str, float] | None = None
+        if wanted is Stage.PRODUCTION and self._features is not None:
+            skew = self._features.skew(list(self.get_version(name, version).features))
         with self._db.locked_transaction(EVENT_LOCK) as conn:
             frozen_reason = self._frozen_reason(conn, name)
             row = self._row(conn, name, version)
@@ -327,6 +353,8 @@ class ModelRegistry:
                 override=override,
                 approvers=self._approvers,
                 registered_by=str(row["registered_by"]),
+                feature_skew=skew,
+                skew_limit=self._skew_limit,
             )
             replaced: int | None = None
             if wanted is Stage.PRODUCTION:
@@ -661,10 +689,10 @@ class ModelRegistry:
         self, name: str, stage: Stage | str = Stage.PRODUCTION, version: int | None = None
     ) -> ServedModel:
         """A callable over feature rows predicting with the hash-checked artifact of `name` at
-        `stage` (see `lucid.registry.serving`; the online store is wired in later)."""
+        `stage`; `.for_entities(ids)` reads the pinned features from the online store."""
         from lucid.registry.serving import load_model
 
-        return load_model(self, self._artifacts, name, stage, version)
+        return load_model(self, self._artifacts, name, stage, version, features=self._features)
 
     def portfolio(self, offline_metric: str | None = None) -> Portfolio:
         """The portfolio figures (see `lucid.registry.portfolio`)."""

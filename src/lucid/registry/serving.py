@@ -2,8 +2,7 @@
 
 The version's artifact is loaded only after its SHA-256 is checked. Rows are mappings from the
 pinned feature names to values, and columns are fed in the order the version pinned them.
-Reading those rows from the online store at the pinned feature versions is wired in when the
-feature store's online store exists; until then the caller passes the rows.
+`for_entities` reads those rows from the online store at exactly the pinned feature versions.
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ from typing import Any
 from lucid.contracts.value import PINNED_FEATURE, Stage
 from lucid.errors import Conflict, InvalidInput
 from lucid.registry.model_artifacts import load_estimator
-from lucid.registry.service import ModelRegistry, ModelVersion
+from lucid.registry.service import FeatureCatalog, ModelRegistry, ModelVersion
 from lucid.storage.artifacts import ArtifactStore
 
 
@@ -27,6 +26,15 @@ class ServedModel:
     version: int
     features: tuple[str, ...]
     estimator: Any
+    catalog: FeatureCatalog | None = None
+
+    def for_entities(self, entity_ids: Sequence[str]) -> list[Any]:
+        """Predictions for entities, their features read online at the pinned versions."""
+        if self.catalog is None:
+            raise Conflict("This model was loaded without a feature store to read from.")
+        rows = self.catalog.online_rows(entity_ids, self.features)
+        named = [{_feature_name(pin): row[pin] for pin in self.features} for row in rows]
+        return self(named)
 
     @property
     def columns(self) -> list[str]:
@@ -60,6 +68,8 @@ def load_model(
     name: str,
     stage: Stage | str = Stage.PRODUCTION,
     version: int | None = None,
+    *,
+    features: FeatureCatalog | None = None,
 ) -> ServedModel:
     """The version of `name` at `stage` (or the given `version`), ready to predict."""
     chosen: ModelVersion | None
@@ -72,4 +82,4 @@ def load_model(
         if chosen is None:
             raise Conflict(f"{name} has no {wanted.value} version to serve.")
     estimator = load_estimator(chosen.artifact, artifacts)
-    return ServedModel(chosen.name, chosen.version, chosen.features, estimator)
+    return ServedModel(chosen.name, chosen.version, chosen.features, estimator, features)

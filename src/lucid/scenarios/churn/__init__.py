@@ -7,3 +7,6 @@ CANONICAL_DEFINITIONS = Path(__file__).with_name("customer_activity.yaml")
 
 LEGACY_DEFINITIONS = Path(__file__).with_name("legacy_activity.yaml")
 """The seed's three contradictory team definitions of activity."""
+
+SPEND_DEFINITIONS = Path(__file__).with_name("customer_spend.yaml")
+"""The seed world's paid amount over 30 days (needs the purchases source)."""
