@@ -20,7 +20,7 @@ case in about 2 s at 1.3 GB, pandas `merge_asof` in about 4 s at 2.4 GB, and Fea
 offline store in about 80 s at 14 GB.
 
     uv run python bench/training_set.py [--events 10000000] [--labels 1000000]
-        [--entities 100000] [--repeat 2] [--cases windowed,snapshot] [--show-sql]
+        [--entities 100000] [--repeat 3] [--cases windowed,snapshot] [--show-sql]
 """
 
 from __future__ import annotations
@@ -226,8 +226,9 @@ def measure(case: str, method: str, folder: Path, repeat: int) -> dict[str, Any]
     return result
 
 
-def check_equal(case: str, folder: Path) -> int:
-    """Rows that differ between the two results, compared position by position."""
+def check_equal(case: str, folder: Path) -> tuple[int, str]:
+    """Rows that differ between the two results, compared position by position, and what
+    Lucid's feature looks like (so that an all-empty result cannot pass unseen)."""
     connection = duckdb.connect()
 
     def read(method: str) -> str:
@@ -243,9 +244,15 @@ def check_equal(case: str, folder: Path) -> int:
           FROM {read("hand")}) AS b USING (file_row_number)
         """
     ).fetchall()
-    connection.close()
     assert total > 0
-    return int(differing)
+    feature = WINDOWED if case == "windowed" else SNAPSHOT
+    [(present, average)] = connection.execute(
+        f"SELECT AVG(CASE WHEN {feature} IS NULL OR TRY_CAST({feature} AS DOUBLE) = 0 "
+        f"THEN 0 ELSE 1 END), AVG(TRY_CAST({feature} AS DOUBLE)) FROM {read('lucid')}"
+    ).fetchall()
+    connection.close()
+    shown = f"{present:.0%} non-empty" + (f", mean {average:.2f}" if average is not None else "")
+    return int(differing), shown
 
 
 def main() -> None:
@@ -253,7 +260,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--labels", type=int, default=1_000_000)
     parser.add_argument("--entities", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=2, help="runs per process; best is kept")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per process; best is kept")
     parser.add_argument("--cases", default="windowed,snapshot")
     parser.add_argument("--show-sql", action="store_true", help="print Lucid's generated SQL")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -277,7 +284,7 @@ def main() -> None:
         for case in args.cases.split(","):
             lucid = measure(case, "lucid", folder, args.repeat)
             hand = measure(case, "hand", folder, args.repeat)
-            differing = check_equal(case, folder)
+            differing, shown = check_equal(case, folder)
             assert lucid["rows"] == hand["rows"] == args.labels, (lucid["rows"], hand["rows"])
             assert differing == 0, f"{case}: {differing} rows differ"
             best_lucid, best_hand = min(lucid["times"]), min(hand["times"])
@@ -287,7 +294,7 @@ def main() -> None:
                 f"{case:9} Lucid {best_lucid:6.2f} s, peak {lucid['peak'] / 2**30:5.2f} GB   "
                 f"(hand-written {baseline}: {best_hand:.2f} s, peak "
                 f"{hand['peak'] / 2**30:.2f} GB; ratio {ratio:.2f}x, goal <= {GOAL}x: "
-                f"{'met' if ratio <= GOAL else 'MISSED'}; {lucid['rows']:,} rows, equal)"
+                f"{'met' if ratio <= GOAL else 'MISSED'}; {lucid['rows']:,} rows, equal; {shown})"
             )
             if args.show_sql:
                 print(lucid["sql"])
