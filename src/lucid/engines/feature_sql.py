@@ -199,17 +199,19 @@ def feature_sql(
             )
         part = normaliser_sql(normaliser, f"t{index}.agg")
         value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
-    joins = "\n".join(
-        f"JOIN t{i} ON t{i}.{SPINE_ENTITY} IS NOT DISTINCT FROM spine.{SPINE_ENTITY} "
-        f"AND t{i}.{SPINE_AS_OF} = spine.{SPINE_AS_OF}"
-        for i in range(len(terms))
+    # Each term has exactly one row per spine row (grouped by it, or its ASOF LEFT JOIN), so
+    # the terms join to the first one; joining them back to the spine would cost a join more.
+    joins = "".join(
+        f"\nJOIN t{i} ON t{i}.{SPINE_ENTITY} IS NOT DISTINCT FROM t0.{SPINE_ENTITY} "
+        f"AND t{i}.{SPINE_AS_OF} = t0.{SPINE_AS_OF}"
+        for i in range(1, len(terms))
     )
     value = " + ".join(value_parts)
     return (
         "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT spine.{SPINE_ENTITY} AS entity_id, spine.{SPINE_AS_OF} AS as_of, "
+        f"SELECT t0.{SPINE_ENTITY} AS entity_id, t0.{SPINE_AS_OF} AS as_of, "
         f"CAST({value} AS {_VALUE_TYPES[definition.value_type]}) AS value\n"
-        f"FROM spine\n{joins}"
+        f"FROM t0{joins}"
     )
 
 
