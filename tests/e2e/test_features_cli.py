@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
@@ -142,3 +143,82 @@ def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> Non
     assert applied.code == 1 and "Nothing was applied" in applied.stderr
     sql = run_lucid("features", "show", "customer_activity_30d@1.0", "--sql", cwd=project)
     assert sql.code == 0 and "INTERVAL '2592000' SECOND" in sql.stdout
+
+
+def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) -> None:
+    lucid(
+        project,
+        "features",
+        "apply",
+        str(CANONICAL_DEFINITIONS),
+        "--rationale",
+        "seed",
+        "--as",
+        "dana",
+    )
+    for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "paul")):
+        lucid(
+            project,
+            "features",
+            "approve",
+            "customer_activity_30d@1.0",
+            "--team",
+            team,
+            "--as",
+            person,
+        )
+    labels = project / "labels.csv"
+    labels.write_text(
+        "entity_id,timestamp,churned\nalice,2026-03-31 12:00:00,0\n"
+        "alice,2026-03-31 12:00:00,1\ndave,2026-03-31 12:00:00,1\n"
+    )
+    out = project / "train.parquet"
+    result = lucid(
+        project,
+        "features",
+        "training-set",
+        "--labels",
+        str(labels),
+        "--features",
+        "customer_activity_30d@1.0",
+        "--out",
+        str(out),
+    )
+    assert "Wrote 3 rows" in result["out"]
+    rows = duckdb.sql(f"SELECT * FROM '{out}'").fetchall()
+    assert [row[2] for row in rows] == [0, 1, 1]
+    assert rows[0][3] == pytest.approx(0.24) and rows[2][3] == 0.0
+    at = "2026-03-31T12:00:00Z"
+    assert "3 entities written" in lucid(project, "features", "materialize", "--at", at)["out"]
+    served = run_lucid(
+        "features",
+        "get",
+        "alice",
+        "dave",
+        "--features",
+        "customer_activity_30d@1.0",
+        "--log",
+        cwd=project,
+    )
+    assert served.code == 0, served.stderr
+    # Served now, long after the 2-day TTL of a value computed for 2026-03-31: stale.
+    [alice, dave] = json.loads(served.stdout)
+    assert alice["customer_activity_30d@1.0.0"]["status"] == "stale"
+    assert dave["customer_activity_30d@1.0.0"]["status"] == "stale"
+    report = lucid(project, "features", "skew", "--json")
+    assert report["overall"]["served"] == 2
+    assert report["overall"]["missing_rate"] == 1.0
+    bad = run_lucid(
+        "features",
+        "training-set",
+        "--labels",
+        str(labels),
+        "--features",
+        "customer_activity_30d",
+        "--out",
+        str(out),
+        cwd=project,
+    )
+    assert bad.code == 1 and "must pin a version" in bad.stderr
+    bad_time = run_lucid("features", "materialize", "--at", "yesterday", cwd=project)
+    assert bad_time.code == 1 and "--at: 'yesterday' must be an ISO-8601 time" in bad_time.stderr
