@@ -214,3 +214,78 @@ monitoring_checks = Table(
     Column("note", Text),
 )
 """Every check of a run: its value, its level and the actions it asked for."""
+
+# The learning loop: A/B experiments, deployments as decisions and their checkpoints.
+
+experiments = Table(
+    "experiments",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("model", String(100), nullable=False),
+    Column("control_version", Integer, nullable=False),
+    Column("challenger_version", Integer, nullable=False),
+    Column("design", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("concluded_at", String(27)),
+    Column("decision", String(30)),
+    Column("evidence", Text),
+)
+"""One row per experiment: its design (JSON, see `Design.to_dict`), running or concluded."""
+
+experiment_exposures = Table(
+    "experiment_exposures",
+    metadata,
+    Column("experiment_id", String(100), primary_key=True),
+    Column("entity_id", String(200), primary_key=True),
+    Column("arm", String(20), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("exposed_at", String(27), nullable=False),
+)
+"""An entity's first exposure in an experiment; later exposures of the same entity add nothing."""
+
+experiment_outcomes = Table(
+    "experiment_outcomes",
+    metadata,
+    Column("experiment_id", String(100), primary_key=True),
+    Column("entity_id", String(200), primary_key=True),
+    Column("metric", String(200), primary_key=True),
+    Column("value", Double, nullable=False),
+    Column("observed_at", String(27), nullable=False),
+)
+"""One outcome per (experiment, entity, metric): 0/1 for the contract's metric, a number for a
+guardrail metric."""
+
+deployments = Table(
+    "deployments",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("model", String(100), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deployed_at", String(27), nullable=False),
+    Column("deployed_by", String(200), nullable=False),
+    Column("hypotheses", Text, nullable=False),
+    Column("success_criteria", Text, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Index("ix_deployments_model", "model"),
+)
+
+deployment_checkpoints = Table(
+    "deployment_checkpoints",
+    metadata,
+    Column(
+        "deployment_id",
+        Position,
+        ForeignKey("deployments.id", name="fk_deployment_checkpoints_deployment_id"),
+        primary_key=True,
+    ),
+    Column("days", Integer, primary_key=True, autoincrement=False),
+    Column("due_at", String(27), nullable=False),
+    Column("evaluated_at", String(27)),
+    Column("outcome", String(20)),
+    Column("verdict", Text),
+    Column("event_seq", BigInteger),
+    Index("ix_deployment_checkpoints_due_at", "due_at"),
+)
+"""A deployment's checkpoints; `evaluated_at` is null until `lucid checkpoints run` judged it."""
