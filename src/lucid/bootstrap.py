@@ -15,7 +15,9 @@ from lucid.storage.event_log import SqlEventLog
 
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
+    from lucid.experiments.service import Experiments
     from lucid.features.governance import FeatureStore
+    from lucid.memory.loop import LearningLoop
     from lucid.registry.service import ModelRegistry
     from lucid.storage.online_store import OnlineStore
 
@@ -35,6 +37,8 @@ class Lucid:
     _online: OnlineStore | None = field(default=None, repr=False)
     _features: FeatureStore | None = field(default=None, repr=False)
     _registry: ModelRegistry | None = field(default=None, repr=False)
+    _experiments: Experiments | None = field(default=None, repr=False)
+    _loop: LearningLoop | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> DuckDBEngine:
@@ -85,6 +89,25 @@ class Lucid:
                 skew_limit=settings.skew_limit,
             )
         return self._registry
+
+    @property
+    def experiments(self) -> Experiments:
+        """A/B experiments of a challenger against production; their evidence feeds the gate."""
+        if self._experiments is None:
+            from lucid.experiments.service import Experiments
+
+            self._experiments = Experiments(self.db, self.events, self.registry)
+        return self._experiments
+
+    @property
+    def loop(self) -> LearningLoop:
+        """The learning loop: deployments as decisions, their checkpoints, the scorecard."""
+        if self._loop is None:
+            from lucid.memory.loop import LearningLoop
+
+            # The incidents part of the loop plugs its IncidentSource in here (incidents=...).
+            self._loop = LearningLoop(self.db, self.events, self.registry, features=self.features)
+        return self._loop
 
     def close(self) -> None:
         if self._engine is not None:

@@ -294,25 +294,43 @@ class ModelRegistry:
         return self.get_version(name, version)
 
     def attach_evidence(
-        self, name: str, version: int, evidence: Evidence, *, actor: str, rationale: str
+        self,
+        name: str,
+        version: int,
+        evidence: Evidence,
+        *,
+        actor: str,
+        rationale: str,
+        connection: Connection | None = None,
     ) -> ModelVersion:
-        """Attach an experiment result to a version; the gate judges it at promotion."""
+        """Attach an experiment result to a version; the gate judges it at promotion.
+
+        With `connection` (a transaction already holding the event log's write lock, e.g. an
+        experiment being concluded) it is written there, atomically with the caller's change.
+        """
         if not isinstance(evidence, Evidence):
             raise InvalidInput("evidence", "must be an evidence record")
         who, why = text(actor, "actor"), text(rationale, "rationale")
+        if connection is not None:
+            return self._attach_in(connection, name, version, evidence, who, why)
         with self._db.locked_transaction(EVENT_LOCK) as conn:
-            current = self._version_in(conn, name, version)
-            if current.stage is Stage.ARCHIVED:
-                raise Conflict(f"{current.label} is archived; evidence can no longer help it.")
-            conn.execute(
-                update(model_versions)
-                .where(model_versions.c.name == name, model_versions.c.version == version)
-                .values(evidence=json.dumps(evidence.to_dict(), sort_keys=True))
-            )
-            self._record(
-                conn, EvidenceAttached(name, version, evidence.to_dict()), who, why, self._clock()
-            )
-        return self.get_version(name, version)
+            return self._attach_in(conn, name, version, evidence, who, why)
+
+    def _attach_in(
+        self, conn: Connection, name: str, version: int, evidence: Evidence, who: str, why: str
+    ) -> ModelVersion:
+        current = self._version_in(conn, name, version)
+        if current.stage is Stage.ARCHIVED:
+            raise Conflict(f"{current.label} is archived; evidence can no longer help it.")
+        conn.execute(
+            update(model_versions)
+            .where(model_versions.c.name == name, model_versions.c.version == version)
+            .values(evidence=json.dumps(evidence.to_dict(), sort_keys=True))
+        )
+        self._record(
+            conn, EvidenceAttached(name, version, evidence.to_dict()), who, why, self._clock()
+        )
+        return self._version_in(conn, name, version)
 
     # -- the gate ----------------------------------------------------------------------------
 
@@ -325,10 +343,14 @@ class ModelRegistry:
         actor: str,
         rationale: str,
         override: Override | None = None,
+        on_promoted: Callable[[Connection, RecordedEvent], None] | None = None,
     ) -> ModelVersion:
         """Move a version up a stage through the promotion gate (see `promotion_gate`).
 
         Entering production archives the version that served before, in the same transaction.
+        `on_promoted(connection, promoted_event)` runs inside that transaction once the gate
+        passed, so a caller may record what the promotion decided (e.g. `ModelDeployed`)
+        atomically with it; whatever it raises undoes the promotion.
         """
         wanted = _stage(to)
         if wanted is Stage.ARCHIVED:
@@ -394,6 +416,8 @@ class ModelRegistry:
                 wanted,
                 production_seq=recorded.seq if wanted is Stage.PRODUCTION else None,
             )
+            if on_promoted is not None:
+                on_promoted(conn, recorded)
         return self.get_version(name, version)
 
     def archive(self, name: str, version: int, *, actor: str, rationale: str) -> ModelVersion:

@@ -1,0 +1,1 @@
+"""A/B experiments between a production version and its challenger."""

@@ -1,0 +1,1 @@
+"""The memory of the learning loop: deployments as decisions, checkpoints, the scorecard."""

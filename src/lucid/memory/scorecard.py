@@ -1,0 +1,111 @@
+"""The scorecard: the seed's tables 2 and 3, measured from the stores and the log, never typed.
+
+Every figure is None while there is nothing to measure. Measured today:
+- `contradictory_definitions`: active feature definitions contradicting another of the same
+  concept (`FeatureStore.audit`); None with no definition stored;
+- `training_serving_skew_pct`: served feature values differing from their offline
+  recomputation, in percent of every logged served value (`FeatureStore.skew_report`); None
+  when nothing was served;
+- `models_without_impact_pct`: production models without a valid impact contract, in percent
+  (the registry's portfolio); None with no production model;
+- `tech_business_correlation`: Pearson's r of offline-metric gains and measured business gains
+  across successive measured versions (the portfolio); None with fewer than 3 pairs.
+
+The incident figures (`detection_delay_days`, `time_to_recovery_days`,
+`critical_incidents_undetected`, `failures_documented_pct`, `repeated_errors`) come from an
+`IncidentSource`; the incidents part of the loop plugs one in, until then they are None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Protocol
+
+from lucid.contracts.semantic import AuditReport
+from lucid.features.serving import SkewReport
+from lucid.registry.portfolio import Portfolio
+
+SCORECARD_KEYS = (
+    "contradictory_definitions",
+    "training_serving_skew_pct",
+    "models_without_impact_pct",
+    "tech_business_correlation",
+    "detection_delay_days",
+    "time_to_recovery_days",
+    "critical_incidents_undetected",
+    "failures_documented_pct",
+    "repeated_errors",
+)
+
+
+@dataclass(frozen=True)
+class IncidentFigures:
+    """What incidents measure: days (means over incidents), counts, and a percentage."""
+
+    detection_delay_days: float | None = None
+    time_to_recovery_days: float | None = None
+    critical_incidents_undetected: int | None = None
+    failures_documented_pct: float | None = None
+    repeated_errors: int | None = None
+
+
+class IncidentSource(Protocol):
+    """The seam for the incidents part of the loop: its figures, measured from its records."""
+
+    def incident_figures(self) -> IncidentFigures: ...
+
+
+class FeatureFigures(Protocol):
+    """What the scorecard asks of the feature store."""
+
+    def definitions(self) -> Sequence[Any]: ...
+
+    def audit(self) -> AuditReport: ...
+
+    def skew_report(self) -> SkewReport: ...
+
+
+class PortfolioSource(Protocol):
+    def portfolio(self, offline_metric: str | None = None) -> Portfolio: ...
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """The nine figures of the seed's scorecard; None where nothing can be measured yet."""
+
+    contradictory_definitions: int | None
+    training_serving_skew_pct: float | None
+    models_without_impact_pct: float | None
+    tech_business_correlation: float | None
+    detection_delay_days: float | None = None
+    time_to_recovery_days: float | None = None
+    critical_incidents_undetected: int | None = None
+    failures_documented_pct: float | None = None
+    repeated_errors: int | None = None
+
+    def with_incidents(self, figures: IncidentFigures) -> Scorecard:
+        return replace(self, **asdict(figures))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in SCORECARD_KEYS}
+
+
+def measure_scorecard(
+    features: FeatureFigures | None,
+    registry: PortfolioSource,
+    incidents: IncidentSource | None = None,
+) -> Scorecard:
+    """Measure every figure from the stores; `features` None leaves its two figures None."""
+    contradictions: int | None = None
+    skew_pct: float | None = None
+    if features is not None:
+        if features.definitions():
+            contradictions = features.audit().contradictory_definitions
+        overall = features.skew_report().overall
+        if overall.served:
+            skew_pct = 100.0 * overall.mismatch_rate
+    portfolio = registry.portfolio()
+    without_pct = 100.0 * portfolio.share_without_contract if portfolio.production_models else None
+    card = Scorecard(contradictions, skew_pct, without_pct, portfolio.correlation)
+    return card if incidents is None else card.with_incidents(incidents.incident_figures())
