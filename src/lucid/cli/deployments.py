@@ -1,0 +1,146 @@
+"""`lucid deploy`, `lucid checkpoints` and `lucid scorecard`: the learning loop's commands."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from lucid.cli.context import console, open_lucid, print_json
+from lucid.errors import InvalidInput
+from lucid.settings import default_actor
+
+checkpoints_app = typer.Typer(help="Deployment checkpoints: the hypotheses checked over time.")
+
+
+def _actor(actor: str | None) -> str:
+    return actor or default_actor(os.environ)
+
+
+def _moment(text: str, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(field, f"{text!r} must be an ISO time, e.g. 2026-11-25T10:00Z") from None
+    if moment.tzinfo is None:
+        raise InvalidInput(field, f"{text!r} must carry a time zone, e.g. +00:00 or Z")
+    return moment
+
+
+def _decision(path: Path) -> dict[str, Any]:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput("--decision", f"the file {path} does not exist") from None
+    except yaml.YAMLError as error:
+        raise InvalidInput("--decision", f"{path} is not valid YAML ({error})") from None
+    if not isinstance(raw, dict):
+        raise InvalidInput("--decision", f"{path} must hold a mapping with hypotheses")
+    unknown = sorted(set(raw) - {"hypotheses", "success_criteria", "checkpoints"})
+    if unknown:
+        raise InvalidInput("--decision", f"has unknown field(s) {', '.join(map(str, unknown))}")
+    for name in ("hypotheses", "success_criteria", "checkpoints"):
+        if raw.get(name) is not None and not isinstance(raw[name], list):
+            raise InvalidInput(name, f"must be a list, not {raw[name]!r}")
+    return raw
+
+
+def deploy(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Model name."),
+    version: int = typer.Argument(..., help="Version to put into production."),
+    decision: Path = typer.Option(
+        ...,
+        "--decision",
+        help="YAML: hypotheses (description, expected_impact, unit), success_criteria (name, "
+        "baseline, target, direction; default: the contract's metric), checkpoints (days; "
+        "default 30, 90, 180).",
+    ),
+    rationale: str = typer.Option(..., "--rationale", help="Why it is deployed."),
+    actor: str | None = typer.Option(None, "--as", help="Who deploys."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Promote a version to production through the gate and record the decision."""
+    raw = _decision(decision)
+    with open_lucid(ctx) as lucid:
+        deployment = lucid.loop.deploy(
+            name,
+            version,
+            hypotheses=raw.get("hypotheses") or [],
+            success_criteria=raw.get("success_criteria"),
+            checkpoints=raw.get("checkpoints"),
+            actor=_actor(actor),
+            rationale=rationale,
+        )
+    if as_json:
+        print_json(deployment.to_dict())
+        return
+    console.print(
+        f"Deployed {name}@{version} (deployment {deployment.id}); checkpoints at "
+        + ", ".join(deployment.checkpoints)
+        + "."
+    )
+
+
+@checkpoints_app.command("run")
+def run(
+    ctx: typer.Context,
+    at: str | None = typer.Option(None, "--at", help="Judge what is due by this time (ISO)."),
+    actor: str | None = typer.Option(None, "--as", help="Who runs them (e.g. cron)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Judge every due checkpoint on the registry's observations and record the verdicts."""
+    moment = _moment(at, "--at") if at is not None else None
+    with open_lucid(ctx) as lucid:
+        judged = lucid.loop.run_checkpoints(at=moment, actor=_actor(actor))
+    if as_json:
+        print_json([c.to_dict() for c in judged])
+        return
+    if not judged:
+        console.print("No checkpoint is due.")
+    for c in judged:
+        lesson = " — a lesson is requested" if c.outcome == "failed" else ""
+        console.print(f"{c.name}@{c.version} {c.days}-day checkpoint: {c.outcome}{lesson}.")
+
+
+@checkpoints_app.command("list")
+def list_(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Every checkpoint of every deployment, due first."""
+    with open_lucid(ctx) as lucid:
+        found = lucid.loop.checkpoints()
+    if as_json:
+        print_json([c.to_dict() for c in found])
+        return
+    table = Table("deployment", "model", "days", "due", "evaluated", "outcome")
+    for c in found:
+        table.add_row(
+            str(c.deployment_id),
+            f"{c.name}@{c.version}",
+            str(c.days),
+            c.due_at,
+            c.evaluated_at or "-",
+            c.outcome or "-",
+        )
+    console.print(table)
+
+
+def scorecard(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """The seed's scorecard measured from the stores and the log (null: nothing to measure)."""
+    with open_lucid(ctx) as lucid:
+        card = lucid.loop.scorecard().to_dict()
+    if as_json:
+        print_json(card)
+        return
+    table = Table("figure", "value")
+    for key, value in card.items():
+        table.add_row(key, "-" if value is None else f"{value:g}")
+    console.print(table)

@@ -1,0 +1,190 @@
+"""`lucid experiments`: A/B experiments of a challenger against production, their evidence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from lucid.cli.context import console, open_lucid, print_json
+from lucid.experiments.row_files import read_rows
+from lucid.settings import default_actor
+
+app = typer.Typer(help="A/B experiments: assignment, exposures, outcomes, the test, evidence.")
+
+
+def _actor(actor: str | None) -> str:
+    return actor or default_actor(os.environ)
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    experiment: str = typer.Argument(..., help="Experiment id, e.g. churn-v3-ab."),
+    model: str = typer.Option(
+        ..., "--model", help="Model name; its production version is control."
+    ),
+    challenger: int = typer.Option(..., "--challenger", help="Version at the challenger stage."),
+    mde: float = typer.Option(
+        ..., "--mde", help="Minimum detectable effect, absolute in rate units (0.02 = 2 points)."
+    ),
+    share: float = typer.Option(0.10, "--share", help="Challenger's share of traffic."),
+    baseline: float | None = typer.Option(
+        None, "--baseline", help="Control's expected success rate (default: the contract's)."
+    ),
+    salt: str | None = typer.Option(None, "--salt", help="Assignment salt (default: the id)."),
+    alpha: float | None = typer.Option(None, "--alpha", help="Default: the contract's alpha."),
+    power: float = typer.Option(0.8, "--power"),
+    sequential: bool = typer.Option(
+        False, "--sequential", help="Always-valid mSPRT: safe to peek, may conclude early."
+    ),
+    rationale: str = typer.Option(..., "--rationale", help="What the experiment should show."),
+    actor: str | None = typer.Option(None, "--as", help="Who designs it."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Design an experiment: control = production, metric and guardrails = the contract."""
+    with open_lucid(ctx) as lucid:
+        design = lucid.experiments.create(
+            experiment,
+            model=model,
+            challenger=challenger,
+            minimum_detectable_effect=mde,
+            challenger_share=share,
+            baseline_rate=baseline,
+            salt=salt,
+            alpha=alpha,
+            power=power,
+            sequential=sequential,
+            actor=_actor(actor),
+            rationale=rationale,
+        )
+        minimum = design.minimum_sample().to_dict()
+    if as_json:
+        print_json({"design": design.to_dict(), "minimum_sample": minimum})
+        return
+    console.print(
+        f"Created {experiment}: {design.control_label} (control) vs {design.challenger_label} "
+        f"(challenger, {design.challenger_share:.0%} of traffic) on {design.metric}; minimum "
+        f"sample {minimum['control']} control / {minimum['challenger']} challenger entities."
+    )
+
+
+@app.command()
+def expose(
+    ctx: typer.Context,
+    experiment: str = typer.Argument(...),
+    file: Path = typer.Option(
+        ..., "--file", help="Parquet/CSV: entity_id[, arm, version, exposed_at]."
+    ),
+    actor: str | None = typer.Option(None, "--as", help="Who logs (e.g. the serving service)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Log a batch of exposures; a row whose arm is not the hashed assignment refuses all."""
+    rows = read_rows(file, "--file")
+    with open_lucid(ctx) as lucid:
+        counts = lucid.experiments.expose(experiment, rows, actor=_actor(actor))
+    if as_json:
+        print_json(counts)
+        return
+    console.print(
+        f"Logged {counts['control']} control and {counts['challenger']} challenger exposures "
+        f"({counts['already_exposed']} already exposed)."
+    )
+
+
+@app.command()
+def outcomes(
+    ctx: typer.Context,
+    experiment: str = typer.Argument(...),
+    file: Path = typer.Option(
+        ..., "--file", help="Parquet/CSV: entity_id, value[, metric, observed_at]."
+    ),
+    actor: str | None = typer.Option(None, "--as", help="Who logs the outcomes."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Log per-entity outcomes: 0/1 for the contract's metric, numbers for guardrails."""
+    rows = read_rows(file, "--file")
+    with open_lucid(ctx) as lucid:
+        counts = lucid.experiments.record_outcomes(experiment, rows, actor=_actor(actor))
+    if as_json:
+        print_json(counts)
+        return
+    listed = ", ".join(f"{n} {metric}" for metric, n in sorted(counts.items()))
+    console.print(f"Logged {listed} outcomes.")
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    experiment: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """The analysis now: arms, SRM check, the test, guardrails, whether it may conclude."""
+    with open_lucid(ctx) as lucid:
+        analysis = lucid.experiments.status(experiment).to_dict()
+    if as_json:
+        print_json(analysis)
+        return
+    table = Table("arm", "version", "exposed", "measured", "successes", "rate")
+    for arm in ("control", "challenger"):
+        a: dict[str, Any] = analysis[arm]
+        rate = "-" if a["rate"] is None else f"{a['rate']:.4f}"
+        table.add_row(
+            arm, a["version"], str(a["exposed"]), str(a["measured"]), str(a["successes"]), rate
+        )
+    console.print(table)
+    test = analysis["test"]
+    if test:
+        console.print(
+            f"{test['method']}: effect {test['effect']:+.4f} "
+            f"[{test['ci_low']:+.4f}, {test['ci_high']:+.4f}], p = {test['p_value']:.4g}"
+        )
+    console.print(f"{analysis['decision']}: {analysis['reason']}.")
+
+
+@app.command()
+def conclude(
+    ctx: typer.Context,
+    experiment: str = typer.Argument(...),
+    rationale: str = typer.Option(..., "--rationale", help="Why it is concluded now."),
+    actor: str | None = typer.Option(None, "--as", help="Who concludes."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Conclude and attach the evidence to the challenger (refused before it may conclude)."""
+    with open_lucid(ctx) as lucid:
+        design = lucid.experiments.design(experiment)
+        evidence = lucid.experiments.conclude(experiment, actor=_actor(actor), rationale=rationale)
+    if as_json:
+        print_json(evidence.to_dict())
+        return
+    console.print(
+        f"Concluded {experiment}: {design.challenger_label} {evidence.treatment.value:.4f} vs "
+        f"{evidence.control.value:.4f}, p = {evidence.p_value:.4g}; evidence attached to "
+        f"{design.challenger_label}."
+    )
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+) -> None:
+    """Every experiment and where it stands."""
+    with open_lucid(ctx) as lucid:
+        found = lucid.experiments.list()
+    if as_json:
+        print_json(found)
+        return
+    table = Table("experiment", "model", "control", "challenger", "status", "decision")
+    for e in found:
+        table.add_row(
+            e["id"],
+            e["model"],
+            str(e["control_version"]),
+            str(e["challenger_version"]),
+            e["status"],
+            e["decision"] or "-",
+        )
+    console.print(table)
