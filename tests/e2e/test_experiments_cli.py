@@ -1,0 +1,180 @@
+"""`lucid experiments`, `deploy`, `checkpoints` and `scorecard` in real processes."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from sklearn.tree import DecisionTreeClassifier
+
+from lucid.bootstrap import open_project
+from lucid.contracts.events import parse_time
+from lucid.contracts.experiments import CHALLENGER, assign
+from lucid.contracts.value import BusinessImpact
+from lucid.memory.scorecard import SCORECARD_KEYS
+from lucid.registry.model_artifacts import SklearnArtifact
+from tests.conftest import CliResult, run_lucid
+from tests.e2e.test_models_cli import CONTRACT, approve_churn_features
+from tests.experiment_counts import two_proportion_evidence
+
+pytestmark = pytest.mark.slow
+SALT = "churn-v2-ab"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "shop"
+    assert run_lucid("init", str(folder)).code == 0
+    approve_churn_features(folder)
+    (folder / "contract.yaml").write_text(yaml.safe_dump(CONTRACT))
+    model = DecisionTreeClassifier(random_state=0).fit([[0.1, 1], [0.9, 30]], [1, 0])
+    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    return folder
+
+
+def lucid(project: Path, *args: str) -> CliResult:
+    return run_lucid(*args, cwd=project, env={"LUCID_ACTOR": "ana"})
+
+
+def ok(project: Path, *args: str) -> CliResult:
+    result = lucid(project, *args)
+    assert result.code == 0, result.stderr
+    return result
+
+
+def stored(project: Path) -> str:
+    return lucid(project, "events", "list", "--limit", "1000", "--json").stdout
+
+
+def setup_two_versions(project: Path) -> None:
+    """churn@1 in production on fixed-count evidence, churn@2 a challenger (through the SDK)."""
+    impact = BusinessImpact.from_mapping(CONTRACT)
+    with open_project(project, environ={}) as handle:
+        registry = handle.registry
+        for _ in range(2):
+            registry.register_model(
+                "churn",
+                artifact=SklearnArtifact(path=project / "model.pkl"),
+                impact=impact,
+                features=["customer_activity_30d@1", "customer_spend_30d@1"],
+                training_data="sha256:1f2e",
+                offline_metrics={"auc": 0.81},
+                registered_by="ana",
+                rationale="monthly retrain",
+            )
+        registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
+        evidence = two_proportion_evidence(impact, "churn@1", (800, 850), (1000, 1000))
+        registry.attach_evidence("churn", 1, evidence, actor="eve", rationale="exp-1")
+        registry.promote("churn", 1, "production", actor="ana", rationale="won")
+        registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
+
+
+def write_batch(folder: Path, name: str, entities: list[str], seed: int) -> tuple[Path, Path]:
+    """Exposures as Parquet and outcomes as CSV: the challenger retains 90 %, control 80 %."""
+    rng = random.Random(seed)
+    exposures = folder / f"{name}-exposures.parquet"
+    pd.DataFrame({"entity_id": entities, "arm": [assign(e, SALT) for e in entities]}).to_parquet(
+        exposures
+    )
+    rows = []
+    for entity in entities:
+        challenger = assign(entity, SALT) == CHALLENGER
+        rows.append(
+            {
+                "entity_id": entity,
+                "metric": "retention_rate",
+                "value": int(rng.random() < (0.90 if challenger else 0.80)),
+            }
+        )
+        if challenger:
+            rows.append({"entity_id": entity, "metric": "compute_cost_per_day", "value": 410})
+    outcomes = folder / f"{name}-outcomes.csv"
+    pd.DataFrame(rows).to_csv(outcomes, index=False)
+    return exposures, outcomes
+
+
+def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
+    project: Path, tmp_path: Path
+) -> None:
+    card = json.loads(ok(project, "scorecard", "--json").stdout)
+    assert list(card) == list(SCORECARD_KEYS)
+    assert card["contradictory_definitions"] == 0 and card["models_without_impact_pct"] is None
+    setup_two_versions(project)
+    created = ok(
+        project,
+        *("experiments", "create", SALT, "--model", "churn", "--challenger", "2"),
+        *("--mde", "0.05", "--rationale", "does v2 retain more?", "--json"),
+    )
+    assert json.loads(created.stdout)["minimum_sample"] == {"control": 4512, "challenger": 502}
+
+    entities = [f"cust-{i:05d}" for i in range(8000)]
+    early_exposures, early_outcomes = write_batch(tmp_path, "early", entities[:1000], seed=1)
+    ok(project, "experiments", "expose", SALT, "--file", str(early_exposures))
+    ok(project, "experiments", "outcomes", SALT, "--file", str(early_outcomes))
+    before = stored(project)
+    refused = lucid(project, "experiments", "conclude", SALT, "--rationale", "too early")
+    assert refused.code == 1 and "cannot be concluded" in refused.stderr
+    assert "Traceback" not in refused.stderr and stored(project) == before
+
+    bad = tmp_path / "bad.csv"
+    wrong = "control" if assign("cust-09999", SALT) == CHALLENGER else "challenger"
+    bad.write_text(f"entity_id,arm\ncust-09999,{wrong}\n")
+    refused = lucid(project, "experiments", "expose", SALT, "--file", str(bad))
+    assert refused.code == 1 and "exposures[0].arm" in refused.stderr
+    refused = lucid(project, "experiments", "expose", SALT, "--file", "missing.parquet")
+    assert refused.code == 1 and "--file: the file missing.parquet does not exist" in refused.stderr
+    assert stored(project) == before
+
+    rest_exposures, rest_outcomes = write_batch(tmp_path, "rest", entities[1000:], seed=2)
+    ok(project, "experiments", "expose", SALT, "--file", str(rest_exposures))
+    ok(project, "experiments", "outcomes", SALT, "--file", str(rest_outcomes))
+    status = json.loads(ok(project, "experiments", "status", SALT, "--json").stdout)
+    assert status["decision"] == "challenger_better" and not status["sample_ratio"]["mismatch"]
+    evidence = json.loads(
+        ok(project, "experiments", "conclude", SALT, "--rationale", "v2 wins", "--json").stdout
+    )
+    assert evidence["treatment"]["name"] == "churn@2" and evidence["p_value"] < 0.05
+
+    decision = tmp_path / "decision.yaml"
+    decision.write_text(
+        yaml.safe_dump(
+            {
+                "hypotheses": [
+                    {"description": "retention rises", "expected_impact": 0.03, "unit": "rate"}
+                ],
+                "checkpoints": [30, 90],
+            }
+        )
+    )
+    deployed = json.loads(
+        ok(
+            project,
+            *("deploy", "churn", "2", "--decision", str(decision)),
+            *("--rationale", "the A/B test proved it", "--json"),
+        ).stdout
+    )
+    assert deployed["version"] == 2 and len(deployed["checkpoints"]) == 2
+    ok(
+        project,
+        *("models", "observe", "churn", "2", "--metric", "retention_rate"),
+        *("--value", "0.80", "--period", "first-month"),
+    )
+    refused = lucid(project, "checkpoints", "run", "--at", "yesterday")
+    assert refused.code == 1 and "--at: 'yesterday' must be an ISO time" in refused.stderr
+    at = parse_time(deployed["deployed_at"]) + timedelta(days=31)
+    judged = json.loads(ok(project, "checkpoints", "run", "--at", at.isoformat(), "--json").stdout)
+    assert [(c["days"], c["outcome"]) for c in judged] == [(30, "failed")]
+    assert judged[0]["verdict"]["lesson_requested"] is True
+    listed = json.loads(ok(project, "checkpoints", "list", "--json").stdout)
+    assert [c["outcome"] for c in listed] == ["failed", None]
+    types = [e["type"] for e in json.loads(stored(project))["events"]]
+    assert "ModelDeployed" in types and types[-2:] == ["CheckpointEvaluated", "LessonRequested"]
+    card = json.loads(ok(project, "scorecard", "--json").stdout)
+    assert card["models_without_impact_pct"] == 0.0 and card["repeated_errors"] is None
+    assert ok(project, "events", "verify").code == 0
