@@ -164,6 +164,8 @@ def test_the_full_path_experiment_evidence_deployment_checkpoints(
     assert evidence.treatment.name == "churn@2" and evidence.control.name == "churn@1"
     assert evidence.guardrail_values == {"compute_cost_per_day": 410.0}
     assert registry.get_version("churn", 2).evidence == evidence
+    [listed] = lab.overview()
+    assert (listed["status"], listed["decision"]) == ("concluded", "challenger_better")
     with pytest.raises(Conflict, match="churn-v2-ab is concluded"):
         lab.conclude("churn-v2-ab", actor="eve", rationale="again")
 

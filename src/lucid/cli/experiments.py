@@ -173,7 +173,7 @@ def list_(
 ) -> None:
     """Every experiment and where it stands."""
     with open_lucid(ctx) as lucid:
-        found = lucid.experiments.list()
+        found = lucid.experiments.overview()
     if as_json:
         print_json(found)
         return

@@ -269,7 +269,8 @@ class Experiments:
         with self._db.transaction() as conn:
             return self._analyse(conn, self._design(conn, experiment_id)[0])
 
-    def list(self) -> list[dict[str, Any]]:
+    def overview(self) -> list[dict[str, Any]]:
+        """Every experiment: its arms, status and decision, oldest first."""
         with self._db.transaction() as conn:
             rows = conn.execute(select(experiments).order_by(experiments.c.created_at)).mappings()
             return [
