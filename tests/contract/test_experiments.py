@@ -207,6 +207,24 @@ def test_the_full_path_experiment_evidence_deployment_checkpoints(
     assert event_log.verify().ok
 
 
+def test_serving_predicts_with_each_entitys_arm_and_logs_its_exposure(
+    lab: Experiments, challenger: int, event_log: SqlEventLog
+) -> None:
+    create(lab, challenger_share=0.5)
+    entities = ENTITIES[:40]
+    rows = [{"customer_activity_30d": 0.1 * (i % 10), "tenure_months": i} for i in range(40)]
+    served = lab.serve("churn-v2-ab", entities, rows=rows, actor="serving")
+    assert [s.entity_id for s in served] == entities
+    for item in served:
+        assert item.arm == assign(item.entity_id, "churn-v2-ab", 0.5)
+        assert item.version == (2 if item.arm == CHALLENGER else 1)
+        assert item.prediction in (0, 1)
+    status = lab.status("churn-v2-ab")
+    assert status.control.exposed + status.challenger.exposed == 40
+    with pytest.raises(InvalidInput, match="rows: must hold one row per entity"):
+        lab.serve("churn-v2-ab", entities, rows=rows[:3], actor="serving")
+
+
 def test_concluding_before_the_minimum_sample_is_refused(
     lab: Experiments, challenger: int, unchanged: Callable[[], Any]
 ) -> None:

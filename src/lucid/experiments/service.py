@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,16 @@ _CHUNK = 500
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Served:
+    """One prediction served inside an experiment: who, which arm and version, what."""
+
+    entity_id: str
+    arm: str
+    version: int
+    prediction: Any
 
 
 class Experiments:
@@ -257,6 +268,44 @@ class Experiments:
                 now,
             )
         return counts
+
+    def serve(
+        self,
+        experiment_id: str,
+        entity_ids: Sequence[str],
+        *,
+        actor: str,
+        rows: Sequence[Mapping[str, float]] | None = None,
+    ) -> list[Served]:
+        """Predict for each entity with its assigned arm's version and log the exposures.
+
+        Feature `rows` (one per entity, by feature name) are used when given; otherwise each
+        version reads its pinned features from the online store (`ServedModel.for_entities`).
+        The exposures are logged only once every prediction succeeded.
+        """
+        design = self.design(experiment_id)
+        entities = [_entity(e, f"entity_ids[{i}]") for i, e in enumerate(entity_ids)]
+        if rows is not None and len(rows) != len(entities):
+            raise InvalidInput("rows", f"must hold one row per entity ({len(entities)})")
+        by_arm: dict[str, list[int]] = {arm: [] for arm in ARMS}
+        for index, entity in enumerate(entities):
+            by_arm[assign(entity, design.salt, design.challenger_share)].append(index)
+        predictions: dict[int, Any] = {}
+        for arm, indexes in by_arm.items():
+            if not indexes:
+                continue
+            model = self._registry.load_model(design.model, version=design.version_of(arm))
+            if rows is None:
+                found = model.for_entities([entities[i] for i in indexes])
+            else:
+                found = model([rows[i] for i in indexes])
+            predictions.update(zip(indexes, found, strict=True))
+        self.expose(experiment_id, [{"entity_id": e} for e in entities], actor=actor)
+        arms = {i: arm for arm, indexes in by_arm.items() for i in indexes}
+        return [
+            Served(entity, arms[i], design.version_of(arms[i]), predictions[i])
+            for i, entity in enumerate(entities)
+        ]
 
     # -- deciding ----------------------------------------------------------------------------
 
