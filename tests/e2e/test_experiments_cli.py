@@ -23,7 +23,8 @@ from tests.conftest import CliResult, run_lucid
 from tests.e2e.test_models_cli import CONTRACT, approve_churn_features
 from tests.experiment_counts import two_proportion_evidence
 
-pytestmark = pytest.mark.slow
+# Sixteen real processes: generous on a loaded machine.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 SALT = "churn-v2-ab"
 
 
@@ -48,8 +49,13 @@ def ok(project: Path, *args: str) -> CliResult:
     return result
 
 
-def stored(project: Path) -> str:
-    return lucid(project, "events", "list", "--limit", "1000", "--json").stdout
+def stored(project: Path) -> tuple[int, list[dict[str, object]]]:
+    """The event count and the experiments' state, read in-process (no extra subprocess)."""
+    with open_project(project, environ={}) as handle:
+        overview = handle.experiments.overview()
+        return handle.events.count(), [
+            handle.experiments.status(e["id"]).to_dict() for e in overview
+        ]
 
 
 def setup_two_versions(project: Path) -> None:
@@ -102,9 +108,6 @@ def write_batch(folder: Path, name: str, entities: list[str], seed: int) -> tupl
 def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
     project: Path, tmp_path: Path
 ) -> None:
-    card = json.loads(ok(project, "scorecard", "--json").stdout)
-    assert list(card) == list(SCORECARD_KEYS)
-    assert card["contradictory_definitions"] == 0 and card["models_without_impact_pct"] is None
     setup_two_versions(project)
     created = ok(
         project,
@@ -160,11 +163,10 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
         ).stdout
     )
     assert deployed["version"] == 2 and len(deployed["checkpoints"]) == 2
-    ok(
-        project,
-        *("models", "observe", "churn", "2", "--metric", "retention_rate"),
-        *("--value", "0.80", "--period", "first-month"),
-    )
+    with open_project(project, environ={}) as handle:
+        handle.registry.observe(
+            "churn", 2, metric="retention_rate", value=0.80, period="first-month", actor="bi"
+        )
     refused = lucid(project, "checkpoints", "run", "--at", "yesterday")
     assert refused.code == 1 and "--at: 'yesterday' must be an ISO time" in refused.stderr
     at = parse_time(deployed["deployed_at"]) + timedelta(days=31)
@@ -173,8 +175,11 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
     assert judged[0]["verdict"]["lesson_requested"] is True
     listed = json.loads(ok(project, "checkpoints", "list", "--json").stdout)
     assert [c["outcome"] for c in listed] == ["failed", None]
-    types = [e["type"] for e in json.loads(stored(project))["events"]]
+    with open_project(project, environ={}) as handle:
+        types = [e.type for e in handle.events.read(limit=1000)]
     assert "ModelDeployed" in types and types[-2:] == ["CheckpointEvaluated", "LessonRequested"]
     card = json.loads(ok(project, "scorecard", "--json").stdout)
+    assert list(card) == list(SCORECARD_KEYS) and card["contradictory_definitions"] == 0
     assert card["models_without_impact_pct"] == 0.0 and card["repeated_errors"] is None
-    assert ok(project, "events", "verify").code == 0
+    with open_project(project, environ={}) as handle:
+        assert handle.events.verify().ok
