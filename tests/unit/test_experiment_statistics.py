@@ -92,6 +92,33 @@ def test_the_evidence_matches_the_registry_tests_fixed_counts_helper() -> None:
 
 
 @pytest.mark.parametrize(
+    ("guardrails", "sentence"),
+    [({"compute_cost_per_day": 520.0}, "broken (520)"), ({}, "unmeasured")],
+)
+def test_a_better_challenger_that_breaks_a_guardrail_is_not_a_win(
+    guardrails: dict[str, float], sentence: str
+) -> None:
+    design = Design(
+        experiment_id="exp-43",
+        model="churn",
+        control_version=1,
+        challenger_version=3,
+        metric="retention_rate",
+        direction=Direction.HIGHER,
+        guardrails=(Guardrail("compute_cost_per_day", GuardrailBound.CAP, 495),),
+        salt="exp-43",
+        challenger_share=0.5,
+        baseline_rate=0.8,
+        minimum_detectable_effect=0.05,
+    )
+    analysis = analyse(design, ArmCounts(1000, 1000, 800), ArmCounts(1000, 1000, 850), guardrails)
+    assert analysis.decision is Decision.GUARDRAIL_BROKEN and sentence in analysis.reason
+    assert analysis.can_conclude
+    problem = judge_evidence(retention(), evidence_of(analysis), "churn@3")
+    assert problem is not None and "compute_cost_per_day" in problem
+
+
+@pytest.mark.parametrize(
     ("baseline", "effect", "share"), [(0.8, 0.02, 0.5), (0.8, 0.05, 0.1), (0.1, -0.03, 0.2)]
 )
 def test_the_minimum_sample_matches_the_normal_power_formula(

@@ -327,6 +327,8 @@ class Decision(StrEnum):
     INVALID = "invalid"
     """Sample-ratio mismatch: the assignment or the logging is broken."""
     CHALLENGER_BETTER = "challenger_better"
+    GUARDRAIL_BROKEN = "guardrail_broken"
+    """The challenger is better on the metric but breaks (or never measured) a guardrail."""
     CONTROL_BETTER = "control_better"
     NO_DIFFERENCE = "no_difference"
 
@@ -476,7 +478,9 @@ def analyse(
 
     Rule: an SRM invalidates; a fixed-horizon design decides only once both arms reached the
     minimum sample; a sequential design decides as soon as its always-valid p ≤ alpha, or at
-    the minimum sample (then with "no difference" when p > alpha).
+    the minimum sample (then with "no difference" when p > alpha). A challenger better on the
+    metric with a guardrail broken or unmeasured (its mean over the challenger's entities)
+    is `guardrail_broken`: concluded, but its evidence will not pass the gate.
     """
     values = dict(challenger_guardrail_values or {})
     minimum = design.minimum_sample()
@@ -526,6 +530,18 @@ def analyse(
             f"p = {test.p_value:.4g} > alpha {design.alpha:g}: no significant difference",
         )
     better = design.direction.better(test.effect, 0.0)
+    failing = [result for result in guards if not result.held]
+    if better and failing:
+        listed = ", ".join(
+            result.guardrail.describe()
+            + (" unmeasured" if result.value is None else f" broken ({result.value:g})")
+            for result in failing
+        )
+        return finish(
+            Decision.GUARDRAIL_BROKEN,
+            f"effect {test.effect:+.4g} (p = {test.p_value:.4g}) favours the challenger but "
+            f"its guardrails fail: {listed}",
+        )
     return finish(
         Decision.CHALLENGER_BETTER if better else Decision.CONTROL_BETTER,
         f"effect {test.effect:+.4g} (p = {test.p_value:.4g} ≤ {design.alpha:g}) favours the "
