@@ -362,7 +362,7 @@ def test_bad_outcomes_are_refused_whole(
     lab.expose("churn-v2-ab", [{"entity_id": e} for e in ENTITIES[:10]], actor="serving")
     with unchanged(), pytest.raises(InvalidInput, match=sentence):
         lab.record_outcomes("churn-v2-ab", rows, actor="crm")
-    lab.record_outcomes("churn-v2-ab", [{"entity_id": "cust-00001", "value": 1}], actor="crm")
+    lab.record_outcomes("churn-v2-ab", [{"entity_id": "cust-00001", "value": True}], actor="crm")
     with unchanged(), pytest.raises(Conflict, match="already has a retention_rate outcome"):
         lab.record_outcomes("churn-v2-ab", [{"entity_id": "cust-00001", "value": 0}], actor="crm")
 

@@ -519,7 +519,8 @@ class Experiments:
                 f"{metric!r} is neither the experiment's metric nor a guardrail (expected one "
                 f"of {', '.join(sorted(known))}); nothing stored",
             )
-        value = finite(row.get("value"), f"{where}.value")
+        raw = row.get("value")
+        value = finite(float(raw) if isinstance(raw, bool) else raw, f"{where}.value")
         if metric == design.metric and value not in (0.0, 1.0):
             raise InvalidInput(
                 f"{where}.value",
