@@ -181,5 +181,6 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
     card = json.loads(ok(project, "scorecard", "--json").stdout)
     assert list(card) == list(SCORECARD_KEYS) and card["contradictory_definitions"] == 0
     assert card["models_without_impact_pct"] == 0.0 and card["repeated_errors"] is None
+    assert card["training_serving_skew_pct"] is None  # nothing was served online
     with open_project(project, environ={}) as handle:
         assert handle.events.verify().ok
