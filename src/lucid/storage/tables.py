@@ -214,3 +214,17 @@ monitoring_checks = Table(
     Column("note", Text),
 )
 """Every check of a run: its value, its level and the actions it asked for."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("person", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("teams", Text, nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", String(27), nullable=True),
+)
+"""API tokens, stored as the SHA-256 of their secret; a revoked token is kept, never deleted."""
