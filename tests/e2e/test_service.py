@@ -209,3 +209,49 @@ def test_roles_and_four_eyes_hold_over_http(server: str, project: Any) -> None:
         server, "GET", "/v1/events?type=FeatureApprovalGiven&limit=1000", secrets["viewer"]
     ).json()["events"]
     assert events[-1]["actor"] == "mia"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def test_the_dashboard_in_a_real_browser(server: str, project: Any) -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{CHROMIUM} is required under CI=true (make test installs it)")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        page = browser.new_page()
+        page.goto(f"{server}/dashboard")
+        assert page.title() == "Sign in — Lucid"  # redirected: reading needs a token
+        page.fill("#token", "lucid_nothing_here")
+        page.click("#sign-in")
+        assert "the token is not known" in page.inner_text("#error")
+        page.fill("#token", project[1]["viewer"])
+        page.click("#sign-in")
+        page.wait_for_url(f"{server}/dashboard")
+        assert page.inner_text("#chain b") == "verified"
+        assert page.inner_text("#contradictions b") == "0"
+        assert page.inner_text("#production-models b") == "1"
+        assert "FeatureApprovalGiven" in page.inner_text("#latest")
+        page.goto(f"{server}/dashboard/features")
+        definitions = page.inner_text("#definitions")
+        assert "customer_activity_30d@1.0.0" in definitions and "approved" in definitions
+        page.goto(f"{server}/dashboard/models")
+        versions = page.inner_text(".versions")
+        assert "production" in versions and "retention_rate" in versions
+        page.goto(f"{server}/dashboard/events")
+        assert page.locator("#events tr").count() > 10
+        browser.close()

@@ -112,9 +112,10 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         """Prometheus metrics of this worker."""
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from lucid.service import routes
+    from lucid.service import dashboard, routes
 
     app.include_router(routes.router)
+    app.include_router(dashboard.router)
     return app
 
 
