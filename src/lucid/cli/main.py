@@ -27,6 +27,7 @@ app.add_typer(features.app, name="features")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(service.tokens_app, name="tokens")
+app.add_typer(service.webhooks_app, name="webhooks")
 app.command("serve")(service.serve)
 
 

@@ -228,3 +228,32 @@ api_tokens = Table(
     Column("revoked_at", String(27), nullable=True),
 )
 """API tokens, stored as the SHA-256 of their secret; a revoked token is kept, never deleted."""
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("cursor", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("removed_at", String(27), nullable=True),
+)
+"""Event subscriptions: where to POST which event types, signed with the shared secret;
+`cursor` is the position of the last event delivered."""
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(32), nullable=False, index=True),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempted_at", String(27), nullable=False),
+)
+"""Every delivery attempt, successful or not: nothing is dropped silently."""
