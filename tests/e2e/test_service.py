@@ -77,6 +77,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
                 ("scientist", "sam", "scientist", []),
                 ("approver", "mia", "approver", ["marketing"]),
                 ("proposer", "dana", "approver", ["marketing"]),
+                ("admin", "ada", "admin", []),
                 ("revoked", "rex", "admin", []),
             )
         }

@@ -200,3 +200,40 @@ def _served_model(request: Request, lucid: Any, name: str) -> Any:
     if cached is None or cached.version != production.version:
         cached = cache[name] = lucid.registry.load_model(name)
     return cached
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+class SubscriptionRequest(BaseModel):
+    url: str
+    event_types: list[str] = Field(default_factory=list, description="Empty: every type.")
+    rationale: str = Field(min_length=1)
+
+
+@router.post("/subscriptions", tags=["memory"], status_code=201)
+def add_subscription(
+    body: SubscriptionRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Subscribe a URL to events (admins); the answer holds the signing secret, once."""
+    from lucid.subscriptions import Subscriptions
+
+    who.require(Role.ADMIN, action="adding an event subscription")
+    subscription_id, secret = Subscriptions(lucid.db, lucid.events).add(
+        body.url, event_types=body.event_types, actor=who.person, rationale=body.rationale
+    )
+    return {
+        "id": subscription_id,
+        "url": body.url,
+        "event_types": body.event_types,
+        "secret": secret,
+    }
+
+
+@router.get("/subscriptions", tags=["memory"])
+def list_subscriptions(lucid: LucidDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """Subscriptions and their cursors (admins)."""
+    from lucid.subscriptions import Subscriptions
+
+    who.require(Role.ADMIN, action="listing event subscriptions")
+    return Subscriptions(lucid.db, lucid.events).entries()
