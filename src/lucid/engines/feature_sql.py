@@ -168,10 +168,13 @@ def feature_sql(
     relation: Callable[[Source], str],
     *,
     as_known_at: bool = False,
+    asof_join: bool = True,
 ) -> str:
     """The query computing `definition` for every distinct (entity, as_of) of `spine`.
 
     `relation(source)` gives the SQL relation (table, view or table function) of a source.
+    `asof_join=False` computes snapshot (`last`) terms with the range join and ARG_MAX instead
+    of DuckDB's ASOF JOIN, for engines that have none (Spark): the same result, slower.
     """
     check_columns(definition, sources)
     computation = definition.computation
@@ -188,7 +191,8 @@ def feature_sql(
     value_parts = []
     for index, (maybe_term, source, aggregate, normaliser, weight) in enumerate(terms):
         known_at = as_known_at and source.ingestion_time is not None
-        if maybe_term is not None and maybe_term.aggregate is Aggregate.LAST and not known_at:
+        snapshot = asof_join and not known_at
+        if snapshot and maybe_term is not None and maybe_term.aggregate is Aggregate.LAST:
             ctes.append(_asof_cte(index, definition, source, maybe_term, relation(source)))
         else:
             filters = maybe_term.filters if maybe_term is not None else ()

@@ -1,0 +1,134 @@
+"""Apache Spark as the offline engine: the same feature SQL as DuckDB, in Spark's dialect.
+
+Sources are registered as temporary views `source_<name>` read from Parquet or CSV (with the
+declared schema); the query is `feature_sql(...)` turned into Spark SQL by `to_dialect`, with
+snapshot terms computed by the range join (Spark has no ASOF JOIN). Only file sources run
+here: DuckDB and PostgreSQL tables belong to the embedded engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
+from lucid.engines.duckdb import naive_utc, view_name
+from lucid.engines.feature_sql import SPINE_AS_OF, SPINE_ENTITY, feature_sql, to_dialect
+from lucid.errors import ConfigurationError, InvalidInput
+
+_SPARK_TYPES = {
+    ColumnType.STRING: "STRING",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.DOUBLE: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.TIMESTAMP: "TIMESTAMP_NTZ",
+    ColumnType.DATE: "DATE",
+}
+
+
+def spark_session(master: str) -> Any:
+    """A quiet, local-friendly Spark session in UTC (few shuffle partitions, no UI)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - pyspark is a dependency
+        raise ConfigurationError("engine: spark needs the pyspark package") from None
+    session = (
+        SparkSession.builder.master(master)
+        .appName("lucid")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine:
+    """Computes features with Spark SQL over the project's Parquet/CSV sources."""
+
+    dialect = "spark"
+
+    def __init__(self, project_dir: Path, session: Any) -> None:
+        self.project_dir = project_dir
+        self.session = session
+        self._views: set[str] = set()
+
+    def close(self) -> None:
+        """The session is shared by the process; it is stopped by whoever created it."""
+
+    def relation(self, source: Source) -> str:
+        name = view_name(source)
+        if name not in self._views:
+            frame = self._read(source)
+            frame.createOrReplaceTempView(name)
+            self._views.add(name)
+        return name
+
+    def load_rows(self, source: Source, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Serve `source` from the given rows (golden examples), typed by its schema."""
+        columns = list(source.schema)
+        ddl = ", ".join(f"`{c}` {_SPARK_TYPES[source.schema[c]]}" for c in columns)
+        values = [
+            tuple(_spark_value(row.get(c), source.schema[c]) for c in columns) for row in rows
+        ]
+        self.session.createDataFrame(values, ddl).createOrReplaceTempView(view_name(source))
+        self._views.add(view_name(source))
+
+    def _read(self, source: Source) -> Any:
+        location = Path(source.location)
+        path = str(location if location.is_absolute() else self.project_dir / location)
+        if source.kind is SourceKind.PARQUET:
+            return self.session.read.option("recursiveFileLookup", "true").parquet(path)
+        if source.kind is SourceKind.CSV:
+            schema = ", ".join(
+                f"`{column}` {_SPARK_TYPES[kind]}" for column, kind in source.schema.items()
+            )
+            return self.session.read.csv(path, header=True, schema=schema)
+        raise InvalidInput(
+            f"source {source.name}.kind",
+            f"{source.kind.value} sources run on the embedded DuckDB engine, not on Spark",
+        )
+
+    def compute(
+        self,
+        definition: FeatureDefinition,
+        sources: Mapping[str, Source],
+        spine: Sequence[tuple[Any, datetime]],
+        *,
+        as_known_at: bool = False,
+    ) -> dict[tuple[Any, datetime], Any]:
+        """The feature's value for each (entity id, as-of time) of `spine`."""
+        from pyspark.sql.types import StringType, StructField, StructType, TimestampNTZType
+
+        schema = StructType(
+            [
+                StructField(SPINE_ENTITY, StringType()),
+                StructField(SPINE_AS_OF, TimestampNTZType()),
+            ]
+        )
+        rows = [(str(entity), naive_utc(moment)) for entity, moment in spine]
+        self.session.createDataFrame(rows, schema).createOrReplaceTempView("lucid_spine")
+        query = feature_sql(
+            definition,
+            sources,
+            "lucid_spine",
+            self.relation,
+            as_known_at=as_known_at,
+            asof_join=False,
+        )
+        result = self.session.sql(to_dialect(query, self.dialect)).collect()
+        return {(row[0], row[1]): row[2] for row in result}
+
+
+def _spark_value(value: Any, kind: ColumnType) -> Any:
+    if value is not None and kind is ColumnType.TIMESTAMP and isinstance(value, str):
+        return naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    if value is not None and kind is ColumnType.DOUBLE:
+        return float(value)
+    return value
