@@ -101,3 +101,27 @@ def test_golden_examples_hold_on_spark(tmp_path: Path, spark: Any) -> None:
         assert values_match(example.expected, values[(example.entity, naive_utc(at))]), (
             example.description
         )
+
+
+def test_training_sets_agree(tmp_path: Path, spark: Any) -> None:
+    write_events(tmp_path)
+    loaded = load_definitions(CANONICAL_DEFINITIONS)
+    sources = {s.name: s for s in loaded.sources}
+    labels = [
+        {"customer": entity, "at": moment, "churned": number % 2}
+        for number, (entity, moment) in enumerate(spine() + spine()[:3])  # duplicates kept
+    ]
+    features = definitions()
+    with DuckDBEngine(tmp_path) as duck:
+        expected = duck.training_set(
+            labels, features, sources, entity_column="customer", time_column="at"
+        ).fetchall()
+    found = (
+        SparkEngine(tmp_path, spark)
+        .training_set(labels, features, sources, entity_column="customer", time_column="at")
+        .fetchall()
+    )
+    assert len(found) == len(expected) == len(labels)
+    for spark_row, duck_row in zip(found, expected, strict=True):
+        assert spark_row[:3] == duck_row[:3]
+        assert spark_row[3:] == pytest.approx(duck_row[3:], abs=TOLERANCE)

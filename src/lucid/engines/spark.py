@@ -15,7 +15,14 @@ from typing import Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.engines.duckdb import naive_utc, view_name
-from lucid.engines.feature_sql import SPINE_AS_OF, SPINE_ENTITY, feature_sql, to_dialect
+from lucid.engines.feature_sql import (
+    LABEL_ROW,
+    SPINE_AS_OF,
+    SPINE_ENTITY,
+    feature_sql,
+    to_dialect,
+    training_set_sql,
+)
 from lucid.errors import ConfigurationError, InvalidInput
 
 _SPARK_TYPES = {
@@ -124,6 +131,86 @@ class SparkEngine:
         )
         result = self.session.sql(to_dialect(query, self.dialect)).collect()
         return {(row[0], row[1]): row[2] for row in result}
+
+    def training_set(
+        self,
+        labels: str | Path | Sequence[Mapping[str, Any]],
+        features: Sequence[FeatureDefinition],
+        sources: Mapping[str, Source],
+        *,
+        entity_column: str,
+        time_column: str,
+    ) -> SparkTrainingSet:
+        """Every label row with each feature as known at its time (see DuckDB's)."""
+        from pyspark.sql.functions import monotonically_increasing_id
+
+        if isinstance(labels, str | Path):
+            path = Path(labels)
+            if not path.exists():
+                raise InvalidInput("labels", f"{path} does not exist")
+            reader = self.session.read
+            frame = (
+                reader.csv(str(path), header=True, inferSchema=True)
+                if path.suffix == ".csv"
+                else reader.parquet(str(path))
+            )
+        else:
+            if not labels:
+                raise InvalidInput("labels", "must hold at least one row")
+            columns = list(labels[0])
+            frame = self.session.createDataFrame(
+                [tuple(_naive(row[column]) for column in columns) for row in labels], columns
+            )
+        frame = frame.withColumn(LABEL_ROW, monotonically_increasing_id())
+        frame.createOrReplaceTempView("lucid_labels")
+        spine_sql, sql = training_set_sql(
+            features,
+            sources,
+            self.relation,
+            labels="lucid_labels",
+            label_columns=list(frame.columns),
+            entity_column=entity_column,
+            time_column=time_column,
+            spine="lucid_label_spine",
+            asof_join=False,
+        )
+        self.session.sql(to_dialect(spine_sql, self.dialect)).createOrReplaceTempView(
+            "lucid_label_spine"
+        )
+        names = [definition.name for definition in features]
+        return SparkTrainingSet(self.session, to_dialect(sql, self.dialect), names)
+
+
+class SparkTrainingSet:
+    """A point-in-time training set computed by Spark (the same rows as DuckDB's)."""
+
+    def __init__(self, session: Any, sql: str, features: list[str]) -> None:
+        self._session = session
+        self.sql = sql
+        self.features = features
+
+    def _frame(self) -> Any:
+        return self._session.sql(self.sql)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._frame().collect()]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._frame().columns)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [row.asDict() for row in self._frame().collect()]
+
+    def to_parquet(self, path: Path) -> int:
+        """Write the set as a Parquet folder; returns the number of rows."""
+        frame = self._frame()
+        frame.write.mode("overwrite").parquet(str(path))
+        return int(frame.count())
+
+
+def _naive(value: Any) -> Any:
+    return naive_utc(value) if isinstance(value, datetime) else value
 
 
 def _spark_value(value: Any, kind: ColumnType) -> Any:
