@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 import lucid
-from lucid.cli import db, demo, events, features, models, monitor, project
+from lucid.cli import db, demo, events, features, models, monitor, project, scenario
 from lucid.cli.context import CliState, errors
 from lucid.errors import LucidError
 
@@ -26,6 +26,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(features.app, name="features")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(scenario.app, name="scenario")
 
 
 def _version(value: bool) -> None:
