@@ -119,7 +119,7 @@ def test_the_regulation_stops_login_rows_and_nothing_else(shocked) -> None:
 
 
 def test_bots_tests_and_late_rows_are_there_and_flagged(shocked) -> None:
-    world, connection = shocked
+    _, connection = shocked
     bot_rows, bots_known, tests, late, total = connection.execute(
         "SELECT (SELECT count(*) FROM logins WHERE is_bot), "
         "(SELECT count(*) FROM customers WHERE customer_id LIKE 'bot%'), "
