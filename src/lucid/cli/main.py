@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 import lucid
-from lucid.cli import db, demo, events, features, models, monitor, project, service
+from lucid.cli import db, demo, events, features, models, monitor, project, scenario, service
 from lucid.cli.context import CliState, errors
 from lucid.errors import LucidError
 
@@ -26,6 +26,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(features.app, name="features")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
+app.add_typer(scenario.app, name="scenario")
 app.add_typer(service.tokens_app, name="tokens")
 app.add_typer(service.webhooks_app, name="webhooks")
 app.command("serve")(service.serve)
