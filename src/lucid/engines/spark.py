@@ -24,6 +24,7 @@ from lucid.engines.feature_sql import (
     training_set_sql,
 )
 from lucid.errors import ConfigurationError, InvalidInput
+from lucid.ports import ColumnKind
 
 _SPARK_TYPES = {
     ColumnType.STRING: "STRING",
@@ -76,6 +77,43 @@ class SparkEngine:
             frame.createOrReplaceTempView(name)
             self._views.add(name)
         return name
+
+    # --- named inputs (monitoring: lucid.ports.ComputeEngine) -----------------------------
+
+    def register(self, name: str, source: object) -> None:
+        """Make a Parquet/CSV path, a pandas DataFrame or Arrow table queryable as `name`."""
+        if isinstance(source, str | Path):
+            path = Path(source)
+            if not path.exists():
+                raise InvalidInput(name, f"file {path} does not exist")
+            reader = self.session.read
+            frame = (
+                reader.csv(str(path), header=True, inferSchema=True)
+                if path.suffix.lower() == ".csv"
+                else reader.parquet(str(path))
+            )
+        else:
+            to_pandas = getattr(source, "to_pandas", None)
+            frame = self.session.createDataFrame(to_pandas() if to_pandas else source)
+        frame.createOrReplaceTempView(name)
+
+    def columns(self, name: str) -> dict[str, ColumnKind]:
+        """Each column of `name`: numeric (integral, fractional, decimal) or categorical."""
+        from pyspark.sql.types import NumericType
+
+        fields = self.session.table(name).schema.fields
+        return {
+            field.name: "numeric" if isinstance(field.dataType, NumericType) else "categorical"
+            for field in fields
+        }
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run drift SQL written for DuckDB, rendered for Spark by `lucid.monitoring.queries`."""
+        from lucid.monitoring import queries
+
+        return [
+            tuple(row) for row in self.session.sql(queries.render(sql, queries.SPARK)).collect()
+        ]
 
     def load_rows(self, source: Source, rows: Sequence[Mapping[str, Any]]) -> None:
         """Serve `source` from the given rows (golden examples), typed by its schema."""
