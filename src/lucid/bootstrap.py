@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
@@ -38,10 +38,18 @@ class Lucid:
 
     @property
     def engine(self) -> DuckDBEngine:
+        """The offline engine of `engine:` — DuckDB, or Spark at `spark_master`."""
         if self._engine is None:
-            from lucid.engines.duckdb import DuckDBEngine  # lazy: DuckDB is heavy
+            if self.settings.engine == "spark":
+                from lucid.engines.spark import SparkEngine, spark_session
 
-            self._engine = DuckDBEngine(self.settings.project_dir)
+                session = spark_session(self.settings.spark_master or "local[2]")
+                spark: Any = SparkEngine(self.settings.project_dir, session)
+                self._engine = spark  # the same methods as DuckDBEngine for features
+            else:
+                from lucid.engines.duckdb import DuckDBEngine  # lazy: DuckDB is heavy
+
+                self._engine = DuckDBEngine(self.settings.project_dir)
         return self._engine
 
     @property

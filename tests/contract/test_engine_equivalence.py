@@ -4,7 +4,7 @@ reads, and every golden example."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +125,54 @@ def test_training_sets_agree(tmp_path: Path, spark: Any) -> None:
     for spark_row, duck_row in zip(found, expected, strict=True):
         assert spark_row[:3] == duck_row[:3]
         assert spark_row[3:] == pytest.approx(duck_row[3:], abs=TOLERANCE)
+
+
+def test_a_project_configured_for_spark_applies_trains_and_materialises(
+    tmp_path: Path, spark: Any
+) -> None:
+    """`engine: spark` by setting only: the same results as the embedded default."""
+    from lucid.bootstrap import open_project
+    from lucid.project import init_project
+
+    folder = tmp_path / "shop"
+    init_project(folder, actor="dana", environ={}).close()
+    write_events(folder)
+    at = T.replace(tzinfo=UTC)
+    results = {}
+    for engine_name in ("duckdb", "spark"):
+        online = tmp_path / f"online-{engine_name}.db"
+        environ = {"LUCID_ENGINE": engine_name, "LUCID_ONLINE_STORE_URL": f"sqlite:///{online}"}
+        with open_project(folder, environ=environ) as lucid:
+            assert (
+                type(lucid.engine).__name__
+                == f"{'Spark' if engine_name == 'spark' else 'DuckDB'}Engine"
+            )
+            if engine_name == "duckdb":
+                lucid.features.apply(
+                    load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="seed"
+                )
+                for team, person in (
+                    ("marketing", "mia"),
+                    ("data-science", "sam"),
+                    ("product", "paul"),
+                ):
+                    lucid.features.approve(
+                        "customer_activity_30d@1.0.0", team=team, person=person, rationale="ok"
+                    )
+            rows = lucid.features.get_training_set(
+                [{"entity_id": "alice", "timestamp": T}, {"entity_id": "bob", "timestamp": T}],
+                ["customer_activity_30d@1.0.0"],
+            ).fetchall()
+            written = lucid.features.materialize(at=at)
+            served = lucid.features.get_online_features(
+                ["alice", "carol"], ["customer_activity_30d@1.0.0"], now=at
+            )
+            results[engine_name] = (
+                [row[-1] for row in rows],
+                written,
+                [row["customer_activity_30d@1.0.0"].value for row in served],
+            )
+    assert results["spark"][1] == results["duckdb"][1]
+    assert results["spark"][0] == pytest.approx(results["duckdb"][0], abs=TOLERANCE)
+    assert results["spark"][2] == pytest.approx(results["duckdb"][2], abs=TOLERANCE)
+    assert results["duckdb"][0][0] == pytest.approx(0.24)

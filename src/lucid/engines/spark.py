@@ -78,6 +78,44 @@ class SparkEngine:
             self._views.add(name)
         return name
 
+    def describe(self, source: Source) -> dict[str, ColumnType | None]:
+        """The columns the data really has, with Lucid's type for each (None: unsupported)."""
+        try:
+            fields = self._read(source).schema.fields
+        except InvalidInput:
+            raise
+        except Exception as error:  # Spark's AnalysisException: path missing, bad file
+            first = str(error).strip().splitlines()[0]
+            raise InvalidInput(
+                f"source {source.name}.location", f"{source.location!r} cannot be read: {first}"
+            ) from None
+        return {field.name: _column_type(field.dataType.typeName()) for field in fields}
+
+    def latest_values(
+        self, definition: FeatureDefinition, sources: Mapping[str, Source], at: datetime
+    ) -> Any:
+        """(entity_id, as_of, value) for every entity the feature's sources know, as known at
+        `at`, with a `fetchmany` like a DB-API cursor (what materialisation reads)."""
+        keys = " UNION ".join(
+            f"SELECT DISTINCT CAST(`{sources[name].entity_key}` AS STRING) AS k "
+            f"FROM {self.relation(sources[name])}"
+            for name in definition.sources
+        )
+        moment = naive_utc(at).isoformat(sep=" ")
+        self.session.sql(
+            f"SELECT k AS {SPINE_ENTITY}, CAST('{moment}' AS TIMESTAMP_NTZ) AS {SPINE_AS_OF} "
+            f"FROM ({keys}) WHERE k IS NOT NULL"
+        ).createOrReplaceTempView("lucid_materialise_spine")
+        query = feature_sql(
+            definition,
+            sources,
+            "lucid_materialise_spine",
+            self.relation,
+            as_known_at=True,
+            asof_join=False,
+        )
+        return _Rows(self.session.sql(to_dialect(query, self.dialect)).toLocalIterator())
+
     # --- named inputs (monitoring: lucid.ports.ComputeEngine) -----------------------------
 
     def register(self, name: str, source: object) -> None:
@@ -217,6 +255,38 @@ class SparkEngine:
         )
         names = [definition.name for definition in features]
         return SparkTrainingSet(self.session, to_dialect(sql, self.dialect), names)
+
+
+class _Rows:
+    """Spark rows with a DB-API `fetchmany`."""
+
+    def __init__(self, rows: Any) -> None:
+        self._rows = rows
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        batch = []
+        for row in self._rows:
+            batch.append(tuple(row))
+            if len(batch) >= size:
+                break
+        return batch
+
+
+def _column_type(name: str) -> ColumnType | None:
+    return {
+        "string": ColumnType.STRING,
+        "long": ColumnType.INTEGER,
+        "integer": ColumnType.INTEGER,
+        "short": ColumnType.INTEGER,
+        "byte": ColumnType.INTEGER,
+        "double": ColumnType.DOUBLE,
+        "float": ColumnType.DOUBLE,
+        "decimal": ColumnType.DOUBLE,
+        "boolean": ColumnType.BOOLEAN,
+        "timestamp": ColumnType.TIMESTAMP,
+        "timestamp_ntz": ColumnType.TIMESTAMP,
+        "date": ColumnType.DATE,
+    }.get(name)
 
 
 class SparkTrainingSet:
