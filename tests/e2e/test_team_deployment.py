@@ -14,16 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
+from sklearn.linear_model import LogisticRegression
 
 from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.semantic import FeatureDefinition
 from lucid.features.definition_files import DefinitionSet, load_definitions
+from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from lucid.storage import schema
 from lucid.storage.database import Database
 from tests.conftest import REDIS_URL, run_lucid
+from tests.contract.test_registry import prove, retention
 from tests.e2e.test_service import free_port
 
 TEAMS = ("marketing", "data-science", "product")
@@ -54,6 +57,23 @@ def team(tmp_path: Path, postgres_schema: str) -> Iterator[tuple[dict[str, str],
                 actor="dana",
                 rationale="variant",
             )
+        for team_name, person in zip(TEAMS, ("mia", "sam", "paul"), strict=True):
+            lucid.features.approve(
+                "customer_activity_30d@1.0.0", team=team_name, person=person, rationale="canonical"
+            )
+        model = LogisticRegression().fit([[0.0], [0.9], [0.1], [0.8]], [1, 0, 1, 0])
+        lucid.registry.register_model(
+            "churn",
+            artifact=SklearnArtifact(estimator=model),
+            impact=retention(),
+            features=["customer_activity_30d@1.0.0"],
+            training_data="sha256:1",
+            offline_metrics={"auc": 0.8},
+            registered_by="ana",
+            rationale="first model",
+        )
+        prove(lucid.registry, 1)
+        lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
         tokens = Tokens(lucid.db, lucid.events)
         secrets = {
             team: tokens.create(
@@ -126,6 +146,29 @@ def test_two_servers_write_at_once_and_the_story_stays_consistent(team: Any) -> 
         variants = [f for f in features if f["name"].startswith("activity_v")]
         assert len(variants) == 6 and all(f["status"] == "approved" for f in variants)
         assert all(len(f["approvals"]) == 3 for f in variants)
+
+        def promote(base: str) -> int:
+            return httpx.post(
+                f"{base}/v1/models/churn/versions/1/promotions",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"to": "production", "rationale": "won the A/B test"},
+                timeout=60,
+            ).status_code
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            assert sorted(pool.map(promote, bases)) == [201, 409]
+        history = httpx.get(
+            f"{bases[1]}/v1/models/churn/history",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ).json()
+        promotions = httpx.get(
+            f"{bases[0]}/v1/events?type=ModelPromoted&limit=100",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        ).json()
+        assert [e["payload"]["to_stage"] for e in promotions["events"]].count("production") == 1
+        assert history
     finally:
         for process, _ in servers:
             process.terminate()
