@@ -36,8 +36,9 @@ _SPARK_TYPES = {
 }
 
 
-def spark_session(master: str) -> Any:
-    """A quiet, local-friendly Spark session in UTC (few shuffle partitions, no UI)."""
+def spark_session(master: str, driver_memory: str = "4g") -> Any:
+    """A quiet, local-friendly Spark session in UTC (few shuffle partitions, no UI); in local
+    mode the driver does the work, so it gets `driver_memory`."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:  # pragma: no cover - pyspark is a dependency
@@ -49,6 +50,7 @@ def spark_session(master: str) -> Any:
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", driver_memory)
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
         .getOrCreate()
