@@ -28,7 +28,7 @@ from lucid.contracts.monitoring_events import (
     AlertRaised,
 )
 from lucid.contracts.registry_events import model_subject
-from lucid.contracts.validity import ActionKind, Evaluation, Level
+from lucid.contracts.validity import ActionKind, Check, Evaluation, Level
 from lucid.errors import InvalidInput
 from lucid.monitoring import alert_channels
 from lucid.monitoring.alert_channels import AlertMessage
@@ -67,6 +67,17 @@ class AlertOutcome:
         return {**self.alert.to_dict(), "deliveries": [d.to_dict() for d in self.deliveries]}
 
 
+def alert_targets(check: Check) -> tuple[str, ...]:
+    """The teams a check alerts: those its level's actions name and, for a critical check,
+    those its warning actions name too — nobody should learn of a rollback from the registry."""
+    actions = list(check.actions)
+    if check.level is Level.CRITICAL:
+        actions += check.threshold.warning_actions
+    return tuple(
+        dict.fromkeys(a.target for a in actions if a.kind is ActionKind.ALERT and a.target)
+    )
+
+
 class Alerting:
     """Raising, delivering, acknowledging and escalating alerts for one project."""
 
@@ -86,16 +97,15 @@ class Alerting:
     def raise_for_run(
         self, model: str, run_id: str, evaluation: Evaluation, escalation: str | None
     ) -> list[AlertOutcome]:
-        """One alert per team the run's non-OK checks ask to alert, at the worst level of
-        those checks, carrying their runbooks; each delivered at once."""
+        """One alert per team the run's non-OK checks alert (see `alert_targets`), at the
+        worst level of those checks, carrying their runbooks; each delivered at once."""
         outcomes: list[AlertOutcome] = []
-        targets = [a.target for a in evaluation.actions if a.kind is ActionKind.ALERT]
+        asked = [alert_targets(check) for check in evaluation.checks]
+        order = sorted(range(len(asked)), key=lambda i: -evaluation.checks[i].level.severity)
+        targets = list(dict.fromkeys(t for i in order for t in asked[i]))
         for target in targets:
-            assert target is not None
             checks = [
-                check
-                for check in evaluation.checks
-                if any(a.kind is ActionKind.ALERT and a.target == target for a in check.actions)
+                c for c, teams in zip(evaluation.checks, asked, strict=True) if target in teams
             ]
             level = Level.worst(check.level for check in checks)
             runbooks = list(

@@ -176,7 +176,9 @@ class Monitoring:
         rows = predictions.read_rows(path)
         shaped: list[dict[str, Any]] = []
         for row in rows:
-            fields = {k: row[k] for k in ("id", "entity", "served_at", "score", "arm") if k in row}
+            fields: dict[str, Any] = {
+                k: row[k] for k in ("id", "entity", "served_at", "score", "arm") if k in row
+            }
             features = {k: v for k, v in row.items() if k not in fields}
             shaped.append({**fields, "features": features})
         return predictions.log_predictions(self.log, model, version, shaped, naive_is_utc=True)

@@ -71,7 +71,7 @@ class SqlPredictionLog:
                 query = select(prediction_log.c.id, prediction_log.c.served_at).where(
                     prediction_log.c.model == model, prediction_log.c.id.in_(chunk)
                 )
-                found.update(dict(connection.execute(query).tuples().all()))
+                found.update(dict(connection.execute(query).all()))
         return found
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
@@ -91,7 +91,7 @@ class SqlPredictionLog:
                         prediction_log.c.served_at >= low,
                     )
                     .order_by(prediction_log.c.entity, prediction_log.c.served_at)
-                ).tuples()
+                )
                 for entity, served_at, prediction_id in rows:
                     times, ids = by_entity.setdefault(entity, ([], []))
                     times.append(served_at)
@@ -113,7 +113,7 @@ class SqlPredictionLog:
                 query = select(outcome_log.c.prediction_id, outcome_log.c.label).where(
                     outcome_log.c.prediction_id.in_(chunk)
                 )
-                found.update(dict(connection.execute(query).tuples().all()))
+                found.update(dict(connection.execute(query).all()))
         return found
 
     def insert_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -152,7 +152,7 @@ class SqlPredictionLog:
         if version is not None:
             query = query.where(prediction_log.c.version == version)
         with self.db.transaction() as connection:
-            return [WindowRow(*row) for row in connection.execute(query).tuples()]
+            return [WindowRow(*row) for row in connection.execute(query)]
 
     def latest_version(self, model: str, start: str, end: str) -> str | None:
         """The version of the latest prediction of `model` served in [start, end)."""
