@@ -15,7 +15,8 @@ import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,8 @@ def moment(value: object, field_name: str, *, naive_is_utc: bool = False) -> str
             value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
             raise InvalidInput(field_name, f"{value!r} is not an ISO-8601 time") from None
+    if isinstance(value, date) and not isinstance(value, datetime) and naive_is_utc:
+        value = datetime.combine(value, dt_time())  # a file's DATE column: midnight UTC
     if not isinstance(value, datetime):
         raise InvalidInput(field_name, f"must be a time, not {value!r}")
     if value.tzinfo is None and naive_is_utc:

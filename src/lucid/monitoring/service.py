@@ -16,10 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import (
@@ -38,23 +35,28 @@ from lucid.contracts.validity import (
 )
 from lucid.contracts.value import Direction, text, validate_model_name
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lucid.monitoring import actions, predictions
-from lucid.monitoring.actions import ActionResult, RetrainingRequest
+from lucid.monitoring import predictions
 from lucid.monitoring.alerts import Alerting, AlertOutcome
 from lucid.monitoring.incidents import non_ok, record_incident
-from lucid.monitoring.performance import business_metric_drop
 from lucid.monitoring.predictions import OutcomeReport
-from lucid.monitoring.profiles import NumericProfile, ReferenceProfile, build_profile
-from lucid.monitoring.runs import measure_window, run_checks
 from lucid.monitoring.windows import Kind, Window, infer_kinds, window_of, window_table
 from lucid.ports import ComputeEngine
-from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertSettings
 from lucid.storage.alerts import AlertRecord, IncidentRecord, SqlAlertStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord, SqlMonitoringStore
 from lucid.storage.prediction_log import SqlPredictionLog
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lucid.monitoring.actions import ActionResult
+    from lucid.monitoring.profiles import ReferenceProfile
+    from lucid.registry.service import ModelRegistry
+
+# Statistics (SciPy), the registry and Arrow compute are imported where used: logging,
+# alerts and escalation commands need none of them and start in a fraction of the time.
 
 ACTOR = "monitoring"
 _SHIFT = re.compile(r"^(?P<column>[^=]+)=(?P<op>[+\-*])(?P<amount>\d+(?:\.\d+)?)(?P<sd>sd)?$")
@@ -282,6 +284,8 @@ class Monitoring:
         """Profile `version` once, from the file `reference` (feature columns, `score`, and
         `label` when known) or from its predictions logged in [start, end) with their
         outcomes; (profile, True when stored now, False when the same one was there)."""
+        from lucid.monitoring.profiles import build_profile
+
         validate_model_name(model)
         version_text = str(version).strip()
         if not version_text:
@@ -356,6 +360,8 @@ class Monitoring:
     def business_measurement(self, model: str, version: str) -> Measurement | None:
         """The business-metric drop of `version`: its latest observation of the contract's
         metric against the contract's baseline; None when the registry has neither."""
+        from lucid.monitoring.performance import business_metric_drop
+
         if not version.isdigit():
             return None
         registry = self.registry_factory()
@@ -405,6 +411,9 @@ class Monitoring:
         """Run the model's policy over a window (default: the last complete period of the
         policy's frequency) and take the actions it asks; a window already run is returned as
         stored, and nothing is taken again."""
+        from lucid.monitoring import actions
+        from lucid.monitoring.runs import run_checks
+
         policy = self.policy(model)
         now = self.clock()
         window = window_of(policy.reporting.frequency, now, start, end)
@@ -462,7 +471,7 @@ class Monitoring:
             self.registry_factory(),
             self.training_pipelines,
             evaluation.actions,
-            RetrainingRequest(model, watched, record.id, window.start, window.end),
+            actions.RetrainingRequest(model, watched, record.id, window.start, window.end),
             reason,
         )
         incident = record_incident(
@@ -489,6 +498,11 @@ class Monitoring:
     ) -> DrillReport:
         """Shift a copy of the window and grade it with the policy; no run is stored and no
         action is taken — the drill's result is recorded as a `DriftDrillPerformed` event."""
+        import pyarrow.compute as pc
+
+        from lucid.monitoring.profiles import NumericProfile
+        from lucid.monitoring.runs import measure_window
+
         if not shifts:
             raise InvalidInput("shift", "a drill needs at least one shift, e.g. tenure=+0.5sd")
         parsed = tuple(Shift.parse(spec) for spec in shifts)

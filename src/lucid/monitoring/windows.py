@@ -16,14 +16,15 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Literal
 
 from lucid.contracts.events import format_time
 from lucid.contracts.validity import Frequency
 from lucid.errors import InvalidInput
 from lucid.storage.prediction_log import WindowRow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Kind = Literal["numeric", "categorical"]
 
@@ -102,6 +103,8 @@ def window_table(
     rows: Sequence[WindowRow], kinds: Mapping[str, Kind], *, with_label: bool
 ) -> pa.Table:
     """The window as an Arrow table: the features of `kinds`, `score`, and `label` if asked."""
+    import pyarrow as pa
+
     names = [name for name in kinds if name not in ("score", "label")]
     columns: dict[str, list[Any]] = {name: [] for name in names}
     for row in rows:

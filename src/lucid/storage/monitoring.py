@@ -13,14 +13,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, select
 
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.validity import Evaluation, MonitoringPolicy
 from lucid.errors import Conflict, NotFound
-from lucid.monitoring.profiles import ReferenceProfile
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import (
@@ -29,6 +28,9 @@ from lucid.storage.tables import (
     monitoring_profiles,
     monitoring_runs,
 )
+
+if TYPE_CHECKING:
+    from lucid.monitoring.profiles import ReferenceProfile
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +102,8 @@ class SqlMonitoringStore:
         return True
 
     def load_profile(self, model: str, version: str) -> ReferenceProfile:
+        from lucid.monitoring.profiles import ReferenceProfile  # SciPy: only runs need it
+
         with self.db.transaction() as connection:
             text = connection.execute(
                 select(monitoring_profiles.c.profile).where(
