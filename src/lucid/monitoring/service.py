@@ -411,15 +411,15 @@ class Monitoring:
         """Run the model's policy over a window (default: the last complete period of the
         policy's frequency) and take the actions it asks; a window already run is returned as
         stored, and nothing is taken again."""
-        from lucid.monitoring import actions
-        from lucid.monitoring.runs import run_checks
-
         policy = self.policy(model)
         now = self.clock()
         window = window_of(policy.reporting.frequency, now, start, end)
         existing = self.store.find_run(model, window.key)
         if existing is not None:
             return RunReport(existing, created=False)
+        from lucid.monitoring import actions
+        from lucid.monitoring.runs import run_checks
+
         watched = self.monitored_version(model, window, version)
         table, labelled = self._current(model, window, watched)
         engine = self.engine_factory()
