@@ -96,5 +96,6 @@ def types() -> None:
     import lucid.contracts.monitoring_events
     import lucid.contracts.registry_events
     import lucid.contracts.validity  # noqa: F401
+
     for name in registered_event_types():
         console.print(name)
