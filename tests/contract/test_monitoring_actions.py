@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from lucid.contracts.validity import Approval, Level, MonitoringPolicy, Threshold
 from lucid.contracts.value import Stage
-from lucid.errors import Conflict, Forbidden, InvalidInput
+from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.monitoring.service import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel, AlertSettings
@@ -492,3 +492,44 @@ def test_policy_changes_need_the_named_teams_and_are_events(
     assert len(event_log.read(type="MonitoringPolicySet")) == 2
     with pytest.raises(Conflict, match="unchanged"):
         service.set_policy(changed, actor="ana", rationale="again", approvals=approvals)
+
+
+def test_bad_input_to_the_other_entry_points_is_refused_and_changes_nothing(
+    db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
+) -> None:
+    service = monitoring(db, event_log, registry, engine, clock)
+    profiled(service)
+    before = event_log.count()
+    refusals: list[tuple[Any, type[Exception], str]] = [
+        (lambda: service.build_profile("churn", 2), InvalidInput, "reference: give a reference"),
+        (
+            lambda: service.build_profile("churn", " ", start=DAY1, end=DAY2),
+            InvalidInput,
+            "version",
+        ),
+        (lambda: service.run("churn", start=DAY1), InvalidInput, "window: give both"),
+        (lambda: service.run("churn", start=DAY2, end=DAY1), InvalidInput, "window_start: must"),
+        (lambda: service.policy("Not A Name"), InvalidInput, "name"),
+        (lambda: service.drill("churn", []), InvalidInput, "shift: a drill needs"),
+        (lambda: service.drill("churn", ["tenure=+1sd"], expect="bad"), InvalidInput, "expect"),
+        (lambda: service.acknowledge("nope", actor="ana"), NotFound, "No alert has the id nope"),
+        (
+            lambda: service.log_outcomes(
+                "churn", [{"entity": "c1", "label": 1}], horizon=timedelta(0)
+            ),
+            InvalidInput,
+            "horizon: must be a positive duration",
+        ),
+        (
+            lambda: service.set_policy(service.policy("churn"), actor="ana", rationale=" "),
+            InvalidInput,
+            "rationale",
+        ),
+    ]
+    for call, error, sentence in refusals:
+        with pytest.raises(error, match=sentence):
+            call()
+    assert event_log.count() == before
+    assert service.store.stored_policy("churn") is None
+    with db.transaction() as conn:
+        assert conn.execute(select(func.count()).select_from(monitoring_runs)).scalar_one() == 0
