@@ -195,7 +195,11 @@ class Monitoring:
         """Log outcomes (`label` 0/1, `observed_at`, and `prediction_id` or `entity`),
         joined by `lucid.monitoring.predictions`'s rule."""
         return predictions.log_outcomes(
-            self.log, model, rows, horizon=horizon or self.horizon, now=self.clock()
+            self.log,
+            model,
+            rows,
+            horizon=self.horizon if horizon is None else horizon,
+            now=self.clock(),
         )
 
     def log_outcomes_file(
@@ -206,7 +210,7 @@ class Monitoring:
             self.log,
             model,
             rows,
-            horizon=horizon or self.horizon,
+            horizon=self.horizon if horizon is None else horizon,
             now=self.clock(),
             naive_is_utc=True,
         )
