@@ -16,6 +16,7 @@ from lucid.storage.event_log import SqlEventLog
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.features.governance import FeatureStore
+    from lucid.monitoring.service import Monitoring
     from lucid.registry.service import ModelRegistry
     from lucid.storage.online_store import OnlineStore
 
@@ -35,6 +36,7 @@ class Lucid:
     _online: OnlineStore | None = field(default=None, repr=False)
     _features: FeatureStore | None = field(default=None, repr=False)
     _registry: ModelRegistry | None = field(default=None, repr=False)
+    _monitoring: Monitoring | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> DuckDBEngine:
@@ -93,6 +95,26 @@ class Lucid:
                 skew_limit=settings.skew_limit,
             )
         return self._registry
+
+    @property
+    def monitoring(self) -> Monitoring:
+        """The validity contract: prediction logs, policies, runs, alerts, actions, drills."""
+        if self._monitoring is None:
+            from datetime import timedelta
+
+            from lucid.monitoring.service import Monitoring
+
+            settings = self.settings
+            self._monitoring = Monitoring(
+                self.db,
+                self.events,
+                lambda: self.engine,
+                lambda: self.registry,
+                alert_settings=settings.alerts,
+                training_pipelines=settings.training_pipelines,
+                horizon=timedelta(days=settings.prediction_horizon_days),
+            )
+        return self._monitoring
 
     def close(self) -> None:
         if self._engine is not None:
