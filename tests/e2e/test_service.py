@@ -162,6 +162,25 @@ def test_predict_reads_features_online_and_counts_predictions(server: str, proje
     assert body["version"] == 1 and body["arm"] == "production" and body["prediction"] in (0, 1)
     metrics = httpx.get(f"{server}/metrics").text
     assert "lucid_http_requests_total" in metrics
+    assert 'lucid_predictions_total{arm="production",model="churn",version="1"}' in metrics
+    outcome = {
+        "model": "churn",
+        "outcomes": [
+            {
+                "prediction_id": body["prediction_id"],
+                "label": 1,
+                "observed_at": "2030-01-01T00:00:00Z",
+            }
+        ],
+    }
+    denied = call(server, "POST", "/v1/outcomes", token, json=outcome)
+    assert denied.status_code == 403
+    logged = call(server, "POST", "/v1/outcomes", project[1]["scientist"], json=outcome)
+    assert logged.status_code == 200, logged.text
+    assert logged.json()["logged"] == 1
+    outcome["outcomes"][0]["label"] = 2
+    bad_label = call(server, "POST", "/v1/outcomes", project[1]["scientist"], json=outcome)
+    assert bad_label.status_code == 422 and bad_label.json()["field"] == "outcomes.0.label"
     unknown = call(server, "POST", "/v1/predict/nothing", token, json={"entity_id": "c1"})
     assert unknown.status_code == 404
     bad = call(server, "POST", "/v1/predict/churn", token, json={"entity": "c1"})

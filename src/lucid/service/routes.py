@@ -4,6 +4,7 @@ details in `lucid.service.problems`."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -178,7 +179,22 @@ def predict(
     """Predict for one entity with the production version, its features read online at the
     versions it pinned; the served feature values are logged for the skew report."""
     served = _served_model(request, lucid, model)
-    [prediction] = served.for_entities([body.entity_id])
+    rows = served.online_rows([body.entity_id])
+    [prediction] = served(rows)
+    [score] = served.scores(rows)
+    [prediction_id] = lucid.monitoring.log_predictions(
+        model,
+        served.version,
+        [
+            {
+                "entity": body.entity_id,
+                "served_at": datetime.now(UTC),
+                "features": rows[0],
+                "score": score if score is not None else float(prediction),
+                "arm": "production",
+            }
+        ],
+    )
     request.app.state.metrics.predictions.labels(model, str(served.version), "production").inc()
     return {
         "model": model,
@@ -186,7 +202,32 @@ def predict(
         "arm": "production",
         "entity_id": body.entity_id,
         "prediction": prediction,
+        "score": score,
+        "prediction_id": prediction_id,
     }
+
+
+class Outcome(BaseModel):
+    label: int = Field(ge=0, le=1, description="The observed outcome, 0 or 1.")
+    observed_at: datetime
+    prediction_id: str | None = None
+    entity: str | None = None
+
+
+class OutcomesRequest(BaseModel):
+    model: str = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=1)
+
+
+@router.post("/outcomes", tags=["serving"])
+def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """Ground truth arriving late, joined to its predictions (by id, else by entity)."""
+    who.require(Role.SCIENTIST, action="logging outcomes")
+    rows = [
+        {key: value for key, value in outcome.model_dump().items() if value is not None}
+        for outcome in body.outcomes
+    ]
+    return lucid.monitoring.log_outcomes(body.model, rows).to_dict()
 
 
 def _served_model(request: Request, lucid: Any, name: str) -> Any:
