@@ -3,7 +3,7 @@
 UV := python3 -m uv
 UV_VERSION := 0.13.9
 
-.PHONY: demo test lint uv sync bench
+.PHONY: demo test lint uv sync bench browser
 
 uv:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -19,7 +19,14 @@ lint: sync
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen mypy
 
-test: lint
+# The dashboard is tested in a real headless Chromium, Debian's package (no browser download).
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && \
+		(apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		 (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); } || \
+		echo "chromium could not be installed: the dashboard browser test will be skipped"
+
+test: lint browser
 	$(UV) run --frozen pytest
 
 bench: sync

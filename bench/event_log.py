@@ -76,7 +76,7 @@ def bare_single_inserts(db: Database, count: int) -> None:
         f"VALUES ({', '.join(placeholder.format(name) for name in names)})"
     )
     for offset in range(1, count + 1):
-        with db.raw_locked_transaction("bench") as cursor:
+        with db.raw_transaction("bench") as cursor:
             cursor.execute(
                 sql,
                 {

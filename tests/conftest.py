@@ -115,3 +115,18 @@ def online_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Onl
     yield store
     store.clear()
     store.close()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[object]:
+    """One local[2] Spark session for the whole run (starting one takes seconds)."""
+    try:
+        from lucid.engines.spark import spark_session
+
+        session = spark_session("local[2]")
+    except Exception as error:  # Java missing, port refused: say why, fail under CI
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Spark is required under CI=true and could not start: {error}")
+        pytest.skip(f"Spark could not start: {error}")
+    yield session
+    session.stop()

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from lucid.experiments.service import Experiments
     from lucid.features.governance import FeatureStore
     from lucid.memory.loop import LearningLoop
+    from lucid.monitoring.service import Monitoring
     from lucid.registry.service import ModelRegistry
     from lucid.storage.online_store import OnlineStore
 
@@ -39,13 +40,22 @@ class Lucid:
     _registry: ModelRegistry | None = field(default=None, repr=False)
     _experiments: Experiments | None = field(default=None, repr=False)
     _loop: LearningLoop | None = field(default=None, repr=False)
+    _monitoring: Monitoring | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> DuckDBEngine:
+        """The offline engine of `engine:` — DuckDB, or Spark at `spark_master`."""
         if self._engine is None:
-            from lucid.engines.duckdb import DuckDBEngine  # lazy: DuckDB is heavy
+            if self.settings.engine == "spark":
+                from lucid.engines.spark import SparkEngine, spark_session
 
-            self._engine = DuckDBEngine(self.settings.project_dir)
+                session = spark_session(self.settings.spark_master or "local[2]")
+                spark: Any = SparkEngine(self.settings.project_dir, session)
+                self._engine = spark  # the same methods as DuckDBEngine for features
+            else:
+                from lucid.engines.duckdb import DuckDBEngine  # lazy: DuckDB is heavy
+
+                self._engine = DuckDBEngine(self.settings.project_dir)
         return self._engine
 
     @property
@@ -108,6 +118,26 @@ class Lucid:
             # The incidents part of the loop plugs its IncidentSource in here (incidents=...).
             self._loop = LearningLoop(self.db, self.events, self.registry, features=self.features)
         return self._loop
+
+    @property
+    def monitoring(self) -> Monitoring:
+        """The validity contract: prediction logs, policies, runs, alerts, actions, drills."""
+        if self._monitoring is None:
+            from datetime import timedelta
+
+            from lucid.monitoring.service import Monitoring
+
+            settings = self.settings
+            self._monitoring = Monitoring(
+                self.db,
+                self.events,
+                lambda: self.engine,
+                lambda: self.registry,
+                alert_settings=settings.alerts,
+                training_pipelines=settings.training_pipelines,
+                horizon=timedelta(days=settings.prediction_horizon_days),
+            )
+        return self._monitoring
 
     def close(self) -> None:
         if self._engine is not None:

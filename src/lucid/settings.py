@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from lucid.errors import ConfigurationError, ProjectNotFound
 
@@ -36,6 +43,73 @@ PROJECT_ENV = "LUCID_PROJECT"
 """Environment variable naming the project folder when `--project` is not given."""
 
 
+ChannelKind = Literal["webhook", "slack", "email", "pagerduty"]
+
+
+class AlertChannel(BaseModel):
+    """Where alerts go. `webhook` POSTs the alert as JSON to `url`; `slack` POSTs
+    `{"text": ...}` to `url`; `email` sends through the SMTP server `smtp_host`:`smtp_port`
+    from `sender` to `recipients`; `pagerduty` POSTs an Events v2 trigger with
+    `routing_key` to `url`. `targets` restricts the channel to the teams named (empty: every
+    alert); `timeout_seconds` bounds one attempt."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    kind: ChannelKind
+    url: str | None = None
+    routing_key: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    sender: str | None = None
+    recipients: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+    timeout_seconds: float = 5.0
+
+    @model_validator(mode="after")
+    def _complete(self) -> AlertChannel:
+        needed: dict[str, tuple[str, ...]] = {
+            "webhook": ("url",),
+            "slack": ("url",),
+            "pagerduty": ("url", "routing_key"),
+            "email": ("smtp_host", "sender", "recipients"),
+        }
+        missing = [key for key in needed[self.kind] if not getattr(self, key)]
+        if missing:
+            raise ValueError(f"a {self.kind} channel needs {', '.join(missing)}")
+        if self.timeout_seconds <= 0:
+            raise ValueError("timeout_seconds must be positive")
+        return self
+
+
+class AlertSettings(BaseModel):
+    """Alert delivery: channels, retries (`attempts` per channel, waiting `backoff_seconds`
+    × 2^(attempt - 1) between them), and escalation of unacknowledged alerts after
+    `escalate_after_minutes` to `escalation_channels` (default: every pagerduty channel)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channels: tuple[AlertChannel, ...] = ()
+    attempts: int = 3
+    backoff_seconds: float = 1.0
+    escalate_after_minutes: float = 60.0
+    escalation_channels: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> AlertSettings:
+        if self.attempts < 1:
+            raise ValueError("attempts must be at least 1")
+        if self.backoff_seconds < 0 or self.escalate_after_minutes < 0:
+            raise ValueError("backoff_seconds and escalate_after_minutes must not be negative")
+        names = [channel.name for channel in self.channels]
+        if len(set(names)) != len(names):
+            raise ValueError("every channel needs a name of its own")
+        unknown = [name for name in self.escalation_channels if name not in names]
+        if unknown:
+            raise ValueError(f"escalation channel(s) {', '.join(unknown)} are not channels")
+        return self
+
+
 class Settings(BaseModel):
     """The resolved settings of one project; URLs and paths are absolute."""
 
@@ -55,6 +129,20 @@ class Settings(BaseModel):
     huggingface_cache: Path | None = None
     skew_limit: float = Field(default=0.02, ge=0.0, le=1.0)
     """The largest training-serving mismatch rate a pinned feature may show at promotion."""
+    alerts: AlertSettings = AlertSettings()
+    training_pipelines: dict[str, str] = {}
+    """Model name → the Python entry point `module:function` that retrains it."""
+    prediction_horizon_days: float = 90.0
+    """How long after a prediction an outcome may still be joined to it by entity (days)."""
+
+    @field_validator("training_pipelines")
+    @classmethod
+    def _entry_points(cls, value: dict[str, str]) -> dict[str, str]:
+        for model, target in value.items():
+            module, _, function = target.partition(":")
+            if not module or not function:
+                raise ValueError(f"{model}: {target!r} must be written module:function")
+        return value
 
     @field_validator("approvers")
     @classmethod

@@ -82,3 +82,10 @@ def test_sparks_usable_number_rule_means_the_same_as_duckdbs(
 def test_duckdb_text_is_used_as_written() -> None:
     sql = BUILDERS["auc"](DUCKDB)
     assert queries.render(sql, DUCKDB) is sql
+
+
+def test_order_statistics_rank_is_64_bit_on_spark() -> None:
+    """Spark's row_number() is a 32-bit INT: k * points overflowed at 10 M rows (found by
+    bench/scale.py); the rank is cast to BIGINT before the product."""
+    spark = queries.render(BUILDERS["order_statistics"](SPARK), SPARK)
+    assert "CAST(ROW_NUMBER() OVER" in spark.upper() and "AS BIGINT)" in spark.upper()

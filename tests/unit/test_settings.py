@@ -92,3 +92,44 @@ def test_approvers_and_the_hugging_face_cache(tmp_path: Path) -> None:
     assert not load_settings(make_project(tmp_path / "q"), {}).huggingface_offline
     with pytest.raises(ConfigurationError, match="approvers"):
         load_settings(make_project(tmp_path / "r", approvers=[""]), {})
+
+
+def test_alert_channels_and_training_pipelines_are_read(tmp_path: Path) -> None:
+    alerts = {
+        "channels": [
+            {"name": "hook", "kind": "webhook", "url": "http://127.0.0.1:9/x"},
+            {
+                "name": "pager",
+                "kind": "pagerduty",
+                "url": "http://127.0.0.1:9/p",
+                "routing_key": "k",
+            },
+        ],
+        "attempts": 5,
+        "escalation_channels": ["pager"],
+    }
+    folder = make_project(
+        tmp_path, alerts=alerts, training_pipelines={"churn": "shop.training:retrain"}
+    )
+    settings = load_settings(folder, {})
+    assert [c.name for c in settings.alerts.channels] == ["hook", "pager"]
+    assert settings.alerts.attempts == 5 and settings.alerts.backoff_seconds == 1.0
+    assert settings.training_pipelines == {"churn": "shop.training:retrain"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "sentence"),
+    [
+        ({"alerts": {"channels": [{"name": "m", "kind": "email"}]}}, "email channel needs"),
+        ({"alerts": {"channels": [{"name": "p", "kind": "pagerduty", "url": "u"}]}}, "routing_key"),
+        ({"alerts": {"channels": [{"name": "x", "kind": "fax", "url": "u"}]}}, "alerts.channels.0"),
+        ({"alerts": {"attempts": 0}}, "attempts must be at least 1"),
+        ({"alerts": {"escalation_channels": ["nope"]}}, "nope are not channels"),
+        ({"training_pipelines": {"churn": "no_function"}}, "must be written module:function"),
+    ],
+)
+def test_bad_alert_settings_are_named(
+    tmp_path: Path, overrides: dict[str, object], sentence: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=sentence):
+        load_settings(make_project(tmp_path, **overrides), {})

@@ -8,7 +8,19 @@ from pathlib import Path
 import typer
 
 import lucid
-from lucid.cli import db, demo, deployments, events, experiments, features, models, monitor, project
+from lucid.cli import (
+    db,
+    demo,
+    deployments,
+    events,
+    experiments,
+    features,
+    models,
+    monitor,
+    project,
+    scenario,
+    service,
+)
 from lucid.cli.context import CliState, errors
 from lucid.errors import LucidError
 
@@ -30,6 +42,10 @@ app.add_typer(experiments.app, name="experiments")
 app.command("deploy")(deployments.deploy)
 app.add_typer(deployments.checkpoints_app, name="checkpoints")
 app.command("scorecard")(deployments.scorecard)
+app.add_typer(scenario.app, name="scenario")
+app.add_typer(service.tokens_app, name="tokens")
+app.add_typer(service.webhooks_app, name="webhooks")
+app.command("serve")(service.serve)
 
 
 def _version(value: bool) -> None:

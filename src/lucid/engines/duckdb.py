@@ -22,7 +22,14 @@ from typing import Any
 import duckdb
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
-from lucid.engines.feature_sql import SPINE_AS_OF, SPINE_ENTITY, feature_sql, literal, quote
+from lucid.engines.feature_sql import (
+    SPINE_AS_OF,
+    SPINE_ENTITY,
+    feature_sql,
+    literal,
+    quote,
+    training_set_sql,
+)
 from lucid.errors import InvalidInput, StorageUnavailable
 from lucid.ports import ColumnKind
 
@@ -309,41 +316,19 @@ class DuckDBEngine:
         """Every label row (duplicates kept, order kept) with each feature as known at its
         time: events after the label time, or ingested after it, never count."""
         self._load_labels(labels)
-        columns = {row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()}
-        for role, column in (("entity_column", entity_column), ("time_column", time_column)):
-            if column not in columns:
-                known = ", ".join(sorted(columns - {"__lucid_row"}))
-                raise InvalidInput(role, f"{column!r} is not a column of the labels ({known})")
-        names = [definition.name for definition in features]
-        clash = sorted({name for name in names if names.count(name) > 1} | (set(names) & columns))
-        if clash:
-            raise InvalidInput(
-                "features",
-                f"{', '.join(clash)} would appear twice in the training set: pin one "
-                "version of each feature, and keep label columns apart from feature names",
-            )
-        entity = f"CAST(l.{quote(entity_column)} AS VARCHAR)"
-        moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
-        _spine_view(
-            self.connection,
-            "__lucid_label_spine",
-            f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM __lucid_labels l",
+        columns = [row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()]
+        spine_sql, sql = training_set_sql(
+            features,
+            sources,
+            self.relation,
+            labels="__lucid_labels",
+            label_columns=columns,
+            entity_column=entity_column,
+            time_column=time_column,
+            spine="__lucid_label_spine",
         )
-        joins, selected = [], []
-        for index, definition in enumerate(features):
-            query = feature_sql(
-                definition, sources, "__lucid_label_spine", self.relation, as_known_at=True
-            )
-            joins.append(
-                f"LEFT JOIN ({query}) f{index} ON f{index}.entity_id = {entity} "
-                f"AND f{index}.as_of = {moment}"
-            )
-            selected.append(f"f{index}.value AS {quote(definition.name)}")
-        sql = (
-            f"SELECT l.* EXCLUDE (__lucid_row), {', '.join(selected)}\n"
-            f"FROM __lucid_labels l\n" + "\n".join(joins) + "\nORDER BY l.__lucid_row"
-        )
-        return TrainingSet(self.connection, sql, names)
+        _spine_view(self.connection, "__lucid_label_spine", spine_sql)
+        return TrainingSet(self.connection, sql, [definition.name for definition in features])
 
     def _load_labels(self, labels: str | Path | Sequence[Mapping[str, Any]]) -> None:
         if isinstance(labels, str | Path):

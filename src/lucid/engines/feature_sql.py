@@ -13,7 +13,7 @@ condition is true; a NULL condition does not exclude.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from lucid.contracts.semantic import (
     Aggregate,
@@ -168,10 +168,16 @@ def feature_sql(
     relation: Callable[[Source], str],
     *,
     as_known_at: bool = False,
+    asof_join: bool = True,
+    prefix: str = "",
 ) -> str:
     """The query computing `definition` for every distinct (entity, as_of) of `spine`.
 
     `relation(source)` gives the SQL relation (table, view or table function) of a source.
+    `asof_join=False` computes snapshot (`last`) terms with the range join and ARG_MAX instead
+    of DuckDB's ASOF JOIN, for engines that have none (Spark): the same result, slower.
+    `prefix` names this query's CTEs apart when several are nested in one statement (Spark
+    refuses duplicate CTE names once sqlglot hoists them).
     """
     check_columns(definition, sources)
     computation = definition.computation
@@ -184,34 +190,42 @@ def feature_sql(
     else:
         source = sources[computation.source]
         terms.append((None, source, computation.expression, Normaliser(), 1.0))
-    ctes = [f"spine AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
+    ctes = [f"{prefix}spine AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
     value_parts = []
     for index, (maybe_term, source, aggregate, normaliser, weight) in enumerate(terms):
         known_at = as_known_at and source.ingestion_time is not None
-        if maybe_term is not None and maybe_term.aggregate is Aggregate.LAST and not known_at:
-            ctes.append(_asof_cte(index, definition, source, maybe_term, relation(source)))
+        snapshot = asof_join and not known_at
+        if snapshot and maybe_term is not None and maybe_term.aggregate is Aggregate.LAST:
+            ctes.append(_asof_cte(index, definition, source, maybe_term, relation(source), prefix))
         else:
             filters = maybe_term.filters if maybe_term is not None else ()
             ctes.append(
                 _term_cte(
-                    index, definition, source, aggregate, filters, relation(source), as_known_at
+                    index,
+                    definition,
+                    source,
+                    aggregate,
+                    filters,
+                    relation(source),
+                    as_known_at,
+                    prefix,
                 )
             )
-        part = normaliser_sql(normaliser, f"t{index}.agg")
+        part = normaliser_sql(normaliser, f"{prefix}t{index}.agg")
         value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
     # Each term has exactly one row per spine row (grouped by it, or its ASOF LEFT JOIN), so
     # the terms join to the first one; joining them back to the spine would cost a join more.
     joins = "".join(
-        f"\nJOIN t{i} ON t{i}.{SPINE_ENTITY} IS NOT DISTINCT FROM t0.{SPINE_ENTITY} "
-        f"AND t{i}.{SPINE_AS_OF} = t0.{SPINE_AS_OF}"
+        f"\nJOIN {prefix}t{i} ON {prefix}t{i}.{SPINE_ENTITY} IS NOT DISTINCT FROM "
+        f"{prefix}t0.{SPINE_ENTITY} AND {prefix}t{i}.{SPINE_AS_OF} = {prefix}t0.{SPINE_AS_OF}"
         for i in range(1, len(terms))
     )
     value = " + ".join(value_parts)
     return (
         "WITH " + ",\n".join(ctes) + "\n"
-        f"SELECT t0.{SPINE_ENTITY} AS entity_id, t0.{SPINE_AS_OF} AS as_of, "
+        f"SELECT {prefix}t0.{SPINE_ENTITY} AS entity_id, {prefix}t0.{SPINE_AS_OF} AS as_of, "
         f"CAST({value} AS {_VALUE_TYPES[definition.value_type]}) AS value\n"
-        f"FROM t0{joins}"
+        f"FROM {prefix}t0{joins}"
     )
 
 
@@ -223,6 +237,7 @@ def _term_cte(
     filters: tuple[Condition, ...],
     relation: str,
     as_known_at: bool,
+    prefix: str,
 ) -> str:
     """A windowed term as a range join of the spine with the source's kept events."""
     time = f"e.{quote(source.event_time)}"
@@ -235,13 +250,76 @@ def _term_cte(
         on.append(f"e.{quote(source.ingestion_time)} <= s.{SPINE_AS_OF}")
     kept = _kept_rows(definition, source, filters)
     return (
-        f"t{index} AS (\n"
+        f"{prefix}t{index} AS (\n"
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {aggregate} AS agg\n"
-        f"  FROM spine s\n"
+        f"  FROM {prefix}spine s\n"
         f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r WHERE {kept}) e\n"
         f"    ON {' AND '.join(on)}\n"
         f"  GROUP BY s.{SPINE_ENTITY}, s.{SPINE_AS_OF}\n)"
     )
+
+
+LABEL_ROW = "__lucid_row"
+"""The label relation's row number: the training set keeps the labels' order."""
+
+
+def training_set_sql(
+    features: Sequence[FeatureDefinition],
+    sources: Mapping[str, Source],
+    relation: Callable[[Source], str],
+    *,
+    labels: str,
+    label_columns: Sequence[str],
+    entity_column: str,
+    time_column: str,
+    spine: str,
+    asof_join: bool = True,
+) -> tuple[str, str]:
+    """The spine query over `labels` and the training-set query joining every feature, as
+    known at each label's time, back onto each label row (duplicates and order kept).
+
+    `labels` is a relation with the label columns and `__lucid_row`; the caller registers
+    the spine query as `spine` before running the training-set query.
+    """
+    known = [column for column in label_columns if column != LABEL_ROW]
+    for role, column in (("entity_column", entity_column), ("time_column", time_column)):
+        if column not in known:
+            raise InvalidInput(
+                role, f"{column!r} is not a column of the labels ({', '.join(sorted(known))})"
+            )
+    names = [definition.name for definition in features]
+    clash = sorted({name for name in names if names.count(name) > 1} | (set(names) & set(known)))
+    if clash:
+        raise InvalidInput(
+            "features",
+            f"{', '.join(clash)} would appear twice in the training set: pin one version of "
+            "each feature, and keep label columns apart from feature names",
+        )
+    entity = f"CAST(l.{quote(entity_column)} AS VARCHAR)"
+    moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
+    spine_sql = f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM {labels} l"
+    joins, selected = [], [f"l.{quote(column)}" for column in known]
+    for index, definition in enumerate(features):
+        query = feature_sql(
+            definition,
+            sources,
+            spine,
+            relation,
+            as_known_at=True,
+            asof_join=asof_join,
+            prefix=f"f{index}_",
+        )
+        joins.append(
+            f"LEFT JOIN ({query}) f{index} ON f{index}.entity_id = {entity} "
+            f"AND f{index}.as_of = {moment}"
+        )
+        selected.append(f"f{index}.value AS {quote(definition.name)}")
+    sql = (
+        f"SELECT {', '.join(selected)}\nFROM {labels} l\n"
+        + "\n".join(joins)
+        + f"\nORDER BY l.{LABEL_ROW}"
+    )
+    return spine_sql, sql
 
 
 def _entity_key(source: Source, alias: str) -> str:
@@ -265,17 +343,22 @@ def _kept_rows(
 
 
 def _asof_cte(
-    index: int, definition: FeatureDefinition, source: Source, term: Term, relation: str
+    index: int,
+    definition: FeatureDefinition,
+    source: Source,
+    term: Term,
+    relation: str,
+    prefix: str,
 ) -> str:
     """A snapshot term as DuckDB's ASOF JOIN: the latest kept event at or before t, if it is
     inside the window. (Spark has no ASOF JOIN; its form belongs here too.)"""
     time = quote(source.event_time)
     return (
-        f"t{index} AS (\n"
+        f"{prefix}t{index} AS (\n"
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF},\n"
         f"    CASE WHEN e.__t > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND\n"
         f"    THEN e.__v END AS agg\n"
-        f"  FROM spine s\n"
+        f"  FROM {prefix}spine s\n"
         f"  ASOF LEFT JOIN (SELECT {_entity_key(source, 'r')} AS __k, r.{time} AS __t, "
         f"r.{quote(term.column or '')} AS __v FROM {relation} r "
         f"WHERE {_kept_rows(definition, source, term.filters)}) e\n"

@@ -123,7 +123,9 @@ def order_statistics(
     x = d.as_double(column)
     return f"""
 SELECT v FROM (
-    SELECT {x} AS v, row_number() OVER (ORDER BY {x}) - 1 AS k, count(*) OVER () AS n
+    -- BIGINT: Spark's row_number is an INT, and k * points overflows it past 2^31 / points
+    SELECT {x} AS v, CAST(row_number() OVER (ORDER BY {x}) AS BIGINT) - 1 AS k,
+        count(*) OVER () AS n
     FROM {d.quote(table)}{_where(d.usable(column), where)}
 ) AS ranked
 WHERE k = ((2 * ((k * {points}) // n) + 1) * n) // (2 * {points})

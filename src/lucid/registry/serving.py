@@ -30,11 +30,21 @@ class ServedModel:
 
     def for_entities(self, entity_ids: Sequence[str]) -> list[Any]:
         """Predictions for entities, their features read online at the pinned versions."""
+        return self(self.online_rows(entity_ids))
+
+    def online_rows(self, entity_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """Each entity's pinned features read online, by feature name (refused if stale)."""
         if self.catalog is None:
             raise Conflict("This model was loaded without a feature store to read from.")
         rows = self.catalog.online_rows(entity_ids, self.features)
-        named = [{_feature_name(pin): row[pin] for pin in self.features} for row in rows]
-        return self(named)
+        return [{_feature_name(pin): row[pin] for pin in self.features} for row in rows]
+
+    def scores(self, rows: Sequence[Mapping[str, float]]) -> list[float | None]:
+        """P(label = 1) per row when the model gives probabilities, else None per row."""
+        if not rows or not hasattr(self.estimator, "predict_proba"):
+            return [None] * len(rows)
+        matrix = [[row[column] for column in self.columns] for row in rows]
+        return [float(p) for p in self.estimator.predict_proba(matrix)[:, 1]]
 
     @property
     def columns(self) -> list[str]:

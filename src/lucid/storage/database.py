@@ -88,37 +88,22 @@ class Database:
                 yield connection
 
     @contextmanager
-    def raw_transaction(self) -> Iterator[Any]:
-        """A plain transaction on the bare DBAPI connection, yielding a cursor (hot reads)."""
-        with self._translate_errors():
-            connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            if self.is_sqlite:
-                cursor.execute("BEGIN")
-            yield cursor
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            connection.close()
+    def raw_transaction(self, lock_name: str | None = None) -> Iterator[Any]:
+        """A transaction on the bare DBAPI connection, yielding a cursor; with `lock_name`,
+        it holds that write lock from the start, as `locked_transaction` does.
 
-    @contextmanager
-    def raw_locked_transaction(self, lock_name: str) -> Iterator[Any]:
-        """`locked_transaction` on the bare DBAPI connection, yielding a cursor.
-
-        For hot paths only (the event log's single append): SQLAlchemy's per-statement
-        overhead there is larger than SQLite's own commit. Parameters use the named style of
-        the driver (`:name` for sqlite3, `%(name)s` for psycopg).
+        For hot paths only (the event log's single append and its verification scan):
+        SQLAlchemy's per-statement overhead there is larger than SQLite's own commit.
+        Parameters use the named style of the driver (`:name` for sqlite3, `%(name)s` for
+        psycopg).
         """
         with self._translate_errors():
             connection = self.engine.raw_connection()
         try:
             cursor = connection.cursor()
             if self.is_sqlite:
-                cursor.execute("BEGIN IMMEDIATE")
-            else:
+                cursor.execute("BEGIN IMMEDIATE" if lock_name else "BEGIN")
+            elif lock_name:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(lock_name),))
             yield cursor
             connection.commit()

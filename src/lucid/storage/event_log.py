@@ -69,7 +69,7 @@ class SqlEventLog:
         """Seal and store several events in one transaction, in the order given."""
         if connection is not None:
             return self._append_in(connection, news)
-        with self._db.raw_locked_transaction(EVENT_LOCK) as cursor:
+        with self._db.raw_transaction(EVENT_LOCK) as cursor:
             cursor.execute(_HEAD_SQL)
             sealed = _seal_all(news, cursor.fetchone())
             cursor.executemany(self._insert_sql, [_row(event) for event in sealed])

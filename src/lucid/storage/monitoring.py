@@ -10,18 +10,27 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 
-from lucid.contracts.events import format_time
+from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.validity import Evaluation, MonitoringPolicy
 from lucid.errors import Conflict, NotFound
-from lucid.monitoring.profiles import ReferenceProfile
 from lucid.storage.database import Database
-from lucid.storage.tables import monitoring_checks, monitoring_profiles, monitoring_runs
+from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+from lucid.storage.tables import (
+    monitoring_checks,
+    monitoring_policies,
+    monitoring_profiles,
+    monitoring_runs,
+)
+
+if TYPE_CHECKING:
+    from lucid.monitoring.profiles import ReferenceProfile
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +102,8 @@ class SqlMonitoringStore:
         return True
 
     def load_profile(self, model: str, version: str) -> ReferenceProfile:
+        from lucid.monitoring.profiles import ReferenceProfile  # SciPy: only runs need it
+
         with self.db.transaction() as connection:
             text = connection.execute(
                 select(monitoring_profiles.c.profile).where(
@@ -203,3 +214,58 @@ class SqlMonitoringStore:
                 for check in checks
             ],
         )
+
+    # -- policies ----------------------------------------------------------------------------
+
+    def stored_policy(self, model: str) -> MonitoringPolicy | None:
+        """The policy stored for `model`, or None when it has none (the default applies)."""
+        with self.db.transaction() as connection:
+            text = connection.execute(
+                select(monitoring_policies.c.policy).where(monitoring_policies.c.model == model)
+            ).scalar_one_or_none()
+        return None if text is None else MonitoringPolicy.from_mapping(json.loads(text))
+
+    def policy_models(self) -> list[str]:
+        with self.db.transaction() as connection:
+            return list(
+                connection.execute(
+                    select(monitoring_policies.c.model).order_by(monitoring_policies.c.model)
+                ).scalars()
+            )
+
+    def save_policy(
+        self,
+        policy: MonitoringPolicy,
+        *,
+        expected: MonitoringPolicy | None,
+        by: str,
+        at: datetime,
+        events: SqlEventLog,
+        news: Sequence[NewEvent],
+    ) -> None:
+        """Store `policy` with its events in one transaction; refused when the stored policy
+        is no longer `expected` (another change came first)."""
+        with self.db.locked_transaction(EVENT_LOCK) as connection:
+            text = connection.execute(
+                select(monitoring_policies.c.policy).where(
+                    monitoring_policies.c.model == policy.model
+                )
+            ).scalar_one_or_none()
+            stored = None if text is None else MonitoringPolicy.from_mapping(json.loads(text))
+            if stored != expected:
+                raise Conflict(
+                    f"The policy of {policy.model} changed while this change was prepared; "
+                    "read it again and retry."
+                )
+            connection.execute(
+                delete(monitoring_policies).where(monitoring_policies.c.model == policy.model)
+            )
+            connection.execute(
+                insert(monitoring_policies).values(
+                    model=policy.model,
+                    policy=_canonical(policy.to_mapping()),
+                    updated_at=format_time(at, "at"),
+                    updated_by=by,
+                )
+            )
+            events.append_many(news, connection=connection)

@@ -289,3 +289,139 @@ deployment_checkpoints = Table(
     Index("ix_deployment_checkpoints_due_at", "due_at"),
 )
 """A deployment's checkpoints; `evaluated_at` is null until `lucid checkpoints run` judged it."""
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("secret_sha256", String(64), nullable=False, unique=True),
+    Column("person", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("teams", Text, nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("revoked_at", String(27), nullable=True),
+)
+"""API tokens, stored as the SHA-256 of their secret; a revoked token is kept, never deleted."""
+
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("cursor", BigInteger, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("removed_at", String(27), nullable=True),
+)
+"""Event subscriptions: where to POST which event types, signed with the shared secret;
+`cursor` is the position of the last event delivered."""
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("subscription_id", String(32), nullable=False, index=True),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempted_at", String(27), nullable=False),
+)
+"""Every delivery attempt, successful or not: nothing is dropped silently."""
+
+# Prediction and outcome logs, stored policies, alerts and incidents (validity contract, 0006).
+
+prediction_log = Table(
+    "prediction_log",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("version", String(100), nullable=False),
+    Column("entity", String(200), nullable=False),
+    Column("served_at", String(27), nullable=False),
+    Column("features", Text, nullable=False),
+    Column("score", Double, nullable=False),
+    Column("arm", String(100)),
+    Index("ix_prediction_log_model_served_at", "model", "served_at"),
+    Index("ix_prediction_log_model_entity", "model", "entity", "served_at"),
+)
+"""Every prediction served: feature values as canonical JSON, the score P(label = 1)."""
+
+outcome_log = Table(
+    "outcome_log",
+    metadata,
+    Column(
+        "prediction_id",
+        String(64),
+        ForeignKey("prediction_log.id", name="fk_outcome_log_prediction_id"),
+        primary_key=True,
+    ),
+    Column("model", String(200), nullable=False),
+    Column("label", Integer, nullable=False),
+    Column("observed_at", String(27), nullable=False),
+    Column("logged_at", String(27), nullable=False),
+)
+"""One outcome (label 0/1) per prediction, joined when it was logged."""
+
+monitoring_policies = Table(
+    "monitoring_policies",
+    metadata,
+    Column("model", String(200), primary_key=True),
+    Column("policy", Text, nullable=False),
+    Column("updated_at", String(27), nullable=False),
+    Column("updated_by", String(200), nullable=False),
+)
+"""The current monitoring policy of a model (its history is in the event log)."""
+
+monitoring_alerts = Table(
+    "monitoring_alerts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("run_id", String(36), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("runbooks", Text, nullable=False),
+    Column("raised_at", String(27), nullable=False),
+    Column("stepped_at", String(27), nullable=False),
+    Column("acknowledged_at", String(27)),
+    Column("acknowledged_by", String(200)),
+    Index("ix_monitoring_alerts_model", "model"),
+)
+"""Alerts raised by runs; `step` 0 warning, 1 critical, 2 escalated (see `alerts.py`)."""
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("alert_id", String(36), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", String(27), nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_alert_deliveries_alert_id", "alert_id"),
+)
+"""Every delivery attempt of an alert to a channel, failed ones included."""
+
+monitoring_incidents = Table(
+    "monitoring_incidents",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("level", String(20), nullable=False),
+    Column("opened_at", String(27), nullable=False),
+    Column("window_start", String(27), nullable=False),
+    Column("last_run_id", String(36), nullable=False),
+    Column("recovered_at", String(27)),
+    Index("ix_monitoring_incidents_model", "model"),
+)
+"""Incidents opened by non-OK runs; `open` until the learning loop closes them."""

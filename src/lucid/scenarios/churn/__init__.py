@@ -1,4 +1,4 @@
-"""The SaaS churn world of the seed: its definitions (and, later, its generator and arms)."""
+"""The SaaS churn world of the seed: its definitions and its generator (`world`)."""
 
 from pathlib import Path
 
@@ -10,3 +10,6 @@ LEGACY_DEFINITIONS = Path(__file__).with_name("legacy_activity.yaml")
 
 SPEND_DEFINITIONS = Path(__file__).with_name("customer_spend.yaml")
 """The seed world's paid amount over 30 days (needs the purchases source)."""
+
+WORLD_SOURCES = Path(__file__).with_name("world_sources.yaml")
+"""The generated world's app_interactions and support_tickets sources."""

@@ -1,0 +1,146 @@
+"""Growth: training-set and drift times from 1 M to 10 M to 50 M rows, DuckDB and Spark.
+
+For each size N (events), the same data as `bench/training_set.py` (N events, N/10 labels,
+N/100 customers) gives a windowed, as-known-at training set on each engine; and a drift run
+(reference profile built, then every data-drift measurement of a shifted window) runs over N
+reference and N current rows of 5 numeric and 1 categorical column. Each (task, engine, size)
+runs in its own process; its peak memory is the process's max RSS plus, for Spark, the JVM's
+(a child process). DuckDB runs with a memory limit and a spill folder, so it spills instead of
+crashing.
+
+    uv run python bench/scale.py [--sizes 1000000,10000000,50000000] [--engines duckdb,spark]
+        [--tasks training,drift] [--duckdb-memory 4GB]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from training_set import definition, generate, sources
+
+from lucid.contracts.validity import MonitoringPolicy
+from lucid.engines.duckdb import DuckDBEngine
+from lucid.monitoring.profiles import build_profile
+from lucid.monitoring.runs import measure_window
+
+
+def drift_data(folder: Path, rows: int) -> None:
+    connection = duckdb.connect()
+    for name, shift in (("reference", 0.0), ("current", 0.1)):
+        columns = ", ".join(
+            f"(CAST(hash(i, '{name}{c}') % 1000000 AS DOUBLE) / 1000000 + {shift}) AS x{c}"
+            for c in range(5)
+        )
+        connection.execute(
+            f"COPY (SELECT {columns}, ['basic','pro','team'][CAST(1 + hash(i, 'p') % 3 AS "
+            f"BIGINT)] AS plan FROM range({rows}) r(i)) TO '{folder / name}.parquet' "
+            "(FORMAT parquet)"
+        )
+    connection.close()
+
+
+def engine_for(name: str, folder: Path, memory: str) -> Any:
+    if name == "duckdb":
+        engine = DuckDBEngine(folder, memory_limit=memory)
+        engine.connection.execute(f"SET temp_directory = '{folder / 'spill'}'")
+        return engine
+    from lucid.engines.spark import SparkEngine, spark_session
+
+    return SparkEngine(folder, spark_session("local[2]"))
+
+
+def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
+    engine = engine_for(engine_name, folder, memory)
+    started = time.perf_counter()
+    if task == "training":
+        result = engine.training_set(
+            folder / "labels.parquet",
+            [definition("windowed")],
+            sources(folder),
+            entity_column="customer_id",
+            time_column="label_time",
+        )
+        rows = result.to_parquet(folder / f"train-{engine_name}.parquet")
+    else:
+        engine.register("reference", folder / "reference.parquet")
+        engine.register("current", folder / "current.parquet")
+        profile = build_profile(engine, "reference")
+        rows = len(measure_window(engine, "current", profile, MonitoringPolicy.churn_default("m")))
+    elapsed = time.perf_counter() - started
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    jvm = 0
+    if engine_name == "spark":  # the JVM is py4j's child process: read its high-water mark
+        pid = engine.session.sparkContext._gateway.proc.pid
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                jvm = int(line.split()[1])
+    print(json.dumps({"seconds": elapsed, "rows": rows, "peak_mib": (own + jvm) / 1024}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000,50000000")
+    parser.add_argument("--engines", default="duckdb,spark")
+    parser.add_argument("--tasks", default="training,drift")
+    parser.add_argument("--duckdb-memory", default="4GB")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        task, engine_name = args.child.split(":")
+        child(task, engine_name, Path(args.folder), args.duckdb_memory)
+        return
+    for size in [int(s) for s in args.sizes.split(",")]:
+        with tempfile.TemporaryDirectory(prefix="lucid-scale-") as name:
+            folder = Path(name)
+            started = time.perf_counter()
+            if "training" in args.tasks:
+                generate(folder, size, max(size // 10, 1), max(size // 100, 1))
+            if "drift" in args.tasks:
+                drift_data(folder, size)
+            print(
+                f"{size:>11,} rows: data generated in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            for task in args.tasks.split(","):
+                for engine_name in args.engines.split(","):
+                    done = subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--child",
+                            f"{task}:{engine_name}",
+                            "--folder",
+                            str(folder),
+                            "--duckdb-memory",
+                            args.duckdb_memory,
+                        ],
+                        capture_output=True,
+                        text=True,
+                    )
+                    if done.returncode != 0:
+                        tail = done.stderr.strip().splitlines()[-1:] or ["?"]
+                        print(f"{size:>11,}  {task:8} {engine_name:6}  FAILED: {tail[0]}")
+                        continue
+                    figures = json.loads(done.stdout.strip().splitlines()[-1])
+                    print(
+                        f"{size:>11,}  {task:8} {engine_name:6} {figures['seconds']:8.1f} s  "
+                        f"peak {figures['peak_mib']:8,.0f} MiB  ({figures['rows']:,} rows out)",
+                        flush=True,
+                    )
+
+
+if __name__ == "__main__":
+    main()

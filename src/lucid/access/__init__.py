@@ -1,0 +1,1 @@
+"""Identity for the HTTP service: API tokens and the principal they authenticate."""

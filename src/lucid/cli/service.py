@@ -1,0 +1,161 @@
+"""`lucid serve` and `lucid tokens`: the HTTP service and the tokens that call it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from lucid.cli.context import console, open_lucid, print_json, state
+from lucid.settings import PROJECT_ENV, default_actor, find_project
+
+tokens_app = typer.Typer(help="API tokens for the HTTP service.", no_args_is_help=True)
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port", min=0, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs and /openapi.json) for this project."""
+    import uvicorn
+
+    folder = find_project(state(ctx).project, Path.cwd(), os.environ)
+    os.environ[PROJECT_ENV] = str(folder)  # the workers' factory finds the project here
+    uvicorn.run(
+        "lucid.service.asgi:app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
+
+
+@tokens_app.command("create")
+def create(
+    ctx: typer.Context,
+    person: str = typer.Option(..., "--person", help="Who the token speaks for."),
+    role: str = typer.Option(..., "--role", help="viewer, scientist, approver or admin."),
+    team: list[str] = typer.Option([], "--team", help="Teams an approver approves for."),
+    rationale: str = typer.Option("issued for the HTTP API", "--rationale"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Issue a token; its secret is printed once and stored only as a hash."""
+    with open_lucid(ctx) as lucid:
+        from lucid.access.tokens import Tokens
+
+        principal, secret = Tokens(lucid.db, lucid.events).create(
+            person=person,
+            role=role,
+            teams=team,
+            actor=default_actor(os.environ),
+            rationale=rationale,
+        )
+    if as_json:
+        print_json(
+            {
+                "id": principal.token_id,
+                "person": principal.person,
+                "role": principal.role.value,
+                "teams": list(principal.teams),
+                "token": secret,
+            }
+        )
+        return
+    console.print(f"Token {principal.token_id} for {principal.person} ({principal.role.value}):")
+    console.print(secret, highlight=False, markup=False)
+    console.print("Store it now: it is not shown again.")
+
+
+@tokens_app.command("list")
+def list_tokens(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+    """List tokens (never their secrets)."""
+    with open_lucid(ctx) as lucid:
+        from lucid.access.tokens import Tokens
+
+        rows = Tokens(lucid.db, lucid.events).list()
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("id", "person", "role", "teams", "created", "revoked")
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["person"],
+            row["role"],
+            ", ".join(row["teams"]),
+            row["created_at"],
+            row["revoked_at"] or "",
+        )
+    console.print(table)
+
+
+@tokens_app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    token_id: str = typer.Argument(...),
+    rationale: str = typer.Option(..., "--rationale"),
+) -> None:
+    """Revoke a token for good."""
+    with open_lucid(ctx) as lucid:
+        from lucid.access.tokens import Tokens
+
+        Tokens(lucid.db, lucid.events).revoke(
+            token_id, actor=default_actor(os.environ), rationale=rationale
+        )
+    console.print(f"Token {token_id} is revoked.")
+
+
+webhooks_app = typer.Typer(help="Event subscriptions: signed webhooks.", no_args_is_help=True)
+
+
+@webhooks_app.command("add")
+def add_webhook(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="Where to POST the events."),
+    types: str = typer.Option("", "--types", help="Event types, comma-separated (all if empty)."),
+    from_start: bool = typer.Option(False, "--from-start", help="Also send past events."),
+    rationale: str = typer.Option("subscribed to the event log", "--rationale"),
+) -> None:
+    """Subscribe a URL to events; prints the shared secret that signs every delivery."""
+    from lucid.subscriptions import Subscriptions
+
+    with open_lucid(ctx) as lucid:
+        subscription_id, secret = Subscriptions(lucid.db, lucid.events).add(
+            url,
+            event_types=types.split(","),
+            actor=default_actor(os.environ),
+            rationale=rationale,
+            from_start=from_start,
+        )
+    console.print(f"Subscription {subscription_id} → {url}")
+    console.print(
+        f"Signing secret (HMAC-SHA256, header X-Lucid-Signature): {secret}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@webhooks_app.command("list")
+def list_webhooks(ctx: typer.Context) -> None:
+    """List subscriptions and their cursors."""
+    from lucid.subscriptions import Subscriptions
+
+    with open_lucid(ctx) as lucid:
+        print_json(Subscriptions(lucid.db, lucid.events).entries())
+
+
+@webhooks_app.command("dispatch")
+def dispatch_webhooks(ctx: typer.Context) -> None:
+    """Send pending events to every subscription, with retries (run it from cron)."""
+    from lucid.subscriptions import Subscriptions
+
+    with open_lucid(ctx) as lucid:
+        result = Subscriptions(lucid.db, lucid.events).dispatch()
+    print_json(result.to_dict())
+    if result.stuck:
+        raise typer.Exit(1)

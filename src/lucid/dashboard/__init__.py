@@ -1,0 +1,1 @@
+"""The transparency dashboard: server-rendered pages every stakeholder can read."""

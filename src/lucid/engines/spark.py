@@ -1,0 +1,331 @@
+"""Apache Spark as the offline engine: the same feature SQL as DuckDB, in Spark's dialect.
+
+Sources are registered as temporary views `source_<name>` read from Parquet or CSV (with the
+declared schema); the query is `feature_sql(...)` turned into Spark SQL by `to_dialect`, with
+snapshot terms computed by the range join (Spark has no ASOF JOIN). Only file sources run
+here: DuckDB and PostgreSQL tables belong to the embedded engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
+from lucid.engines.duckdb import naive_utc, view_name
+from lucid.engines.feature_sql import (
+    LABEL_ROW,
+    SPINE_AS_OF,
+    SPINE_ENTITY,
+    feature_sql,
+    to_dialect,
+    training_set_sql,
+)
+from lucid.errors import ConfigurationError, InvalidInput
+from lucid.ports import ColumnKind
+
+_SPARK_TYPES = {
+    ColumnType.STRING: "STRING",
+    ColumnType.INTEGER: "BIGINT",
+    ColumnType.DOUBLE: "DOUBLE",
+    ColumnType.BOOLEAN: "BOOLEAN",
+    ColumnType.TIMESTAMP: "TIMESTAMP_NTZ",
+    ColumnType.DATE: "DATE",
+}
+
+
+def spark_session(master: str, driver_memory: str = "4g") -> Any:
+    """A quiet, local-friendly Spark session in UTC (few shuffle partitions, no UI); in local
+    mode the driver does the work, so it gets `driver_memory`."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:  # pragma: no cover - pyspark is a dependency
+        raise ConfigurationError("engine: spark needs the pyspark package") from None
+    session = (
+        SparkSession.builder.master(master)
+        .appName("lucid")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine:
+    """Computes features with Spark SQL over the project's Parquet/CSV sources."""
+
+    dialect = "spark"
+
+    def __init__(self, project_dir: Path, session: Any) -> None:
+        self.project_dir = project_dir
+        self.session = session
+        self._views: set[str] = set()
+
+    def close(self) -> None:
+        """The session is shared by the process; it is stopped by whoever created it."""
+
+    def relation(self, source: Source) -> str:
+        name = view_name(source)
+        if name not in self._views:
+            frame = self._read(source)
+            frame.createOrReplaceTempView(name)
+            self._views.add(name)
+        return name
+
+    def describe(self, source: Source) -> dict[str, ColumnType | None]:
+        """The columns the data really has, with Lucid's type for each (None: unsupported)."""
+        try:
+            fields = self._read(source).schema.fields
+        except InvalidInput:
+            raise
+        except Exception as error:  # Spark's AnalysisException: path missing, bad file
+            first = str(error).strip().splitlines()[0]
+            raise InvalidInput(
+                f"source {source.name}.location", f"{source.location!r} cannot be read: {first}"
+            ) from None
+        return {field.name: _column_type(field.dataType.typeName()) for field in fields}
+
+    def latest_values(
+        self, definition: FeatureDefinition, sources: Mapping[str, Source], at: datetime
+    ) -> Any:
+        """(entity_id, as_of, value) for every entity the feature's sources know, as known at
+        `at`, with a `fetchmany` like a DB-API cursor (what materialisation reads)."""
+        keys = " UNION ".join(
+            f"SELECT DISTINCT CAST(`{sources[name].entity_key}` AS STRING) AS k "
+            f"FROM {self.relation(sources[name])}"
+            for name in definition.sources
+        )
+        moment = naive_utc(at).isoformat(sep=" ")
+        self.session.sql(
+            f"SELECT k AS {SPINE_ENTITY}, CAST('{moment}' AS TIMESTAMP_NTZ) AS {SPINE_AS_OF} "
+            f"FROM ({keys}) WHERE k IS NOT NULL"
+        ).createOrReplaceTempView("lucid_materialise_spine")
+        query = feature_sql(
+            definition,
+            sources,
+            "lucid_materialise_spine",
+            self.relation,
+            as_known_at=True,
+            asof_join=False,
+        )
+        return _Rows(self.session.sql(to_dialect(query, self.dialect)).toLocalIterator())
+
+    # --- named inputs (monitoring: lucid.ports.ComputeEngine) -----------------------------
+
+    def register(self, name: str, source: object) -> None:
+        """Make a Parquet/CSV path, a pandas DataFrame or Arrow table queryable as `name`."""
+        if isinstance(source, str | Path):
+            path = Path(source)
+            if not path.exists():
+                raise InvalidInput(name, f"file {path} does not exist")
+            reader = self.session.read
+            frame = (
+                reader.csv(str(path), header=True, inferSchema=True)
+                if path.suffix.lower() == ".csv"
+                else reader.parquet(str(path))
+            )
+        else:
+            to_pandas = getattr(source, "to_pandas", None)
+            frame = self.session.createDataFrame(to_pandas() if to_pandas else source)
+        frame.createOrReplaceTempView(name)
+
+    def columns(self, name: str) -> dict[str, ColumnKind]:
+        """Each column of `name`: numeric (integral, fractional, decimal) or categorical."""
+        from pyspark.sql.types import NumericType
+
+        fields = self.session.table(name).schema.fields
+        return {
+            field.name: "numeric" if isinstance(field.dataType, NumericType) else "categorical"
+            for field in fields
+        }
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run drift SQL written for DuckDB, rendered for Spark by `lucid.monitoring.queries`."""
+        from lucid.monitoring import queries
+
+        return [
+            tuple(row) for row in self.session.sql(queries.render(sql, queries.SPARK)).collect()
+        ]
+
+    def load_rows(self, source: Source, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Serve `source` from the given rows (golden examples), typed by its schema."""
+        columns = list(source.schema)
+        ddl = ", ".join(f"`{c}` {_SPARK_TYPES[source.schema[c]]}" for c in columns)
+        values = [
+            tuple(_spark_value(row.get(c), source.schema[c]) for c in columns) for row in rows
+        ]
+        self.session.createDataFrame(values, ddl).createOrReplaceTempView(view_name(source))
+        self._views.add(view_name(source))
+
+    def _read(self, source: Source) -> Any:
+        location = Path(source.location)
+        path = str(location if location.is_absolute() else self.project_dir / location)
+        if source.kind is SourceKind.PARQUET:
+            return self.session.read.option("recursiveFileLookup", "true").parquet(path)
+        if source.kind is SourceKind.CSV:
+            schema = ", ".join(
+                f"`{column}` {_SPARK_TYPES[kind]}" for column, kind in source.schema.items()
+            )
+            return self.session.read.csv(path, header=True, schema=schema)
+        raise InvalidInput(
+            f"source {source.name}.kind",
+            f"{source.kind.value} sources run on the embedded DuckDB engine, not on Spark",
+        )
+
+    def compute(
+        self,
+        definition: FeatureDefinition,
+        sources: Mapping[str, Source],
+        spine: Sequence[tuple[Any, datetime]],
+        *,
+        as_known_at: bool = False,
+    ) -> dict[tuple[Any, datetime], Any]:
+        """The feature's value for each (entity id, as-of time) of `spine`."""
+        from pyspark.sql.types import StringType, StructField, StructType, TimestampNTZType
+
+        schema = StructType(
+            [
+                StructField(SPINE_ENTITY, StringType()),
+                StructField(SPINE_AS_OF, TimestampNTZType()),
+            ]
+        )
+        rows = [(str(entity), naive_utc(moment)) for entity, moment in spine]
+        self.session.createDataFrame(rows, schema).createOrReplaceTempView("lucid_spine")
+        query = feature_sql(
+            definition,
+            sources,
+            "lucid_spine",
+            self.relation,
+            as_known_at=as_known_at,
+            asof_join=False,
+        )
+        result = self.session.sql(to_dialect(query, self.dialect)).collect()
+        return {(row[0], row[1]): row[2] for row in result}
+
+    def training_set(
+        self,
+        labels: str | Path | Sequence[Mapping[str, Any]],
+        features: Sequence[FeatureDefinition],
+        sources: Mapping[str, Source],
+        *,
+        entity_column: str,
+        time_column: str,
+    ) -> SparkTrainingSet:
+        """Every label row with each feature as known at its time (see DuckDB's)."""
+        from pyspark.sql.functions import monotonically_increasing_id
+
+        if isinstance(labels, str | Path):
+            path = Path(labels)
+            if not path.exists():
+                raise InvalidInput("labels", f"{path} does not exist")
+            reader = self.session.read
+            frame = (
+                reader.csv(str(path), header=True, inferSchema=True)
+                if path.suffix == ".csv"
+                else reader.parquet(str(path))
+            )
+        else:
+            if not labels:
+                raise InvalidInput("labels", "must hold at least one row")
+            columns = list(labels[0])
+            frame = self.session.createDataFrame(
+                [tuple(_naive(row[column]) for column in columns) for row in labels], columns
+            )
+        frame = frame.withColumn(LABEL_ROW, monotonically_increasing_id())
+        frame.createOrReplaceTempView("lucid_labels")
+        spine_sql, sql = training_set_sql(
+            features,
+            sources,
+            self.relation,
+            labels="lucid_labels",
+            label_columns=list(frame.columns),
+            entity_column=entity_column,
+            time_column=time_column,
+            spine="lucid_label_spine",
+            asof_join=False,
+        )
+        self.session.sql(to_dialect(spine_sql, self.dialect)).createOrReplaceTempView(
+            "lucid_label_spine"
+        )
+        names = [definition.name for definition in features]
+        return SparkTrainingSet(self.session, to_dialect(sql, self.dialect), names)
+
+
+class _Rows:
+    """Spark rows with a DB-API `fetchmany`."""
+
+    def __init__(self, rows: Any) -> None:
+        self._rows = rows
+
+    def fetchmany(self, size: int) -> list[tuple[Any, ...]]:
+        batch = []
+        for row in self._rows:
+            batch.append(tuple(row))
+            if len(batch) >= size:
+                break
+        return batch
+
+
+def _column_type(name: str) -> ColumnType | None:
+    return {
+        "string": ColumnType.STRING,
+        "long": ColumnType.INTEGER,
+        "integer": ColumnType.INTEGER,
+        "short": ColumnType.INTEGER,
+        "byte": ColumnType.INTEGER,
+        "double": ColumnType.DOUBLE,
+        "float": ColumnType.DOUBLE,
+        "decimal": ColumnType.DOUBLE,
+        "boolean": ColumnType.BOOLEAN,
+        "timestamp": ColumnType.TIMESTAMP,
+        "timestamp_ntz": ColumnType.TIMESTAMP,
+        "date": ColumnType.DATE,
+    }.get(name)
+
+
+class SparkTrainingSet:
+    """A point-in-time training set computed by Spark (the same rows as DuckDB's)."""
+
+    def __init__(self, session: Any, sql: str, features: list[str]) -> None:
+        self._session = session
+        self.sql = sql
+        self.features = features
+
+    def _frame(self) -> Any:
+        return self._session.sql(self.sql)
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in self._frame().collect()]
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self._frame().columns)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [row.asDict() for row in self._frame().collect()]
+
+    def to_parquet(self, path: Path) -> int:
+        """Write the set as a Parquet folder; returns the number of rows."""
+        frame = self._frame()
+        frame.write.mode("overwrite").parquet(str(path))
+        return int(frame.count())
+
+
+def _naive(value: Any) -> Any:
+    return naive_utc(value) if isinstance(value, datetime) else value
+
+
+def _spark_value(value: Any, kind: ColumnType) -> Any:
+    if value is not None and kind is ColumnType.TIMESTAMP and isinstance(value, str):
+        return naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    if value is not None and kind is ColumnType.DOUBLE:
+        return float(value)
+    return value

@@ -1,0 +1,181 @@
+"""The actions a run asks for, really taken: freeze, rollback, retrain, investigate.
+
+Each one goes through the registry (the value contract keeps its own rules and events) and
+its result — done, skipped or failed, with a sentence — is recorded as a
+`MonitoringActionTaken` event about the model. A failed action never stops the others.
+
+Retraining calls the training pipeline registered for the model in `lucid.yaml`
+(`training_pipelines: {model: "module:function"}`). The function receives a
+`RetrainingRequest` and returns `(estimator, offline_metrics)`: a fitted scikit-learn model
+and a mapping of metric name to number. The result is registered as a candidate with the
+contract and pinned features of the version it replaces; the promotion gate still decides.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lucid.contracts.events import NewEvent
+from lucid.contracts.monitoring_events import MonitoringActionTaken
+from lucid.contracts.registry_events import model_subject
+from lucid.contracts.validity import Action, ActionKind
+from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
+from lucid.registry.model_artifacts import SklearnArtifact
+from lucid.registry.service import ModelRegistry
+from lucid.storage.event_log import SqlEventLog
+
+ACTOR = "monitoring"
+
+
+@dataclass(frozen=True, slots=True)
+class RetrainingRequest:
+    """What a training pipeline is told: which model and version, and the run and window
+    (canonical UTC text) that asked for retraining."""
+
+    model: str
+    version: str
+    run_id: str
+    window_start: str
+    window_end: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    action: str
+    outcome: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"action": self.action, "outcome": self.outcome, "detail": self.detail}
+
+
+def load_pipeline(target: str) -> Callable[[RetrainingRequest], Any]:
+    """The function of the entry point `module:function`."""
+    module_name, _, function_name = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise InvalidInput(
+            "training_pipelines", f"module {module_name} of {target} cannot be imported ({error})"
+        ) from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise InvalidInput("training_pipelines", f"{target} names no function")
+    return function  # type: ignore[no-any-return]
+
+
+def retrain(
+    registry: ModelRegistry, pipelines: Mapping[str, str], request: RetrainingRequest
+) -> ActionResult:
+    target = pipelines.get(request.model)
+    if target is None:
+        return ActionResult(
+            "retrain",
+            "skipped",
+            f"no training pipeline is registered for {request.model} "
+            "(training_pipelines in lucid.yaml)",
+        )
+    try:
+        current = registry.get_version(request.model, int(request.version))
+    except (NotFound, ValueError):
+        return ActionResult(
+            "retrain",
+            "failed",
+            f"{request.model} version {request.version} is not in the registry; its contract "
+            "cannot be carried to a retrained candidate",
+        )
+    try:
+        result = load_pipeline(target)(request)
+    except LucidError as error:
+        return ActionResult("retrain", "failed", f"{target}: {error.sentence}")
+    except Exception as error:  # the pipeline is user code: any failure is reported, not raised
+        return ActionResult("retrain", "failed", f"{target} raised {type(error).__name__}: {error}")
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Mapping)):
+        return ActionResult(
+            "retrain", "failed", f"{target} must return (fitted estimator, metrics mapping)"
+        )
+    estimator, metrics = result
+    try:
+        registered = registry.register_model(
+            request.model,
+            artifact=SklearnArtifact(estimator=estimator),
+            impact=current.impact,
+            features=current.features,
+            training_data=(
+                f"retrained by {target} after monitoring run {request.run_id} "
+                f"({request.window_start}/{request.window_end})"
+            ),
+            offline_metrics=dict(metrics),
+            registered_by=ACTOR,
+            rationale=f"monitoring run {request.run_id} asked for retraining of {current.label}",
+        )
+    except LucidError as error:
+        return ActionResult("retrain", "failed", f"registration refused: {error.sentence}")
+    return ActionResult(
+        "retrain",
+        "done",
+        f"{registered.label} registered as a candidate with the contract of {current.label}",
+    )
+
+
+def freeze(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
+    try:
+        registry.freeze(model, reason=reason, actor=ACTOR, source="monitoring")
+    except Conflict as error:
+        return ActionResult("freeze", "skipped", error.sentence)
+    except NotFound as error:
+        return ActionResult("freeze", "failed", error.sentence)
+    return ActionResult("freeze", "done", f"promotions of {model} are blocked: {reason}")
+
+
+def rollback(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
+    try:
+        restored = registry.rollback(model, actor=ACTOR, rationale=reason)
+    except LucidError as error:
+        return ActionResult("rollback", "failed", error.sentence)
+    return ActionResult("rollback", "done", f"{restored.label} serves production again")
+
+
+def take(
+    events: SqlEventLog,
+    registry: ModelRegistry,
+    pipelines: Mapping[str, str],
+    actions: tuple[Action, ...],
+    request: RetrainingRequest,
+    reason: str,
+) -> list[ActionResult]:
+    """Take every non-alert action in `actions` (alerts are delivered by `alerts`), record
+    each result as an event, and return them in the order taken: freeze and rollback before
+    retraining, so a bad version stops serving before anything slow runs."""
+    order = {ActionKind.ROLLBACK: 0, ActionKind.FREEZE: 1, ActionKind.INVESTIGATE: 2}
+    chosen = sorted(
+        (a for a in actions if a.kind is not ActionKind.ALERT),
+        key=lambda action: order.get(action.kind, 3),
+    )
+    results: list[ActionResult] = []
+    for action in chosen:
+        if action.kind is ActionKind.FREEZE:
+            result = freeze(registry, request.model, reason)
+        elif action.kind is ActionKind.ROLLBACK:
+            result = rollback(registry, request.model, reason)
+        elif action.kind is ActionKind.RETRAIN:
+            result = retrain(registry, pipelines, request)
+        else:
+            result = ActionResult(
+                str(action), "done", "investigation asked: the incident of this run carries it"
+            )
+        events.append(
+            NewEvent.of(
+                MonitoringActionTaken(
+                    request.model, request.run_id, str(action), result.outcome, result.detail
+                ),
+                actor=ACTOR,
+                subject=model_subject(request.model),
+                rationale=f"{reason}; {action!s} {result.outcome}: {result.detail}",
+            )
+        )
+        results.append(result)
+    return results

@@ -1,0 +1,306 @@
+"""Logging predictions and outcomes: validation of every row before anything is stored, and
+the rule that joins an outcome to its prediction.
+
+Join rule: an outcome naming a `prediction_id` belongs to that prediction (of the same model);
+otherwise it belongs to the latest prediction served to its `entity` at or before its
+`observed_at`, and no earlier than `horizon` before it (90 days by default). An outcome with
+no such prediction is not stored and is reported as unmatched. A prediction has at most one
+outcome: logging the same label again is a no-op, a different label is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
+from pathlib import Path
+from typing import Any
+
+from lucid.contracts.events import format_time, parse_time
+from lucid.contracts.value import validate_model_name
+from lucid.errors import Conflict, InvalidInput
+from lucid.storage.prediction_log import SqlPredictionLog
+
+RESERVED_COLUMNS = frozenset({"score", "label"})
+"""Column names a window gives the model output and the outcome; no feature may take them."""
+
+DEFAULT_HORIZON = timedelta(days=90)
+
+_PREDICTION_FIELDS = {"id", "entity", "served_at", "features", "score", "arm"}
+_OUTCOME_FIELDS = {"prediction_id", "entity", "label", "observed_at"}
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeReport:
+    """What `log_outcomes` did: outcomes stored, already stored (same label), and the
+    positions (0-based) of the rows that matched no prediction."""
+
+    logged: int
+    already_logged: int
+    unmatched: tuple[int, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "logged": self.logged,
+            "already_logged": self.already_logged,
+            "unmatched": len(self.unmatched),
+            "unmatched_rows": list(self.unmatched[:20]),
+        }
+
+
+def moment(value: object, field_name: str, *, naive_is_utc: bool = False) -> str:
+    """The canonical UTC text of a datetime or ISO-8601 text; naive times are refused unless
+    `naive_is_utc` (file columns of type TIMESTAMP without zone)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput(field_name, f"{value!r} is not an ISO-8601 time") from None
+    if isinstance(value, date) and not isinstance(value, datetime) and naive_is_utc:
+        value = datetime.combine(value, dt_time())  # a file's DATE column: midnight UTC
+    if not isinstance(value, datetime):
+        raise InvalidInput(field_name, f"must be a time, not {value!r}")
+    if value.tzinfo is None and naive_is_utc:
+        value = value.replace(tzinfo=UTC)
+    return format_time(value, field_name)
+
+
+def _feature_value(value: object, where: str) -> object:
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, int | float):
+        number = float(value)
+        # NaN and ±inf are kept as null: the statistics count them as unusable values.
+        return value if math.isfinite(number) else None
+    raise InvalidInput(where, f"must be a number, text, boolean or null, not {value!r}")
+
+
+def prediction_rows(
+    model: str,
+    version: str | int,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    naive_is_utc: bool = False,
+) -> list[dict[str, Any]]:
+    """Validated rows for the prediction log; the first bad field refuses the whole batch."""
+    validate_model_name(model)
+    version_text = str(version).strip()
+    if isinstance(version, bool) or not version_text or len(version_text) > 100:
+        raise InvalidInput(
+            "version", f"must be a version name of 1 to 100 characters, not {version!r}"
+        )
+    if not rows:
+        raise InvalidInput("rows", "must hold at least one prediction")
+    validated: list[dict[str, Any]] = []
+    for index, row in enumerate(rows):
+        where = f"rows[{index}]"
+        if not isinstance(row, Mapping):
+            raise InvalidInput(where, "must be a mapping of prediction fields")
+        unknown = sorted(set(row) - _PREDICTION_FIELDS)
+        if unknown:
+            raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
+        entity = row.get("entity")
+        if isinstance(entity, bool) or not isinstance(entity, str | int) or not str(entity).strip():
+            raise InvalidInput(f"{where}.entity", f"must be a non-empty id, not {entity!r}")
+        features = row.get("features")
+        if not isinstance(features, Mapping):
+            raise InvalidInput(f"{where}.features", "must be a mapping of feature name to value")
+        clean: dict[str, object] = {}
+        for name, value in features.items():
+            if not isinstance(name, str) or not name.strip():
+                raise InvalidInput(f"{where}.features", f"{name!r} is not a feature name")
+            if name in RESERVED_COLUMNS:
+                raise InvalidInput(
+                    f"{where}.features.{name}",
+                    "is reserved for the model output and the outcome; rename the feature",
+                )
+            clean[name] = _feature_value(value, f"{where}.features.{name}")
+        score = row.get("score")
+        if isinstance(score, bool) or not isinstance(score, int | float):
+            raise InvalidInput(f"{where}.score", f"must be a number, not {score!r}")
+        if not (math.isfinite(score) and 0 <= score <= 1):
+            raise InvalidInput(
+                f"{where}.score", f"must be a probability between 0 and 1, not {score}"
+            )
+        arm = row.get("arm")
+        if arm is not None and (not isinstance(arm, str) or not arm.strip() or len(arm) > 100):
+            raise InvalidInput(
+                f"{where}.arm", f"must be a short non-empty name or absent, not {arm!r}"
+            )
+        prediction_id = row.get("id")
+        if prediction_id is None:
+            prediction_id = str(uuid.uuid4())
+        elif (
+            not isinstance(prediction_id, str)
+            or not prediction_id.strip()
+            or len(prediction_id) > 64
+        ):
+            raise InvalidInput(
+                f"{where}.id",
+                f"must be non-empty text of at most 64 characters, not {prediction_id!r}",
+            )
+        validated.append(
+            {
+                "id": prediction_id,
+                "model": model,
+                "version": version_text,
+                "entity": str(entity).strip(),
+                "served_at": moment(
+                    row.get("served_at"), f"{where}.served_at", naive_is_utc=naive_is_utc
+                ),
+                "features": json.dumps(clean, sort_keys=True, separators=(",", ":")),
+                "score": float(score),
+                "arm": arm,
+            }
+        )
+    ids = [row["id"] for row in validated]
+    if len(set(ids)) != len(ids):
+        duplicate = next(i for i in ids if ids.count(i) > 1)
+        raise InvalidInput("rows.id", f"{duplicate!r} is given twice; a prediction id is unique")
+    return validated
+
+
+def log_predictions(
+    log: SqlPredictionLog,
+    model: str,
+    version: str | int,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    naive_is_utc: bool = False,
+) -> list[str]:
+    """Store validated predictions in bulk; returns their ids. Nothing is stored on refusal."""
+    validated = prediction_rows(model, version, rows, naive_is_utc=naive_is_utc)
+    taken = log.existing_ids(row["id"] for row in validated)
+    if taken:
+        raise Conflict(
+            f"rows.id: {sorted(taken)[0]!r} is already logged; a prediction id is unique, "
+            "nothing was stored."
+        )
+    log.insert_predictions(validated)
+    return [row["id"] for row in validated]
+
+
+def log_outcomes(
+    log: SqlPredictionLog,
+    model: str,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    horizon: timedelta = DEFAULT_HORIZON,
+    now: datetime | None = None,
+    naive_is_utc: bool = False,
+) -> OutcomeReport:
+    """Join outcomes to their predictions (see the module's rule) and store them in bulk."""
+    validate_model_name(model)
+    if horizon <= timedelta(0):
+        raise InvalidInput("horizon", f"must be a positive duration, not {horizon}")
+    if not rows:
+        raise InvalidInput("rows", "must hold at least one outcome")
+    parsed: list[tuple[str | None, str | None, int, str]] = []
+    for index, row in enumerate(rows):
+        where = f"rows[{index}]"
+        if not isinstance(row, Mapping):
+            raise InvalidInput(where, "must be a mapping of outcome fields")
+        unknown = sorted(set(row) - _OUTCOME_FIELDS)
+        if unknown:
+            raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
+        prediction_id, entity = row.get("prediction_id"), row.get("entity")
+        if prediction_id is not None and (not isinstance(prediction_id, str) or not prediction_id):
+            raise InvalidInput(f"{where}.prediction_id", f"must be text, not {prediction_id!r}")
+        if prediction_id is None:
+            if entity is None or isinstance(entity, bool) or not str(entity).strip():
+                raise InvalidInput(
+                    where, "must name its prediction_id or its entity (the join needs one)"
+                )
+            entity = str(entity).strip()
+        label = row.get("label")
+        if isinstance(label, bool):
+            label = int(label)
+        if isinstance(label, float) and label in (0.0, 1.0):
+            label = int(label)
+        if label not in (0, 1) or not isinstance(label, int):
+            raise InvalidInput(f"{where}.label", f"must be 0 or 1 (binary outcome), not {label!r}")
+        observed = moment(row.get("observed_at"), f"{where}.observed_at", naive_is_utc=naive_is_utc)
+        parsed.append((prediction_id, None if prediction_id else entity, label, observed))
+
+    by_id = log.predictions_by_id(model, [p for p, _, _, _ in parsed if p is not None])
+    horizon_rows = [
+        (
+            entity,
+            format_time(parse_time(observed) - horizon),
+            observed,
+        )
+        for p, entity, _, observed in parsed
+        if p is None and entity is not None
+    ]
+    by_entity = iter(log.latest_before(model, horizon_rows))
+    joined: list[tuple[int, str | None, int, str]] = []
+    for index, (prediction_id, _, label, observed) in enumerate(parsed):
+        if prediction_id is not None:
+            joined.append(
+                (index, prediction_id if prediction_id in by_id else None, label, observed)
+            )
+        else:
+            joined.append((index, next(by_entity), label, observed))
+    matched = [(i, p, label, observed) for i, p, label, observed in joined if p is not None]
+    unmatched = tuple(i for i, p, _, _ in joined if p is None)
+    chosen: dict[str, tuple[int, int, str]] = {}
+    for index, prediction_id, label, observed in matched:
+        assert prediction_id is not None
+        earlier = chosen.get(prediction_id)
+        if earlier is not None and earlier[1] != label:
+            raise Conflict(
+                f"rows[{index}].label: {label} contradicts rows[{earlier[0]}] for prediction "
+                f"{prediction_id}; a prediction has one outcome, nothing was stored."
+            )
+        chosen[prediction_id] = (index, label, observed)
+    stored = log.outcomes_of(chosen)
+    for prediction_id, (index, label, _) in chosen.items():
+        if prediction_id in stored and stored[prediction_id] != label:
+            raise Conflict(
+                f"rows[{index}].label: prediction {prediction_id} already has the outcome "
+                f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
+            )
+    logged_at = format_time(now or datetime.now(UTC), "now")
+    new = [
+        {
+            "prediction_id": prediction_id,
+            "model": model,
+            "label": label,
+            "observed_at": observed,
+            "logged_at": logged_at,
+        }
+        for prediction_id, (_, label, observed) in chosen.items()
+        if prediction_id not in stored
+    ]
+    if new:
+        log.insert_outcomes(new)
+    return OutcomeReport(len(new), len(chosen) - len(new), unmatched)
+
+
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a Parquet or CSV file as dictionaries (for `lucid monitor` commands)."""
+    if not path.is_file():
+        raise InvalidInput("path", f"file {path} does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as parquet
+
+            table = parquet.read_table(path)
+        elif suffix in (".csv", ".txt"):
+            import pyarrow.csv as csv
+
+            table = csv.read_csv(path)
+        else:
+            raise InvalidInput("path", f"file {path} must be .parquet or .csv")
+    except InvalidInput:
+        raise
+    except Exception as error:  # pyarrow raises several unrelated types for unreadable files
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InvalidInput("path", f"file {path} could not be read ({first})") from None
+    rows: list[dict[str, Any]] = table.to_pylist()
+    return rows

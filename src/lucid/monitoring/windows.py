@@ -1,0 +1,123 @@
+"""Windows of logged predictions as tables the compute engine can measure.
+
+A window is the predictions of one model version served in [start, end), each with its
+outcome when one arrived. Its table has one column per feature, `score` (the model output)
+and, when the reference has a performance profile, `label`. Numbers become DOUBLE; text,
+booleans (`true`/`false`) and mixed values become VARCHAR, as DuckDB reads them from files.
+
+The default window is the last complete period of the policy's reporting frequency, aligned
+on UTC boundaries (hour, midnight, Monday), so a cron job running twice in one period asks
+for the same window and the run stays idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from lucid.contracts.events import format_time
+from lucid.contracts.validity import Frequency
+from lucid.errors import InvalidInput
+from lucid.storage.prediction_log import WindowRow
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Kind = Literal["numeric", "categorical"]
+
+PERIODS = {
+    Frequency.HOURLY: timedelta(hours=1),
+    Frequency.DAILY: timedelta(days=1),
+    Frequency.WEEKLY: timedelta(days=7),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """[start, end) in canonical UTC text; `key` identifies the run of this window."""
+
+    start: str
+    end: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.start}/{self.end}"
+
+
+def window_of(
+    frequency: Frequency,
+    now: datetime,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Window:
+    """The window asked for, or the last complete period before `now`."""
+    if (start is None) != (end is None):
+        raise InvalidInput("window", "give both --window-start and --window-end, or neither")
+    if start is not None and end is not None:
+        window = Window(format_time(start, "window_start"), format_time(end, "window_end"))
+        if window.start >= window.end:
+            raise InvalidInput("window_start", "must be before window_end")
+        return window
+    moment = now.astimezone(UTC)
+    if frequency is Frequency.HOURLY:
+        boundary = moment.replace(minute=0, second=0, microsecond=0)
+    else:
+        boundary = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        if frequency is Frequency.WEEKLY:
+            boundary -= timedelta(days=boundary.weekday())
+    return Window(format_time(boundary - PERIODS[frequency]), format_time(boundary))
+
+
+def _cell(value: Any, kind: Kind) -> Any:
+    if value is None:
+        return None
+    if kind == "numeric":
+        return (
+            float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        )
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def infer_kinds(rows: Sequence[WindowRow]) -> dict[str, Kind]:
+    """Each feature's kind over `rows`: numeric when every non-null value is a number."""
+    kinds: dict[str, Kind] = {}
+    for row in rows:
+        for name, value in json.loads(row.features).items():
+            if value is None:
+                kinds.setdefault(name, "numeric")
+                continue
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if not number:
+                kinds[name] = "categorical"
+            else:
+                kinds.setdefault(name, "numeric")
+    return kinds
+
+
+def window_table(
+    rows: Sequence[WindowRow], kinds: Mapping[str, Kind], *, with_label: bool
+) -> pa.Table:
+    """The window as an Arrow table: the features of `kinds`, `score`, and `label` if asked."""
+    import pyarrow as pa
+
+    names = [name for name in kinds if name not in ("score", "label")]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for row in rows:
+        values = json.loads(row.features)
+        for name in names:
+            columns[name].append(_cell(values.get(name), kinds[name]))
+    arrays = {
+        name: pa.array(
+            columns[name], type=pa.float64() if kinds[name] == "numeric" else pa.string()
+        )
+        for name in names
+    }
+    arrays["score"] = pa.array([row.score for row in rows], type=pa.float64())
+    if with_label:
+        arrays["label"] = pa.array([row.label for row in rows], type=pa.int64())
+    return pa.table(arrays)

@@ -1,0 +1,98 @@
+"""The churn world on disk: one Parquet folder per source under a project's data folder.
+
+`write_world` appends the rows generated since its last call as a new part file per source
+(`data/purchases/part-00000.parquet`, …), so a world can be written once at the end or after
+every step; `data/customers/customers.parquet` (ground truth) is rewritten each time.
+Folder names match the sources' `location` in the churn YAML files.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from lucid.scenarios.churn.world import SCREENS, SEVERITIES, SOURCES, World
+
+EVENT_TIME = {
+    "purchases": "purchased_at",
+    "logins": "logged_in_at",
+    "app_interactions": "interacted_at",
+    "support_tickets": "opened_at",
+}
+"""Each source's event-time column."""
+
+GROUND_TRUTH_FILE = "world.json"
+"""The world's size, seed and shock schedule, written at the project root by the CLI."""
+
+
+def source_table(world: World, source: str, columns: dict[str, Any]) -> pa.Table:
+    """Raw generated columns of `source` as an Arrow table with the source's declared schema."""
+    ids = pa.array(world.owner_ids, pa.string())
+    start = world.start_us
+    owners = columns.get("owner", np.zeros(0, np.intp))
+    empty = np.zeros(0, np.int64)
+    table: dict[str, pa.Array] = {
+        "customer_id": ids.take(pa.array(owners, pa.int64())),
+        EVENT_TIME[source]: pa.array(columns.get("at", empty) + start, pa.timestamp("us")),
+        "ingested_at": pa.array(columns.get("ingested", empty) + start, pa.timestamp("us")),
+    }
+    if source == "purchases":
+        table["amount"] = pa.array(columns.get("amount", np.zeros(0)), pa.float64())
+    if source != "support_tickets":
+        table["is_bot"] = pa.array(columns.get("is_bot", np.zeros(0, bool)), pa.bool_())
+    if source == "purchases":
+        table["is_test"] = pa.array(columns.get("is_test", np.zeros(0, bool)), pa.bool_())
+    if source == "app_interactions":
+        codes = columns.get("screen", np.zeros(0, np.int8))
+        table["screen"] = pa.array(SCREENS, pa.string()).take(codes)
+    if source == "support_tickets":
+        codes = columns.get("severity", np.zeros(0, np.int8))
+        table["severity"] = pa.array(SEVERITIES, pa.string()).take(codes)
+    return pa.table(table)
+
+
+def write_world(world: World, project_dir: Path) -> dict[str, int]:
+    """Write the rows generated since the last write (one new part per source) and the
+    customers' ground truth under `project_dir/data`; returns the rows written per table."""
+    data = project_dir / "data"
+    part = _next_part(data)
+    written: dict[str, int] = {}
+    for source, columns in world.take_rows().items():
+        folder = data / source
+        folder.mkdir(parents=True, exist_ok=True)
+        table = source_table(world, source, columns)
+        pq.write_table(table, folder / f"part-{part:05d}.parquet")
+        written[source] = table.num_rows
+    customers = world.customers()
+    (data / "customers").mkdir(parents=True, exist_ok=True)
+    pq.write_table(customers, data / "customers" / "customers.parquet")
+    written["customers"] = customers.num_rows
+    return written
+
+
+def write_ground_truth(world: World, project_dir: Path) -> Path:
+    """`world.json`: size, seed and shock schedule — for measuring detection delays only."""
+    path = project_dir / GROUND_TRUTH_FILE
+    path.write_text(json.dumps(world.ground_truth(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def write_labels(labels: pa.Table, path: Path) -> Path:
+    """Label rows as a Parquet file, the form `FeatureStore.get_training_set` reads fastest."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(labels, path)
+    return path
+
+
+def _next_part(data: Path) -> int:
+    numbers = [
+        int(path.stem.removeprefix("part-"))
+        for source in SOURCES
+        for path in (data / source).glob("part-*.parquet")
+    ]
+    return max(numbers, default=-1) + 1

@@ -1,0 +1,137 @@
+"""The FastAPI application: one `Lucid` handle per worker process, bearer tokens, problem
+details, Prometheus metrics, and the routes of `lucid.service.routes`."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+
+import lucid
+from lucid.access.tokens import Tokens
+from lucid.bootstrap import Lucid, bootstrap
+from lucid.contracts.access import Principal
+from lucid.errors import LucidError
+from lucid.service import problems
+from lucid.settings import load_settings
+from lucid.storage import schema
+
+
+class Metrics:
+    """The service's Prometheus metrics, in a registry of its own (one per worker process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "lucid_http_requests_total",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "lucid_http_request_seconds",
+            "HTTP request latency in seconds",
+            ["method", "route"],
+            registry=self.registry,
+        )
+        self.predictions = Counter(
+            "lucid_predictions_total",
+            "Predictions served",
+            ["model", "version", "arm"],
+            registry=self.registry,
+        )
+
+
+def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
+    """The service for the project in `project_dir` (settings read once, at start-up)."""
+    settings = load_settings(project_dir, environ)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        handle = bootstrap(settings)
+        app.state.lucid = handle
+        app.state.tokens = Tokens(handle.db, handle.events)
+        try:
+            yield
+        finally:
+            handle.close()
+
+    app = FastAPI(
+        title="Lucid",
+        version=lucid.__version__,
+        description="Feature store, model registry and drift monitoring bound by three "
+        "contracts. Errors are application/problem+json with a sentence naming the field and "
+        "the rule.",
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    app.add_exception_handler(LucidError, problems.lucid_error)
+    app.add_exception_handler(RequestValidationError, problems.validation_error)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, path).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz(request: Request) -> Response:
+        """The metadata database is reachable and at this Lucid's schema."""
+        try:
+            schema.ensure_current(request.app.state.lucid.db)
+        except LucidError as error:
+            return problems.problem(503, "Not ready", error.sentence)
+        return Response('{"status":"ready"}', media_type="application/json")
+
+    @app.get("/metrics", tags=["operations"])
+    def prometheus() -> Response:
+        """Prometheus metrics of this worker."""
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    from lucid.service import dashboard, routes
+
+    app.include_router(routes.router)
+    app.include_router(dashboard.router)
+    return app
+
+
+def lucid_handle(request: Request) -> Lucid:
+    handle: Lucid = request.app.state.lucid
+    return handle
+
+
+def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The principal of the request's bearer token (401 without a valid one)."""
+    token = None
+    if authorization and authorization.lower().startswith("bearer "):
+        token = authorization[7:].strip()
+    tokens: Tokens = request.app.state.tokens
+    return tokens.authenticate(token)
+
+
+LucidDep = Annotated[Lucid, Depends(lucid_handle)]
+PrincipalDep = Annotated[Principal, Depends(principal)]

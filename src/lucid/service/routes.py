@@ -1,0 +1,280 @@
+"""The `/v1` routes: read what every stakeholder may see; write the governance steps each role
+may take. Each route calls the same use case as the SDK and the CLI; errors become problem
+details in `lucid.service.problems`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from lucid.contracts.access import Role
+from lucid.contracts.value import Override, Stage
+from lucid.errors import Conflict, InvalidInput
+from lucid.service.app import LucidDep, PrincipalDep
+
+router = APIRouter(prefix="/v1")
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@router.get("/events", tags=["memory"])
+def list_events(
+    lucid: LucidDep,
+    who: PrincipalDep,
+    after: int = Query(0, ge=0, description="Cursor: events after this position."),
+    limit: int = Query(100, ge=1, le=1000),
+    type: str | None = None,
+    subject: str | None = None,
+) -> dict[str, Any]:
+    """Events oldest first, with the cursor of the next page (null on the last one)."""
+    page = lucid.events.read(after=after, limit=limit, type=type, subject=subject)
+    next_cursor = page[-1].seq if len(page) == limit else None
+    return {"events": [event.to_dict() for event in page], "next_cursor": next_cursor}
+
+
+@router.get("/events/verify", tags=["memory"])
+def verify_events(lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """Recompute every hash and link of the event chain."""
+    return lucid.events.verify().to_dict()
+
+
+# --- features ----------------------------------------------------------------------------
+
+
+def _governed(governed: Any) -> dict[str, Any]:
+    return {
+        **governed.definition.to_dict(),
+        "status": governed.status.value,
+        "fingerprint": governed.definition.fingerprint,
+        "proposed_by": governed.proposed_by,
+        "approvals": [{"team": a.team, "person": a.person} for a in governed.approvals],
+        "missing_teams": list(governed.missing_teams),
+    }
+
+
+@router.get("/features", tags=["features"])
+def list_features(lucid: LucidDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """Every stored definition with its status and approvals."""
+    return [_governed(governed) for governed in lucid.features.definitions()]
+
+
+@router.get("/features/audit", tags=["features"])
+def audit_features(lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """Contradictions: same concept, different computation, field by field."""
+    return lucid.features.audit().to_dict()
+
+
+@router.get("/features/{reference}", tags=["features"])
+def show_feature(reference: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """One definition: `name@version`, or `name` for its canonical version."""
+    return _governed(lucid.features.get(reference))
+
+
+class ApprovalRequest(BaseModel):
+    team: str = Field(min_length=1, description="The team this approval speaks for.")
+    rationale: str = Field(min_length=1)
+
+
+@router.post("/features/{reference}/approvals", tags=["features"], status_code=201)
+def approve_feature(
+    reference: str, body: ApprovalRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Approve for one team; the approver is the token's person (never the proposer)."""
+    who.require(Role.APPROVER, team=body.team, action=f"approving {reference} for {body.team}")
+    governed = lucid.features.approve(
+        reference, team=body.team, person=who.person, rationale=body.rationale
+    )
+    return _governed(governed)
+
+
+class OnlineRequest(BaseModel):
+    entity_ids: list[str] = Field(min_length=1)
+    features: list[str] = Field(min_length=1, description="Pinned versions, name@version.")
+    log: bool = False
+
+
+@router.post("/features/online", tags=["features"])
+def online_features(body: OnlineRequest, lucid: LucidDep, who: PrincipalDep) -> list[Any]:
+    """Serve pinned features from the online store; stale values come back missing."""
+    served = lucid.features.get_online_features(body.entity_ids, body.features, log=body.log)
+    return [{ref: value.to_dict() for ref, value in row.items()} for row in served]
+
+
+# --- models ------------------------------------------------------------------------------
+
+
+@router.get("/models", tags=["models"])
+def list_models(lucid: LucidDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """Every model with its production version and freeze."""
+    return [summary.to_dict() for summary in lucid.registry.list_models()]
+
+
+@router.get("/models/{name}", tags=["models"])
+def show_model(name: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """Every version of a model with its contract, stage and evidence."""
+    versions = lucid.registry.versions(name)
+    if not versions:
+        lucid.registry.get_version(name)  # raises the not-found sentence
+    return {"name": name, "versions": [version.to_dict() for version in versions]}
+
+
+@router.get("/models/{name}/history", tags=["models"])
+def model_history(name: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """Which version served production when, and why it changed (from the event log)."""
+    return lucid.registry.history(name).to_dict()
+
+
+class PromotionRequest(BaseModel):
+    to: str = Field(description="challenger or production")
+    rationale: str = Field(min_length=1)
+    override: bool = Field(False, description="Override the evidence requirement (approvers).")
+
+
+@router.post("/models/{name}/versions/{version}/promotions", tags=["models"], status_code=201)
+def promote_model(
+    name: str, version: int, body: PromotionRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Move a version up through the promotion gate, as the token's person."""
+    wanted = Stage(body.to) if body.to in {s.value for s in Stage} else None
+    if wanted is None:
+        raise InvalidInput("to", f"{body.to!r} must be challenger or production")
+    needed = Role.APPROVER if wanted is Stage.PRODUCTION or body.override else Role.SCIENTIST
+    who.require(needed, action=f"promoting {name}@{version} to {wanted.value}")
+    override = Override(who.person, body.rationale) if body.override else None
+    promoted = lucid.registry.promote(
+        name, version, wanted, actor=who.person, rationale=body.rationale, override=override
+    )
+    return promoted.to_dict()
+
+
+class FreezeRequest(BaseModel):
+    reason: str = Field(min_length=1)
+
+
+@router.post("/models/{name}/freeze", tags=["models"], status_code=201)
+def freeze_model(
+    name: str, body: FreezeRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Block every promotion of the model until it is unfrozen."""
+    who.require(Role.APPROVER, action=f"freezing {name}")
+    lucid.registry.freeze(name, reason=body.reason, actor=who.person, source="http")
+    return {"name": name, "frozen": True, "reason": body.reason}
+
+
+# --- predictions -------------------------------------------------------------------------
+
+
+class PredictionRequest(BaseModel):
+    entity_id: str = Field(min_length=1)
+
+
+@router.post("/predict/{model}", tags=["serving"])
+def predict(
+    model: str, body: PredictionRequest, request: Request, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Predict for one entity with the production version, its features read online at the
+    versions it pinned; the served feature values are logged for the skew report."""
+    served = _served_model(request, lucid, model)
+    rows = served.online_rows([body.entity_id])
+    [prediction] = served(rows)
+    [score] = served.scores(rows)
+    [prediction_id] = lucid.monitoring.log_predictions(
+        model,
+        served.version,
+        [
+            {
+                "entity": body.entity_id,
+                "served_at": datetime.now(UTC),
+                "features": rows[0],
+                "score": score if score is not None else float(prediction),
+                "arm": "production",
+            }
+        ],
+    )
+    request.app.state.metrics.predictions.labels(model, str(served.version), "production").inc()
+    return {
+        "model": model,
+        "version": served.version,
+        "arm": "production",
+        "entity_id": body.entity_id,
+        "prediction": prediction,
+        "score": score,
+        "prediction_id": prediction_id,
+    }
+
+
+class Outcome(BaseModel):
+    label: int = Field(ge=0, le=1, description="The observed outcome, 0 or 1.")
+    observed_at: datetime
+    prediction_id: str | None = None
+    entity: str | None = None
+
+
+class OutcomesRequest(BaseModel):
+    model: str = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=1)
+
+
+@router.post("/outcomes", tags=["serving"])
+def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
+    """Ground truth arriving late, joined to its predictions (by id, else by entity)."""
+    who.require(Role.SCIENTIST, action="logging outcomes")
+    rows = [
+        {key: value for key, value in outcome.model_dump().items() if value is not None}
+        for outcome in body.outcomes
+    ]
+    return lucid.monitoring.log_outcomes(body.model, rows).to_dict()
+
+
+def _served_model(request: Request, lucid: Any, name: str) -> Any:
+    # The loaded artifact is kept per worker until production moves to another version.
+    production = lucid.registry.production_version(name)
+    if production is None:
+        lucid.registry.get_version(name)  # the not-found sentence for an unknown model
+        raise Conflict(f"{name} has no production version to serve.")
+    cache: dict[str, Any] = request.app.state.__dict__.setdefault("served_models", {})
+    cached = cache.get(name)
+    if cached is None or cached.version != production.version:
+        cached = cache[name] = lucid.registry.load_model(name)
+    return cached
+
+
+# --- subscriptions -----------------------------------------------------------------------
+
+
+class SubscriptionRequest(BaseModel):
+    url: str
+    event_types: list[str] = Field(default_factory=list, description="Empty: every type.")
+    rationale: str = Field(min_length=1)
+
+
+@router.post("/subscriptions", tags=["memory"], status_code=201)
+def add_subscription(
+    body: SubscriptionRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Subscribe a URL to events (admins); the answer holds the signing secret, once."""
+    from lucid.subscriptions import Subscriptions
+
+    who.require(Role.ADMIN, action="adding an event subscription")
+    subscription_id, secret = Subscriptions(lucid.db, lucid.events).add(
+        body.url, event_types=body.event_types, actor=who.person, rationale=body.rationale
+    )
+    return {
+        "id": subscription_id,
+        "url": body.url,
+        "event_types": body.event_types,
+        "secret": secret,
+    }
+
+
+@router.get("/subscriptions", tags=["memory"])
+def list_subscriptions(lucid: LucidDep, who: PrincipalDep) -> list[dict[str, Any]]:
+    """Subscriptions and their cursors (admins)."""
+    from lucid.subscriptions import Subscriptions
+
+    who.require(Role.ADMIN, action="listing event subscriptions")
+    return Subscriptions(lucid.db, lucid.events).entries()

@@ -1,0 +1,180 @@
+"""Logged predictions and their outcomes in the metadata database (SQLite or PostgreSQL).
+
+Rows are validated by `lucid.monitoring.logging` before they reach here; this module only
+writes them in bulk (one multi-row INSERT per call) and reads windows back. Times are
+canonical UTC text, so windows compare as text on every backend.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from lucid.storage.database import Database
+from lucid.storage.tables import outcome_log, prediction_log
+
+_BATCH = 5_000
+"""Rows per INSERT statement and entities per lookup (keeps parameter lists bounded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowRow:
+    """One prediction of a window with its outcome, if one arrived."""
+
+    id: str
+    version: str
+    entity: str
+    served_at: str
+    features: str
+    score: float
+    arm: str | None
+    label: int | None
+
+
+class SqlPredictionLog:
+    """Predictions served and outcomes observed, per model."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert validated prediction rows in one transaction; an existing id refuses all."""
+        with self.db.transaction() as connection:
+            for start in range(0, len(rows), _BATCH):
+                connection.execute(insert(prediction_log), list(rows[start : start + _BATCH]))
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of `ids` are already logged predictions."""
+        wanted = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        with self.db.transaction() as connection:
+            for start in range(0, len(wanted), _BATCH):
+                chunk = wanted[start : start + _BATCH]
+                found.update(
+                    connection.execute(
+                        select(prediction_log.c.id).where(prediction_log.c.id.in_(chunk))
+                    ).scalars()
+                )
+        return found
+
+    def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]:
+        """Prediction id → served_at, for the ids of `model` that exist."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, str] = {}
+        with self.db.transaction() as connection:
+            for start in range(0, len(wanted), _BATCH):
+                chunk = wanted[start : start + _BATCH]
+                query = select(prediction_log.c.id, prediction_log.c.served_at).where(
+                    prediction_log.c.model == model, prediction_log.c.id.in_(chunk)
+                )
+                found.update(dict(connection.execute(query).all()))
+        return found
+
+    def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
+        """For each (entity, earliest, latest) the id of the entity's latest prediction served
+        in [earliest, latest], or None: the entity join rule of outcomes."""
+        entities = sorted({entity for entity, _, _ in wanted})
+        by_entity: dict[str, tuple[list[str], list[str]]] = {}
+        low = min((earliest for _, earliest, _ in wanted), default="")
+        with self.db.transaction() as connection:
+            for start in range(0, len(entities), _BATCH):
+                chunk = entities[start : start + _BATCH]
+                rows = connection.execute(
+                    select(prediction_log.c.entity, prediction_log.c.served_at, prediction_log.c.id)
+                    .where(
+                        prediction_log.c.model == model,
+                        prediction_log.c.entity.in_(chunk),
+                        prediction_log.c.served_at >= low,
+                    )
+                    .order_by(prediction_log.c.entity, prediction_log.c.served_at)
+                )
+                for entity, served_at, prediction_id in rows:
+                    times, ids = by_entity.setdefault(entity, ([], []))
+                    times.append(served_at)
+                    ids.append(prediction_id)
+        found: list[str | None] = []
+        for entity, earliest, latest in wanted:
+            times, ids = by_entity.get(entity, ([], []))
+            index = bisect.bisect_right(times, latest) - 1
+            found.append(ids[index] if index >= 0 and times[index] >= earliest else None)
+        return found
+
+    def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """Prediction id → label already logged, for the ids that have one."""
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, int] = {}
+        with self.db.transaction() as connection:
+            for start in range(0, len(wanted), _BATCH):
+                chunk = wanted[start : start + _BATCH]
+                query = select(outcome_log.c.prediction_id, outcome_log.c.label).where(
+                    outcome_log.c.prediction_id.in_(chunk)
+                )
+                found.update(dict(connection.execute(query).all()))
+        return found
+
+    def insert_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        with self.db.transaction() as connection:
+            for start in range(0, len(rows), _BATCH):
+                connection.execute(insert(outcome_log), list(rows[start : start + _BATCH]))
+
+    def window(
+        self, model: str, start: str, end: str, version: str | None = None
+    ) -> list[WindowRow]:
+        """Predictions of `model` served in [start, end) (of `version` when given), with
+        their outcomes, oldest first."""
+        query = (
+            select(
+                prediction_log.c.id,
+                prediction_log.c.version,
+                prediction_log.c.entity,
+                prediction_log.c.served_at,
+                prediction_log.c.features,
+                prediction_log.c.score,
+                prediction_log.c.arm,
+                outcome_log.c.label,
+            )
+            .select_from(
+                prediction_log.outerjoin(
+                    outcome_log, outcome_log.c.prediction_id == prediction_log.c.id
+                )
+            )
+            .where(
+                prediction_log.c.model == model,
+                prediction_log.c.served_at >= start,
+                prediction_log.c.served_at < end,
+            )
+            .order_by(prediction_log.c.served_at, prediction_log.c.id)
+        )
+        if version is not None:
+            query = query.where(prediction_log.c.version == version)
+        with self.db.transaction() as connection:
+            return [WindowRow(*row) for row in connection.execute(query)]
+
+    def latest_version(self, model: str, start: str, end: str) -> str | None:
+        """The version of the latest prediction of `model` served in [start, end)."""
+        with self.db.transaction() as connection:
+            return connection.execute(
+                select(prediction_log.c.version)
+                .where(
+                    prediction_log.c.model == model,
+                    prediction_log.c.served_at >= start,
+                    prediction_log.c.served_at < end,
+                )
+                .order_by(prediction_log.c.served_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def counts(self, model: str) -> tuple[int, int]:
+        """(predictions, outcomes) logged for `model`."""
+        with self.db.transaction() as connection:
+            predictions = connection.execute(
+                select(func.count()).where(prediction_log.c.model == model)
+            ).scalar_one()
+            outcomes = connection.execute(
+                select(func.count()).where(outcome_log.c.model == model)
+            ).scalar_one()
+        return int(predictions), int(outcomes)
