@@ -169,6 +169,12 @@ def _semantic_contract(lucid: Lucid, result: DemoResult, say: Callable[[str], No
     computed = lucid.engine.compute(definition, lucid.features.sources(), spine)
     shown = ", ".join(f"{entity}={computed[(entity, end)]:.3f}" for entity, _ in spine)
     say(f"   customer_activity_30d at {end:%Y-%m-%d}: {shown}")
+    card = lucid.loop.scorecard().to_dict()
+    measured = ", ".join(f"{key}={value}" for key, value in card.items() if value is not None)
+    say(
+        f"7. Scorecard measured from the stores and the log: {measured} (the other keys need "
+        "incidents and models, which the churn scenario will bring)"
+    )
 
 
 def _routine(number: int) -> NewEvent:

@@ -200,3 +200,6 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "audit: 3 contradictory definitions of 'customer_activity'" in result.stdout
     assert "audit: 0 contradictions" in result.stdout
     assert "cannot approve it" in result.stdout
+    assert "Scorecard measured from the stores and the log: contradictory_definitions=0" in (
+        result.stdout.replace("\n", " ")
+    )
