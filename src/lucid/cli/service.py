@@ -21,10 +21,14 @@ def serve(
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs and /openapi.json) for this project."""
+    import tempfile
+
     import uvicorn
 
     folder = find_project(state(ctx).project, Path.cwd(), os.environ)
     os.environ[PROJECT_ENV] = str(folder)  # the workers' factory finds the project here
+    # Every worker writes its metrics here, so /metrics answers for all of them.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lucid-metrics-"))
     uvicorn.run(
         "lucid.service.asgi:app",
         factory=True,

@@ -28,6 +28,9 @@ from lucid.service import problems
 from lucid.settings import load_settings
 from lucid.storage import schema
 
+MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+"""Set by `lucid serve` for its workers: metrics are shared through files in this folder."""
+
 
 class Metrics:
     """The service's Prometheus metrics, in a registry of its own (one per worker process)."""
@@ -58,6 +61,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     """The service for the project in `project_dir` (settings read once, at start-up)."""
     settings = load_settings(project_dir, environ)
     metrics = Metrics()
+    multiprocess_dir = environ.get(MULTIPROCESS_ENV)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,7 +113,14 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
 
     @app.get("/metrics", tags=["operations"])
     def prometheus() -> Response:
-        """Prometheus metrics of this worker."""
+        """Prometheus metrics: of every worker when `lucid serve` runs several (multiprocess
+        mode, `PROMETHEUS_MULTIPROC_DIR`), else of this process."""
+        if multiprocess_dir:
+            from prometheus_client import multiprocess
+
+            merged = CollectorRegistry()
+            multiprocess.MultiProcessCollector(merged, path=multiprocess_dir)  # type: ignore[no-untyped-call]
+            return Response(generate_latest(merged), media_type=CONTENT_TYPE_LATEST)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     from lucid.service import dashboard, routes
