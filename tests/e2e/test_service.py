@@ -275,3 +275,48 @@ def test_the_dashboard_in_a_real_browser(server: str, project: Any) -> None:
         page.goto(f"{server}/dashboard/events")
         assert page.locator("#events tr").count() > 10
         browser.close()
+
+
+def test_predict_routes_by_the_running_experiment(server: str, project: Any) -> None:
+    """Last in this module: it starts an A/B test of a challenger on half the traffic."""
+    from lucid.contracts.experiments import assign
+
+    folder, secrets = project
+    with open_project(folder, environ={}) as lucid:
+        model = LogisticRegression().fit([[0.0, 0.0], [0.9, 80.0]], [1, 0])
+        lucid.registry.register_model(
+            "churn",
+            artifact=SklearnArtifact(estimator=model),
+            impact=retention(),
+            features=[V1, SPEND],
+            training_data="sha256:2",
+            offline_metrics={"auc": 0.82},
+            registered_by="ana",
+            rationale="retrained",
+        )
+        lucid.registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
+        lucid.experiments.create(
+            "churn-ab",
+            model="churn",
+            challenger=2,
+            minimum_detectable_effect=0.05,
+            actor="ana",
+            rationale="does v2 keep more customers?",
+            challenger_share=0.5,
+        )
+    entities = [f"c{n:05d}" for n in range(12)]
+    arms = {}
+    for entity in entities:
+        answer = call(
+            server, "POST", "/v1/predict/churn", secrets["viewer"], json={"entity_id": entity}
+        )
+        assert answer.status_code == 200, answer.text
+        arms[entity] = (answer.json()["arm"], answer.json()["version"])
+    expected = {e: assign(e, "churn-ab", 0.5) for e in entities}
+    assert {e: arm for e, (arm, _) in arms.items()} == expected
+    assert {version for arm, version in arms.values() if arm == "challenger"} <= {2}
+    assert {version for arm, version in arms.values() if arm == "control"} <= {1}
+    assert set(expected.values()) == {"control", "challenger"}
+    with open_project(folder, environ={}) as lucid:
+        status = lucid.experiments.status("churn-ab")
+    assert status.control.exposed + status.challenger.exposed == len(entities)

@@ -176,9 +176,22 @@ class PredictionRequest(BaseModel):
 def predict(
     model: str, body: PredictionRequest, request: Request, lucid: LucidDep, who: PrincipalDep
 ) -> dict[str, Any]:
-    """Predict for one entity with the production version, its features read online at the
-    versions it pinned; the served feature values are logged for the skew report."""
-    served = _served_model(request, lucid, model)
+    """Predict for one entity — with the arm a running experiment assigns it (exposure
+    logged), else with the production version — its features read online at the versions
+    the model pinned; the prediction is logged for monitoring."""
+    running = [
+        e["id"]
+        for e in lucid.experiments.overview()
+        if e["model"] == model and e["status"] == "running"
+    ]
+    arm = "production"
+    if running:
+        # The running experiment assigns the entity (hash of id and salt) and logs the exposure.
+        [routed] = lucid.experiments.serve(running[-1], [body.entity_id], actor=who.person)
+        arm, version = routed.arm, routed.version
+        served = lucid.registry.load_model(model, version=version)
+    else:
+        served = _served_model(request, lucid, model)
     rows = served.online_rows([body.entity_id])
     [prediction] = served(rows)
     [score] = served.scores(rows)
@@ -191,15 +204,15 @@ def predict(
                 "served_at": datetime.now(UTC),
                 "features": rows[0],
                 "score": score if score is not None else float(prediction),
-                "arm": "production",
+                "arm": arm,
             }
         ],
     )
-    request.app.state.metrics.predictions.labels(model, str(served.version), "production").inc()
+    request.app.state.metrics.predictions.labels(model, str(served.version), arm).inc()
     return {
         "model": model,
         "version": served.version,
-        "arm": "production",
+        "arm": arm,
         "entity_id": body.entity_id,
         "prediction": prediction,
         "score": score,
