@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from lucid.contracts.access import Role
+from lucid.contracts.experiments import assign
 from lucid.contracts.value import Override, Stage
 from lucid.errors import Conflict, InvalidInput
 from lucid.service.app import LucidDep, PrincipalDep
@@ -186,15 +187,18 @@ def predict(
     ]
     arm = "production"
     if running:
-        # The running experiment assigns the entity (hash of id and salt) and logs the exposure.
-        [routed] = lucid.experiments.serve(running[-1], [body.entity_id], actor=who.person)
-        arm, version = routed.arm, routed.version
-        served = lucid.registry.load_model(model, version=version)
+        # The running experiment assigns the entity (hash of id and salt); its exposure is
+        # logged once the prediction succeeded.
+        design = lucid.experiments.design(running[-1])
+        arm = assign(body.entity_id, design.salt, design.challenger_share)
+        served = _loaded_model(request, lucid, model, design.version_of(arm))
     else:
         served = _served_model(request, lucid, model)
     rows = served.online_rows([body.entity_id])
     [prediction] = served(rows)
     [score] = served.scores(rows)
+    if running:
+        lucid.experiments.expose(running[-1], [{"entity_id": body.entity_id}], actor=who.person)
     [prediction_id] = lucid.monitoring.log_predictions(
         model,
         served.version,
@@ -244,16 +248,19 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
 
 
 def _served_model(request: Request, lucid: Any, name: str) -> Any:
-    # The loaded artifact is kept per worker until production moves to another version.
     production = lucid.registry.production_version(name)
     if production is None:
         lucid.registry.get_version(name)  # the not-found sentence for an unknown model
         raise Conflict(f"{name} has no production version to serve.")
-    cache: dict[str, Any] = request.app.state.__dict__.setdefault("served_models", {})
-    cached = cache.get(name)
-    if cached is None or cached.version != production.version:
-        cached = cache[name] = lucid.registry.load_model(name)
-    return cached
+    return _loaded_model(request, lucid, name, production.version)
+
+
+def _loaded_model(request: Request, lucid: Any, name: str, version: int) -> Any:
+    # A version's artifact never changes: it is loaded (and its hash checked) once per worker.
+    cache: dict[tuple[str, int], Any] = request.app.state.__dict__.setdefault("served_models", {})
+    if (name, version) not in cache:
+        cache[(name, version)] = lucid.registry.load_model(name, version=version)
+    return cache[(name, version)]
 
 
 # --- subscriptions -----------------------------------------------------------------------
