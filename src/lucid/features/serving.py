@@ -67,21 +67,20 @@ class FeatureServer:
         self._store = store
         self._resolve = resolve
         self._db = db
-        self._specs: dict[str, tuple[Duration | None, ValueType, Any]] = {}
-        # Each feature as asked -> its normal `name@version` and spec: parsing the reference
-        # on every call cost about half of a one-entity read. Only servable features are kept.
+        # Each feature as asked -> its normal `name@version` and (TTL, type, empty value). A
+        # name@version never changes once stored, and parsing the reference on every call cost
+        # about half of a one-entity read. Only servable features are kept.
         self._asked: dict[str, tuple[str, tuple[Duration | None, ValueType, Any]]] = {}
 
-    def _spec(self, feature: str) -> tuple[Duration | None, ValueType, Any]:
-        # A name@version never changes once stored, so its TTL, type and empty value are cached.
-        spec = self._specs.get(feature)
-        if spec is None:
+    def _resolved(self, feature: str) -> tuple[str, tuple[Duration | None, ValueType, Any]]:
+        asked = self._asked.get(feature)
+        if asked is None:
             governed = self._resolve(FeatureRef.parse(feature))
             check_servable(governed)
             definition = governed.definition
             spec = (definition.ttl, definition.value_type, definition.empty_value)
-            self._specs[feature] = spec
-        return spec
+            asked = self._asked[feature] = (str(definition.ref), spec)
+        return asked
 
     def get_online_features(
         self,
@@ -97,12 +96,9 @@ class FeatureServer:
         entities = [str(entity) for entity in entity_ids]
         refs, specs = [], []
         for feature in features:
-            asked = self._asked.get(feature)
-            if asked is None:
-                ref = _normal_ref(feature)
-                asked = self._asked[feature] = (ref, self._spec(ref))
-            refs.append(asked[0])
-            specs.append(asked[1])
+            ref, spec = self._resolved(feature)
+            refs.append(ref)
+            specs.append(spec)
         moment = now.timestamp() if now is not None else time.time()
         stored = self._store.read([*entities, MATERIALISED], refs)
         served = []
@@ -142,10 +138,6 @@ class FeatureServer:
         ]
         with self._db.transaction() as connection:
             connection.execute(served_features.insert(), rows)
-
-
-def _normal_ref(feature: str) -> str:
-    return str(FeatureRef.parse(feature))
 
 
 def _epoch_text(epoch: float) -> str:
