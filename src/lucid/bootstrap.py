@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,17 +24,23 @@ if TYPE_CHECKING:
     from lucid.storage.online_store import OnlineStore
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Lucid:
     """An open project: its settings, the adapters, and the use cases built on them.
 
     The compute engine, the online store and the parts that need them are built on first
-    use, so commands that only read the event log start neither DuckDB nor Redis.
+    use, so commands that only read the event log start neither DuckDB nor Redis. `clock`
+    is the one time source of every use case (a scenario replays simulated days through it).
     """
 
     settings: Settings
     db: Database
     events: SqlEventLog
+    clock: Callable[[], datetime] = utc_now
     _engine: DuckDBEngine | None = field(default=None, repr=False)
     _online: OnlineStore | None = field(default=None, repr=False)
     _features: FeatureStore | None = field(default=None, repr=False)
@@ -74,7 +81,11 @@ class Lucid:
             from lucid.features.governance import FeatureStore
 
             self._features = FeatureStore(
-                self.db, self.events, lambda: self.engine, lambda: self.online_store
+                self.db,
+                self.events,
+                lambda: self.engine,
+                lambda: self.online_store,
+                clock=self.clock,
             )
         return self._features
 
@@ -97,6 +108,7 @@ class Lucid:
                 approvers=settings.approvers,
                 features=self.features,
                 skew_limit=settings.skew_limit,
+                clock=self.clock,
             )
         return self._registry
 
@@ -106,7 +118,7 @@ class Lucid:
         if self._experiments is None:
             from lucid.experiments.service import Experiments
 
-            self._experiments = Experiments(self.db, self.events, self.registry)
+            self._experiments = Experiments(self.db, self.events, self.registry, clock=self.clock)
         return self._experiments
 
     @property
@@ -116,7 +128,9 @@ class Lucid:
             from lucid.memory.loop import LearningLoop
 
             # The incidents part of the loop plugs its IncidentSource in here (incidents=...).
-            self._loop = LearningLoop(self.db, self.events, self.registry, features=self.features)
+            self._loop = LearningLoop(
+                self.db, self.events, self.registry, features=self.features, clock=self.clock
+            )
         return self._loop
 
     @property
@@ -136,6 +150,7 @@ class Lucid:
                 alert_settings=settings.alerts,
                 training_pipelines=settings.training_pipelines,
                 horizon=timedelta(days=settings.prediction_horizon_days),
+                clock=self.clock,
             )
         return self._monitoring
 

@@ -90,8 +90,8 @@ class Plan:
         }
 
 
-def _now() -> str:
-    return format_time(datetime.now(UTC))
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class FeatureStore:
@@ -103,7 +103,10 @@ class FeatureStore:
         events: SqlEventLog,
         engine: Callable[[], DuckDBEngine],
         online: Callable[[], OnlineStore] | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        self._clock = clock
         self._db = db
         self._events = events
         self._engine_provider = engine
@@ -198,7 +201,7 @@ class FeatureStore:
             chosen = [self.resolve(FeatureRef.parse(feature)) for feature in features]
         else:
             chosen = [g for g in self.definitions() if g.status is Status.APPROVED]
-        moment = at or datetime.now(UTC)
+        moment = at or self._clock()
         format_time(moment, "at")
         return materialise(self._online(), self._engine, chosen, self.sources(), moment)
 
@@ -323,7 +326,7 @@ class FeatureStore:
                     "Nothing was applied: "
                     + " ".join(reason.rstrip(".") + "." for reason in plan.refusals)
                 )
-            at = _now()
+            at = format_time(self._clock())
             by_name = {source.name: source for source in definitions.sources}
             news: list[NewEvent] = []
             for source_item in plan.sources:
@@ -386,7 +389,7 @@ class FeatureStore:
             if completes:
                 others = registry.load_governed(connection, concept=governed.definition.concept)
                 superseded = check_canonical(governed, [g for g in others if g != governed])
-            at = _now()
+            at = format_time(self._clock())
             approval = Approval(team, person)
             registry.insert_approval(connection, ref, approval, rationale=rationale, at=at)
             approvals = (*governed.approvals, approval)
@@ -453,7 +456,7 @@ class FeatureStore:
                 raise NotFound(f"Feature {ref} is not stored.")
             if governed.status is Status.DEPRECATED:
                 raise Conflict(f"{ref} is already deprecated.")
-            registry.set_status(connection, ref, Status.DEPRECATED, at=_now())
+            registry.set_status(connection, ref, Status.DEPRECATED, at=format_time(self._clock()))
             self._events.append(
                 NewEvent.of(
                     FeatureDeprecated(
@@ -477,7 +480,7 @@ class FeatureStore:
             raise InvalidInput("sources", "import-legacy takes feature definitions only")
         imported = []
         with self._db.locked_transaction(EVENT_LOCK) as connection:
-            at = _now()
+            at = format_time(self._clock())
             news = []
             for definition in definitions.features:
                 stored = registry.find_governed(connection, definition.ref)
