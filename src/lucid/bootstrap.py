@@ -151,6 +151,7 @@ class Lucid:
                 training_pipelines=settings.training_pipelines,
                 horizon=timedelta(days=settings.prediction_horizon_days),
                 clock=self.clock,
+                project_dir=settings.project_dir,
             )
         return self._monitoring
 

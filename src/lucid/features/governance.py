@@ -216,7 +216,8 @@ class FeatureStore:
         """Serve the pinned features of each entity from the online store (TTL enforced)."""
         if self._server is None:
             self._server = FeatureServer(self._online(), self.resolve, self._db)
-        return self._server.get_online_features(entity_ids, features, log=log, now=now)
+        moment = now if now is not None else self._clock()
+        return self._server.get_online_features(entity_ids, features, log=log, now=moment)
 
     def skew_report(
         self,
