@@ -13,7 +13,8 @@ Every figure is None while there is nothing to measure. Measured today:
 
 The incident figures (`detection_delay_days`, `time_to_recovery_days`,
 `critical_incidents_undetected`, `failures_documented_pct`, `repeated_errors`) come from an
-`IncidentSource`; the incidents part of the loop plugs one in, until then they are None.
+`IncidentSource`: `lucid.memory.incidents.Incidents`, whose rules are stated in
+`lucid.contracts.incidents.incident_figures`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
+from lucid.contracts.incidents import IncidentFigures
 from lucid.contracts.semantic import AuditReport
 from lucid.features.serving import SkewReport
 from lucid.registry.portfolio import Portfolio
@@ -37,17 +39,6 @@ SCORECARD_KEYS = (
     "failures_documented_pct",
     "repeated_errors",
 )
-
-
-@dataclass(frozen=True)
-class IncidentFigures:
-    """What incidents measure: days (means over incidents), counts, and a percentage."""
-
-    detection_delay_days: float | None = None
-    time_to_recovery_days: float | None = None
-    critical_incidents_undetected: int | None = None
-    failures_documented_pct: float | None = None
-    repeated_errors: int | None = None
 
 
 class IncidentSource(Protocol):
