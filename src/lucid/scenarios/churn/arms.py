@@ -3,7 +3,7 @@ the same world.
 
 Both arms see the same customers and the same shocks (the world's draws never depend on
 treatments), spend the same retention budget every week on the customers their model ranks
-most at risk, and learn outcomes the same way: a snapshot's churn labels become known 30 days
+most at risk, and learn outcomes the same way: a snapshot's churn labels become known 14 days
 after it. They differ only in architecture:
 
 - `EntropicArm` — the seed's baseline: the three teams' contradictory "activity" definitions;
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,8 +32,9 @@ import numpy as np
 import yaml
 
 from lucid.bootstrap import Lucid, bootstrap
-from lucid.contracts.experiments import assign
+from lucid.contracts.experiments import assign, minimum_sample_size
 from lucid.contracts.semantic import FeatureRef
+from lucid.contracts.validity import Frequency, MonitoringPolicy
 from lucid.contracts.value import BusinessImpact, Direction, Override, Stage
 from lucid.errors import LucidError
 from lucid.features.definition_files import load_definitions
@@ -50,9 +51,13 @@ from lucid.scenarios.churn import (
     WORLD_SOURCES,
 )
 from lucid.scenarios.churn.training import (
+    HORIZON_DAYS,
+    LABEL,
     LABELS_FOLDER,
+    TRAINING_SNAPSHOTS,
     feature_matrix,
     fit_churn_model,
+    known_snapshots,
     labelled_rows,
     write_reference,
 )
@@ -62,10 +67,9 @@ from lucid.settings import load_settings
 
 MODEL = "churn"
 CYCLE_DAYS = 7
-HORIZON_DAYS = 30
 BUDGET_SHARE = 0.05
 """Share of active customers the retention campaign can treat each week (both arms)."""
-FIRST_DEPLOY_DAY = 42
+FIRST_DEPLOY_DAY = 28
 """Both arms deploy their first model once two weekly snapshots' outcomes are known."""
 TEAMS = {"marketing": "mia", "data-science": "sam", "product": "paul"}
 CANONICAL = (
@@ -76,6 +80,8 @@ CANONICAL = (
 APPROVER = "olga"
 """The head of data: the approver who may override the promotion gate (four-eyes)."""
 EXPERIMENT_SHARE = 0.1
+READY_AFTER = timedelta(days=HORIZON_DAYS + 2 * CYCLE_DAYS)
+"""After a detection, retraining waits for two weekly snapshots' outcomes since it."""
 
 
 class SimulatedClock:
@@ -123,6 +129,7 @@ class Arm:
         self.configure(self.folder)
         self.lucid = bootstrap(load_settings(self.folder, {}))
         self.lucid.clock = self.clock
+        write_world(self.world, self.folder)  # the 30 days of history before day 0
 
     def configure(self, folder: Path) -> None:
         """Project settings before the handle opens (lucid.yaml)."""
@@ -146,7 +153,7 @@ class Arm:
         )
 
     def learn_outcomes(self, day: int) -> None:
-        """Write the labels of every past weekly snapshot whose 30 days have passed."""
+        """Write the labels of every past weekly snapshot whose 14 days have passed."""
         for snapshot in range(0, day - HORIZON_DAYS + 1, CYCLE_DAYS):
             if snapshot in self.labelled:
                 continue
@@ -207,11 +214,11 @@ class EntropicArm(Arm):
         for path in (CANONICAL_DEFINITIONS, WORLD_SOURCES):
             sources = load_definitions(path)
             features.apply(
-                type(sources)(sources=sources.sources, features=()),
+                type(sources)(sources=sources.sources, features=[]),
                 actor="data-engineering",
                 rationale="the event sources every team reads",
             )
-        features.apply(
+        features.import_legacy(
             load_definitions(LEGACY_DEFINITIONS),
             actor="teams",
             rationale="each team wrote the activity it needed, as it understood it",
@@ -229,12 +236,24 @@ class EntropicArm(Arm):
 
     def train_once(self) -> None:
         """Trained once on Data Science's definition; 'deployed' by copying a file."""
-        parts = labelled_rows(self.lucid, [TRAINED_ON])
-        rows = [row for part in parts for row in part]
+        # Straight to the engine: nobody approved this definition, nobody asked.
+        features = self.lucid.features
+        definition = features.resolve(FeatureRef.parse(TRAINED_ON)).definition
+        rows = [
+            row
+            for path in known_snapshots(self.folder)[-TRAINING_SNAPSHOTS:]
+            for row in self.lucid.engine.training_set(
+                path,
+                [definition],
+                features.sources(),
+                entity_column="entity_id",
+                time_column="timestamp",
+            ).to_dicts()
+        ]
         from sklearn.linear_model import LogisticRegression
 
         matrix = feature_matrix(rows, ["engaged_users"])
-        labels = np.array([int(row["churned_within_30d"]) for row in rows])
+        labels = np.array([int(row[LABEL]) for row in rows])
         self.estimator = LogisticRegression(max_iter=1_000).fit(matrix, labels)
         accuracy = float(self.estimator.score(matrix, labels))
         path = self.folder / "models" / "churn.joblib"
@@ -273,13 +292,13 @@ class EntropicArm(Arm):
 
 
 def retention_contract(baseline: float) -> BusinessImpact:
-    """The churn model's contract: 30-day retention, higher is better, around `baseline`."""
+    """The churn model's contract: 14-day retention, higher is better, around `baseline`."""
     return BusinessImpact(
-        metric="retention_30d",
+        metric="retention_14d",
         direction=Direction.HIGHER,
         baseline=round(baseline, 4),
         target=round(min(baseline + 0.005, 0.999), 4),
-        measurement_period="30d",
+        measurement_period="14d",
         rollback_threshold=round(baseline - 0.03, 4),
         rationale="the retention campaign exists to keep customers; accuracy is not the goal",
     )
@@ -294,6 +313,9 @@ class NegentropicArm(Arm):
     served_at: dict[int, int] = field(default_factory=dict)
     """Snapshot day → the production version that chose that week's treatments."""
     experiment: str | None = None
+    cohort_pending: bool = False
+    handling: dict[str, str] = field(default_factory=dict)
+    """Incident id → where the team is with it: waiting, testing, deployed, closed."""
     failing_checks: list[str] = field(default_factory=list)
 
     def configure(self, folder: Path) -> None:
@@ -306,7 +328,7 @@ class NegentropicArm(Arm):
     def __post_init__(self) -> None:
         super().__post_init__()
         features = self.lucid.features
-        for path in (CANONICAL_DEFINITIONS, SPEND_DEFINITIONS, TICKETS_DEFINITIONS, WORLD_SOURCES):
+        for path in (CANONICAL_DEFINITIONS, SPEND_DEFINITIONS, WORLD_SOURCES, TICKETS_DEFINITIONS):
             features.apply(
                 load_definitions(path), actor="data-platform", rationale="one canonical meaning"
             )
@@ -324,7 +346,7 @@ class NegentropicArm(Arm):
     def on_labels(self, snapshot: int, rows: list[dict[str, Any]]) -> None:
         if self.production is None:
             return
-        churned = {row["entity_id"]: int(row["churned_within_30d"]) for row in rows}
+        churned = {row["entity_id"]: int(row[LABEL]) for row in rows}
         now = self.clock()
         logged = self.predictions.pop(snapshot, {})
         if logged:
@@ -342,12 +364,13 @@ class NegentropicArm(Arm):
                 self.lucid.registry.observe(
                     MODEL,
                     served,
-                    metric="retention_30d",
+                    metric="retention_14d",
                     value=round(retention, 4),
-                    period=f"day {snapshot} + 30 days",
+                    period=f"day {snapshot} + {HORIZON_DAYS} days",
                     actor="business-analytics",
                 )
-                self.lucid.registry.evaluate(MODEL, actor="business-analytics")
+                if served == self.production:  # a replaced version is judged no more
+                    self.lucid.registry.evaluate(MODEL, actor="business-analytics")
         exposed = self.exposures.pop(snapshot, [])
         if exposed and self.experiment is not None:
             self.lucid.experiments.record_outcomes(
@@ -369,7 +392,7 @@ class NegentropicArm(Arm):
             return []
         self.lucid.features.materialize(list(CANONICAL), at=self.clock())
         customers = self.world.active_customers()
-        production = self.lucid.registry.load_model(MODEL, features=self.lucid.features)
+        production = self.lucid.registry.load_model(MODEL)
         rows = production.online_rows(customers)
         scores = production.scores(rows)
         arms = {c: "control" for c in customers}
@@ -382,13 +405,18 @@ class NegentropicArm(Arm):
             challenger_scores = challenger.scores([rows[i] for i in chosen])
             for i, score in zip(chosen, challenger_scores, strict=True):
                 scores[i] = score
-            news = self.lucid.experiments.expose(
-                self.experiment,
-                [{"entity_id": c, "arm": arms[c], "exposed_at": self.clock()} for c in customers],
-                actor="serving",
-            )
-            if any(news.get(arm, 0) for arm in ("control", "challenger")):
+            if not self.exposures and self.cohort_pending:
+                # One cohort: the customers active in the experiment's first week.
+                self.lucid.experiments.expose(
+                    self.experiment,
+                    [
+                        {"entity_id": c, "arm": arms[c], "exposed_at": self.clock()}
+                        for c in customers
+                    ],
+                    actor="serving",
+                )
                 self.exposures[day] = customers
+                self.cohort_pending = False
         now = self.clock()
         ids: dict[str, str] = {}
         for arm, model in (("control", production), ("challenger", challenger)):
@@ -414,11 +442,38 @@ class NegentropicArm(Arm):
         self.served_at[day] = production.version
         return self.top_at_risk(customers, [float(s or 0.0) for s in scores], BUDGET_SHARE)
 
+    def watch(self) -> None:
+        """The seed's churn policy, weekly, with performance judged label-free.
+
+        Outcomes arrive 14 days after a prediction, so a week's window never holds labels and
+        `accuracy_drop` would be "insufficient data" every week; its label-free estimate
+        (confidence-based, from the calibrated scores) watches performance instead, with the
+        seed's bounds and actions. The realised retention is judged by the business check and
+        by the deployment's checkpoints.
+        """
+        seed = MonitoringPolicy.churn_default(MODEL)
+        thresholds = tuple(
+            replace(t, metric="estimated_accuracy_drop") if t.metric == "accuracy_drop" else t
+            for t in seed.thresholds
+        )
+        policy = replace(
+            seed,
+            thresholds=thresholds,
+            reporting=replace(seed.reporting, frequency=Frequency.WEEKLY),
+        )
+        self.lucid.monitoring.set_policy(
+            policy, actor="dana", rationale="the seed's churn policy, on weekly windows"
+        )
+
     def first_deployment(self, day: int) -> None:
         parts = labelled_rows(self.lucid, CANONICAL)
         known = [row for part in parts for row in part]
-        baseline = 1.0 - float(np.mean([int(r["churned_within_30d"]) for r in known]))
+        baseline = 1.0 - float(np.mean([int(r[LABEL]) for r in known]))
+        self.watch()
         version = self.register(retention_contract(baseline), "first churn model")
+        self.lucid.registry.promote(
+            MODEL, version, Stage.CHALLENGER, actor="sam", rationale="ready for production"
+        )
         self.lucid.loop.deploy(
             MODEL,
             version,
@@ -427,7 +482,7 @@ class NegentropicArm(Arm):
                     "description": "treating the customers the model ranks most at risk keeps "
                     "more of them than treating at random",
                     "expected_impact": 0.005,
-                    "unit": "retention_30d",
+                    "unit": "retention_14d",
                 }
             ],
             actor="sam",
@@ -439,8 +494,8 @@ class NegentropicArm(Arm):
             ),
         )
 
-    def register(self, impact: BusinessImpact, why: str) -> int:
-        fitted = fit_churn_model(self.lucid, CANONICAL)
+    def register(self, impact: BusinessImpact, why: str, since_day: int | None = None) -> int:
+        fitted = fit_churn_model(self.lucid, CANONICAL, since_day=since_day)
         registered = self.lucid.registry.register_model(
             MODEL,
             artifact=SklearnArtifact(estimator=fitted.estimator),
@@ -477,16 +532,19 @@ class NegentropicArm(Arm):
     def respond(self, day: int) -> None:
         """The team's part of the loop, from what Lucid shows it (never the world's truth)."""
         incidents = self.lucid.incidents
-        open_ones = [i for i in incidents.list(model=MODEL) if i.status != "closed"]
-        for incident in open_ones:
-            self.work_on(incident, day)
+        for incident in incidents.list(model=MODEL):
+            if incident.status.value != "closed":
+                self.work_on(incident, day)
 
     def work_on(self, incident: Any, day: int) -> None:
+        """Move one incident along: take it in hand, diagnose, propose; once outcomes after
+        the detection are known, retrain and test; deploy; close with a lesson once the
+        checks are back in their band."""
         incidents = self.lucid.incidents
         record = incident.to_dict()
-        if not record.get("acknowledged_by"):
+        state = self.handling.get(record["id"])
+        if state is None:
             incidents.acknowledge(record["id"], actor="dana")
-        if not record.get("root_cause"):
             incidents.diagnose(
                 record["id"],
                 root_cause=self.root_cause(),
@@ -494,7 +552,6 @@ class NegentropicArm(Arm):
                 participants=["data-science", "data-engineering", "business"],
                 actor="dana",
             )
-        if not record.get("proposals"):
             incidents.propose(
                 record["id"],
                 [
@@ -504,87 +561,133 @@ class NegentropicArm(Arm):
                 ],
                 actor="sam",
             )
-        record = incidents.get(record["id"]).to_dict()
+            state = self.handling[record["id"]] = "waiting"
         opened = datetime.fromisoformat(record["opened_at"].replace("Z", "+00:00"))
-        ready = opened + timedelta(days=HORIZON_DAYS + 2 * CYCLE_DAYS)
-        if record.get("experiment_id") is None and self.experiment is None:
-            if self.clock() >= ready:
-                self.start_experiment(record["id"])
-            return
-        if self.experiment is not None and record.get("experiment_id") == self.experiment:
-            self.try_conclude(record["id"])
-            return
-        if record.get("recovered_at") and not record.get("lesson"):
-            incidents.record_lesson(
+        if state == "waiting" and record.get("recovered_at"):
+            self.close_incident(record["id"], "the checks came back in their band without a change")
+        elif state == "waiting" and self.clock() >= opened + READY_AFTER:
+            self.handling[record["id"]] = self.start_experiment(record["id"])
+        elif state == "testing" and self.try_conclude():
+            self.handling[record["id"]] = "deployed"
+        elif state == "deployed" and record.get("recovered_at"):
+            self.close_incident(
                 record["id"],
-                "a shift in behaviour invalidates the reference the model was trained on; "
-                "retraining on outcomes observed after the shift and testing it on 10 % of "
-                "customers restored the checks",
-                actor="dana",
+                "a shift in behaviour invalidates the reference a model was trained on: "
+                "retrain on outcomes observed after the shift, test it, and the checks return",
             )
-            incidents.resolve(record["id"], resolution="new version in production", actor="dana")
 
-    def start_experiment(self, incident_id: str) -> None:
+    def close_incident(self, incident_id: str, lesson: str) -> None:
+        self.lucid.incidents.record_lesson(incident_id, lesson, actor="dana")
+        self.lucid.incidents.resolve(incident_id, resolution="checks back in band", actor="dana")
+        self.handling[incident_id] = "closed"
+
+    def start_experiment(self, incident_id: str) -> str:
+        """Retrain, then test the candidate against production on a cohort of customers.
+
+        The effect worth detecting is halving churn; the challenger's share is the seed's 10 %
+        when that reaches the minimum sample, else half the customers; when even that cannot,
+        the candidate goes to production by an approver's override, saying so.
+        """
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
-        version = self.register(current.impact, "retrained on outcomes observed since the incident")
+        since = self.detected_day(incident_id)
+        recent = [
+            row for part in labelled_rows(self.lucid, CANONICAL, since_day=since) for row in part
+        ]
+        observed = 1.0 - float(np.mean([int(row[LABEL]) for row in recent]))
+        version = self.register(
+            retention_contract(observed),
+            "retrained on outcomes observed since the incident; the contract's baseline is the "
+            "retention measured since then",
+            since_day=since,
+        )
         self.lucid.registry.promote(
             MODEL, version, Stage.CHALLENGER, actor="sam", rationale="A/B against production"
         )
+        baseline, alpha = current.impact.baseline, current.impact.alpha
+        effect = round((1.0 - baseline) / 2, 4)
+        active = len(self.world.active_customers())
+        share = next(
+            (
+                option
+                for option in (EXPERIMENT_SHARE, 0.5)
+                if minimum_sample_size(
+                    baseline, effect, challenger_share=option, alpha=alpha
+                ).challenger
+                <= 0.95 * active * option
+            ),
+            None,
+        )
+        if share is None:
+            self.promote(
+                version, None, f"no A/B can reach its minimum sample on {active} customers"
+            )
+            return "deployed"
         name = f"churn-v{version}-vs-v{current.version}"
         self.lucid.experiments.create(
             name,
             model=MODEL,
             challenger=version,
-            minimum_detectable_effect=0.05,
-            challenger_share=EXPERIMENT_SHARE,
+            minimum_detectable_effect=effect,
+            challenger_share=share,
             actor="sam",
-            rationale=f"does v{version} keep more customers than v{current.version}?",
+            rationale=f"does v{version} halve churn against v{current.version}?",
         )
-        self.experiment = name
+        self.experiment, self.cohort_pending = name, True
         self.lucid.incidents.link_experiment(incident_id, name, actor="sam")
+        return "testing"
 
-    def try_conclude(self, incident_id: str) -> None:
+    def detected_day(self, incident_id: str) -> int:
+        """The simulated day the incident was opened (monitoring's detection)."""
+        opened = self.lucid.incidents.get(incident_id).opened_at
+        moment = datetime.fromisoformat(opened.replace("Z", "+00:00")).replace(tzinfo=None)
+        return (moment - self.config.start).days
+
+    def try_conclude(self) -> bool:
+        """Once the cohort's outcomes are known: conclude, then deploy through the gate."""
         assert self.experiment is not None
-        if self.exposures:  # outcomes of exposed customers still unknown
-            return
+        if self.exposures or self.cohort_pending:  # the cohort's outcomes are still unknown
+            return False
         design = self.lucid.experiments.design(self.experiment)
         try:
             evidence = self.lucid.experiments.conclude(
                 self.experiment, actor="sam", rationale="every exposed customer's outcome is known"
             )
-            p_value = evidence.p_value
-        except LucidError:
-            p_value = None
+            found = f"p = {evidence.p_value:.3g}"
+        except LucidError as refused:
+            found = refused.sentence
+        self.experiment = None
+        self.promote(design.challenger_version, design.experiment_id, found)
+        return True
+
+    def promote(self, version: int, experiment: str | None, found: str) -> None:
+        """Deploy `version` with its hypothesis: by evidence, else by the approver's override."""
         hypothesis = {
-            "description": "the retrained version restores retention after the shift",
+            "description": "the retrained version keeps more customers after the shift",
             "expected_impact": 0.005,
-            "unit": "retention_30d",
+            "unit": "retention_14d",
         }
         try:
             self.lucid.loop.deploy(
                 MODEL,
-                design.challenger_version,
+                version,
                 hypotheses=[hypothesis],
                 actor="sam",
-                rationale=f"the A/B test {self.experiment} proved it",
+                rationale=f"the A/B test {experiment} proved it ({found})",
             )
         except LucidError as refused:
             self.lucid.loop.deploy(
                 MODEL,
-                design.challenger_version,
+                version,
                 hypotheses=[hypothesis],
                 actor="sam",
-                rationale=f"the A/B test {self.experiment} could not prove it",
+                rationale=f"the A/B test {experiment} did not prove it ({found})",
                 override=Override(
                     APPROVER,
-                    f"the gate refused ({refused.sentence}); the A/B on 10 % of customers is "
-                    "underpowered for a retention effect this small (p = "
-                    f"{p_value if p_value is None else round(p_value, 3)}), and the production "
-                    "version's reference no longer matches the world",
+                    f"the gate refused: {refused.sentence} The production version's reference "
+                    "no longer matches the world; the checkpoints will judge the new one.",
                 ),
             )
-        self.experiment = None
 
     def root_cause(self) -> str:
         """Concept drift when a performance check fails, else data drift."""

@@ -1,7 +1,7 @@
 """Training the churn model on the world's known outcomes, and the retraining pipeline.
 
 Labels are what the business has learnt: a customer active at a snapshot day either churned
-within the 30 days after it or did not, known once those 30 days have passed. A scenario arm
+within the 14 days after it or did not, known once those days have passed. A scenario arm
 writes each snapshot's labels under `labels/` in its project when they become known; training
 reads the latest snapshots there, never the world's ground truth.
 
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from lucid.bootstrap import Lucid
     from lucid.monitoring.actions import RetrainingRequest
 
-LABEL = "churned_within_30d"
+HORIZON_DAYS = 14
+"""A label says whether a customer active at a snapshot churned within the next 14 days."""
+LABEL = f"churned_within_{HORIZON_DAYS}d"
 LABELS_FOLDER = "labels"
 TRAINING_SNAPSHOTS = 6
 """How many of the latest known weekly snapshots a (re)training reads."""
@@ -54,18 +56,43 @@ def known_snapshots(project_dir: Path) -> list[Path]:
     return sorted((project_dir / LABELS_FOLDER).glob("snapshot-*.parquet"))
 
 
+def snapshot_day(path: Path) -> int:
+    """The simulated day of a label file `snapshot-DDDD.parquet`."""
+    return int(path.stem.removeprefix("snapshot-"))
+
+
 def labelled_rows(
-    lucid: Lucid, pins: Sequence[str], *, snapshots: int = TRAINING_SNAPSHOTS
+    lucid: Lucid,
+    pins: Sequence[str],
+    *,
+    snapshots: int = TRAINING_SNAPSHOTS,
+    since_day: int | None = None,
 ) -> list[list[dict[str, Any]]]:
     """The point-in-time training rows of the latest `snapshots` known label files, one list
-    per snapshot; refused while fewer than two snapshots are known."""
-    files = known_snapshots(lucid.settings.project_dir)[-snapshots:]
+    per snapshot; refused while fewer than two snapshots are known.
+
+    A snapshot's rows are computed once per process: its features are as known at its time,
+    which no later data changes."""
+    files = [
+        path
+        for path in known_snapshots(lucid.settings.project_dir)
+        if since_day is None or snapshot_day(path) >= since_day
+    ][-snapshots:]
     if len(files) < 2:
         raise Conflict(
             f"only {len(files)} labelled snapshot(s) are known; training needs at least two "
-            "(outcomes are known 30 days after each snapshot)"
+            f"(outcomes are known {HORIZON_DAYS} days after each snapshot)"
         )
-    return [lucid.features.get_training_set(path, list(pins)).to_dicts() for path in files]
+    parts = []
+    for path in files:
+        key = (str(path.resolve()), tuple(pins))
+        if key not in _SNAPSHOT_ROWS:
+            _SNAPSHOT_ROWS[key] = lucid.features.get_training_set(path, list(pins)).to_dicts()
+        parts.append(_SNAPSHOT_ROWS[key])
+    return parts
+
+
+_SNAPSHOT_ROWS: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
 
 
 def feature_matrix(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> np.ndarray:
@@ -93,12 +120,16 @@ def reference_table(
 
 
 def fit_churn_model(
-    lucid: Lucid, pins: Sequence[str], *, snapshots: int = TRAINING_SNAPSHOTS
+    lucid: Lucid,
+    pins: Sequence[str],
+    *,
+    snapshots: int = TRAINING_SNAPSHOTS,
+    since_day: int | None = None,
 ) -> FittedModel:
-    """Fit on the latest `snapshots` known label files of `lucid`'s project, the last one
-    held out for the AUC."""
+    """Fit on the latest `snapshots` known label files of `lucid`'s project (those of
+    `since_day` or later when given), the last one held out for the AUC."""
     columns = [pin.split("@")[0] for pin in pins]
-    parts = labelled_rows(lucid, pins, snapshots=snapshots)
+    parts = labelled_rows(lucid, pins, snapshots=snapshots, since_day=since_day)
     train_rows = [row for part in parts[:-1] for row in part]
     test_rows = parts[-1]
     estimator = make_pipeline(
