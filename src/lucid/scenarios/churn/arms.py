@@ -80,8 +80,11 @@ CANONICAL = (
 APPROVER = "olga"
 """The head of data: the approver who may override the promotion gate (four-eyes)."""
 EXPERIMENT_SHARE = 0.1
-READY_AFTER = timedelta(days=HORIZON_DAYS + 2 * CYCLE_DAYS)
-"""After a detection, retraining waits for two weekly snapshots' outcomes since it."""
+READY_AFTER = timedelta(days=HORIZON_DAYS + 5 * CYCLE_DAYS)
+"""After a detection, retraining waits for five weekly snapshots' outcomes since it: 30-day
+features take a month to settle after a shift, and the reference must be the settled world."""
+RETRAINING_SNAPSHOTS = 3
+"""A retraining after an incident reads the latest three snapshots since the detection."""
 
 
 class SimulatedClock:
@@ -495,7 +498,12 @@ class NegentropicArm(Arm):
         )
 
     def register(self, impact: BusinessImpact, why: str, since_day: int | None = None) -> int:
-        fitted = fit_churn_model(self.lucid, CANONICAL, since_day=since_day)
+        fitted = fit_churn_model(
+            self.lucid,
+            CANONICAL,
+            since_day=since_day,
+            snapshots=TRAINING_SNAPSHOTS if since_day is None else RETRAINING_SNAPSHOTS,
+        )
         registered = self.lucid.registry.register_model(
             MODEL,
             artifact=SklearnArtifact(estimator=fitted.estimator),

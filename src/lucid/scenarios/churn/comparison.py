@@ -90,6 +90,7 @@ def run_comparison(
                 "customers": truth["customers"],
                 "days": truth["days"],
                 "seed": truth["seed"],
+                "start": truth["start"],
                 "shocks": truth["shocks"],
             }
         finally:
