@@ -173,7 +173,7 @@ def test_refusals_are_sentences_and_change_nothing(
             incidents.open("fraud", summary="s", level="warning", actor="bo")
         with pytest.raises(InvalidInput, match="level: must be warning or critical"):
             incidents.open("churn", summary="s", level="bad", actor="bo")
-        with pytest.raises(Conflict, match="is open: diagnose needs it acknowledged"):
+        with pytest.raises(Conflict, match="is open: diagnose needs it to be acknowledged or"):
             diagnose(incidents, opened.id)
         with pytest.raises(NotFound, match="No incident has the id nope"):
             incidents.acknowledge("nope", actor="ana")
@@ -187,7 +187,7 @@ def test_refusals_are_sentences_and_change_nothing(
             incidents.diagnose(
                 opened.id, root_cause="data_drift", details="d", participants=[], actor="ana"
             )
-        with pytest.raises(Conflict, match="is acknowledged: acknowledge needs it open"):
+        with pytest.raises(Conflict, match="is acknowledged: acknowledge needs it to be open"):
             incidents.acknowledge(opened.id, actor="ana")
     diagnose(incidents, opened.id)
     with unchanged():
