@@ -24,6 +24,7 @@ from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.experiments.service import Experiments
 from lucid.memory.incidents import Incidents
 from lucid.memory.loop import LearningLoop
+from lucid.memory.retrospective import incident_trend
 from lucid.monitoring.service import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertSettings
@@ -364,6 +365,12 @@ def test_the_full_loop_from_drift_to_a_closed_incident_moves_the_scorecard(
         assert flagged.repeated_of.incident_id == incident_id
         assert figures() == (pytest.approx((delay + 26 / 24) / 2), pytest.approx(1.0), 0, 50.0, 1)
 
+    # The retrospective's trend: the same figures, recomputed from the log as it stood then.
+    trend = incident_trend(event_log, DAY1, clock.now, points=4)
+    assert trend[0][0] == "2026-11-01T00:00:00.000000Z"
+    assert trend[0][1].failures_documented_pct is None  # nothing had happened yet
+    assert trend[-1][1] == incidents.incident_figures()
+
     assert event_log.verify().ok
     kinds = [e.type for e in event_log.read(subject="model:churn", limit=10_000)]
     for kind in (
@@ -379,3 +386,33 @@ def test_the_full_loop_from_drift_to_a_closed_incident_moves_the_scorecard(
         "IncidentClosed",
     ):
         assert kind in kinds
+
+
+def test_migrating_keeps_incidents_and_makes_recovery_a_fact(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from lucid.storage import schema
+    from lucid.storage.incidents import SqlIncidentStore
+
+    db = Database(database_url)
+    try:
+        config = schema._alembic_config()
+        with db.engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0009")
+            connection.commit()
+        with db.transaction() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO monitoring_incidents VALUES ('i1', 'churn', 'recovered', "
+                    "'warning', '2026-11-03T02:00:00.000000Z', '2026-11-02T00:00:00.000000Z', "
+                    "'run-1', '2026-11-04T02:00:00.000000Z')"
+                )
+            )
+        assert schema.upgrade(db) == ("0009", schema.head_revision())
+        stored = SqlIncidentStore(db, SqlEventLog(db)).get("i1")
+        assert (stored.status.value, stored.recovered_at) == ("open", "2026-11-04T02:00:00.000000Z")
+        assert (stored.last_run_id, stored.lesson, stored.proposals) == ("run-1", None, ())
+    finally:
+        db.dispose()
