@@ -111,6 +111,11 @@ def test_an_incident_from_opening_to_its_lesson_and_the_report(project: Path) ->
     refused(project, "incidents", "show", "nope", message="error: No incident has the id nope.")
 
     later = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    refused(
+        project,
+        *("incidents", "declare-shift", "2026-13-01", "--description", "a drill"),
+        message="error: STARTED_AT: '2026-13-01' must be an ISO date or time",
+    )
     ok(project, "incidents", "declare-shift", later, "--description", "a drill")
     assert json.loads(ok(project, "scorecard", "--json").stdout)["critical_incidents_undetected"]
 

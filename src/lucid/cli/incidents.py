@@ -213,7 +213,7 @@ def declare_shift(
     """Record a shift whose start is known (a drill): it measures detection delay."""
     from lucid.memory.retrospective import parse_since
 
-    moment = parse_since(started_at)
+    moment = parse_since(started_at, "STARTED_AT")
     with open_lucid(ctx) as lucid:
         lucid.incidents.declare_shift(moment, description=description, actor=_actor(actor))
     console.print(f"Known shift declared at {moment.isoformat()}.")

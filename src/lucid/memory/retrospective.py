@@ -288,18 +288,19 @@ def html(retro: Retrospective) -> str:
 RENDERERS: dict[str, Callable[[Retrospective], str]] = {"md": markdown, "html": html}
 
 
-def parse_since(text: str) -> datetime:
-    """A period start: an ISO date (midnight UTC) or an ISO time with a zone."""
+def parse_since(text: str, field: str = "--since") -> datetime:
+    """A moment given on the command line: an ISO date (midnight UTC) or an ISO time with a
+    zone; `field` names the option in the error sentence."""
+    from datetime import UTC
+
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(
-            "--since", f"{text!r} must be an ISO date or time, e.g. 2026-11-01"
+            field, f"{text!r} must be an ISO date or time, e.g. 2026-11-01"
         ) from None
     if moment.tzinfo is None:
         if len(text) > 10:
-            raise InvalidInput("--since", f"{text!r} must carry a time zone, e.g. Z")
-        from datetime import UTC
-
+            raise InvalidInput(field, f"{text!r} must carry a time zone, e.g. Z")
         moment = moment.replace(tzinfo=UTC)
     return parse_time(format_time(moment))
