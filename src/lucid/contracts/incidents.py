@@ -225,10 +225,10 @@ def require_step(incident: Incident, step: str) -> None:
     """Refuse `step` unless the incident's status allows it (a sentence saying what's next)."""
     allowed = ALLOWED_FROM[step]
     if incident.status not in allowed:
-        statuses = ", ".join(sorted(s.value for s in allowed))
+        statuses = " or ".join(s.value for s in Status if s in allowed)
         raise Conflict(
             f"Incident {incident.id} is {incident.status.value}: {step.replace('_', ' ')} needs "
-            f"it {statuses}; {_NEXT_STEP[incident.status]}."
+            f"it to be {statuses}; {_NEXT_STEP[incident.status]}."
         )
 
 

@@ -17,6 +17,13 @@ from lucid.errors import LucidError
 from lucid.service.app import LucidDep
 
 COOKIE = "lucid_token"
+INCIDENT_FIGURES = (
+    "detection_delay_days",
+    "time_to_recovery_days",
+    "critical_incidents_undetected",
+    "failures_documented_pct",
+    "repeated_errors",
+)
 templates = Jinja2Templates(directory=Path(__file__).parents[1] / "dashboard" / "templates")
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -108,3 +115,11 @@ def events(request: Request, lucid: LucidDep, after: int = 0) -> Response:
     page = lucid.events.read(after=after, limit=100)
     next_cursor = page[-1].seq if len(page) == 100 else None
     return _page(request, "events.html", "Events", events=page, next_cursor=next_cursor)
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents(request: Request, lucid: LucidDep) -> Response:
+    rows = [i.to_dict() for i in reversed(lucid.incidents.list())]
+    card = lucid.loop.scorecard().to_dict()
+    figures = {key: card[key] for key in INCIDENT_FIGURES}
+    return _page(request, "incidents.html", "Incidents", incidents=rows, figures=figures)
