@@ -335,6 +335,34 @@ def resume(
 
 
 @app.command()
+def digest(
+    ctx: typer.Context,
+    model: str | None = typer.Option(
+        None, "--model", help="Only this model (default: every model with a stored policy)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Send each due stakeholder digest: the last complete reporting period's runs and
+    levels, open incidents and unacknowledged alerts; once per period (cron-friendly)."""
+    with open_lucid(ctx) as lucid:
+        if model is None and not lucid.monitoring.models():
+            raise InvalidInput(
+                "--model", "no model has a stored policy; name one or store its policy first"
+            )
+        reports = lucid.monitoring.send_digests(model=model)
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+        return
+    for report in reports:
+        sent = ", ".join(
+            f"{d.channel} {'delivered' if d.delivered else 'FAILED'} ({d.attempts} attempts)"
+            for d in report.deliveries
+        )
+        console.print(f"digest of {report.digest.model} for {report.digest.period}: {sent}")
+    console.print(f"{len(reports)} digests sent")
+
+
+@app.command()
 def drill(
     ctx: typer.Context,
     model: str = typer.Option(..., "--model", help="The model."),

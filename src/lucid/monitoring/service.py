@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lucid.contracts.events import NewEvent, parse_time
+from lucid.contracts.events import NewEvent, format_time, parse_time
 from lucid.contracts.monitoring_events import (
     DriftDrillPerformed,
     MonitoringFollowUpResumed,
@@ -45,6 +45,7 @@ from lucid.ports import ComputeEngine
 from lucid.settings import AlertSettings
 from lucid.storage.alerts import AlertRecord, IncidentRecord, SqlAlertStore
 from lucid.storage.database import Database
+from lucid.storage.digests import DigestRecord, SqlDigestStore
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord, SqlMonitoringStore
 from lucid.storage.prediction_log import SqlPredictionLog
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lucid.monitoring.actions import ActionResult
+    from lucid.monitoring.digests import DigestReport
     from lucid.monitoring.profiles import ReferenceProfile
     from lucid.registry.service import ModelRegistry
 
@@ -166,6 +168,7 @@ class Monitoring:
         self.alerting = Alerting(
             self.alert_store, self.alert_settings, clock=self.clock, sleep=self.sleep
         )
+        self.digest_store = SqlDigestStore(self.db, self.events)
 
     # -- logging -----------------------------------------------------------------------------
 
@@ -642,6 +645,37 @@ class Monitoring:
             )
         )
         return report
+
+    # -- digests -----------------------------------------------------------------------------
+
+    def send_digests(
+        self, now: datetime | None = None, *, model: str | None = None
+    ) -> list[DigestReport]:
+        """Send each stakeholder digest that is due: for every model with a stored policy (or
+        `model`), the digest of the last complete reporting period before `now` (default:
+        the clock), unless it was sent; digests left pending by a dead process are finished
+        first. Idempotent per period, also across racing processes."""
+        from lucid.monitoring.digests import Digests
+
+        moment = self.clock() if now is None else now
+        format_time(moment, "now")
+        digests = Digests(
+            self.db,
+            self.digest_store,
+            self.store,
+            self.alert_store,
+            self.alert_settings,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        names = [model] if model is not None else self.models()
+        reports: list[DigestReport] = []
+        for name in names:
+            reports += digests.send(self.policy(name), moment)
+        return reports
+
+    def digests(self, model: str | None = None) -> list[DigestRecord]:
+        return self.digest_store.digests(model)
 
     # -- alerts and incidents ----------------------------------------------------------------
 

@@ -240,6 +240,22 @@ class SqlMonitoringStore:
             )
         )
 
+    def runs_starting_in(self, model: str, start: str, end: str) -> list[RunRecord]:
+        """The model's runs whose window starts in [start, end) (canonical UTC text; a window
+        key begins with its start, so the keys compare as text), oldest window first."""
+        with self.db.transaction() as connection:
+            windows = connection.execute(
+                select(monitoring_runs.c.window_key)
+                .where(
+                    monitoring_runs.c.model == model,
+                    monitoring_runs.c.window_key >= start,
+                    monitoring_runs.c.window_key < end,
+                )
+                .order_by(monitoring_runs.c.window_key)
+            ).scalars()
+            found = [self._find(connection, model, window) for window in list(windows)]
+        return [record for record in found if record is not None]
+
     def find_run(self, model: str, window: str) -> RunRecord | None:
         with self.db.transaction() as connection:
             return self._find(connection, model, window)
