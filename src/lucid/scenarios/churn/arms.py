@@ -29,6 +29,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import pyarrow as pa
 import yaml
 
 from lucid.bootstrap import Lucid, bootstrap
@@ -58,7 +59,6 @@ from lucid.scenarios.churn.training import (
     feature_matrix,
     fit_churn_model,
     known_snapshots,
-    labelled_rows,
     write_reference,
 )
 from lucid.scenarios.churn.world import World, WorldConfig
@@ -179,6 +179,11 @@ class Arm:
     def scorecard(self) -> Scorecard:
         raise NotImplementedError
 
+    def segments(self) -> dict[str, str]:
+        """Each customer's segment, as the CRM knows it (never who churned or why)."""
+        table = self.world.customers().select(["customer_id", "segment"]).to_pydict()
+        return dict(zip(table["customer_id"], table["segment"], strict=True))
+
     @staticmethod
     def top_at_risk(entities: Sequence[str], scores: Sequence[float], share: float) -> list[str]:
         """The `share` of entities with the highest scores (ties by id: deterministic)."""
@@ -294,14 +299,18 @@ class EntropicArm(Arm):
 # -- the negentropic arm -------------------------------------------------------------------
 
 
+METRIC = "retention_7d"
+"""The contract's metric: the share of a week's paying customers still paying at its end."""
+
+
 def retention_contract(baseline: float) -> BusinessImpact:
-    """The churn model's contract: 14-day retention, higher is better, around `baseline`."""
+    """The churn model's contract: weekly retention, higher is better, around `baseline`."""
     return BusinessImpact(
-        metric="retention_14d",
+        metric=METRIC,
         direction=Direction.HIGHER,
         baseline=round(baseline, 4),
         target=round(min(baseline + 0.005, 0.999), 4),
-        measurement_period="14d",
+        measurement_period="7d",
         rollback_threshold=round(baseline - 0.03, 4),
         rationale="the retention campaign exists to keep customers; accuracy is not the goal",
     )
@@ -347,12 +356,11 @@ class NegentropicArm(Arm):
     # -- outcomes ----------------------------------------------------------------------------
 
     def on_labels(self, snapshot: int, rows: list[dict[str, Any]]) -> None:
-        if self.production is None:
-            return
+        """The model's own outcomes (churned within 14 days) joined to its predictions."""
         churned = {row["entity_id"]: int(row[LABEL]) for row in rows}
-        now = self.clock()
         logged = self.predictions.pop(snapshot, {})
         if logged:
+            now = self.clock()
             self.lucid.monitoring.log_outcomes(
                 MODEL,
                 [
@@ -361,30 +369,46 @@ class NegentropicArm(Arm):
                     if e in churned
                 ],
             )
-            retention = 1.0 - float(np.mean([churned[e] for e in logged if e in churned]))
-            served = self.served_at.get(snapshot)
-            if served is not None:
-                self.lucid.registry.observe(
-                    MODEL,
-                    served,
-                    metric="retention_14d",
-                    value=round(retention, 4),
-                    period=f"day {snapshot} + {HORIZON_DAYS} days",
-                    actor="business-analytics",
-                )
-                if served == self.production:  # a replaced version is judged no more
-                    self.lucid.registry.evaluate(MODEL, actor="business-analytics")
-        exposed = self.exposures.pop(snapshot, [])
+
+    def weekly_retention(self, day: int) -> dict[str, int]:
+        """Who of the customers paying at `day` still paid a week later (1) or left (0): the
+        business sees its own cancellations as they happen."""
+        rows = self.world.labels([day], horizon_days=CYCLE_DAYS).to_pylist()
+        return {row["entity_id"]: 1 - int(row[f"churned_within_{CYCLE_DAYS}d"]) for row in rows}
+
+    def observe_week(self, day: int) -> None:
+        """The contract's metric for the week just lived, and the A/B cohort's outcomes."""
+        kept = self.weekly_retention(day)
+        served = self.served_at.get(day)
+        scored = [e for e in self.predictions.get(day, {}) if e in kept]
+        if served is not None and scored:
+            self.lucid.registry.observe(
+                MODEL,
+                served,
+                metric=METRIC,
+                value=round(float(np.mean([kept[e] for e in scored])), 4),
+                period=f"week of day {day}",
+                actor="business-analytics",
+            )
+            if served == self.production:  # a replaced version is judged no more
+                self.lucid.registry.evaluate(MODEL, actor="business-analytics")
+        exposed = self.exposures.pop(day, [])
         if exposed and self.experiment is not None:
             self.lucid.experiments.record_outcomes(
                 self.experiment,
                 [
-                    {"entity_id": e, "value": 1 - churned[e], "observed_at": now}
+                    {"entity_id": e, "value": kept[e], "observed_at": self.clock()}
                     for e in exposed
-                    if e in churned
+                    if e in kept
                 ],
                 actor="business-analytics",
             )
+
+    def retention_since(self, since_day: int) -> float:
+        """Mean weekly retention of the weeks lived from `since_day` on (the contract's unit)."""
+        first = since_day - since_day % CYCLE_DAYS
+        weeks = range(max(first, 0), self.world.day - CYCLE_DAYS + 1, CYCLE_DAYS)
+        return float(np.mean([np.mean(list(self.weekly_retention(d).values())) for d in weeks]))
 
     # -- deciding ----------------------------------------------------------------------------
 
@@ -421,6 +445,7 @@ class NegentropicArm(Arm):
                 self.exposures[day] = customers
                 self.cohort_pending = False
         now = self.clock()
+        segments = self.segments()
         ids: dict[str, str] = {}
         for arm, model in (("control", production), ("challenger", challenger)):
             members = [i for i, c in enumerate(customers) if arms[c] == arm]
@@ -433,7 +458,8 @@ class NegentropicArm(Arm):
                     {
                         "entity": customers[i],
                         "served_at": now,
-                        "features": rows[i],
+                        # The model's inputs, and the customer's segment for monitoring.
+                        "features": {**rows[i], "segment": segments.get(customers[i])},
                         "score": scores[i],
                         "arm": arm,
                     }
@@ -469,9 +495,7 @@ class NegentropicArm(Arm):
         )
 
     def first_deployment(self, day: int) -> None:
-        parts = labelled_rows(self.lucid, CANONICAL)
-        known = [row for part in parts for row in part]
-        baseline = 1.0 - float(np.mean([int(r[LABEL]) for r in known]))
+        baseline = self.retention_since(0)
         self.watch()
         version = self.register(retention_contract(baseline), "first churn model")
         self.lucid.registry.promote(
@@ -485,7 +509,7 @@ class NegentropicArm(Arm):
                     "description": "treating the customers the model ranks most at risk keeps "
                     "more of them than treating at random",
                     "expected_impact": 0.005,
-                    "unit": "retention_14d",
+                    "unit": "retention_7d",
                 }
             ],
             actor="sam",
@@ -514,7 +538,11 @@ class NegentropicArm(Arm):
             registered_by="sam",
             rationale=why,
         )
-        self.profile(registered.version, fitted.reference)
+        segments = self.segments()
+        reference = fitted.reference.append_column(
+            "segment", pa.array([segments.get(e) for e in fitted.entities], pa.string())
+        )
+        self.profile(registered.version, reference)
         return registered.version
 
     def profile(self, version: int, reference: Any) -> None:
@@ -524,6 +552,7 @@ class NegentropicArm(Arm):
     # -- after the week: monitoring and the loop ---------------------------------------------
 
     def after_week(self) -> tuple[str | None, int | None]:
+        self.observe_week(self.world.day - CYCLE_DAYS)
         self.lucid.loop.run_checkpoints(actor="loop")
         if self.production is None:
             return None, None
@@ -599,10 +628,7 @@ class NegentropicArm(Arm):
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
         since = self.detected_day(incident_id)
-        recent = [
-            row for part in labelled_rows(self.lucid, CANONICAL, since_day=since) for row in part
-        ]
-        observed = 1.0 - float(np.mean([int(row[LABEL]) for row in recent]))
+        observed = self.retention_since(since)
         version = self.register(
             retention_contract(observed),
             "retrained on outcomes observed since the incident; the contract's baseline is the "
@@ -673,7 +699,7 @@ class NegentropicArm(Arm):
         hypothesis = {
             "description": "the retrained version keeps more customers after the shift",
             "expected_impact": 0.005,
-            "unit": "retention_14d",
+            "unit": "retention_7d",
         }
         try:
             self.lucid.loop.deploy(

@@ -45,6 +45,8 @@ class FittedModel:
     estimator: Any
     auc: float
     reference: pa.Table
+    entities: tuple[str, ...] = ()
+    """The entity of each reference row, in order."""
 
     @property
     def metrics(self) -> dict[str, float]:
@@ -149,7 +151,12 @@ def fit_churn_model(
         else 0.5
     )
     every = [row for part in parts for row in part]
-    return FittedModel(estimator, round(auc, 4), reference_table(estimator, every, columns))
+    return FittedModel(
+        estimator,
+        round(auc, 4),
+        reference_table(estimator, every, columns),
+        tuple(str(row["entity_id"]) for row in every),
+    )
 
 
 def write_reference(project_dir: Path, model: str, version: int, reference: pa.Table) -> Path:
