@@ -282,6 +282,7 @@ def events(lucid: Lucid, after: int, event_type: str | None, limit: int = 100) -
         "events": page,
         "after": after,
         "type": event_type or "",
+        "limit": limit,
         "next_cursor": page[-1].seq if len(page) == limit else None,
         "previous_cursor": max(0, after - limit) if after > 0 else None,
         "latest_cursor": max(0, (head.seq if head else 0) - limit),

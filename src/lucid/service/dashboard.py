@@ -238,11 +238,17 @@ def experiments(request: Request, lucid: LucidDep) -> Response:
 
 
 @router.get("/events", response_class=HTMLResponse)
-def events(request: Request, lucid: LucidDep, after: int = 0, type: str | None = None) -> Response:
+def events(
+    request: Request, lucid: LucidDep, after: int = 0, type: str | None = None, limit: int = 100
+) -> Response:
+    """The event timeline, oldest first from the cursor `after`, `limit` events a page."""
+
     def build() -> dict[str, Any]:
         if after < 0:
             raise InvalidInput("after", f"must be a position ≥ 0, not {after}")
-        return views.events(lucid, after, type)
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit", f"must be between 1 and 1000, not {limit}")
+        return views.events(lucid, after, type, limit)
 
     return _page(request, "events.html", "Events", build)
 
