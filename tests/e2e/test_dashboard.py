@@ -287,6 +287,8 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     assert chart.locator("circle.point.bad").get_attribute("data-y") == "0.76"
     assert chart.bounding_box()["width"] > 300  # drawn, not just present
     assert "rollback_due" in page.inner_text("#evaluations")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-model.png"), full_page=True)
     # Monitoring: one chart per check, three runs each, coloured by level.
     page.goto(f"{server}/dashboard/monitoring")
     page.click("#monitored >> text=upsell")
@@ -302,6 +304,7 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     values = [tenure.locator("circle.point").nth(i).get_attribute("data-y") for i in range(3)]
     assert levels == ["point ok", "point warning", "point critical"], values
     assert page.locator("#runs tr").count() == 4
+    page.screenshot(path=str(ARTIFACTS / "dashboard-monitoring.png"), full_page=True)
     # Experiments: the effect with its interval, the SRM verdict.
     page.goto(f"{server}/dashboard/experiments")
     effects = page.locator("#effects-chart")
@@ -309,6 +312,7 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     assert effects.locator("line.interval").count() == 1
     assert effects.locator("circle.estimate").count() == 1
     assert "as designed" in page.inner_text("tr[data-experiment='churn-ab'] .srm")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-experiments.png"), full_page=True)
     # Events: a timeline with rationales, paged.
     page.goto(f"{server}/dashboard/events")
     assert "billing month" in page.inner_text("#events")
@@ -327,7 +331,6 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     assert "No model named nothing is registered." in page.inner_text("#error")
     # The overview, as the artefact of the run.
     page.goto(f"{server}/dashboard")
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
     assert (ARTIFACTS / "dashboard-overview.png").stat().st_size > 10_000
 

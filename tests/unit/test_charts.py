@@ -137,3 +137,23 @@ def test_intervals_are_drawn_from_low_to_high_with_the_estimate_between() -> Non
     [zero] = classed(root, "line", "zero")
     assert float(zero.get("x1", "nan")) == pytest.approx(scale.at(0.0), abs=0.01)
     assert "significant" in (groups[0].get("class") or "")
+
+
+def test_given_x_ticks_are_drawn_at_their_values() -> None:
+    day = 1_793_491_200.0
+    starts = [day, day + 86400, day + 2 * 86400]
+    svg = line_chart(
+        "psi",
+        [Series("psi", tuple(Point(x, 0.1) for x in starts))],
+        x_format=format_day,
+        x_ticks=starts,
+    )
+    root = parse(svg)
+    ticks = {
+        t.text: float(t.get("x", "nan"))
+        for t in root.iter(SVG + "text")
+        if t.get("class") == "tick" and "-" in (t.text or "")
+    }
+    assert list(ticks) == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    points = sorted(float(c.get("cx", "nan")) for c in classed(root, "circle", "point"))
+    assert list(ticks.values()) == pytest.approx(points, abs=0.01)

@@ -134,11 +134,14 @@ def line_chart(
     lines: Sequence[ReferenceLine] = (),
     markers: Sequence[Marker] = (),
     x_format: Callable[[float], str] = format_number,
+    x_ticks: Sequence[float] = (),
     y_label: str = "",
     chart_id: str = "",
 ) -> str:
     """An SVG line chart: axes with ticks, each series as a polyline and its points, each
-    reference line across the plot with its label, each marker from top to bottom.
+    reference line across the plot with its label, each marker from top to bottom. The x
+    ticks are `x_ticks` when given (e.g. the start of each monitoring window), else four
+    evenly spaced values.
 
     The y domain covers every point and every reference line; the x domain every point and
     marker. With no point the chart still draws its axes and lines, and says so.
@@ -152,7 +155,7 @@ def line_chart(
         f'{_id(chart_id)}viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
         f'height="{HEIGHT}" role="img" aria-label="{escape(title, quote=True)}">',
         f"<title>{escape(title)}</title>",
-        *_axes(x_scale, y_scale, x_format, y_label),
+        *_axes(x_scale, y_scale, x_format, x_ticks, y_label),
     ]
     for line in lines:
         y = y_scale.at(line.y)
@@ -200,7 +203,11 @@ def line_chart(
 
 
 def _axes(
-    x_scale: Scale, y_scale: Scale, x_format: Callable[[float], str], y_label: str
+    x_scale: Scale,
+    y_scale: Scale,
+    x_format: Callable[[float], str],
+    x_ticks: Sequence[float],
+    y_label: str,
 ) -> list[str]:
     bottom, right = HEIGHT - BOTTOM, WIDTH - RIGHT
     parts = [
@@ -212,7 +219,7 @@ def _axes(
         y = y_scale.at(value)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}"/>')
         parts.append(_text(LEFT - 6, y + 4, format_number(value), "tick", "end"))
-    for value in x_scale.ticks(4):
+    for value in x_ticks or x_scale.ticks(4):
         x = x_scale.at(value)
         parts.append(_text(x, bottom + 16, x_format(value), "tick", "middle"))
     if y_label:

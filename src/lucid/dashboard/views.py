@@ -20,6 +20,7 @@ from lucid.dashboard.charts import (
     ReferenceLine,
     Series,
     format_day,
+    format_moment,
     interval_chart,
     line_chart,
 )
@@ -136,7 +137,7 @@ def model(lucid: Lucid, name: str) -> dict[str, Any]:
             ReferenceLine("rollback", contract.rollback_threshold, "rollback"),
         ],
         markers=markers,
-        x_format=format_day,
+        x_format=format_moment,
         y_label=f"{contract.metric} ({contract.direction.value} is better)",
         chart_id="contract-chart",
     )
@@ -215,7 +216,7 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
         charts.append(
             {
                 "title": title,
-                "feature": feature,
+                "feature": feature if feature and feature not in threshold else None,
                 "unmeasured": len(seen) - len(points),
                 "svg": line_chart(
                     title,
@@ -225,6 +226,7 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
                         ReferenceLine("critical", float(latest["critical"]), "critical"),
                     ],
                     x_format=format_day,
+                    x_ticks=[p.x for p in points] if len(points) <= 8 else (),
                     y_label=latest["metric"],
                     chart_id=f"check-{index}",
                 ),
