@@ -382,8 +382,14 @@ def test_forms_from_elsewhere_are_refused(browser: Any, server: str, project: An
     assert not [
         e
         for e in events_of(folder, "FeatureApprovalGiven")
-        if e.actor == "mia" and "2.0.0" in e.subject
+        if e.actor == "mia" and e.payload["version"] == "2.0.0"
     ]
+    login = page.request.post(
+        f"{server}/dashboard/login",
+        form={"token": secrets["viewer"]},
+        headers={"Origin": "http://evil.example"},
+    )
+    assert login.status == 403 and "Origin: a form sent from http://evil.example" in login.text()
 
 
 def test_an_approval_through_the_page_is_recorded_as_the_tokens_person(
@@ -436,6 +442,20 @@ def test_a_scientist_acknowledges_an_alert_and_an_approver_freezes(
     assert "sam at" in page.inner_text("#alerts")
     [acked] = events_of(folder, "AlertAcknowledged")
     assert acked.actor == "sam"
+    # Bad input through a form: the sentence naming the field, and nothing recorded.
+    csrf = csrf_token(secrets["scientist"])
+    promotions = f"{server}/dashboard/models/churn/versions/3/promotions"
+    bad = page.request.post(promotions, form={"to": "heaven", "rationale": "r", "csrf": csrf})
+    assert bad.status == 422
+    assert "to: &#39;heaven&#39; must be challenger or production" in bad.text()
+    bare = page.request.post(promotions, form={"to": "challenger", "rationale": " ", "csrf": csrf})
+    assert bare.status == 422 and "rationale: is required" in bare.text()
+    high = page.request.post(promotions, form={"to": "production", "rationale": "r", "csrf": csrf})
+    assert high.status == 403 and "needs the approver role" in high.text()
+    unknown = page.request.post(
+        f"{server}/dashboard/monitoring/upsell/alerts/nope/acknowledge", form={"csrf": csrf}
+    )
+    assert unknown.status == 404 and "No alert has the id nope." in unknown.text()
     # An approver freezes the model; promoting then is refused with the gate's sentence.
     page = signed_in(browser, server, secrets["approver"])
     page.goto(f"{server}/dashboard/models/churn")

@@ -135,10 +135,7 @@ def _act(
         return RedirectResponse("/dashboard/login", status_code=303)
     name, title, build = page
     try:
-        origin = request.headers.get("origin")
-        own = f"{request.url.scheme}://{request.url.netloc}"
-        if origin is not None and origin != own:
-            raise Forbidden(f"Origin: a form sent from {origin} is refused; use {own}.")
+        _refuse_foreign_origin(request)
         if not hmac.compare_digest(csrf, csrf_token(session[1])):
             raise Forbidden("csrf: the form's token does not match this session; reload the page.")
         back = action(session[0])
@@ -160,6 +157,13 @@ def _act(
     return RedirectResponse(back, status_code=303)
 
 
+def _refuse_foreign_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin != own:
+        raise Forbidden(f"Origin: a form sent from {origin} is refused; use {own}.")
+
+
 def _required(value: str, field: str) -> str:
     if not value.strip():
         raise InvalidInput(field, "is required")
@@ -178,10 +182,14 @@ def login_form(request: Request) -> Response:
 def login(request: Request, token: str = Form("")) -> Response:
     tokens: Tokens = request.app.state.tokens
     try:
+        _refuse_foreign_origin(request)
         tokens.authenticate(token.strip())
     except LucidError as error:
         return templates.TemplateResponse(
-            request, "login.html", {"title": "Sign in", "error": error.sentence}, status_code=401
+            request,
+            "login.html",
+            {"title": "Sign in", "error": error.sentence},
+            status_code=status_of(error),
         )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
@@ -190,6 +198,12 @@ def login(request: Request, token: str = Form("")) -> Response:
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    try:
+        _refuse_foreign_origin(request)
+    except LucidError as error:
+        return templates.TemplateResponse(
+            request, "error.html", {"title": "Sign out", "error": error.sentence}, status_code=403
+        )
     response = RedirectResponse("/dashboard/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
