@@ -90,6 +90,11 @@ def test_points_lines_and_markers_are_placed_where_the_numbers_say() -> None:
     marks = {m.get("data-label"): m for m in classed(root, "line", "marker")}
     assert float(marks["v2 deployed"].get("x1", "nan")) == pytest.approx(x_scale.at(4.0), 0.01)
     assert "rollback" in (marks["rollback"].get("class") or "")
+    two = parse(line_chart("v", [Series("v1", points[:1]), Series("v2", points[1:])]))
+    assert [t.text for t in two.iter(SVG + "text") if t.get("class") == "series-label"] == [
+        "v1",
+        "v2",
+    ]
     labels = " ".join(t.text or "" for t in root.iter(SVG + "text"))
     assert "target 0.82" in labels and "v2 deployed" in labels
 

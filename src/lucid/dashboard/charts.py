@@ -193,6 +193,11 @@ def line_chart(
                 f'cx="{x_scale.at(p.x):.2f}" cy="{y_scale.at(p.y):.2f}" r="4">'
                 f"<title>{escape(tip)}</title></circle>"
             )
+        if ordered and len(series) > 1:  # name each line where it ends
+            last = ordered[-1]
+            parts.append(
+                _text(x_scale.at(last.x) + 7, y_scale.at(last.y) - 7, one.name, "series-label")
+            )
         parts.append("</g>")
     if not any(s.points for s in series):
         parts.append(

@@ -102,12 +102,27 @@ def _render(
     )
 
 
-def _page(request: Request, name: str, title: str, build: Callable[[], dict[str, Any]]) -> Response:
+def _viewer(request: Request) -> Principal | None:
+    """The signed-in principal, or None."""
+    session = _session(request)
+    return None if session is None else session[0]
+
+
+def _page(
+    request: Request,
+    name: str,
+    title: str,
+    build: Callable[[], dict[str, Any]] | None = None,
+    **context: Any,
+) -> Response:
+    """A page for the signed-in principal from `build()` (or the `context` given); a domain
+    error while reading shows its sentence with its status."""
     session = _session(request)
     if session is None:
         return RedirectResponse("/dashboard/login", status_code=303)
     try:
-        context = build()
+        if build is not None:
+            context = build()
     except LucidError as error:
         return _render(
             request,
