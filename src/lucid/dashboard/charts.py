@@ -179,7 +179,7 @@ def line_chart(
             f'{escape(marker.label, quote=True)}" data-x="{marker.x!r}" x1="{x:.2f}" '
             f'y1="{TOP}" x2="{x:.2f}" y2="{HEIGHT - BOTTOM}"/>'
         )
-        parts.append(_text(x + 3, TOP - 6, marker.label, "marker-label"))
+        parts.append(_text(x + 3, TOP - 3, marker.label, "marker-label"))
     for one in series:
         ordered = sorted(one.points, key=lambda p: p.x)
         coords = " ".join(f"{x_scale.at(p.x):.2f},{y_scale.at(p.y):.2f}" for p in ordered)
@@ -228,7 +228,7 @@ def _axes(
         x = x_scale.at(value)
         parts.append(_text(x, bottom + 16, x_format(value), "tick", "middle"))
     if y_label:
-        parts.append(_text(LEFT, TOP - 12, y_label, "axis-label"))
+        parts.append(_text(LEFT, 11, y_label, "axis-label"))
     parts.append("</g>")
     return parts
 
