@@ -255,6 +255,8 @@ def events_of(folder: Path, kind: str) -> list[Any]:
 def test_every_page_renders_with_its_charts(browser: Any, server: str, project: Any) -> None:
     folder, secrets = project
     page = signed_in(browser, server, secrets["viewer"])
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     # Overview: the ten scorecard figures, transparency included — stakeholders vic, carla,
     # data_team (upsell's policy) and ana (churn's owner); vic and data_team (mia approves
     # for it) hold tokens: 50 %.
@@ -333,6 +335,9 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     page.goto(f"{server}/dashboard")
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
     assert (ARTIFACTS / "dashboard-overview.png").stat().st_size > 10_000
+    # Every page and asset came from the server itself: no CDN, no other host.
+    assert len(requested) >= 12
+    assert [url for url in requested if not url.startswith(server + "/")] == []
 
 
 def test_a_viewer_is_offered_no_write_and_refused_every_one(
