@@ -13,7 +13,8 @@ Every figure is None while there is nothing to measure. Measured today:
 
 The incident figures (`detection_delay_days`, `time_to_recovery_days`,
 `critical_incidents_undetected`, `failures_documented_pct`, `repeated_errors`) come from an
-`IncidentSource`; the incidents part of the loop plugs one in, until then they are None.
+`IncidentSource`: `lucid.memory.incidents.Incidents`, whose rules are stated in
+`lucid.contracts.incidents.incident_figures`.
 
 One figure comes after the nine keys of issue 8 (whose list `SCORECARD_KEYS` stays fixed):
 `transparency_pct`, the seed's transparency — the share of stakeholders named in monitoring
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
+from lucid.contracts.incidents import IncidentFigures
 from lucid.contracts.semantic import AuditReport
 from lucid.features.serving import SkewReport
 from lucid.registry.portfolio import Portfolio
@@ -44,17 +46,6 @@ SCORECARD_KEYS = (
 )
 TRANSPARENCY_KEY = "transparency_pct"
 """The figure added after the nine keys (issue 9): `Scorecard.to_dict` ends with it."""
-
-
-@dataclass(frozen=True)
-class IncidentFigures:
-    """What incidents measure: days (means over incidents), counts, and a percentage."""
-
-    detection_delay_days: float | None = None
-    time_to_recovery_days: float | None = None
-    critical_incidents_undetected: int | None = None
-    failures_documented_pct: float | None = None
-    repeated_errors: int | None = None
 
 
 class IncidentSource(Protocol):

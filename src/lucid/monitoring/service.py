@@ -153,6 +153,7 @@ class Monitoring:
     horizon: timedelta = predictions.DEFAULT_HORIZON
     clock: Callable[[], datetime] = _now
     sleep: Callable[[float], None] = time.sleep
+    project_dir: Path | None = None
 
     def __post_init__(self) -> None:
         self.log = SqlPredictionLog(self.db)
@@ -475,7 +476,14 @@ class Monitoring:
             self.registry_factory(),
             self.training_pipelines,
             evaluation.actions,
-            actions.RetrainingRequest(model, watched, record.id, window.start, window.end),
+            actions.RetrainingRequest(
+                model,
+                watched,
+                record.id,
+                window.start,
+                window.end,
+                str(self.project_dir or ""),
+            ),
             reason,
         )
         incident = record_incident(

@@ -33,6 +33,13 @@ from lucid.service.problems import status_of
 
 COOKIE = "lucid_token"
 INCIDENTS_PATH = "/dashboard/incidents"
+INCIDENT_FIGURES = (
+    "detection_delay_days",
+    "time_to_recovery_days",
+    "critical_incidents_undetected",
+    "failures_documented_pct",
+    "repeated_errors",
+)
 templates = Jinja2Templates(directory=Path(__file__).parents[1] / "dashboard" / "templates")
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -377,3 +384,13 @@ def acknowledge_alert(
 
     page = ("monitoring.html", f"Monitoring {name}", lambda: views.monitoring(lucid, name))
     return _act(request, csrf, act, page)
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents(request: Request, lucid: LucidDep) -> Response:
+    def build() -> dict[str, Any]:
+        rows = [i.to_dict() for i in reversed(lucid.incidents.list())]
+        card = lucid.loop.scorecard().to_dict()
+        return {"incidents": rows, "figures": {key: card[key] for key in INCIDENT_FIGURES}}
+
+    return _page(request, "incidents.html", "Incidents", build)
