@@ -315,6 +315,10 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     assert effects.locator("circle.estimate").count() == 1
     assert "as designed" in page.inner_text("tr[data-experiment='churn-ab'] .srm")
     page.screenshot(path=str(ARTIFACTS / "dashboard-experiments.png"), full_page=True)
+    # Incidents: the one monitoring opened on upsell, reached from the nav.
+    page.click("header >> text=Incidents")
+    page.wait_for_url("**/dashboard/incidents")
+    assert "upsell" in page.inner_text("#incidents")
     # Events: a timeline with rationales, paged.
     page.goto(f"{server}/dashboard/events")
     assert "billing month" in page.inner_text("#events")
@@ -336,7 +340,7 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     page.screenshot(path=str(ARTIFACTS / "dashboard-overview.png"), full_page=True)
     assert (ARTIFACTS / "dashboard-overview.png").stat().st_size > 10_000
     # Every page and asset came from the server itself: no CDN, no other host.
-    assert len(requested) >= 12
+    assert len(requested) >= 13
     assert [url for url in requested if not url.startswith(server + "/")] == []
 
 

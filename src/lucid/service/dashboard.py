@@ -32,7 +32,6 @@ from lucid.service.app import LucidDep
 from lucid.service.problems import status_of
 
 COOKIE = "lucid_token"
-INCIDENTS_PATH = "/dashboard/incidents"
 INCIDENT_FIGURES = (
     "detection_delay_days",
     "time_to_recovery_days",
@@ -89,7 +88,6 @@ def _render(
     error: str | None = None,
 ) -> Response:
     who, token = session
-    routes = {getattr(route, "path", None) for route in request.app.routes}
     done = DONE.get(request.query_params.get("done", ""))
     return templates.TemplateResponse(
         request,
@@ -100,7 +98,6 @@ def _render(
             "role": who.role.value,
             "can": Abilities(who),
             "csrf": csrf_token(token),
-            "incidents_link": INCIDENTS_PATH in routes,
             "error": error,
             "done": None if error else done,
             **context,
