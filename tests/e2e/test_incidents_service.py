@@ -65,6 +65,13 @@ def test_an_incident_over_http_from_opening_to_a_repeated_error(
     )
     proposals = {"proposals": ["retrain", "new features"]}
     assert call(server, "POST", f"{base}/proposals", scientist, json=proposals).status_code == 200
+    ghost = {"experiment_id": "ghost-ab"}
+    problem(call(server, "POST", f"{base}/experiment", viewer, json=ghost), 403, "linking")
+    problem(
+        call(server, "POST", f"{base}/experiment", scientist, json=ghost),
+        404,
+        "No experiment named ghost-ab",
+    )
     problem(
         call(server, "POST", f"{base}/resolve", scientist, json={"resolution": "retrained"}),
         409,

@@ -20,6 +20,7 @@ from lucid.cli import (
     monitor,
     project,
     scenario,
+    schedule,
     service,
 )
 from lucid.cli.context import CliState, errors
@@ -49,6 +50,7 @@ app.add_typer(scenario.app, name="scenario")
 app.add_typer(service.tokens_app, name="tokens")
 app.add_typer(service.webhooks_app, name="webhooks")
 app.command("serve")(service.serve)
+app.command("schedule")(schedule.schedule)
 
 
 def _version(value: bool) -> None:

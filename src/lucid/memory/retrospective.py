@@ -183,7 +183,7 @@ def sections(retro: Retrospective) -> list[tuple[str, list[str], list[list[str]]
     ]
     incident_rows = [
         [
-            i.id[:8],
+            i.id,
             i.model,
             i.status.value,
             i.level,
@@ -191,9 +191,10 @@ def sections(retro: Retrospective) -> list[tuple[str, list[str], list[list[str]]
             "" if i.root_cause is None else f"{i.root_cause.value}: {i.diagnosis}",
             "; ".join(i.proposals),
             i.lesson or "",
+            i.resolution or "",
             ""
             if i.repeated_of is None
-            else f"repeats {i.repeated_of.incident_id[:8]} ({i.repeated_of.lesson})",
+            else f"repeats {i.repeated_of.incident_id} (lesson: {i.repeated_of.lesson})",
         ]
         for i in retro.incidents
     ]
@@ -217,7 +218,18 @@ def sections(retro: Retrospective) -> list[tuple[str, list[str], list[list[str]]
         ),
         (
             "Incidents and lessons",
-            ["id", "model", "status", "level", "opened", "diagnosis", "proposals", "lesson", ""],
+            [
+                "id",
+                "model",
+                "status",
+                "level",
+                "opened",
+                "diagnosis",
+                "proposals",
+                "lesson",
+                "resolution",
+                "repeated error",
+            ],
             incident_rows,
             None,
         ),

@@ -376,6 +376,21 @@ def propose_for_incident(
     return lucid.incidents.propose(incident_id, body.proposals, actor=who.person).to_dict()
 
 
+class ExperimentLinkRequest(BaseModel):
+    experiment_id: str
+
+
+@router.post("/incidents/{incident_id}/experiment", tags=["memory"])
+def link_incident_experiment(
+    incident_id: str, body: ExperimentLinkRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Tie the A/B experiment testing the proposals (it must test the incident's model)."""
+    who.require(Role.SCIENTIST, action=f"linking an experiment to incident {incident_id}")
+    return lucid.incidents.link_experiment(
+        incident_id, body.experiment_id, actor=who.person
+    ).to_dict()
+
+
 class LessonRequest(BaseModel):
     lesson: str
 
