@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lucid.memory.scorecard import SCORECARD_KEYS
 from lucid.scenarios.churn.arms import (
     CYCLE_DAYS,
     FIRST_DEPLOY_DAY,
@@ -43,8 +44,10 @@ class ArmResult:
     chain_ok: bool = True
 
     def summary(self) -> dict[str, Any]:
+        """The issue's shape: the seed's nine figures (the arms name no stakeholders, so the
+        dashboard's transparency figure is left out), retention and revenue kept."""
         return {
-            **self.scorecard,
+            **{key: self.scorecard.get(key) for key in SCORECARD_KEYS},
             "retention_rate": self.retention_rate,
             "revenue_kept": self.revenue_kept,
         }
