@@ -51,7 +51,7 @@ def demo(
     directory: Path | None = typer.Option(
         None, "--dir", help="Folder for the two arms' projects (default: a new temporary one)."
     ),
-    customers: int = typer.Option(2_000, "--customers", help="Customers at day 0."),
+    customers: int = typer.Option(4_000, "--customers", help="Customers at day 0."),
     days: int = typer.Option(365, "--days", help="Simulated days."),
     seed: int = typer.Option(7, "--seed", help="The world's seed: same seed, same table."),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),

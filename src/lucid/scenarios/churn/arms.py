@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import joblib
 import numpy as np
 import pyarrow as pa
@@ -62,7 +63,7 @@ from lucid.scenarios.churn.training import (
     write_reference,
 )
 from lucid.scenarios.churn.world import World, WorldConfig
-from lucid.scenarios.churn.world_files import write_labels, write_world
+from lucid.scenarios.churn.world_files import EVENT_TIME, write_labels, write_world
 from lucid.settings import load_settings
 
 MODEL = "churn"
@@ -80,6 +81,15 @@ CANONICAL = (
 APPROVER = "olga"
 """The head of data: the approver who may override the promotion gate (four-eyes)."""
 EXPERIMENT_SHARE = 0.1
+LESSONS = {
+    "concept_drift": "when behaviour changes, the old relation to churn stops holding: retrain "
+    "on outcomes observed after the shift, test on a cohort, then re-baseline the contract",
+    "data_drift": "a new population moves the feature mix before it moves retention: watch "
+    "the segment mix, and refit with the newcomers in the reference",
+    "upstream_change": "a source that stops recording silently empties a feature: check "
+    "source volumes first, and retrain on what is still recorded",
+}
+"""What the team writes down when an incident of each root cause closes."""
 READY_AFTER = timedelta(days=HORIZON_DAYS + 5 * CYCLE_DAYS)
 """After a detection, retraining waits for five weekly snapshots' outcomes since it: 30-day
 features take a month to settle after a shift, and the reference must be the settled world."""
@@ -143,14 +153,14 @@ class Arm:
     # -- the weekly rhythm -------------------------------------------------------------------
 
     def cycle(self) -> None:
-        """One week: publish the data and the outcomes now known, act, then live the week."""
+        """One week: learn the outcomes now known, act, live the week, publish its data."""
         day = self.world.day
         self.clock.moment = _aware(self.world.now)
-        write_world(self.world, self.folder)
         self.learn_outcomes(day)
         treated = self.decide(day)
         period = self.world.step(CYCLE_DAYS, treated=treated)
         self.clock.moment = _aware(self.world.now)
+        write_world(self.world, self.folder)  # the week's rows land in the data files
         self.weeks.append(
             WeekRecord(day, len(treated), period.retention.retention_rate, *self.after_week())
         )
@@ -585,7 +595,9 @@ class NegentropicArm(Arm):
             incidents.diagnose(
                 record["id"],
                 root_cause=self.root_cause(),
-                details="checks outside their band: " + ", ".join(self.failing_checks),
+                details="checks outside their band: "
+                + ", ".join(self.failing_checks)
+                + "".join(f"; no {source} recorded last week" for source in self.silent_sources()),
                 participants=["data-science", "data-engineering", "business"],
                 actor="dana",
             )
@@ -607,11 +619,7 @@ class NegentropicArm(Arm):
         elif state == "testing" and self.try_conclude():
             self.handling[record["id"]] = "deployed"
         elif state == "deployed" and record.get("recovered_at"):
-            self.close_incident(
-                record["id"],
-                "a shift in behaviour invalidates the reference a model was trained on: "
-                "retrain on outcomes observed after the shift, test it, and the checks return",
-            )
+            self.close_incident(record["id"], LESSONS[record["root_cause"]])
 
     def close_incident(self, incident_id: str, lesson: str) -> None:
         self.lucid.incidents.record_lesson(incident_id, lesson, actor="dana")
@@ -724,11 +732,35 @@ class NegentropicArm(Arm):
             )
 
     def root_cause(self) -> str:
-        """Concept drift when a performance check fails, else data drift."""
+        """The data engineer's first look, then the checks that failed: a source that
+        recorded nothing last week is an upstream change; a shifted segment mix, data drift;
+        a failing business or performance check, concept drift; anything else, data drift."""
+        silent = self.silent_sources()
         text = " ".join(self.failing_checks)
-        if "accuracy" in text or "auc" in text or "business" in text:
+        if silent:
+            return "upstream_change"
+        if "[segment]" in text:
+            return "data_drift"
+        if "business" in text or "accuracy" in text or "auc" in text:
             return "concept_drift"
         return "data_drift"
+
+    def silent_sources(self) -> list[str]:
+        """Sources with no row in the last week of the project's own data files."""
+        end = self.world.now
+        start = end - timedelta(days=CYCLE_DAYS)
+        silent = []
+        for source, column in EVENT_TIME.items():
+            files = str(self.folder / "data" / source / "*.parquet")
+            with duckdb.connect() as connection:
+                [(count,)] = connection.execute(
+                    f"SELECT count(*) FROM read_parquet('{files}') "
+                    f"WHERE {column} >= ? AND {column} < ?",
+                    [start, end],
+                ).fetchall()
+            if count == 0:
+                silent.append(source)
+        return silent
 
     def scorecard(self) -> Scorecard:
         return measure_scorecard(self.lucid.features, self.lucid.registry, self.lucid.incidents)
