@@ -2,20 +2,25 @@
 the same world.
 
 Both arms see the same customers and the same shocks (the world's draws never depend on
-treatments), spend the same retention budget every week on the customers their model ranks
-most at risk, and learn outcomes the same way: a snapshot's churn labels become known 14 days
-after it. They differ only in architecture:
+treatments), spend the same retention budget every week (5 % of paying customers) on the
+customers their model ranks most at risk, and learn outcomes the same way: a snapshot's churn
+labels (churned within 14 days) become known 14 days after it. They differ only in
+architecture:
 
 - `EntropicArm` — the seed's baseline: the three teams' contradictory "activity" definitions;
   a model trained once on Data Science's definition, served with Marketing's, deployed by hand
   on its offline accuracy, never monitored.
 - `NegentropicArm` — Lucid: canonical features approved by the three teams and served from
-  the online store; a registered model with its retention contract; the churn monitoring
-  policy run every week; and the loop — incident, diagnosis, proposals, retraining, an A/B test
-  on 10 % of customers, promotion through the gate, checkpoints, lesson.
+  the online store; a registered model with its retention contract (weekly retention, known at
+  each week's end); the seed's churn policy run every week; and the loop — incident,
+  diagnosis, proposals, retraining on outcomes observed since the detection, an A/B test on a
+  cohort (10 %, or half the customers when 10 % cannot reach the minimum sample), promotion
+  through the gate (an approver's override, saying why, when the evidence falls short),
+  checkpoints, lesson.
 
-Neither arm reads the world's ground truth (shock days, hazards, who was treated elsewhere):
-only its own data files, its own labels and its own stores.
+Neither arm reads the world's ground truth (shock days, hazards, the causal model): only its
+own data files, its own labels, its own stores, and what a business sees of its customers —
+their segment and their cancellations.
 """
 
 from __future__ import annotations
