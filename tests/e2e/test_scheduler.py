@@ -153,6 +153,8 @@ def test_serve_schedule_runs_each_window_once_and_a_standby_takes_over(
         types, windows = stored(project, environment)
         assert windows == [window] and types["MonitoringRunRecorded"] == 1
         assert types["DigestSent"] == 1 and len(receiver.received) == 2
+        again = run_lucid("--project", str(project), "monitor", "digest", "--json", env=environment)
+        assert again.code == 0 and again.stdout.strip() == "[]"  # this period's was sent
     finally:
         for process in (standby, server):
             if process is not None:
@@ -161,9 +163,16 @@ def test_serve_schedule_runs_each_window_once_and_a_standby_takes_over(
     assert standby.returncode == 0  # SIGTERM: the scheduler stops between ticks
 
 
-def test_bad_ticks_are_refused_with_a_sentence(project: Path) -> None:
-    for args in (["schedule", "--tick", "0"], ["serve", "--schedule", "--tick", "-1"]):
-        result = run_lucid("--project", str(project), *args)
-        assert result.code == 1
-        assert "--tick: must be a positive number of seconds" in result.stderr
-        assert "Traceback" not in result.stderr
+def test_bad_input_is_refused_with_a_sentence(project: Path, environment: dict[str, str]) -> None:
+    cases = [
+        (["schedule", "--tick", "0"], "--tick: must be a positive number of seconds"),
+        (["serve", "--schedule", "--tick", "-1"], "--tick: must be a positive number of seconds"),
+        (["monitor", "digest", "--model", "Not A Name"], "name"),
+        (["monitor", "resume", "--model", "Not A Name"], "name"),
+    ]
+    for args, sentence in cases:
+        result = run_lucid("--project", str(project), *args, env=environment)
+        assert result.code == 1, args
+        assert sentence in result.stderr and "Traceback" not in result.stderr
+    types, windows = stored(project, environment)
+    assert windows == [] and types["DigestSent"] == 0
