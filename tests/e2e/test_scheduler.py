@@ -176,3 +176,31 @@ def test_bad_input_is_refused_with_a_sentence(project: Path, environment: dict[s
         assert sentence in result.stderr and "Traceback" not in result.stderr
     types, windows = stored(project, environment)
     assert windows == [] and types["DigestSent"] == 0
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("environment", ["sqlite"], indirect=True)
+def test_the_scheduler_of_serve_stops_with_it_and_the_setting_starts_it(
+    project: Path, environment: dict[str, str]
+) -> None:
+    config = yaml.safe_load((project / "lucid.yaml").read_text())
+    config["scheduler"] = {"enabled": True, "tick_seconds": 0.5}
+    (project / "lucid.yaml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(["--project", str(project), "serve", "--port", str(port)], environment)
+    try:
+        tick = wait_for("the first tick", lambda: tick_of(base))
+        scheduler = int(tick["holder"].rsplit(":", 1)[1])
+        assert not gone(scheduler)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    wait_for("the scheduler to stop", lambda: gone(scheduler), seconds=30)
