@@ -15,6 +15,7 @@ from lucid.cli import (
     events,
     experiments,
     features,
+    incidents,
     models,
     monitor,
     project,
@@ -43,6 +44,8 @@ app.add_typer(experiments.app, name="experiments")
 app.command("deploy")(deployments.deploy)
 app.add_typer(deployments.checkpoints_app, name="checkpoints")
 app.command("scorecard")(deployments.scorecard)
+app.add_typer(incidents.app, name="incidents")
+app.command("report")(incidents.report)
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(service.tokens_app, name="tokens")
 app.add_typer(service.webhooks_app, name="webhooks")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,10 @@ class Plan:
             "features": [item.to_dict() for item in self.features],
             "refusals": self.refusals,
         }
+
+
+GATE_SKEW_WINDOW = timedelta(days=30)
+"""How far back the promotion gate looks at served values to measure skew."""
 
 
 def _utc_now() -> datetime:
@@ -216,7 +220,8 @@ class FeatureStore:
         """Serve the pinned features of each entity from the online store (TTL enforced)."""
         if self._server is None:
             self._server = FeatureServer(self._online(), self.resolve, self._db)
-        return self._server.get_online_features(entity_ids, features, log=log, now=now)
+        moment = now if now is not None else self._clock()
+        return self._server.get_online_features(entity_ids, features, log=log, now=moment)
 
     def skew_report(
         self,
@@ -250,8 +255,9 @@ class FeatureStore:
         return canonical
 
     def skew(self, pins: Sequence[str]) -> dict[str, float]:
-        """Each pinned feature's mismatch rate over its logged served values."""
-        report = self.skew_report(features=pins)
+        """Each pinned feature's mismatch rate over the values served in the last
+        `GATE_SKEW_WINDOW` (what the promotion gate judges: serving as it is now)."""
+        report = self.skew_report(features=pins, since=self._clock() - GATE_SKEW_WINDOW)
         return {stats.feature: stats.mismatch_rate for stats in report.features}
 
     def online_rows(self, entity_ids: Sequence[str], pins: Sequence[str]) -> list[dict[str, Any]]:

@@ -39,14 +39,15 @@ ACTOR = "monitoring"
 
 @dataclass(frozen=True, slots=True)
 class RetrainingRequest:
-    """What a training pipeline is told: which model and version, and the run and window
-    (canonical UTC text) that asked for retraining."""
+    """What a training pipeline is told: which model and version, the run and window
+    (canonical UTC text) that asked for retraining, and the project's folder (to open it)."""
 
     model: str
     version: str
     run_id: str
     window_start: str
     window_end: str
+    project_dir: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,13 @@
 """Incidents: a warning or critical run opens one for its model, or updates the open one.
 
 Rule: a run at warning or critical opens an incident (`IncidentOpened`, detection time = the
-run's time, window start kept so detection delay can be computed) unless one is open, which
-it updates (`IncidentUpdated`). A later OK run marks the open incident recovered
-(`IncidentUpdated` with `recovered`, its time = time to recovery). An insufficient-data run
-updates an open incident without recovering it and opens none: it could not judge.
-Closing (diagnosis, lesson) belongs to the learning loop. A run does this once: a resumed
+run's time, window start kept so detection delay can be computed) unless one is not closed
+yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `recovered_at`
+(`IncidentUpdated` with `recovered`, its time = time to recovery); a failing run clears it.
+An insufficient-data run updates an incident without recovering it and opens none: it could
+not judge. Monitoring never changes an incident's lifecycle status: acknowledging, diagnosing
+and closing (with a lesson) belong to the learning loop (`lucid.memory.incidents`); once an
+incident is closed, the next failing run opens a new one. A run does this once: a resumed
 run whose incident step was taken does not do it again.
 """
 
@@ -97,14 +99,15 @@ def _record(
             connection,
         )
         return "opened"
-    if current.status == "recovered" and level not in (Level.WARNING, Level.CRITICAL):
+    if current.recovered_at is not None and level not in (Level.WARNING, Level.CRITICAL):
         return "none"  # already recovered; nothing new to say until it fails again
     recovered = level is Level.OK
+    # Only the metric's facts change here; the lifecycle status belongs to people.
     values: dict[str, object] = {"level": level.value, "last_run_id": run_id}
     if recovered:
-        values.update(status="recovered", recovered_at=at)
+        values.update(recovered_at=at)
     elif level in (Level.WARNING, Level.CRITICAL):
-        values.update(status="open", recovered_at=None)
+        values.update(recovered_at=None)
     store.update_incident(
         current.id,
         values,

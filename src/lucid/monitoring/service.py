@@ -160,6 +160,7 @@ class Monitoring:
     horizon: timedelta = predictions.DEFAULT_HORIZON
     clock: Callable[[], datetime] = _now
     sleep: Callable[[float], None] = time.sleep
+    project_dir: Path | None = None
 
     def __post_init__(self) -> None:
         self.log = SqlPredictionLog(self.db)
@@ -537,7 +538,9 @@ class Monitoring:
             self.registry_factory(),
             self.training_pipelines,
             evaluation.actions,
-            actions.RetrainingRequest(model, record.version, record.id, start, end),
+            actions.RetrainingRequest(
+                model, record.version, record.id, start, end, str(self.project_dir or "")
+            ),
             reason,
             self.clock(),
         )

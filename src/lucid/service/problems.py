@@ -57,3 +57,8 @@ async def validation_error(_request: Request, error: Exception) -> JSONResponse:
     first = error.errors()[0]
     field = ".".join(str(part) for part in first["loc"] if part != "body")
     return problem(422, "Invalid input", f"{field}: {first['msg']}", field)
+
+
+def status_of(error: LucidError) -> int:
+    """The HTTP status of a domain error (400 for one no rule maps)."""
+    return next((status for kind, status, _ in _STATUS if isinstance(error, kind)), 400)

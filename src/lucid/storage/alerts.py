@@ -61,7 +61,7 @@ class IncidentRecord:
     level: str
     opened_at: str
     window_start: str
-    last_run_id: str
+    last_run_id: str | None
     recovered_at: str | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,6 +75,23 @@ class IncidentRecord:
             "last_run_id": self.last_run_id,
             "recovered_at": self.recovered_at,
         }
+
+
+_INCIDENT_FIELDS = (
+    "id",
+    "model",
+    "status",
+    "level",
+    "opened_at",
+    "window_start",
+    "last_run_id",
+    "recovered_at",
+)
+
+
+def _incident(row: Any) -> IncidentRecord:
+    """Monitoring's view of a stored incident (the lifecycle is `lucid.storage.incidents`)."""
+    return IncidentRecord(*(row[name] for name in _INCIDENT_FIELDS))
 
 
 def _alert(row: Any) -> AlertRecord:
@@ -229,14 +246,14 @@ class SqlAlertStore:
             .mappings()
             .first()
         )
-        return None if row is None else IncidentRecord(**dict(row))
+        return None if row is None else _incident(row)
 
     def incidents(self, model: str | None = None) -> list[IncidentRecord]:
         query = select(monitoring_incidents).order_by(monitoring_incidents.c.opened_at)
         if model is not None:
             query = query.where(monitoring_incidents.c.model == model)
         with self.db.transaction() as connection:
-            return [IncidentRecord(**dict(row)) for row in connection.execute(query).mappings()]
+            return [_incident(row) for row in connection.execute(query).mappings()]
 
     def insert_incident(
         self, incident: IncidentRecord, event: NewEvent, connection: Connection
@@ -248,10 +265,15 @@ class SqlAlertStore:
     def update_incident(
         self, incident_id: str, values: dict[str, Any], event: NewEvent, connection: Connection
     ) -> None:
-        """On a transaction holding the event log's lock."""
-        connection.execute(
+        """Update an incident not closed yet (one closed meanwhile is left as it is), on a
+        transaction holding the event log's lock."""
+        changed = connection.execute(
             update(monitoring_incidents)
-            .where(monitoring_incidents.c.id == incident_id)
+            .where(
+                monitoring_incidents.c.id == incident_id,
+                monitoring_incidents.c.status != "closed",
+            )
             .values(**values)
-        )
-        self.events.append(event, connection=connection)
+        ).rowcount
+        if changed == 1:
+            self.events.append(event, connection=connection)

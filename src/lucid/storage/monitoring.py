@@ -260,6 +260,18 @@ class SqlMonitoringStore:
         with self.db.transaction() as connection:
             return self._find(connection, model, window)
 
+    def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]:
+        """The latest `limit` runs of `model` with every check, oldest window first."""
+        with self.db.transaction() as connection:
+            windows = connection.execute(
+                select(monitoring_runs.c.window_key)
+                .where(monitoring_runs.c.model == model)
+                .order_by(monitoring_runs.c.window_key.desc())
+                .limit(limit)
+            ).scalars()
+            found = [self._find(connection, model, window) for window in windows]
+        return sorted((run for run in found if run is not None), key=lambda run: run.window)
+
     def _find(self, connection: Any, model: str, window: str) -> RunRecord | None:
         run = (
             connection.execute(

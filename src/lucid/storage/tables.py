@@ -422,11 +422,26 @@ monitoring_incidents = Table(
     Column("level", String(20), nullable=False),
     Column("opened_at", String(27), nullable=False),
     Column("window_start", String(27), nullable=False),
-    Column("last_run_id", String(36), nullable=False),
+    Column("last_run_id", String(36)),
     Column("recovered_at", String(27)),
+    # The learning loop's lifecycle (0010): see lucid.contracts.incidents.
+    Column("summary", Text),
+    Column("opened_by", String(200)),
+    Column("acknowledged_by", String(200)),
+    Column("acknowledged_at", String(27)),
+    Column("root_cause", String(40)),
+    Column("diagnosis", Text),
+    Column("participants", Text),
+    Column("proposals", Text),
+    Column("experiment_id", String(100)),
+    Column("resolution", Text),
+    Column("lesson", Text),
+    Column("closed_at", String(27)),
+    Column("repeated_of", String(36)),
     Index("ix_monitoring_incidents_model", "model"),
 )
-"""Incidents opened by non-OK runs; `open` until the learning loop closes them."""
+"""Incidents opened by non-OK runs or by hand; their lifecycle ends at `closed` (lesson
+required); `recovered_at` is when monitoring saw the metric back (JSON lists in text)."""
 
 monitoring_followups = Table(
     "monitoring_followups",
