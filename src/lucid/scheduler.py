@@ -163,6 +163,9 @@ class Scheduler:
             except LucidError as error:  # e.g. the database is unreachable: retry later
                 self.log(f"scheduler {self.holder}: {error.sentence}")
                 self.stop.wait(self.tick_seconds)
+            except Exception as error:  # a lost connection, a bug: stand back, try again
+                self.log(f"scheduler {self.holder}: {type(error).__name__}: {error}")
+                self.stop.wait(self.tick_seconds)
 
     def tick_once(self) -> TickReport:
         """One tick, its heartbeat recorded; then wait for the next one."""

@@ -1,6 +1,7 @@
-"""A `lucid monitor run` killed (SIGKILL) between its stored run and its actions: the next
-run of the same window finishes the follow-up, every alert, action and incident exactly
-once — on SQLite and on PostgreSQL, in real processes."""
+"""A `lucid monitor run` killed (SIGKILL) between its stored run and its actions — inside a
+training pipeline, or while a receiver holds its alert — then the next run of the same
+window finishes the follow-up: every alert, action and incident exactly once, on SQLite and
+on PostgreSQL, in real processes."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -141,3 +146,98 @@ def test_a_run_killed_during_retraining_is_finished_once_by_the_next_run(
         assert lucid.events.verify().ok
     resumed = run_lucid("--project", str(project), "monitor", "resume", "--json", env=environment)
     assert resumed.code == 0 and json.loads(resumed.stdout) == []
+
+
+@contextmanager
+def blocking_receiver() -> Iterator[tuple[str, list[dict[str, Any]], threading.Event]]:
+    """A real HTTP server on loopback that records each POST, then holds its answer until
+    `release` is set (so a test can kill the sender while it waits)."""
+    received: list[dict[str, Any]] = []
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            release.wait(60)
+            try:
+                self.send_response(202)
+                self.end_headers()
+            except OSError:  # the sender was killed meanwhile
+                pass
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", received, release
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_run_killed_while_a_receiver_holds_its_alert_delivers_it_on_the_next_run(
+    project: Path, environment: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / "release").touch()  # the training pipeline does not block in this test
+    window = ("--window-start", DAY2.isoformat(), "--window-end", DAY3.isoformat())
+    with blocking_receiver() as (url, received, release):
+        config = yaml.safe_load((project / "lucid.yaml").read_text())
+        config["alerts"]["channels"] = [{"name": "hook", "kind": "webhook", "url": url}]
+        (project / "lucid.yaml").write_text(yaml.safe_dump(config))
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "lucid", "--project", str(project), "monitor", "run"),
+                *("--model", "churn", *window),
+            ],
+            cwd=REPOSITORY,
+            env={**os.environ, **environment},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 90
+        while not received:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+        # Killed while the first alert was in flight: nothing after it was taken.
+        seen = event_types(project, environment)
+        assert seen["AlertRaised"] == 1 and seen["AlertDeliveryAttempted"] == 0
+        assert seen["MonitoringActionTaken"] == 0 and seen["ModelRolledBack"] == 0
+
+        release.set()
+        again = run_lucid(
+            "--project",
+            str(project),
+            "monitor",
+            "run",
+            "--model",
+            "churn",
+            *window,
+            "--json",
+            cwd=REPOSITORY,
+            env=environment,
+        )
+    assert again.code == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert report["resumed"] is True
+    assert sorted(a["action"] for a in report["actions_taken"]) == [
+        "freeze",
+        "investigate",
+        "retrain",
+        "rollback",
+    ]
+    seen = event_types(project, environment)
+    assert seen["AlertRaised"] == 2 and seen["ModelRolledBack"] == 1 and seen["ModelFrozen"] == 1
+    assert seen["MonitoringActionTaken"] == 4 and seen["IncidentOpened"] == 1
+    assert seen["AlertDeliveryAttempted"] == 2  # the lost attempt was never recorded
+    # The alert in flight when the sender died was sent again (same alert id): receivers
+    # dedupe on it. The other team's alert was sent once.
+    ids = Counter(body["alert_id"] for body in received)
+    assert sorted(ids.values()) == [1, 2] and ids.most_common(1)[0][0] == received[0]["alert_id"]

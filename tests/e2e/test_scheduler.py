@@ -153,6 +153,8 @@ def test_serve_schedule_runs_each_window_once_and_a_standby_takes_over(
         types, windows = stored(project, environment)
         assert windows == [window] and types["MonitoringRunRecorded"] == 1
         assert types["DigestSent"] == 1 and len(receiver.received) == 2
+        again = run_lucid("--project", str(project), "monitor", "digest", "--json", env=environment)
+        assert again.code == 0 and again.stdout.strip() == "[]"  # this period's was sent
     finally:
         for process in (standby, server):
             if process is not None:
@@ -161,9 +163,44 @@ def test_serve_schedule_runs_each_window_once_and_a_standby_takes_over(
     assert standby.returncode == 0  # SIGTERM: the scheduler stops between ticks
 
 
-def test_bad_ticks_are_refused_with_a_sentence(project: Path) -> None:
-    for args in (["schedule", "--tick", "0"], ["serve", "--schedule", "--tick", "-1"]):
-        result = run_lucid("--project", str(project), *args)
-        assert result.code == 1
-        assert "--tick: must be a positive number of seconds" in result.stderr
-        assert "Traceback" not in result.stderr
+def test_bad_input_is_refused_with_a_sentence(project: Path, environment: dict[str, str]) -> None:
+    cases = [
+        (["schedule", "--tick", "0"], "--tick: must be a positive number of seconds"),
+        (["serve", "--schedule", "--tick", "-1"], "--tick: must be a positive number of seconds"),
+        (["monitor", "digest", "--model", "Not A Name"], "name"),
+        (["monitor", "resume", "--model", "Not A Name"], "name"),
+    ]
+    for args, sentence in cases:
+        result = run_lucid("--project", str(project), *args, env=environment)
+        assert result.code == 1, args
+        assert sentence in result.stderr and "Traceback" not in result.stderr
+    types, windows = stored(project, environment)
+    assert windows == [] and types["DigestSent"] == 0
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize("environment", ["sqlite"], indirect=True)
+def test_the_scheduler_of_serve_stops_with_it_and_the_setting_starts_it(
+    project: Path, environment: dict[str, str]
+) -> None:
+    config = yaml.safe_load((project / "lucid.yaml").read_text())
+    config["scheduler"] = {"enabled": True, "tick_seconds": 0.5}
+    (project / "lucid.yaml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start(["--project", str(project), "serve", "--port", str(port)], environment)
+    try:
+        tick = wait_for("the first tick", lambda: tick_of(base))
+        scheduler = int(tick["holder"].rsplit(":", 1)[1])
+        assert not gone(scheduler)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+    wait_for("the scheduler to stop", lambda: gone(scheduler), seconds=30)

@@ -425,7 +425,8 @@ class Monitoring:
         policy's frequency) and take the actions it asks; a window already run is returned as
         stored, and nothing is taken again.
 
-        One process at a time runs a model (a session lock that dies with its holder). The
+        One process at a time runs a model (a session lock that dies with its holder; a second
+        caller waits for it). The
         run is stored with its `MonitoringRunRecorded` event and marked followed up only once
         its alerts, actions and incident were taken; a run left pending by a process that
         died is finished first, each step exactly once (see `resume`)."""
@@ -523,6 +524,7 @@ class Monitoring:
         start, _, end = record.window.partition("/")
         measured = parse_time(record.measured_at)
         failing = non_ok(evaluation)
+        raised_before = {a.target for a in self.alert_store.alerts(model) if a.run_id == record.id}
         alerts = self.alerting.raise_for_run(
             model, record.id, evaluation, policy.reporting.escalation
         )
@@ -545,7 +547,10 @@ class Monitoring:
         incident = record_incident(self.alert_store, model, record.id, evaluation, start, measured)
         news: list[NewEvent] = []
         if resumed:
-            steps = [f"alert:{a.alert.target}" for a in alerts] + [a.action for a in taken]
+            steps = [
+                f"alert:{a.alert.target}" for a in alerts if a.alert.target not in raised_before
+            ]
+            steps += [a.action for a in taken]
             news.append(
                 NewEvent.of(
                     MonitoringFollowUpResumed(model, record.id, record.window, steps),

@@ -182,6 +182,8 @@ class Database:
         def release() -> None:
             try:
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            except Exception:  # the connection is gone, and the lock with it
+                pass
             finally:
                 connection.close()
 
