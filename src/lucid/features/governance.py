@@ -13,9 +13,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
-from lucid.contracts.events import NewEvent, Subject, format_time
+from lucid.contracts.events import NewEvent, Subject, format_time, parse_time
 from lucid.contracts.semantic import (
     Approval,
     AuditReport,
@@ -54,6 +54,7 @@ from lucid.features.serving import (
 from lucid.storage import feature_registry as registry
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine, TrainingSet
@@ -91,7 +92,7 @@ class Plan:
 
 
 GATE_SKEW_WINDOW = timedelta(days=30)
-"""How far back the promotion gate looks at served values to measure skew."""
+"""How far back from the latest served value the promotion gate measures skew."""
 
 
 def _utc_now() -> datetime:
@@ -255,9 +256,18 @@ class FeatureStore:
         return canonical
 
     def skew(self, pins: Sequence[str]) -> dict[str, float]:
-        """Each pinned feature's mismatch rate over the values served in the last
-        `GATE_SKEW_WINDOW` (what the promotion gate judges: serving as it is now)."""
-        report = self.skew_report(features=pins, since=self._clock() - GATE_SKEW_WINDOW)
+        """Each pinned feature's mismatch rate over its values served in the
+        `GATE_SKEW_WINDOW` before the latest one (what the promotion gate judges: serving as
+        it is now, not as it was a year ago)."""
+        refs = [str(FeatureRef.parse(pin)) for pin in pins]
+        with self._db.transaction() as connection:
+            latest = connection.execute(
+                select(func.max(served_features.c.served_at)).where(
+                    served_features.c.feature.in_(refs)
+                )
+            ).scalar_one()
+        since = parse_time(latest) - GATE_SKEW_WINDOW if latest is not None else None
+        report = self.skew_report(features=pins, since=since)
         return {stats.feature: stats.mismatch_rate for stats in report.features}
 
     def online_rows(self, entity_ids: Sequence[str], pins: Sequence[str]) -> list[dict[str, Any]]:
