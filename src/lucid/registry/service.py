@@ -700,6 +700,21 @@ class ModelRegistry:
             format_time(at, "at")
         return fold_history(name, self._model_events(name), at)
 
+    def evaluations(self, name: str, version: int) -> list[dict[str, Any]]:
+        """Every judgement of `name` `version` against its contract, oldest first, from its
+        `ModelEvaluated` events (what `evaluate` recorded: value, verdict, period, who, when)."""
+        self.get_version(name, version)  # the not-found sentence
+        return [
+            {
+                **{key: value for key, value in event.payload.items() if key != "name"},
+                "evaluated_at": event.occurred_at,
+                "evaluated_by": event.actor,
+                "event_seq": event.seq,
+            }
+            for event in self._model_events(name)
+            if event.type == "ModelEvaluated" and event.payload["version"] == version
+        ]
+
     def _model_events(self, name: str) -> Iterator[RecordedEvent]:
         subject, after = str(model_subject(name)), 0
         while True:

@@ -18,6 +18,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import lucid
 from lucid.access.tokens import Tokens
@@ -80,10 +81,12 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         "contracts. Errors are application/problem+json with a sentence naming the field and "
         "the rule.",
         lifespan=lifespan,
+        responses=problems.RESPONSES,
     )
     app.state.metrics = metrics
     app.add_exception_handler(LucidError, problems.lucid_error)
     app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error)
 
     @app.middleware("http")
     async def measure(
@@ -123,9 +126,11 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
             return Response(generate_latest(merged), media_type=CONTENT_TYPE_LATEST)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from lucid.service import dashboard, routes
+    from lucid.service import dashboard, experiment_routes, monitoring_routes, routes
 
     app.include_router(routes.router)
+    app.include_router(monitoring_routes.router)
+    app.include_router(experiment_routes.router)
     app.include_router(dashboard.router)
     return app
 

@@ -5,9 +5,10 @@ details in `lucid.service.problems`."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as FastPath
 from pydantic import BaseModel, Field
 
 from lucid.contracts.access import Role
@@ -127,6 +128,58 @@ def show_model(name: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
 def model_history(name: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
     """Which version served production when, and why it changed (from the event log)."""
     return lucid.registry.history(name).to_dict()
+
+
+VersionNumber = Annotated[int, FastPath(ge=1, le=2**31 - 1, description="The version number.")]
+
+
+class ObservationView(BaseModel):
+    """A business metric measured for a version over a period (in the metric's unit)."""
+
+    version: int
+    metric: str
+    value: float
+    period: str
+    observed_at: str
+
+
+def _observations(lucid: Any, name: str, version: int | None) -> list[ObservationView]:
+    return [
+        ObservationView(
+            version=o.version,
+            metric=o.metric,
+            value=o.value,
+            period=o.period,
+            observed_at=o.observed_at,
+        )
+        for o in lucid.registry.observations(name, version)
+    ]
+
+
+@router.get("/models/{name}/versions/{version}", tags=["models"])
+def show_model_version(
+    name: str, version: VersionNumber, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """One version: its artifact, pinned features, business-impact contract, stage and
+    evidence, every business observation and every evaluation against the contract."""
+    found = lucid.registry.get_version(name, version)
+    return {
+        **found.to_dict(),
+        "observations": [o.model_dump() for o in _observations(lucid, name, version)],
+        "evaluations": lucid.registry.evaluations(name, version),
+    }
+
+
+@router.get("/models/{name}/observations", tags=["models"])
+def model_observations(
+    name: str,
+    lucid: LucidDep,
+    who: PrincipalDep,
+    version: int | None = Query(None, ge=1, le=2**31 - 1, description="Only this version."),
+) -> list[ObservationView]:
+    """Business metrics observed for the model's versions, oldest first."""
+    lucid.registry.get_version(name, version)  # the not-found sentence
+    return _observations(lucid, name, version)
 
 
 class PromotionRequest(BaseModel):
