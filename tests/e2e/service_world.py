@@ -48,7 +48,6 @@ def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
     (folder / "lucid.yaml").write_text((folder / "lucid.yaml").read_text() + "approvers: [bea]\n")
     write_sample_activity(folder)
     with open_project(folder, environ={}) as lucid:
-        lucid.clock = Clock(DAY3 + timedelta(hours=2))
         lucid.features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
         lucid.features.apply(load_definitions(SPEND_DEFINITIONS), actor="dana", rationale="r")
         for ref in (V1, SPEND):
@@ -68,18 +67,12 @@ def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
         prove(lucid.registry, 1)
         lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
         lucid.registry.promote("churn", 1, "production", actor="bea", rationale="won")
-        lucid.features.materialize()
+        lucid.features.materialize()  # at the real time: served values are fresh
         if monitored:
             lucid.registry.observe(
                 "churn", 1, metric="retention_rate", value=0.81, period="2026-10", actor="bi"
             )
             lucid.registry.evaluate("churn", actor="bi")
-            reference, _ = prediction_rows(DAY1, 600, seed=1)
-            current, _ = prediction_rows(DAY2, 600, seed=2, tenure_shift_sd=0.6)
-            lucid.monitoring.log_predictions("churn", 1, reference + current)
-            lucid.monitoring.build_profile("churn", 1, start=DAY1, end=DAY2)
-            lucid.monitoring.run("churn", start=DAY1, end=DAY2)  # the reference: ok
-            lucid.monitoring.run("churn", start=DAY2, end=DAY3)  # tenure shifted: alerts
             lucid.registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
             lucid.experiments.create(
                 "churn-ab",
@@ -90,12 +83,22 @@ def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
                 rationale="does v2 keep more customers?",
             )
         tokens = Tokens(lucid.db, lucid.events)
-        return {
+        secrets = {
             name: tokens.create(
                 person=person, role=role, teams=teams, actor="admin", rationale="test"
             )[1]
             for name, person, role, teams in ROLES
         }
+    if monitored:
+        with open_project(folder, environ={}) as lucid:
+            lucid.clock = Clock(DAY3 + timedelta(hours=2))  # the days the predictions span
+            reference, _ = prediction_rows(DAY1, 600, seed=1)
+            current, _ = prediction_rows(DAY2, 600, seed=2, tenure_shift_sd=0.6)
+            lucid.monitoring.log_predictions("churn", 1, reference + current)
+            lucid.monitoring.build_profile("churn", 1, start=DAY1, end=DAY2)
+            lucid.monitoring.run("churn", start=DAY1, end=DAY2)  # the reference: ok
+            lucid.monitoring.run("churn", start=DAY2, end=DAY3)  # tenure shifted: alerts
+    return secrets
 
 
 @contextmanager

@@ -9,8 +9,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -69,6 +71,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         handle = bootstrap(settings)
         app.state.lucid = handle
         app.state.tokens = Tokens(handle.db, handle.events)
+        routes.warm_up(app.state, handle)
         try:
             yield
         finally:
@@ -87,6 +90,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.add_exception_handler(LucidError, problems.lucid_error)
     app.add_exception_handler(RequestValidationError, problems.validation_error)
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.unexpected_error)
 
     @app.middleware("http")
     async def measure(
@@ -114,7 +118,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
             return problems.problem(503, "Not ready", error.sentence)
         return Response('{"status":"ready"}', media_type="application/json")
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def prometheus() -> Response:
         """Prometheus metrics: of every worker when `lucid serve` runs several (multiprocess
         mode, `PROMETHEUS_MULTIPROC_DIR`), else of this process."""
@@ -140,11 +144,18 @@ def lucid_handle(request: Request) -> Lucid:
     return handle
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="An API token from `lucid tokens create`: `Authorization: Bearer <token>`.",
+)
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+) -> Principal:
     """The principal of the request's bearer token (401 without a valid one)."""
-    token = None
-    if authorization and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
+    token = credentials.credentials.strip() if credentials is not None else None
     tokens: Tokens = request.app.state.tokens
     return tokens.authenticate(token)
 

@@ -105,3 +105,13 @@ async def http_error(_request: Request, error: Exception) -> JSONResponse:
 
 
 _TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
+
+
+async def unexpected_error(_request: Request, _error: Exception) -> JSONResponse:
+    """A bug, not a refusal: still a problem body (uvicorn logs the traceback)."""
+    return problem(
+        500,
+        "Internal error",
+        "The service failed on this request (a bug, not a refusal); the server log holds "
+        "the traceback.",
+    )

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from lucid.contracts.access import Role
 from lucid.contracts.experiments import assign
 from lucid.contracts.value import Override, Stage
-from lucid.errors import Conflict, InvalidInput
+from lucid.errors import Conflict, InvalidInput, LucidError
 from lucid.service.app import LucidDep, PrincipalDep
 
 router = APIRouter(prefix="/v1")
@@ -309,11 +309,33 @@ def _served_model(request: Request, lucid: Any, name: str) -> Any:
 
 
 def _loaded_model(request: Request, lucid: Any, name: str, version: int) -> Any:
+    return _cached_model(request.app.state, lucid, name, version)
+
+
+def _cached_model(state: Any, lucid: Any, name: str, version: int) -> Any:
     # A version's artifact never changes: it is loaded (and its hash checked) once per worker.
-    cache: dict[tuple[str, int], Any] = request.app.state.__dict__.setdefault("served_models", {})
+    cache: dict[tuple[str, int], Any] = state.__dict__.setdefault("served_models", {})
     if (name, version) not in cache:
         cache[(name, version)] = lucid.registry.load_model(name, version=version)
     return cache[(name, version)]
+
+
+def warm_up(state: Any, lucid: Any) -> None:
+    """Load what predictions need before a worker answers: every production version and the
+    versions of running experiments (importing scikit-learn and statsmodels takes seconds, which
+    the first prediction of a worker would otherwise wait for). What cannot load is left to the
+    request, which answers with the reason."""
+    try:
+        for summary in lucid.registry.list_models():
+            if summary.production is not None:
+                _cached_model(state, lucid, summary.name, summary.production)
+        for experiment in lucid.experiments.overview():
+            if experiment["status"] == "running":
+                design = lucid.experiments.design(experiment["id"])
+                for version in (design.control_version, design.challenger_version):
+                    _cached_model(state, lucid, design.model, version)
+    except LucidError:
+        return
 
 
 # --- subscriptions -----------------------------------------------------------------------
