@@ -102,7 +102,9 @@ def build_project(folder: Path, entities: int, online_store_url: str | None) -> 
             )
         lucid.features.materialize()
         tokens = Tokens(lucid.db, lucid.events)
-        return tokens.create(person="app", role="viewer", actor="bench", rationale="bench")[1]
+        return tokens.create(
+            person="app", role="viewer", teams=[], actor="bench", rationale="bench"
+        )[1]
 
 
 def free_port() -> int:

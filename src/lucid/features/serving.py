@@ -136,7 +136,7 @@ class FeatureServer:
             for row in served
             for value in row.values()
         ]
-        with self._db.transaction() as connection:
+        with self._db.write_transaction() as connection:
             connection.execute(served_features.insert(), rows)
 
 

@@ -651,6 +651,11 @@ class ModelRegistry:
             raise NotFound(f"No model named {name} is registered.")
         return found
 
+    def production_number(self, name: str) -> int | None:
+        """The version number serving production (one indexed read), None when none does."""
+        with self._db.transaction() as conn:
+            return self._production_in(conn, name)
+
     def production_version(self, name: str) -> ModelVersion | None:
         with self._db.transaction() as conn:
             serving = self._production_in(conn, name)

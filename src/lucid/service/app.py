@@ -4,11 +4,12 @@ details, Prometheus metrics, and the routes of `lucid.service.routes`."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
+from anyio import to_thread
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse
@@ -21,6 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lucid
 from lucid.access.tokens import Tokens
@@ -30,6 +32,9 @@ from lucid.errors import LucidError
 from lucid.service import problems
 from lucid.settings import load_settings
 from lucid.storage import schema
+
+SYNC_THREADS = 4
+"""Threads per worker running the synchronous routes (anyio's default is 40)."""
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """Set by `lucid serve` for its workers: metrics are shared through files in this folder."""
@@ -60,6 +65,36 @@ class Metrics:
         )
 
 
+class Measured:
+    """Counts every HTTP request by method, route template and status, and times it: a plain
+    ASGI middleware (Starlette's `@app.middleware("http")` costs far more per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, path, str(status)).inc()
+            self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)
+
+
 def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     """The service for the project in `project_dir` (settings read once, at start-up)."""
     settings = load_settings(project_dir, environ)
@@ -68,6 +103,10 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few threads per worker: more only queue on the metadata database's write lock and
+        # its connection pool (measured in bench/serve.py), while waiting requests cost
+        # nothing on the event loop.
+        to_thread.current_default_thread_limiter().total_tokens = SYNC_THREADS
         handle = bootstrap(settings)
         app.state.lucid = handle
         app.state.tokens = Tokens(handle.db, handle.events)
@@ -92,17 +131,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.unexpected_error)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(Measured, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -139,7 +168,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     return app
 
 
-def lucid_handle(request: Request) -> Lucid:
+async def lucid_handle(request: Request) -> Lucid:  # async: no thread hop per request
     handle: Lucid = request.app.state.lucid
     return handle
 

@@ -233,16 +233,12 @@ def predict(
     """Predict for one entity — with the arm a running experiment assigns it (exposure
     logged), else with the production version — its features read online at the versions
     the model pinned; the prediction is logged for monitoring."""
-    running = [
-        e["id"]
-        for e in lucid.experiments.overview()
-        if e["model"] == model and e["status"] == "running"
-    ]
+    running = lucid.experiments.running_for(model)
     arm = "production"
-    if running:
+    if running is not None:
         # The running experiment assigns the entity (hash of id and salt); its exposure is
         # logged once the prediction succeeded.
-        design = lucid.experiments.design(running[-1])
+        design = _design(request, lucid, running)
         arm = assign(body.entity_id, design.salt, design.challenger_share)
         served = _loaded_model(request, lucid, model, design.version_of(arm))
     else:
@@ -250,8 +246,8 @@ def predict(
     rows = served.online_rows([body.entity_id])
     [prediction] = served(rows)
     [score] = served.scores(rows)
-    if running:
-        lucid.experiments.expose(running[-1], [{"entity_id": body.entity_id}], actor=who.person)
+    if running is not None:
+        lucid.experiments.expose(running, [{"entity_id": body.entity_id}], actor=who.person)
     [prediction_id] = lucid.monitoring.log_predictions(
         model,
         served.version,
@@ -301,11 +297,19 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
 
 
 def _served_model(request: Request, lucid: Any, name: str) -> Any:
-    production = lucid.registry.production_version(name)
+    production = lucid.registry.production_number(name)
     if production is None:
         lucid.registry.get_version(name)  # the not-found sentence for an unknown model
         raise Conflict(f"{name} has no production version to serve.")
-    return _loaded_model(request, lucid, name, production.version)
+    return _loaded_model(request, lucid, name, production)
+
+
+def _design(request: Request, lucid: Any, experiment_id: str) -> Any:
+    # An experiment's design never changes once created: read and checked once per worker.
+    cache: dict[str, Any] = request.app.state.__dict__.setdefault("designs", {})
+    if experiment_id not in cache:
+        cache[experiment_id] = lucid.experiments.design(experiment_id)
+    return cache[experiment_id]
 
 
 def _loaded_model(request: Request, lucid: Any, name: str, version: int) -> Any:
