@@ -91,12 +91,14 @@ def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
         }
     if monitored:
         with open_project(folder, environ={}) as lucid:
-            lucid.clock = Clock(DAY3 + timedelta(hours=2))  # the days the predictions span
+            clock = Clock(DAY2 + timedelta(hours=2))  # the days the predictions span
+            lucid.clock = clock
             reference, _ = prediction_rows(DAY1, 600, seed=1)
             current, _ = prediction_rows(DAY2, 600, seed=2, tenure_shift_sd=0.6)
             lucid.monitoring.log_predictions("churn", 1, reference + current)
             lucid.monitoring.build_profile("churn", 1, start=DAY1, end=DAY2)
             lucid.monitoring.run("churn", start=DAY1, end=DAY2)  # the reference: ok
+            clock.now = DAY3 + timedelta(hours=2)
             lucid.monitoring.run("churn", start=DAY2, end=DAY3)  # tenure shifted: alerts
     return secrets
 
