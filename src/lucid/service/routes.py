@@ -4,6 +4,7 @@ details in `lucid.service.problems`."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -329,17 +330,22 @@ def warm_up(state: Any, lucid: Any) -> None:
     versions of running experiments (importing scikit-learn and statsmodels takes seconds, which
     the first prediction of a worker would otherwise wait for). What cannot load is left to the
     request, which answers with the reason."""
-    try:
-        for summary in lucid.registry.list_models():
-            if summary.production is not None:
-                _cached_model(state, lucid, summary.name, summary.production)
-        for experiment in lucid.experiments.overview():
-            if experiment["status"] == "running":
+    wanted = [
+        (summary.name, summary.production)
+        for summary in lucid.registry.list_models()
+        if summary.production is not None
+    ]
+    for experiment in lucid.experiments.overview():
+        if experiment["status"] == "running":
+            with contextlib.suppress(LucidError):
                 design = lucid.experiments.design(experiment["id"])
-                for version in (design.control_version, design.challenger_version):
-                    _cached_model(state, lucid, design.model, version)
-    except LucidError:
-        return
+                wanted += [
+                    (design.model, design.control_version),
+                    (design.model, design.challenger_version),
+                ]
+    for name, version in wanted:
+        with contextlib.suppress(LucidError):
+            _cached_model(state, lucid, name, version)
 
 
 # --- subscriptions -----------------------------------------------------------------------
