@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.experiments.service import Experiments
     from lucid.features.governance import FeatureStore
+    from lucid.memory.incidents import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
     from lucid.registry.service import ModelRegistry
@@ -47,6 +48,7 @@ class Lucid:
     _registry: ModelRegistry | None = field(default=None, repr=False)
     _experiments: Experiments | None = field(default=None, repr=False)
     _loop: LearningLoop | None = field(default=None, repr=False)
+    _incidents: Incidents | None = field(default=None, repr=False)
     _monitoring: Monitoring | None = field(default=None, repr=False)
 
     @property
@@ -127,11 +129,30 @@ class Lucid:
         if self._loop is None:
             from lucid.memory.loop import LearningLoop
 
-            # The incidents part of the loop plugs its IncidentSource in here (incidents=...).
             self._loop = LearningLoop(
-                self.db, self.events, self.registry, features=self.features, clock=self.clock
+                self.db,
+                self.events,
+                self.registry,
+                features=self.features,
+                incidents=self.incidents,
+                clock=self.clock,
             )
         return self._loop
+
+    @property
+    def incidents(self) -> Incidents:
+        """Incidents from detection to lesson, and their scorecard figures."""
+        if self._incidents is None:
+            from lucid.memory.incidents import Incidents
+
+            self._incidents = Incidents(
+                self.db,
+                self.events,
+                registry=lambda: self.registry,
+                experiments=lambda: self.experiments,
+                clock=self.clock,
+            )
+        return self._incidents
 
     @property
     def monitoring(self) -> Monitoring:
@@ -151,6 +172,7 @@ class Lucid:
                 training_pipelines=settings.training_pipelines,
                 horizon=timedelta(days=settings.prediction_horizon_days),
                 clock=self.clock,
+                project_dir=settings.project_dir,
             )
         return self._monitoring
 

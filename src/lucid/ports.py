@@ -5,7 +5,7 @@ Use cases take these as arguments; `bootstrap` builds the real adapters behind t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -14,6 +14,7 @@ from lucid.contracts.validity import Evaluation, MonitoringPolicy
 
 if TYPE_CHECKING:
     from lucid.monitoring.profiles import ReferenceProfile
+    from lucid.storage.event_log import SqlEventLog
     from lucid.storage.monitoring import RunRecord
 
 
@@ -83,6 +84,8 @@ class MonitoringStore(Protocol):
         evaluation: Evaluation,
         *,
         measured_at: datetime,
+        events: SqlEventLog | None = None,
+        announce: Callable[[str], NewEvent] | None = None,
     ) -> tuple[RunRecord, bool]: ...
 
     def find_run(self, model: str, window: str) -> RunRecord | None: ...

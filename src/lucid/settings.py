@@ -110,6 +110,16 @@ class AlertSettings(BaseModel):
         return self
 
 
+class SchedulerSettings(BaseModel):
+    """`lucid serve` runs the scheduler when `enabled` (or with `--schedule`), ticking every
+    `tick_seconds`: monitoring runs, escalation, digests and checkpoints (`lucid.scheduler`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    enabled: bool = False
+    tick_seconds: float = Field(default=60.0, gt=0)
+
+
 class Settings(BaseModel):
     """The resolved settings of one project; URLs and paths are absolute."""
 
@@ -134,6 +144,7 @@ class Settings(BaseModel):
     """Model name → the Python entry point `module:function` that retrains it."""
     prediction_horizon_days: float = 90.0
     """How long after a prediction an outcome may still be joined to it by entity (days)."""
+    scheduler: SchedulerSettings = SchedulerSettings()
 
     @field_validator("training_pipelines")
     @classmethod

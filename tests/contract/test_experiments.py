@@ -18,13 +18,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from lucid.access.tokens import Tokens
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, CONTROL, assign
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.experiments.service import Experiments
 from lucid.memory.loop import LearningLoop
-from lucid.memory.scorecard import SCORECARD_KEYS, IncidentFigures
+from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY, IncidentFigures
 from lucid.registry.service import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
@@ -420,11 +421,17 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, loop: LearningLoop
 ) -> None:
     card = loop.scorecard().to_dict()
-    assert list(card) == list(SCORECARD_KEYS) and set(card.values()) == {None}
+    assert list(card) == [*SCORECARD_KEYS, TRANSPARENCY_KEY] and set(card.values()) == {None}
     register(registry)
     to_production(registry, 1)
     card = loop.scorecard().to_dict()
     assert card["models_without_impact_pct"] == 0.0 and card["tech_business_correlation"] is None
+    # ana owns the model and cannot read the dashboard yet; a token makes the figure 100 %.
+    assert card["transparency_pct"] == 0.0
+    Tokens(db, event_log).create(
+        person="ana", role="viewer", teams=[], actor="admin", rationale="read the dashboard"
+    )
+    assert loop.scorecard().transparency_pct == 100.0
 
     class Incidents:
         def incident_figures(self) -> IncidentFigures:

@@ -96,6 +96,25 @@ def test_skewed_features_block_production_and_clean_ones_pass(
     assert feature_store.skew([V1])[V1] == 1.0
 
 
+def test_the_gate_judges_the_last_30_days_of_serving_not_old_mistakes(
+    registry: ModelRegistry,
+    feature_store: FeatureStore,  # noqa: F811
+) -> None:
+    version = register(registry, [V1, SPEND])
+    prove(registry, version)
+    registry.promote("churn", version, "challenger", actor="ana", rationale="A/B test")
+    # Served stale (100 % mismatch) 40 days before the clean serving that follows.
+    feature_store.materialize([V1, SPEND], at=AT - timedelta(days=52))
+    feature_store.get_online_features(
+        ["alice", "bob"], [V1, SPEND], log=True, now=AT - timedelta(days=40)
+    )
+    feature_store.materialize([V1, SPEND], at=AT)
+    feature_store.get_online_features(["alice", "bob"], [V1, SPEND], log=True, now=AT)
+    assert feature_store.skew([V1])[V1] == 0.0
+    assert feature_store.skew_report(features=[V1]).overall.mismatch_rate == 0.5
+    registry.promote("churn", version, "production", actor="bea", rationale="won the A/B")
+
+
 def test_a_clean_model_is_served_from_the_online_store(
     registry: ModelRegistry,
     feature_store: FeatureStore,  # noqa: F811

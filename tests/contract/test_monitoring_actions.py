@@ -346,7 +346,8 @@ def test_an_incident_opens_on_a_bad_run_updates_and_recovers(
     [opened] = event_log.read(type="IncidentOpened")
     assert opened.payload["window_start"] == "2026-11-02T00:00:00.000000Z"
     assert opened.payload["detected_at"] == "2026-11-03T02:00:00.000000Z"
-    # The next day is back to normal: the open incident is marked recovered.
+    # The next day is back to normal: the incident records its recovery (a fact about the
+    # metric, not a lifecycle step: it stays open until closed with a lesson).
     same, outcomes = prediction_rows(DAY3, 2000, seed=3)
     service.log_predictions("churn", 2, same)
     service.log_outcomes("churn", outcomes)
@@ -356,7 +357,8 @@ def test_an_incident_opens_on_a_bad_run_updates_and_recovers(
     registry.observe("churn", 2, metric="retention_rate", value=0.80, period="d3", actor="bi")
     third = service.run("churn", start=DAY3, end=DAY3 + timedelta(days=1) - timedelta(seconds=1))
     assert third.record.level == "ok"
-    assert third.incident is not None and third.incident.status == "recovered"
+    assert third.incident is not None and third.incident.status == "open"
+    assert third.incident.recovered_at == "2026-11-04T02:00:00.000000Z"
     updates = event_log.read(type="IncidentUpdated")
     assert [u.payload["recovered"] for u in updates] == [False, True]
 

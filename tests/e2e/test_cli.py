@@ -191,10 +191,9 @@ def test_a_broken_config_is_a_sentence(project: Path) -> None:
     assert "Setting engine" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = run_lucid("demo", "--dir", str(tmp_path / "demo"))
+def test_foundation_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = run_lucid("demo", "--foundation", "--dir", str(tmp_path / "demo"))
     assert result.code == 0, result.stderr
-    assert "churn scenario is not built yet" in result.stdout
     assert "Demo complete" in result.stdout
     assert "does not match its hash" in result.stdout
     assert "audit: 3 contradictory definitions of 'customer_activity'" in result.stdout

@@ -17,7 +17,7 @@ from lucid.bootstrap import open_project
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, assign
 from lucid.contracts.value import BusinessImpact
-from lucid.memory.scorecard import SCORECARD_KEYS
+from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY
 from lucid.registry.model_artifacts import SklearnArtifact
 from tests.conftest import CliResult, run_lucid
 from tests.e2e.test_models_cli import CONTRACT, approve_churn_features
@@ -179,7 +179,8 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
         types = [e.type for e in handle.events.read(limit=1000)]
     assert "ModelDeployed" in types and types[-2:] == ["CheckpointEvaluated", "LessonRequested"]
     card = json.loads(ok(project, "scorecard", "--json").stdout)
-    assert list(card) == list(SCORECARD_KEYS) and card["contradictory_definitions"] == 0
+    assert list(card) == [*SCORECARD_KEYS, TRANSPARENCY_KEY]
+    assert card["contradictory_definitions"] == 0
     assert card["models_without_impact_pct"] == 0.0 and card["repeated_errors"] is None
     assert card["training_serving_skew_pct"] is None  # nothing was served online
     with open_project(project, environ={}) as handle:

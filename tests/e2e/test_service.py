@@ -270,8 +270,11 @@ def test_the_dashboard_in_a_real_browser(server: str, project: Any) -> None:
         definitions = page.inner_text("#definitions")
         assert "customer_activity_30d@1.0.0" in definitions and "approved" in definitions
         page.goto(f"{server}/dashboard/models")
-        versions = page.inner_text(".versions")
-        assert "production" in versions and "retention_rate" in versions
+        listed = page.inner_text("#models")
+        assert "v1" in listed and "retention_rate" in listed
+        page.goto(f"{server}/dashboard/models/churn")
+        versions = page.inner_text("#versions")
+        assert "production" in versions and "customer_activity_30d@1.0.0" in versions
         page.goto(f"{server}/dashboard/events")
         assert page.locator("#events tr").count() > 10
         browser.close()

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from lucid.contracts.access import Principal, Role, transparency_pct
 from lucid.contracts.semantic import AuditReport, ConceptContradiction, SkewStats
 from lucid.features.serving import SkewReport
-from lucid.memory.scorecard import SCORECARD_KEYS, IncidentFigures, measure_scorecard
+from lucid.memory.scorecard import (
+    SCORECARD_KEYS,
+    TRANSPARENCY_KEY,
+    IncidentFigures,
+    measure_scorecard,
+)
 from lucid.registry.portfolio import Portfolio
 
 
@@ -35,6 +41,11 @@ class Registry:
         return self._portfolio
 
 
+class Access:
+    def transparency_pct(self) -> float | None:
+        return 75.0
+
+
 class Incidents:
     def incident_figures(self) -> IncidentFigures:
         return IncidentFigures(2.5, 1.0, 0, 100.0, 1)
@@ -42,11 +53,12 @@ class Incidents:
 
 def test_every_figure_is_null_when_nothing_exists() -> None:
     card = measure_scorecard(Features(0, 0, 0, 0), Registry(0, 0, None)).to_dict()
-    assert list(card) == list(SCORECARD_KEYS) and set(card.values()) == {None}
+    assert list(card) == [*SCORECARD_KEYS, TRANSPARENCY_KEY] and set(card.values()) == {None}
+    assert len(SCORECARD_KEYS) == 9  # issue 8's keys; transparency comes after them
 
 
 def test_the_figures_are_measured_from_the_sources() -> None:
-    card = measure_scorecard(Features(5, 3, 400, 6), Registry(4, 1, 0.72), Incidents())
+    card = measure_scorecard(Features(5, 3, 400, 6), Registry(4, 1, 0.72), Incidents(), Access())
     assert card.to_dict() == {
         "contradictory_definitions": 3,
         "training_serving_skew_pct": 1.5,
@@ -57,4 +69,21 @@ def test_the_figures_are_measured_from_the_sources() -> None:
         "critical_incidents_undetected": 0,
         "failures_documented_pct": 100.0,
         "repeated_errors": 1,
+        "transparency_pct": 75.0,
     }
+
+
+def reader(person: str, role: Role = Role.VIEWER, teams: tuple[str, ...] = ()) -> Principal:
+    return Principal("t", person, role, teams)
+
+
+def test_transparency_is_the_share_of_named_stakeholders_who_can_read() -> None:
+    assert transparency_pct([], [reader("ana")]) is None
+    assert transparency_pct(["  "], []) is None
+    named = ["ana", "Bea ", "data_team", "business_team"]
+    assert transparency_pct(named, []) == 0.0
+    # By name (trimmed, any case) and, for a team, by a holder approving for it.
+    holders = [reader("ANA"), reader("bea"), reader("mia", Role.APPROVER, ("data_team",))]
+    assert transparency_pct(named, holders) == 75.0
+    # A name listed twice counts once; a reader who is no stakeholder changes nothing.
+    assert transparency_pct(["ana", "ana", "zoe"], [reader("ana"), reader("vic")]) == 50.0

@@ -1,41 +1,119 @@
-"""`lucid demo`: the project's main job, end to end on the embedded default."""
+"""`lucid demo`: the project's main job — the churn world lived by both architectures."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from lucid.cli.context import console
-from lucid.demo import run_foundation_demo
 from lucid.errors import InvalidInput
+
+ROWS = (
+    ("contradictory_definitions", "contradictory definitions"),
+    ("training_serving_skew_pct", "training-serving skew (%)"),
+    ("models_without_impact_pct", "models without impact contract (%)"),
+    ("tech_business_correlation", "technical/business correlation (r)"),
+    ("detection_delay_days", "drift detection delay (days)"),
+    ("time_to_recovery_days", "time to recovery (days)"),
+    ("critical_incidents_undetected", "critical shocks undetected"),
+    ("failures_documented_pct", "failures documented (%)"),
+    ("repeated_errors", "repeated errors"),
+    ("retention_rate", "retention since first deployment"),
+    ("revenue_kept", "monthly revenue kept"),
+)
+
+
+def _folder(directory: Path | None) -> Path:
+    if directory is None:
+        return Path(tempfile.mkdtemp(prefix="lucid-demo-"))
+    folder = directory.expanduser().resolve()
+    if folder.exists() and any(folder.iterdir()):
+        raise InvalidInput("--dir", f"{folder} must be a new or empty folder")
+    return folder
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
 
 
 def demo(
     directory: Path | None = typer.Option(
-        None, "--dir", help="Folder for the demo project (default: a new temporary folder)."
+        None, "--dir", help="Folder for the two arms' projects (default: a new temporary one)."
+    ),
+    customers: int = typer.Option(4_000, "--customers", help="Customers at day 0."),
+    days: int = typer.Option(365, "--days", help="Simulated days."),
+    seed: int = typer.Option(7, "--seed", help="The world's seed: same seed, same table."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    foundation: bool = typer.Option(
+        False, "--foundation", help="Run the foundation walk-through (event log, audit) instead."
     ),
 ) -> None:
-    """Run Lucid end to end on the embedded default (SQLite + DuckDB + local files)."""
+    """Live one SaaS churn world with the entropic and the negentropic architecture, and
+    print the seed's scorecard for both, measured (SQLite + DuckDB + local files)."""
+    from lucid.scenarios.churn.world import WorldConfig
+
+    folder = _folder(directory)
+    if foundation:
+        from lucid.demo import run_foundation_demo
+
+        result = run_foundation_demo(folder, os.environ, console.print)
+        if (
+            not result.verdict.ok
+            or result.tampered_verdict.first_bad != result.tampered_event
+            or (result.contradictions_before, result.contradictions_after) != (3, 0)
+        ):
+            console.print("[bold red]demo failed[/]: the chain did not behave as it must")
+            raise typer.Exit(1)
+        console.print(f"[green]Demo complete.[/] Explore it: lucid --project {folder} events list")
+        return
+    config = WorldConfig(customers=customers, days=days, seed=seed)
+    from lucid.scenarios.churn.comparison import run_comparison
+    from lucid.scenarios.churn.report import write_report
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=as_json,
+        disable=as_json,
+    ) as progress:
+        tasks = {
+            arm: progress.add_task(f"{arm} arm", total=days) for arm in ("entropic", "negentropic")
+        }
+
+        def advance(arm: str, day: int, total: int) -> None:
+            progress.update(tasks[arm], completed=day)
+
+        comparison = run_comparison(config, folder, advance)
+    report = write_report(comparison, folder / "report.html")
+    summary = comparison.to_dict()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    table = Table(title=f"Measured on one world: {customers:,} customers, {days} days, seed {seed}")
+    table.add_column("measured")
+    table.add_column("entropic", justify="right")
+    table.add_column("negentropic", justify="right")
+    for key, label in ROWS:
+        table.add_row(label, _shown(summary["entropic"][key]), _shown(summary["negentropic"][key]))
+    console.print(table)
+    for shock in summary["world"]["shocks"]:
+        console.print(f"  shock day {shock['day']}: {shock['description']}")
+    console.print(f"Wall time {summary['wall_seconds']} s. Report: {report}")
     console.print(
-        "[bold]Lucid demo[/] — the SaaS churn scenario is not built yet (issue 10), so this "
-        "demo runs the end-to-end path that exists today: project, metadata store, the "
-        "hash-chained event log and the semantic contract (feature definitions)."
+        f"The negentropic arm's project stays in place: lucid serve --project "
+        f"{folder / 'negentropic'}"
     )
-    if directory is None:
-        folder = Path(tempfile.mkdtemp(prefix="lucid-demo-"))
-    else:
-        folder = directory.expanduser().resolve()
-        if folder.exists() and any(folder.iterdir()):
-            raise InvalidInput("--dir", f"{folder} must be a new or empty folder")
-    result = run_foundation_demo(folder, os.environ, console.print)
-    if (
-        not result.verdict.ok
-        or result.tampered_verdict.first_bad != result.tampered_event
-        or (result.contradictions_before, result.contradictions_after) != (3, 0)
-    ):
-        console.print("[bold red]demo failed[/]: the chain did not behave as it must")
-        raise typer.Exit(1)
-    console.print(f"[green]Demo complete.[/] Explore it: lucid --project {folder} events list")

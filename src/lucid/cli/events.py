@@ -93,6 +93,8 @@ def record(
 def types() -> None:
     """List the registered event types."""
     # Event types register when their module is imported; load every part's events.
+    import lucid.contracts.deployments
+    import lucid.contracts.incidents
     import lucid.contracts.monitoring_events
     import lucid.contracts.registry_events
     import lucid.contracts.validity  # noqa: F401

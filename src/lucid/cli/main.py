@@ -15,10 +15,12 @@ from lucid.cli import (
     events,
     experiments,
     features,
+    incidents,
     models,
     monitor,
     project,
     scenario,
+    schedule,
     service,
 )
 from lucid.cli.context import CliState, errors
@@ -42,10 +44,13 @@ app.add_typer(experiments.app, name="experiments")
 app.command("deploy")(deployments.deploy)
 app.add_typer(deployments.checkpoints_app, name="checkpoints")
 app.command("scorecard")(deployments.scorecard)
+app.add_typer(incidents.app, name="incidents")
+app.command("report")(incidents.report)
 app.add_typer(scenario.app, name="scenario")
 app.add_typer(service.tokens_app, name="tokens")
 app.add_typer(service.webhooks_app, name="webhooks")
 app.command("serve")(service.serve)
+app.command("schedule")(schedule.schedule)
 
 
 def _version(value: bool) -> None:

@@ -255,7 +255,13 @@ def _print_run(report: RunReport) -> None:
     record = report.record
     console.print(
         f"[bold]{record.model}[/] version {record.version}, window {record.window}"
-        + ("" if report.created else " (already run: the stored run)")
+        + (
+            ""
+            if report.created
+            else " (interrupted follow-up finished now)"
+            if report.resumed
+            else " (already run: the stored run)"
+        )
     )
     console.print(_checks_table(record.checks))
     level = Level(record.level)
@@ -308,6 +314,52 @@ def run(
         return
     for report in reports:
         _print_run(report)
+
+
+@app.command()
+def resume(
+    ctx: typer.Context,
+    model: str | None = typer.Option(None, "--model", help="Only this model."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Finish the alerts, actions and incident of runs whose process died after storing them
+    (each step exactly once; `run` does it too). Cron-friendly."""
+    with open_lucid(ctx) as lucid:
+        reports = lucid.monitoring.resume(model)
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+        return
+    for report in reports:
+        _print_run(report)
+    console.print(f"{len(reports)} interrupted runs finished")
+
+
+@app.command()
+def digest(
+    ctx: typer.Context,
+    model: str | None = typer.Option(
+        None, "--model", help="Only this model (default: every model with a stored policy)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Send each due stakeholder digest: the last complete reporting period's runs and
+    levels, open incidents and unacknowledged alerts; once per period (cron-friendly)."""
+    with open_lucid(ctx) as lucid:
+        if model is None and not lucid.monitoring.models():
+            raise InvalidInput(
+                "--model", "no model has a stored policy; name one or store its policy first"
+            )
+        reports = lucid.monitoring.send_digests(model=model)
+    if as_json:
+        print_json([r.to_dict() for r in reports])
+        return
+    for report in reports:
+        sent = ", ".join(
+            f"{d.channel} {'delivered' if d.delivered else 'FAILED'} ({d.attempts} attempts)"
+            for d in report.deliveries
+        )
+        console.print(f"digest of {report.digest.model} for {report.digest.period}: {sent}")
+    console.print(f"{len(reports)} digests sent")
 
 
 @app.command()

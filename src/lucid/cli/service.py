@@ -19,24 +19,59 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host"),
     port: int = typer.Option(8000, "--port", min=0, max=65535),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    schedule: bool | None = typer.Option(
+        None,
+        "--schedule/--no-schedule",
+        help="Also run the scheduler (default: scheduler.enabled in lucid.yaml).",
+    ),
+    tick: float | None = typer.Option(
+        None, "--tick", help="Scheduler tick in seconds (default: scheduler.tick_seconds)."
+    ),
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs and /openapi.json) for this project."""
+    import subprocess
+    import sys
     import tempfile
 
     import uvicorn
 
+    from lucid.errors import InvalidInput
+    from lucid.settings import load_settings
+
+    if tick is not None and not tick > 0:
+        raise InvalidInput("--tick", f"must be a positive number of seconds, not {tick}")
     folder = find_project(state(ctx).project, Path.cwd(), os.environ)
     os.environ[PROJECT_ENV] = str(folder)  # the workers' factory finds the project here
     # Every worker writes its metrics here, so /metrics answers for all of them.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lucid-metrics-"))
-    uvicorn.run(
-        "lucid.service.asgi:app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-    )
+    scheduler = None
+    scheduling = load_settings(folder, os.environ).scheduler
+    if scheduling.enabled if schedule is None else schedule:
+        # One scheduler process beside the workers, whatever their number; it leads only
+        # while it holds the project's scheduler lock, and exits when this process is gone.
+        seconds = tick if tick is not None else scheduling.tick_seconds
+        scheduler = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "lucid", "--project", str(folder), "schedule"),
+                *("--tick", str(seconds), "--parent-pid", str(os.getpid())),
+            ]
+        )
+    try:
+        uvicorn.run(
+            "lucid.service.asgi:app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    finally:
+        if scheduler is not None:
+            scheduler.terminate()
+            try:
+                scheduler.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                scheduler.kill()
 
 
 @tokens_app.command("create")

@@ -7,6 +7,7 @@ Four-eyes rules (nobody approves their own change) stay in the contract that own
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -52,3 +53,18 @@ class Principal:
             raise Forbidden(
                 f"{self.person} approves for {listed}, not for team {team}; {action} is refused."
             )
+
+
+def transparency_pct(stakeholders: Iterable[str], holders: Iterable[Principal]) -> float | None:
+    """Percent of the named stakeholders who hold at least viewer access; None when nobody is
+    named. A stakeholder is covered when a holder's person is that name, or when a holder
+    approves for it (a team); names compare trimmed and case-insensitively. Every role reads,
+    so any holder of a live token has viewer access."""
+    named = {name.strip().casefold() for name in stakeholders if name.strip()}
+    if not named:
+        return None
+    covered: set[str] = set()
+    for holder in holders:
+        covered.add(holder.person.strip().casefold())
+        covered.update(team.strip().casefold() for team in holder.teams)
+    return 100.0 * len(named & covered) / len(named)

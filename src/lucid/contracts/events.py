@@ -47,6 +47,8 @@ def format_time(moment: datetime, field: str = "time") -> str:
 
 def parse_time(text: str) -> datetime:
     """The aware UTC datetime of a canonical time text."""
+    if len(text) == 27 and text[10] == "T" and text[-1] == "Z":  # the canonical form: fast path
+        return datetime.fromisoformat(text)
     return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
 
 

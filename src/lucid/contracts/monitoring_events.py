@@ -151,3 +151,46 @@ class DriftDrillPerformed(DomainEvent):
     actions: list[str]
     expected_level: str | None
     passed: bool | None
+
+
+@event_type("MonitoringFollowUpResumed")
+@dataclass(frozen=True)
+class MonitoringFollowUpResumed(DomainEvent):
+    """A stored run whose follow-up had been interrupted (the process died) was finished by a
+    later call; `steps` are what was still owed and is now done."""
+
+    model: str
+    run_id: str
+    window: str
+    steps: list[str]
+
+
+@event_type("DigestDeliveryAttempted")
+@dataclass(frozen=True)
+class DigestDeliveryAttempted(DomainEvent):
+    """One attempt to deliver a stakeholder digest to a channel, failed or not."""
+
+    model: str
+    digest_id: str
+    channel: str
+    attempt: int
+    delivered: bool
+    detail: str
+
+
+@event_type("DigestSent")
+@dataclass(frozen=True)
+class DigestSent(DomainEvent):
+    """The stakeholders of a policy were sent the digest of one reporting period: its runs
+    and their levels, the open incidents and the unacknowledged alerts."""
+
+    model: str
+    digest_id: str
+    period: str
+    stakeholders: list[str]
+    runs: int
+    worst_level: str | None
+    open_incidents: int
+    unacknowledged_alerts: int
+    delivered: list[str]
+    failed: list[str]

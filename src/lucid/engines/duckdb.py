@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.engines.feature_sql import (
@@ -289,15 +290,23 @@ class DuckDBEngine:
         as_known_at: bool = False,
     ) -> dict[tuple[Any, datetime], Any]:
         """The feature's value for each (entity id, as-of time) of `spine`."""
-        self.connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE __lucid_spine ({SPINE_ENTITY} VARCHAR, "
-            f"{SPINE_AS_OF} TIMESTAMP)"
+        # Handed over as one Arrow table: row-by-row inserts cost ~50 µs a row.
+        spine_rows = pa.table(
+            {
+                SPINE_ENTITY: pa.array([str(entity) for entity, _ in spine], pa.string()),
+                SPINE_AS_OF: pa.array(
+                    [_naive_utc(moment) for _, moment in spine], pa.timestamp("us")
+                ),
+            }
         )
-        if spine:
-            self.connection.executemany(
-                "INSERT INTO __lucid_spine VALUES (?, ?)",
-                [(str(entity), _naive_utc(moment)) for entity, moment in spine],
+        self.connection.register("__lucid_spine_rows", spine_rows)
+        try:
+            self.connection.execute(
+                f"CREATE OR REPLACE TEMP TABLE __lucid_spine AS SELECT {SPINE_ENTITY}, "
+                f"{SPINE_AS_OF} FROM __lucid_spine_rows"
             )
+        finally:
+            self.connection.unregister("__lucid_spine_rows")
         query = feature_sql(
             definition, sources, "__lucid_spine", self.relation, as_known_at=as_known_at
         )

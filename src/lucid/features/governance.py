@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
-from lucid.contracts.events import NewEvent, Subject, format_time
+from lucid.contracts.events import NewEvent, Subject, format_time, parse_time
 from lucid.contracts.semantic import (
     Approval,
     AuditReport,
@@ -54,6 +54,7 @@ from lucid.features.serving import (
 from lucid.storage import feature_registry as registry
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine, TrainingSet
@@ -88,6 +89,10 @@ class Plan:
             "features": [item.to_dict() for item in self.features],
             "refusals": self.refusals,
         }
+
+
+GATE_SKEW_WINDOW = timedelta(days=30)
+"""How far back from the latest served value the promotion gate measures skew."""
 
 
 def _utc_now() -> datetime:
@@ -216,7 +221,8 @@ class FeatureStore:
         """Serve the pinned features of each entity from the online store (TTL enforced)."""
         if self._server is None:
             self._server = FeatureServer(self._online(), self.resolve, self._db)
-        return self._server.get_online_features(entity_ids, features, log=log, now=now)
+        moment = now if now is not None else self._clock()
+        return self._server.get_online_features(entity_ids, features, log=log, now=moment)
 
     def skew_report(
         self,
@@ -250,8 +256,18 @@ class FeatureStore:
         return canonical
 
     def skew(self, pins: Sequence[str]) -> dict[str, float]:
-        """Each pinned feature's mismatch rate over its logged served values."""
-        report = self.skew_report(features=pins)
+        """Each pinned feature's mismatch rate over its values served in the
+        `GATE_SKEW_WINDOW` before the latest one (what the promotion gate judges: serving as
+        it is now, not as it was a year ago)."""
+        refs = [str(FeatureRef.parse(pin)) for pin in pins]
+        with self._db.transaction() as connection:
+            latest = connection.execute(
+                select(func.max(served_features.c.served_at)).where(
+                    served_features.c.feature.in_(refs)
+                )
+            ).scalar_one()
+        since = parse_time(latest) - GATE_SKEW_WINDOW if latest is not None else None
+        report = self.skew_report(features=pins, since=since)
         return {stats.feature: stats.mismatch_rate for stats in report.features}
 
     def online_rows(self, entity_ids: Sequence[str], pins: Sequence[str]) -> list[dict[str, Any]]:

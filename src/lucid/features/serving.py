@@ -123,20 +123,29 @@ class FeatureServer:
         return served
 
     def _log(self, served: list[dict[str, ServedValue]], moment: float) -> None:
-        served_at = _epoch_text(moment)
-        rows = [
-            {
-                "served_at": served_at,
-                "entity": value.entity,
-                "feature": value.feature,
-                "value": json.dumps(value.value),
-                "as_of": _epoch_text(value.as_of) if value.as_of is not None else None,
-                "status": value.status,
-            }
-            for row in served
-            for value in row.values()
-        ]
-        with self._db.write_transaction() as connection:
+        log_served_values(
+            self._db,
+            [value for row in served for value in row.values()],
+            datetime.fromtimestamp(moment, UTC),
+        )
+
+
+def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime) -> None:
+    """Log values served to a model at `at`: what training-serving skew is measured on."""
+    served_at = format_time(at)
+    rows = [
+        {
+            "served_at": served_at,
+            "entity": value.entity,
+            "feature": value.feature,
+            "value": json.dumps(value.value),
+            "as_of": _epoch_text(value.as_of) if value.as_of is not None else None,
+            "status": value.status,
+        }
+        for value in values
+    ]
+    if rows:
+        with db.write_transaction() as connection:
             connection.execute(served_features.insert(), rows)
 
 

@@ -365,8 +365,10 @@ class LearningLoop:
     def scorecard(self) -> Scorecard:
         """The seed's tables 2 and 3 measured now (see `lucid.memory.scorecard`)."""
         from lucid.memory.scorecard import measure_scorecard
+        from lucid.memory.transparency import StakeholderAccess
 
-        return measure_scorecard(self._features, self._registry, self._incidents)
+        access = StakeholderAccess(self._db, self._events, self._registry)
+        return measure_scorecard(self._features, self._registry, self._incidents, access)
 
 
 def _checkpoint(row: RowMapping) -> Checkpoint:

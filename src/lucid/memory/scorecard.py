@@ -13,7 +13,13 @@ Every figure is None while there is nothing to measure. Measured today:
 
 The incident figures (`detection_delay_days`, `time_to_recovery_days`,
 `critical_incidents_undetected`, `failures_documented_pct`, `repeated_errors`) come from an
-`IncidentSource`; the incidents part of the loop plugs one in, until then they are None.
+`IncidentSource`: `lucid.memory.incidents.Incidents`, whose rules are stated in
+`lucid.contracts.incidents.incident_figures`.
+
+One figure comes after the nine keys of issue 8 (whose list `SCORECARD_KEYS` stays fixed):
+`transparency_pct`, the seed's transparency — the share of stakeholders named in monitoring
+policies and model contracts who hold at least viewer access (`lucid.memory.transparency`);
+None when no stakeholder is named.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
+from lucid.contracts.incidents import IncidentFigures
 from lucid.contracts.semantic import AuditReport
 from lucid.features.serving import SkewReport
 from lucid.registry.portfolio import Portfolio
@@ -37,17 +44,8 @@ SCORECARD_KEYS = (
     "failures_documented_pct",
     "repeated_errors",
 )
-
-
-@dataclass(frozen=True)
-class IncidentFigures:
-    """What incidents measure: days (means over incidents), counts, and a percentage."""
-
-    detection_delay_days: float | None = None
-    time_to_recovery_days: float | None = None
-    critical_incidents_undetected: int | None = None
-    failures_documented_pct: float | None = None
-    repeated_errors: int | None = None
+TRANSPARENCY_KEY = "transparency_pct"
+"""The figure added after the nine keys (issue 9): `Scorecard.to_dict` ends with it."""
 
 
 class IncidentSource(Protocol):
@@ -66,13 +64,20 @@ class FeatureFigures(Protocol):
     def skew_report(self) -> SkewReport: ...
 
 
+class TransparencySource(Protocol):
+    """What the scorecard asks of access control: the share of stakeholders who can read."""
+
+    def transparency_pct(self) -> float | None: ...
+
+
 class PortfolioSource(Protocol):
     def portfolio(self, offline_metric: str | None = None) -> Portfolio: ...
 
 
 @dataclass(frozen=True)
 class Scorecard:
-    """The nine figures of the seed's scorecard; None where nothing can be measured yet."""
+    """The nine figures of the seed's scorecard and the transparency figure (percent); None
+    where nothing can be measured yet."""
 
     contradictory_definitions: int | None
     training_serving_skew_pct: float | None
@@ -83,20 +88,22 @@ class Scorecard:
     critical_incidents_undetected: int | None = None
     failures_documented_pct: float | None = None
     repeated_errors: int | None = None
+    transparency_pct: float | None = None
 
     def with_incidents(self, figures: IncidentFigures) -> Scorecard:
         return replace(self, **asdict(figures))
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in SCORECARD_KEYS}
+        return {key: getattr(self, key) for key in (*SCORECARD_KEYS, TRANSPARENCY_KEY)}
 
 
 def measure_scorecard(
     features: FeatureFigures | None,
     registry: PortfolioSource,
     incidents: IncidentSource | None = None,
+    access: TransparencySource | None = None,
 ) -> Scorecard:
-    """Measure every figure from the stores; `features` None leaves its two figures None."""
+    """Measure every figure from the stores; a source left None leaves its figures None."""
     contradictions: int | None = None
     skew_pct: float | None = None
     if features is not None:
@@ -108,4 +115,6 @@ def measure_scorecard(
     portfolio = registry.portfolio()
     without_pct = 100.0 * portfolio.share_without_contract if portfolio.production_models else None
     card = Scorecard(contradictions, skew_pct, without_pct, portfolio.correlation)
+    if access is not None:
+        card = replace(card, transparency_pct=access.transparency_pct())
     return card if incidents is None else card.with_incidents(incidents.incident_figures())

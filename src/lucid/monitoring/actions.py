@@ -2,7 +2,9 @@
 
 Each one goes through the registry (the value contract keeps its own rules and events) and
 its result — done, skipped or failed, with a sentence — is recorded as a
-`MonitoringActionTaken` event about the model. A failed action never stops the others.
+`MonitoringActionTaken` event about the model, in the transaction of the action itself with
+the mark that the run took it: a run resumed after a crash never takes an action twice. A
+failed action is taken (and recorded) once too; it never stops the others.
 
 Retraining calls the training pipeline registered for the model in `lucid.yaml`
 (`training_pipelines: {model: "module:function"}`). The function receives a
@@ -16,7 +18,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from sqlalchemy import Connection
 
 from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import MonitoringActionTaken
@@ -25,21 +30,24 @@ from lucid.contracts.validity import Action, ActionKind
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.registry.service import ModelRegistry
-from lucid.storage.event_log import SqlEventLog
+from lucid.storage.database import Database
+from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+from lucid.storage.monitoring import SqlMonitoringStore
 
 ACTOR = "monitoring"
 
 
 @dataclass(frozen=True, slots=True)
 class RetrainingRequest:
-    """What a training pipeline is told: which model and version, and the run and window
-    (canonical UTC text) that asked for retraining."""
+    """What a training pipeline is told: which model and version, the run and window
+    (canonical UTC text) that asked for retraining, and the project's folder (to open it)."""
 
     model: str
     version: str
     run_id: str
     window_start: str
     window_end: str
+    project_dir: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +75,9 @@ def load_pipeline(target: str) -> Callable[[RetrainingRequest], Any]:
     return function  # type: ignore[no-any-return]
 
 
-def retrain(
-    registry: ModelRegistry, pipelines: Mapping[str, str], request: RetrainingRequest
-) -> ActionResult:
+def train(pipelines: Mapping[str, str], request: RetrainingRequest) -> Any:
+    """Call the model's training pipeline: its `(estimator, metrics)`, or the `ActionResult`
+    saying why there is nothing to register. Slow user code: called outside any transaction."""
     target = pipelines.get(request.model)
     if target is None:
         return ActionResult(
@@ -77,15 +85,6 @@ def retrain(
             "skipped",
             f"no training pipeline is registered for {request.model} "
             "(training_pipelines in lucid.yaml)",
-        )
-    try:
-        current = registry.get_version(request.model, int(request.version))
-    except (NotFound, ValueError):
-        return ActionResult(
-            "retrain",
-            "failed",
-            f"{request.model} version {request.version} is not in the registry; its contract "
-            "cannot be carried to a retrained candidate",
         )
     try:
         result = load_pipeline(target)(request)
@@ -97,7 +96,26 @@ def retrain(
         return ActionResult(
             "retrain", "failed", f"{target} must return (fitted estimator, metrics mapping)"
         )
-    estimator, metrics = result
+    return result
+
+
+def register_retrained(
+    registry: ModelRegistry,
+    target: str,
+    request: RetrainingRequest,
+    trained: tuple[Any, Mapping[str, float]],
+    connection: Connection,
+) -> ActionResult:
+    try:
+        current = registry.get_version(request.model, int(request.version))
+    except (NotFound, ValueError):
+        return ActionResult(
+            "retrain",
+            "failed",
+            f"{request.model} version {request.version} is not in the registry; its contract "
+            "cannot be carried to a retrained candidate",
+        )
+    estimator, metrics = trained
     try:
         registered = registry.register_model(
             request.model,
@@ -111,6 +129,7 @@ def retrain(
             offline_metrics=dict(metrics),
             registered_by=ACTOR,
             rationale=f"monitoring run {request.run_id} asked for retraining of {current.label}",
+            connection=connection,
         )
     except LucidError as error:
         return ActionResult("retrain", "failed", f"registration refused: {error.sentence}")
@@ -121,9 +140,13 @@ def retrain(
     )
 
 
-def freeze(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
+def freeze(
+    registry: ModelRegistry, model: str, reason: str, connection: Connection
+) -> ActionResult:
     try:
-        registry.freeze(model, reason=reason, actor=ACTOR, source="monitoring")
+        registry.freeze(
+            model, reason=reason, actor=ACTOR, source="monitoring", connection=connection
+        )
     except Conflict as error:
         return ActionResult("freeze", "skipped", error.sentence)
     except NotFound as error:
@@ -131,25 +154,33 @@ def freeze(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
     return ActionResult("freeze", "done", f"promotions of {model} are blocked: {reason}")
 
 
-def rollback(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
+def rollback(
+    registry: ModelRegistry, model: str, reason: str, connection: Connection
+) -> ActionResult:
     try:
-        restored = registry.rollback(model, actor=ACTOR, rationale=reason)
+        restored = registry.rollback(model, actor=ACTOR, rationale=reason, connection=connection)
     except LucidError as error:
         return ActionResult("rollback", "failed", error.sentence)
     return ActionResult("rollback", "done", f"{restored.label} serves production again")
 
 
 def take(
+    db: Database,
     events: SqlEventLog,
     registry: ModelRegistry,
     pipelines: Mapping[str, str],
     actions: tuple[Action, ...],
     request: RetrainingRequest,
     reason: str,
+    now: datetime,
 ) -> list[ActionResult]:
-    """Take every non-alert action in `actions` (alerts are delivered by `alerts`), record
-    each result as an event, and return them in the order taken: freeze and rollback before
-    retraining, so a bad version stops serving before anything slow runs."""
+    """Take every non-alert action in `actions` not yet taken for the run (alerts are
+    delivered by `alerts`), and return those taken now, in order: freeze and rollback before
+    retraining, so a bad version stops serving before anything slow runs.
+
+    Each action, its `MonitoringActionTaken` event and the mark that it was taken commit in
+    one transaction, so a run resumed after a crash takes each action exactly once.
+    """
     order = {ActionKind.ROLLBACK: 0, ActionKind.FREEZE: 1, ActionKind.INVESTIGATE: 2}
     chosen = sorted(
         (a for a in actions if a.kind is not ActionKind.ALERT),
@@ -157,25 +188,43 @@ def take(
     )
     results: list[ActionResult] = []
     for action in chosen:
-        if action.kind is ActionKind.FREEZE:
-            result = freeze(registry, request.model, reason)
-        elif action.kind is ActionKind.ROLLBACK:
-            result = rollback(registry, request.model, reason)
-        elif action.kind is ActionKind.RETRAIN:
-            result = retrain(registry, pipelines, request)
-        else:
-            result = ActionResult(
-                str(action), "done", "investigation asked: the incident of this run carries it"
-            )
-        events.append(
-            NewEvent.of(
-                MonitoringActionTaken(
-                    request.model, request.run_id, str(action), result.outcome, result.detail
+        step = str(action)
+        with db.transaction() as connection:
+            if SqlMonitoringStore.step_taken(connection, request.run_id, step) is not None:
+                continue
+        trained: Any = None
+        if action.kind is ActionKind.RETRAIN:
+            trained = train(pipelines, request)
+        with db.locked_transaction(EVENT_LOCK) as connection:
+            if SqlMonitoringStore.step_taken(connection, request.run_id, step) is not None:
+                continue  # another process took it meanwhile
+            if action.kind is ActionKind.FREEZE:
+                result = freeze(registry, request.model, reason, connection)
+            elif action.kind is ActionKind.ROLLBACK:
+                result = rollback(registry, request.model, reason, connection)
+            elif action.kind is ActionKind.RETRAIN:
+                result = (
+                    trained
+                    if isinstance(trained, ActionResult)
+                    else register_retrained(
+                        registry, pipelines[request.model], request, trained, connection
+                    )
+                )
+            else:
+                result = ActionResult(
+                    step, "done", "investigation asked: the incident of this run carries it"
+                )
+            events.append(
+                NewEvent.of(
+                    MonitoringActionTaken(
+                        request.model, request.run_id, step, result.outcome, result.detail
+                    ),
+                    actor=ACTOR,
+                    subject=model_subject(request.model),
+                    rationale=f"{reason}; {step} {result.outcome}: {result.detail}",
                 ),
-                actor=ACTOR,
-                subject=model_subject(request.model),
-                rationale=f"{reason}; {action!s} {result.outcome}: {result.detail}",
+                connection=connection,
             )
-        )
+            SqlMonitoringStore.mark_step(connection, request.run_id, step, result.outcome, now)
         results.append(result)
     return results

@@ -19,9 +19,19 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 
 from lucid.settings import AlertChannel
+
+
+class Message(Protocol):
+    """What a channel sends: JSON for webhooks, text for Slack and e-mail (first line: the
+    subject). Alerts and stakeholder digests are messages; only alerts page (PagerDuty)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,11 +75,11 @@ class AlertMessage:
         return "\n".join(lines)
 
 
-def webhook_body(message: AlertMessage) -> dict[str, Any]:
+def webhook_body(message: Message) -> dict[str, Any]:
     return message.to_dict()
 
 
-def slack_body(message: AlertMessage) -> dict[str, Any]:
+def slack_body(message: Message) -> dict[str, Any]:
     return {"text": message.text}
 
 
@@ -95,7 +105,7 @@ def pagerduty_body(message: AlertMessage, routing_key: str) -> dict[str, Any]:
     }
 
 
-def email_message(message: AlertMessage, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
+def email_message(message: Message, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
     mail = EmailMessage()
     mail["Subject"] = message.text.splitlines()[0]
     mail["From"] = sender
@@ -104,8 +114,10 @@ def email_message(message: AlertMessage, sender: str, recipients: tuple[str, ...
     return mail
 
 
-def send(channel: AlertChannel, message: AlertMessage) -> tuple[bool, str]:
+def send(channel: AlertChannel, message: Message) -> tuple[bool, str]:
     """One delivery attempt: (True, what the receiver said) or (False, why it failed)."""
+    if channel.kind == "pagerduty" and not isinstance(message, AlertMessage):
+        return False, "a pagerduty channel takes alerts only"
     try:
         if channel.kind == "email":
             assert channel.smtp_host is not None and channel.sender is not None
@@ -118,7 +130,7 @@ def send(channel: AlertChannel, message: AlertMessage) -> tuple[bool, str]:
                 return False, f"SMTP refused {', '.join(sorted(refused))}"
             return True, f"sent to {', '.join(channel.recipients)}"
         if channel.kind == "pagerduty":
-            assert channel.routing_key is not None
+            assert channel.routing_key is not None and isinstance(message, AlertMessage)
             body = pagerduty_body(message, channel.routing_key)
         elif channel.kind == "slack":
             body = slack_body(message)

@@ -16,7 +16,7 @@ an alert is never dropped without a trace.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -76,6 +76,37 @@ def alert_targets(check: Check) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(a.target for a in actions if a.kind is ActionKind.ALERT and a.target)
     )
+
+
+def deliver_with_retries(
+    channels: Sequence[AlertChannel],
+    message: alert_channels.Message,
+    made: Mapping[str, tuple[int, bool]],
+    settings: AlertSettings,
+    sleep: Callable[[float], None],
+    record: Callable[[str, int, bool, str], None],
+    no_channel: str,
+) -> tuple[Delivery, ...]:
+    """Send `message` to each channel, up to `settings.attempts` tries with doubling backoff,
+    calling `record(channel, attempt, delivered, detail)` for every try. `made` is what was
+    recorded before (channel → attempts, delivered): those tries count and are not repeated.
+    With no channel, one delivery to the event log is recorded, with `no_channel` as detail."""
+    if not channels:
+        if NO_CHANNEL not in made:
+            record(NO_CHANNEL, 1, True, no_channel)
+        return (Delivery(NO_CHANNEL, True, 1, no_channel),)
+    found: list[Delivery] = []
+    for channel in channels:
+        attempt, delivered = made.get(channel.name, (0, False))
+        detail = "delivered before" if delivered else "attempts used up before"
+        while not delivered and attempt < settings.attempts:
+            if attempt > 0:
+                sleep(settings.backoff_seconds * 2 ** (attempt - 1))
+            attempt += 1
+            delivered, detail = alert_channels.send(channel, message)
+            record(channel.name, attempt, delivered, detail)
+        found.append(Delivery(channel.name, delivered, attempt, detail))
+    return tuple(found)
 
 
 class Alerting:
@@ -139,7 +170,7 @@ class Alerting:
                 acknowledged_at=None,
                 acknowledged_by=None,
             )
-            self.store.raise_alert(
+            record = self.store.raise_alert(
                 record,
                 NewEvent.of(
                     AlertRaised(model, record.id, run_id, target, level.value, summary, runbooks),
@@ -176,24 +207,21 @@ class Alerting:
         return paging or own
 
     def deliver(self, record: AlertRecord, message: AlertMessage) -> tuple[Delivery, ...]:
-        """Send `message` to every channel of `record`'s step, retrying; record every try."""
-        channels = self.channels_for(record)
-        if not channels:
-            detail = "no alert channel configured: the alert is recorded in the event log only"
-            self._attempt(record, NO_CHANNEL, 1, True, detail)
-            return (Delivery(NO_CHANNEL, True, 1, detail),)
-        found: list[Delivery] = []
-        for channel in channels:
-            delivered, detail, attempt = False, "", 0
-            for attempt in range(1, self.settings.attempts + 1):
-                delivered, detail = alert_channels.send(channel, message)
-                self._attempt(record, channel.name, attempt, delivered, detail)
-                if delivered:
-                    break
-                if attempt < self.settings.attempts:
-                    self.sleep(self.settings.backoff_seconds * 2 ** (attempt - 1))
-            found.append(Delivery(channel.name, delivered, attempt, detail))
-        return tuple(found)
+        """Send `message` to every channel of `record`'s step, retrying; record every try.
+        Attempts already recorded for this step count: a channel that took the alert, or
+        used up its attempts, is not tried again (a resumed run sends nothing twice, except
+        an attempt whose answer was lost with the process: receivers dedupe on the alert id)."""
+        return deliver_with_retries(
+            self.channels_for(record),
+            message,
+            self.store.attempts_made(record.id, record.step),
+            self.settings,
+            self.sleep,
+            lambda channel, attempt, delivered, detail: self._attempt(
+                record, channel, attempt, delivered, detail
+            ),
+            "no alert channel configured: the alert is recorded in the event log only",
+        )
 
     def _attempt(
         self, record: AlertRecord, channel: str, attempt: int, delivered: bool, detail: str

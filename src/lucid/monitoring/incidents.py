@@ -1,11 +1,14 @@
 """Incidents: a warning or critical run opens one for its model, or updates the open one.
 
 Rule: a run at warning or critical opens an incident (`IncidentOpened`, detection time = the
-run's time, window start kept so detection delay can be computed) unless one is open, which
-it updates (`IncidentUpdated`). A later OK run marks the open incident recovered
-(`IncidentUpdated` with `recovered`, its time = time to recovery). An insufficient-data run
-updates an open incident without recovering it and opens none: it could not judge.
-Closing (diagnosis, lesson) belongs to the learning loop.
+run's time, window start kept so detection delay can be computed) unless one is not closed
+yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `recovered_at`
+(`IncidentUpdated` with `recovered`, its time = time to recovery); a failing run clears it.
+An insufficient-data run updates an incident without recovering it and opens none: it could
+not judge. Monitoring never changes an incident's lifecycle status: acknowledging, diagnosing
+and closing (with a lesson) belong to the learning loop (`lucid.memory.incidents`); once an
+incident is closed, the next failing run opens a new one. A run does this once: a resumed
+run whose incident step was taken does not do it again.
 """
 
 from __future__ import annotations
@@ -13,11 +16,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Connection
+
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.monitoring_events import IncidentOpened, IncidentUpdated
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity import Evaluation, Level
 from lucid.storage.alerts import IncidentRecord, SqlAlertStore
+from lucid.storage.event_log import EVENT_LOCK
+from lucid.storage.monitoring import SqlMonitoringStore
 
 ACTOR = "monitoring"
 
@@ -37,6 +44,10 @@ def non_ok(evaluation: Evaluation) -> list[str]:
     ]
 
 
+INCIDENT_STEP = "incident"
+"""The follow-up step of a run that opens, updates or recovers its model's incident."""
+
+
 def record_incident(
     store: SqlAlertStore,
     model: str,
@@ -45,15 +56,34 @@ def record_incident(
     window_start: str,
     now: datetime,
 ) -> IncidentRecord | None:
-    """Open, update or recover the model's incident after a run; None when nothing applies."""
+    """Open, update or recover the model's incident after a run; None when nothing applies.
+    Done once per run: the step is marked taken in the incident's own transaction, and a
+    second call for the same run changes nothing and returns the model's current incident."""
+    with store.db.locked_transaction(EVENT_LOCK) as connection:
+        if SqlMonitoringStore.step_taken(connection, run_id, INCIDENT_STEP) is not None:
+            return store.open_incident(model, connection)
+        outcome = _record(connection, store, model, run_id, evaluation, window_start, now)
+        SqlMonitoringStore.mark_step(connection, run_id, INCIDENT_STEP, outcome, now)
+        return store.open_incident(model, connection)
+
+
+def _record(
+    connection: Connection,
+    store: SqlAlertStore,
+    model: str,
+    run_id: str,
+    evaluation: Evaluation,
+    window_start: str,
+    now: datetime,
+) -> str:
     level = evaluation.level
     at = format_time(now)
     checks = non_ok(evaluation)
-    current = store.open_incident(model)
+    current = store.open_incident(model, connection)
     subject = model_subject(model)
     if current is None:
         if level not in (Level.WARNING, Level.CRITICAL):
-            return None
+            return "none"
         incident = IncidentRecord(
             str(uuid.uuid4()), model, "open", level.value, at, window_start, run_id, None
         )
@@ -66,16 +96,18 @@ def record_incident(
                 rationale=f"monitoring run {run_id} is {level.value}: {', '.join(checks)}",
                 occurred_at=now,
             ),
+            connection,
         )
-        return incident
-    if current.status == "recovered" and level not in (Level.WARNING, Level.CRITICAL):
-        return current  # already recovered; nothing new to say until it fails again
+        return "opened"
+    if current.recovered_at is not None and level not in (Level.WARNING, Level.CRITICAL):
+        return "none"  # already recovered; nothing new to say until it fails again
     recovered = level is Level.OK
+    # Only the metric's facts change here; the lifecycle status belongs to people.
     values: dict[str, object] = {"level": level.value, "last_run_id": run_id}
     if recovered:
-        values.update(status="recovered", recovered_at=at)
+        values.update(recovered_at=at)
     elif level in (Level.WARNING, Level.CRITICAL):
-        values.update(status="open", recovered_at=None)
+        values.update(recovered_at=None)
     store.update_incident(
         current.id,
         values,
@@ -89,5 +121,6 @@ def record_incident(
             ),
             occurred_at=now,
         ),
+        connection,
     )
-    return store.open_incident(model)
+    return "recovered" if recovered else "updated"

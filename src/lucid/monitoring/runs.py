@@ -8,16 +8,18 @@ incidents consume it); `RunOutcome.record` is what was stored.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lucid.contracts.events import NewEvent
 from lucid.contracts.validity import Evaluation, Measurement, MonitoringPolicy
 from lucid.monitoring import queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.profiles import ReferenceProfile
 from lucid.ports import ComputeEngine, MonitoringStore
+from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord
 
 
@@ -87,11 +89,14 @@ def run_checks(
     labelled: bool = False,
     extra: Sequence[Measurement] = (),
     now: datetime | None = None,
+    events: SqlEventLog | None = None,
+    announce: Callable[[Evaluation, str], NewEvent] | None = None,
 ) -> RunOutcome:
     """Measure `table` against the stored profile of (policy.model, version), grade every
     threshold and store the run under `window` (idempotent: a recorded window is returned
     as stored). `extra` adds measurements made elsewhere (e.g. the business-metric drop from
-    the registry's observations)."""
+    the registry's observations). With `events` and `announce`, the event
+    `announce(evaluation, run_id)` is stored in the run's own transaction."""
     existing = store.find_run(policy.model, window)
     if existing is not None:
         return RunOutcome(existing, created=False)
@@ -99,6 +104,12 @@ def run_checks(
     measured = [*measure_window(engine, table, profile, policy, labelled=labelled), *extra]
     evaluation = policy.evaluate(measured)
     record, created = store.record_run(
-        policy, version, window, evaluation, measured_at=now or datetime.now(UTC)
+        policy,
+        version,
+        window,
+        evaluation,
+        measured_at=now or datetime.now(UTC),
+        events=events,
+        announce=None if announce is None else (lambda run_id: announce(evaluation, run_id)),
     )
     return RunOutcome(record, created, evaluation if created else None)

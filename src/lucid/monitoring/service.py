@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lucid.contracts.events import NewEvent, parse_time
+from lucid.contracts.events import NewEvent, format_time, parse_time
 from lucid.contracts.monitoring_events import (
     DriftDrillPerformed,
+    MonitoringFollowUpResumed,
     MonitoringPolicySet,
     MonitoringRunRecorded,
     ReferenceProfileBuilt,
@@ -45,6 +46,7 @@ from lucid.ports import ComputeEngine
 from lucid.settings import AlertSettings
 from lucid.storage.alerts import AlertRecord, IncidentRecord, SqlAlertStore
 from lucid.storage.database import Database
+from lucid.storage.digests import DigestRecord, SqlDigestStore
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord, SqlMonitoringStore
 from lucid.storage.prediction_log import SqlPredictionLog
@@ -53,6 +55,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lucid.monitoring.actions import ActionResult
+    from lucid.monitoring.digests import DigestReport
     from lucid.monitoring.profiles import ReferenceProfile
     from lucid.registry.service import ModelRegistry
 
@@ -70,7 +73,9 @@ def _now() -> datetime:
 @dataclass(frozen=True, slots=True)
 class RunReport:
     """A run and what followed: the stored record, whether this call made it, the graded
-    evaluation (None for a window recorded before), alerts, actions and the incident."""
+    evaluation (None for a window recorded before), alerts, actions and the incident.
+    `resumed` is True when this call finished the follow-up of a run stored by a call that
+    died before taking its alerts, actions or incident; what this call took is reported."""
 
     record: RunRecord
     created: bool
@@ -78,11 +83,13 @@ class RunReport:
     alerts: tuple[AlertOutcome, ...] = ()
     actions: tuple[ActionResult, ...] = ()
     incident: IncidentRecord | None = None
+    resumed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **self.record.to_dict(),
             "created": self.created,
+            "resumed": self.resumed,
             "alerts": [a.to_dict() for a in self.alerts],
             "actions_taken": [a.to_dict() for a in self.actions],
             "incident": None if self.incident is None else self.incident.to_dict(),
@@ -181,6 +188,7 @@ class Monitoring:
     horizon: timedelta = predictions.DEFAULT_HORIZON
     clock: Callable[[], datetime] = _now
     sleep: Callable[[float], None] = time.sleep
+    project_dir: Path | None = None
 
     def __post_init__(self) -> None:
         self.log = SqlPredictionLog(self.db)
@@ -189,6 +197,7 @@ class Monitoring:
         self.alerting = Alerting(
             self.alert_store, self.alert_settings, clock=self.clock, sleep=self.sleep
         )
+        self.digest_store = SqlDigestStore(self.db, self.events)
 
     # -- logging -----------------------------------------------------------------------------
 
@@ -442,14 +451,55 @@ class Monitoring:
     ) -> RunReport:
         """Run the model's policy over a window (default: the last complete period of the
         policy's frequency) and take the actions it asks; a window already run is returned as
-        stored, and nothing is taken again."""
+        stored, and nothing is taken again.
+
+        One process at a time runs a model (a session lock that dies with its holder; a second
+        caller waits for it). The
+        run is stored with its `MonitoringRunRecorded` event and marked followed up only once
+        its alerts, actions and incident were taken; a run left pending by a process that
+        died is finished first, each step exactly once (see `resume`)."""
         policy = self.policy(model)
         now = self.clock()
         window = window_of(policy.reporting.frequency, now, start, end)
-        existing = self.store.find_run(model, window.key)
-        if existing is not None:
-            return RunReport(existing, created=False)
-        from lucid.monitoring import actions
+        with self.db.session_lock(f"monitoring:{model}"):
+            finished = {r.record.id: r for r in self._resume_model(model)}
+            existing = self.store.find_run(model, window.key)
+            if existing is not None:
+                return finished.get(existing.id, RunReport(existing, created=False))
+            return self._run_window(model, policy, window, now, version)
+
+    def resume(self, model: str | None = None) -> list[RunReport]:
+        """Finish the follow-up of every run left pending by a process that died between
+        storing the run and taking its alerts, actions and incident (of `model`, or of every
+        model); each step is taken once — steps already taken are skipped. Cron-friendly;
+        `run` and the scheduler call it too."""
+        if model is not None:
+            validate_model_name(model)
+        names = sorted({record.model for record, _ in self.store.pending_runs(model)})
+        reports: list[RunReport] = []
+        for name in names:
+            with self.db.session_lock(f"monitoring:{name}"):
+                reports += self._resume_model(name)
+        return reports
+
+    def _resume_model(self, model: str) -> list[RunReport]:
+        """Finish the pending runs of `model`, oldest first (caller holds the model's lock)."""
+        from lucid.contracts.validity import stored_evaluation
+
+        reports: list[RunReport] = []
+        for record, policy in self.store.pending_runs(model):
+            evaluation = stored_evaluation(policy, record.checks)
+            reports.append(self._follow_up(record, policy, evaluation, resumed=True))
+        return reports
+
+    def _run_window(
+        self,
+        model: str,
+        policy: MonitoringPolicy,
+        window: Window,
+        now: datetime,
+        version: str | int | None,
+    ) -> RunReport:
         from lucid.monitoring.runs import run_checks
 
         watched = self.monitored_version(model, window, version)
@@ -467,49 +517,88 @@ class Monitoring:
             labelled=labelled,
             extra=[business] if business is not None else [],
             now=now,
-        )
-        if not outcome.created or outcome.evaluation is None:
-            return RunReport(outcome.record, created=False)
-        evaluation, record = outcome.evaluation, outcome.record
-        failing = non_ok(evaluation)
-        self.events.append(
-            NewEvent.of(
+            events=self.events,
+            announce=lambda evaluation, run_id: NewEvent.of(
                 MonitoringRunRecorded(
                     model,
                     watched,
-                    record.id,
+                    run_id,
                     window.key,
                     evaluation.level.value,
                     [str(a) for a in evaluation.actions],
                     len(evaluation.checks),
-                    failing,
+                    non_ok(evaluation),
                 ),
                 actor=ACTOR,
                 subject=model_subject(model),
                 rationale=f"{len(evaluation.checks)} checks over {window.key}: worst "
-                f"{evaluation.level.value}" + (f" ({', '.join(failing)})" if failing else ""),
+                f"{evaluation.level.value}"
+                + (f" ({', '.join(non_ok(evaluation))})" if non_ok(evaluation) else ""),
                 occurred_at=now,
-            )
+            ),
         )
+        if not outcome.created or outcome.evaluation is None:
+            return RunReport(outcome.record, created=False)
+        return self._follow_up(outcome.record, policy, outcome.evaluation, resumed=False)
+
+    def _follow_up(
+        self, record: RunRecord, policy: MonitoringPolicy, evaluation: Evaluation, *, resumed: bool
+    ) -> RunReport:
+        """Alerts, actions and the incident of a stored run, each skipped when already taken;
+        then the run is marked followed up (with `MonitoringFollowUpResumed` when resumed)."""
+        from lucid.monitoring import actions
+
+        model = record.model
+        start, _, end = record.window.partition("/")
+        measured = parse_time(record.measured_at)
+        failing = non_ok(evaluation)
+        raised_before = {a.target for a in self.alert_store.alerts(model) if a.run_id == record.id}
         alerts = self.alerting.raise_for_run(
             model, record.id, evaluation, policy.reporting.escalation
         )
         reason = (
-            f"monitoring run {record.id} over {window.key} is {evaluation.level.value}: "
+            f"monitoring run {record.id} over {record.window} is {evaluation.level.value}: "
             + ", ".join(failing)
         )
         taken = actions.take(
+            self.db,
             self.events,
             self.registry_factory(),
             self.training_pipelines,
             evaluation.actions,
-            actions.RetrainingRequest(model, watched, record.id, window.start, window.end),
+            actions.RetrainingRequest(
+                model, record.version, record.id, start, end, str(self.project_dir or "")
+            ),
             reason,
+            self.clock(),
         )
-        incident = record_incident(
-            self.alert_store, model, record.id, evaluation, window.start, now
+        incident = record_incident(self.alert_store, model, record.id, evaluation, start, measured)
+        news: list[NewEvent] = []
+        if resumed:
+            steps = [
+                f"alert:{a.alert.target}" for a in alerts if a.alert.target not in raised_before
+            ]
+            steps += [a.action for a in taken]
+            news.append(
+                NewEvent.of(
+                    MonitoringFollowUpResumed(model, record.id, record.window, steps),
+                    actor=ACTOR,
+                    subject=model_subject(model),
+                    rationale=f"the follow-up of monitoring run {record.id} over "
+                    f"{record.window} was interrupted; finished now, steps already taken "
+                    "skipped",
+                )
+            )
+        self.store.mark_followed_up(record.id, self.clock(), self.events, news)
+        return RunReport(
+            record,
+            not resumed,
+            evaluation,
+            tuple(alerts),
+            tuple(taken),
+            incident,
+            resumed=resumed,
         )
-        return RunReport(record, True, evaluation, tuple(alerts), tuple(taken), incident)
 
     def runs(
         self, model: str | None = None, *, cursor: str | None = None, limit: int = 50
@@ -521,7 +610,7 @@ class Monitoring:
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
             raise InvalidInput("limit", f"must be a whole number from 1 to 500, not {limit!r}")
         before = None if cursor is None else _run_key(cursor)
-        found = self.store.runs(model, before=before, limit=limit)
+        found = self.store.runs_page(model, before=before, limit=limit)
         last = found[-1] if len(found) == limit else None
         return RunPage(tuple(found), None if last is None else _run_cursor(last))
 
@@ -610,6 +699,37 @@ class Monitoring:
             )
         )
         return report
+
+    # -- digests -----------------------------------------------------------------------------
+
+    def send_digests(
+        self, now: datetime | None = None, *, model: str | None = None
+    ) -> list[DigestReport]:
+        """Send each stakeholder digest that is due: for every model with a stored policy (or
+        `model`), the digest of the last complete reporting period before `now` (default:
+        the clock), unless it was sent; digests left pending by a dead process are finished
+        first. Idempotent per period, also across racing processes."""
+        from lucid.monitoring.digests import Digests
+
+        moment = self.clock() if now is None else now
+        format_time(moment, "now")
+        digests = Digests(
+            self.db,
+            self.digest_store,
+            self.store,
+            self.alert_store,
+            self.alert_settings,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        names = [model] if model is not None else self.models()
+        reports: list[DigestReport] = []
+        for name in names:
+            reports += digests.send(self.policy(name), moment)
+        return reports
+
+    def digests(self, model: str | None = None) -> list[DigestRecord]:
+        return self.digest_store.digests(model)
 
     # -- alerts and incidents ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -214,8 +215,11 @@ class ModelRegistry:
         offline_metrics: Mapping[str, float],
         registered_by: str,
         rationale: str,
+        connection: Connection | None = None,
     ) -> ModelVersion:
-        """Register the next version of `name` as a candidate; refused without a contract."""
+        """Register the next version of `name` as a candidate; refused without a contract.
+        With `connection` (a transaction holding the event log's lock) it joins that
+        transaction, so a caller's own record of it commits with it or not at all."""
         validate_model_name(name)
         if not isinstance(impact, BusinessImpact):
             raise InvalidInput(
@@ -240,7 +244,7 @@ class ModelRegistry:
         now = self._clock()
         written: ArtifactRef | None = None
         try:
-            with self._db.locked_transaction(EVENT_LOCK) as conn:
+            with self._joined(connection) as conn:
                 latest = conn.execute(
                     select(func.max(model_versions.c.version)).where(model_versions.c.name == name)
                 ).scalar_one()
@@ -287,6 +291,8 @@ class ModelRegistry:
                     why,
                     now,
                 )
+                if connection is not None:
+                    return self._version_in(conn, name, version)
         except BaseException:
             if written is not None and written.kind in (ArtifactKind.SKLEARN, ArtifactKind.ONNX):
                 self._artifacts.delete(written.location)
@@ -436,10 +442,19 @@ class ModelRegistry:
             self._record(conn, ModelArchived(name, version, current.value), who, why, self._clock())
         return self.get_version(name, version)
 
-    def freeze(self, name: str, *, reason: str, actor: str, source: str = "hand") -> None:
-        """Block every promotion of `name` until `unfreeze`; `source` is hand or monitoring."""
+    def freeze(
+        self,
+        name: str,
+        *,
+        reason: str,
+        actor: str,
+        source: str = "hand",
+        connection: Connection | None = None,
+    ) -> None:
+        """Block every promotion of `name` until `unfreeze`; `source` is hand or monitoring.
+        With `connection`, it joins that transaction (see `register_model`)."""
         why, who = text(reason, "reason"), text(actor, "actor")
-        with self._db.locked_transaction(EVENT_LOCK) as conn:
+        with self._joined(connection) as conn:
             if self._frozen_reason(conn, name) is not None:
                 raise Conflict(f"{name} is already frozen; nothing changed.")
             conn.execute(
@@ -557,17 +572,20 @@ class ModelRegistry:
             self._record_refusal(name, serving, who, alert, now)
         return EvaluationReport(name, serving, period, result, rolled_back_to, alert)
 
-    def rollback(self, name: str, *, actor: str, rationale: str) -> ModelVersion:
+    def rollback(
+        self, name: str, *, actor: str, rationale: str, connection: Connection | None = None
+    ) -> ModelVersion:
         """By hand: the previous production version serves again; the current one is retired.
 
         With no previous version the rollback is refused with a sentence, and a critical
-        `RollbackRefused` event is recorded as the alert.
+        `RollbackRefused` event is recorded as the alert. With `connection`, the rollback —
+        or the refusal's event — joins that transaction (see `register_model`).
         """
         who, why = text(actor, "actor"), text(rationale, "rationale")
         now = self._clock()
         serving: int | None = None
         try:
-            with self._db.locked_transaction(EVENT_LOCK) as conn:
+            with self._joined(connection) as conn:
                 serving = self._production_in(conn, name)
                 if serving is None:
                     self._version_in(conn, name, None)  # a NotFound sentence for unknown models
@@ -575,9 +593,11 @@ class ModelRegistry:
                         f"{name} has no production version to roll back; nothing changed."
                     )
                 restored = self._rollback_in(conn, name, serving, who, why, False, now)
+                if connection is not None:
+                    return self._version_in(conn, name, restored)
         except RollbackImpossible as refusal:
             assert serving is not None  # only a serving version can be refused a rollback
-            self._record_refusal(name, serving, who, refusal.sentence, now)
+            self._record_refusal(name, serving, who, refusal.sentence, now, connection)
             raise
         return self.get_version(name, restored)
 
@@ -620,7 +640,13 @@ class ModelRegistry:
         return int(previous)
 
     def _record_refusal(
-        self, name: str, version: int, actor: str, sentence: str, now: datetime
+        self,
+        name: str,
+        version: int,
+        actor: str,
+        sentence: str,
+        now: datetime,
+        connection: Connection | None = None,
     ) -> None:
         self._events.append(
             NewEvent.of(
@@ -629,7 +655,8 @@ class ModelRegistry:
                 subject=model_subject(name),
                 rationale="a rollback was due but there is no earlier production version",
                 occurred_at=now,
-            )
+            ),
+            connection=connection,
         )
 
     # -- reading -----------------------------------------------------------------------------
@@ -745,6 +772,16 @@ class ModelRegistry:
         return portfolio(self._db, self, offline_metric)
 
     # -- rows --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _joined(self, connection: Connection | None) -> Iterator[Connection]:
+        """The caller's transaction when given (it holds the event log's lock), else a new
+        locked one."""
+        if connection is not None:
+            yield connection
+            return
+        with self._db.locked_transaction(EVENT_LOCK) as conn:
+            yield conn
 
     def _record(
         self, conn: Connection, event: Any, actor: str, rationale: str, now: datetime

@@ -12,12 +12,13 @@ from typing import Annotated
 from anyio import to_thread
 from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
@@ -28,10 +29,13 @@ import lucid
 from lucid.access.tokens import Tokens
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.access import Principal
+from lucid.contracts.events import parse_time
 from lucid.errors import LucidError
+from lucid.scheduler import SCHEDULER
 from lucid.service import problems
 from lucid.settings import load_settings
 from lucid.storage import schema
+from lucid.storage.scheduler import last_tick
 
 SYNC_THREADS = 4
 """Threads per worker running the synchronous routes (anyio's default is 40)."""
@@ -140,15 +144,17 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
 
     @app.get("/readyz", tags=["operations"])
     def readyz(request: Request) -> Response:
-        """The metadata database is reachable and at this Lucid's schema."""
+        """The metadata database is reachable and at this Lucid's schema; `scheduler` is the
+        scheduler's last tick (holder, time, summary), absent when none ever ticked."""
         try:
             schema.ensure_current(request.app.state.lucid.db)
+            tick = last_tick(request.app.state.lucid.db, SCHEDULER)
         except LucidError as error:
             return problems.problem(503, "Not ready", error.sentence)
-        return Response('{"status":"ready"}', media_type="application/json")
+        return JSONResponse({"status": "ready"} | ({} if tick is None else {"scheduler": tick}))
 
     @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def prometheus() -> Response:
+    def prometheus(request: Request) -> Response:
         """Prometheus metrics: of every worker when `lucid serve` runs several (multiprocess
         mode, `PROMETHEUS_MULTIPROC_DIR`), else of this process."""
         if multiprocess_dir:
@@ -156,8 +162,10 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
 
             merged = CollectorRegistry()
             multiprocess.MultiProcessCollector(merged, path=multiprocess_dir)  # type: ignore[no-untyped-call]
-            return Response(generate_latest(merged), media_type=CONTENT_TYPE_LATEST)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+            text = generate_latest(merged)
+        else:
+            text = generate_latest(metrics.registry)
+        return Response(text + scheduler_metrics(request), media_type=CONTENT_TYPE_LATEST)
 
     from lucid.service import dashboard, experiment_routes, monitoring_routes, routes
 
@@ -166,6 +174,29 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.include_router(experiment_routes.router)
     app.include_router(dashboard.router)
     return app
+
+
+def scheduler_metrics(request: Request) -> bytes:
+    """`lucid_scheduler_last_tick_timestamp_seconds`, read from the heartbeat at scrape time
+    (the scheduler is another process); nothing when no scheduler ever ticked."""
+    try:
+        tick = last_tick(request.app.state.lucid.db, SCHEDULER)
+    except LucidError:
+        return b""
+    if tick is None:
+        return b""
+    registry = CollectorRegistry()
+    Gauge(
+        "lucid_scheduler_last_tick_timestamp_seconds",
+        "Unix time of the scheduler's last tick",
+        registry=registry,
+    ).set(parse_time(tick["ticked_at"]).timestamp())
+    Gauge(
+        "lucid_scheduler_last_tick_duration_seconds",
+        "How long the scheduler's last tick took",
+        registry=registry,
+    ).set(tick["seconds"])
+    return generate_latest(registry)
 
 
 async def lucid_handle(request: Request) -> Lucid:  # async: no thread hop per request

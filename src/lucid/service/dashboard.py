@@ -1,41 +1,195 @@
-"""The dashboard's routes: read-only pages for every role, signed in with an API token kept in
-an HttpOnly cookie. Pages get plain dicts; results never render themselves."""
+"""The dashboard's routes: pages every role reads, and the writes each role may make.
+
+Signing in keeps the API token in an HttpOnly, SameSite=Strict cookie. Every form is a POST
+protected twice against cross-site requests: the browser must not send a foreign `Origin`,
+and the form must carry the session's CSRF token — an HMAC of a fixed label keyed by the
+session's API token, which a foreign page cannot read or compute, and which every worker
+recomputes without shared state. Writes check the role on the server (a form hidden from a
+role is also refused to it) and call the same use cases as the SDK and the HTTP API, as the
+token's person, so the four-eyes rules hold; a refusal is shown as the domain's sentence.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from lucid.access.tokens import Tokens
-from lucid.contracts.access import Principal
-from lucid.contracts.semantic import Status
-from lucid.errors import LucidError
+from lucid.bootstrap import Lucid
+from lucid.contracts.access import Principal, Role
+from lucid.contracts.value import Override, Stage
+from lucid.dashboard import views
+from lucid.errors import Forbidden, InvalidInput, LucidError
 from lucid.service.app import LucidDep
+from lucid.service.problems import status_of
 
 COOKIE = "lucid_token"
+INCIDENT_FIGURES = (
+    "detection_delay_days",
+    "time_to_recovery_days",
+    "critical_incidents_undetected",
+    "failures_documented_pct",
+    "repeated_errors",
+)
 templates = Jinja2Templates(directory=Path(__file__).parents[1] / "dashboard" / "templates")
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
+DONE = {
+    "approval": "Your approval was recorded.",
+    "promotion": "The promotion was recorded.",
+    "freeze": "Promotions of the model are frozen.",
+    "ack": "The alert is acknowledged.",
+}
 
-def _viewer(request: Request) -> Principal | None:
+
+def csrf_token(session_token: str) -> str:
+    """The CSRF token of a session: HMAC-SHA256 of a fixed label keyed by its API token."""
+    return hmac.new(session_token.encode(), b"lucid-dashboard-form", hashlib.sha256).hexdigest()
+
+
+def _session(request: Request) -> tuple[Principal, str] | None:
     tokens: Tokens = request.app.state.tokens
+    token = request.cookies.get(COOKIE)
     try:
-        return tokens.authenticate(request.cookies.get(COOKIE))
+        return tokens.authenticate(token), str(token)
     except LucidError:
         return None
 
 
-def _page(request: Request, name: str, title: str, **context: Any) -> Response:
-    who = _viewer(request)
-    if who is None:
-        return RedirectResponse("/dashboard/login", status_code=303)
+class Abilities:
+    """What the signed-in principal may do, for the templates to offer only that."""
+
+    def __init__(self, who: Principal) -> None:
+        self.who = who
+
+    def at_least(self, role: str) -> bool:
+        return self.who.role.rank >= Role(role).rank
+
+    def approves_for(self, team: str) -> bool:
+        return self.at_least("approver") and (self.who.role is Role.ADMIN or team in self.who.teams)
+
+
+def _render(
+    request: Request,
+    session: tuple[Principal, str],
+    name: str,
+    title: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    who, token = session
+    done = DONE.get(request.query_params.get("done", ""))
     return templates.TemplateResponse(
-        request, name, {"title": title, "person": who.person, **context}
+        request,
+        name,
+        {
+            "title": title,
+            "person": who.person,
+            "role": who.role.value,
+            "can": Abilities(who),
+            "csrf": csrf_token(token),
+            "error": error,
+            "done": None if error else done,
+            **context,
+        },
+        status_code=status_code,
     )
+
+
+def _viewer(request: Request) -> Principal | None:
+    """The signed-in principal, or None."""
+    session = _session(request)
+    return None if session is None else session[0]
+
+
+def _page(
+    request: Request,
+    name: str,
+    title: str,
+    build: Callable[[], dict[str, Any]] | None = None,
+    **context: Any,
+) -> Response:
+    """A page for the signed-in principal from `build()` (or the `context` given); a domain
+    error while reading shows its sentence with its status."""
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    try:
+        if build is not None:
+            context = build()
+    except LucidError as error:
+        return _render(
+            request,
+            session,
+            "error.html",
+            title,
+            {},
+            status_code=status_of(error),
+            error=error.sentence,
+        )
+    return _render(request, session, name, title, context)
+
+
+def _act(
+    request: Request,
+    csrf: str,
+    action: Callable[[Principal], str],
+    page: tuple[str, str, Callable[[], dict[str, Any]]],
+) -> Response:
+    """Check the session, the origin and the CSRF token, then act as the session's person;
+    on success go back to the page with what was done, on refusal show the page with the
+    sentence (nothing is written by a refused action)."""
+    session = _session(request)
+    if session is None:
+        return RedirectResponse("/dashboard/login", status_code=303)
+    name, title, build = page
+    try:
+        _refuse_foreign_origin(request)
+        if not hmac.compare_digest(csrf, csrf_token(session[1])):
+            raise Forbidden("csrf: the form's token does not match this session; reload the page.")
+        back = action(session[0])
+    except LucidError as error:
+        try:
+            context = build()
+        except LucidError:
+            context = {}
+            name = "error.html"
+        return _render(
+            request,
+            session,
+            name,
+            title,
+            context,
+            status_code=status_of(error),
+            error=error.sentence,
+        )
+    return RedirectResponse(back, status_code=303)
+
+
+def _refuse_foreign_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin != own:
+        raise Forbidden(f"Origin: a form sent from {origin} is refused; use {own}.")
+
+
+def _required(value: str, field: str) -> str:
+    if not value.strip():
+        raise InvalidInput(field, "is required")
+    return value.strip()
+
+
+# --- signing in --------------------------------------------------------------------------
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -47,64 +201,193 @@ def login_form(request: Request) -> Response:
 def login(request: Request, token: str = Form("")) -> Response:
     tokens: Tokens = request.app.state.tokens
     try:
+        _refuse_foreign_origin(request)
         tokens.authenticate(token.strip())
     except LucidError as error:
         return templates.TemplateResponse(
-            request, "login.html", {"title": "Sign in", "error": error.sentence}, status_code=401
+            request,
+            "login.html",
+            {"title": "Sign in", "error": error.sentence},
+            status_code=status_of(error),
         )
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
     return response
 
 
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    try:
+        _refuse_foreign_origin(request)
+    except LucidError as error:
+        return templates.TemplateResponse(
+            request, "error.html", {"title": "Sign out", "error": error.sentence}, status_code=403
+        )
+    response = RedirectResponse("/dashboard/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+# --- pages -------------------------------------------------------------------------------
+
+
 @router.get("", response_class=HTMLResponse)
 def overview(request: Request, lucid: LucidDep) -> Response:
-    definitions = lucid.features.definitions()
-    models = lucid.registry.list_models()
-    latest = lucid.events.head()
-    after = max(0, (latest.seq if latest else 0) - 20)
-    return _page(
-        request,
-        "overview.html",
-        "Overview",
-        approved=sum(1 for g in definitions if g.status is Status.APPROVED),
-        contradictions=lucid.features.audit().contradictory_definitions,
-        production=sum(1 for m in models if m.production is not None),
-        chain=lucid.events.verify(),
-        events=list(reversed(lucid.events.read(after=after, limit=20))),
-    )
+    return _page(request, "overview.html", "Overview", lambda: views.overview(lucid))
 
 
 @router.get("/features", response_class=HTMLResponse)
 def features(request: Request, lucid: LucidDep) -> Response:
-    rows = [
-        {
-            **g.definition.to_dict(),
-            "status": g.status.value,
-            "approvals": [{"team": a.team, "person": a.person} for a in g.approvals],
-            "missing_teams": list(g.missing_teams),
-        }
-        for g in lucid.features.definitions()
-    ]
-    return _page(
-        request, "features.html", "Features", features=rows, audit=lucid.features.audit().to_dict()
-    )
+    return _page(request, "features.html", "Features", lambda: views.features(lucid))
 
 
 @router.get("/models", response_class=HTMLResponse)
 def models(request: Request, lucid: LucidDep) -> Response:
-    rows = [
-        {
-            "name": summary.name,
-            "versions": [v.to_dict() for v in lucid.registry.versions(summary.name)],
-        }
-        for summary in lucid.registry.list_models()
-    ]
-    return _page(request, "models.html", "Models", models=rows)
+    return _page(request, "models.html", "Models", lambda: views.models(lucid))
+
+
+@router.get("/models/{name}", response_class=HTMLResponse)
+def model(request: Request, name: str, lucid: LucidDep) -> Response:
+    return _page(request, "model.html", f"Model {name}", lambda: views.model(lucid, name))
+
+
+@router.get("/monitoring", response_class=HTMLResponse)
+def monitoring_models(request: Request, lucid: LucidDep) -> Response:
+    return _page(
+        request, "monitoring_models.html", "Monitoring", lambda: views.monitoring_models(lucid)
+    )
+
+
+@router.get("/monitoring/{name}", response_class=HTMLResponse)
+def monitoring(request: Request, name: str, lucid: LucidDep) -> Response:
+    return _page(
+        request, "monitoring.html", f"Monitoring {name}", lambda: views.monitoring(lucid, name)
+    )
+
+
+@router.get("/experiments", response_class=HTMLResponse)
+def experiments(request: Request, lucid: LucidDep) -> Response:
+    return _page(request, "experiments.html", "Experiments", lambda: views.experiments(lucid))
 
 
 @router.get("/events", response_class=HTMLResponse)
-def events(request: Request, lucid: LucidDep, after: int = 0) -> Response:
-    page = lucid.events.read(after=after, limit=100)
-    next_cursor = page[-1].seq if len(page) == 100 else None
-    return _page(request, "events.html", "Events", events=page, next_cursor=next_cursor)
+def events(
+    request: Request, lucid: LucidDep, after: int = 0, type: str | None = None, limit: int = 100
+) -> Response:
+    """The event timeline, oldest first from the cursor `after`, `limit` events a page."""
+
+    def build() -> dict[str, Any]:
+        if after < 0:
+            raise InvalidInput("after", f"must be a position ≥ 0, not {after}")
+        if not 1 <= limit <= 1000:
+            raise InvalidInput("limit", f"must be between 1 and 1000, not {limit}")
+        return views.events(lucid, after, type, limit)
+
+    return _page(request, "events.html", "Events", build)
+
+
+# --- writes ------------------------------------------------------------------------------
+
+
+def _model_page(lucid: Lucid, name: str) -> tuple[str, str, Callable[[], dict[str, Any]]]:
+    return "model.html", f"Model {name}", lambda: views.model(lucid, name)
+
+
+@router.post("/features/{reference}/approvals")
+def approve_feature(
+    request: Request,
+    reference: str,
+    lucid: LucidDep,
+    team: str = Form(""),
+    rationale: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """Approve a definition for one team, as the session's person (never its proposer)."""
+
+    def act(who: Principal) -> str:
+        chosen = _required(team, "team")
+        why = _required(rationale, "rationale")
+        who.require(Role.APPROVER, team=chosen, action=f"approving {reference} for {chosen}")
+        lucid.features.approve(reference, team=chosen, person=who.person, rationale=why)
+        return "/dashboard/features?done=approval"
+
+    page = ("features.html", "Features", lambda: views.features(lucid))
+    return _act(request, csrf, act, page)
+
+
+@router.post("/models/{name}/versions/{version}/promotions")
+def promote_model(
+    request: Request,
+    name: str,
+    version: int,
+    lucid: LucidDep,
+    to: str = Form(""),
+    rationale: str = Form(""),
+    override: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """Promote a version through the gate (its evidence, or an approver's override)."""
+
+    def act(who: Principal) -> str:
+        if to not in {stage.value for stage in (Stage.CHALLENGER, Stage.PRODUCTION)}:
+            raise InvalidInput("to", f"{to!r} must be challenger or production")
+        wanted = Stage(to)
+        why = _required(rationale, "rationale")
+        overriding = override == "yes"
+        needed = Role.APPROVER if wanted is Stage.PRODUCTION or overriding else Role.SCIENTIST
+        who.require(needed, action=f"promoting {name}@{version} to {wanted.value}")
+        lucid.registry.promote(
+            name,
+            version,
+            wanted,
+            actor=who.person,
+            rationale=why,
+            override=Override(who.person, why) if overriding else None,
+        )
+        return f"/dashboard/models/{quote(name)}?done=promotion"
+
+    return _act(request, csrf, act, _model_page(lucid, name))
+
+
+@router.post("/models/{name}/freeze")
+def freeze_model(
+    request: Request,
+    name: str,
+    lucid: LucidDep,
+    reason: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """Block every promotion of the model (approvers)."""
+
+    def act(who: Principal) -> str:
+        why = _required(reason, "reason")
+        who.require(Role.APPROVER, action=f"freezing {name}")
+        lucid.registry.freeze(name, reason=why, actor=who.person, source="dashboard")
+        return f"/dashboard/models/{quote(name)}?done=freeze"
+
+    return _act(request, csrf, act, _model_page(lucid, name))
+
+
+@router.post("/monitoring/{name}/alerts/{alert_id}/acknowledge")
+def acknowledge_alert(
+    request: Request, name: str, alert_id: str, lucid: LucidDep, csrf: str = Form("")
+) -> Response:
+    """Take an alert in hand (scientists and above), which stops its escalation."""
+
+    def act(who: Principal) -> str:
+        who.require(Role.SCIENTIST, action=f"acknowledging alert {alert_id}")
+        lucid.monitoring.acknowledge(alert_id, actor=who.person)
+        return f"/dashboard/monitoring/{quote(name)}?done=ack"
+
+    page = ("monitoring.html", f"Monitoring {name}", lambda: views.monitoring(lucid, name))
+    return _act(request, csrf, act, page)
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents(request: Request, lucid: LucidDep) -> Response:
+    def build() -> dict[str, Any]:
+        rows = [i.to_dict() for i in reversed(lucid.incidents.list())]
+        card = lucid.loop.scorecard().to_dict()
+        return {"incidents": rows, "figures": {key: card[key] for key in INCIDENT_FIGURES}}
+
+    return _page(request, "incidents.html", "Incidents", build)

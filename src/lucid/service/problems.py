@@ -115,3 +115,8 @@ async def unexpected_error(_request: Request, _error: Exception) -> JSONResponse
         "The service failed on this request (a bug, not a refusal); the server log holds "
         "the traceback.",
     )
+
+
+def status_of(error: LucidError) -> int:
+    """The HTTP status of a domain error (400 for one no rule maps)."""
+    return next((status for kind, status, _ in _STATUS if isinstance(error, kind)), 400)

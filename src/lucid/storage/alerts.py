@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 
 from lucid.contracts.events import NewEvent
 from lucid.errors import Conflict, NotFound
@@ -61,7 +61,7 @@ class IncidentRecord:
     level: str
     opened_at: str
     window_start: str
-    last_run_id: str
+    last_run_id: str | None
     recovered_at: str | None
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +77,23 @@ class IncidentRecord:
         }
 
 
+_INCIDENT_FIELDS = (
+    "id",
+    "model",
+    "status",
+    "level",
+    "opened_at",
+    "window_start",
+    "last_run_id",
+    "recovered_at",
+)
+
+
+def _incident(row: Any) -> IncidentRecord:
+    """Monitoring's view of a stored incident (the lifecycle is `lucid.storage.incidents`)."""
+    return IncidentRecord(*(row[name] for name in _INCIDENT_FIELDS))
+
+
 def _alert(row: Any) -> AlertRecord:
     return AlertRecord(**{**dict(row), "runbooks": json.loads(row["runbooks"])})
 
@@ -90,12 +107,49 @@ class SqlAlertStore:
 
     # -- alerts ------------------------------------------------------------------------------
 
-    def raise_alert(self, alert: AlertRecord, event: NewEvent) -> None:
+    def raise_alert(self, alert: AlertRecord, event: NewEvent) -> AlertRecord:
+        """Store the alert with its event; the alert already raised for the same run and
+        team when there is one (a resumed run raises nothing twice)."""
         with self.db.locked_transaction(EVENT_LOCK) as connection:
+            raised = self._alert_for(connection, alert.run_id, alert.target)
+            if raised is not None:
+                return raised
             values = alert.to_dict()
             values["runbooks"] = json.dumps(alert.runbooks)
             connection.execute(insert(monitoring_alerts).values(**values))
             self.events.append(event, connection=connection)
+        return alert
+
+    def alert_for(self, run_id: str, target: str) -> AlertRecord | None:
+        with self.db.transaction() as connection:
+            return self._alert_for(connection, run_id, target)
+
+    @staticmethod
+    def _alert_for(connection: Connection, run_id: str, target: str) -> AlertRecord | None:
+        row = (
+            connection.execute(
+                select(monitoring_alerts).where(
+                    monitoring_alerts.c.run_id == run_id, monitoring_alerts.c.target == target
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return None if row is None else _alert(row)
+
+    def attempts_made(self, alert_id: str, step: int) -> dict[str, tuple[int, bool]]:
+        """Channel → (attempts recorded, delivered) for the alert at `step`."""
+        with self.db.transaction() as connection:
+            rows = connection.execute(
+                select(alert_deliveries.c.channel, alert_deliveries.c.delivered).where(
+                    alert_deliveries.c.alert_id == alert_id, alert_deliveries.c.step == step
+                )
+            ).all()
+        made: dict[str, tuple[int, bool]] = {}
+        for channel, delivered in rows:
+            count, ok = made.get(channel, (0, False))
+            made[channel] = (count + 1, ok or bool(delivered))
+        return made
 
     def record_attempt(self, values: dict[str, Any], event: NewEvent) -> None:
         with self.db.locked_transaction(EVENT_LOCK) as connection:
@@ -173,40 +227,53 @@ class SqlAlertStore:
 
     # -- incidents ---------------------------------------------------------------------------
 
-    def open_incident(self, model: str) -> IncidentRecord | None:
+    def open_incident(
+        self, model: str, connection: Connection | None = None
+    ) -> IncidentRecord | None:
         """The model's incident not yet closed by the learning loop, if any."""
-        with self.db.transaction() as connection:
-            row = (
-                connection.execute(
-                    select(monitoring_incidents)
-                    .where(
-                        monitoring_incidents.c.model == model,
-                        monitoring_incidents.c.status != "closed",
-                    )
-                    .order_by(monitoring_incidents.c.opened_at.desc())
+        if connection is None:
+            with self.db.transaction() as conn:
+                return self.open_incident(model, conn)
+        row = (
+            connection.execute(
+                select(monitoring_incidents)
+                .where(
+                    monitoring_incidents.c.model == model,
+                    monitoring_incidents.c.status != "closed",
                 )
-                .mappings()
-                .first()
+                .order_by(monitoring_incidents.c.opened_at.desc())
             )
-        return None if row is None else IncidentRecord(**dict(row))
+            .mappings()
+            .first()
+        )
+        return None if row is None else _incident(row)
 
     def incidents(self, model: str | None = None) -> list[IncidentRecord]:
         query = select(monitoring_incidents).order_by(monitoring_incidents.c.opened_at)
         if model is not None:
             query = query.where(monitoring_incidents.c.model == model)
         with self.db.transaction() as connection:
-            return [IncidentRecord(**dict(row)) for row in connection.execute(query).mappings()]
+            return [_incident(row) for row in connection.execute(query).mappings()]
 
-    def insert_incident(self, incident: IncidentRecord, event: NewEvent) -> None:
-        with self.db.locked_transaction(EVENT_LOCK) as connection:
-            connection.execute(insert(monitoring_incidents).values(**incident.to_dict()))
-            self.events.append(event, connection=connection)
+    def insert_incident(
+        self, incident: IncidentRecord, event: NewEvent, connection: Connection
+    ) -> None:
+        """On a transaction holding the event log's lock."""
+        connection.execute(insert(monitoring_incidents).values(**incident.to_dict()))
+        self.events.append(event, connection=connection)
 
-    def update_incident(self, incident_id: str, values: dict[str, Any], event: NewEvent) -> None:
-        with self.db.locked_transaction(EVENT_LOCK) as connection:
-            connection.execute(
-                update(monitoring_incidents)
-                .where(monitoring_incidents.c.id == incident_id)
-                .values(**values)
+    def update_incident(
+        self, incident_id: str, values: dict[str, Any], event: NewEvent, connection: Connection
+    ) -> None:
+        """Update an incident not closed yet (one closed meanwhile is left as it is), on a
+        transaction holding the event log's lock."""
+        changed = connection.execute(
+            update(monitoring_incidents)
+            .where(
+                monitoring_incidents.c.id == incident_id,
+                monitoring_incidents.c.status != "closed",
             )
+            .values(**values)
+        ).rowcount
+        if changed == 1:
             self.events.append(event, connection=connection)

@@ -4,13 +4,19 @@ Writers that must see the latest state before they write (the event log's chain 
 registry's single production version) open a `locked_transaction`: on SQLite it is a
 `BEGIN IMMEDIATE` (the database-wide write lock, taken before the first read); on PostgreSQL a
 transaction-scoped advisory lock named after what it protects.
+
+Work that outlives one transaction (following up a run, sending a digest, leading the
+scheduler) holds a `session_lock`: a PostgreSQL session advisory lock on a connection of its
+own, or on SQLite an exclusive `flock` on a file beside the database. Both die with their
+process, so a crashed holder never blocks the next one.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -151,8 +157,100 @@ class Database:
                 ) from error
             raise
 
+    @contextmanager
+    def session_lock(self, name: str, *, wait: bool = True) -> Iterator[HeldLock | None]:
+        """Hold the lock `name` across transactions until the block ends (or the process
+        dies). With `wait=False` it yields None at once when another holder has it."""
+        if self.is_sqlite:
+            held = self._file_lock(name, wait)
+        else:
+            held = self._advisory_session_lock(name, wait)
+        if held is None:
+            yield None
+            return
+        try:
+            yield held
+        finally:
+            held.release()
+
+    def _file_lock(self, name: str, wait: bool) -> HeldLock | None:
+        database = make_url(self.url).database
+        if database in (None, "", ":memory:"):
+            return _thread_lock(f"{id(self)}:{name}", wait)
+        folder = Path(f"{database}.locks")
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{hashlib.sha256(name.encode()).hexdigest()[:24]}.lock"
+        handle = path.open("a+b")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            handle.close()
+            return None
+        return HeldLock(lambda: handle.close(), lambda: True)
+
+    def _advisory_session_lock(self, name: str, wait: bool) -> HeldLock | None:
+        key = advisory_key(f"session:{name}")
+        with self._translate_errors():
+            connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            if wait:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            elif not connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": key}
+            ).scalar_one():
+                connection.close()
+                return None
+        except BaseException:
+            connection.close()
+            raise
+
+        def release() -> None:
+            try:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            except Exception:  # the connection is gone, and the lock with it
+                pass
+            finally:
+                connection.close()
+
+        def alive() -> bool:
+            try:
+                connection.execute(text("SELECT 1"))
+            except Exception:  # the server or the connection is gone: so is the lock
+                return False
+            return True
+
+        return HeldLock(release, alive)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class HeldLock:
+    """A session lock being held: `alive()` says whether it still is (a PostgreSQL lock is
+    lost with its connection), `release()` lets it go."""
+
+    def __init__(self, release: Callable[[], None], alive: Callable[[], bool]) -> None:
+        self._release = release
+        self.alive = alive
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self._release()
+
+
+_THREAD_LOCKS: dict[str, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+def _thread_lock(key: str, wait: bool) -> HeldLock | None:
+    """A session lock of an in-memory SQLite database: one process, so a threading lock."""
+    with _THREAD_LOCKS_GUARD:
+        lock = _THREAD_LOCKS.setdefault(key, threading.Lock())
+    if not lock.acquire(blocking=wait):
+        return None
+    return HeldLock(lock.release, lambda: True)
 
 
 def advisory_key(lock_name: str) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.validity import Evaluation, MonitoringPolicy
@@ -24,6 +24,7 @@ from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import (
     monitoring_checks,
+    monitoring_followups,
     monitoring_policies,
     monitoring_profiles,
     monitoring_runs,
@@ -125,11 +126,16 @@ class SqlMonitoringStore:
         evaluation: Evaluation,
         *,
         measured_at: datetime,
+        events: SqlEventLog | None = None,
+        announce: Callable[[str], NewEvent] | None = None,
     ) -> tuple[RunRecord, bool]:
         """Store a run and every check; (the run, True) — or (the stored run, False) when this
-        model's `window` was already recorded."""
+        model's `window` was already recorded. With `events` and `announce`, the event
+        `announce(run_id)` is appended in the same transaction: a stored run is always an
+        announced one. The run's follow-up is pending until `mark_followed_up`."""
         model = policy.model
-        with self.db.locked_transaction(f"monitoring_run:{model}") as connection:
+        lock = EVENT_LOCK if events is not None else f"monitoring_run:{model}"
+        with self.db.locked_transaction(lock) as connection:
             existing = self._find(connection, model, window)
             if existing is not None:
                 return existing, False
@@ -169,9 +175,86 @@ class SqlMonitoringStore:
             ]
             if rows:
                 connection.execute(insert(monitoring_checks), rows)
+            if events is not None and announce is not None:
+                events.append(announce(run_id), connection=connection)
             stored = self._find(connection, model, window)
         assert stored is not None
         return stored, True
+
+    def pending_runs(self, model: str | None = None) -> list[tuple[RunRecord, MonitoringPolicy]]:
+        """Runs whose follow-up was interrupted, oldest first, each with the policy it ran."""
+        query = (
+            select(monitoring_runs.c.model, monitoring_runs.c.window_key, monitoring_runs.c.policy)
+            .where(monitoring_runs.c.followed_up_at.is_(None))
+            .order_by(monitoring_runs.c.measured_at)
+        )
+        if model is not None:
+            query = query.where(monitoring_runs.c.model == model)
+        found: list[tuple[RunRecord, MonitoringPolicy]] = []
+        with self.db.transaction() as connection:
+            for name, window, policy in connection.execute(query).all():
+                record = self._find(connection, name, window)
+                assert record is not None
+                found.append((record, MonitoringPolicy.from_mapping(json.loads(policy))))
+        return found
+
+    def is_followed_up(self, run_id: str) -> bool:
+        with self.db.transaction() as connection:
+            return (
+                connection.execute(
+                    select(monitoring_runs.c.followed_up_at).where(monitoring_runs.c.id == run_id)
+                ).scalar_one()
+                is not None
+            )
+
+    def mark_followed_up(
+        self, run_id: str, at: datetime, events: SqlEventLog, news: Sequence[NewEvent]
+    ) -> None:
+        """The run's every follow-up step was taken; `news` (if any) say so in the log."""
+        with self.db.locked_transaction(EVENT_LOCK) as connection:
+            connection.execute(
+                update(monitoring_runs)
+                .where(monitoring_runs.c.id == run_id)
+                .values(followed_up_at=format_time(at, "at"))
+            )
+            if news:
+                events.append_many(news, connection=connection)
+
+    @staticmethod
+    def step_taken(connection: Connection, run_id: str, step: str) -> str | None:
+        """The outcome of the run's follow-up `step` when already taken, else None."""
+        return connection.execute(
+            select(monitoring_followups.c.outcome).where(
+                monitoring_followups.c.run_id == run_id, monitoring_followups.c.step == step
+            )
+        ).scalar_one_or_none()
+
+    @staticmethod
+    def mark_step(
+        connection: Connection, run_id: str, step: str, outcome: str, at: datetime
+    ) -> None:
+        """Record, in the step's own transaction, that the follow-up `step` was taken."""
+        connection.execute(
+            insert(monitoring_followups).values(
+                run_id=run_id, step=step, outcome=outcome, done_at=format_time(at, "at")
+            )
+        )
+
+    def runs_starting_in(self, model: str, start: str, end: str) -> list[RunRecord]:
+        """The model's runs whose window starts in [start, end) (canonical UTC text; a window
+        key begins with its start, so the keys compare as text), oldest window first."""
+        with self.db.transaction() as connection:
+            windows = connection.execute(
+                select(monitoring_runs.c.window_key)
+                .where(
+                    monitoring_runs.c.model == model,
+                    monitoring_runs.c.window_key >= start,
+                    monitoring_runs.c.window_key < end,
+                )
+                .order_by(monitoring_runs.c.window_key)
+            ).scalars()
+            found = [self._find(connection, model, window) for window in list(windows)]
+        return [record for record in found if record is not None]
 
     def find_run(self, model: str, window: str) -> RunRecord | None:
         with self.db.transaction() as connection:
@@ -189,7 +272,7 @@ class SqlMonitoringStore:
                 raise NotFound(f"No monitoring run has the id {run_id}.")
             return self._record(connection, run)
 
-    def runs(
+    def runs_page(
         self, model: str | None, *, before: tuple[str, str] | None, limit: int
     ) -> list[RunRecord]:
         """Runs newest first (by measured time, then id), each with every check: at most
@@ -213,6 +296,18 @@ class SqlMonitoringStore:
         with self.db.transaction() as connection:
             rows = connection.execute(query.limit(limit)).mappings().all()
             return [self._record(connection, run) for run in rows]
+
+    def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]:
+        """The latest `limit` runs of `model` with every check, oldest window first."""
+        with self.db.transaction() as connection:
+            windows = connection.execute(
+                select(monitoring_runs.c.window_key)
+                .where(monitoring_runs.c.model == model)
+                .order_by(monitoring_runs.c.window_key.desc())
+                .limit(limit)
+            ).scalars()
+            found = [self._find(connection, model, window) for window in windows]
+        return sorted((run for run in found if run is not None), key=lambda run: run.window)
 
     def _find(self, connection: Any, model: str, window: str) -> RunRecord | None:
         run = (

@@ -184,9 +184,11 @@ monitoring_runs = Table(
     Column("level", String(20), nullable=False),
     Column("actions", Text, nullable=False),
     Column("policy", Text, nullable=False),
+    Column("followed_up_at", String(27)),
     UniqueConstraint("model", "window_key", name="uq_monitoring_runs_model_window_key"),
 )
-"""One run per (model, window): a second run of the same window returns the first."""
+"""One run per (model, window): a second run of the same window returns the first.
+`followed_up_at` stays NULL until its alerts, actions and incident were all taken."""
 
 monitoring_checks = Table(
     "monitoring_checks",
@@ -420,8 +422,73 @@ monitoring_incidents = Table(
     Column("level", String(20), nullable=False),
     Column("opened_at", String(27), nullable=False),
     Column("window_start", String(27), nullable=False),
-    Column("last_run_id", String(36), nullable=False),
+    Column("last_run_id", String(36)),
     Column("recovered_at", String(27)),
+    # The learning loop's lifecycle (0010): see lucid.contracts.incidents.
+    Column("summary", Text),
+    Column("opened_by", String(200)),
+    Column("acknowledged_by", String(200)),
+    Column("acknowledged_at", String(27)),
+    Column("root_cause", String(40)),
+    Column("diagnosis", Text),
+    Column("participants", Text),
+    Column("proposals", Text),
+    Column("experiment_id", String(100)),
+    Column("resolution", Text),
+    Column("lesson", Text),
+    Column("closed_at", String(27)),
+    Column("repeated_of", String(36)),
     Index("ix_monitoring_incidents_model", "model"),
 )
-"""Incidents opened by non-OK runs; `open` until the learning loop closes them."""
+"""Incidents opened by non-OK runs or by hand; their lifecycle ends at `closed` (lesson
+required); `recovered_at` is when monitoring saw the metric back (JSON lists in text)."""
+
+monitoring_followups = Table(
+    "monitoring_followups",
+    metadata,
+    Column("run_id", String(36), primary_key=True),
+    Column("step", String(100), primary_key=True),
+    Column("outcome", String(20), nullable=False),
+    Column("done_at", String(27), nullable=False),
+)
+"""The follow-up steps of a run already taken (an action, the incident), each written in the
+transaction of the step itself: a resumed run never takes one twice."""
+
+monitoring_digests = Table(
+    "monitoring_digests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("period", String(200), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("sent_at", String(27)),
+    UniqueConstraint("model", "period", name="uq_monitoring_digests_model_period"),
+)
+"""One stakeholder digest per (model, reporting period); `sent_at` NULL while deliveries are
+pending."""
+
+digest_deliveries = Table(
+    "digest_deliveries",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    Column("digest_id", String(36), nullable=False),
+    Column("channel", String(100), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("attempted_at", String(27), nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("detail", Text, nullable=False),
+    Index("ix_digest_deliveries_digest_id", "digest_id"),
+)
+"""Every delivery attempt of a digest to a channel, failed ones included."""
+
+scheduler_ticks = Table(
+    "scheduler_ticks",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("ticked_at", String(27), nullable=False),
+    Column("seconds", Float, nullable=False),
+    Column("summary", Text, nullable=False),
+)
+"""The last tick of each scheduler (a heartbeat, overwritten: not a decision, so no event)."""

@@ -13,3 +13,6 @@ SPEND_DEFINITIONS = Path(__file__).with_name("customer_spend.yaml")
 
 WORLD_SOURCES = Path(__file__).with_name("world_sources.yaml")
 """The generated world's app_interactions and support_tickets sources."""
+
+TICKETS_DEFINITIONS = Path(__file__).with_name("customer_tickets.yaml")
+"""The churn world's support tickets over 30 days (needs the support_tickets source)."""

@@ -1,0 +1,291 @@
+"""What each dashboard page shows, read from a `Lucid` handle into plain dicts and SVG charts.
+
+Nothing here writes and nothing renders HTML beyond the charts: the templates lay the dicts
+out, `lucid.service.dashboard` decides who may act on them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from lucid.bootstrap import Lucid
+from lucid.contracts.events import parse_time
+from lucid.contracts.semantic import Status
+from lucid.contracts.value import Stage
+from lucid.dashboard.charts import (
+    Interval,
+    Marker,
+    Point,
+    ReferenceLine,
+    Series,
+    format_day,
+    format_moment,
+    interval_chart,
+    line_chart,
+)
+from lucid.errors import LucidError
+
+SCORECARD_LABELS = {
+    "contradictory_definitions": "contradictory definitions",
+    "training_serving_skew_pct": "training-serving skew (%)",
+    "models_without_impact_pct": "models without impact contract (%)",
+    "tech_business_correlation": "technical / business gain correlation (r)",
+    "detection_delay_days": "drift detection delay (days)",
+    "time_to_recovery_days": "time to recovery (days)",
+    "critical_incidents_undetected": "critical incidents undetected",
+    "failures_documented_pct": "failures documented (%)",
+    "repeated_errors": "repeated errors",
+    "transparency_pct": "stakeholders with dashboard access (%)",
+}
+
+
+def _seconds(text: str) -> float:
+    return parse_time(text).timestamp()
+
+
+def overview(lucid: Lucid) -> dict[str, Any]:
+    """The scorecard, counts across the three contracts, the chain's state, latest events."""
+    definitions = lucid.features.definitions()
+    models = lucid.registry.list_models()
+    card = lucid.loop.scorecard().to_dict()
+    latest = lucid.events.head()
+    after = max(0, (latest.seq if latest else 0) - 20)
+    experiments = lucid.experiments.overview()
+    return {
+        "scorecard": [
+            {"key": key, "label": SCORECARD_LABELS.get(key, key), "value": value}
+            for key, value in card.items()
+        ],
+        "approved": sum(1 for g in definitions if g.status is Status.APPROVED),
+        "proposed": sum(1 for g in definitions if g.status is Status.PROPOSED),
+        "contradictions": card["contradictory_definitions"] or 0,
+        "models": len(models),
+        "production": sum(1 for m in models if m.production is not None),
+        "frozen": sum(1 for m in models if m.frozen_reason is not None),
+        "running_experiments": sum(1 for e in experiments if e["status"] == "running"),
+        "open_alerts": sum(1 for a in lucid.monitoring.alerts() if a.acknowledged_at is None),
+        "chain": lucid.events.verify(),
+        "events": list(reversed(lucid.events.read(after=after, limit=20))),
+    }
+
+
+def features(lucid: Lucid) -> dict[str, Any]:
+    """Every definition with its versions, owner, approvals and missing teams; the audit."""
+    rows = [
+        {
+            **governed.definition.to_dict(),
+            "ref": f"{governed.definition.name}@{governed.definition.version}",
+            "status": governed.status.value,
+            "proposed_by": governed.proposed_by,
+            "approvals": [{"team": a.team, "person": a.person} for a in governed.approvals],
+            "missing_teams": list(governed.missing_teams),
+        }
+        for governed in lucid.features.definitions()
+    ]
+    return {"features": rows, "audit": lucid.features.audit().to_dict()}
+
+
+def models(lucid: Lucid) -> dict[str, Any]:
+    return {
+        "models": [
+            {
+                **summary.to_dict(),
+                "contract": lucid.registry.get_version(summary.name).impact.to_dict(),
+            }
+            for summary in lucid.registry.list_models()
+        ]
+    }
+
+
+def model(lucid: Lucid, name: str) -> dict[str, Any]:
+    """One model: versions with contract, stage and evidence; its history and evaluations; the
+    contract chart (observations of the metric against baseline, target and rollback lines,
+    production entries and rollbacks marked)."""
+    versions = lucid.registry.versions(name)
+    summary = next(s for s in lucid.registry.list_models() if s.name == name)
+    serving = lucid.registry.production_version(name)
+    contract = (serving or versions[-1]).impact
+    history = lucid.registry.history(name)
+    observations = lucid.registry.observations(name)
+    by_version: dict[int, list[Point]] = defaultdict(list)
+    for seen in observations:
+        if seen.metric == contract.metric:
+            by_version[seen.version].append(
+                Point(
+                    _seconds(seen.observed_at),
+                    seen.value,
+                    f"v{seen.version} {seen.metric} {seen.value:g} over {seen.period}",
+                    "bad" if contract.should_rollback(seen.value) else "",
+                )
+            )
+    markers = [
+        Marker(
+            f"v{entry.serving_after} deployed" if entry.kind == "promotion" else "rollback",
+            entry.at.timestamp(),
+            "deployment" if entry.kind == "promotion" else "rollback",
+        )
+        for entry in history.entries
+        if entry.kind in ("promotion", "rollback")
+    ]
+    chart = line_chart(
+        f"{name}: {contract.metric} against its contract",
+        [Series(f"v{v}", tuple(points), f"v{v}") for v, points in sorted(by_version.items())],
+        lines=[
+            ReferenceLine("target", contract.target, "target"),
+            ReferenceLine("baseline", contract.baseline, "baseline"),
+            ReferenceLine("rollback", contract.rollback_threshold, "rollback"),
+        ],
+        markers=markers,
+        x_format=format_moment,
+        y_label=f"{contract.metric} ({contract.direction.value} is better)",
+        chart_id="contract-chart",
+    )
+    evaluations = [
+        {
+            "at": e.occurred_at,
+            "actor": e.actor,
+            "rationale": e.rationale,
+            "verdict": e.payload.get("verdict"),
+            "version": e.payload.get("version"),
+        }
+        for e in lucid.events.read(type="ModelEvaluated", subject=f"model:{name}", limit=1000)
+    ]
+    return {
+        "name": name,
+        "summary": summary.to_dict(),
+        "contract": contract.to_dict(),
+        "versions": [v.to_dict() for v in versions],
+        "candidates": [
+            v.version
+            for v in versions
+            if v.stage in (Stage.CANDIDATE, Stage.CHALLENGER) and not v.rolled_back
+        ],
+        "history": [entry.to_dict() for entry in history.entries],
+        "observations": [vars(o) for o in observations],
+        "evaluations": evaluations,
+        "chart": chart,
+    }
+
+
+def monitoring_models(lucid: Lucid) -> dict[str, Any]:
+    names = sorted({*lucid.monitoring.models(), *(m.name for m in lucid.registry.list_models())})
+    rows = []
+    for name in names:
+        runs = lucid.monitoring.store.runs(name, limit=1)
+        rows.append(
+            {
+                "name": name,
+                "policy": "stored" if name in lucid.monitoring.models() else "default",
+                "last_window": runs[-1].window if runs else None,
+                "last_level": runs[-1].level if runs else None,
+                "open_alerts": sum(
+                    1 for a in lucid.monitoring.alerts(name) if a.acknowledged_at is None
+                ),
+            }
+        )
+    return {"models": rows}
+
+
+def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
+    """A model's policy, one chart per check (its value per run against its warning and
+    critical thresholds, each point coloured by its level), alerts and incidents."""
+    policy = lucid.monitoring.policy(name)
+    runs = lucid.monitoring.store.runs(name)
+    groups: dict[tuple[str, str | None, str | None], list[tuple[str, dict[str, Any]]]] = (
+        defaultdict(list)
+    )
+    for run in runs:
+        for check in run.checks:
+            key = (check["threshold"], check["feature"], check["segment"])
+            groups[key].append((run.window, check))
+    charts = []
+    for index, ((threshold, feature, segment), seen) in enumerate(groups.items()):
+        latest = seen[-1][1]
+        points = tuple(
+            Point(
+                _seconds(window.split("/")[0]),
+                float(check["value"]),
+                f"{window}: {check['value']:.4g} ({check['level']})",
+                check["level"],
+            )
+            for window, check in seen
+            if check["value"] is not None
+        )
+        title = threshold + (f" — {segment}" if segment and segment not in threshold else "")
+        charts.append(
+            {
+                "title": title,
+                "feature": feature if feature and feature not in threshold else None,
+                "unmeasured": len(seen) - len(points),
+                "svg": line_chart(
+                    title,
+                    [Series(latest["metric"], points)],
+                    lines=[
+                        ReferenceLine("warning", float(latest["warning"]), "warning"),
+                        ReferenceLine("critical", float(latest["critical"]), "critical"),
+                    ],
+                    x_format=format_day,
+                    x_ticks=[p.x for p in points] if len(points) <= 8 else (),
+                    y_label=latest["metric"],
+                    chart_id=f"check-{index}",
+                ),
+            }
+        )
+    return {
+        "name": name,
+        "policy": policy.to_mapping(),
+        "stored_policy": name in lucid.monitoring.models(),
+        "runs": [run.to_dict() for run in reversed(runs)],
+        "charts": charts,
+        "alerts": [a.to_dict() for a in reversed(lucid.monitoring.alerts(name))],
+        "incidents": [i.to_dict() for i in lucid.monitoring.incidents(name)],
+    }
+
+
+def experiments(lucid: Lucid) -> dict[str, Any]:
+    """Every experiment with its status, SRM verdict and effect; the effects with their
+    confidence intervals as one chart."""
+    rows, intervals = [], []
+    for found in lucid.experiments.overview():
+        row: dict[str, Any] = {**found, "analysis": None, "error": None}
+        try:
+            analysis = lucid.experiments.status(found["id"])
+        except LucidError as error:
+            row["error"] = error.sentence
+        else:
+            row["analysis"] = analysis.to_dict()
+            if analysis.test is not None:
+                test = analysis.test
+                significant = test.ci_low > 0 or test.ci_high < 0
+                intervals.append(
+                    Interval(
+                        found["id"],
+                        test.effect,
+                        test.ci_low,
+                        test.ci_high,
+                        "significant" if significant else "",
+                    )
+                )
+        rows.append(row)
+    chart = interval_chart(
+        "Challenger minus control, with its confidence interval",
+        intervals,
+        x_label="effect on the contract's metric (challenger − control)",
+        chart_id="effects-chart",
+    )
+    return {"experiments": rows, "chart": chart}
+
+
+def events(lucid: Lucid, after: int, event_type: str | None, limit: int = 100) -> dict[str, Any]:
+    page = lucid.events.read(after=after, limit=limit, type=event_type or None)
+    head = lucid.events.head()
+    return {
+        "events": page,
+        "after": after,
+        "type": event_type or "",
+        "limit": limit,
+        "next_cursor": page[-1].seq if len(page) == limit else None,
+        "previous_cursor": max(0, after - limit) if after > 0 else None,
+        "latest_cursor": max(0, (head.seq if head else 0) - limit),
+    }

@@ -1,0 +1,49 @@
+"""Who is named as a stakeholder, and who can read the dashboard: the transparency figure.
+
+Stakeholders are the people and teams the contracts name: every stored monitoring policy's
+reporting stakeholders and the teams its thresholds alert, and the owner of every registered
+model version (who registered it). Readers are the holders of a live (non-revoked) API token;
+every role reads. The figure is the share of stakeholders who are readers
+(`lucid.contracts.access.transparency_pct`).
+"""
+
+from __future__ import annotations
+
+from lucid.access.tokens import Tokens
+from lucid.contracts.access import Principal, Role, transparency_pct
+from lucid.registry.service import ModelRegistry
+from lucid.storage.database import Database
+from lucid.storage.event_log import SqlEventLog
+from lucid.storage.monitoring import SqlMonitoringStore
+
+
+class StakeholderAccess:
+    """The stakeholders named in the project's policies and contracts, and their access."""
+
+    def __init__(self, db: Database, events: SqlEventLog, registry: ModelRegistry) -> None:
+        self._db = db
+        self._events = events
+        self._registry = registry
+
+    def stakeholders(self) -> list[str]:
+        """Every name, once, in a stable order: policies first, then model owners."""
+        store = SqlMonitoringStore(self._db)
+        names: list[str] = []
+        for model in store.policy_models():
+            policy = store.stored_policy(model)
+            if policy is not None:
+                names += [*policy.reporting.stakeholders, *policy.approving_teams]
+        for summary in self._registry.list_models():
+            names += [version.registered_by for version in self._registry.versions(summary.name)]
+        return list(dict.fromkeys(name.strip() for name in names if name.strip()))
+
+    def readers(self) -> list[Principal]:
+        """The principals of every live token."""
+        return [
+            Principal(token["id"], token["person"], Role(token["role"]), tuple(token["teams"]))
+            for token in Tokens(self._db, self._events).list()
+            if token["revoked_at"] is None
+        ]
+
+    def transparency_pct(self) -> float | None:
+        return transparency_pct(self.stakeholders(), self.readers())

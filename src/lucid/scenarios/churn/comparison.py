@@ -1,0 +1,121 @@
+"""The side-by-side comparison: the same world lived by both architectures, measured.
+
+Each arm runs in its own project under one folder (`entropic/`, `negentropic/`), week by
+week. Once both have lived every day, a referee declares the world's shock start times in
+each arm's event log (`KnownShiftDeclared`, marked as the referee's) — the only use of the
+ground truth, to measure detection delays — and the same scorecard code measures both arms
+from their own stores and logs. Retention is the world's: of the customers paying on the
+first deployment day, the share (and monthly revenue) still paying at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lucid.memory.scorecard import SCORECARD_KEYS
+from lucid.scenarios.churn.arms import (
+    CYCLE_DAYS,
+    FIRST_DEPLOY_DAY,
+    Arm,
+    EntropicArm,
+    NegentropicArm,
+)
+from lucid.scenarios.churn.world import WorldConfig
+
+ARMS: dict[str, type[Arm]] = {"entropic": EntropicArm, "negentropic": NegentropicArm}
+Progress = Callable[[str, int, int], None]
+"""(arm, days lived, days in all) — called after every simulated week."""
+
+
+@dataclass
+class ArmResult:
+    """One arm's measured figures: the scorecard's keys, retention and the weekly story."""
+
+    scorecard: dict[str, Any]
+    retention_rate: float
+    revenue_kept: float
+    customers_at_start: int
+    weeks: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+    chain_ok: bool = True
+
+    def summary(self) -> dict[str, Any]:
+        """The issue's shape: the seed's nine figures (the arms name no stakeholders, so the
+        dashboard's transparency figure is left out), retention and revenue kept."""
+        return {
+            **{key: self.scorecard.get(key) for key in SCORECARD_KEYS},
+            "retention_rate": self.retention_rate,
+            "revenue_kept": self.revenue_kept,
+        }
+
+
+@dataclass
+class Comparison:
+    world: dict[str, Any]
+    arms: dict[str, ArmResult]
+    wall_seconds: float
+    folder: Path
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `lucid demo --json` shape: each arm's summary, the world, the wall time."""
+        return {
+            **{name: result.summary() for name, result in self.arms.items()},
+            "world": self.world,
+            "wall_seconds": round(self.wall_seconds, 1),
+        }
+
+
+def run_comparison(
+    config: WorldConfig, folder: Path, progress: Progress | None = None
+) -> Comparison:
+    """Live `config`'s world once per architecture under `folder` and measure both."""
+    started = time.perf_counter()
+    folder.mkdir(parents=True, exist_ok=True)
+    results: dict[str, ArmResult] = {}
+    world_facts: dict[str, Any] = {}
+    for name, kind in ARMS.items():
+        arm = kind(name, folder / name, config)
+        try:
+            while not arm.world.finished:
+                if arm.world.day + CYCLE_DAYS <= config.days:
+                    arm.cycle()
+                else:  # the last days, too few for a week: lived without new decisions
+                    arm.world.step(config.days - arm.world.day)
+                if progress is not None:
+                    progress(name, arm.world.day, config.days)
+            results[name] = measure(arm)
+            truth = arm.world.ground_truth()
+            world_facts = {
+                "customers": truth["customers"],
+                "days": truth["days"],
+                "seed": truth["seed"],
+                "start": truth["start"],
+                "shocks": truth["shocks"],
+            }
+        finally:
+            arm.close()
+    return Comparison(world_facts, results, time.perf_counter() - started, folder)
+
+
+def measure(arm: Arm) -> ArmResult:
+    """Declare the shocks (the referee), then measure the arm from its own stores."""
+    for shock in arm.world.shocks:
+        arm.lucid.incidents.declare_shift(
+            arm.world.moment(shock.day).replace(tzinfo=arm.clock().tzinfo),
+            description=shock.description,
+            actor="referee",
+        )
+    kept = arm.world.retention(FIRST_DEPLOY_DAY, arm.world.day)
+    return ArmResult(
+        scorecard=arm.scorecard().to_dict(),
+        retention_rate=round(kept.retention_rate, 4),
+        revenue_kept=kept.revenue_kept,
+        customers_at_start=kept.customers_at_start,
+        weeks=[asdict(week) for week in arm.weeks],
+        incidents=[i.to_dict() for i in arm.lucid.incidents.list()],
+        chain_ok=arm.lucid.events.verify().ok,
+    )

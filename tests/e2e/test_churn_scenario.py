@@ -1,0 +1,96 @@
+"""The reference scenario end to end on a small world: the seed's claims, as measured here.
+
+One world of 1,000 customers over 300 days (shocks at days 120, 180 and 240) is lived by both
+architectures; the assertions are the properties the seed claims for each. Where a claim does
+not hold on this world the test says so with the measured figure instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lucid.bootstrap import open_project
+from lucid.memory.scorecard import SCORECARD_KEYS
+from lucid.scenarios.churn.comparison import Comparison, run_comparison
+from lucid.scenarios.churn.report import write_report
+from lucid.scenarios.churn.world import WorldConfig
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
+    folder = tmp_path_factory.mktemp("scenario")
+    return run_comparison(WorldConfig(customers=1_000, days=300, seed=11), folder)
+
+
+def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
+    summary = json.loads(json.dumps(comparison.to_dict()))
+    assert set(summary) == {"entropic", "negentropic", "world", "wall_seconds"}
+    for arm in ("entropic", "negentropic"):
+        assert set(summary[arm]) == {*SCORECARD_KEYS, "retention_rate", "revenue_kept"}
+    assert {"customers", "days", "seed", "shocks"} <= set(summary["world"])
+    assert [s["day"] for s in summary["world"]["shocks"]] == [120, 180, 240]
+
+
+def test_the_entropic_arm_contradicts_itself_and_detects_nothing(comparison: Comparison) -> None:
+    entropic = comparison.arms["entropic"].scorecard
+    assert entropic["contradictory_definitions"] == 3
+    assert entropic["training_serving_skew_pct"] > 50  # trained on logins, served purchases
+    assert entropic["models_without_impact_pct"] == 100.0
+    assert entropic["detection_delay_days"] is None
+    assert entropic["critical_incidents_undetected"] == 3
+    assert comparison.arms["entropic"].incidents == []
+
+
+def test_the_negentropic_arm_keeps_its_contracts(comparison: Comparison) -> None:
+    negentropic = comparison.arms["negentropic"]
+    card = negentropic.scorecard
+    assert card["contradictory_definitions"] == 0
+    assert card["training_serving_skew_pct"] < 2.0
+    assert card["models_without_impact_pct"] == 0.0
+    assert negentropic.chain_ok
+
+
+def test_the_negentropic_arm_detects_recovers_and_documents(comparison: Comparison) -> None:
+    negentropic = comparison.arms["negentropic"]
+    card = negentropic.scorecard
+    assert card["detection_delay_days"] is not None and 0 <= card["detection_delay_days"] < 30
+    assert card["time_to_recovery_days"] is not None
+    closed = [i for i in negentropic.incidents if i["status"] == "closed"]
+    assert closed and all(i["lesson"] for i in closed)
+    assert card["failures_documented_pct"] == pytest.approx(
+        100.0 * len(closed) / len(negentropic.incidents)
+    )
+    # Honest figure, not a claim: shocks that hit while an incident was still being worked
+    # on are not counted as detected (see the note of issue 10).
+    assert card["critical_incidents_undetected"] < 3
+
+
+def test_the_negentropic_arm_keeps_more_customers(comparison: Comparison) -> None:
+    entropic = comparison.arms["entropic"]
+    negentropic = comparison.arms["negentropic"]
+    assert negentropic.customers_at_start == entropic.customers_at_start
+    assert negentropic.retention_rate > entropic.retention_rate
+    assert negentropic.revenue_kept > entropic.revenue_kept
+
+
+def test_the_negentropic_project_stays_for_the_dashboard(comparison: Comparison) -> None:
+    with open_project(comparison.folder / "negentropic") as lucid:
+        assert lucid.registry.production_version("churn") is not None
+        assert lucid.events.verify().ok
+
+
+def test_the_report_draws_both_arms(comparison: Comparison, tmp_path: Path) -> None:
+    page = write_report(comparison, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="series" data-arm=') == 2
+    assert "http://" not in page and "https://" not in page
+
+
+def test_the_same_seed_gives_the_same_table(tmp_path: Path) -> None:
+    config = WorldConfig(customers=300, days=60, seed=3)
+    first = run_comparison(config, tmp_path / "one").to_dict()
+    second = run_comparison(config, tmp_path / "two").to_dict()
+    first.pop("wall_seconds"), second.pop("wall_seconds")
+    assert first == second

@@ -1,0 +1,164 @@
+"""The dashboard's SVG charts: every number drawn where it says, every line and marker there."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from lucid.dashboard.charts import (
+    BOTTOM,
+    HEIGHT,
+    LEFT,
+    RIGHT,
+    TOP,
+    WIDTH,
+    Interval,
+    Marker,
+    Point,
+    ReferenceLine,
+    Scale,
+    Series,
+    domain,
+    format_day,
+    interval_chart,
+    line_chart,
+)
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    return ET.fromstring(svg)
+
+
+def classed(root: ET.Element, tag: str, css: str) -> list[ET.Element]:
+    return [e for e in root.iter(SVG + tag) if css in (e.get("class") or "").split()]
+
+
+def test_scale_maps_the_domain_linearly_and_may_run_backwards() -> None:
+    up = Scale(0.0, 10.0, 100.0, 200.0)
+    assert (up.at(0), up.at(5), up.at(10)) == (100.0, 150.0, 200.0)
+    down = Scale(0.0, 1.0, 240.0, 40.0)  # SVG y grows downwards
+    assert (down.at(0), down.at(0.25), down.at(1)) == (240.0, 190.0, 40.0)
+    assert up.ticks(3) == [0.0, 5.0, 10.0]
+
+
+def test_domain_pads_the_span_and_never_collapses() -> None:
+    assert domain([0.0, 10.0], pad=0.1) == pytest.approx((-1.0, 11.0))
+    assert domain([5.0]) == (4.5, 5.5)
+    assert domain([0.0]) == (-1.0, 1.0)
+    assert domain([]) == (0.0, 1.0)
+
+
+def test_points_lines_and_markers_are_placed_where_the_numbers_say() -> None:
+    points = (Point(0.0, 0.80), Point(10.0, 0.84), Point(5.0, 0.76, kind="critical"))
+    svg = line_chart(
+        "retention",
+        [Series("retention_rate", points)],
+        lines=[
+            ReferenceLine("baseline", 0.80, "baseline"),
+            ReferenceLine("target", 0.82, "target"),
+            ReferenceLine("rollback", 0.78, "rollback"),
+        ],
+        markers=[Marker("v2 deployed", 4.0, "deployment"), Marker("rollback", 8.0, "rollback")],
+        chart_id="contract",
+    )
+    root = parse(svg)
+    assert root.get("id") == "contract" and root.get("aria-label") == "retention"
+    circles = classed(root, "circle", "point")
+    assert len(circles) == 3
+    # The same domains the chart computes, recomputed: ys of points and lines, xs with markers.
+    y_scale = Scale(*domain([0.80, 0.84, 0.76, 0.80, 0.82, 0.78]), HEIGHT - BOTTOM, TOP)
+    x_scale = Scale(*domain([0.0, 10.0, 5.0, 4.0, 8.0], pad=0.04), LEFT, WIDTH - RIGHT)
+    for circle in circles:
+        x, y = float(circle.get("data-x", "nan")), float(circle.get("data-y", "nan"))
+        assert float(circle.get("cx", "nan")) == pytest.approx(x_scale.at(x), abs=0.01)
+        assert float(circle.get("cy", "nan")) == pytest.approx(y_scale.at(y), abs=0.01)
+    # In x order along the polyline; higher values higher up (smaller y in SVG).
+    [polyline] = classed(root, "polyline", "series-line")
+    xs = [float(pair.split(",")[0]) for pair in (polyline.get("points") or "").split()]
+    assert xs == sorted(xs) and len(xs) == 3
+    by_value = {float(c.get("data-y", "nan")): float(c.get("cy", "nan")) for c in circles}
+    assert by_value[0.84] < by_value[0.80] < by_value[0.76]
+    assert classed(root, "circle", "critical")[0].get("data-y") == "0.76"
+    references = {line.get("data-label"): line for line in classed(root, "line", "reference")}
+    assert set(references) == {"baseline", "target", "rollback"}
+    # A point on the baseline sits exactly on the baseline's line.
+    assert float(references["baseline"].get("y1", "nan")) == pytest.approx(by_value[0.80])
+    assert float(references["target"].get("y1", "nan")) < by_value[0.80]
+    marks = {m.get("data-label"): m for m in classed(root, "line", "marker")}
+    assert float(marks["v2 deployed"].get("x1", "nan")) == pytest.approx(x_scale.at(4.0), 0.01)
+    assert "rollback" in (marks["rollback"].get("class") or "")
+    two = parse(line_chart("v", [Series("v1", points[:1]), Series("v2", points[1:])]))
+    assert [t.text for t in two.iter(SVG + "text") if t.get("class") == "series-label"] == [
+        "v1",
+        "v2",
+    ]
+    labels = " ".join(t.text or "" for t in root.iter(SVG + "text"))
+    assert "target 0.82" in labels and "v2 deployed" in labels
+
+
+def test_an_empty_chart_still_has_its_axes_and_says_it_has_no_data() -> None:
+    root = parse(line_chart("psi", [Series("psi", ())], lines=[ReferenceLine("warning", 0.1)]))
+    assert not classed(root, "circle", "point")
+    assert len(classed(root, "line", "reference")) == 1
+    assert any(t.text == "no data yet" for t in root.iter(SVG + "text"))
+
+
+def test_text_is_escaped() -> None:
+    svg = line_chart("a <b> & c", [Series("s", (Point(1, 1, label="<script>"),))])
+    root = parse(svg)  # would not parse if anything were unescaped
+    assert root.get("aria-label") == "a <b> & c"
+    assert "<script>" not in svg
+
+
+def test_time_axis_ticks_are_days() -> None:
+    day = 1_793_491_200.0  # 2026-11-01T00:00:00Z
+    assert format_day(day) == "2026-11-01"
+    root = parse(
+        line_chart("t", [Series("s", (Point(day, 1), Point(day + 86400, 2)))], x_format=format_day)
+    )
+    ticks = [t.text for t in root.iter(SVG + "text") if t.get("class") == "tick"]
+    assert any(t and t.startswith("2026-11-0") for t in ticks)
+
+
+def test_intervals_are_drawn_from_low_to_high_with_the_estimate_between() -> None:
+    rows = [
+        Interval("exp-1", 0.05, 0.01, 0.09, "significant"),
+        Interval("exp-2", -0.01, -0.04, 0.02),
+    ]
+    root = parse(interval_chart("effects", rows, chart_id="effects"))
+    groups = classed(root, "g", "interval-row")
+    assert [g.get("data-label") for g in groups] == ["exp-1", "exp-2"]
+    scale = Scale(*domain([0.0, 0.01, 0.09, 0.05, -0.04, 0.02, -0.01]), 200, WIDTH - 40)
+    for group, row in zip(groups, rows, strict=True):
+        [line] = classed(group, "line", "interval")
+        [dot] = classed(group, "circle", "estimate")
+        assert float(line.get("x1", "nan")) == pytest.approx(scale.at(row.low), abs=0.01)
+        assert float(line.get("x2", "nan")) == pytest.approx(scale.at(row.high), abs=0.01)
+        assert float(dot.get("cx", "nan")) == pytest.approx(scale.at(row.estimate), abs=0.01)
+        assert line.get("y1") == dot.get("cy")
+    [zero] = classed(root, "line", "zero")
+    assert float(zero.get("x1", "nan")) == pytest.approx(scale.at(0.0), abs=0.01)
+    assert "significant" in (groups[0].get("class") or "")
+
+
+def test_given_x_ticks_are_drawn_at_their_values() -> None:
+    day = 1_793_491_200.0
+    starts = [day, day + 86400, day + 2 * 86400]
+    svg = line_chart(
+        "psi",
+        [Series("psi", tuple(Point(x, 0.1) for x in starts))],
+        x_format=format_day,
+        x_ticks=starts,
+    )
+    root = parse(svg)
+    ticks = {
+        t.text: float(t.get("x", "nan"))
+        for t in root.iter(SVG + "text")
+        if t.get("class") == "tick" and "-" in (t.text or "")
+    }
+    assert list(ticks) == ["2026-11-01", "2026-11-02", "2026-11-03"]
+    points = sorted(float(c.get("cx", "nan")) for c in classed(root, "circle", "point"))
+    assert list(ticks.values()) == pytest.approx(points, abs=0.01)
