@@ -453,6 +453,21 @@ def test_bad_predictions_are_refused_with_a_sentence_and_nothing_is_stored(
         assert conn.execute(select(func.count()).select_from(prediction_log)).scalar_one() == 0
 
 
+def test_a_supplied_prediction_id_already_logged_refuses_its_batch(
+    db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
+) -> None:
+    service = monitoring(db, event_log, registry, engine, clock)
+    row = {"entity": "c1", "served_at": DAY1, "features": {}, "score": 0.5}
+    first = service.log_predictions("churn", 2, [row | {"id": "a"}, row])
+    assert first[0] == "a" and first[1] != "a"
+    with pytest.raises(Conflict, match=r"'a' is already logged; .* nothing was stored"):
+        service.log_predictions("churn", 2, [row, row | {"id": "a"}])
+    generated = service.log_predictions("churn", 2, [row, row])  # new ids, no lookup needed
+    assert len(set(generated) | set(first)) == 4
+    with db.transaction() as conn:
+        assert conn.execute(select(func.count()).select_from(prediction_log)).scalar_one() == 4
+
+
 def test_bad_outcomes_are_refused_and_nothing_is_stored(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
 ) -> None:

@@ -318,6 +318,18 @@ class Experiments:
         with self._db.transaction() as conn:
             return self._analyse(conn, self._design(conn, experiment_id)[0])
 
+    def running_for(self, model: str) -> str | None:
+        """The id of the newest running experiment of `model`, None when none runs (one read:
+        the prediction path asks it on every request)."""
+        with self._db.transaction() as conn:
+            found = conn.execute(
+                select(experiments.c.id)
+                .where(experiments.c.model == model, experiments.c.status == RUNNING)
+                .order_by(experiments.c.created_at.desc())
+                .limit(1)
+            ).scalar()
+        return None if found is None else str(found)
+
     def overview(self) -> list[dict[str, Any]]:
         """Every experiment: its arms, status and decision, oldest first."""
         with self._db.transaction() as conn:

@@ -145,7 +145,7 @@ def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime)
         for value in values
     ]
     if rows:
-        with db.transaction() as connection:
+        with db.write_transaction() as connection:
             connection.execute(served_features.insert(), rows)
 
 

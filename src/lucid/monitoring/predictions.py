@@ -174,7 +174,9 @@ def log_predictions(
 ) -> list[str]:
     """Store validated predictions in bulk; returns their ids. Nothing is stored on refusal."""
     validated = prediction_rows(model, version, rows, naive_is_utc=naive_is_utc)
-    taken = log.existing_ids(row["id"] for row in validated)
+    # Ids generated here are new uuid4s; only ids the caller chose can already be logged.
+    supplied = [row["id"] for row in rows if isinstance(row, Mapping) and row.get("id")]
+    taken = log.existing_ids(supplied) if supplied else set()
     if taken:
         raise Conflict(
             f"rows.id: {sorted(taken)[0]!r} is already logged; a prediction id is unique, "

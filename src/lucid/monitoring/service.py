@@ -10,6 +10,7 @@ of a window and store nothing but the drill's own event.
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -93,6 +94,33 @@ class RunReport:
             "actions_taken": [a.to_dict() for a in self.actions],
             "incident": None if self.incident is None else self.incident.to_dict(),
         }
+
+
+@dataclass(frozen=True, slots=True)
+class RunPage:
+    """A page of stored runs, newest first, and the cursor of the next page (None at the end)."""
+
+    runs: tuple[RunRecord, ...]
+    next_cursor: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runs": [run.to_dict() for run in self.runs], "next_cursor": self.next_cursor}
+
+
+def _run_cursor(run: RunRecord) -> str:
+    """An opaque cursor: the run's (measured time, id) key, base64url-encoded."""
+    return base64.urlsafe_b64encode(f"{run.measured_at}|{run.id}".encode()).decode()
+
+
+def _run_key(cursor: str) -> tuple[str, str]:
+    try:
+        measured_at, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        parse_time(measured_at)
+    except (ValueError, UnicodeError):
+        raise InvalidInput(
+            "cursor", f"{cursor!r} is not a cursor this API returned (use next_cursor)"
+        ) from None
+    return measured_at, run_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -571,6 +599,24 @@ class Monitoring:
             incident,
             resumed=resumed,
         )
+
+    def runs(
+        self, model: str | None = None, *, cursor: str | None = None, limit: int = 50
+    ) -> RunPage:
+        """Stored runs newest first, each with every check; `cursor` is the `next_cursor` of
+        the page before (None for the first page)."""
+        if model is not None:
+            validate_model_name(model)
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
+            raise InvalidInput("limit", f"must be a whole number from 1 to 500, not {limit!r}")
+        before = None if cursor is None else _run_key(cursor)
+        found = self.store.runs_page(model, before=before, limit=limit)
+        last = found[-1] if len(found) == limit else None
+        return RunPage(tuple(found), None if last is None else _run_cursor(last))
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """One stored run with every check (404 for an unknown id)."""
+        return self.store.get_run(run_id)
 
     def models(self) -> list[str]:
         """Models with a stored policy (what `lucid monitor run` without --model runs)."""

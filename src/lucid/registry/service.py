@@ -678,6 +678,11 @@ class ModelRegistry:
             raise NotFound(f"No model named {name} is registered.")
         return found
 
+    def production_number(self, name: str) -> int | None:
+        """The version number serving production (one indexed read), None when none does."""
+        with self._db.transaction() as conn:
+            return self._production_in(conn, name)
+
     def production_version(self, name: str) -> ModelVersion | None:
         with self._db.transaction() as conn:
             serving = self._production_in(conn, name)
@@ -726,6 +731,21 @@ class ModelRegistry:
         if at is not None:
             format_time(at, "at")
         return fold_history(name, self._model_events(name), at)
+
+    def evaluations(self, name: str, version: int) -> list[dict[str, Any]]:
+        """Every judgement of `name` `version` against its contract, oldest first, from its
+        `ModelEvaluated` events (what `evaluate` recorded: value, verdict, period, who, when)."""
+        self.get_version(name, version)  # the not-found sentence
+        return [
+            {
+                **{key: value for key, value in event.payload.items() if key != "name"},
+                "evaluated_at": event.occurred_at,
+                "evaluated_by": event.actor,
+                "event_seq": event.seq,
+            }
+            for event in self._model_events(name)
+            if event.type == "ModelEvaluated" and event.payload["version"] == version
+        ]
 
     def _model_events(self, name: str) -> Iterator[RecordedEvent]:
         subject, after = str(model_subject(name)), 0

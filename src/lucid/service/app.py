@@ -4,14 +4,16 @@ details, Prometheus metrics, and the routes of `lucid.service.routes`."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, Request, Response
+from anyio import to_thread
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,6 +22,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lucid
 from lucid.access.tokens import Tokens
@@ -32,6 +36,9 @@ from lucid.service import problems
 from lucid.settings import load_settings
 from lucid.storage import schema
 from lucid.storage.scheduler import last_tick
+
+SYNC_THREADS = 4
+"""Threads per worker running the synchronous routes (anyio's default is 40)."""
 
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 """Set by `lucid serve` for its workers: metrics are shared through files in this folder."""
@@ -62,6 +69,36 @@ class Metrics:
         )
 
 
+class Measured:
+    """Counts every HTTP request by method, route template and status, and times it: a plain
+    ASGI middleware (Starlette's `@app.middleware("http")` costs far more per request)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            self.metrics.requests.labels(method, path, str(status)).inc()
+            self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)
+
+
 def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     """The service for the project in `project_dir` (settings read once, at start-up)."""
     settings = load_settings(project_dir, environ)
@@ -70,9 +107,14 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Few threads per worker: more only queue on the metadata database's write lock and
+        # its connection pool (measured in bench/serve.py), while waiting requests cost
+        # nothing on the event loop.
+        to_thread.current_default_thread_limiter().total_tokens = SYNC_THREADS
         handle = bootstrap(settings)
         app.state.lucid = handle
         app.state.tokens = Tokens(handle.db, handle.events)
+        routes.warm_up(app.state, handle)
         try:
             yield
         finally:
@@ -85,22 +127,15 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         "contracts. Errors are application/problem+json with a sentence naming the field and "
         "the rule.",
         lifespan=lifespan,
+        responses=problems.RESPONSES,
     )
     app.state.metrics = metrics
     app.add_exception_handler(LucidError, problems.lucid_error)
     app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.unexpected_error)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, path, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, path).observe(time.perf_counter() - started)
-        return response
+    app.add_middleware(Measured, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -118,7 +153,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
             return problems.problem(503, "Not ready", error.sentence)
         return JSONResponse({"status": "ready"} | ({} if tick is None else {"scheduler": tick}))
 
-    @app.get("/metrics", tags=["operations"])
+    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
     def prometheus(request: Request) -> Response:
         """Prometheus metrics: of every worker when `lucid serve` runs several (multiprocess
         mode, `PROMETHEUS_MULTIPROC_DIR`), else of this process."""
@@ -132,9 +167,11 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
             text = generate_latest(metrics.registry)
         return Response(text + scheduler_metrics(request), media_type=CONTENT_TYPE_LATEST)
 
-    from lucid.service import dashboard, routes
+    from lucid.service import dashboard, experiment_routes, monitoring_routes, routes
 
     app.include_router(routes.router)
+    app.include_router(monitoring_routes.router)
+    app.include_router(experiment_routes.router)
     app.include_router(dashboard.router)
     return app
 
@@ -162,16 +199,23 @@ def scheduler_metrics(request: Request) -> bytes:
     return generate_latest(registry)
 
 
-def lucid_handle(request: Request) -> Lucid:
+async def lucid_handle(request: Request) -> Lucid:  # async: no thread hop per request
     handle: Lucid = request.app.state.lucid
     return handle
 
 
-def principal(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+_BEARER = HTTPBearer(
+    auto_error=False,
+    description="An API token from `lucid tokens create`: `Authorization: Bearer <token>`.",
+)
+
+
+def principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
+) -> Principal:
     """The principal of the request's bearer token (401 without a valid one)."""
-    token = None
-    if authorization and authorization.lower().startswith("bearer "):
-        token = authorization[7:].strip()
+    token = credentials.credentials.strip() if credentials is not None else None
     tokens: Tokens = request.app.state.tokens
     return tokens.authenticate(token)
 

@@ -4,16 +4,18 @@ details in `lucid.service.problems`."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi import Path as FastPath
 from pydantic import BaseModel, Field
 
 from lucid.contracts.access import Role
 from lucid.contracts.experiments import assign
 from lucid.contracts.value import Override, Stage
-from lucid.errors import Conflict, InvalidInput
+from lucid.errors import Conflict, InvalidInput, LucidError
 from lucid.service.app import LucidDep, PrincipalDep
 
 router = APIRouter(prefix="/v1")
@@ -129,6 +131,58 @@ def model_history(name: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, An
     return lucid.registry.history(name).to_dict()
 
 
+VersionNumber = Annotated[int, FastPath(ge=1, le=2**31 - 1, description="The version number.")]
+
+
+class ObservationView(BaseModel):
+    """A business metric measured for a version over a period (in the metric's unit)."""
+
+    version: int
+    metric: str
+    value: float
+    period: str
+    observed_at: str
+
+
+def _observations(lucid: Any, name: str, version: int | None) -> list[ObservationView]:
+    return [
+        ObservationView(
+            version=o.version,
+            metric=o.metric,
+            value=o.value,
+            period=o.period,
+            observed_at=o.observed_at,
+        )
+        for o in lucid.registry.observations(name, version)
+    ]
+
+
+@router.get("/models/{name}/versions/{version}", tags=["models"])
+def show_model_version(
+    name: str, version: VersionNumber, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """One version: its artifact, pinned features, business-impact contract, stage and
+    evidence, every business observation and every evaluation against the contract."""
+    found = lucid.registry.get_version(name, version)
+    return {
+        **found.to_dict(),
+        "observations": [o.model_dump() for o in _observations(lucid, name, version)],
+        "evaluations": lucid.registry.evaluations(name, version),
+    }
+
+
+@router.get("/models/{name}/observations", tags=["models"])
+def model_observations(
+    name: str,
+    lucid: LucidDep,
+    who: PrincipalDep,
+    version: int | None = Query(None, ge=1, le=2**31 - 1, description="Only this version."),
+) -> list[ObservationView]:
+    """Business metrics observed for the model's versions, oldest first."""
+    lucid.registry.get_version(name, version)  # the not-found sentence
+    return _observations(lucid, name, version)
+
+
 class PromotionRequest(BaseModel):
     to: str = Field(description="challenger or production")
     rationale: str = Field(min_length=1)
@@ -180,16 +234,12 @@ def predict(
     """Predict for one entity — with the arm a running experiment assigns it (exposure
     logged), else with the production version — its features read online at the versions
     the model pinned; the prediction is logged for monitoring."""
-    running = [
-        e["id"]
-        for e in lucid.experiments.overview()
-        if e["model"] == model and e["status"] == "running"
-    ]
+    running = lucid.experiments.running_for(model)
     arm = "production"
-    if running:
+    if running is not None:
         # The running experiment assigns the entity (hash of id and salt); its exposure is
         # logged once the prediction succeeded.
-        design = lucid.experiments.design(running[-1])
+        design = _design(request, lucid, running)
         arm = assign(body.entity_id, design.salt, design.challenger_share)
         served = _loaded_model(request, lucid, model, design.version_of(arm))
     else:
@@ -197,8 +247,8 @@ def predict(
     rows = served.online_rows([body.entity_id])
     [prediction] = served(rows)
     [score] = served.scores(rows)
-    if running:
-        lucid.experiments.expose(running[-1], [{"entity_id": body.entity_id}], actor=who.person)
+    if running is not None:
+        lucid.experiments.expose(running, [{"entity_id": body.entity_id}], actor=who.person)
     [prediction_id] = lucid.monitoring.log_predictions(
         model,
         served.version,
@@ -248,19 +298,54 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
 
 
 def _served_model(request: Request, lucid: Any, name: str) -> Any:
-    production = lucid.registry.production_version(name)
+    production = lucid.registry.production_number(name)
     if production is None:
         lucid.registry.get_version(name)  # the not-found sentence for an unknown model
         raise Conflict(f"{name} has no production version to serve.")
-    return _loaded_model(request, lucid, name, production.version)
+    return _loaded_model(request, lucid, name, production)
+
+
+def _design(request: Request, lucid: Any, experiment_id: str) -> Any:
+    # An experiment's design never changes once created: read and checked once per worker.
+    cache: dict[str, Any] = request.app.state.__dict__.setdefault("designs", {})
+    if experiment_id not in cache:
+        cache[experiment_id] = lucid.experiments.design(experiment_id)
+    return cache[experiment_id]
 
 
 def _loaded_model(request: Request, lucid: Any, name: str, version: int) -> Any:
+    return _cached_model(request.app.state, lucid, name, version)
+
+
+def _cached_model(state: Any, lucid: Any, name: str, version: int) -> Any:
     # A version's artifact never changes: it is loaded (and its hash checked) once per worker.
-    cache: dict[tuple[str, int], Any] = request.app.state.__dict__.setdefault("served_models", {})
+    cache: dict[tuple[str, int], Any] = state.__dict__.setdefault("served_models", {})
     if (name, version) not in cache:
         cache[(name, version)] = lucid.registry.load_model(name, version=version)
     return cache[(name, version)]
+
+
+def warm_up(state: Any, lucid: Any) -> None:
+    """Load what predictions need before a worker answers: every production version and the
+    versions of running experiments (importing scikit-learn and statsmodels takes seconds, which
+    the first prediction of a worker would otherwise wait for). What cannot load is left to the
+    request, which answers with the reason."""
+    wanted = [
+        (summary.name, summary.production)
+        for summary in lucid.registry.list_models()
+        if summary.production is not None
+    ]
+    for experiment in lucid.experiments.overview():
+        if experiment["status"] == "running":
+            with contextlib.suppress(LucidError):
+                design = lucid.experiments.design(experiment["id"])
+                wanted += [
+                    (design.model, design.control_version),
+                    (design.model, design.challenger_version),
+                ]
+    for name, version in wanted:
+        with contextlib.suppress(LucidError):
+            _cached_model(state, lucid, name, version)
 
 
 # --- subscriptions -----------------------------------------------------------------------

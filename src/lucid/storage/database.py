@@ -71,6 +71,7 @@ class Database:
                     f"The folder {folder} of the SQLite database {parsed.database} does not exist."
                 )
         self.engine: Engine = _create_engine(self.url, self.dialect)
+        self._writers = threading.RLock()  # this process's SQLite writers, one at a time
 
     @property
     def is_sqlite(self) -> bool:
@@ -83,8 +84,32 @@ class Database:
             yield connection
 
     @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """A transaction that writes: on SQLite it takes the database's write lock up front
+        (`BEGIN IMMEDIATE`), after the other writers of this process, so concurrent request
+        threads queue here instead of sleeping in SQLite's busy handler or failing to
+        upgrade a read into a write. A plain transaction on PostgreSQL."""
+        if not self.is_sqlite:
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self._writers, self._translate_errors(), self.engine.connect() as connection:
+            connection.execution_options(**{_WRITE_LOCK_OPTION: True})
+            with connection.begin():
+                yield connection
+
+    @contextmanager
     def locked_transaction(self, lock_name: str) -> Iterator[Connection]:
         """A transaction holding the write lock `lock_name` from its first statement."""
+        if self.is_sqlite:
+            with self._writers, self._locked(lock_name) as connection:
+                yield connection
+        else:
+            with self._locked(lock_name) as connection:
+                yield connection
+
+    @contextmanager
+    def _locked(self, lock_name: str) -> Iterator[Connection]:
         with self._translate_errors(), self.engine.connect() as connection:
             connection.execution_options(**{_WRITE_LOCK_OPTION: True})
             with connection.begin():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.validity import Evaluation, MonitoringPolicy
@@ -260,6 +260,43 @@ class SqlMonitoringStore:
         with self.db.transaction() as connection:
             return self._find(connection, model, window)
 
+    def get_run(self, run_id: str) -> RunRecord:
+        """The stored run with this id, with every check."""
+        with self.db.transaction() as connection:
+            run = (
+                connection.execute(select(monitoring_runs).where(monitoring_runs.c.id == run_id))
+                .mappings()
+                .first()
+            )
+            if run is None:
+                raise NotFound(f"No monitoring run has the id {run_id}.")
+            return self._record(connection, run)
+
+    def runs_page(
+        self, model: str | None, *, before: tuple[str, str] | None, limit: int
+    ) -> list[RunRecord]:
+        """Runs newest first (by measured time, then id), each with every check: at most
+        `limit`, only those strictly before the `(measured_at, id)` key `before`."""
+        query = select(monitoring_runs).order_by(
+            monitoring_runs.c.measured_at.desc(), monitoring_runs.c.id.desc()
+        )
+        if model is not None:
+            query = query.where(monitoring_runs.c.model == model)
+        if before is not None:
+            measured_at, run_id = before
+            query = query.where(
+                or_(
+                    monitoring_runs.c.measured_at < measured_at,
+                    and_(
+                        monitoring_runs.c.measured_at == measured_at,
+                        monitoring_runs.c.id < run_id,
+                    ),
+                )
+            )
+        with self.db.transaction() as connection:
+            rows = connection.execute(query.limit(limit)).mappings().all()
+            return [self._record(connection, run) for run in rows]
+
     def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]:
         """The latest `limit` runs of `model` with every check, oldest window first."""
         with self.db.transaction() as connection:
@@ -282,8 +319,9 @@ class SqlMonitoringStore:
             .mappings()
             .first()
         )
-        if run is None:
-            return None
+        return None if run is None else self._record(connection, run)
+
+    def _record(self, connection: Any, run: Any) -> RunRecord:
         checks = (
             connection.execute(
                 select(monitoring_checks)

@@ -43,7 +43,7 @@ class SqlPredictionLog:
 
     def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert validated prediction rows in one transaction; an existing id refuses all."""
-        with self.db.transaction() as connection:
+        with self.db.write_transaction() as connection:
             for start in range(0, len(rows), _BATCH):
                 connection.execute(insert(prediction_log), list(rows[start : start + _BATCH]))
 
