@@ -43,7 +43,7 @@ def _shown(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:,.4g}"
     return str(value)
 
 

@@ -51,7 +51,8 @@ def retention_plot(comparison: Comparison) -> str:
     parts = [f'<svg class="plot" width="{WIDTH}" height="{HEIGHT}" role="img">']
     parts.append(
         f'<text x="{PAD}" y="16">weekly retention ({low:.3f} – {high:.3f}); '
-        "dashed grey: shocks, orange: detections, green: recoveries</text>"
+        "red: entropic, blue: negentropic; dashed grey: shocks, orange: detections, "
+        "green: recoveries</text>"
     )
     for shock in comparison.world["shocks"]:
         parts.append(_marker(_x(shock["day"], days), "#888", shock["description"]))
@@ -111,7 +112,7 @@ def _shown(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:,.4g}"
     return str(value)
 
 
