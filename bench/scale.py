@@ -1,7 +1,9 @@
 """Growth: training-set and drift times from 1 M to 10 M to 50 M rows, DuckDB and Spark.
 
 For each size N (events), the same data as `bench/training_set.py` (N events, N/10 labels,
-N/100 customers) gives a windowed, as-known-at training set on each engine; and a drift run
+N/100 customers) gives two training sets on each engine: `training`, a windowed count as known
+at (event and ingestion time: a range join), and `snapshot`, the latest plan within 90 days (a
+source without ingestion time: DuckDB's ASOF JOIN, Spark's UNION ALL + `last`); and a drift run
 (reference profile built, then every data-drift measurement of a shifted window) runs over N
 reference and N current rows of 5 numeric and 1 categorical column. Each (task, engine, size)
 runs in its own process; its peak memory is the process's max RSS plus, for Spark, the JVM's
@@ -9,7 +11,7 @@ runs in its own process; its peak memory is the process's max RSS plus, for Spar
 crashing.
 
     uv run python bench/scale.py [--sizes 1000000,10000000,50000000] [--engines duckdb,spark]
-        [--tasks training,drift] [--duckdb-memory 4GB]
+        [--tasks training,snapshot,drift] [--duckdb-memory 4GB]
 """
 
 from __future__ import annotations
@@ -64,15 +66,15 @@ def engine_for(name: str, folder: Path, memory: str) -> Any:
 def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
     engine = engine_for(engine_name, folder, memory)
     started = time.perf_counter()
-    if task == "training":
+    if task in ("training", "snapshot"):
         result = engine.training_set(
             folder / "labels.parquet",
-            [definition("windowed")],
+            [definition("windowed" if task == "training" else "snapshot")],
             sources(folder),
             entity_column="customer_id",
             time_column="label_time",
         )
-        rows = result.to_parquet(folder / f"train-{engine_name}.parquet")
+        rows = result.to_parquet(folder / f"{task}-{engine_name}.parquet")
     else:
         engine.register("reference", folder / "reference.parquet")
         engine.register("current", folder / "current.parquet")
@@ -93,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000,50000000")
     parser.add_argument("--engines", default="duckdb,spark")
-    parser.add_argument("--tasks", default="training,drift")
+    parser.add_argument("--tasks", default="training,snapshot,drift")
     parser.add_argument("--duckdb-memory", default="4GB")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -106,7 +108,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="lucid-scale-") as name:
             folder = Path(name)
             started = time.perf_counter()
-            if "training" in args.tasks:
+            if "training" in args.tasks or "snapshot" in args.tasks:
                 generate(folder, size, max(size // 10, 1), max(size // 100, 1))
             if "drift" in args.tasks:
                 drift_data(folder, size)

@@ -314,9 +314,9 @@ class SparkTrainingSet:
 
     def to_parquet(self, path: Path) -> int:
         """Write the set as a Parquet folder; returns the number of rows."""
-        frame = self._frame()
-        frame.write.mode("overwrite").parquet(str(path))
-        return int(frame.count())
+        self._frame().write.mode("overwrite").parquet(str(path))
+        # Count what was written (Parquet footers), not the query: a second run of it.
+        return int(self._session.read.parquet(str(path)).count())
 
 
 def _naive(value: Any) -> Any:
