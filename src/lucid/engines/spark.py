@@ -2,8 +2,9 @@
 
 Sources are registered as temporary views `source_<name>` read from Parquet or CSV (with the
 declared schema); the query is `feature_sql(...)` turned into Spark SQL by `to_dialect`, with
-snapshot terms computed by the range join (Spark has no ASOF JOIN). Only file sources run
-here: DuckDB and PostgreSQL tables belong to the embedded engine.
+snapshot terms as a UNION ALL of spine and event rows and a running `last(value, true)` (Spark
+has no ASOF JOIN). Only file sources run here: DuckDB and PostgreSQL tables belong to the
+embedded engine.
 """
 
 from __future__ import annotations
