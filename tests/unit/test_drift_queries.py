@@ -17,15 +17,18 @@ Builder = Callable[[Dialect], str]
 
 BUILDERS: dict[str, Builder] = {
     "segment_values": lambda d: queries.segment_values(d, "t", "plan"),
-    "numeric_summary": lambda d: queries.numeric_summary(
-        d, "t", "x", queries.segment_filter(d, "plan", "pro")
+    "numeric_summaries": lambda d: queries.numeric_summaries(
+        d, "t", ["x", "s"], queries.segment_filter(d, "plan", "pro")
     ),
-    "quantiles": lambda d: queries.quantiles(d, "t", "x", [0.1, 0.5, 0.9]),
-    "order_statistics": lambda d: queries.order_statistics(d, "t", "x", 10),
-    "value_counts": lambda d: queries.value_counts(d, "t", "x"),
-    "bin_counts": lambda d: queries.bin_counts(d, "t", "x", [-0.5, 0.0, 0.5]),
-    "category_counts": lambda d: queries.category_counts(d, "t", "plan"),
-    "ecdf_distances": lambda d: queries.ecdf_distances(d, "t", "x", [(-1.0, 5.0), (1.0, 5.0)]),
+    "quantiles": lambda d: queries.quantiles(d, "t", ["x", "s"], [0.1, 0.5, 0.9]),
+    "order_statistics": lambda d: queries.order_statistics(d, "t", ["x", "s"], 10),
+    "value_counts": lambda d: queries.value_counts(d, "t", ["x", "s"]),
+    "column_counts": lambda d: queries.column_counts(
+        d, "t", [("x", [-0.5, 0.0, 0.5]), ("plan", None), ("s", [])]
+    ),
+    "ecdf_distances": lambda d: queries.ecdf_distances(
+        d, "t", [("x", [(-1.0, 5.0), (1.0, 5.0)]), ("s", [(0.5, 1.0)])]
+    ),
     "classification_counts": lambda d: queries.classification_counts(d, "t", "y", "s", 0.5),
     "expected_accuracy": lambda d: queries.expected_accuracy(d, "t", "s", 0.5),
     "auc": lambda d: queries.auc(d, "t", "s", "y"),
@@ -69,7 +72,7 @@ def test_the_transpiler_reads_every_query_faithfully(engine: DuckDBEngine, name:
     assert sorted(engine.query(round_trip), key=repr) == sorted(engine.query(sql), key=repr)
 
 
-@pytest.mark.parametrize("name", ["bin_counts", "numeric_summary", "ecdf_distances", "auc"])
+@pytest.mark.parametrize("name", ["column_counts", "numeric_summaries", "ecdf_distances", "auc"])
 def test_sparks_usable_number_rule_means_the_same_as_duckdbs(
     engine: DuckDBEngine, name: str
 ) -> None:

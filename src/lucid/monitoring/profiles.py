@@ -259,12 +259,10 @@ def _profile_segment(
     score: str | None,
     cutoff: float,
 ) -> SegmentProfile:
-    profiles: dict[str, ColumnProfile] = {}
-    for column in columns:
-        if kinds[column] == "numeric":
-            profiles[column] = profile_numeric(engine, d, table, column, bins, where)
-        else:
-            profiles[column] = profile_categorical(engine, d, table, column, where)
+    numeric = [column for column in columns if kinds[column] == "numeric"]
+    categorical = [column for column in columns if kinds[column] != "numeric"]
+    found = profile_columns(engine, d, table, numeric, categorical, bins, where)
+    profiles = {column: found[column] for column in columns}
     performance = None
     if label is not None and score is not None:
         performance = profile_performance(engine, table, label, score, cutoff, where)
@@ -279,60 +277,97 @@ def psi_edges(quantile_values: Sequence[float], minimum: float) -> tuple[float, 
     return tuple(edges)
 
 
-def profile_numeric(
+def profile_columns(
     engine: ComputeEngine,
     d: queries.Dialect,
     table: str,
-    column: str,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
     bins: int,
     where: str | None = None,
-) -> NumericProfile:
-    [summary] = engine.query(queries.numeric_summary(d, table, column, where))
-    rows, usable, minimum, maximum, mean, std, distinct = summary
-    if not usable:
-        return NumericProfile(int(rows), 0, None, None, None, None, (), (), (), True)
-    probabilities = [i / bins for i in range(1, bins)]
-    [(quantile_values,)] = engine.query(queries.quantiles(d, table, column, probabilities, where))
-    edges = psi_edges([float(q) for q in quantile_values], float(minimum))
-    counts = bin_counts_of(engine.query(queries.bin_counts(d, table, column, edges, where)), edges)
-    ecdf: tuple[tuple[float, float], ...] = ()
+) -> dict[str, ColumnProfile]:
+    """Profile every column in at most five queries, each step reading all the columns it
+    needs at once: summaries, quantiles, bin and category counts, then the exact ECDF of
+    columns with few distinct values and the order statistics of the others."""
+    summaries: dict[str, tuple[Any, ...]] = {}
+    if numeric:
+        [row] = engine.query(queries.numeric_summaries(d, table, numeric, where))
+        summaries = {column: row[7 * i : 7 * i + 7] for i, column in enumerate(numeric)}
+    usable = [column for column in numeric if summaries[column][1]]
+    edges: dict[str, tuple[float, ...]] = {}
+    if usable:
+        probabilities = [i / bins for i in range(1, bins)]
+        [row] = engine.query(queries.quantiles(d, table, usable, probabilities, where))
+        edges = {
+            column: psi_edges([float(q) for q in row[i]], float(summaries[column][2]))
+            for i, column in enumerate(usable)
+        }
+    counted: list[tuple[str, Sequence[float] | None]] = [(c, edges[c]) for c in usable]
+    counted += [(column, None) for column in categorical]
+    counts = stacked_rows(engine, queries.column_counts(d, table, counted, where), counted)
+    ecdf: dict[str, tuple[tuple[float, float], ...]] = {}
     # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
-    if distinct <= 2 * ECDF_POINTS:
-        values = engine.query(queries.value_counts(d, table, column, where))
-        if len(values) <= ECDF_POINTS:
-            ecdf = tuple((float(v), float(c)) for v, c in values)
-    exact = bool(ecdf)
-    if not exact:
-        weight = usable / ECDF_POINTS
-        points = engine.query(queries.order_statistics(d, table, column, ECDF_POINTS, where))
-        ecdf = tuple((float(v), weight) for (v,) in points)
-    return NumericProfile(
-        int(rows),
-        int(usable),
-        float(minimum),
-        float(maximum),
-        float(mean),
-        float(std),
-        edges,
-        tuple(counts[1:]),
-        ecdf,
-        exact,
-    )
+    few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
+    if few:
+        values = stacked_rows(engine, queries.value_counts(d, table, few, where), few)
+        for column in few:
+            if len(values[column]) <= ECDF_POINTS:
+                ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
+    many = [column for column in usable if column not in ecdf]
+    if many:
+        query = queries.order_statistics(d, table, many, ECDF_POINTS, where)
+        points = stacked_rows(engine, query, many)
+        for column in many:
+            weight = summaries[column][1] / ECDF_POINTS
+            ecdf[column] = tuple((float(v), weight) for (v,) in points[column])
+    profiles: dict[str, ColumnProfile] = {}
+    for column in numeric:
+        rows, usable_rows, minimum, maximum, mean, std, _ = summaries[column]
+        if not usable_rows:
+            empty = NumericProfile(int(rows), 0, None, None, None, None, (), (), (), True)
+            profiles[column] = empty
+            continue
+        column_edges = edges[column]
+        profiles[column] = NumericProfile(
+            int(rows),
+            int(usable_rows),
+            float(minimum),
+            float(maximum),
+            float(mean),
+            float(std),
+            column_edges,
+            tuple(bin_counts_of(counts[column], column_edges)[1:]),
+            ecdf[column],
+            column not in many,
+        )
+    for column in categorical:
+        profiles[column] = categorical_profile(counts[column])
+    return profiles
+
+
+def stacked_rows(
+    engine: ComputeEngine, sql: str, columns: Sequence[str | tuple[str, Any]]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of a stacked query (`queries.STACK` first), per column, in the rows' order."""
+    names = [column if isinstance(column, str) else column[0] for column in columns]
+    grouped: dict[str, list[tuple[Any, ...]]] = {name: [] for name in names}
+    if names:
+        for index, *rest in engine.query(sql):
+            grouped[names[int(index)]].append(tuple(rest))
+    return grouped
 
 
 def bin_counts_of(rows: Sequence[tuple[Any, ...]], edges: Sequence[float]) -> list[int]:
-    """Counts per bin from `queries.bin_counts` rows: index 0 is the unusable rows (bin -1),
-    then one count per bin, zero-filled."""
+    """Counts per bin from a column's `queries.column_counts` rows: index 0 is the unusable
+    rows (bin -1), then one count per bin, zero-filled."""
     counts = [0] * (len(edges) + 2)
     for bin_index, count in rows:
         counts[int(bin_index) + 1] = int(count)
     return counts
 
 
-def profile_categorical(
-    engine: ComputeEngine, d: queries.Dialect, table: str, column: str, where: str | None = None
-) -> CategoricalProfile:
-    counts = engine.query(queries.category_counts(d, table, column, where))
+def categorical_profile(counts: Sequence[tuple[Any, ...]]) -> CategoricalProfile:
+    """A categorical profile from (category, count) rows (NULL: unusable)."""
     rows = sum(int(c) for _, c in counts)
     present = sorted(((str(v), int(c)) for v, c in counts if v is not None), key=lambda x: -x[1])
     kept = dict(present[:MAX_CATEGORIES])

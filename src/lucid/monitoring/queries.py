@@ -6,6 +6,10 @@ usable number and exact quantiles — come from the engine's `Dialect`. An engin
 DuckDB runs `render(sql, dialect)`, which transpiles with sqlglot (quoting, `//`, list
 literals, type names); `SPARK` is ready for a Spark adapter and its rendering is tested.
 
+Each step of a profile or a drift run reads every column it needs in one query, stacked: the
+table cross-joined with the column indices (`STACK`), so a Spark run is a handful of jobs
+instead of several per column, and sorts run one window partition per column.
+
 Usable values: a numeric value is usable when it is not NULL, not NaN and not +-inf; a
 categorical value when it is not NULL. Every query receives an optional `where` filter (a
 segment) and only counts usable values unless it says otherwise.
@@ -89,56 +93,89 @@ def segment_values(d: Dialect, table: str, column: str) -> str:
     )
 
 
-def numeric_summary(d: Dialect, table: str, column: str, where: str | None = None) -> str:
-    """Rows, usable rows, min, max, mean, population standard deviation and the approximate
-    (HyperLogLog) number of distinct usable values of a numeric column."""
-    x = d.as_double(column)
-    usable = d.usable(column)
-    return (
-        f"SELECT count(*), count(*) FILTER (WHERE {usable}), "
-        f"min({x}) FILTER (WHERE {usable}), max({x}) FILTER (WHERE {usable}), "
-        f"avg({x}) FILTER (WHERE {usable}), stddev_pop({x}) FILTER (WHERE {usable}), "
-        f"approx_count_distinct({x}) FILTER (WHERE {usable}) "
-        f"FROM {d.quote(table)}{_where(where)}"
-    )
+STACK = "__lucid_column"
+"""The column index of a stacked (unpivoted) query: every column of a step in one pass."""
+
+
+def _stacked(count: int) -> str:
+    """The table's rows once per column: a cross join with the indices 0 … count - 1."""
+    indices = ", ".join(f"({i})" for i in range(count))
+    return f" CROSS JOIN (VALUES {indices}) AS lucid_stack({STACK})"
+
+
+def _per_column(expressions: Sequence[str]) -> str:
+    """The expression of the row's column (by `STACK`)."""
+    cases = " ".join(f"WHEN {i} THEN {e}" for i, e in enumerate(expressions))
+    return f"CASE {STACK} {cases} END"
+
+
+def numeric_summaries(
+    d: Dialect, table: str, columns: Sequence[str], where: str | None = None
+) -> str:
+    """One row; per numeric column, seven values: rows, usable rows, min, max, mean,
+    population standard deviation and the approximate (HyperLogLog) number of distinct usable
+    values."""
+    parts = []
+    for column in columns:
+        x, usable = d.as_double(column), d.usable(column)
+        parts.append(
+            f"count(*), count(*) FILTER (WHERE {usable}), "
+            f"min({x}) FILTER (WHERE {usable}), max({x}) FILTER (WHERE {usable}), "
+            f"avg({x}) FILTER (WHERE {usable}), stddev_pop({x}) FILTER (WHERE {usable}), "
+            f"approx_count_distinct({x}) FILTER (WHERE {usable})"
+        )
+    return f"SELECT {', '.join(parts)} FROM {d.quote(table)}{_where(where)}"
 
 
 def quantiles(
-    d: Dialect, table: str, column: str, probabilities: Sequence[float], where: str | None = None
+    d: Dialect,
+    table: str,
+    columns: Sequence[str],
+    probabilities: Sequence[float],
+    where: str | None = None,
 ) -> str:
-    """Quantiles of the usable values at `probabilities` (one row, one list)."""
-    return (
-        f"SELECT {d.quantiles(d.as_double(column), probabilities)} FROM {d.quote(table)}"
-        f"{_where(d.usable(column), where)}"
-    )
+    """One row; per column, the quantiles of its usable values at `probabilities` (a list)."""
+    parts = [
+        f"{d.quantiles(d.as_double(column), probabilities)} FILTER (WHERE {d.usable(column)})"
+        for column in columns
+    ]
+    return f"SELECT {', '.join(parts)} FROM {d.quote(table)}{_where(where)}"
 
 
 def order_statistics(
-    d: Dialect, table: str, column: str, points: int, where: str | None = None
+    d: Dialect, table: str, columns: Sequence[str], points: int, where: str | None = None
 ) -> str:
-    """`points` order statistics of the usable values, one per equal-count slice: the value of
-    rank floor((2i + 1)·n / 2·points) (0-based) for i = 0 … points - 1, i.e. the midpoints
-    of the slices. One sort, unlike a list of quantiles (which scales with the list length).
-    Needs n >= points."""
-    x = d.as_double(column)
+    """Rows (column index, v), ordered: per column, `points` order statistics of its usable
+    values, one per equal-count slice: the value of rank floor((2i + 1)·n / 2·points)
+    (0-based) for i = 0 … points - 1, i.e. the midpoints of the slices. One sort per column,
+    every column in one query (each its own window partition), unlike a list of quantiles
+    (which scales with the list length). Needs n >= points."""
+    x = _per_column([d.as_double(column) for column in columns])
+    usable = _per_column([d.usable(column) for column in columns])
     return f"""
-SELECT v FROM (
+SELECT {STACK}, v FROM (
     -- BIGINT: Spark's row_number is an INT, and k * points overflows it past 2^31 / points
-    SELECT {x} AS v, CAST(row_number() OVER (ORDER BY {x}) AS BIGINT) - 1 AS k,
-        count(*) OVER () AS n
-    FROM {d.quote(table)}{_where(d.usable(column), where)}
+    SELECT {STACK}, v,
+        CAST(row_number() OVER (PARTITION BY {STACK} ORDER BY v) AS BIGINT) - 1 AS k,
+        count(*) OVER (PARTITION BY {STACK}) AS n
+    FROM (
+        SELECT {STACK}, {x} AS v FROM {d.quote(table)}{_stacked(len(columns))}
+        {_where(usable, where)}
+    ) AS stacked
 ) AS ranked
 WHERE k = ((2 * ((k * {points}) // n) + 1) * n) // (2 * {points})
-ORDER BY v
+ORDER BY {STACK}, v
 """
 
 
-def value_counts(d: Dialect, table: str, column: str, where: str | None = None) -> str:
-    """Each distinct usable value of a numeric column and its count, ascending."""
-    x = d.as_double(column)
+def value_counts(d: Dialect, table: str, columns: Sequence[str], where: str | None = None) -> str:
+    """Rows (column index, v, count), ordered: each distinct usable value of each numeric
+    column and its count."""
+    x = _per_column([d.as_double(column) for column in columns])
+    usable = _per_column([d.usable(column) for column in columns])
     return (
-        f"SELECT {x} AS v, count(*) FROM {d.quote(table)}{_where(d.usable(column), where)} "
-        f"GROUP BY v ORDER BY v"
+        f"SELECT {STACK}, {x} AS v, count(*) FROM {d.quote(table)}{_stacked(len(columns))}"
+        f"{_where(usable, where)} GROUP BY {STACK}, v ORDER BY {STACK}, v"
     )
 
 
@@ -150,54 +187,67 @@ def bin_index(d: Dialect, column: str, edges: Sequence[float]) -> str:
     return f"CASE WHEN {d.usable(column)} THEN {steps} ELSE -1 END"
 
 
-def bin_counts(
-    d: Dialect, table: str, column: str, edges: Sequence[float], where: str | None = None
+def column_counts(
+    d: Dialect,
+    table: str,
+    columns: Sequence[tuple[str, Sequence[float] | None]],
+    where: str | None = None,
 ) -> str:
-    """Rows per bin of `edges` (bin -1 holds the unusable values)."""
+    """Rows (column index, value as text, count) for every column in one pass: a numeric
+    column `(name, edges)` is counted per bin of `edges` (bin -1 holds the unusable values),
+    a categorical column `(name, None)` per category (NULL stays NULL)."""
+    values = [
+        f"CAST({d.quote(column) if edges is None else bin_index(d, column, edges)} AS VARCHAR)"
+        for column, edges in columns
+    ]
     return (
-        f"SELECT {bin_index(d, column, edges)} AS b, count(*) FROM {d.quote(table)}"
-        f"{_where(where)} GROUP BY b"
+        f"SELECT {STACK}, {_per_column(values)} AS v, count(*) FROM {d.quote(table)}"
+        f"{_stacked(len(columns))}{_where(where)} GROUP BY {STACK}, v"
     )
-
-
-def category_counts(d: Dialect, table: str, column: str, where: str | None = None) -> str:
-    """Each category (as text; NULL stays NULL) and its count."""
-    value = f"CAST({d.quote(column)} AS VARCHAR)"
-    return f"SELECT {value} AS v, count(*) FROM {d.quote(table)}{_where(where)} GROUP BY v"
 
 
 def ecdf_distances(
     d: Dialect,
     table: str,
-    column: str,
-    reference: Sequence[tuple[float, float]],
+    columns: Sequence[tuple[str, Sequence[tuple[float, float]]]],
     where: str | None = None,
 ) -> str:
-    """Kolmogorov-Smirnov D and Wasserstein-1 between the current column and a reference
-    given as (value, weight) points, over the merged ECDFs.
+    """Rows (column index, KS D, Wasserstein-1): for each `(column, reference)`, the distances
+    between the current column and a reference given as (value, weight) points, over the
+    merged ECDFs.
 
     Both ECDFs are evaluated at every point of either side (right-continuous steps); D is the
     largest gap, W1 the integral of the gap over the merged support. Exact when the reference
-    points are its distinct values with their counts.
+    points are its distinct values with their counts. Every column runs in one query, each in
+    its own window partition.
     """
-    points = ", ".join(f"({d.double(v)}, {d.double(w)})" for v, w in reference)
-    x = d.as_double(column)
+    points = ", ".join(
+        f"({i}, {d.double(v)}, {d.double(w)})"
+        for i, (_, reference) in enumerate(columns)
+        for v, w in reference
+    )
+    x = _per_column([d.as_double(column) for column, _ in columns])
+    usable = _per_column([d.usable(column) for column, _ in columns])
     return f"""
 WITH merged AS (
-    SELECT {x} AS v, 1.0 AS c, 0.0 AS r FROM {d.quote(table)}{_where(d.usable(column), where)}
+    SELECT {STACK}, {x} AS v, 1.0 AS c, 0.0 AS r
+    FROM {d.quote(table)}{_stacked(len(columns))}{_where(usable, where)}
     UNION ALL
-    SELECT v, 0.0 AS c, w AS r FROM (VALUES {points}) AS reference_points(v, w)
+    SELECT {STACK}, v, 0.0 AS c, w AS r
+    FROM (VALUES {points}) AS reference_points({STACK}, v, w)
 ), steps AS (
-    SELECT v, sum(c) AS c, sum(r) AS r FROM merged GROUP BY v
+    SELECT {STACK}, v, sum(c) AS c, sum(r) AS r FROM merged GROUP BY {STACK}, v
 ), ecdf AS (
-    SELECT v,
-        sum(c) OVER running / sum(c) OVER () AS fc,
-        sum(r) OVER running / sum(r) OVER () AS fr,
-        lead(v) OVER (ORDER BY v) - v AS width
+    SELECT {STACK}, v,
+        sum(c) OVER running / sum(c) OVER (PARTITION BY {STACK}) AS fc,
+        sum(r) OVER running / sum(r) OVER (PARTITION BY {STACK}) AS fr,
+        lead(v) OVER (PARTITION BY {STACK} ORDER BY v) - v AS width
     FROM steps
-    WINDOW running AS (ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WINDOW running AS (
+        PARTITION BY {STACK} ORDER BY v ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
-SELECT max(abs(fc - fr)), sum(abs(fc - fr) * coalesce(width, 0.0)) FROM ecdf
+SELECT {STACK}, max(abs(fc - fr)), sum(abs(fc - fr) * coalesce(width, 0.0))
+FROM ecdf GROUP BY {STACK}
 """
 
 
