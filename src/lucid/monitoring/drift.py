@@ -29,10 +29,10 @@ from lucid.monitoring.profiles import (
     CategoricalProfile,
     NumericProfile,
     ReferenceProfile,
-    bin_counts_of,
+    column_bins,
+    column_categories,
     require_columns,
     segment_label,
-    stacked_rows,
 )
 from lucid.monitoring.statistics import (
     SPECS,
@@ -117,19 +117,18 @@ def _measure_segment(
     wanted: set[str],
     minimum_rows: int,
 ) -> list[Measurement]:
-    """Every column of the segment in two queries: bin and category counts, then the ECDF
-    distances of the numeric columns that need them."""
+    """Every column of the segment in three steps (on Spark three queries, see
+    `Dialect.columns_per_query`): bin counts, category counts, then the ECDF distances of the
+    numeric columns that need them."""
     references = profile.segments[segment].columns
-    counted = [
-        (column, reference.edges if isinstance(reference, NumericProfile) else None)
-        for column, reference in references.items()
-    ]
-    counts = stacked_rows(engine, queries.column_counts(d, table, counted, where), counted)
-    bins = {
-        column: bin_counts_of(counts[column], reference.edges)
+    numeric = [
+        (column, reference.edges)
         for column, reference in references.items()
         if isinstance(reference, NumericProfile)
-    }
+    ]
+    categorical = [c for c, r in references.items() if isinstance(r, CategoricalProfile)]
+    bins = column_bins(engine, d, table, numeric, where)
+    categories = column_categories(engine, d, table, categorical, where)
     measured = [
         (column, reference.ecdf)
         for column, reference in references.items()
@@ -139,10 +138,9 @@ def _measure_segment(
         and sum(bins[column][1:])
     ]
     distances: dict[str, tuple[float, float]] = {}
-    if measured:
-        query = queries.ecdf_distances(d, table, measured, where)
-        for index, distance, w1 in engine.query(query):
-            distances[measured[int(index)][0]] = (float(distance), float(w1))
+    for group in d.groups(measured):
+        for index, distance, w1 in engine.query(queries.ecdf_distances(d, table, group, where)):
+            distances[group[int(index)][0]] = (float(distance), float(w1))
     found: list[Measurement] = []
     for column, reference in references.items():
         chosen = sorted(m for m in wanted if _applies(m, reference.kind))
@@ -157,7 +155,9 @@ def _measure_segment(
                 minimum_rows,
             )
         else:
-            found += _categorical(column, reference, counts[column], segment, chosen, minimum_rows)
+            found += _categorical(
+                column, reference, categories[column], segment, chosen, minimum_rows
+            )
     return found
 
 
