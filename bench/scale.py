@@ -4,11 +4,14 @@ For each size N (events), the same data as `bench/training_set.py` (N events, N/
 N/100 customers) gives two training sets on each engine: `training`, a windowed count as known
 at (event and ingestion time: a range join), and `snapshot`, the latest plan within 90 days (a
 source without ingestion time: DuckDB's ASOF JOIN, Spark's UNION ALL + `last`); and a drift run
-(reference profile built, then every data-drift measurement of a shifted window) runs over N
-reference and N current rows of 5 numeric and 1 categorical column. Each (task, engine, size)
+(reference profile built, then every data-drift statistic of a shifted window: PSI, KS,
+Jensen-Shannon, Wasserstein, chi-square) runs over N reference and N current rows of 5 numeric
+and 1 categorical column. Each (task, engine, size)
 runs in its own process; its peak memory is the process's max RSS plus, for Spark, the JVM's
-(a child process). DuckDB runs with a memory limit and a spill folder, so it spills instead of
-crashing.
+(a child process); its CPU time (user + system, the same two processes) is printed beside the
+wall-clock time, with the machine's 1-minute load average after it, because on a shared
+machine the wall clock mostly measures the neighbours. DuckDB runs with a memory limit and a
+spill folder, so it spills instead of crashing.
 
     uv run python bench/scale.py [--sizes 1000000,10000000,50000000] [--engines duckdb,spark]
         [--tasks training,snapshot,drift] [--duckdb-memory 4GB]
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -32,10 +36,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from training_set import definition, generate, sources
 
-from lucid.contracts.validity import MonitoringPolicy
 from lucid.engines.duckdb import DuckDBEngine
+from lucid.monitoring.drift import measure_data_drift
 from lucid.monitoring.profiles import build_profile
-from lucid.monitoring.runs import measure_window
 
 
 def drift_data(folder: Path, rows: int) -> None:
@@ -63,8 +66,21 @@ def engine_for(name: str, folder: Path, memory: str) -> Any:
     return SparkEngine(folder, spark_session("local[2]"))
 
 
+def cpu_seconds(engine_name: str, engine: Any) -> float:
+    """CPU time (user + system) of this process and, for Spark, of its JVM: on a shared
+    machine a steadier measure of the work than the wall clock."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = own.ru_utime + own.ru_stime
+    if engine_name == "spark":
+        pid = engine.session.sparkContext._gateway.proc.pid
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
 def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
     engine = engine_for(engine_name, folder, memory)
+    cpu_before = cpu_seconds(engine_name, engine)
     started = time.perf_counter()
     if task in ("training", "snapshot"):
         result = engine.training_set(
@@ -79,8 +95,9 @@ def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
         engine.register("reference", folder / "reference.parquet")
         engine.register("current", folder / "current.parquet")
         profile = build_profile(engine, "reference")
-        rows = len(measure_window(engine, "current", profile, MonitoringPolicy.churn_default("m")))
+        rows = len(measure_data_drift(engine, "current", profile))  # PSI, KS, JS, W1 ...
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(engine_name, engine) - cpu_before
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     jvm = 0
     if engine_name == "spark":  # the JVM is py4j's child process: read its high-water mark
@@ -88,7 +105,8 @@ def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 jvm = int(line.split()[1])
-    print(json.dumps({"seconds": elapsed, "rows": rows, "peak_mib": (own + jvm) / 1024}))
+    peak = (own + jvm) / 1024
+    print(json.dumps({"seconds": elapsed, "cpu": cpu, "rows": rows, "peak_mib": peak}))
 
 
 def main() -> None:
@@ -139,7 +157,8 @@ def main() -> None:
                     figures = json.loads(done.stdout.strip().splitlines()[-1])
                     print(
                         f"{size:>11,}  {task:8} {engine_name:6} {figures['seconds']:8.1f} s  "
-                        f"peak {figures['peak_mib']:8,.0f} MiB  ({figures['rows']:,} rows out)",
+                        f"cpu {figures['cpu']:8.1f} s  peak {figures['peak_mib']:8,.0f} MiB  "
+                        f"({figures['rows']:,} rows out)  load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
 
