@@ -26,6 +26,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -58,9 +59,7 @@ def drift_data(folder: Path, rows: int) -> None:
 
 def engine_for(name: str, folder: Path, memory: str) -> Any:
     if name == "duckdb":
-        engine = DuckDBEngine(folder, memory_limit=memory)
-        engine.connection.execute(f"SET temp_directory = '{folder / 'spill'}'")
-        return engine
+        return DuckDBEngine(folder, memory_limit=memory, spill_directory=folder / "spill")
     from lucid.engines.spark import SparkEngine, spark_session
 
     return SparkEngine(folder, spark_session("local[2]"))
@@ -78,9 +77,28 @@ def cpu_seconds(engine_name: str, engine: Any) -> float:
     return seconds
 
 
+class SpillWatcher(threading.Thread):
+    """The largest size the spill folder reached (DuckDB deletes its files after a query)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.peak, self.stop = folder, 0, False
+
+    def run(self) -> None:
+        while not self.stop:
+            try:
+                size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+            except OSError:  # a file deleted while summed
+                continue
+            self.peak = max(self.peak, size)
+            time.sleep(0.2)
+
+
 def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
     engine = engine_for(engine_name, folder, memory)
     cpu_before = cpu_seconds(engine_name, engine)
+    watcher = SpillWatcher(folder / "spill")
+    watcher.start()
     started = time.perf_counter()
     if task in ("training", "snapshot"):
         result = engine.training_set(
@@ -98,6 +116,7 @@ def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
         rows = len(measure_data_drift(engine, "current", profile))  # PSI, KS, JS, W1 ...
     elapsed = time.perf_counter() - started
     cpu = cpu_seconds(engine_name, engine) - cpu_before
+    watcher.stop = True
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     jvm = 0
     if engine_name == "spark":  # the JVM is py4j's child process: read its high-water mark
@@ -106,7 +125,8 @@ def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
             if line.startswith("VmHWM:"):
                 jvm = int(line.split()[1])
     peak = (own + jvm) / 1024
-    print(json.dumps({"seconds": elapsed, "cpu": cpu, "rows": rows, "peak_mib": peak}))
+    figures = {"seconds": elapsed, "cpu": cpu, "rows": rows, "peak_mib": peak}
+    print(json.dumps(figures | {"spill_mib": watcher.peak / 2**20}))
 
 
 def main() -> None:
@@ -158,6 +178,7 @@ def main() -> None:
                     print(
                         f"{size:>11,}  {task:8} {engine_name:6} {figures['seconds']:8.1f} s  "
                         f"cpu {figures['cpu']:8.1f} s  peak {figures['peak_mib']:8,.0f} MiB  "
+                        f"spilled {figures['spill_mib']:6,.0f} MiB  "
                         f"({figures['rows']:,} rows out)  load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
