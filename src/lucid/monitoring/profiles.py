@@ -311,7 +311,7 @@ def profile_columns(
     many = [column for column in usable if column not in ecdf]
     ranks = {
         column: sorted(
-            _order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS)
+            set(_order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS))
             | _quantile_ranks(int(summaries[column][1]), probabilities)
         )
         for column in many
@@ -325,7 +325,7 @@ def profile_columns(
             n = int(summaries[column][1])
             weight = n / ECDF_POINTS
             ecdf[column] = tuple(
-                (values_at[rank], weight) for rank in _order_statistic_ranks_list(n, ECDF_POINTS)
+                (values_at[rank], weight) for rank in _order_statistic_ranks(n, ECDF_POINTS)
             )
     edges = {
         column: psi_edges(
@@ -360,14 +360,10 @@ def profile_columns(
     return profiles
 
 
-def _order_statistic_ranks_list(n: int, points: int) -> list[int]:
+def _order_statistic_ranks(n: int, points: int) -> list[int]:
     """The 0-based ranks of the ECDF summary: the middle of each of `points` equal-count
     slices, floor((2i + 1)·n / 2·points) for i = 0 … points - 1 (n >= points)."""
     return [((2 * i + 1) * n) // (2 * points) for i in range(points)]
-
-
-def _order_statistic_ranks(n: int, points: int) -> set[int]:
-    return set(_order_statistic_ranks_list(n, points))
 
 
 def _quantile_ranks(n: int, probabilities: Sequence[float]) -> set[int]:
@@ -415,8 +411,8 @@ def column_bins(
     columns: Sequence[tuple[str, Sequence[float]]],
     where: str | None = None,
 ) -> dict[str, list[int]]:
-    """Per numeric column, counts per bin of its edges: index 0 is the unusable
-    rows, then one count per bin (len(edges) + 1 bins)."""
+    """Per numeric column, counts per bin of its edges: index 0 is the unusable rows, then
+    one count per bin (len(edges) + 1 bins)."""
     found = {}
     for group in d.groups(columns):
         [row] = engine.query(queries.bin_counts(d, table, group, where))
