@@ -17,8 +17,9 @@ def test_a_sort_larger_than_the_memory_limit_spills_and_completes(tmp_path: Path
         assert not spill.exists()
         # 3 M rows of (BIGINT, VARCHAR) sorted: far more than 32 MB in memory
         [(count, first, last)] = engine.connection.execute(
-            "SELECT count(*), min(k + r - r), max(r) - 1 FROM (SELECT k, s, row_number() OVER (ORDER BY s) "
-            "AS r FROM (SELECT i AS k, md5(CAST(i AS VARCHAR)) AS s FROM range(3000000) t(i)))"
+            "SELECT count(*), min(k + r - r), max(r) - 1 FROM (SELECT k, s, "
+            "row_number() OVER (ORDER BY s) AS r "
+            "FROM (SELECT i AS k, md5(CAST(i AS VARCHAR)) AS s FROM range(3000000) t(i)))"
         ).fetchall()
         assert spill.is_dir()  # made on the first write; removed again when DuckDB closes
     assert (count, first, last) == (3_000_000, 0, 2_999_999)
