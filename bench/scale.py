@@ -1,25 +1,32 @@
 """Growth: training-set and drift times from 1 M to 10 M to 50 M rows, DuckDB and Spark.
 
 For each size N (events), the same data as `bench/training_set.py` (N events, N/10 labels,
-N/100 customers) gives a windowed, as-known-at training set on each engine; and a drift run
-(reference profile built, then every data-drift measurement of a shifted window) runs over N
-reference and N current rows of 5 numeric and 1 categorical column. Each (task, engine, size)
+N/100 customers) gives two training sets on each engine: `training`, a windowed count as known
+at (event and ingestion time: a range join), and `snapshot`, the latest plan within 90 days (a
+source without ingestion time: DuckDB's ASOF JOIN, Spark's UNION ALL + `last`); and a drift run
+(reference profile built, then every data-drift statistic of a shifted window: PSI, KS,
+Jensen-Shannon, Wasserstein, chi-square) runs over N reference and N current rows of 5 numeric
+and 1 categorical column. Each (task, engine, size)
 runs in its own process; its peak memory is the process's max RSS plus, for Spark, the JVM's
-(a child process). DuckDB runs with a memory limit and a spill folder, so it spills instead of
-crashing.
+(a child process); its CPU time (user + system, the same two processes) is printed beside the
+wall-clock time, with the machine's 1-minute load average after it, because on a shared
+machine the wall clock mostly measures the neighbours. DuckDB runs with a memory limit and a
+spill folder, so it spills instead of crashing.
 
     uv run python bench/scale.py [--sizes 1000000,10000000,50000000] [--engines duckdb,spark]
-        [--tasks training,drift] [--duckdb-memory 4GB]
+        [--tasks training,snapshot,drift] [--duckdb-memory 4GB]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -30,10 +37,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from training_set import definition, generate, sources
 
-from lucid.contracts.validity import MonitoringPolicy
 from lucid.engines.duckdb import DuckDBEngine
+from lucid.monitoring.drift import measure_data_drift
 from lucid.monitoring.profiles import build_profile
-from lucid.monitoring.runs import measure_window
 
 
 def drift_data(folder: Path, rows: int) -> None:
@@ -53,32 +59,64 @@ def drift_data(folder: Path, rows: int) -> None:
 
 def engine_for(name: str, folder: Path, memory: str) -> Any:
     if name == "duckdb":
-        engine = DuckDBEngine(folder, memory_limit=memory)
-        engine.connection.execute(f"SET temp_directory = '{folder / 'spill'}'")
-        return engine
+        return DuckDBEngine(folder, memory_limit=memory, spill_directory=folder / "spill")
     from lucid.engines.spark import SparkEngine, spark_session
 
     return SparkEngine(folder, spark_session("local[2]"))
 
 
+def cpu_seconds(engine_name: str, engine: Any) -> float:
+    """CPU time (user + system) of this process and, for Spark, of its JVM: on a shared
+    machine a steadier measure of the work than the wall clock."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    seconds = own.ru_utime + own.ru_stime
+    if engine_name == "spark":
+        pid = engine.session.sparkContext._gateway.proc.pid
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        seconds += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+class SpillWatcher(threading.Thread):
+    """The largest size the spill folder reached (DuckDB deletes its files after a query)."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(daemon=True)
+        self.folder, self.peak, self.stop = folder, 0, False
+
+    def run(self) -> None:
+        while not self.stop:
+            try:
+                size = sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+            except OSError:  # a file deleted while summed
+                continue
+            self.peak = max(self.peak, size)
+            time.sleep(0.2)
+
+
 def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
     engine = engine_for(engine_name, folder, memory)
+    cpu_before = cpu_seconds(engine_name, engine)
+    watcher = SpillWatcher(folder / "spill")
+    watcher.start()
     started = time.perf_counter()
-    if task == "training":
+    if task in ("training", "snapshot"):
         result = engine.training_set(
             folder / "labels.parquet",
-            [definition("windowed")],
+            [definition("windowed" if task == "training" else "snapshot")],
             sources(folder),
             entity_column="customer_id",
             time_column="label_time",
         )
-        rows = result.to_parquet(folder / f"train-{engine_name}.parquet")
+        rows = result.to_parquet(folder / f"{task}-{engine_name}.parquet")
     else:
         engine.register("reference", folder / "reference.parquet")
         engine.register("current", folder / "current.parquet")
         profile = build_profile(engine, "reference")
-        rows = len(measure_window(engine, "current", profile, MonitoringPolicy.churn_default("m")))
+        rows = len(measure_data_drift(engine, "current", profile))  # PSI, KS, JS, W1 ...
     elapsed = time.perf_counter() - started
+    cpu = cpu_seconds(engine_name, engine) - cpu_before
+    watcher.stop = True
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     jvm = 0
     if engine_name == "spark":  # the JVM is py4j's child process: read its high-water mark
@@ -86,14 +124,16 @@ def child(task: str, engine_name: str, folder: Path, memory: str) -> None:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 jvm = int(line.split()[1])
-    print(json.dumps({"seconds": elapsed, "rows": rows, "peak_mib": (own + jvm) / 1024}))
+    peak = (own + jvm) / 1024
+    figures = {"seconds": elapsed, "cpu": cpu, "rows": rows, "peak_mib": peak}
+    print(json.dumps(figures | {"spill_mib": watcher.peak / 2**20}))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000,50000000")
     parser.add_argument("--engines", default="duckdb,spark")
-    parser.add_argument("--tasks", default="training,drift")
+    parser.add_argument("--tasks", default="training,snapshot,drift")
     parser.add_argument("--duckdb-memory", default="4GB")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
@@ -106,7 +146,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="lucid-scale-") as name:
             folder = Path(name)
             started = time.perf_counter()
-            if "training" in args.tasks:
+            if "training" in args.tasks or "snapshot" in args.tasks:
                 generate(folder, size, max(size // 10, 1), max(size // 100, 1))
             if "drift" in args.tasks:
                 drift_data(folder, size)
@@ -137,7 +177,9 @@ def main() -> None:
                     figures = json.loads(done.stdout.strip().splitlines()[-1])
                     print(
                         f"{size:>11,}  {task:8} {engine_name:6} {figures['seconds']:8.1f} s  "
-                        f"peak {figures['peak_mib']:8,.0f} MiB  ({figures['rows']:,} rows out)",
+                        f"cpu {figures['cpu']:8.1f} s  peak {figures['peak_mib']:8,.0f} MiB  "
+                        f"spilled {figures['spill_mib']:6,.0f} MiB  "
+                        f"({figures['rows']:,} rows out)  load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
 

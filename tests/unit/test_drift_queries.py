@@ -17,15 +17,17 @@ Builder = Callable[[Dialect], str]
 
 BUILDERS: dict[str, Builder] = {
     "segment_values": lambda d: queries.segment_values(d, "t", "plan"),
-    "numeric_summary": lambda d: queries.numeric_summary(
-        d, "t", "x", queries.segment_filter(d, "plan", "pro")
+    "numeric_summaries": lambda d: queries.numeric_summaries(
+        d, "t", ["x", "s"], queries.segment_filter(d, "plan", "pro")
     ),
-    "quantiles": lambda d: queries.quantiles(d, "t", "x", [0.1, 0.5, 0.9]),
-    "order_statistics": lambda d: queries.order_statistics(d, "t", "x", 10),
-    "value_counts": lambda d: queries.value_counts(d, "t", "x"),
-    "bin_counts": lambda d: queries.bin_counts(d, "t", "x", [-0.5, 0.0, 0.5]),
-    "category_counts": lambda d: queries.category_counts(d, "t", "plan"),
-    "ecdf_distances": lambda d: queries.ecdf_distances(d, "t", "x", [(-1.0, 5.0), (1.0, 5.0)]),
+    "ranked_values": lambda d: queries.ranked_values(d, "t", [("x", [0, 5, 150]), ("s", [3])]),
+    "ranked_values_one_column": lambda d: queries.ranked_values(d, "t", [("x", [0, 7])]),
+    "value_counts": lambda d: queries.value_counts(d, "t", ["x", "s"]),
+    "bin_counts": lambda d: queries.bin_counts(d, "t", [("x", [-0.5, 0.0, 0.5]), ("s", [])]),
+    "category_counts": lambda d: queries.category_counts(d, "t", ["plan", "y"]),
+    "ecdf_distances": lambda d: queries.ecdf_distances(
+        d, "t", [("x", [(-1.0, 5.0), (1.0, 5.0)]), ("s", [(0.5, 1.0)])]
+    ),
     "classification_counts": lambda d: queries.classification_counts(d, "t", "y", "s", 0.5),
     "expected_accuracy": lambda d: queries.expected_accuracy(d, "t", "s", 0.5),
     "auc": lambda d: queries.auc(d, "t", "s", "y"),
@@ -69,7 +71,7 @@ def test_the_transpiler_reads_every_query_faithfully(engine: DuckDBEngine, name:
     assert sorted(engine.query(round_trip), key=repr) == sorted(engine.query(sql), key=repr)
 
 
-@pytest.mark.parametrize("name", ["bin_counts", "numeric_summary", "ecdf_distances", "auc"])
+@pytest.mark.parametrize("name", ["bin_counts", "numeric_summaries", "ecdf_distances", "auc"])
 def test_sparks_usable_number_rule_means_the_same_as_duckdbs(
     engine: DuckDBEngine, name: str
 ) -> None:
@@ -84,8 +86,8 @@ def test_duckdb_text_is_used_as_written() -> None:
     assert queries.render(sql, DUCKDB) is sql
 
 
-def test_order_statistics_rank_is_64_bit_on_spark() -> None:
+def test_ranks_are_64_bit_on_spark() -> None:
     """Spark's row_number() is a 32-bit INT: k * points overflowed at 10 M rows (found by
-    bench/scale.py); the rank is cast to BIGINT before the product."""
-    spark = queries.render(BUILDERS["order_statistics"](SPARK), SPARK)
+    bench/scale.py); the rank is cast to BIGINT."""
+    spark = queries.render(BUILDERS["ranked_values"](SPARK), SPARK)
     assert "CAST(ROW_NUMBER() OVER" in spark.upper() and "AS BIGINT)" in spark.upper()

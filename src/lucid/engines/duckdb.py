@@ -99,14 +99,18 @@ class DuckDBEngine:
         *,
         memory_limit: str | None = None,
         threads: int | None = None,
+        spill_directory: Path | None = None,
     ) -> None:
         """`project_dir` anchors relative source locations (default: the current folder);
-        `memory_limit` (e.g. "512MB") caps DuckDB's buffer pool."""
+        `memory_limit` (e.g. "512MB") caps DuckDB's buffer pool; what does not fit spills to
+        `spill_directory` (DuckDB's default: `.tmp` in the current folder)."""
         self.project_dir = project_dir or Path.cwd()
         self.connection = duckdb.connect(":memory:")
         self.connection.execute("SET TimeZone = 'UTC'")
         if memory_limit is not None:
             self.connection.execute(f"SET memory_limit = {literal(memory_limit)}")
+        if spill_directory is not None:
+            self.connection.execute(f"SET temp_directory = {literal(str(spill_directory))}")
         if threads is not None:
             self.connection.execute(f"SET threads = {int(threads)}")
         self._attached: dict[str, str] = {}

@@ -174,8 +174,11 @@ def feature_sql(
     """The query computing `definition` for every distinct (entity, as_of) of `spine`.
 
     `relation(source)` gives the SQL relation (table, view or table function) of a source.
-    `asof_join=False` computes snapshot (`last`) terms with the range join and ARG_MAX instead
-    of DuckDB's ASOF JOIN, for engines that have none (Spark): the same result, slower.
+    Snapshot (`last`) terms are DuckDB's ASOF JOIN; `asof_join=False` writes them instead as
+    the UNION ALL of spine and event rows with a running `LAST_VALUE ... IGNORE NULLS`, for
+    engines that have no ASOF JOIN (Spark): the same result, faster there than a range join
+    with ARG_MAX (bench/scale.py, docs/architecture.md). As known at (a source with an
+    ingestion time) both engines use the range join with ARG_MAX.
     `prefix` names this query's CTEs apart when several are nested in one statement (Spark
     refuses duplicate CTE names once sqlglot hoists them).
     """
@@ -194,9 +197,9 @@ def feature_sql(
     value_parts = []
     for index, (maybe_term, source, aggregate, normaliser, weight) in enumerate(terms):
         known_at = as_known_at and source.ingestion_time is not None
-        snapshot = asof_join and not known_at
-        if snapshot and maybe_term is not None and maybe_term.aggregate is Aggregate.LAST:
-            ctes.append(_asof_cte(index, definition, source, maybe_term, relation(source), prefix))
+        if not known_at and maybe_term is not None and maybe_term.aggregate is Aggregate.LAST:
+            snapshot = _asof_cte if asof_join else _running_last_cte
+            ctes.append(snapshot(index, definition, source, maybe_term, relation(source), prefix))
         else:
             filters = maybe_term.filters if maybe_term is not None else ()
             ctes.append(
@@ -213,7 +216,8 @@ def feature_sql(
             )
         part = normaliser_sql(normaliser, f"{prefix}t{index}.agg")
         value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
-    # Each term has exactly one row per spine row (grouped by it, or its ASOF LEFT JOIN), so
+    # Each term has exactly one row per spine row (grouped by it, its ASOF LEFT JOIN, or its
+    # spine rows of the UNION ALL), so
     # the terms join to the first one; joining them back to the spine would cost a join more.
     joins = "".join(
         f"\nJOIN {prefix}t{i} ON {prefix}t{i}.{SPINE_ENTITY} IS NOT DISTINCT FROM "
@@ -350,8 +354,8 @@ def _asof_cte(
     relation: str,
     prefix: str,
 ) -> str:
-    """A snapshot term as DuckDB's ASOF JOIN: the latest kept event at or before t, if it is
-    inside the window. (Spark has no ASOF JOIN; its form belongs here too.)"""
+    """A snapshot term as DuckDB's ASOF JOIN: the value of the latest kept event at or before
+    t (NULL when that event's value is NULL), if that event is inside the window."""
     time = quote(source.event_time)
     return (
         f"{prefix}t{index} AS (\n"
@@ -363,6 +367,46 @@ def _asof_cte(
         f"r.{quote(term.column or '')} AS __v FROM {relation} r "
         f"WHERE {_kept_rows(definition, source, term.filters)}) e\n"
         f"    ON e.__k = s.{SPINE_ENTITY} AND e.__t <= s.{SPINE_AS_OF}\n)"
+    )
+
+
+def _running_last_cte(
+    index: int,
+    definition: FeatureDefinition,
+    source: Source,
+    term: Term,
+    relation: str,
+    prefix: str,
+) -> str:
+    """A snapshot term without ASOF JOIN, with the ASOF JOIN's result: spine rows and kept
+    events in one UNION ALL, each spine row taking the running last event of its entity.
+
+    Events sort before a spine row of the same time (`__l` 0 before 1), so an event at exactly
+    t counts. The event is carried as a struct (time, value), never NULL, so `IGNORE NULLS`
+    skips only the spine rows while a NULL value of the latest event stays NULL, as in the
+    ASOF JOIN. Events without key or time never match, as in the join.
+    """
+    time, window = quote(source.event_time), definition.window.seconds
+    key = _entity_key(source, "r")
+    return (
+        f"{prefix}t{index} AS (\n"
+        f"  SELECT __k AS {SPINE_ENTITY}, __t AS {SPINE_AS_OF},\n"
+        f"    CASE WHEN __e.t > __t - INTERVAL '{window}' SECOND THEN __e.v END AS agg\n"
+        f"  FROM (\n"
+        f"    SELECT __k, __t, __l, LAST_VALUE(__e IGNORE NULLS) OVER (PARTITION BY __k\n"
+        f"      ORDER BY __t, __l ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __e\n"
+        f"    FROM (\n"
+        f"      SELECT s.{SPINE_ENTITY} AS __k, s.{SPINE_AS_OF} AS __t, 1 AS __l, NULL AS __e\n"
+        f"      FROM {prefix}spine s\n"
+        f"      UNION ALL\n"
+        f"      SELECT {key} AS __k, r.{time} AS __t, 0 AS __l,\n"
+        f"        {{'t': r.{time}, 'v': r.{quote(term.column or '')}}} AS __e\n"
+        f"      FROM {relation} r\n"
+        f"      WHERE {key} IS NOT NULL AND r.{time} IS NOT NULL\n"
+        f"        AND {_kept_rows(definition, source, term.filters)}\n"
+        f"    ) AS __rows\n"
+        f"  ) AS __running\n"
+        f"  WHERE __l = 1\n)"
     )
 
 

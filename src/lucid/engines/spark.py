@@ -2,8 +2,9 @@
 
 Sources are registered as temporary views `source_<name>` read from Parquet or CSV (with the
 declared schema); the query is `feature_sql(...)` turned into Spark SQL by `to_dialect`, with
-snapshot terms computed by the range join (Spark has no ASOF JOIN). Only file sources run
-here: DuckDB and PostgreSQL tables belong to the embedded engine.
+snapshot terms as a UNION ALL of spine and event rows and a running `last(value, true)` (Spark
+has no ASOF JOIN). Only file sources run here: DuckDB and PostgreSQL tables belong to the
+embedded engine.
 """
 
 from __future__ import annotations
@@ -314,9 +315,9 @@ class SparkTrainingSet:
 
     def to_parquet(self, path: Path) -> int:
         """Write the set as a Parquet folder; returns the number of rows."""
-        frame = self._frame()
-        frame.write.mode("overwrite").parquet(str(path))
-        return int(frame.count())
+        self._frame().write.mode("overwrite").parquet(str(path))
+        # Count what was written (Parquet footers), not the query: a second run of it.
+        return int(self._session.read.parquet(str(path)).count())
 
 
 def _naive(value: Any) -> Any:

@@ -19,8 +19,10 @@ values under the reference range get a bin of their own instead of hiding in the
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -259,12 +261,10 @@ def _profile_segment(
     score: str | None,
     cutoff: float,
 ) -> SegmentProfile:
-    profiles: dict[str, ColumnProfile] = {}
-    for column in columns:
-        if kinds[column] == "numeric":
-            profiles[column] = profile_numeric(engine, d, table, column, bins, where)
-        else:
-            profiles[column] = profile_categorical(engine, d, table, column, where)
+    numeric = [column for column in columns if kinds[column] == "numeric"]
+    categorical = [column for column in columns if kinds[column] != "numeric"]
+    found = profile_columns(engine, d, table, numeric, categorical, bins, where)
+    profiles = {column: found[column] for column in columns}
     performance = None
     if label is not None and score is not None:
         performance = profile_performance(engine, table, label, score, cutoff, where)
@@ -279,60 +279,173 @@ def psi_edges(quantile_values: Sequence[float], minimum: float) -> tuple[float, 
     return tuple(edges)
 
 
-def profile_numeric(
+def profile_columns(
     engine: ComputeEngine,
     d: queries.Dialect,
     table: str,
-    column: str,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
     bins: int,
     where: str | None = None,
-) -> NumericProfile:
-    [summary] = engine.query(queries.numeric_summary(d, table, column, where))
-    rows, usable, minimum, maximum, mean, std, distinct = summary
-    if not usable:
-        return NumericProfile(int(rows), 0, None, None, None, None, (), (), (), True)
+) -> dict[str, ColumnProfile]:
+    """Profile every column in five steps, each reading its columns in as few queries as the
+    dialect prefers (`Dialect.columns_per_query`; Spark: one query per step): summaries, the
+    exact ECDF (value counts) of columns with few distinct values, one sort of the others for
+    their quantiles and order statistics, bin counts, category counts."""
+    summaries: dict[str, tuple[Any, ...]] = {}
+    for group in d.groups(numeric):
+        [row] = engine.query(queries.numeric_summaries(d, table, group, where))
+        summaries |= {column: row[7 * i : 7 * i + 7] for i, column in enumerate(group)}
+    usable = [column for column in numeric if summaries[column][1]]
     probabilities = [i / bins for i in range(1, bins)]
-    [(quantile_values,)] = engine.query(queries.quantiles(d, table, column, probabilities, where))
-    edges = psi_edges([float(q) for q in quantile_values], float(minimum))
-    counts = bin_counts_of(engine.query(queries.bin_counts(d, table, column, edges, where)), edges)
-    ecdf: tuple[tuple[float, float], ...] = ()
+    ecdf: dict[str, tuple[tuple[float, float], ...]] = {}
+    at_rank: dict[str, Callable[[int], float]] = {}
     # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
-    if distinct <= 2 * ECDF_POINTS:
-        values = engine.query(queries.value_counts(d, table, column, where))
-        if len(values) <= ECDF_POINTS:
-            ecdf = tuple((float(v), float(c)) for v, c in values)
-    exact = bool(ecdf)
-    if not exact:
-        weight = usable / ECDF_POINTS
-        points = engine.query(queries.order_statistics(d, table, column, ECDF_POINTS, where))
-        ecdf = tuple((float(v), weight) for (v,) in points)
-    return NumericProfile(
-        int(rows),
-        int(usable),
-        float(minimum),
-        float(maximum),
-        float(mean),
-        float(std),
-        edges,
-        tuple(counts[1:]),
-        ecdf,
-        exact,
-    )
+    few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
+    for group in d.groups(few):
+        values = stacked_rows(engine, queries.value_counts(d, table, group, where), group)
+        for column in group:
+            if len(values[column]) <= ECDF_POINTS:
+                ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
+                at_rank[column] = _counted_ranks(ecdf[column])
+    many = [column for column in usable if column not in ecdf]
+    ranks = {
+        column: sorted(
+            set(_order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS))
+            | _quantile_ranks(int(summaries[column][1]), probabilities)
+        )
+        for column in many
+    }
+    for group in d.groups(many):
+        wanted = [(column, ranks[column]) for column in group]
+        query = queries.ranked_values(d, table, wanted, where)
+        for column, rows in stacked_rows(engine, query, group).items():
+            values_at = {int(rank): float(v) for rank, v in rows}
+            at_rank[column] = values_at.__getitem__
+            n = int(summaries[column][1])
+            weight = n / ECDF_POINTS
+            ecdf[column] = tuple(
+                (values_at[rank], weight) for rank in _order_statistic_ranks(n, ECDF_POINTS)
+            )
+    edges = {
+        column: psi_edges(
+            [_quantile(at_rank[column], int(summaries[column][1]), p) for p in probabilities],
+            float(summaries[column][2]),
+        )
+        for column in usable
+    }
+    bins_of = column_bins(engine, d, table, [(column, edges[column]) for column in usable], where)
+    categories = column_categories(engine, d, table, categorical, where)
+    profiles: dict[str, ColumnProfile] = {}
+    for column in numeric:
+        rows, usable_rows, minimum, maximum, mean, std, _ = summaries[column]
+        if not usable_rows:
+            empty = NumericProfile(int(rows), 0, None, None, None, None, (), (), (), True)
+            profiles[column] = empty
+            continue
+        profiles[column] = NumericProfile(
+            int(rows),
+            int(usable_rows),
+            float(minimum),
+            float(maximum),
+            float(mean),
+            float(std),
+            edges[column],
+            tuple(bins_of[column][1:]),
+            ecdf[column],
+            column not in many,
+        )
+    for column in categorical:
+        profiles[column] = categorical_profile(categories[column])
+    return profiles
 
 
-def bin_counts_of(rows: Sequence[tuple[Any, ...]], edges: Sequence[float]) -> list[int]:
-    """Counts per bin from `queries.bin_counts` rows: index 0 is the unusable rows (bin -1),
-    then one count per bin, zero-filled."""
-    counts = [0] * (len(edges) + 2)
-    for bin_index, count in rows:
-        counts[int(bin_index) + 1] = int(count)
-    return counts
+def _order_statistic_ranks(n: int, points: int) -> list[int]:
+    """The 0-based ranks of the ECDF summary: the middle of each of `points` equal-count
+    slices, floor((2i + 1)·n / 2·points) for i = 0 … points - 1 (n >= points)."""
+    return [((2 * i + 1) * n) // (2 * points) for i in range(points)]
 
 
-def profile_categorical(
-    engine: ComputeEngine, d: queries.Dialect, table: str, column: str, where: str | None = None
-) -> CategoricalProfile:
-    counts = engine.query(queries.category_counts(d, table, column, where))
+def _quantile_ranks(n: int, probabilities: Sequence[float]) -> set[int]:
+    """The ranks a linear-interpolation quantile reads: floor and ceiling of (n - 1)·p."""
+    return {r for p in probabilities for r in (math.floor((n - 1) * p), math.ceil((n - 1) * p))}
+
+
+def _quantile(at_rank: Callable[[int], float], n: int, p: float) -> float:
+    """The exact quantile at `p` by linear interpolation between order statistics (numpy's
+    default method, DuckDB's quantile_cont): at h = (n - 1)·p, x[⌊h⌋] + (h - ⌊h⌋)·(x[⌈h⌉] -
+    x[⌊h⌋])."""
+    h = (n - 1) * p
+    low, high = math.floor(h), math.ceil(h)
+    below = at_rank(low)
+    if high == low:
+        return below
+    return below + (h - low) * (at_rank(high) - below)
+
+
+def _counted_ranks(counts: Sequence[tuple[float, float]]) -> Callable[[int], float]:
+    """The value at a 0-based rank of the ascending values given as (value, count)."""
+    cumulative = list(itertools.accumulate(int(count) for _, count in counts))
+
+    def at_rank(rank: int) -> float:
+        return counts[bisect.bisect_right(cumulative, rank)][0]
+
+    return at_rank
+
+
+def stacked_rows(
+    engine: ComputeEngine, sql: str, columns: Sequence[str]
+) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of a stacked query (`queries.STACK` first), per column, in the rows' order."""
+    grouped: dict[str, list[tuple[Any, ...]]] = {column: [] for column in columns}
+    if columns:
+        for index, *rest in engine.query(sql):
+            grouped[columns[int(index)]].append(tuple(rest))
+    return grouped
+
+
+def column_bins(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    columns: Sequence[tuple[str, Sequence[float]]],
+    where: str | None = None,
+) -> dict[str, list[int]]:
+    """Per numeric column, counts per bin of its edges: index 0 is the unusable rows, then
+    one count per bin (len(edges) + 1 bins)."""
+    found = {}
+    for group in d.groups(columns):
+        [row] = engine.query(queries.bin_counts(d, table, group, where))
+        start = 0
+        for column, edges in group:
+            rows, usable, *above = (int(value) for value in row[start : start + 2 + len(edges)])
+            start += 2 + len(edges)
+            cumulative = [usable, *above, 0]
+            found[column] = [rows - usable] + [
+                cumulative[i] - cumulative[i + 1] for i in range(len(edges) + 1)
+            ]
+    return found
+
+
+def column_categories(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    columns: Sequence[str],
+    where: str | None = None,
+) -> dict[str, list[tuple[Any, int]]]:
+    """Per categorical column, its (category as text or None, count) rows."""
+    found: dict[str, list[tuple[Any, int]]] = {column: [] for column in columns}
+    for group in d.groups(columns):
+        width = len(group)
+        for row in engine.query(queries.category_counts(d, table, group, where)):
+            index = [int(flag) for flag in row[:width]].index(0)
+            found[group[index]].append((row[width + index], int(row[-1])))
+    return found
+
+
+def categorical_profile(counts: Sequence[tuple[Any, ...]]) -> CategoricalProfile:
+    """A categorical profile from (category, count) rows (NULL: unusable)."""
     rows = sum(int(c) for _, c in counts)
     present = sorted(((str(v), int(c)) for v, c in counts if v is not None), key=lambda x: -x[1])
     kept = dict(present[:MAX_CATEGORIES])
