@@ -355,6 +355,7 @@ class FeatureStore:
                             actor=actor,
                             subject=Subject("source", source.name),
                             rationale=rationale,
+                            occurred_at=self._clock(),
                         )
                     )
             features = {d.ref: d for d in definitions.features}
@@ -386,6 +387,7 @@ class FeatureStore:
                         actor=actor,
                         subject=_subject(definition.ref),
                         rationale=rationale,
+                        occurred_at=self._clock(),
                     )
                 )
             self._events.append_many(news, connection=connection)
@@ -426,6 +428,7 @@ class FeatureStore:
                     actor=person,
                     subject=_subject(ref),
                     rationale=rationale,
+                    occurred_at=self._clock(),
                 )
             ]
             if completes:
@@ -442,6 +445,7 @@ class FeatureStore:
                             actor=person,
                             subject=_subject(old.definition.ref),
                             rationale=f"superseded by {ref}, approved by every required team",
+                            occurred_at=self._clock(),
                         )
                     )
                 registry.set_status(connection, ref, Status.APPROVED, at=at)
@@ -457,6 +461,7 @@ class FeatureStore:
                         actor=person,
                         subject=_subject(ref),
                         rationale=f"approved by {_teams(approvals)}: {rationale}",
+                        occurred_at=self._clock(),
                     )
                 )
             self._events.append_many(news, connection=connection)
@@ -484,6 +489,7 @@ class FeatureStore:
                     actor=actor,
                     subject=_subject(ref),
                     rationale=rationale,
+                    occurred_at=self._clock(),
                 ),
                 connection=connection,
             )
@@ -528,6 +534,7 @@ class FeatureStore:
                         actor=actor,
                         subject=_subject(definition.ref),
                         rationale=rationale,
+                        occurred_at=self._clock(),
                     )
                 )
                 imported.append(definition.ref)

@@ -103,7 +103,13 @@ def _record(
         return "none"  # already recovered; nothing new to say until it fails again
     recovered = level is Level.OK
     # Only the metric's facts change here; the lifecycle status belongs to people.
-    values: dict[str, object] = {"level": level.value, "last_run_id": run_id}
+    # The incident keeps the worst level it reached (warning or critical), not the latest.
+    worst = (
+        level.value
+        if level in (Level.WARNING, Level.CRITICAL) and Level(current.level) < level
+        else current.level
+    )
+    values: dict[str, object] = {"level": worst, "last_run_id": run_id}
     if recovered:
         values.update(recovered_at=at)
     elif level in (Level.WARNING, Level.CRITICAL):

@@ -634,9 +634,10 @@ class NegentropicArm(Arm):
     def start_experiment(self, incident_id: str) -> str:
         """Retrain, then test the candidate against production on a cohort of customers.
 
-        The effect worth detecting is halving churn; the challenger's share is the seed's 10 %
-        when that reaches the minimum sample, else half the customers; when even that cannot,
-        the candidate goes to production by an approver's override, saying so.
+        The effect worth detecting is a drop to the rollback threshold; the challenger's share
+        is the seed's 10 % when that reaches the minimum sample, else half the customers; when
+        even that cannot, the candidate goes to production by an approver's override, saying
+        so.
         """
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
@@ -652,19 +653,18 @@ class NegentropicArm(Arm):
             MODEL, version, Stage.CHALLENGER, actor="sam", rationale="A/B against production"
         )
         baseline, alpha = current.impact.baseline, current.impact.alpha
-        effect = round((1.0 - baseline) / 2, 4)
+        # Powered to catch a challenger as bad as the rollback threshold: a gain of a few
+        # tenths of a point needs far more customers than this base has.
+        effect = round(current.impact.rollback_threshold - baseline, 4)
         active = len(self.world.active_customers())
-        share = next(
-            (
-                option
-                for option in (EXPERIMENT_SHARE, 0.5)
-                if minimum_sample_size(
-                    baseline, effect, challenger_share=option, alpha=alpha
-                ).challenger
-                <= 0.95 * active * option
-            ),
-            None,
-        )
+
+        def reachable(option: float) -> bool:
+            need = minimum_sample_size(baseline, effect, challenger_share=option, alpha=alpha)
+            return need.challenger <= 0.95 * active * option and (
+                need.control <= 0.95 * active * (1 - option)
+            )
+
+        share = next((option for option in (EXPERIMENT_SHARE, 0.5) if reachable(option)), None)
         if share is None:
             self.promote(
                 version, None, f"no A/B can reach its minimum sample on {active} customers"
@@ -678,7 +678,7 @@ class NegentropicArm(Arm):
             minimum_detectable_effect=effect,
             challenger_share=share,
             actor="sam",
-            rationale=f"does v{version} halve churn against v{current.version}?",
+            rationale=f"does v{version} keep customers at least as well as v{current.version}?",
         )
         self.experiment, self.cohort_pending = name, True
         self.lucid.incidents.link_experiment(incident_id, name, actor="sam")
@@ -709,6 +709,7 @@ class NegentropicArm(Arm):
 
     def promote(self, version: int, experiment: str | None, found: str) -> None:
         """Deploy `version` with its hypothesis: by evidence, else by the approver's override."""
+        basis = f"the A/B test {experiment}" if experiment else "no A/B test"
         hypothesis = {
             "description": "the retrained version keeps more customers after the shift",
             "expected_impact": 0.005,
@@ -720,7 +721,7 @@ class NegentropicArm(Arm):
                 version,
                 hypotheses=[hypothesis],
                 actor="sam",
-                rationale=f"the A/B test {experiment} proved it ({found})",
+                rationale=f"{basis} proved it ({found})",
             )
         except LucidError as refused:
             self.lucid.loop.deploy(
@@ -728,7 +729,7 @@ class NegentropicArm(Arm):
                 version,
                 hypotheses=[hypothesis],
                 actor="sam",
-                rationale=f"the A/B test {experiment} did not prove it ({found})",
+                rationale=f"{basis} did not prove it ({found})",
                 override=Override(
                     APPROVER,
                     f"the gate refused: {refused.sentence} The production version's reference "
