@@ -190,7 +190,8 @@ def show(
         governed = lucid.features.get(reference)
         query = lucid.features.sql(str(governed.definition.ref), dialect=dialect) if sql else None
     if query is not None:
-        console.print(query, highlight=False, markup=False)
+        # Soft wrap: the terminal folds long lines; the SQL itself is printed unchanged.
+        console.print(query, highlight=False, markup=False, soft_wrap=True)
         return
     data = {
         **governed.definition.to_dict(),
