@@ -142,6 +142,8 @@ def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> Non
     assert "must become at least 2.0.0, not 1.1.0" in item["reason"]
     applied = run_lucid("features", "apply", str(path), "--rationale", "r", cwd=project)
     assert applied.code == 1 and "Nothing was applied" in applied.stderr
+    listed = run_lucid("features", "list", cwd=project, env={"COLUMNS": "80"})
+    assert listed.code == 0 and "customer_activity_30d@1.0.0" in listed.stdout  # never cut
     sql = run_lucid(
         "features", "show", "customer_activity_30d@1.0", "--sql", cwd=project, env={"COLUMNS": "60"}
     )

@@ -163,6 +163,7 @@ def list_features(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
         )
         return
     table = Table("feature", "concept", "owner", "status", "approved by", "missing")
+    table.columns[0].no_wrap = True  # the pin a model and `features show` take, kept whole
     for g in governed:
         table.add_row(
             str(g.definition.ref),
