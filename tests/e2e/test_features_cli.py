@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from lucid.bootstrap import open_project
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
 from tests.conftest import run_lucid
 from tests.unit.test_feature_sql import write_events
@@ -141,8 +142,14 @@ def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> Non
     assert "must become at least 2.0.0, not 1.1.0" in item["reason"]
     applied = run_lucid("features", "apply", str(path), "--rationale", "r", cwd=project)
     assert applied.code == 1 and "Nothing was applied" in applied.stderr
-    sql = run_lucid("features", "show", "customer_activity_30d@1.0", "--sql", cwd=project)
+    listed = run_lucid("features", "list", cwd=project, env={"COLUMNS": "80"})
+    assert listed.code == 0 and "customer_activity_30d@1.0.0" in listed.stdout  # never cut
+    sql = run_lucid(
+        "features", "show", "customer_activity_30d@1.0", "--sql", cwd=project, env={"COLUMNS": "60"}
+    )
     assert sql.code == 0 and "INTERVAL '2592000' SECOND" in sql.stdout
+    with open_project(project, environ={}) as handle:  # printed as compiled, not folded at 60
+        assert sql.stdout == handle.features.sql("customer_activity_30d@1.0.0") + "\n"
 
 
 def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) -> None:

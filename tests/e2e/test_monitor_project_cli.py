@@ -99,6 +99,15 @@ def test_log_profile_run_drill_and_escalate(project: Path, receiver: HttpReceive
     # The data team was alerted (critical PSI alerts the team its warning names).
     [(path, body)] = receiver.received
     assert path == "/hook" and body["target"] == "data_team" and body["level"] == "critical"
+    # The stored runs, listed: the window, the level and the checks outside their band.
+    code, out, err = lucid(project, "runs", "--model", "churn", "--json")
+    assert code == 0, err
+    [stored] = json.loads(out)
+    assert stored["window"] == f"{day2[:-1]}.000000Z/{day3[:-1]}.000000Z"
+    assert stored["level"] == "critical"
+    code, out, err = lucid(project, "runs", "--model", "churn")
+    assert code == 0, err
+    assert day2 in out and "psi[tenure]=critical" in out and "retrain" in out
     # The same window again: the stored run, no second alert.
     code, out, _ = lucid(project, "run", "--model", "churn", *window)
     assert code == 0 and "already run" in out and len(receiver.received) == 1
@@ -151,6 +160,7 @@ BAD_INPUT = [
     (["policy", "set", "other", "POLICY", "--rationale", "x"], "model: the file's policy"),
     (["policy", "set", "churn", "POLICY", "--rationale", " "], "rationale: must"),
     (["ack", "no-such-alert"], "No alert has the id no-such-alert"),
+    (["runs", "--model", "churn", "--limit", "0"], "--limit: must be at least 1, not 0"),
 ]
 
 

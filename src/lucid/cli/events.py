@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
@@ -39,9 +40,9 @@ def list_events(
             str(event.seq),
             event.occurred_at,
             event.type,
-            event.subject,
-            event.actor,
-            event.rationale,
+            escape(event.subject),
+            escape(event.actor),
+            escape(event.rationale),
         )
     console.print(table)
     if next_cursor is not None:

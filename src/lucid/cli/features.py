@@ -163,6 +163,7 @@ def list_features(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
         )
         return
     table = Table("feature", "concept", "owner", "status", "approved by", "missing")
+    table.columns[0].no_wrap = True  # the pin a model and `features show` take, kept whole
     for g in governed:
         table.add_row(
             str(g.definition.ref),
@@ -190,7 +191,8 @@ def show(
         governed = lucid.features.get(reference)
         query = lucid.features.sql(str(governed.definition.ref), dialect=dialect) if sql else None
     if query is not None:
-        console.print(query, highlight=False, markup=False)
+        # Soft wrap: the terminal folds long lines; the SQL itself is printed unchanged.
+        console.print(query, highlight=False, markup=False, soft_wrap=True)
         return
     data = {
         **governed.definition.to_dict(),

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
@@ -35,7 +36,7 @@ def _show(incident: Incident, as_json: bool, said: str) -> None:
     if incident.repeated_of is not None:
         console.print(
             f"[bold yellow]Repeated error:[/] incident {incident.repeated_of.incident_id} had "
-            f"the same root cause; its lesson: {incident.repeated_of.lesson}",
+            f"the same root cause; its lesson: {escape(incident.repeated_of.lesson)}",
             highlight=False,
         )
 
@@ -88,7 +89,8 @@ def show(
             value = "; ".join(value) or None
         elif isinstance(value, dict):
             value = f"{value['incident_id']} (lesson: {value['lesson']})"
-        console.print(f"[bold]{key}[/]: {'-' if value is None else value}", highlight=False)
+        shown = "-" if value is None else escape(str(value))
+        console.print(f"[bold]{key}[/]: {shown}", highlight=False)
 
 
 @app.command("open")

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 import yaml
+from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
@@ -310,9 +311,9 @@ def history(
             entry.at.isoformat(),
             entry.kind,
             "-" if entry.serving_after is None else str(entry.serving_after),
-            entry.actor,
-            entry.rationale,
-            entry.detail,
+            escape(entry.actor),
+            escape(entry.rationale),
+            escape(entry.detail),
         )
     console.print(table)
     serving = "no version" if story.serving is None else f"{name}@{story.serving}"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, errors, open_lucid, print_json
@@ -314,6 +315,52 @@ def run(
         return
     for report in reports:
         _print_run(report)
+
+
+@app.command()
+def runs(
+    ctx: typer.Context,
+    model: str = typer.Option(..., "--model", help="The model."),
+    limit: int = typer.Option(20, "--limit", help="The latest this many runs (at least 1)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON, every check included."),
+) -> None:
+    """List the model's stored runs, oldest window first: level, actions and the checks
+    outside their band (read only; `run` with a run's window prints all its checks)."""
+    if limit < 1:
+        raise InvalidInput("--limit", f"must be at least 1, not {limit}")
+    with open_lucid(ctx) as lucid:
+        found = lucid.monitoring.store.runs(model, limit=limit)
+    if as_json:
+        print_json([run.to_dict() for run in found])
+        return
+    if not found:
+        console.print(f"No stored run of {model}.")
+        return
+    table = Table()
+    table.add_column("window start", no_wrap=True)
+    table.add_column("window end", no_wrap=True)
+    for name in ("version", "level", "actions"):
+        table.add_column(name)
+    table.add_column("outside their band", overflow="fold")
+    for record in found:
+        level = Level(record.level)
+        outside = [
+            f"{c['threshold']}"
+            + (f"[{c['feature']}]" if c.get("feature") else "")
+            + f"={c['level']}"
+            for c in record.checks
+            if c["level"] in (Level.WARNING.value, Level.CRITICAL.value)
+        ]
+        start, _, end = record.window.replace(".000000Z", "Z").partition("/")
+        table.add_row(
+            start,
+            end,
+            record.version,
+            f"[{_LEVEL_STYLE[level]}]{level.value}[/]",
+            escape(", ".join(record.actions)) or "-",
+            escape(", ".join(outside)) or "-",
+        )
+    console.print(table)
 
 
 @app.command()
