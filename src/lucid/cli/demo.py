@@ -6,7 +6,6 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -37,14 +36,6 @@ def _folder(directory: Path | None) -> Path:
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInput("--dir", f"{folder} must be a new or empty folder")
     return folder
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:,.4g}"
-    return str(value)
 
 
 def demo(
@@ -78,7 +69,7 @@ def demo(
         console.print(f"[green]Demo complete.[/] Explore it: lucid --project {folder} events list")
         return
     config = WorldConfig(customers=customers, days=days, seed=seed)
-    from lucid.scenarios.churn.comparison import run_comparison
+    from lucid.scenarios.churn.comparison import run_comparison, shown
     from lucid.scenarios.churn.report import write_report
 
     with Progress(
@@ -108,7 +99,7 @@ def demo(
     table.add_column("entropic", justify="right")
     table.add_column("negentropic", justify="right")
     for key, label in ROWS:
-        table.add_row(label, _shown(summary["entropic"][key]), _shown(summary["negentropic"][key]))
+        table.add_row(label, shown(summary["entropic"][key]), shown(summary["negentropic"][key]))
     console.print(table)
     for shock in summary["world"]["shocks"]:
         console.print(f"  shock day {shock['day']}: {shock['description']}")

@@ -39,6 +39,7 @@ import pyarrow as pa
 import yaml
 
 from lucid.bootstrap import Lucid, bootstrap
+from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import assign, minimum_sample_size
 from lucid.contracts.semantic import FeatureRef
 from lucid.contracts.validity import Frequency, MonitoringPolicy
@@ -597,12 +598,13 @@ class NegentropicArm(Arm):
         state = self.handling.get(record["id"])
         if state is None:
             incidents.acknowledge(record["id"], actor="dana")
+            silent = self.silent_sources()
             incidents.diagnose(
                 record["id"],
-                root_cause=self.root_cause(),
+                root_cause=self.root_cause(silent),
                 details="checks outside their band: "
                 + ", ".join(self.failing_checks)
-                + "".join(f"; no {source} recorded last week" for source in self.silent_sources()),
+                + "".join(f"; no {source} recorded last week" for source in silent),
                 participants=["data-science", "data-engineering", "business"],
                 actor="dana",
             )
@@ -616,7 +618,7 @@ class NegentropicArm(Arm):
                 actor="sam",
             )
             state = self.handling[record["id"]] = "waiting"
-        opened = datetime.fromisoformat(record["opened_at"].replace("Z", "+00:00"))
+        opened = parse_time(record["opened_at"])
         if state == "waiting" and record.get("recovered_at"):
             self.close_incident(record["id"], "the checks came back in their band without a change")
         elif state == "waiting" and self.clock() >= opened + READY_AFTER:
@@ -687,7 +689,7 @@ class NegentropicArm(Arm):
     def detected_day(self, incident_id: str) -> int:
         """The simulated day the incident was opened (monitoring's detection)."""
         opened = self.lucid.incidents.get(incident_id).opened_at
-        moment = datetime.fromisoformat(opened.replace("Z", "+00:00")).replace(tzinfo=None)
+        moment = parse_time(opened).replace(tzinfo=None)
         return (moment - self.config.start).days
 
     def try_conclude(self) -> bool:
@@ -737,11 +739,10 @@ class NegentropicArm(Arm):
                 ),
             )
 
-    def root_cause(self) -> str:
+    def root_cause(self, silent: Sequence[str]) -> str:
         """The data engineer's first look, then the checks that failed: a source that
         recorded nothing last week is an upstream change; a shifted segment mix, data drift;
         a failing business or performance check, concept drift; anything else, data drift."""
-        silent = self.silent_sources()
         text = " ".join(self.failing_checks)
         if silent:
             return "upstream_change"

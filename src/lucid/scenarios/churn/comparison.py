@@ -69,6 +69,15 @@ class Comparison:
         }
 
 
+def shown(value: Any) -> str:
+    """A figure as the table and the report print it: — for None, whole units from 1,000."""
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:,.4g}"
+    return str(value)
+
+
 def run_comparison(
     config: WorldConfig, folder: Path, progress: Progress | None = None
 ) -> Comparison:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from lucid.scenarios.churn.comparison import Comparison
+from lucid.contracts.events import parse_time
+from lucid.scenarios.churn.comparison import Comparison, shown
 
 WIDTH, HEIGHT, PAD = 760, 260, 40
 COLOURS = {"entropic": "#c0392b", "negentropic": "#1f77b4"}
@@ -31,7 +31,7 @@ def _y(value: float, low: float, high: float) -> float:
 def _day(text: str | None, start: datetime) -> float | None:
     if not text:
         return None
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
+    moment = parse_time(text).replace(tzinfo=None)
     return (moment - start).total_seconds() / 86_400
 
 
@@ -100,20 +100,12 @@ def _table(comparison: Comparison) -> str:
     keys = list(summary["entropic"])
     rows = "".join(
         f"<tr><th>{html.escape(key)}</th>"
-        + "".join(f"<td>{html.escape(_shown(summary[arm][key]))}</td>" for arm in comparison.arms)
+        + "".join(f"<td>{html.escape(shown(summary[arm][key]))}</td>" for arm in comparison.arms)
         + "</tr>"
         for key in keys
     )
     head = "".join(f"<th>{html.escape(arm)}</th>" for arm in comparison.arms)
     return f"<table><tr><th>measured</th>{head}</tr>{rows}</table>"
-
-
-def _shown(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:,.4g}"
-    return str(value)
 
 
 def write_report(comparison: Comparison, path: Path) -> Path:
