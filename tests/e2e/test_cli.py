@@ -202,3 +202,17 @@ def test_foundation_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "Scorecard measured from the stores and the log: contradictory_definitions=0" in (
         result.stdout.replace("\n", " ")
     )
+
+
+def test_demo_refuses_bad_input_with_a_sentence_and_keeps_the_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "taken"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    taken = run_lucid("demo", "--dir", str(folder), "--customers", "50", "--days", "10")
+    assert taken.code == 1 and "--dir" in taken.stderr and "new or empty folder" in taken.stderr
+    assert "Traceback" not in taken.stderr
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+    tiny = run_lucid("demo", "--dir", str(tmp_path / "new"), "--customers", "0")
+    assert tiny.code == 1 and "customers" in tiny.stderr and "at least 1" in tiny.stderr
+    assert "Traceback" not in tiny.stderr
