@@ -171,38 +171,46 @@ class Experiments:
         A given arm or version must be the entity's assigned one. An entity exposed before keeps
         its first exposure. Returns the new exposures per arm and the already-exposed count.
         """
+        with self._db.locked_transaction(EVENT_LOCK) as conn:
+            return self.expose_in(conn, experiment_id, rows, actor=actor)
+
+    def expose_in(
+        self, conn: Connection, experiment_id: str, rows: Iterable[Mapping[str, Any]], *, actor: str
+    ) -> dict[str, int]:
+        """`expose` inside the caller's transaction, which holds the event log's lock (the
+        prediction journal writes a batch of served predictions' exposures this way). A
+        refusal is raised before anything is written."""
         who = text(actor, "actor")
         now = self._clock()
-        with self._db.locked_transaction(EVENT_LOCK) as conn:
-            design = self._running(conn, experiment_id)
-            batch: dict[str, tuple[str, int, str]] = {}
-            for index, row in enumerate(rows):
-                entity, arm, version, moment = self._exposure(design, row, index, now)
-                batch.setdefault(entity, (arm, version, moment))
-            if not batch:
-                raise InvalidInput("exposures", "the batch holds no rows")
-            seen = self._existing(conn, experiment_id, list(batch))
-            new = [
-                {
-                    "experiment_id": experiment_id,
-                    "entity_id": entity,
-                    "arm": arm,
-                    "version": version,
-                    "exposed_at": moment,
-                }
-                for entity, (arm, version, moment) in batch.items()
-                if entity not in seen
-            ]
-            for start in range(0, len(new), _CHUNK * 10):
-                conn.execute(insert(experiment_exposures), new[start : start + _CHUNK * 10])
-            counts = {arm: sum(1 for row in new if row["arm"] == arm) for arm in ARMS}
-            self._record(
-                conn,
-                ExposuresLogged(experiment_id, counts[CONTROL], counts[CHALLENGER], len(seen)),
-                who,
-                f"{len(new)} exposures logged",
-                now,
-            )
+        design = self._running(conn, experiment_id)
+        batch: dict[str, tuple[str, int, str]] = {}
+        for index, row in enumerate(rows):
+            entity, arm, version, moment = self._exposure(design, row, index, now)
+            batch.setdefault(entity, (arm, version, moment))
+        if not batch:
+            raise InvalidInput("exposures", "the batch holds no rows")
+        seen = self._existing(conn, experiment_id, list(batch))
+        new = [
+            {
+                "experiment_id": experiment_id,
+                "entity_id": entity,
+                "arm": arm,
+                "version": version,
+                "exposed_at": moment,
+            }
+            for entity, (arm, version, moment) in batch.items()
+            if entity not in seen
+        ]
+        for start in range(0, len(new), _CHUNK * 10):
+            conn.execute(insert(experiment_exposures), new[start : start + _CHUNK * 10])
+        counts = {arm: sum(1 for row in new if row["arm"] == arm) for arm in ARMS}
+        self._record(
+            conn,
+            ExposuresLogged(experiment_id, counts[CONTROL], counts[CHALLENGER], len(seen)),
+            who,
+            f"{len(new)} exposures logged",
+            now,
+        )
         return {**counts, "already_exposed": len(seen)}
 
     def record_outcomes(

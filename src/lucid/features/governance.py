@@ -48,6 +48,7 @@ from lucid.features.serving import (
     FeatureServer,
     ServedValue,
     SkewReport,
+    fresh_rows,
     materialise,
     measure_skew,
 )
@@ -224,6 +225,12 @@ class FeatureStore:
         moment = now if now is not None else self._clock()
         return self._server.get_online_features(entity_ids, features, log=log, now=moment)
 
+    def forget_served_definitions(self) -> None:
+        """Read each served feature's definition again on its next serving (after a
+        deprecation, say)."""
+        if self._server is not None:
+            self._server.forget()
+
     def skew_report(
         self,
         *,
@@ -272,16 +279,7 @@ class FeatureStore:
 
     def online_rows(self, entity_ids: Sequence[str], pins: Sequence[str]) -> list[dict[str, Any]]:
         """Fresh served values by pin for each entity; a missing or stale one is refused."""
-        rows = []
-        for served in self.get_online_features(entity_ids, pins, log=True):
-            for value in served.values():
-                if value.status != "fresh" or value.value is None:
-                    raise Conflict(
-                        f"{value.feature} is {value.status} for entity {value.entity}; a model "
-                        "is never fed a missing or stale value, nothing was predicted."
-                    )
-            rows.append({ref: value.value for ref, value in served.items()})
-        return rows
+        return fresh_rows(self.get_online_features(entity_ids, pins, log=True))
 
     # --- planning and applying -------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from lucid.contracts.semantic import (
     is_stale,
     overall_skew,
 )
-from lucid.errors import InvalidInput
+from lucid.errors import Conflict, InvalidInput
 from lucid.storage.database import Database
 from lucid.storage.online_store import MATERIALISED, OnlineStore
 from lucid.storage.tables import served_features
@@ -71,6 +71,10 @@ class FeatureServer:
         # name@version never changes once stored, and parsing the reference on every call cost
         # about half of a one-entity read. Only servable features are kept.
         self._asked: dict[str, tuple[str, tuple[Duration | None, ValueType, Any]]] = {}
+
+    def forget(self) -> None:
+        """Resolve every feature again on its next read."""
+        self._asked = {}
 
     def _resolved(self, feature: str) -> tuple[str, tuple[Duration | None, ValueType, Any]]:
         asked = self._asked.get(feature)
@@ -132,8 +136,16 @@ class FeatureServer:
 
 def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime) -> None:
     """Log values served to a model at `at`: what training-serving skew is measured on."""
+    rows = served_value_rows(values, at)
+    if rows:
+        with db.write_transaction() as connection:
+            connection.execute(served_features.insert(), rows)
+
+
+def served_value_rows(values: Sequence[ServedValue], at: datetime) -> list[dict[str, Any]]:
+    """The `served_features` rows of values served at `at`."""
     served_at = format_time(at)
-    rows = [
+    return [
         {
             "served_at": served_at,
             "entity": value.entity,
@@ -144,9 +156,20 @@ def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime)
         }
         for value in values
     ]
-    if rows:
-        with db.write_transaction() as connection:
-            connection.execute(served_features.insert(), rows)
+
+
+def fresh_rows(served: Sequence[dict[str, ServedValue]]) -> list[dict[str, Any]]:
+    """Each entity's values by pin, refused (nothing predicted) if one is missing or stale."""
+    rows = []
+    for row in served:
+        for value in row.values():
+            if value.status != "fresh" or value.value is None:
+                raise Conflict(
+                    f"{value.feature} is {value.status} for entity {value.entity}; a model "
+                    "is never fed a missing or stale value, nothing was predicted."
+                )
+        rows.append({ref: value.value for ref, value in row.items()})
+    return rows
 
 
 def _epoch_text(epoch: float) -> str:

@@ -36,7 +36,10 @@ class ServedModel:
         """Each entity's pinned features read online, by feature name (refused if stale)."""
         if self.catalog is None:
             raise Conflict("This model was loaded without a feature store to read from.")
-        rows = self.catalog.online_rows(entity_ids, self.features)
+        return self.by_name(self.catalog.online_rows(entity_ids, self.features))
+
+    def by_name(self, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Rows keyed by pin (`name@version`) re-keyed by feature name, as the model takes them."""
         return [{_feature_name(pin): row[pin] for pin in self.features} for row in rows]
 
     def scores(self, rows: Sequence[Mapping[str, float]]) -> list[float | None]:

@@ -33,6 +33,7 @@ from lucid.contracts.events import parse_time
 from lucid.errors import LucidError
 from lucid.scheduler import SCHEDULER
 from lucid.service import problems
+from lucid.service.predictor import PredictionJournal, Predictor, ServingState
 from lucid.settings import load_settings
 from lucid.storage import schema
 from lucid.storage.scheduler import last_tick
@@ -114,10 +115,14 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         handle = bootstrap(settings)
         app.state.lucid = handle
         app.state.tokens = Tokens(handle.db, handle.events)
-        routes.warm_up(app.state, handle)
+        app.state.serving = ServingState(handle, app.state.tokens)
+        app.state.serving.warm_up()
+        app.state.predictor = Predictor(handle, app.state.serving)
+        app.state.journal = PredictionJournal(handle)
         try:
             yield
         finally:
+            app.state.journal.close()
             handle.close()
 
     app = FastAPI(
@@ -210,14 +215,17 @@ _BEARER = HTTPBearer(
 )
 
 
-def principal(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)] = None,
-) -> Principal:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
+
+
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    return credentials.credentials.strip() if credentials is not None else None
+
+
+def principal(request: Request, credentials: BearerDep = None) -> Principal:
     """The principal of the request's bearer token (401 without a valid one)."""
-    token = credentials.credentials.strip() if credentials is not None else None
-    tokens: Tokens = request.app.state.tokens
-    return tokens.authenticate(token)
+    serving: ServingState = request.app.state.serving
+    return serving.principal(bearer_token(credentials), serving.current())
 
 
 LucidDep = Annotated[Lucid, Depends(lucid_handle)]

@@ -4,19 +4,20 @@ details in `lucid.service.problems`."""
 
 from __future__ import annotations
 
-import contextlib
-from datetime import UTC, datetime
+import asyncio
+from datetime import datetime
 from typing import Annotated, Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
 from pydantic import BaseModel, Field
 
 from lucid.contracts.access import Role
-from lucid.contracts.experiments import assign
 from lucid.contracts.value import Override, Stage
-from lucid.errors import Conflict, InvalidInput, LucidError
-from lucid.service.app import LucidDep, PrincipalDep
+from lucid.errors import InvalidInput
+from lucid.service.app import BearerDep, LucidDep, PrincipalDep, bearer_token
+from lucid.service.predictor import PredictionJournal, Predictor
 
 router = APIRouter(prefix="/v1")
 
@@ -228,50 +229,24 @@ class PredictionRequest(BaseModel):
 
 
 @router.post("/predict/{model}", tags=["serving"])
-def predict(
-    model: str, body: PredictionRequest, request: Request, lucid: LucidDep, who: PrincipalDep
+async def predict(
+    model: str, body: PredictionRequest, request: Request, credentials: BearerDep
 ) -> dict[str, Any]:
     """Predict for one entity — with the arm a running experiment assigns it (exposure
     logged), else with the production version — its features read online at the versions
-    the model pinned; the prediction is logged for monitoring."""
-    running = lucid.experiments.running_for(model)
-    arm = "production"
-    if running is not None:
-        # The running experiment assigns the entity (hash of id and salt); its exposure is
-        # logged once the prediction succeeded.
-        design = _design(request, lucid, running)
-        arm = assign(body.entity_id, design.salt, design.challenger_share)
-        served = _loaded_model(request, lucid, model, design.version_of(arm))
-    else:
-        served = _served_model(request, lucid, model)
-    rows = served.online_rows([body.entity_id])
-    [prediction] = served(rows)
-    [score] = served.scores(rows)
-    if running is not None:
-        lucid.experiments.expose(running, [{"entity_id": body.entity_id}], actor=who.person)
-    [prediction_id] = lucid.monitoring.log_predictions(
-        model,
-        served.version,
-        [
-            {
-                "entity": body.entity_id,
-                "served_at": datetime.now(UTC),
-                "features": rows[0],
-                "score": score if score is not None else float(prediction),
-                "arm": arm,
-            }
-        ],
+    the model pinned. The answer comes once the prediction and the served values are logged."""
+    predictor: Predictor = request.app.state.predictor
+    journal: PredictionJournal = request.app.state.journal
+    prepared = await to_thread.run_sync(
+        predictor.prepare, model, body.entity_id, bearer_token(credentials)
     )
-    request.app.state.metrics.predictions.labels(model, str(served.version), arm).inc()
-    return {
-        "model": model,
-        "version": served.version,
-        "arm": arm,
-        "entity_id": body.entity_id,
-        "prediction": prediction,
-        "score": score,
-        "prediction_id": prediction_id,
-    }
+    await asyncio.wrap_future(journal.submit(prepared.entry))
+    if prepared.refusal is not None:
+        raise prepared.refusal
+    answer = prepared.answer
+    assert answer is not None  # prepared holds one or the other
+    request.app.state.metrics.predictions.labels(model, str(answer["version"]), answer["arm"]).inc()
+    return answer
 
 
 class Outcome(BaseModel):
@@ -295,57 +270,6 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
         for outcome in body.outcomes
     ]
     return lucid.monitoring.log_outcomes(body.model, rows).to_dict()
-
-
-def _served_model(request: Request, lucid: Any, name: str) -> Any:
-    production = lucid.registry.production_number(name)
-    if production is None:
-        lucid.registry.get_version(name)  # the not-found sentence for an unknown model
-        raise Conflict(f"{name} has no production version to serve.")
-    return _loaded_model(request, lucid, name, production)
-
-
-def _design(request: Request, lucid: Any, experiment_id: str) -> Any:
-    # An experiment's design never changes once created: read and checked once per worker.
-    cache: dict[str, Any] = request.app.state.__dict__.setdefault("designs", {})
-    if experiment_id not in cache:
-        cache[experiment_id] = lucid.experiments.design(experiment_id)
-    return cache[experiment_id]
-
-
-def _loaded_model(request: Request, lucid: Any, name: str, version: int) -> Any:
-    return _cached_model(request.app.state, lucid, name, version)
-
-
-def _cached_model(state: Any, lucid: Any, name: str, version: int) -> Any:
-    # A version's artifact never changes: it is loaded (and its hash checked) once per worker.
-    cache: dict[tuple[str, int], Any] = state.__dict__.setdefault("served_models", {})
-    if (name, version) not in cache:
-        cache[(name, version)] = lucid.registry.load_model(name, version=version)
-    return cache[(name, version)]
-
-
-def warm_up(state: Any, lucid: Any) -> None:
-    """Load what predictions need before a worker answers: every production version and the
-    versions of running experiments (importing scikit-learn and statsmodels takes seconds, which
-    the first prediction of a worker would otherwise wait for). What cannot load is left to the
-    request, which answers with the reason."""
-    wanted = [
-        (summary.name, summary.production)
-        for summary in lucid.registry.list_models()
-        if summary.production is not None
-    ]
-    for experiment in lucid.experiments.overview():
-        if experiment["status"] == "running":
-            with contextlib.suppress(LucidError):
-                design = lucid.experiments.design(experiment["id"])
-                wanted += [
-                    (design.model, design.control_version),
-                    (design.model, design.challenger_version),
-                ]
-    for name, version in wanted:
-        with contextlib.suppress(LucidError):
-            _cached_model(state, lucid, name, version)
 
 
 # --- subscriptions -----------------------------------------------------------------------

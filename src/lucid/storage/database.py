@@ -145,6 +145,21 @@ class Database:
         finally:
             connection.close()
 
+    def read_scalar(self, sql: str) -> Any:
+        """The first column of the first row of one read on the bare driver, or None. For
+        hot paths only (a serving worker asks one on every prediction); `sql` takes no
+        parameters."""
+        with self._translate_errors():
+            connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                connection.close()
+        return None if row is None else row[0]
+
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
         try:
