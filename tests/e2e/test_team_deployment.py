@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sqlalchemy import func, select
 
 from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
@@ -25,6 +26,7 @@ from lucid.scenarios.churn import CANONICAL_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from lucid.storage import schema
 from lucid.storage.database import Database
+from lucid.storage.tables import prediction_log
 from tests.conftest import REDIS_URL, run_lucid
 from tests.contract.test_registry import prove, retention
 from tests.e2e.test_service import free_port
@@ -74,6 +76,7 @@ def team(tmp_path: Path, postgres_schema: str) -> Iterator[tuple[dict[str, str],
         )
         prove(lucid.registry, 1)
         lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
+        lucid.features.materialize()  # into Redis, for the predictions
         tokens = Tokens(lucid.db, lucid.events)
         secrets = {
             team: tokens.create(
@@ -86,6 +89,8 @@ def team(tmp_path: Path, postgres_schema: str) -> Iterator[tuple[dict[str, str],
             for team in TEAMS
         }
     yield environ, secrets
+    with open_project(folder, environ=environ) as lucid:
+        lucid.online_store.clear()
 
 
 def start(environ: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -169,6 +174,31 @@ def test_two_servers_write_at_once_and_the_story_stays_consistent(team: Any) -> 
         ).json()
         assert [e["payload"]["to_stage"] for e in promotions["events"]].count("production") == 1
         assert history
+
+        # Predictions on both servers: features from Redis, each answer's log committed on
+        # PostgreSQL before the answer (the journal's commits run on a thread there).
+        def predict(index: int) -> httpx.Response:
+            return httpx.post(
+                f"{bases[index % 2]}/v1/predict/churn",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"entity_id": f"c{index % 20 + 1:05d}"},
+                timeout=60,
+            )
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(predict, range(60)))
+        assert {(a.status_code, a.json()["version"]) for a in answers} == {(200, 1)}
+        db = Database(environ["LUCID_DATABASE_URL"])
+        try:
+            with db.transaction() as connection:
+                logged = connection.execute(
+                    select(func.count())
+                    .select_from(prediction_log)
+                    .where(prediction_log.c.id.in_([a.json()["prediction_id"] for a in answers]))
+                ).scalar_one()
+        finally:
+            db.dispose()
+        assert logged == len(answers)
     finally:
         for process, _ in servers:
             process.terminate()

@@ -64,6 +64,7 @@ def serve(
             port=port,
             workers=workers,
             log_level="warning",
+            access_log=False,  # a line per prediction costs more than the prediction
         )
     finally:
         if scheduler is not None:

@@ -55,6 +55,30 @@ class ServedModel:
         return [_feature_name(pin) for pin in self.features]
 
     def __call__(self, rows: Sequence[Mapping[str, float]]) -> list[Any]:
+        matrix = self._matrix(rows)
+        if not matrix:
+            return []
+        predictions: list[Any] = self.estimator.predict(matrix).tolist()
+        return predictions
+
+    def predict_scored(
+        self, rows: Sequence[Mapping[str, float]]
+    ) -> tuple[list[Any], list[float | None]]:
+        """Predictions and scores from one call of the model (serving's hot path: a call's
+        input checks cost more than its rows). A classifier with probabilities answers its
+        most probable class, so a prediction never contradicts its score, and P(label = 1);
+        any other model answers `predict` and no score."""
+        matrix = self._matrix(rows)
+        if not matrix:
+            return [], []
+        classes = getattr(self.estimator, "classes_", None)
+        if classes is None or not hasattr(self.estimator, "predict_proba"):
+            return self.estimator.predict(matrix).tolist(), [None] * len(matrix)
+        probabilities = self.estimator.predict_proba(matrix)
+        predictions: list[Any] = classes[probabilities.argmax(axis=1)].tolist()
+        return predictions, [float(p) for p in probabilities[:, 1]]
+
+    def _matrix(self, rows: Sequence[Mapping[str, float]]) -> list[list[float]]:
         columns = self.columns
         matrix: list[list[float]] = []
         for index, row in enumerate(rows):
@@ -64,10 +88,7 @@ class ServedModel:
                     f"rows[{index}]", f"lacks the pinned feature(s) {', '.join(missing)}"
                 )
             matrix.append([row[column] for column in columns])
-        if not matrix:
-            return []
-        predictions: list[Any] = self.estimator.predict(matrix).tolist()
-        return predictions
+        return matrix
 
 
 def _feature_name(pin: str) -> str:

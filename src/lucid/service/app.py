@@ -3,6 +3,7 @@ details, Prometheus metrics, and the routes of `lucid.service.routes`."""
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -33,6 +34,7 @@ from lucid.contracts.events import parse_time
 from lucid.errors import LucidError
 from lucid.scheduler import SCHEDULER
 from lucid.service import problems
+from lucid.service.prediction_route import PredictionRoute
 from lucid.service.predictor import PredictionJournal, Predictor, ServingState
 from lucid.settings import load_settings
 from lucid.storage import schema
@@ -117,12 +119,16 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         app.state.tokens = Tokens(handle.db, handle.events)
         app.state.serving = ServingState(handle, app.state.tokens)
         app.state.serving.warm_up()
-        app.state.predictor = Predictor(handle, app.state.serving)
+        # What start-up built (scikit-learn, pandas, the routes) lives as long as the worker:
+        # kept out of the garbage collector's full passes, which otherwise walk it all.
+        gc.collect()
+        gc.freeze()
         app.state.journal = PredictionJournal(handle)
+        app.state.predictor = Predictor(handle, app.state.serving, app.state.journal)
         try:
             yield
         finally:
-            app.state.journal.close()
+            await app.state.journal.close()
             handle.close()
 
     app = FastAPI(
@@ -140,6 +146,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.unexpected_error)
 
+    app.add_middleware(PredictionRoute)  # inside Measured, which times it as any route
     app.add_middleware(Measured, metrics=metrics)
 
     @app.get("/healthz", tags=["operations"])

@@ -8,24 +8,29 @@ deprecation), so a request first reads one figure — the sequence number of the
 event — and the worker drops what it kept when that figure moved. A prediction made after a
 rollback committed is never served by the rolled-back version.
 
-`PredictionJournal` is a group commit: the request threads hand it what a prediction must
-log (the feature values served, for skew; the prediction, for monitoring; the exposure, for
-a running experiment) and wait; one writer thread stores everything waiting in one
-transaction and then wakes them. A prediction is answered only once its rows are committed,
-so an answer means a stored log, and under load one commit serves many predictions.
+`PredictionJournal` is a group commit: each request hands it what its prediction must log
+(the feature values served, for skew; the prediction, for monitoring; the exposure, for a
+running experiment) and waits; everything waiting is stored in one transaction, then the
+requests are answered. An answer therefore means a stored log, and under load one commit
+serves many predictions. `ModelBatches` does the same for the model: the rows waiting for one
+version are predicted in one call.
+
+Everything here runs on the worker's event loop but what the worker has not kept yet (read
+on a thread once).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-import queue
 import threading
 from collections import defaultdict
-from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import insert
+from anyio import to_thread
 
 from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
@@ -55,6 +60,9 @@ _LATEST_SERVING_EVENT = "SELECT max(seq) FROM events WHERE type IN ({})".format(
     ", ".join(f"'{name}'" for name in SERVING_EVENTS)
 )
 
+K = TypeVar("K")
+T = TypeVar("T")
+
 PRODUCTION_ARM = "production"
 """The arm of a prediction made outside any experiment."""
 
@@ -80,6 +88,22 @@ class ServingState:
         # A version's artifact and an experiment's design never change once stored.
         self._models: dict[tuple[str, int], ServedModel] = {}
         self._designs: dict[str, Design] = {}
+
+    @property
+    def principals(self) -> Mapping[str, Principal]:
+        return self._principals
+
+    @property
+    def routes(self) -> Mapping[str, Route]:
+        return self._routes
+
+    @property
+    def models(self) -> Mapping[tuple[str, int], ServedModel]:
+        return self._models
+
+    @property
+    def designs(self) -> Mapping[str, Design]:
+        return self._designs
 
     def current(self) -> int:
         """Read the latest serving event and drop what was kept before it; returns its number,
@@ -168,67 +192,60 @@ class Entry:
     prediction: dict[str, Any] | None = None
     exposure: tuple[str, str, dict[str, Any]] | None = None
     """(experiment id, actor, exposure row) when a running experiment routed the request."""
-    done: Future[None] = field(default_factory=Future)
-
-
-_STOP = object()
 
 
 class PredictionJournal:
-    """One writer thread storing what waiting requests logged, many requests per commit."""
+    """Stores what waiting requests logged, many requests per commit, one commit at a time.
 
-    def __init__(self, lucid: Lucid, *, most: int = 512) -> None:
+    On SQLite the commit runs on the worker's event loop: it takes tens of microseconds,
+    where handing it to a thread made it wait milliseconds for the interpreter lock. On
+    PostgreSQL, whose commit waits on the network, it runs on a thread. Requests arriving
+    during a commit wait for the next, which takes them all."""
+
+    def __init__(self, lucid: Lucid) -> None:
         self._lucid = lucid
-        self._most = most
-        self._waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="lucid-journal", daemon=True)
-        self._thread.start()
+        self._waiting: list[tuple[Entry, asyncio.Future[None]]] = []
+        self._storing: asyncio.Task[None] | None = None
 
-    def submit(self, entry: Entry) -> Future[None]:
-        """Queue an entry; its future completes once it is committed (or refused)."""
-        if not self._thread.is_alive():
-            raise Conflict("The prediction journal is closed; nothing was logged.")
-        self._waiting.put(entry)
-        return entry.done
+    async def log(self, entry: Entry) -> None:
+        """Return once the entry is committed; raise why it was not."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        self._waiting.append((entry, done))
+        if self._storing is None:
+            # Runs after the requests already ready in this turn of the loop: they join.
+            self._storing = loop.create_task(self._store())
+        await done
 
-    def close(self) -> None:
-        """Store what is waiting, then stop."""
-        self._waiting.put(_STOP)
-        self._thread.join()
+    async def close(self) -> None:
+        """Wait for what is being stored."""
+        if self._storing is not None:
+            await self._storing
 
-    def _run(self) -> None:
-        while True:
-            first = self._waiting.get()
-            if first is _STOP:
-                return
-            batch = [first]
-            stopping = False
-            while len(batch) < self._most:
-                try:
-                    more = self._waiting.get_nowait()
-                except queue.Empty:
-                    break
-                if more is _STOP:
-                    stopping = True
-                    break
-                batch.append(more)
-            self._store(batch)
-            if stopping:
-                return
-
-    def _store(self, batch: list[Entry]) -> None:
+    async def _store(self) -> None:
         try:
-            refused = self._write(batch)
-        except Exception as error:  # every request of the batch answers with it
-            for entry in batch:
-                entry.done.set_exception(error)
-            return
-        for entry in batch:
-            reason = refused.get(id(entry))
-            if reason is None:
-                entry.done.set_result(None)
-            else:
-                entry.done.set_exception(reason)
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                entries = [entry for entry, _ in batch]
+                try:
+                    if self._lucid.db.is_sqlite:
+                        refused = self._write(entries)
+                    else:
+                        refused = await to_thread.run_sync(self._write, entries)
+                except Exception as error:  # every request of the batch answers with it
+                    for _, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                    continue
+                for entry, done in batch:
+                    if not done.done():  # a request whose client left is cancelled
+                        reason = refused.get(id(entry))
+                        if reason is None:
+                            done.set_result(None)
+                        else:
+                            done.set_exception(reason)
+        finally:
+            self._storing = None
 
     def _write(self, batch: list[Entry]) -> dict[int, LucidError]:
         db = self._lucid.db
@@ -236,68 +253,118 @@ class PredictionJournal:
         for entry in batch:
             if entry.exposure is not None:
                 exposed[entry.exposure[:2]].append(entry)
+        if not exposed:  # the common case, on the bare driver
+            with db.raw_write_transaction() as cursor:
+                for sql, rows in self._inserts(batch):
+                    cursor.executemany(sql, rows)
+            return {}
         refused: dict[int, LucidError] = {}
         # Exposures append an event, which takes the event log's lock.
-        begin = db.locked_transaction(EVENT_LOCK) if exposed else db.write_transaction()
-        with begin as connection:
+        with db.locked_transaction(EVENT_LOCK) as connection:
             for (experiment_id, actor), entries in exposed.items():
-                rows = [entry.exposure[2] for entry in entries if entry.exposure is not None]
+                exposures = [entry.exposure[2] for entry in entries if entry.exposure is not None]
                 try:
-                    self._lucid.experiments.expose_in(connection, experiment_id, rows, actor=actor)
+                    self._lucid.experiments.expose_in(
+                        connection, experiment_id, exposures, actor=actor
+                    )
                 except Conflict as error:  # the experiment ended after the routing
                     refused.update(
                         (id(entry), Conflict(f"{error.sentence} Ask again.")) for entry in entries
                     )
             kept = [entry for entry in batch if id(entry) not in refused]
-            served = [row for entry in kept for row in entry.served]
-            if served:
-                connection.execute(insert(served_features), served)
-            predictions = [entry.prediction for entry in kept if entry.prediction is not None]
-            if predictions:
-                connection.execute(insert(prediction_log), predictions)
+            for sql, rows in self._inserts(kept):
+                connection.exec_driver_sql(sql, rows)
         return refused
 
+    def _inserts(self, batch: list[Entry]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """The driver's own INSERTs of the batch's rows, as tuples: SQLAlchemy's per-row
+        parameter handling cost more than SQLite's writing them."""
+        marker = "?" if self._lucid.db.is_sqlite else "%s"
+        served = [row for entry in batch for row in entry.served]
+        predictions = [entry.prediction for entry in batch if entry.prediction is not None]
+        for table, rows in ((served_features, served), (prediction_log, predictions)):
+            if rows:
+                columns = list(rows[0])
+                values = itemgetter(*columns)
+                yield (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join([marker] * len(columns))})",
+                    [values(row) for row in rows],
+                )
 
-@dataclass(frozen=True)
-class Prepared:
-    """A prediction made and its log entry, or the refusal to answer once it is logged."""
 
-    entry: Entry
-    answer: dict[str, Any] | None = None
-    refusal: LucidError | None = None
+class ModelBatches:
+    """Rows waiting for the same version, predicted in one call: the requests a worker's event
+    loop handles in one turn share the model's per-call cost (scikit-learn spends far longer
+    checking its input than computing one row). A lone request waits for no other."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[str, int], tuple[ServedModel, list[Waiting]]] = {}
+
+    async def predict(self, served: ServedModel, row: dict[str, Any]) -> tuple[Any, float | None]:
+        """The prediction and the score (P(label = 1), None without one) of one row."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[tuple[Any, float | None]] = loop.create_future()
+        key = (served.name, served.version)
+        if key not in self._waiting:
+            self._waiting[key] = (served, [])
+            loop.call_soon(self._predict, key)  # after the requests already ready this turn
+        self._waiting[key][1].append((row, future))
+        return await future
+
+    def _predict(self, key: tuple[str, int]) -> None:
+        served, waiting = self._waiting.pop(key)
+        rows = [row for row, _ in waiting]
+        try:
+            predictions, scores = served.predict_scored(rows)
+        except Exception as error:  # each request answers with it
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), prediction, score in zip(waiting, predictions, scores, strict=True):
+            if not future.done():  # a request whose client left is cancelled
+                future.set_result((prediction, score))
+
+
+Waiting = tuple[dict[str, Any], "asyncio.Future[tuple[Any, float | None]]"]
 
 
 class Predictor:
-    """Predicts for one entity: routing, features read online, the model, the log entry."""
+    """Predicts for one entity on a worker's event loop: routing, the features read online,
+    the model (batched), then the log (journal). Only what a worker has not kept yet is read
+    on a thread; the kept state, the online read and the model run on the loop."""
 
-    def __init__(self, lucid: Lucid, state: ServingState) -> None:
+    def __init__(self, lucid: Lucid, state: ServingState, journal: PredictionJournal) -> None:
         self._lucid = lucid
-        self.state = state
+        self._state = state
+        self._journal = journal
+        self._batches = ModelBatches()
 
-    def prepare(self, model: str, entity_id: str, token: str | None) -> Prepared:
-        """Everything of a prediction but waiting for its log (blocking: reads and the
-        model)."""
-        seen = self.state.current()
-        who = self.state.principal(token, seen)
-        route = self.state.route(model, seen)
+    async def predict(self, model: str, entity_id: str, token: str | None) -> dict[str, Any]:
+        """The answer for `entity_id`, once its prediction and served values are logged."""
+        state = self._state
+        seen = state.current()
+        who = await _kept(state.principals, token or "", state.principal, token, seen)
+        route = await _kept(state.routes, model, state.route, model, seen)
         arm, experiment = PRODUCTION_ARM, route.experiment
         if experiment is not None:
-            design = self.state.design(experiment)
+            design = await _kept(state.designs, experiment, state.design, experiment)
             arm = assign(entity_id, design.salt, design.challenger_share)
             version = design.version_of(arm)
         else:
             assert route.production is not None  # a route has one or the other
             version = route.production
-        served = self.state.model(model, version)
+        served = await _kept(state.models, (model, version), state.model, model, version)
         moment = self._lucid.clock()
         values = self._lucid.features.get_online_features([entity_id], served.features, now=moment)
         entry = Entry(served_value_rows([v for row in values for v in row.values()], moment))
         try:
             [row] = served.by_name(fresh_rows(values))
-        except Conflict as refusal:
-            return Prepared(entry, refusal=refusal)
-        [prediction] = served([row])
-        [score] = served.scores([row])
+        except Conflict:
+            await self._journal.log(entry)  # what was served is logged
+            raise
+        prediction, score = await self._batches.predict(served, row)
         [entry.prediction] = prediction_rows(
             model,
             served.version,
@@ -313,7 +380,8 @@ class Predictor:
         )
         if experiment is not None:
             entry.exposure = (experiment, who.person, {"entity_id": entity_id, "arm": arm})
-        answer = {
+        await self._journal.log(entry)
+        return {
             "model": model,
             "version": served.version,
             "arm": arm,
@@ -322,4 +390,10 @@ class Predictor:
             "score": score,
             "prediction_id": entry.prediction["id"],
         }
-        return Prepared(entry, answer=answer)
+
+
+async def _kept(kept: Mapping[K, T], key: K, read: Callable[..., T], *args: Any) -> T:
+    """What the worker kept under `key`, else `read(*args)` on a thread: reading a token or
+    a route, or loading an artifact, would stall every other request of the loop."""
+    found = kept.get(key)
+    return found if found is not None else await to_thread.run_sync(read, *args)

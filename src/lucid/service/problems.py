@@ -56,15 +56,17 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 """The error responses every route documents (`responses=` of the app)."""
 
 
-def problem(status: int, title: str, detail: str, field: str | None = None) -> JSONResponse:
-    body: dict[str, object] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
+def problem_body(status: int, title: str, detail: str, field: str | None = None) -> dict[str, Any]:
+    """The problem document of a refusal."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
     if field is not None:
         body["field"] = field
+    return body
+
+
+def problem(status: int, title: str, detail: str, field: str | None = None) -> JSONResponse:
+    body = problem_body(status, title, detail, field)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
@@ -73,11 +75,17 @@ def problem(status: int, title: str, detail: str, field: str | None = None) -> J
 
 async def lucid_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, LucidError)
-    for kind, status, title in _STATUS:
-        if isinstance(error, kind):
-            field = error.field if isinstance(error, InvalidInput) else None
-            return problem(status, title, error.sentence, field)
-    return problem(400, "Bad request", error.sentence)
+    status, title = status_and_title(error)
+    field = error.field if isinstance(error, InvalidInput) else None
+    return problem(status, title, error.sentence, field)
+
+
+def status_and_title(error: LucidError) -> tuple[int, str]:
+    """The HTTP status of a domain error and its title (400 for one no rule maps)."""
+    return next(
+        ((status, title) for kind, status, title in _STATUS if isinstance(error, kind)),
+        (400, "Bad request"),
+    )
 
 
 async def validation_error(_request: Request, error: Exception) -> JSONResponse:
@@ -109,14 +117,14 @@ _TITLES = {400: "Bad request", 404: "Not found", 405: "Method not allowed"}
 
 async def unexpected_error(_request: Request, _error: Exception) -> JSONResponse:
     """A bug, not a refusal: still a problem body (uvicorn logs the traceback)."""
-    return problem(
-        500,
-        "Internal error",
-        "The service failed on this request (a bug, not a refusal); the server log holds "
-        "the traceback.",
-    )
+    return problem(500, "Internal error", BUG)
+
+
+BUG = (
+    "The service failed on this request (a bug, not a refusal); the server log holds the traceback."
+)
 
 
 def status_of(error: LucidError) -> int:
     """The HTTP status of a domain error (400 for one no rule maps)."""
-    return next((status for kind, status, _ in _STATUS if isinstance(error, kind)), 400)
+    return status_and_title(error)[0]

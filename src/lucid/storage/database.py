@@ -13,6 +13,7 @@ process, so a crashed holder never blocks the next one.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import threading
@@ -72,6 +73,8 @@ class Database:
                 )
         self.engine: Engine = _create_engine(self.url, self.dialect)
         self._writers = threading.RLock()  # this process's SQLite writers, one at a time
+        self._writing = 0  # how deep the thread holding `_writers` is
+        self._writers_file: Any = None  # the file the processes' writers take turns on
 
     @property
     def is_sqlite(self) -> bool:
@@ -93,7 +96,7 @@ class Database:
             with self.transaction() as connection:
                 yield connection
             return
-        with self._writers, self._translate_errors(), self.engine.connect() as connection:
+        with self._writer(), self._translate_errors(), self.engine.connect() as connection:
             connection.execution_options(**{_WRITE_LOCK_OPTION: True})
             with connection.begin():
                 yield connection
@@ -102,7 +105,7 @@ class Database:
     def locked_transaction(self, lock_name: str) -> Iterator[Connection]:
         """A transaction holding the write lock `lock_name` from its first statement."""
         if self.is_sqlite:
-            with self._writers, self._locked(lock_name) as connection:
+            with self._writer(), self._locked(lock_name) as connection:
                 yield connection
         else:
             with self._locked(lock_name) as connection:
@@ -129,21 +132,37 @@ class Database:
         Parameters use the named style of the driver (`:name` for sqlite3, `%(name)s` for
         psycopg).
         """
-        with self._translate_errors():
-            connection = self.engine.raw_connection()
-        try:
-            cursor = connection.cursor()
-            if self.is_sqlite:
-                cursor.execute("BEGIN IMMEDIATE" if lock_name else "BEGIN")
-            elif lock_name:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(lock_name),))
+        with self._raw(immediate=bool(lock_name), advisory=lock_name) as cursor:
             yield cursor
-            connection.commit()
-        except BaseException:
-            connection.rollback()
-            raise
-        finally:
-            connection.close()
+
+    @contextmanager
+    def raw_write_transaction(self) -> Iterator[Any]:
+        """`write_transaction` on the bare DBAPI connection, yielding a cursor (the
+        prediction journal's inserts). Parameters use the driver's positional style (`?` for
+        sqlite3, `%s` for psycopg)."""
+        with self._raw(immediate=True, advisory=None) as cursor:
+            yield cursor
+
+    @contextmanager
+    def _raw(self, *, immediate: bool, advisory: str | None) -> Iterator[Any]:
+        with contextlib.ExitStack() as stack:
+            if immediate and self.is_sqlite:
+                stack.enter_context(self._writer())
+            with self._translate_errors():
+                connection = self.engine.raw_connection()
+            try:
+                cursor = connection.cursor()
+                if self.is_sqlite:
+                    cursor.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+                elif advisory:
+                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(advisory),))
+                yield cursor
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+            finally:
+                connection.close()
 
     def read_scalar(self, sql: str) -> Any:
         """The first column of the first row of one read on the bare driver, or None. For
@@ -159,6 +178,33 @@ class Database:
             finally:
                 connection.close()
         return None if row is None else row[0]
+
+    @contextmanager
+    def _writer(self) -> Iterator[None]:
+        """An SQLite writer's turn: after this process's other writers (a thread lock), then
+        after other processes' (an `flock` on a file beside the database). A process waiting
+        on the file wakes as soon as it is released, where SQLite's own busy handler sleeps
+        up to 100 ms between tries (serving workers commit many times a second)."""
+        with self._writers:
+            self._writing += 1
+            try:
+                if self._writing == 1:
+                    self._take_writers_file()
+                yield
+            finally:
+                if self._writing == 1 and self._writers_file is not None:
+                    fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_UN)
+                self._writing -= 1
+
+    def _take_writers_file(self) -> None:
+        if self._writers_file is None:
+            database = make_url(self.url).database
+            if database in (None, "", ":memory:"):
+                return  # one process: the thread lock is enough
+            folder = Path(f"{database}.locks")
+            folder.mkdir(exist_ok=True)
+            self._writers_file = (folder / "writers.lock").open("a+b")
+        fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_EX)
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -238,6 +284,9 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._writers_file is not None:
+            self._writers_file.close()
+            self._writers_file = None
 
 
 class HeldLock:

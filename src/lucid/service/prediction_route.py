@@ -1,0 +1,135 @@
+"""`POST /v1/predict/{model}` as a bare ASGI app in front of FastAPI.
+
+The prediction route is the service's hot path. Through FastAPI a prediction spent most of its
+CPU outside the prediction: matching the path against every route, solving dependencies,
+running the route through six middleware layers, serialising through the response model
+(`bench/serve.py` with py-spy). Here the route parses its body with the same pydantic model,
+authenticates the same bearer token, predicts with the same `Predictor`, and answers errors
+with the same problem bodies and metrics; FastAPI keeps the route's declaration, so the
+OpenAPI document and every other route are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from lucid.errors import InvalidInput, LucidError
+from lucid.service import problems
+
+PATH = "/v1/predict/"
+ROUTE = "/v1/predict/{model}"
+MAX_BODY = 64 * 1024
+"""A prediction request names one entity: a larger body is refused unread."""
+
+_log = logging.getLogger("lucid.service")
+
+
+class PredictionRequest(BaseModel):
+    """The body of `POST /v1/predict/{model}` (FastAPI's declaration of the route takes it
+    too, for the OpenAPI document)."""
+
+    entity_id: str = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class _Route:
+    path: str
+
+
+_LABEL = _Route(ROUTE)
+
+
+class PredictionRoute:
+    """Serves `POST /v1/predict/{model}`; hands every other request to `app`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if (
+            scope["type"] != "http"
+            or scope["method"] != "POST"
+            or not path.startswith(PATH)
+            or "/" in path[len(PATH) :]
+            or len(path) == len(PATH)
+        ):
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _LABEL  # what `Measured` labels the request with, as for any route
+        state = scope["app"].state  # the FastAPI application's, set by Starlette
+        status, body, headers = await self._answer(state, scope, receive, path[len(PATH) :])
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _answer(
+        self, state: Any, scope: Scope, receive: Receive, model: str
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        try:
+            raw = await _body(receive)
+            try:
+                asked = PredictionRequest.model_validate_json(raw)
+            except ValidationError as error:
+                first = error.errors()[0]
+                field = ".".join(str(part) for part in first["loc"]) or "body"
+                raise InvalidInput(field, first["msg"]) from None
+            answer = await state.predictor.predict(model, asked.entity_id, _bearer(scope))
+        except LucidError as error:
+            return _problem(error)
+        except Exception:
+            _log.exception("POST %s failed", scope["path"])
+            return _encoded(500, problems.problem_body(500, "Internal error", problems.BUG))
+        state.metrics.predictions.labels(model, str(answer["version"]), answer["arm"]).inc()
+        body = json.dumps(answer, separators=(",", ":")).encode()
+        return 200, body, [(b"content-type", b"application/json")]
+
+
+async def _body(receive: Receive) -> bytes:
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidInput("body", "the client left before sending it")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise TooLarge("body", f"must be at most {MAX_BODY} bytes (one entity per request)")
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _bearer(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else None
+    return None
+
+
+class TooLarge(InvalidInput):
+    """A request body over `MAX_BODY` (HTTP 413)."""
+
+
+def _problem(error: LucidError) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    if isinstance(error, TooLarge):
+        return _encoded(
+            413, problems.problem_body(413, "Content too large", error.sentence, "body")
+        )
+    status, title = problems.status_and_title(error)
+    field = error.field if isinstance(error, InvalidInput) else None
+    return _encoded(status, problems.problem_body(status, title, error.sentence, field))
+
+
+def _encoded(status: int, body: dict[str, Any]) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+    headers = [(b"content-type", b"application/problem+json")]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    return status, json.dumps(body).encode(), headers
