@@ -115,6 +115,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         # nothing on the event loop.
         to_thread.current_default_thread_limiter().total_tokens = SYNC_THREADS
         handle = bootstrap(settings)
+        handle.db.checkpoint_often()  # short stalls of the loop that commits predictions
         app.state.lucid = handle
         app.state.tokens = Tokens(handle.db, handle.events)
         app.state.serving = ServingState(handle, app.state.tokens)
