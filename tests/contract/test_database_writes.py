@@ -3,11 +3,18 @@ predictions and served values at once all commit, none is refused as busy, nothi
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
+from lucid.errors import StorageUnavailable
+from lucid.storage import database, schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import prediction_log, served_features
@@ -63,3 +70,53 @@ def test_concurrent_write_transactions_all_commit(db: Database, event_log: SqlEv
     assert logged == THREADS * WRITES
     assert served == THREADS * WRITES // 10
     assert event_log.count() == THREADS * WRITES // 10 and event_log.verify().ok
+
+
+def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    schema.upgrade(db)
+    holder = subprocess.Popen(  # another process's writer holding its turn
+        [sys.executable, "-c", _HOLD, str(tmp_path / "metadata.db.locks" / "writers.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)
+        started = time.monotonic()
+        with (
+            pytest.raises(StorageUnavailable, match=r"held the SQLite database .* 0.3 s; nothing"),
+            db.write_transaction() as connection,
+        ):
+            connection.execute(insert(served_features).values(**_SERVED))
+        assert 0.3 <= time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+    with db.write_transaction() as connection:  # the turn is free again
+        connection.execute(insert(served_features).values(**_SERVED))
+    with db.transaction() as connection:
+        assert connection.execute(select(func.count()).select_from(served_features)).scalar() == 1
+    db.dispose()
+
+
+_HOLD = """
+import fcntl, pathlib, sys, time
+path = pathlib.Path(sys.argv[1])
+path.parent.mkdir(exist_ok=True)
+handle = path.open("a+b")
+fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
+_SERVED = {
+    "served_at": "2026-11-25T00:00:00.000000Z",
+    "entity": "c1",
+    "feature": "f@1.0.0",
+    "value": "1",
+    "status": "fresh",
+}
