@@ -211,7 +211,7 @@ class Database:
             self._writers_file = (folder / "writers.lock").open("a+b")
         # Polled, not a blocking flock: a wait is bounded like SQLite's busy timeout, and
         # short waits (another worker's commit) still end within about their own length.
-        deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 0.00005
+        deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 0.00002
         while True:
             try:
                 fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -223,7 +223,7 @@ class Database:
                         f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s; nothing was written."
                     ) from None
                 time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+                pause = min(pause * 2, 0.0002)
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
