@@ -1,4 +1,4 @@
-"""`POST /v1/predict/{model}` as a bare ASGI app in front of FastAPI.
+"""`POST /v1/predict/{model}` as a bare ASGI handler inside the FastAPI app (a middleware).
 
 The prediction route is the service's hot path. Through FastAPI a prediction spent most of its
 CPU outside the prediction: matching the path against every route, solving dependencies,
@@ -25,7 +25,7 @@ from lucid.service import problems
 PATH = "/v1/predict/"
 ROUTE = "/v1/predict/{model}"
 MAX_BODY = 64 * 1024
-"""A prediction request names one entity: a larger body is refused unread."""
+"""A prediction request names one entity: a body is refused as soon as it passes this size."""
 
 _log = logging.getLogger("lucid.service")
 

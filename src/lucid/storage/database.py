@@ -187,8 +187,8 @@ class Database:
     @contextmanager
     def _writer(self) -> Iterator[None]:
         """An SQLite writer's turn: after this process's other writers (a thread lock), then
-        after other processes' (an `flock` on a file beside the database, polled from 50 µs
-        up to 2 ms apart). SQLite's own busy handler sleeps up to 100 ms between tries, and
+        after other processes' (an `flock` on a file beside the database, polled from 20 µs
+        up to 200 µs apart). SQLite's own busy handler sleeps up to 100 ms between tries, and
         serving workers commit many times a second."""
         with self._writers:
             self._writing += 1
