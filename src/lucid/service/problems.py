@@ -58,8 +58,12 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def problem_body(status: int, title: str, detail: str, field: str | None = None) -> dict[str, Any]:
     """The problem document of a refusal."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    body["detail"] = detail
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if field is not None:
         body["field"] = field
     return body

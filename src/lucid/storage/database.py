@@ -203,11 +203,9 @@ class Database:
 
     def _take_writers_file(self) -> None:
         if self._writers_file is None:
-            database = make_url(self.url).database
-            if database in (None, "", ":memory:"):
+            folder = self._locks_folder()
+            if folder is None:
                 return  # one process: the thread lock is enough
-            folder = Path(f"{database}.locks")
-            folder.mkdir(exist_ok=True)
             self._writers_file = (folder / "writers.lock").open("a+b")
         # Polled, not a blocking flock: a wait is bounded like SQLite's busy timeout, and
         # short waits (another worker's commit) still end within about their own length.
@@ -253,12 +251,19 @@ class Database:
         finally:
             held.release()
 
-    def _file_lock(self, name: str, wait: bool) -> HeldLock | None:
+    def _locks_folder(self) -> Path | None:
+        """The folder of lock files beside an SQLite database file; None in memory."""
         database = make_url(self.url).database
         if database in (None, "", ":memory:"):
-            return _thread_lock(f"{id(self)}:{name}", wait)
+            return None
         folder = Path(f"{database}.locks")
         folder.mkdir(exist_ok=True)
+        return folder
+
+    def _file_lock(self, name: str, wait: bool) -> HeldLock | None:
+        folder = self._locks_folder()
+        if folder is None:
+            return _thread_lock(f"{id(self)}:{name}", wait)
         path = folder / f"{hashlib.sha256(name.encode()).hexdigest()[:24]}.lock"
         handle = path.open("a+b")
         try:
