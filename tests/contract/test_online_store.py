@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lucid.storage.online_store import OnlineStore
+import asyncio
+
+from lucid.storage.online_store import OnlineStore, RedisOnlineStore
 
 
 def test_written_values_read_back_with_their_types(online_store: OnlineStore) -> None:
@@ -37,3 +39,30 @@ def test_many_rows_in_one_write(online_store: OnlineStore) -> None:
     assert online_store.write("f@1.0.0", rows) == 25_000
     found = online_store.read(["e0", "e12345", "e24999"], ["f@1.0.0"])
     assert [found[(e, "f@1.0.0")][0] for e in ("e0", "e12345", "e24999")] == [0.0, 12345.0, 24999.0]
+
+
+def test_async_reads_answer_as_the_blocking_read(online_store: OnlineStore) -> None:
+    online_store.write("f@1.0.0", [("a", 0.25, 100.0), ("b", None, 101.0)])
+    online_store.write("g@2.0.0", [("a", "gold", 100.0)])
+    features = ["f@1.0.0", "g@2.0.0"]
+    expected_one = online_store.read(["a"], features)
+    expected_many = online_store.read(["a", "b", "zed"], features)
+
+    async def read() -> tuple[object, list[object]]:
+        try:
+            one = await online_store.read_async(["a"], features)
+            # Many reads at once on one event loop: each gets its own answers.
+            many = await asyncio.gather(
+                *(online_store.read_async(["a", "b", "zed"], features) for _ in range(25))
+            )
+            return one, many
+        finally:
+            if isinstance(online_store, RedisOnlineStore):
+                online_store.close()  # on the loop its connection belongs to
+
+    one, many = asyncio.run(read())
+    assert (
+        one == expected_one == {("a", "f@1.0.0"): (0.25, 100.0), ("a", "g@2.0.0"): ("gold", 100.0)}
+    )
+    assert all(answer == expected_many for answer in many)
+    assert expected_many[("b", "f@1.0.0")] == (None, 101.0)

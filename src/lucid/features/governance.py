@@ -220,10 +220,25 @@ class FeatureStore:
         now: datetime | None = None,
     ) -> list[dict[str, ServedValue]]:
         """Serve the pinned features of each entity from the online store (TTL enforced)."""
+        moment = now if now is not None else self._clock()
+        return self._feature_server().get_online_features(entity_ids, features, log=log, now=moment)
+
+    async def get_online_features_async(
+        self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
+    ) -> list[dict[str, ServedValue]]:
+        """`get_online_features` (unlogged) on a serving worker's event loop: a network wait
+        of the store lets the loop go on with other requests."""
+        return await self._feature_server().get_online_features_async(entity_ids, features, now=now)
+
+    def connect_online(self) -> None:
+        """Open the online store now: a serving worker's first prediction would otherwise wait
+        for it (importing the Redis client alone takes a few hundred ms)."""
+        self._feature_server()
+
+    def _feature_server(self) -> FeatureServer:
         if self._server is None:
             self._server = FeatureServer(self._online(), self.resolve, self._db)
-        moment = now if now is not None else self._clock()
-        return self._server.get_online_features(entity_ids, features, log=log, now=moment)
+        return self._server
 
     def forget_served_definitions(self) -> None:
         """Read each served feature's definition again on its next serving (after a

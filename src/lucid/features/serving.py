@@ -28,11 +28,14 @@ from lucid.contracts.semantic import (
 )
 from lucid.errors import Conflict, InvalidInput
 from lucid.storage.database import Database
-from lucid.storage.online_store import MATERIALISED, OnlineStore
+from lucid.storage.online_store import MATERIALISED, OnlineStore, StoredValue
 from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
+
+StoredPairs = dict[tuple[str, str], StoredValue]
+"""What an online store holds of (entity, feature reference) pairs."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,24 +70,31 @@ class FeatureServer:
         self._store = store
         self._resolve = resolve
         self._db = db
-        # Each feature as asked -> its normal `name@version` and (TTL, type, empty value). A
-        # name@version never changes once stored, and parsing the reference on every call cost
-        # about half of a one-entity read. Only servable features are kept.
-        self._asked: dict[str, tuple[str, tuple[Duration | None, ValueType, Any]]] = {}
+        # Each list of features as asked -> its plan. A name@version never changes once
+        # stored, and resolving the references on every call cost about half of a one-entity
+        # read. Only servable features are planned.
+        self._plans: dict[tuple[str, ...], ServingPlan] = {}
 
     def forget(self) -> None:
         """Resolve every feature again on its next read."""
-        self._asked = {}
+        self._plans = {}
 
-    def _resolved(self, feature: str) -> tuple[str, tuple[Duration | None, ValueType, Any]]:
-        asked = self._asked.get(feature)
-        if asked is None:
-            governed = self._resolve(FeatureRef.parse(feature))
-            check_servable(governed)
-            definition = governed.definition
-            spec = (definition.ttl, definition.value_type, definition.empty_value)
-            asked = self._asked[feature] = (str(definition.ref), spec)
-        return asked
+    def plan(self, features: Sequence[str]) -> ServingPlan:
+        """How `features` are read and served; refuses one that is not servable."""
+        asked = tuple(features)
+        plan = self._plans.get(asked)
+        if plan is None:
+            if not asked:
+                raise InvalidInput("features", "name at least one pinned feature (name@version)")
+            refs, specs = [], []
+            for feature in asked:
+                governed = self._resolve(FeatureRef.parse(feature))
+                check_servable(governed)
+                definition = governed.definition
+                refs.append(str(definition.ref))
+                specs.append((definition.ttl, definition.value_type, definition.empty_value))
+            plan = self._plans[asked] = ServingPlan(tuple(refs), tuple(specs))
+        return plan
 
     def get_online_features(
         self,
@@ -95,20 +105,66 @@ class FeatureServer:
         now: datetime | None = None,
     ) -> list[dict[str, ServedValue]]:
         """For each entity, each pinned feature's served value (in the order asked)."""
-        if not features:
-            raise InvalidInput("features", "name at least one pinned feature (name@version)")
+        plan = self.plan(features)
         entities = [str(entity) for entity in entity_ids]
-        refs, specs = [], []
-        for feature in features:
-            ref, spec = self._resolved(feature)
-            refs.append(ref)
-            specs.append(spec)
+        stored = self._store.read(entities, plan.refs)
+        if markers := plan.markers_wanted(entities, stored):
+            stored |= self._store.read([MATERIALISED], markers)
         moment = now.timestamp() if now is not None else time.time()
-        stored = self._store.read([*entities, MATERIALISED], refs)
+        served = plan.served(entities, stored, moment)
+        if log:
+            self._log(served, moment)
+        return served
+
+    async def get_online_features_async(
+        self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
+    ) -> list[dict[str, ServedValue]]:
+        """`get_online_features` (unlogged) on an event loop, which the store's network wait
+        does not hold up."""
+        plan = self.plan(features)
+        entities = [str(entity) for entity in entity_ids]
+        stored = await self._store.read_async(entities, plan.refs)
+        if markers := plan.markers_wanted(entities, stored):
+            stored |= await self._store.read_async([MATERIALISED], markers)
+        return plan.served(entities, stored, now.timestamp())
+
+    def _log(self, served: list[dict[str, ServedValue]], moment: float) -> None:
+        log_served_values(
+            self._db,
+            [value for row in served for value in row.values()],
+            datetime.fromtimestamp(moment, UTC),
+        )
+
+
+Spec = tuple[Duration | None, ValueType, Any]
+"""A served feature's TTL, value type and empty value."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServingPlan:
+    """The normal references (`name@version`) of the features asked, in order, and their specs."""
+
+    refs: tuple[str, ...]
+    specs: tuple[Spec, ...]
+
+    def markers_wanted(self, entities: Sequence[str], stored: StoredPairs) -> list[str]:
+        """The features whose last materialisation must be read: an entity has no stored value
+        of them, and they have an empty value to serve in that case."""
+        return [
+            ref
+            for ref, (_, _, empty) in zip(self.refs, self.specs, strict=True)
+            if empty is not None and any((entity, ref) not in stored for entity in entities)
+        ]
+
+    def served(
+        self, entities: Sequence[str], stored: StoredPairs, moment: float
+    ) -> list[dict[str, ServedValue]]:
+        """Each entity's served values at epoch `moment` from what the store holds (with the
+        materialisation markers `markers_wanted` named)."""
         served = []
         for entity in entities:
             row: dict[str, ServedValue] = {}
-            for ref, (ttl, value_type, empty) in zip(refs, specs, strict=True):
+            for ref, (ttl, value_type, empty) in zip(self.refs, self.specs, strict=True):
                 found = stored.get((entity, ref))
                 if found is None and empty is not None:
                     # Absent at the last materialisation: the entity had no event then.
@@ -122,16 +178,7 @@ class FeatureServer:
                     value = value_type.coerce(found[0])
                     row[ref] = ServedValue(entity, ref, value, found[1], "fresh")
             served.append(row)
-        if log:
-            self._log(served, moment)
         return served
-
-    def _log(self, served: list[dict[str, ServedValue]], moment: float) -> None:
-        log_served_values(
-            self._db,
-            [value for row in served for value in row.values()],
-            datetime.fromtimestamp(moment, UTC),
-        )
 
 
 def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime) -> None:

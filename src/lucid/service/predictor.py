@@ -12,7 +12,8 @@ rollback committed is never served by the rolled-back version.
 (the feature values served, for skew; the prediction, for monitoring; the exposure, for a
 running experiment) and waits; everything waiting is stored in one transaction, then the
 requests are answered. An answer therefore means a stored log, and under load one commit
-serves many predictions. `ModelBatches` does the same for the model: the rows waiting for one
+serves many predictions. `TurnBatches` does the same for the online store and the model: the
+entities waiting for one list of features are read in one round trip, the rows waiting for one
 version are predicted in one call.
 
 Everything here runs on the worker's event loop but what the worker has not kept yet (read
@@ -25,10 +26,11 @@ import asyncio
 import contextlib
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from anyio import to_thread
 
@@ -36,7 +38,7 @@ from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
 from lucid.contracts.experiments import Design, assign
 from lucid.errors import Conflict, LucidError
-from lucid.features.serving import fresh_rows, served_value_rows
+from lucid.features.serving import ServedValue, fresh_rows, served_value_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
 from lucid.storage.event_log import EVENT_LOCK
@@ -62,6 +64,8 @@ _LATEST_SERVING_EVENT = "SELECT max(seq) FROM events WHERE type IN ({})".format(
 
 K = TypeVar("K")
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
 
 PRODUCTION_ARM = "production"
 """The arm of a prediction made outside any experiment."""
@@ -155,10 +159,10 @@ class ServingState:
         return served
 
     def warm_up(self) -> None:
-        """Load every production version and the versions of running experiments before the
-        worker answers (importing scikit-learn takes seconds, which the first prediction
-        would otherwise wait for). What cannot load is left to the request, which answers
-        with the reason."""
+        """Open the online store and load every production version and the versions of running
+        experiments before the worker answers (importing scikit-learn takes seconds, which the
+        first prediction would otherwise wait for). What cannot load or connect is left to the
+        request, which answers with the reason."""
         wanted = [
             (summary.name, summary.production)
             for summary in self._lucid.registry.list_models()
@@ -175,6 +179,8 @@ class ServingState:
         for name, version in wanted:
             with contextlib.suppress(LucidError):
                 self.model(name, version)
+        with contextlib.suppress(LucidError):  # unreachable: each prediction says so
+            self._lucid.features.connect_online()
 
     def _keep(self, kept: dict[Any, Any], key: Any, value: Any, seen: int) -> None:
         # Kept only if no serving event came after the request's read: a value read before a
@@ -293,53 +299,62 @@ class PredictionJournal:
                 )
 
 
-class ModelBatches:
-    """Rows waiting for the same version, predicted in one call: the requests a worker's event
-    loop handles in one turn share the model's per-call cost (scikit-learn spends far longer
-    checking its input than computing one row). A lone request waits for no other."""
+class TurnBatches(Generic[K, I, R]):
+    """What the requests of one turn of a worker's event loop ask under the same key, answered
+    by one call of `answer(key, items)`, which returns one result per item, in order. The
+    model is called once for the rows waiting for one version (scikit-learn spends far longer
+    checking its input than computing one row); the online store is read once, in one round
+    trip, for the entities waiting for one list of features. A lone request waits for no
+    other; requests arriving while a call is awaited form the next batch."""
 
-    def __init__(self) -> None:
-        self._waiting: dict[tuple[str, int], tuple[ServedModel, list[Waiting]]] = {}
+    def __init__(self, answer: Callable[[K, list[I]], Awaitable[Sequence[R]]]) -> None:
+        self._answer = answer
+        self._waiting: dict[K, list[tuple[I, asyncio.Future[R]]]] = {}
+        self._calls: set[asyncio.Task[None]] = set()  # referenced until done
 
-    async def predict(self, served: ServedModel, row: dict[str, Any]) -> tuple[Any, float | None]:
-        """The prediction and the score (P(label = 1), None without one) of one row."""
+    async def ask(self, key: K, item: I) -> R:
+        """The answer to `item`, from the call of its batch."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[tuple[Any, float | None]] = loop.create_future()
-        key = (served.name, served.version)
-        if key not in self._waiting:
-            self._waiting[key] = (served, [])
-            loop.call_soon(self._predict, key)  # after the requests already ready this turn
-        self._waiting[key][1].append((row, future))
+        future: asyncio.Future[R] = loop.create_future()
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            waiting = self._waiting[key] = []
+            loop.call_soon(self._call, key)  # after the requests already ready this turn
+        waiting.append((item, future))
         return await future
 
-    def _predict(self, key: tuple[str, int]) -> None:
-        served, waiting = self._waiting.pop(key)
-        rows = [row for row, _ in waiting]
+    def _call(self, key: K) -> None:
+        batch = self._waiting.pop(key)
+        call = asyncio.get_running_loop().create_task(self._answered(key, batch))
+        self._calls.add(call)
+        call.add_done_callback(self._calls.discard)
+
+    async def _answered(self, key: K, batch: list[tuple[I, asyncio.Future[R]]]) -> None:
         try:
-            predictions, scores = served.predict_scored(rows)
+            results = await self._answer(key, [item for item, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} answers to a batch of {len(batch)}")
         except Exception as error:  # each request answers with it
-            for _, future in waiting:
+            for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
             return
-        for (_, future), prediction, score in zip(waiting, predictions, scores, strict=True):
+        for (_, future), result in zip(batch, results, strict=True):
             if not future.done():  # a request whose client left is cancelled
-                future.set_result((prediction, score))
-
-
-Waiting = tuple[dict[str, Any], "asyncio.Future[tuple[Any, float | None]]"]
+                future.set_result(result)
 
 
 class Predictor:
-    """Predicts for one entity on a worker's event loop: routing, the features read online,
-    the model (batched), then the log (journal). Only what a worker has not kept yet is read
-    on a thread; the kept state, the online read and the model run on the loop."""
+    """Predicts for one entity on a worker's event loop: routing, the features read online
+    (batched), the model (batched), then the log (journal). Only what a worker has not kept
+    yet is read on a thread; the kept state, the online read and the model run on the loop."""
 
     def __init__(self, lucid: Lucid, state: ServingState, journal: PredictionJournal) -> None:
         self._lucid = lucid
         self._state = state
         self._journal = journal
-        self._batches = ModelBatches()
+        self._reads = TurnBatches(self._read_online)
+        self._calls = TurnBatches(self._call_model)
 
     async def predict(self, model: str, entity_id: str, token: str | None) -> dict[str, Any]:
         """The answer for `entity_id`, once its prediction and served values are logged."""
@@ -356,15 +371,14 @@ class Predictor:
             assert route.production is not None  # a route has one or the other
             version = route.production
         served = await _kept(state.models, (model, version), state.model, model, version)
-        moment = self._lucid.clock()
-        values = self._lucid.features.get_online_features([entity_id], served.features, now=moment)
-        entry = Entry(served_value_rows([v for row in values for v in row.values()], moment))
+        values, moment = await self._reads.ask(served.features, entity_id)
+        entry = Entry(served_value_rows(list(values.values()), moment))
         try:
-            [row] = served.by_name(fresh_rows(values))
+            [row] = served.by_name(fresh_rows([values]))
         except Conflict:
             await self._journal.log(entry)  # what was served is logged
             raise
-        prediction, score = await self._batches.predict(served, row)
+        prediction, score = await self._calls.ask((model, version), row)
         [entry.prediction] = prediction_rows(
             model,
             served.version,
@@ -390,6 +404,21 @@ class Predictor:
             "score": score,
             "prediction_id": entry.prediction["id"],
         }
+
+    async def _read_online(
+        self, features: tuple[str, ...], entities: list[str]
+    ) -> list[tuple[dict[str, ServedValue], datetime]]:
+        """Each entity's served values and the moment they were read at (served_at)."""
+        moment = self._lucid.clock()
+        rows = await self._lucid.features.get_online_features_async(entities, features, now=moment)
+        return [(row, moment) for row in rows]
+
+    async def _call_model(
+        self, version: tuple[str, int], rows: list[dict[str, Any]]
+    ) -> list[tuple[Any, float | None]]:
+        """Each row's prediction and score (P(label = 1), None without one)."""
+        predictions, scores = self._state.model(*version).predict_scored(rows)
+        return list(zip(predictions, scores, strict=True))
 
 
 async def _kept(kept: Mapping[K, T], key: K, read: Callable[..., T], *args: Any) -> T:

@@ -3,22 +3,34 @@
 Two adapters behind one small interface — SQLite (embedded default) and Redis (teams). Both
 keep, per value, the time it was computed for (`as_of`, epoch seconds), so that serving can
 refuse a value older than its feature's TTL. Reads are the serving hot path: they use the bare
-drivers, one statement or one round trip per request.
+drivers, one statement or one round trip for any number of entities. `read_async` is the read
+of a serving worker's event loop: Redis answers it on an asyncio connection, so the loop goes
+on with other requests during the round trip; an SQLite file read takes microseconds and runs
+on the loop as it is.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
 from lucid.errors import ConfigurationError, StorageUnavailable
+from lucid.storage.database import redact
+
+if TYPE_CHECKING:
+    from lucid.storage.redis_pipe import RedisPipe
 
 StoredValue = tuple[Any, float]
 """A materialised value and the epoch time (seconds, UTC) it was computed for."""
+
+REDIS_TIMEOUT_S = 5.0
+"""How long a Redis connection or reply is waited for by default, in seconds."""
 
 MATERIALISED = "__lucid_materialised__"
 """The pseudo-entity whose as_of records a feature's last materialisation: an entity absent
@@ -36,6 +48,12 @@ class OnlineStore(Protocol):
         self, entities: Sequence[str], features: Sequence[str]
     ) -> dict[tuple[str, str], StoredValue]:
         """The stored (value, as_of) of each (entity, feature) pair that has one."""
+        ...
+
+    async def read_async(
+        self, entities: Sequence[str], features: Sequence[str]
+    ) -> dict[tuple[str, str], StoredValue]:
+        """`read`, without holding up the event loop it is awaited on for a network wait."""
         ...
 
     def clear(self) -> None:
@@ -89,6 +107,11 @@ class SqliteOnlineStore:
         rows = self._connection.execute(query, (*entities, *features)).fetchall()
         return {(entity, feature): (value, as_of) for entity, feature, value, as_of in rows}
 
+    async def read_async(
+        self, entities: Sequence[str], features: Sequence[str]
+    ) -> dict[tuple[str, str], StoredValue]:
+        return self.read(entities, features)  # a page or two of a local file: no wait to share
+
     def _query(self, entities: int, features: int) -> str:
         query = self._queries.get((entities, features))
         if query is None:
@@ -116,16 +139,28 @@ _UPSERT = (
 class RedisOnlineStore:
     """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of."""
 
-    def __init__(self, url: str, namespace: str) -> None:
+    def __init__(self, url: str, namespace: str, *, timeout_s: float = REDIS_TIMEOUT_S) -> None:
         import redis  # imported here: only Redis deployments need it
 
-        self._client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+        self._timeout_s = timeout_s
         self._prefix = f"lucid:{namespace}:"
         self._url = url
+        self._shown_url = redact(url)  # in error sentences: no password
+        self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        # The connection of the event loop that last awaited a read (a serving worker has one
+        # loop; a connection cannot be used from another), and the opening of the next one.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pipe: RedisPipe | None = None
+        self._opening: asyncio.Task[RedisPipe] | None = None
         try:
             self._client.ping()
-        except redis.RedisError as error:
-            raise StorageUnavailable(f"Cannot reach the online store at {url}: {error}") from None
+        except self._errors as error:
+            raise StorageUnavailable(
+                f"Cannot reach the online store at {self._shown_url}: {error}"
+            ) from None
 
     def _key(self, entity: str) -> str:
         return self._prefix + entity
@@ -147,21 +182,52 @@ class RedisOnlineStore:
     def read(
         self, entities: Sequence[str], features: Sequence[str]
     ) -> dict[tuple[str, str], StoredValue]:
-        fields = [name for feature in features for name in (feature, f"{feature}#t")]
-        if len(entities) == 1:
-            answers = [self._client.hmget(self._key(entities[0]), fields)]
-        else:
-            pipeline = self._client.pipeline(transaction=False)
-            for entity in entities:
-                pipeline.hmget(self._key(entity), fields)
-            answers = pipeline.execute()
-        found: dict[tuple[str, str], StoredValue] = {}
-        for entity, values in zip(entities, answers, strict=True):
-            for index, feature in enumerate(features):
-                raw, as_of = values[2 * index], values[2 * index + 1]
-                if raw is not None and as_of is not None:
-                    found[(entity, feature)] = (json.loads(raw), float(as_of))
-        return found
+        fields = _fields(features)
+        try:
+            if len(entities) == 1:
+                answers = [self._client.hmget(self._key(entities[0]), fields)]
+            else:
+                pipeline = self._client.pipeline(transaction=False)
+                for entity in entities:
+                    pipeline.hmget(self._key(entity), fields)
+                answers = pipeline.execute()
+        except self._errors as error:
+            raise self._unavailable(error) from None
+        return _found(entities, features, answers)
+
+    async def read_async(
+        self, entities: Sequence[str], features: Sequence[str]
+    ) -> dict[tuple[str, str], StoredValue]:
+        from lucid.storage.redis_pipe import RedisPipeError
+
+        fields = _fields(features)
+        try:
+            pipe = await self._pipe_of_this_loop()
+            answers = await pipe.call(
+                [("HMGET", self._key(entity), *fields) for entity in entities], self._timeout_s
+            )
+        except RedisPipeError as error:
+            raise self._unavailable(error) from None
+        return _found(entities, features, answers)
+
+    async def _pipe_of_this_loop(self) -> RedisPipe:
+        from lucid.storage.redis_pipe import RedisPipe
+
+        loop = asyncio.get_running_loop()
+        if self._pipe is None or self._loop is not loop or not self._pipe.usable:
+            if self._opening is None or self._loop is not loop:
+                self._loop = loop
+                self._opening = loop.create_task(RedisPipe.open(self._url, self._timeout_s))
+            opening = self._opening
+            try:
+                self._pipe = await opening
+            finally:
+                if self._opening is opening:
+                    self._opening = None
+        return self._pipe
+
+    def _unavailable(self, error: Exception) -> StorageUnavailable:
+        return StorageUnavailable(f"Cannot read the online store at {self._shown_url}: {error}")
 
     def clear(self) -> None:
         for key in self._client.scan_iter(match=self._prefix + "*", count=1000):
@@ -169,6 +235,26 @@ class RedisOnlineStore:
 
     def close(self) -> None:
         self._client.close()
+        if self._pipe is not None:
+            with contextlib.suppress(RuntimeError):  # its loop has closed it already
+                self._pipe.close()
+
+
+def _fields(features: Sequence[str]) -> list[str]:
+    return [name for feature in features for name in (feature, f"{feature}#t")]
+
+
+def _found(
+    entities: Sequence[str], features: Sequence[str], answers: Sequence[Sequence[Any]]
+) -> dict[tuple[str, str], StoredValue]:
+    """The stored pairs of HMGET answers (one per entity, fields as `_fields` lists them)."""
+    found: dict[tuple[str, str], StoredValue] = {}
+    for entity, values in zip(entities, answers, strict=True):
+        for index, feature in enumerate(features):
+            raw, as_of = values[2 * index], values[2 * index + 1]
+            if raw is not None and as_of is not None:
+                found[(entity, feature)] = (json.loads(raw), float(as_of))
+    return found
 
 
 def open_online_store(url: str, namespace: str) -> OnlineStore:
