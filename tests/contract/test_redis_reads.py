@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from collections.abc import Iterator
 
@@ -100,6 +101,40 @@ def test_a_read_without_reply_in_time_is_refused_with_a_sentence(server: redis.R
     assert asyncio.run(paused_then_resumed()) == {("a", "f@1.0.0"): (3.0, 10.0)}
     store.clear()
     store.close()  # the blocking client's connection clear() opened
+
+
+def test_a_batch_ending_early_leaves_no_reply_unretrieved(server: redis.Redis) -> None:
+    """A timed-out batch or a refused command among others: the replies nobody awaits any
+    more are dropped, not left for asyncio to log as "exception was never retrieved"."""
+    logged: list[str] = []
+
+    async def batches_ending_early() -> tuple[str, str]:
+        asyncio.get_running_loop().set_exception_handler(
+            lambda _, context: logged.append(context["message"])
+        )
+        pipe = await RedisPipe.open(REDIS_URL, 2.0)
+
+        async def refusal(commands: list[tuple[str, ...]], timeout: float) -> str:
+            try:  # not pytest.raises: its traceback would keep the call's futures alive
+                await pipe.call(commands, timeout)
+            except RedisPipeError as error:
+                return str(error)
+            return "answered"
+
+        try:
+            refused = await refusal([("NOSUCHCOMMAND",), ("NOSUCHCOMMAND",), ("PING",)], 2.0)
+            server.execute_command("CLIENT", "PAUSE", 1500, "ALL")
+            late = await refusal([("PING",), ("PING",), ("PING",)], 0.2)
+        finally:
+            pipe.close()
+        gc.collect()  # a future dropped with an unretrieved exception logs it when collected
+        await asyncio.sleep(0)
+        return refused, late
+
+    refused, late = asyncio.run(batches_ending_early())
+    assert "unknown command" in refused
+    assert late == "no reply within 0.2 s"
+    assert logged == []
 
 
 def test_refusals_name_what_went_wrong() -> None:

@@ -87,9 +87,17 @@ class RedisPipe(asyncio.Protocol):
         try:
             async with asyncio.timeout(timeout):
                 return [await future for future in futures]
-        except TimeoutError:
-            self.close(RedisPipeError(f"no reply within {timeout:g} s"))
-            raise RedisPipeError(f"no reply within {timeout:g} s") from None
+        except BaseException as error:
+            # Nobody awaits the other replies now: those to come are dropped, and a failure
+            # already in is marked seen (else asyncio logs "exception was never retrieved").
+            for future in futures:
+                if not future.cancel() and not future.cancelled():
+                    future.exception()
+            if isinstance(error, TimeoutError):
+                late = RedisPipeError(f"no reply within {timeout:g} s")
+                self.close(late)
+                raise late from None
+            raise
 
     def close(self, reason: Exception | None = None) -> None:
         if self._transport is not None:
