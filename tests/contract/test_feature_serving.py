@@ -3,6 +3,7 @@ metadata backend (SQLite, PostgreSQL) and every online store (SQLite, Redis)."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from collections.abc import Iterator
 from datetime import UTC, timedelta
@@ -21,7 +22,7 @@ from lucid.features.governance import FeatureStore
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
-from lucid.storage.online_store import OnlineStore
+from lucid.storage.online_store import OnlineStore, RedisOnlineStore
 from tests.contract.test_feature_governance import approve_all, as_set
 from tests.unit.test_feature_sql import T, write_events
 
@@ -89,6 +90,44 @@ def test_only_approved_definitions_are_served(store: FeatureStore) -> None:
         store.get_training_set([{"entity_id": "alice", "timestamp": T}], ["active_buyers@1.0"])
     with pytest.raises(InvalidInput, match="must pin a version"):
         store.get_online_features(["alice"], ["customer_activity_30d"], now=AT)
+
+
+def test_the_event_loop_read_serves_and_refuses_as_the_blocking_one(
+    store: FeatureStore, online_store: OnlineStore
+) -> None:
+    async def served(features: list[str]) -> list[dict[str, Any]]:
+        rows = await store.get_online_features_async(["alice", "nobody"], features, now=AT)
+        return [{ref: (v.value, v.status) for ref, v in row.items()} for row in rows]
+
+    async def refusal(features: list[str]) -> str:
+        try:
+            await store.get_online_features_async(["alice"], features, now=AT)
+        except (InvalidInput, Forbidden) as error:
+            return error.sentence
+        return "served"
+
+    async def both(features: list[str]) -> list[Any]:
+        try:
+            return [await served(features)] + [
+                await refusal(bad) for bad in ([], ["customer_activity_30d"], [V2])
+            ]
+        finally:
+            if isinstance(online_store, RedisOnlineStore):
+                online_store.close()  # its event-loop connection belongs to this loop
+
+    store.apply(seven_day_version(), actor="dana", rationale="a weekly view")  # not approved
+    before = asyncio.run(both([V1]))
+    assert before[0] == [{V1: (None, "missing")}] * 2
+    store.materialize([V1], at=AT)
+    after, no_feature, unpinned, unapproved = asyncio.run(both([V1]))
+    blocking = store.get_online_features(["alice", "nobody"], [V1], now=AT)
+    assert after == [{ref: (v.value, v.status) for ref, v in row.items()} for row in blocking]
+    assert after[1] == {V1: (0.0, "fresh")}  # nobody: the empty value, by the marker
+    assert no_feature == "features: name at least one pinned feature (name@version)"
+    with pytest.raises(InvalidInput) as sync_unpinned:
+        store.get_online_features(["alice"], ["customer_activity_30d"], now=AT)
+    assert unpinned == sync_unpinned.value.sentence
+    assert "was never approved by every required team" in unapproved
 
 
 def test_skew_is_zero_when_serving_matches_the_definition(store: FeatureStore) -> None:
