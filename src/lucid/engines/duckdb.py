@@ -383,12 +383,7 @@ class DuckDBEngine:
             path = Path(labels)
             if not path.exists():
                 raise InvalidInput("labels", f"{path} does not exist")
-            relation = self._label_relation(path, time_column)
-            self.connection.execute(
-                "CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT *, "
-                f"row_number() OVER () AS __lucid_row FROM {relation}"
-            )
-            self._label_time_in_utc(time_column)
+            self._load_label_file(path, time_column)
             return
         if not labels:
             raise InvalidInput("labels", "must hold at least one row")
@@ -417,50 +412,50 @@ class DuckDBEngine:
             parameters,
         )
 
-    def _label_relation(self, path: Path, time_column: str) -> str:
-        """The SQL relation reading a label file; a CSV's time column is read as text, so
-        that the time rule, not the CSV sniffer's guess from a sample, reads every value."""
-        name = literal(str(path))
-        if path.suffix.lower() != ".csv":
-            return f"read_parquet({name})"
-        try:
-            header = self.connection.execute(
-                f"DESCRIBE SELECT * FROM read_csv({name}, header = true)"
-            ).fetchall()
-        except duckdb.Error as error:
-            raise InvalidInput("labels", f"{path} cannot be read: {_first_line(error)}") from None
-        if time_column not in {row[0] for row in header}:
-            return f"read_csv({name}, header = true)"
-        return f"read_csv({name}, header = true, types = {{{literal(time_column)}: 'VARCHAR'}})"
-
-    def _label_time_in_utc(self, column: str) -> None:
-        """Make the labels' time column naive UTC TIMESTAMP, or refuse its first value that is
-        not a time (text that does not parse, a NULL, a number) naming it and its type."""
-        kinds = dict(
-            (str(row[0]), str(row[1]))
-            for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()
+    def _load_label_file(self, path: Path, time_column: str) -> None:
+        """A label file as `__lucid_labels`, its time column converted in the same pass (the
+        given value kept aside until every row is checked), or refused at its first value
+        that is not a time (text that does not parse, a NULL, a number)."""
+        relation, kind = self._label_relation(path, time_column)
+        name, given = quote(time_column), "__lucid_given_time"
+        converted = _utc_time_sql(name, kind) if kind is not None else None
+        replace = f" REPLACE ({converted} AS {name}), {name} AS {given}" if converted else ""
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT *{replace}, "
+            f"row_number() OVER () AS {LABEL_ROW} FROM {relation}"
         )
-        if column not in kinds:
+        if kind is None:
             return  # training_set_sql names the missing column
-        kind, name = kinds[column], quote(column)
-        if kind == "VARCHAR":  # via TIMESTAMPTZ: the offset is honoured, naive text is UTC
-            converted = f"timezone('UTC', TRY_CAST({name} AS TIMESTAMPTZ))"
-        elif kind.startswith(("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")):
-            converted = f"timezone('UTC', {name})"
-        elif kind in _TIME_TYPES:
-            converted = f"CAST({name} AS TIMESTAMP)"
-        else:
-            converted = "NULL"
+        shown = given if converted else name
         bad = self.connection.execute(
-            f"SELECT {name} FROM __lucid_labels WHERE {converted} IS NULL "
-            f"ORDER BY {name} IS NULL, {LABEL_ROW} LIMIT 1"
+            f"SELECT {shown} FROM __lucid_labels WHERE {name} IS NULL "
+            f"ORDER BY {shown} IS NULL, {LABEL_ROW} LIMIT 1"
         ).fetchall()
         if bad:
-            raise not_a_time(f"labels.{column}", bad[0][0], _type_word(kind))
-        if kind != "TIMESTAMP":
-            self.connection.execute(
-                f"ALTER TABLE __lucid_labels ALTER {name} TYPE TIMESTAMP USING {converted}"
-            )
+            raise not_a_time(f"labels.{time_column}", bad[0][0], _type_word(kind))
+        if converted:
+            self.connection.execute(f"ALTER TABLE __lucid_labels DROP COLUMN {given}")
+
+    def _label_relation(self, path: Path, time_column: str) -> tuple[str, str | None]:
+        """The SQL relation reading a label file, and the DuckDB type of its time column (None
+        when it has none). A CSV's time column is read as text, so that the time rule, not
+        the CSV sniffer's guess from the first 20,480 rows, reads every value."""
+        name = literal(str(path))
+        csv = path.suffix.lower() == ".csv"
+        relation = f"read_csv({name}, header = true)" if csv else f"read_parquet({name})"
+        try:
+            kinds = {
+                str(row[0]): str(row[1])
+                for row in self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+            }
+        except duckdb.Error as error:
+            raise InvalidInput("labels", f"{path} cannot be read: {_first_line(error)}") from None
+        if time_column not in kinds:
+            return relation, None
+        if not csv:
+            return relation, kinds[time_column]
+        types = f"{{{literal(time_column)}: 'VARCHAR'}}"
+        return f"read_csv({name}, header = true, types = {types})", "VARCHAR"
 
     def latest_values(
         self,
@@ -525,6 +520,20 @@ def view_name(source: Source) -> str:
 
 def _naive_if_time(value: Any) -> Any:
     return _naive_utc(value) if isinstance(value, datetime) else value
+
+
+def _utc_time_sql(name: str, kind: str) -> str | None:
+    """SQL turning column `name` of DuckDB type `kind` into naive UTC times (NULL where a
+    value is not a time); None when it already is one."""
+    if kind == "TIMESTAMP":
+        return None
+    if kind == "VARCHAR":  # via TIMESTAMPTZ: the offset is honoured, naive text is UTC
+        return f"timezone('UTC', TRY_CAST({name} AS TIMESTAMPTZ))"
+    if kind.startswith(("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")):
+        return f"timezone('UTC', {name})"
+    if kind in _TIME_TYPES:
+        return f"CAST({name} AS TIMESTAMP)"
+    return "CAST(NULL AS TIMESTAMP)"
 
 
 def _as_naive_utc(source: Source) -> str:
