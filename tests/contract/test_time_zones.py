@@ -319,3 +319,35 @@ def test_an_unsupported_column_type_is_named(engine: Engine, tmp_path: Path) -> 
     assert len(problems) == 1
     assert problems[0].startswith("column 't' is declared timestamp but the data has the ")
     assert problems[0].split("unsupported type ")[1] in ("INTEGER[]", "array<int>")
+
+
+def test_golden_example_event_times_with_offsets(engine: Engine, tmp_path: Path) -> None:
+    """An example's event at 16:30+05:30 (ingested 03:00-08:00) is 11:00Z, before the
+    example's 12:00Z: it counts, on DuckDB's golden-example path and Spark's alike."""
+    from lucid.contracts.semantic import GoldenExample
+    from lucid.features.examples import example_time, run_example_offline
+
+    [count, _] = features()
+    events = {"events": source(SourceKind.PARQUET, "events")}
+    example = GoldenExample(
+        entity="alice",
+        at="2025-06-15T12:00:00Z",
+        events={
+            "events": (
+                {
+                    "k": "alice",
+                    "t": "2025-06-15T16:30:00+05:30",
+                    "loaded": "2025-06-15T03:00:00-08:00",
+                },
+            )
+        },
+        expected=1,
+    )
+    made = engine(tmp_path)
+    if isinstance(made, DuckDBEngine):
+        assert run_example_offline(count, events, example) == 1
+        return
+    made.load_rows(events["events"], example.events["events"])
+    at = example_time(example.at, "at")
+    found = made.compute(count, events, [("alice", at)], as_known_at=True)
+    assert found == {("alice", NOON): 1}
