@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -228,4 +229,109 @@ def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) 
     )
     assert bad.code == 1 and "must pin a version" in bad.stderr
     bad_time = run_lucid("features", "materialize", "--at", "yesterday", cwd=project)
-    assert bad_time.code == 1 and "--at: 'yesterday' must be an ISO-8601 time" in bad_time.stderr
+    assert bad_time.code == 1
+    assert "--at: 'yesterday' (text) is not a time; write ISO 8601" in bad_time.stderr
+
+
+def approved(project: Path) -> None:
+    """The canonical customer_activity_30d@1.0, applied and approved by its three teams."""
+    canonical = str(CANONICAL_DEFINITIONS)
+    lucid(project, "features", "apply", canonical, "--rationale", "seed", "--as", "dana")
+    for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "paul")):
+        ref = "customer_activity_30d@1.0"
+        lucid(project, "features", "approve", ref, "--team", team, "--as", person)
+
+
+def test_label_times_with_offsets_through_the_cli(project: Path) -> None:
+    """Label times with offsets, after more naive times than DuckDB's CSV sniffer samples
+    (20,480 rows), are the instants they say: 17:30+05:30 is 12:00Z and does not see alice's
+    purchase and login one second after 12:00Z (docs/features.md, "Time")."""
+    approved(project)
+    same_instant = [
+        "2026-03-31T17:30:00+05:30",
+        "2026-03-31T12:00:00Z",
+        "2026-03-31T04:00:00-08:00",
+    ]
+    labels = project / "labels.csv"
+    labels.write_text(
+        "entity_id,timestamp,churned\n"
+        + "dave,2026-03-31 12:00:00,0\n" * 21_000
+        + "".join(f"alice,{moment},1\n" for moment in same_instant)
+    )
+    out = project / "train.parquet"
+    result = lucid(
+        project,
+        "features",
+        "training-set",
+        "--labels",
+        str(labels),
+        "--features",
+        "customer_activity_30d@1.0",
+        "--out",
+        str(out),
+    )
+    assert "Wrote 21003 rows" in result["out"]
+    rows = duckdb.sql(f"SELECT * FROM '{out}' WHERE entity_id = 'alice'").fetchall()
+    assert len(rows) == 3
+    for row in rows:  # 3 purchases (0.7 * 3/10) and 2 logins (0.3 * 2/20) as known at 12:00Z
+        assert row[1] == datetime(2026, 3, 31, 12, 0) and row[3] == pytest.approx(0.24), row
+
+
+def test_a_label_time_that_is_not_a_time_is_one_sentence(project: Path) -> None:
+    approved(project)
+    labels = project / "labels.csv"
+    labels.write_text("entity_id,timestamp,churned\nalice,2026-03-31T12:00:00Z,0\nalice,soon,1\n")
+    out = project / "train.parquet"
+    refused = run_lucid(
+        "features",
+        "training-set",
+        "--labels",
+        str(labels),
+        "--features",
+        "customer_activity_30d@1.0",
+        "--out",
+        str(out),
+        cwd=project,
+    )
+    assert refused.code == 1 and not out.exists()
+    assert refused.stderr.strip() == (
+        "error: labels.timestamp: 'soon' (text) is not a time; write ISO 8601, e.g. "
+        "2025-06-15T17:30:00+02:00"
+    )
+
+
+def test_features_get_reads_as_at_now(project: Path) -> None:
+    """`--now` with an offset is that instant: 17:00+05:30 two days on is 30 minutes inside
+    the 2-day TTL of values as of 12:00Z (read as 17:00 UTC it would be outside); naive text
+    is UTC; a bad one is one sentence."""
+    approved(project)
+    lucid(project, "features", "materialize", "--at", "2026-03-31T12:00:00Z")
+
+    def status(now: str) -> str:
+        served = lucid(
+            project,
+            "features",
+            "get",
+            "alice",
+            "--features",
+            "customer_activity_30d@1.0",
+            "--now",
+            now,
+        )
+        [alice] = json.loads(served["out"])
+        return str(alice["customer_activity_30d@1.0.0"]["status"])
+
+    assert status("2026-04-02T17:00:00+05:30") == "fresh"
+    assert status("2026-04-02T12:30:00") == "stale"
+    refused = run_lucid(
+        "features",
+        "get",
+        "alice",
+        "--features",
+        "customer_activity_30d@1.0",
+        "--now",
+        "later",
+        cwd=project,
+    )
+    assert refused.code == 1
+    assert "--now: 'later' (text) is not a time; write ISO 8601" in refused.stderr

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +12,7 @@ from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
 from lucid.contracts.semantic import PlanAction
-from lucid.errors import InvalidInput
+from lucid.contracts.times import to_utc
 from lucid.features.definition_files import load_definitions
 from lucid.settings import default_actor
 
@@ -221,13 +221,8 @@ def _features_option(text: str) -> list[str]:
 
 
 def _time(text: str | None, field_name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(field_name, f"{text!r} must be an ISO-8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """An ISO 8601 option as an aware UTC time: an offset is honoured, no offset means UTC."""
+    return None if text is None else to_utc(text, field_name)
 
 
 @app.command("training-set")
@@ -258,7 +253,9 @@ def materialize(
     features: str | None = typer.Option(
         None, "--features", help="Pinned features (default: every approved definition)."
     ),
-    at: str | None = typer.Option(None, "--at", help="Compute as known at this time (ISO-8601)."),
+    at: str | None = typer.Option(
+        None, "--at", help="Compute as known at this time (ISO 8601; no offset means UTC)."
+    ),
 ) -> None:
     """Write the latest feature values to the online store."""
     with open_lucid(ctx) as lucid:
@@ -275,10 +272,15 @@ def get(
     entities: list[str] = typer.Argument(..., help="Entity ids."),
     features: str = typer.Option(..., "--features", help="Pinned features: a@1.0,b@2.0"),
     log: bool = typer.Option(False, "--log", help="Log the served values for the skew report."),
+    now: str | None = typer.Option(
+        None, "--now", help="Read as at this time (ISO 8601; no offset means UTC)."
+    ),
 ) -> None:
     """Serve pinned features from the online store, as a model would (JSON)."""
     with open_lucid(ctx) as lucid:
-        served = lucid.features.get_online_features(entities, _features_option(features), log=log)
+        served = lucid.features.get_online_features(
+            entities, _features_option(features), log=log, now=_time(now, "--now")
+        )
     print_json([{ref: value.to_dict() for ref, value in row.items()} for row in served])
 
 

@@ -312,12 +312,12 @@ def _values(enum: type[Enum]) -> str:
 
 
 def schema_mismatches(
-    declared: Mapping[str, ColumnType], actual: Mapping[str, ColumnType | None]
+    declared: Mapping[str, ColumnType], actual: Mapping[str, ColumnType | str | None]
 ) -> list[str]:
     """Sentences for each declared column that is missing or has another type in the data.
 
-    `actual` maps the data's columns to their type, or None for a type Lucid does not map.
-    Extra columns in the data are allowed.
+    `actual` maps the data's columns to their type, or to the engine's name of a type Lucid
+    does not map (None when the engine gives no name). Extra columns in the data are allowed.
     """
     problems = []
     for column, kind in declared.items():
@@ -326,13 +326,18 @@ def schema_mismatches(
         elif actual[column] is not kind and not _compatible(kind, actual[column]):
             found = actual[column]
             problems.append(
-                f"column {column!r} is declared {kind.value} but the data has "
-                f"{found.value if found else 'an unsupported type'}"
+                f"column {column!r} is declared {kind.value} but the data has {_type_named(found)}"
             )
     return problems
 
 
-def _compatible(declared: ColumnType, actual: ColumnType | None) -> bool:
+def _type_named(found: ColumnType | str | None) -> str:
+    if isinstance(found, ColumnType):
+        return found.value
+    return f"the unsupported type {found}" if found else "an unsupported type"
+
+
+def _compatible(declared: ColumnType, actual: ColumnType | str | None) -> bool:
     # An integer column may be read where a double is declared; nothing else converts silently.
     return declared is ColumnType.DOUBLE and actual is ColumnType.INTEGER
 

@@ -23,7 +23,9 @@ import duckdb
 import pyarrow as pa
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
+from lucid.contracts.times import not_a_time, to_naive_utc
 from lucid.engines.feature_sql import (
+    LABEL_ROW,
     SPINE_AS_OF,
     SPINE_ENTITY,
     feature_sql,
@@ -49,12 +51,16 @@ _DUCKDB_TYPES: dict[str, ColumnType] = {
     "FLOAT": ColumnType.DOUBLE,
     "BOOLEAN": ColumnType.BOOLEAN,
     "TIMESTAMP": ColumnType.TIMESTAMP,
+    # Aware timestamps (a pandas or Arrow column with a zone) hold instants: the session runs
+    # in UTC, so comparing them with the naive-UTC spine compares instants.
     "TIMESTAMP WITH TIME ZONE": ColumnType.TIMESTAMP,
+    "TIMESTAMPTZ_NS": ColumnType.TIMESTAMP,
     "TIMESTAMP_NS": ColumnType.TIMESTAMP,
     "TIMESTAMP_MS": ColumnType.TIMESTAMP,
     "TIMESTAMP_S": ColumnType.TIMESTAMP,
     "DATE": ColumnType.DATE,
 }
+_CSV_TYPES = {ColumnType.TIMESTAMP: "TIMESTAMPTZ"}
 DECLARED_TYPES = {
     ColumnType.STRING: "VARCHAR",
     ColumnType.INTEGER: "BIGINT",
@@ -86,6 +92,24 @@ def column_type(duckdb_type: str) -> ColumnType | None:
     if duckdb_type.startswith("DECIMAL"):
         return ColumnType.DOUBLE
     return _DUCKDB_TYPES.get(duckdb_type)
+
+
+def _found_type(duckdb_type: str) -> ColumnType | str:
+    """Lucid's type for a DuckDB type name, or the name itself when Lucid has none."""
+    return column_type(duckdb_type) or duckdb_type
+
+
+def _type_word(duckdb_type: str) -> str:
+    """How a refusal names a column's type: Lucid's word for it, else DuckDB's name."""
+    if duckdb_type == "VARCHAR":
+        return "text"
+    found = column_type(duckdb_type)
+    return found.value if found else duckdb_type.lower()
+
+
+_TIME_TYPES = frozenset(
+    name for name, kind in _DUCKDB_TYPES.items() if kind in (ColumnType.TIMESTAMP, ColumnType.DATE)
+)
 
 
 class DuckDBEngine:
@@ -206,20 +230,26 @@ class DuckDBEngine:
             path = literal(self._glob(source, "parquet"))
             return f"SELECT * FROM read_parquet({path}, union_by_name = true)"
         if source.kind is SourceKind.CSV:
+            # Timestamps are read as instants (text with an offset is that instant, naive text
+            # is UTC), then shown as the naive UTC time every other source has.
             types = ", ".join(
-                f"{literal(column)}: {literal(DECLARED_TYPES[kind])}"
+                f"{literal(column)}: {literal(_CSV_TYPES.get(kind, DECLARED_TYPES[kind]))}"
                 for column, kind in source.schema.items()
             )
             path = literal(self._glob(source, "csv"))
-            return f"SELECT * FROM read_csv({path}, header = true, types = {{{types}}})"
+            return (
+                f"SELECT *{_as_naive_utc(source)} FROM "
+                f"read_csv({path}, header = true, types = {{{types}}})"
+            )
         if source.kind is SourceKind.DUCKDB:
             path, table = _split_table(source)
             alias = self._attach(path)
             return f"SELECT * FROM {alias}.{'.'.join(quote(part) for part in table.split('.'))}"
         raise ValueError(f"{source.kind.value} sources are copied, not read in place")
 
-    def describe(self, source: Source) -> dict[str, ColumnType | None]:
-        """The columns the data really has, with Lucid's type for each (None: unsupported)."""
+    def describe(self, source: Source) -> dict[str, ColumnType | str]:
+        """The columns the data really has, with Lucid's type for each (or DuckDB's name of
+        a type Lucid does not support)."""
         if source.kind is SourceKind.POSTGRESQL:
             return _describe_postgres(source)
         if source.kind is SourceKind.CSV:
@@ -229,13 +259,13 @@ class DuckDBEngine:
             header = {row[0] for row in rows}
             # Types are declared for CSV: a column is what the declaration makes of it, once
             # every value converts (checked by reading it).
-            found: dict[str, ColumnType | None] = {
+            found: dict[str, ColumnType | str] = {
                 column: kind for column, kind in source.schema.items() if column in header
             }
             self._run(f"SELECT COUNT(*) FROM ({self._reader(source)})", source)
             return found
         rows = self._run(f"DESCRIBE {self._reader(source)}", source)
-        return {row[0]: column_type(row[1]) for row in rows}
+        return {row[0]: _found_type(row[1]) for row in rows}
 
     def _glob(self, source: Source, extension: str) -> str:
         location = Path(source.location)
@@ -328,7 +358,7 @@ class DuckDBEngine:
     ) -> TrainingSet:
         """Every label row (duplicates kept, order kept) with each feature as known at its
         time: events after the label time, or ingested after it, never count."""
-        self._load_labels(labels)
+        self._load_labels(labels, time_column)
         columns = [row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()]
         spine_sql, sql = training_set_sql(
             features,
@@ -343,16 +373,17 @@ class DuckDBEngine:
         _spine_view(self.connection, "__lucid_label_spine", spine_sql)
         return TrainingSet(self.connection, sql, [definition.name for definition in features])
 
-    def _load_labels(self, labels: str | Path | Sequence[Mapping[str, Any]]) -> None:
+    def _load_labels(
+        self, labels: str | Path | Sequence[Mapping[str, Any]], time_column: str
+    ) -> None:
+        """The label rows as table `__lucid_labels`, numbered in order (`__lucid_row`), with
+        the time column as naive UTC times under Lucid's time rule (`lucid.contracts.times`):
+        a value that is not a time is refused and nothing is computed."""
         if isinstance(labels, str | Path):
             path = Path(labels)
             if not path.exists():
                 raise InvalidInput("labels", f"{path} does not exist")
-            relation = _label_relation(path)
-            self.connection.execute(
-                "CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT *, "
-                f"row_number() OVER () AS __lucid_row FROM {relation}"
-            )
+            self._load_label_file(path, time_column)
             return
         if not labels:
             raise InvalidInput("labels", "must hold at least one row")
@@ -363,16 +394,68 @@ class DuckDBEngine:
         placeholders = "(" + ", ".join("?" * (len(columns) + 1)) + ")"
         values = ", ".join([placeholders] * len(labels))
         names = ", ".join([*map(quote, columns), "__lucid_row"])
+        field = f"labels.{time_column}"
         parameters = [
             value
             for number, row in enumerate(labels, start=1)
-            for value in (*(_naive_if_time(row[c]) for c in columns), number)
+            for value in (
+                *(
+                    to_naive_utc(row[c], field) if c == time_column else _naive_if_time(row[c])
+                    for c in columns
+                ),
+                number,
+            )
         ]
         self.connection.execute(
             f"CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT * FROM (VALUES {values}) "
             f"v({names})",
             parameters,
         )
+
+    def _load_label_file(self, path: Path, time_column: str) -> None:
+        """A label file as `__lucid_labels`, its time column converted in the same pass (the
+        given value kept aside until every row is checked), or refused at its first value
+        that is not a time (text that does not parse, a NULL, a number)."""
+        relation, kind = self._label_relation(path, time_column)
+        name, given = quote(time_column), "__lucid_given_time"
+        converted = _utc_time_sql(name, kind) if kind is not None else None
+        replace = f" REPLACE ({converted} AS {name}), {name} AS {given}" if converted else ""
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE __lucid_labels AS SELECT *{replace}, "
+            f"row_number() OVER () AS {LABEL_ROW} FROM {relation}"
+        )
+        if kind is None:
+            return  # training_set_sql names the missing column
+        shown = given if converted else name
+        bad = self.connection.execute(
+            f"SELECT {shown} FROM __lucid_labels WHERE {name} IS NULL "
+            f"ORDER BY {shown} IS NULL, {LABEL_ROW} LIMIT 1"
+        ).fetchall()
+        if bad:
+            raise not_a_time(f"labels.{time_column}", bad[0][0], _type_word(kind))
+        if converted:
+            self.connection.execute(f"ALTER TABLE __lucid_labels DROP COLUMN {given}")
+
+    def _label_relation(self, path: Path, time_column: str) -> tuple[str, str | None]:
+        """The SQL relation reading a label file, and the DuckDB type of its time column (None
+        when it has none). A CSV's time column is read as text, so that the time rule, not
+        the CSV sniffer's guess from the first 20,480 rows, reads every value."""
+        name = literal(str(path))
+        csv = path.suffix.lower() == ".csv"
+        relation = f"read_csv({name}, header = true)" if csv else f"read_parquet({name})"
+        try:
+            kinds = {
+                str(row[0]): str(row[1])
+                for row in self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+            }
+        except duckdb.Error as error:
+            raise InvalidInput("labels", f"{path} cannot be read: {_first_line(error)}") from None
+        if time_column not in kinds:
+            return relation, None
+        if not csv:
+            return relation, kinds[time_column]
+        types = f"{{{literal(time_column)}: 'VARCHAR'}}"
+        return f"read_csv({name}, header = true, types = {types})", "VARCHAR"
 
     def latest_values(
         self,
@@ -439,11 +522,29 @@ def _naive_if_time(value: Any) -> Any:
     return _naive_utc(value) if isinstance(value, datetime) else value
 
 
-def _label_relation(labels: str | Path) -> str:
-    path = str(labels)
-    if path.endswith(".csv"):
-        return f"read_csv({literal(path)}, header = true)"
-    return f"read_parquet({literal(path)})"
+def _utc_time_sql(name: str, kind: str) -> str | None:
+    """SQL turning column `name` of DuckDB type `kind` into naive UTC times (NULL where a
+    value is not a time); None when it already is one."""
+    if kind == "TIMESTAMP":
+        return None
+    if kind == "VARCHAR":  # via TIMESTAMPTZ: the offset is honoured, naive text is UTC
+        return f"timezone('UTC', TRY_CAST({name} AS TIMESTAMPTZ))"
+    if kind.startswith(("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ")):
+        return f"timezone('UTC', {name})"
+    if kind in _TIME_TYPES:
+        return f"CAST({name} AS TIMESTAMP)"
+    return "CAST(NULL AS TIMESTAMP)"
+
+
+def _as_naive_utc(source: Source) -> str:
+    """A `REPLACE` clause showing the source's timestamp columns as naive UTC times."""
+    times = [column for column, kind in source.schema.items() if kind is ColumnType.TIMESTAMP]
+    if not times:
+        return ""
+    # timezone('UTC', …), not CAST(… AS TIMESTAMP): DuckDB 2.0 pushes that cast into
+    # read_csv, which then parses the text as naive and drops its offset.
+    casts = ", ".join(f"timezone('UTC', {quote(column)}) AS {quote(column)}" for column in times)
+    return f" REPLACE ({casts})"
 
 
 def _spine_view(connection: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
@@ -477,7 +578,7 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0]
 
 
-def _describe_postgres(source: Source) -> dict[str, ColumnType | None]:
+def _describe_postgres(source: Source) -> dict[str, ColumnType | str]:
     import psycopg
 
     url, table = _split_table(source)
@@ -495,7 +596,7 @@ def _describe_postgres(source: Source) -> dict[str, ColumnType | None]:
         ) from None
     if not rows:
         raise InvalidInput(f"source {source.name}.location", f"table {table} does not exist")
-    return {name: _POSTGRES_TYPES.get(kind) for name, kind in rows}
+    return {name: _POSTGRES_TYPES.get(str(kind)) or str(kind) for name, kind in rows}
 
 
 _POSTGRES_TYPES: dict[str, ColumnType] = {

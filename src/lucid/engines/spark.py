@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
+from lucid.contracts.times import not_a_time, to_naive_utc
 from lucid.engines.duckdb import naive_utc, view_name
 from lucid.engines.feature_sql import (
     LABEL_ROW,
@@ -35,6 +36,9 @@ _SPARK_TYPES = {
     ColumnType.TIMESTAMP: "TIMESTAMP_NTZ",
     ColumnType.DATE: "DATE",
 }
+
+
+_CSV_TYPES = {ColumnType.TIMESTAMP: "TIMESTAMP_LTZ"}
 
 
 def spark_session(master: str, driver_memory: str = "4g") -> Any:
@@ -81,8 +85,9 @@ class SparkEngine:
             self._views.add(name)
         return name
 
-    def describe(self, source: Source) -> dict[str, ColumnType | None]:
-        """The columns the data really has, with Lucid's type for each (None: unsupported)."""
+    def describe(self, source: Source) -> dict[str, ColumnType | str]:
+        """The columns the data really has, with Lucid's type for each (or Spark's name of a
+        type Lucid does not support)."""
         try:
             fields = self._read(source).schema.fields
         except InvalidInput:
@@ -92,7 +97,10 @@ class SparkEngine:
             raise InvalidInput(
                 f"source {source.name}.location", f"{source.location!r} cannot be read: {first}"
             ) from None
-        return {field.name: _column_type(field.dataType.typeName()) for field in fields}
+        return {
+            field.name: _column_type(field.dataType.typeName()) or field.dataType.simpleString()
+            for field in fields
+        }
 
     def latest_values(
         self, definition: FeatureDefinition, sources: Mapping[str, Source], at: datetime
@@ -170,12 +178,16 @@ class SparkEngine:
         location = Path(source.location)
         path = str(location if location.is_absolute() else self.project_dir / location)
         if source.kind is SourceKind.PARQUET:
-            return self.session.read.option("recursiveFileLookup", "true").parquet(path)
+            frame = self.session.read.option("recursiveFileLookup", "true").parquet(path)
+            return _naive_utc_columns(frame)
         if source.kind is SourceKind.CSV:
+            # Timestamps are read as instants (an offset is honoured, naive text is UTC: the
+            # session's zone); as TIMESTAMP_NTZ Spark reads a value with an offset as NULL.
             schema = ", ".join(
-                f"`{column}` {_SPARK_TYPES[kind]}" for column, kind in source.schema.items()
+                f"`{column}` {_CSV_TYPES.get(kind, _SPARK_TYPES[kind])}"
+                for column, kind in source.schema.items()
             )
-            return self.session.read.csv(path, header=True, schema=schema)
+            return _naive_utc_columns(self.session.read.csv(path, header=True, schema=schema))
         raise InvalidInput(
             f"source {source.name}.kind",
             f"{source.kind.value} sources run on the embedded DuckDB engine, not on Spark",
@@ -223,24 +235,9 @@ class SparkEngine:
         """Every label row with each feature as known at its time (see DuckDB's)."""
         from pyspark.sql.functions import monotonically_increasing_id
 
-        if isinstance(labels, str | Path):
-            path = Path(labels)
-            if not path.exists():
-                raise InvalidInput("labels", f"{path} does not exist")
-            reader = self.session.read
-            frame = (
-                reader.csv(str(path), header=True, inferSchema=True)
-                if path.suffix == ".csv"
-                else reader.parquet(str(path))
-            )
-        else:
-            if not labels:
-                raise InvalidInput("labels", "must hold at least one row")
-            columns = list(labels[0])
-            frame = self.session.createDataFrame(
-                [tuple(_naive(row[column]) for column in columns) for row in labels], columns
-            )
+        frame = self._labels(labels, time_column)
         frame = frame.withColumn(LABEL_ROW, monotonically_increasing_id())
+        frame = _label_time_in_utc(frame, time_column)
         frame.createOrReplaceTempView("lucid_labels")
         spine_sql, sql = training_set_sql(
             features,
@@ -258,6 +255,27 @@ class SparkEngine:
         )
         names = [definition.name for definition in features]
         return SparkTrainingSet(self.session, to_dialect(sql, self.dialect), names)
+
+    def _labels(self, labels: str | Path | Sequence[Mapping[str, Any]], time_column: str) -> Any:
+        """The label rows as a DataFrame; SDK rows' times already in naive UTC."""
+        if isinstance(labels, str | Path):
+            path = Path(labels)
+            if not path.exists():
+                raise InvalidInput("labels", f"{path} does not exist")
+            reader = self.session.read
+            if path.suffix.lower() == ".csv":
+                return reader.csv(str(path), header=True, inferSchema=True)
+            return reader.parquet(str(path))
+        if not labels:
+            raise InvalidInput("labels", "must hold at least one row")
+        columns, field = list(labels[0]), f"labels.{time_column}"
+        rows = [
+            tuple(
+                to_naive_utc(row[c], field) if c == time_column else _naive(row[c]) for c in columns
+            )
+            for row in labels
+        ]
+        return self.session.createDataFrame(rows, columns)
 
 
 class _Rows:
@@ -320,13 +338,51 @@ class SparkTrainingSet:
         return int(self._session.read.parquet(str(path)).count())
 
 
+def _naive_utc_columns(frame: Any) -> Any:
+    """`frame` with its aware timestamp columns as naive UTC times (the session is in UTC):
+    compared with the spine and returned to Python without any machine's local zone."""
+    fields = frame.schema.fields
+    aware = [field.name for field in fields if field.dataType.typeName() == "timestamp"]
+    if not aware:
+        return frame
+    return frame.withColumns({name: frame[f"`{name}`"].cast("timestamp_ntz") for name in aware})
+
+
+def _label_time_in_utc(frame: Any, column: str) -> Any:
+    """`frame` with the labels' time column as naive UTC times, or the refusal of its first
+    value that is not a time (text that does not parse, a NULL, a number), as on DuckDB."""
+    from pyspark.sql.functions import expr, lit
+
+    if column not in frame.columns:
+        return frame  # training_set_sql names the missing column
+    kind, name = frame.schema[column].dataType.typeName(), f"`{column}`"
+    if kind == "string":  # as an instant: the offset is honoured, naive text is UTC
+        converted = expr(f"try_cast({name} AS TIMESTAMP_LTZ)").cast("timestamp_ntz")
+    elif kind in ("timestamp", "timestamp_ntz", "date"):
+        converted = frame[name].cast("timestamp_ntz")
+    else:
+        converted = lit(None).cast("timestamp_ntz")
+    bad = (
+        frame.where(converted.isNull())
+        .orderBy(frame[name].isNull(), LABEL_ROW)
+        .select(name)
+        .limit(1)
+        .collect()
+    )
+    if bad:
+        found = _column_type(kind)
+        word = "text" if kind == "string" else found.value if found else kind
+        raise not_a_time(f"labels.{column}", bad[0][0], word)
+    return frame.withColumn(column, converted)
+
+
 def _naive(value: Any) -> Any:
     return naive_utc(value) if isinstance(value, datetime) else value
 
 
 def _spark_value(value: Any, kind: ColumnType) -> Any:
-    if value is not None and kind is ColumnType.TIMESTAMP and isinstance(value, str):
-        return naive_utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    if value is not None and kind is ColumnType.TIMESTAMP:
+        return to_naive_utc(value, "time")
     if value is not None and kind is ColumnType.DOUBLE:
         return float(value)
     return value

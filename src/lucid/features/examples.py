@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from lucid.contracts.semantic import FeatureDefinition, GoldenExample, Source, values_match
+from lucid.contracts.semantic import (
+    ColumnType,
+    FeatureDefinition,
+    GoldenExample,
+    Source,
+    values_match,
+)
+from lucid.contracts.times import to_naive_utc, to_utc
 from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc, view_name
 from lucid.engines.feature_sql import quote
 from lucid.errors import InvalidInput
@@ -21,11 +28,7 @@ from lucid.storage.online_store import OnlineStore, SqliteOnlineStore
 
 def example_time(text: str, field: str) -> datetime:
     """An example's time text as an aware UTC datetime (naive text is read as UTC)."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(field, f"{text!r} must be an ISO-8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return to_utc(text, field)
 
 
 def run_example_offline(
@@ -51,21 +54,25 @@ def _load_example_rows(engine: DuckDBEngine, source: Source, example: GoldenExam
     )
     engine.connection.execute(f"CREATE TEMP TABLE {name} ({columns})")
     rows = example.events.get(source.name, ())
+    names, values = list(source.schema), []
     for number, row in enumerate(rows):
+        where = f"{example.entity} example events.{source.name}[{number}]"
         unknown = sorted(set(row) - set(source.schema))
         if unknown:
-            raise InvalidInput(
-                f"{example.entity} example events.{source.name}[{number}]",
-                f"column {unknown[0]!r} is not in source {source.name}",
-            )
-    if rows:
-        names = list(source.schema)
+            raise InvalidInput(where, f"column {unknown[0]!r} is not in source {source.name}")
+        values.append([_example_value(row.get(c), source.schema[c], f"{where}.{c}") for c in names])
+    if values:
         marks = ", ".join("?" * len(names))
-        engine.connection.executemany(
-            f"INSERT INTO {name} VALUES ({marks})",
-            [[row.get(column) for column in names] for row in rows],
-        )
+        engine.connection.executemany(f"INSERT INTO {name} VALUES ({marks})", values)
     engine.mark_loaded(name)
+
+
+def _example_value(value: object, kind: ColumnType, field: str) -> object:
+    """An example event's value as its column holds it: a time in naive UTC (an offset in
+    the text is honoured, as in every other source)."""
+    if value is None or kind is not ColumnType.TIMESTAMP:
+        return value
+    return to_naive_utc(value, field)
 
 
 def run_example_online(
