@@ -199,6 +199,9 @@ def test_a_model_whose_inputs_the_pins_do_not_match_is_refused_by_name(project: 
     version = json.loads(registered.stdout)
     assert version["features"] == ["customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"]
     assert version["inputs"] == columns[:2]  # the model's order, not the pins'
+    again = register(project, "--artifact", "two.pkl")
+    said = " ".join(again.stdout.split())
+    assert "it takes customer_spend_30d, customer_activity_30d, in that order" in said
 
 
 def test_a_contract_breaking_its_order_is_refused(project: Path) -> None:
