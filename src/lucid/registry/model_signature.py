@@ -6,13 +6,13 @@ inputs of a multi-input ONNX graph, an MLflow column signature) or, for a model 
 names (fitted on a bare array, an ONNX graph of one tensor), only counts them. Pins map to
 named inputs by feature name (the pin without `@version`); unnamed inputs take the pins in
 their order. A model whose artifact says nothing readable (a Hugging Face id, an MLflow model
-logged without a signature, an object without those attributes) has no signature.
+logged without a signature, an ONNX tensor of unstated width, an object without those
+attributes) has no signature, and takes the pins in their order unchecked.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
@@ -22,9 +22,6 @@ import yaml
 
 from lucid.contracts.value import PINNED_FEATURE
 from lucid.errors import InvalidInput
-
-# LightGBM names the columns of a bare array itself; those names say no more than positions.
-_GENERATED_NAME = re.compile(r"^Column_(\d+)$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +81,7 @@ def of_estimator(estimator: Any) -> Signature | None:
     names = _attribute(estimator, "feature_names_in_")
     count = _attribute(estimator, "n_features_in_")
     if names is not None:
+        # LightGBM names a bare array's columns Column_0…; such names say no more than positions.
         named = tuple(str(name) for name in names)
         if named and named != tuple(f"Column_{index}" for index in range(len(named))):
             return Signature(len(named), named)
