@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from lightgbm import LGBMClassifier
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -108,8 +109,9 @@ def mlflow_folder(path: Path, inputs: list[dict[str, Any]] | None) -> MlflowArti
             ),
             LogisticRegression(),
         ).fit(TRAIN, LABELS),
+        LGBMClassifier(n_estimators=20, verbose=-1).fit(TRAIN, LABELS),
     ],
-    ids=["estimator", "pipeline-by-column-name"],
+    ids=["estimator", "pipeline-by-column-name", "lightgbm"],
 )
 def test_the_same_model_pinned_in_another_order_gives_the_same_scores(
     registry: ModelRegistry, estimator: Any
@@ -167,10 +169,15 @@ def test_a_mismatch_of_names_is_refused_and_stores_nothing(
     assert sorted(p.name for p in stored.iterdir()) == ["1"]
 
 
+@pytest.mark.parametrize(
+    "model",
+    [LogisticRegression(), LGBMClassifier(n_estimators=20, verbose=-1)],
+    ids=["scikit-learn", "lightgbm"],
+)
 def test_a_model_fitted_on_a_bare_array_takes_as_many_pins_in_their_order(
-    registry: ModelRegistry, unchanged: Callable[[], Any]
+    registry: ModelRegistry, unchanged: Callable[[], Any], model: Any
 ) -> None:
-    bare = LogisticRegression().fit(TRAIN.to_numpy(), LABELS)
+    bare = model.fit(TRAIN.to_numpy(), LABELS)
     with (
         unchanged(),
         pytest.raises(

@@ -81,11 +81,8 @@ def of_estimator(estimator: Any) -> Signature | None:
     names = _attribute(estimator, "feature_names_in_")
     count = _attribute(estimator, "n_features_in_")
     if names is not None:
-        # LightGBM names a bare array's columns Column_0…; such names say no more than positions.
         named = tuple(str(name) for name in names)
-        if named and named != tuple(f"Column_{index}" for index in range(len(named))):
-            return Signature(len(named), named)
-        return Signature(len(named))
+        return Signature(len(named), named)
     if isinstance(count, Integral) and not isinstance(count, bool):
         return Signature(int(count))
     return None
