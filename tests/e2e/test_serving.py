@@ -158,8 +158,8 @@ def add_recent_activity(folder: Path, entities: list[str]) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)  # the sources' naive times are UTC
     purchases, logins = [], []
     for number, entity in enumerate(entities):
-        for day in range(1, number % 4 + 2):
-            moment = now - timedelta(days=day, hours=number)
+        for step in range(number % 4 + 1):  # the latest hours old: fresh under the TTL of 2d
+            moment = now - timedelta(hours=6 * step + number + 1)
             purchases.append(
                 {
                     "customer_id": entity,
@@ -170,8 +170,8 @@ def add_recent_activity(folder: Path, entities: list[str]) -> None:
                     "is_test": False,
                 }
             )
-        for day in range(1, 12 - number % 5):
-            moment = now - timedelta(days=day, hours=2)
+        for step in range(11 - number % 5):
+            moment = now - timedelta(hours=5 * step + 1)
             login = {"customer_id": entity, "logged_in_at": moment, "ingested_at": moment}
             logins.append({**login, "is_bot": False})
     for name, rows in (("purchases", purchases), ("logins", logins)):
