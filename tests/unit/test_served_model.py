@@ -4,6 +4,7 @@ scores as `predict` and `predict_proba` where those agree, and no score without 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
@@ -41,3 +42,16 @@ def test_no_rows_and_a_missing_feature() -> None:
     assert served.predict_scored([]) == ([], [])
     with pytest.raises(InvalidInput, match=r"rows\[1\]: lacks the pinned feature\(s\) spend"):
         served.predict_scored([ROWS[0], {"activity": 1.0}])
+
+
+def test_rows_are_given_by_name_in_the_model_s_order_whatever_the_order_of_the_pins() -> None:
+    columns = ["activity", "spend"]
+    model = LogisticRegression().fit(pd.DataFrame(X, columns=columns), Y)
+    expected = model.predict_proba(pd.DataFrame(ROWS, columns=columns))[:, 1].tolist()
+    pinned_backwards = ("spend@1.0.0", "activity@1.0.0")
+    served = ServedModel("churn", 1, pinned_backwards, model, inputs=("activity", "spend"))
+    assert served.columns == columns
+    assert served.scores(ROWS) == pytest.approx(expected, abs=1e-12)
+    predictions, scores = served.predict_scored(ROWS)
+    assert scores == pytest.approx(expected, abs=1e-12)
+    assert predictions == model.predict(pd.DataFrame(ROWS, columns=columns)).tolist()

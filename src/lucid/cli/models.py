@@ -56,7 +56,11 @@ def register(
     contract: Path | None = typer.Option(
         None, "--contract", help="YAML file of the business-impact contract (required)."
     ),
-    feature: list[str] = typer.Option([], "--feature", help="Pinned feature name@version."),
+    feature: list[str] = typer.Option(
+        [],
+        "--feature",
+        help="Pinned feature name@version; the pins must be the model's inputs, matched by name.",
+    ),
     training_data: str = typer.Option(
         ..., "--training-data", help="Fingerprint of the training data."
     ),
@@ -89,7 +93,14 @@ def register(
     if as_json:
         print_json(version.to_dict())
         return
-    console.print(f"Registered {version.label} as a candidate ({version.artifact.kind.value}).")
+    takes = (
+        "it takes its pinned features in the order of the pins"
+        if version.inputs is None
+        else f"it takes {', '.join(version.inputs)}, in that order"
+    )
+    console.print(
+        f"Registered {version.label} as a candidate ({version.artifact.kind.value}); {takes}."
+    )
 
 
 @app.command("list")

@@ -20,7 +20,9 @@ def model_subject(name: str) -> Subject:
 @event_type("ModelRegistered")
 @dataclass(frozen=True)
 class ModelRegistered(DomainEvent):
-    """A new version of a model was registered as a candidate, with its impact contract."""
+    """A new version of a model was registered as a candidate, with its impact contract.
+    `inputs` are the pinned feature names in the order the model takes them (None: the model
+    stated no signature, and takes the pins in their order)."""
 
     name: str
     version: int
@@ -29,6 +31,7 @@ class ModelRegistered(DomainEvent):
     training_data: str
     offline_metrics: dict[str, float]
     impact: dict[str, Any]
+    inputs: list[str] | None = None
 
 
 @event_type("EvidenceAttached")

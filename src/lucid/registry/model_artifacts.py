@@ -7,6 +7,8 @@
   the hash of that file is kept so a changed folder can be noticed.
 - `HubArtifact`: a Hugging Face Hub model id, registered only when the Hub (or, offline, the
   local Hub cache) has it.
+
+Preparing an artifact also reads the inputs the model takes (`model_signature`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lucid.errors import Conflict, InvalidInput
+from lucid.registry.model_signature import Signature, of_estimator, of_mlmodel, of_onnx
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 
@@ -71,12 +74,14 @@ Artifact = SklearnArtifact | OnnxArtifact | MlflowArtifact | HubArtifact
 
 @dataclass(frozen=True)
 class PreparedArtifact:
-    """An artifact checked and ready: the bytes to store (if Lucid keeps them) and its ref."""
+    """An artifact checked and ready: the bytes to store (if Lucid keeps them), its ref and
+    the inputs the model takes (None when the artifact does not say)."""
 
     kind: ArtifactKind
     location: str
     data: bytes | None = None
     sha256: str | None = None
+    signature: Signature | None = None
 
 
 def artifact_from_option(kind: str, location: str) -> Artifact:
@@ -104,7 +109,8 @@ def prepare(artifact: Artifact, hub: HuggingFaceHub) -> PreparedArtifact:
         data = _read_file(artifact.path, "artifact")
         if not data:
             raise InvalidInput("artifact", f"the ONNX file {artifact.path} is empty")
-        return PreparedArtifact(ArtifactKind.ONNX, "model.onnx", data)
+        signature = of_onnx(data, str(artifact.path))
+        return PreparedArtifact(ArtifactKind.ONNX, "model.onnx", data, signature=signature)
     if isinstance(artifact, MlflowArtifact):
         folder = artifact.folder.expanduser().resolve()
         mlmodel = folder / "MLmodel"
@@ -112,8 +118,12 @@ def prepare(artifact: Artifact, hub: HuggingFaceHub) -> PreparedArtifact:
             raise InvalidInput(
                 "artifact", f"{folder} is not an MLflow model folder (it has no MLmodel file)"
             )
-        digest = hashlib.sha256(mlmodel.read_bytes()).hexdigest()
-        return PreparedArtifact(ArtifactKind.MLFLOW, str(folder), sha256=digest)
+        content = mlmodel.read_bytes()
+        signature = of_mlmodel(content.decode("utf-8", errors="replace"), str(mlmodel))
+        digest = hashlib.sha256(content).hexdigest()
+        return PreparedArtifact(
+            ArtifactKind.MLFLOW, str(folder), sha256=digest, signature=signature
+        )
     if isinstance(artifact, HubArtifact):
         model_id = artifact.model_id.strip()
         if not model_id:
@@ -161,7 +171,9 @@ def _prepare_sklearn(artifact: SklearnArtifact) -> PreparedArtifact:
         raise InvalidInput(
             "artifact", f"a {type(estimator).__name__} has no predict method; it is not a model"
         )
-    return PreparedArtifact(ArtifactKind.SKLEARN, "model.joblib", data)
+    return PreparedArtifact(
+        ArtifactKind.SKLEARN, "model.joblib", data, signature=of_estimator(estimator)
+    )
 
 
 def store(prepared: PreparedArtifact, store: ArtifactStore, name: str, version: int) -> ArtifactRef:

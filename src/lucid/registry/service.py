@@ -52,6 +52,7 @@ from lucid.contracts.value import (
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.registry import model_artifacts
 from lucid.registry.model_artifacts import Artifact, ArtifactKind, ArtifactRef
+from lucid.registry.model_signature import input_order
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
@@ -65,13 +66,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ModelVersion:
-    """A registered version as stored: its artifact, pins, contract, evidence and stage."""
+    """A registered version as stored: its artifact, pins, contract, evidence and stage.
+    `inputs` are the pinned feature names in the order the model takes them, None for a model
+    that stated no signature (it takes the pins in their order)."""
 
     name: str
     version: int
     stage: Stage
     artifact: ArtifactRef
     features: tuple[str, ...]
+    inputs: tuple[str, ...] | None
     training_data: str
     offline_metrics: Mapping[str, float]
     impact: BusinessImpact
@@ -92,6 +96,7 @@ class ModelVersion:
             "stage": self.stage.value,
             "artifact": self.artifact.to_dict(),
             "features": list(self.features),
+            "inputs": None if self.inputs is None else list(self.inputs),
             "training_data": self.training_data,
             "offline_metrics": dict(self.offline_metrics),
             "impact": self.impact.to_dict(),
@@ -217,7 +222,8 @@ class ModelRegistry:
         rationale: str,
         connection: Connection | None = None,
     ) -> ModelVersion:
-        """Register the next version of `name` as a candidate; refused without a contract.
+        """Register the next version of `name` as a candidate; refused without a contract, or
+        when the model's inputs and the pinned features differ (`model_signature`).
         With `connection` (a transaction holding the event log's lock) it joins that
         transaction, so a caller's own record of it commits with it or not at all."""
         validate_model_name(name)
@@ -241,6 +247,8 @@ class ModelRegistry:
         who = text(registered_by, "registered_by")
         why = text(rationale, "rationale")
         prepared = model_artifacts.prepare(artifact, self._hub)
+        inputs = input_order(prepared.signature, pins)
+        stored_inputs = None if inputs is None else list(inputs)
         now = self._clock()
         written: ArtifactRef | None = None
         try:
@@ -265,6 +273,7 @@ class ModelRegistry:
                         artifact_location=written.location,
                         artifact_sha256=written.sha256,
                         features=json.dumps(pins),
+                        inputs=None if inputs is None else json.dumps(stored_inputs),
                         training_data=training,
                         offline_metrics=json.dumps(metrics, sort_keys=True),
                         impact=json.dumps(impact.to_dict(), sort_keys=True),
@@ -286,6 +295,7 @@ class ModelRegistry:
                         training_data=training,
                         offline_metrics=metrics,
                         impact=impact.to_dict(),
+                        inputs=stored_inputs,
                     ),
                     who,
                     why,
@@ -832,6 +842,7 @@ class ModelRegistry:
                 ArtifactKind(row["artifact_kind"]), row["artifact_location"], row["artifact_sha256"]
             ),
             features=tuple(json.loads(row["features"])),
+            inputs=None if row["inputs"] is None else tuple(json.loads(row["inputs"])),
             training_data=row["training_data"],
             offline_metrics=json.loads(row["offline_metrics"]),
             impact=impact,

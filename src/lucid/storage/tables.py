@@ -125,6 +125,8 @@ model_versions = Table(
     Column("artifact_location", Text, nullable=False),
     Column("artifact_sha256", String(64), nullable=True),
     Column("features", Text, nullable=False),
+    # The pinned feature names in the order the model takes them (JSON); NULL: the pins' order.
+    Column("inputs", Text, nullable=True),
     Column("training_data", String(300), nullable=False),
     Column("offline_metrics", Text, nullable=False),
     Column("impact", Text, nullable=False),
