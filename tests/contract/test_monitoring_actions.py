@@ -430,7 +430,10 @@ def test_outcomes_join_by_prediction_id_else_latest_prediction_of_the_entity(
         ({"score": 1.5}, r"rows\[0\]\.score: must be a probability between 0 and 1"),
         ({"score": "high"}, r"rows\[0\]\.score: must be a number"),
         ({"entity": ""}, r"rows\[0\]\.entity: must be a non-empty id"),
-        ({"served_at": "yesterday"}, r"rows\[0\]\.served_at: 'yesterday' is not an ISO-8601"),
+        (
+            {"served_at": "yesterday"},
+            r"rows\[0\]\.served_at: 'yesterday' \(text\) is not a time; write ISO 8601",
+        ),
         ({"features": {"score": 1}}, r"rows\[0\]\.features\.score: is reserved"),
         ({"features": [1]}, r"rows\[0\]\.features: must be a mapping"),
         ({"colour": "red"}, r"rows\[0\]: has unknown field\(s\) colour"),
