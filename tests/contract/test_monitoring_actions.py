@@ -483,7 +483,7 @@ def test_bad_outcomes_are_refused_and_nothing_is_stored(
     for row, sentence in (
         ({"prediction_id": "a", "label": 2, "observed_at": DAY2}, r"label: must be 0 or 1"),
         ({"label": 1, "observed_at": DAY2}, "must name its prediction_id or its entity"),
-        ({"prediction_id": "a", "label": 1}, r"observed_at: must be a time"),
+        ({"prediction_id": "a", "label": 1}, r"observed_at: NULL \(no value\) is not a time"),
     ):
         with pytest.raises(InvalidInput, match=sentence):
             service.log_outcomes("churn", [row])
