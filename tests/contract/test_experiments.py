@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import select
 from lucid.access.tokens import Tokens
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, CONTROL, assign
+from lucid.contracts.times import EXAMPLE
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.experiments.service import Experiments
@@ -366,6 +367,41 @@ def test_bad_outcomes_are_refused_whole(
     lab.record_outcomes("churn-v2-ab", [{"entity_id": "cust-00001", "value": True}], actor="crm")
     with unchanged(), pytest.raises(Conflict, match="already has a retention_rate outcome"):
         lab.record_outcomes("churn-v2-ab", [{"entity_id": "cust-00001", "value": 0}], actor="crm")
+
+
+def test_exposure_and_outcome_times_without_offset_are_utc(
+    db: Database, lab: Experiments, challenger: int
+) -> None:
+    create(lab)
+    naive, offset = ENTITIES[:2]
+    lab.expose(
+        "churn-v2-ab",
+        [
+            {"entity_id": naive, "exposed_at": datetime(2026, 11, 3, 1)},
+            {"entity_id": offset, "exposed_at": "2026-11-03T06:30:00+05:30"},
+        ],
+        actor="serving",
+    )
+    lab.record_outcomes(
+        "churn-v2-ab",
+        [
+            {"entity_id": naive, "value": 1, "observed_at": "2026-11-04T01:00"},
+            {"entity_id": offset, "value": 0, "observed_at": "2026-11-03T20:00:00-05:00"},
+        ],
+        actor="crm",
+    )
+    with db.transaction() as connection:
+        exposed = connection.execute(select(experiment_exposures.c.exposed_at)).scalars()
+        observed = connection.execute(select(experiment_outcomes.c.observed_at)).scalars()
+        assert set(exposed) == {"2026-11-03T01:00:00.000000Z"}
+        assert set(observed) == {"2026-11-04T01:00:00.000000Z"}
+    with pytest.raises(InvalidInput) as refused:
+        lab.record_outcomes(
+            "churn-v2-ab", [{"entity_id": naive, "value": 1, "observed_at": 3}], actor="crm"
+        )
+    assert str(refused.value) == (
+        f"outcomes[0].observed_at: 3 (integer) is not a time; write ISO 8601, e.g. {EXAMPLE}"
+    )
 
 
 def test_unknown_experiments_are_refused(lab: Experiments, unchanged: Callable[[], Any]) -> None:

@@ -430,7 +430,10 @@ def test_outcomes_join_by_prediction_id_else_latest_prediction_of_the_entity(
         ({"score": 1.5}, r"rows\[0\]\.score: must be a probability between 0 and 1"),
         ({"score": "high"}, r"rows\[0\]\.score: must be a number"),
         ({"entity": ""}, r"rows\[0\]\.entity: must be a non-empty id"),
-        ({"served_at": "yesterday"}, r"rows\[0\]\.served_at: 'yesterday' is not an ISO-8601"),
+        (
+            {"served_at": "yesterday"},
+            r"rows\[0\]\.served_at: 'yesterday' \(text\) is not a time; write ISO 8601",
+        ),
         ({"features": {"score": 1}}, r"rows\[0\]\.features\.score: is reserved"),
         ({"features": [1]}, r"rows\[0\]\.features: must be a mapping"),
         ({"colour": "red"}, r"rows\[0\]: has unknown field\(s\) colour"),
@@ -480,7 +483,7 @@ def test_bad_outcomes_are_refused_and_nothing_is_stored(
     for row, sentence in (
         ({"prediction_id": "a", "label": 2, "observed_at": DAY2}, r"label: must be 0 or 1"),
         ({"label": 1, "observed_at": DAY2}, "must name its prediction_id or its entity"),
-        ({"prediction_id": "a", "label": 1}, r"observed_at: must be a time"),
+        ({"prediction_id": "a", "label": 1}, r"observed_at: NULL \(no value\) is not a time"),
     ):
         with pytest.raises(InvalidInput, match=sentence):
             service.log_outcomes("churn", [row])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,8 @@ from tests.monitoring_world import (
     http_receiver,
     smtp_receiver,
 )
+
+KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
 
 @pytest.fixture
@@ -255,10 +257,13 @@ def test_bad_input_to_send_digests_is_refused_and_sends_nothing(
     before = event_log.count()
     with pytest.raises(InvalidInput, match="name"):
         service.send_digests(model="Not A Name")
-    with pytest.raises(InvalidInput, match="now: must carry a time zone"):
-        service.send_digests(datetime(2026, 11, 3))
+    with pytest.raises(InvalidInput, match=r"now: 'Tuesday' \(text\) is not a time"):
+        service.send_digests("Tuesday")  # type: ignore[arg-type]
     assert event_log.count() == before and service.digests() == []
-    assert service.send_digests(datetime(2026, 11, 3, 1, tzinfo=UTC))[0].digest.sent_at
+    # A naive `now` means UTC: the same period as the aware time, sent once.
+    [sent] = service.send_digests(datetime(2026, 11, 3, 1))
+    assert sent.digest.sent_at
+    assert service.send_digests(datetime(2026, 11, 3, 6, 30, tzinfo=KOLKATA)) == []
 
 
 def test_digest_channels_skip_paging_and_other_teams() -> None:

@@ -168,7 +168,10 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
             "churn", 2, metric="retention_rate", value=0.80, period="first-month", actor="bi"
         )
     refused = lucid(project, "checkpoints", "run", "--at", "yesterday")
-    assert refused.code == 1 and "--at: 'yesterday' must be an ISO time" in refused.stderr
+    assert (
+        refused.code == 1
+        and "--at: 'yesterday' (text) is not a time; write ISO 8601" in refused.stderr
+    )
     at = parse_time(deployed["deployed_at"]) + timedelta(days=31)
     judged = json.loads(ok(project, "checkpoints", "run", "--at", at.isoformat(), "--json").stdout)
     assert [(c["days"], c["outcome"]) for c in judged] == [(30, "failed")]

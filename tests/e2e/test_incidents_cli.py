@@ -114,7 +114,7 @@ def test_an_incident_from_opening_to_its_lesson_and_the_report(project: Path) ->
     refused(
         project,
         *("incidents", "declare-shift", "2026-13-01", "--description", "a drill"),
-        message="error: STARTED_AT: '2026-13-01' must be an ISO date or time",
+        message="error: STARTED_AT: '2026-13-01' (text) is not a time; write ISO 8601",
     )
     ok(project, "incidents", "declare-shift", later, "--description", "a drill")
     assert json.loads(ok(project, "scorecard", "--json").stdout)["critical_incidents_undetected"]
@@ -140,5 +140,5 @@ def test_an_incident_from_opening_to_its_lesson_and_the_report(project: Path) ->
     refused(
         project,
         *("report", "--since", "yesterday"),
-        message="error: --since: 'yesterday' must be an ISO date or time",
+        message="error: --since: 'yesterday' (text) is not a time; write ISO 8601",
     )

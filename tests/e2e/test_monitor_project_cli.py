@@ -154,7 +154,10 @@ BAD_INPUT = [
     (["outcomes", "missing.csv", "--model", "churn"], "path: file"),
     (["outcomes", "OUTCOMES", "--model", "churn", "--horizon-days", "0"], "--horizon-days"),
     (["run", "--model", "churn", "--window-start", "2026-11-02"], "window: give both"),
-    (["run", "--model", "churn", "--window-start", "then", "--window-end", "x"], "ISO-8601"),
+    (
+        ["run", "--model", "churn", "--window-start", "then", "--window-end", "x"],
+        "--window-start: 'then' (text) is not a time",
+    ),
     (["drill", "--model", "churn", "--shift", "tenure"], "shift: 'tenure' must be"),
     (["profile", "churn", "--version", "1"], "reference: give a reference file"),
     (["policy", "set", "other", "POLICY", "--rationale", "x"], "model: the file's policy"),

@@ -14,13 +14,16 @@ from typing import Any
 import httpx
 import pytest
 from sklearn.linear_model import LogisticRegression
+from sqlalchemy import select
 
 from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
+from lucid.contracts.times import EXAMPLE
 from lucid.features.definition_files import load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
+from lucid.storage.tables import outcome_log
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
 
@@ -185,6 +188,47 @@ def test_predict_reads_features_online_and_counts_predictions(server: str, proje
     assert unknown.status_code == 404
     bad = call(server, "POST", "/v1/predict/churn", token, json={"entity": "c1"})
     assert bad.status_code == 422 and bad.json()["field"] == "entity_id"
+
+
+def test_outcome_times_without_offset_are_utc_and_offsets_are_honoured(
+    server: str, project: Any
+) -> None:
+    folder, secrets = project
+    ids = [
+        call(server, "POST", "/v1/predict/churn", secrets["viewer"], json={"entity_id": e}).json()[
+            "prediction_id"
+        ]
+        for e in ("c00002", "c00003")
+    ]
+    given = ["2030-01-02T05:30:00", "2030-01-02T11:00:00+05:30"]
+    outcomes = [
+        {"prediction_id": i, "label": 1, "observed_at": t} for i, t in zip(ids, given, strict=True)
+    ]
+    logged = call(
+        server,
+        "POST",
+        "/v1/outcomes",
+        secrets["scientist"],
+        json={"model": "churn", "outcomes": outcomes},
+    )
+    assert logged.status_code == 200, logged.text
+    with open_project(folder, environ={}) as lucid, lucid.db.transaction() as connection:
+        stored = connection.execute(
+            select(outcome_log.c.observed_at).where(outcome_log.c.prediction_id.in_(ids))
+        ).scalars()
+        assert list(stored) == ["2030-01-02T05:30:00.000000Z"] * 2
+    outcomes[0]["observed_at"] = "yesterday"
+    bad = call(
+        server,
+        "POST",
+        "/v1/outcomes",
+        secrets["scientist"],
+        json={"model": "churn", "outcomes": outcomes},
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "outcomes.0.observed_at"
+    assert bad.json()["detail"] == (
+        f"outcomes.0.observed_at: 'yesterday' (text) is not a time; write ISO 8601, e.g. {EXAMPLE}"
+    )
 
 
 def test_roles_and_four_eyes_hold_over_http(server: str, project: Any) -> None:

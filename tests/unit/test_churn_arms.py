@@ -1,12 +1,26 @@
-"""The scenario's small rules: who gets the retention budget, and the retention contract."""
+"""The scenario's small rules: who gets the retention budget, the retention contract, and
+served values stamped in UTC."""
 
 from __future__ import annotations
 
-import pytest
+import time
+from datetime import UTC
+from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from lucid.contracts.events import format_time
 from lucid.contracts.value import Direction
 from lucid.errors import InvalidInput
-from lucid.scenarios.churn.arms import Arm, HandDeployedModels, retention_contract
+from lucid.scenarios.churn.arms import (
+    Arm,
+    EntropicArm,
+    HandDeployedModels,
+    retention_contract,
+)
+from lucid.scenarios.churn.world import WorldConfig
+from lucid.storage.tables import served_features
 
 
 def test_the_budget_goes_to_the_highest_scores_ties_broken_by_id() -> None:
@@ -35,3 +49,26 @@ def test_a_hand_deployed_model_has_no_contract() -> None:
     assert portfolio.production_models == 1
     assert portfolio.share_without_contract == 1.0
     assert HandDeployedModels(0).portfolio().production_models == 0
+
+
+def test_served_values_are_stamped_in_utc_whatever_the_machine_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The arm's world runs on naive UTC days; what it logs as served must not move with the
+    machine's zone (here UTC+05:30)."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    arm = EntropicArm("entropic", tmp_path / "arm", WorldConfig(customers=40, days=30, seed=3))
+    try:
+        customers = arm.world.active_customers()[:3]
+        arm.serving_job(customers)
+        with arm.lucid.db.transaction() as connection:
+            stamps = connection.execute(
+                select(served_features.c.served_at, served_features.c.as_of)
+            ).all()
+    finally:
+        arm.close()
+        monkeypatch.undo()
+        time.tzset()
+    now = format_time(arm.world.now.replace(tzinfo=UTC))
+    assert stamps == [(now, now)] * len(customers)

@@ -1,9 +1,12 @@
-"""Default windows (aligned, so cron runs stay idempotent), drill shifts, alert targets."""
+"""Default windows (aligned, so cron runs stay idempotent), drill shifts, alert targets, and
+the time rule for windows and served times."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta, timezone
 
+import pandas as pd
 import pytest
 
 from lucid.contracts.validity import (
@@ -15,6 +18,7 @@ from lucid.contracts.validity import (
 )
 from lucid.errors import InvalidInput
 from lucid.monitoring.alerts import alert_targets
+from lucid.monitoring.predictions import prediction_rows
 from lucid.monitoring.service import Shift
 from lucid.monitoring.windows import window_of
 
@@ -69,3 +73,41 @@ def test_a_critical_check_alerts_the_team_its_warning_names() -> None:
     assert alert_targets(Check(business, measured, Level.CRITICAL)) == ("business_team",)
     assert alert_targets(Check(business, measured, Level.WARNING)) == ("business_team",)
     assert alert_targets(Check(business, measured, Level.OK)) == ()
+
+
+def test_naive_times_are_utc_whatever_the_machine_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A naive `now` or window bound means UTC, also on a machine set to UTC+05:30."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    try:
+        assert window_of(Frequency.HOURLY, NOW.replace(tzinfo=None)) == window_of(
+            Frequency.HOURLY, NOW
+        )
+        given = window_of(
+            Frequency.DAILY,
+            NOW,
+            datetime(2026, 11, 1),
+            datetime(2026, 11, 2, 5, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        )
+        assert (given.start, given.end) == (
+            "2026-11-01T00:00:00.000000Z",
+            "2026-11-02T00:00:00.000000Z",
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_served_at_without_offset_is_utc_and_a_bad_one_names_its_row() -> None:
+    given = [
+        datetime(2026, 11, 3, 1),
+        "2026-11-03T01:00",
+        "2026-11-03T06:30:00+05:30",
+        pd.Timestamp("2026-11-02T20:00", tz="America/New_York"),
+    ]
+    rows = [{"entity": "c1", "served_at": at, "features": {}, "score": 0.5} for at in given]
+    validated = prediction_rows("churn", 1, rows)
+    assert {row["served_at"] for row in validated} == {"2026-11-03T01:00:00.000000Z"}
+    with pytest.raises(InvalidInput) as refused:
+        prediction_rows("churn", 1, [*rows, {**rows[0], "served_at": None}])
+    assert str(refused.value).startswith("rows[4].served_at: NULL (no value) is not a time;")

@@ -12,6 +12,7 @@ import yaml
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
+from lucid.contracts.times import to_utc
 from lucid.errors import InvalidInput
 from lucid.settings import default_actor
 
@@ -23,13 +24,8 @@ def _actor(actor: str | None) -> str:
 
 
 def _moment(text: str, field: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(field, f"{text!r} must be an ISO time, e.g. 2026-11-25T10:00Z") from None
-    if moment.tzinfo is None:
-        raise InvalidInput(field, f"{text!r} must carry a time zone, e.g. +00:00 or Z")
-    return moment
+    """An ISO 8601 option as an aware UTC time: an offset is honoured, no offset means UTC."""
+    return to_utc(text, field)
 
 
 def _decision(path: Path) -> dict[str, Any]:
@@ -90,7 +86,9 @@ def deploy(
 @checkpoints_app.command("run")
 def run(
     ctx: typer.Context,
-    at: str | None = typer.Option(None, "--at", help="Judge what is due by this time (ISO)."),
+    at: str | None = typer.Option(
+        None, "--at", help="Judge what is due by this time (ISO 8601; no offset means UTC)."
+    ),
     actor: str | None = typer.Option(None, "--as", help="Who runs them (e.g. cron)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

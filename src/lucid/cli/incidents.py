@@ -208,7 +208,9 @@ def resolve(
 @app.command("declare-shift")
 def declare_shift(
     ctx: typer.Context,
-    started_at: str = typer.Argument(..., help="When the shift started (ISO date or time)."),
+    started_at: str = typer.Argument(
+        ..., help="When the shift started (ISO 8601 date or time; no offset means UTC)."
+    ),
     description: str = typer.Option(..., "--description", help="What shifted."),
     actor: str | None = AS,
 ) -> None:
@@ -223,7 +225,9 @@ def declare_shift(
 
 def report(
     ctx: typer.Context,
-    since: str = typer.Option(..., "--since", help="Start of the period (ISO date or time)."),
+    since: str = typer.Option(
+        ..., "--since", help="Start of the period (ISO 8601 date or time; no offset means UTC)."
+    ),
     out: Path | None = typer.Option(
         None, "--out", help="File to write (default: lucid-report-<since>.<format>)."
     ),

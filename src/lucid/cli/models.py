@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
+from lucid.contracts.times import to_utc
 from lucid.contracts.value import BusinessImpact, Evidence, Override
 from lucid.errors import InvalidInput
 from lucid.registry.model_artifacts import artifact_from_option
@@ -305,7 +306,7 @@ def history(
     ctx: typer.Context,
     name: str = typer.Argument(...),
     at: str | None = typer.Option(
-        None, "--at", help="ISO time with zone, e.g. 2026-11-25T10:00:00+00:00."
+        None, "--at", help="ISO 8601 time; no offset means UTC, e.g. 2026-11-25T10:00:00+01:00."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -332,15 +333,8 @@ def history(
 
 
 def _moment(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            "--at", f"{text!r} must be an ISO time, e.g. 2026-11-25T10:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        raise InvalidInput("--at", f"{text!r} must carry a time zone, e.g. +00:00 or Z")
-    return moment
+    """`--at` as an aware UTC time: an offset is honoured, no offset means UTC."""
+    return to_utc(text, "--at")
 
 
 @app.command()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, errors, open_lucid, print_json
+from lucid.contracts.times import to_utc
 from lucid.contracts.validity import Approval, Evaluation, Level, MonitoringPolicy
 from lucid.errors import InvalidInput
 from lucid.settings import default_actor
@@ -99,18 +100,16 @@ def _actor(actor: str | None) -> str:
 
 
 def _time(text: str | None, field_name: str) -> datetime | None:
-    """An ISO-8601 option; a time without zone is UTC."""
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(field_name, f"{text!r} must be an ISO-8601 time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """An ISO 8601 option as an aware UTC time: an offset is honoured, no offset means UTC."""
+    return None if text is None else to_utc(text, field_name)
 
 
-_WINDOW_START = typer.Option(None, "--window-start", help="Window start, ISO-8601 (UTC).")
-_WINDOW_END = typer.Option(None, "--window-end", help="Window end (excluded), ISO-8601 (UTC).")
+_WINDOW_START = typer.Option(
+    None, "--window-start", help="Window start, ISO 8601 (no offset means UTC)."
+)
+_WINDOW_END = typer.Option(
+    None, "--window-end", help="Window end (excluded), ISO 8601 (no offset means UTC)."
+)
 
 
 def _checks_table(checks: list[dict[str, Any]]) -> Table:

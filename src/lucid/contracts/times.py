@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+from lucid.contracts.events import format_time
 from lucid.errors import InvalidInput
 
 EXAMPLE = "2025-06-15T17:30:00+02:00"
@@ -46,6 +47,11 @@ def to_naive_utc(value: object, field: str) -> datetime:
     """The UTC wall time of a time given by a caller, without a zone (what the engines'
     TIMESTAMP columns hold)."""
     return to_utc(value, field).replace(tzinfo=None)
+
+
+def utc_text(value: object, field: str) -> str:
+    """The canonical stored text (`format_time`) of a time given by a caller."""
+    return format_time(to_utc(value, field))
 
 
 def not_a_time(field: str, value: object, kind: str | None = None) -> InvalidInput:

@@ -36,6 +36,7 @@ from lucid.contracts.experiments import (
     experiment_subject,
     validate_experiment_id,
 )
+from lucid.contracts.times import utc_text
 from lucid.contracts.value import Evidence, Stage, finite, text
 from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.registry.service import ModelRegistry
@@ -579,13 +580,4 @@ def _entity(value: object, field: str) -> str:
 
 
 def _moment(value: object, field: str, default: datetime) -> str:
-    if value is None:
-        return format_time(default)
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(field, f"{value!r} must be an ISO 8601 time with a zone") from None
-    if not isinstance(value, datetime):
-        raise InvalidInput(field, f"must be a time, not {value!r}")
-    return format_time(value, field)
+    return format_time(default) if value is None else utc_text(value, field)

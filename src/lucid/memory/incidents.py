@@ -33,6 +33,7 @@ from lucid.contracts.incidents import (
     Status,
 )
 from lucid.contracts.registry_events import model_subject
+from lucid.contracts.times import utc_text
 from lucid.contracts.value import text
 from lucid.errors import InvalidInput
 from lucid.storage.database import Database
@@ -237,7 +238,7 @@ class Incidents:
         """Record a shift whose start is known (a drill, the scenario's referee)."""
         who = _actor(actor)
         said = text(description, "description")
-        start = format_time(started_at, "started_at")
+        start = utc_text(started_at, "started_at")
         self._events.append(
             NewEvent.of(
                 KnownShiftDeclared(start, said),

@@ -32,6 +32,7 @@ from lucid.contracts.deployments import (
 )
 from lucid.contracts.events import NewEvent, RecordedEvent, format_time, parse_time
 from lucid.contracts.registry_events import model_subject
+from lucid.contracts.times import to_utc, utc_text
 from lucid.contracts.value import Override, Stage, text
 from lucid.errors import InvalidInput
 from lucid.registry.service import ModelRegistry, ModelVersion
@@ -239,7 +240,7 @@ class LearningLoop:
             deployment_checkpoints, deployments.c.model, deployments.c.version
         ).select_from(deployment_checkpoints.join(deployments))
         if due_by is not None:
-            query = query.where(deployment_checkpoints.c.due_at <= format_time(due_by, "at"))
+            query = query.where(deployment_checkpoints.c.due_at <= utc_text(due_by, "at"))
         with self._db.transaction() as conn:
             rows = conn.execute(
                 query.order_by(deployment_checkpoints.c.due_at, deployments.c.id)
@@ -253,8 +254,8 @@ class LearningLoop:
         version made at or before the checkpoint's due time; none means `unmeasured`.
         """
         who = text(actor, "actor")
-        moment = self._clock() if at is None else at
-        limit = format_time(moment, "at")
+        moment = self._clock() if at is None else to_utc(at, "at")
+        limit = format_time(moment)
         judged: list[Checkpoint] = []
         pending = [c for c in self.checkpoints(due_by=moment) if c.evaluated_at is None]
         for checkpoint in pending:

@@ -24,6 +24,7 @@ from lucid.contracts.incidents import (
     facts_from_events,
     incident_figures,
 )
+from lucid.contracts.times import utc_text
 from lucid.errors import InvalidInput
 from lucid.storage.event_log import SqlEventLog
 
@@ -89,7 +90,7 @@ def incident_trend(
 def gather(lucid: Lucid, since: datetime, until: datetime | None = None) -> Retrospective:
     """The retrospective of [since, until] (until: the project clock's now)."""
     end = lucid.clock() if until is None else until
-    start_text, end_text = format_time(since, "since"), format_time(end, "until")
+    start_text, end_text = utc_text(since, "since"), utc_text(end, "until")
     if start_text >= end_text:
         raise InvalidInput("since", f"{start_text} must be before the end of the period")
 
@@ -301,18 +302,7 @@ RENDERERS: dict[str, Callable[[Retrospective], str]] = {"md": markdown, "html": 
 
 
 def parse_since(text: str, field: str = "--since") -> datetime:
-    """A moment given on the command line: an ISO date (midnight UTC) or an ISO time with a
-    zone; `field` names the option in the error sentence."""
-    from datetime import UTC
-
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            field, f"{text!r} must be an ISO date or time, e.g. 2026-11-01"
-        ) from None
-    if moment.tzinfo is None:
-        if len(text) > 10:
-            raise InvalidInput(field, f"{text!r} must carry a time zone, e.g. Z")
-        moment = moment.replace(tzinfo=UTC)
-    return parse_time(format_time(moment))
+    """A moment given on the command line, ISO 8601 (`lucid.contracts.times`: a date means its
+    midnight UTC, an offset is honoured, no offset means UTC), to the microsecond stored;
+    `field` names the option in the error sentence."""
+    return parse_time(utc_text(text, field))

@@ -17,12 +17,12 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as dt_time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from lucid.contracts.events import format_time, parse_time
+from lucid.contracts.times import utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
 from lucid.storage.prediction_log import SqlPredictionLog
@@ -54,21 +54,10 @@ class OutcomeReport:
         }
 
 
-def moment(value: object, field_name: str, *, naive_is_utc: bool = False) -> str:
-    """The canonical UTC text of a datetime or ISO-8601 text; naive times are refused unless
-    `naive_is_utc` (file columns of type TIMESTAMP without zone)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(field_name, f"{value!r} is not an ISO-8601 time") from None
-    if isinstance(value, date) and not isinstance(value, datetime) and naive_is_utc:
-        value = datetime.combine(value, dt_time())  # a file's DATE column: midnight UTC
-    if not isinstance(value, datetime):
-        raise InvalidInput(field_name, f"must be a time, not {value!r}")
-    if value.tzinfo is None and naive_is_utc:
-        value = value.replace(tzinfo=UTC)
-    return format_time(value, field_name)
+def moment(value: object, field_name: str) -> str:
+    """The canonical UTC text of a time given in a row (`lucid.contracts.times`: an offset is
+    honoured, naive means UTC, a date its midnight UTC)."""
+    return utc_text(value, field_name)
 
 
 def _feature_value(value: object, where: str) -> object:
@@ -97,8 +86,6 @@ def prediction_rows(
     model: str,
     version: str | int,
     rows: Sequence[Mapping[str, Any]],
-    *,
-    naive_is_utc: bool = False,
 ) -> list[dict[str, Any]]:
     """Validated rows for the prediction log; the first bad field refuses the whole batch."""
     validate_model_name(model)
@@ -163,9 +150,7 @@ def prediction_rows(
                 "model": model,
                 "version": version_text,
                 "entity": str(entity).strip(),
-                "served_at": moment(
-                    row.get("served_at"), f"{where}.served_at", naive_is_utc=naive_is_utc
-                ),
+                "served_at": moment(row.get("served_at"), f"{where}.served_at"),
                 "features": json.dumps(clean, sort_keys=True, separators=(",", ":")),
                 "score": float(score),
                 "arm": arm,
@@ -183,11 +168,9 @@ def log_predictions(
     model: str,
     version: str | int,
     rows: Sequence[Mapping[str, Any]],
-    *,
-    naive_is_utc: bool = False,
 ) -> list[str]:
     """Store validated predictions in bulk; returns their ids. Nothing is stored on refusal."""
-    validated = prediction_rows(model, version, rows, naive_is_utc=naive_is_utc)
+    validated = prediction_rows(model, version, rows)
     # Ids generated here are new uuid4s; only ids the caller chose can already be logged.
     supplied = [row["id"] for row in rows if isinstance(row, Mapping) and row.get("id")]
     taken = log.existing_ids(supplied) if supplied else set()
@@ -207,7 +190,6 @@ def log_outcomes(
     *,
     horizon: timedelta = DEFAULT_HORIZON,
     now: datetime | None = None,
-    naive_is_utc: bool = False,
 ) -> OutcomeReport:
     """Join outcomes to their predictions (see the module's rule) and store them in bulk."""
     validate_model_name(model)
@@ -239,7 +221,7 @@ def log_outcomes(
             label = int(label)
         if label not in (0, 1) or not isinstance(label, int):
             raise InvalidInput(f"{where}.label", f"must be 0 or 1 (binary outcome), not {label!r}")
-        observed = moment(row.get("observed_at"), f"{where}.observed_at", naive_is_utc=naive_is_utc)
+        observed = moment(row.get("observed_at"), f"{where}.observed_at")
         parsed.append((prediction_id, None if prediction_id else entity, label, observed))
 
     by_id = log.predictions_by_id(model, [p for p, _, _, _ in parsed if p is not None])
@@ -280,7 +262,7 @@ def log_outcomes(
                 f"rows[{index}].label: prediction {prediction_id} already has the outcome "
                 f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
             )
-    logged_at = format_time(now or datetime.now(UTC), "now")
+    logged_at = utc_text(now or datetime.now(UTC), "now")
     new = [
         {
             "prediction_id": prediction_id,

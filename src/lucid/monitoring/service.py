@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lucid.contracts.events import NewEvent, format_time, parse_time
+from lucid.contracts.events import NewEvent, parse_time
 from lucid.contracts.monitoring_events import (
     DriftDrillPerformed,
     MonitoringFollowUpResumed,
@@ -28,6 +28,7 @@ from lucid.contracts.monitoring_events import (
     ReferenceProfileBuilt,
 )
 from lucid.contracts.registry_events import model_subject
+from lucid.contracts.times import to_utc
 from lucid.contracts.validity import (
     Approval,
     Evaluation,
@@ -204,7 +205,7 @@ class Monitoring:
     def log_predictions(
         self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]]
     ) -> list[str]:
-        """Log served predictions: each row has `entity`, `served_at` (aware time),
+        """Log served predictions: each row has `entity`, `served_at` (a time; naive means UTC),
         `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`."""
         return predictions.log_predictions(self.log, model, version, rows)
 
@@ -220,7 +221,7 @@ class Monitoring:
             }
             features = {k: v for k, v in row.items() if k not in fields}
             shaped.append({**fields, "features": features})
-        return predictions.log_predictions(self.log, model, version, shaped, naive_is_utc=True)
+        return predictions.log_predictions(self.log, model, version, shaped)
 
     def log_outcomes(
         self,
@@ -249,7 +250,6 @@ class Monitoring:
             rows,
             horizon=self.horizon if horizon is None else horizon,
             now=self.clock(),
-            naive_is_utc=True,
         )
 
     # -- policies ----------------------------------------------------------------------------
@@ -711,8 +711,7 @@ class Monitoring:
         first. Idempotent per period, also across racing processes."""
         from lucid.monitoring.digests import Digests
 
-        moment = self.clock() if now is None else now
-        format_time(moment, "now")
+        moment = self.clock() if now is None else to_utc(now, "now")
         digests = Digests(
             self.db,
             self.digest_store,

@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from lucid.contracts.events import format_time
+from lucid.contracts.times import to_utc, utc_text
 from lucid.contracts.validity import Frequency
 from lucid.errors import InvalidInput
 from lucid.storage.prediction_log import WindowRow
@@ -57,11 +58,11 @@ def window_of(
     if (start is None) != (end is None):
         raise InvalidInput("window", "give both --window-start and --window-end, or neither")
     if start is not None and end is not None:
-        window = Window(format_time(start, "window_start"), format_time(end, "window_end"))
+        window = Window(utc_text(start, "window_start"), utc_text(end, "window_end"))
         if window.start >= window.end:
             raise InvalidInput("window_start", "must be before window_end")
         return window
-    moment = now.astimezone(UTC)
+    moment = to_utc(now, "now")
     if frequency is Frequency.HOURLY:
         boundary = moment.replace(minute=0, second=0, microsecond=0)
     else:

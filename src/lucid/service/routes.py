@@ -4,7 +4,6 @@ details in `lucid.service.problems`."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,6 +17,7 @@ from lucid.errors import InvalidInput
 from lucid.service.app import BearerDep, LucidDep, PrincipalDep, bearer_token
 from lucid.service.prediction_route import PredictionRequest
 from lucid.service.predictor import Predictor
+from lucid.service.times import UtcTime
 
 router = APIRouter(prefix="/v1")
 
@@ -251,7 +251,7 @@ async def predict(
 
 class Outcome(BaseModel):
     label: int = Field(ge=0, le=1, description="The observed outcome, 0 or 1.")
-    observed_at: datetime
+    observed_at: UtcTime
     prediction_id: str | None = None
     entity: str | None = None
 

@@ -300,7 +300,7 @@ class EntropicArm(Arm):
         log_served_values(
             self.lucid.db,
             [
-                ServedValue(c, trained, v, moment.timestamp(), "fresh")
+                ServedValue(c, trained, v, _aware(moment).timestamp(), "fresh")
                 for c, v in zip(customers, values, strict=True)
             ],
             _aware(moment),
