@@ -49,6 +49,7 @@ from lucid.contracts.value import (
     validate_model_name,
     validate_pinned_feature,
 )
+from lucid.contracts.times import to_utc
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.registry import model_artifacts
 from lucid.registry.model_artifacts import Artifact, ArtifactKind, ArtifactRef
@@ -738,9 +739,8 @@ class ModelRegistry:
     def history(self, name: str, at: datetime | None = None) -> ModelHistory:
         """Which version served production and why it changed, folded from the event log."""
         validate_model_name(name)
-        if at is not None:
-            format_time(at, "at")
-        return fold_history(name, self._model_events(name), at)
+        moment = to_utc(at, "at") if at is not None else None
+        return fold_history(name, self._model_events(name), moment)
 
     def evaluations(self, name: str, version: int) -> list[dict[str, Any]]:
         """Every judgement of `name` `version` against its contract, oldest first, from its
