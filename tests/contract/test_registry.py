@@ -480,6 +480,10 @@ def test_history_answers_what_served_at_any_moment(registry: ModelRegistry, cloc
     assert whole.serving == 2
     assert [e.kind for e in whole.entries] == ["promotion", "freeze", "unfreeze", "promotion"]
     assert whole.entries[1].detail == "promotions frozen by monitoring: label delay"
+    naive = after_first.astimezone(UTC).replace(tzinfo=None)
+    assert registry.history("churn", naive).serving == 1  # a naive time means UTC
+    with pytest.raises(InvalidInput, match="at: 'yesterday' \\(text\\) is not a time"):
+        registry.history("churn", "yesterday")  # type: ignore[arg-type]
 
 
 def test_a_tampered_artifact_refuses_to_load(registry: ModelRegistry, tmp_path: Path) -> None:
