@@ -74,8 +74,8 @@ def run_example_online(
     """The value after a write/read round trip through an online store (SQLite by default)."""
     ref = str(definition.ref)
     if store is not None:
-        store.write(ref, [("__example__", value, at.timestamp())])
-        stored = store.read(["__example__"], [ref]).get(("__example__", ref), (None, 0.0))[0]
+        store.write(ref, [("__example__", value, at.timestamp(), None)])
+        stored = store.read(["__example__"], [ref]).get(("__example__", ref), (None, 0.0, None))[0]
         return definition.value_type.coerce(stored)
     with tempfile.TemporaryDirectory() as folder:
         temporary = SqliteOnlineStore(Path(folder) / "online.db")
