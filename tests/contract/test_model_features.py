@@ -135,11 +135,12 @@ def test_a_clean_model_is_served_from_the_online_store(
             for row in rows
         ]
     )
-    online_store.write(V1, [("alice", rows[0][V1].value, AT.timestamp() + 10**9)])
-    online_store.write(SPEND, [("alice", rows[0][SPEND].value, AT.timestamp() + 10**9)])
-    online_store.write(V1, [("bob", rows[1][V1].value, AT.timestamp() + 10**9)])
-    online_store.write(SPEND, [("bob", rows[1][SPEND].value, AT.timestamp() + 10**9)])
+    later = AT.timestamp() + 10**9  # fresh at the real clock's now
+    for ref in (V1, SPEND):
+        online_store.write(ref, [("alice", rows[0][ref].value, later, later)])
+        online_store.write(ref, [("bob", rows[1][ref].value, later, later)])
     assert model.for_entities(["alice", "bob"]) == by_hand
-    online_store.write(V1, [("bob", 0.5, AT.timestamp() - 10**7)])
+    # Computed later than the value in place, from data older than the TTL: stale.
+    online_store.write(V1, [("bob", 0.5, later + 1, AT.timestamp() - 10**7)])
     with pytest.raises(Conflict, match=r"customer_activity_30d@1\.0\.0 is stale for entity bob"):
         model.for_entities(["bob"])

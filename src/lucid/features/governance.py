@@ -39,6 +39,7 @@ from lucid.contracts.semantic import (
     check_trainable,
     plan_definition,
     schema_mismatches,
+    second_listing,
 )
 from lucid.engines.feature_sql import check_columns, feature_sql, to_dialect
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
@@ -201,14 +202,16 @@ class FeatureStore:
     def materialize(
         self, features: Sequence[str] | None = None, *, at: datetime | None = None
     ) -> dict[str, int]:
-        """Write the latest values (as known at `at`, default now) of the given pinned features,
-        or of every approved definition, to the online store."""
+        """Write the latest values (as known at `at`, default now; naive means UTC) of the given
+        pinned features, or of every approved definition, to the online store; a value stored
+        for a later time stays. Returns how many values each feature stored."""
         if features:
             chosen = [self.resolve(FeatureRef.parse(feature)) for feature in features]
         else:
             chosen = [g for g in self.definitions() if g.status is Status.APPROVED]
         moment = at or self._clock()
-        format_time(moment, "at")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
         return materialise(self._online(), self._engine, chosen, self.sources(), moment)
 
     def get_online_features(
@@ -219,7 +222,9 @@ class FeatureStore:
         log: bool = False,
         now: datetime | None = None,
     ) -> list[dict[str, ServedValue]]:
-        """Serve the pinned features of each entity from the online store (TTL enforced)."""
+        """Serve the pinned features of each entity from the online store (TTL enforced; a
+        naive `now` means UTC); raises NotFound for an id its entity's listing source did not
+        hold at the latest materialisation."""
         moment = now if now is not None else self._clock()
         return self._feature_server().get_online_features(entity_ids, features, log=log, now=moment)
 
@@ -227,8 +232,15 @@ class FeatureStore:
         self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
     ) -> list[dict[str, ServedValue]]:
         """`get_online_features` (unlogged) on a serving worker's event loop: a network wait
-        of the store lets the loop go on with other requests."""
+        of the store lets the loop go on with other requests. An unknown id is served with
+        status `unknown` (`check_known` raises for it): one read serves several requests."""
         return await self._feature_server().get_online_features_async(entity_ids, features, now=now)
+
+    def check_known(
+        self, features: Sequence[str], served: Sequence[dict[str, ServedValue]]
+    ) -> None:
+        """Raise NotFound naming each id served as unknown and its entity."""
+        self._feature_server().plan(features).check_known(served)
 
     def connect_online(self) -> None:
         """Open the online store now: a serving worker's first prediction would otherwise wait
@@ -237,7 +249,7 @@ class FeatureStore:
 
     def _feature_server(self) -> FeatureServer:
         if self._server is None:
-            self._server = FeatureServer(self._online(), self.resolve, self._db)
+            self._server = FeatureServer(self._online(), self.resolve, self._db, self.sources)
         return self._server
 
     def forget_served_definitions(self) -> None:
@@ -308,6 +320,8 @@ class FeatureStore:
         known = dict(stored_sources)
         for source in definitions.sources:
             source_item = self._plan_source(source, stored_sources.get(source.name))
+            if source_item.action is PlanAction.ADD and (reason := second_listing(source, known)):
+                source_item = SourcePlanItem(source.name, PlanAction.REFUSE, reason)
             plan.sources.append(source_item)
             if source_item.action is not PlanAction.REFUSE:
                 known[source.name] = source
@@ -404,6 +418,8 @@ class FeatureStore:
                     )
                 )
             self._events.append_many(news, connection=connection)
+        if any(item.action is PlanAction.ADD for item in plan.sources):
+            self.forget_served_definitions()  # a new listing source changes which ids are known
         return plan
 
     # --- governance ------------------------------------------------------------------------
