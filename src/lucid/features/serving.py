@@ -240,7 +240,7 @@ def materialise(
 
         def rows(cursor: Any = cursor) -> Any:
             while batch := cursor.fetchmany(10_000):
-                for entity, _, value in batch:
+                for entity, _, value, _data_time in batch:
                     yield entity, value, as_of
 
         written[ref] = store.write(ref, rows())
