@@ -20,6 +20,7 @@ from lucid.engines.feature_sql import (
     LABEL_ROW,
     SPINE_AS_OF,
     SPINE_ENTITY,
+    entity_spine_sql,
     feature_sql,
     to_dialect,
     training_set_sql,
@@ -95,20 +96,20 @@ class SparkEngine:
         return {field.name: _column_type(field.dataType.typeName()) for field in fields}
 
     def latest_values(
-        self, definition: FeatureDefinition, sources: Mapping[str, Source], at: datetime
+        self,
+        definition: FeatureDefinition,
+        sources: Mapping[str, Source],
+        at: datetime,
+        *,
+        keys: Source | None = None,
     ) -> Any:
-        """(entity_id, as_of, value) for every entity the feature's sources know, as known at
-        `at`, with a `fetchmany` like a DB-API cursor (what materialisation reads)."""
-        keys = " UNION ".join(
-            f"SELECT DISTINCT CAST(`{sources[name].entity_key}` AS STRING) AS k "
-            f"FROM {self.relation(sources[name])}"
-            for name in definition.sources
+        """(entity_id, as_of, value, data_time) as known at `at` for every entity the feature's
+        sources know, or with `keys` exactly those its listing source holds at `at`, with a
+        `fetchmany` like a DB-API cursor (what materialisation reads)."""
+        spine = entity_spine_sql(definition, sources, self.relation, naive_utc(at), keys)
+        self.session.sql(to_dialect(spine, self.dialect)).createOrReplaceTempView(
+            "lucid_materialise_spine"
         )
-        moment = naive_utc(at).isoformat(sep=" ")
-        self.session.sql(
-            f"SELECT k AS {SPINE_ENTITY}, CAST('{moment}' AS TIMESTAMP_NTZ) AS {SPINE_AS_OF} "
-            f"FROM ({keys}) WHERE k IS NOT NULL"
-        ).createOrReplaceTempView("lucid_materialise_spine")
         query = feature_sql(
             definition,
             sources,
@@ -189,7 +190,8 @@ class SparkEngine:
         *,
         as_known_at: bool = False,
     ) -> dict[tuple[Any, datetime], Any]:
-        """The feature's value for each (entity id, as-of time) of `spine`."""
+        """The feature's value for each (entity id, as-of time) of `spine` (NULL when stale
+        under the definition's TTL)."""
         from pyspark.sql.types import StringType, StructField, StructType, TimestampNTZType
 
         schema = StructType(
