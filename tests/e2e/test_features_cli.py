@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from lucid.bootstrap import open_project
+from lucid.features.definition_files import load_definitions
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
 from tests.conftest import run_lucid
 from tests.unit.test_feature_sql import write_events
@@ -229,3 +230,31 @@ def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) 
     assert bad.code == 1 and "must pin a version" in bad.stderr
     bad_time = run_lucid("features", "materialize", "--at", "yesterday", cwd=project)
     assert bad_time.code == 1 and "--at: 'yesterday' must be an ISO-8601 time" in bad_time.stderr
+
+
+def test_get_refuses_an_id_the_listing_source_does_not_hold(project: Path) -> None:
+    from tests.contract.test_feature_governance import approve_all, as_set
+    from tests.contract.test_online_entities import CUSTOMERS, write_customers
+    from tests.unit.test_feature_sql import T
+
+    write_customers(project, [("alice", T), ("dave", T)])
+    with open_project(project, environ={}) as opened:
+        features = opened.features
+        features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
+        features.apply(as_set({"sources": [CUSTOMERS]}), actor="dana", rationale="customers")
+        approve_all(features, "customer_activity_30d@1.0.0")
+    at = "2026-03-31T12:00:00Z"
+    assert "2 entities written" in lucid(project, "features", "materialize", "--at", at)["out"]
+    refused = run_lucid(
+        "features", "get", "carol", "--features", "customer_activity_30d@1.0", cwd=project
+    )
+    assert refused.code == 1 and refused.stdout == ""
+    assert (
+        "customer 'carol' is not known: source customers, which lists every customer, did not "
+        "hold it when customer_activity_30d@1.0.0 was last materialised." in refused.stderr
+    )
+    served = run_lucid(
+        "features", "get", "dave", "--features", "customer_activity_30d@1.0", cwd=project
+    )
+    assert served.code == 0, served.stderr
+    assert json.loads(served.stdout)[0]["customer_activity_30d@1.0.0"]["status"] == "stale"
