@@ -4,6 +4,7 @@ known at a time, for the entities the feature's sources know or, with a listing 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -77,16 +78,16 @@ def write(project: Path, name: str, columns: str, rows: list[tuple[Any, ...]]) -
     connection.close()
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> DuckDBEngine:
+def write_world(project: Path) -> None:
+    """Purchases, and a customer listing with ids known at, before and after T."""
     write(
-        tmp_path,
+        project,
         "purchases",
         "customer_id VARCHAR, purchased_at TIMESTAMP",
         [("1", T - 3 * DAY), ("1", T - DAY), ("1", T + HOUR), ("ghost", T - 2 * DAY)],
     )
     write(
-        tmp_path,
+        project,
         "customers",
         "customer_id BIGINT, signed_up_at TIMESTAMP, loaded_at TIMESTAMP",
         [
@@ -99,6 +100,11 @@ def engine(tmp_path: Path) -> DuckDBEngine:
             (None, T - DAY, T - DAY),  # no key
         ],
     )
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[DuckDBEngine]:
+    write_world(tmp_path)
     with DuckDBEngine(tmp_path) as engine:
         yield engine
 

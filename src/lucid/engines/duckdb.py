@@ -31,6 +31,7 @@ from lucid.engines.feature_sql import (
     literal,
     quote,
     training_set_sql,
+    view_name,
 )
 from lucid.errors import InvalidInput, StorageUnavailable
 from lucid.ports import ColumnKind
@@ -423,11 +424,6 @@ class TrainingSet:
             f"SELECT COUNT(*) FROM read_parquet({literal(str(path))})"
         ).fetchall()
         return int(count)
-
-
-def view_name(source: Source) -> str:
-    """The relation name feature SQL uses for a source, on every engine."""
-    return f"source_{source.name}"
 
 
 def _naive_if_time(value: Any) -> Any:

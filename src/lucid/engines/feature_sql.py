@@ -12,7 +12,8 @@ condition is true; a NULL condition does not exclude.
 
 Data time (docs/features.md): the event time of the latest event behind a value — for `last`
 the chosen event, for other aggregates the latest kept event in the window, across terms the
-latest; NULL for an empty window.
+latest; NULL for an empty window. With a TTL the value is NULL unless
+`as_of - data_time <= ttl`.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from lucid.errors import InvalidInput
 SPINE_ENTITY = "__lucid_entity"
 SPINE_AS_OF = "__lucid_as_of"
 SOURCE_DIALECT = "duckdb"
+DIALECTS = (SOURCE_DIALECT, "spark")
+"""The engines' dialects: DuckDB's runs snapshots as ASOF JOINs, Spark's as a running last."""
 
 _VALUE_TYPES = {
     ValueType.FLOAT: "DOUBLE",
@@ -47,6 +50,11 @@ _VALUE_TYPES = {
     ValueType.BOOLEAN: "BOOLEAN",
     ValueType.STRING: "VARCHAR",
 }
+
+
+def view_name(source: Source) -> str:
+    """The relation name feature SQL uses for a source, on every engine."""
+    return f"source_{source.name}"
 
 
 def quote(identifier: str) -> str:
@@ -213,7 +221,8 @@ def feature_sql(
             terms.append((term, sources[term.source], term.normalise, term.weight))
     else:
         terms.append((None, sources[computation.source], Normaliser(), 1.0))
-    ctes = [f"{prefix}spine AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
+    # Named apart from the spine relation, which `lucid features show --sql` calls `spine`.
+    ctes = [f"{prefix}spine_rows AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
     value_parts, times = [], []
     for index, (maybe_term, source, normaliser, weight) in enumerate(terms):
         known_at = as_known_at and source.ingestion_time is not None
@@ -238,6 +247,9 @@ def feature_sql(
     # GREATEST skips NULLs on DuckDB and Spark: the latest data time of the non-empty terms.
     data_time = times[0] if len(times) == 1 else f"GREATEST({', '.join(times)})"
     value = f"CAST({' + '.join(value_parts)} AS {_VALUE_TYPES[definition.value_type]})"
+    if definition.ttl is not None:
+        oldest = f"{prefix}t0.{SPINE_AS_OF} - INTERVAL '{definition.ttl.seconds}' SECOND"
+        value = f"CASE WHEN {data_time} >= {oldest} THEN {value} END"
     return (
         "WITH " + ",\n".join(ctes) + "\n"
         f"SELECT {prefix}t0.{SPINE_ENTITY} AS entity_id, {prefix}t0.{SPINE_AS_OF} AS as_of, "
@@ -279,7 +291,7 @@ def _term_cte(
     )
     grouped = (
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {selected}\n"
-        f"  FROM {prefix}spine s\n"
+        f"  FROM {prefix}spine_rows s\n"
         f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r "
         f"WHERE {_kept_rows(definition, source, filters)}) e\n"
         f"    ON {' AND '.join(on)}\n"
@@ -292,6 +304,29 @@ def _term_cte(
         f"  SELECT {SPINE_ENTITY}, {SPINE_AS_OF}, __g.__last.v AS agg,\n"
         f"    CAST(__g.__last.t AS TIMESTAMP) AS dt\n"
         f"  FROM (\n{grouped}\n  ) AS __g\n)"
+    )
+
+
+def training_feature_sql(
+    definition: FeatureDefinition,
+    sources: Mapping[str, Source],
+    spine: str,
+    relation: Callable[[Source], str],
+    *,
+    dialect: str,
+    prefix: str = "",
+) -> str:
+    """The query a training set runs for one feature on the engine of `dialect`: as known at
+    every row of `spine`, in that engine's form (still in DuckDB's dialect; see `to_dialect`).
+    `lucid features show --sql` prints it."""
+    return feature_sql(
+        definition,
+        sources,
+        spine,
+        relation,
+        as_known_at=True,
+        asof_join=dialect == SOURCE_DIALECT,
+        prefix=prefix,
     )
 
 
@@ -309,7 +344,7 @@ def training_set_sql(
     entity_column: str,
     time_column: str,
     spine: str,
-    asof_join: bool = True,
+    dialect: str = SOURCE_DIALECT,
 ) -> tuple[str, str]:
     """The spine query over `labels` and the training-set query joining every feature, as
     known at each label's time, back onto each label row (duplicates and order kept).
@@ -336,14 +371,8 @@ def training_set_sql(
     spine_sql = f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM {labels} l"
     joins, selected = [], [f"l.{quote(column)}" for column in known]
     for index, definition in enumerate(features):
-        query = feature_sql(
-            definition,
-            sources,
-            spine,
-            relation,
-            as_known_at=True,
-            asof_join=asof_join,
-            prefix=f"f{index}_",
+        query = training_feature_sql(
+            definition, sources, spine, relation, dialect=dialect, prefix=f"f{index}_"
         )
         joins.append(
             f"LEFT JOIN ({query}) f{index} ON f{index}.entity_id = {entity} "
@@ -426,19 +455,29 @@ def _asof_cte(
     prefix: str,
 ) -> str:
     """A snapshot term as DuckDB's ASOF JOIN: the value of the latest kept event at or before
-    t (NULL when that event's value is NULL), if that event is inside the window."""
+    t (NULL when that event's value is NULL), if that event is inside the window.
+
+    The join orders events by `latest_event`, so of several events at the latest time the tie
+    rule's winner is taken. The spine side is that struct at t with NULL ingestion time and
+    value: DuckDB ranks a NULL inside a struct above every value, so it bounds every event at
+    t and none after it.
+    """
     time = quote(source.event_time)
-    inside = f"e.__t > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND"
+    inside = f"e.__o.t > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND"
+    bound = [f"'t': s.{SPINE_AS_OF}"]
+    if source.ingestion_time is not None:
+        bound += ["'ni': TRUE", "'i': NULL"]
+    bound += ["'n': TRUE", "'v': NULL"]
     return (
         f"{prefix}t{index} AS (\n"
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF},\n"
-        f"    CASE WHEN {inside} THEN e.__v END AS agg,\n"
-        f"    CASE WHEN {inside} THEN CAST(e.__t AS TIMESTAMP) END AS dt\n"
-        f"  FROM {prefix}spine s\n"
-        f"  ASOF LEFT JOIN (SELECT {_entity_key(source, 'r')} AS __k, r.{time} AS __t, "
-        f"r.{quote(term.column or '')} AS __v FROM {relation} r "
-        f"WHERE {_kept_rows(definition, source, term.filters)}) e\n"
-        f"    ON e.__k = s.{SPINE_ENTITY} AND e.__t <= s.{SPINE_AS_OF}\n)"
+        f"    CASE WHEN {inside} THEN e.__o.v END AS agg,\n"
+        f"    CASE WHEN {inside} THEN CAST(e.__o.t AS TIMESTAMP) END AS dt\n"
+        f"  FROM {prefix}spine_rows s\n"
+        f"  ASOF LEFT JOIN (SELECT {_entity_key(source, 'r')} AS __k, "
+        f"{latest_event(term, 'r', source)} AS __o FROM {relation} r "
+        f"WHERE r.{time} IS NOT NULL AND {_kept_rows(definition, source, term.filters)}) e\n"
+        f"    ON e.__k = s.{SPINE_ENTITY} AND e.__o <= {{{', '.join(bound)}}}\n)"
     )
 
 
@@ -477,7 +516,7 @@ def _running_last_cte(
         f"      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __e\n"
         f"    FROM (\n"
         f"      SELECT s.{SPINE_ENTITY} AS __k, s.{SPINE_AS_OF} AS __t, 1 AS __l, NULL AS __e\n"
-        f"      FROM {prefix}spine s\n"
+        f"      FROM {prefix}spine_rows s\n"
         f"      UNION ALL\n"
         f"      SELECT {key} AS __k, r.{time} AS __t, 0 AS __l,\n"
         f"        {latest_event(term, 'r', source)} AS __e\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
-from lucid.engines.duckdb import naive_utc, view_name
+from lucid.engines.duckdb import naive_utc
 from lucid.engines.feature_sql import (
     LABEL_ROW,
     SPINE_AS_OF,
@@ -24,6 +24,7 @@ from lucid.engines.feature_sql import (
     feature_sql,
     to_dialect,
     training_set_sql,
+    view_name,
 )
 from lucid.errors import ConfigurationError, InvalidInput
 from lucid.ports import ColumnKind
@@ -253,7 +254,7 @@ class SparkEngine:
             entity_column=entity_column,
             time_column=time_column,
             spine="lucid_label_spine",
-            asof_join=False,
+            dialect=self.dialect,
         )
         self.session.sql(to_dialect(spine_sql, self.dialect)).createOrReplaceTempView(
             "lucid_label_spine"

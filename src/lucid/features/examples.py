@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lucid.contracts.semantic import FeatureDefinition, GoldenExample, Source, values_match
-from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc, view_name
-from lucid.engines.feature_sql import quote
+from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc
+from lucid.engines.feature_sql import quote, view_name
 from lucid.errors import InvalidInput
 from lucid.storage.online_store import OnlineStore, SqliteOnlineStore
 

@@ -41,7 +41,13 @@ from lucid.contracts.semantic import (
     schema_mismatches,
     second_listing,
 )
-from lucid.engines.feature_sql import check_columns, feature_sql, to_dialect
+from lucid.engines.feature_sql import (
+    DIALECTS,
+    check_columns,
+    to_dialect,
+    training_feature_sql,
+    view_name,
+)
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.features.definition_files import DefinitionSet
 from lucid.features.examples import example_failures
@@ -151,9 +157,13 @@ class FeatureStore:
         return approved[-1] if approved else versions[-1]
 
     def sql(self, reference: str, *, dialect: str = "duckdb", spine: str = "spine") -> str:
-        """The SQL that computes a stored definition over a spine relation."""
+        """The query a training set runs for a stored definition on the engine of `dialect`
+        (`duckdb` or `spark`): as known at each row of the relation `spine(__lucid_entity,
+        __lucid_as_of)`, over the sources' views `source_<name>`, in that engine's form."""
+        if dialect not in DIALECTS:
+            raise InvalidInput("dialect", f"{dialect!r} must be one of {', '.join(DIALECTS)}")
         definition = self.get(reference).definition
-        sql = feature_sql(definition, self.sources(), spine, self._engine.relation)
+        sql = training_feature_sql(definition, self.sources(), spine, view_name, dialect=dialect)
         return to_dialect(sql, dialect)
 
     def audit(self) -> AuditReport:
