@@ -41,10 +41,20 @@ def store(
     write_events(tmp_path)
     engine = DuckDBEngine(tmp_path)
     features = FeatureStore(db, event_log, lambda: engine, lambda: online_store)
-    features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="seed")
+    features.apply(with_ttl(), actor="dana", rationale="seed")
     approve_all(features, V1)
     yield features
     engine.close()
+
+
+def with_ttl() -> Any:
+    """The canonical sources and definition, with a 2-day TTL: a value is stale once its
+    latest event is over 2 days old (its golden examples, which read an empty window as 0.0,
+    do not hold under a TTL)."""
+    data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
+    data["features"][0]["ttl"] = "2d"
+    data["features"][0].pop("examples")
+    return as_set(data)
 
 
 def seven_day_version() -> Any:
@@ -169,7 +179,8 @@ def test_skew_sees_stale_values_and_an_older_definition(
 def test_a_definition_whose_golden_example_fails_is_refused(store: FeatureStore) -> None:
     data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
     feature = data["features"][0]
-    feature["version"] = "1.1.0"
+    feature.update(version="1.1.0", ttl="2d")  # the stored 1.0.0's TTL: a minor change
+    feature["examples"] = feature["examples"][:1]
     feature["examples"][0]["expected"] = 0.25
     with pytest.raises(
         Conflict,
@@ -226,7 +237,7 @@ def test_without_a_ttl_an_entity_with_no_event_is_served_the_empty_value(
     data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
     feature = data["features"][0]
     feature.update(version="3.0.0", window="7d")
-    feature.pop("ttl")
+    feature.pop("ttl", None)
     feature.pop("examples")
     store.apply(as_set({"features": [feature]}), actor="dana", rationale="no TTL")
     v3 = "customer_activity_30d@3.0.0"

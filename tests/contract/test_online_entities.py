@@ -18,14 +18,12 @@ import pytest
 from lucid.contracts.semantic import PlanAction, Source
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import Conflict, InvalidInput, NotFound
-from lucid.features.definition_files import load_definitions
 from lucid.features.governance import FeatureStore
-from lucid.scenarios.churn import CANONICAL_DEFINITIONS
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.online_store import OnlineStore, RedisOnlineStore
 from tests.contract.test_feature_governance import approve_all, as_set
-from tests.contract.test_feature_serving import AT, V1
+from tests.contract.test_feature_serving import AT, V1, with_ttl
 from tests.unit.test_feature_sql import T, write_events
 
 DAY = timedelta(days=1)
@@ -68,7 +66,7 @@ def store(
 ) -> Iterator[FeatureStore]:
     engine = DuckDBEngine(project)
     features = FeatureStore(db, event_log, lambda: engine, lambda: online_store)
-    features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="seed")
+    features.apply(with_ttl(), actor="dana", rationale="seed")
     features.apply(as_set({"sources": [CUSTOMERS]}), actor="dana", rationale="who is a customer")
     approve_all(features, V1)
     yield features

@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -44,38 +44,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-CUSTOMERS = 200
-"""The sample world's customers, c00000 … c00199, whom the `customers` source lists."""
-
-
-def write_recent_activity(folder: Path) -> None:
-    """A purchase and a login of every customer an hour before now, and the `customers`
-    listing: the served values' data is then recent enough for the features' 2-day TTL."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    recent = now - timedelta(hours=1)
-    ids = [f"c{number:05d}" for number in range(CUSTOMERS)]
+def write_customers(folder: Path, customers: int = 200) -> None:
+    """`data/customers.parquet`, the listing of the sample world's customers c00000 …"""
     connection = duckdb.connect()
-    connection.execute("SET TimeZone = 'UTC'")
-    connection.execute(
-        "CREATE TABLE p AS SELECT i AS customer_id, ?::TIMESTAMP AS purchased_at, "
-        "?::TIMESTAMP AS ingested_at, 12.5 AS amount, false AS is_bot, false AS is_test "
-        "FROM unnest(?::VARCHAR[]) t(i)",
-        [recent, recent, ids],
-    )
-    connection.execute(
-        "CREATE TABLE l AS SELECT i AS customer_id, ?::TIMESTAMP AS logged_in_at, "
-        "?::TIMESTAMP AS ingested_at, false AS is_bot FROM unnest(?::VARCHAR[]) t(i)",
-        [recent, recent, ids],
-    )
     connection.execute(
         "CREATE TABLE c AS SELECT i AS customer_id, ?::TIMESTAMP AS signed_up_at "
         "FROM unnest(?::VARCHAR[]) t(i)",
-        [datetime(2025, 1, 1), ids],
+        [datetime(2025, 1, 1), [f"c{number:05d}" for number in range(customers)]],
     )
-    data = folder / "data"
-    connection.execute(f"COPY p TO '{data / 'purchases' / 'recent.parquet'}' (FORMAT parquet)")
-    connection.execute(f"COPY l TO '{data / 'logins' / 'recent.parquet'}' (FORMAT parquet)")
-    connection.execute(f"COPY c TO '{data / 'customers.parquet'}' (FORMAT parquet)")
+    connection.execute(f"COPY c TO '{folder / 'data' / 'customers.parquet'}' (FORMAT parquet)")
     connection.close()
 
 
@@ -96,7 +73,7 @@ def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
     assert run_lucid("init", str(folder)).code == 0
     (folder / "lucid.yaml").write_text((folder / "lucid.yaml").read_text() + "approvers: [bea]\n")
     write_sample_activity(folder)
-    write_recent_activity(folder)
+    write_customers(folder)
     with open_project(folder, environ={}) as lucid:
         lucid.features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
         lucid.features.apply(load_definitions(SPEND_DEFINITIONS), actor="dana", rationale="r")

@@ -209,13 +209,16 @@ def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) 
         cwd=project,
     )
     assert served.code == 0, served.stderr
-    # Served now, long after the 2-day TTL of a value computed for 2026-03-31: stale.
+    # Served now: the definition has no TTL, so the values computed for 2026-03-31 are served;
+    # recomputed at the time they were served, alice's window is empty: the skew report sees it.
     [alice, dave] = json.loads(served.stdout)
-    assert alice["customer_activity_30d@1.0.0"]["status"] == "stale"
-    assert dave["customer_activity_30d@1.0.0"]["status"] == "stale"
+    assert alice["customer_activity_30d@1.0.0"]["status"] == "fresh"
+    assert alice["customer_activity_30d@1.0.0"]["value"] == pytest.approx(0.24)
+    assert dave["customer_activity_30d@1.0.0"]["value"] == 0.0
     report = lucid(project, "features", "skew", "--json")
     assert report["overall"]["served"] == 2
-    assert report["overall"]["missing_rate"] == 1.0
+    assert report["overall"]["missing_rate"] == 0.0
+    assert report["overall"]["mismatch_rate"] == 0.5
     bad = run_lucid(
         "features",
         "training-set",
@@ -257,4 +260,5 @@ def test_get_refuses_an_id_the_listing_source_does_not_hold(project: Path) -> No
         "features", "get", "dave", "--features", "customer_activity_30d@1.0", cwd=project
     )
     assert served.code == 0, served.stderr
-    assert json.loads(served.stdout)[0]["customer_activity_30d@1.0.0"]["status"] == "stale"
+    dave = json.loads(served.stdout)[0]["customer_activity_30d@1.0.0"]
+    assert (dave["value"], dave["status"]) == (0.0, "fresh")  # listed, no event, no TTL

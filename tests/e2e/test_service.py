@@ -23,7 +23,6 @@ from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
-from tests.e2e.service_world import write_recent_activity
 
 V1, SPEND = "customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"
 
@@ -41,7 +40,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     assert run_lucid("init", str(folder)).code == 0
     (folder / "lucid.yaml").write_text((folder / "lucid.yaml").read_text() + "approvers: [bea]\n")
     write_sample_activity(folder)
-    write_recent_activity(folder)  # data within the features' 2-day TTL of now
     with open_project(folder, environ={}) as lucid:
         lucid.features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
         lucid.features.apply(load_definitions(SPEND_DEFINITIONS), actor="dana", rationale="r")

@@ -29,7 +29,6 @@ from lucid.storage.database import Database
 from lucid.storage.tables import prediction_log
 from tests.conftest import REDIS_URL, run_lucid
 from tests.contract.test_registry import prove, retention
-from tests.e2e.service_world import write_recent_activity
 from tests.e2e.test_service import free_port
 
 TEAMS = ("marketing", "data-science", "product")
@@ -49,7 +48,6 @@ def team(tmp_path: Path, postgres_schema: str) -> Iterator[tuple[dict[str, str],
     schema.upgrade(db)
     db.dispose()
     write_sample_activity(folder)
-    write_recent_activity(folder)  # data within the features' 2-day TTL of now
     definitions = load_definitions(CANONICAL_DEFINITIONS)
     base = definitions.features[0].to_dict()
     with open_project(folder, environ=environ) as lucid:
