@@ -157,7 +157,7 @@ def main() -> None:
                 f"AND feature IN ({', '.join('?' * len(refs))})"
             )
             client = redis.Redis.from_url(args.redis_url)
-            fields = [field for ref in refs for field in (ref, f"{ref}#t", f"{ref}#d")]
+            fields = [field for ref in refs for field in (ref, f"{ref}#t")]
             prefix = f"lucid:{namespace}:"
             assert len(bare.execute(five_rows, (entities[1], *refs)).fetchall()) == len(refs)
             assert None not in client.hmget(prefix + entities[1], fields)

@@ -169,8 +169,9 @@ def _add_data_time(connection: sqlite3.Connection) -> None:
 
 
 class RedisOnlineStore:
-    """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of,
-    `feature#d` its data time (empty for none)."""
+    """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of
+    and data time, `"<as_of> <data time>"` (only `"<as_of>"` for no data time): one field
+    more per feature would cost every read."""
 
     def __init__(self, url: str, namespace: str, *, timeout_s: float = REDIS_TIMEOUT_S) -> None:
         import redis  # imported here: only Redis deployments need it
@@ -205,12 +206,7 @@ class RedisOnlineStore:
         for sent, (entity, value, as_of, data_time) in enumerate(rows, start=1):
             self._write_newer(
                 keys=[self._key(str(entity))],
-                args=[
-                    feature,
-                    json.dumps(value),
-                    repr(float(as_of)),
-                    "" if data_time is None else repr(float(data_time)),
-                ],
+                args=[feature, json.dumps(value), repr(float(as_of)), _times(as_of, data_time)],
                 client=pipeline,
             )
             if sent % 10_000 == 0:
@@ -281,30 +277,38 @@ class RedisOnlineStore:
 
 _WRITE_NEWER = """
 local stored = redis.call('HGET', KEYS[1], ARGV[1] .. '#t')
-if stored and tonumber(stored) > tonumber(ARGV[3]) then
+if stored and tonumber(string.match(stored, '^%S+')) > tonumber(ARGV[3]) then
   return 0
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. '#t', ARGV[3], ARGV[1] .. '#d', ARGV[4])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. '#t', ARGV[4])
 return 1
 """
 """Store one value in an entity's hash unless a later as_of is stored: KEYS = the hash;
-ARGV = feature, JSON value, as_of, data time ('' for none). Redis runs a script atomically."""
+ARGV = feature, JSON value, as_of, the `#t` text. Redis runs a script atomically."""
+
+
+def _times(as_of: float, data_time: float | None) -> str:
+    """The `#t` field: as_of and data time, or as_of alone (as hashes written before data
+    times were kept hold it)."""
+    if data_time is None:
+        return repr(float(as_of))
+    return f"{float(as_of)!r} {float(data_time)!r}"
 
 
 def _fields(features: Sequence[str]) -> list[str]:
-    return [name for feature in features for name in (feature, f"{feature}#t", f"{feature}#d")]
+    return [name for feature in features for name in (feature, f"{feature}#t")]
 
 
 def _found(
     entities: Sequence[str], features: Sequence[str], answers: Sequence[Sequence[Any]]
 ) -> dict[tuple[str, str], StoredValue]:
-    """The stored pairs of HMGET answers (one per entity, fields as `_fields` lists them); a
-    hash written before data times were kept has no `#d` field: no data time."""
+    """The stored pairs of HMGET answers (one per entity, fields as `_fields` lists them)."""
     found: dict[tuple[str, str], StoredValue] = {}
     for entity, values in zip(entities, answers, strict=True):
         for index, feature in enumerate(features):
-            raw, as_of, data_time = values[3 * index : 3 * index + 3]
-            if raw is not None and as_of is not None:
+            raw, times = values[2 * index], values[2 * index + 1]
+            if raw is not None and times is not None:
+                as_of, _, data_time = times.partition(b" ")
                 found[(entity, feature)] = (
                     json.loads(raw),
                     float(as_of),
