@@ -153,6 +153,21 @@ def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> Non
         assert sql.stdout == handle.features.sql("customer_activity_30d@1.0.0") + "\n"
 
 
+def test_show_sql_prints_each_engines_query_and_refuses_an_unknown_dialect(
+    project: Path,
+) -> None:
+    lucid(project, "features", "apply", str(CANONICAL_DEFINITIONS), "--rationale", "seed")
+    show = ("features", "show", "customer_activity_30d@1.0", "--sql", "--dialect")
+    spark = run_lucid(*show, "spark", cwd=project)
+    assert spark.code == 0 and "`ingested_at` <= s.__lucid_as_of" in spark.stdout  # as known at
+    with open_project(project, environ={}) as handle:
+        shown = handle.features.sql("customer_activity_30d@1.0.0", dialect="spark")
+        assert spark.stdout == shown + "\n"
+    oracle = run_lucid(*show, "oracle", cwd=project)
+    assert oracle.code != 0 and "Traceback" not in oracle.stderr
+    assert "dialect: 'oracle' must be one of duckdb, spark" in oracle.stderr
+
+
 def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) -> None:
     lucid(
         project,
