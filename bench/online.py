@@ -73,8 +73,9 @@ def resolver(features: list[FeatureDefinition]) -> Callable[[FeatureRef], Govern
 
 def fill(store: OnlineStore, refs: list[str], entities: list[str], as_of: float) -> None:
     for number, ref in enumerate(refs):
-        store.write(ref, ((e, (i % 97) / 97 + number, as_of) for i, e in enumerate(entities)))
-        store.write(ref, [(MATERIALISED, None, as_of)])
+        rows = ((e, (i % 97) / 97 + number, as_of, as_of) for i, e in enumerate(entities))
+        store.write(ref, rows)
+        store.write(ref, [(MATERIALISED, None, as_of, None)])
 
 
 def timed(calls: list[str], warmup: int, action: Callable[[str], Any]) -> list[int]:
@@ -147,9 +148,12 @@ def main() -> None:
 
             # Baselines: the bare drivers on the same data.
             bare = sqlite3.connect(folder / "online.db", isolation_level=None)
-            one_row = "SELECT value, as_of FROM online_values WHERE entity = ? AND feature = ?"
+            one_row = (
+                "SELECT value, as_of, data_time FROM online_values WHERE entity = ? AND feature = ?"
+            )
             five_rows = (
-                "SELECT entity, feature, value, as_of FROM online_values WHERE entity IN (?) "
+                "SELECT entity, feature, value, as_of, data_time FROM online_values "
+                "WHERE entity IN (?) "
                 f"AND feature IN ({', '.join('?' * len(refs))})"
             )
             client = redis.Redis.from_url(args.redis_url)

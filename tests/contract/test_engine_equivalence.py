@@ -1,6 +1,7 @@
 """The same definitions give the same values on DuckDB and on Spark (local[2]): the seed's
 canonical feature with its traps, a SQL aggregate, a snapshot (`last`) feature, as-known-at
-reads, and every golden example."""
+reads, every golden example, a NULL latest value and ties in `last`, data time and TTL, and
+the spine of a listing source."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from lucid.engines.spark import SparkEngine
 from lucid.features.definition_files import load_definitions
 from lucid.features.examples import example_time
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS
+from tests.unit import test_data_time_and_ttl as ttl
+from tests.unit import test_last_value as last_value
+from tests.unit import test_latest_values as listing
 from tests.unit.test_feature_sql import T, write_events
 
 TOLERANCE = 1e-12
@@ -176,3 +180,69 @@ def test_a_project_configured_for_spark_applies_trains_and_materialises(
     assert results["spark"][0] == pytest.approx(results["duckdb"][0], abs=TOLERANCE)
     assert results["spark"][2] == pytest.approx(results["duckdb"][2], abs=TOLERANCE)
     assert results["duckdb"][0][0] == pytest.approx(0.24)
+
+
+@pytest.mark.parametrize("as_known_at", [False, True], ids=["snapshot-form", "range-join"])
+@pytest.mark.parametrize(
+    ("source", "values"),
+    [(last_value.PLANS, None), (last_value.PLANS_UNTIMED, last_value.BY_VALUE)],
+    ids=["with-ingestion-time", "without"],
+)
+def test_last_keeps_a_null_and_breaks_ties_alike(
+    tmp_path: Path, spark: Any, source: Any, values: Any, as_known_at: bool
+) -> None:
+    """The running last (Spark), the ASOF JOIN (DuckDB) and the range join (both, as known at
+    a source with an ingestion time) give the documented value."""
+    last_value.write_plans(tmp_path)
+    if values is None:
+        values = last_value.AS_KNOWN_AT if as_known_at else last_value.WITH_INGESTION
+    feature, sources, spine_rows = last_value.plan_last(), {"plans": source}, last_value.spine()
+    with DuckDBEngine(tmp_path) as duck:
+        expected = duck.compute(feature, sources, spine_rows, as_known_at=as_known_at)
+    found = SparkEngine(tmp_path, spark).compute(
+        feature, sources, spine_rows, as_known_at=as_known_at
+    )
+    assert found == expected == last_value.expected(values)
+
+
+def test_data_time_and_ttl_agree(tmp_path: Path, spark: Any) -> None:
+    """Data time (one term, several terms, `last`) and TTL (stale, empty window, exactly
+    `ttl` old) in `latest_values` and training sets, on both engines."""
+    ttl.write(tmp_path, "purchases", ttl.PURCHASES)
+    ttl.write(tmp_path, "logins", ttl.LOGINS)
+    features = [
+        ttl.definition("count", ttl.COUNT),
+        ttl.definition("both", ttl.BOTH),
+        ttl.definition("last", (Term("purchases", Aggregate.LAST, column="value"),)),
+        ttl.definition("avg", (Term("purchases", Aggregate.AVG, column="value"),), ttl=None),
+    ]
+    spark_engine = SparkEngine(tmp_path, spark)
+    labels = [
+        {"customer": customer, "at": moment}
+        for customer in ttl.CUSTOMERS
+        for moment in (ttl.T, ttl.T + ttl.SECOND, ttl.T + 2 * ttl.HOUR)
+    ]
+    with DuckDBEngine(tmp_path) as duck:
+        for feature in features:
+            expected = sorted(duck.latest_values(feature, ttl.SOURCES, ttl.T).fetchall())
+            found = spark_engine.latest_values(feature, ttl.SOURCES, ttl.T).fetchmany(100)
+            assert sorted(found) == expected, feature.name
+        arguments: dict[str, Any] = {"entity_column": "customer", "time_column": "at"}
+        training = duck.training_set(labels, features, ttl.SOURCES, **arguments).fetchall()
+    found_rows = spark_engine.training_set(labels, features, ttl.SOURCES, **arguments).fetchall()
+    assert found_rows == training
+    by_label = {(row[0], row[1]): row[2:] for row in training}
+    assert by_label[("a", ttl.T)][0] == 2 and by_label[("a", ttl.T + ttl.SECOND)][0] is None
+    assert by_label[("c", ttl.T)][:2] == (None, 1)  # count: empty window; both: a login
+
+
+def test_a_listing_source_gives_the_same_spine(tmp_path: Path, spark: Any) -> None:
+    """`latest_values(..., keys=)` computes for exactly the listed ids known at the time."""
+    listing.write_world(tmp_path)
+    sources = {"purchases": listing.PURCHASES, "customers": listing.CUSTOMERS}
+    feature, keys = listing.purchases_30d(), listing.CUSTOMERS
+    with DuckDBEngine(tmp_path) as duck:
+        expected = sorted(duck.latest_values(feature, sources, listing.T, keys=keys).fetchall())
+    found = SparkEngine(tmp_path, spark).latest_values(feature, sources, listing.T, keys=keys)
+    assert sorted(found.fetchmany(100)) == expected
+    assert [row[0] for row in expected] == ["1", "4"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
+import time
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -39,10 +41,20 @@ def store(
     write_events(tmp_path)
     engine = DuckDBEngine(tmp_path)
     features = FeatureStore(db, event_log, lambda: engine, lambda: online_store)
-    features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="seed")
+    features.apply(with_ttl(), actor="dana", rationale="seed")
     approve_all(features, V1)
     yield features
     engine.close()
+
+
+def with_ttl() -> Any:
+    """The canonical sources and definition, with a 2-day TTL: a value is stale once its
+    latest event is over 2 days old (its golden examples, which read an empty window as 0.0,
+    do not hold under a TTL)."""
+    data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
+    data["features"][0]["ttl"] = "2d"
+    data["features"][0].pop("examples")
+    return as_set(data)
 
 
 def seven_day_version() -> Any:
@@ -62,8 +74,9 @@ def test_pinned_versions_are_served_exactly(store: FeatureStore) -> None:
     assert alice[V1].value == pytest.approx(ALICE_V1)
     assert alice[V2].value == pytest.approx(ALICE_V2)
     assert alice[V1].status == "fresh"
-    # nobody had no event at materialisation: served the definition's empty value, 0
-    assert nobody[V1].status == "fresh" and nobody[V1].value == 0.0
+    # nobody had no event at materialisation: under the 2-day TTL nothing recent stands behind
+    # the definition's empty value, so it is stale (as its training row would be)
+    assert nobody[V1].status == "stale" and nobody[V1].value is None
     never = store.get_online_features(["alice"], ["customer_activity_30d@1.0"], now=AT)
     assert never[0][V1].value == pytest.approx(ALICE_V1)
 
@@ -122,7 +135,7 @@ def test_the_event_loop_read_serves_and_refuses_as_the_blocking_one(
     after, no_feature, unpinned, unapproved = asyncio.run(both([V1]))
     blocking = store.get_online_features(["alice", "nobody"], [V1], now=AT)
     assert after == [{ref: (v.value, v.status) for ref, v in row.items()} for row in blocking]
-    assert after[1] == {V1: (0.0, "fresh")}  # nobody: the empty value, by the marker
+    assert after[1] == {V1: (None, "stale")}  # nobody: the empty value, by the marker, past TTL
     assert no_feature == "features: name at least one pinned feature (name@version)"
     with pytest.raises(InvalidInput) as sync_unpinned:
         store.get_online_features(["alice"], ["customer_activity_30d"], now=AT)
@@ -137,7 +150,9 @@ def test_skew_is_zero_when_serving_matches_the_definition(store: FeatureStore) -
     assert report["overall"]["served"] == 4
     assert report["overall"]["mismatch_rate"] == 0.0
     assert report["overall"]["mean_relative_error"] == 0.0
-    assert report["overall"]["missing_rate"] == 0.0
+    # bob's latest event is 29 days old and nobody has none: stale under the 2-day TTL,
+    # online as in the training row recomputed offline.
+    assert report["overall"]["missing_rate"] == 0.5
 
 
 def test_skew_sees_stale_values_and_an_older_definition(
@@ -152,7 +167,8 @@ def test_skew_sees_stale_values_and_an_older_definition(
     # Serving values of 1.0.0 under the name of 2.0.0 — the seed's skew — is caught too.
     store.apply(seven_day_version(), actor="dana", rationale="a weekly view")
     approve_all(store, V2)
-    old_values = [("alice", ALICE_V1, AT.timestamp()), ("carol", 0.775, AT.timestamp())]
+    old_values = [("alice", ALICE_V1, AT.timestamp(), AT.timestamp())]
+    old_values.append(("carol", 0.775, AT.timestamp(), AT.timestamp()))
     online_store.write(V2, old_values)
     store.get_online_features(["alice", "carol"], [V2], log=True, now=AT)
     report = store.skew_report(since=AT)
@@ -163,7 +179,8 @@ def test_skew_sees_stale_values_and_an_older_definition(
 def test_a_definition_whose_golden_example_fails_is_refused(store: FeatureStore) -> None:
     data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
     feature = data["features"][0]
-    feature["version"] = "1.1.0"
+    feature.update(version="1.1.0", ttl="2d")  # the stored 1.0.0's TTL: a minor change
+    feature["examples"] = feature["examples"][:1]
     feature["examples"][0]["expected"] = 0.25
     with pytest.raises(
         Conflict,
@@ -186,3 +203,76 @@ def test_golden_examples_hold_offline_and_through_this_online_store(
         at = example_time(example.at, "at")
         online = run_example_online(definition, offline, at, online_store)
         assert values_match(example.expected, online), example.description
+
+
+def test_materialising_an_earlier_time_after_a_later_one_keeps_the_later_values(
+    store: FeatureStore,
+) -> None:
+    assert store.materialize([V1], at=AT) == {V1: 3}
+    # Ten days earlier alice had other events in the window; that value must not come back.
+    assert store.materialize([V1], at=AT - timedelta(days=10)) == {V1: 0}
+    [alice] = store.get_online_features(["alice"], [V1], now=AT)
+    assert alice[V1].status == "fresh" and alice[V1].value == pytest.approx(ALICE_V1)
+    assert alice[V1].as_of == AT.timestamp()
+
+
+def test_ttl_counts_from_the_latest_event_behind_a_value(store: FeatureStore) -> None:
+    store.materialize([V1], at=AT)
+    # Materialised at AT, but bob's latest event was 29 days before: older than the 2-day TTL.
+    [bob] = store.get_online_features(["bob"], [V1], now=AT)
+    assert bob[V1].status == "stale" and bob[V1].value is None
+    # carol's latest event is a login 12 hours before AT, alice's a purchase at AT.
+    edge = AT + timedelta(days=1, hours=12)
+    [carol, alice] = store.get_online_features(["carol", "alice"], [V1], now=edge)
+    assert carol[V1].status == "fresh" and alice[V1].status == "fresh"
+    [carol, alice] = store.get_online_features(
+        ["carol", "alice"], [V1], now=edge + timedelta(seconds=1)
+    )
+    assert carol[V1].status == "stale" and alice[V1].status == "fresh"
+
+
+def test_without_a_ttl_an_entity_with_no_event_is_served_the_empty_value(
+    store: FeatureStore,
+) -> None:
+    data = copy.deepcopy(yaml.safe_load(CANONICAL_DEFINITIONS.read_text()))
+    feature = data["features"][0]
+    feature.update(version="3.0.0", window="7d")
+    feature.pop("ttl", None)
+    feature.pop("examples")
+    store.apply(as_set({"features": [feature]}), actor="dana", rationale="no TTL")
+    v3 = "customer_activity_30d@3.0.0"
+    approve_all(store, v3)
+    store.materialize([v3], at=AT)
+    [bob, nobody] = store.get_online_features(["bob", "nobody"], [v3], now=AT + timedelta(days=90))
+    assert (bob[v3].value, bob[v3].status) == (0.0, "fresh")  # no event in 7 days
+    assert (nobody[v3].value, nobody[v3].status) == (0.0, "fresh")  # never an event
+
+
+@pytest.fixture
+def new_york() -> Iterator[None]:
+    """The machine's local zone set to New York (UTC-4 in spring): a naive time read in it
+    would be four hours late."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/New_York"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def test_naive_times_mean_utc_whatever_the_machine_zone(
+    store: FeatureStore, new_york: None
+) -> None:
+    assert store.materialize([V1], at=T) == {V1: 3}  # T is AT without its zone
+    [alice] = store.get_online_features(["alice"], [V1], now=T)
+    assert alice[V1].as_of == AT.timestamp() and alice[V1].value == pytest.approx(ALICE_V1)
+    # alice's latest event is at T: fresh until exactly T + 2 days, UTC.
+    edge = T + timedelta(days=2)
+    assert store.get_online_features(["alice"], [V1], now=edge)[0][V1].status == "fresh"
+    later = edge + timedelta(seconds=1)
+    assert store.get_online_features(["alice"], [V1], now=later)[0][V1].status == "stale"

@@ -87,24 +87,29 @@ def test_skewed_features_block_production_and_clean_ones_pass(
     version = register(registry, [V1, SPEND])
     prove(registry, version)
     registry.promote("churn", version, "challenger", actor="ana", rationale="A/B test")
-    # Values materialised 12 days ago are stale when served now: 100 % of them mismatch.
+    # Values materialised 12 days ago, served now: alice's is stale online (her data then is
+    # over 2 days old) where offline her event at AT makes it fresh — a mismatch; bob's latest
+    # event is 29 days old, stale both ways — no skew.
     feature_store.materialize([V1, SPEND], at=AT - timedelta(days=12))
     feature_store.get_online_features(["alice", "bob"], [V1, SPEND], log=True, now=AT)
     with pytest.raises(Conflict, match=r"skew between training and serving beyond 2\.0%"):
         registry.promote("churn", version, "production", actor="bea", rationale="won the A/B")
     assert registry.get_version("churn", version).stage.value == "challenger"
-    assert feature_store.skew([V1])[V1] == 1.0
+    assert feature_store.skew([V1])[V1] == 0.5
 
 
 def test_the_gate_judges_the_last_30_days_of_serving_not_old_mistakes(
     registry: ModelRegistry,
     feature_store: FeatureStore,  # noqa: F811
+    online_store: OnlineStore,
 ) -> None:
     version = register(registry, [V1, SPEND])
     prove(registry, version)
     registry.promote("churn", version, "challenger", actor="ana", rationale="A/B test")
-    # Served stale (100 % mismatch) 40 days before the clean serving that follows.
-    feature_store.materialize([V1, SPEND], at=AT - timedelta(days=52))
+    # Wrong values (100 % mismatch) served 40 days before the clean serving that follows.
+    old = (AT - timedelta(days=40)).timestamp()
+    for ref in (V1, SPEND):
+        online_store.write(ref, [("alice", 0.99, old, old), ("bob", 0.99, old, old)])
     feature_store.get_online_features(
         ["alice", "bob"], [V1, SPEND], log=True, now=AT - timedelta(days=40)
     )
@@ -124,22 +129,24 @@ def test_a_clean_model_is_served_from_the_online_store(
     prove(registry, version)
     registry.promote("churn", version, "challenger", actor="ana", rationale="A/B test")
     feature_store.materialize([V1, SPEND], at=AT)
-    feature_store.get_online_features(["alice", "bob"], [V1, SPEND], log=True, now=AT)
+    # alice and carol had events within the 2-day TTL (bob's latest is 29 days old: stale).
+    feature_store.get_online_features(["alice", "carol"], [V1, SPEND], log=True, now=AT)
     registry.promote("churn", version, "production", actor="bea", rationale="won the A/B")
     model = registry.load_model("churn")
     # Read online at the pinned versions: the same as passing the rows by hand.
-    rows = feature_store.get_online_features(["alice", "bob"], [V1, SPEND], now=AT)
+    rows = feature_store.get_online_features(["alice", "carol"], [V1, SPEND], now=AT)
     by_hand = model(
         [
             {"customer_activity_30d": row[V1].value, "customer_spend_30d": row[SPEND].value}
             for row in rows
         ]
     )
-    online_store.write(V1, [("alice", rows[0][V1].value, AT.timestamp() + 10**9)])
-    online_store.write(SPEND, [("alice", rows[0][SPEND].value, AT.timestamp() + 10**9)])
-    online_store.write(V1, [("bob", rows[1][V1].value, AT.timestamp() + 10**9)])
-    online_store.write(SPEND, [("bob", rows[1][SPEND].value, AT.timestamp() + 10**9)])
-    assert model.for_entities(["alice", "bob"]) == by_hand
-    online_store.write(V1, [("bob", 0.5, AT.timestamp() - 10**7)])
-    with pytest.raises(Conflict, match=r"customer_activity_30d@1\.0\.0 is stale for entity bob"):
-        model.for_entities(["bob"])
+    later = AT.timestamp() + 10**9  # fresh at the real clock's now
+    for ref in (V1, SPEND):
+        online_store.write(ref, [("alice", rows[0][ref].value, later, later)])
+        online_store.write(ref, [("carol", rows[1][ref].value, later, later)])
+    assert model.for_entities(["alice", "carol"]) == by_hand
+    # Computed later than the value in place, from data older than the TTL: stale.
+    online_store.write(V1, [("carol", 0.5, later + 1, AT.timestamp() - 10**7)])
+    with pytest.raises(Conflict, match=r"customer_activity_30d@1\.0\.0 is stale for entity carol"):
+        model.for_entities(["carol"])

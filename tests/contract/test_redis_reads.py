@@ -37,7 +37,7 @@ def _store(url: str = REDIS_URL, **options: float) -> RedisOnlineStore:
 def test_reads_use_the_database_the_url_names(server: redis.Redis) -> None:
     on_3 = _store(REDIS_URL.rsplit("/", 1)[0] + "/3")
     namespace = on_3._prefix  # the same keys on database 0 must not be seen
-    on_3.write("f@1.0.0", [("a", 1.5, 10.0)])
+    on_3.write("f@1.0.0", [("a", 1.5, 10.0, 9.0)])
     on_0 = _store()
     on_0._prefix = namespace
 
@@ -51,14 +51,14 @@ def test_reads_use_the_database_the_url_names(server: redis.Redis) -> None:
             on_3.close()
             on_0.close()
 
-    assert asyncio.run(read()) == ({("a", "f@1.0.0"): (1.5, 10.0)}, {})
+    assert asyncio.run(read()) == ({("a", "f@1.0.0"): (1.5, 10.0, 9.0)}, {})
     on_3.clear()
     on_3.close()  # the blocking client's connection clear() opened
 
 
 def test_a_connection_the_server_dropped_is_opened_again(server: redis.Redis) -> None:
     store = _store()
-    store.write("f@1.0.0", [("a", 2.0, 10.0)])
+    store.write("f@1.0.0", [("a", 2.0, 10.0, 9.0)])
 
     async def read_kill_read() -> object:
         try:
@@ -73,14 +73,14 @@ def test_a_connection_the_server_dropped_is_opened_again(server: redis.Redis) ->
         finally:
             store.close()
 
-    assert asyncio.run(read_kill_read()) == {("a", "f@1.0.0"): (2.0, 10.0)}
+    assert asyncio.run(read_kill_read()) == {("a", "f@1.0.0"): (2.0, 10.0, 9.0)}
     store.clear()
     store.close()  # the blocking client's connection clear() opened
 
 
 def test_a_read_without_reply_in_time_is_refused_with_a_sentence(server: redis.Redis) -> None:
     store = _store(timeout_s=0.2)
-    store.write("f@1.0.0", [("a", 3.0, 10.0)])
+    store.write("f@1.0.0", [("a", 3.0, 10.0, None)])
 
     async def paused_then_resumed() -> object:
         try:
@@ -98,7 +98,7 @@ def test_a_read_without_reply_in_time_is_refused_with_a_sentence(server: redis.R
         finally:
             store.close()
 
-    assert asyncio.run(paused_then_resumed()) == {("a", "f@1.0.0"): (3.0, 10.0)}
+    assert asyncio.run(paused_then_resumed()) == {("a", "f@1.0.0"): (3.0, 10.0, None)}
     store.clear()
     store.close()  # the blocking client's connection clear() opened
 

@@ -151,7 +151,7 @@ def duckdb_values(engine: DuckDBEngine, *, asof_join: bool) -> dict[tuple[str, d
     query = feature_sql(
         definition(), {"plans": SOURCE}, "__lucid_spine", engine.relation, asof_join=asof_join
     )
-    return {(e, t): v for e, t, v in engine.connection.execute(query).fetchall()}
+    return {(e, t): v for e, t, v, _ in engine.connection.execute(query).fetchall()}
 
 
 @pytest.mark.parametrize("asof_join", [True, False], ids=["asof-join", "running-last"])

@@ -11,9 +11,10 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import httpx
 from sklearn.linear_model import LogisticRegression
 
@@ -24,6 +25,7 @@ from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from tests.conftest import run_lucid
+from tests.contract.test_feature_governance import as_set
 from tests.contract.test_registry import prove, retention
 from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, prediction_rows
 
@@ -42,14 +44,40 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def write_customers(folder: Path, customers: int = 200) -> None:
+    """`data/customers.parquet`, the listing of the sample world's customers c00000 …"""
+    connection = duckdb.connect()
+    connection.execute(
+        "CREATE TABLE c AS SELECT i AS customer_id, ?::TIMESTAMP AS signed_up_at "
+        "FROM unnest(?::VARCHAR[]) t(i)",
+        [datetime(2025, 1, 1), [f"c{number:05d}" for number in range(customers)]],
+    )
+    connection.execute(f"COPY c TO '{folder / 'data' / 'customers.parquet'}' (FORMAT parquet)")
+    connection.close()
+
+
+LISTING = {
+    "name": "customers",
+    "kind": "parquet",
+    "location": "data/customers.parquet",
+    "entity": "customer",
+    "entity_key": "customer_id",
+    "event_time": "signed_up_at",
+    "lists_entities": True,
+    "schema": {"customer_id": "string", "signed_up_at": "timestamp"},
+}
+
+
 def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
     """Make the project in `folder`; the secrets of one token per role, by role name."""
     assert run_lucid("init", str(folder)).code == 0
     (folder / "lucid.yaml").write_text((folder / "lucid.yaml").read_text() + "approvers: [bea]\n")
     write_sample_activity(folder)
+    write_customers(folder)
     with open_project(folder, environ={}) as lucid:
         lucid.features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
         lucid.features.apply(load_definitions(SPEND_DEFINITIONS), actor="dana", rationale="r")
+        lucid.features.apply(as_set({"sources": [LISTING]}), actor="dana", rationale="r")
         for ref in (V1, SPEND):
             for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "pm")):
                 lucid.features.approve(ref, team=team, person=person, rationale="ok")

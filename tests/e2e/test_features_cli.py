@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from lucid.bootstrap import open_project
+from lucid.features.definition_files import load_definitions
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
 from tests.conftest import run_lucid
 from tests.unit.test_feature_sql import write_events
@@ -153,6 +154,21 @@ def test_plan_names_the_bump_and_apply_refuses_a_short_one(project: Path) -> Non
         assert sql.stdout == handle.features.sql("customer_activity_30d@1.0.0") + "\n"
 
 
+def test_show_sql_prints_each_engines_query_and_refuses_an_unknown_dialect(
+    project: Path,
+) -> None:
+    lucid(project, "features", "apply", str(CANONICAL_DEFINITIONS), "--rationale", "seed")
+    show = ("features", "show", "customer_activity_30d@1.0", "--sql", "--dialect")
+    spark = run_lucid(*show, "spark", cwd=project)
+    assert spark.code == 0 and "`ingested_at` <= s.__lucid_as_of" in spark.stdout  # as known at
+    with open_project(project, environ={}) as handle:
+        shown = handle.features.sql("customer_activity_30d@1.0.0", dialect="spark")
+        assert spark.stdout == shown + "\n"
+    oracle = run_lucid(*show, "oracle", cwd=project)
+    assert oracle.code != 0 and "Traceback" not in oracle.stderr
+    assert "dialect: 'oracle' must be one of duckdb, spark" in oracle.stderr
+
+
 def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) -> None:
     lucid(
         project,
@@ -209,13 +225,16 @@ def test_training_set_materialise_serve_and_skew_through_the_cli(project: Path) 
         cwd=project,
     )
     assert served.code == 0, served.stderr
-    # Served now, long after the 2-day TTL of a value computed for 2026-03-31: stale.
+    # Served now: the definition has no TTL, so the values computed for 2026-03-31 are served;
+    # recomputed at the time they were served, alice's window is empty: the skew report sees it.
     [alice, dave] = json.loads(served.stdout)
-    assert alice["customer_activity_30d@1.0.0"]["status"] == "stale"
-    assert dave["customer_activity_30d@1.0.0"]["status"] == "stale"
+    assert alice["customer_activity_30d@1.0.0"]["status"] == "fresh"
+    assert alice["customer_activity_30d@1.0.0"]["value"] == pytest.approx(0.24)
+    assert dave["customer_activity_30d@1.0.0"]["value"] == 0.0
     report = lucid(project, "features", "skew", "--json")
     assert report["overall"]["served"] == 2
-    assert report["overall"]["missing_rate"] == 1.0
+    assert report["overall"]["missing_rate"] == 0.0
+    assert report["overall"]["mismatch_rate"] == 0.5
     bad = run_lucid(
         "features",
         "training-set",
@@ -303,8 +322,14 @@ def test_a_label_time_that_is_not_a_time_is_one_sentence(project: Path) -> None:
 def test_features_get_reads_as_at_now(project: Path) -> None:
     """`--now` with an offset is that instant: 17:00+05:30 two days on is 30 minutes inside
     the 2-day TTL of values as of 12:00Z (read as 17:00 UTC it would be outside); naive text
-    is UTC; a bad one is one sentence."""
-    approved(project)
+    is UTC; a bad one is one sentence. Alice's latest event is at 12:00Z, so her value's data
+    time is that instant."""
+    from tests.contract.test_feature_governance import approve_all
+    from tests.contract.test_feature_serving import with_ttl
+
+    with open_project(project, environ={}) as opened:
+        opened.features.apply(with_ttl(), actor="dana", rationale="a 2-day TTL")
+        approve_all(opened.features, "customer_activity_30d@1.0.0")
     lucid(project, "features", "materialize", "--at", "2026-03-31T12:00:00Z")
 
     def status(now: str) -> str:
@@ -335,3 +360,32 @@ def test_features_get_reads_as_at_now(project: Path) -> None:
     )
     assert refused.code == 1
     assert "--now: 'later' (text) is not a time; write ISO 8601" in refused.stderr
+
+
+def test_get_refuses_an_id_the_listing_source_does_not_hold(project: Path) -> None:
+    from tests.contract.test_feature_governance import approve_all, as_set
+    from tests.contract.test_online_entities import CUSTOMERS, write_customers
+    from tests.unit.test_feature_sql import T
+
+    write_customers(project, [("alice", T), ("dave", T)])
+    with open_project(project, environ={}) as opened:
+        features = opened.features
+        features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
+        features.apply(as_set({"sources": [CUSTOMERS]}), actor="dana", rationale="customers")
+        approve_all(features, "customer_activity_30d@1.0.0")
+    at = "2026-03-31T12:00:00Z"
+    assert "2 entities written" in lucid(project, "features", "materialize", "--at", at)["out"]
+    refused = run_lucid(
+        "features", "get", "carol", "--features", "customer_activity_30d@1.0", cwd=project
+    )
+    assert refused.code == 1 and refused.stdout == ""
+    assert (
+        "customer 'carol' is not known: source customers, which lists every customer, did not "
+        "hold it when customer_activity_30d@1.0.0 was last materialised." in refused.stderr
+    )
+    served = run_lucid(
+        "features", "get", "dave", "--features", "customer_activity_30d@1.0", cwd=project
+    )
+    assert served.code == 0, served.stderr
+    dave = json.loads(served.stdout)[0]["customer_activity_30d@1.0.0"]
+    assert (dave["value"], dave["status"]) == (0.0, "fresh")  # listed, no event, no TTL

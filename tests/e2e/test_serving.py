@@ -143,6 +143,9 @@ def test_bad_requests_are_refused_with_a_problem_and_store_nothing(world: Any) -
         json={"entity_id": "c00001"},
     )
     assert "nothing" in problem(nothing, 404)["detail"]
+    # An id the customers listing does not hold: 404 naming it, nothing scored or logged.
+    stranger = problem(predict(base, token, {"entity_id": "c99999"}), 404)
+    assert stranger["detail"].startswith("customer 'c99999' is not known: source customers")
     wrong_method = httpx.get(
         f"{base}/v1/predict/churn", headers={"Authorization": f"Bearer {token}"}
     )

@@ -44,7 +44,6 @@ def sdk_definition() -> FeatureDefinition:
         entity="customer",
         value_type=ValueType.FLOAT,
         window=Duration.parse("30d", "window"),
-        ttl=Duration.parse("2d", "ttl"),
         required_approvals=("marketing", "data-science", "product"),
         exclusions=(
             Exclusion("test_transactions", Condition("is_test", Operator.EQ, True), ("purchases",)),

@@ -219,6 +219,9 @@ class Source:
     schema: Mapping[str, ColumnType]
     ingestion_time: str | None = None
     description: str = ""
+    lists_entities: bool = False
+    """Whether this source lists every id of its entity (at most one per entity): an id it
+    does not hold is unknown to materialisation and the online read."""
 
     def __post_init__(self) -> None:
         check_name(self.name, "source.name")
@@ -275,6 +278,7 @@ class Source:
             schema=schema,
             ingestion_time=data.get("ingestion_time") or None,
             description=_text(data.get("description"), f"{where}.description", required=False),
+            lists_entities=_flag(data.get("lists_entities", False), f"{where}.lists_entities"),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -291,7 +295,37 @@ class Source:
             data["ingestion_time"] = self.ingestion_time
         if self.description:
             data["description"] = self.description
+        if self.lists_entities:  # only when set: specs stored without it keep their form
+            data["lists_entities"] = True
         return data
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(field, f"{value!r} must be true or false")
+    return value
+
+
+def listing_source(sources: Mapping[str, Source], entity: str) -> Source | None:
+    """The source that lists every id of `entity`, if one is registered."""
+    for source in sources.values():
+        if source.lists_entities and source.entity == entity:
+            return source
+    return None
+
+
+def second_listing(source: Source, others: Mapping[str, Source]) -> str | None:
+    """Why `source` is refused beside `others` (the sources registered or being registered)
+    when it would be a second source listing the ids of one entity; None when it is not."""
+    if not source.lists_entities:
+        return None
+    for other in others.values():
+        if other.name != source.name and other.lists_entities and other.entity == source.entity:
+            return (
+                f"source {source.name} lists the ids of {source.entity}, which source "
+                f"{other.name} lists already; an entity has at most one listing source"
+            )
+    return None
 
 
 _SOURCE_FIELDS = (
@@ -304,6 +338,7 @@ _SOURCE_FIELDS = (
     "ingestion_time",
     "schema",
     "description",
+    "lists_entities",
 )
 
 
@@ -1105,9 +1140,11 @@ def check_trainable(governed: Governed) -> None:
         )
 
 
-def is_stale(as_of: float, ttl: Duration | None, now: float) -> bool:
-    """Whether a value computed for epoch `as_of` is older than `ttl` at epoch `now`."""
-    return ttl is not None and now - as_of > ttl.seconds
+def is_stale(data_time: float | None, ttl: Duration | None, now: float) -> bool:
+    """Whether a value whose latest underlying event happened at epoch `data_time` (seconds;
+    None for an empty window) is past `ttl` at epoch `now`: the data is older than the TTL, or
+    nothing recent stands behind it. Without a TTL a value never is."""
+    return ttl is not None and (data_time is None or now - data_time > ttl.seconds)
 
 
 def check_approval(governed: Governed, team: str, person: str) -> bool:

@@ -28,10 +28,12 @@ from lucid.engines.feature_sql import (
     LABEL_ROW,
     SPINE_AS_OF,
     SPINE_ENTITY,
+    entity_spine_sql,
     feature_sql,
     literal,
     quote,
     training_set_sql,
+    view_name,
 )
 from lucid.errors import InvalidInput, StorageUnavailable
 from lucid.ports import ColumnKind
@@ -323,7 +325,8 @@ class DuckDBEngine:
         *,
         as_known_at: bool = False,
     ) -> dict[tuple[Any, datetime], Any]:
-        """The feature's value for each (entity id, as-of time) of `spine`."""
+        """The feature's value for each (entity id, as-of time) of `spine` (NULL when stale
+        under the definition's TTL)."""
         # Handed over as one Arrow table: row-by-row inserts cost ~50 µs a row.
         spine_rows = pa.table(
             {
@@ -345,7 +348,7 @@ class DuckDBEngine:
             definition, sources, "__lucid_spine", self.relation, as_known_at=as_known_at
         )
         rows = self.connection.execute(query).fetchall()
-        return {(entity, as_of): value for entity, as_of, value in rows}
+        return {(entity, as_of): value for entity, as_of, value, _ in rows}
 
     def training_set(
         self,
@@ -462,21 +465,14 @@ class DuckDBEngine:
         definition: FeatureDefinition,
         sources: Mapping[str, Source],
         at: datetime,
+        *,
+        keys: Source | None = None,
     ) -> duckdb.DuckDBPyConnection:
-        """A cursor over (entity_id, as_of, value) for every entity any of the feature's
-        sources knows, computed as known at `at` (what materialisation writes online)."""
-        keys = " UNION ".join(
-            f"SELECT DISTINCT CAST({quote(sources[name].entity_key)} AS VARCHAR) AS k "
-            f"FROM {self.relation(sources[name])}"
-            for name in definition.sources
-        )
-        moment = literal(_naive_utc(at).isoformat(sep=" "))
-        _spine_view(
-            self.connection,
-            "__lucid_materialise_spine",
-            f"SELECT k AS {SPINE_ENTITY}, CAST({moment} AS TIMESTAMP) AS {SPINE_AS_OF} "
-            f"FROM ({keys}) WHERE k IS NOT NULL",
-        )
+        """A cursor over (entity_id, as_of, value, data_time) computed as known at `at` (what
+        materialisation writes online), for every entity any of the feature's sources knows,
+        or with `keys` exactly the entities that listing source holds at `at`."""
+        spine = entity_spine_sql(definition, sources, self.relation, _naive_utc(at), keys)
+        _spine_view(self.connection, "__lucid_materialise_spine", spine)
         query = feature_sql(
             definition, sources, "__lucid_materialise_spine", self.relation, as_known_at=True
         )
@@ -511,11 +507,6 @@ class TrainingSet:
             f"SELECT COUNT(*) FROM read_parquet({literal(str(path))})"
         ).fetchall()
         return int(count)
-
-
-def view_name(source: Source) -> str:
-    """The relation name feature SQL uses for a source, on every engine."""
-    return f"source_{source.name}"
 
 
 def _naive_if_time(value: Any) -> Any:

@@ -1,19 +1,25 @@
 """Feature definitions compiled to SQL: the one place that writes feature queries.
 
 The query computes a feature for every row of a *spine* — a relation with the columns
-`__lucid_entity` and `__lucid_as_of` — and returns `entity_id, as_of, value`. It is written in
-DuckDB's dialect; `to_dialect` turns it into another engine's (Spark) with sqlglot, so the
-dialect differences stay here.
+`__lucid_entity` and `__lucid_as_of` — and returns `entity_id, as_of, value, data_time`. It is
+written in DuckDB's dialect; `to_dialect` turns it into another engine's (Spark) with sqlglot, so
+the dialect differences stay here.
 
 Window rule: an event counts for time `t` when `t - window < event_time <= t`; an event one
 second after `t` never counts. As known at: when a source declares an ingestion-time column
 and `as_known_at` is set, an event also needs `ingestion_time <= t`. Exclusions remove rows whose
 condition is true; a NULL condition does not exclude.
+
+Data time (docs/features.md): the event time of the latest event behind a value — for `last`
+the chosen event, for other aggregates the latest kept event in the window, across terms the
+latest; NULL for an empty window. With a TTL the value is NULL unless
+`as_of - data_time <= ttl`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 
 from lucid.contracts.semantic import (
     Aggregate,
@@ -35,6 +41,8 @@ from lucid.errors import InvalidInput
 SPINE_ENTITY = "__lucid_entity"
 SPINE_AS_OF = "__lucid_as_of"
 SOURCE_DIALECT = "duckdb"
+DIALECTS = (SOURCE_DIALECT, "spark")
+"""The engines' dialects: DuckDB's runs snapshots as ASOF JOINs, Spark's as a running last."""
 
 _VALUE_TYPES = {
     ValueType.FLOAT: "DOUBLE",
@@ -42,6 +50,11 @@ _VALUE_TYPES = {
     ValueType.BOOLEAN: "BOOLEAN",
     ValueType.STRING: "VARCHAR",
 }
+
+
+def view_name(source: Source) -> str:
+    """The relation name feature SQL uses for a source, on every engine."""
+    return f"source_{source.name}"
 
 
 def quote(identifier: str) -> str:
@@ -85,16 +98,33 @@ def normaliser_sql(normaliser: Normaliser, value: str) -> str:
     return value
 
 
-def aggregate_sql(term: Term, alias: str, event_time: str) -> str:
+def aggregate_sql(term: Term, alias: str, source: Source) -> str:
     if term.aggregate is Aggregate.COUNT:
         return "COUNT(e.__lucid_matched)"
     column = f"{alias}.{quote(term.column or '')}"
     if term.aggregate is Aggregate.LAST:
-        return f"ARG_MAX({column}, {alias}.{quote(event_time)})"
+        return f"MAX({latest_event(term, alias, source)})"
     if term.aggregate is Aggregate.COUNT_DISTINCT:
         return f"COUNT(DISTINCT {column})"
     expression = f"{term.aggregate.value.upper()}({column})"
     return f"COALESCE({expression}, 0)" if term.aggregate.zero_when_empty else expression
+
+
+def latest_event(term: Term, alias: str, source: Source) -> str:
+    """An event as a struct whose order is the order of `last`: the greatest is the latest
+    kept event (docs/features.md, Ties): event time, then ingestion time when declared, then
+    the value, a NULL ranking below every value.
+
+    `t` is the event time and `v` the value. The `ni` and `n` flags put a NULL below every
+    value whatever the engine's order of NULLs inside a struct (DuckDB ranks them high).
+    """
+    fields = [f"'t': {alias}.{quote(source.event_time)}"]
+    if source.ingestion_time is not None:
+        ingested = f"{alias}.{quote(source.ingestion_time)}"
+        fields += [f"'ni': {ingested} IS NOT NULL", f"'i': {ingested}"]
+    value = f"{alias}.{quote(term.column or '')}"
+    fields += [f"'n': {value} IS NOT NULL", f"'v': {value}"]
+    return "{" + ", ".join(fields) + "}"
 
 
 def check_sql_aggregate(computation: SqlAggregate, source: Source) -> None:
@@ -171,51 +201,41 @@ def feature_sql(
     asof_join: bool = True,
     prefix: str = "",
 ) -> str:
-    """The query computing `definition` for every distinct (entity, as_of) of `spine`.
+    """The query computing `definition` for every distinct (entity, as_of) of `spine`: its
+    rows are `entity_id, as_of, value, data_time` (data time and TTL: the module's docstring).
 
     `relation(source)` gives the SQL relation (table, view or table function) of a source.
     Snapshot (`last`) terms are DuckDB's ASOF JOIN; `asof_join=False` writes them instead as
     the UNION ALL of spine and event rows with a running `LAST_VALUE ... IGNORE NULLS`, for
     engines that have no ASOF JOIN (Spark): the same result, faster there than a range join
-    with ARG_MAX (bench/scale.py, docs/architecture.md). As known at (a source with an
-    ingestion time) both engines use the range join with ARG_MAX.
+    (bench/scale.py, docs/architecture.md). As known at (a source with an ingestion time) both
+    engines use the range join, taking the greatest `latest_event` struct.
     `prefix` names this query's CTEs apart when several are nested in one statement (Spark
     refuses duplicate CTE names once sqlglot hoists them).
     """
     check_columns(definition, sources)
     computation = definition.computation
-    terms: list[tuple[Term | None, Source, str, Normaliser, float]] = []
+    terms: list[tuple[Term | None, Source, Normaliser, float]] = []
     if isinstance(computation, WindowedAggregation):
         for term in computation.terms:
-            source = sources[term.source]
-            aggregate = aggregate_sql(term, "e", source.event_time)
-            terms.append((term, source, aggregate, term.normalise, term.weight))
+            terms.append((term, sources[term.source], term.normalise, term.weight))
     else:
-        source = sources[computation.source]
-        terms.append((None, source, computation.expression, Normaliser(), 1.0))
-    ctes = [f"{prefix}spine AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
-    value_parts = []
-    for index, (maybe_term, source, aggregate, normaliser, weight) in enumerate(terms):
+        terms.append((None, sources[computation.source], Normaliser(), 1.0))
+    # Named apart from the spine relation, which `lucid features show --sql` calls `spine`.
+    ctes = [f"{prefix}spine_rows AS (SELECT DISTINCT {SPINE_ENTITY}, {SPINE_AS_OF} FROM {spine})"]
+    value_parts, times = [], []
+    for index, (maybe_term, source, normaliser, weight) in enumerate(terms):
         known_at = as_known_at and source.ingestion_time is not None
         if not known_at and maybe_term is not None and maybe_term.aggregate is Aggregate.LAST:
             snapshot = _asof_cte if asof_join else _running_last_cte
             ctes.append(snapshot(index, definition, source, maybe_term, relation(source), prefix))
         else:
-            filters = maybe_term.filters if maybe_term is not None else ()
             ctes.append(
-                _term_cte(
-                    index,
-                    definition,
-                    source,
-                    aggregate,
-                    filters,
-                    relation(source),
-                    as_known_at,
-                    prefix,
-                )
+                _term_cte(index, definition, source, maybe_term, relation(source), known_at, prefix)
             )
         part = normaliser_sql(normaliser, f"{prefix}t{index}.agg")
         value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
+        times.append(f"{prefix}t{index}.dt")
     # Each term has exactly one row per spine row (grouped by it, its ASOF LEFT JOIN, or its
     # spine rows of the UNION ALL), so
     # the terms join to the first one; joining them back to the spine would cost a join more.
@@ -224,11 +244,16 @@ def feature_sql(
         f"{prefix}t0.{SPINE_ENTITY} AND {prefix}t{i}.{SPINE_AS_OF} = {prefix}t0.{SPINE_AS_OF}"
         for i in range(1, len(terms))
     )
-    value = " + ".join(value_parts)
+    # GREATEST skips NULLs on DuckDB and Spark: the latest data time of the non-empty terms.
+    data_time = times[0] if len(times) == 1 else f"GREATEST({', '.join(times)})"
+    value = f"CAST({' + '.join(value_parts)} AS {_VALUE_TYPES[definition.value_type]})"
+    if definition.ttl is not None:
+        oldest = f"{prefix}t0.{SPINE_AS_OF} - INTERVAL '{definition.ttl.seconds}' SECOND"
+        value = f"CASE WHEN {data_time} >= {oldest} THEN {value} END"
     return (
         "WITH " + ",\n".join(ctes) + "\n"
         f"SELECT {prefix}t0.{SPINE_ENTITY} AS entity_id, {prefix}t0.{SPINE_AS_OF} AS as_of, "
-        f"CAST({value} AS {_VALUE_TYPES[definition.value_type]}) AS value\n"
+        f"{value} AS value, {data_time} AS data_time\n"
         f"FROM {prefix}t0{joins}"
     )
 
@@ -237,29 +262,71 @@ def _term_cte(
     index: int,
     definition: FeatureDefinition,
     source: Source,
-    aggregate: str,
-    filters: tuple[Condition, ...],
+    term: Term | None,
     relation: str,
-    as_known_at: bool,
+    known_at: bool,
     prefix: str,
 ) -> str:
-    """A windowed term as a range join of the spine with the source's kept events."""
+    """A term as a range join of the spine with the source's kept events, grouped by spine
+    row (`term` None: the definition's SQL aggregate)."""
     time = f"e.{quote(source.event_time)}"
     on = [
         f"{_entity_key(source, 'e')} = s.{SPINE_ENTITY}",
         f"{time} > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND",
         f"{time} <= s.{SPINE_AS_OF}",
     ]
-    if as_known_at and source.ingestion_time:
-        on.append(f"e.{quote(source.ingestion_time)} <= s.{SPINE_AS_OF}")
-    kept = _kept_rows(definition, source, filters)
+    if known_at:
+        on.append(f"e.{quote(source.ingestion_time or '')} <= s.{SPINE_AS_OF}")
+    filters: tuple[Condition, ...] = ()
+    if term is None:
+        assert isinstance(definition.computation, SqlAggregate)
+        aggregate = definition.computation.expression
+    else:
+        aggregate, filters = aggregate_sql(term, "e", source), term.filters
+    last = term is not None and term.aggregate is Aggregate.LAST
+    selected = (
+        f"{aggregate} AS __last"
+        if last
+        else f"{aggregate} AS agg, CAST(MAX({time}) AS TIMESTAMP) AS dt"
+    )
+    grouped = (
+        f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {selected}\n"
+        f"  FROM {prefix}spine_rows s\n"
+        f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r "
+        f"WHERE {_kept_rows(definition, source, filters)}) e\n"
+        f"    ON {' AND '.join(on)}\n"
+        f"  GROUP BY s.{SPINE_ENTITY}, s.{SPINE_AS_OF}"
+    )
+    if not last:
+        return f"{prefix}t{index} AS (\n{grouped}\n)"
     return (
         f"{prefix}t{index} AS (\n"
-        f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {aggregate} AS agg\n"
-        f"  FROM {prefix}spine s\n"
-        f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r WHERE {kept}) e\n"
-        f"    ON {' AND '.join(on)}\n"
-        f"  GROUP BY s.{SPINE_ENTITY}, s.{SPINE_AS_OF}\n)"
+        f"  SELECT {SPINE_ENTITY}, {SPINE_AS_OF}, __g.__last.v AS agg,\n"
+        f"    CAST(__g.__last.t AS TIMESTAMP) AS dt\n"
+        f"  FROM (\n{grouped}\n  ) AS __g\n)"
+    )
+
+
+def training_feature_sql(
+    definition: FeatureDefinition,
+    sources: Mapping[str, Source],
+    spine: str,
+    relation: Callable[[Source], str],
+    *,
+    dialect: str,
+    prefix: str = "",
+) -> str:
+    """The query a training set runs for one feature on the engine of `dialect`: as known at
+    every row of `spine`, in that engine's form (still in DuckDB's dialect; see `to_dialect`).
+    `lucid features show --sql` prints it."""
+    return feature_sql(
+        definition,
+        sources,
+        spine,
+        relation,
+        as_known_at=True,
+        asof_join=dialect == SOURCE_DIALECT,
+        prefix=prefix,
     )
 
 
@@ -277,7 +344,7 @@ def training_set_sql(
     entity_column: str,
     time_column: str,
     spine: str,
-    asof_join: bool = True,
+    dialect: str = SOURCE_DIALECT,
 ) -> tuple[str, str]:
     """The spine query over `labels` and the training-set query joining every feature, as
     known at each label's time, back onto each label row (duplicates and order kept).
@@ -304,14 +371,8 @@ def training_set_sql(
     spine_sql = f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM {labels} l"
     joins, selected = [], [f"l.{quote(column)}" for column in known]
     for index, definition in enumerate(features):
-        query = feature_sql(
-            definition,
-            sources,
-            spine,
-            relation,
-            as_known_at=True,
-            asof_join=asof_join,
-            prefix=f"f{index}_",
+        query = training_feature_sql(
+            definition, sources, spine, relation, dialect=dialect, prefix=f"f{index}_"
         )
         joins.append(
             f"LEFT JOIN ({query}) f{index} ON f{index}.entity_id = {entity} "
@@ -324,6 +385,45 @@ def training_set_sql(
         + f"\nORDER BY l.{LABEL_ROW}"
     )
     return spine_sql, sql
+
+
+def entity_spine_sql(
+    definition: FeatureDefinition,
+    sources: Mapping[str, Source],
+    relation: Callable[[Source], str],
+    at: datetime,
+    keys: Source | None = None,
+) -> str:
+    """The spine of a materialisation at `at` (naive UTC): one row per entity id, as text.
+
+    Without `keys`, every id any of the feature's sources holds. With `keys` (the source that
+    lists the feature's entity, docs/features.md "Entities"), exactly the ids it holds as
+    known at `at`: event time, and ingestion time when declared, at or before `at`.
+    """
+    moment = f"CAST({literal(at.isoformat(sep=' '))} AS TIMESTAMP)"
+    if keys is None:
+        listed = " UNION ".join(
+            f"SELECT DISTINCT {_entity_key(source, 'r')} AS k FROM {relation(source)} r"
+            for source in (sources[name] for name in definition.sources)
+        )
+    else:
+        if keys.entity != definition.entity:
+            raise InvalidInput(
+                "keys",
+                f"source {keys.name} lists {keys.entity}, not {definition.name}'s entity "
+                f"({definition.entity})",
+            )
+        known = [f"r.{quote(keys.event_time)} <= {moment}"]
+        if keys.ingestion_time is not None:
+            known.append(f"r.{quote(keys.ingestion_time)} <= {moment}")
+        listed = (
+            f"SELECT DISTINCT {_entity_key(keys, 'r')} AS k FROM {relation(keys)} r "
+            f"WHERE {' AND '.join(known)}"
+        )
+    return (
+        f"SELECT k AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM ({listed}) AS __keys "
+        "WHERE k IS NOT NULL"
+    )
 
 
 def _entity_key(source: Source, alias: str) -> str:
@@ -355,18 +455,29 @@ def _asof_cte(
     prefix: str,
 ) -> str:
     """A snapshot term as DuckDB's ASOF JOIN: the value of the latest kept event at or before
-    t (NULL when that event's value is NULL), if that event is inside the window."""
+    t (NULL when that event's value is NULL), if that event is inside the window.
+
+    The join orders events by `latest_event`, so of several events at the latest time the tie
+    rule's winner is taken. The spine side is that struct at t with NULL ingestion time and
+    value: DuckDB ranks a NULL inside a struct above every value, so it bounds every event at
+    t and none after it.
+    """
     time = quote(source.event_time)
+    inside = f"e.__o.t > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND"
+    bound = [f"'t': s.{SPINE_AS_OF}"]
+    if source.ingestion_time is not None:
+        bound += ["'ni': TRUE", "'i': NULL"]
+    bound += ["'n': TRUE", "'v': NULL"]
     return (
         f"{prefix}t{index} AS (\n"
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF},\n"
-        f"    CASE WHEN e.__t > s.{SPINE_AS_OF} - INTERVAL '{definition.window.seconds}' SECOND\n"
-        f"    THEN e.__v END AS agg\n"
-        f"  FROM {prefix}spine s\n"
-        f"  ASOF LEFT JOIN (SELECT {_entity_key(source, 'r')} AS __k, r.{time} AS __t, "
-        f"r.{quote(term.column or '')} AS __v FROM {relation} r "
-        f"WHERE {_kept_rows(definition, source, term.filters)}) e\n"
-        f"    ON e.__k = s.{SPINE_ENTITY} AND e.__t <= s.{SPINE_AS_OF}\n)"
+        f"    CASE WHEN {inside} THEN e.__o.v END AS agg,\n"
+        f"    CASE WHEN {inside} THEN CAST(e.__o.t AS TIMESTAMP) END AS dt\n"
+        f"  FROM {prefix}spine_rows s\n"
+        f"  ASOF LEFT JOIN (SELECT {_entity_key(source, 'r')} AS __k, "
+        f"{latest_event(term, 'r', source)} AS __o FROM {relation} r "
+        f"WHERE r.{time} IS NOT NULL AND {_kept_rows(definition, source, term.filters)}) e\n"
+        f"    ON e.__k = s.{SPINE_ENTITY} AND e.__o <= {{{', '.join(bound)}}}\n)"
     )
 
 
@@ -382,25 +493,33 @@ def _running_last_cte(
     events in one UNION ALL, each spine row taking the running last event of its entity.
 
     Events sort before a spine row of the same time (`__l` 0 before 1), so an event at exactly
-    t counts. The event is carried as a struct (time, value), never NULL, so `IGNORE NULLS`
-    skips only the spine rows while a NULL value of the latest event stays NULL, as in the
-    ASOF JOIN. Events without key or time never match, as in the join.
+    t counts; events of the same time sort by `last`'s tie rule (ingestion time, then value,
+    NULLs first), so the last of them wins. The event is carried as a struct (`latest_event`),
+    never NULL, so `IGNORE NULLS` skips only the spine rows while a NULL value of the latest
+    event stays NULL. Events without key or time never match, as in the join.
     """
     time, window = quote(source.event_time), definition.window.seconds
     key = _entity_key(source, "r")
+    ties = "".join(
+        f", __e.{field} NULLS FIRST"
+        for field in (("i", "v") if source.ingestion_time is not None else ("v",))
+    )
+    inside = f"__e.t > __t - INTERVAL '{window}' SECOND"
     return (
         f"{prefix}t{index} AS (\n"
         f"  SELECT __k AS {SPINE_ENTITY}, __t AS {SPINE_AS_OF},\n"
-        f"    CASE WHEN __e.t > __t - INTERVAL '{window}' SECOND THEN __e.v END AS agg\n"
+        f"    CASE WHEN {inside} THEN __e.v END AS agg,\n"
+        f"    CASE WHEN {inside} THEN CAST(__e.t AS TIMESTAMP) END AS dt\n"
         f"  FROM (\n"
         f"    SELECT __k, __t, __l, LAST_VALUE(__e IGNORE NULLS) OVER (PARTITION BY __k\n"
-        f"      ORDER BY __t, __l ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __e\n"
+        f"      ORDER BY __t, __l{ties}\n"
+        f"      ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS __e\n"
         f"    FROM (\n"
         f"      SELECT s.{SPINE_ENTITY} AS __k, s.{SPINE_AS_OF} AS __t, 1 AS __l, NULL AS __e\n"
-        f"      FROM {prefix}spine s\n"
+        f"      FROM {prefix}spine_rows s\n"
         f"      UNION ALL\n"
         f"      SELECT {key} AS __k, r.{time} AS __t, 0 AS __l,\n"
-        f"        {{'t': r.{time}, 'v': r.{quote(term.column or '')}}} AS __e\n"
+        f"        {latest_event(term, 'r', source)} AS __e\n"
         f"      FROM {relation} r\n"
         f"      WHERE {key} IS NOT NULL AND r.{time} IS NOT NULL\n"
         f"        AND {_kept_rows(definition, source, term.filters)}\n"

@@ -16,14 +16,16 @@ from typing import Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
-from lucid.engines.duckdb import naive_utc, view_name
+from lucid.engines.duckdb import naive_utc
 from lucid.engines.feature_sql import (
     LABEL_ROW,
     SPINE_AS_OF,
     SPINE_ENTITY,
+    entity_spine_sql,
     feature_sql,
     to_dialect,
     training_set_sql,
+    view_name,
 )
 from lucid.errors import ConfigurationError, InvalidInput
 from lucid.ports import ColumnKind
@@ -103,20 +105,20 @@ class SparkEngine:
         }
 
     def latest_values(
-        self, definition: FeatureDefinition, sources: Mapping[str, Source], at: datetime
+        self,
+        definition: FeatureDefinition,
+        sources: Mapping[str, Source],
+        at: datetime,
+        *,
+        keys: Source | None = None,
     ) -> Any:
-        """(entity_id, as_of, value) for every entity the feature's sources know, as known at
-        `at`, with a `fetchmany` like a DB-API cursor (what materialisation reads)."""
-        keys = " UNION ".join(
-            f"SELECT DISTINCT CAST(`{sources[name].entity_key}` AS STRING) AS k "
-            f"FROM {self.relation(sources[name])}"
-            for name in definition.sources
+        """(entity_id, as_of, value, data_time) as known at `at` for every entity the feature's
+        sources know, or with `keys` exactly those its listing source holds at `at`, with a
+        `fetchmany` like a DB-API cursor (what materialisation reads)."""
+        spine = entity_spine_sql(definition, sources, self.relation, naive_utc(at), keys)
+        self.session.sql(to_dialect(spine, self.dialect)).createOrReplaceTempView(
+            "lucid_materialise_spine"
         )
-        moment = naive_utc(at).isoformat(sep=" ")
-        self.session.sql(
-            f"SELECT k AS {SPINE_ENTITY}, CAST('{moment}' AS TIMESTAMP_NTZ) AS {SPINE_AS_OF} "
-            f"FROM ({keys}) WHERE k IS NOT NULL"
-        ).createOrReplaceTempView("lucid_materialise_spine")
         query = feature_sql(
             definition,
             sources,
@@ -201,7 +203,8 @@ class SparkEngine:
         *,
         as_known_at: bool = False,
     ) -> dict[tuple[Any, datetime], Any]:
-        """The feature's value for each (entity id, as-of time) of `spine`."""
+        """The feature's value for each (entity id, as-of time) of `spine` (NULL when stale
+        under the definition's TTL)."""
         from pyspark.sql.types import StringType, StructField, StructType, TimestampNTZType
 
         schema = StructType(
@@ -248,7 +251,7 @@ class SparkEngine:
             entity_column=entity_column,
             time_column=time_column,
             spine="lucid_label_spine",
-            asof_join=False,
+            dialect=self.dialect,
         )
         self.session.sql(to_dialect(spine_sql, self.dialect)).createOrReplaceTempView(
             "lucid_label_spine"

@@ -20,8 +20,8 @@ from lucid.contracts.semantic import (
     values_match,
 )
 from lucid.contracts.times import to_naive_utc, to_utc
-from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc, view_name
-from lucid.engines.feature_sql import quote
+from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc
+from lucid.engines.feature_sql import quote, view_name
 from lucid.errors import InvalidInput
 from lucid.storage.online_store import OnlineStore, SqliteOnlineStore
 
@@ -81,8 +81,8 @@ def run_example_online(
     """The value after a write/read round trip through an online store (SQLite by default)."""
     ref = str(definition.ref)
     if store is not None:
-        store.write(ref, [("__example__", value, at.timestamp())])
-        stored = store.read(["__example__"], [ref]).get(("__example__", ref), (None, 0.0))[0]
+        store.write(ref, [("__example__", value, at.timestamp(), None)])
+        stored = store.read(["__example__"], [ref]).get(("__example__", ref), (None, 0.0, None))[0]
         return definition.value_type.coerce(stored)
     with tempfile.TemporaryDirectory() as folder:
         temporary = SqliteOnlineStore(Path(folder) / "online.db")

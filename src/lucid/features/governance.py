@@ -39,8 +39,15 @@ from lucid.contracts.semantic import (
     check_trainable,
     plan_definition,
     schema_mismatches,
+    second_listing,
 )
-from lucid.engines.feature_sql import check_columns, feature_sql, to_dialect
+from lucid.engines.feature_sql import (
+    DIALECTS,
+    check_columns,
+    to_dialect,
+    training_feature_sql,
+    view_name,
+)
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.features.definition_files import DefinitionSet
 from lucid.features.examples import example_failures
@@ -150,9 +157,13 @@ class FeatureStore:
         return approved[-1] if approved else versions[-1]
 
     def sql(self, reference: str, *, dialect: str = "duckdb", spine: str = "spine") -> str:
-        """The SQL that computes a stored definition over a spine relation."""
+        """The query a training set runs for a stored definition on the engine of `dialect`
+        (`duckdb` or `spark`): as known at each row of the relation `spine(__lucid_entity,
+        __lucid_as_of)`, over the sources' views `source_<name>`, in that engine's form."""
+        if dialect not in DIALECTS:
+            raise InvalidInput("dialect", f"{dialect!r} must be one of {', '.join(DIALECTS)}")
         definition = self.get(reference).definition
-        sql = feature_sql(definition, self.sources(), spine, self._engine.relation)
+        sql = training_feature_sql(definition, self.sources(), spine, view_name, dialect=dialect)
         return to_dialect(sql, dialect)
 
     def audit(self) -> AuditReport:
@@ -201,14 +212,16 @@ class FeatureStore:
     def materialize(
         self, features: Sequence[str] | None = None, *, at: datetime | None = None
     ) -> dict[str, int]:
-        """Write the latest values (as known at `at`, default now) of the given pinned features,
-        or of every approved definition, to the online store."""
+        """Write the latest values (as known at `at`, default now; naive means UTC) of the given
+        pinned features, or of every approved definition, to the online store; a value stored
+        for a later time stays. Returns how many values each feature stored."""
         if features:
             chosen = [self.resolve(FeatureRef.parse(feature)) for feature in features]
         else:
             chosen = [g for g in self.definitions() if g.status is Status.APPROVED]
         moment = at or self._clock()
-        format_time(moment, "at")
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
         return materialise(self._online(), self._engine, chosen, self.sources(), moment)
 
     def get_online_features(
@@ -219,7 +232,9 @@ class FeatureStore:
         log: bool = False,
         now: datetime | None = None,
     ) -> list[dict[str, ServedValue]]:
-        """Serve the pinned features of each entity from the online store (TTL enforced)."""
+        """Serve the pinned features of each entity from the online store (TTL enforced; a
+        naive `now` means UTC); raises NotFound for an id its entity's listing source did not
+        hold at the latest materialisation."""
         moment = now if now is not None else self._clock()
         return self._feature_server().get_online_features(entity_ids, features, log=log, now=moment)
 
@@ -227,8 +242,15 @@ class FeatureStore:
         self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
     ) -> list[dict[str, ServedValue]]:
         """`get_online_features` (unlogged) on a serving worker's event loop: a network wait
-        of the store lets the loop go on with other requests."""
+        of the store lets the loop go on with other requests. An unknown id is served with
+        status `unknown` (`check_known` raises for it): one read serves several requests."""
         return await self._feature_server().get_online_features_async(entity_ids, features, now=now)
+
+    def check_known(
+        self, features: Sequence[str], served: Sequence[dict[str, ServedValue]]
+    ) -> None:
+        """Raise NotFound naming each id served as unknown and its entity."""
+        self._feature_server().plan(features).check_known(served)
 
     def connect_online(self) -> None:
         """Open the online store now: a serving worker's first prediction would otherwise wait
@@ -237,7 +259,7 @@ class FeatureStore:
 
     def _feature_server(self) -> FeatureServer:
         if self._server is None:
-            self._server = FeatureServer(self._online(), self.resolve, self._db)
+            self._server = FeatureServer(self._online(), self.resolve, self._db, self.sources)
         return self._server
 
     def forget_served_definitions(self) -> None:
@@ -308,6 +330,8 @@ class FeatureStore:
         known = dict(stored_sources)
         for source in definitions.sources:
             source_item = self._plan_source(source, stored_sources.get(source.name))
+            if source_item.action is PlanAction.ADD and (reason := second_listing(source, known)):
+                source_item = SourcePlanItem(source.name, PlanAction.REFUSE, reason)
             plan.sources.append(source_item)
             if source_item.action is not PlanAction.REFUSE:
                 known[source.name] = source
@@ -404,6 +428,8 @@ class FeatureStore:
                     )
                 )
             self._events.append_many(news, connection=connection)
+        if any(item.action is PlanAction.ADD for item in plan.sources):
+            self.forget_served_definitions()  # a new listing source changes which ids are known
         return plan
 
     # --- governance ------------------------------------------------------------------------

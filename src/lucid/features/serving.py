@@ -1,15 +1,17 @@
 """Online serving: materialise approved features, read them with their TTL, log what is served,
 and measure training-serving skew by recomputing served values offline.
 
-Serving reads exactly the pinned versions (`name@version`). A value older than its feature's
-TTL is served as missing with `status="stale"`, never as a fresh value.
+Serving reads exactly the pinned versions (`name@version`). A value whose data is older than
+its feature's TTL is served with `status="stale"` and no value, never as a fresh value. An id
+that the entity's listing source did not hold at the latest materialisation is `unknown`.
+Times without a zone mean UTC.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -24,9 +26,10 @@ from lucid.contracts.semantic import (
     ValueType,
     check_servable,
     is_stale,
+    listing_source,
     overall_skew,
 )
-from lucid.errors import Conflict, InvalidInput
+from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.storage.database import Database
 from lucid.storage.online_store import MATERIALISED, OnlineStore, StoredValue
 from lucid.storage.tables import served_features
@@ -40,7 +43,8 @@ StoredPairs = dict[tuple[str, str], StoredValue]
 
 @dataclass(frozen=True, slots=True)
 class ServedValue:
-    """One feature value as served: `status` is fresh, stale (too old: value None) or missing."""
+    """One feature value as served: `status` is fresh, stale (too old: value None), missing
+    (never materialised) or unknown (not an id of the entity's listing source: value None)."""
 
     entity: str
     feature: str
@@ -66,10 +70,12 @@ class FeatureServer:
         store: OnlineStore,
         resolve: Callable[[FeatureRef], Governed],
         db: Database,
+        sources: Callable[[], Mapping[str, Source]] | None = None,
     ) -> None:
         self._store = store
         self._resolve = resolve
         self._db = db
+        self._sources = sources  # to find each entity's listing source; None: no listing
         # Each list of features as asked -> its plan. A name@version never changes once
         # stored, and resolving the references on every call cost about half of a one-entity
         # read. Only servable features are planned.
@@ -86,14 +92,19 @@ class FeatureServer:
         if plan is None:
             if not asked:
                 raise InvalidInput("features", "name at least one pinned feature (name@version)")
-            refs, specs = [], []
+            refs, specs, listings = [], [], {}
+            sources = self._sources() if self._sources is not None else {}
             for feature in asked:
                 governed = self._resolve(FeatureRef.parse(feature))
                 check_servable(governed)
                 definition = governed.definition
-                refs.append(str(definition.ref))
+                ref = str(definition.ref)
+                refs.append(ref)
                 specs.append((definition.ttl, definition.value_type, definition.empty_value))
-            plan = self._plans[asked] = ServingPlan(tuple(refs), tuple(specs))
+                listing = listing_source(sources, definition.entity)
+                if listing is not None:
+                    listings[ref] = (definition.entity, listing.name)
+            plan = self._plans[asked] = ServingPlan(tuple(refs), tuple(specs), listings)
         return plan
 
     def get_online_features(
@@ -104,14 +115,20 @@ class FeatureServer:
         log: bool = False,
         now: datetime | None = None,
     ) -> list[dict[str, ServedValue]]:
-        """For each entity, each pinned feature's served value (in the order asked)."""
+        """For each entity, each pinned feature's served value (in the order asked); raises
+        NotFound for an id its entity's listing source does not hold."""
         plan = self.plan(features)
         entities = [str(entity) for entity in entity_ids]
-        stored = self._store.read(entities, plan.refs)
-        if markers := plan.markers_wanted(entities, stored):
-            stored |= self._store.read([MATERIALISED], markers)
-        moment = now.timestamp() if now is not None else time.time()
+        if plan.listings:  # known ids are told by the materialisation marker
+            stored = self._store.read([*entities, MATERIALISED], plan.refs)
+        else:
+            stored = self._store.read(entities, plan.refs)
+            if markers := plan.markers_wanted(entities, stored):
+                stored |= self._store.read([MATERIALISED], markers)
+        moment = epoch(now) if now is not None else time.time()
         served = plan.served(entities, stored, moment)
+        if plan.listings:
+            plan.check_known(served)
         if log:
             self._log(served, moment)
         return served
@@ -120,13 +137,17 @@ class FeatureServer:
         self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
     ) -> list[dict[str, ServedValue]]:
         """`get_online_features` (unlogged) on an event loop, which the store's network wait
-        does not hold up."""
+        does not hold up. An unknown id is answered with status `unknown` rather than raised:
+        the entities of one read may come from several requests, each answered on its own."""
         plan = self.plan(features)
         entities = [str(entity) for entity in entity_ids]
-        stored = await self._store.read_async(entities, plan.refs)
-        if markers := plan.markers_wanted(entities, stored):
-            stored |= await self._store.read_async([MATERIALISED], markers)
-        return plan.served(entities, stored, now.timestamp())
+        if plan.listings:
+            stored = await self._store.read_async([*entities, MATERIALISED], plan.refs)
+        else:
+            stored = await self._store.read_async(entities, plan.refs)
+            if markers := plan.markers_wanted(entities, stored):
+                stored |= await self._store.read_async([MATERIALISED], markers)
+        return plan.served(entities, stored, epoch(now))
 
     def _log(self, served: list[dict[str, ServedValue]], moment: float) -> None:
         log_served_values(
@@ -139,13 +160,25 @@ class FeatureServer:
 Spec = tuple[Duration | None, ValueType, Any]
 """A served feature's TTL, value type and empty value."""
 
+UNKNOWN: StoredValue = (None, 0.0, None)
+"""What `ServingPlan.served` reads for an id not listed at the latest materialisation."""
+
+
+def epoch(moment: datetime) -> float:
+    """Epoch seconds of `moment`; a naive time means UTC, never the machine's zone."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
 
 @dataclass(frozen=True, slots=True)
 class ServingPlan:
-    """The normal references (`name@version`) of the features asked, in order, and their specs."""
+    """The normal references (`name@version`) of the features asked, in order, their specs,
+    and, for those whose entity has a listing source, (entity, listing source name)."""
 
     refs: tuple[str, ...]
     specs: tuple[Spec, ...]
+    listings: dict[str, tuple[str, str]]
 
     def markers_wanted(self, entities: Sequence[str], stored: StoredPairs) -> list[str]:
         """The features whose last materialisation must be read: an entity has no stored value
@@ -160,7 +193,10 @@ class ServingPlan:
         self, entities: Sequence[str], stored: StoredPairs, moment: float
     ) -> list[dict[str, ServedValue]]:
         """Each entity's served values at epoch `moment` from what the store holds (with the
-        materialisation markers `markers_wanted` named)."""
+        materialisation markers `markers_wanted` named, or every marker when a feature has a
+        listing source)."""
+        if self.listings:
+            stored = self._mark_unknown(entities, stored)
         served = []
         for entity in entities:
             row: dict[str, ServedValue] = {}
@@ -169,16 +205,55 @@ class ServingPlan:
                 if found is None and empty is not None:
                     # Absent at the last materialisation: the entity had no event then.
                     marker = stored.get((MATERIALISED, ref))
-                    found = (empty, marker[1]) if marker is not None else None
+                    found = (empty, marker[1], None) if marker is not None else None
                 if found is None:
                     row[ref] = ServedValue(entity, ref, None, None, "missing")
-                elif is_stale(found[1], ttl, moment):
+                elif found is UNKNOWN:
+                    row[ref] = ServedValue(entity, ref, None, None, "unknown")
+                elif is_stale(found[2], ttl, moment):
                     row[ref] = ServedValue(entity, ref, None, found[1], "stale")
                 else:
                     value = value_type.coerce(found[0])
                     row[ref] = ServedValue(entity, ref, value, found[1], "fresh")
             served.append(row)
         return served
+
+    def _mark_unknown(self, entities: Sequence[str], stored: StoredPairs) -> StoredPairs:
+        """`stored`, with UNKNOWN for each listed feature's ids that the latest materialisation
+        did not write. An id is known when its value's as_of is at least the marker's: equal
+        once a materialisation is done, later while a newer one is being written; an id the
+        listing dropped keeps an older value, and one it never held has none."""
+        marked = dict(stored)
+        for ref in self.listings:
+            marker = stored.get((MATERIALISED, ref))
+            if marker is None:
+                continue  # never materialised: missing
+            for entity in entities:
+                found = stored.get((entity, ref))
+                if found is None or found[1] < marker[1]:
+                    marked[(entity, ref)] = UNKNOWN
+        return marked
+
+    def check_known(self, served: Sequence[dict[str, ServedValue]]) -> None:
+        """Raise NotFound naming the ids served as unknown and their entity."""
+        unknown: dict[str, list[str]] = {}
+        for row in served:
+            for ref, value in row.items():
+                if value.status == "unknown" and value.entity not in unknown.get(ref, []):
+                    unknown.setdefault(ref, []).append(value.entity)
+        for ref, ids in unknown.items():
+            raise not_known(ids, *self.listings[ref], ref)
+
+
+def not_known(ids: Sequence[str], entity: str, listing: str, feature: str) -> NotFound:
+    """The refusal of ids that the listing source of their entity did not hold."""
+    named = ", ".join(repr(entity_id) for entity_id in ids)
+    verb = "is" if len(ids) == 1 else "are"
+    return NotFound(
+        f"{entity} {named} {verb} not known: source {listing}, which lists every {entity}, "
+        f"did not hold {'it' if len(ids) == 1 else 'them'} when {feature} was last "
+        "materialised."
+    )
 
 
 def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime) -> None:
@@ -230,22 +305,36 @@ def materialise(
     sources: dict[str, Source],
     at: datetime,
 ) -> dict[str, int]:
-    """Write each feature's value as known at `at` for every entity its sources know."""
+    """Write each feature's value and data time as known at `at` (naive: UTC) for every entity
+    its sources know, or exactly the ids of its entity's listing source when it has one; the
+    store keeps a newer value in place. Returns how many values each feature stored."""
     written = {}
-    as_of = at.timestamp()
+    as_of = epoch(at)
     for item in governed:
         check_servable(item)
-        cursor = engine.latest_values(item.definition, sources, at)
+        keys = listing_source(sources, item.definition.entity)
+        cursor = engine.latest_values(item.definition, sources, at, keys=keys)
         ref = str(item.definition.ref)
 
         def rows(cursor: Any = cursor) -> Any:
             while batch := cursor.fetchmany(10_000):
-                for entity, _, value in batch:
-                    yield entity, value, as_of
+                for entity, _, value, data_time in batch:
+                    yield entity, value, as_of, _epoch_of(data_time)
 
         written[ref] = store.write(ref, rows())
-        store.write(ref, [(MATERIALISED, None, as_of)])
+        # After the values: a reader comparing a value's as_of with the marker's never sees
+        # the marker ahead of the values it stands for.
+        store.write(ref, [(MATERIALISED, None, as_of, None)])
     return written
+
+
+def _epoch_of(data_time: Any) -> float | None:
+    """Epoch seconds of an engine's data time (a timestamp, naive meaning UTC, or a number)."""
+    if data_time is None:
+        return None
+    if isinstance(data_time, datetime):
+        return epoch(data_time)
+    return float(data_time)
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from lucid.contracts.registry_events import (
     RollbackRefused,
     model_subject,
 )
+from lucid.contracts.times import to_utc
 from lucid.contracts.value import (
     DEFAULT_SKEW_LIMIT,
     BusinessImpact,
@@ -49,7 +50,6 @@ from lucid.contracts.value import (
     validate_model_name,
     validate_pinned_feature,
 )
-from lucid.contracts.times import to_utc
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.registry import model_artifacts
 from lucid.registry.model_artifacts import Artifact, ArtifactKind, ArtifactRef

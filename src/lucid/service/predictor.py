@@ -55,6 +55,7 @@ SERVING_EVENTS = (
     "ExperimentConcluded",
     "TokenRevoked",
     "FeatureDeprecated",
+    "SourceRegistered",  # a new listing source makes ids unknown
 )
 """The event types that change what a worker may serve or who may ask."""
 
@@ -376,6 +377,8 @@ class Predictor:
         try:
             [row] = served.by_name(fresh_rows([values]))
         except Conflict:
+            # An id its entity's listing source does not hold: 404, nothing logged.
+            self._lucid.features.check_known(served.features, [values])
             await self._journal.log(entry)  # what was served is logged
             raise
         prediction, score = await self._calls.ask((model, version), row)

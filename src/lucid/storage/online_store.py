@@ -1,8 +1,15 @@
 """Online stores: the latest materialised value of each (feature version, entity).
 
 Two adapters behind one small interface — SQLite (embedded default) and Redis (teams). Both
-keep, per value, the time it was computed for (`as_of`, epoch seconds), so that serving can
-refuse a value older than its feature's TTL. Reads are the serving hot path: they use the bare
+keep, per value, the time it was computed for (`as_of`, epoch seconds) and its data time (the
+event time of the latest event behind it, epoch seconds; None for an empty window), so that
+serving can refuse a value whose data is older than its feature's TTL.
+
+Writes are monotonic: a stored value is replaced only by one computed for the same or a later
+`as_of`, decided by the store itself in the write (SQLite's conditional upsert, a Redis
+script), so two materialisations running at once leave the newest values whatever their
+order. A value stored before data times were kept reads with none (stale under a TTL until
+the next materialisation). Reads are the serving hot path: they use the bare
 drivers, one statement or one round trip for any number of entities. `read_async` is the read
 of a serving worker's event loop: Redis answers it on an asyncio connection, so the loop goes
 on with other requests during the round trip; an SQLite file read takes microseconds and runs
@@ -26,8 +33,12 @@ from lucid.storage.database import redact
 if TYPE_CHECKING:
     from lucid.storage.redis_pipe import RedisPipe
 
-StoredValue = tuple[Any, float]
-"""A materialised value and the epoch time (seconds, UTC) it was computed for."""
+StoredValue = tuple[Any, float, float | None]
+"""A materialised value, the epoch time it was computed for (`as_of`) and its data time (the
+epoch time of the latest event behind it, None for none), in seconds, UTC."""
+
+Row = tuple[str, Any, float, float | None]
+"""What is written: (entity, value, as_of, data time), times in epoch seconds, UTC."""
 
 REDIS_TIMEOUT_S = 5.0
 """How long a Redis connection or reply is waited for by default, in seconds."""
@@ -40,14 +51,15 @@ from the store then had no event, and is served the feature's empty value until 
 class OnlineStore(Protocol):
     """Latest values keyed by (feature reference `name@version`, entity id)."""
 
-    def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
-        """Upsert (entity, value, as_of) rows for `feature`; returns how many were written."""
+    def write(self, feature: str, rows: Iterable[Row]) -> int:
+        """Store (entity, value, as_of, data time) rows for `feature`, each unless a value for
+        a later `as_of` is stored already; returns how many were stored."""
         ...
 
     def read(
         self, entities: Sequence[str], features: Sequence[str]
     ) -> dict[tuple[str, str], StoredValue]:
-        """The stored (value, as_of) of each (entity, feature) pair that has one."""
+        """The stored (value, as_of, data time) of each (entity, feature) pair that has one."""
         ...
 
     async def read_async(
@@ -76,24 +88,27 @@ class SqliteOnlineStore:
         self._connection.execute("PRAGMA busy_timeout=60000")
         self._connection.execute(
             "CREATE TABLE IF NOT EXISTS online_values (entity TEXT NOT NULL, feature TEXT NOT "
-            "NULL, value, as_of REAL NOT NULL, PRIMARY KEY (entity, feature)) WITHOUT ROWID"
+            "NULL, value, as_of REAL NOT NULL, data_time REAL, PRIMARY KEY (entity, feature)) "
+            "WITHOUT ROWID"
         )
+        _add_data_time(self._connection)
         self._queries: dict[tuple[int, int], str] = {}
 
-    def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
+    def write(self, feature: str, rows: Iterable[Row]) -> int:
         count = 0
         cursor = self._connection.cursor()
         cursor.execute("BEGIN IMMEDIATE")
         try:
-            batch: list[tuple[str, str, Any, float]] = []
-            for entity, value, as_of in rows:
-                batch.append((str(entity), feature, value, as_of))
+            batch: list[tuple[str, str, Any, float, float | None]] = []
+            for entity, value, as_of, data_time in rows:
+                batch.append((str(entity), feature, value, as_of, data_time))
                 if len(batch) >= 10_000:
                     cursor.executemany(_UPSERT, batch)
-                    count += len(batch)
+                    count += cursor.rowcount  # an upsert its condition refused changes nothing
                     batch.clear()
-            cursor.executemany(_UPSERT, batch)
-            count += len(batch)
+            if batch:
+                cursor.executemany(_UPSERT, batch)
+                count += cursor.rowcount
             cursor.execute("COMMIT")
         except BaseException:
             cursor.execute("ROLLBACK")
@@ -105,7 +120,10 @@ class SqliteOnlineStore:
     ) -> dict[tuple[str, str], StoredValue]:
         query = self._query(len(entities), len(features))
         rows = self._connection.execute(query, (*entities, *features)).fetchall()
-        return {(entity, feature): (value, as_of) for entity, feature, value, as_of in rows}
+        return {
+            (entity, feature): (value, as_of, data_time)
+            for entity, feature, value, as_of, data_time in rows
+        }
 
     async def read_async(
         self, entities: Sequence[str], features: Sequence[str]
@@ -116,7 +134,7 @@ class SqliteOnlineStore:
         query = self._queries.get((entities, features))
         if query is None:
             query = (
-                "SELECT entity, feature, value, as_of FROM online_values "
+                "SELECT entity, feature, value, as_of, data_time FROM online_values "
                 f"WHERE entity IN ({', '.join('?' * entities)}) "
                 f"AND feature IN ({', '.join('?' * features)})"
             )
@@ -131,13 +149,29 @@ class SqliteOnlineStore:
 
 
 _UPSERT = (
-    "INSERT INTO online_values (entity, feature, value, as_of) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (entity, feature) DO UPDATE SET value = excluded.value, as_of = excluded.as_of"
+    "INSERT INTO online_values (entity, feature, value, as_of, data_time) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (entity, feature) DO UPDATE SET value = excluded.value, "
+    "as_of = excluded.as_of, data_time = excluded.data_time "
+    "WHERE excluded.as_of >= online_values.as_of"
 )
 
 
+def _add_data_time(connection: sqlite3.Connection) -> None:
+    """Give a store file created before data times were kept its `data_time` column (NULL:
+    no known data time); another process opening the file at once may add it first."""
+    columns = {row[1] for row in connection.execute("PRAGMA table_info(online_values)")}
+    if "data_time" not in columns:
+        try:
+            connection.execute("ALTER TABLE online_values ADD COLUMN data_time REAL")
+        except sqlite3.OperationalError as error:
+            if "duplicate column" not in str(error):
+                raise
+
+
 class RedisOnlineStore:
-    """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of."""
+    """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of
+    and data time, `"<as_of> <data time>"` (only `"<as_of>"` for no data time): one field
+    more per feature would cost every read."""
 
     def __init__(self, url: str, namespace: str, *, timeout_s: float = REDIS_TIMEOUT_S) -> None:
         import redis  # imported here: only Redis deployments need it
@@ -150,6 +184,7 @@ class RedisOnlineStore:
         self._url = url
         self._shown_url = redact(url)  # in error sentences: no password
         self._errors: tuple[type[Exception], ...] = (redis.RedisError, OSError)
+        self._write_newer = self._client.register_script(_WRITE_NEWER)
         # The connection of the event loop that last awaited a read (a serving worker has one
         # loop; a connection cannot be used from another), and the opening of the next one.
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -165,19 +200,19 @@ class RedisOnlineStore:
     def _key(self, entity: str) -> str:
         return self._prefix + entity
 
-    def write(self, feature: str, rows: Iterable[tuple[str, Any, float]]) -> int:
+    def write(self, feature: str, rows: Iterable[Row]) -> int:
         count = 0
         pipeline = self._client.pipeline(transaction=False)
-        for entity, value, as_of in rows:
-            pipeline.hset(
-                self._key(str(entity)),
-                mapping={feature: json.dumps(value), f"{feature}#t": repr(as_of)},
+        for sent, (entity, value, as_of, data_time) in enumerate(rows, start=1):
+            self._write_newer(
+                keys=[self._key(str(entity))],
+                args=[feature, json.dumps(value), repr(float(as_of)), _times(as_of, data_time)],
+                client=pipeline,
             )
-            count += 1
-            if count % 10_000 == 0:
-                pipeline.execute()
-        pipeline.execute()
-        return count
+            if sent % 10_000 == 0:
+                count += sum(pipeline.execute())
+        count += sum(pipeline.execute())
+        return int(count)
 
     def read(
         self, entities: Sequence[str], features: Sequence[str]
@@ -240,6 +275,26 @@ class RedisOnlineStore:
                 self._pipe.close()
 
 
+_WRITE_NEWER = """
+local stored = redis.call('HGET', KEYS[1], ARGV[1] .. '#t')
+if stored and tonumber(string.match(stored, '^%S+')) > tonumber(ARGV[3]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. '#t', ARGV[4])
+return 1
+"""
+"""Store one value in an entity's hash unless a later as_of is stored: KEYS = the hash;
+ARGV = feature, JSON value, as_of, the `#t` text. Redis runs a script atomically."""
+
+
+def _times(as_of: float, data_time: float | None) -> str:
+    """The `#t` field: as_of and data time, or as_of alone (as hashes written before data
+    times were kept hold it)."""
+    if data_time is None:
+        return repr(float(as_of))
+    return f"{float(as_of)!r} {float(data_time)!r}"
+
+
 def _fields(features: Sequence[str]) -> list[str]:
     return [name for feature in features for name in (feature, f"{feature}#t")]
 
@@ -251,9 +306,14 @@ def _found(
     found: dict[tuple[str, str], StoredValue] = {}
     for entity, values in zip(entities, answers, strict=True):
         for index, feature in enumerate(features):
-            raw, as_of = values[2 * index], values[2 * index + 1]
-            if raw is not None and as_of is not None:
-                found[(entity, feature)] = (json.loads(raw), float(as_of))
+            raw, times = values[2 * index], values[2 * index + 1]
+            if raw is not None and times is not None:
+                as_of, _, data_time = times.partition(b" ")
+                found[(entity, feature)] = (
+                    json.loads(raw),
+                    float(as_of),
+                    float(data_time) if data_time else None,
+                )
     return found
 
 
