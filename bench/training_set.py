@@ -10,7 +10,7 @@ for 100,000 customers over 365 days, 3 % of them ingested late, and 1,000,000 la
   snapshot  the latest `plan` within 90 days (`aggregate: last`, source without an ingestion
             time, so Lucid compiles to an ASOF JOIN), beside a hand-written ASOF LEFT JOIN of
             the labels with the events that breaks ties as `last` does (the greatest plan of
-            the latest time, a NULL below every plan).
+            the latest time, a NULL above every plan).
 
 Both sides return every label row in the label file's order (duplicates kept) and are written
 the same way (`COPY ... TO parquet`); the two results are checked equal row by row. Each (case,
@@ -177,17 +177,17 @@ def hand_written(case: str, folder: Path) -> str:
             ORDER BY l.file_row_number
         """
     # `last`'s tie rule (docs/features.md): of events at the same time the greatest plan, a
-    # NULL below every plan. The join orders events by (time, has a plan, plan); a label is
-    # bounded by (its time, TRUE, NULL), a NULL field ranking above every value in DuckDB.
+    # NULL above every plan. The join orders events by (time, plan); a label is bounded by
+    # (its time, NULL), a NULL field ranking above every value in DuckDB.
     return f"""
         SELECT l.customer_id, l.label_time, l.churned,
           CASE WHEN e.o.t > l.label_time - INTERVAL 90 DAY THEN e.o.v END AS {SNAPSHOT}
         FROM {labels} l
         ASOF LEFT JOIN (
-          SELECT customer_id, {{'t': event_time, 'n': plan IS NOT NULL, 'v': plan}} AS o
+          SELECT customer_id, {{'t': event_time, 'v': plan}} AS o
           FROM {events}
         ) e
-          ON e.customer_id = l.customer_id AND e.o <= {{'t': l.label_time, 'n': TRUE, 'v': NULL}}
+          ON e.customer_id = l.customer_id AND e.o <= {{'t': l.label_time, 'v': NULL}}
         ORDER BY l.file_row_number
     """
 

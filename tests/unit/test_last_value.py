@@ -1,7 +1,7 @@
 """`last` on every DuckDB path — the range join (as known at, a source with an ingestion time),
 the ASOF JOIN and the running-last form written for Spark — keeps a NULL latest value and
 breaks ties by the documented rule (docs/features.md, Ties): among the kept events of the
-latest time, the one ingested last, then the greatest value, a NULL below every value."""
+latest time, the one ingested last, then the greatest value, a NULL above every value."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ _CASES: dict[str, list[tuple[datetime, datetime | None, str | None]]] = {
     "cleared": [(T - 2 * DAY, T - 2 * DAY, "basic"), (TIE, TIE, None)],
     "ingested": [(TIE, TIE, "pro"), (TIE, TIE + HOUR, "basic")],
     "greatest": [(TIE, TIE, "basic"), (TIE, TIE, "team"), (TIE, TIE, "pro")],
-    "null-low": [(TIE, TIE, None), (TIE, TIE, "basic")],
+    "null-high": [(TIE, TIE, None), (TIE, TIE, "basic")],
     "ingested-null": [(TIE, TIE, "pro"), (TIE, TIE + HOUR, None)],
     "late": [(TIE, TIE, "pro"), (TIE, T + HOUR, "team")],
     "never-loaded": [(TIE, None, "zzz"), (TIE, T - 2 * DAY, "aaa")],
@@ -72,15 +72,15 @@ AS_KNOWN_AT = {
     "cleared": None,
     "ingested": "basic",
     "greatest": "team",
-    "null-low": "basic",
+    "null-high": None,
     "ingested-null": None,
     "late": "pro",  # the later-ingested row is not known at T
     "never-loaded": "aaa",  # a NULL ingestion time never counts
 }
-WITH_INGESTION = AS_KNOWN_AT | {"late": "team", "never-loaded": "aaa"}  # NULL ranks lowest
+WITH_INGESTION = AS_KNOWN_AT | {"late": "team", "never-loaded": "zzz"}  # NULL ranks highest
 BY_VALUE = AS_KNOWN_AT | {
     "ingested": "pro",
-    "ingested-null": "pro",
+    "ingested-null": None,
     "late": "team",
     "never-loaded": "zzz",
 }
