@@ -103,15 +103,18 @@ class Rules:
     last_columns: tuple[str, ...] = ("amount", "plan", "pages")
     cap_nullable: bool = False  # a cap normaliser on an aggregate that may be NULL (avg, …)
     nulls: int = 1  # how many NULLs among a value column's choices (3 values or more)
+    filters: int = 2  # at most this many filters on a term
+    integer_keys: bool = False  # visits' entity key is an integer column; ids are digits
 
 
 CORE = Rules()
-LAST = Rules(aggregates=(Aggregate.LAST,), null_values=False, ties=False)
+LAST = Rules(aggregates=(Aggregate.LAST,), null_values=False, ties=False, filters=1)
 LAST_NULL = replace(LAST, null_values=True, nulls=4)
 LAST_TIES = replace(LAST, ties=True)
 NORMALISED_NULL = replace(
     CORE, aggregates=(Aggregate.AVG, Aggregate.MIN, Aggregate.MAX), cap_nullable=True
 )
+INTEGER_KEYS = replace(CORE, integer_keys=True)
 TTL = Rules(aggregates=(*CORE.aggregates, Aggregate.LAST), null_values=False, ties=False, ttl=True)
 
 
@@ -185,7 +188,12 @@ def _stored(value: Any, zone: str | None) -> Any:
     return value
 
 
-def sources(orders_ingestion: bool, visits_ingestion: bool) -> dict[str, Source]:
+def sources(
+    orders_ingestion: bool, visits_ingestion: bool, integer_keys: bool = False
+) -> dict[str, Source]:
+    visits_schema = dict(VISITS_SCHEMA)
+    if integer_keys:
+        visits_schema["customer_id"] = ColumnType.INTEGER
     return {
         "orders": Source(
             name="orders",
@@ -205,7 +213,7 @@ def sources(orders_ingestion: bool, visits_ingestion: bool) -> dict[str, Source]
             entity_key="customer_id",
             event_time="visited_at",
             ingestion_time="seen_at" if visits_ingestion else None,
-            schema=VISITS_SCHEMA,
+            schema=visits_schema,
         ),
     }
 
@@ -255,16 +263,19 @@ def _events(
     anchors: Sequence[datetime],
     windows: Sequence[int],
     rules: Rules,
+    entities: Sequence[str],
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, datetime]] = set()
     for _ in range(draw(st.integers(0, 24))):
-        entity = draw(st.sampled_from(ENTITIES))
+        entity = draw(st.sampled_from(entities))
         moment = draw(_event_times(anchors, windows))
         if not rules.ties and (entity, moment) in seen:
             continue
         seen.add((entity, moment))
-        row: dict[str, Any] = {source.entity_key: entity, source.event_time: moment}
+        integer = source.schema[source.entity_key] is ColumnType.INTEGER
+        key = int(entity) if integer else entity
+        row: dict[str, Any] = {source.entity_key: key, source.event_time: moment}
         ingestion_column = "loaded_at" if source.name == "orders" else "seen_at"
         row[ingestion_column] = draw(_ingestion(moment, anchors))
         for column in source.schema:
@@ -282,7 +293,9 @@ def _term(draw: st.DrawFn, source: str, rules: Rules, *, single: bool) -> Term:
         rules.aggregates if single else tuple(a for a in rules.aggregates if a.zero_when_empty)
     )
     aggregate = draw(st.sampled_from(aggregates))
-    filters = tuple(draw(st.lists(st.sampled_from(FILTERS[source]), max_size=2, unique=True)))
+    filters = tuple(
+        draw(st.lists(st.sampled_from(FILTERS[source]), max_size=rules.filters, unique=True))
+    )
     if aggregate is Aggregate.COUNT:
         normalise = draw(
             st.sampled_from(
@@ -366,14 +379,15 @@ def worlds(draw: st.DrawFn, rules: Rules) -> World:
         T0 + timedelta(seconds=s) + draw(st.sampled_from((0 * MICRO, MICRO)))
         for s in draw(st.lists(st.sampled_from(offsets), min_size=1, max_size=3, unique=True))
     ]
-    chosen = sources(
-        *draw(st.sampled_from(((True, True), (True, False), (False, True), (False, False))))
-    )
+    ingestion = draw(st.sampled_from(((True, True), (True, False), (False, True), (False, False))))
+    chosen = sources(*ingestion, integer_keys=rules.integer_keys)
+    entities = ("1", "2", "30") if rules.integer_keys else ENTITIES
     events = {
-        name: draw(_events(source, anchors, windows, rules)) for name, source in chosen.items()
+        name: draw(_events(source, anchors, windows, rules, entities))
+        for name, source in chosen.items()
     }
-    definitions = [draw(_definition(n, windows, rules)) for n in range(draw(st.integers(1, 3)))]
-    every = [(entity, t) for entity in (*ENTITIES, "nobody") for t in anchors]
+    definitions = [draw(_definition(n, windows, rules)) for n in range(draw(st.integers(1, 4)))]
+    every = [(entity, t) for entity in (*entities, "nobody") for t in anchors]
     repeated = draw(st.lists(st.sampled_from(every), max_size=3))  # label rows may repeat
     labels = draw(st.permutations(every + repeated))
     return World(chosen, events, definitions, labels, windows)
