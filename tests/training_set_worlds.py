@@ -226,8 +226,11 @@ def _value(draw: st.DrawFn, column: str, rules: Rules) -> Any:
 
 
 @st.composite
-def _event_times(draw: st.DrawFn, anchors: Sequence[datetime], windows: Sequence[int]) -> datetime:
-    """At, just before or just after a label time or a window's far edge, or anywhere."""
+def _event_times(
+    draw: st.DrawFn, anchors: Sequence[datetime], windows: Sequence[int], ties: bool
+) -> datetime:
+    """At, just before or just after a label time or a window's far edge, or anywhere (with
+    `ties`, on a few whole minutes, so that events of an entity often share a time)."""
     anchor = draw(st.sampled_from(anchors))
     edges = [timedelta(0)] + [-timedelta(seconds=w) for w in windows]
     kind = draw(st.sampled_from(("edge", "inside")))
@@ -237,6 +240,8 @@ def _event_times(draw: st.DrawFn, anchors: Sequence[datetime], windows: Sequence
             + draw(st.sampled_from(edges))
             + draw(st.sampled_from((-MICRO, 0 * MICRO, MICRO)))
         )
+    if ties:
+        return anchor - timedelta(seconds=draw(st.sampled_from((60, 600, 1_800))))
     return anchor - timedelta(seconds=draw(st.integers(0, max(windows))))
 
 
@@ -269,7 +274,7 @@ def _events(
     seen: set[tuple[str, datetime]] = set()
     for _ in range(draw(st.integers(0, 24))):
         entity = draw(st.sampled_from(entities))
-        moment = draw(_event_times(anchors, windows))
+        moment = draw(_event_times(anchors, windows, rules.ties))
         if not rules.ties and (entity, moment) in seen:
             continue
         seen.add((entity, moment))

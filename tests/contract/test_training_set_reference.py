@@ -290,7 +290,8 @@ def _null_latest(world: World) -> bool:
 
 
 def _tied(world: World) -> bool:
-    return any(len({row[term.column] for row in kept}) > 1 for term, kept in _kept_latest(world))
+    decided = [len({row[term.column] for row in kept}) > 1 for term, kept in _kept_latest(world)]
+    return sum(decided) >= 4
 
 
 def _aged(world: World) -> bool:
