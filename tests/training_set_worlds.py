@@ -105,6 +105,7 @@ class Rules:
     nulls: int = 1  # how many NULLs among a value column's choices (3 values or more)
     filters: int = 2  # at most this many filters on a term
     integer_keys: bool = False  # visits' entity key is an integer column; ids are digits
+    midnights: bool = False  # label times are midnights (UTC), so that they can be dates
 
 
 CORE = Rules()
@@ -115,6 +116,7 @@ NORMALISED_NULL = replace(
     CORE, aggregates=(Aggregate.AVG, Aggregate.MIN, Aggregate.MAX), cap_nullable=True
 )
 INTEGER_KEYS = replace(CORE, integer_keys=True)
+MIDNIGHTS = replace(CORE, midnights=True)
 TTL = Rules(aggregates=(*CORE.aggregates, Aggregate.LAST), null_values=False, ties=False, ttl=True)
 
 
@@ -379,9 +381,12 @@ def worlds(draw: st.DrawFn, rules: Rules) -> World:
             )
         )
     )
-    offsets = (0, HOUR, 90 * 60, DAY, 3 * DAY)
+    if rules.midnights:
+        offsets, nudges = (-T0.hour * HOUR, DAY - T0.hour * HOUR, 3 * DAY - T0.hour * HOUR), [0]
+    else:
+        offsets, nudges = (0, HOUR, 90 * 60, DAY, 3 * DAY), [0, 1]
     anchors = [
-        T0 + timedelta(seconds=s) + draw(st.sampled_from((0 * MICRO, MICRO)))
+        T0 + timedelta(seconds=s) + draw(st.sampled_from(nudges)) * MICRO
         for s in draw(st.lists(st.sampled_from(offsets), min_size=1, max_size=3, unique=True))
     ]
     ingestion = draw(st.sampled_from(((True, True), (True, False), (False, True), (False, False))))

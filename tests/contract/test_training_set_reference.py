@@ -34,6 +34,7 @@ from tests.training_set_worlds import (
     LAST,
     LAST_NULL,
     LAST_TIES,
+    MIDNIGHTS,
     NORMALISED_NULL,
     TTL,
     ZONES,
@@ -48,6 +49,7 @@ ENGINE_SETTINGS = settings(
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+FILE_SETTINGS = settings(ENGINE_SETTINGS, max_examples=25)  # two or three engines an example
 Labels = str | Path | Sequence[dict[str, Any]]
 
 
@@ -195,6 +197,12 @@ def test_naive_label_text_and_z_text_mean_utc(world: World) -> None:
     )
 
 
+@ENGINE_SETTINGS
+@given(worlds(MIDNIGHTS))
+def test_label_dates_mean_their_midnight_utc(world: World) -> None:
+    check_on_duckdb(world, lambda _: sdk_rows(world, lambda t, _: t.date()))
+
+
 def label_file(world: World, project: Path, suffix: str, times: pa.Array) -> Path:
     table = pa.table(
         {
@@ -211,7 +219,7 @@ def label_file(world: World, project: Path, suffix: str, times: pa.Array) -> Pat
     return path
 
 
-@ENGINE_SETTINGS
+@FILE_SETTINGS
 @given(worlds(CORE))
 def test_label_files_with_naive_times_match_the_reference(world: World) -> None:
     """CSV (naive ISO text) and Parquet (naive timestamps): both mean UTC."""
@@ -224,7 +232,7 @@ def test_label_files_with_naive_times_match_the_reference(world: World) -> None:
     )
 
 
-@ENGINE_SETTINGS
+@FILE_SETTINGS
 @given(worlds(CORE), st.data())
 def test_label_files_with_offsets_and_zones_match_the_reference(
     world: World, data: st.DataObject
