@@ -8,7 +8,7 @@ late rows, NULL values and ingestion times, duplicates and ties.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,7 @@ class Rules:
     ttl: bool = False
     last_columns: tuple[str, ...] = ("amount", "plan", "pages")
     cap_nullable: bool = False  # a cap normaliser on an aggregate that may be NULL (avg, …)
-    nulls: int = 1  # how many NULLs among a value column's choices (3 values or more)
+    nulls: int = 1  # a NULL is drawn as often as this many values of a column
     filters: int = 2  # at most this many filters on a term
     integer_keys: bool = False  # visits' entity key is an integer column; ids are digits
     midnights: bool = False  # label times are midnights (UTC), so that they can be dates
@@ -117,6 +117,8 @@ NORMALISED_NULL = replace(
 )
 INTEGER_KEYS = replace(CORE, integer_keys=True)
 MIDNIGHTS = replace(CORE, midnights=True)
+# No NULL values under a TTL: "the latest event counted" (Data time) does not say whether an
+# event whose value an aggregate skips is counted.
 TTL = Rules(aggregates=(*CORE.aggregates, Aggregate.LAST), null_values=False, ties=False, ttl=True)
 
 
@@ -128,14 +130,13 @@ class World:
     events: dict[str, list[dict[str, Any]]]
     definitions: list[FeatureDefinition]
     labels: list[tuple[str, datetime]]
-    windows: tuple[int, ...] = field(default=())
 
     def __repr__(self) -> str:
         """A compact listing for hypothesis's falsifying examples."""
         lines = ["World("]
         for name, source in self.sources.items():
             lines.append(f"  {name} (ingestion time: {source.ingestion_time}):")
-            lines += [f"    {_row(row, source)}" for row in self.events[name]]
+            lines += [f"    {_row(row)}" for row in self.events[name]]
         for definition in self.definitions:
             lines.append(f"  {_described(definition)}")
         lines.append(f"  labels: {[(e, t.isoformat()) for e, t in self.labels]}")
@@ -161,11 +162,10 @@ class World:
             pq.write_table(pa.table(columns, schema=schema), folder / "part-0.parquet")
 
 
-def _row(row: Mapping[str, Any], source: Source) -> str:
+def _row(row: Mapping[str, Any]) -> str:
     return ", ".join(
         f"{column}={value.isoformat() if isinstance(value, datetime) else value!r}"
         for column, value in row.items()
-        if column != source.ingestion_time or value is not None or source.ingestion_time
     )
 
 
@@ -400,4 +400,4 @@ def worlds(draw: st.DrawFn, rules: Rules) -> World:
     every = [(entity, t) for entity in (*entities, "nobody") for t in anchors]
     repeated = draw(st.lists(st.sampled_from(every), max_size=3))  # label rows may repeat
     labels = draw(st.permutations(every + repeated))
-    return World(chosen, events, definitions, labels, windows)
+    return World(chosen, events, definitions, labels)

@@ -44,12 +44,12 @@ from tests.training_set_worlds import (
 )
 
 ENGINE_SETTINGS = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-FILE_SETTINGS = settings(ENGINE_SETTINGS, max_examples=25)  # two or three engines an example
+FILE_SETTINGS = settings(ENGINE_SETTINGS, max_examples=20)  # two or three engines an example
 Labels = str | Path | Sequence[dict[str, Any]]
 
 
