@@ -91,7 +91,8 @@ def counts(
 
 
 def _ranked(value: Any) -> tuple[bool, Any]:
-    return (value is not None, value)  # a NULL ranks below every value
+    """A value's rank in a tie: a NULL ranks above every value."""
+    return (value is None, value if value is not None else 0)
 
 
 def latest(events: Sequence[Row], column: str, source: Source) -> Row:

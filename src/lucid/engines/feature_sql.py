@@ -90,7 +90,9 @@ def normaliser_sql(normaliser: Normaliser, value: str) -> str:
     """The declared normaliser applied to a SQL value."""
     as_double = f"CAST({value} AS DOUBLE)"
     if normaliser.kind is NormaliserKind.CAP:
-        return f"(LEAST({as_double}, {normaliser.parameter!r}) / {normaliser.parameter!r})"
+        # Not LEAST: it skips a NULL, and an empty window's NULL would score the cap itself.
+        cap = repr(normaliser.parameter)
+        return f"(CASE WHEN {as_double} > {cap} THEN {cap} ELSE {as_double} END / {cap})"
     if normaliser.kind is NormaliserKind.LOG1P:
         return f"LN(1 + {as_double})"
     if normaliser.kind is NormaliserKind.SATURATING:
