@@ -193,6 +193,8 @@ def test_a_model_fitted_on_a_bare_array_takes_as_many_pins_in_their_order(
     rows = [{"spend": r["activity"], "tenure": r["spend"], "a": r["tenure"]} for r in ROWS]
     expected = bare.predict_proba(np.array([list(r.values()) for r in ROWS]))[:, 1]
     assert served.scores(rows) == pytest.approx(expected.tolist(), abs=1e-12)
+    unpinned = register(registry, SklearnArtifact(estimator=bare), [])  # fed by its caller
+    assert unpinned.features == () and unpinned.inputs is None
 
 
 def test_a_version_stored_without_a_signature_keeps_the_order_of_its_pins(

@@ -42,7 +42,8 @@ def feature_name(pin: str) -> str:
 def input_order(signature: Signature | None, pins: Sequence[str]) -> tuple[str, ...] | None:
     """The pinned feature names in the order the model takes them, or None when the model has
     no signature (the pins' order is then the only one there is). A model's inputs and the
-    pins must match exactly: by name when the model names its inputs, by count otherwise."""
+    pins must match exactly: by name when the model names its inputs, by count otherwise. A
+    version that pins no feature is not checked: it reads nothing from the feature store."""
     names = [feature_name(pin) for pin in pins]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
@@ -51,8 +52,8 @@ def input_order(signature: Signature | None, pins: Sequence[str]) -> tuple[str, 
             f"two pins give the model the same input {', '.join(twice)}; pin one version of each "
             "feature",
         )
-    if signature is None:
-        return None
+    if signature is None or not pins:
+        return None  # no pins: the version's caller feeds it rows (or serves it elsewhere)
     if signature.names is None:
         if signature.count != len(pins):
             raise InvalidInput(
