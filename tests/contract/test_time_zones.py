@@ -10,6 +10,7 @@ the 13:00Z event from its future.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -191,6 +192,51 @@ def test_pandas_aware_timestamps_written_to_parquet(engine: Engine, tmp_path: Pa
     frame.to_parquet(tmp_path / "l.parquet")
     rows = training_rows(engine, tmp_path, tmp_path / "l.parquet", sources)
     assert_each_label_at_noon(rows, 1)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        pd.DataFrame({"k": ["alice"] * 4, "at": INSTANT_12Z}),
+        pd.DataFrame({"k": ["alice"] * 2, "at": pd.to_datetime(["2025-06-15T17:30:00+05:30"] * 2)}),
+        pd.DataFrame(
+            {"k": ["alice"], "at": [pd.Timestamp("2025-06-15T08:00", tz="America/New_York")]}
+        ),
+        pd.DataFrame({"k": ["alice"], "at": [datetime(2025, 6, 15, 12, 0)]}),  # naive: UTC
+        pa.table(
+            {
+                "k": ["alice"],
+                "at": pa.array(
+                    [datetime(2025, 6, 15, 12, tzinfo=UTC)], pa.timestamp("ms", "Asia/Tokyo")
+                ),
+            }
+        ),
+    ],
+    ids=["pandas-text", "pandas-aware-ns", "pandas-timestamp-objects", "pandas-naive", "arrow"],
+)
+def test_a_label_table_in_memory(engine: Engine, tmp_path: Path, table: Any) -> None:
+    """A pandas DataFrame or an Arrow table of labels, as Feast's entity DataFrame: its times
+    follow the same rule."""
+    rows = training_rows(engine, tmp_path, table, naive_events(tmp_path))
+    assert_each_label_at_noon(rows, len(table))
+
+
+@pytest.mark.parametrize(
+    ("table", "sentence"),
+    [
+        (pd.DataFrame({"k": [], "at": []}), "labels: must hold at least one row"),
+        (
+            pd.DataFrame({"k": ["alice", "alice"], "at": ["2025-06-15T12:00:00Z", "soon"]}),
+            "labels.at: 'soon' (text) is not a time",
+        ),
+    ],
+    ids=["empty", "not-a-time"],
+)
+def test_a_bad_label_table_is_one_sentence(
+    engine: Engine, tmp_path: Path, table: Any, sentence: str
+) -> None:
+    with pytest.raises(InvalidInput, match=re.escape(sentence)):
+        training_rows(engine, tmp_path, table, naive_events(tmp_path))
 
 
 SENTENCE = "; write ISO 8601, e.g. 2025-06-15T17:30:00+02:00"

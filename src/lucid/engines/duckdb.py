@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -37,6 +37,13 @@ from lucid.engines.feature_sql import (
 )
 from lucid.errors import InvalidInput, StorageUnavailable
 from lucid.ports import ColumnKind
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]
+
+Labels: TypeAlias = "str | Path | Sequence[Mapping[str, Any]] | pa.Table | pd.DataFrame"
+"""Label rows as a training set takes them: a Parquet or CSV file, SDK rows, or a table in
+memory (a pandas DataFrame, an Arrow table)."""
 
 _DUCKDB_TYPES: dict[str, ColumnType] = {
     "VARCHAR": ColumnType.STRING,
@@ -352,7 +359,7 @@ class DuckDBEngine:
 
     def training_set(
         self,
-        labels: str | Path | Sequence[Mapping[str, Any]],
+        labels: Labels,
         features: Sequence[FeatureDefinition],
         sources: Mapping[str, Source],
         *,
@@ -376,9 +383,7 @@ class DuckDBEngine:
         _spine_view(self.connection, "__lucid_label_spine", spine_sql)
         return TrainingSet(self.connection, sql, [definition.name for definition in features])
 
-    def _load_labels(
-        self, labels: str | Path | Sequence[Mapping[str, Any]], time_column: str
-    ) -> None:
+    def _load_labels(self, labels: Labels, time_column: str) -> None:
         """The label rows as table `__lucid_labels`, numbered in order (`__lucid_row`), with
         the time column as naive UTC times under Lucid's time rule (`lucid.contracts.times`):
         a value that is not a time is refused and nothing is computed."""
@@ -386,7 +391,15 @@ class DuckDBEngine:
             path = Path(labels)
             if not path.exists():
                 raise InvalidInput("labels", f"{path} does not exist")
-            self._load_label_file(path, time_column)
+            self._load_label_relation(*self._label_relation(path, time_column), time_column)
+            return
+        if is_label_frame(labels):
+            if len(labels) == 0:
+                raise InvalidInput("labels", "must hold at least one row")
+            self.connection.register("__lucid_label_frame", labels)
+            kinds = self._label_kinds("__lucid_label_frame", "the label table")
+            relation = "__lucid_label_frame"
+            self._load_label_relation(relation, kinds.get(time_column), time_column)
             return
         if not labels:
             raise InvalidInput("labels", "must hold at least one row")
@@ -415,11 +428,11 @@ class DuckDBEngine:
             parameters,
         )
 
-    def _load_label_file(self, path: Path, time_column: str) -> None:
-        """A label file as `__lucid_labels`, its time column converted in the same pass (the
-        given value kept aside until every row is checked), or refused at its first value
-        that is not a time (text that does not parse, a NULL, a number)."""
-        relation, kind = self._label_relation(path, time_column)
+    def _load_label_relation(self, relation: str, kind: str | None, time_column: str) -> None:
+        """A label file or table (`relation`, whose time column has DuckDB type `kind`) as
+        `__lucid_labels`, its time column converted in the same pass (the given value kept
+        aside until every row is checked), or refused at its first value that is not a time
+        (text that does not parse, a NULL, a number)."""
         name, given = quote(time_column), "__lucid_given_time"
         converted = _utc_time_sql(name, kind) if kind is not None else None
         replace = f" REPLACE ({converted} AS {name}), {name} AS {given}" if converted else ""
@@ -446,19 +459,21 @@ class DuckDBEngine:
         name = literal(str(path))
         csv = path.suffix.lower() == ".csv"
         relation = f"read_csv({name}, header = true)" if csv else f"read_parquet({name})"
-        try:
-            kinds = {
-                str(row[0]): str(row[1])
-                for row in self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
-            }
-        except duckdb.Error as error:
-            raise InvalidInput("labels", f"{path} cannot be read: {_first_line(error)}") from None
+        kinds = self._label_kinds(relation, str(path))
         if time_column not in kinds:
             return relation, None
         if not csv:
             return relation, kinds[time_column]
         types = f"{{{literal(time_column)}: 'VARCHAR'}}"
         return f"read_csv({name}, header = true, types = {types})", "VARCHAR"
+
+    def _label_kinds(self, relation: str, shown: str) -> dict[str, str]:
+        """Each column of a label relation and its DuckDB type; refused when it cannot be read."""
+        try:
+            rows = self.connection.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+        except duckdb.Error as error:
+            raise InvalidInput("labels", f"{shown} cannot be read: {_first_line(error)}") from None
+        return {str(row[0]): str(row[1]) for row in rows}
 
     def latest_values(
         self,
@@ -507,6 +522,19 @@ class TrainingSet:
             f"SELECT COUNT(*) FROM read_parquet({literal(str(path))})"
         ).fetchall()
         return int(count)
+
+
+def is_label_frame(labels: object) -> bool:
+    """Whether `labels` is a table given in memory: a pandas DataFrame or an Arrow table."""
+    return isinstance(labels, pa.Table) or type(labels).__module__.split(".")[0] == "pandas"
+
+
+def label_frame_rows(labels: Any) -> list[dict[str, Any]]:
+    """The rows of a pandas DataFrame or Arrow table of labels, as SDK rows."""
+    if isinstance(labels, pa.Table):
+        rows: list[dict[str, Any]] = labels.to_pylist()
+        return rows
+    return [{str(k): v for k, v in row.items()} for row in labels.to_dict("records")]
 
 
 def _naive_if_time(value: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
-from lucid.engines.duckdb import naive_utc
+from lucid.engines.duckdb import Labels, is_label_frame, label_frame_rows, naive_utc
 from lucid.engines.feature_sql import (
     LABEL_ROW,
     SPINE_AS_OF,
@@ -228,7 +228,7 @@ class SparkEngine:
 
     def training_set(
         self,
-        labels: str | Path | Sequence[Mapping[str, Any]],
+        labels: Labels,
         features: Sequence[FeatureDefinition],
         sources: Mapping[str, Source],
         *,
@@ -259,7 +259,7 @@ class SparkEngine:
         names = [definition.name for definition in features]
         return SparkTrainingSet(self.session, to_dialect(sql, self.dialect), names)
 
-    def _labels(self, labels: str | Path | Sequence[Mapping[str, Any]], time_column: str) -> Any:
+    def _labels(self, labels: Labels, time_column: str) -> Any:
         """The label rows as a DataFrame; SDK rows' times already in naive UTC."""
         if isinstance(labels, str | Path):
             path = Path(labels)
@@ -269,6 +269,8 @@ class SparkEngine:
             if path.suffix.lower() == ".csv":
                 return reader.csv(str(path), header=True, inferSchema=True)
             return reader.parquet(str(path))
+        if is_label_frame(labels):
+            labels = label_frame_rows(labels)
         if not labels:
             raise InvalidInput("labels", "must hold at least one row")
         columns, field = list(labels[0]), f"labels.{time_column}"

@@ -7,10 +7,9 @@ leaves nothing behind, and no two approvals can race past the one-canonical-per-
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select
@@ -65,7 +64,7 @@ from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:
-    from lucid.engines.duckdb import DuckDBEngine, TrainingSet
+    from lucid.engines.duckdb import DuckDBEngine, Labels, TrainingSet
     from lucid.storage.online_store import OnlineStore
 
 
@@ -181,14 +180,15 @@ class FeatureStore:
 
     def get_training_set(
         self,
-        labels: str | Path | Sequence[Mapping[str, Any]],
+        labels: Labels,
         features: Sequence[str],
         *,
         entity_column: str = "entity_id",
         time_column: str = "timestamp",
     ) -> TrainingSet:
-        """Point-in-time correct training set over `labels` (a Parquet/CSV path or rows) for
-        the pinned `features` (`name@version`), as known at each label's time."""
+        """Point-in-time correct training set over `labels` (a Parquet/CSV path, rows, a pandas
+        DataFrame or an Arrow table) for the pinned `features` (`name@version`), as known at
+        each label's time."""
         if not features:
             raise InvalidInput("features", "name at least one pinned feature (name@version)")
         definitions = []
