@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from lucid.memory.incidents import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
+    from lucid.ports.online import OnlineStore
     from lucid.registry.service import ModelRegistry
-    from lucid.storage.online_store import OnlineStore
 
 
 def utc_now() -> datetime:

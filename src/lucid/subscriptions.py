@@ -26,12 +26,11 @@ from urllib.parse import urlparse
 
 from sqlalchemy import insert, select, update
 
+from lucid.contracts.access_events import SubscriptionAdded
 from lucid.contracts.events import (
-    DomainEvent,
     NewEvent,
     RecordedEvent,
     Subject,
-    event_type,
     format_time,
 )
 from lucid.errors import InvalidInput, NotFound
@@ -40,16 +39,6 @@ from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import webhook_deliveries, webhook_subscriptions
 
 SIGNATURE_HEADER = "X-Lucid-Signature"
-
-
-@event_type("SubscriptionAdded")
-@dataclass(frozen=True)
-class SubscriptionAdded(DomainEvent):
-    """Events of the given types will be POSTed to a URL."""
-
-    subscription_id: str
-    url: str
-    event_types: list[str]
 
 
 def sign(secret: str, body: bytes) -> str:

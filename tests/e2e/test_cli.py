@@ -216,3 +216,13 @@ def test_demo_refuses_bad_input_with_a_sentence_and_keeps_the_folder(tmp_path: P
     tiny = run_lucid("demo", "--dir", str(tmp_path / "new"), "--customers", "0")
     assert tiny.code == 1 and "customers" in tiny.stderr and "at least 1" in tiny.stderr
     assert "Traceback" not in tiny.stderr
+
+
+def test_events_types_lists_the_whole_catalogue(project: Path) -> None:
+    # A fresh process that imported none of the parts whose events it lists.
+    result = run_lucid("events", "types", cwd=project)
+    assert result.code == 0, result.stderr
+    listed = set(result.stdout.split())
+    for name in ("ModelPromoted", "TokenCreated", "SubscriptionAdded", "FeatureApproved"):
+        assert name in listed
+    assert len(listed) >= 50

@@ -9,40 +9,20 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from lucid.contracts.access import Principal, Role
-from lucid.contracts.events import DomainEvent, NewEvent, Subject, event_type, format_time
+from lucid.contracts.access_events import TokenCreated, TokenRevoked
+from lucid.contracts.events import NewEvent, Subject, format_time
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import api_tokens
 
 _PREFIX = "lucid_"
-
-
-@event_type("TokenCreated")
-@dataclass(frozen=True)
-class TokenCreated(DomainEvent):
-    """An API token was issued to a person with a role."""
-
-    token_id: str
-    person: str
-    role: str
-    teams: list[str]
-
-
-@event_type("TokenRevoked")
-@dataclass(frozen=True)
-class TokenRevoked(DomainEvent):
-    """An API token stopped working."""
-
-    token_id: str
-    person: str
 
 
 def _digest(token: str) -> str:

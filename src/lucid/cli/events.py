@@ -93,12 +93,5 @@ def record(
 @app.command()
 def types() -> None:
     """List the registered event types."""
-    # Event types register when their module is imported; load every part's events.
-    import lucid.contracts.deployments
-    import lucid.contracts.incidents
-    import lucid.contracts.monitoring_events
-    import lucid.contracts.registry_events
-    import lucid.contracts.validity  # noqa: F401
-
     for name in registered_event_types():
         console.print(name)

@@ -128,8 +128,15 @@ def event_type(name: str) -> Callable[[type[E]], type[E]]:
     return register
 
 
+def _load_catalogue() -> None:
+    """Register every event type Lucid defines (`lucid.contracts.catalogue`), once."""
+    import lucid.contracts.catalogue  # noqa: F401  (a cycle only at first call, by design)
+
+
 def event_class(name: str) -> type[DomainEvent]:
     """The registered class of event type `name`."""
+    if name not in _EVENT_TYPES:
+        _load_catalogue()
     try:
         return _EVENT_TYPES[name]
     except KeyError:
@@ -138,7 +145,8 @@ def event_class(name: str) -> type[DomainEvent]:
 
 
 def registered_event_types() -> list[str]:
-    """The names of every registered event type, sorted."""
+    """The names of every event type of the catalogue (and any registered since), sorted."""
+    _load_catalogue()
     return sorted(_EVENT_TYPES)
 
 

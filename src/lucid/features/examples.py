@@ -23,7 +23,8 @@ from lucid.contracts.times import to_naive_utc, to_utc
 from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc
 from lucid.engines.feature_sql import quote, view_name
 from lucid.errors import InvalidInput
-from lucid.storage.online_store import OnlineStore, SqliteOnlineStore
+from lucid.ports.online import OnlineStore
+from lucid.storage.online_store import SqliteOnlineStore
 
 
 def example_time(text: str, field: str) -> datetime:

@@ -65,7 +65,7 @@ from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine, Labels, TrainingSet
-    from lucid.storage.online_store import OnlineStore
+    from lucid.ports.online import OnlineStore
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,9 @@ from lucid.contracts.semantic import (
     overall_skew,
 )
 from lucid.errors import Conflict, InvalidInput, NotFound
+from lucid.ports.online import OnlineStore, StoredValue
 from lucid.storage.database import Database
-from lucid.storage.online_store import MATERIALISED, OnlineStore, StoredValue
+from lucid.storage.online_store import MATERIALISED
 from lucid.storage.tables import served_features
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from lucid.monitoring import queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.profiles import ReferenceProfile
-from lucid.ports import ComputeEngine, MonitoringStore
+from lucid.ports import ComputeEngine
+from lucid.ports.monitoring import MonitoringStore
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord
 

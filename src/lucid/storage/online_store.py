@@ -24,21 +24,15 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from lucid.errors import ConfigurationError, StorageUnavailable
+from lucid.ports.online import OnlineStore, Row, StoredValue
 from lucid.storage.database import redact
 
 if TYPE_CHECKING:
     from lucid.storage.redis_pipe import RedisPipe
-
-StoredValue = tuple[Any, float, float | None]
-"""A materialised value, the epoch time it was computed for (`as_of`) and its data time (the
-epoch time of the latest event behind it, None for none), in seconds, UTC."""
-
-Row = tuple[str, Any, float, float | None]
-"""What is written: (entity, value, as_of, data time), times in epoch seconds, UTC."""
 
 REDIS_TIMEOUT_S = 5.0
 """How long a Redis connection or reply is waited for by default, in seconds."""
@@ -46,33 +40,6 @@ REDIS_TIMEOUT_S = 5.0
 MATERIALISED = "__lucid_materialised__"
 """The pseudo-entity whose as_of records a feature's last materialisation: an entity absent
 from the store then had no event, and is served the feature's empty value until the TTL."""
-
-
-class OnlineStore(Protocol):
-    """Latest values keyed by (feature reference `name@version`, entity id)."""
-
-    def write(self, feature: str, rows: Iterable[Row]) -> int:
-        """Store (entity, value, as_of, data time) rows for `feature`, each unless a value for
-        a later `as_of` is stored already; returns how many were stored."""
-        ...
-
-    def read(
-        self, entities: Sequence[str], features: Sequence[str]
-    ) -> dict[tuple[str, str], StoredValue]:
-        """The stored (value, as_of, data time) of each (entity, feature) pair that has one."""
-        ...
-
-    async def read_async(
-        self, entities: Sequence[str], features: Sequence[str]
-    ) -> dict[tuple[str, str], StoredValue]:
-        """`read`, without holding up the event loop it is awaited on for a network wait."""
-        ...
-
-    def clear(self) -> None:
-        """Remove every value (tests and drills only)."""
-        ...
-
-    def close(self) -> None: ...
 
 
 class SqliteOnlineStore:
