@@ -111,3 +111,17 @@ def test_a_read_inside_a_write_sees_its_rows(uows: SqlUnitsOfWork) -> None:
             connection = reading.connection  # type: ignore[attr-defined]
             count = connection.execute(select(func.count()).select_from(feature_sources)).scalar()
     assert count == 1
+
+
+def test_a_locked_transaction_inside_another_joins_it(db: Database) -> None:
+    with db.locked_transaction("events") as outer, db.locked_transaction("other") as inner:
+        assert inner is outer
+    with pytest.raises(ValueError), db.locked_transaction("events") as outer:
+        with db.locked_transaction("events") as inner:
+            inner.execute(
+                insert(feature_sources).values(
+                    name="a", spec="{}", registered_by="ana", registered_at="t"
+                )
+            )
+        raise ValueError("the outer block fails")
+    assert stored_rows(db) == 0

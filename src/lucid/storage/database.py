@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ SERVING_CHECKPOINT_PAGES = 200
 """WAL pages between checkpoints in a serving worker: 1,000-page checkpoints stalled a worker
 for ~10 ms each and made the p99 of predictions (bench/serve.py, 1,000/s on SQLite)."""
 _WRITE_LOCK_OPTION = "lucid_write_lock"
+_LOCKED: ContextVar[dict[int, Connection] | None] = ContextVar("lucid_locked", default=None)
+"""The open locked transaction of each database (by id) in this context."""
 
 
 def normalise_url(url: str) -> str:
@@ -108,13 +111,31 @@ class Database:
 
     @contextmanager
     def locked_transaction(self, lock_name: str) -> Iterator[Connection]:
-        """A transaction holding the write lock `lock_name` from its first statement."""
-        if self.is_sqlite:
-            with self._writer(), self._locked(lock_name) as connection:
+        """A transaction holding the write lock `lock_name` from its first statement.
+
+        Opened inside another locked transaction of this database in the same context (a use
+        case calling another), it joins that transaction: the same connection, its lock also
+        taken there, committed by the outermost block. A second connection would wait forever
+        for the lock its own caller holds.
+        """
+        opened = _LOCKED.get() or {}
+        outer = opened.get(id(self))
+        if outer is not None:
+            if not self.is_sqlite:
+                outer.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(lock_name)}
+                )
+            yield outer
+            return
+        with contextlib.ExitStack() as stack:
+            if self.is_sqlite:
+                stack.enter_context(self._writer())
+            connection = stack.enter_context(self._locked(lock_name))
+            token = _LOCKED.set({**opened, id(self): connection})
+            try:
                 yield connection
-        else:
-            with self._locked(lock_name) as connection:
-                yield connection
+            finally:
+                _LOCKED.reset(token)
 
     @contextmanager
     def _locked(self, lock_name: str) -> Iterator[Connection]:
