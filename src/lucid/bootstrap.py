@@ -13,6 +13,7 @@ from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
@@ -41,6 +42,7 @@ class Lucid:
     settings: Settings
     db: Database
     events: SqlEventLog
+    uows: SqlUnitsOfWork
     clock: Callable[[], datetime] = utc_now
     _engine: DuckDBEngine | None = field(default=None, repr=False)
     _online: OnlineStore | None = field(default=None, repr=False)
@@ -199,7 +201,8 @@ def bootstrap(settings: Settings, *, check_schema: bool = True) -> Lucid:
     except BaseException:
         db.dispose()
         raise
-    return Lucid(settings=settings, db=db, events=SqlEventLog(db))
+    events = SqlEventLog(db)
+    return Lucid(settings=settings, db=db, events=events, uows=SqlUnitsOfWork(db, events))
 
 
 def open_project(
