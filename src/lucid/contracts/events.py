@@ -28,7 +28,6 @@ HASH_SCHEME = "lucid-event-v1"
 
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Built once: json.dumps with non-default options builds a new encoder on every call.
-_HEADER_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 _PAYLOAD_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
