@@ -8,10 +8,11 @@ UV_VERSION := 0.13.9
 uv:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 
+# Every extra and the dev group: the tests run each backend (Spark, PostgreSQL, Redis, the Hub).
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (as on CI), every
 # process would otherwise compile its imports from source (~6 s for the serving stack's).
 sync: uv
-	$(UV) sync --frozen --quiet --compile-bytecode
+	$(UV) sync --frozen --quiet --compile-bytecode --all-extras
 	$(UV) run --frozen python -m compileall -q src
 
 demo: sync
@@ -21,6 +22,7 @@ lint: sync
 	$(UV) run --frozen ruff check src tests bench
 	$(UV) run --frozen ruff format --check src tests bench
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports
 
 # The dashboard is tested in a real headless Chromium, Debian's package (no browser download).
 browser:

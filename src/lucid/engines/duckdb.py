@@ -36,6 +36,7 @@ from lucid.engines.feature_sql import (
     view_name,
 )
 from lucid.errors import InvalidInput, StorageUnavailable
+from lucid.extras import require
 from lucid.ports import ColumnKind
 
 if TYPE_CHECKING:
@@ -598,6 +599,7 @@ def _first_line(error: Exception) -> str:
 
 
 def _describe_postgres(source: Source) -> dict[str, ColumnType | str]:
+    require("psycopg", "postgres", f"source {source.name} on PostgreSQL")
     import psycopg
 
     url, table = _split_table(source)
@@ -637,6 +639,7 @@ _POSTGRES_TYPES: dict[str, ColumnType] = {
 
 
 def _export_postgres(url: str, table: str, columns: list[str], target: Path) -> None:
+    require("psycopg", "postgres", f"the PostgreSQL table {table}")
     import psycopg
 
     names = ", ".join(quote(column) for column in columns)

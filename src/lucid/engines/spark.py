@@ -27,7 +27,8 @@ from lucid.engines.feature_sql import (
     training_set_sql,
     view_name,
 )
-from lucid.errors import ConfigurationError, InvalidInput
+from lucid.errors import InvalidInput
+from lucid.extras import require
 from lucid.ports import ColumnKind
 
 _SPARK_TYPES = {
@@ -46,10 +47,9 @@ _CSV_TYPES = {ColumnType.TIMESTAMP: "TIMESTAMP_LTZ"}
 def spark_session(master: str, driver_memory: str = "4g") -> Any:
     """A quiet, local-friendly Spark session in UTC (few shuffle partitions, no UI); in local
     mode the driver does the work, so it gets `driver_memory`."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:  # pragma: no cover - pyspark is a dependency
-        raise ConfigurationError("engine: spark needs the pyspark package") from None
+    require("pyspark", "spark", "engine: spark")
+    from pyspark.sql import SparkSession
+
     session = (
         SparkSession.builder.master(master)
         .appName("lucid")

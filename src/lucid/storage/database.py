@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from lucid.errors import ConfigurationError, StorageUnavailable
+from lucid.extras import require
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SERVING_CHECKPOINT_PAGES = 200
@@ -389,6 +390,7 @@ def _is_connection_failure(error: OperationalError) -> bool:
 
 def _create_engine(url: str, dialect: str, pragmas: list[str]) -> Engine:
     if dialect == "postgresql":
+        require("psycopg", "postgres", "a postgresql:// database_url")
         return create_engine(url, pool_pre_ping=True)
     engine = create_engine(url)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from lucid.extras import require
+
 
 @dataclass(frozen=True, slots=True)
 class HubAvailability:
@@ -36,6 +38,7 @@ class HuggingFaceHub:
         self.endpoint = endpoint
 
     def availability(self, model_id: str) -> HubAvailability:
+        require("huggingface_hub", "hub", "a Hugging Face Hub model")
         from huggingface_hub import HfApi, snapshot_download
         from huggingface_hub.errors import (
             GatedRepoError,

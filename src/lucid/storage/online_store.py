@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from lucid.errors import ConfigurationError, StorageUnavailable
+from lucid.extras import require
 from lucid.ports.online import OnlineStore, Row, StoredValue
 from lucid.storage.database import redact
 
@@ -141,6 +142,8 @@ class RedisOnlineStore:
     more per feature would cost every read."""
 
     def __init__(self, url: str, namespace: str, *, timeout_s: float = REDIS_TIMEOUT_S) -> None:
+        require("redis", "redis", "a Redis online_store_url")
+        require("hiredis", "redis", "a Redis online_store_url")  # its reads on an event loop
         import redis  # imported here: only Redis deployments need it
 
         self._client = redis.Redis.from_url(
