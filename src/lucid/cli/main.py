@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 import lucid
 from lucid.cli import (
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     except LucidError as error:
         if debug:
             raise
-        errors.print(f"[bold red]error:[/] {error.sentence}", highlight=False)
+        errors.print(f"[bold red]error:[/] {escape(error.sentence)}", highlight=False)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         errors.print("interrupted")
