@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from lucid.errors import SchemaOutdated, StorageUnavailable
@@ -28,6 +32,33 @@ def test_migrations_create_exactly_the_declared_tables(db: Database) -> None:
     for name, table in metadata.tables.items():
         stored = {column["name"] for column in inspector.get_columns(name)}
         assert stored == {column.name for column in table.columns}, name
+
+
+def _drift(db: Database) -> list[Any]:
+    """What autogenerate would write to bring the database to the models: tables, columns,
+    types, nullability, server defaults, indexes and unique constraints."""
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": True}
+        )
+        return list(compare_metadata(context, metadata))
+
+
+def test_the_migrated_schema_is_the_models_schema(db: Database) -> None:
+    assert _drift(db) == []
+
+
+def test_the_comparison_sees_a_missing_index_and_a_changed_type(db: Database) -> None:
+    with db.transaction() as connection:
+        connection.execute(text("DROP INDEX ix_events_type"))
+        connection.execute(text("ALTER TABLE webhook_deliveries DROP COLUMN http_status"))
+        connection.execute(text("ALTER TABLE webhook_deliveries ADD COLUMN http_status TEXT"))
+    # autogenerate lists table-level changes as tuples, column changes as lists of tuples
+    found = {
+        (change[0], change[2] if change[0] == "modify_type" else change[1].name)
+        for change in (item[0] if isinstance(item, list) else item for item in _drift(db))
+    }
+    assert found == {("add_index", "ix_events_type"), ("modify_type", "webhook_deliveries")}
 
 
 def test_a_database_from_a_newer_lucid_is_refused(db: Database) -> None:
