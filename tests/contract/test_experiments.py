@@ -40,15 +40,10 @@ from lucid.storage.tables import (
     experiments,
     model_versions,
 )
-from tests.contract.test_registry import Clock, register, seed_hub_cache, to_production
+from tests.contract.test_registry import Clock, register, to_production
 
 ENTITIES = [f"cust-{i:05d}" for i in range(8000)]
 HYPOTHESES = [{"description": "retention rises", "expected_impact": 0.03, "unit": "rate"}]
-
-
-@pytest.fixture(scope="module")
-def hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return seed_hub_cache(tmp_path_factory.mktemp("hf-cache"))
 
 
 @pytest.fixture
@@ -63,11 +58,6 @@ def registry(
     hub = HuggingFaceHub(offline=True, cache_dir=hub_cache)
     artifacts = ArtifactStore(str(tmp_path / "artifacts"))
     return ModelRegistry(db, event_log, artifacts, hub, approvers=["bea"], clock=clock)
-
-
-@pytest.fixture
-def lab(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Experiments:
-    return Experiments(db, event_log, registry, clock=clock)
 
 
 @pytest.fixture

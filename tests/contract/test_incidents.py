@@ -47,11 +47,6 @@ INCIDENT_KEYS = (
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(DAY3 + timedelta(hours=2))
-
-
-@pytest.fixture
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path, clock: Clock) -> ModelRegistry:
     registry = ModelRegistry(
         db,
@@ -66,11 +61,6 @@ def registry(db: Database, event_log: SqlEventLog, tmp_path: Path, clock: Clock)
     register(registry)
     to_production(registry, 2)
     return registry
-
-
-@pytest.fixture
-def lab(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Experiments:
-    return Experiments(db, event_log, registry, clock=clock)
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ freeze / rollback / retrain actually taken through the registry.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,53 +17,20 @@ from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.monitoring.service import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel, AlertSettings
-from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
-from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import monitoring_runs, outcome_log, prediction_log
 from tests.contract import training_pipeline
-from tests.contract.test_registry import register, to_production
+from tests.contract.test_registry import register
 from tests.monitoring_world import (
     DAY1,
     DAY2,
     DAY3,
     Clock,
     HttpReceiver,
-    http_receiver,
     prediction_rows,
     smtp_receiver,
 )
-
-
-@pytest.fixture
-def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
-    registry = ModelRegistry(
-        db,
-        event_log,
-        ArtifactStore(str(tmp_path / "artifacts")),
-        HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
-        approvers=["bea"],
-    )
-    register(registry)
-    to_production(registry, 1)
-    register(registry)
-    to_production(registry, 2)
-    return registry
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    with http_receiver() as found:
-        yield found
-
-
-@pytest.fixture
-def engine() -> Iterator[Any]:
-    from lucid.engines.duckdb import DuckDBEngine
-
-    with DuckDBEngine() as duck:
-        yield duck
 
 
 def monitoring(
@@ -87,11 +52,6 @@ def monitoring(
         clock=clock,
         sleep=clock.sleep,
     )
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(DAY3 + timedelta(hours=2))
 
 
 def profiled(service: Monitoring, **shift: Any) -> None:

@@ -5,9 +5,7 @@ processes race — and finished by the next call when a sender died."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,57 +15,19 @@ from lucid.monitoring.digests import DigestMessage, digest_channels
 from lucid.monitoring.service import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel
-from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.digests import DigestRecord
 from lucid.storage.event_log import SqlEventLog
-from lucid.storage.hugging_face_hub import HuggingFaceHub
 from tests.contract.test_monitoring_actions import monitoring, profiled
-from tests.contract.test_registry import register, to_production
 from tests.monitoring_world import (
     DAY2,
     DAY3,
     Clock,
     HttpReceiver,
-    http_receiver,
     smtp_receiver,
 )
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
-
-
-@pytest.fixture
-def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
-    registry = ModelRegistry(
-        db,
-        event_log,
-        ArtifactStore(str(tmp_path / "artifacts")),
-        HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
-        approvers=["bea"],
-    )
-    for version in (1, 2):
-        register(registry)
-        to_production(registry, version)
-    return registry
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    with http_receiver() as found:
-        yield found
-
-
-@pytest.fixture
-def engine() -> Iterator[Any]:
-    from lucid.engines.duckdb import DuckDBEngine
-
-    with DuckDBEngine() as duck:
-        yield duck
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(DAY3 + timedelta(hours=2))
 
 
 def with_policy(service: Monitoring) -> None:

@@ -3,8 +3,6 @@ the next call, each alert, action and incident exactly once (SQLite and PostgreS
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,50 +12,12 @@ from sqlalchemy import func, select
 from lucid.monitoring.service import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel
-from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
-from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import monitoring_followups, monitoring_runs
 from tests.contract import training_pipeline
 from tests.contract.test_monitoring_actions import monitoring, profiled
-from tests.contract.test_registry import register, to_production
-from tests.monitoring_world import DAY3, Clock, HttpReceiver, http_receiver
-
-
-@pytest.fixture
-def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
-    """churn v1 then v2 in production (v1 is what a rollback returns to)."""
-    registry = ModelRegistry(
-        db,
-        event_log,
-        ArtifactStore(str(tmp_path / "artifacts")),
-        HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
-        approvers=["bea"],
-    )
-    for version in (1, 2):
-        register(registry)
-        to_production(registry, version)
-    return registry
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    with http_receiver() as found:
-        yield found
-
-
-@pytest.fixture
-def engine() -> Iterator[Any]:
-    from lucid.engines.duckdb import DuckDBEngine
-
-    with DuckDBEngine() as duck:
-        yield duck
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(DAY3 + timedelta(hours=2))
+from tests.monitoring_world import Clock, HttpReceiver
 
 
 def counts(event_log: SqlEventLog) -> dict[str, int]:

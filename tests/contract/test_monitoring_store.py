@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -24,12 +23,6 @@ from lucid.storage.monitoring import SqlMonitoringStore
 from lucid.storage.tables import monitoring_checks, monitoring_runs
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine() -> Iterator[DuckDBEngine]:
-    with DuckDBEngine() as duck:
-        yield duck
 
 
 def churn_window(rng: np.random.Generator, rows: int, shift: float = 0.0) -> pd.DataFrame:

@@ -98,11 +98,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(scope="module")
-def hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return seed_hub_cache(tmp_path_factory.mktemp("hf-cache"))
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
