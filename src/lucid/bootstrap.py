@@ -16,12 +16,14 @@ from lucid.storage.event_log import SqlEventLog
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 if TYPE_CHECKING:
+    from lucid.access.tokens import Tokens
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.experiments.service import Experiments
     from lucid.features.governance import FeatureStore
     from lucid.memory.incidents import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
+    from lucid.notifications.webhooks import Subscriptions
     from lucid.ports.online import OnlineStore
     from lucid.registry.service import ModelRegistry
 
@@ -52,6 +54,8 @@ class Lucid:
     _loop: LearningLoop | None = field(default=None, repr=False)
     _incidents: Incidents | None = field(default=None, repr=False)
     _monitoring: Monitoring | None = field(default=None, repr=False)
+    _tokens: Tokens | None = field(default=None, repr=False)
+    _subscriptions: Subscriptions | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> DuckDBEngine:
@@ -177,6 +181,24 @@ class Lucid:
                 project_dir=settings.project_dir,
             )
         return self._monitoring
+
+    @property
+    def tokens(self) -> Tokens:
+        """API tokens: issued, revoked, and the principal behind a bearer token."""
+        if self._tokens is None:
+            from lucid.access.tokens import Tokens
+
+            self._tokens = Tokens(self.uows, clock=self.clock)
+        return self._tokens
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """Webhook subscriptions to the event log, and their dispatch."""
+        if self._subscriptions is None:
+            from lucid.notifications.webhooks import Subscriptions
+
+            self._subscriptions = Subscriptions(self.uows, self.events, clock=self.clock)
+        return self._subscriptions
 
     def close(self) -> None:
         if self._engine is not None:

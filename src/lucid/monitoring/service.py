@@ -56,8 +56,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lucid.monitoring.actions import ActionResult
-    from lucid.monitoring.digests import DigestReport
     from lucid.monitoring.profiles import ReferenceProfile
+    from lucid.notifications.digests import DigestReport
     from lucid.registry.service import ModelRegistry
 
 # Statistics (SciPy), the registry and Arrow compute are imported where used: logging,
@@ -709,7 +709,7 @@ class Monitoring:
         `model`), the digest of the last complete reporting period before `now` (default:
         the clock), unless it was sent; digests left pending by a dead process are finished
         first. Idempotent per period, also across racing processes."""
-        from lucid.monitoring.digests import Digests
+        from lucid.notifications.digests import Digests
 
         moment = self.clock() if now is None else to_utc(now, "now")
         digests = Digests(
@@ -724,7 +724,9 @@ class Monitoring:
         names = [model] if model is not None else self.models()
         reports: list[DigestReport] = []
         for name in names:
-            reports += digests.send(self.policy(name), moment)
+            policy = self.policy(name)
+            period = window_of(policy.reporting.frequency, moment)
+            reports += digests.send(policy, period, moment)
         return reports
 
     def digests(self, model: str | None = None) -> list[DigestRecord]:

@@ -24,14 +24,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.monitoring_events import DigestDeliveryAttempted, DigestSent
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity import Level, MonitoringPolicy
-from lucid.monitoring.alerts import Delivery, deliver_with_retries
-from lucid.monitoring.windows import window_of
+from lucid.notifications.retries import Delivery, deliver_with_retries
 from lucid.settings import AlertChannel, AlertSettings
 from lucid.storage.alerts import SqlAlertStore
 from lucid.storage.database import Database
@@ -39,6 +38,19 @@ from lucid.storage.digests import DigestRecord, SqlDigestStore
 from lucid.storage.monitoring import SqlMonitoringStore
 
 ACTOR = "monitoring"
+
+
+class Period(Protocol):
+    """A reporting period: [start, end) in canonical UTC text, and its key `start/end`."""
+
+    @property
+    def start(self) -> str: ...
+
+    @property
+    def end(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,15 +153,15 @@ class Digests:
         self.clock = clock
         self.sleep = sleep
 
-    def send(self, policy: MonitoringPolicy, now: datetime) -> list[DigestReport]:
-        """Finish the model's digests left pending, then send the digest of the last
-        complete period unless it was sent; the digests delivered by this call."""
+    def send(self, policy: MonitoringPolicy, period: Period, now: datetime) -> list[DigestReport]:
+        """Finish the model's digests left pending, then send the digest of `period` (the
+        last complete one of the policy's frequency) unless it was sent; the digests
+        delivered by this call."""
         model = policy.model
         reports: list[DigestReport] = []
         with self.db.session_lock(f"digest:{model}"):
             for pending in self.store.digests(model, pending=True):
                 reports.append(self._deliver(pending, policy, resumed=True))
-            period = window_of(policy.reporting.frequency, now)
             if self.store.find(model, period.key) is not None:
                 return reports
             content = self.content(policy, period.start, period.end)
