@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.experiments.service import Experiments
     from lucid.features.governance import FeatureStore
+    from lucid.jobs.scheduler import Scheduler
     from lucid.memory.incidents import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
@@ -199,6 +202,28 @@ class Lucid:
 
             self._subscriptions = Subscriptions(self.uows, self.events, clock=self.clock)
         return self._subscriptions
+
+    def scheduler(
+        self,
+        tick_seconds: float,
+        *,
+        stop: threading.Event | None = None,
+        parent_pid: int | None = None,
+    ) -> Scheduler:
+        """The scheduler of the project's periodic work, ticking every `tick_seconds` while it
+        holds the database's scheduler lock; its heartbeat in the database."""
+        from lucid.jobs.scheduler import SCHEDULER, Scheduler
+        from lucid.jobs.ticks import tick
+        from lucid.storage.scheduler import record_tick
+
+        return Scheduler(
+            lambda: tick(self),
+            lambda: self.db.session_lock(SCHEDULER, wait=False),
+            functools.partial(record_tick, self.db),
+            tick_seconds,
+            stop=stop,
+            parent_pid=parent_pid,
+        )
 
     def close(self) -> None:
         if self._engine is not None:

@@ -31,7 +31,7 @@ from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.access import Principal
 from lucid.contracts.events import parse_time
 from lucid.errors import LucidError
-from lucid.scheduler import SCHEDULER
+from lucid.jobs.scheduler import SCHEDULER
 from lucid.service import problems
 from lucid.service.prediction_route import PredictionRoute
 from lucid.service.predictor import PredictionJournal, Predictor, ServingState
