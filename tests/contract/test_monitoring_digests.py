@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from lucid.contracts.digests import DigestRecord
 from lucid.errors import InvalidInput
 from lucid.monitoring.service import Monitoring
 from lucid.notifications.digests import DigestMessage, digest_channels
@@ -19,7 +20,6 @@ from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
-from lucid.storage.digests import DigestRecord
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from tests.contract.test_monitoring_actions import monitoring, profiled
@@ -207,7 +207,7 @@ def test_a_digest_left_pending_by_a_dead_sender_is_delivered_by_the_next_call(
     from lucid.notifications.digests import Digests
 
     digests = Digests(
-        db,
+        db.session_lock,
         service.digest_store,
         service.store,
         service.alert_store,

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lucid.contracts.digests import DigestRecord
 from lucid.contracts.events import NewEvent, parse_time
 from lucid.contracts.monitoring_events import (
     DriftDrillPerformed,
@@ -47,7 +48,7 @@ from lucid.ports import ComputeEngine
 from lucid.settings import AlertSettings
 from lucid.storage.alerts import AlertRecord, IncidentRecord, SqlAlertStore
 from lucid.storage.database import Database
-from lucid.storage.digests import DigestRecord, SqlDigestStore
+from lucid.storage.digests import SqlDigestStore
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord, SqlMonitoringStore
 from lucid.storage.prediction_log import SqlPredictionLog
@@ -713,7 +714,7 @@ class Monitoring:
 
         moment = self.clock() if now is None else to_utc(now, "now")
         digests = Digests(
-            self.db,
+            self.db.session_lock,
             self.digest_store,
             self.store,
             self.alert_store,
