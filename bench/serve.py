@@ -39,7 +39,6 @@ from pathlib import Path
 import httpx
 from sklearn.linear_model import LogisticRegression
 
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.value import BusinessImpact, Override
 from lucid.features.definition_files import load_definitions
@@ -101,8 +100,7 @@ def build_project(folder: Path, entities: int, online_store_url: str | None) -> 
                 "churn", 1, stage, actor="bea", rationale="bench", override=override
             )
         lucid.features.materialize()
-        tokens = Tokens(lucid.db, lucid.events)
-        return tokens.create(
+        return lucid.tokens.create(
             person="app", role="viewer", teams=[], actor="bench", rationale="bench"
         )[1]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,12 +18,15 @@ from lucid.storage.event_log import SqlEventLog
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 if TYPE_CHECKING:
+    from lucid.access.tokens import Tokens
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.experiments.service import Experiments
     from lucid.features.governance import FeatureStore
+    from lucid.jobs.scheduler import Scheduler
     from lucid.memory.incidents import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
+    from lucid.notifications.webhooks import Subscriptions
     from lucid.ports.online import OnlineStore
     from lucid.registry.service import ModelRegistry
 
@@ -52,6 +57,8 @@ class Lucid:
     _loop: LearningLoop | None = field(default=None, repr=False)
     _incidents: Incidents | None = field(default=None, repr=False)
     _monitoring: Monitoring | None = field(default=None, repr=False)
+    _tokens: Tokens | None = field(default=None, repr=False)
+    _subscriptions: Subscriptions | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> DuckDBEngine:
@@ -177,6 +184,46 @@ class Lucid:
                 project_dir=settings.project_dir,
             )
         return self._monitoring
+
+    @property
+    def tokens(self) -> Tokens:
+        """API tokens: issued, revoked, and the principal behind a bearer token."""
+        if self._tokens is None:
+            from lucid.access.tokens import Tokens
+
+            self._tokens = Tokens(self.uows, clock=self.clock)
+        return self._tokens
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """Webhook subscriptions to the event log, and their dispatch."""
+        if self._subscriptions is None:
+            from lucid.notifications.webhooks import Subscriptions
+
+            self._subscriptions = Subscriptions(self.uows, self.events, clock=self.clock)
+        return self._subscriptions
+
+    def scheduler(
+        self,
+        tick_seconds: float,
+        *,
+        stop: threading.Event | None = None,
+        parent_pid: int | None = None,
+    ) -> Scheduler:
+        """The scheduler of the project's periodic work, ticking every `tick_seconds` while it
+        holds the database's scheduler lock; its heartbeat in the database."""
+        from lucid.jobs.scheduler import SCHEDULER, Scheduler
+        from lucid.jobs.ticks import tick
+        from lucid.storage.scheduler import record_tick
+
+        return Scheduler(
+            lambda: tick(self),
+            lambda: self.db.session_lock(SCHEDULER, wait=False),
+            functools.partial(record_tick, self.db),
+            tick_seconds,
+            stop=stop,
+            parent_pid=parent_pid,
+        )
 
     def close(self) -> None:
         if self._engine is not None:

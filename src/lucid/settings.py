@@ -112,7 +112,7 @@ class AlertSettings(BaseModel):
 
 class SchedulerSettings(BaseModel):
     """`lucid serve` runs the scheduler when `enabled` (or with `--schedule`), ticking every
-    `tick_seconds`: monitoring runs, escalation, digests and checkpoints (`lucid.scheduler`)."""
+    `tick_seconds`: monitoring runs, escalation, digests and checkpoints (`lucid.jobs`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

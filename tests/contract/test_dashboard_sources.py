@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from lucid.access.tokens import Tokens
+from lucid.bootstrap import utc_now
 from lucid.contracts.validity import Measurement, MonitoringPolicy
 from lucid.memory.transparency import StakeholderAccess
 from lucid.monitoring.service import Monitoring
@@ -17,6 +18,7 @@ from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.monitoring import SqlMonitoringStore
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import register
 
 DAY = datetime(2026, 11, 1, tzinfo=UTC)
@@ -79,7 +81,7 @@ def test_transparency_counts_policy_stakeholders_alerted_teams_and_model_owners(
         "ana",
     ]
     assert access.transparency_pct() == 0.0
-    tokens = Tokens(db, event_log)
+    tokens = Tokens(SqlUnitsOfWork(db, event_log), clock=utc_now)
     tokens.create(person="ana", role="viewer", teams=[], actor="admin", rationale="reads")
     tokens.create(
         person="mia", role="approver", teams=["data_team"], actor="admin", rationale="approves"

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from lucid.access.tokens import Tokens
+from lucid.bootstrap import utc_now
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, CONTROL, assign
 from lucid.contracts.times import EXAMPLE
@@ -40,6 +41,7 @@ from lucid.storage.tables import (
     experiments,
     model_versions,
 )
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import Clock, register, to_production
 
 ENTITIES = [f"cust-{i:05d}" for i in range(8000)]
@@ -454,7 +456,7 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
     assert card["models_without_impact_pct"] == 0.0 and card["tech_business_correlation"] is None
     # ana owns the model and cannot read the dashboard yet; a token makes the figure 100 %.
     assert card["transparency_pct"] == 0.0
-    Tokens(db, event_log).create(
+    Tokens(SqlUnitsOfWork(db, event_log), clock=utc_now).create(
         person="ana", role="viewer", teams=[], actor="admin", rationale="read the dashboard"
     )
     assert loop.scorecard().transparency_pct == 100.0

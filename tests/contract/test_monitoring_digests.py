@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
+from lucid.contracts.digests import DigestRecord
 from lucid.errors import InvalidInput
-from lucid.monitoring.digests import DigestMessage, digest_channels
 from lucid.monitoring.service import Monitoring
+from lucid.notifications.digests import DigestMessage, digest_channels
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.database import Database
-from lucid.storage.digests import DigestRecord
 from lucid.storage.event_log import SqlEventLog
 from tests.contract.test_monitoring_actions import monitoring, profiled
 from tests.monitoring_world import (
@@ -164,10 +164,10 @@ def test_a_digest_left_pending_by_a_dead_sender_is_delivered_by_the_next_call(
     with_policy(service)
     policy = service.policy("churn")
     # What a sender that died after storing the digest and delivering to one channel leaves.
-    from lucid.monitoring.digests import Digests
+    from lucid.notifications.digests import Digests
 
     digests = Digests(
-        db,
+        db.session_lock,
         service.digest_store,
         service.store,
         service.alert_store,

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
 from lucid.errors import InvalidInput
+from lucid.notifications.webhooks import SIGNATURE_HEADER, Subscriptions, sign
 from lucid.storage.event_log import SqlEventLog
-from lucid.subscriptions import SIGNATURE_HEADER, Subscriptions, sign
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 
 class Receiver:
@@ -66,7 +68,14 @@ def test_events_arrive_signed_in_order_and_failures_are_retried_then_resumed(
     db: Any, event_log: SqlEventLog, receiver: Receiver
 ) -> None:
     pauses: list[float] = []
-    hooks = Subscriptions(db, event_log, attempts=3, backoff_seconds=0.5, sleep=pauses.append)
+    hooks = Subscriptions(
+        SqlUnitsOfWork(db, event_log),
+        event_log,
+        clock=utc_now,
+        attempts=3,
+        backoff_seconds=0.5,
+        sleep=pauses.append,
+    )
     subscription, secret = hooks.add(
         receiver.url, event_types=["DecisionRecorded"], actor="ops", rationale="page the data team"
     )
@@ -91,7 +100,14 @@ def test_events_arrive_signed_in_order_and_failures_are_retried_then_resumed(
 
 
 def test_an_unreachable_receiver_is_recorded_not_dropped(db: Any, event_log: SqlEventLog) -> None:
-    hooks = Subscriptions(db, event_log, attempts=2, sleep=lambda _: None, timeout_seconds=1)
+    hooks = Subscriptions(
+        SqlUnitsOfWork(db, event_log),
+        event_log,
+        clock=utc_now,
+        attempts=2,
+        sleep=lambda _: None,
+        timeout_seconds=1,
+    )
     subscription, _ = hooks.add(
         "http://127.0.0.1:9/nowhere", event_types=[], actor="ops", rationale="r"
     )
@@ -108,7 +124,7 @@ def test_an_unreachable_receiver_is_recorded_not_dropped(db: Any, event_log: Sql
 def test_bad_subscriptions_are_refused(
     db: Any, event_log: SqlEventLog, url: str, secret: str | None, message: str
 ) -> None:
-    hooks = Subscriptions(db, event_log)
+    hooks = Subscriptions(SqlUnitsOfWork(db, event_log), event_log, clock=utc_now)
     before = event_log.count()
     with pytest.raises(InvalidInput, match=message):
         hooks.add(url, event_types=[], actor="ops", rationale="r", secret=secret)

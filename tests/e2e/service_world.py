@@ -18,7 +18,6 @@ import duckdb
 import httpx
 from sklearn.linear_model import LogisticRegression
 
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.features.definition_files import load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
@@ -110,7 +109,7 @@ def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
                 actor="ana",
                 rationale="does v2 keep more customers?",
             )
-        tokens = Tokens(lucid.db, lucid.events)
+        tokens = lucid.tokens
         secrets = {
             name: tokens.create(
                 person=person, role=role, teams=teams, actor="admin", rationale="test"

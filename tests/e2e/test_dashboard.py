@@ -23,7 +23,6 @@ import httpx
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.experiments import assign
 from lucid.contracts.semantic import FeatureDefinition
@@ -180,7 +179,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
     with open_project(folder, environ={}) as lucid:
         lucid.clock = Stepper()
         fill(lucid)
-        tokens = Tokens(lucid.db, lucid.events)
+        tokens = lucid.tokens
         secrets = {
             name: tokens.create(
                 person=person, role=role, teams=teams, actor="admin", rationale="test"

@@ -16,7 +16,6 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import select
 
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.times import EXAMPLE
 from lucid.features.definition_files import load_definitions
@@ -70,7 +69,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
         lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
         lucid.registry.promote("churn", 1, "production", actor="bea", rationale="won")
         lucid.features.materialize()
-        tokens = Tokens(lucid.db, lucid.events)
+        tokens = lucid.tokens
         secrets = {
             name: tokens.create(
                 person=person, role=role, teams=teams, actor="admin", rationale="test"

@@ -19,7 +19,6 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import func, select
 
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.value import Override
 from lucid.registry.model_artifacts import SklearnArtifact
@@ -103,7 +102,7 @@ def test_a_promotion_and_a_revocation_reach_both_workers_at_once(world: Any) -> 
     token = secrets["scientist"]
     assert {a.status_code for a in many(base, token, ENTITIES[:20])} == {200}  # kept by both
     with open_project(folder, environ={}) as lucid:
-        tokens = Tokens(lucid.db, lucid.events)
+        tokens = lucid.tokens
         [found] = [t for t in tokens.list() if t["person"] == "sam" and not t["revoked_at"]]
         tokens.revoke(found["id"], actor="ada", rationale="left the team")
     refused = many(base, token, ENTITIES[:20])

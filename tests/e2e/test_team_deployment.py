@@ -17,7 +17,6 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import func, select
 
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import open_project
 from lucid.contracts.semantic import FeatureDefinition
 from lucid.features.definition_files import DefinitionSet, load_definitions
@@ -77,7 +76,7 @@ def team(tmp_path: Path, postgres_schema: str) -> Iterator[tuple[dict[str, str],
         prove(lucid.registry, 1)
         lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
         lucid.features.materialize()  # into Redis, for the predictions
-        tokens = Tokens(lucid.db, lucid.events)
+        tokens = lucid.tokens
         secrets = {
             team: tokens.create(
                 person=f"{team}-lead",

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from lucid.service.predictor import TurnBatches
+from lucid.service.turn_batches import TurnBatches
 
 
 def test_asks_of_one_turn_share_one_call_and_keys_are_kept_apart() -> None:

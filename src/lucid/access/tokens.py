@@ -7,20 +7,16 @@ secret is shown once, at creation. Creating and revoking are events with their r
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-
-from lucid.contracts.access import Principal, Role
+from lucid.contracts.access import Principal, Role, StoredToken
 from lucid.contracts.access_events import TokenCreated, TokenRevoked
 from lucid.contracts.events import NewEvent, Subject, format_time
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lucid.storage.database import Database
-from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
-from lucid.storage.tables import api_tokens
+from lucid.ports.unit_of_work import UnitsOfWork
 
 _PREFIX = "lucid_"
 
@@ -32,9 +28,9 @@ def _digest(token: str) -> str:
 class Tokens:
     """Issue, list, revoke and authenticate API tokens."""
 
-    def __init__(self, db: Database, events: SqlEventLog) -> None:
-        self._db = db
-        self._events = events
+    def __init__(self, uows: UnitsOfWork, *, clock: Callable[[], datetime]) -> None:
+        self._uows = uows
+        self._clock = clock
 
     def create(
         self, *, person: str, role: str, teams: list[str], actor: str, rationale: str
@@ -48,65 +44,57 @@ class Tokens:
             raise InvalidInput("teams", "an approver token names the teams it approves for")
         token_id = secrets.token_hex(8)
         token = f"{_PREFIX}{token_id}_{secrets.token_urlsafe(32)}"
-        with self._db.locked_transaction(EVENT_LOCK) as connection:
-            connection.execute(
-                insert(api_tokens).values(
-                    id=token_id,
-                    secret_sha256=_digest(token),
-                    person=person.strip(),
-                    role=parsed.value,
-                    teams=json.dumps(teams),
-                    created_at=format_time(datetime.now(UTC)),
-                    created_by=actor,
-                    revoked_at=None,
+        stored = StoredToken(
+            id=token_id,
+            secret_sha256=_digest(token),
+            person=person.strip(),
+            role=parsed.value,
+            teams=tuple(teams),
+            created_at=format_time(self._clock()),
+            created_by=actor,
+        )
+        with self._uows() as uow:
+            uow.access.add_token(stored)
+            uow.record(
+                NewEvent.of(
+                    TokenCreated(token_id, stored.person, parsed.value, teams),
+                    actor=actor,
+                    subject=Subject("token", token_id),
+                    rationale=rationale,
                 )
             )
-            self._events.append(
-                NewEvent.of(
-                    TokenCreated(token_id, person.strip(), parsed.value, teams),
-                    actor=actor,
-                    subject=Subject("token", token_id),
-                    rationale=rationale,
-                ),
-                connection=connection,
-            )
-        return Principal(token_id, person.strip(), parsed, tuple(teams)), token
+        return stored.principal, token
 
     def revoke(self, token_id: str, *, actor: str, rationale: str) -> None:
-        with self._db.locked_transaction(EVENT_LOCK) as connection:
-            row = connection.execute(select(api_tokens).where(api_tokens.c.id == token_id)).first()
-            if row is None:
+        with self._uows() as uow:
+            stored = uow.access.token(token_id)
+            if stored is None:
                 raise NotFound(f"Token {token_id} does not exist.")
-            if row.revoked_at is not None:
+            if stored.revoked_at is not None:
                 raise Conflict(f"Token {token_id} is already revoked.")
-            connection.execute(
-                update(api_tokens)
-                .where(api_tokens.c.id == token_id)
-                .values(revoked_at=format_time(datetime.now(UTC)))
-            )
-            self._events.append(
+            uow.access.revoke_token(token_id, format_time(self._clock()))
+            uow.record(
                 NewEvent.of(
-                    TokenRevoked(token_id, row.person),
+                    TokenRevoked(token_id, stored.person),
                     actor=actor,
                     subject=Subject("token", token_id),
                     rationale=rationale,
-                ),
-                connection=connection,
+                )
             )
 
     def list(self) -> list[dict[str, Any]]:
-        with self._db.transaction() as connection:
-            rows = connection.execute(select(api_tokens).order_by(api_tokens.c.created_at)).all()
+        with self._uows.read() as uow:
+            stored = uow.access.tokens()
         return [
             {
-                "id": row.id,
-                "person": row.person,
-                "role": row.role,
-                "teams": json.loads(row.teams),
-                "created_at": row.created_at,
-                "revoked_at": row.revoked_at,
+                "id": token.id,
+                "person": token.person,
+                "role": token.role,
+                "teams": list(token.teams),
+                "created_at": token.created_at,
+                "revoked_at": token.revoked_at,
             }
-            for row in rows
+            for token in stored
         ]
 
     def authenticate(self, token: str | None) -> Principal:
@@ -115,16 +103,15 @@ class Tokens:
             raise Unauthenticated(
                 "Authorization: send `Bearer <token>`; create one with `lucid tokens create`."
             )
-        digest = _digest(token)
-        with self._db.transaction() as connection:
-            row = connection.execute(
-                select(api_tokens).where(api_tokens.c.secret_sha256 == digest)
-            ).first()
-        if row is None:
+        with self._uows.read() as uow:
+            stored = uow.access.token_by_digest(_digest(token))
+        if stored is None:
             raise Unauthenticated("Authorization: the token is not known.")
-        if row.revoked_at is not None:
-            raise Unauthenticated(f"Authorization: token {row.id} was revoked at {row.revoked_at}.")
-        return Principal(row.id, row.person, Role(row.role), tuple(json.loads(row.teams)))
+        if stored.revoked_at is not None:
+            raise Unauthenticated(
+                f"Authorization: token {stored.id} was revoked at {stored.revoked_at}."
+            )
+        return stored.principal
 
 
 class Unauthenticated(Forbidden):

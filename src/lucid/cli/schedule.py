@@ -24,7 +24,7 @@ def schedule(
     """Run the periodic work — monitoring runs per policy frequency, interrupted runs,
     escalation, digests, due checkpoints — every tick, while this process leads (one
     scheduler leads per database; others stand by and take over when it dies)."""
-    from lucid.scheduler import SCHEDULER, Scheduler
+    from lucid.jobs.scheduler import SCHEDULER
 
     if tick is not None and not tick > 0:
         raise InvalidInput("--tick", f"must be a positive number of seconds, not {tick}")
@@ -37,7 +37,7 @@ def schedule(
                         "Another scheduler leads for this database; its ticks do this work "
                         "(see /readyz). Nothing was done."
                     )
-                report = Scheduler(lucid, 0).tick_once()
+                report = lucid.scheduler(0).tick_once()
             if as_json:
                 print_json(report.to_dict())
             else:
@@ -56,4 +56,4 @@ def schedule(
 
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
-        Scheduler(lucid, seconds, stop=stop, parent_pid=parent_pid).serve_forever()
+        lucid.scheduler(seconds, stop=stop, parent_pid=parent_pid).serve_forever()

@@ -86,9 +86,7 @@ def create(
 ) -> None:
     """Issue a token; its secret is printed once and stored only as a hash."""
     with open_lucid(ctx) as lucid:
-        from lucid.access.tokens import Tokens
-
-        principal, secret = Tokens(lucid.db, lucid.events).create(
+        principal, secret = lucid.tokens.create(
             person=person,
             role=role,
             teams=team,
@@ -115,9 +113,7 @@ def create(
 def list_tokens(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """List tokens (never their secrets)."""
     with open_lucid(ctx) as lucid:
-        from lucid.access.tokens import Tokens
-
-        rows = Tokens(lucid.db, lucid.events).list()
+        rows = lucid.tokens.list()
     if as_json:
         print_json(rows)
         return
@@ -142,11 +138,7 @@ def revoke(
 ) -> None:
     """Revoke a token for good."""
     with open_lucid(ctx) as lucid:
-        from lucid.access.tokens import Tokens
-
-        Tokens(lucid.db, lucid.events).revoke(
-            token_id, actor=default_actor(os.environ), rationale=rationale
-        )
+        lucid.tokens.revoke(token_id, actor=default_actor(os.environ), rationale=rationale)
     console.print(f"Token {token_id} is revoked.")
 
 
@@ -162,10 +154,8 @@ def add_webhook(
     rationale: str = typer.Option("subscribed to the event log", "--rationale"),
 ) -> None:
     """Subscribe a URL to events; prints the shared secret that signs every delivery."""
-    from lucid.subscriptions import Subscriptions
-
     with open_lucid(ctx) as lucid:
-        subscription_id, secret = Subscriptions(lucid.db, lucid.events).add(
+        subscription_id, secret = lucid.subscriptions.add(
             url,
             event_types=types.split(","),
             actor=default_actor(os.environ),
@@ -183,19 +173,15 @@ def add_webhook(
 @webhooks_app.command("list")
 def list_webhooks(ctx: typer.Context) -> None:
     """List subscriptions and their cursors."""
-    from lucid.subscriptions import Subscriptions
-
     with open_lucid(ctx) as lucid:
-        print_json(Subscriptions(lucid.db, lucid.events).entries())
+        print_json(lucid.subscriptions.entries())
 
 
 @webhooks_app.command("dispatch")
 def dispatch_webhooks(ctx: typer.Context) -> None:
     """Send pending events to every subscription, with retries (run it from cron)."""
-    from lucid.subscriptions import Subscriptions
-
     with open_lucid(ctx) as lucid:
-        result = Subscriptions(lucid.db, lucid.events).dispatch()
+        result = lucid.subscriptions.dispatch()
     print_json(result.to_dict())
     if result.stuck:
         raise typer.Exit(1)

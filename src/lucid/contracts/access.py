@@ -68,3 +68,50 @@ def transparency_pct(stakeholders: Iterable[str], holders: Iterable[Principal]) 
         covered.add(holder.person.strip().casefold())
         covered.update(team.strip().casefold() for team in holder.teams)
     return 100.0 * len(named & covered) / len(named)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredToken:
+    """An API token as stored: the SHA-256 of the whole token, never the token itself; times
+    in canonical UTC text."""
+
+    id: str
+    secret_sha256: str
+    person: str
+    role: str
+    teams: tuple[str, ...]
+    created_at: str
+    created_by: str
+    revoked_at: str | None = None
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.id, self.person, Role(self.role), self.teams)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A webhook subscription: where to POST which event types (empty: all), signed with the
+    shared secret; `cursor` is the position of the last event delivered."""
+
+    id: str
+    url: str
+    event_types: tuple[str, ...]
+    secret: str
+    cursor: int
+    created_by: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAttempt:
+    """One attempt to deliver an event to a subscription: the HTTP status when one came back,
+    the error when it was not delivered."""
+
+    subscription_id: str
+    event_seq: int
+    attempt: int
+    delivered: bool
+    http_status: int | None
+    error: str | None
+    attempted_at: str

@@ -9,12 +9,12 @@ every role reads. The figure is the share of stakeholders who are readers
 
 from __future__ import annotations
 
-from lucid.access.tokens import Tokens
-from lucid.contracts.access import Principal, Role, transparency_pct
+from lucid.contracts.access import Principal, transparency_pct
 from lucid.registry.service import ModelRegistry
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import SqlMonitoringStore
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 
 class StakeholderAccess:
@@ -39,11 +39,9 @@ class StakeholderAccess:
 
     def readers(self) -> list[Principal]:
         """The principals of every live token."""
-        return [
-            Principal(token["id"], token["person"], Role(token["role"]), tuple(token["teams"]))
-            for token in Tokens(self._db, self._events).list()
-            if token["revoked_at"] is None
-        ]
+        with SqlUnitsOfWork(self._db, self._events).read() as uow:
+            tokens = uow.access.tokens()
+        return [token.principal for token in tokens if token.revoked_at is None]
 
     def transparency_pct(self) -> float | None:
         return transparency_pct(self.stakeholders(), self.readers())

@@ -16,7 +16,7 @@ an alert is never dropped without a trace.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -30,32 +30,13 @@ from lucid.contracts.monitoring_events import (
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity import ActionKind, Check, Evaluation, Level
 from lucid.errors import InvalidInput
-from lucid.monitoring import alert_channels
-from lucid.monitoring.alert_channels import AlertMessage
+from lucid.notifications.channels import AlertMessage
+from lucid.notifications.retries import Delivery, deliver_with_retries
 from lucid.settings import AlertChannel, AlertSettings
 from lucid.storage.alerts import AlertRecord, SqlAlertStore
 
 ACTOR = "monitoring"
 STEPS = ("warning", "critical", "escalated")
-NO_CHANNEL = "event_log"
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """How one channel took an alert: delivered or not, after how many attempts."""
-
-    channel: str
-    delivered: bool
-    attempts: int
-    detail: str
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "channel": self.channel,
-            "delivered": self.delivered,
-            "attempts": self.attempts,
-            "detail": self.detail,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,37 +57,6 @@ def alert_targets(check: Check) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(a.target for a in actions if a.kind is ActionKind.ALERT and a.target)
     )
-
-
-def deliver_with_retries(
-    channels: Sequence[AlertChannel],
-    message: alert_channels.Message,
-    made: Mapping[str, tuple[int, bool]],
-    settings: AlertSettings,
-    sleep: Callable[[float], None],
-    record: Callable[[str, int, bool, str], None],
-    no_channel: str,
-) -> tuple[Delivery, ...]:
-    """Send `message` to each channel, up to `settings.attempts` tries with doubling backoff,
-    calling `record(channel, attempt, delivered, detail)` for every try. `made` is what was
-    recorded before (channel → attempts, delivered): those tries count and are not repeated.
-    With no channel, one delivery to the event log is recorded, with `no_channel` as detail."""
-    if not channels:
-        if NO_CHANNEL not in made:
-            record(NO_CHANNEL, 1, True, no_channel)
-        return (Delivery(NO_CHANNEL, True, 1, no_channel),)
-    found: list[Delivery] = []
-    for channel in channels:
-        attempt, delivered = made.get(channel.name, (0, False))
-        detail = "delivered before" if delivered else "attempts used up before"
-        while not delivered and attempt < settings.attempts:
-            if attempt > 0:
-                sleep(settings.backoff_seconds * 2 ** (attempt - 1))
-            attempt += 1
-            delivered, detail = alert_channels.send(channel, message)
-            record(channel.name, attempt, delivered, detail)
-        found.append(Delivery(channel.name, delivered, attempt, detail))
-    return tuple(found)
 
 
 class Alerting:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lucid.contracts.digests import DigestRecord
 from lucid.contracts.events import NewEvent, parse_time
 from lucid.contracts.monitoring_events import (
     DriftDrillPerformed,
@@ -47,7 +48,7 @@ from lucid.ports import ComputeEngine
 from lucid.settings import AlertSettings
 from lucid.storage.alerts import AlertRecord, IncidentRecord, SqlAlertStore
 from lucid.storage.database import Database
-from lucid.storage.digests import DigestRecord, SqlDigestStore
+from lucid.storage.digests import SqlDigestStore
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import RunRecord, SqlMonitoringStore
 from lucid.storage.prediction_log import SqlPredictionLog
@@ -56,8 +57,8 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from lucid.monitoring.actions import ActionResult
-    from lucid.monitoring.digests import DigestReport
     from lucid.monitoring.profiles import ReferenceProfile
+    from lucid.notifications.digests import DigestReport
     from lucid.registry.service import ModelRegistry
 
 # Statistics (SciPy), the registry and Arrow compute are imported where used: logging,
@@ -709,11 +710,11 @@ class Monitoring:
         `model`), the digest of the last complete reporting period before `now` (default:
         the clock), unless it was sent; digests left pending by a dead process are finished
         first. Idempotent per period, also across racing processes."""
-        from lucid.monitoring.digests import Digests
+        from lucid.notifications.digests import Digests
 
         moment = self.clock() if now is None else to_utc(now, "now")
         digests = Digests(
-            self.db,
+            self.db.session_lock,
             self.digest_store,
             self.store,
             self.alert_store,
@@ -724,7 +725,9 @@ class Monitoring:
         names = [model] if model is not None else self.models()
         reports: list[DigestReport] = []
         for name in names:
-            reports += digests.send(self.policy(name), moment)
+            policy = self.policy(name)
+            period = window_of(policy.reporting.frequency, moment)
+            reports += digests.send(policy, period, moment)
         return reports
 
     def digests(self, model: str | None = None) -> list[DigestRecord]:

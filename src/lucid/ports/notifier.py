@@ -6,17 +6,29 @@ from typing import Any, Protocol
 
 
 class Notification(Protocol):
-    """What is sent: a machine-readable body and a line a person reads."""
+    """What is sent: a machine-readable body and text a person reads (first line: the
+    subject)."""
 
     def to_dict(self) -> dict[str, Any]: ...
 
+    @property
     def text(self) -> str: ...
+
+
+class NotDelivered(Exception):
+    """One delivery attempt failed; the message says why (an HTTP status, a refused address,
+    a transport error)."""
 
 
 class Notifier(Protocol):
     """Delivers notifications to one destination (a webhook, Slack, PagerDuty, e-mail)."""
 
-    def send(self, notification: Notification) -> None:
-        """Deliver `notification`, retrying as the destination allows; raise if it never
-        arrived."""
+    @property
+    def name(self) -> str:
+        """The destination's name, as attempts record it."""
+        ...
+
+    def send(self, notification: Notification) -> str:
+        """One delivery attempt: what the receiver answered (e.g. `HTTP 202`); raises
+        `NotDelivered` when it did not take the notification. Retrying is the caller's."""
         ...

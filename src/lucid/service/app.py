@@ -27,12 +27,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lucid
-from lucid.access.tokens import Tokens
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.access import Principal
 from lucid.contracts.events import parse_time
 from lucid.errors import LucidError
-from lucid.scheduler import SCHEDULER
+from lucid.jobs.scheduler import SCHEDULER
 from lucid.service import problems
 from lucid.service.prediction_route import PredictionRoute
 from lucid.service.predictor import PredictionJournal, Predictor, ServingState
@@ -117,7 +116,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         handle = bootstrap(settings)
         handle.db.checkpoint_often()  # short stalls of the loop that commits predictions
         app.state.lucid = handle
-        app.state.tokens = Tokens(handle.db, handle.events)
+        app.state.tokens = handle.tokens
         app.state.serving = ServingState(handle, app.state.tokens)
         app.state.serving.warm_up()
         # What start-up built (scikit-learn, pandas, the routes) lives as long as the worker:

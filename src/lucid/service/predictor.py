@@ -26,11 +26,10 @@ import asyncio
 import contextlib
 import threading
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from anyio import to_thread
 
@@ -41,8 +40,9 @@ from lucid.errors import Conflict, LucidError
 from lucid.features.serving import ServedValue, fresh_rows, served_value_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
+from lucid.service.turn_batches import TurnBatches
 from lucid.storage.event_log import EVENT_LOCK
-from lucid.storage.tables import prediction_log, served_features
+from lucid.storage.prediction_log import SqlPredictionJournal
 
 if TYPE_CHECKING:
     from lucid.bootstrap import Lucid
@@ -59,14 +59,8 @@ SERVING_EVENTS = (
 )
 """The event types that change what a worker may serve or who may ask."""
 
-_LATEST_SERVING_EVENT = "SELECT max(seq) FROM events WHERE type IN ({})".format(
-    ", ".join(f"'{name}'" for name in SERVING_EVENTS)
-)
-
 K = TypeVar("K")
 T = TypeVar("T")
-I = TypeVar("I")  # noqa: E741
-R = TypeVar("R")
 
 PRODUCTION_ARM = "production"
 """The arm of a prediction made outside any experiment."""
@@ -86,6 +80,7 @@ class ServingState:
     def __init__(self, lucid: Lucid, tokens: Tokens) -> None:
         self._lucid = lucid
         self._tokens = tokens
+        self._serving_log = SqlPredictionJournal(lucid.db, SERVING_EVENTS)
         self._guard = threading.Lock()
         self._seen = -1
         self._principals: dict[str, Principal] = {}
@@ -113,7 +108,7 @@ class ServingState:
     def current(self) -> int:
         """Read the latest serving event and drop what was kept before it; returns its number,
         which the request passes back when it asks for something."""
-        latest = int(self._lucid.db.read_scalar(_LATEST_SERVING_EVENT) or 0)
+        latest = self._serving_log.latest_event()
         if latest > self._seen:
             with self._guard:
                 if latest > self._seen:  # numbers only move forward
@@ -211,6 +206,7 @@ class PredictionJournal:
 
     def __init__(self, lucid: Lucid) -> None:
         self._lucid = lucid
+        self._store_rows = SqlPredictionJournal(lucid.db, SERVING_EVENTS)
         self._waiting: list[tuple[Entry, asyncio.Future[None]]] = []
         self._storing: asyncio.Task[None] | None = None
 
@@ -261,9 +257,7 @@ class PredictionJournal:
             if entry.exposure is not None:
                 exposed[entry.exposure[:2]].append(entry)
         if not exposed:  # the common case, on the bare driver
-            with db.raw_write_transaction() as cursor:
-                for sql, rows in self._inserts(batch):
-                    cursor.executemany(sql, rows)
+            self._store_rows.write(*_rows(batch))
             return {}
         refused: dict[int, LucidError] = {}
         # Exposures append an event, which takes the event log's lock.
@@ -279,70 +273,15 @@ class PredictionJournal:
                         (id(entry), Conflict(f"{error.sentence} Ask again.")) for entry in entries
                     )
             kept = [entry for entry in batch if id(entry) not in refused]
-            for sql, rows in self._inserts(kept):
-                connection.exec_driver_sql(sql, rows)
+            self._store_rows.write_in(connection, *_rows(kept))
         return refused
 
-    def _inserts(self, batch: list[Entry]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-        """The driver's own INSERTs of the batch's rows, as tuples: SQLAlchemy's per-row
-        parameter handling cost more than SQLite's writing them."""
-        marker = "?" if self._lucid.db.is_sqlite else "%s"
-        served = [row for entry in batch for row in entry.served]
-        predictions = [entry.prediction for entry in batch if entry.prediction is not None]
-        for table, rows in ((served_features, served), (prediction_log, predictions)):
-            if rows:
-                columns = list(rows[0])
-                values = itemgetter(*columns)
-                yield (
-                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join([marker] * len(columns))})",
-                    [values(row) for row in rows],
-                )
 
-
-class TurnBatches(Generic[K, I, R]):
-    """What the requests of one turn of a worker's event loop ask under the same key, answered
-    by one call of `answer(key, items)`, which returns one result per item, in order. The
-    model is called once for the rows waiting for one version (scikit-learn spends far longer
-    checking its input than computing one row); the online store is read once, in one round
-    trip, for the entities waiting for one list of features. A lone request waits for no
-    other; requests arriving while a call is awaited form the next batch."""
-
-    def __init__(self, answer: Callable[[K, list[I]], Awaitable[Sequence[R]]]) -> None:
-        self._answer = answer
-        self._waiting: dict[K, list[tuple[I, asyncio.Future[R]]]] = {}
-        self._calls: set[asyncio.Task[None]] = set()  # referenced until done
-
-    async def ask(self, key: K, item: I) -> R:
-        """The answer to `item`, from the call of its batch."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
-        waiting = self._waiting.get(key)
-        if waiting is None:
-            waiting = self._waiting[key] = []
-            loop.call_soon(self._call, key)  # after the requests already ready this turn
-        waiting.append((item, future))
-        return await future
-
-    def _call(self, key: K) -> None:
-        batch = self._waiting.pop(key)
-        call = asyncio.get_running_loop().create_task(self._answered(key, batch))
-        self._calls.add(call)
-        call.add_done_callback(self._calls.discard)
-
-    async def _answered(self, key: K, batch: list[tuple[I, asyncio.Future[R]]]) -> None:
-        try:
-            results = await self._answer(key, [item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"{len(results)} answers to a batch of {len(batch)}")
-        except Exception as error:  # each request answers with it
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():  # a request whose client left is cancelled
-                future.set_result(result)
+def _rows(batch: list[Entry]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The served values and the predictions the entries log."""
+    served = [row for entry in batch for row in entry.served]
+    predictions = [entry.prediction for entry in batch if entry.prediction is not None]
+    return served, predictions
 
 
 class Predictor:

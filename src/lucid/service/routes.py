@@ -286,10 +286,8 @@ def add_subscription(
     body: SubscriptionRequest, lucid: LucidDep, who: PrincipalDep
 ) -> dict[str, Any]:
     """Subscribe a URL to events (admins); the answer holds the signing secret, once."""
-    from lucid.subscriptions import Subscriptions
-
     who.require(Role.ADMIN, action="adding an event subscription")
-    subscription_id, secret = Subscriptions(lucid.db, lucid.events).add(
+    subscription_id, secret = lucid.subscriptions.add(
         body.url, event_types=body.event_types, actor=who.person, rationale=body.rationale
     )
     return {
@@ -303,10 +301,8 @@ def add_subscription(
 @router.get("/subscriptions", tags=["memory"])
 def list_subscriptions(lucid: LucidDep, who: PrincipalDep) -> list[dict[str, Any]]:
     """Subscriptions and their cursors (admins)."""
-    from lucid.subscriptions import Subscriptions
-
     who.require(Role.ADMIN, action="listing event subscriptions")
-    return Subscriptions(lucid.db, lucid.events).entries()
+    return lucid.subscriptions.entries()
 
 
 # --- incidents and the scorecard ---------------------------------------------------------

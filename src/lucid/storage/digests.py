@@ -8,37 +8,15 @@ an event in one transaction, and marking the digest sent writes `DigestSent` wit
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from lucid.contracts.digests import DigestRecord
 from lucid.contracts.events import NewEvent
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import digest_deliveries, monitoring_digests
-
-
-@dataclass(frozen=True, slots=True)
-class DigestRecord:
-    """A stored digest: its period key (`start/end`, canonical UTC) and its content."""
-
-    id: str
-    model: str
-    period: str
-    created_at: str
-    content: dict[str, Any]
-    sent_at: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "model": self.model,
-            "period": self.period,
-            "created_at": self.created_at,
-            "sent_at": self.sent_at,
-            "content": self.content,
-        }
 
 
 def _digest(row: Any) -> DigestRecord:

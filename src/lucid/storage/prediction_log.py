@@ -1,21 +1,23 @@
 """Logged predictions and their outcomes in the metadata database (SQLite or PostgreSQL).
 
-Rows are validated by `lucid.monitoring.logging` before they reach here; this module only
+Rows are validated by `lucid.monitoring.predictions` before they reach here; this module only
 writes them in bulk (one multi-row INSERT per call) and reads windows back. Times are
-canonical UTC text, so windows compare as text on every backend.
+canonical UTC text, so windows compare as text on every backend. `SqlPredictionJournal` is
+the serving hot path's part: its statements run on the bare driver.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from lucid.storage.database import Database
-from lucid.storage.tables import outcome_log, prediction_log
+from lucid.storage.tables import events, outcome_log, prediction_log, served_features
 
 _BATCH = 5_000
 """Rows per INSERT statement and entities per lookup (keeps parameter lists bounded)."""
@@ -178,3 +180,54 @@ class SqlPredictionLog:
                 select(func.count()).where(outcome_log.c.model == model)
             ).scalar_one()
         return int(predictions), int(outcomes)
+
+
+class SqlPredictionJournal:
+    """What a serving worker reads and writes on every prediction, on the bare driver:
+    SQLAlchemy's per-row parameter handling cost more than SQLite's writing the rows.
+
+    `latest_event` is the position of the latest event of the types given (what a worker
+    watches to drop what it kept); `write` stores the served feature values and the
+    predictions of a batch of requests in one transaction."""
+
+    def __init__(self, db: Database, watched_events: Sequence[str]) -> None:
+        self._db = db
+        self._marker = "?" if db.is_sqlite else "%s"
+        names = ", ".join(f"'{name}'" for name in watched_events)
+        self._latest = f"SELECT max(seq) FROM {events.name} WHERE type IN ({names})"
+
+    def latest_event(self) -> int:
+        """The position of the latest watched event; 0 when there is none."""
+        return int(self._db.read_scalar(self._latest) or 0)
+
+    def write(
+        self, served: Sequence[Mapping[str, Any]], predictions: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Store the rows in a write transaction of their own."""
+        with self._db.raw_write_transaction() as cursor:
+            for sql, rows in self._inserts(served, predictions):
+                cursor.executemany(sql, rows)
+
+    def write_in(
+        self,
+        connection: Connection,
+        served: Sequence[Mapping[str, Any]],
+        predictions: Sequence[Mapping[str, Any]],
+    ) -> None:
+        """Store the rows in the transaction of `connection`."""
+        for sql, rows in self._inserts(served, predictions):
+            connection.exec_driver_sql(sql, rows)
+
+    def _inserts(
+        self, served: Sequence[Mapping[str, Any]], predictions: Sequence[Mapping[str, Any]]
+    ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """The driver's own INSERTs of the rows (dicts, one column per key), as tuples."""
+        for table, rows in ((served_features, served), (prediction_log, predictions)):
+            if rows:
+                columns = list(rows[0])
+                values = itemgetter(*columns)
+                yield (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join([self._marker] * len(columns))})",
+                    [values(row) for row in rows],
+                )

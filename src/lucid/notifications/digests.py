@@ -22,23 +22,34 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from lucid.contracts.digests import DigestRecord
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.monitoring_events import DigestDeliveryAttempted, DigestSent
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity import Level, MonitoringPolicy
-from lucid.monitoring.alerts import Delivery, deliver_with_retries
-from lucid.monitoring.windows import window_of
+from lucid.notifications.retries import Delivery, deliver_with_retries
+from lucid.ports.digests import AlertHistory, DigestStore, RunHistory
 from lucid.settings import AlertChannel, AlertSettings
-from lucid.storage.alerts import SqlAlertStore
-from lucid.storage.database import Database
-from lucid.storage.digests import DigestRecord, SqlDigestStore
-from lucid.storage.monitoring import SqlMonitoringStore
 
 ACTOR = "monitoring"
+
+
+class Period(Protocol):
+    """A reporting period: [start, end) in canonical UTC text, and its key `start/end`."""
+
+    @property
+    def start(self) -> str: ...
+
+    @property
+    def end(self) -> str: ...
+
+    @property
+    def key(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,16 +135,16 @@ class Digests:
 
     def __init__(
         self,
-        db: Database,
-        store: SqlDigestStore,
-        runs: SqlMonitoringStore,
-        alerts: SqlAlertStore,
+        lock: Callable[[str], AbstractContextManager[object]],
+        store: DigestStore,
+        runs: RunHistory,
+        alerts: AlertHistory,
         settings: AlertSettings,
         *,
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
     ) -> None:
-        self.db = db
+        self.lock = lock
         self.store = store
         self.runs = runs
         self.alerts = alerts
@@ -141,15 +152,15 @@ class Digests:
         self.clock = clock
         self.sleep = sleep
 
-    def send(self, policy: MonitoringPolicy, now: datetime) -> list[DigestReport]:
-        """Finish the model's digests left pending, then send the digest of the last
-        complete period unless it was sent; the digests delivered by this call."""
+    def send(self, policy: MonitoringPolicy, period: Period, now: datetime) -> list[DigestReport]:
+        """Finish the model's digests left pending, then send the digest of `period` (the
+        last complete one of the policy's frequency) unless it was sent; the digests
+        delivered by this call."""
         model = policy.model
         reports: list[DigestReport] = []
-        with self.db.session_lock(f"digest:{model}"):
+        with self.lock(f"digest:{model}"):
             for pending in self.store.digests(model, pending=True):
-                reports.append(self._deliver(pending, policy, resumed=True))
-            period = window_of(policy.reporting.frequency, now)
+                reports.append(self._deliver(pending, resumed=True))
             if self.store.find(model, period.key) is not None:
                 return reports
             content = self.content(policy, period.start, period.end)
@@ -157,7 +168,7 @@ class Digests:
                 DigestRecord(str(uuid.uuid4()), model, period.key, format_time(now), content, None)
             )
             if digest.sent_at is None:
-                reports.append(self._deliver(digest, policy, resumed=False))
+                reports.append(self._deliver(digest, resumed=False))
         return reports
 
     def content(self, policy: MonitoringPolicy, start: str, end: str) -> dict[str, Any]:
@@ -197,70 +208,74 @@ class Digests:
             ],
         }
 
-    def _deliver(
-        self, digest: DigestRecord, policy: MonitoringPolicy, *, resumed: bool
-    ) -> DigestReport:
+    def _deliver(self, digest: DigestRecord, *, resumed: bool) -> DigestReport:
         stakeholders = tuple(digest.content["stakeholders"])
-        channels = digest_channels(self.settings.channels, stakeholders)
-        subject = model_subject(digest.model)
-
-        def record(channel: str, attempt: int, delivered: bool, detail: str) -> None:
-            self.store.record_attempt(
-                {
-                    "digest_id": digest.id,
-                    "channel": channel,
-                    "attempt": attempt,
-                    "attempted_at": format_time(self.clock()),
-                    "delivered": delivered,
-                    "detail": detail,
-                },
-                NewEvent.of(
-                    DigestDeliveryAttempted(
-                        digest.model, digest.id, channel, attempt, delivered, detail
-                    ),
-                    actor=ACTOR,
-                    subject=subject,
-                    rationale=f"digest {digest.id} of {digest.period} to {channel}, attempt "
-                    f"{attempt}: " + ("delivered" if delivered else f"failed ({detail})"),
-                ),
-            )
-
         deliveries = deliver_with_retries(
-            channels,
+            digest_channels(self.settings.channels, stakeholders),
             DigestMessage(digest.id, digest.content),
             self.store.attempts_made(digest.id),
             self.settings,
             self.sleep,
-            record,
+            lambda channel, attempt, delivered, detail: self._attempt(
+                digest, channel, attempt, delivered, detail
+            ),
             "no digest channel configured: the digest is recorded in the event log only",
         )
-        content = digest.content
-        delivered = [d.channel for d in deliveries if d.delivered]
-        failed = [d.channel for d in deliveries if not d.delivered]
         self.store.mark_sent(
-            digest.id,
-            format_time(self.clock()),
-            NewEvent.of(
-                DigestSent(
-                    digest.model,
-                    digest.id,
-                    digest.period,
-                    list(stakeholders),
-                    len(content["runs"]),
-                    content["worst_level"],
-                    len(content["open_incidents"]),
-                    len(content["unacknowledged_alerts"]),
-                    delivered,
-                    failed,
-                ),
-                actor=ACTOR,
-                subject=subject,
-                rationale=f"{content['frequency']} digest of {digest.period} for "
-                f"{', '.join(stakeholders)}: {len(content['runs'])} runs, worst "
-                f"{content['worst_level'] or 'none'}"
-                + (f"; not delivered to {', '.join(failed)}" if failed else ""),
-            ),
+            digest.id, format_time(self.clock()), sent_event(digest, stakeholders, deliveries)
         )
         sent = self.store.find(digest.model, digest.period)
         assert sent is not None
         return DigestReport(sent, deliveries, resumed)
+
+    def _attempt(
+        self, digest: DigestRecord, channel: str, attempt: int, delivered: bool, detail: str
+    ) -> None:
+        self.store.record_attempt(
+            {
+                "digest_id": digest.id,
+                "channel": channel,
+                "attempt": attempt,
+                "attempted_at": format_time(self.clock()),
+                "delivered": delivered,
+                "detail": detail,
+            },
+            NewEvent.of(
+                DigestDeliveryAttempted(
+                    digest.model, digest.id, channel, attempt, delivered, detail
+                ),
+                actor=ACTOR,
+                subject=model_subject(digest.model),
+                rationale=f"digest {digest.id} of {digest.period} to {channel}, attempt "
+                f"{attempt}: " + ("delivered" if delivered else f"failed ({detail})"),
+            ),
+        )
+
+
+def sent_event(
+    digest: DigestRecord, stakeholders: tuple[str, ...], deliveries: tuple[Delivery, ...]
+) -> NewEvent:
+    """`DigestSent`: what the digest reported, and which channels took it."""
+    content = digest.content
+    delivered = [d.channel for d in deliveries if d.delivered]
+    failed = [d.channel for d in deliveries if not d.delivered]
+    return NewEvent.of(
+        DigestSent(
+            digest.model,
+            digest.id,
+            digest.period,
+            list(stakeholders),
+            len(content["runs"]),
+            content["worst_level"],
+            len(content["open_incidents"]),
+            len(content["unacknowledged_alerts"]),
+            delivered,
+            failed,
+        ),
+        actor=ACTOR,
+        subject=model_subject(digest.model),
+        rationale=f"{content['frequency']} digest of {digest.period} for "
+        f"{', '.join(stakeholders)}: {len(content['runs'])} runs, worst "
+        f"{content['worst_level'] or 'none'}"
+        + (f"; not delivered to {', '.join(failed)}" if failed else ""),
+    )

@@ -1,0 +1,1 @@
+"""Jobs: the periodic work of a project (its ticks) and the scheduler that runs them."""

@@ -1,0 +1,56 @@
+"""Requests of one turn of a worker's event loop, answered by one call per key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+I = TypeVar("I")  # noqa: E741
+R = TypeVar("R")
+
+
+class TurnBatches(Generic[K, I, R]):
+    """What the requests of one turn of a worker's event loop ask under the same key, answered
+    by one call of `answer(key, items)`, which returns one result per item, in order. The
+    model is called once for the rows waiting for one version (scikit-learn spends far longer
+    checking its input than computing one row); the online store is read once, in one round
+    trip, for the entities waiting for one list of features. A lone request waits for no
+    other; requests arriving while a call is awaited form the next batch."""
+
+    def __init__(self, answer: Callable[[K, list[I]], Awaitable[Sequence[R]]]) -> None:
+        self._answer = answer
+        self._waiting: dict[K, list[tuple[I, asyncio.Future[R]]]] = {}
+        self._calls: set[asyncio.Task[None]] = set()  # referenced until done
+
+    async def ask(self, key: K, item: I) -> R:
+        """The answer to `item`, from the call of its batch."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            waiting = self._waiting[key] = []
+            loop.call_soon(self._call, key)  # after the requests already ready this turn
+        waiting.append((item, future))
+        return await future
+
+    def _call(self, key: K) -> None:
+        batch = self._waiting.pop(key)
+        call = asyncio.get_running_loop().create_task(self._answered(key, batch))
+        self._calls.add(call)
+        call.add_done_callback(self._calls.discard)
+
+    async def _answered(self, key: K, batch: list[tuple[I, asyncio.Future[R]]]) -> None:
+        try:
+            results = await self._answer(key, [item for item, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"{len(results)} answers to a batch of {len(batch)}")
+        except Exception as error:  # each request answers with it
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():  # a request whose client left is cancelled
+                future.set_result(result)
