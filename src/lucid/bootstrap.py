@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
     from lucid.ports.online import OnlineStore
-    from lucid.registry.service import ModelRegistry
+    from lucid.registry.model_registry import ModelRegistry
 
 
 def utc_now() -> datetime:
@@ -97,13 +97,13 @@ class Lucid:
     def registry(self) -> ModelRegistry:
         """The value contract: model versions, contracts, the promotion gate, rollback."""
         if self._registry is None:
-            from lucid.registry.service import ModelRegistry
+            from lucid.registry.model_registry import ModelRegistry
             from lucid.storage.artifacts import ArtifactStore
             from lucid.storage.hugging_face_hub import HuggingFaceHub
 
             settings = self.settings
             self._registry = ModelRegistry(
-                self.db,
+                self.uows,
                 self.events,
                 ArtifactStore(settings.artifacts_url),
                 HuggingFaceHub(
@@ -130,13 +130,14 @@ class Lucid:
         """The learning loop: deployments as decisions, their checkpoints, the scorecard."""
         if self._loop is None:
             from lucid.memory.loop import LearningLoop
+            from lucid.memory.transparency import StakeholderAccess
 
             self._loop = LearningLoop(
-                self.db,
-                self.events,
+                self.uows,
                 self.registry,
                 features=self.features,
                 incidents=self.incidents,
+                access=StakeholderAccess(self.db, self.events, self.registry),
                 clock=self.clock,
             )
         return self._loop

@@ -13,17 +13,19 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.validity import Approval, Level, MonitoringPolicy, Threshold
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel, AlertSettings
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import monitoring_runs, outcome_log, prediction_log
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract import training_pipeline
 from tests.contract.test_registry import register, to_production
 from tests.monitoring_world import (
@@ -41,11 +43,12 @@ from tests.monitoring_world import (
 @pytest.fixture
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
     registry = ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
         approvers=["bea"],
+        clock=utc_now,
     )
     register(registry)
     to_production(registry, 1)

@@ -12,16 +12,18 @@ from typing import Any
 
 import pytest
 
+from lucid.bootstrap import utc_now
 from lucid.errors import InvalidInput
 from lucid.monitoring.digests import DigestMessage, digest_channels
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.digests import DigestRecord
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_monitoring_actions import monitoring, profiled
 from tests.contract.test_registry import register, to_production
 from tests.monitoring_world import (
@@ -39,11 +41,12 @@ KOLKATA = timezone(timedelta(hours=5, minutes=30))
 @pytest.fixture
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
     registry = ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
         approvers=["bea"],
+        clock=utc_now,
     )
     for version in (1, 2):
         register(registry)

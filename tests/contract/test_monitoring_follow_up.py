@@ -11,14 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from lucid.bootstrap import utc_now
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import monitoring_followups, monitoring_runs
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract import training_pipeline
 from tests.contract.test_monitoring_actions import monitoring, profiled
 from tests.contract.test_registry import register, to_production
@@ -29,11 +31,12 @@ from tests.monitoring_world import DAY3, Clock, HttpReceiver, http_receiver
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
     """churn v1 then v2 in production (v1 is what a rollback returns to)."""
     registry = ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
         approvers=["bea"],
+        clock=utc_now,
     )
     for version in (1, 2):
         register(registry)

@@ -203,6 +203,32 @@ def evaluate_checkpoint(
     return CheckpointVerdict(tuple(CriterionVerdict(c, latest.get(c.name)) for c in criteria))
 
 
+@dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint of a deployment; `outcome`/`verdict` stay None until it is judged."""
+
+    deployment_id: int
+    name: str
+    version: int
+    days: int
+    due_at: str
+    evaluated_at: str | None
+    outcome: str | None
+    verdict: Mapping[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "model": self.name,
+            "version": self.version,
+            "days": self.days,
+            "due_at": self.due_at,
+            "evaluated_at": self.evaluated_at,
+            "outcome": self.outcome,
+            "verdict": self.verdict,
+        }
+
+
 # -- events ---------------------------------------------------------------------------------
 
 

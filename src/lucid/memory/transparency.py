@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal, Role, transparency_pct
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import SqlMonitoringStore
