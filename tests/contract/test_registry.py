@@ -542,6 +542,7 @@ def test_a_registration_whose_event_fails_leaves_no_row_and_no_file(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(event_log, "append", broken_append)
+    monkeypatch.setattr(event_log, "append_many", broken_append)  # a unit of work appends so
     with unchanged(), pytest.raises(RuntimeError, match="disk full"):
         register(registry)
     assert not (tmp_path / "artifacts" / "models" / "churn" / "2").exists() or not any(

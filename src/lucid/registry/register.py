@@ -45,19 +45,10 @@ class Registration(RegistryDependencies):
         inside a caller's unit of work, it joins it: a caller's own record of it commits with
         it or not at all."""
         validate_model_name(name)
-        if not isinstance(impact, BusinessImpact):
-            raise InvalidInput(
-                "contract",
-                "a model version is never registered without a business-impact contract "
-                "(metric, direction, baseline, target, measurement period, rollback threshold, "
-                "rationale)",
-            )
+        contract = _required(impact)
         pins = self._checked_pins(features)
         training = text(training_data, "training_data")
-        metrics = {
-            text(key, "offline_metrics"): finite(value, f"offline_metrics.{key}")
-            for key, value in offline_metrics.items()
-        }
+        metrics = _metrics(offline_metrics)
         who = text(registered_by, "registered_by")
         why = text(rationale, "rationale")
         prepared = model_artifacts.prepare(artifact, self._hub)
@@ -80,7 +71,7 @@ class Registration(RegistryDependencies):
                     inputs=None if inputs is None else tuple(inputs),
                     training_data=training,
                     offline_metrics=metrics,
-                    impact=impact,
+                    impact=contract,
                     evidence=None,
                     registered_by=who,
                     registered_at=format_time(now),
@@ -102,6 +93,24 @@ class Registration(RegistryDependencies):
         if len(set(pins)) != len(pins):
             raise InvalidInput("features", "each pinned feature may be listed once")
         return pins
+
+
+def _required(impact: BusinessImpact | None) -> BusinessImpact:
+    if not isinstance(impact, BusinessImpact):
+        raise InvalidInput(
+            "contract",
+            "a model version is never registered without a business-impact contract "
+            "(metric, direction, baseline, target, measurement period, rollback threshold, "
+            "rationale)",
+        )
+    return impact
+
+
+def _metrics(offline_metrics: Mapping[str, float]) -> dict[str, float]:
+    return {
+        text(key, "offline_metrics"): finite(value, f"offline_metrics.{key}")
+        for key, value in offline_metrics.items()
+    }
 
 
 def _registered(version: ModelVersion) -> ModelRegistered:
