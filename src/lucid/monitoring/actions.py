@@ -143,9 +143,7 @@ def freeze(
     registry: ModelRegistry, model: str, reason: str, connection: Connection
 ) -> ActionResult:
     try:
-        registry.freeze(
-            model, reason=reason, actor=ACTOR, source="monitoring"
-        )
+        registry.freeze(model, reason=reason, actor=ACTOR, source="monitoring")
     except Conflict as error:
         return ActionResult("freeze", "skipped", error.sentence)
     except NotFound as error:
