@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
-from lucid.contracts.value import BusinessImpact, Direction, finite, text
+from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.impact import BusinessImpact, Direction
 from lucid.errors import InvalidInput
 
 DEFAULT_CHECKPOINT_DAYS = (30, 90, 180)

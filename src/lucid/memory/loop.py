@@ -30,7 +30,10 @@ from lucid.contracts.deployments import (
 from lucid.contracts.events import NewEvent, RecordedEvent, format_time, parse_time
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc, utc_text
-from lucid.contracts.value import ModelVersion, Override, Stage, text
+from lucid.contracts.value.fields import text
+from lucid.contracts.value.gate import Override
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import ModelVersion
 from lucid.errors import InvalidInput
 from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lucid.contracts.value import (
-    BusinessImpact,
-    Evidence,
-    ModelSummary,
-    ModelVersion,
-    Observation,
-    Stage,
-)
+from lucid.contracts.value.evidence import Evidence
+from lucid.contracts.value.impact import BusinessImpact
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import ModelSummary, ModelVersion, Observation
 
 
 class ModelRepository(Protocol):

@@ -8,7 +8,7 @@ from typing import Any
 
 from lucid.contracts.events import NewEvent, RecordedEvent
 from lucid.contracts.registry_events import model_subject
-from lucid.contracts.value import DEFAULT_SKEW_LIMIT
+from lucid.contracts.value.gate import DEFAULT_SKEW_LIMIT
 from lucid.ports.artifacts import ArtifactStore, ModelHub
 from lucid.ports.event_log import EventLog
 from lucid.ports.feature_catalog import FeatureCatalog

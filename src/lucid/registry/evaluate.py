@@ -20,16 +20,10 @@ from lucid.contracts.registry_events import (
     RollbackRefused,
     model_subject,
 )
-from lucid.contracts.value import (
-    ModelEvaluation,
-    ModelVersion,
-    Observation,
-    Stage,
-    Verdict,
-    evaluate,
-    finite,
-    text,
-)
+from lucid.contracts.value.evaluation import ModelEvaluation, Verdict, evaluate
+from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import ModelVersion, Observation
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.unit_of_work import UnitOfWork
 from lucid.registry.dependencies import RegistryDependencies, record

@@ -4,7 +4,7 @@ monitoring's critical action)."""
 from __future__ import annotations
 
 from lucid.contracts.registry_events import ModelFrozen, ModelUnfrozen
-from lucid.contracts.value import text
+from lucid.contracts.value.fields import text
 from lucid.errors import Conflict
 from lucid.registry.dependencies import RegistryDependencies, record
 

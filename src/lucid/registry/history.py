@@ -11,7 +11,7 @@ from lucid.contracts.events import RecordedEvent
 from lucid.contracts.model_history import ModelHistory, fold_history
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc
-from lucid.contracts.value import validate_model_name
+from lucid.contracts.value.names import validate_model_name
 from lucid.registry.dependencies import RegistryDependencies
 
 

@@ -8,7 +8,8 @@ unit of work, so the stored state and the story of how it came to be never disag
 
 from __future__ import annotations
 
-from lucid.contracts.value import ModelSummary, ModelVersion, Observation, Stage
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import ModelSummary, ModelVersion, Observation
 from lucid.errors import Conflict, NotFound
 from lucid.registry.evaluate import Evaluations
 from lucid.registry.freeze import Freezes

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from lucid.contracts.value import ModelVersion, Observation, pearson
+from lucid.contracts.value.evaluation import pearson
+from lucid.contracts.value.versions import ModelVersion, Observation
 from lucid.errors import Conflict
 from lucid.ports.unit_of_work import UnitsOfWork
 

@@ -17,16 +17,11 @@ from lucid.contracts.registry_events import (
     ModelPromoted,
     PromotionOverridden,
 )
-from lucid.contracts.value import (
-    Evidence,
-    GateDecision,
-    ModelVersion,
-    Override,
-    Stage,
-    check_transition,
-    promotion_gate,
-    text,
-)
+from lucid.contracts.value.evidence import Evidence
+from lucid.contracts.value.fields import text
+from lucid.contracts.value.gate import GateDecision, Override, promotion_gate
+from lucid.contracts.value.stages import Stage, check_transition
+from lucid.contracts.value.versions import ModelVersion
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.unit_of_work import UnitOfWork
 from lucid.registry.dependencies import RegistryDependencies, record

@@ -7,17 +7,11 @@ from collections.abc import Mapping, Sequence
 
 from lucid.contracts.events import format_time
 from lucid.contracts.registry_events import ModelRegistered
-from lucid.contracts.value import (
-    ArtifactKind,
-    ArtifactRef,
-    BusinessImpact,
-    ModelVersion,
-    Stage,
-    finite,
-    text,
-    validate_model_name,
-    validate_pinned_feature,
-)
+from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.impact import BusinessImpact
+from lucid.contracts.value.names import validate_model_name, validate_pinned_feature
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import ArtifactKind, ArtifactRef, ModelVersion
 from lucid.errors import InvalidInput
 from lucid.registry import model_artifacts
 from lucid.registry.dependencies import RegistryDependencies, record

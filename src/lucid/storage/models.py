@@ -8,16 +8,16 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
-from lucid.contracts.value import (
+from lucid.contracts.value.evidence import Evidence
+from lucid.contracts.value.impact import BusinessImpact
+from lucid.contracts.value.names import validate_model_name
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import (
     ArtifactKind,
     ArtifactRef,
-    BusinessImpact,
-    Evidence,
     ModelSummary,
     ModelVersion,
     Observation,
-    Stage,
-    validate_model_name,
 )
 from lucid.errors import Conflict, LucidError, NotFound
 from lucid.storage.tables import business_observations, model_versions, registered_models
