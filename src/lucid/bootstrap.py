@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from lucid.monitoring.service import Monitoring
     from lucid.notifications.webhooks import Subscriptions
     from lucid.ports.online import OnlineStore
-    from lucid.registry.service import ModelRegistry
+    from lucid.registry.model_registry import ModelRegistry
 
 
 def utc_now() -> datetime:
@@ -104,13 +104,13 @@ class Lucid:
     def registry(self) -> ModelRegistry:
         """The value contract: model versions, contracts, the promotion gate, rollback."""
         if self._registry is None:
-            from lucid.registry.service import ModelRegistry
+            from lucid.registry.model_registry import ModelRegistry
             from lucid.storage.artifacts import ArtifactStore
             from lucid.storage.hugging_face_hub import HuggingFaceHub
 
             settings = self.settings
             self._registry = ModelRegistry(
-                self.db,
+                self.uows,
                 self.events,
                 ArtifactStore(settings.artifacts_url),
                 HuggingFaceHub(
@@ -137,13 +137,14 @@ class Lucid:
         """The learning loop: deployments as decisions, their checkpoints, the scorecard."""
         if self._loop is None:
             from lucid.memory.loop import LearningLoop
+            from lucid.memory.transparency import StakeholderAccess
 
             self._loop = LearningLoop(
-                self.db,
-                self.events,
+                self.uows,
                 self.registry,
                 features=self.features,
                 incidents=self.incidents,
+                access=StakeholderAccess(self.db, self.events, self.registry),
                 clock=self.clock,
             )
         return self._loop

@@ -13,13 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from lucid.bootstrap import utc_now
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.experiments.service import Experiments
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import register, seed_hub_cache, to_production
 from tests.monitoring_world import DAY3, Clock, HttpReceiver, http_receiver
 
@@ -33,11 +35,12 @@ def clock() -> Clock:
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> ModelRegistry:
     """churn v1 then v2 in production (v1 is what a rollback returns to)."""
     registry = ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
         approvers=["bea"],
+        clock=utc_now,
     )
     for version in (1, 2):
         register(registry)

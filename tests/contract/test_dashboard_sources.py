@@ -12,7 +12,7 @@ from lucid.bootstrap import utc_now
 from lucid.contracts.validity import Measurement, MonitoringPolicy
 from lucid.memory.transparency import StakeholderAccess
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
@@ -61,10 +61,11 @@ def test_transparency_counts_policy_stakeholders_alerted_teams_and_model_owners(
     db: Database, event_log: SqlEventLog, tmp_path: Path
 ) -> None:
     registry = ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
+        clock=utc_now,
     )
     access = StakeholderAccess(db, event_log, registry)
     assert access.stakeholders() == [] and access.transparency_pct() is None

@@ -28,7 +28,8 @@ from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.experiments.service import Experiments
 from lucid.memory.loop import LearningLoop
 from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY, IncidentFigures
-from lucid.registry.service import ModelRegistry
+from lucid.memory.transparency import StakeholderAccess
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
@@ -59,14 +60,17 @@ def registry(
 ) -> ModelRegistry:
     hub = HuggingFaceHub(offline=True, cache_dir=hub_cache)
     artifacts = ArtifactStore(str(tmp_path / "artifacts"))
-    return ModelRegistry(db, event_log, artifacts, hub, approvers=["bea"], clock=clock)
+    return ModelRegistry(
+        SqlUnitsOfWork(db, event_log), event_log, artifacts, hub, approvers=["bea"], clock=clock
+    )
 
 
 @pytest.fixture
 def loop(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock
 ) -> LearningLoop:
-    return LearningLoop(db, event_log, registry, clock=clock)
+    access = StakeholderAccess(db, event_log, registry)
+    return LearningLoop(SqlUnitsOfWork(db, event_log), registry, clock=clock, access=access)
 
 
 @pytest.fixture
@@ -465,5 +469,6 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
         def incident_figures(self) -> IncidentFigures:
             return IncidentFigures(failures_documented_pct=50.0, repeated_errors=1)
 
-    plugged = LearningLoop(db, event_log, registry, incidents=Incidents()).scorecard()
+    uows = SqlUnitsOfWork(db, event_log)
+    plugged = LearningLoop(uows, registry, clock=utc_now, incidents=Incidents()).scorecard()
     assert plugged.failures_documented_pct == 50.0 and plugged.repeated_errors == 1

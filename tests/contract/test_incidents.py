@@ -26,13 +26,14 @@ from lucid.memory.incidents import Incidents
 from lucid.memory.loop import LearningLoop
 from lucid.memory.retrospective import incident_trend
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertSettings
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import monitoring_incidents
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_experiments import ENTITIES, outcomes
 from tests.contract.test_registry import register, to_production
 from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, prediction_rows
@@ -49,7 +50,7 @@ INCIDENT_KEYS = (
 @pytest.fixture
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path, clock: Clock) -> ModelRegistry:
     registry = ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
@@ -236,7 +237,7 @@ def test_the_full_loop_from_drift_to_a_closed_incident_moves_the_scorecard(
 ) -> None:
     from lucid.engines.duckdb import DuckDBEngine
 
-    loop = LearningLoop(db, event_log, registry, incidents=incidents, clock=clock)
+    loop = LearningLoop(SqlUnitsOfWork(db, event_log), registry, incidents=incidents, clock=clock)
 
     def figures() -> tuple[Any, ...]:
         card = loop.scorecard().to_dict()

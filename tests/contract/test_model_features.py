@@ -10,17 +10,19 @@ from pathlib import Path
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from lucid.bootstrap import utc_now
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.features.definition_files import load_definitions
 from lucid.features.governance import FeatureStore
 from lucid.registry.model_artifacts import SklearnArtifact
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.scenarios.churn import LEGACY_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.online_store import OnlineStore
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_feature_governance import approve_all
 from tests.contract.test_feature_serving import AT, V1
 from tests.contract.test_feature_serving import store as feature_store  # noqa: F401
@@ -40,12 +42,13 @@ def registry(
     approve_all(feature_store, SPEND)
     hub = HuggingFaceHub(offline=True, cache_dir=tmp_path / "hub")
     yield ModelRegistry(
-        db,
+        SqlUnitsOfWork(db, event_log),
         event_log,
         ArtifactStore(str(tmp_path / "artifacts")),
         hub,
         approvers=["bea"],
         features=feature_store,
+        clock=utc_now,
     )
 
 

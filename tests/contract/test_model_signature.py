@@ -20,14 +20,16 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sqlalchemy import select, update
 
+from lucid.bootstrap import utc_now
 from lucid.errors import InvalidInput
 from lucid.registry.model_artifacts import MlflowArtifact, OnnxArtifact, SklearnArtifact
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import model_versions, registered_models
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import onnx_file, retention
 
 NAMES = ["activity", "spend", "tenure"]
@@ -44,7 +46,8 @@ def pins(*names: str) -> list[str]:
 @pytest.fixture
 def registry(db: Database, event_log: SqlEventLog, tmp_path: Path) -> Iterator[ModelRegistry]:
     hub = HuggingFaceHub(offline=True, cache_dir=tmp_path / "hub")
-    yield ModelRegistry(db, event_log, ArtifactStore(str(tmp_path / "artifacts")), hub)
+    artifacts = ArtifactStore(str(tmp_path / "artifacts"))
+    yield ModelRegistry(SqlUnitsOfWork(db, event_log), event_log, artifacts, hub, clock=utc_now)
 
 
 @pytest.fixture

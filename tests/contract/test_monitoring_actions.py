@@ -15,7 +15,7 @@ from lucid.contracts.validity import Approval, Level, MonitoringPolicy, Threshol
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel, AlertSettings
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog

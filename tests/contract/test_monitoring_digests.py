@@ -14,7 +14,7 @@ from lucid.contracts.digests import DigestRecord
 from lucid.errors import InvalidInput
 from lucid.monitoring.service import Monitoring
 from lucid.notifications.digests import DigestMessage, digest_channels
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog

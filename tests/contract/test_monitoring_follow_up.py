@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lucid.monitoring.service import Monitoring
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog

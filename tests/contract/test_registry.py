@@ -20,6 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.value import BusinessImpact, Guardrail, GuardrailBound, Override, Stage
 from lucid.errors import Conflict, Forbidden, IntegrityViolation, InvalidInput, NotFound
 from lucid.registry.model_artifacts import (
@@ -28,12 +29,13 @@ from lucid.registry.model_artifacts import (
     OnnxArtifact,
     SklearnArtifact,
 )
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import business_observations, model_versions, registered_models
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.experiment_counts import two_proportion_evidence
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -113,7 +115,9 @@ def registry(
     db: Database, event_log: SqlEventLog, artifacts: ArtifactStore, hub_cache: Path, clock: Clock
 ) -> ModelRegistry:
     hub = HuggingFaceHub(offline=True, cache_dir=hub_cache)
-    return ModelRegistry(db, event_log, artifacts, hub, approvers=["bea"], clock=clock)
+    return ModelRegistry(
+        SqlUnitsOfWork(db, event_log), event_log, artifacts, hub, approvers=["bea"], clock=clock
+    )
 
 
 def register(registry: ModelRegistry, by: str = "ana", **changes: Any) -> Any:
@@ -533,6 +537,7 @@ def test_a_registration_whose_event_fails_leaves_no_row_and_no_file(
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(event_log, "append", broken_append)
+    monkeypatch.setattr(event_log, "append_many", broken_append)  # a unit of work appends so
     with unchanged(), pytest.raises(RuntimeError, match="disk full"):
         register(registry)
     assert not (tmp_path / "artifacts" / "models" / "churn" / "2").exists() or not any(
@@ -546,6 +551,6 @@ def test_an_unreachable_hub_means_refused(
     hub = HuggingFaceHub(offline=False, timeout=2, endpoint="http://127.0.0.1:9")
     answer = hub.availability(MINILM)
     assert not answer.available and "unreachable" in answer.reason
-    online = ModelRegistry(db, event_log, artifacts, hub)
+    online = ModelRegistry(SqlUnitsOfWork(db, event_log), event_log, artifacts, hub, clock=utc_now)
     with unchanged(), pytest.raises(Conflict, match="the Hub is unreachable"):
         register(online, artifact=HubArtifact(MINILM))

@@ -16,7 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
-from lucid.contracts.value import BusinessImpact, Direction, finite, text
+from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.impact import BusinessImpact, Direction
 from lucid.errors import InvalidInput
 
 DEFAULT_CHECKPOINT_DAYS = (30, 90, 180)
@@ -201,6 +202,32 @@ def evaluate_checkpoint(
 ) -> CheckpointVerdict:
     """Judge each criterion on `latest` (metric → newest value observed up to the checkpoint)."""
     return CheckpointVerdict(tuple(CriterionVerdict(c, latest.get(c.name)) for c in criteria))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """One checkpoint of a deployment; `outcome`/`verdict` stay None until it is judged."""
+
+    deployment_id: int
+    name: str
+    version: int
+    days: int
+    due_at: str
+    evaluated_at: str | None
+    outcome: str | None
+    verdict: Mapping[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "deployment_id": self.deployment_id,
+            "model": self.name,
+            "version": self.version,
+            "days": self.days,
+            "due_at": self.due_at,
+            "evaluated_at": self.evaluated_at,
+            "outcome": self.outcome,
+            "verdict": self.verdict,
+        }
 
 
 # -- events ---------------------------------------------------------------------------------

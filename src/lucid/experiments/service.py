@@ -39,7 +39,7 @@ from lucid.contracts.experiments import (
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import Evidence, Stage, finite, text
 from lucid.errors import Conflict, InvalidInput, NotFound
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import experiment_exposures, experiment_outcomes, experiments
@@ -398,7 +398,6 @@ class Experiments:
                 evidence,
                 actor=who,
                 rationale=f"experiment {experiment_id} concluded: {analysis.reason}",
-                connection=conn,
             )
         return evidence
 

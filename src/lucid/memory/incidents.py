@@ -42,7 +42,7 @@ from lucid.storage.incidents import SqlIncidentStore
 
 if TYPE_CHECKING:
     from lucid.experiments.service import Experiments
-    from lucid.registry.service import ModelRegistry
+    from lucid.registry.model_registry import ModelRegistry
 
 SHIFTS_SUBJECT = Subject("shifts", "known")
 """The subject of every `KnownShiftDeclared`: one indexed read gives them all."""

@@ -1,25 +1,22 @@
 """The learning loop's use cases: deploy as a decision, check its checkpoints, the scorecard.
 
-`deploy` promotes a version to production through the registry's gate and, inside the same
-transaction (the registry's `on_promoted` seam), records `ModelDeployed` with the decision's
-hypotheses, success criteria and checkpoints. Hooking into the promotion rather than recording
-after it means a deployment is never stored without its promotion, nor the reverse, and the
-registry itself stays ignorant of hypotheses. `run_checkpoints` judges every due checkpoint on
-the registry's observations made up to it and records `CheckpointEvaluated` (plus
-`LessonRequested` when a criterion was missed).
+`deploy` opens a unit of work, promotes a version to production through the registry's gate
+inside it and records `ModelDeployed` with the decision's hypotheses, success criteria and
+checkpoints in the same unit. A deployment is never stored without its promotion, nor the
+reverse, and the registry itself stays ignorant of hypotheses. `run_checkpoints` judges every
+due checkpoint on the registry's observations made up to it and records `CheckpointEvaluated`
+(plus `LessonRequested` when a criterion was missed).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, RowMapping, insert, select, update
-
 from lucid.contracts.deployments import (
+    Checkpoint,
     CheckpointEvaluated,
     CheckpointVerdict,
     Hypothesis,
@@ -33,45 +30,21 @@ from lucid.contracts.deployments import (
 from lucid.contracts.events import NewEvent, RecordedEvent, format_time, parse_time
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc, utc_text
-from lucid.contracts.value import Override, Stage, text
+from lucid.contracts.value.fields import text
+from lucid.contracts.value.gate import Override
+from lucid.contracts.value.stages import Stage
+from lucid.contracts.value.versions import ModelVersion
 from lucid.errors import InvalidInput
-from lucid.registry.service import ModelRegistry, ModelVersion
-from lucid.storage.database import Database
-from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
-from lucid.storage.tables import deployment_checkpoints, deployments
+from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
 if TYPE_CHECKING:
-    from lucid.memory.scorecard import FeatureFigures, IncidentSource, Scorecard
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    """One checkpoint of a deployment; `outcome`/`verdict` stay None until it is judged."""
-
-    deployment_id: int
-    name: str
-    version: int
-    days: int
-    due_at: str
-    evaluated_at: str | None
-    outcome: str | None
-    verdict: Mapping[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "deployment_id": self.deployment_id,
-            "model": self.name,
-            "version": self.version,
-            "days": self.days,
-            "due_at": self.due_at,
-            "evaluated_at": self.evaluated_at,
-            "outcome": self.outcome,
-            "verdict": self.verdict,
-        }
+    from lucid.memory.scorecard import (
+        FeatureFigures,
+        IncidentSource,
+        Scorecard,
+        TransparencySource,
+    )
+    from lucid.registry.model_registry import ModelRegistry
 
 
 @dataclass(frozen=True)
@@ -97,25 +70,36 @@ class Deployment:
         }
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """What a deployment states before it is made."""
+
+    hypotheses: tuple[Hypothesis, ...]
+    criteria: tuple[SuccessCriterion, ...]
+    days: tuple[int, ...]
+    actor: str
+    rationale: str
+
+
 class LearningLoop:
     """Deployments with hypotheses and checkpoints, and the scorecard of the whole system."""
 
     def __init__(
         self,
-        db: Database,
-        events: SqlEventLog,
+        uows: UnitsOfWork,
         registry: ModelRegistry,
         *,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime],
         features: FeatureFigures | None = None,
         incidents: IncidentSource | None = None,
+        access: TransparencySource | None = None,
     ) -> None:
-        self._db = db
-        self._events = events
+        self._uows = uows
         self._registry = registry
         self._clock = clock
         self._features = features
         self._incidents = incidents
+        self._access = access
 
     # -- deploying ---------------------------------------------------------------------------
 
@@ -149,103 +133,22 @@ class LearningLoop:
         days = checkpoint_days(checkpoints)
         who, why = text(actor, "actor"), text(rationale, "rationale")
         candidate = self._registry.get_version(name, version)
-        criteria = (
-            (SuccessCriterion.of_contract(candidate.impact),)
-            if success_criteria is None
-            else tuple(
-                c if isinstance(c, SuccessCriterion) else SuccessCriterion.from_mapping(c)
-                for c in success_criteria
+        decision = _Decision(stated, _criteria(candidate, success_criteria), days, who, why)
+        with self._uows() as uow:
+            deployed, promoted = self._registry.promote_with_event(
+                name, version, Stage.PRODUCTION, actor=who, rationale=why, override=override
             )
-        )
-        if not criteria:
-            raise InvalidInput("success_criteria", "a deployment needs at least one criterion")
-        known = {candidate.impact.metric, *(g.metric for g in candidate.impact.guardrails)}
-        for criterion in criteria:
-            if criterion.name not in known:
-                raise InvalidInput(
-                    f"success_criteria.{criterion.name}",
-                    f"must be the contract's metric or a guardrail of {candidate.label} (one of "
-                    f"{', '.join(sorted(known))}), or it can never be observed",
-                )
-        created: list[tuple[int, str, tuple[str, ...]]] = []
-
-        def record(conn: Connection, promoted: RecordedEvent) -> None:
-            deployed_at = parse_time(promoted.occurred_at)
-            due = tuple(format_time(t) for t in checkpoint_times(deployed_at, days))
-            deployment_id = int(
-                conn.execute(
-                    insert(deployments)
-                    .values(
-                        model=name,
-                        version=version,
-                        deployed_at=promoted.occurred_at,
-                        deployed_by=who,
-                        hypotheses=json.dumps([h.to_dict() for h in stated]),
-                        success_criteria=json.dumps([c.to_dict() for c in criteria]),
-                        event_seq=promoted.seq,
-                    )
-                    .returning(deployments.c.id)
-                ).scalar_one()
-            )
-            conn.execute(
-                insert(deployment_checkpoints),
-                [
-                    {"deployment_id": deployment_id, "days": day, "due_at": when}
-                    for day, when in zip(days, due, strict=True)
-                ],
-            )
-            recorded = self._events.append(
-                NewEvent.of(
-                    ModelDeployed(
-                        name=name,
-                        version=version,
-                        deployment_id=deployment_id,
-                        artifact=candidate.artifact.to_dict(),
-                        hypotheses=[h.to_dict() for h in stated],
-                        success_criteria=[c.to_dict() for c in criteria],
-                        checkpoints=list(due),
-                        deployed_by=who,
-                    ),
-                    actor=who,
-                    subject=model_subject(name),
-                    rationale=why,
-                    occurred_at=deployed_at,
-                ),
-                connection=conn,
-            )
-            conn.execute(
-                update(deployments)
-                .where(deployments.c.id == deployment_id)
-                .values(event_seq=recorded.seq)
-            )
-            created.append((deployment_id, promoted.occurred_at, due))
-
-        deployed = self._registry.promote(
-            name,
-            version,
-            Stage.PRODUCTION,
-            actor=who,
-            rationale=why,
-            override=override,
-            on_promoted=record,
-        )
-        deployment_id, deployed_at, due = created[0]
-        return Deployment(deployment_id, deployed, deployed_at, stated, criteria, due)
+            deployment_id, due = _record_deployment(uow, candidate, promoted, decision)
+        criteria = decision.criteria
+        return Deployment(deployment_id, deployed, promoted.occurred_at, stated, criteria, due)
 
     # -- checkpoints -------------------------------------------------------------------------
 
     def checkpoints(self, *, due_by: datetime | None = None) -> list[Checkpoint]:
         """Every checkpoint (of every deployment), or those due by `due_by`, oldest first."""
-        query = select(
-            deployment_checkpoints, deployments.c.model, deployments.c.version
-        ).select_from(deployment_checkpoints.join(deployments))
-        if due_by is not None:
-            query = query.where(deployment_checkpoints.c.due_at <= utc_text(due_by, "at"))
-        with self._db.transaction() as conn:
-            rows = conn.execute(
-                query.order_by(deployment_checkpoints.c.due_at, deployments.c.id)
-            ).mappings()
-            return [_checkpoint(row) for row in rows]
+        limit = None if due_by is None else utc_text(due_by, "at")
+        with self._uows.read() as uow:
+            return uow.deployments.checkpoints(limit)
 
     def run_checkpoints(self, *, at: datetime | None = None, actor: str) -> list[Checkpoint]:
         """Judge every checkpoint due by `at` (default now) and not judged yet; returns them.
@@ -265,32 +168,20 @@ class LearningLoop:
                 if o.observed_at <= checkpoint.due_at
             ]
             latest = {o.metric: o.value for o in observations}  # oldest first: newest wins
-            with self._db.locked_transaction(EVENT_LOCK) as conn:
-                row = conn.execute(
-                    select(deployment_checkpoints.c.evaluated_at, deployments.c.success_criteria)
-                    .select_from(deployment_checkpoints.join(deployments))
-                    .where(
-                        deployment_checkpoints.c.deployment_id == checkpoint.deployment_id,
-                        deployment_checkpoints.c.days == checkpoint.days,
-                    )
-                ).one()
-                if row[0] is not None:  # another runner judged it meanwhile
+            with self._uows() as uow:
+                criteria = uow.deployments.unjudged_criteria(
+                    checkpoint.deployment_id, checkpoint.days
+                )
+                if criteria is None:  # another runner judged it meanwhile
                     continue
-                criteria = [SuccessCriterion.from_mapping(c) for c in json.loads(row[1])]
                 verdict = evaluate_checkpoint(criteria, latest)
-                seq = self._record_verdict(conn, checkpoint, verdict, who, moment)
-                conn.execute(
-                    update(deployment_checkpoints)
-                    .where(
-                        deployment_checkpoints.c.deployment_id == checkpoint.deployment_id,
-                        deployment_checkpoints.c.days == checkpoint.days,
-                    )
-                    .values(
-                        evaluated_at=limit,
-                        outcome=verdict.outcome.value,
-                        verdict=json.dumps(verdict.to_dict(), sort_keys=True),
-                        event_seq=seq,
-                    )
+                seq = _record_verdict(uow, checkpoint, verdict, who, moment)
+                uow.deployments.set_verdict(
+                    checkpoint.deployment_id,
+                    checkpoint.days,
+                    evaluated_at=limit,
+                    verdict=verdict,
+                    event_seq=seq,
                 )
             judged.append(
                 Checkpoint(
@@ -306,80 +197,130 @@ class LearningLoop:
             )
         return judged
 
-    def _record_verdict(
-        self,
-        conn: Connection,
-        checkpoint: Checkpoint,
-        verdict: CheckpointVerdict,
-        actor: str,
-        moment: datetime,
-    ) -> int:
-        subject = model_subject(checkpoint.name)
-        summary = ", ".join(
-            f"{v.criterion.name} {v.outcome.value}"
-            + ("" if v.value is None else f" ({v.value:g} vs target {v.criterion.target:g})")
-            for v in verdict.criteria
-        )
-        recorded = self._events.append(
-            NewEvent.of(
-                CheckpointEvaluated(
-                    checkpoint.name,
-                    checkpoint.version,
-                    checkpoint.deployment_id,
-                    checkpoint.due_at,
-                    checkpoint.days,
-                    verdict.outcome.value,
-                    [v.to_dict() for v in verdict.criteria],
-                ),
-                actor=actor,
-                subject=subject,
-                rationale=f"{checkpoint.days}-day checkpoint: {summary}",
-                occurred_at=moment,
-            ),
-            connection=conn,
-        )
-        if verdict.lesson_requested:
-            missed = [v.criterion.name for v in verdict.criteria if v.outcome.value == "missed"]
-            self._events.append(
-                NewEvent.of(
-                    LessonRequested(
-                        checkpoint.name,
-                        checkpoint.version,
-                        checkpoint.deployment_id,
-                        checkpoint.due_at,
-                        missed,
-                    ),
-                    actor=actor,
-                    subject=subject,
-                    rationale=(
-                        f"the deployment's hypothesis failed at its {checkpoint.days}-day "
-                        f"checkpoint ({', '.join(missed)} missed); write what was learnt"
-                    ),
-                    occurred_at=moment,
-                ),
-                connection=conn,
-            )
-        return recorded.seq
-
     # -- the scorecard -----------------------------------------------------------------------
 
     def scorecard(self) -> Scorecard:
         """The seed's tables 2 and 3 measured now (see `lucid.memory.scorecard`)."""
         from lucid.memory.scorecard import measure_scorecard
-        from lucid.memory.transparency import StakeholderAccess
 
-        access = StakeholderAccess(self._db, self._events, self._registry)
-        return measure_scorecard(self._features, self._registry, self._incidents, access)
+        return measure_scorecard(self._features, self._registry, self._incidents, self._access)
 
 
-def _checkpoint(row: RowMapping) -> Checkpoint:
-    return Checkpoint(
-        int(row["deployment_id"]),
-        str(row["model"]),
-        int(row["version"]),
-        int(row["days"]),
-        str(row["due_at"]),
-        row["evaluated_at"],
-        row["outcome"],
-        json.loads(row["verdict"]) if row["verdict"] else None,
+def _criteria(
+    candidate: ModelVersion, stated: Sequence[SuccessCriterion | Mapping[str, Any]] | None
+) -> tuple[SuccessCriterion, ...]:
+    """The deployment's success criteria (default: the contract's metric); each must be the
+    contract's metric or a guardrail, the only metrics the registry observes."""
+    criteria = (
+        (SuccessCriterion.of_contract(candidate.impact),)
+        if stated is None
+        else tuple(
+            c if isinstance(c, SuccessCriterion) else SuccessCriterion.from_mapping(c)
+            for c in stated
+        )
     )
+    if not criteria:
+        raise InvalidInput("success_criteria", "a deployment needs at least one criterion")
+    known = {candidate.impact.metric, *(g.metric for g in candidate.impact.guardrails)}
+    for criterion in criteria:
+        if criterion.name not in known:
+            raise InvalidInput(
+                f"success_criteria.{criterion.name}",
+                f"must be the contract's metric or a guardrail of {candidate.label} (one of "
+                f"{', '.join(sorted(known))}), or it can never be observed",
+            )
+    return criteria
+
+
+def _record_deployment(
+    uow: UnitOfWork, candidate: ModelVersion, promoted: RecordedEvent, decision: _Decision
+) -> tuple[int, tuple[str, ...]]:
+    """Store the deployment promoted by `promoted` and record `ModelDeployed` at its time;
+    the deployment's id and its checkpoints' due times."""
+    deployed_at = parse_time(promoted.occurred_at)
+    due = tuple(format_time(t) for t in checkpoint_times(deployed_at, decision.days))
+    deployment_id = uow.deployments.add(
+        candidate.name,
+        candidate.version,
+        deployed_at=promoted.occurred_at,
+        deployed_by=decision.actor,
+        hypotheses=decision.hypotheses,
+        success_criteria=decision.criteria,
+        event_seq=promoted.seq,
+    )
+    uow.deployments.add_checkpoints(deployment_id, list(zip(decision.days, due, strict=True)))
+    recorded = uow.record(
+        NewEvent.of(
+            ModelDeployed(
+                name=candidate.name,
+                version=candidate.version,
+                deployment_id=deployment_id,
+                artifact=candidate.artifact.to_dict(),
+                hypotheses=[h.to_dict() for h in decision.hypotheses],
+                success_criteria=[c.to_dict() for c in decision.criteria],
+                checkpoints=list(due),
+                deployed_by=decision.actor,
+            ),
+            actor=decision.actor,
+            subject=model_subject(candidate.name),
+            rationale=decision.rationale,
+            occurred_at=deployed_at,
+        )
+    )
+    uow.deployments.set_event(deployment_id, recorded.seq)
+    return deployment_id, due
+
+
+def _record_verdict(
+    uow: UnitOfWork,
+    checkpoint: Checkpoint,
+    verdict: CheckpointVerdict,
+    actor: str,
+    moment: datetime,
+) -> int:
+    """Record `CheckpointEvaluated` (and `LessonRequested` when a criterion was missed); the
+    seq of the first."""
+    subject = model_subject(checkpoint.name)
+    summary = ", ".join(
+        f"{v.criterion.name} {v.outcome.value}"
+        + ("" if v.value is None else f" ({v.value:g} vs target {v.criterion.target:g})")
+        for v in verdict.criteria
+    )
+    recorded = uow.record(
+        NewEvent.of(
+            CheckpointEvaluated(
+                checkpoint.name,
+                checkpoint.version,
+                checkpoint.deployment_id,
+                checkpoint.due_at,
+                checkpoint.days,
+                verdict.outcome.value,
+                [v.to_dict() for v in verdict.criteria],
+            ),
+            actor=actor,
+            subject=subject,
+            rationale=f"{checkpoint.days}-day checkpoint: {summary}",
+            occurred_at=moment,
+        )
+    )
+    if verdict.lesson_requested:
+        missed = [v.criterion.name for v in verdict.criteria if v.outcome.value == "missed"]
+        uow.record(
+            NewEvent.of(
+                LessonRequested(
+                    checkpoint.name,
+                    checkpoint.version,
+                    checkpoint.deployment_id,
+                    checkpoint.due_at,
+                    missed,
+                ),
+                actor=actor,
+                subject=subject,
+                rationale=(
+                    f"the deployment's hypothesis failed at its {checkpoint.days}-day "
+                    f"checkpoint ({', '.join(missed)} missed); write what was learnt"
+                ),
+                occurred_at=moment,
+            )
+        )
+    return recorded.seq

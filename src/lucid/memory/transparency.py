@@ -10,7 +10,7 @@ every role reads. The figure is the share of stakeholders who are readers
 from __future__ import annotations
 
 from lucid.contracts.access import Principal, transparency_pct
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import SqlMonitoringStore

@@ -29,7 +29,7 @@ from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity import Action, ActionKind
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.registry.model_artifacts import SklearnArtifact
-from lucid.registry.service import ModelRegistry
+from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.monitoring import SqlMonitoringStore
@@ -129,7 +129,6 @@ def register_retrained(
             offline_metrics=dict(metrics),
             registered_by=ACTOR,
             rationale=f"monitoring run {request.run_id} asked for retraining of {current.label}",
-            connection=connection,
         )
     except LucidError as error:
         return ActionResult("retrain", "failed", f"registration refused: {error.sentence}")
@@ -144,9 +143,7 @@ def freeze(
     registry: ModelRegistry, model: str, reason: str, connection: Connection
 ) -> ActionResult:
     try:
-        registry.freeze(
-            model, reason=reason, actor=ACTOR, source="monitoring", connection=connection
-        )
+        registry.freeze(model, reason=reason, actor=ACTOR, source="monitoring")
     except Conflict as error:
         return ActionResult("freeze", "skipped", error.sentence)
     except NotFound as error:
@@ -158,7 +155,7 @@ def rollback(
     registry: ModelRegistry, model: str, reason: str, connection: Connection
 ) -> ActionResult:
     try:
-        restored = registry.rollback(model, actor=ACTOR, rationale=reason, connection=connection)
+        restored = registry.rollback(model, actor=ACTOR, rationale=reason)
     except LucidError as error:
         return ActionResult("rollback", "failed", error.sentence)
     return ActionResult("rollback", "done", f"{restored.label} serves production again")

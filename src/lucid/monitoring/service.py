@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from lucid.monitoring.actions import ActionResult
     from lucid.monitoring.profiles import ReferenceProfile
     from lucid.notifications.digests import DigestReport
-    from lucid.registry.service import ModelRegistry
+    from lucid.registry.model_registry import ModelRegistry
 
 # Statistics (SciPy), the registry and Arrow compute are imported where used: logging,
 # alerts and escalation commands need none of them and start in a fraction of the time.

@@ -16,34 +16,13 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from lucid.contracts.value.versions import ArtifactKind, ArtifactRef
 from lucid.errors import Conflict, InvalidInput
+from lucid.ports.artifacts import ArtifactStore, ModelHub
 from lucid.registry.model_signature import Signature, of_estimator, of_mlmodel, of_onnx
-from lucid.storage.artifacts import ArtifactStore
-from lucid.storage.hugging_face_hub import HuggingFaceHub
-
-
-class ArtifactKind(StrEnum):
-    SKLEARN = "sklearn"
-    ONNX = "onnx"
-    MLFLOW = "mlflow"
-    HUGGINGFACE = "huggingface"
-
-
-@dataclass(frozen=True, slots=True)
-class ArtifactRef:
-    """What a version stores about its artifact: kind, location (a store key, a folder or a
-    Hub id) and SHA-256 (hex) where Lucid holds the bytes."""
-
-    kind: ArtifactKind
-    location: str
-    sha256: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "location": self.location, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -101,7 +80,7 @@ def artifact_from_option(kind: str, location: str) -> Artifact:
     return HubArtifact(location)
 
 
-def prepare(artifact: Artifact, hub: HuggingFaceHub) -> PreparedArtifact:
+def prepare(artifact: Artifact, hub: ModelHub) -> PreparedArtifact:
     """Check `artifact` and read what must be stored; refuse with a sentence otherwise."""
     if isinstance(artifact, SklearnArtifact):
         return _prepare_sklearn(artifact)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from lucid.contracts.value import PINNED_FEATURE
+from lucid.contracts.value.names import PINNED_FEATURE
 from lucid.errors import InvalidInput
 
 

@@ -11,18 +11,14 @@
 from __future__ import annotations
 
 import itertools
-import json
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
-from sqlalchemy import select
-
-from lucid.contracts.value import BusinessImpact, Stage, pearson
-from lucid.errors import Conflict, LucidError
-from lucid.registry.service import ModelRegistry
-from lucid.storage.database import Database
-from lucid.storage.tables import model_versions
+from lucid.contracts.value.evaluation import pearson
+from lucid.contracts.value.versions import ModelVersion, Observation
+from lucid.errors import Conflict
+from lucid.ports.unit_of_work import UnitsOfWork
 
 
 @dataclass(frozen=True)
@@ -72,72 +68,81 @@ class Portfolio:
         }
 
 
-def portfolio(
-    db: Database, registry: ModelRegistry, offline_metric: str | None = None
-) -> Portfolio:
+def portfolio(uows: UnitsOfWork, offline_metric: str | None = None) -> Portfolio:
     """The portfolio figures; `offline_metric` (e.g. auc, higher is better) defaults to the
     first offline metric every measured version reports."""
-    with db.transaction() as conn:
-        production = conn.execute(
-            select(model_versions.c.impact).where(model_versions.c.stage == Stage.PRODUCTION.value)
-        ).all()
-    without = sum(1 for (impact,) in production if not _holds(impact))
-
-    pairs: list[GainPair] = []
-    values: list[ModelValue] = []
-    measured_versions = []
-    for summary in registry.list_models():
-        observed: dict[int, list[float]] = {}
-        try:
-            versions = {v.version: v for v in registry.versions(summary.name)}
-        except Conflict:  # a contract broken behind Lucid's back: counted above, not measured
-            continue
-        for observation in registry.observations(summary.name):
-            if observation.metric == versions[observation.version].impact.metric:
-                observed.setdefault(observation.version, []).append(observation.value)
-        measured = [(versions[number], fmean(vals)) for number, vals in sorted(observed.items())]
-        measured_versions.append(measured)
-        if summary.production is not None and summary.production in observed:
-            version = versions[summary.production]
-            latest = observed[summary.production][-1]
-            if version.impact.value_per_unit is not None:
-                gain = version.impact.direction.gain(version.impact.baseline, latest)
-                values.append(
-                    ModelValue(
-                        summary.name,
-                        version.version,
-                        latest,
-                        gain,
-                        gain * version.impact.value_per_unit,
-                    )
-                )
+    with uows.read() as uow:
+        production = uow.models.production_contracts()
+        summaries = uow.models.summaries()
+        measured_versions: list[list[tuple[ModelVersion, float]]] = []
+        values: list[ModelValue] = []
+        for summary in summaries:
+            try:
+                versions = {v.version: v for v in uow.models.versions(summary.name)}
+            except Conflict:  # a contract broken behind Lucid's back: counted above, not measured
+                continue
+            observed = _observed(versions, uow.models.observations(summary.name))
+            measured_versions.append(
+                [(versions[number], fmean(vals)) for number, vals in sorted(observed.items())]
+            )
+            value = _value(summary.production, versions, observed)
+            if value is not None:
+                values.append(value)
+    without = sum(1 for impact in production if impact is None)
     metric = offline_metric or _common_metric(measured_versions)
-    if metric is not None:
-        for measured in measured_versions:
-            usable = [(v, value) for v, value in measured if metric in v.offline_metrics]
-            for (before, before_value), (after, after_value) in itertools.pairwise(usable):
-                pairs.append(
-                    GainPair(
-                        after.name,
-                        before.version,
-                        after.version,
-                        after.offline_metrics[metric] - before.offline_metrics[metric],
-                        after.impact.direction.gain(before_value, after_value),
-                    )
-                )
+    pairs = [] if metric is None else _gain_pairs(measured_versions, metric)
     correlation = pearson([p.offline_gain for p in pairs], [p.business_gain for p in pairs])
     return Portfolio(len(production), without, metric, correlation, tuple(pairs), tuple(values))
 
 
-def _holds(impact_json: str | None) -> bool:
-    try:
-        BusinessImpact.from_mapping(json.loads(impact_json or "null"))
-    except (LucidError, ValueError, TypeError):
-        return False
-    return True
+def _observed(
+    versions: dict[int, ModelVersion], observations: list[Observation]
+) -> dict[int, list[float]]:
+    """version → the observed values of its contract's metric, oldest first."""
+    observed: dict[int, list[float]] = {}
+    for observation in observations:
+        if observation.metric == versions[observation.version].impact.metric:
+            observed.setdefault(observation.version, []).append(observation.value)
+    return observed
 
 
-def _common_metric(measured_versions: list[list[Any]]) -> str | None:
+def _value(
+    production: int | None, versions: dict[int, ModelVersion], observed: dict[int, list[float]]
+) -> ModelValue | None:
+    """What the production version delivers per period, when measured and its contract
+    prices a unit of its metric."""
+    if production is None or production not in observed:
+        return None
+    version = versions[production]
+    latest = observed[production][-1]
+    if version.impact.value_per_unit is None:
+        return None
+    gain = version.impact.direction.gain(version.impact.baseline, latest)
+    return ModelValue(
+        version.name, version.version, latest, gain, gain * version.impact.value_per_unit
+    )
+
+
+def _gain_pairs(
+    measured_versions: list[list[tuple[ModelVersion, float]]], metric: str
+) -> list[GainPair]:
+    pairs: list[GainPair] = []
+    for measured in measured_versions:
+        usable = [(v, value) for v, value in measured if metric in v.offline_metrics]
+        for (before, before_value), (after, after_value) in itertools.pairwise(usable):
+            pairs.append(
+                GainPair(
+                    after.name,
+                    before.version,
+                    after.version,
+                    after.offline_metrics[metric] - before.offline_metrics[metric],
+                    after.impact.direction.gain(before_value, after_value),
+                )
+            )
+    return pairs
+
+
+def _common_metric(measured_versions: list[list[tuple[ModelVersion, float]]]) -> str | None:
     common: set[str] | None = None
     for measured in measured_versions:
         for version, _ in measured:

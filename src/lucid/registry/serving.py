@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput
-from lucid.registry.model_artifacts import load_estimator
+from lucid.ports.feature_catalog import FeatureCatalog
 from lucid.registry.model_signature import feature_name, of_estimator
-from lucid.registry.service import FeatureCatalog, ModelRegistry, ModelVersion
-from lucid.storage.artifacts import ArtifactStore
 
 
 @dataclass(frozen=True)
@@ -111,28 +108,3 @@ class ServedModel:
         import pandas as pd  # type: ignore[import-untyped]
 
         return pd.DataFrame(matrix, columns=columns)
-
-
-def load_model(
-    registry: ModelRegistry,
-    artifacts: ArtifactStore,
-    name: str,
-    stage: Stage | str = Stage.PRODUCTION,
-    version: int | None = None,
-    *,
-    features: FeatureCatalog | None = None,
-) -> ServedModel:
-    """The version of `name` at `stage` (or the given `version`), ready to predict."""
-    chosen: ModelVersion | None
-    if version is not None:
-        chosen = registry.get_version(name, version)
-    else:
-        wanted = Stage(stage)
-        matching = [v for v in registry.versions(name) if v.stage is wanted]
-        chosen = matching[-1] if matching else None
-        if chosen is None:
-            raise Conflict(f"{name} has no {wanted.value} version to serve.")
-    estimator = load_estimator(chosen.artifact, artifacts)
-    return ServedModel(
-        chosen.name, chosen.version, chosen.features, estimator, features, inputs=chosen.inputs
-    )

@@ -1,0 +1,72 @@
+"""The value contract: every model is tied to the business result it must deliver.
+
+A `BusinessImpact` (`impact`) says which business metric a model must move, from which baseline
+to which target, and under which value it must be rolled back. A model version climbs the
+stages candidate → challenger → production → archived (`stages`); the `promotion_gate`
+(`gate`) lets a version into production only with `Evidence` (`evidence`: an experiment result
+on the contract's metric that reaches the target with the required significance and holds
+every guardrail) or with an approver's `Override`. `evaluation` judges a measured value against
+the contract; `versions` are the stored versions. Everything here is pure: no I/O, only the
+standard library.
+"""
+
+from lucid.contracts.value.evaluation import ModelEvaluation, Verdict, evaluate, pearson
+from lucid.contracts.value.evidence import Arm, Evidence, judge_evidence
+from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.gate import DEFAULT_SKEW_LIMIT, GateDecision, Override, promotion_gate
+from lucid.contracts.value.impact import (
+    BusinessImpact,
+    Direction,
+    Guardrail,
+    GuardrailBound,
+    GuardrailResult,
+    parse_period,
+)
+from lucid.contracts.value.names import (
+    MODEL_NAME,
+    PINNED_FEATURE,
+    validate_model_name,
+    validate_pinned_feature,
+)
+from lucid.contracts.value.stages import PROMOTIONS, Stage, check_transition
+from lucid.contracts.value.versions import (
+    ArtifactKind,
+    ArtifactRef,
+    ModelSummary,
+    ModelVersion,
+    Observation,
+)
+
+__all__ = [
+    "DEFAULT_SKEW_LIMIT",
+    "MODEL_NAME",
+    "PINNED_FEATURE",
+    "PROMOTIONS",
+    "Arm",
+    "ArtifactKind",
+    "ArtifactRef",
+    "BusinessImpact",
+    "Direction",
+    "Evidence",
+    "GateDecision",
+    "Guardrail",
+    "GuardrailBound",
+    "GuardrailResult",
+    "ModelEvaluation",
+    "ModelSummary",
+    "ModelVersion",
+    "Observation",
+    "Override",
+    "Stage",
+    "Verdict",
+    "check_transition",
+    "evaluate",
+    "finite",
+    "judge_evidence",
+    "parse_period",
+    "pearson",
+    "promotion_gate",
+    "text",
+    "validate_model_name",
+    "validate_pinned_feature",
+]

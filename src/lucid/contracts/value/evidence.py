@@ -1,0 +1,197 @@
+"""Evidence: an experiment result on the contract's metric, and whether it proves the contract."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.impact import BusinessImpact, Direction, GuardrailResult
+from lucid.errors import InvalidInput
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """One arm of an experiment: who it served, how many units, the metric's measured value."""
+
+    name: str
+    sample_size: int
+    value: float
+
+    def __post_init__(self) -> None:
+        text(self.name, "arms.name")
+        if isinstance(self.sample_size, bool) or not isinstance(self.sample_size, int):
+            raise InvalidInput(f"arms.{self.name}.sample_size", "must be a whole number")
+        if self.sample_size < 1:
+            raise InvalidInput(
+                f"arms.{self.name}.sample_size", f"must be at least 1, not {self.sample_size}"
+            )
+        finite(self.value, f"arms.{self.name}.value")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "sample_size": self.sample_size, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An experiment result on a business metric, as the promotion gate reads it.
+
+    `effect` is treatment value minus control value in the metric's unit, with its confidence
+    interval [`ci_low`, `ci_high`] at `confidence` (e.g. 0.95); `p_value` is the test's
+    two-sided p-value; `alpha` the significance level the experiment was designed for.
+    `guardrail_values` are the treatment arm's measured guardrail metrics; the gate judges
+    them against the contract, so a record cannot declare its own guardrails held. `source`
+    says where it comes from (an experiment id, a notebook, a report).
+    """
+
+    metric: str
+    control: Arm
+    treatment: Arm
+    effect: float
+    ci_low: float
+    ci_high: float
+    confidence: float
+    p_value: float
+    alpha: float
+    source: str
+    guardrail_values: Mapping[str, float] = field(default_factory=dict)
+    test: str = "two-proportion z-test"
+
+    def __post_init__(self) -> None:
+        text(self.metric, "evidence.metric")
+        text(self.source, "evidence.source")
+        text(self.test, "evidence.test")
+        for name in ("effect", "ci_low", "ci_high", "confidence", "p_value", "alpha"):
+            finite(getattr(self, name), f"evidence.{name}")
+        if not self.ci_low <= self.effect <= self.ci_high:
+            raise InvalidInput(
+                "evidence.effect",
+                f"{self.effect:g} must lie inside its confidence interval "
+                f"[{self.ci_low:g}, {self.ci_high:g}]",
+            )
+        if not 0 <= self.p_value <= 1:
+            raise InvalidInput("evidence.p_value", f"must be between 0 and 1, not {self.p_value}")
+        if not 0 < self.alpha < 1:
+            raise InvalidInput("evidence.alpha", f"must be between 0 and 1, not {self.alpha}")
+        if not 0 < self.confidence < 1:
+            raise InvalidInput(
+                "evidence.confidence", f"must be between 0 and 1, not {self.confidence}"
+            )
+        for metric, value in self.guardrail_values.items():
+            finite(value, f"evidence.guardrail_values.{metric}")
+        object.__setattr__(self, "guardrail_values", dict(self.guardrail_values))
+
+    def guardrail_results(self, impact: BusinessImpact) -> list[GuardrailResult]:
+        """Each of the contract's guardrails judged on this evidence's measured values."""
+        return [
+            GuardrailResult(guardrail, self.guardrail_values.get(guardrail.metric))
+            for guardrail in impact.guardrails
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "control": self.control.to_dict(),
+            "treatment": self.treatment.to_dict(),
+            "effect": self.effect,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "confidence": self.confidence,
+            "p_value": self.p_value,
+            "alpha": self.alpha,
+            "source": self.source,
+            "guardrail_values": dict(self.guardrail_values),
+            "test": self.test,
+        }
+
+    @classmethod
+    def from_mapping(cls, raw: object) -> Evidence:
+        """Read an evidence record as written in YAML or JSON (see `to_dict`)."""
+        if not isinstance(raw, Mapping):
+            raise InvalidInput("evidence", f"must be a mapping of fields, not {raw!r}")
+        for name in ("metric", "control", "treatment", "effect", "ci_low", "ci_high"):
+            if raw.get(name) is None:
+                raise InvalidInput(f"evidence.{name}", "is required")
+        for name in ("confidence", "p_value", "alpha", "source"):
+            if raw.get(name) is None:
+                raise InvalidInput(f"evidence.{name}", "is required")
+        guardrails = raw.get("guardrail_values") or {}
+        if not isinstance(guardrails, Mapping):
+            raise InvalidInput("evidence.guardrail_values", "must map metric names to values")
+        return cls(
+            metric=text(raw["metric"], "evidence.metric"),
+            control=_arm(raw["control"], "control"),
+            treatment=_arm(raw["treatment"], "treatment"),
+            effect=finite(raw["effect"], "evidence.effect"),
+            ci_low=finite(raw["ci_low"], "evidence.ci_low"),
+            ci_high=finite(raw["ci_high"], "evidence.ci_high"),
+            confidence=finite(raw["confidence"], "evidence.confidence"),
+            p_value=finite(raw["p_value"], "evidence.p_value"),
+            alpha=finite(raw["alpha"], "evidence.alpha"),
+            source=text(raw["source"], "evidence.source"),
+            guardrail_values={
+                str(k): finite(v, f"evidence.guardrail_values.{k}") for k, v in guardrails.items()
+            },
+            test=text(raw.get("test", "two-proportion z-test"), "evidence.test"),
+        )
+
+
+def _arm(raw: object, role: str) -> Arm:
+    if not isinstance(raw, Mapping):
+        raise InvalidInput(f"evidence.{role}", "must be a mapping with name, sample_size, value")
+    sample_size = raw.get("sample_size")
+    if isinstance(sample_size, bool) or not isinstance(sample_size, int):
+        raise InvalidInput(
+            f"evidence.{role}.sample_size", f"must be a whole number, not {sample_size!r}"
+        )
+    return Arm(
+        name=text(raw.get("name"), f"evidence.{role}.name"),
+        sample_size=sample_size,
+        value=finite(raw.get("value"), f"evidence.{role}.value"),
+    )
+
+
+def judge_evidence(impact: BusinessImpact, evidence: Evidence | None, treatment: str) -> str | None:
+    """The first reason `evidence` does not prove `impact` for `treatment`, or None if it does.
+
+    `treatment` names the version under test (`churn@3`): the evidence's treatment arm must be
+    it. Proof means: same metric, the treatment's measured value reaches the target, the effect
+    is significant (p ≤ the contract's alpha, and the experiment's own alpha no looser) with
+    its whole confidence interval on the good side, and every guardrail held.
+    """
+    if evidence is None:
+        return f"{treatment} has no evidence attached"
+    if evidence.metric != impact.metric:
+        return (
+            f"the evidence measures {evidence.metric} but the contract's metric is {impact.metric}"
+        )
+    if evidence.treatment.name != treatment:
+        return f"the evidence's treatment arm is {evidence.treatment.name}, not {treatment}"
+    if not impact.target_achieved(evidence.treatment.value):
+        return (
+            f"the treatment's {impact.metric} {evidence.treatment.value:g} misses the target "
+            f"{impact.target:g} ({impact.direction.value} is better)"
+        )
+    if evidence.alpha > impact.alpha:
+        return (
+            f"the experiment's alpha {evidence.alpha:g} is looser than the contract's "
+            f"{impact.alpha:g}"
+        )
+    if evidence.p_value > impact.alpha:
+        return f"the effect is not significant: p = {evidence.p_value:.4g} > alpha {impact.alpha:g}"
+    favourable = (
+        evidence.ci_low > 0 if impact.direction is Direction.HIGHER else evidence.ci_high < 0
+    )
+    if not favourable:
+        return (
+            f"the effect's confidence interval [{evidence.ci_low:g}, {evidence.ci_high:g}] "
+            f"does not lie wholly on the {impact.direction.value}-is-better side of 0"
+        )
+    for result in evidence.guardrail_results(impact):
+        if result.value is None:
+            guarded = result.guardrail.describe()
+            return f"the evidence has no measured value for the guardrail {guarded}"
+        if not result.held:
+            return f"the guardrail {result.guardrail.describe()} is broken ({result.value:g})"
+    return None

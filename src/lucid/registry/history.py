@@ -1,0 +1,50 @@
+"""What the event log tells of a model: which version served production and why it changed,
+and every judgement of a version against its contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from lucid.contracts.events import RecordedEvent
+from lucid.contracts.model_history import ModelHistory, fold_history
+from lucid.contracts.registry_events import model_subject
+from lucid.contracts.times import to_utc
+from lucid.contracts.value.names import validate_model_name
+from lucid.registry.dependencies import RegistryDependencies
+
+
+class Histories(RegistryDependencies):
+    """`history` and `evaluations`, folded from the event log."""
+
+    def history(self, name: str, at: datetime | None = None) -> ModelHistory:
+        """Which version served production and why it changed, folded from the event log."""
+        validate_model_name(name)
+        moment = to_utc(at, "at") if at is not None else None
+        return fold_history(name, self._model_events(name), moment)
+
+    def evaluations(self, name: str, version: int) -> list[dict[str, Any]]:
+        """Every judgement of `name` `version` against its contract, oldest first, from its
+        `ModelEvaluated` events (what `evaluate` recorded: value, verdict, period, who, when)."""
+        with self._uows.read() as uow:
+            uow.models.get(name, version)  # the not-found sentence
+        return [
+            {
+                **{key: value for key, value in event.payload.items() if key != "name"},
+                "evaluated_at": event.occurred_at,
+                "evaluated_by": event.actor,
+                "event_seq": event.seq,
+            }
+            for event in self._model_events(name)
+            if event.type == "ModelEvaluated" and event.payload["version"] == version
+        ]
+
+    def _model_events(self, name: str) -> Iterator[RecordedEvent]:
+        subject, after = str(model_subject(name)), 0
+        while True:
+            page = self._events.read(subject=subject, after=after, limit=1000)
+            yield from page
+            if len(page) < 1000:
+                return
+            after = page[-1].seq
