@@ -24,7 +24,7 @@ from lucid.contracts.experiments import CHALLENGER, CONTROL, assign
 from lucid.contracts.times import EXAMPLE
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
-from lucid.experiments.service import Experiments
+from lucid.experiments.lab import Experiments
 from lucid.memory.loop import LearningLoop
 from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY, IncidentFigures
 from lucid.registry.service import ModelRegistry
@@ -40,6 +40,7 @@ from lucid.storage.tables import (
     experiments,
     model_versions,
 )
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import Clock, register, seed_hub_cache, to_production
 
 ENTITIES = [f"cust-{i:05d}" for i in range(8000)]
@@ -67,7 +68,7 @@ def registry(
 
 @pytest.fixture
 def lab(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Experiments:
-    return Experiments(db, event_log, registry, clock=clock)
+    return Experiments(SqlUnitsOfWork(db, event_log), registry, clock=clock)
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, CONTROL
 from lucid.errors import Conflict, InvalidInput, NotFound
-from lucid.experiments.service import Experiments
-from lucid.memory.incidents import Incidents
+from lucid.experiments.lab import Experiments
+from lucid.memory.incident_lifecycle import Incidents
 from lucid.memory.loop import LearningLoop
 from lucid.memory.retrospective import incident_trend
 from lucid.monitoring.service import Monitoring
@@ -33,6 +33,7 @@ from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import monitoring_incidents
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_experiments import ENTITIES, outcomes
 from tests.contract.test_registry import register, to_production
 from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, prediction_rows
@@ -70,14 +71,20 @@ def registry(db: Database, event_log: SqlEventLog, tmp_path: Path, clock: Clock)
 
 @pytest.fixture
 def lab(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Experiments:
-    return Experiments(db, event_log, registry, clock=clock)
+    return Experiments(SqlUnitsOfWork(db, event_log), registry, clock=clock)
 
 
 @pytest.fixture
 def incidents(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, lab: Experiments, clock: Clock
 ) -> Incidents:
-    return Incidents(db, event_log, registry=lambda: registry, experiments=lambda: lab, clock=clock)
+    return Incidents(
+        SqlUnitsOfWork(db, event_log),
+        event_log,
+        registry=lambda: registry,
+        experiments=lambda: lab,
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -393,7 +400,7 @@ def test_migrating_keeps_incidents_and_makes_recovery_a_fact(database_url: str) 
     from sqlalchemy import text
 
     from lucid.storage import schema
-    from lucid.storage.incidents import SqlIncidentStore
+    from lucid.storage.incidents import SqlIncidentRepository
 
     db = Database(database_url)
     try:
@@ -411,7 +418,9 @@ def test_migrating_keeps_incidents_and_makes_recovery_a_fact(database_url: str) 
                 )
             )
         assert schema.upgrade(db) == ("0009", schema.head_revision())
-        stored = SqlIncidentStore(db, SqlEventLog(db)).get("i1")
+        with db.transaction() as conn:
+            stored = SqlIncidentRepository(conn).get("i1")
+        assert stored is not None
         assert (stored.status.value, stored.recovered_at) == ("open", "2026-11-04T02:00:00.000000Z")
         assert (stored.last_run_id, stored.lesson, stored.proposals) == ("run-1", None, ())
     finally:

@@ -13,10 +13,10 @@ Every figure is None while there is nothing to measure. Measured today:
 
 The incident figures (`detection_delay_days`, `time_to_recovery_days`,
 `critical_incidents_undetected`, `failures_documented_pct`, `repeated_errors`) come from an
-`IncidentSource`: `lucid.memory.incidents.Incidents`, whose rules are stated in
+`IncidentSource`: `lucid.memory.incident_lifecycle.Incidents`, whose rules are stated in
 `lucid.contracts.incidents.incident_figures`.
 
-One figure comes after the nine keys of issue 8 (whose list `SCORECARD_KEYS` stays fixed):
+One figure comes after the nine keys of issue 8 (`lucid.contracts.scorecard`, with the labels):
 `transparency_pct`, the seed's transparency — the share of stakeholders named in monitoring
 policies and model contracts who hold at least viewer access (`lucid.memory.transparency`);
 None when no stakeholder is named.
@@ -29,23 +29,29 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from lucid.contracts.incidents import IncidentFigures
+from lucid.contracts.scorecard import (
+    INCIDENT_KEYS,
+    SCORECARD_KEYS,
+    SCORECARD_LABELS,
+    TRANSPARENCY_KEY,
+)
 from lucid.contracts.semantic import AuditReport
 from lucid.features.serving import SkewReport
 from lucid.registry.portfolio import Portfolio
 
-SCORECARD_KEYS = (
-    "contradictory_definitions",
-    "training_serving_skew_pct",
-    "models_without_impact_pct",
-    "tech_business_correlation",
-    "detection_delay_days",
-    "time_to_recovery_days",
-    "critical_incidents_undetected",
-    "failures_documented_pct",
-    "repeated_errors",
-)
-TRANSPARENCY_KEY = "transparency_pct"
-"""The figure added after the nine keys (issue 9): `Scorecard.to_dict` ends with it."""
+__all__ = [
+    "INCIDENT_KEYS",
+    "SCORECARD_KEYS",
+    "SCORECARD_LABELS",
+    "TRANSPARENCY_KEY",
+    "FeatureFigures",
+    "IncidentFigures",
+    "IncidentSource",
+    "PortfolioSource",
+    "Scorecard",
+    "TransparencySource",
+    "measure_scorecard",
+]
 
 
 class IncidentSource(Protocol):
