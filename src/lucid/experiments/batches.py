@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from lucid.contracts.events import format_time
-from lucid.contracts.experiments import Design, assign
+from lucid.contracts.experiments.assignment import assign
+from lucid.contracts.experiments.design import Design
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import finite
 from lucid.errors import InvalidInput

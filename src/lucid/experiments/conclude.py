@@ -6,7 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from lucid.contracts.events import format_time
-from lucid.contracts.experiments import ExperimentConcluded, evidence_of
+from lucid.contracts.experiments.analysis import evidence_of
+from lucid.contracts.experiments.events import ExperimentConcluded
 from lucid.contracts.value import Evidence, text
 from lucid.errors import Conflict
 from lucid.experiments.state import analysis_of, experiment_event, running

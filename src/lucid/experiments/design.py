@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lucid.contracts.events import format_time
-from lucid.contracts.experiments import (
-    DEFAULT_CHALLENGER_SHARE,
-    Design,
-    ExperimentCreated,
-    validate_experiment_id,
-)
+from lucid.contracts.experiments.assignment import DEFAULT_CHALLENGER_SHARE, validate_experiment_id
+from lucid.contracts.experiments.design import Design
+from lucid.contracts.experiments.events import ExperimentCreated
 from lucid.contracts.value import Stage, text
 from lucid.errors import Conflict
 from lucid.experiments.state import experiment_event

@@ -7,13 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from lucid.contracts.experiments import (
-    ARMS,
-    CHALLENGER,
-    CONTROL,
-    ExposuresLogged,
-    assign,
-)
+from lucid.contracts.experiments.assignment import ARMS, CHALLENGER, CONTROL, assign
+from lucid.contracts.experiments.events import ExposuresLogged
 from lucid.contracts.value import text
 from lucid.errors import InvalidInput
 from lucid.experiments.batches import entity_id, exposure_row

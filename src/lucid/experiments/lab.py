@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from lucid.contracts.experiments import DEFAULT_CHALLENGER_SHARE, Analysis, Design
+from lucid.contracts.experiments.analysis import Analysis
+from lucid.contracts.experiments.assignment import DEFAULT_CHALLENGER_SHARE
+from lucid.contracts.experiments.design import Design
 from lucid.contracts.value import Evidence
 from lucid.experiments import conclude, design, exposures, outcomes
 from lucid.experiments.exposures import Served

@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from lucid.contracts.experiments import Design, OutcomesLogged
+from lucid.contracts.experiments.design import Design
+from lucid.contracts.experiments.events import OutcomesLogged
 from lucid.contracts.value import text
 from lucid.errors import Conflict, InvalidInput
 from lucid.experiments.batches import outcome_row

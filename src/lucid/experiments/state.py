@@ -6,19 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent
-from lucid.contracts.experiments import (
+from lucid.contracts.experiments.analysis import Analysis, analyse
+from lucid.contracts.experiments.assignment import (
     CHALLENGER,
     CONTROL,
-    RUNNING,
-    Analysis,
-    Design,
+    experiment_subject,
+    validate_experiment_id,
+)
+from lucid.contracts.experiments.design import RUNNING, Design
+from lucid.contracts.experiments.events import (
     ExperimentConcluded,
     ExperimentCreated,
     ExposuresLogged,
     OutcomesLogged,
-    analyse,
-    experiment_subject,
-    validate_experiment_id,
 )
 from lucid.errors import Conflict, NotFound
 from lucid.ports.unit_of_work import UnitOfWork

@@ -17,23 +17,22 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from lucid.contracts import incidents as rules
 from lucid.contracts.events import DomainEvent, NewEvent, Subject, format_time, parse_time
-from lucid.contracts.experiments import Design
-from lucid.contracts.incidents import (
+from lucid.contracts.experiments.design import Design
+from lucid.contracts.incidents import lifecycle as rules
+from lucid.contracts.incidents.events import (
     ExperimentLinked,
-    Incident,
     IncidentAcknowledged,
     IncidentClosed,
     IncidentDiagnosed,
-    IncidentFacts,
-    IncidentFigures,
     IncidentReported,
-    IncidentStatus,
     KnownShiftDeclared,
     LessonRecorded,
     ProposalsRecorded,
 )
+from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures
+from lucid.contracts.incidents.figures import incident_figures as figures_of
+from lucid.contracts.incidents.incident import Incident, IncidentStatus
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import text
@@ -286,9 +285,9 @@ class Incidents:
             after = page[-1].seq
 
     def incident_figures(self) -> IncidentFigures:
-        """The scorecard's incident figures now (rules: `rules.incident_figures`)."""
+        """The scorecard's incident figures now (the rules: `contracts.incidents.figures`)."""
         facts = [IncidentFacts.of(i) for i in self.list()]
-        return rules.incident_figures(facts, self.shift_starts(), self._clock())
+        return figures_of(facts, self.shift_starts(), self._clock())
 
     def _change(self, incident_id: str, transition: Transition) -> Incident:
         """Apply `transition` to the stored incident; write the result with its event."""

@@ -14,23 +14,57 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lucid.contracts.events import RecordedEvent, format_time, parse_time
-from lucid.contracts.incidents import (
+from lucid.contracts.incidents.figures import (
     INCIDENT_EVENT_TYPES,
-    Incident,
     IncidentFigures,
     facts_from_events,
     incident_figures,
 )
+from lucid.contracts.incidents.incident import Incident
 from lucid.contracts.scorecard import INCIDENT_KEYS, SCORECARD_LABELS
 from lucid.contracts.times import utc_text
 from lucid.errors import InvalidInput
 from lucid.ports.event_log import EventLog
 
-if TYPE_CHECKING:
-    from lucid.bootstrap import Lucid
+
+class _Incidents(Protocol):
+    def list(self) -> list[Incident]: ...
+
+
+class _Experiments(Protocol):
+    def overview(self) -> list[dict[str, Any]]: ...
+
+
+class _Scorecard(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class _Loop(Protocol):
+    def scorecard(self) -> _Scorecard: ...
+
+
+class PeriodSources(Protocol):
+    """What a retrospective reads: the project's clock, log, incidents, experiments and
+    scorecard (a `lucid.bootstrap.Lucid` handle is one)."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def incidents(self) -> _Incidents: ...
+
+    @property
+    def experiments(self) -> _Experiments: ...
+
+    @property
+    def loop(self) -> _Loop: ...
+
 
 TREND_POINTS = 6
 """How many moments the incident figures are measured at across the period."""
@@ -88,7 +122,7 @@ def incident_trend(
     return trend
 
 
-def gather(lucid: Lucid, since: datetime, until: datetime | None = None) -> Retrospective:
+def gather(lucid: PeriodSources, since: datetime, until: datetime | None = None) -> Retrospective:
     """The retrospective of [since, until] (until: the project clock's now)."""
     end = lucid.clock() if until is None else until
     start_text, end_text = utc_text(since, "since"), utc_text(end, "until")

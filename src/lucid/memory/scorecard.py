@@ -28,16 +28,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
-from lucid.contracts.incidents import IncidentFigures
+from lucid.contracts.incidents.figures import IncidentFigures
 from lucid.contracts.scorecard import (
     INCIDENT_KEYS,
     SCORECARD_KEYS,
     SCORECARD_LABELS,
     TRANSPARENCY_KEY,
 )
-from lucid.contracts.semantic import AuditReport
-from lucid.features.serving import SkewReport
-from lucid.registry.portfolio import Portfolio
+from lucid.contracts.semantic import AuditReport, SkewStats
 
 __all__ = [
     "INCIDENT_KEYS",
@@ -47,8 +45,10 @@ __all__ = [
     "FeatureFigures",
     "IncidentFigures",
     "IncidentSource",
+    "PortfolioFigures",
     "PortfolioSource",
     "Scorecard",
+    "SkewFigures",
     "TransparencySource",
     "measure_scorecard",
 ]
@@ -67,7 +67,7 @@ class FeatureFigures(Protocol):
 
     def audit(self) -> AuditReport: ...
 
-    def skew_report(self) -> SkewReport: ...
+    def skew_report(self) -> SkewFigures: ...
 
 
 class TransparencySource(Protocol):
@@ -76,8 +76,28 @@ class TransparencySource(Protocol):
     def transparency_pct(self) -> float | None: ...
 
 
+class SkewFigures(Protocol):
+    """The feature store's skew report, as far as the scorecard reads it."""
+
+    @property
+    def overall(self) -> SkewStats: ...
+
+
+class PortfolioFigures(Protocol):
+    """The registry's portfolio, as far as the scorecard reads it."""
+
+    @property
+    def production_models(self) -> int: ...
+
+    @property
+    def share_without_contract(self) -> float: ...
+
+    @property
+    def correlation(self) -> float | None: ...
+
+
 class PortfolioSource(Protocol):
-    def portfolio(self, offline_metric: str | None = None) -> Portfolio: ...
+    def portfolio(self, offline_metric: str | None = None) -> PortfolioFigures: ...
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from lucid.contracts.experiments import ArmCounts, Design
+from lucid.contracts.experiments.design import Design
+from lucid.contracts.experiments.statistics import ArmCounts
 from lucid.contracts.value import Evidence
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lucid.contracts.incidents import Incident, IncidentStatus
+from lucid.contracts.incidents.incident import Incident, IncidentStatus
 
 
 class IncidentRepository(Protocol):

@@ -9,14 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from lucid.contracts.experiments import (
-    ARMS,
-    CHALLENGER,
-    CONCLUDED,
-    RUNNING,
-    ArmCounts,
-    Design,
-)
+from lucid.contracts.experiments.assignment import ARMS, CHALLENGER
+from lucid.contracts.experiments.design import CONCLUDED, RUNNING, Design
+from lucid.contracts.experiments.statistics import ArmCounts
 from lucid.contracts.value import Evidence
 from lucid.storage.tables import experiment_exposures, experiment_outcomes, experiments
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from lucid.contracts.incidents import Incident, IncidentStatus, RepeatedOf, RootCause
+from lucid.contracts.incidents.incident import Incident, IncidentStatus, RepeatedOf, RootCause
 from lucid.storage.tables import monitoring_incidents
 
 _TABLE = monitoring_incidents
