@@ -39,8 +39,8 @@ def expose(
 
     A given arm or version must be the entity's assigned one. An entity exposed before keeps
     its first exposure. Returns the new exposures per arm and the already-exposed count.
-    Inside an open unit of work (the prediction journal's batch) it joins it; a refusal is
-    raised before anything is written.
+    Opened inside another write transaction of the same database (the prediction journal's
+    batch) it joins it; a refusal is raised before anything is written.
     """
     who = text(actor, "actor")
     now = clock()
