@@ -20,10 +20,10 @@ from lucid.storage.unit_of_work import SqlUnitsOfWork
 if TYPE_CHECKING:
     from lucid.access.tokens import Tokens
     from lucid.engines.duckdb import DuckDBEngine
-    from lucid.experiments.service import Experiments
+    from lucid.experiments.lab import Experiments
     from lucid.features.governance import FeatureStore
     from lucid.jobs.scheduler import Scheduler
-    from lucid.memory.incidents import Incidents
+    from lucid.memory.incident_lifecycle import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.service import Monitoring
     from lucid.notifications.webhooks import Subscriptions
@@ -127,9 +127,9 @@ class Lucid:
     def experiments(self) -> Experiments:
         """A/B experiments of a challenger against production; their evidence feeds the gate."""
         if self._experiments is None:
-            from lucid.experiments.service import Experiments
+            from lucid.experiments.lab import Experiments
 
-            self._experiments = Experiments(self.db, self.events, self.registry, clock=self.clock)
+            self._experiments = Experiments(self.uows, self.registry, clock=self.clock)
         return self._experiments
 
     @property
@@ -153,10 +153,10 @@ class Lucid:
     def incidents(self) -> Incidents:
         """Incidents from detection to lesson, and their scorecard figures."""
         if self._incidents is None:
-            from lucid.memory.incidents import Incidents
+            from lucid.memory.incident_lifecycle import Incidents
 
             self._incidents = Incidents(
-                self.db,
+                self.uows,
                 self.events,
                 registry=lambda: self.registry,
                 experiments=lambda: self.experiments,

@@ -15,7 +15,7 @@ import pytest
 
 from lucid.bootstrap import utc_now
 from lucid.engines.duckdb import DuckDBEngine
-from lucid.experiments.service import Experiments
+from lucid.experiments.lab import Experiments
 from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
@@ -55,7 +55,7 @@ def hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def lab(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Experiments:
-    return Experiments(db, event_log, registry, clock=clock)
+    return Experiments(SqlUnitsOfWork(db, event_log), registry, clock=clock)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from lucid.contracts.experiments import CHALLENGER, CONTROL, assign
 from lucid.contracts.times import EXAMPLE
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
-from lucid.experiments.service import Experiments
+from lucid.experiments.lab import Experiments
 from lucid.memory.loop import LearningLoop
 from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY, IncidentFigures
 from lucid.memory.transparency import StakeholderAccess

@@ -21,8 +21,8 @@ from sqlalchemy import select
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, CONTROL
 from lucid.errors import Conflict, InvalidInput, NotFound
-from lucid.experiments.service import Experiments
-from lucid.memory.incidents import Incidents
+from lucid.experiments.lab import Experiments
+from lucid.memory.incident_lifecycle import Incidents
 from lucid.memory.loop import LearningLoop
 from lucid.memory.retrospective import incident_trend
 from lucid.monitoring.service import Monitoring
@@ -68,7 +68,13 @@ def registry(db: Database, event_log: SqlEventLog, tmp_path: Path, clock: Clock)
 def incidents(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, lab: Experiments, clock: Clock
 ) -> Incidents:
-    return Incidents(db, event_log, registry=lambda: registry, experiments=lambda: lab, clock=clock)
+    return Incidents(
+        SqlUnitsOfWork(db, event_log),
+        event_log,
+        registry=lambda: registry,
+        experiments=lambda: lab,
+        clock=clock,
+    )
 
 
 @pytest.fixture
@@ -384,7 +390,7 @@ def test_migrating_keeps_incidents_and_makes_recovery_a_fact(database_url: str) 
     from sqlalchemy import text
 
     from lucid.storage import schema
-    from lucid.storage.incidents import SqlIncidentStore
+    from lucid.storage.incidents import SqlIncidentRepository
 
     db = Database(database_url)
     try:
@@ -402,7 +408,9 @@ def test_migrating_keeps_incidents_and_makes_recovery_a_fact(database_url: str) 
                 )
             )
         assert schema.upgrade(db) == ("0009", schema.head_revision())
-        stored = SqlIncidentStore(db, SqlEventLog(db)).get("i1")
+        with db.transaction() as conn:
+            stored = SqlIncidentRepository(conn).get("i1")
+        assert stored is not None
         assert (stored.status.value, stored.recovered_at) == ("open", "2026-11-04T02:00:00.000000Z")
         assert (stored.last_run_id, stored.lesson, stored.proposals) == ("run-1", None, ())
     finally:

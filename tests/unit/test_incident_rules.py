@@ -15,9 +15,9 @@ from lucid.contracts.incidents import (
     Incident,
     IncidentFacts,
     IncidentFigures,
+    IncidentStatus,
     RepeatedOf,
     RootCause,
-    Status,
 )
 from lucid.errors import Conflict, InvalidInput
 
@@ -27,7 +27,7 @@ AT = format_time(T0)
 
 def opened(ident: str = "i1", model: str = "churn", at: datetime = T0) -> Incident:
     text = format_time(at)
-    return Incident(ident, model, Status.OPEN, "critical", text, text)
+    return Incident(ident, model, IncidentStatus.OPEN, "critical", text, text)
 
 
 def diagnosed(incident: Incident, cause: str = "data_drift", *earlier: Incident) -> Incident:
@@ -58,12 +58,12 @@ def test_the_full_lifecycle_moves_through_every_status_in_order() -> None:
     steps.append(rules.lesson_recorded(steps[-1], "lesson"))
     steps.append(rules.closed(steps[-1], resolution="v3 promoted", at=AT))
     assert [s.status for s in steps] == [
-        Status.ACKNOWLEDGED,
-        Status.DIAGNOSED,
-        Status.PROPOSED,
-        Status.EXPERIMENTING,
-        Status.EXPERIMENTING,  # a lesson is a record, not a step
-        Status.CLOSED,
+        IncidentStatus.ACKNOWLEDGED,
+        IncidentStatus.DIAGNOSED,
+        IncidentStatus.PROPOSED,
+        IncidentStatus.EXPERIMENTING,
+        IncidentStatus.EXPERIMENTING,  # a lesson is a record, not a step
+        IncidentStatus.CLOSED,
     ]
     final = steps[-1].to_dict()
     assert final["acknowledged_by"] == "ana"
@@ -89,9 +89,9 @@ STEPS = {
 }
 
 
-@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("status", list(IncidentStatus))
 @pytest.mark.parametrize("step", sorted(STEPS))
-def test_each_step_is_allowed_exactly_from_its_statuses(status: Status, step: str) -> None:
+def test_each_step_is_allowed_exactly_from_its_statuses(status: IncidentStatus, step: str) -> None:
     incident = replace(opened(), status=status)
     if status in ALLOWED_FROM[step]:
         STEPS[step](incident)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from lucid.contracts.incidents import Incident, IncidentFigures, RepeatedOf, RootCause, Status
+from lucid.contracts.incidents import (
+    Incident,
+    IncidentFigures,
+    IncidentStatus,
+    RepeatedOf,
+    RootCause,
+)
 from lucid.memory.retrospective import Retrospective, html, markdown
 
 AT = "2026-11-03T02:00:00.000000Z"
@@ -12,7 +18,7 @@ def period() -> Retrospective:
     incident = Incident(
         "i2",
         "churn",
-        Status.CLOSED,
+        IncidentStatus.CLOSED,
         "critical",
         AT,
         AT,

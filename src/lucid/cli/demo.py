@@ -12,18 +12,11 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from lucid.cli.context import console
+from lucid.contracts.scorecard import SCORECARD_KEYS, SCORECARD_LABELS
 from lucid.errors import InvalidInput
 
 ROWS = (
-    ("contradictory_definitions", "contradictory definitions"),
-    ("training_serving_skew_pct", "training-serving skew (%)"),
-    ("models_without_impact_pct", "models without impact contract (%)"),
-    ("tech_business_correlation", "technical/business correlation (r)"),
-    ("detection_delay_days", "drift detection delay (days)"),
-    ("time_to_recovery_days", "time to recovery (days)"),
-    ("critical_incidents_undetected", "critical shocks undetected"),
-    ("failures_documented_pct", "failures documented (%)"),
-    ("repeated_errors", "repeated errors"),
+    *((key, SCORECARD_LABELS[key]) for key in SCORECARD_KEYS),
     ("retention_rate", "retention since first deployment"),
     ("revenue_kept", "monthly revenue kept"),
 )

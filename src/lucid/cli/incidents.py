@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
-from lucid.contracts.incidents import ROOT_CAUSES, Incident
+from lucid.contracts.incidents.incident import ROOT_CAUSES, Incident
 from lucid.errors import InvalidInput
 from lucid.settings import default_actor
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from lucid.bootstrap import Lucid
 from lucid.contracts.events import parse_time
+from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
 from lucid.contracts.value import Stage
 from lucid.dashboard.charts import (
@@ -25,19 +26,6 @@ from lucid.dashboard.charts import (
     line_chart,
 )
 from lucid.errors import LucidError
-
-SCORECARD_LABELS = {
-    "contradictory_definitions": "contradictory definitions",
-    "training_serving_skew_pct": "training-serving skew (%)",
-    "models_without_impact_pct": "models without impact contract (%)",
-    "tech_business_correlation": "technical / business gain correlation (r)",
-    "detection_delay_days": "drift detection delay (days)",
-    "time_to_recovery_days": "time to recovery (days)",
-    "critical_incidents_undetected": "critical incidents undetected",
-    "failures_documented_pct": "failures documented (%)",
-    "repeated_errors": "repeated errors",
-    "transparency_pct": "stakeholders with dashboard access (%)",
-}
 
 
 def _seconds(text: str) -> float:

@@ -14,22 +14,57 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from lucid.contracts.events import RecordedEvent, format_time, parse_time
-from lucid.contracts.incidents import (
+from lucid.contracts.incidents.figures import (
     INCIDENT_EVENT_TYPES,
-    Incident,
     IncidentFigures,
     facts_from_events,
     incident_figures,
 )
+from lucid.contracts.incidents.incident import Incident
+from lucid.contracts.scorecard import INCIDENT_KEYS, SCORECARD_LABELS
 from lucid.contracts.times import utc_text
 from lucid.errors import InvalidInput
-from lucid.storage.event_log import SqlEventLog
+from lucid.ports.event_log import EventLog
 
-if TYPE_CHECKING:
-    from lucid.bootstrap import Lucid
+
+class _Incidents(Protocol):
+    def list(self) -> list[Incident]: ...
+
+
+class _Experiments(Protocol):
+    def overview(self) -> list[dict[str, Any]]: ...
+
+
+class _Scorecard(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class _Loop(Protocol):
+    def scorecard(self) -> _Scorecard: ...
+
+
+class PeriodSources(Protocol):
+    """What a retrospective reads: the project's clock, log, incidents, experiments and
+    scorecard (a `lucid.bootstrap.Lucid` handle is one)."""
+
+    @property
+    def clock(self) -> Callable[[], datetime]: ...
+
+    @property
+    def events(self) -> EventLog: ...
+
+    @property
+    def incidents(self) -> _Incidents: ...
+
+    @property
+    def experiments(self) -> _Experiments: ...
+
+    @property
+    def loop(self) -> _Loop: ...
+
 
 TREND_POINTS = 6
 """How many moments the incident figures are measured at across the period."""
@@ -59,7 +94,7 @@ class Retrospective:
         }
 
 
-def _events(log: SqlEventLog, kind: str) -> Iterator[RecordedEvent]:
+def _events(log: EventLog, kind: str) -> Iterator[RecordedEvent]:
     after = 0
     while True:
         page = log.read(after=after, limit=1000, type=kind)
@@ -70,7 +105,7 @@ def _events(log: SqlEventLog, kind: str) -> Iterator[RecordedEvent]:
 
 
 def incident_trend(
-    log: SqlEventLog, since: datetime, until: datetime, points: int = TREND_POINTS
+    log: EventLog, since: datetime, until: datetime, points: int = TREND_POINTS
 ) -> list[tuple[str, IncidentFigures]]:
     """The incident figures as the log stood at `points` moments evenly spread from `since`
     to `until` (both included)."""
@@ -87,7 +122,7 @@ def incident_trend(
     return trend
 
 
-def gather(lucid: Lucid, since: datetime, until: datetime | None = None) -> Retrospective:
+def gather(lucid: PeriodSources, since: datetime, until: datetime | None = None) -> Retrospective:
     """The retrospective of [since, until] (until: the project clock's now)."""
     end = lucid.clock() if until is None else until
     start_text, end_text = utc_text(since, "since"), utc_text(end, "until")
@@ -155,14 +190,7 @@ def _trend_rows(trend: list[tuple[str, IncidentFigures]]) -> list[list[str]]:
     ]
 
 
-TREND_HEADER = [
-    "as of",
-    "detection delay (d)",
-    "time to recovery (d)",
-    "undetected",
-    "documented %",
-    "repeated",
-]
+TREND_HEADER = ["as of", *(SCORECARD_LABELS[key] for key in INCIDENT_KEYS)]
 
 TREND_NOTE = (
     "The incident figures are recomputed from the event log as it stood at each moment; the "
@@ -170,51 +198,17 @@ TREND_NOTE = (
 )
 
 
-def sections(retro: Retrospective) -> list[tuple[str, list[str], list[list[str]], str | None]]:
+Table = tuple[str, list[str], list[list[str]], str | None]
+"""(title, header, rows, note)."""
+
+
+def sections(retro: Retrospective) -> list[Table]:
     """The report as (title, header, rows, note) tables, shared by both formats."""
-    deployment_rows = [
-        [
-            f"{d['model']}@{d['version']}",
-            d["deployed_at"][:16].replace("T", " "),
-            d["deployed_by"],
-            "; ".join(d["hypotheses"]),
-            ", ".join(f"{c['days']} d: {c['outcome']}" for c in d["checkpoints"]) or "none yet",
-        ]
-        for d in retro.deployments
-    ]
-    incident_rows = [
-        [
-            i.id,
-            i.model,
-            i.status.value,
-            i.level,
-            i.opened_at[:16].replace("T", " "),
-            "" if i.root_cause is None else f"{i.root_cause.value}: {i.diagnosis}",
-            "; ".join(i.proposals),
-            i.lesson or "",
-            i.resolution or "",
-            ""
-            if i.repeated_of is None
-            else f"repeats {i.repeated_of.incident_id} (lesson: {i.repeated_of.lesson})",
-        ]
-        for i in retro.incidents
-    ]
-    experiment_rows = [
-        [
-            x["id"],
-            x["model"],
-            f"{x['control_version']} vs {x['challenger_version']}",
-            x["status"],
-            x["decision"] or "",
-        ]
-        for x in retro.experiments
-    ]
-    scorecard_rows = [[key, _number(value)] for key, value in retro.scorecard.items()]
     return [
         (
             "Deployments and their checkpoint verdicts",
             ["model", "deployed", "by", "hypotheses", "checkpoints"],
-            deployment_rows,
+            [_deployment_row(d) for d in retro.deployments],
             None,
         ),
         (
@@ -231,17 +225,59 @@ def sections(retro: Retrospective) -> list[tuple[str, list[str], list[list[str]]
                 "resolution",
                 "repeated error",
             ],
-            incident_rows,
+            [_incident_row(i) for i in retro.incidents],
             None,
         ),
         (
             "Experiments",
             ["id", "model", "versions", "status", "decision"],
-            experiment_rows,
+            [_experiment_row(x) for x in retro.experiments],
             None,
         ),
-        ("Scorecard now", ["figure", "value"], scorecard_rows, None),
+        (
+            "Scorecard now",
+            ["figure", "value"],
+            [[key, _number(value)] for key, value in retro.scorecard.items()],
+            None,
+        ),
         ("Scorecard trend (incident figures)", TREND_HEADER, _trend_rows(retro.trend), TREND_NOTE),
+    ]
+
+
+def _deployment_row(d: dict[str, Any]) -> list[str]:
+    return [
+        f"{d['model']}@{d['version']}",
+        d["deployed_at"][:16].replace("T", " "),
+        d["deployed_by"],
+        "; ".join(d["hypotheses"]),
+        ", ".join(f"{c['days']} d: {c['outcome']}" for c in d["checkpoints"]) or "none yet",
+    ]
+
+
+def _incident_row(i: Incident) -> list[str]:
+    return [
+        i.id,
+        i.model,
+        i.status.value,
+        i.level,
+        i.opened_at[:16].replace("T", " "),
+        "" if i.root_cause is None else f"{i.root_cause.value}: {i.diagnosis}",
+        "; ".join(i.proposals),
+        i.lesson or "",
+        i.resolution or "",
+        ""
+        if i.repeated_of is None
+        else f"repeats {i.repeated_of.incident_id} (lesson: {i.repeated_of.lesson})",
+    ]
+
+
+def _experiment_row(x: dict[str, Any]) -> list[str]:
+    return [
+        x["id"],
+        x["model"],
+        f"{x['control_version']} vs {x['challenger_version']}",
+        x["status"],
+        x["decision"] or "",
     ]
 
 

@@ -13,10 +13,10 @@ Every figure is None while there is nothing to measure. Measured today:
 
 The incident figures (`detection_delay_days`, `time_to_recovery_days`,
 `critical_incidents_undetected`, `failures_documented_pct`, `repeated_errors`) come from an
-`IncidentSource`: `lucid.memory.incidents.Incidents`, whose rules are stated in
+`IncidentSource`: `lucid.memory.incident_lifecycle.Incidents`, whose rules are stated in
 `lucid.contracts.incidents.incident_figures`.
 
-One figure comes after the nine keys of issue 8 (whose list `SCORECARD_KEYS` stays fixed):
+One figure comes after the nine keys of issue 8 (`lucid.contracts.scorecard`, with the labels):
 `transparency_pct`, the seed's transparency — the share of stakeholders named in monitoring
 policies and model contracts who hold at least viewer access (`lucid.memory.transparency`);
 None when no stakeholder is named.
@@ -28,24 +28,30 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
-from lucid.contracts.incidents import IncidentFigures
-from lucid.contracts.semantic import AuditReport
-from lucid.features.serving import SkewReport
-from lucid.registry.portfolio import Portfolio
-
-SCORECARD_KEYS = (
-    "contradictory_definitions",
-    "training_serving_skew_pct",
-    "models_without_impact_pct",
-    "tech_business_correlation",
-    "detection_delay_days",
-    "time_to_recovery_days",
-    "critical_incidents_undetected",
-    "failures_documented_pct",
-    "repeated_errors",
+from lucid.contracts.incidents.figures import IncidentFigures
+from lucid.contracts.scorecard import (
+    INCIDENT_KEYS,
+    SCORECARD_KEYS,
+    SCORECARD_LABELS,
+    TRANSPARENCY_KEY,
 )
-TRANSPARENCY_KEY = "transparency_pct"
-"""The figure added after the nine keys (issue 9): `Scorecard.to_dict` ends with it."""
+from lucid.contracts.semantic import AuditReport, SkewStats
+
+__all__ = [
+    "INCIDENT_KEYS",
+    "SCORECARD_KEYS",
+    "SCORECARD_LABELS",
+    "TRANSPARENCY_KEY",
+    "FeatureFigures",
+    "IncidentFigures",
+    "IncidentSource",
+    "PortfolioFigures",
+    "PortfolioSource",
+    "Scorecard",
+    "SkewFigures",
+    "TransparencySource",
+    "measure_scorecard",
+]
 
 
 class IncidentSource(Protocol):
@@ -61,7 +67,7 @@ class FeatureFigures(Protocol):
 
     def audit(self) -> AuditReport: ...
 
-    def skew_report(self) -> SkewReport: ...
+    def skew_report(self) -> SkewFigures: ...
 
 
 class TransparencySource(Protocol):
@@ -70,8 +76,28 @@ class TransparencySource(Protocol):
     def transparency_pct(self) -> float | None: ...
 
 
+class SkewFigures(Protocol):
+    """The feature store's skew report, as far as the scorecard reads it."""
+
+    @property
+    def overall(self) -> SkewStats: ...
+
+
+class PortfolioFigures(Protocol):
+    """The registry's portfolio, as far as the scorecard reads it."""
+
+    @property
+    def production_models(self) -> int: ...
+
+    @property
+    def share_without_contract(self) -> float: ...
+
+    @property
+    def correlation(self) -> float | None: ...
+
+
 class PortfolioSource(Protocol):
-    def portfolio(self, offline_metric: str | None = None) -> Portfolio: ...
+    def portfolio(self, offline_metric: str | None = None) -> PortfolioFigures: ...
 
 
 @dataclass(frozen=True)

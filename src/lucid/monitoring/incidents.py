@@ -6,7 +6,7 @@ yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `r
 (`IncidentUpdated` with `recovered`, its time = time to recovery); a failing run clears it.
 An insufficient-data run updates an incident without recovering it and opens none: it could
 not judge. Monitoring never changes an incident's lifecycle status: acknowledging, diagnosing
-and closing (with a lesson) belong to the learning loop (`lucid.memory.incidents`); once an
+and closing (with a lesson) belong to the learning loop (`lucid.memory.incident_lifecycle`); once an
 incident is closed, the next failing run opens a new one. A run does this once: a resumed
 run whose incident step was taken does not do it again.
 """

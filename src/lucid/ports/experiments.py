@@ -2,8 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+from lucid.contracts.experiments.design import Design
+from lucid.contracts.experiments.statistics import ArmCounts
+from lucid.contracts.value import Evidence
 
 
 class ExperimentRepository(Protocol):
-    """A/B experiments, their assignments and exposures."""
+    """A/B experiments, their exposures and their per-entity outcomes."""
+
+    def get(self, experiment_id: str) -> tuple[Design, str] | None:
+        """The experiment's design and status (`running` or `concluded`), None if unknown."""
+        ...
+
+    def add(self, design: Design, *, created_at: str, created_by: str) -> None:
+        """Store a new running experiment (the caller checked its id is free)."""
+        ...
+
+    def conclude(
+        self, experiment_id: str, *, concluded_at: str, decision: str, evidence: Evidence
+    ) -> None: ...
+
+    def running_for(self, model: str) -> str | None:
+        """The id of `model`'s newest running experiment, None when none runs."""
+        ...
+
+    def overview(self) -> list[dict[str, Any]]:
+        """Every experiment (id, model, versions, status, decision, created_at), oldest first."""
+        ...
+
+    def exposed_among(self, experiment_id: str, entities: Sequence[str]) -> set[str]:
+        """Which of `entities` were already exposed in the experiment."""
+        ...
+
+    def add_exposures(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store exposures (experiment_id, entity_id, arm, version, exposed_at)."""
+        ...
+
+    def outcomes_taken(self, experiment_id: str, entities: Sequence[str]) -> set[tuple[str, str]]:
+        """The (entity, metric) pairs of `entities` that already have an outcome."""
+        ...
+
+    def add_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store outcomes (experiment_id, entity_id, metric, value, observed_at)."""
+        ...
+
+    def arm_counts(self, experiment_id: str, metric: str) -> dict[str, ArmCounts]:
+        """Per arm: entities exposed, entities with a `metric` outcome, their successes."""
+        ...
+
+    def guardrail_means(self, experiment_id: str, metric: str) -> dict[str, float]:
+        """The challenger's mean of every other metric measured (the guardrails)."""
+        ...

@@ -25,6 +25,7 @@ from fastapi.templating import Jinja2Templates
 from lucid.access.tokens import Tokens
 from lucid.bootstrap import Lucid
 from lucid.contracts.access import Principal, Role
+from lucid.contracts.scorecard import INCIDENT_KEYS
 from lucid.contracts.value import Override, Stage
 from lucid.dashboard import views
 from lucid.errors import Forbidden, InvalidInput, LucidError
@@ -32,13 +33,6 @@ from lucid.service.app import LucidDep
 from lucid.service.problems import status_of
 
 COOKIE = "lucid_token"
-INCIDENT_FIGURES = (
-    "detection_delay_days",
-    "time_to_recovery_days",
-    "critical_incidents_undetected",
-    "failures_documented_pct",
-    "repeated_errors",
-)
 templates = Jinja2Templates(directory=Path(__file__).parents[1] / "dashboard" / "templates")
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -388,6 +382,6 @@ def incidents(request: Request, lucid: LucidDep) -> Response:
     def build() -> dict[str, Any]:
         rows = [i.to_dict() for i in reversed(lucid.incidents.list())]
         card = lucid.loop.scorecard().to_dict()
-        return {"incidents": rows, "figures": {key: card[key] for key in INCIDENT_FIGURES}}
+        return {"incidents": rows, "figures": {key: card[key] for key in INCIDENT_KEYS}}
 
     return _page(request, "incidents.html", "Incidents", build)

@@ -265,9 +265,7 @@ class PredictionJournal:
             for (experiment_id, actor), entries in exposed.items():
                 exposures = [entry.exposure[2] for entry in entries if entry.exposure is not None]
                 try:
-                    self._lucid.experiments.expose_in(
-                        connection, experiment_id, exposures, actor=actor
-                    )
+                    self._lucid.experiments.expose(experiment_id, exposures, actor=actor)
                 except Conflict as error:  # the experiment ended after the routing
                     refused.update(
                         (id(entry), Conflict(f"{error.sentence} Ask again.")) for entry in entries

@@ -4,7 +4,8 @@ Monitoring opens incidents (`lucid.monitoring.incidents`); people open one by ha
 hand, diagnose it, propose 2–3 testable fixes, link the experiment testing them, write the
 lesson and resolve it. The rules (which step from which status, the root-cause list, the
 repeated-error rule, the figures) are pure, in `lucid.contracts.incidents`; here each step is
-one transaction writing the incident and its event. Known shift starts (drills, the scenario's
+one unit of work writing the incident and its event, so two people acting on the same
+incident at once cannot both pass the same step. Known shift starts (drills, the scenario's
 referee) are events only, read back to measure detection delay and undetected shifts.
 """
 
@@ -13,58 +14,58 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import Protocol
 
-from lucid.contracts import incidents as rules
 from lucid.contracts.events import DomainEvent, NewEvent, Subject, format_time, parse_time
-from lucid.contracts.incidents import (
+from lucid.contracts.experiments.design import Design
+from lucid.contracts.incidents import lifecycle as rules
+from lucid.contracts.incidents.events import (
     ExperimentLinked,
-    Incident,
     IncidentAcknowledged,
     IncidentClosed,
     IncidentDiagnosed,
-    IncidentFacts,
-    IncidentFigures,
     IncidentReported,
     KnownShiftDeclared,
     LessonRecorded,
     ProposalsRecorded,
-    Status,
 )
+from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures
+from lucid.contracts.incidents.figures import incident_figures as figures_of
+from lucid.contracts.incidents.incident import Incident, IncidentStatus
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import text
-from lucid.errors import InvalidInput
-from lucid.storage.database import Database
-from lucid.storage.event_log import SqlEventLog
-from lucid.storage.incidents import SqlIncidentStore
-
-if TYPE_CHECKING:
-    from lucid.experiments.service import Experiments
-    from lucid.registry.model_registry import ModelRegistry
+from lucid.errors import Conflict, InvalidInput, NotFound
+from lucid.ports.event_log import EventLog
+from lucid.ports.unit_of_work import UnitsOfWork
 
 SHIFTS_SUBJECT = Subject("shifts", "known")
 """The subject of every `KnownShiftDeclared`: one indexed read gives them all."""
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _actor(actor: object) -> str:
-    if not isinstance(actor, str) or not actor.strip():
-        raise InvalidInput("actor", "must name who did it (a person, team or service)")
-    return actor.strip()
+Transition = Callable[[Incident, Sequence[Incident]], tuple[Incident, NewEvent]]
+"""(the incident, the model's other incidents) → (the changed incident, its event)."""
 
 
-def _status(value: str | None) -> Status | None:
+class RegisteredModels(Protocol):
+    """What incidents ask of the model registry: a model exists (NotFound otherwise)."""
+
+    def versions(self, name: str) -> Sequence[object]: ...
+
+
+class ExperimentDesigns(Protocol):
+    """What incidents ask of the experiments: the design of one (NotFound otherwise)."""
+
+    def design(self, experiment_id: str) -> Design: ...
+
+
+def _status(value: str | None) -> IncidentStatus | None:
     if value is None:
         return None
     try:
-        return Status(value)
+        return IncidentStatus(value)
     except ValueError:
-        allowed = ", ".join(s.value for s in Status)
+        allowed = ", ".join(s.value for s in IncidentStatus)
         raise InvalidInput(
             "status", f"{value!r} is not an incident status (one of {allowed})"
         ) from None
@@ -75,14 +76,14 @@ class Incidents:
 
     def __init__(
         self,
-        db: Database,
-        events: SqlEventLog,
+        uows: UnitsOfWork,
+        events: EventLog,
         *,
-        registry: Callable[[], ModelRegistry] | None = None,
-        experiments: Callable[[], Experiments] | None = None,
-        clock: Callable[[], datetime] = _now,
+        clock: Callable[[], datetime],
+        registry: Callable[[], RegisteredModels] | None = None,
+        experiments: Callable[[], ExperimentDesigns] | None = None,
     ) -> None:
-        self._store = SqlIncidentStore(db, events)
+        self._uows = uows
         self._events = events
         self._registry = registry
         self._experiments = experiments
@@ -92,39 +93,59 @@ class Incidents:
 
     def list(self, model: str | None = None, status: str | None = None) -> list[Incident]:
         """Incidents, oldest first; of one model and/or in one status."""
-        return self._store.incidents(model, _status(status))
+        wanted = _status(status)
+        with self._uows.read() as uow:
+            return uow.incidents.find(model, wanted)
 
     def get(self, incident_id: str) -> Incident:
-        return self._store.get(incident_id)
+        with self._uows.read() as uow:
+            found = uow.incidents.get(incident_id)
+        if found is None:
+            raise NotFound(f"No incident has the id {incident_id}.")
+        return found
 
     # -- the lifecycle -----------------------------------------------------------------------
 
     def open(self, model: str, *, summary: str, level: str, actor: str) -> Incident:
         """Open an incident by hand (detection = now); refused while the model has one not
         closed, or when no such model is registered."""
-        who = _actor(actor)
+        who = text(actor, "actor")
         said = text(summary, "summary")
         grade = rules.level(level)
         if self._registry is not None:
             self._registry().versions(model)  # NotFound with a sentence
         at = format_time(self._clock())
         incident = Incident(
-            str(uuid.uuid4()), model, Status.OPEN, grade, at, at, summary=said, opened_by=who
+            str(uuid.uuid4()),
+            model,
+            IncidentStatus.OPEN,
+            grade,
+            at,
+            at,
+            summary=said,
+            opened_by=who,
         )
-        self._store.insert(
-            incident,
-            NewEvent.of(
-                IncidentReported(model, incident.id, grade, said, at),
-                actor=who,
-                subject=model_subject(model),
-                rationale=f"{who} opened a {grade} incident by hand: {said}",
-                occurred_at=parse_time(at),
-            ),
-        )
+        with self._uows() as uow:
+            current = uow.incidents.not_closed(model)
+            if current is not None:
+                raise Conflict(
+                    f"Model {model} already has incident {current} not closed: "
+                    "work on it rather than opening another."
+                )
+            uow.incidents.add(incident)
+            uow.record(
+                NewEvent.of(
+                    IncidentReported(model, incident.id, grade, said, at),
+                    actor=who,
+                    subject=model_subject(model),
+                    rationale=f"{who} opened a {grade} incident by hand: {said}",
+                    occurred_at=parse_time(at),
+                )
+            )
         return incident
 
     def acknowledge(self, incident_id: str, *, actor: str) -> Incident:
-        who = _actor(actor)
+        who = text(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -132,7 +153,7 @@ class Incidents:
             event = IncidentAcknowledged(incident.model, incident.id)
             return changed, self._event(changed, event, who, f"{who} took it in hand", moment)
 
-        return self._store.change(incident_id, step)
+        return self._change(incident_id, step)
 
     def diagnose(
         self,
@@ -144,7 +165,7 @@ class Incidents:
         actor: str,
     ) -> Incident:
         """Record the shared diagnosis; flags a repeated error (see the contracts' rule)."""
-        who = _actor(actor)
+        who = text(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, others: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -169,11 +190,11 @@ class Incidents:
             )
             return changed, self._event(changed, event, who, why, moment)
 
-        return self._store.change(incident_id, step)
+        return self._change(incident_id, step)
 
     def propose(self, incident_id: str, proposals: Sequence[str], *, actor: str) -> Incident:
         """Record 2 or 3 testable proposals (a later call replaces them until one is tested)."""
-        who = _actor(actor)
+        who = text(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -182,11 +203,11 @@ class Incidents:
             why = "proposed: " + "; ".join(changed.proposals)
             return changed, self._event(changed, event, who, why, moment)
 
-        return self._store.change(incident_id, step)
+        return self._change(incident_id, step)
 
     def link_experiment(self, incident_id: str, experiment_id: str, *, actor: str) -> Incident:
         """Tie the experiment testing the proposals; it must exist and be on the same model."""
-        who = _actor(actor)
+        who = text(actor, "actor")
         moment = self._clock()
         model_of_experiment: str | None = None
         if self._experiments is not None:
@@ -204,10 +225,10 @@ class Incidents:
             why = f"experiment {experiment_id} tests the proposals"
             return changed, self._event(changed, event, who, why, moment)
 
-        return self._store.change(incident_id, step)
+        return self._change(incident_id, step)
 
     def record_lesson(self, incident_id: str, lesson: str, *, actor: str) -> Incident:
-        who = _actor(actor)
+        who = text(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -216,11 +237,11 @@ class Incidents:
             event = LessonRecorded(incident.model, incident.id, changed.lesson)
             return changed, self._event(changed, event, who, f"lesson: {changed.lesson}", moment)
 
-        return self._store.change(incident_id, step)
+        return self._change(incident_id, step)
 
     def resolve(self, incident_id: str, *, resolution: str, actor: str) -> Incident:
         """Close the incident; refused (Conflict) while no lesson is recorded."""
-        who = _actor(actor)
+        who = text(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -230,24 +251,25 @@ class Incidents:
             why = f"resolved: {changed.resolution}"
             return changed, self._event(changed, event, who, why, moment)
 
-        return self._store.change(incident_id, step)
+        return self._change(incident_id, step)
 
     # -- measuring ---------------------------------------------------------------------------
 
     def declare_shift(self, started_at: datetime, *, description: str, actor: str) -> None:
         """Record a shift whose start is known (a drill, the scenario's referee)."""
-        who = _actor(actor)
+        who = text(actor, "actor")
         said = text(description, "description")
         start = utc_text(started_at, "started_at")
-        self._events.append(
-            NewEvent.of(
-                KnownShiftDeclared(start, said),
-                actor=who,
-                subject=SHIFTS_SUBJECT,
-                rationale=f"a known shift started at {start}: {said}",
-                occurred_at=self._clock(),
+        with self._uows() as uow:
+            uow.record(
+                NewEvent.of(
+                    KnownShiftDeclared(start, said),
+                    actor=who,
+                    subject=SHIFTS_SUBJECT,
+                    rationale=f"a known shift started at {start}: {said}",
+                    occurred_at=self._clock(),
+                )
             )
-        )
 
     def shift_starts(self) -> builtins.list[datetime]:
         """Every declared shift start, in declaration order."""
@@ -263,9 +285,20 @@ class Incidents:
             after = page[-1].seq
 
     def incident_figures(self) -> IncidentFigures:
-        """The scorecard's incident figures now (rules: `rules.incident_figures`)."""
-        facts = [IncidentFacts.of(i) for i in self._store.incidents()]
-        return rules.incident_figures(facts, self.shift_starts(), self._clock())
+        """The scorecard's incident figures now (the rules: `contracts.incidents.figures`)."""
+        facts = [IncidentFacts.of(i) for i in self.list()]
+        return figures_of(facts, self.shift_starts(), self._clock())
+
+    def _change(self, incident_id: str, transition: Transition) -> Incident:
+        """Apply `transition` to the stored incident; write the result with its event."""
+        with self._uows() as uow:
+            current = uow.incidents.get(incident_id)
+            if current is None:
+                raise NotFound(f"No incident has the id {incident_id}.")
+            changed, event = transition(current, uow.incidents.others(current.model, incident_id))
+            uow.incidents.save(changed)
+            uow.record(event)
+        return changed
 
     def _event(
         self, incident: Incident, event: DomainEvent, actor: str, why: str, moment: datetime

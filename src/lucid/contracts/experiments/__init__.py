@@ -1,0 +1,81 @@
+"""The rules of A/B experiments: assignment, the two-proportion test, peeking, SRM, sample size.
+
+An experiment compares the production version (control) with a challenger on the contract's
+business metric, measured per entity as a binary outcome (1 = success, e.g. retained).
+By concept: `assignment` (the hashed arm of each entity), `statistics` (sample size, the
+fixed-horizon and the always-valid tests, the sample-ratio check), `design` (what an
+experiment tests), `analysis` (the decision at one look and the evidence it becomes),
+`events`. Pure: no I/O.
+"""
+
+from lucid.contracts.experiments.analysis import (
+    Analysis,
+    Decision,
+    analyse,
+    evidence_of,
+    guardrail_results,
+)
+from lucid.contracts.experiments.assignment import (
+    ARMS,
+    CHALLENGER,
+    CONTROL,
+    DEFAULT_CHALLENGER_SHARE,
+    EXPERIMENT_ID,
+    assign,
+    bucket,
+    check_share,
+    experiment_subject,
+    validate_experiment_id,
+)
+from lucid.contracts.experiments.design import CONCLUDED, RUNNING, Design
+from lucid.contracts.experiments.events import (
+    ExperimentConcluded,
+    ExperimentCreated,
+    ExposuresLogged,
+    OutcomesLogged,
+)
+from lucid.contracts.experiments.statistics import (
+    DEFAULT_SRM_THRESHOLD,
+    ArmCounts,
+    ProportionTest,
+    RatioCheck,
+    SampleSize,
+    always_valid_test,
+    minimum_sample_size,
+    sample_ratio_check,
+    two_proportion_test,
+)
+
+__all__ = [
+    "ARMS",
+    "CHALLENGER",
+    "CONCLUDED",
+    "CONTROL",
+    "DEFAULT_CHALLENGER_SHARE",
+    "DEFAULT_SRM_THRESHOLD",
+    "EXPERIMENT_ID",
+    "RUNNING",
+    "Analysis",
+    "ArmCounts",
+    "Decision",
+    "Design",
+    "ExperimentConcluded",
+    "ExperimentCreated",
+    "ExposuresLogged",
+    "OutcomesLogged",
+    "ProportionTest",
+    "RatioCheck",
+    "SampleSize",
+    "always_valid_test",
+    "analyse",
+    "assign",
+    "bucket",
+    "check_share",
+    "evidence_of",
+    "experiment_subject",
+    "guardrail_results",
+    "minimum_sample_size",
+    "sample_ratio_check",
+    "two_proportion_test",
+    "validate_experiment_id",
+]

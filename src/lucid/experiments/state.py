@@ -1,0 +1,62 @@
+"""An experiment's stored state read in a unit of work: its design, whether it still runs,
+its analysis at this look; and the event every change of an experiment records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from lucid.contracts.events import NewEvent
+from lucid.contracts.experiments.analysis import Analysis, analyse
+from lucid.contracts.experiments.assignment import (
+    CHALLENGER,
+    CONTROL,
+    experiment_subject,
+    validate_experiment_id,
+)
+from lucid.contracts.experiments.design import RUNNING, Design
+from lucid.contracts.experiments.events import (
+    ExperimentConcluded,
+    ExperimentCreated,
+    ExposuresLogged,
+    OutcomesLogged,
+)
+from lucid.errors import Conflict, NotFound
+from lucid.ports.unit_of_work import UnitOfWork
+
+
+def stored(uow: UnitOfWork, experiment_id: str) -> tuple[Design, str]:
+    """The experiment's design and status; NotFound for an unknown id."""
+    validate_experiment_id(experiment_id)
+    found = uow.experiments.get(experiment_id)
+    if found is None:
+        raise NotFound(f"No experiment named {experiment_id} exists.")
+    return found
+
+
+def running(uow: UnitOfWork, experiment_id: str) -> Design:
+    """The design of a running experiment; Conflict once it is concluded."""
+    design, status = stored(uow, experiment_id)
+    if status != RUNNING:
+        raise Conflict(f"{experiment_id} is {status}; nothing changed.")
+    return design
+
+
+def analysis_of(uow: UnitOfWork, design: Design) -> Analysis:
+    """The analysis at this look (see `lucid.contracts.experiments.analyse`)."""
+    counts = uow.experiments.arm_counts(design.experiment_id, design.metric)
+    guardrails = uow.experiments.guardrail_means(design.experiment_id, design.metric)
+    return analyse(design, counts[CONTROL], counts[CHALLENGER], guardrails)
+
+
+ExperimentEvent = ExperimentCreated | ExposuresLogged | OutcomesLogged | ExperimentConcluded
+
+
+def experiment_event(event: ExperimentEvent, actor: str, rationale: str, now: datetime) -> NewEvent:
+    """`event` as recorded on its experiment's subject."""
+    return NewEvent.of(
+        event,
+        actor=actor,
+        subject=experiment_subject(event.experiment_id),
+        rationale=rationale,
+        occurred_at=now,
+    )
