@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from lucid.features.governance import FeatureStore
     from lucid.memory.incidents import Incidents
     from lucid.memory.loop import LearningLoop
-    from lucid.monitoring.service import Monitoring
+    from lucid.monitoring.monitor import Monitoring
     from lucid.ports.online import OnlineStore
     from lucid.registry.service import ModelRegistry
 
@@ -162,7 +162,7 @@ class Lucid:
         if self._monitoring is None:
             from datetime import timedelta
 
-            from lucid.monitoring.service import Monitoring
+            from lucid.monitoring.monitor import Monitoring
 
             settings = self.settings
             self._monitoring = Monitoring(
@@ -175,6 +175,7 @@ class Lucid:
                 horizon=timedelta(days=settings.prediction_horizon_days),
                 clock=self.clock,
                 project_dir=settings.project_dir,
+                uows=self.uows,
             )
         return self._monitoring
 

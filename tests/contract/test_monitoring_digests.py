@@ -14,7 +14,7 @@ import pytest
 
 from lucid.errors import InvalidInput
 from lucid.monitoring.digests import DigestMessage, digest_channels
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.artifacts import ArtifactStore

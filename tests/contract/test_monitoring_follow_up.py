@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.registry.service import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.artifacts import ArtifactStore

@@ -163,6 +163,14 @@ def prediction_rows(
     return validated
 
 
+def prediction_of_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A file's row as a prediction: `id`, `entity`, `served_at`, `score` and `arm` as they
+    are, every other column a feature."""
+    fields = {k: row[k] for k in ("id", "entity", "served_at", "score", "arm") if k in row}
+    features = {k: v for k, v in row.items() if k not in fields}
+    return {**fields, "features": features}
+
+
 def log_predictions(
     log: SqlPredictionLog,
     model: str,

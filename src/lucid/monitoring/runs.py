@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lucid.contracts.events import NewEvent
-from lucid.contracts.validity import Evaluation, Measurement, MonitoringPolicy
+from lucid.contracts.validity.evaluation import PolicyEvaluation
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.policy import MonitoringPolicy
+from lucid.contracts.validity.profiles import ReferenceProfile
+from lucid.contracts.validity.records import RunRecord
 from lucid.monitoring import queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
-from lucid.monitoring.profiles import ReferenceProfile
 from lucid.ports import ComputeEngine
-from lucid.ports.monitoring import MonitoringStore
-from lucid.storage.event_log import SqlEventLog
-from lucid.storage.monitoring import RunRecord
+from lucid.ports.unit_of_work import UnitsOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class RunOutcome:
 
     record: RunRecord
     created: bool
-    evaluation: Evaluation | None = None
+    evaluation: PolicyEvaluation | None = None
 
 
 def measure_window(
@@ -81,36 +82,34 @@ def measure_window(
 
 def run_checks(
     engine: ComputeEngine,
-    store: MonitoringStore,
+    uows: UnitsOfWork,
     policy: MonitoringPolicy,
     *,
     version: str,
     table: str,
     window: str,
+    now: datetime,
     labelled: bool = False,
     extra: Sequence[Measurement] = (),
-    now: datetime | None = None,
-    events: SqlEventLog | None = None,
-    announce: Callable[[Evaluation, str], NewEvent] | None = None,
+    announce: Callable[[PolicyEvaluation, str], NewEvent] | None = None,
 ) -> RunOutcome:
     """Measure `table` against the stored profile of (policy.model, version), grade every
     threshold and store the run under `window` (idempotent: a recorded window is returned
     as stored). `extra` adds measurements made elsewhere (e.g. the business-metric drop from
-    the registry's observations). With `events` and `announce`, the event
-    `announce(evaluation, run_id)` is stored in the run's own transaction."""
-    existing = store.find_run(policy.model, window)
-    if existing is not None:
-        return RunOutcome(existing, created=False)
-    profile = store.load_profile(policy.model, version)
+    the registry's observations). With `announce`, the event `announce(evaluation, run_id)`
+    is recorded in the run's own unit of work: a stored run is always an announced one."""
+    with uows.read() as uow:
+        existing = uow.monitoring.find_run(policy.model, window)
+        if existing is not None:
+            return RunOutcome(existing, created=False)
+        profile = uow.monitoring.load_profile(policy.model, version)
     measured = [*measure_window(engine, table, profile, policy, labelled=labelled), *extra]
     evaluation = policy.evaluate(measured)
-    record, created = store.record_run(
-        policy,
-        version,
-        window,
-        evaluation,
-        measured_at=now or datetime.now(UTC),
-        events=events,
-        announce=None if announce is None else (lambda run_id: announce(evaluation, run_id)),
-    )
-    return RunOutcome(record, created, evaluation if created else None)
+    with uows() as uow:
+        existing = uow.monitoring.find_run(policy.model, window)
+        if existing is not None:
+            return RunOutcome(existing, created=False)
+        record = uow.monitoring.add_run(policy, version, window, evaluation, measured_at=now)
+        if announce is not None:
+            uow.record(announce(evaluation, record.id))
+    return RunOutcome(record, True, evaluation)
