@@ -16,9 +16,12 @@ from lucid.contracts.monitoring_events import DriftDrillPerformed
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.grades import Level
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.profiles import NumericProfile, ReferenceProfile
 from lucid.errors import InvalidInput
 from lucid.monitoring.windows import Window
+from lucid.ports import ComputeEngine
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -134,3 +137,18 @@ def shifted(table: pa.Table, profile: ReferenceProfile, shifts: Sequence[Shift])
             moved = pc.add(values, amount if shift.op == "+" else -amount)
         table = table.set_column(table.schema.get_field_index(shift.column), shift.column, moved)
     return table
+
+
+def grade(
+    engine: ComputeEngine,
+    table: str,
+    profile: ReferenceProfile,
+    policy: MonitoringPolicy,
+    labelled: bool,
+    business: Measurement | None,
+) -> PolicyEvaluation:
+    """The policy's grade of the shifted window registered as `table`."""
+    from lucid.monitoring.runs import measure_window
+
+    measured = measure_window(engine, table, profile, policy, labelled=labelled)
+    return policy.evaluate([*measured, *([business] if business else [])])

@@ -18,10 +18,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lucid.contracts.monitoring_events import MonitoringRunRecorded
-from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc
-from lucid.contracts.validity.evaluation import PolicyEvaluation, stored_evaluation
+from lucid.contracts.validity.evaluation import stored_evaluation
 from lucid.contracts.validity.grades import Level
 from lucid.contracts.validity.policy import Approval, MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
@@ -34,8 +32,7 @@ from lucid.monitoring.current_window import business_measurement, current_table,
 from lucid.monitoring.drills import DrillReport
 from lucid.monitoring.follow_up import FollowUp
 from lucid.monitoring.predictions import OutcomeReport
-from lucid.monitoring.run_incidents import non_ok
-from lucid.monitoring.run_reports import RunPage, RunReport, run_cursor, run_key
+from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
 from lucid.monitoring.windows import Window, window_of
 from lucid.ports import ComputeEngine, UnitsOfWork
 from lucid.settings import AlertSettings
@@ -49,7 +46,6 @@ from lucid.storage.prediction_log import SqlPredictionLog
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from lucid.contracts.events import NewEvent
     from lucid.monitoring.digests import DigestReport
     from lucid.registry.service import ModelRegistry
 
@@ -188,43 +184,31 @@ class Monitoring:
         """Profile `version` once, from the file `reference` (feature columns, `score`, and
         `label` when known) or from its predictions logged in [start, end) with their
         outcomes; (profile, True when stored now, False when the same one was there)."""
-        from lucid.monitoring.profiles import build_profile
-
         validate_model_name(model)
         version_text = references.version_text(version)
         engine = self.engine_factory()
-        rows: int | None = None
         if reference is not None:
             if start is not None or end is not None:
                 raise InvalidInput("reference", "give a reference file or a window, not both")
-            label, score = references.register_file(engine, reference)
-            source = str(reference)
+            source: Path | Window = reference
+        elif start is None or end is None:
+            raise InvalidInput(
+                "reference",
+                "give a reference file, or --window-start and --window-end of logged predictions",
+            )
         else:
-            if start is None or end is None:
-                raise InvalidInput(
-                    "reference",
-                    "give a reference file, or --window-start and --window-end of logged "
-                    "predictions",
-                )
-            window = window_of(self.policy(model).reporting.frequency, self.clock(), start, end)
-            label, rows = references.register_logged(engine, self.log, model, version_text, window)
-            score, source = "score", f"predictions logged in {window.key}"
-        profile = build_profile(
-            engine, references.TABLE, segment_column=segment, label=label, score=score
-        )
-        if rows is None:
-            rows = references.profiled_rows(profile)
-        stored = references.store_profile(
+            source = window_of(self.policy(model).reporting.frequency, self.clock(), start, end)
+        return references.build_reference(
             self.units,
+            engine,
+            self.log,
             model,
             version_text,
-            profile,
-            source=source,
-            rows=int(rows),
+            source,
+            segment=segment,
             actor=actor,
-            now=self.clock(),
+            now=self.clock,
         )
-        return profile, stored
 
     # -- runs --------------------------------------------------------------------------------
 
@@ -299,7 +283,7 @@ class Monitoring:
         now: datetime,
         version: str | int | None,
     ) -> RunReport:
-        from lucid.monitoring.runs import run_checks
+        from lucid.monitoring.runs import run_checks, run_recorded
 
         watched = self.monitored_version(model, window, version)
         table, labelled = self._current(model, window, watched)
@@ -316,7 +300,7 @@ class Monitoring:
             labelled=labelled,
             extra=[business] if business is not None else [],
             now=now,
-            announce=lambda evaluation, run_id: _run_recorded(
+            announce=lambda evaluation, run_id: run_recorded(
                 model, watched, run_id, window, evaluation, now
             ),
         )
@@ -329,15 +313,7 @@ class Monitoring:
     ) -> RunPage:
         """Stored runs newest first, each with every check; `cursor` is the `next_cursor` of
         the page before (None for the first page)."""
-        if model is not None:
-            validate_model_name(model)
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
-            raise InvalidInput("limit", f"must be a whole number from 1 to 500, not {limit!r}")
-        before = None if cursor is None else run_key(cursor)
-        with self.units.read() as uow:
-            found = uow.monitoring.runs_page(model, before=before, limit=limit)
-        last = found[-1] if len(found) == limit else None
-        return RunPage(tuple(found), None if last is None else run_cursor(last))
+        return page_of_runs(self.units, model, cursor=cursor, limit=limit)
 
     def get_run(self, run_id: str) -> RunRecord:
         """One stored run with every check (404 for an unknown id)."""
@@ -359,8 +335,6 @@ class Monitoring:
     ) -> DrillReport:
         """Shift a copy of the window and grade it with the policy; no run is stored and no
         action is taken — the drill's result is recorded as a `DriftDrillPerformed` event."""
-        from lucid.monitoring.runs import measure_window
-
         parsed, expected = drills.parse_drill(shifts, expect)
         policy = self.policy(model)
         window = window_of(policy.reporting.frequency, self.clock(), start, end)
@@ -371,9 +345,8 @@ class Monitoring:
         table = drills.shifted(table, profile, parsed)
         engine = self.engine_factory()
         engine.register("drill_window", table)
-        measured = measure_window(engine, "drill_window", profile, policy, labelled=labelled)
         business = business_measurement(self.registry_factory(), model, watched)
-        evaluation = policy.evaluate([*measured, *([business] if business else [])])
+        evaluation = drills.grade(engine, "drill_window", profile, policy, labelled, business)
         report = DrillReport(model, watched, window, parsed, evaluation, expected, table.num_rows)
         with self.units() as uow:
             uow.record(report.event(actor))
@@ -429,34 +402,3 @@ class Monitoring:
     def incidents(self, model: str | None = None) -> list[IncidentRecord]:
         with self.units.read() as uow:
             return uow.monitoring.incidents(model)
-
-
-def _run_recorded(
-    model: str,
-    version: str,
-    run_id: str,
-    window: Window,
-    evaluation: PolicyEvaluation,
-    now: datetime,
-) -> NewEvent:
-    """The `MonitoringRunRecorded` event of a run, stored in the run's own unit of work."""
-    from lucid.contracts.events import NewEvent
-
-    failing = non_ok(evaluation)
-    return NewEvent.of(
-        MonitoringRunRecorded(
-            model,
-            version,
-            run_id,
-            window.key,
-            evaluation.level.value,
-            [str(a) for a in evaluation.actions],
-            len(evaluation.checks),
-            failing,
-        ),
-        actor=ACTOR,
-        subject=model_subject(model),
-        rationale=f"{len(evaluation.checks)} checks over {window.key}: worst "
-        f"{evaluation.level.value}" + (f" ({', '.join(failing)})" if failing else ""),
-        occurred_at=now,
-    )

@@ -129,6 +129,10 @@ def psi_edges(quantile_values: Sequence[float], minimum: float) -> tuple[float, 
     return tuple(edges)
 
 
+Summary = tuple[Any, ...]
+"""A numeric column's summary row: rows, usable, min, max, mean, std, approximate distinct."""
+
+
 def profile_columns(
     engine: ComputeEngine,
     d: queries.Dialect,
@@ -142,41 +146,15 @@ def profile_columns(
     dialect prefers (`Dialect.columns_per_query`; Spark: one query per step): summaries, the
     exact ECDF (value counts) of columns with few distinct values, one sort of the others for
     their quantiles and order statistics, bin counts, category counts."""
-    summaries: dict[str, tuple[Any, ...]] = {}
+    summaries: dict[str, Summary] = {}
     for group in d.groups(numeric):
         [row] = engine.query(queries.numeric_summaries(d, table, group, where))
         summaries |= {column: row[7 * i : 7 * i + 7] for i, column in enumerate(group)}
     usable = [column for column in numeric if summaries[column][1]]
     probabilities = [i / bins for i in range(1, bins)]
-    ecdf: dict[str, tuple[tuple[float, float], ...]] = {}
-    at_rank: dict[str, Callable[[int], float]] = {}
-    # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
-    few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
-    for group in d.groups(few):
-        values = stacked_rows(engine, queries.value_counts(d, table, group, where), group)
-        for column in group:
-            if len(values[column]) <= ECDF_POINTS:
-                ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
-                at_rank[column] = _counted_ranks(ecdf[column])
+    ecdf, at_rank = _exact_ecdfs(engine, d, table, summaries, usable, where)
     many = [column for column in usable if column not in ecdf]
-    ranks = {
-        column: sorted(
-            set(_order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS))
-            | _quantile_ranks(int(summaries[column][1]), probabilities)
-        )
-        for column in many
-    }
-    for group in d.groups(many):
-        wanted = [(column, ranks[column]) for column in group]
-        query = queries.ranked_values(d, table, wanted, where)
-        for column, rows in stacked_rows(engine, query, group).items():
-            values_at = {int(rank): float(v) for rank, v in rows}
-            at_rank[column] = values_at.__getitem__
-            n = int(summaries[column][1])
-            weight = n / ECDF_POINTS
-            ecdf[column] = tuple(
-                (values_at[rank], weight) for rank in _order_statistic_ranks(n, ECDF_POINTS)
-            )
+    _ranked_ecdfs(engine, d, table, summaries, many, probabilities, where, ecdf, at_rank)
     edges = {
         column: psi_edges(
             [_quantile(at_rank[column], int(summaries[column][1]), p) for p in probabilities],
@@ -208,6 +186,62 @@ def profile_columns(
     for column in categorical:
         profiles[column] = categorical_profile(categories[column])
     return profiles
+
+
+def _exact_ecdfs(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    summaries: Mapping[str, Summary],
+    usable: Sequence[str],
+    where: str | None,
+) -> tuple[dict[str, tuple[tuple[float, float], ...]], dict[str, Callable[[int], float]]]:
+    """The exact ECDF (value counts) of the columns with at most `ECDF_POINTS` distinct
+    values, and each one's value at a rank."""
+    ecdf: dict[str, tuple[tuple[float, float], ...]] = {}
+    at_rank: dict[str, Callable[[int], float]] = {}
+    # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
+    few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
+    for group in d.groups(few):
+        values = stacked_rows(engine, queries.value_counts(d, table, group, where), group)
+        for column in group:
+            if len(values[column]) <= ECDF_POINTS:
+                ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
+                at_rank[column] = _counted_ranks(ecdf[column])
+    return ecdf, at_rank
+
+
+def _ranked_ecdfs(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    summaries: Mapping[str, Summary],
+    many: Sequence[str],
+    probabilities: Sequence[float],
+    where: str | None,
+    ecdf: dict[str, tuple[tuple[float, float], ...]],
+    at_rank: dict[str, Callable[[int], float]],
+) -> None:
+    """Add to `ecdf` and `at_rank` the order-statistic ECDF of the columns with many distinct
+    values, read with their quantile ranks in one sort."""
+    ranks = {
+        column: sorted(
+            set(_order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS))
+            | _quantile_ranks(int(summaries[column][1]), probabilities)
+        )
+        for column in many
+    }
+    for group in d.groups(many):
+        wanted = [(column, ranks[column]) for column in group]
+        query = queries.ranked_values(d, table, wanted, where)
+        for column, rows in stacked_rows(engine, query, group).items():
+            values_at = {int(rank): float(v) for rank, v in rows}
+            at_rank[column] = values_at.__getitem__
+            n = int(summaries[column][1])
+            weight = n / ECDF_POINTS
+            ecdf[column] = tuple(
+                (values_at[rank], weight) for rank in _order_statistic_ranks(n, ECDF_POINTS)
+            )
 
 
 def _order_statistic_ranks(n: int, points: int) -> list[int]:

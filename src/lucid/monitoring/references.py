@@ -3,6 +3,7 @@ predictions and outcomes, stored with its `ReferenceProfileBuilt` event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -68,6 +69,44 @@ def store_profile(
                 )
             )
     return stored
+
+
+def build_reference(
+    uows: UnitsOfWork,
+    engine: ComputeEngine,
+    log: SqlPredictionLog,
+    model: str,
+    version: str,
+    source: Path | Window,
+    *,
+    segment: str | None,
+    actor: str,
+    now: Callable[[], datetime],
+) -> tuple[ReferenceProfile, bool]:
+    """Profile `version` from a reference file or its predictions logged in a window, and
+    store it with its event; (profile, True when stored now, False when the same one was
+    there)."""
+    from lucid.monitoring.profiles import build_profile
+
+    if isinstance(source, Window):
+        label, rows = register_logged(engine, log, model, version, source)
+        score: str | None = "score"
+        described = f"predictions logged in {source.key}"
+    else:
+        (label, score), rows = register_file(engine, source), None
+        described = str(source)
+    profile = build_profile(engine, TABLE, segment_column=segment, label=label, score=score)
+    stored = store_profile(
+        uows,
+        model,
+        version,
+        profile,
+        source=described,
+        rows=profiled_rows(profile) if rows is None else rows,
+        actor=actor,
+        now=now(),
+    )
+    return profile, stored
 
 
 def version_text(version: str | int) -> str:

@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any
 from lucid.contracts.events import parse_time
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.records import IncidentRecord, RunRecord
+from lucid.contracts.value import validate_model_name
 from lucid.errors import InvalidInput
 from lucid.monitoring.alerts import AlertOutcome
+from lucid.ports.unit_of_work import UnitsOfWork
 
 if TYPE_CHECKING:
     from lucid.monitoring.actions import ActionResult
@@ -68,3 +70,19 @@ def run_key(cursor: str) -> tuple[str, str]:
             "cursor", f"{cursor!r} is not a cursor this API returned (use next_cursor)"
         ) from None
     return measured_at, run_id
+
+
+def page_of_runs(
+    uows: UnitsOfWork, model: str | None, *, cursor: str | None, limit: int
+) -> RunPage:
+    """Stored runs newest first, each with every check; `cursor` is the `next_cursor` of
+    the page before (None for the first page)."""
+    if model is not None:
+        validate_model_name(model)
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 500:
+        raise InvalidInput("limit", f"must be a whole number from 1 to 500, not {limit!r}")
+    before = None if cursor is None else run_key(cursor)
+    with uows.read() as uow:
+        found = uow.monitoring.runs_page(model, before=before, limit=limit)
+    last = found[-1] if len(found) == limit else None
+    return RunPage(tuple(found), None if last is None else run_cursor(last))

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent
+from lucid.contracts.monitoring_events import MonitoringRunRecorded
+from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.policy import MonitoringPolicy
@@ -21,8 +23,12 @@ from lucid.contracts.validity.records import RunRecord
 from lucid.monitoring import queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
+from lucid.monitoring.run_incidents import non_ok
+from lucid.monitoring.windows import Window
 from lucid.ports import ComputeEngine
 from lucid.ports.unit_of_work import UnitsOfWork
+
+ACTOR = "monitoring"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +119,32 @@ def run_checks(
         if announce is not None:
             uow.record(announce(evaluation, record.id))
     return RunOutcome(record, True, evaluation)
+
+
+def run_recorded(
+    model: str,
+    version: str,
+    run_id: str,
+    window: Window,
+    evaluation: PolicyEvaluation,
+    now: datetime,
+) -> NewEvent:
+    """The `MonitoringRunRecorded` event of a run, stored in the run's own unit of work."""
+    failing = non_ok(evaluation)
+    return NewEvent.of(
+        MonitoringRunRecorded(
+            model,
+            version,
+            run_id,
+            window.key,
+            evaluation.level.value,
+            [str(a) for a in evaluation.actions],
+            len(evaluation.checks),
+            failing,
+        ),
+        actor=ACTOR,
+        subject=model_subject(model),
+        rationale=f"{len(evaluation.checks)} checks over {window.key}: worst "
+        f"{evaluation.level.value}" + (f" ({', '.join(failing)})" if failing else ""),
+        occurred_at=now,
+    )
