@@ -11,7 +11,7 @@ from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.value import Direction
 from lucid.errors import NotFound
 from lucid.monitoring.windows import Kind, Window, window_table
-from lucid.storage.prediction_log import SqlPredictionLog
+from lucid.ports.monitoring import PredictionLog
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def monitored_version(
     registry: ModelRegistry,
-    log: SqlPredictionLog,
+    log: PredictionLog,
     model: str,
     window: Window,
     version: str | int | None,
@@ -73,7 +73,7 @@ def business_measurement(registry: ModelRegistry, model: str, version: str) -> M
 
 
 def current_table(
-    log: SqlPredictionLog,
+    log: PredictionLog,
     profile: ReferenceProfile,
     model: str,
     window: Window,

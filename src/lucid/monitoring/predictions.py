@@ -25,7 +25,7 @@ from lucid.contracts.events import format_time, parse_time
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
-from lucid.storage.prediction_log import SqlPredictionLog
+from lucid.ports.monitoring import PredictionLog
 
 RESERVED_COLUMNS = frozenset({"score", "label"})
 """Column names a window gives the model output and the outcome; no feature may take them."""
@@ -173,7 +173,7 @@ def prediction_of_row(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def log_predictions(
-    log: SqlPredictionLog,
+    log: PredictionLog,
     model: str,
     version: str | int,
     rows: Sequence[Mapping[str, Any]],
@@ -197,7 +197,7 @@ Outcome = tuple[str | None, str | None, int, str]
 
 
 def log_outcomes(
-    log: SqlPredictionLog,
+    log: PredictionLog,
     model: str,
     rows: Sequence[Mapping[str, Any]],
     *,
@@ -265,7 +265,7 @@ def _outcome(where: str, row: object) -> Outcome:
 
 
 def _join(
-    log: SqlPredictionLog, model: str, parsed: Sequence[Outcome], horizon: timedelta
+    log: PredictionLog, model: str, parsed: Sequence[Outcome], horizon: timedelta
 ) -> list[tuple[int, str | None, int, str]]:
     """Each outcome's (position, prediction id or None when unmatched, label, observed_at)."""
     by_id = log.predictions_by_id(model, [p for p, _, _, _ in parsed if p is not None])

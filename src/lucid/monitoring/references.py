@@ -14,8 +14,8 @@ from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.errors import InvalidInput, NotFound
 from lucid.monitoring.windows import Window, infer_kinds, window_table
 from lucid.ports import ComputeEngine
+from lucid.ports.monitoring import PredictionLog
 from lucid.ports.unit_of_work import UnitsOfWork
-from lucid.storage.prediction_log import SqlPredictionLog
 
 TABLE = "reference"
 """The name the reference is registered under on the compute engine."""
@@ -29,7 +29,7 @@ def register_file(engine: ComputeEngine, reference: Path) -> tuple[str | None, s
 
 
 def register_logged(
-    engine: ComputeEngine, log: SqlPredictionLog, model: str, version: str, window: Window
+    engine: ComputeEngine, log: PredictionLog, model: str, version: str, window: Window
 ) -> tuple[str | None, int]:
     """Register the predictions of `version` logged in `window` with their outcomes; its
     label column (None when no outcome arrived) and its row count."""
@@ -74,7 +74,7 @@ def store_profile(
 def build_reference(
     uows: UnitsOfWork,
     engine: ComputeEngine,
-    log: SqlPredictionLog,
+    log: PredictionLog,
     model: str,
     version: str,
     source: Path | Window,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -103,3 +104,61 @@ class MonitoringRepository(Protocol):
     def update_incident(self, incident_id: str, values: dict[str, Any]) -> bool:
         """False when the incident was closed meanwhile (it is left as it is)."""
         ...
+
+
+class LoggedPrediction(Protocol):
+    """One logged prediction of a window with its outcome (`label`), if one arrived; times
+    canonical UTC text, `features` the JSON text of name → value."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def entity(self) -> str: ...
+
+    @property
+    def served_at(self) -> str: ...
+
+    @property
+    def features(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def arm(self) -> str | None: ...
+
+    @property
+    def label(self) -> int | None: ...
+
+
+class PredictionLog(Protocol):
+    """Predictions served and outcomes observed, per model, written in bulk."""
+
+    def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert validated prediction rows at once; an existing id refuses all."""
+        ...
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
+
+    def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]: ...
+
+    def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
+        """Per (entity, earliest, latest) served-at bounds, the id of the entity's latest
+        prediction in them, or None."""
+        ...
+
+    def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]: ...
+
+    def insert_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    def window(
+        self, model: str, start: str, end: str, version: str | None = None
+    ) -> Sequence[LoggedPrediction]:
+        """Predictions of `model` served in [start, end) with their outcomes, oldest first."""
+        ...
+
+    def latest_version(self, model: str, start: str, end: str) -> str | None: ...
