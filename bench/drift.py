@@ -96,16 +96,23 @@ def phase_run(workdir: Path, memory_limit: str) -> dict[str, Any]:
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.monitoring.runs import run_checks
     from lucid.storage.database import Database
-    from lucid.storage.monitoring import SqlMonitoringStore
+    from lucid.storage.event_log import SqlEventLog
+    from lucid.storage.unit_of_work import SqlUnitsOfWork
 
     db = Database(f"sqlite:///{workdir / 'metadata.db'}")
-    store = SqlMonitoringStore(db)
+    uows = SqlUnitsOfWork(db, SqlEventLog(db))
     policy = MonitoringPolicy.churn_default("churn")
     started = time.perf_counter()
     with DuckDBEngine(memory_limit=memory_limit) as engine:
         engine.register("current", workdir / "current.parquet")
         outcome = run_checks(
-            engine, store, policy, version="1", table="current", window=f"w{time.time_ns()}"
+            engine,
+            uows,
+            policy,
+            version="1",
+            table="current",
+            window=f"w{time.time_ns()}",
+            now=datetime.now(UTC),
         )
     seconds = time.perf_counter() - started
     assert outcome.evaluation is not None

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from lucid.jobs.scheduler import Scheduler
     from lucid.memory.incident_lifecycle import Incidents
     from lucid.memory.loop import LearningLoop
-    from lucid.monitoring.service import Monitoring
+    from lucid.monitoring.monitor import Monitoring
     from lucid.notifications.webhooks import Subscriptions
     from lucid.ports.online import OnlineStore
     from lucid.registry.model_registry import ModelRegistry
@@ -170,7 +170,7 @@ class Lucid:
         if self._monitoring is None:
             from datetime import timedelta
 
-            from lucid.monitoring.service import Monitoring
+            from lucid.monitoring.monitor import Monitoring
 
             settings = self.settings
             self._monitoring = Monitoring(
@@ -183,6 +183,7 @@ class Lucid:
                 horizon=timedelta(days=settings.prediction_horizon_days),
                 clock=self.clock,
                 project_dir=settings.project_dir,
+                uows=self.uows,
             )
         return self._monitoring
 

@@ -11,13 +11,13 @@ from lucid.access.tokens import Tokens
 from lucid.bootstrap import utc_now
 from lucid.contracts.validity import Measurement, MonitoringPolicy
 from lucid.memory.transparency import StakeholderAccess
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
-from lucid.storage.monitoring import SqlMonitoringStore
+from lucid.storage.monitoring import SqlMonitoringRepository, SqlMonitoringStore
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import register
 
@@ -42,7 +42,10 @@ def test_runs_come_in_window_order_with_every_check(db: Database) -> None:
                 Measurement("business_metric_drop", 0.0),
             ]
         )
-        store.record_run(policy, "1", window(day), evaluation, measured_at=DAY)
+        with db.transaction() as connection:
+            SqlMonitoringRepository(connection).add_run(
+                policy, "1", window(day), evaluation, measured_at=DAY
+            )
     runs = store.runs("churn")
     assert [run.window for run in runs] == [window(0), window(1), window(2)]
     assert [run.level for run in runs] == ["ok", "warning", "critical"]
@@ -70,7 +73,13 @@ def test_transparency_counts_policy_stakeholders_alerted_teams_and_model_owners(
     access = StakeholderAccess(db, event_log, registry)
     assert access.stakeholders() == [] and access.transparency_pct() is None
     register(registry, by="ana")
-    monitoring = Monitoring(db, event_log, lambda: None, lambda: registry)  # type: ignore[arg-type,return-value]
+    monitoring = Monitoring(
+        db,
+        event_log,
+        lambda: None,  # type: ignore[arg-type,return-value]
+        lambda: registry,
+        clock=lambda: datetime.now(UTC),
+    )
     policy = MonitoringPolicy.churn_default("churn")
     monitoring.set_policy(policy, actor="dana", rationale="watch churn")
     assert access.stakeholders() == [

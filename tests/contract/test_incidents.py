@@ -25,7 +25,7 @@ from lucid.experiments.lab import Experiments
 from lucid.memory.incident_lifecycle import Incidents
 from lucid.memory.loop import LearningLoop
 from lucid.memory.retrospective import incident_trend
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertSettings
 from lucid.storage.artifacts import ArtifactStore

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from lucid.contracts.validity import Approval, Level, MonitoringPolicy, Threshold
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel, AlertSettings
 from lucid.storage.database import Database

@@ -12,7 +12,7 @@ import pytest
 
 from lucid.contracts.digests import DigestRecord
 from lucid.errors import InvalidInput
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.notifications.digests import DigestMessage, digest_channels
 from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from lucid.monitoring.service import Monitoring
+from lucid.monitoring.monitor import Monitoring
 from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertChannel
 from lucid.storage.database import Database

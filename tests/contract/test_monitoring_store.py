@@ -11,16 +11,18 @@ import pytest
 from sqlalchemy import func, select
 
 from lucid.contracts.validity import Approval, Level, MonitoringPolicy
+from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.monitoring.performance import business_metric_drop
 from lucid.monitoring.policy_changes import change_threshold
-from lucid.monitoring.profiles import ReferenceProfile, build_profile
+from lucid.monitoring.profiles import build_profile
 from lucid.monitoring.runs import run_checks
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.monitoring import SqlMonitoringStore
 from lucid.storage.tables import monitoring_checks, monitoring_runs
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -70,7 +72,7 @@ def test_a_run_stores_every_check_and_is_idempotent_per_window(
     policy = MonitoringPolicy.churn_default("churn")
     outcome = run_checks(
         engine,
-        store,
+        SqlUnitsOfWork(db, SqlEventLog(db)),
         policy,
         version="3",
         table="current",
@@ -95,7 +97,13 @@ def test_a_run_stores_every_check_and_is_idempotent_per_window(
     assert psi_check["expected_no_drift"] == pytest.approx((1 / 4000 + 1 / 3000) * 9)
 
     again = run_checks(
-        engine, store, policy, version="3", table="current", window="2026-11-24", now=NOW
+        engine,
+        SqlUnitsOfWork(db, SqlEventLog(db)),
+        policy,
+        version="3",
+        table="current",
+        window="2026-11-24",
+        now=NOW,
     )
     assert not again.created and again.evaluation is None
     assert again.record == record
@@ -115,7 +123,15 @@ def test_a_window_without_labels_reports_performance_as_insufficient_or_estimate
     stored_profile(engine, store)
     engine.register("current", churn_window(np.random.default_rng(4), 3000))
     policy = MonitoringPolicy.churn_default("churn")
-    outcome = run_checks(engine, store, policy, version="3", table="current", window="w1", now=NOW)
+    outcome = run_checks(
+        engine,
+        SqlUnitsOfWork(db, SqlEventLog(db)),
+        policy,
+        version="3",
+        table="current",
+        window="w1",
+        now=NOW,
+    )
     assert outcome.evaluation is not None
     by_metric = {c.threshold.metric: c.level for c in outcome.evaluation.checks}
     # no labels yet and no business observation: not judged, and never OK
@@ -124,12 +140,14 @@ def test_a_window_without_labels_reports_performance_as_insufficient_or_estimate
     assert outcome.evaluation.level is Level.INSUFFICIENT_DATA
 
 
-def test_a_threshold_change_is_recorded_with_its_rationale(event_log: SqlEventLog) -> None:
+def test_a_threshold_change_is_recorded_with_its_rationale(
+    db: Database, event_log: SqlEventLog
+) -> None:
     policy = MonitoringPolicy.churn_default("churn")
     looser = replace(policy.thresholds[0], warning=0.15, critical=0.25)
     approvals = [Approval("data_team", "bo"), Approval("business_team", "cy")]
     changed, recorded = change_threshold(
-        event_log,
+        SqlUnitsOfWork(db, event_log),
         policy,
         looser,
         proposer="ana",
@@ -145,7 +163,12 @@ def test_a_threshold_change_is_recorded_with_its_rationale(event_log: SqlEventLo
     assert stored.payload["after"]["warning"] == 0.15
     with pytest.raises(Forbidden):
         change_threshold(
-            event_log, policy, looser, proposer="ana", rationale="again", approvals=approvals[:1]
+            SqlUnitsOfWork(db, event_log),
+            policy,
+            looser,
+            proposer="ana",
+            rationale="again",
+            approvals=approvals[:1],
         )
     assert event_log.count() == 1
     assert event_log.verify().ok

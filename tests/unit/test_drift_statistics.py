@@ -12,11 +12,12 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from lucid.contracts.validity import Level, Measurement, MonitoringPolicy, Reporting, Threshold
+from lucid.contracts.validity.profiles import OTHER, NumericProfile
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import InvalidInput
 from lucid.monitoring import statistics
 from lucid.monitoring.drift import measure_data_drift
-from lucid.monitoring.profiles import OTHER, NumericProfile, build_profile, psi_edges
+from lucid.monitoring.profiles import build_profile, psi_edges
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from lucid.contracts.validity import (
 )
 from lucid.errors import InvalidInput
 from lucid.monitoring.alerts import alert_targets
+from lucid.monitoring.drills import Shift
 from lucid.monitoring.predictions import prediction_rows
-from lucid.monitoring.service import Shift
 from lucid.monitoring.windows import window_of
 
 NOW = datetime(2026, 11, 25, 9, 41, 7, tzinfo=UTC)  # a Wednesday

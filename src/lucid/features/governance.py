@@ -288,7 +288,7 @@ class FeatureStore:
             features=refs,
         )
 
-    # --- what the model registry asks (lucid.registry.service.FeatureCatalog) --------------
+    # --- what the model registry asks (lucid.ports.feature_catalog.FeatureCatalog) --------------
 
     def check_pins(self, pins: Sequence[str]) -> list[str]:
         """Canonical pins; refuse one that is not stored or was never approved."""

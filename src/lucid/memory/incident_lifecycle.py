@@ -1,6 +1,6 @@
 """The incidents of the learning loop: from detection to a closed incident with its lesson.
 
-Monitoring opens incidents (`lucid.monitoring.incidents`); people open one by hand, take it in
+Monitoring opens incidents (`lucid.monitoring.run_incidents`); people open one by hand, take it in
 hand, diagnose it, propose 2–3 testable fixes, link the experiment testing them, write the
 lesson and resolve it. The rules (which step from which status, the root-cause list, the
 repeated-error rule, the figures) are pure, in `lucid.contracts.incidents`; here each step is

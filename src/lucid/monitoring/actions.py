@@ -21,18 +21,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection
-
 from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import MonitoringActionTaken
 from lucid.contracts.registry_events import model_subject
-from lucid.contracts.validity import Action, ActionKind
+from lucid.contracts.validity.actions import Action, ActionKind
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
+from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.registry.model_registry import ModelRegistry
-from lucid.storage.database import Database
-from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
-from lucid.storage.monitoring import SqlMonitoringStore
 
 ACTOR = "monitoring"
 
@@ -104,8 +100,10 @@ def register_retrained(
     target: str,
     request: RetrainingRequest,
     trained: tuple[Any, Mapping[str, float]],
-    connection: Connection,
+    uow: UnitOfWork,
 ) -> ActionResult:
+    """Register the retrained estimator as a candidate with the contract and pinned features
+    of the version it replaces, in `uow`."""
     try:
         current = registry.get_version(request.model, int(request.version))
     except (NotFound, ValueError):
@@ -139,9 +137,7 @@ def register_retrained(
     )
 
 
-def freeze(
-    registry: ModelRegistry, model: str, reason: str, connection: Connection
-) -> ActionResult:
+def freeze(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
     try:
         registry.freeze(model, reason=reason, actor=ACTOR, source="monitoring")
     except Conflict as error:
@@ -151,9 +147,7 @@ def freeze(
     return ActionResult("freeze", "done", f"promotions of {model} are blocked: {reason}")
 
 
-def rollback(
-    registry: ModelRegistry, model: str, reason: str, connection: Connection
-) -> ActionResult:
+def rollback(registry: ModelRegistry, model: str, reason: str) -> ActionResult:
     try:
         restored = registry.rollback(model, actor=ACTOR, rationale=reason)
     except LucidError as error:
@@ -161,9 +155,13 @@ def rollback(
     return ActionResult("rollback", "done", f"{restored.label} serves production again")
 
 
+_ORDER = {ActionKind.ROLLBACK: 0, ActionKind.FREEZE: 1, ActionKind.INVESTIGATE: 2}
+"""Freeze and rollback before retraining, so a bad version stops serving before anything slow
+runs."""
+
+
 def take(
-    db: Database,
-    events: SqlEventLog,
+    uows: UnitsOfWork,
     registry: ModelRegistry,
     pipelines: Mapping[str, str],
     actions: tuple[Action, ...],
@@ -172,46 +170,30 @@ def take(
     now: datetime,
 ) -> list[ActionResult]:
     """Take every non-alert action in `actions` not yet taken for the run (alerts are
-    delivered by `alerts`), and return those taken now, in order: freeze and rollback before
-    retraining, so a bad version stops serving before anything slow runs.
+    delivered by `alerts`), and return those taken now, in `_ORDER`.
 
     Each action, its `MonitoringActionTaken` event and the mark that it was taken commit in
-    one transaction, so a run resumed after a crash takes each action exactly once.
+    one unit of work (the registry's own changes join it), so a run resumed after a crash
+    takes each action exactly once.
     """
-    order = {ActionKind.ROLLBACK: 0, ActionKind.FREEZE: 1, ActionKind.INVESTIGATE: 2}
     chosen = sorted(
         (a for a in actions if a.kind is not ActionKind.ALERT),
-        key=lambda action: order.get(action.kind, 3),
+        key=lambda action: _ORDER.get(action.kind, 3),
     )
     results: list[ActionResult] = []
     for action in chosen:
         step = str(action)
-        with db.transaction() as connection:
-            if SqlMonitoringStore.step_taken(connection, request.run_id, step) is not None:
+        with uows.read() as uow:
+            if uow.monitoring.step_taken(request.run_id, step) is not None:
                 continue
         trained: Any = None
         if action.kind is ActionKind.RETRAIN:
             trained = train(pipelines, request)
-        with db.locked_transaction(EVENT_LOCK) as connection:
-            if SqlMonitoringStore.step_taken(connection, request.run_id, step) is not None:
+        with uows() as uow:
+            if uow.monitoring.step_taken(request.run_id, step) is not None:
                 continue  # another process took it meanwhile
-            if action.kind is ActionKind.FREEZE:
-                result = freeze(registry, request.model, reason, connection)
-            elif action.kind is ActionKind.ROLLBACK:
-                result = rollback(registry, request.model, reason, connection)
-            elif action.kind is ActionKind.RETRAIN:
-                result = (
-                    trained
-                    if isinstance(trained, ActionResult)
-                    else register_retrained(
-                        registry, pipelines[request.model], request, trained, connection
-                    )
-                )
-            else:
-                result = ActionResult(
-                    step, "done", "investigation asked: the incident of this run carries it"
-                )
-            events.append(
+            result = _take_one(uow, registry, pipelines, action, request, reason, trained)
+            uow.record(
                 NewEvent.of(
                     MonitoringActionTaken(
                         request.model, request.run_id, step, result.outcome, result.detail
@@ -219,9 +201,31 @@ def take(
                     actor=ACTOR,
                     subject=model_subject(request.model),
                     rationale=f"{reason}; {step} {result.outcome}: {result.detail}",
-                ),
-                connection=connection,
+                )
             )
-            SqlMonitoringStore.mark_step(connection, request.run_id, step, result.outcome, now)
+            uow.monitoring.mark_step(request.run_id, step, result.outcome, now)
         results.append(result)
     return results
+
+
+def _take_one(
+    uow: UnitOfWork,
+    registry: ModelRegistry,
+    pipelines: Mapping[str, str],
+    action: Action,
+    request: RetrainingRequest,
+    reason: str,
+    trained: Any,
+) -> ActionResult:
+    """Take one action through the registry, inside the caller's unit of work."""
+    if action.kind is ActionKind.FREEZE:
+        return freeze(registry, request.model, reason)
+    if action.kind is ActionKind.ROLLBACK:
+        return rollback(registry, request.model, reason)
+    if action.kind is ActionKind.RETRAIN:
+        if isinstance(trained, ActionResult):
+            return trained
+        return register_retrained(registry, pipelines[request.model], request, trained, uow)
+    return ActionResult(
+        str(action), "done", "investigation asked: the incident of this run carries it"
+    )

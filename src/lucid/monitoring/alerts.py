@@ -16,7 +16,7 @@ an alert is never dropped without a trace.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,12 +28,15 @@ from lucid.contracts.monitoring_events import (
     AlertRaised,
 )
 from lucid.contracts.registry_events import model_subject
-from lucid.contracts.validity import ActionKind, Check, Evaluation, Level
-from lucid.errors import InvalidInput
+from lucid.contracts.validity.actions import ActionKind
+from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
+from lucid.contracts.validity.grades import Level
+from lucid.contracts.validity.records import AlertRecord
+from lucid.errors import Conflict, InvalidInput
 from lucid.notifications.channels import AlertMessage
 from lucid.notifications.retries import Delivery, deliver_with_retries
+from lucid.ports.unit_of_work import UnitsOfWork
 from lucid.settings import AlertChannel, AlertSettings
-from lucid.storage.alerts import AlertRecord, SqlAlertStore
 
 ACTOR = "monitoring"
 STEPS = ("warning", "critical", "escalated")
@@ -59,24 +62,38 @@ def alert_targets(check: Check) -> tuple[str, ...]:
     )
 
 
+def check_summary(check: Check) -> str:
+    """`threshold[feature]@segment level`, as an alert lists its checks."""
+    return (
+        f"{check.threshold.key}"
+        + (
+            f"[{check.measurement.feature}]"
+            if check.measurement.feature and not check.threshold.feature
+            else ""
+        )
+        + (f"@{check.measurement.segment}" if check.measurement.segment else "")
+        + f" {check.level.value}"
+    )
+
+
 class Alerting:
     """Raising, delivering, acknowledging and escalating alerts for one project."""
 
     def __init__(
         self,
-        store: SqlAlertStore,
+        uows: UnitsOfWork,
         settings: AlertSettings,
         *,
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
     ) -> None:
-        self.store = store
+        self.uows = uows
         self.settings = settings
         self.clock = clock
         self.sleep = sleep
 
     def raise_for_run(
-        self, model: str, run_id: str, evaluation: Evaluation, escalation: str | None
+        self, model: str, run_id: str, evaluation: PolicyEvaluation, escalation: str | None
     ) -> list[AlertOutcome]:
         """One alert per team the run's non-OK checks alert (see `alert_targets`), at the
         worst level of those checks, carrying their runbooks; each delivered at once."""
@@ -88,59 +105,77 @@ class Alerting:
             checks = [
                 c for c, teams in zip(evaluation.checks, asked, strict=True) if target in teams
             ]
-            level = Level.worst(check.level for check in checks)
-            runbooks = list(
-                dict.fromkeys(c.threshold.runbook for c in checks if c.threshold.runbook)
-            )
-            summary = ", ".join(
-                f"{c.threshold.key}"
-                + (
-                    f"[{c.measurement.feature}]"
-                    if c.measurement.feature and not c.threshold.feature
-                    else ""
-                )
-                + (f"@{c.measurement.segment}" if c.measurement.segment else "")
-                + f" {c.level.value}"
-                for c in checks
-            )
-            if escalation:
-                summary += f" (escalation: {escalation})"
-            now = format_time(self.clock())
-            record = AlertRecord(
-                id=str(uuid.uuid4()),
-                model=model,
-                run_id=run_id,
-                target=target,
-                level=level.value,
-                step=1 if level is Level.CRITICAL else 0,
-                summary=summary,
-                runbooks=runbooks,
-                raised_at=now,
-                stepped_at=now,
-                acknowledged_at=None,
-                acknowledged_by=None,
-            )
-            record = self.store.raise_alert(
-                record,
-                NewEvent.of(
-                    AlertRaised(model, record.id, run_id, target, level.value, summary, runbooks),
-                    actor=ACTOR,
-                    subject=model_subject(model),
-                    rationale=f"monitoring run {run_id} asked to alert {target}: {summary}",
-                ),
-            )
+            draft = self._draft(model, run_id, target, checks, escalation)
+            record = self._store(draft)
             message = AlertMessage(
                 record.id,
                 model,
-                level.value,
+                draft.level,
                 target,
-                summary,
+                draft.summary,
                 [c.to_dict() for c in checks],
-                runbooks,
+                draft.runbooks,
                 run_id,
             )
             outcomes.append(AlertOutcome(record, self.deliver(record, message)))
         return outcomes
+
+    def _draft(
+        self,
+        model: str,
+        run_id: str,
+        target: str,
+        checks: Sequence[Check],
+        escalation: str | None,
+    ) -> AlertRecord:
+        """The alert of `target`: the worst level of its checks, their runbooks, a summary."""
+        level = Level.worst(check.level for check in checks)
+        runbooks = list(dict.fromkeys(c.threshold.runbook for c in checks if c.threshold.runbook))
+        summary = ", ".join(check_summary(c) for c in checks)
+        if escalation:
+            summary += f" (escalation: {escalation})"
+        now = format_time(self.clock())
+        return AlertRecord(
+            id=str(uuid.uuid4()),
+            model=model,
+            run_id=run_id,
+            target=target,
+            level=level.value,
+            step=1 if level is Level.CRITICAL else 0,
+            summary=summary,
+            runbooks=runbooks,
+            raised_at=now,
+            stepped_at=now,
+            acknowledged_at=None,
+            acknowledged_by=None,
+        )
+
+    def _store(self, alert: AlertRecord) -> AlertRecord:
+        """Store the alert with its event; the alert already raised for the same run and team
+        when there is one (a resumed run raises nothing twice)."""
+        with self.uows() as uow:
+            raised = uow.monitoring.alert_for(alert.run_id, alert.target)
+            if raised is not None:
+                return raised
+            uow.monitoring.add_alert(alert)
+            uow.record(
+                NewEvent.of(
+                    AlertRaised(
+                        alert.model,
+                        alert.id,
+                        alert.run_id,
+                        alert.target,
+                        alert.level,
+                        alert.summary,
+                        alert.runbooks,
+                    ),
+                    actor=ACTOR,
+                    subject=model_subject(alert.model),
+                    rationale=f"monitoring run {alert.run_id} asked to alert {alert.target}: "
+                    f"{alert.summary}",
+                )
+            )
+        return alert
 
     def channels_for(self, record: AlertRecord) -> list[AlertChannel]:
         own = [
@@ -164,7 +199,7 @@ class Alerting:
         return deliver_with_retries(
             self.channels_for(record),
             message,
-            self.store.attempts_made(record.id, record.step),
+            self._attempts_made(record),
             self.settings,
             self.sleep,
             lambda channel, attempt, delivered, detail: self._attempt(
@@ -173,70 +208,98 @@ class Alerting:
             "no alert channel configured: the alert is recorded in the event log only",
         )
 
+    def _attempts_made(self, record: AlertRecord) -> dict[str, tuple[int, bool]]:
+        with self.uows.read() as uow:
+            return uow.monitoring.attempts_made(record.id, record.step)
+
     def _attempt(
         self, record: AlertRecord, channel: str, attempt: int, delivered: bool, detail: str
     ) -> None:
         at = format_time(self.clock())
-        self.store.record_attempt(
-            {
-                "alert_id": record.id,
-                "channel": channel,
-                "step": record.step,
-                "attempt": attempt,
-                "attempted_at": at,
-                "delivered": delivered,
-                "detail": detail,
-            },
-            NewEvent.of(
-                AlertDeliveryAttempted(
-                    record.model, record.id, channel, record.step, attempt, delivered, detail
-                ),
-                actor=ACTOR,
-                subject=model_subject(record.model),
-                rationale=(
-                    f"alert {record.id} to {channel}, attempt {attempt}: "
-                    + ("delivered" if delivered else f"failed ({detail})")
-                ),
-            ),
-        )
+        with self.uows() as uow:
+            uow.monitoring.add_attempt(
+                {
+                    "alert_id": record.id,
+                    "channel": channel,
+                    "step": record.step,
+                    "attempt": attempt,
+                    "attempted_at": at,
+                    "delivered": delivered,
+                    "detail": detail,
+                }
+            )
+            uow.record(
+                NewEvent.of(
+                    AlertDeliveryAttempted(
+                        record.model, record.id, channel, record.step, attempt, delivered, detail
+                    ),
+                    actor=ACTOR,
+                    subject=model_subject(record.model),
+                    rationale=(
+                        f"alert {record.id} to {channel}, attempt {attempt}: "
+                        + ("delivered" if delivered else f"failed ({detail})")
+                    ),
+                )
+            )
 
     def acknowledge(self, alert_id: str, *, actor: str) -> AlertRecord:
         who = actor.strip()
         if not who:
             raise InvalidInput("actor", "must name who acknowledges the alert")
-        record = self.store.get(alert_id)
-        self.store.acknowledge(
-            alert_id,
-            who,
-            format_time(self.clock()),
-            NewEvent.of(
-                AlertAcknowledged(record.model, alert_id),
-                actor=who,
-                subject=model_subject(record.model),
-                rationale=f"{who} took alert {alert_id} in hand",
-            ),
-        )
-        return self.store.get(alert_id)
+        with self.uows() as uow:
+            record = uow.monitoring.get_alert(alert_id)
+            if record.acknowledged_by is not None:
+                raise Conflict(
+                    f"Alert {alert_id} was already acknowledged by {record.acknowledged_by}."
+                )
+            uow.monitoring.acknowledge(alert_id, who, format_time(self.clock()))
+            uow.record(
+                NewEvent.of(
+                    AlertAcknowledged(record.model, alert_id),
+                    actor=who,
+                    subject=model_subject(record.model),
+                    rationale=f"{who} took alert {alert_id} in hand",
+                )
+            )
+            return uow.monitoring.get_alert(alert_id)
 
     def escalate(self) -> list[AlertOutcome]:
         """Step up every unacknowledged alert whose step is older than the delay."""
         now = self.clock()
         delay = timedelta(minutes=self.settings.escalate_after_minutes)
+        with self.uows.read() as uow:
+            waiting = uow.monitoring.alerts(unacknowledged=True)
         outcomes: list[AlertOutcome] = []
-        for record in self.store.alerts(unacknowledged=True):
-            if record.step >= 2:
-                continue
+        for record in waiting:
             waited = now - parse_time(record.stepped_at)
-            if waited < delay:
+            if record.step >= 2 or waited < delay:
                 continue
-            to_step = record.step + 1
-            level = "critical"
-            minutes = waited.total_seconds() / 60
-            moved = self.store.step_up(
+            stepped = self._step_up(record, waited, now)
+            if stepped is None:
+                continue
+            message = AlertMessage(
                 record.id,
-                record.step,
-                level,
-                format_time(now),
+                record.model,
+                "critical",
+                record.target,
+                record.summary,
+                [],
+                record.runbooks,
+                record.run_id,
+                escalated=stepped.step == 2,
+            )
+            outcomes.append(AlertOutcome(stepped, self.deliver(stepped, message)))
+        return outcomes
+
+    def _step_up(self, record: AlertRecord, waited: timedelta, now: datetime) -> AlertRecord | None:
+        """Move `record` one step up with its `AlertEscalated` event; None when another
+        process moved or acknowledged it first."""
+        to_step = record.step + 1
+        minutes = waited.total_seconds() / 60
+        with self.uows() as uow:
+            if not uow.monitoring.step_up(record.id, record.step, "critical", format_time(now)):
+                return None
+            uow.record(
                 NewEvent.of(
                     AlertEscalated(
                         record.model,
@@ -252,21 +315,6 @@ class Alerting:
                         f"{self.settings.escalate_after_minutes:g} min): {STEPS[record.step]} → "
                         f"{STEPS[to_step]}"
                     ),
-                ),
+                )
             )
-            if not moved:
-                continue
-            stepped = self.store.get(record.id)
-            message = AlertMessage(
-                record.id,
-                record.model,
-                level,
-                record.target,
-                record.summary,
-                [],
-                record.runbooks,
-                record.run_id,
-                escalated=to_step == 2,
-            )
-            outcomes.append(AlertOutcome(stepped, self.deliver(stepped, message)))
-        return outcomes
+            return uow.monitoring.get_alert(record.id)

@@ -22,13 +22,15 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from lucid.contracts.validity import Measurement
-from lucid.monitoring import queries
-from lucid.monitoring.profiles import (
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.profiles import (
     OTHER,
     CategoricalProfile,
     NumericProfile,
     ReferenceProfile,
+)
+from lucid.monitoring import queries
+from lucid.monitoring.profiles import (
     column_bins,
     column_categories,
     require_columns,

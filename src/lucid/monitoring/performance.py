@@ -15,11 +15,10 @@ calibration — an early warning, superseded by the realised metrics when labels
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from lucid.contracts.validity import Measurement
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.profiles import PerformanceProfile
 from lucid.errors import InvalidInput
 from lucid.monitoring import queries
 from lucid.ports import ComputeEngine
@@ -35,36 +34,6 @@ class Classification:
     precision: float | None
     recall: float | None
     auc: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class PerformanceProfile:
-    """The reference performance a window is compared with."""
-
-    label: str
-    score: str
-    cutoff: float
-    rows: int
-    accuracy: float | None
-    precision: float | None
-    recall: float | None
-    auc: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "label": self.label,
-            "score": self.score,
-            "cutoff": self.cutoff,
-            "rows": self.rows,
-            "accuracy": self.accuracy,
-            "precision": self.precision,
-            "recall": self.recall,
-            "auc": self.auc,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> PerformanceProfile:
-        return cls(**raw)
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:

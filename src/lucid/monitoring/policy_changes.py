@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent, RecordedEvent, Subject
-from lucid.contracts.validity import Approval, MonitoringPolicy, Threshold
-from lucid.ports import EventLog
+from lucid.contracts.validity.policy import Approval, MonitoringPolicy
+from lucid.contracts.validity.thresholds import Threshold
+from lucid.ports.unit_of_work import UnitsOfWork
 
 
 def change_threshold(
-    events: EventLog,
+    uows: UnitsOfWork,
     policy: MonitoringPolicy,
     new: Threshold,
     *,
@@ -25,13 +26,14 @@ def change_threshold(
     changed, event = policy.change_threshold(
         new, proposer=proposer, rationale=rationale, approvals=approvals
     )
-    recorded = events.append(
-        NewEvent.of(
-            event,
-            actor=proposer,
-            subject=Subject("model", policy.model),
-            rationale=rationale,
-            occurred_at=occurred_at,
+    with uows() as uow:
+        recorded = uow.record(
+            NewEvent.of(
+                event,
+                actor=proposer,
+                subject=Subject("model", policy.model),
+                rationale=rationale,
+                occurred_at=occurred_at,
+            )
         )
-    )
     return changed, recorded

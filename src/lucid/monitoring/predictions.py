@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from lucid.contracts.events import format_time, parse_time
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
-from lucid.storage.prediction_log import SqlPredictionLog
+from lucid.ports.monitoring import PredictionLog
 
 RESERVED_COLUMNS = frozenset({"score", "label"})
 """Column names a window gives the model output and the outcome; no feature may take them."""
@@ -96,66 +96,9 @@ def prediction_rows(
         )
     if not rows:
         raise InvalidInput("rows", "must hold at least one prediction")
-    validated: list[dict[str, Any]] = []
-    for index, row in enumerate(rows):
-        where = f"rows[{index}]"
-        if not isinstance(row, Mapping):
-            raise InvalidInput(where, "must be a mapping of prediction fields")
-        unknown = sorted(set(row) - _PREDICTION_FIELDS)
-        if unknown:
-            raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
-        entity = row.get("entity")
-        if isinstance(entity, bool) or not isinstance(entity, str | int) or not str(entity).strip():
-            raise InvalidInput(f"{where}.entity", f"must be a non-empty id, not {entity!r}")
-        features = row.get("features")
-        if not isinstance(features, Mapping):
-            raise InvalidInput(f"{where}.features", "must be a mapping of feature name to value")
-        clean: dict[str, object] = {}
-        for name, value in features.items():
-            if not isinstance(name, str) or not name.strip():
-                raise InvalidInput(f"{where}.features", f"{name!r} is not a feature name")
-            if name in RESERVED_COLUMNS:
-                raise InvalidInput(
-                    f"{where}.features.{name}",
-                    "is reserved for the model output and the outcome; rename the feature",
-                )
-            clean[name] = _feature_value(value, f"{where}.features.{name}")
-        score = row.get("score")
-        if isinstance(score, bool) or not isinstance(score, int | float):
-            raise InvalidInput(f"{where}.score", f"must be a number, not {score!r}")
-        if not (math.isfinite(score) and 0 <= score <= 1):
-            raise InvalidInput(
-                f"{where}.score", f"must be a probability between 0 and 1, not {score}"
-            )
-        arm = row.get("arm")
-        if arm is not None and (not isinstance(arm, str) or not arm.strip() or len(arm) > 100):
-            raise InvalidInput(
-                f"{where}.arm", f"must be a short non-empty name or absent, not {arm!r}"
-            )
-        prediction_id = row.get("id")
-        if prediction_id is None:
-            prediction_id = time_ordered_id()
-        elif (
-            not isinstance(prediction_id, str)
-            or not prediction_id.strip()
-            or len(prediction_id) > 64
-        ):
-            raise InvalidInput(
-                f"{where}.id",
-                f"must be non-empty text of at most 64 characters, not {prediction_id!r}",
-            )
-        validated.append(
-            {
-                "id": prediction_id,
-                "model": model,
-                "version": version_text,
-                "entity": str(entity).strip(),
-                "served_at": moment(row.get("served_at"), f"{where}.served_at"),
-                "features": json.dumps(clean, sort_keys=True, separators=(",", ":")),
-                "score": float(score),
-                "arm": arm,
-            }
-        )
+    validated = [
+        _prediction(f"rows[{index}]", row, model, version_text) for index, row in enumerate(rows)
+    ]
     ids = [row["id"] for row in validated]
     if len(set(ids)) != len(ids):
         duplicate = next(i for i in ids if ids.count(i) > 1)
@@ -163,8 +106,74 @@ def prediction_rows(
     return validated
 
 
+def _prediction(where: str, row: object, model: str, version: str) -> dict[str, Any]:
+    """One validated prediction, its fields in the log's order."""
+    if not isinstance(row, Mapping):
+        raise InvalidInput(where, "must be a mapping of prediction fields")
+    unknown = sorted(set(row) - _PREDICTION_FIELDS)
+    if unknown:
+        raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
+    entity = row.get("entity")
+    if isinstance(entity, bool) or not isinstance(entity, str | int) or not str(entity).strip():
+        raise InvalidInput(f"{where}.entity", f"must be a non-empty id, not {entity!r}")
+    features = _features(where, row.get("features"))
+    score = row.get("score")
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        raise InvalidInput(f"{where}.score", f"must be a number, not {score!r}")
+    if not (math.isfinite(score) and 0 <= score <= 1):
+        raise InvalidInput(f"{where}.score", f"must be a probability between 0 and 1, not {score}")
+    arm = row.get("arm")
+    if arm is not None and (not isinstance(arm, str) or not arm.strip() or len(arm) > 100):
+        raise InvalidInput(f"{where}.arm", f"must be a short non-empty name or absent, not {arm!r}")
+    return {
+        "id": _prediction_id(where, row.get("id")),
+        "model": model,
+        "version": version,
+        "entity": str(entity).strip(),
+        "served_at": moment(row.get("served_at"), f"{where}.served_at"),
+        "features": json.dumps(features, sort_keys=True, separators=(",", ":")),
+        "score": float(score),
+        "arm": arm,
+    }
+
+
+def _features(where: str, features: object) -> dict[str, object]:
+    if not isinstance(features, Mapping):
+        raise InvalidInput(f"{where}.features", "must be a mapping of feature name to value")
+    clean: dict[str, object] = {}
+    for name, value in features.items():
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidInput(f"{where}.features", f"{name!r} is not a feature name")
+        if name in RESERVED_COLUMNS:
+            raise InvalidInput(
+                f"{where}.features.{name}",
+                "is reserved for the model output and the outcome; rename the feature",
+            )
+        clean[name] = _feature_value(value, f"{where}.features.{name}")
+    return clean
+
+
+def _prediction_id(where: str, prediction_id: object) -> str:
+    if prediction_id is None:
+        return time_ordered_id()
+    if not isinstance(prediction_id, str) or not prediction_id.strip() or len(prediction_id) > 64:
+        raise InvalidInput(
+            f"{where}.id",
+            f"must be non-empty text of at most 64 characters, not {prediction_id!r}",
+        )
+    return prediction_id
+
+
+def prediction_of_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A file's row as a prediction: `id`, `entity`, `served_at`, `score` and `arm` as they
+    are, every other column a feature."""
+    fields = {k: row[k] for k in ("id", "entity", "served_at", "score", "arm") if k in row}
+    features = {k: v for k, v in row.items() if k not in fields}
+    return {**fields, "features": features}
+
+
 def log_predictions(
-    log: SqlPredictionLog,
+    log: PredictionLog,
     model: str,
     version: str | int,
     rows: Sequence[Mapping[str, Any]],
@@ -183,13 +192,17 @@ def log_predictions(
     return [row["id"] for row in validated]
 
 
+Outcome = tuple[str | None, str | None, int, str]
+"""A validated outcome: (prediction id or None, entity or None, label 0/1, observed_at)."""
+
+
 def log_outcomes(
-    log: SqlPredictionLog,
+    log: PredictionLog,
     model: str,
     rows: Sequence[Mapping[str, Any]],
     *,
     horizon: timedelta = DEFAULT_HORIZON,
-    now: datetime | None = None,
+    now: datetime,
 ) -> OutcomeReport:
     """Join outcomes to their predictions (see the module's rule) and store them in bulk."""
     validate_model_name(model)
@@ -197,33 +210,64 @@ def log_outcomes(
         raise InvalidInput("horizon", f"must be a positive duration, not {horizon}")
     if not rows:
         raise InvalidInput("rows", "must hold at least one outcome")
-    parsed: list[tuple[str | None, str | None, int, str]] = []
-    for index, row in enumerate(rows):
-        where = f"rows[{index}]"
-        if not isinstance(row, Mapping):
-            raise InvalidInput(where, "must be a mapping of outcome fields")
-        unknown = sorted(set(row) - _OUTCOME_FIELDS)
-        if unknown:
-            raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
-        prediction_id, entity = row.get("prediction_id"), row.get("entity")
-        if prediction_id is not None and (not isinstance(prediction_id, str) or not prediction_id):
-            raise InvalidInput(f"{where}.prediction_id", f"must be text, not {prediction_id!r}")
-        if prediction_id is None:
-            if entity is None or isinstance(entity, bool) or not str(entity).strip():
-                raise InvalidInput(
-                    where, "must name its prediction_id or its entity (the join needs one)"
-                )
-            entity = str(entity).strip()
-        label = row.get("label")
-        if isinstance(label, bool):
-            label = int(label)
-        if isinstance(label, float) and label in (0.0, 1.0):
-            label = int(label)
-        if label not in (0, 1) or not isinstance(label, int):
-            raise InvalidInput(f"{where}.label", f"must be 0 or 1 (binary outcome), not {label!r}")
-        observed = moment(row.get("observed_at"), f"{where}.observed_at")
-        parsed.append((prediction_id, None if prediction_id else entity, label, observed))
+    parsed = [_outcome(f"rows[{index}]", row) for index, row in enumerate(rows)]
+    joined = _join(log, model, parsed, horizon)
+    unmatched = tuple(i for i, p, _, _ in joined if p is None)
+    chosen = _one_label_each(joined)
+    stored = log.outcomes_of(chosen)
+    for prediction_id, (index, label, _) in chosen.items():
+        if prediction_id in stored and stored[prediction_id] != label:
+            raise Conflict(
+                f"rows[{index}].label: prediction {prediction_id} already has the outcome "
+                f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
+            )
+    logged_at = utc_text(now, "now")
+    new = [
+        {
+            "prediction_id": prediction_id,
+            "model": model,
+            "label": label,
+            "observed_at": observed,
+            "logged_at": logged_at,
+        }
+        for prediction_id, (_, label, observed) in chosen.items()
+        if prediction_id not in stored
+    ]
+    if new:
+        log.insert_outcomes(new)
+    return OutcomeReport(len(new), len(chosen) - len(new), unmatched)
 
+
+def _outcome(where: str, row: object) -> Outcome:
+    if not isinstance(row, Mapping):
+        raise InvalidInput(where, "must be a mapping of outcome fields")
+    unknown = sorted(set(row) - _OUTCOME_FIELDS)
+    if unknown:
+        raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
+    prediction_id, entity = row.get("prediction_id"), row.get("entity")
+    if prediction_id is not None and (not isinstance(prediction_id, str) or not prediction_id):
+        raise InvalidInput(f"{where}.prediction_id", f"must be text, not {prediction_id!r}")
+    if prediction_id is None:
+        if entity is None or isinstance(entity, bool) or not str(entity).strip():
+            raise InvalidInput(
+                where, "must name its prediction_id or its entity (the join needs one)"
+            )
+        entity = str(entity).strip()
+    label = row.get("label")
+    if isinstance(label, bool):
+        label = int(label)
+    if isinstance(label, float) and label in (0.0, 1.0):
+        label = int(label)
+    if label not in (0, 1) or not isinstance(label, int):
+        raise InvalidInput(f"{where}.label", f"must be 0 or 1 (binary outcome), not {label!r}")
+    observed = moment(row.get("observed_at"), f"{where}.observed_at")
+    return prediction_id, None if prediction_id else entity, label, observed
+
+
+def _join(
+    log: PredictionLog, model: str, parsed: Sequence[Outcome], horizon: timedelta
+) -> list[tuple[int, str | None, int, str]]:
+    """Each outcome's (position, prediction id or None when unmatched, label, observed_at)."""
     by_id = log.predictions_by_id(model, [p for p, _, _, _ in parsed if p is not None])
     horizon_rows = [
         (
@@ -243,11 +287,18 @@ def log_outcomes(
             )
         else:
             joined.append((index, next(by_entity), label, observed))
-    matched = [(i, p, label, observed) for i, p, label, observed in joined if p is not None]
-    unmatched = tuple(i for i, p, _, _ in joined if p is None)
+    return joined
+
+
+def _one_label_each(
+    joined: Sequence[tuple[int, str | None, int, str]],
+) -> dict[str, tuple[int, int, str]]:
+    """Prediction id → (position, label, observed_at) of its outcome; refused when two rows
+    give one prediction different labels."""
     chosen: dict[str, tuple[int, int, str]] = {}
-    for index, prediction_id, label, observed in matched:
-        assert prediction_id is not None
+    for index, prediction_id, label, observed in joined:
+        if prediction_id is None:
+            continue
         earlier = chosen.get(prediction_id)
         if earlier is not None and earlier[1] != label:
             raise Conflict(
@@ -255,28 +306,7 @@ def log_outcomes(
                 f"{prediction_id}; a prediction has one outcome, nothing was stored."
             )
         chosen[prediction_id] = (index, label, observed)
-    stored = log.outcomes_of(chosen)
-    for prediction_id, (index, label, _) in chosen.items():
-        if prediction_id in stored and stored[prediction_id] != label:
-            raise Conflict(
-                f"rows[{index}].label: prediction {prediction_id} already has the outcome "
-                f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
-            )
-    logged_at = utc_text(now or datetime.now(UTC), "now")
-    new = [
-        {
-            "prediction_id": prediction_id,
-            "model": model,
-            "label": label,
-            "observed_at": observed,
-            "logged_at": logged_at,
-        }
-        for prediction_id, (_, label, observed) in chosen.items()
-        if prediction_id not in stored
-    ]
-    if new:
-        log.insert_outcomes(new)
-    return OutcomeReport(len(new), len(chosen) - len(new), unmatched)
+    return chosen
 
 
 def read_rows(path: Path) -> list[dict[str, Any]]:

@@ -23,13 +23,20 @@ import bisect
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from lucid.contracts.validity.profiles import (
+    DEFAULT_BINS,
+    CategoricalProfile,
+    ColumnProfile,
+    NumericProfile,
+    ReferenceProfile,
+    SegmentKey,
+    SegmentProfile,
+)
 from lucid.errors import InvalidInput
 from lucid.monitoring import queries
-from lucid.monitoring.performance import PerformanceProfile, profile_performance
-from lucid.monitoring.statistics import DEFAULT_BINS
+from lucid.monitoring.performance import profile_performance
 from lucid.ports import ComputeEngine
 
 ECDF_POINTS = 1000
@@ -37,163 +44,6 @@ ECDF_POINTS = 1000
 
 MAX_CATEGORIES = 200
 """Categories kept by name in a categorical profile; the rest are pooled in `OTHER`."""
-
-OTHER = "(other)"
-"""The bucket of categories not kept by name: rare reference ones and unseen current ones."""
-
-SegmentKey = str | None
-"""A segment label `column=value`, or None for all rows."""
-
-
-@dataclass(frozen=True, slots=True)
-class NumericProfile:
-    rows: int
-    usable: int
-    minimum: float | None
-    maximum: float | None
-    mean: float | None
-    std: float | None
-    edges: tuple[float, ...]
-    bin_counts: tuple[int, ...]
-    ecdf: tuple[tuple[float, float], ...]
-    ecdf_exact: bool
-    kind: Literal["numeric"] = "numeric"
-
-    @property
-    def bins(self) -> int:
-        return len(self.edges) + 1
-
-    @property
-    def constant(self) -> bool:
-        return self.usable > 0 and self.minimum == self.maximum
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "rows": self.rows,
-            "usable": self.usable,
-            "minimum": self.minimum,
-            "maximum": self.maximum,
-            "mean": self.mean,
-            "std": self.std,
-            "edges": list(self.edges),
-            "bin_counts": list(self.bin_counts),
-            "ecdf": [list(point) for point in self.ecdf],
-            "ecdf_exact": self.ecdf_exact,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> NumericProfile:
-        return cls(
-            rows=int(raw["rows"]),
-            usable=int(raw["usable"]),
-            minimum=raw["minimum"],
-            maximum=raw["maximum"],
-            mean=raw["mean"],
-            std=raw["std"],
-            edges=tuple(float(e) for e in raw["edges"]),
-            bin_counts=tuple(int(c) for c in raw["bin_counts"]),
-            ecdf=tuple((float(v), float(w)) for v, w in raw["ecdf"]),
-            ecdf_exact=bool(raw["ecdf_exact"]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CategoricalProfile:
-    rows: int
-    usable: int
-    categories: Mapping[str, int]
-    other: int
-    kind: Literal["categorical"] = "categorical"
-
-    @property
-    def buckets(self) -> tuple[str, ...]:
-        return (*sorted(self.categories), OTHER)
-
-    def counts(self) -> list[int]:
-        return [self.categories[c] for c in sorted(self.categories)] + [self.other]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "rows": self.rows,
-            "usable": self.usable,
-            "categories": dict(self.categories),
-            "other": self.other,
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> CategoricalProfile:
-        return cls(
-            rows=int(raw["rows"]),
-            usable=int(raw["usable"]),
-            categories={str(k): int(v) for k, v in raw["categories"].items()},
-            other=int(raw["other"]),
-        )
-
-
-ColumnProfile = NumericProfile | CategoricalProfile
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentProfile:
-    """The profile of every monitored column (and the reference performance) in one segment."""
-
-    columns: Mapping[str, ColumnProfile]
-    performance: PerformanceProfile | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "columns": {name: p.to_dict() for name, p in self.columns.items()},
-            "performance": None if self.performance is None else self.performance.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> SegmentProfile:
-        columns: dict[str, ColumnProfile] = {}
-        for name, item in raw["columns"].items():
-            columns[name] = (
-                NumericProfile.from_dict(item)
-                if item["kind"] == "numeric"
-                else CategoricalProfile.from_dict(item)
-            )
-        perf = raw.get("performance")
-        return cls(columns, None if perf is None else PerformanceProfile.from_dict(perf))
-
-
-@dataclass(frozen=True, slots=True)
-class ReferenceProfile:
-    """A model version's reference profile: one `SegmentProfile` for all rows (key None) and
-    one per value of `segment_column`, labelled `column=value`."""
-
-    segments: Mapping[SegmentKey, SegmentProfile]
-    segment_column: str | None = None
-    bins: int = DEFAULT_BINS
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def overall(self) -> SegmentProfile:
-        return self.segments[None]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": 1,
-            "bins": self.bins,
-            "segment_column": self.segment_column,
-            "segments": [
-                {"segment": key, **segment.to_dict()} for key, segment in self.segments.items()
-            ],
-            "metadata": dict(self.metadata),
-        }
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> ReferenceProfile:
-        return cls(
-            segments={item["segment"]: SegmentProfile.from_dict(item) for item in raw["segments"]},
-            segment_column=raw.get("segment_column"),
-            bins=int(raw["bins"]),
-            metadata=raw.get("metadata", {}),
-        )
 
 
 def segment_label(column: str, value: str) -> str:
@@ -279,6 +129,10 @@ def psi_edges(quantile_values: Sequence[float], minimum: float) -> tuple[float, 
     return tuple(edges)
 
 
+Summary = tuple[Any, ...]
+"""A numeric column's summary row: rows, usable, min, max, mean, std, approximate distinct."""
+
+
 def profile_columns(
     engine: ComputeEngine,
     d: queries.Dialect,
@@ -292,41 +146,15 @@ def profile_columns(
     dialect prefers (`Dialect.columns_per_query`; Spark: one query per step): summaries, the
     exact ECDF (value counts) of columns with few distinct values, one sort of the others for
     their quantiles and order statistics, bin counts, category counts."""
-    summaries: dict[str, tuple[Any, ...]] = {}
+    summaries: dict[str, Summary] = {}
     for group in d.groups(numeric):
         [row] = engine.query(queries.numeric_summaries(d, table, group, where))
         summaries |= {column: row[7 * i : 7 * i + 7] for i, column in enumerate(group)}
     usable = [column for column in numeric if summaries[column][1]]
     probabilities = [i / bins for i in range(1, bins)]
-    ecdf: dict[str, tuple[tuple[float, float], ...]] = {}
-    at_rank: dict[str, Callable[[int], float]] = {}
-    # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
-    few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
-    for group in d.groups(few):
-        values = stacked_rows(engine, queries.value_counts(d, table, group, where), group)
-        for column in group:
-            if len(values[column]) <= ECDF_POINTS:
-                ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
-                at_rank[column] = _counted_ranks(ecdf[column])
+    ecdf, at_rank = _exact_ecdfs(engine, d, table, summaries, usable, where)
     many = [column for column in usable if column not in ecdf]
-    ranks = {
-        column: sorted(
-            set(_order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS))
-            | _quantile_ranks(int(summaries[column][1]), probabilities)
-        )
-        for column in many
-    }
-    for group in d.groups(many):
-        wanted = [(column, ranks[column]) for column in group]
-        query = queries.ranked_values(d, table, wanted, where)
-        for column, rows in stacked_rows(engine, query, group).items():
-            values_at = {int(rank): float(v) for rank, v in rows}
-            at_rank[column] = values_at.__getitem__
-            n = int(summaries[column][1])
-            weight = n / ECDF_POINTS
-            ecdf[column] = tuple(
-                (values_at[rank], weight) for rank in _order_statistic_ranks(n, ECDF_POINTS)
-            )
+    _ranked_ecdfs(engine, d, table, summaries, many, probabilities, where, ecdf, at_rank)
     edges = {
         column: psi_edges(
             [_quantile(at_rank[column], int(summaries[column][1]), p) for p in probabilities],
@@ -358,6 +186,62 @@ def profile_columns(
     for column in categorical:
         profiles[column] = categorical_profile(categories[column])
     return profiles
+
+
+def _exact_ecdfs(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    summaries: Mapping[str, Summary],
+    usable: Sequence[str],
+    where: str | None,
+) -> tuple[dict[str, tuple[tuple[float, float], ...]], dict[str, Callable[[int], float]]]:
+    """The exact ECDF (value counts) of the columns with at most `ECDF_POINTS` distinct
+    values, and each one's value at a rank."""
+    ecdf: dict[str, tuple[tuple[float, float], ...]] = {}
+    at_rank: dict[str, Callable[[int], float]] = {}
+    # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
+    few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
+    for group in d.groups(few):
+        values = stacked_rows(engine, queries.value_counts(d, table, group, where), group)
+        for column in group:
+            if len(values[column]) <= ECDF_POINTS:
+                ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
+                at_rank[column] = _counted_ranks(ecdf[column])
+    return ecdf, at_rank
+
+
+def _ranked_ecdfs(
+    engine: ComputeEngine,
+    d: queries.Dialect,
+    table: str,
+    summaries: Mapping[str, Summary],
+    many: Sequence[str],
+    probabilities: Sequence[float],
+    where: str | None,
+    ecdf: dict[str, tuple[tuple[float, float], ...]],
+    at_rank: dict[str, Callable[[int], float]],
+) -> None:
+    """Add to `ecdf` and `at_rank` the order-statistic ECDF of the columns with many distinct
+    values, read with their quantile ranks in one sort."""
+    ranks = {
+        column: sorted(
+            set(_order_statistic_ranks(int(summaries[column][1]), ECDF_POINTS))
+            | _quantile_ranks(int(summaries[column][1]), probabilities)
+        )
+        for column in many
+    }
+    for group in d.groups(many):
+        wanted = [(column, ranks[column]) for column in group]
+        query = queries.ranked_values(d, table, wanted, where)
+        for column, rows in stacked_rows(engine, query, group).items():
+            values_at = {int(rank): float(v) for rank, v in rows}
+            at_rank[column] = values_at.__getitem__
+            n = int(summaries[column][1])
+            weight = n / ECDF_POINTS
+            ecdf[column] = tuple(
+                (values_at[rank], weight) for rank in _order_statistic_ranks(n, ECDF_POINTS)
+            )
 
 
 def _order_statistic_ranks(n: int, points: int) -> list[int]:

@@ -10,18 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from lucid.contracts.events import NewEvent
-from lucid.contracts.validity import Evaluation, Measurement, MonitoringPolicy
+from lucid.contracts.monitoring_events import MonitoringRunRecorded
+from lucid.contracts.registry_events import model_subject
+from lucid.contracts.validity.evaluation import PolicyEvaluation
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.policy import MonitoringPolicy
+from lucid.contracts.validity.profiles import ReferenceProfile
+from lucid.contracts.validity.records import RunRecord
 from lucid.monitoring import queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
-from lucid.monitoring.profiles import ReferenceProfile
+from lucid.monitoring.run_incidents import non_ok
+from lucid.monitoring.windows import Window
 from lucid.ports import ComputeEngine
-from lucid.ports.monitoring import MonitoringStore
-from lucid.storage.event_log import SqlEventLog
-from lucid.storage.monitoring import RunRecord
+from lucid.ports.unit_of_work import UnitsOfWork
+
+ACTOR = "monitoring"
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +41,7 @@ class RunOutcome:
 
     record: RunRecord
     created: bool
-    evaluation: Evaluation | None = None
+    evaluation: PolicyEvaluation | None = None
 
 
 def measure_window(
@@ -81,36 +88,63 @@ def measure_window(
 
 def run_checks(
     engine: ComputeEngine,
-    store: MonitoringStore,
+    uows: UnitsOfWork,
     policy: MonitoringPolicy,
     *,
     version: str,
     table: str,
     window: str,
+    now: datetime,
     labelled: bool = False,
     extra: Sequence[Measurement] = (),
-    now: datetime | None = None,
-    events: SqlEventLog | None = None,
-    announce: Callable[[Evaluation, str], NewEvent] | None = None,
+    announce: Callable[[PolicyEvaluation, str], NewEvent] | None = None,
 ) -> RunOutcome:
     """Measure `table` against the stored profile of (policy.model, version), grade every
     threshold and store the run under `window` (idempotent: a recorded window is returned
     as stored). `extra` adds measurements made elsewhere (e.g. the business-metric drop from
-    the registry's observations). With `events` and `announce`, the event
-    `announce(evaluation, run_id)` is stored in the run's own transaction."""
-    existing = store.find_run(policy.model, window)
-    if existing is not None:
-        return RunOutcome(existing, created=False)
-    profile = store.load_profile(policy.model, version)
+    the registry's observations). With `announce`, the event `announce(evaluation, run_id)`
+    is recorded in the run's own unit of work: a stored run is always an announced one."""
+    with uows.read() as uow:
+        existing = uow.monitoring.find_run(policy.model, window)
+        if existing is not None:
+            return RunOutcome(existing, created=False)
+        profile = uow.monitoring.load_profile(policy.model, version)
     measured = [*measure_window(engine, table, profile, policy, labelled=labelled), *extra]
     evaluation = policy.evaluate(measured)
-    record, created = store.record_run(
-        policy,
-        version,
-        window,
-        evaluation,
-        measured_at=now or datetime.now(UTC),
-        events=events,
-        announce=None if announce is None else (lambda run_id: announce(evaluation, run_id)),
+    with uows() as uow:
+        existing = uow.monitoring.find_run(policy.model, window)
+        if existing is not None:
+            return RunOutcome(existing, created=False)
+        record = uow.monitoring.add_run(policy, version, window, evaluation, measured_at=now)
+        if announce is not None:
+            uow.record(announce(evaluation, record.id))
+    return RunOutcome(record, True, evaluation)
+
+
+def run_recorded(
+    model: str,
+    version: str,
+    run_id: str,
+    window: Window,
+    evaluation: PolicyEvaluation,
+    now: datetime,
+) -> NewEvent:
+    """The `MonitoringRunRecorded` event of a run, stored in the run's own unit of work."""
+    failing = non_ok(evaluation)
+    return NewEvent.of(
+        MonitoringRunRecorded(
+            model,
+            version,
+            run_id,
+            window.key,
+            evaluation.level.value,
+            [str(a) for a in evaluation.actions],
+            len(evaluation.checks),
+            failing,
+        ),
+        actor=ACTOR,
+        subject=model_subject(model),
+        rationale=f"{len(evaluation.checks)} checks over {window.key}: worst "
+        f"{evaluation.level.value}" + (f" ({', '.join(failing)})" if failing else ""),
+        occurred_at=now,
     )
-    return RunOutcome(record, created, evaluation if created else None)

@@ -30,9 +30,6 @@ from lucid.errors import InvalidInput
 PSI_EPSILON = 1e-4
 """Share that replaces an empty bin in PSI (a fraction of rows)."""
 
-DEFAULT_BINS = 10
-"""PSI bins: the reference deciles."""
-
 
 @dataclass(frozen=True, slots=True)
 class StatisticSpec:

@@ -22,7 +22,7 @@ from lucid.contracts.events import format_time
 from lucid.contracts.times import to_utc, utc_text
 from lucid.contracts.validity import Frequency
 from lucid.errors import InvalidInput
-from lucid.storage.prediction_log import WindowRow
+from lucid.ports.monitoring import LoggedPrediction
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -84,7 +84,7 @@ def _cell(value: Any, kind: Kind) -> Any:
     return str(value)
 
 
-def infer_kinds(rows: Sequence[WindowRow]) -> dict[str, Kind]:
+def infer_kinds(rows: Sequence[LoggedPrediction]) -> dict[str, Kind]:
     """Each feature's kind over `rows`: numeric when every non-null value is a number."""
     kinds: dict[str, Kind] = {}
     for row in rows:
@@ -101,7 +101,7 @@ def infer_kinds(rows: Sequence[WindowRow]) -> dict[str, Kind]:
 
 
 def window_table(
-    rows: Sequence[WindowRow], kinds: Mapping[str, Kind], *, with_label: bool
+    rows: Sequence[LoggedPrediction], kinds: Mapping[str, Kind], *, with_label: bool
 ) -> pa.Table:
     """The window as an Arrow table: the features of `kinds`, `score`, and `label` if asked."""
     import pyarrow as pa

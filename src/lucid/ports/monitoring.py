@@ -2,42 +2,163 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Protocol
 
-from lucid.contracts.events import NewEvent
-from lucid.contracts.validity import Evaluation, MonitoringPolicy
-
-if TYPE_CHECKING:
-    from lucid.monitoring.profiles import ReferenceProfile
-    from lucid.storage.event_log import SqlEventLog
-    from lucid.storage.monitoring import RunRecord
+from lucid.contracts.validity.evaluation import PolicyEvaluation
+from lucid.contracts.validity.policy import MonitoringPolicy
+from lucid.contracts.validity.profiles import ReferenceProfile
+from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
 
 
 class MonitoringRepository(Protocol):
-    """Reference profiles, monitoring runs and their checks, alerts and the incidents runs open."""
+    """Reference profiles, policies, monitoring runs and their checks, the follow-up steps a
+    run took, its alerts and delivery attempts, and the incidents runs open."""
 
-
-class MonitoringStore(Protocol):
-    """Reference profiles (one per model version) and monitoring runs with every check."""
+    # -- profiles and policies ---------------------------------------------------------------
 
     def save_profile(
         self, model: str, version: str, profile: ReferenceProfile, *, created_at: datetime
-    ) -> bool: ...
+    ) -> bool:
+        """True when stored, False when the same profile was there; a different one is
+        refused."""
+        ...
 
     def load_profile(self, model: str, version: str) -> ReferenceProfile: ...
 
-    def record_run(
+    def stored_policy(self, model: str) -> MonitoringPolicy | None: ...
+
+    def policy_models(self) -> list[str]: ...
+
+    def save_policy(self, policy: MonitoringPolicy, *, by: str, at: datetime) -> None: ...
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def add_run(
         self,
         policy: MonitoringPolicy,
         version: str,
         window: str,
-        evaluation: Evaluation,
+        evaluation: PolicyEvaluation,
         *,
         measured_at: datetime,
-        events: SqlEventLog | None = None,
-        announce: Callable[[str], NewEvent] | None = None,
-    ) -> tuple[RunRecord, bool]: ...
+    ) -> RunRecord: ...
 
     def find_run(self, model: str, window: str) -> RunRecord | None: ...
+
+    def get_run(self, run_id: str) -> RunRecord: ...
+
+    def pending_runs(
+        self, model: str | None = None
+    ) -> list[tuple[RunRecord, MonitoringPolicy]]: ...
+
+    def runs_starting_in(self, model: str, start: str, end: str) -> list[RunRecord]: ...
+
+    def runs_page(
+        self, model: str | None, *, before: tuple[str, str] | None, limit: int
+    ) -> list[RunRecord]: ...
+
+    def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]: ...
+
+    def mark_followed_up(self, run_id: str, at: datetime) -> None: ...
+
+    def step_taken(self, run_id: str, step: str) -> str | None:
+        """The outcome of the run's follow-up `step` when already taken, else None."""
+        ...
+
+    def mark_step(self, run_id: str, step: str, outcome: str, at: datetime) -> None: ...
+
+    # -- alerts ------------------------------------------------------------------------------
+
+    def add_alert(self, alert: AlertRecord) -> None: ...
+
+    def alert_for(self, run_id: str, target: str) -> AlertRecord | None: ...
+
+    def get_alert(self, alert_id: str) -> AlertRecord: ...
+
+    def alerts(
+        self, model: str | None = None, *, unacknowledged: bool = False
+    ) -> list[AlertRecord]: ...
+
+    def acknowledge(self, alert_id: str, by: str, at: str) -> None: ...
+
+    def step_up(self, alert_id: str, from_step: int, level: str, at: str) -> bool:
+        """False when another process moved or acknowledged the alert first."""
+        ...
+
+    def attempts_made(self, alert_id: str, step: int) -> dict[str, tuple[int, bool]]: ...
+
+    def add_attempt(self, values: dict[str, Any]) -> None: ...
+
+    def deliveries(self, alert_id: str) -> list[dict[str, Any]]: ...
+
+    # -- incidents ---------------------------------------------------------------------------
+
+    def open_incident(self, model: str) -> IncidentRecord | None: ...
+
+    def incidents(self, model: str | None = None) -> list[IncidentRecord]: ...
+
+    def add_incident(self, incident: IncidentRecord) -> None: ...
+
+    def update_incident(self, incident_id: str, values: dict[str, Any]) -> bool:
+        """False when the incident was closed meanwhile (it is left as it is)."""
+        ...
+
+
+class LoggedPrediction(Protocol):
+    """One logged prediction of a window with its outcome (`label`), if one arrived; times
+    canonical UTC text, `features` the JSON text of name → value."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def entity(self) -> str: ...
+
+    @property
+    def served_at(self) -> str: ...
+
+    @property
+    def features(self) -> str: ...
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def arm(self) -> str | None: ...
+
+    @property
+    def label(self) -> int | None: ...
+
+
+class PredictionLog(Protocol):
+    """Predictions served and outcomes observed, per model, written in bulk."""
+
+    def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert validated prediction rows at once; an existing id refuses all."""
+        ...
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
+
+    def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]: ...
+
+    def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
+        """Per (entity, earliest, latest) served-at bounds, the id of the entity's latest
+        prediction in them, or None."""
+        ...
+
+    def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]: ...
+
+    def insert_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+    def window(
+        self, model: str, start: str, end: str, version: str | None = None
+    ) -> Sequence[LoggedPrediction]:
+        """Predictions of `model` served in [start, end) with their outcomes, oldest first."""
+        ...
+
+    def latest_version(self, model: str, start: str, end: str) -> str | None: ...

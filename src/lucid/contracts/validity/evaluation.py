@@ -1,0 +1,107 @@
+"""A run graded by its policy: every check, the worst level and the actions asked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lucid.contracts.validity.actions import Action
+from lucid.contracts.validity.grades import Level
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.thresholds import Threshold
+from lucid.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from lucid.contracts.validity.policy import MonitoringPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One threshold graded against one measurement (or against nothing: insufficient)."""
+
+    threshold: Threshold
+    measurement: Measurement
+    level: Level
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        return self.threshold.actions_for(self.level)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "threshold": self.threshold.key,
+            "drift_type": self.threshold.drift_type.value,
+            "metric": self.measurement.metric,
+            "feature": self.measurement.feature,
+            "segment": self.measurement.segment,
+            "value": self.measurement.value,
+            "level": self.level.value,
+            "warning": self.threshold.warning,
+            "critical": self.threshold.critical,
+            "actions": [str(action) for action in self.actions],
+            "runbook": self.threshold.runbook,
+            "reference_rows": self.measurement.reference_rows,
+            "current_rows": self.measurement.current_rows,
+            "expected_no_drift": self.measurement.expected_no_drift,
+            "note": self.measurement.note,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyEvaluation:
+    """Every check of a run, its worst level, and every action the non-OK checks ask for."""
+
+    checks: tuple[Check, ...]
+
+    @property
+    def level(self) -> Level:
+        return Level.worst(check.level for check in self.checks)
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """Actions of every warning and critical check, deduplicated, most severe first."""
+        ordered = sorted(self.checks, key=lambda check: -check.level.severity)
+        return tuple(dict.fromkeys(action for check in ordered for action in check.actions))
+
+    def at(self, level: Level) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if check.level is level)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level.value,
+            "actions": [str(action) for action in self.actions],
+            "checks": [check.to_dict() for check in self.checks],
+        }
+
+
+def stored_evaluation(
+    policy: MonitoringPolicy, checks: Sequence[Mapping[str, Any]]
+) -> PolicyEvaluation:
+    """The evaluation a stored run recorded, rebuilt from its policy and its stored checks
+    (each a mapping with `threshold` key, `metric`, `feature`, `segment`, `value`, `level`,
+    row counts, `expected_no_drift`, `note`). Levels are taken as stored, never graded again,
+    so a run resumed later asks exactly what it asked when it was measured."""
+    thresholds = {threshold.key: threshold for threshold in policy.thresholds}
+    rebuilt: list[Check] = []
+    for position, stored in enumerate(checks):
+        threshold = thresholds.get(str(stored["threshold"]))
+        if threshold is None:
+            raise InvalidInput(
+                f"checks[{position}].threshold",
+                f"{stored['threshold']!r} is not a threshold of the run's policy",
+            )
+        level = Level(stored["level"])
+        measurement = Measurement(
+            metric=str(stored["metric"]),
+            value=stored.get("value"),
+            feature=stored.get("feature"),
+            segment=stored.get("segment"),
+            reference_rows=stored.get("reference_rows"),
+            current_rows=stored.get("current_rows"),
+            sufficient=level is not Level.INSUFFICIENT_DATA,
+            expected_no_drift=stored.get("expected_no_drift"),
+            note=stored.get("note"),
+        )
+        rebuilt.append(Check(threshold, measurement, level))
+    return PolicyEvaluation(tuple(rebuilt))

@@ -1,0 +1,124 @@
+"""The metrics a threshold may name, and what one statistic measured on one run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lucid.contracts.validity.grades import DriftType
+from lucid.errors import InvalidInput
+
+DEFAULT_MINIMUM_ROWS = 500
+"""Below this many usable rows on either side a drift check is `insufficient_data`."""
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A metric a threshold may name: its direction, unit and the drift types it fits."""
+
+    name: str
+    higher_is_worse: bool
+    unit: str
+    drift_types: frozenset[DriftType]
+    description: str
+
+
+_DISTRIBUTION = frozenset({DriftType.DATA, DriftType.CONCEPT})
+_QUALITY = frozenset({DriftType.CONCEPT, DriftType.PERFORMANCE})
+
+METRICS: Mapping[str, MetricSpec] = {
+    spec.name: spec
+    for spec in (
+        MetricSpec(
+            "psi", True, "nats", _DISTRIBUTION, "population stability index over reference bins"
+        ),
+        MetricSpec("ks", True, "fraction", _DISTRIBUTION, "Kolmogorov-Smirnov statistic D"),
+        MetricSpec("ks_pvalue", False, "probability", _DISTRIBUTION, "two-sided KS p-value"),
+        MetricSpec("jensen_shannon", True, "distance (base 2, 0..1)", _DISTRIBUTION, "JS distance"),
+        MetricSpec(
+            "wasserstein",
+            True,
+            "reference standard deviations",
+            _DISTRIBUTION,
+            "Wasserstein-1 distance divided by the reference standard deviation",
+        ),
+        MetricSpec(
+            "chi_square_pvalue",
+            False,
+            "probability",
+            _DISTRIBUTION,
+            "chi-square homogeneity test p-value (categorical columns)",
+        ),
+        MetricSpec("accuracy_drop", True, "fraction (absolute)", _QUALITY, "reference - current"),
+        MetricSpec("auc_drop", True, "fraction (absolute)", _QUALITY, "reference - current AUC"),
+        MetricSpec("precision_drop", True, "fraction (absolute)", _QUALITY, "precision drop"),
+        MetricSpec("recall_drop", True, "fraction (absolute)", _QUALITY, "recall drop"),
+        MetricSpec(
+            "estimated_accuracy_drop",
+            True,
+            "fraction (absolute)",
+            _QUALITY,
+            "reference accuracy - label-free (CBPE) estimate of current accuracy",
+        ),
+        MetricSpec(
+            "estimated_auc_drop",
+            True,
+            "fraction (absolute)",
+            _QUALITY,
+            "reference AUC - label-free (CBPE) estimate of current AUC",
+        ),
+        MetricSpec(
+            "business_metric_drop",
+            True,
+            "fraction of the baseline (relative)",
+            frozenset({DriftType.BUSINESS, DriftType.PERFORMANCE}),
+            "(baseline - current) / |baseline|, sign-corrected for lower-is-better metrics",
+        ),
+    )
+}
+"""Every metric a threshold may name."""
+
+
+def metric_spec(name: str) -> MetricSpec:
+    try:
+        return METRICS[name]
+    except KeyError:
+        known = ", ".join(sorted(METRICS))
+        raise InvalidInput("metric", f"{name!r} is not a known metric (known: {known})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """What one statistic measured on one run: the input of `MonitoringPolicy.evaluate`.
+
+    `value` is None when it could not be computed; `sufficient` is False when a side had
+    fewer usable rows than the minimum window (the check is then `insufficient_data`).
+    `expected_no_drift` is the value expected with no drift at these sample sizes (PSI: the
+    mean (1/n + 1/m)(bins - 1)); `note` says why a value is missing or how an edge was ruled.
+    """
+
+    metric: str
+    value: float | None
+    feature: str | None = None
+    segment: str | None = None
+    reference_rows: int | None = None
+    current_rows: int | None = None
+    sufficient: bool = True
+    expected_no_drift: float | None = None
+    note: str | None = None
+    details: Mapping[str, float | int | str | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "metric": self.metric,
+            "value": self.value,
+            "feature": self.feature,
+            "segment": self.segment,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "sufficient": self.sufficient,
+            "expected_no_drift": self.expected_no_drift,
+            "note": self.note,
+            "details": dict(self.details),
+        }

@@ -1,0 +1,295 @@
+"""A model's monitoring policy: its thresholds, its reporting and how a threshold changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from lucid.contracts.events import DomainEvent, event_type
+from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
+from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
+from lucid.contracts.validity.grades import DriftType, Level
+from lucid.contracts.validity.metrics import DEFAULT_MINIMUM_ROWS, Measurement
+from lucid.contracts.validity.thresholds import Threshold, optional_text
+from lucid.errors import Forbidden, InvalidInput
+
+
+class Frequency(StrEnum):
+    """How often the stakeholders receive the digest."""
+
+    HOURLY = "hourly"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+@dataclass(frozen=True, slots=True)
+class Reporting:
+    """Who hears about the policy's runs, how often, and where critical alerts escalate."""
+
+    stakeholders: tuple[str, ...]
+    frequency: Frequency = Frequency.DAILY
+    escalation: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.stakeholders:
+            raise InvalidInput("reporting.stakeholders", "must name at least one stakeholder")
+        for person in self.stakeholders:
+            if not isinstance(person, str) or not person.strip():
+                raise InvalidInput("reporting.stakeholders", f"{person!r} must be non-blank text")
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "stakeholders": list(self.stakeholders),
+            "frequency": self.frequency.value,
+            "escalation": self.escalation,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MonitoringPolicy:
+    """A model's validity contract: thresholds graded on every run, and its reporting."""
+
+    model: str
+    thresholds: tuple[Threshold, ...]
+    reporting: Reporting
+    minimum_rows: int = DEFAULT_MINIMUM_ROWS
+
+    def __post_init__(self) -> None:
+        if not self.model.strip():
+            raise InvalidInput("model", "must name the monitored model")
+        if not self.thresholds:
+            raise InvalidInput("thresholds", "a monitoring policy needs at least one threshold")
+        keys = [threshold.key for threshold in self.thresholds]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise InvalidInput(
+                "thresholds", f"{', '.join(duplicates)} is watched twice; keep one threshold"
+            )
+        if isinstance(self.minimum_rows, bool) or not isinstance(self.minimum_rows, int):
+            raise InvalidInput("minimum_rows", f"must be a whole number, not {self.minimum_rows!r}")
+        if self.minimum_rows < 1:
+            raise InvalidInput("minimum_rows", f"must be at least 1, not {self.minimum_rows}")
+
+    @property
+    def metrics(self) -> frozenset[str]:
+        return frozenset(threshold.metric for threshold in self.thresholds)
+
+    def evaluate(self, measurements: Iterable[Measurement]) -> PolicyEvaluation:
+        """Grade every threshold against every measurement it applies to.
+
+        Never stops early. A threshold with no measurement yields one `insufficient_data`
+        check saying so, so a missing statistic is visible rather than silently passing.
+        """
+        measured = list(measurements)
+        checks: list[Check] = []
+        for threshold in self.thresholds:
+            matching = [m for m in measured if threshold.applies_to(m)]
+            if not matching:
+                missing = Measurement(
+                    metric=threshold.metric,
+                    value=None,
+                    feature=threshold.feature,
+                    segment=threshold.segment,
+                    sufficient=False,
+                    note="no measurement of this metric in the run",
+                )
+                checks.append(Check(threshold, missing, Level.INSUFFICIENT_DATA))
+                continue
+            for measurement in matching:
+                level = threshold.grade(measurement.value, sufficient=measurement.sufficient)
+                checks.append(Check(threshold, measurement, level))
+        return PolicyEvaluation(tuple(checks))
+
+    @property
+    def approving_teams(self) -> tuple[str, ...]:
+        """The teams this policy names: every team its thresholds alert, sorted. A change of
+        threshold needs each of them to approve."""
+        return tuple(
+            sorted(
+                {
+                    action.target
+                    for threshold in self.thresholds
+                    for action in (*threshold.warning_actions, *threshold.critical_actions)
+                    if action.kind is ActionKind.ALERT and action.target is not None
+                }
+            )
+        )
+
+    def change_threshold(
+        self,
+        new: Threshold,
+        *,
+        proposer: str,
+        rationale: str,
+        approvals: Sequence[Approval],
+    ) -> tuple[MonitoringPolicy, ThresholdChanged]:
+        """Replace the threshold watching the same metric, feature and segment as `new`.
+
+        Refused without a rationale, when the threshold does not exist or is unchanged, when a
+        team the policy names has not approved, or when the proposer approves their own change.
+        Returns the changed policy and the event to record (with the rationale).
+        """
+        if not rationale.strip():
+            raise InvalidInput("rationale", "must say why the threshold changes")
+        if not proposer.strip():
+            raise InvalidInput("proposer", "must name who proposes the change")
+        keys = [threshold.key for threshold in self.thresholds]
+        if new.key not in keys:
+            raise InvalidInput(
+                "threshold",
+                f"{new.key} is not watched by the policy of {self.model} "
+                f"(watched: {', '.join(keys)})",
+            )
+        index = keys.index(new.key)
+        old = self.thresholds[index]
+        if old == new:
+            raise InvalidInput("threshold", f"{new.key} is unchanged; there is nothing to record")
+        self_approved = sorted({a.team for a in approvals if a.person == proposer})
+        if self_approved:
+            raise Forbidden(
+                f"{proposer} proposed the change of {new.key} and cannot approve it for "
+                f"{', '.join(self_approved)}: nobody approves their own change."
+            )
+        approved = {approval.team for approval in approvals}
+        missing = [team for team in self.approving_teams if team not in approved]
+        if missing:
+            raise Forbidden(
+                f"The change of {new.key} needs the approval of {', '.join(missing)}: every team "
+                f"the policy of {self.model} names must approve a threshold change."
+            )
+        thresholds = list(self.thresholds)
+        thresholds[index] = new
+        event = ThresholdChanged(
+            model=self.model,
+            threshold=new.key,
+            before=old.to_mapping(),
+            after=new.to_mapping(),
+            proposer=proposer,
+            approvals=[{"team": a.team, "person": a.person} for a in approvals],
+        )
+        return self.with_thresholds(thresholds), event
+
+    def with_thresholds(self, thresholds: Sequence[Threshold]) -> MonitoringPolicy:
+        return MonitoringPolicy(self.model, tuple(thresholds), self.reporting, self.minimum_rows)
+
+    def to_mapping(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "minimum_rows": self.minimum_rows,
+            "thresholds": [threshold.to_mapping() for threshold in self.thresholds],
+            "reporting": self.reporting.to_mapping(),
+        }
+
+    @classmethod
+    def from_mapping(cls, raw: Any) -> MonitoringPolicy:
+        """Build a policy from plain data (parsed YAML or JSON); errors name the field."""
+        if not isinstance(raw, Mapping):
+            raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
+        unknown = sorted(set(raw) - {"model", "thresholds", "reporting", "minimum_rows"})
+        if unknown:
+            raise InvalidInput("policy", f"has unknown field(s) {', '.join(map(str, unknown))}")
+        model = raw.get("model")
+        if not isinstance(model, str):
+            raise InvalidInput("model", "is required and must be text")
+        thresholds_raw = raw.get("thresholds")
+        if not isinstance(thresholds_raw, list):
+            raise InvalidInput("thresholds", "is required and must be a list of thresholds")
+        thresholds = []
+        for index, item in enumerate(thresholds_raw):
+            where = f"thresholds[{index}]"
+            if not isinstance(item, Mapping):
+                raise InvalidInput(where, "must be a mapping of fields")
+            thresholds.append(Threshold.from_mapping(item, where))
+        reporting_raw = raw.get("reporting")
+        if not isinstance(reporting_raw, Mapping):
+            raise InvalidInput("reporting", "is required: stakeholders, frequency, escalation")
+        reporting = _reporting_from_mapping(reporting_raw)
+        minimum = raw.get("minimum_rows", DEFAULT_MINIMUM_ROWS)
+        return cls(model, tuple(thresholds), reporting, minimum)
+
+    @classmethod
+    def churn_default(cls, model: str = "churn_prediction_v2") -> MonitoringPolicy:
+        """The seed's churn policy (§6.3)."""
+        return cls(
+            model=model,
+            thresholds=(
+                Threshold(
+                    DriftType.DATA,
+                    "psi",
+                    0.1,
+                    0.2,
+                    SEED_ACTIONS["alert_data_team"],
+                    SEED_ACTIONS["trigger_retraining_pipeline"],
+                ),
+                Threshold(
+                    DriftType.CONCEPT,
+                    "accuracy_drop",
+                    0.03,
+                    0.05,
+                    SEED_ACTIONS["alert_data_team"],
+                    SEED_ACTIONS["freeze_deployment_and_investigate"],
+                ),
+                Threshold(
+                    DriftType.BUSINESS,
+                    "business_metric_drop",
+                    0.01,
+                    0.02,
+                    SEED_ACTIONS["alert_business_team"],
+                    SEED_ACTIONS["automatic_rollback"],
+                ),
+            ),
+            reporting=Reporting(
+                stakeholders=(
+                    "data_team@company.com",
+                    "product_team@company.com",
+                    "business_team@company.com",
+                ),
+                frequency=Frequency.DAILY,
+                escalation="PagerDuty on critical",
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """A person approving a change on behalf of a team (e.g. `data_team`)."""
+
+    team: str
+    person: str
+
+    def __post_init__(self) -> None:
+        if not self.team.strip() or not self.person.strip():
+            raise InvalidInput("approval", "must name a team and the person approving for it")
+
+
+@event_type("ThresholdChanged")
+@dataclass(frozen=True)
+class ThresholdChanged(DomainEvent):
+    """A monitoring threshold was changed, approved by every team the policy names."""
+
+    model: str
+    threshold: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    proposer: str
+    approvals: list[dict[str, str]]
+
+
+def _reporting_from_mapping(raw: Mapping[str, Any]) -> Reporting:
+    unknown = sorted(set(raw) - {"stakeholders", "frequency", "escalation"})
+    if unknown:
+        raise InvalidInput("reporting", f"has unknown field(s) {', '.join(map(str, unknown))}")
+    stakeholders = raw.get("stakeholders")
+    if not isinstance(stakeholders, list):
+        raise InvalidInput("reporting.stakeholders", "is required and must be a list")
+    try:
+        frequency = Frequency(raw.get("frequency", Frequency.DAILY.value))
+    except ValueError:
+        known = ", ".join(f.value for f in Frequency)
+        raise InvalidInput(
+            "reporting.frequency", f"{raw.get('frequency')!r} is not one of {known}"
+        ) from None
+    escalation = optional_text(raw.get("escalation"), "reporting.escalation")
+    return Reporting(tuple(stakeholders), frequency, escalation)

@@ -1,0 +1,95 @@
+"""The window a run or a drill watches: which model version, its logged predictions as a
+table shaped like the reference profile, and the business-metric drop the registry knows."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from lucid.contracts.validity.metrics import Measurement
+from lucid.contracts.validity.profiles import ReferenceProfile
+from lucid.contracts.value import Direction
+from lucid.errors import NotFound
+from lucid.monitoring.windows import Kind, Window, window_table
+from lucid.ports.monitoring import PredictionLog
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lucid.registry.model_registry import ModelRegistry
+
+
+def monitored_version(
+    registry: ModelRegistry,
+    log: PredictionLog,
+    model: str,
+    window: Window,
+    version: str | int | None,
+) -> str:
+    """The version a run watches: the one given, else the registry's production version,
+    else the version of the latest prediction logged in the window."""
+    if version is not None:
+        return str(version)
+    try:
+        serving = registry.production_version(model)
+    except NotFound:
+        serving = None
+    if serving is not None:
+        return str(serving.version)
+    latest = log.latest_version(model, window.start, window.end)
+    if latest is None:
+        raise NotFound(
+            f"No prediction of {model} was logged in {window.key} and it has no production "
+            "version; log predictions first."
+        )
+    return latest
+
+
+def business_measurement(registry: ModelRegistry, model: str, version: str) -> Measurement | None:
+    """The business-metric drop of `version`: its latest observation of the contract's
+    metric against the contract's baseline; None when the registry has neither."""
+    from lucid.monitoring.performance import business_metric_drop
+
+    if not version.isdigit():
+        return None
+    try:
+        current = registry.get_version(model, int(version))
+    except NotFound:
+        return None
+    impact = current.impact
+    seen = [o for o in registry.observations(model, current.version) if o.metric == impact.metric]
+    if not seen:
+        return None
+    latest = seen[-1]
+    measured = business_metric_drop(
+        impact.baseline, latest.value, higher_is_better=impact.direction is Direction.HIGHER
+    )
+    return replace(
+        measured,
+        feature=impact.metric,
+        note=f"{impact.metric} {latest.value:g} over {latest.period} vs baseline "
+        f"{impact.baseline:g} of {current.label}",
+    )
+
+
+def current_table(
+    log: PredictionLog,
+    profile: ReferenceProfile,
+    model: str,
+    window: Window,
+    version: str,
+) -> tuple[pa.Table, bool]:
+    """The window's predictions of `version` as a table with the profile's columns, and
+    whether any of them has its outcome (labels are compared only when the profile has a
+    reference performance)."""
+    rows = log.window(model, window.start, window.end, version)
+    kinds: dict[str, Kind] = {
+        name: column.kind
+        for name, column in profile.overall.columns.items()
+        if name not in ("score", "label")
+    }
+    if profile.segment_column is not None:
+        kinds[profile.segment_column] = "categorical"
+    with_label = any(s.performance is not None for s in profile.segments.values())
+    labelled = with_label and any(row.label is not None for row in rows)
+    return window_table(rows, kinds, with_label=with_label), labelled

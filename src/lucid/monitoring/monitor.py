@@ -1,0 +1,407 @@
+"""`Monitoring`: the validity contract's use cases on a project, reachable as
+`lucid.monitoring`.
+
+Log predictions and outcomes, store a policy per model (`policies`), build a reference
+profile per model version (`references`), run the policy over a window of the logs (every
+threshold graded, the run stored once per window: `runs`), then really take the actions it
+asks (`follow_up`): alerts delivered, freeze, rollback, retraining, and the incident opened
+or updated. Drills (`drills`) run the same policy on a shifted copy of a window and store
+nothing but the drill's own event.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lucid.contracts.digests import DigestRecord
+from lucid.contracts.times import to_utc
+from lucid.contracts.validity.evaluation import stored_evaluation
+from lucid.contracts.validity.grades import Level
+from lucid.contracts.validity.policy import Approval, MonitoringPolicy
+from lucid.contracts.validity.profiles import ReferenceProfile
+from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
+from lucid.contracts.value import validate_model_name
+from lucid.errors import InvalidInput
+from lucid.monitoring import drills, policies, predictions, references
+from lucid.monitoring.alerts import Alerting, AlertOutcome
+from lucid.monitoring.current_window import business_measurement, current_table, monitored_version
+from lucid.monitoring.drills import DrillReport
+from lucid.monitoring.follow_up import FollowUp
+from lucid.monitoring.predictions import OutcomeReport
+from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
+from lucid.monitoring.windows import Window, window_of
+from lucid.ports import ComputeEngine, UnitsOfWork
+from lucid.settings import AlertSettings
+from lucid.storage.alerts import SqlAlertStore
+from lucid.storage.database import Database
+from lucid.storage.digests import SqlDigestStore
+from lucid.storage.event_log import SqlEventLog
+from lucid.storage.monitoring import SqlMonitoringStore
+from lucid.storage.prediction_log import SqlPredictionLog
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from lucid.notifications.digests import DigestReport
+    from lucid.registry.model_registry import ModelRegistry
+
+# Statistics (SciPy), the registry and Arrow compute are imported where used: logging,
+# alerts and escalation commands need none of them and start in a fraction of the time.
+
+ACTOR = "monitoring"
+
+
+@dataclass
+class Monitoring:
+    """The validity contract on one project's metadata database, engine and registry.
+
+    `uows` defaults to units of work on `db` and `events`; `bootstrap` gives the project's
+    own, so the handlers subscribed there run for monitoring's events too.
+    """
+
+    db: Database
+    events: SqlEventLog
+    engine_factory: Callable[[], ComputeEngine]
+    registry_factory: Callable[[], ModelRegistry]
+    alert_settings: AlertSettings = field(default_factory=AlertSettings)
+    training_pipelines: Mapping[str, str] = field(default_factory=dict)
+    horizon: timedelta = predictions.DEFAULT_HORIZON
+    sleep: Callable[[float], None] = time.sleep
+    project_dir: Path | None = None
+    uows: UnitsOfWork | None = None
+    clock: Callable[[], datetime] = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.uows is None:
+            from lucid.storage.unit_of_work import SqlUnitsOfWork
+
+            self.uows = SqlUnitsOfWork(self.db, self.events)
+        self.units: UnitsOfWork = self.uows
+        self.log = SqlPredictionLog(self.db)
+        self.store = SqlMonitoringStore(self.db)
+        self.alert_store = SqlAlertStore(self.db)
+        self.alerting = Alerting(
+            self.units, self.alert_settings, clock=self.clock, sleep=self.sleep
+        )
+        self.digest_store = SqlDigestStore(self.db, self.events)
+
+    @property
+    def follow_up(self) -> FollowUp:
+        """The follow-up of runs, with the training pipelines as they are now."""
+        return FollowUp(
+            self.units,
+            self.alerting,
+            self.registry_factory,
+            self.training_pipelines,
+            str(self.project_dir or ""),
+            self.clock,
+        )
+
+    # -- logging -----------------------------------------------------------------------------
+
+    def log_predictions(
+        self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]]
+    ) -> list[str]:
+        """Log served predictions: each row has `entity`, `served_at` (a time; naive means UTC),
+        `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`."""
+        return predictions.log_predictions(self.log, model, version, rows)
+
+    def log_predictions_file(self, model: str, version: str | int, path: Path) -> list[str]:
+        """Log the predictions of a Parquet/CSV file: columns `entity`, `served_at`, `score`,
+        optional `id` and `arm`; every other column is a feature. Times without a zone are
+        read as UTC."""
+        shaped = [predictions.prediction_of_row(row) for row in predictions.read_rows(path)]
+        return predictions.log_predictions(self.log, model, version, shaped)
+
+    def log_outcomes(
+        self,
+        model: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        horizon: timedelta | None = None,
+    ) -> OutcomeReport:
+        """Log outcomes (`label` 0/1, `observed_at`, and `prediction_id` or `entity`),
+        joined by `lucid.monitoring.predictions`'s rule."""
+        return predictions.log_outcomes(
+            self.log,
+            model,
+            rows,
+            horizon=self.horizon if horizon is None else horizon,
+            now=self.clock(),
+        )
+
+    def log_outcomes_file(
+        self, model: str, path: Path, *, horizon: timedelta | None = None
+    ) -> OutcomeReport:
+        return self.log_outcomes(model, predictions.read_rows(path), horizon=horizon)
+
+    # -- policies ----------------------------------------------------------------------------
+
+    def policy(self, model: str) -> MonitoringPolicy:
+        """The stored policy of `model`, else the seed's churn policy for it."""
+        return policies.policy_of(self.units, model)
+
+    def set_policy(
+        self,
+        policy: MonitoringPolicy,
+        *,
+        actor: str,
+        rationale: str,
+        approvals: Sequence[Approval] = (),
+    ) -> MonitoringPolicy:
+        """Store `policy` for its model (see `lucid.monitoring.policies.set_policy`)."""
+        return policies.set_policy(
+            self.units,
+            policy,
+            actor=actor,
+            rationale=rationale,
+            approvals=approvals,
+            now=self.clock(),
+        )
+
+    def models(self) -> list[str]:
+        """Models with a stored policy (what `lucid monitor run` without --model runs)."""
+        with self.units.read() as uow:
+            return uow.monitoring.policy_models()
+
+    # -- reference profiles ------------------------------------------------------------------
+
+    def build_profile(
+        self,
+        model: str,
+        version: str | int,
+        *,
+        reference: Path | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        segment: str | None = None,
+        actor: str = ACTOR,
+    ) -> tuple[ReferenceProfile, bool]:
+        """Profile `version` once, from the file `reference` (feature columns, `score`, and
+        `label` when known) or from its predictions logged in [start, end) with their
+        outcomes; (profile, True when stored now, False when the same one was there)."""
+        validate_model_name(model)
+        version_text = references.version_text(version)
+        engine = self.engine_factory()
+        if reference is not None:
+            if start is not None or end is not None:
+                raise InvalidInput("reference", "give a reference file or a window, not both")
+            source: Path | Window = reference
+        elif start is None or end is None:
+            raise InvalidInput(
+                "reference",
+                "give a reference file, or --window-start and --window-end of logged predictions",
+            )
+        else:
+            source = window_of(self.policy(model).reporting.frequency, self.clock(), start, end)
+        return references.build_reference(
+            self.units,
+            engine,
+            self.log,
+            model,
+            version_text,
+            source,
+            segment=segment,
+            actor=actor,
+            now=self.clock,
+        )
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def monitored_version(self, model: str, window: Window, version: str | int | None) -> str:
+        """The version a run watches (see `lucid.monitoring.current_window`)."""
+        return monitored_version(self.registry_factory(), self.log, model, window, version)
+
+    def _current(self, model: str, window: Window, version: str) -> tuple[pa.Table, bool]:
+        with self.units.read() as uow:
+            profile = uow.monitoring.load_profile(model, version)
+        return current_table(self.log, profile, model, window, version)
+
+    def run(
+        self,
+        model: str,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        version: str | int | None = None,
+    ) -> RunReport:
+        """Run the model's policy over a window (default: the last complete period of the
+        policy's frequency) and take the actions it asks; a window already run is returned as
+        stored, and nothing is taken again.
+
+        One process at a time runs a model (a session lock that dies with its holder; a second
+        caller waits for it). The run is stored with its `MonitoringRunRecorded` event and
+        marked followed up only once its alerts, actions and incident were taken; a run left
+        pending by a process that died is finished first, each step exactly once (see
+        `resume`)."""
+        policy = self.policy(model)
+        now = self.clock()
+        window = window_of(policy.reporting.frequency, now, start, end)
+        with self.db.session_lock(f"monitoring:{model}"):
+            finished = {r.record.id: r for r in self._resume_model(model)}
+            with self.units.read() as uow:
+                existing = uow.monitoring.find_run(model, window.key)
+            if existing is not None:
+                return finished.get(existing.id, RunReport(existing, created=False))
+            return self._run_window(model, policy, window, now, version)
+
+    def resume(self, model: str | None = None) -> list[RunReport]:
+        """Finish the follow-up of every run left pending by a process that died between
+        storing the run and taking its alerts, actions and incident (of `model`, or of every
+        model); each step is taken once — steps already taken are skipped. Cron-friendly;
+        `run` and the scheduler call it too."""
+        if model is not None:
+            validate_model_name(model)
+        with self.units.read() as uow:
+            names = sorted({record.model for record, _ in uow.monitoring.pending_runs(model)})
+        reports: list[RunReport] = []
+        for name in names:
+            with self.db.session_lock(f"monitoring:{name}"):
+                reports += self._resume_model(name)
+        return reports
+
+    def _resume_model(self, model: str) -> list[RunReport]:
+        """Finish the pending runs of `model`, oldest first (caller holds the model's lock)."""
+        with self.units.read() as uow:
+            pending = uow.monitoring.pending_runs(model)
+        return [
+            self.follow_up.take(
+                record, policy, stored_evaluation(policy, record.checks), resumed=True
+            )
+            for record, policy in pending
+        ]
+
+    def _run_window(
+        self,
+        model: str,
+        policy: MonitoringPolicy,
+        window: Window,
+        now: datetime,
+        version: str | int | None,
+    ) -> RunReport:
+        from lucid.monitoring.runs import run_checks, run_recorded
+
+        watched = self.monitored_version(model, window, version)
+        table, labelled = self._current(model, window, watched)
+        engine = self.engine_factory()
+        engine.register("current_window", table)
+        business = business_measurement(self.registry_factory(), model, watched)
+        outcome = run_checks(
+            engine,
+            self.units,
+            policy,
+            version=watched,
+            table="current_window",
+            window=window.key,
+            labelled=labelled,
+            extra=[business] if business is not None else [],
+            now=now,
+            announce=lambda evaluation, run_id: run_recorded(
+                model, watched, run_id, window, evaluation, now
+            ),
+        )
+        if not outcome.created or outcome.evaluation is None:
+            return RunReport(outcome.record, created=False)
+        return self.follow_up.take(outcome.record, policy, outcome.evaluation, resumed=False)
+
+    def runs(
+        self, model: str | None = None, *, cursor: str | None = None, limit: int = 50
+    ) -> RunPage:
+        """Stored runs newest first, each with every check; `cursor` is the `next_cursor` of
+        the page before (None for the first page)."""
+        return page_of_runs(self.units, model, cursor=cursor, limit=limit)
+
+    def get_run(self, run_id: str) -> RunRecord:
+        """One stored run with every check (404 for an unknown id)."""
+        with self.units.read() as uow:
+            return uow.monitoring.get_run(run_id)
+
+    # -- drills ------------------------------------------------------------------------------
+
+    def drill(
+        self,
+        model: str,
+        shifts: Sequence[str],
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        version: str | int | None = None,
+        expect: Level | str | None = None,
+        actor: str = ACTOR,
+    ) -> DrillReport:
+        """Shift a copy of the window and grade it with the policy; no run is stored and no
+        action is taken — the drill's result is recorded as a `DriftDrillPerformed` event."""
+        parsed, expected = drills.parse_drill(shifts, expect)
+        policy = self.policy(model)
+        window = window_of(policy.reporting.frequency, self.clock(), start, end)
+        watched = self.monitored_version(model, window, version)
+        with self.units.read() as uow:
+            profile = uow.monitoring.load_profile(model, watched)
+        table, labelled = current_table(self.log, profile, model, window, watched)
+        table = drills.shifted(table, profile, parsed)
+        engine = self.engine_factory()
+        engine.register("drill_window", table)
+        business = business_measurement(self.registry_factory(), model, watched)
+        evaluation = drills.grade(engine, "drill_window", profile, policy, labelled, business)
+        report = DrillReport(model, watched, window, parsed, evaluation, expected, table.num_rows)
+        with self.units() as uow:
+            uow.record(report.event(actor))
+        return report
+
+    # -- digests -----------------------------------------------------------------------------
+
+    def send_digests(
+        self, now: datetime | None = None, *, model: str | None = None
+    ) -> list[DigestReport]:
+        """Send each stakeholder digest that is due: for every model with a stored policy (or
+        `model`), the digest of the last complete reporting period before `now` (default:
+        the clock), unless it was sent; digests left pending by a dead process are finished
+        first. Idempotent per period, also across racing processes."""
+        from lucid.notifications.digests import Digests
+
+        moment = self.clock() if now is None else to_utc(now, "now")
+        digests = Digests(
+            self.db.session_lock,
+            self.digest_store,
+            self.store,
+            self.alert_store,
+            self.alert_settings,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+        names = [model] if model is not None else self.models()
+        reports: list[DigestReport] = []
+        for name in names:
+            policy = self.policy(name)
+            period = window_of(policy.reporting.frequency, moment)
+            reports += digests.send(policy, period, moment)
+        return reports
+
+    def digests(self, model: str | None = None) -> list[DigestRecord]:
+        return self.digest_store.digests(model)
+
+    # -- alerts and incidents ----------------------------------------------------------------
+
+    def acknowledge(self, alert_id: str, *, actor: str) -> AlertRecord:
+        return self.alerting.acknowledge(alert_id, actor=actor)
+
+    def escalate(self) -> list[AlertOutcome]:
+        """Escalate every due unacknowledged alert (run it from cron every few minutes)."""
+        return self.alerting.escalate()
+
+    def alerts(self, model: str | None = None) -> list[AlertRecord]:
+        with self.units.read() as uow:
+            return uow.monitoring.alerts(model)
+
+    def deliveries(self, alert_id: str) -> list[dict[str, Any]]:
+        with self.units.read() as uow:
+            return uow.monitoring.deliveries(alert_id)
+
+    def incidents(self, model: str | None = None) -> list[IncidentRecord]:
+        with self.units.read() as uow:
+            return uow.monitoring.incidents(model)
