@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lucid.contracts.catalogue import typed
 from lucid.contracts.events import (
     GENESIS_HASH,
     DecisionRecorded,
@@ -185,7 +186,7 @@ def test_subject_ids_may_hold_colons() -> None:
 
 def test_a_recorded_event_gives_back_its_typed_event() -> None:
     event = chain(1)[0]
-    assert event.domain_event() == DecisionRecorded(title="e1", decision="d")
+    assert typed(event) == DecisionRecorded(title="e1", decision="d")
     assert event_class("DecisionRecorded") is DecisionRecorded
     assert event.to_dict()["payload"] == {"title": "e1", "decision": "d"}
 

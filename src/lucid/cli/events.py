@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json
-from lucid.contracts.events import DecisionRecorded, NewEvent, Subject, registered_event_types
+from lucid.contracts.catalogue import event_types
+from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
 from lucid.errors import IntegrityViolation
 from lucid.settings import default_actor
 
@@ -93,5 +94,5 @@ def record(
 @app.command()
 def types() -> None:
     """List the registered event types."""
-    for name in registered_event_types():
+    for name in event_types():
         console.print(name)

@@ -127,15 +127,9 @@ def event_type(name: str) -> Callable[[type[E]], type[E]]:
     return register
 
 
-def _load_catalogue() -> None:
-    """Register every event type Lucid defines (`lucid.contracts.catalogue`), once."""
-    import lucid.contracts.catalogue  # noqa: F401  (a cycle only at first call, by design)
-
-
 def event_class(name: str) -> type[DomainEvent]:
-    """The registered class of event type `name`."""
-    if name not in _EVENT_TYPES:
-        _load_catalogue()
+    """The class of event type `name` among those registered so far (every type Lucid
+    defines once `lucid.contracts.catalogue` is imported)."""
     try:
         return _EVENT_TYPES[name]
     except KeyError:
@@ -144,8 +138,7 @@ def event_class(name: str) -> type[DomainEvent]:
 
 
 def registered_event_types() -> list[str]:
-    """The names of every event type of the catalogue (and any registered since), sorted."""
-    _load_catalogue()
+    """The names of the event types registered so far, sorted."""
     return sorted(_EVENT_TYPES)
 
 
@@ -232,10 +225,6 @@ class RecordedEvent:
         """The decoded payload."""
         decoded: dict[str, Any] = json.loads(self.payload_json)
         return decoded
-
-    def domain_event(self) -> DomainEvent:
-        """The typed event this record holds."""
-        return event_class(self.type).from_payload(self.payload)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready view, with the payload decoded."""

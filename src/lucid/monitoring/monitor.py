@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.digests import DigestRecord
 from lucid.contracts.times import to_utc
-from lucid.contracts.validity.evaluation import stored_evaluation
 from lucid.contracts.validity.grades import Level
-from lucid.contracts.validity.policy import Approval, MonitoringPolicy
+from lucid.contracts.validity.policy import Approval, MonitoringPolicy, stored_evaluation
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
 from lucid.contracts.value import validate_model_name

@@ -13,7 +13,7 @@ objects. One module per concept: `grades`, `actions`, `metrics`, `thresholds`, `
 """
 
 from lucid.contracts.validity.actions import SEED_ACTIONS, Action, ActionKind, parse_actions
-from lucid.contracts.validity.evaluation import Check, PolicyEvaluation, stored_evaluation
+from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
 from lucid.contracts.validity.metrics import (
     DEFAULT_MINIMUM_ROWS,
