@@ -32,7 +32,7 @@ from lucid.features.definition_files import DefinitionSet, load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
-from lucid.service.dashboard import csrf_token
+from lucid.dashboard.pages import csrf_token
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
 from tests.e2e.test_service import CHROMIUM, CHROMIUM_FLAGS, free_port

@@ -1,7 +1,7 @@
 """What each dashboard page shows, read from a `Lucid` handle into plain dicts and SVG charts.
 
 Nothing here writes and nothing renders HTML beyond the charts: the templates lay the dicts
-out, `lucid.service.dashboard` decides who may act on them.
+out, `lucid.dashboard.pages` decides who may act on them.
 """
 
 from __future__ import annotations
