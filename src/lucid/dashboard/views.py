@@ -13,7 +13,7 @@ from lucid.bootstrap import Lucid
 from lucid.contracts.events import parse_time
 from lucid.contracts.semantic import Status
 from lucid.contracts.value import Stage
-from lucid.dashboard.charts import (
+from lucid.charts import (
     Interval,
     Marker,
     Point,
