@@ -10,9 +10,6 @@ from collections import defaultdict
 from typing import Any
 
 from lucid.bootstrap import Lucid
-from lucid.contracts.events import parse_time
-from lucid.contracts.semantic import Status
-from lucid.contracts.value import Stage
 from lucid.charts import (
     Interval,
     Marker,
@@ -24,6 +21,9 @@ from lucid.charts import (
     interval_chart,
     line_chart,
 )
+from lucid.contracts.events import parse_time
+from lucid.contracts.semantic import Status
+from lucid.contracts.value import Stage
 from lucid.errors import LucidError
 
 SCORECARD_LABELS = {

@@ -12,8 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lucid.contracts.events import parse_time
 from lucid.charts import Ink, Marker, Point, Series, standalone_chart
+from lucid.contracts.events import parse_time
 from lucid.scenarios.churn.comparison import Comparison, shown
 
 INKS = {
