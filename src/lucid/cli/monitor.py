@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,11 +10,10 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lucid.cli.context import console, errors, open_lucid, print_json
+from lucid.cli.context import acting, console, errors, open_lucid, print_json
 from lucid.contracts.times import to_utc
 from lucid.contracts.validity import Approval, Evaluation, Level, MonitoringPolicy
 from lucid.errors import InvalidInput
-from lucid.settings import default_actor
 
 if TYPE_CHECKING:
     from lucid.monitoring.service import RunReport
@@ -93,10 +91,6 @@ def check(
         f"{len(evaluation.checks)} checks; worst level [{_LEVEL_STYLE[level]}]{level.value}[/]; "
         f"actions: {actions}"
     )
-
-
-def _actor(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 def _time(text: str | None, field_name: str) -> datetime | None:
@@ -215,7 +209,7 @@ def policy_set(
         parsed.append(Approval(team.strip(), person.strip()))
     with open_lucid(ctx) as lucid:
         lucid.monitoring.set_policy(
-            policy, actor=_actor(actor), rationale=rationale, approvals=parsed
+            policy, actor=acting(actor), rationale=rationale, approvals=parsed
         )
     console.print(f"policy of {model} stored ({len(policy.thresholds)} thresholds)")
 
@@ -244,7 +238,7 @@ def profile(
             start=start,
             end=end,
             segment=segment,
-            actor=_actor(actor),
+            actor=acting(actor),
         )
     columns = ", ".join(built.overall.columns)
     state = "stored" if stored else "already stored (identical)"
@@ -478,7 +472,7 @@ def ack(
 ) -> None:
     """Acknowledge an alert: it stops escalating."""
     with open_lucid(ctx) as lucid:
-        record = lucid.monitoring.acknowledge(alert_id, actor=_actor(actor))
+        record = lucid.monitoring.acknowledge(alert_id, actor=acting(actor))
     console.print(f"alert {record.id} acknowledged by {record.acknowledged_by}")
 
 
