@@ -27,11 +27,11 @@ from lucid.bootstrap import open_project
 from lucid.contracts.experiments import assign
 from lucid.contracts.semantic import FeatureDefinition
 from lucid.contracts.validity import MonitoringPolicy
+from lucid.dashboard.pages import csrf_token
 from lucid.features.definition_files import DefinitionSet, load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
-from lucid.service.dashboard import csrf_token
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
 from tests.e2e.test_service import CHROMIUM, CHROMIUM_FLAGS, free_port

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from lucid.dashboard.charts import (
+from lucid.charts import (
     BOTTOM,
     HEIGHT,
     LEFT,

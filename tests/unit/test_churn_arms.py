@@ -13,12 +13,9 @@ from sqlalchemy import select
 from lucid.contracts.events import format_time
 from lucid.contracts.value import Direction
 from lucid.errors import InvalidInput
-from lucid.scenarios.churn.arms import (
-    Arm,
-    EntropicArm,
-    HandDeployedModels,
-    retention_contract,
-)
+from lucid.scenarios.churn.architecture import ArchitectureArm
+from lucid.scenarios.churn.contracted import retention_contract
+from lucid.scenarios.churn.entropic import EntropicArm, HandDeployedModels
 from lucid.scenarios.churn.world import WorldConfig
 from lucid.storage.tables import served_features
 
@@ -26,9 +23,9 @@ from lucid.storage.tables import served_features
 def test_the_budget_goes_to_the_highest_scores_ties_broken_by_id() -> None:
     entities = ["c3", "c1", "c2", "c4"]
     scores = [0.2, 0.9, 0.2, 0.1]
-    assert Arm.top_at_risk(entities, scores, 0.5) == ["c1", "c2"]
-    assert Arm.top_at_risk(entities, scores, 0.0) == []
-    assert Arm.top_at_risk(entities, scores, 1.0) == ["c1", "c2", "c3", "c4"]
+    assert ArchitectureArm.top_at_risk(entities, scores, 0.5) == ["c1", "c2"]
+    assert ArchitectureArm.top_at_risk(entities, scores, 0.0) == []
+    assert ArchitectureArm.top_at_risk(entities, scores, 1.0) == ["c1", "c2", "c3", "c4"]
 
 
 def test_the_retention_contract_sits_around_the_measured_baseline() -> None:

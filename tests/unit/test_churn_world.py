@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from lucid.errors import InvalidInput
+from lucid.scenarios.churn.activity import SOURCES
 from lucid.scenarios.churn.shocks import NewSegmentArrival, PandemicShift, SignalRemoved
-from lucid.scenarios.churn.world import SOURCES, World, WorldConfig
+from lucid.scenarios.churn.world import World, WorldConfig
 from lucid.scenarios.churn.world_files import write_world
 
 

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from lucid.bootstrap import Lucid, open_project
+from lucid.settings import default_actor
 
 console = Console()
 errors = Console(stderr=True)
@@ -34,6 +35,11 @@ def state(ctx: typer.Context) -> CliState:
 def open_lucid(ctx: typer.Context) -> Lucid:
     """Open the project named by `--project`, `$LUCID_PROJECT` or the current folder."""
     return open_project(state(ctx).project, environ=os.environ)
+
+
+def acting(actor: str | None) -> str:
+    """Who acts: the `--actor` given, else the environment's default actor."""
+    return actor or default_actor(os.environ)
 
 
 def print_json(value: Any) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,6 +15,10 @@ from rich.table import Table
 from lucid.cli.context import console
 from lucid.contracts.scorecard import SCORECARD_KEYS, SCORECARD_LABELS
 from lucid.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from lucid.scenarios.churn.comparison import Comparison
+    from lucid.scenarios.churn.world import WorldConfig
 
 ROWS = (
     *((key, SCORECARD_LABELS[key]) for key in SCORECARD_KEYS),
@@ -49,21 +54,43 @@ def demo(
 
     folder = _folder(directory)
     if foundation:
-        from lucid.demo import run_foundation_demo
-
-        result = run_foundation_demo(folder, os.environ, console.print)
-        if (
-            not result.verdict.ok
-            or result.tampered_verdict.first_bad != result.tampered_event
-            or (result.contradictions_before, result.contradictions_after) != (3, 0)
-        ):
-            console.print("[bold red]demo failed[/]: the chain did not behave as it must")
-            raise typer.Exit(1)
-        console.print(f"[green]Demo complete.[/] Explore it: lucid --project {folder} events list")
+        _foundation(folder)
         return
     config = WorldConfig(customers=customers, days=days, seed=seed)
-    from lucid.scenarios.churn.comparison import run_comparison, shown
+    comparison = _compare(config, folder, as_json)
     from lucid.scenarios.churn.report import write_report
+
+    report = write_report(comparison, folder / "report.html")
+    summary = comparison.to_dict()
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    _print_summary(summary, config)
+    console.print(f"Wall time {summary['wall_seconds']} s. Report: {report}")
+    console.print(
+        f"The negentropic arm's project stays in place: lucid serve --project "
+        f"{folder / 'negentropic'}"
+    )
+
+
+def _foundation(folder: Path) -> None:
+    """The foundation walk-through; exit 1 when the chain or the audit misbehaves."""
+    from lucid.scenarios.foundation import run_foundation_demo
+
+    result = run_foundation_demo(folder, os.environ, console.print)
+    if (
+        not result.verdict.ok
+        or result.tampered_verdict.first_bad != result.tampered_event
+        or (result.contradictions_before, result.contradictions_after) != (3, 0)
+    ):
+        console.print("[bold red]demo failed[/]: the chain did not behave as it must")
+        raise typer.Exit(1)
+    console.print(f"[green]Demo complete.[/] Explore it: lucid --project {folder} events list")
+
+
+def _compare(config: WorldConfig, folder: Path, quiet: bool) -> Comparison:
+    """Both arms live the world, with a progress bar per arm unless `quiet`."""
+    from lucid.scenarios.churn.comparison import run_comparison
 
     with Progress(
         TextColumn("{task.description}"),
@@ -71,23 +98,28 @@ def demo(
         TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
         TimeElapsedColumn(),
         console=console,
-        transient=as_json,
-        disable=as_json,
+        transient=quiet,
+        disable=quiet,
     ) as progress:
         tasks = {
-            arm: progress.add_task(f"{arm} arm", total=days) for arm in ("entropic", "negentropic")
+            arm: progress.add_task(f"{arm} arm", total=config.days)
+            for arm in ("entropic", "negentropic")
         }
 
         def advance(arm: str, day: int, total: int) -> None:
             progress.update(tasks[arm], completed=day)
 
-        comparison = run_comparison(config, folder, advance)
-    report = write_report(comparison, folder / "report.html")
-    summary = comparison.to_dict()
-    if as_json:
-        typer.echo(json.dumps(summary, indent=2))
-        return
-    table = Table(title=f"Measured on one world: {customers:,} customers, {days} days, seed {seed}")
+        return run_comparison(config, folder, advance)
+
+
+def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
+    """The scorecard of both arms side by side, then the world's shocks."""
+    from lucid.scenarios.churn.comparison import shown
+
+    table = Table(
+        title=f"Measured on one world: {config.customers:,} customers, {config.days} days, "
+        f"seed {config.seed}"
+    )
     table.add_column("measured")
     table.add_column("entropic", justify="right")
     table.add_column("negentropic", justify="right")
@@ -96,8 +128,3 @@ def demo(
     console.print(table)
     for shock in summary["world"]["shocks"]:
         console.print(f"  shock day {shock['day']}: {shock['description']}")
-    console.print(f"Wall time {summary['wall_seconds']} s. Report: {report}")
-    console.print(
-        f"The negentropic arm's project stays in place: lucid serve --project "
-        f"{folder / 'negentropic'}"
-    )

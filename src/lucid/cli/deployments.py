@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -11,16 +10,11 @@ import typer
 import yaml
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.times import to_utc
 from lucid.errors import InvalidInput
-from lucid.settings import default_actor
 
 checkpoints_app = typer.Typer(help="Deployment checkpoints: the hypotheses checked over time.")
-
-
-def _actor(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 def _moment(text: str, field: str) -> datetime:
@@ -70,7 +64,7 @@ def deploy(
             hypotheses=raw.get("hypotheses") or [],
             success_criteria=raw.get("success_criteria"),
             checkpoints=raw.get("checkpoints"),
-            actor=_actor(actor),
+            actor=acting(actor),
             rationale=rationale,
         )
     if as_json:
@@ -95,7 +89,7 @@ def run(
     """Judge every due checkpoint on the registry's observations and record the verdicts."""
     moment = _moment(at, "--at") if at is not None else None
     with open_lucid(ctx) as lucid:
-        judged = lucid.loop.run_checkpoints(at=moment, actor=_actor(actor))
+        judged = lucid.loop.run_checkpoints(at=moment, actor=acting(actor))
     if as_json:
         print_json([c.to_dict() for c in judged])
         return

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.catalogue import event_types
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
 from lucid.errors import IntegrityViolation
-from lucid.settings import default_actor
 
 app = typer.Typer(help="The append-only, hash-chained event log.", no_args_is_help=True)
 
@@ -82,7 +79,7 @@ def record(
     """Record a decision taken outside Lucid, with its rationale, in the event log."""
     new = NewEvent.of(
         DecisionRecorded(title=title, decision=decision),
-        actor=actor or default_actor(os.environ),
+        actor=acting(actor),
         subject=Subject.parse(subject),
         rationale=rationale,
     )

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.experiments.row_files import read_rows
-from lucid.settings import default_actor
 
 app = typer.Typer(help="A/B experiments: assignment, exposures, outcomes, the test, evidence.")
-
-
-def _actor(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 @app.command()
@@ -58,7 +52,7 @@ def create(
             alpha=alpha,
             power=power,
             sequential=sequential,
-            actor=_actor(actor),
+            actor=acting(actor),
             rationale=rationale,
         )
         minimum = design.minimum_sample().to_dict()
@@ -85,7 +79,7 @@ def expose(
     """Log a batch of exposures; a row whose arm is not the hashed assignment refuses all."""
     rows = read_rows(file, "--file")
     with open_lucid(ctx) as lucid:
-        counts = lucid.experiments.expose(experiment, rows, actor=_actor(actor))
+        counts = lucid.experiments.expose(experiment, rows, actor=acting(actor))
     if as_json:
         print_json(counts)
         return
@@ -108,7 +102,7 @@ def outcomes(
     """Log per-entity outcomes: 0/1 for the contract's metric, numbers for guardrails."""
     rows = read_rows(file, "--file")
     with open_lucid(ctx) as lucid:
-        counts = lucid.experiments.record_outcomes(experiment, rows, actor=_actor(actor))
+        counts = lucid.experiments.record_outcomes(experiment, rows, actor=acting(actor))
     if as_json:
         print_json(counts)
         return
@@ -156,7 +150,7 @@ def conclude(
     """Conclude and attach the evidence to the challenger (refused before it may conclude)."""
     with open_lucid(ctx) as lucid:
         design = lucid.experiments.design(experiment)
-        evidence = lucid.experiments.conclude(experiment, actor=_actor(actor), rationale=rationale)
+        evidence = lucid.experiments.conclude(experiment, actor=acting(actor), rationale=rationale)
     if as_json:
         print_json(evidence.to_dict())
         return

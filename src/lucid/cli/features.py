@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -10,11 +9,10 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.semantic import PlanAction
 from lucid.contracts.times import to_utc
 from lucid.features.definition_files import load_definitions
-from lucid.settings import default_actor
 
 if TYPE_CHECKING:
     from lucid.features.governance import Plan
@@ -24,10 +22,6 @@ app = typer.Typer(help="Feature definitions: the semantic contract.", no_args_is
 PATH = typer.Argument(..., help="A YAML file, or a folder of them.")
 AS_JSON = typer.Option(False, "--json", help="Print JSON.")
 ACTOR = typer.Option(None, "--as", help="Who does it (default: $LUCID_ACTOR or the login).")
-
-
-def _actor(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 @app.command()
@@ -55,7 +49,7 @@ def apply(
     """Register new sources and propose new definitions; all or nothing."""
     definitions = load_definitions(path)
     with open_lucid(ctx) as lucid:
-        result = lucid.features.apply(definitions, actor=_actor(actor), rationale=rationale)
+        result = lucid.features.apply(definitions, actor=acting(actor), rationale=rationale)
     if as_json:
         print_json(result.to_dict())
         return
@@ -76,7 +70,7 @@ def approve(
     """Approve a proposed definition for one team; the last required team makes it canonical."""
     with open_lucid(ctx) as lucid:
         governed = lucid.features.approve(
-            reference, team=team, person=_actor(person), rationale=rationale
+            reference, team=team, person=acting(person), rationale=rationale
         )
     ref = governed.definition.ref
     if governed.missing_teams:
@@ -97,7 +91,7 @@ def deprecate(
 ) -> None:
     """Retire a definition (legacy ones included); its history is kept."""
     with open_lucid(ctx) as lucid:
-        lucid.features.deprecate(reference, actor=_actor(actor), rationale=rationale)
+        lucid.features.deprecate(reference, actor=acting(actor), rationale=rationale)
     console.print(f"{reference} is deprecated.")
 
 
@@ -114,7 +108,7 @@ def import_legacy(
     definitions = load_definitions(path)
     with open_lucid(ctx) as lucid:
         imported = lucid.features.import_legacy(
-            definitions, actor=_actor(actor), rationale=rationale
+            definitions, actor=acting(actor), rationale=rationale
         )
     console.print(
         f"Imported {len(imported)} legacy definition(s): "

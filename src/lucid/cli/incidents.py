@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.incidents.incident import ROOT_CAUSES, Incident
 from lucid.errors import InvalidInput
-from lucid.settings import default_actor
 
 app = typer.Typer(
     help="Incidents: open → acknowledged → diagnosed → proposed → experimenting → closed "
@@ -22,10 +20,6 @@ app = typer.Typer(
 
 AS = typer.Option(None, "--as", help="Who does it (default: $LUCID_ACTOR or the user).")
 JSON = typer.Option(False, "--json", help="Print JSON.")
-
-
-def _actor(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 def _show(incident: Incident, as_json: bool, said: str) -> None:
@@ -104,7 +98,7 @@ def open_(
 ) -> None:
     """Open an incident by hand (monitoring opens its own)."""
     with open_lucid(ctx) as lucid:
-        incident = lucid.incidents.open(model, summary=summary, level=level, actor=_actor(actor))
+        incident = lucid.incidents.open(model, summary=summary, level=level, actor=acting(actor))
     _show(incident, as_json, "opened")
 
 
@@ -117,7 +111,7 @@ def ack(
 ) -> None:
     """Take an open incident in hand."""
     with open_lucid(ctx) as lucid:
-        incident = lucid.incidents.acknowledge(incident_id, actor=_actor(actor))
+        incident = lucid.incidents.acknowledge(incident_id, actor=acting(actor))
     _show(incident, as_json, f"acknowledged by {incident.acknowledged_by}")
 
 
@@ -144,7 +138,7 @@ def diagnose(
             root_cause=root_cause,
             details=details,
             participants=participants,
-            actor=_actor(actor),
+            actor=acting(actor),
         )
     _show(incident, as_json, f"diagnosed as {root_cause}")
 
@@ -159,7 +153,7 @@ def propose(
 ) -> None:
     """Record 2 or 3 testable proposals (retrain? new features? another algorithm?)."""
     with open_lucid(ctx) as lucid:
-        incident = lucid.incidents.propose(incident_id, proposals, actor=_actor(actor))
+        incident = lucid.incidents.propose(incident_id, proposals, actor=acting(actor))
     _show(incident, as_json, f"{len(incident.proposals)} proposals recorded")
 
 
@@ -173,7 +167,7 @@ def link(
 ) -> None:
     """Tie the A/B experiment that tests the proposals."""
     with open_lucid(ctx) as lucid:
-        incident = lucid.incidents.link_experiment(incident_id, experiment_id, actor=_actor(actor))
+        incident = lucid.incidents.link_experiment(incident_id, experiment_id, actor=acting(actor))
     _show(incident, as_json, f"experiment {experiment_id} linked")
 
 
@@ -187,7 +181,7 @@ def lesson(
 ) -> None:
     """Write (or rewrite, until it closes) the incident's lesson."""
     with open_lucid(ctx) as lucid:
-        incident = lucid.incidents.record_lesson(incident_id, text, actor=_actor(actor))
+        incident = lucid.incidents.record_lesson(incident_id, text, actor=acting(actor))
     _show(incident, as_json, "lesson recorded")
 
 
@@ -201,7 +195,7 @@ def resolve(
 ) -> None:
     """Close the incident; refused while it has no lesson."""
     with open_lucid(ctx) as lucid:
-        incident = lucid.incidents.resolve(incident_id, resolution=resolution, actor=_actor(actor))
+        incident = lucid.incidents.resolve(incident_id, resolution=resolution, actor=acting(actor))
     _show(incident, as_json, "resolved")
 
 
@@ -219,7 +213,7 @@ def declare_shift(
 
     moment = parse_since(started_at, "STARTED_AT")
     with open_lucid(ctx) as lucid:
-        lucid.incidents.declare_shift(moment, description=description, actor=_actor(actor))
+        lucid.incidents.declare_shift(moment, description=description, actor=acting(actor))
     console.print(f"Known shift declared at {moment.isoformat()}.")
 
 

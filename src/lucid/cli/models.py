@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,11 @@ import yaml
 from rich.markup import escape
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.times import to_utc
 from lucid.contracts.value import BusinessImpact, Evidence, Override
 from lucid.errors import InvalidInput
 from lucid.registry.model_artifacts import artifact_from_option
-from lucid.settings import default_actor
 
 app = typer.Typer(help="The model registry: value contracts, promotion gate, rollback.")
 
@@ -29,10 +27,6 @@ def _yaml_file(path: Path, field: str) -> Any:
         raise InvalidInput(field, f"the file {path} does not exist") from None
     except yaml.YAMLError as error:
         raise InvalidInput(field, f"{path} is not valid YAML ({error})") from None
-
-
-def _actor(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 def _metrics(pairs: list[str]) -> dict[str, float]:
@@ -88,7 +82,7 @@ def register(
             features=feature,
             training_data=training_data,
             offline_metrics=offline,
-            registered_by=_actor(actor),
+            registered_by=acting(actor),
             rationale=rationale,
         )
     if as_json:
@@ -169,7 +163,7 @@ def attach_evidence(
     record = Evidence.from_mapping(_yaml_file(evidence, "--evidence"))
     with open_lucid(ctx) as lucid:
         v = lucid.registry.attach_evidence(
-            name, version, record, actor=_actor(actor), rationale=rationale
+            name, version, record, actor=acting(actor), rationale=rationale
         )
     console.print(f"Attached evidence from {record.source} to {v.label}.")
 
@@ -190,7 +184,7 @@ def promote(
     override = Override(override_by, rationale) if override_by is not None else None
     with open_lucid(ctx) as lucid:
         v = lucid.registry.promote(
-            name, version, to, actor=_actor(actor), rationale=rationale, override=override
+            name, version, to, actor=acting(actor), rationale=rationale, override=override
         )
     console.print(f"{v.label} is now {v.stage.value}.")
 
@@ -205,7 +199,7 @@ def archive(
 ) -> None:
     """Retire a candidate or challenger."""
     with open_lucid(ctx) as lucid:
-        v = lucid.registry.archive(name, version, actor=_actor(actor), rationale=rationale)
+        v = lucid.registry.archive(name, version, actor=acting(actor), rationale=rationale)
     console.print(f"{v.label} is archived.")
 
 
@@ -218,7 +212,7 @@ def freeze(
 ) -> None:
     """Block every promotion of a model until it is unfrozen."""
     with open_lucid(ctx) as lucid:
-        lucid.registry.freeze(name, reason=reason, actor=_actor(actor))
+        lucid.registry.freeze(name, reason=reason, actor=acting(actor))
     console.print(f"{name} is frozen: {reason}")
 
 
@@ -231,7 +225,7 @@ def unfreeze(
 ) -> None:
     """Lift a freeze."""
     with open_lucid(ctx) as lucid:
-        lucid.registry.unfreeze(name, actor=_actor(actor), rationale=rationale)
+        lucid.registry.unfreeze(name, actor=acting(actor), rationale=rationale)
     console.print(f"{name} is unfrozen.")
 
 
@@ -248,7 +242,7 @@ def observe(
     """Record a business metric measured for a version over a period."""
     with open_lucid(ctx) as lucid:
         lucid.registry.observe(
-            name, version, metric=metric, value=value, period=period, actor=_actor(actor)
+            name, version, metric=metric, value=value, period=period, actor=acting(actor)
         )
     console.print(f"Recorded {metric} = {value:g} for {name}@{version} over {period}.")
 
@@ -265,7 +259,7 @@ def evaluate(
 ) -> None:
     """Judge the production version: target achieved, within band, or rollback due (done)."""
     with open_lucid(ctx) as lucid:
-        report = lucid.registry.evaluate(name, actor=_actor(actor), auto_rollback=not no_rollback)
+        report = lucid.registry.evaluate(name, actor=acting(actor), auto_rollback=not no_rollback)
     if as_json:
         print_json(report.to_dict())
     else:
@@ -297,7 +291,7 @@ def rollback(
 ) -> None:
     """Make the previous production version serve again, by hand."""
     with open_lucid(ctx) as lucid:
-        v = lucid.registry.rollback(name, actor=_actor(actor), rationale=rationale)
+        v = lucid.registry.rollback(name, actor=acting(actor), rationale=rationale)
     console.print(f"Rolled back: {v.label} serves production again.")
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
-from lucid.cli.monitor_output import actor_or_default
+from lucid.cli.context import acting, console, open_lucid, print_json
 
 
 def escalate(
@@ -32,7 +31,7 @@ def ack(
 ) -> None:
     """Acknowledge an alert: it stops escalating."""
     with open_lucid(ctx) as lucid:
-        record = lucid.monitoring.acknowledge(alert_id, actor=actor_or_default(actor))
+        record = lucid.monitoring.acknowledge(alert_id, actor=acting(actor))
     console.print(f"alert {record.id} acknowledged by {record.acknowledged_by}")
 
 

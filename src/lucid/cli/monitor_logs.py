@@ -8,12 +8,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from lucid.cli.context import console, open_lucid, print_json
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.cli.monitor_output import (
     LEVEL_STYLE,
     WINDOW_END,
     WINDOW_START,
-    actor_or_default,
     format_value,
     window_options,
 )
@@ -145,7 +144,7 @@ def profile(
             start=start,
             end=end,
             segment=segment,
-            actor=actor_or_default(actor),
+            actor=acting(actor),
         )
     columns = ", ".join(built.overall.columns)
     state = "stored" if stored else "already stored (identical)"

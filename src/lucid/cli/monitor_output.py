@@ -3,7 +3,6 @@ the window and actor options."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +13,6 @@ from lucid.cli.context import console
 from lucid.contracts.times import to_utc
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.grades import Level
-from lucid.settings import default_actor
 
 if TYPE_CHECKING:
     from lucid.monitoring.run_reports import RunReport
@@ -29,10 +27,6 @@ LEVEL_STYLE = {
 
 def format_value(value: float | None) -> str:
     return "-" if value is None else f"{value:.4g}"
-
-
-def actor_or_default(actor: str | None) -> str:
-    return actor or default_actor(os.environ)
 
 
 def option_time(text: str | None, field_name: str) -> datetime | None:

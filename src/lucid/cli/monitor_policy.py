@@ -6,8 +6,7 @@ from pathlib import Path
 
 import typer
 
-from lucid.cli.context import console, open_lucid, print_json
-from lucid.cli.monitor_output import actor_or_default
+from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.validity.policy import Approval
 from lucid.errors import InvalidInput
 
@@ -56,6 +55,6 @@ def policy_set(
         parsed.append(Approval(team.strip(), person.strip()))
     with open_lucid(ctx) as lucid:
         lucid.monitoring.set_policy(
-            policy, actor=actor_or_default(actor), rationale=rationale, approvals=parsed
+            policy, actor=acting(actor), rationale=rationale, approvals=parsed
         )
     console.print(f"policy of {model} stored ({len(policy.thresholds)} thresholds)")

@@ -12,7 +12,8 @@ from rich.table import Table
 from lucid.cli.context import console
 from lucid.errors import InvalidInput
 from lucid.project import init_project
-from lucid.scenarios.churn.world import SOURCES, World, WorldConfig
+from lucid.scenarios.churn.activity import SOURCES
+from lucid.scenarios.churn.world import World, WorldConfig
 from lucid.scenarios.churn.world_files import write_ground_truth, write_world
 from lucid.settings import CONFIG_FILE, default_actor, load_settings
 

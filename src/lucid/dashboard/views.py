@@ -1,20 +1,17 @@
 """What each dashboard page shows, read from a `Lucid` handle into plain dicts and SVG charts.
 
 Nothing here writes and nothing renders HTML beyond the charts: the templates lay the dicts
-out, `lucid.service.dashboard` decides who may act on them.
+out, `lucid.dashboard.pages` decides who may act on them.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from lucid.bootstrap import Lucid
-from lucid.contracts.events import parse_time
-from lucid.contracts.scorecard import SCORECARD_LABELS
-from lucid.contracts.semantic import Status
-from lucid.contracts.value import Stage
-from lucid.dashboard.charts import (
+from lucid.charts import (
     Interval,
     Marker,
     Point,
@@ -25,6 +22,11 @@ from lucid.dashboard.charts import (
     interval_chart,
     line_chart,
 )
+from lucid.contracts.events import parse_time
+from lucid.contracts.model_history import ModelHistory
+from lucid.contracts.scorecard import SCORECARD_LABELS
+from lucid.contracts.semantic import Status
+from lucid.contracts.value import BusinessImpact, Stage
 from lucid.errors import LucidError
 
 
@@ -88,47 +90,13 @@ def models(lucid: Lucid) -> dict[str, Any]:
 
 def model(lucid: Lucid, name: str) -> dict[str, Any]:
     """One model: versions with contract, stage and evidence; its history and evaluations; the
-    contract chart (observations of the metric against baseline, target and rollback lines,
-    production entries and rollbacks marked)."""
+    contract chart."""
     versions = lucid.registry.versions(name)
     summary = next(s for s in lucid.registry.list_models() if s.name == name)
     serving = lucid.registry.production_version(name)
     contract = (serving or versions[-1]).impact
     history = lucid.registry.history(name)
     observations = lucid.registry.observations(name)
-    by_version: dict[int, list[Point]] = defaultdict(list)
-    for seen in observations:
-        if seen.metric == contract.metric:
-            by_version[seen.version].append(
-                Point(
-                    _seconds(seen.observed_at),
-                    seen.value,
-                    f"v{seen.version} {seen.metric} {seen.value:g} over {seen.period}",
-                    "bad" if contract.should_rollback(seen.value) else "",
-                )
-            )
-    markers = [
-        Marker(
-            f"v{entry.serving_after} deployed" if entry.kind == "promotion" else "rollback",
-            entry.at.timestamp(),
-            "deployment" if entry.kind == "promotion" else "rollback",
-        )
-        for entry in history.entries
-        if entry.kind in ("promotion", "rollback")
-    ]
-    chart = line_chart(
-        f"{name}: {contract.metric} against its contract",
-        [Series(f"v{v}", tuple(points), f"v{v}") for v, points in sorted(by_version.items())],
-        lines=[
-            ReferenceLine("target", contract.target, "target"),
-            ReferenceLine("baseline", contract.baseline, "baseline"),
-            ReferenceLine("rollback", contract.rollback_threshold, "rollback"),
-        ],
-        markers=markers,
-        x_format=format_moment,
-        y_label=f"{contract.metric} ({contract.direction.value} is better)",
-        chart_id="contract-chart",
-    )
     evaluations = [
         {
             "at": e.occurred_at,
@@ -152,8 +120,48 @@ def model(lucid: Lucid, name: str) -> dict[str, Any]:
         "history": [entry.to_dict() for entry in history.entries],
         "observations": [vars(o) for o in observations],
         "evaluations": evaluations,
-        "chart": chart,
+        "chart": _contract_chart(name, contract, history, observations),
     }
+
+
+def _contract_chart(
+    name: str, contract: BusinessImpact, history: ModelHistory, observations: Sequence[Any]
+) -> str:
+    """The observations of the contract's metric, one series per version, against its
+    baseline, target and rollback lines; production entries and rollbacks marked."""
+    by_version: dict[int, list[Point]] = defaultdict(list)
+    for seen in observations:
+        if seen.metric == contract.metric:
+            by_version[seen.version].append(
+                Point(
+                    _seconds(seen.observed_at),
+                    seen.value,
+                    f"v{seen.version} {seen.metric} {seen.value:g} over {seen.period}",
+                    "bad" if contract.should_rollback(seen.value) else "",
+                )
+            )
+    markers = [
+        Marker(
+            f"v{entry.serving_after} deployed" if entry.kind == "promotion" else "rollback",
+            entry.at.timestamp(),
+            "deployment" if entry.kind == "promotion" else "rollback",
+        )
+        for entry in history.entries
+        if entry.kind in ("promotion", "rollback")
+    ]
+    return line_chart(
+        f"{name}: {contract.metric} against its contract",
+        [Series(f"v{v}", tuple(points), f"v{v}") for v, points in sorted(by_version.items())],
+        lines=[
+            ReferenceLine("target", contract.target, "target"),
+            ReferenceLine("baseline", contract.baseline, "baseline"),
+            ReferenceLine("rollback", contract.rollback_threshold, "rollback"),
+        ],
+        markers=markers,
+        x_format=format_moment,
+        y_label=f"{contract.metric} ({contract.direction.value} is better)",
+        chart_id="contract-chart",
+    )
 
 
 def monitoring_models(lucid: Lucid) -> dict[str, Any]:

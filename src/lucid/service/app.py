@@ -1,43 +1,36 @@
 """The FastAPI application: one `Lucid` handle per worker process, bearer tokens, problem
-details, Prometheus metrics, and the routes of `lucid.service.routes`."""
+details, Prometheus metrics, the `/v1` routes of `lucid.service` and the dashboard's pages."""
 
 from __future__ import annotations
 
 import gc
 import time
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Annotated
 
 from anyio import to_thread
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import lucid
-from lucid.bootstrap import Lucid, bootstrap
-from lucid.contracts.access import Principal
-from lucid.contracts.events import parse_time
+from lucid.bootstrap import bootstrap
+from lucid.dashboard import pages
 from lucid.errors import LucidError
-from lucid.jobs.scheduler import SCHEDULER
-from lucid.service import problems
+from lucid.service import (
+    experiment_routes,
+    incident_routes,
+    monitoring_routes,
+    operations,
+    problems,
+    routes,
+)
 from lucid.service.prediction_route import PredictionRoute
 from lucid.service.predictor import PredictionJournal, Predictor, ServingState
-from lucid.settings import load_settings
-from lucid.storage import schema
-from lucid.storage.scheduler import last_tick
+from lucid.settings import Settings, load_settings
 
 SYNC_THREADS = 4
 """Threads per worker running the synchronous routes (anyio's default is 40)."""
@@ -103,9 +96,38 @@ class Measured:
 
 def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     """The service for the project in `project_dir` (settings read once, at start-up)."""
-    settings = load_settings(project_dir, environ)
     metrics = Metrics()
-    multiprocess_dir = environ.get(MULTIPROCESS_ENV)
+    app = FastAPI(
+        title="Lucid",
+        version=lucid.__version__,
+        description="Feature store, model registry and drift monitoring bound by three "
+        "contracts. Errors are application/problem+json with a sentence naming the field and "
+        "the rule.",
+        lifespan=_lifespan(load_settings(project_dir, environ)),
+        responses=problems.RESPONSES,
+    )
+    app.state.metrics = metrics
+    app.state.multiprocess_dir = environ.get(MULTIPROCESS_ENV)
+    app.add_exception_handler(LucidError, problems.lucid_error)
+    app.add_exception_handler(RequestValidationError, problems.validation_error)
+    app.add_exception_handler(StarletteHTTPException, problems.http_error)
+    app.add_exception_handler(Exception, problems.unexpected_error)
+
+    app.add_middleware(PredictionRoute)  # inside Measured, which times it as any route
+    app.add_middleware(Measured, metrics=metrics)
+
+    app.include_router(operations.router)
+    app.include_router(routes.router)
+    app.include_router(incident_routes.router)
+    app.include_router(monitoring_routes.router)
+    app.include_router(experiment_routes.router)
+    app.include_router(pages.router)
+    return app
+
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shutdown of one worker: its `Lucid` handle, tokens, serving state and
+    prediction journal."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -131,109 +153,4 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
             await app.state.journal.close()
             handle.close()
 
-    app = FastAPI(
-        title="Lucid",
-        version=lucid.__version__,
-        description="Feature store, model registry and drift monitoring bound by three "
-        "contracts. Errors are application/problem+json with a sentence naming the field and "
-        "the rule.",
-        lifespan=lifespan,
-        responses=problems.RESPONSES,
-    )
-    app.state.metrics = metrics
-    app.add_exception_handler(LucidError, problems.lucid_error)
-    app.add_exception_handler(RequestValidationError, problems.validation_error)
-    app.add_exception_handler(StarletteHTTPException, problems.http_error)
-    app.add_exception_handler(Exception, problems.unexpected_error)
-
-    app.add_middleware(PredictionRoute)  # inside Measured, which times it as any route
-    app.add_middleware(Measured, metrics=metrics)
-
-    @app.get("/healthz", tags=["operations"])
-    async def healthz() -> dict[str, str]:
-        """The process is up (on the event loop: a sync route costs a thread hop)."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["operations"])
-    def readyz(request: Request) -> Response:
-        """The metadata database is reachable and at this Lucid's schema; `scheduler` is the
-        scheduler's last tick (holder, time, summary), absent when none ever ticked."""
-        try:
-            schema.ensure_current(request.app.state.lucid.db)
-            tick = last_tick(request.app.state.lucid.db, SCHEDULER)
-        except LucidError as error:
-            return problems.problem(503, "Not ready", error.sentence)
-        return JSONResponse({"status": "ready"} | ({} if tick is None else {"scheduler": tick}))
-
-    @app.get("/metrics", tags=["operations"], response_class=PlainTextResponse)
-    def prometheus(request: Request) -> Response:
-        """Prometheus metrics: of every worker when `lucid serve` runs several (multiprocess
-        mode, `PROMETHEUS_MULTIPROC_DIR`), else of this process."""
-        if multiprocess_dir:
-            from prometheus_client import multiprocess
-
-            merged = CollectorRegistry()
-            multiprocess.MultiProcessCollector(merged, path=multiprocess_dir)  # type: ignore[no-untyped-call]
-            text = generate_latest(merged)
-        else:
-            text = generate_latest(metrics.registry)
-        return Response(text + scheduler_metrics(request), media_type=CONTENT_TYPE_LATEST)
-
-    from lucid.service import dashboard, experiment_routes, monitoring_routes, routes
-
-    app.include_router(routes.router)
-    app.include_router(monitoring_routes.router)
-    app.include_router(experiment_routes.router)
-    app.include_router(dashboard.router)
-    return app
-
-
-def scheduler_metrics(request: Request) -> bytes:
-    """`lucid_scheduler_last_tick_timestamp_seconds`, read from the heartbeat at scrape time
-    (the scheduler is another process); nothing when no scheduler ever ticked."""
-    try:
-        tick = last_tick(request.app.state.lucid.db, SCHEDULER)
-    except LucidError:
-        return b""
-    if tick is None:
-        return b""
-    registry = CollectorRegistry()
-    Gauge(
-        "lucid_scheduler_last_tick_timestamp_seconds",
-        "Unix time of the scheduler's last tick",
-        registry=registry,
-    ).set(parse_time(tick["ticked_at"]).timestamp())
-    Gauge(
-        "lucid_scheduler_last_tick_duration_seconds",
-        "How long the scheduler's last tick took",
-        registry=registry,
-    ).set(tick["seconds"])
-    return generate_latest(registry)
-
-
-async def lucid_handle(request: Request) -> Lucid:  # async: no thread hop per request
-    handle: Lucid = request.app.state.lucid
-    return handle
-
-
-_BEARER = HTTPBearer(
-    auto_error=False,
-    description="An API token from `lucid tokens create`: `Authorization: Bearer <token>`.",
-)
-
-
-BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_BEARER)]
-
-
-def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str | None:
-    return credentials.credentials.strip() if credentials is not None else None
-
-
-def principal(request: Request, credentials: BearerDep = None) -> Principal:
-    """The principal of the request's bearer token (401 without a valid one)."""
-    serving: ServingState = request.app.state.serving
-    return serving.principal(bearer_token(credentials), serving.current())
-
-
-LucidDep = Annotated[Lucid, Depends(lucid_handle)]
-PrincipalDep = Annotated[Principal, Depends(principal)]
+    return lifespan

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from lucid.service.app import LucidDep, PrincipalDep
+from lucid.service.dependencies import LucidDep, PrincipalDep
 
 router = APIRouter(prefix="/v1")
 

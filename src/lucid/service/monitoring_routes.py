@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from lucid.contracts.access import Role
-from lucid.service.app import LucidDep, PrincipalDep
+from lucid.service.dependencies import LucidDep, PrincipalDep
 
 router = APIRouter(prefix="/v1")
 

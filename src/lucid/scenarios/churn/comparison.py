@@ -17,16 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from lucid.memory.scorecard import SCORECARD_KEYS
-from lucid.scenarios.churn.arms import (
-    CYCLE_DAYS,
-    FIRST_DEPLOY_DAY,
-    Arm,
-    EntropicArm,
-    NegentropicArm,
-)
+from lucid.scenarios.churn.architecture import CYCLE_DAYS, FIRST_DEPLOY_DAY, ArchitectureArm
+from lucid.scenarios.churn.entropic import EntropicArm
+from lucid.scenarios.churn.negentropic import NegentropicArm
 from lucid.scenarios.churn.world import WorldConfig
 
-ARMS: dict[str, type[Arm]] = {"entropic": EntropicArm, "negentropic": NegentropicArm}
+ARMS: dict[str, type[ArchitectureArm]] = {"entropic": EntropicArm, "negentropic": NegentropicArm}
 Progress = Callable[[str, int, int], None]
 """(arm, days lived, days in all) — called after every simulated week."""
 
@@ -110,7 +106,7 @@ def run_comparison(
     return Comparison(world_facts, results, time.perf_counter() - started, folder)
 
 
-def measure(arm: Arm) -> ArmResult:
+def measure(arm: ArchitectureArm) -> ArmResult:
     """Declare the shocks (the referee), then measure the arm from its own stores."""
     for shock in arm.world.shocks:
         arm.lucid.incidents.declare_shift(

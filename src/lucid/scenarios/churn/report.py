@@ -10,22 +10,21 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
+from lucid.charts import Ink, Marker, Point, Series, standalone_chart
 from lucid.contracts.events import parse_time
 from lucid.scenarios.churn.comparison import Comparison, shown
 
-WIDTH, HEIGHT, PAD = 760, 260, 40
-COLOURS = {"entropic": "#c0392b", "negentropic": "#1f77b4"}
+INKS = {
+    "entropic": Ink("#c0392b", width=1.5),
+    "negentropic": Ink("#1f77b4", width=1.5),
+    "level": Ink("#1f77b4"),
+    "shock": Ink("#888", dashed=True),
+    "detection": Ink("#e67e22"),
+    "recovery": Ink("#27ae60"),
+}
 LEVELS = {"ok": 0, "insufficient_data": 1, "warning": 2, "critical": 3}
-
-
-def _x(day: float, days: int) -> float:
-    return PAD + (WIDTH - 2 * PAD) * day / max(days, 1)
-
-
-def _y(value: float, low: float, high: float) -> float:
-    span = (high - low) or 1.0
-    return HEIGHT - PAD - (HEIGHT - 2 * PAD) * (value - low) / span
 
 
 def _day(text: str | None, start: datetime) -> float | None:
@@ -35,12 +34,13 @@ def _day(text: str | None, start: datetime) -> float | None:
     return (moment - start).total_seconds() / 86_400
 
 
-def _marker(x: float, colour: str, label: str, dashed: bool = True) -> str:
-    dash = ' stroke-dasharray="4 3"' if dashed else ""
-    return (
-        f'<line x1="{x:.1f}" y1="{PAD}" x2="{x:.1f}" y2="{HEIGHT - PAD}" stroke="{colour}"'
-        f"{dash}><title>{html.escape(label)}</title></line>"
-    )
+def _shocks(comparison: Comparison) -> list[Marker]:
+    return [Marker(s["description"], s["day"], "shock") for s in comparison.world["shocks"]]
+
+
+def _week_ends(weeks: list[dict[str, Any]], value: str, kind: str, name: str = "") -> Series:
+    """A series of one weekly figure, each point at the end of its week (day + 7)."""
+    return Series(name, tuple(Point(w["day"] + 7, w[value]) for w in weeks), kind)
 
 
 def retention_plot(comparison: Comparison) -> str:
@@ -48,51 +48,44 @@ def retention_plot(comparison: Comparison) -> str:
     days = int(comparison.world["days"])
     values = [w["retention"] for r in comparison.arms.values() for w in r.weeks]
     low, high = min(values, default=0.9), max(values, default=1.0)
-    parts = [f'<svg class="plot" width="{WIDTH}" height="{HEIGHT}" role="img">']
-    parts.append(
-        f'<text x="{PAD}" y="16">weekly retention ({low:.3f} – {high:.3f}); '
-        "red: entropic, blue: negentropic; dashed grey: shocks, orange: detections, "
-        "green: recoveries</text>"
-    )
-    for shock in comparison.world["shocks"]:
-        parts.append(_marker(_x(shock["day"], days), "#888", shock["description"]))
+    markers = _shocks(comparison)
     start = datetime.fromisoformat(str(comparison.world["start"]))
     for incident in comparison.arms["negentropic"].incidents:
         opened = _day(incident.get("opened_at"), start)
         if opened is not None:
-            parts.append(_marker(_x(opened, days), "#e67e22", "incident opened", False))
+            markers.append(Marker("incident opened", opened, "detection"))
         recovered = _day(incident.get("recovered_at"), start)
         if recovered is not None:
-            parts.append(_marker(_x(recovered, days), "#27ae60", "checks back in band", False))
-    for name, result in comparison.arms.items():
-        points = " ".join(
-            f"{_x(w['day'] + 7, days):.1f},{_y(w['retention'], low, high):.1f}"
-            for w in result.weeks
-        )
-        parts.append(
-            f'<polyline class="series" data-arm="{name}" fill="none" stroke="{COLOURS[name]}" '
-            f'stroke-width="1.5" points="{points}"/>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+            markers.append(Marker("checks back in band", recovered, "recovery"))
+    return standalone_chart(
+        f"weekly retention ({low:.3f} – {high:.3f}); red: entropic, blue: negentropic; dashed "
+        "grey: shocks, orange: detections, green: recoveries",
+        [_week_ends(r.weeks, "retention", name, name) for name, r in comparison.arms.items()],
+        inks=INKS,
+        x_domain=(0, max(days, 1)),
+        y_domain=(low, high if high > low else low + 1.0),
+        markers=markers,
+        name_attribute="data-arm",
+    )
 
 
 def levels_plot(comparison: Comparison) -> str:
     """The negentropic arm's worst monitoring level each week (0 ok … 3 critical)."""
     days = int(comparison.world["days"])
-    weeks = [w for w in comparison.arms["negentropic"].weeks if w.get("level")]
-    parts = [f'<svg class="plot" width="{WIDTH}" height="{HEIGHT}" role="img">']
-    parts.append(f'<text x="{PAD}" y="16">worst check level per weekly run</text>')
-    for level, rank in LEVELS.items():
-        parts.append(f'<text x="2" y="{_y(rank, 0, 3) + 4:.1f}" font-size="10">{level[:12]}</text>')
-    points = " ".join(
-        f"{_x(w['day'] + 7, days):.1f},{_y(LEVELS.get(w['level'], 1), 0, 3):.1f}" for w in weeks
+    weeks = [
+        {**w, "rank": LEVELS.get(w["level"], 1)}
+        for w in comparison.arms["negentropic"].weeks
+        if w.get("level")
+    ]
+    return standalone_chart(
+        "worst check level per weekly run",
+        [_week_ends(weeks, "rank", "level")],
+        inks=INKS,
+        x_domain=(0, max(days, 1)),
+        y_domain=(0, 3),
+        markers=_shocks(comparison),
+        y_labels=[(rank, level[:12]) for level, rank in LEVELS.items()],
     )
-    parts.append(f'<polyline class="series" fill="none" stroke="#1f77b4" points="{points}"/>')
-    for shock in comparison.world["shocks"]:
-        parts.append(_marker(_x(shock["day"], days), "#888", shock["description"]))
-    parts.append("</svg>")
-    return "".join(parts)
 
 
 def _table(comparison: Comparison) -> str:

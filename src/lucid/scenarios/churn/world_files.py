@@ -16,7 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lucid.scenarios.churn.world import SCREENS, SEVERITIES, SOURCES, World
+from lucid.scenarios.churn.activity import SCREENS, SEVERITIES, SOURCES
+from lucid.scenarios.churn.world import World
 
 EVENT_TIME = {
     "purchases": "purchased_at",

@@ -29,11 +29,11 @@ from lucid.contracts.scorecard import INCIDENT_KEYS
 from lucid.contracts.value import Override, Stage
 from lucid.dashboard import views
 from lucid.errors import Forbidden, InvalidInput, LucidError
-from lucid.service.app import LucidDep
+from lucid.service.dependencies import LucidDep
 from lucid.service.problems import status_of
 
 COOKIE = "lucid_token"
-templates = Jinja2Templates(directory=Path(__file__).parents[1] / "dashboard" / "templates")
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 DONE = {
@@ -98,12 +98,6 @@ def _render(
         },
         status_code=status_code,
     )
-
-
-def _viewer(request: Request) -> Principal | None:
-    """The signed-in principal, or None."""
-    session = _session(request)
-    return None if session is None else session[0]
 
 
 def _page(

@@ -2,16 +2,18 @@
 
 Two shapes cover the dashboard: a line chart (series of points over x, horizontal reference
 lines such as a target or a critical threshold, vertical markers such as a deployment) and an
-interval chart (one estimate with its interval per row, around a zero line). The numbers are
-placed by `Scale`, a linear map from a value domain to pixels; every drawn element carries
-its class and its value (`data-x`, `data-y`, `data-value`) so a reader — or a test — can
-check it against the numbers it came from.
+interval chart (one estimate with its interval per row, around a zero line); the dashboard's
+stylesheet colours them by class. A standalone chart (the scenario's report) draws series and
+markers with their colours inline, for a page without that stylesheet. The numbers are placed
+by `Scale`, a linear map from a value domain to pixels; every element of the dashboard's
+charts carries its class and its value (`data-x`, `data-y`, `data-value`) so a reader — or a
+test — can check it against the numbers it came from.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -158,53 +160,70 @@ def line_chart(
         *_axes(x_scale, y_scale, x_format, x_ticks, y_label),
     ]
     for line in lines:
-        y = y_scale.at(line.y)
-        parts.append(
-            f'<line class="{_css("reference", line.kind)}" data-label="'
-            f'{escape(line.label, quote=True)}" data-value="{line.y!r}" x1="{LEFT}" '
-            f'y1="{y:.2f}" x2="{WIDTH - RIGHT}" y2="{y:.2f}"/>'
-        )
-        parts.append(
-            _text(
-                WIDTH - RIGHT + 6,
-                y + 4,
-                f"{line.label} {format_number(line.y)}",
-                "reference-label",
-            )
-        )
+        parts.extend(_reference_line(line, y_scale))
     for marker in markers:
-        x = x_scale.at(marker.x)
-        parts.append(
-            f'<line class="{_css("marker", marker.kind)}" data-label="'
-            f'{escape(marker.label, quote=True)}" data-x="{marker.x!r}" x1="{x:.2f}" '
-            f'y1="{TOP}" x2="{x:.2f}" y2="{HEIGHT - BOTTOM}"/>'
-        )
-        parts.append(_text(x + 3, TOP - 3, marker.label, "marker-label"))
+        parts.extend(_marker(marker, x_scale))
     for one in series:
-        ordered = sorted(one.points, key=lambda p: p.x)
-        coords = " ".join(f"{x_scale.at(p.x):.2f},{y_scale.at(p.y):.2f}" for p in ordered)
-        parts.append(f'<g class="{_css("series", one.kind)}" data-series="{escape(one.name)}">')
-        if len(ordered) > 1:
-            parts.append(f'<polyline class="series-line" points="{coords}"/>')
-        for p in ordered:
-            tip = p.label or f"{x_format(p.x)}: {format_number(p.y)}"
-            parts.append(
-                f'<circle class="{_css("point", p.kind)}" data-x="{p.x!r}" data-y="{p.y!r}" '
-                f'cx="{x_scale.at(p.x):.2f}" cy="{y_scale.at(p.y):.2f}" r="4">'
-                f"<title>{escape(tip)}</title></circle>"
-            )
-        if ordered and len(series) > 1:  # name each line where it ends
-            last = ordered[-1]
-            parts.append(
-                _text(x_scale.at(last.x) + 7, y_scale.at(last.y) - 7, one.name, "series-label")
-            )
-        parts.append("</g>")
+        parts.extend(_series(one, x_scale, y_scale, x_format, named=len(series) > 1))
     if not any(s.points for s in series):
         parts.append(
             _text((LEFT + WIDTH - RIGHT) / 2, HEIGHT / 2, "no data yet", "empty", "middle")
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _reference_line(line: ReferenceLine, y_scale: Scale) -> list[str]:
+    """A horizontal line across the plot, labelled with its value in the right margin."""
+    y = y_scale.at(line.y)
+    return [
+        f'<line class="{_css("reference", line.kind)}" data-label="'
+        f'{escape(line.label, quote=True)}" data-value="{line.y!r}" x1="{LEFT}" '
+        f'y1="{y:.2f}" x2="{WIDTH - RIGHT}" y2="{y:.2f}"/>',
+        _text(WIDTH - RIGHT + 6, y + 4, f"{line.label} {format_number(line.y)}", "reference-label"),
+    ]
+
+
+def _marker(marker: Marker, x_scale: Scale) -> list[str]:
+    """A vertical line from the top of the plot to its bottom, labelled above."""
+    x = x_scale.at(marker.x)
+    return [
+        f'<line class="{_css("marker", marker.kind)}" data-label="'
+        f'{escape(marker.label, quote=True)}" data-x="{marker.x!r}" x1="{x:.2f}" '
+        f'y1="{TOP}" x2="{x:.2f}" y2="{HEIGHT - BOTTOM}"/>',
+        _text(x + 3, TOP - 3, marker.label, "marker-label"),
+    ]
+
+
+def _series(
+    one: Series,
+    x_scale: Scale,
+    y_scale: Scale,
+    x_format: Callable[[float], str],
+    *,
+    named: bool,
+) -> list[str]:
+    """A series' points joined in x order, each with its tooltip; `named`: its name written
+    where its line ends (when several series share the chart)."""
+    ordered = sorted(one.points, key=lambda p: p.x)
+    coords = " ".join(f"{x_scale.at(p.x):.2f},{y_scale.at(p.y):.2f}" for p in ordered)
+    parts = [f'<g class="{_css("series", one.kind)}" data-series="{escape(one.name)}">']
+    if len(ordered) > 1:
+        parts.append(f'<polyline class="series-line" points="{coords}"/>')
+    for p in ordered:
+        tip = p.label or f"{x_format(p.x)}: {format_number(p.y)}"
+        parts.append(
+            f'<circle class="{_css("point", p.kind)}" data-x="{p.x!r}" data-y="{p.y!r}" '
+            f'cx="{x_scale.at(p.x):.2f}" cy="{y_scale.at(p.y):.2f}" r="4">'
+            f"<title>{escape(tip)}</title></circle>"
+        )
+    if ordered and named:
+        last = ordered[-1]
+        parts.append(
+            _text(x_scale.at(last.x) + 7, y_scale.at(last.y) - 7, one.name, "series-label")
+        )
+    parts.append("</g>")
+    return parts
 
 
 def _axes(
@@ -291,5 +310,69 @@ def interval_chart(
         parts.append("</g>")
     if not rows:
         parts.append(_text(WIDTH / 2, TOP + ROW / 2, "no interval yet", "empty", "middle"))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Ink:
+    """How a standalone chart draws one kind of series or marker: its colour, dashed or not,
+    and its stroke width in pixels (None: the SVG default)."""
+
+    colour: str
+    dashed: bool = False
+    width: float | None = None
+
+    def attributes(self) -> str:
+        dash = ' stroke-dasharray="4 3"' if self.dashed else ""
+        width = f' stroke-width="{self.width:g}"' if self.width is not None else ""
+        return f'stroke="{escape(self.colour, quote=True)}"{dash}{width}'
+
+
+def standalone_chart(
+    caption: str,
+    series: Sequence[Series],
+    *,
+    inks: Mapping[str, Ink],
+    x_domain: tuple[float, float],
+    y_domain: tuple[float, float],
+    markers: Sequence[Marker] = (),
+    y_labels: Sequence[tuple[float, str]] = (),
+    size: tuple[int, int] = (760, 260),
+    pad: int = 40,
+    name_attribute: str = "data-series",
+) -> str:
+    """An SVG chart for a page with no stylesheet (the scenario's report): the caption above
+    the plot, labels on the left at their y value, each marker as a vertical line with its
+    label as tooltip, each series as a polyline in x order. Every colour is written inline,
+    from `inks` by the series' or marker's kind; a named series carries its name in
+    `name_attribute`. The domains are given: x from `x_domain`, y from `y_domain` upwards."""
+    width, height = size
+    x_scale = Scale(*x_domain, pad, width - pad)
+    y_scale = Scale(*y_domain, height - pad, pad)
+    parts = [
+        f'<svg class="plot" width="{width}" height="{height}" role="img">',
+        f'<text x="{pad}" y="16">{escape(caption)}</text>',
+    ]
+    for value, label in y_labels:
+        parts.append(
+            f'<text x="2" y="{y_scale.at(value) + 4:.1f}" font-size="10">{escape(label)}</text>'
+        )
+    for marker in markers:
+        x = x_scale.at(marker.x)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{pad}" x2="{x:.1f}" y2="{height - pad}" '
+            f"{inks[marker.kind].attributes()}><title>{escape(marker.label)}</title></line>"
+        )
+    for one in series:
+        points = " ".join(
+            f"{x_scale.at(p.x):.1f},{y_scale.at(p.y):.1f}"
+            for p in sorted(one.points, key=lambda p: p.x)
+        )
+        named = f' {name_attribute}="{escape(one.name, quote=True)}"' if one.name else ""
+        parts.append(
+            f'<polyline class="series"{named} fill="none" {inks[one.kind].attributes()} '
+            f'points="{points}"/>'
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -1,6 +1,6 @@
-"""The end-to-end path `lucid demo` runs until the churn scenario exists.
+"""The foundation walk-through `lucid demo --foundation` runs, step by step in plain words.
 
-It exercises what exists for real: a new embedded project, decisions appended to the
+It exercises the foundation for real: a new embedded project, decisions appended to the
 hash-chained log, the chain verified and a tampered copy caught at the changed event; then the
 semantic contract on a seeded sample of activity — the seed's three contradictory "activity"
 definitions audited, the canonical `customer_activity_30d` proposed, a self-approval refused,
@@ -173,7 +173,7 @@ def _semantic_contract(lucid: Lucid, result: DemoResult, say: Callable[[str], No
     measured = ", ".join(f"{key}={value}" for key, value in card.items() if value is not None)
     say(
         f"7. Scorecard measured from the stores and the log: {measured} (the other keys need "
-        "incidents and models, which the churn scenario will bring)"
+        "incidents and models: `lucid demo` lives the churn scenario that brings them)"
     )
 
 

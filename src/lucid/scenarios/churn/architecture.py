@@ -1,0 +1,153 @@
+"""The two architectures of the seed, each a team running its churn model on its own copy of
+the same world, and what both share: `ArchitectureArm`, the weekly rhythm.
+
+Both arms see the same customers and the same shocks (the world's draws never depend on
+treatments), spend the same retention budget every week (5 % of paying customers) on the
+customers their model ranks most at risk, and learn outcomes the same way: a snapshot's churn
+labels (churned within 14 days) become known 14 days after it. They differ only in
+architecture:
+
+- `EntropicArm` (`entropic`) — the seed's baseline: the three teams' contradictory
+  "activity" definitions; a model trained once on Data Science's definition, served with
+  Marketing's, deployed by hand on its offline accuracy, never monitored.
+- `NegentropicArm` (`negentropic`, on the contracts of `contracted`) — Lucid: canonical
+  features approved by the three teams and served from the online store; a registered model
+  with its retention contract (weekly retention, known at each week's end); the seed's churn
+  policy run every week; and the loop — incident, diagnosis, proposals, retraining on outcomes
+  observed since the detection, an A/B test on a cohort (10 %, or half the customers when
+  10 % cannot reach the minimum sample), promotion through the gate (an approver's override,
+  saying why, when the evidence falls short), checkpoints, lesson.
+
+Neither arm reads the world's ground truth (shock days, hazards, the causal model): only its
+own data files, its own labels, its own stores, and what a business sees of its customers —
+their segment and their cancellations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lucid.bootstrap import Lucid, bootstrap
+from lucid.memory.scorecard import Scorecard
+from lucid.project import init_project
+from lucid.scenarios.churn.training import HORIZON_DAYS, LABELS_FOLDER
+from lucid.scenarios.churn.world import World, WorldConfig
+from lucid.scenarios.churn.world_files import write_labels, write_world
+from lucid.settings import load_settings
+
+MODEL = "churn"
+CYCLE_DAYS = 7
+BUDGET_SHARE = 0.05
+"""Share of active customers the retention campaign can treat each week (both arms)."""
+FIRST_DEPLOY_DAY = 28
+"""Both arms deploy their first model once two weekly snapshots' outcomes are known."""
+
+
+class SimulatedClock:
+    """The arm's time: the world's current moment, moved forward by the scenario."""
+
+    def __init__(self, moment: datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+def aware(moment: datetime) -> datetime:
+    """A naive UTC moment of the world as an aware UTC time."""
+    return moment.replace(tzinfo=UTC)
+
+
+@dataclass
+class WeekRecord:
+    """What one arm did in one week: for the report's plots."""
+
+    day: int
+    treated: int
+    retention: float
+    level: str | None = None
+    served_version: int | None = None
+
+
+@dataclass
+class ArchitectureArm:
+    """The parts both arms share: the world, the project, the clock, the weekly rhythm."""
+
+    name: str
+    folder: Path
+    config: WorldConfig
+    world: World = field(init=False)
+    lucid: Lucid = field(init=False)
+    clock: SimulatedClock = field(init=False)
+    weeks: list[WeekRecord] = field(default_factory=list)
+    labelled: set[int] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.world = World(self.config)
+        self.clock = SimulatedClock(aware(self.world.now))
+        init_project(self.folder, name=f"churn-{self.name}", actor="scenario", environ={}).close()
+        self.configure(self.folder)
+        self.lucid = bootstrap(load_settings(self.folder, {}))
+        self.lucid.clock = self.clock
+        write_world(self.world, self.folder)  # the 30 days of history before day 0
+
+    def configure(self, folder: Path) -> None:
+        """Project settings before the handle opens (lucid.yaml)."""
+
+    def close(self) -> None:
+        self.lucid.close()
+
+    # -- the weekly rhythm -------------------------------------------------------------------
+
+    def cycle(self) -> None:
+        """One week: learn the outcomes now known, act, live the week, publish its data."""
+        day = self.world.day
+        self.clock.moment = aware(self.world.now)
+        self.learn_outcomes(day)
+        treated = self.decide(day)
+        period = self.world.step(CYCLE_DAYS, treated=treated)
+        self.clock.moment = aware(self.world.now)
+        write_world(self.world, self.folder)  # the week's rows land in the data files
+        self.weeks.append(
+            WeekRecord(day, len(treated), period.retention.retention_rate, *self.after_week())
+        )
+
+    def learn_outcomes(self, day: int) -> None:
+        """Write the labels of every past weekly snapshot whose 14 days have passed."""
+        for snapshot in range(0, day - HORIZON_DAYS + 1, CYCLE_DAYS):
+            if snapshot in self.labelled:
+                continue
+            labels = self.world.labels([snapshot], horizon_days=HORIZON_DAYS)
+            write_labels(labels, self.folder / LABELS_FOLDER / f"snapshot-{snapshot:04d}.parquet")
+            self.labelled.add(snapshot)
+            self.on_labels(snapshot, labels.to_pylist())
+
+    def on_labels(self, snapshot: int, rows: list[dict[str, Any]]) -> None:
+        """React to a snapshot's outcomes becoming known."""
+
+    def decide(self, day: int) -> list[str]:
+        """The customers to treat this week."""
+        return []
+
+    def after_week(self) -> tuple[str | None, int | None]:
+        """(worst monitoring level, version served) after the week; None where not known."""
+        return None, None
+
+    def scorecard(self) -> Scorecard:
+        raise NotImplementedError
+
+    def segments(self) -> dict[str, str]:
+        """Each customer's segment, as the CRM knows it (never who churned or why)."""
+        table = self.world.customers().select(["customer_id", "segment"]).to_pydict()
+        return dict(zip(table["customer_id"], table["segment"], strict=True))
+
+    @staticmethod
+    def top_at_risk(entities: Sequence[str], scores: Sequence[float], share: float) -> list[str]:
+        """The `share` of entities with the highest scores (ties by id: deterministic)."""
+        budget = round(len(entities) * share)
+        order = sorted(range(len(entities)), key=lambda i: (-scores[i], entities[i]))
+        return [entities[i] for i in order[:budget]]

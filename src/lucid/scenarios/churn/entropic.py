@@ -1,0 +1,133 @@
+"""The entropic arm — the seed's baseline: the three teams' contradictory "activity"
+definitions; a model trained once on Data Science's definition, served with Marketing's,
+deployed by hand on its offline accuracy, never monitored."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import joblib
+import numpy as np
+
+from lucid.contracts.semantic import FeatureRef
+from lucid.features.definition_files import load_definitions
+from lucid.features.serving import ServedValue, log_served_values
+from lucid.memory.scorecard import Scorecard, measure_scorecard
+from lucid.registry.portfolio import Portfolio
+from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS, WORLD_SOURCES
+from lucid.scenarios.churn.architecture import (
+    BUDGET_SHARE,
+    FIRST_DEPLOY_DAY,
+    ArchitectureArm,
+    aware,
+)
+from lucid.scenarios.churn.training import (
+    LABEL,
+    TRAINING_SNAPSHOTS,
+    feature_matrix,
+    known_snapshots,
+)
+
+
+@dataclass(frozen=True)
+class HandDeployedModels:
+    """The entropic arm's model inventory: one model copied to production by hand, with no
+    business-impact contract — what the scorecard's portfolio figures read for this arm."""
+
+    deployed: int
+
+    def portfolio(self, offline_metric: str | None = None) -> Portfolio:
+        return Portfolio(self.deployed, self.deployed, offline_metric, None, (), ())
+
+
+TRAINED_ON = "engaged_users@1.0"
+"""Data Science trained on its own activity (logins over 7 days)..."""
+SERVED_WITH = "active_buyers@1.0"
+"""...and the serving job computes Marketing's (purchases over 30 days) under the same name."""
+
+
+@dataclass
+class EntropicArm(ArchitectureArm):
+    estimator: Any = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        features = self.lucid.features
+        for path in (CANONICAL_DEFINITIONS, WORLD_SOURCES):
+            sources = load_definitions(path)
+            features.apply(
+                type(sources)(sources=sources.sources, features=[]),
+                actor="data-engineering",
+                rationale="the event sources every team reads",
+            )
+        features.import_legacy(
+            load_definitions(LEGACY_DEFINITIONS),
+            actor="teams",
+            rationale="each team wrote the activity it needed, as it understood it",
+        )
+
+    def decide(self, day: int) -> list[str]:
+        if self.estimator is None and day >= FIRST_DEPLOY_DAY:
+            self.train_once()
+        if self.estimator is None:
+            return []
+        customers = self.world.active_customers()
+        served = self.serving_job(customers)
+        scores = self.estimator.predict_proba(np.array(served).reshape(-1, 1))[:, 1]
+        return self.top_at_risk(customers, list(scores), BUDGET_SHARE)
+
+    def train_once(self) -> None:
+        """Trained once on Data Science's definition; 'deployed' by copying a file."""
+        # Straight to the engine: nobody approved this definition, nobody asked.
+        features = self.lucid.features
+        definition = features.resolve(FeatureRef.parse(TRAINED_ON)).definition
+        rows = [
+            row
+            for path in known_snapshots(self.folder)[-TRAINING_SNAPSHOTS:]
+            for row in self.lucid.engine.training_set(
+                path,
+                [definition],
+                features.sources(),
+                entity_column="entity_id",
+                time_column="timestamp",
+            ).to_dicts()
+        ]
+        from sklearn.linear_model import LogisticRegression
+
+        matrix = feature_matrix(rows, ["engaged_users"])
+        labels = np.array([int(row[LABEL]) for row in rows])
+        self.estimator = LogisticRegression(max_iter=1_000).fit(matrix, labels)
+        accuracy = float(self.estimator.score(matrix, labels))
+        path = self.folder / "models" / "churn.joblib"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.estimator, path)
+        (self.folder / "models" / "churn.json").write_text(
+            json.dumps({"trained_on": TRAINED_ON, "accuracy": accuracy}), encoding="utf-8"
+        )
+
+    def serving_job(self, customers: Sequence[str]) -> list[float]:
+        """Marketing's count served as the model's input, logged as the model's feature."""
+        features = self.lucid.features
+        definition = features.resolve(FeatureRef.parse(SERVED_WITH)).definition
+        moment = self.world.now
+        computed = self.lucid.engine.compute(
+            definition, features.sources(), [(c, moment) for c in customers], as_known_at=True
+        )
+        values = [float(computed.get((c, moment)) or 0.0) for c in customers]
+        trained = str(features.resolve(FeatureRef.parse(TRAINED_ON)).definition.ref)
+        log_served_values(
+            self.lucid.db,
+            [
+                ServedValue(c, trained, v, aware(moment).timestamp(), "fresh")
+                for c, v in zip(customers, values, strict=True)
+            ],
+            aware(moment),
+        )
+        return values
+
+    def scorecard(self) -> Scorecard:
+        deployed = HandDeployedModels(1 if self.estimator is not None else 0)
+        return measure_scorecard(self.lucid.features, deployed, self.lucid.incidents)

@@ -1,0 +1,250 @@
+"""The negentropic arm — Lucid: the contracts of `contracted` and the team's loop on top: the
+seed's churn policy run every week; incident, diagnosis, proposals, retraining on outcomes
+observed since the detection, an A/B test on a cohort (10 %, or half the customers when 10 %
+cannot reach the minimum sample), promotion through the gate (an approver's override, saying
+why, when the evidence falls short), checkpoints, lesson."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import duckdb
+
+from lucid.contracts.events import parse_time
+from lucid.contracts.experiments import minimum_sample_size
+from lucid.contracts.value import Override, Stage
+from lucid.errors import LucidError
+from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL
+from lucid.scenarios.churn.contracted import APPROVER, ContractedArm, retention_contract
+from lucid.scenarios.churn.training import HORIZON_DAYS
+from lucid.scenarios.churn.world_files import EVENT_TIME
+
+EXPERIMENT_SHARE = 0.1
+LESSONS = {
+    "concept_drift": "when behaviour changes, the old relation to churn stops holding: retrain "
+    "on outcomes observed after the shift, test on a cohort, then re-baseline the contract",
+    "data_drift": "a new population moves the feature mix before it moves retention: watch "
+    "the segment mix, and refit with the newcomers in the reference",
+    "upstream_change": "a source that stops recording silently empties a feature: check "
+    "source volumes first, and retrain on what is still recorded",
+}
+"""What the team writes down when an incident of each root cause closes."""
+READY_AFTER = timedelta(days=HORIZON_DAYS + 5 * CYCLE_DAYS)
+"""After a detection, retraining waits for five weekly snapshots' outcomes since it: 30-day
+features take a month to settle after a shift, and the reference must be the settled world."""
+
+
+@dataclass
+class NegentropicArm(ContractedArm):
+    """Lucid's arm: the contracts, and the team working every incident through the loop."""
+
+    handling: dict[str, str] = field(default_factory=dict)
+    """Incident id → where the team is with it: waiting, testing, deployed, closed."""
+    failing_checks: list[str] = field(default_factory=list)
+
+    # -- after the week: monitoring and the loop ---------------------------------------------
+
+    def after_week(self) -> tuple[str | None, int | None]:
+        self.observe_week(self.world.day - CYCLE_DAYS)
+        self.lucid.loop.run_checkpoints(actor="loop")
+        if self.production is None:
+            return None, None
+        now = self.clock()
+        report = self.lucid.monitoring.run(MODEL, start=now - timedelta(days=CYCLE_DAYS), end=now)
+        self.failing_checks = [
+            f"{c['metric']}" + (f"[{c['feature']}]" if c.get("feature") else "") + f"={c['level']}"
+            for c in report.record.checks
+            if c["level"] in ("warning", "critical")
+        ]
+        self.respond(int(self.world.day))
+        return report.record.level, self.production
+
+    def respond(self, day: int) -> None:
+        """The team's part of the loop, from what Lucid shows it (never the world's truth)."""
+        incidents = self.lucid.incidents
+        for incident in incidents.list(model=MODEL):
+            if incident.status.value != "closed":
+                self.work_on(incident, day)
+
+    def work_on(self, incident: Any, day: int) -> None:
+        """Move one incident along: take it in hand, diagnose, propose; once outcomes after
+        the detection are known, retrain and test; deploy; close with a lesson once the
+        checks are back in their band."""
+        incidents = self.lucid.incidents
+        record = incident.to_dict()
+        state = self.handling.get(record["id"])
+        if state is None:
+            incidents.acknowledge(record["id"], actor="dana")
+            silent = self.silent_sources()
+            incidents.diagnose(
+                record["id"],
+                root_cause=self.root_cause(silent),
+                details="checks outside their band: "
+                + ", ".join(self.failing_checks)
+                + "".join(f"; no {source} recorded last week" for source in silent),
+                participants=["data-science", "data-engineering", "business"],
+                actor="dana",
+            )
+            incidents.propose(
+                record["id"],
+                [
+                    "retrain on outcomes observed since the detection",
+                    "add or revise features if the behaviour-to-churn relation changed",
+                    "try another algorithm if a refit does not restore retention",
+                ],
+                actor="sam",
+            )
+            state = self.handling[record["id"]] = "waiting"
+        opened = parse_time(record["opened_at"])
+        if state == "waiting" and record.get("recovered_at"):
+            self.close_incident(record["id"], "the checks came back in their band without a change")
+        elif state == "waiting" and self.clock() >= opened + READY_AFTER:
+            self.handling[record["id"]] = self.start_experiment(record["id"])
+        elif state == "testing" and self.try_conclude():
+            self.handling[record["id"]] = "deployed"
+        elif state == "deployed" and record.get("recovered_at"):
+            self.close_incident(record["id"], LESSONS[record["root_cause"]])
+
+    def close_incident(self, incident_id: str, lesson: str) -> None:
+        self.lucid.incidents.record_lesson(incident_id, lesson, actor="dana")
+        self.lucid.incidents.resolve(incident_id, resolution="checks back in band", actor="dana")
+        self.handling[incident_id] = "closed"
+
+    def start_experiment(self, incident_id: str) -> str:
+        """Retrain, then test the candidate against production on a cohort of customers.
+
+        The effect worth detecting is a drop to the rollback threshold; the challenger's share
+        is the seed's 10 % when that reaches the minimum sample, else half the customers; when
+        even that cannot, the candidate goes to production by an approver's override, saying
+        so.
+        """
+        current = self.lucid.registry.production_version(MODEL)
+        assert current is not None
+        since = self.detected_day(incident_id)
+        observed = self.retention_since(since)
+        version = self.register(
+            retention_contract(observed),
+            "retrained on outcomes observed since the incident; the contract's baseline is the "
+            "retention measured since then",
+            since_day=since,
+        )
+        self.lucid.registry.promote(
+            MODEL, version, Stage.CHALLENGER, actor="sam", rationale="A/B against production"
+        )
+        baseline, alpha = current.impact.baseline, current.impact.alpha
+        # Powered to catch a challenger as bad as the rollback threshold: a gain of a few
+        # tenths of a point needs far more customers than this base has.
+        effect = round(current.impact.rollback_threshold - baseline, 4)
+        active = len(self.world.active_customers())
+
+        def reachable(option: float) -> bool:
+            need = minimum_sample_size(baseline, effect, challenger_share=option, alpha=alpha)
+            return need.challenger <= 0.95 * active * option and (
+                need.control <= 0.95 * active * (1 - option)
+            )
+
+        share = next((option for option in (EXPERIMENT_SHARE, 0.5) if reachable(option)), None)
+        if share is None:
+            self.promote(
+                version, None, f"no A/B can reach its minimum sample on {active} customers"
+            )
+            return "deployed"
+        name = f"churn-v{version}-vs-v{current.version}"
+        self.lucid.experiments.create(
+            name,
+            model=MODEL,
+            challenger=version,
+            minimum_detectable_effect=effect,
+            challenger_share=share,
+            actor="sam",
+            rationale=f"does v{version} keep customers at least as well as v{current.version}?",
+        )
+        self.experiment, self.cohort_pending = name, True
+        self.lucid.incidents.link_experiment(incident_id, name, actor="sam")
+        return "testing"
+
+    def detected_day(self, incident_id: str) -> int:
+        """The simulated day the incident was opened (monitoring's detection)."""
+        opened = self.lucid.incidents.get(incident_id).opened_at
+        moment = parse_time(opened).replace(tzinfo=None)
+        return (moment - self.config.start).days
+
+    def try_conclude(self) -> bool:
+        """Once the cohort's outcomes are known: conclude, then deploy through the gate."""
+        assert self.experiment is not None
+        if self.exposures or self.cohort_pending:  # the cohort's outcomes are still unknown
+            return False
+        design = self.lucid.experiments.design(self.experiment)
+        try:
+            evidence = self.lucid.experiments.conclude(
+                self.experiment, actor="sam", rationale="every exposed customer's outcome is known"
+            )
+            found = f"p = {evidence.p_value:.3g}"
+        except LucidError as refused:
+            found = refused.sentence
+        self.experiment = None
+        self.promote(design.challenger_version, design.experiment_id, found)
+        return True
+
+    def promote(self, version: int, experiment: str | None, found: str) -> None:
+        """Deploy `version` with its hypothesis: by evidence, else by the approver's override."""
+        basis = f"the A/B test {experiment}" if experiment else "no A/B test"
+        hypothesis = {
+            "description": "the retrained version keeps more customers after the shift",
+            "expected_impact": 0.005,
+            "unit": "retention_7d",
+        }
+        try:
+            self.lucid.loop.deploy(
+                MODEL,
+                version,
+                hypotheses=[hypothesis],
+                actor="sam",
+                rationale=f"{basis} proved it ({found})",
+            )
+        except LucidError as refused:
+            self.lucid.loop.deploy(
+                MODEL,
+                version,
+                hypotheses=[hypothesis],
+                actor="sam",
+                rationale=f"{basis} did not prove it ({found})",
+                override=Override(
+                    APPROVER,
+                    f"the gate refused: {refused.sentence} The production version's reference "
+                    "no longer matches the world; the checkpoints will judge the new one.",
+                ),
+            )
+
+    def root_cause(self, silent: Sequence[str]) -> str:
+        """The data engineer's first look, then the checks that failed: a source that
+        recorded nothing last week is an upstream change; a shifted segment mix, data drift;
+        a failing business or performance check, concept drift; anything else, data drift."""
+        text = " ".join(self.failing_checks)
+        if silent:
+            return "upstream_change"
+        if "[segment]" in text:
+            return "data_drift"
+        if "business" in text or "accuracy" in text or "auc" in text:
+            return "concept_drift"
+        return "data_drift"
+
+    def silent_sources(self) -> list[str]:
+        """Sources with no row in the last week of the project's own data files."""
+        end = self.world.now
+        start = end - timedelta(days=CYCLE_DAYS)
+        silent = []
+        for source, column in EVENT_TIME.items():
+            files = str(self.folder / "data" / source / "*.parquet")
+            with duckdb.connect() as connection:
+                [(count,)] = connection.execute(
+                    f"SELECT count(*) FROM read_parquet('{files}') "
+                    f"WHERE {column} >= ? AND {column} < ?",
+                    [start, end],
+                ).fetchall()
+            if count == 0:
+                silent.append(source)
+        return silent
