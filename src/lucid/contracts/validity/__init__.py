@@ -28,6 +28,7 @@ from lucid.contracts.validity.policy import (
     MonitoringPolicy,
     Reporting,
     ThresholdChanged,
+    stored_evaluation,
 )
 from lucid.contracts.validity.profiles import (
     DEFAULT_BINS,
