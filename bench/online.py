@@ -40,10 +40,10 @@ from lucid.contracts.semantic import (
 )
 from lucid.features.definition_files import load_definitions
 from lucid.features.serving import FeatureServer
+from lucid.ports.online import MATERIALISED
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.online_store import (
-    MATERIALISED,
     OnlineStore,
     RedisOnlineStore,
     SqliteOnlineStore,

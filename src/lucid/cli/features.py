@@ -17,7 +17,7 @@ from lucid.features.definition_files import load_definitions
 from lucid.settings import default_actor
 
 if TYPE_CHECKING:
-    from lucid.features.governance import Plan
+    from lucid.features.apply import Plan
 
 app = typer.Typer(help="Feature definitions: the semantic contract.", no_args_is_help=True)
 

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -36,14 +36,7 @@ from lucid.engines.feature_sql import (
     view_name,
 )
 from lucid.errors import InvalidInput, StorageUnavailable
-from lucid.ports import ColumnKind
-
-if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped]
-
-Labels: TypeAlias = "str | Path | Sequence[Mapping[str, Any]] | pa.Table | pd.DataFrame"
-"""Label rows as a training set takes them: a Parquet or CSV file, SDK rows, or a table in
-memory (a pandas DataFrame, an Arrow table)."""
+from lucid.ports.offline import ColumnKind, Labels
 
 _DUCKDB_TYPES: dict[str, ColumnType] = {
     "VARCHAR": ColumnType.STRING,

@@ -2,8 +2,8 @@
 
 The query computes a feature for every row of a *spine* — a relation with the columns
 `__lucid_entity` and `__lucid_as_of` — and returns `entity_id, as_of, value, data_time`. It is
-written in DuckDB's dialect; `to_dialect` turns it into another engine's (Spark) with sqlglot, so
-the dialect differences stay here.
+written in DuckDB's dialect; `lucid.engines.dialects.to_dialect` turns it into another engine's
+(Spark) with sqlglot.
 
 Window rule: an event counts for time `t` when `t - window < event_time <= t`; an event one
 second after `t` never counts. As known at: when a source declares an ingestion-time column
@@ -36,11 +36,11 @@ from lucid.contracts.semantic import (
     ValueType,
     WindowedAggregation,
 )
+from lucid.engines.dialects import SOURCE_DIALECT
 from lucid.errors import InvalidInput
 
 SPINE_ENTITY = "__lucid_entity"
 SPINE_AS_OF = "__lucid_as_of"
-SOURCE_DIALECT = "duckdb"
 DIALECTS = (SOURCE_DIALECT, "spark")
 """The engines' dialects: DuckDB's runs snapshots as ASOF JOINs, Spark's as a running last."""
 
@@ -533,12 +533,3 @@ def _running_last_cte(
         f"  ) AS __running\n"
         f"  WHERE __l = 1\n)"
     )
-
-
-def to_dialect(sql: str, dialect: str) -> str:
-    """The same query in another engine's SQL dialect (e.g. `spark`)."""
-    if dialect == SOURCE_DIALECT:
-        return sql
-    import sqlglot
-
-    return ";\n".join(sqlglot.transpile(sql, read=SOURCE_DIALECT, write=dialect, pretty=True))

@@ -23,7 +23,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from lucid.contracts.validity import Measurement
-from lucid.monitoring import queries
+from lucid.engines import drift_sql as queries
 from lucid.monitoring.profiles import (
     OTHER,
     CategoricalProfile,

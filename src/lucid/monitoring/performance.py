@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from lucid.contracts.validity import Measurement
+from lucid.engines import drift_sql as queries
 from lucid.errors import InvalidInput
-from lucid.monitoring import queries
 from lucid.ports import ComputeEngine
 
 

@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lucid.engines import drift_sql as queries
 from lucid.errors import InvalidInput
-from lucid.monitoring import queries
 from lucid.monitoring.performance import PerformanceProfile, profile_performance
 from lucid.monitoring.statistics import DEFAULT_BINS
 from lucid.ports import ComputeEngine

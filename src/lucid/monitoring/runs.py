@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from lucid.contracts.events import NewEvent
 from lucid.contracts.validity import Evaluation, Measurement, MonitoringPolicy
-from lucid.monitoring import queries
+from lucid.engines import drift_sql as queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.profiles import ReferenceProfile

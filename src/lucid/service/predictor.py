@@ -38,10 +38,11 @@ from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
 from lucid.contracts.experiments import Design, assign
 from lucid.errors import Conflict, LucidError
-from lucid.features.serving import ServedValue, fresh_rows, served_value_rows
+from lucid.features.serving import ServedValue, fresh_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
 from lucid.storage.event_log import EVENT_LOCK
+from lucid.storage.feature_registry import served_value_rows
 from lucid.storage.tables import prediction_log, served_features
 
 if TYPE_CHECKING:

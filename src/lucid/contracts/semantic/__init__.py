@@ -68,7 +68,7 @@ from lucid.contracts.semantic.plan import (
     plan_definition,
     required_bump,
 )
-from lucid.contracts.semantic.skew import SkewStats, overall_skew
+from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewStats, overall_skew
 from lucid.contracts.semantic.sources import (
     ColumnType,
     Source,
@@ -105,12 +105,14 @@ __all__ = [
     "GoldenExample",
     "Governed",
     "LegacyFeatureImported",
+    "LoggedValue",
     "Normaliser",
     "NormaliserKind",
     "Operator",
     "PlanAction",
     "PlanItem",
     "Scalar",
+    "ServedValue",
     "SkewStats",
     "Source",
     "SourceKind",

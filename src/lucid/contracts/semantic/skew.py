@@ -1,12 +1,53 @@
-"""Training-serving skew: served values compared with their offline recomputation."""
+"""Training-serving skew: served values, as served and as logged, compared with their offline
+recomputation."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from lucid.contracts.events import format_time
 from lucid.contracts.semantic.examples import values_match
+
+
+@dataclass(frozen=True, slots=True)
+class ServedValue:
+    """One feature value as served: `status` is fresh, stale (too old: value None), missing
+    (never materialised) or unknown (not an id of the entity's listing source: value None);
+    `as_of` in epoch seconds, UTC."""
+
+    entity: str
+    feature: str
+    value: Any
+    as_of: float | None
+    status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "feature": self.feature,
+            "value": self.value,
+            "as_of": epoch_text(self.as_of) if self.as_of is not None else None,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedValue:
+    """A served value as the serving log kept it: what skew is measured on."""
+
+    entity: str
+    feature: str
+    served_at: datetime
+    value: Any
+    status: str
+
+
+def epoch_text(epoch: float) -> str:
+    """The canonical time text of epoch seconds (UTC)."""
+    return format_time(datetime.fromtimestamp(epoch, UTC))
 
 
 @dataclass(frozen=True, slots=True)

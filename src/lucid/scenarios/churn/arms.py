@@ -298,7 +298,7 @@ class EntropicArm(Arm):
         values = [float(computed.get((c, moment)) or 0.0) for c in customers]
         trained = str(features.resolve(FeatureRef.parse(TRAINED_ON)).definition.ref)
         log_served_values(
-            self.lucid.db,
+            self.lucid.uows,
             [
                 ServedValue(c, trained, v, _aware(moment).timestamp(), "fresh")
                 for c, v in zip(customers, values, strict=True)
