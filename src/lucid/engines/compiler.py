@@ -12,8 +12,11 @@ from pathlib import Path
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.examples import GoldenExample
 from lucid.contracts.semantic.sources import Source
+from lucid.engines.definition_checks import check_columns
 from lucid.engines.dialects import to_dialect
-from lucid.engines.feature_sql import DIALECTS, check_columns, training_feature_sql, view_name
+from lucid.engines.feature_sql import DIALECTS
+from lucid.engines.relations import view_name
+from lucid.engines.spines import training_feature_sql
 from lucid.ports.online import OnlineStore
 
 

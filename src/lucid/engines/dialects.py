@@ -9,6 +9,12 @@ SOURCE_DIALECT = "duckdb"
 """The dialect every query is written in."""
 
 
+def first_line(error: Exception) -> str:
+    """The first line of an engine's error message (or the error's name), for a sentence."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def to_dialect(sql: str, dialect: str) -> str:
     """The same query in `dialect`'s SQL (DuckDB's text is returned as written); refused with
     a sentence when sqlglot cannot read it or `dialect` cannot express a part of it."""
@@ -26,8 +32,8 @@ def to_dialect(sql: str, dialect: str) -> str:
             unsupported_level=ErrorLevel.RAISE,
         )
     except SqlglotError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidInput(
-            "dialect", f"{dialect} cannot express this query written for DuckDB: {first}"
+            "dialect",
+            f"{dialect} cannot express this query written for DuckDB: {first_line(error)}",
         ) from None
     return ";\n".join(rendered)

@@ -11,8 +11,10 @@ from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.examples import GoldenExample
 from lucid.contracts.semantic.sources import ColumnType, Source
 from lucid.contracts.times import to_naive_utc, to_utc
-from lucid.engines.duckdb import DECLARED_TYPES, DuckDBEngine, naive_utc
-from lucid.engines.feature_sql import quote, view_name
+from lucid.engines.duckdb import DuckDBEngine
+from lucid.engines.duckdb_types import DECLARED_TYPES
+from lucid.engines.labels import naive_utc
+from lucid.engines.relations import quote, view_name
 from lucid.errors import InvalidInput
 
 

@@ -17,16 +17,10 @@ from typing import Any
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
 from lucid.engines.dialects import to_dialect
-from lucid.engines.duckdb import is_label_frame, label_frame_rows, naive_utc
-from lucid.engines.feature_sql import (
-    LABEL_ROW,
-    SPINE_AS_OF,
-    SPINE_ENTITY,
-    entity_spine_sql,
-    feature_sql,
-    training_set_sql,
-    view_name,
-)
+from lucid.engines.feature_sql import feature_sql
+from lucid.engines.labels import is_label_frame, label_frame_rows, naive_utc
+from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, view_name
+from lucid.engines.spines import LABEL_ROW, entity_spine_sql, training_set_sql
 from lucid.errors import ConfigurationError, InvalidInput
 from lucid.ports.offline import ColumnKind, Labels
 
