@@ -10,7 +10,7 @@ from lucid.errors import NotFound
 from lucid.ports.unit_of_work import UnitsOfWork
 
 
-class FeatureCatalog:
+class DefinitionCatalog:
     """What is stored of the semantic contract, read in one consistent state per call."""
 
     def __init__(self, uows: UnitsOfWork) -> None:

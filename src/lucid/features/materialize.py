@@ -10,14 +10,14 @@ from typing import Any
 from lucid.contracts.semantic.governance import Governed, Status, check_servable
 from lucid.contracts.semantic.sources import Source, listing_source
 from lucid.contracts.semantic.versions import FeatureRef
-from lucid.features.catalog import FeatureCatalog
+from lucid.features.catalog import DefinitionCatalog
 from lucid.features.serving import epoch
 from lucid.ports.offline import OfflineEngine, Rows
 from lucid.ports.online import MATERIALISED, OnlineStore, Row
 
 
 def materialize(
-    catalog: FeatureCatalog,
+    catalog: DefinitionCatalog,
     store: OnlineStore,
     engine: OfflineEngine,
     features: Sequence[str] | None,

@@ -1,5 +1,6 @@
-"""Online serving: materialise approved features, read them with their TTL, log what is served,
-and measure training-serving skew by recomputing served values offline.
+"""Online serving: read materialised features with their TTL, log what is served, and measure
+training-serving skew by recomputing served values offline (materialisation:
+`lucid.features.materialize`).
 
 Serving reads exactly the pinned versions (`name@version`). A value whose data is older than
 its feature's TTL is served with `status="stale"` and no value, never as a fresh value. An id
@@ -17,15 +18,13 @@ from typing import Any
 
 from lucid.contracts.semantic.examples import ValueType
 from lucid.contracts.semantic.governance import Governed, check_servable, is_stale
-from lucid.contracts.semantic.skew import ServedValue, SkewStats, overall_skew
+from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewStats, overall_skew
 from lucid.contracts.semantic.sources import Source, listing_source
 from lucid.contracts.semantic.versions import Duration, FeatureRef
 from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.ports.offline import OfflineEngine
 from lucid.ports.online import MATERIALISED, OnlineStore, StoredValue
 from lucid.ports.unit_of_work import UnitsOfWork
-
-__all__ = ["FeatureServer", "ServedValue", "ServingPlan", "SkewReport"]
 
 StoredPairs = dict[tuple[str, str], StoredValue]
 """What an online store holds of (entity, feature reference) pairs."""
@@ -275,7 +274,7 @@ def measure_skew(
         raise InvalidInput("tolerance", f"must be ≥ 0, not {tolerance}")
     with uows.read() as uow:
         logged = uow.features.served(since=since, features=features)
-    by_feature: dict[str, list[Any]] = {}
+    by_feature: dict[str, list[LoggedValue]] = {}
     for row in logged:
         by_feature.setdefault(row.feature, []).append(row)
     stats = []

@@ -11,23 +11,18 @@ from typing import Any
 from lucid.contracts.semantic.audit import AuditReport
 from lucid.contracts.semantic.governance import Governed, check_servable
 from lucid.contracts.semantic.plan import PlanAction
+from lucid.contracts.semantic.skew import ServedValue
 from lucid.contracts.semantic.sources import Source
 from lucid.contracts.semantic.versions import FeatureRef
 from lucid.errors import InvalidInput
 from lucid.features import apply as applying
 from lucid.features import approve as approving
 from lucid.features.apply import Plan, Planner
-from lucid.features.catalog import FeatureCatalog
+from lucid.features.catalog import DefinitionCatalog
 from lucid.features.definition_files import DefinitionSet
 from lucid.features.legacy import import_legacy
 from lucid.features.materialize import materialize
-from lucid.features.serving import (
-    FeatureServer,
-    ServedValue,
-    SkewReport,
-    fresh_rows,
-    measure_skew,
-)
+from lucid.features.serving import FeatureServer, SkewReport, fresh_rows, measure_skew
 from lucid.features.training import training_set, training_sql
 from lucid.ports.offline import FeatureCompiler, Labels, OfflineEngine, TrainingSet
 from lucid.ports.online import OnlineStore
@@ -54,7 +49,7 @@ class FeatureStore:
         self._online_provider = online
         self._compiler = compiler
         self._clock = clock
-        self._catalog = FeatureCatalog(uows)
+        self._catalog = DefinitionCatalog(uows)
         self._planner = Planner(engine, compiler)
         self._server: FeatureServer | None = None
 

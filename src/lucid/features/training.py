@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from lucid.contracts.semantic.governance import check_trainable
 from lucid.contracts.semantic.versions import FeatureRef
 from lucid.errors import InvalidInput
-from lucid.features.catalog import FeatureCatalog
+from lucid.features.catalog import DefinitionCatalog
 from lucid.ports.offline import FeatureCompiler, Labels, OfflineEngine, TrainingSet
 
 
 def training_set(
-    catalog: FeatureCatalog,
+    catalog: DefinitionCatalog,
     engine: OfflineEngine,
     labels: Labels,
     features: Sequence[str],
@@ -40,7 +40,7 @@ def training_set(
 
 
 def training_sql(
-    catalog: FeatureCatalog, compiler: FeatureCompiler, reference: str, *, dialect: str
+    catalog: DefinitionCatalog, compiler: FeatureCompiler, reference: str, *, dialect: str
 ) -> str:
     """The query a training set runs for a stored definition on the engine of `dialect`
     (`duckdb` or `spark`): as known at each row of the relation `spine(__lucid_entity,

@@ -41,12 +41,12 @@ import yaml
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import assign, minimum_sample_size
-from lucid.contracts.semantic import FeatureRef
+from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.contracts.validity import Frequency, MonitoringPolicy
 from lucid.contracts.value import BusinessImpact, Direction, Override, Stage
 from lucid.errors import LucidError
 from lucid.features.definition_files import load_definitions
-from lucid.features.serving import ServedValue, log_served_values
+from lucid.features.serving import log_served_values
 from lucid.memory.scorecard import Scorecard, measure_scorecard
 from lucid.project import init_project
 from lucid.registry.model_artifacts import SklearnArtifact
