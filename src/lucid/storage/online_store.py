@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 REDIS_TIMEOUT_S = 5.0
 """How long a Redis connection or reply is waited for by default, in seconds."""
 
+
 class SqliteOnlineStore:
     """An SQLite file; one row per (entity, feature), values in SQLite's own types."""
 
