@@ -40,14 +40,16 @@ from lucid.contracts.semantic import (
 )
 from lucid.features.definition_files import load_definitions
 from lucid.features.serving import FeatureServer
+from lucid.ports.online import MATERIALISED
 from lucid.storage import schema
 from lucid.storage.database import Database
+from lucid.storage.event_log import SqlEventLog
 from lucid.storage.online_store import (
-    MATERIALISED,
     OnlineStore,
     RedisOnlineStore,
     SqliteOnlineStore,
 )
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 EXAMPLE = Path(__file__).parents[1] / "src/lucid/scenarios/churn/customer_activity.yaml"
 NAMES = ("activity_30d", "activity_7d", "activity_90d", "purchases_30d", "logins_30d")
@@ -140,8 +142,9 @@ def main() -> None:
                 f"calls per line after {args.warmup:,} warm-up calls, one entity, five features"
             )
             resolve = resolver(features)
-            on_sqlite = FeatureServer(sqlite_store, resolve, db)
-            on_redis = FeatureServer(redis_store, resolve, db)
+            uows = SqlUnitsOfWork(db, SqlEventLog(db))
+            on_sqlite = FeatureServer(sqlite_store, resolve, uows)
+            on_redis = FeatureServer(redis_store, resolve, uows)
             served = on_sqlite.get_online_features([entities[1]], refs)[0]
             assert all(value.status == "fresh" for value in served.values()), served
             assert on_redis.get_online_features([entities[1]], refs) == [served]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
@@ -19,14 +19,14 @@ from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 if TYPE_CHECKING:
     from lucid.access.tokens import Tokens
-    from lucid.engines.duckdb import DuckDBEngine
     from lucid.experiments.lab import Experiments
-    from lucid.features.governance import FeatureStore
+    from lucid.features.store import FeatureStore
     from lucid.jobs.scheduler import Scheduler
     from lucid.memory.incident_lifecycle import Incidents
     from lucid.memory.loop import LearningLoop
     from lucid.monitoring.monitor import Monitoring
     from lucid.notifications.webhooks import Subscriptions
+    from lucid.ports.offline import OfflineEngine
     from lucid.ports.online import OnlineStore
     from lucid.registry.model_registry import ModelRegistry
 
@@ -49,7 +49,7 @@ class Lucid:
     events: SqlEventLog
     uows: SqlUnitsOfWork
     clock: Callable[[], datetime] = utc_now
-    _engine: DuckDBEngine | None = field(default=None, repr=False)
+    _engine: OfflineEngine | None = field(default=None, repr=False)
     _online: OnlineStore | None = field(default=None, repr=False)
     _features: FeatureStore | None = field(default=None, repr=False)
     _registry: ModelRegistry | None = field(default=None, repr=False)
@@ -61,15 +61,14 @@ class Lucid:
     _subscriptions: Subscriptions | None = field(default=None, repr=False)
 
     @property
-    def engine(self) -> DuckDBEngine:
+    def engine(self) -> OfflineEngine:
         """The offline engine of `engine:` — DuckDB, or Spark at `spark_master`."""
         if self._engine is None:
             if self.settings.engine == "spark":
                 from lucid.engines.spark import SparkEngine, spark_session
 
                 session = spark_session(self.settings.spark_master or "local[2]")
-                spark: Any = SparkEngine(self.settings.project_dir, session)
-                self._engine = spark  # the same methods as DuckDBEngine for features
+                self._engine = SparkEngine(self.settings.project_dir, session)
             else:
                 from lucid.engines.duckdb import DuckDBEngine  # lazy: DuckDB is heavy
 
@@ -89,13 +88,14 @@ class Lucid:
     def features(self) -> FeatureStore:
         """The semantic contract: sources, definitions, approvals, audit, training, serving."""
         if self._features is None:
-            from lucid.features.governance import FeatureStore
+            from lucid.engines.compiler import SqlFeatureCompiler
+            from lucid.features.store import FeatureStore
 
             self._features = FeatureStore(
-                self.db,
-                self.events,
+                self.uows,
                 lambda: self.engine,
                 lambda: self.online_store,
+                compiler=SqlFeatureCompiler(),
                 clock=self.clock,
             )
         return self._features

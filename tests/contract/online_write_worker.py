@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sys
 
-from lucid.storage.online_store import MATERIALISED, open_online_store
+from lucid.ports.online import MATERIALISED
+from lucid.storage.online_store import open_online_store
 
 FEATURE = "f@1.0.0"
 

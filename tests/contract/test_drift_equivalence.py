@@ -1,7 +1,7 @@
 """The drift statistics give the same values on DuckDB and on Spark: a reference profile
 built on each engine, then every data-drift measurement of a shifted window, overall and per
 segment: sampled and exact reference ECDFs, unusable values, categories with NULLs. Each step
-reads all its columns in one stacked query (`lucid.monitoring.queries`)."""
+reads all its columns in one stacked query (`lucid.engines.drift_sql`)."""
 
 from __future__ import annotations
 

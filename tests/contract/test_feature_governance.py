@@ -13,15 +13,18 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.semantic import FeatureDefinition, Source, Status
+from lucid.engines.compiler import SqlFeatureCompiler
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.features.definition_files import DefinitionSet, load_definitions
-from lucid.features.governance import FeatureStore
+from lucid.features.store import FeatureStore
 from lucid.scenarios.churn import LEGACY_DEFINITIONS
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.tables import feature_approvals, feature_definitions, feature_sources
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.conftest import POSTGRES_URL
 from tests.unit.test_feature_sql import FIXTURE, T, write_events
 
@@ -32,7 +35,9 @@ TEAMS = {"marketing": "mia", "data-science": "sam", "product": "paul"}
 def store(tmp_path: Path, db: Database, event_log: SqlEventLog) -> Iterator[FeatureStore]:
     write_events(tmp_path)
     engine = DuckDBEngine(tmp_path)
-    yield FeatureStore(db, event_log, lambda: engine)
+    yield FeatureStore(
+        SqlUnitsOfWork(db, event_log), lambda: engine, compiler=SqlFeatureCompiler(), clock=utc_now
+    )
     engine.close()
 
 

@@ -15,16 +15,20 @@ from typing import Any
 import pytest
 import yaml
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.semantic import values_match
+from lucid.engines.compiler import SqlFeatureCompiler
 from lucid.engines.duckdb import DuckDBEngine
+from lucid.engines.golden_examples import run_example_offline
 from lucid.errors import Conflict, Forbidden, InvalidInput
 from lucid.features.definition_files import load_definitions
-from lucid.features.examples import example_time, run_example_offline, run_example_online
-from lucid.features.governance import FeatureStore
+from lucid.features.examples import example_time, run_example_online
+from lucid.features.store import FeatureStore
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.online_store import OnlineStore, RedisOnlineStore
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_feature_governance import approve_all, as_set
 from tests.unit.test_feature_sql import T, write_events
 
@@ -40,7 +44,13 @@ def store(
 ) -> Iterator[FeatureStore]:
     write_events(tmp_path)
     engine = DuckDBEngine(tmp_path)
-    features = FeatureStore(db, event_log, lambda: engine, lambda: online_store)
+    features = FeatureStore(
+        SqlUnitsOfWork(db, event_log),
+        lambda: engine,
+        lambda: online_store,
+        compiler=SqlFeatureCompiler(),
+        clock=utc_now,
+    )
     features.apply(with_ttl(), actor="dana", rationale="seed")
     approve_all(features, V1)
     yield features

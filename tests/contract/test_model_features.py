@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from lucid.bootstrap import utc_now
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.features.definition_files import load_definitions
-from lucid.features.governance import FeatureStore
+from lucid.features.store import FeatureStore
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.registry.model_registry import ModelRegistry
 from lucid.scenarios.churn import LEGACY_DEFINITIONS, SPEND_DEFINITIONS

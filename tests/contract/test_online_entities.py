@@ -15,13 +15,16 @@ from typing import Any
 import duckdb
 import pytest
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.semantic import PlanAction, Source
+from lucid.engines.compiler import SqlFeatureCompiler
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import Conflict, InvalidInput, NotFound
-from lucid.features.governance import FeatureStore
+from lucid.features.store import FeatureStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.online_store import OnlineStore, RedisOnlineStore
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_feature_governance import approve_all, as_set
 from tests.contract.test_feature_serving import AT, V1, with_ttl
 from tests.unit.test_feature_sql import T, write_events
@@ -65,7 +68,13 @@ def store(
     project: Path, db: Database, event_log: SqlEventLog, online_store: OnlineStore
 ) -> Iterator[FeatureStore]:
     engine = DuckDBEngine(project)
-    features = FeatureStore(db, event_log, lambda: engine, lambda: online_store)
+    features = FeatureStore(
+        SqlUnitsOfWork(db, event_log),
+        lambda: engine,
+        lambda: online_store,
+        compiler=SqlFeatureCompiler(),
+        clock=utc_now,
+    )
     features.apply(with_ttl(), actor="dana", rationale="seed")
     features.apply(as_set({"sources": [CUSTOMERS]}), actor="dana", rationale="who is a customer")
     approve_all(features, V1)

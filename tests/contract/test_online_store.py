@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from lucid.errors import StorageUnavailable
+from lucid.ports.online import MATERIALISED
 from lucid.storage.online_store import (
-    MATERIALISED,
     OnlineStore,
     RedisOnlineStore,
     SqliteOnlineStore,

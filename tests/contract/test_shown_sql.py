@@ -12,14 +12,17 @@ from typing import Any
 
 import pytest
 
+from lucid.bootstrap import utc_now
 from lucid.contracts.semantic import FeatureDefinition
+from lucid.engines.compiler import SqlFeatureCompiler
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.engines.spark import SparkEngine
 from lucid.errors import InvalidInput
 from lucid.features.definition_files import DefinitionSet
-from lucid.features.governance import FeatureStore
+from lucid.features.store import FeatureStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
+from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.unit.test_last_value import AS_KNOWN_AT, PLANS, T, expected, plan_last, write_plans
 
 UNTIMED = replace(PLANS, name="plan_changes", ingestion_time=None)
@@ -43,7 +46,9 @@ def definitions() -> list[FeatureDefinition]:
 def store(tmp_path: Any, db: Database, event_log: SqlEventLog) -> Iterator[FeatureStore]:
     write_plans(tmp_path)
     engine = DuckDBEngine(tmp_path)
-    store = FeatureStore(db, event_log, lambda: engine)
+    store = FeatureStore(
+        SqlUnitsOfWork(db, event_log), lambda: engine, compiler=SqlFeatureCompiler(), clock=utc_now
+    )
     store.apply(
         DefinitionSet(sources=[PLANS, UNTIMED], features=definitions()),
         actor="dana",

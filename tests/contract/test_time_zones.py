@@ -371,7 +371,8 @@ def test_golden_example_event_times_with_offsets(engine: Engine, tmp_path: Path)
     """An example's event at 16:30+05:30 (ingested 03:00-08:00) is 11:00Z, before the
     example's 12:00Z: it counts, on DuckDB's golden-example path and Spark's alike."""
     from lucid.contracts.semantic import GoldenExample
-    from lucid.features.examples import example_time, run_example_offline
+    from lucid.engines.golden_examples import run_example_offline
+    from lucid.features.examples import example_time
 
     [count, _] = features()
     events = {"events": source(SourceKind.PARQUET, "events")}

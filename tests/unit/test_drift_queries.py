@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import sqlglot
 
+from lucid.engines import drift_sql as queries
+from lucid.engines.dialects import to_dialect
+from lucid.engines.drift_sql import DUCKDB, SPARK, Dialect
 from lucid.engines.duckdb import DuckDBEngine
-from lucid.monitoring import queries
-from lucid.monitoring.queries import DUCKDB, SPARK, Dialect
 
 Builder = Callable[[Dialect], str]
 
@@ -56,7 +57,7 @@ def engine() -> Iterator[DuckDBEngine]:
 
 @pytest.mark.parametrize("name", sorted(BUILDERS))
 def test_every_query_renders_as_spark_sql_without_duckdb_only_syntax(name: str) -> None:
-    spark = queries.render(BUILDERS[name](SPARK), SPARK)
+    spark = to_dialect(BUILDERS[name](SPARK), SPARK.name)
     sqlglot.parse_one(spark, read="spark")
     for duckdb_only in ("ISFINITE", "QUANTILE_CONT", "PERCENTILE_CONT", "//", '"', "VARCHAR"):
         assert duckdb_only not in spark.upper(), (duckdb_only, spark)
@@ -83,11 +84,11 @@ def test_sparks_usable_number_rule_means_the_same_as_duckdbs(
 
 def test_duckdb_text_is_used_as_written() -> None:
     sql = BUILDERS["auc"](DUCKDB)
-    assert queries.render(sql, DUCKDB) is sql
+    assert to_dialect(sql, DUCKDB.name) is sql
 
 
 def test_ranks_are_64_bit_on_spark() -> None:
     """Spark's row_number() is a 32-bit INT: k * points overflowed at 10 M rows (found by
     bench/scale.py); the rank is cast to BIGINT."""
-    spark = queries.render(BUILDERS["ranked_values"](SPARK), SPARK)
+    spark = to_dialect(BUILDERS["ranked_values"](SPARK), SPARK.name)
     assert "CAST(ROW_NUMBER() OVER" in spark.upper() and "AS BIGINT)" in spark.upper()

@@ -23,8 +23,8 @@ from lucid.contracts.semantic import (
     Version,
     WindowedAggregation,
 )
+from lucid.engines.dialects import to_dialect
 from lucid.engines.duckdb import DuckDBEngine
-from lucid.engines.feature_sql import to_dialect
 from lucid.errors import InvalidInput
 from lucid.features.definition_files import load_definitions
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS

@@ -15,7 +15,7 @@ from lucid.contracts.times import to_utc
 from lucid.features.definition_files import load_definitions
 
 if TYPE_CHECKING:
-    from lucid.features.governance import Plan
+    from lucid.features.apply import Plan
 
 app = typer.Typer(help="Feature definitions: the semantic contract.", no_args_is_help=True)
 

@@ -16,20 +16,14 @@ from typing import Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
-from lucid.engines.duckdb import Labels, is_label_frame, label_frame_rows, naive_utc
-from lucid.engines.feature_sql import (
-    LABEL_ROW,
-    SPINE_AS_OF,
-    SPINE_ENTITY,
-    entity_spine_sql,
-    feature_sql,
-    to_dialect,
-    training_set_sql,
-    view_name,
-)
+from lucid.engines.dialects import to_dialect
+from lucid.engines.feature_sql import feature_sql
+from lucid.engines.labels import is_label_frame, label_frame_rows, naive_utc
+from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, view_name
+from lucid.engines.spines import LABEL_ROW, entity_spine_sql, training_set_sql
 from lucid.errors import InvalidInput
 from lucid.extras import require
-from lucid.ports import ColumnKind
+from lucid.ports.offline import ColumnKind, Labels
 
 _SPARK_TYPES = {
     ColumnType.STRING: "STRING",
@@ -129,7 +123,7 @@ class SparkEngine:
         )
         return _Rows(self.session.sql(to_dialect(query, self.dialect)).toLocalIterator())
 
-    # --- named inputs (monitoring: lucid.ports.ComputeEngine) -----------------------------
+    # --- named inputs (monitoring: lucid.ports.offline.ComputeEngine) ---------------------
 
     def register(self, name: str, source: object) -> None:
         """Make a Parquet/CSV path, a pandas DataFrame or Arrow table queryable as `name`."""
@@ -159,12 +153,9 @@ class SparkEngine:
         }
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
-        """Run drift SQL written for DuckDB, rendered for Spark by `lucid.monitoring.queries`."""
-        from lucid.monitoring import queries
-
-        return [
-            tuple(row) for row in self.session.sql(queries.render(sql, queries.SPARK)).collect()
-        ]
+        """Run SQL written for DuckDB (the drift queries of `lucid.engines.drift_sql`) in
+        Spark's dialect."""
+        return [tuple(row) for row in self.session.sql(to_dialect(sql, self.dialect)).collect()]
 
     def load_rows(self, source: Source, rows: Sequence[Mapping[str, Any]]) -> None:
         """Serve `source` from the given rows (golden examples), typed by its schema."""

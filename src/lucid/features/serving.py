@@ -1,5 +1,6 @@
-"""Online serving: materialise approved features, read them with their TTL, log what is served,
-and measure training-serving skew by recomputing served values offline.
+"""Online serving: read materialised features with their TTL, log what is served, and measure
+training-serving skew by recomputing served values offline (materialisation:
+`lucid.features.materialize`).
 
 Serving reads exactly the pinned versions (`name@version`). A value whose data is older than
 its feature's TTL is served with `status="stale"` and no value, never as a fresh value. An id
@@ -9,58 +10,24 @@ Times without a zone mean UTC.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lucid.contracts.events import format_time, parse_time
-from lucid.contracts.semantic import (
-    Duration,
-    FeatureRef,
-    Governed,
-    SkewStats,
-    Source,
-    ValueType,
-    check_servable,
-    is_stale,
-    listing_source,
-    overall_skew,
-)
+from lucid.contracts.semantic.examples import ValueType
+from lucid.contracts.semantic.governance import Governed, check_servable, is_stale
+from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewStats, overall_skew
+from lucid.contracts.semantic.sources import Source, listing_source
+from lucid.contracts.semantic.versions import Duration, FeatureRef
 from lucid.errors import Conflict, InvalidInput, NotFound
-from lucid.ports.online import OnlineStore, StoredValue
-from lucid.storage.database import Database
-from lucid.storage.online_store import MATERIALISED
-from lucid.storage.tables import served_features
-
-if TYPE_CHECKING:
-    from lucid.engines.duckdb import DuckDBEngine
+from lucid.ports.offline import OfflineEngine
+from lucid.ports.online import MATERIALISED, OnlineStore, StoredValue
+from lucid.ports.unit_of_work import UnitsOfWork
 
 StoredPairs = dict[tuple[str, str], StoredValue]
 """What an online store holds of (entity, feature reference) pairs."""
-
-
-@dataclass(frozen=True, slots=True)
-class ServedValue:
-    """One feature value as served: `status` is fresh, stale (too old: value None), missing
-    (never materialised) or unknown (not an id of the entity's listing source: value None)."""
-
-    entity: str
-    feature: str
-    value: Any
-    as_of: float | None
-    status: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "entity": self.entity,
-            "feature": self.feature,
-            "value": self.value,
-            "as_of": _epoch_text(self.as_of) if self.as_of is not None else None,
-            "status": self.status,
-        }
 
 
 class FeatureServer:
@@ -70,12 +37,12 @@ class FeatureServer:
         self,
         store: OnlineStore,
         resolve: Callable[[FeatureRef], Governed],
-        db: Database,
+        uows: UnitsOfWork,
         sources: Callable[[], Mapping[str, Source]] | None = None,
     ) -> None:
         self._store = store
         self._resolve = resolve
-        self._db = db
+        self._uows = uows
         self._sources = sources  # to find each entity's listing source; None: no listing
         # Each list of features as asked -> its plan. A name@version never changes once
         # stored, and resolving the references on every call cost about half of a one-entity
@@ -152,7 +119,7 @@ class FeatureServer:
 
     def _log(self, served: list[dict[str, ServedValue]], moment: float) -> None:
         log_served_values(
-            self._db,
+            self._uows,
             [value for row in served for value in row.values()],
             datetime.fromtimestamp(moment, UTC),
         )
@@ -257,28 +224,11 @@ def not_known(ids: Sequence[str], entity: str, listing: str, feature: str) -> No
     )
 
 
-def log_served_values(db: Database, values: Sequence[ServedValue], at: datetime) -> None:
+def log_served_values(uows: UnitsOfWork, values: Sequence[ServedValue], at: datetime) -> None:
     """Log values served to a model at `at`: what training-serving skew is measured on."""
-    rows = served_value_rows(values, at)
-    if rows:
-        with db.write_transaction() as connection:
-            connection.execute(served_features.insert(), rows)
-
-
-def served_value_rows(values: Sequence[ServedValue], at: datetime) -> list[dict[str, Any]]:
-    """The `served_features` rows of values served at `at`."""
-    served_at = format_time(at)
-    return [
-        {
-            "served_at": served_at,
-            "entity": value.entity,
-            "feature": value.feature,
-            "value": json.dumps(value.value),
-            "as_of": _epoch_text(value.as_of) if value.as_of is not None else None,
-            "status": value.status,
-        }
-        for value in values
-    ]
+    if values:
+        with uows() as uow:
+            uow.features.log_served(values, at)
 
 
 def fresh_rows(served: Sequence[dict[str, ServedValue]]) -> list[dict[str, Any]]:
@@ -293,49 +243,6 @@ def fresh_rows(served: Sequence[dict[str, ServedValue]]) -> list[dict[str, Any]]
                 )
         rows.append({ref: value.value for ref, value in row.items()})
     return rows
-
-
-def _epoch_text(epoch: float) -> str:
-    return format_time(datetime.fromtimestamp(epoch, UTC))
-
-
-def materialise(
-    store: OnlineStore,
-    engine: DuckDBEngine,
-    governed: Sequence[Governed],
-    sources: dict[str, Source],
-    at: datetime,
-) -> dict[str, int]:
-    """Write each feature's value and data time as known at `at` (naive: UTC) for every entity
-    its sources know, or exactly the ids of its entity's listing source when it has one; the
-    store keeps a newer value in place. Returns how many values each feature stored."""
-    written = {}
-    as_of = epoch(at)
-    for item in governed:
-        check_servable(item)
-        keys = listing_source(sources, item.definition.entity)
-        cursor = engine.latest_values(item.definition, sources, at, keys=keys)
-        ref = str(item.definition.ref)
-
-        def rows(cursor: Any = cursor) -> Any:
-            while batch := cursor.fetchmany(10_000):
-                for entity, _, value, data_time in batch:
-                    yield entity, value, as_of, _epoch_of(data_time)
-
-        written[ref] = store.write(ref, rows())
-        # After the values: a reader comparing a value's as_of with the marker's never sees
-        # the marker ahead of the values it stands for.
-        store.write(ref, [(MATERIALISED, None, as_of, None)])
-    return written
-
-
-def _epoch_of(data_time: Any) -> float | None:
-    """Epoch seconds of an engine's data time (a timestamp, naive meaning UTC, or a number)."""
-    if data_time is None:
-        return None
-    if isinstance(data_time, datetime):
-        return epoch(data_time)
-    return float(data_time)
 
 
 @dataclass(frozen=True)
@@ -353,8 +260,8 @@ class SkewReport:
 
 
 def measure_skew(
-    db: Database,
-    engine: DuckDBEngine,
+    uows: UnitsOfWork,
+    engine: OfflineEngine,
     resolve: Callable[[FeatureRef], Governed],
     sources: dict[str, Source],
     *,
@@ -365,25 +272,20 @@ def measure_skew(
     """Recompute offline, at each served time and as known then, every logged served value."""
     if tolerance < 0:
         raise InvalidInput("tolerance", f"must be ≥ 0, not {tolerance}")
-    query = served_features.select().order_by(served_features.c.id)
-    if since is not None:
-        query = query.where(served_features.c.served_at >= format_time(since, "since"))
-    if features is not None:
-        query = query.where(served_features.c.feature.in_(list(features)))
-    with db.transaction() as connection:
-        logged = connection.execute(query).all()
-    by_feature: dict[str, list[Any]] = {}
+    with uows.read() as uow:
+        logged = uow.features.served(since=since, features=features)
+    by_feature: dict[str, list[LoggedValue]] = {}
     for row in logged:
         by_feature.setdefault(row.feature, []).append(row)
     stats = []
     for feature, rows in sorted(by_feature.items()):
         definition = resolve(FeatureRef.parse(feature)).definition
-        spine = [(row.entity, parse_time(row.served_at)) for row in rows]
+        spine = [(row.entity, row.served_at) for row in rows]
         offline = engine.compute(definition, sources, spine, as_known_at=True)
         pairs = [
             (
-                json.loads(row.value) if row.status == "fresh" else None,
-                offline.get((row.entity, parse_time(row.served_at).replace(tzinfo=None))),
+                row.value if row.status == "fresh" else None,
+                offline.get((row.entity, row.served_at.replace(tzinfo=None))),
             )
             for row in rows
         ]

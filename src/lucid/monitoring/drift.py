@@ -29,7 +29,7 @@ from lucid.contracts.validity.profiles import (
     NumericProfile,
     ReferenceProfile,
 )
-from lucid.monitoring import queries
+from lucid.engines import drift_sql as queries
 from lucid.monitoring.profiles import (
     column_bins,
     column_categories,

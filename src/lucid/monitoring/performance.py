@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.profiles import PerformanceProfile
+from lucid.engines import drift_sql as queries
 from lucid.errors import InvalidInput
-from lucid.monitoring import queries
 from lucid.ports import ComputeEngine
 
 

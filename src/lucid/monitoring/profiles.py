@@ -34,8 +34,8 @@ from lucid.contracts.validity.profiles import (
     SegmentKey,
     SegmentProfile,
 )
+from lucid.engines import drift_sql as queries
 from lucid.errors import InvalidInput
-from lucid.monitoring import queries
 from lucid.monitoring.performance import profile_performance
 from lucid.ports import ComputeEngine
 

@@ -20,7 +20,7 @@ from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import RunRecord
-from lucid.monitoring import queries
+from lucid.engines import drift_sql as queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.run_incidents import non_ok

@@ -6,7 +6,7 @@ here imports an adapter.
 
 from lucid.ports.event_log import EventLog
 from lucid.ports.notifier import Notification, Notifier
-from lucid.ports.offline import ColumnKind, ComputeEngine
+from lucid.ports.offline import ColumnKind, ComputeEngine, FeatureCompiler, OfflineEngine
 from lucid.ports.online import OnlineStore, Row, StoredValue
 from lucid.ports.unit_of_work import EventHandler, UnitOfWork, UnitsOfWork
 
@@ -15,8 +15,10 @@ __all__ = [
     "ComputeEngine",
     "EventHandler",
     "EventLog",
+    "FeatureCompiler",
     "Notification",
     "Notifier",
+    "OfflineEngine",
     "OnlineStore",
     "Row",
     "StoredValue",

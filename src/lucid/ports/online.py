@@ -12,6 +12,10 @@ epoch time of the latest event behind it, None for none), in seconds, UTC."""
 Row = tuple[str, Any, float, float | None]
 """What is written: (entity, value, as_of, data time), times in epoch seconds, UTC."""
 
+MATERIALISED = "__lucid_materialised__"
+"""The pseudo-entity whose as_of records a feature's last materialisation: an entity absent
+from the store then had no event, and is served the feature's empty value until the TTL."""
+
 
 class OnlineStore(Protocol):
     """Latest values keyed by (feature reference `name@version`, entity id)."""

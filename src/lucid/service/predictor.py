@@ -36,12 +36,14 @@ from anyio import to_thread
 from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
 from lucid.contracts.experiments import Design, assign
+from lucid.contracts.semantic import ServedValue
 from lucid.errors import Conflict, LucidError
-from lucid.features.serving import ServedValue, fresh_rows, served_value_rows
+from lucid.features.serving import fresh_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
 from lucid.service.turn_batches import TurnBatches
 from lucid.storage.event_log import EVENT_LOCK
+from lucid.storage.feature_registry import served_value_rows
 from lucid.storage.prediction_log import SqlPredictionJournal
 
 if TYPE_CHECKING:

@@ -1,141 +1,197 @@
-"""Sources, feature definitions and approvals in the metadata database.
+"""Sources, feature definitions, approvals and served values in the metadata database: the
+feature repository of a unit of work (`lucid.ports.features.FeatureRepository`).
 
-Every function takes the connection of the caller's transaction, so that a use case reads the
-state, decides, writes and appends its events under one lock and one commit.
+It is built on the connection of the unit's transaction, so that a use case reads the state,
+decides, writes and records its events under one lock and one commit.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
-from lucid.contracts.semantic import (
-    Approval,
-    FeatureDefinition,
-    FeatureRef,
-    Governed,
-    Source,
-    Status,
+from lucid.contracts.events import format_time, parse_time
+from lucid.contracts.semantic.definition import FeatureDefinition
+from lucid.contracts.semantic.governance import Approval, Governed, Status
+from lucid.contracts.semantic.skew import LoggedValue, ServedValue, epoch_text
+from lucid.contracts.semantic.sources import Source
+from lucid.contracts.semantic.versions import FeatureRef
+from lucid.storage.tables import (
+    feature_approvals,
+    feature_definitions,
+    feature_sources,
+    served_features,
 )
-from lucid.storage.tables import feature_approvals, feature_definitions, feature_sources
 
 
 def _json(value: dict[str, Any]) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def load_sources(connection: Connection) -> dict[str, Source]:
-    rows = connection.execute(select(feature_sources.c.spec)).scalars()
-    sources = (Source.from_dict(json.loads(spec)) for spec in rows)
-    return {source.name: source for source in sources}
+class SqlFeatureRepository:
+    """The feature tables, on one transaction's connection."""
 
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
-def insert_source(connection: Connection, source: Source, *, actor: str, at: str) -> None:
-    connection.execute(
-        insert(feature_sources).values(
-            name=source.name, spec=_json(source.to_dict()), registered_by=actor, registered_at=at
+    def sources(self) -> dict[str, Source]:
+        rows = self._connection.execute(select(feature_sources.c.spec)).scalars()
+        sources = (Source.from_dict(json.loads(spec)) for spec in rows)
+        return {source.name: source for source in sources}
+
+    def add_source(self, source: Source, *, actor: str, at: datetime) -> None:
+        self._connection.execute(
+            insert(feature_sources).values(
+                name=source.name,
+                spec=_json(source.to_dict()),
+                registered_by=actor,
+                registered_at=format_time(at),
+            )
         )
-    )
+
+    def governed(self, *, name: str | None = None, concept: str | None = None) -> list[Governed]:
+        """Stored definitions with their status and approvals, by name then version."""
+        definitions = feature_definitions.c
+        query = select(
+            definitions.name,
+            definitions.version,
+            definitions.spec,
+            definitions.status,
+            definitions.proposed_by,
+        ).order_by(definitions.name, definitions.major, definitions.minor, definitions.patch)
+        if name is not None:
+            query = query.where(definitions.name == name)
+        if concept is not None:
+            query = query.where(definitions.concept == concept)
+        approvals = self._approvals(name)
+        return [
+            Governed(
+                FeatureDefinition.from_dict(json.loads(row.spec)),
+                Status(row.status),
+                row.proposed_by,
+                tuple(approvals.get((row.name, row.version), ())),
+            )
+            for row in self._connection.execute(query)
+        ]
+
+    def _approvals(self, name: str | None) -> dict[tuple[str, str], list[Approval]]:
+        approvals: dict[tuple[str, str], list[Approval]] = {}
+        query = select(
+            feature_approvals.c.name,
+            feature_approvals.c.version,
+            feature_approvals.c.team,
+            feature_approvals.c.person,
+        ).order_by(feature_approvals.c.approved_at)
+        if name is not None:
+            query = query.where(feature_approvals.c.name == name)
+        for row in self._connection.execute(query):
+            approvals.setdefault((row.name, row.version), []).append(Approval(row.team, row.person))
+        return approvals
+
+    def find(self, ref: FeatureRef) -> Governed | None:
+        for governed in self.governed(name=ref.name):
+            if governed.definition.version == ref.version:
+                return governed
+        return None
+
+    def add_definition(
+        self,
+        definition: FeatureDefinition,
+        *,
+        status: Status,
+        origin: str,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        stamp = format_time(at)
+        self._connection.execute(
+            insert(feature_definitions).values(
+                name=definition.name,
+                version=str(definition.version),
+                major=definition.version.major,
+                minor=definition.version.minor,
+                patch=definition.version.patch,
+                concept=definition.concept,
+                status=status.value,
+                origin=origin,
+                spec=_json(definition.to_dict()),
+                fingerprint=definition.fingerprint,
+                proposed_by=actor,
+                proposed_at=stamp,
+                status_changed_at=stamp,
+            )
+        )
+
+    def set_status(self, ref: FeatureRef, status: Status, *, at: datetime) -> None:
+        self._connection.execute(
+            update(feature_definitions)
+            .where(feature_definitions.c.name == ref.name)
+            .where(feature_definitions.c.version == str(ref.version))
+            .values(status=status.value, status_changed_at=format_time(at))
+        )
+
+    def add_approval(
+        self, ref: FeatureRef, approval: Approval, *, rationale: str, at: datetime
+    ) -> None:
+        self._connection.execute(
+            insert(feature_approvals).values(
+                name=ref.name,
+                version=str(ref.version),
+                team=approval.team,
+                person=approval.person,
+                approved_at=format_time(at),
+                rationale=rationale,
+            )
+        )
+
+    def log_served(self, values: Sequence[ServedValue], at: datetime) -> None:
+        rows = served_value_rows(values, at)
+        if rows:
+            self._connection.execute(served_features.insert(), rows)
+
+    def served(
+        self, *, since: datetime | None = None, features: Sequence[str] | None = None
+    ) -> list[LoggedValue]:
+        query = served_features.select().order_by(served_features.c.id)
+        if since is not None:
+            query = query.where(served_features.c.served_at >= format_time(since, "since"))
+        if features is not None:
+            query = query.where(served_features.c.feature.in_(list(features)))
+        return [
+            LoggedValue(
+                row.entity,
+                row.feature,
+                parse_time(row.served_at),
+                json.loads(row.value),
+                row.status,
+            )
+            for row in self._connection.execute(query)
+        ]
+
+    def last_served_at(self, features: Sequence[str]) -> datetime | None:
+        latest = self._connection.execute(
+            select(func.max(served_features.c.served_at)).where(
+                served_features.c.feature.in_(list(features))
+            )
+        ).scalar_one()
+        return parse_time(latest) if latest is not None else None
 
 
-def load_governed(
-    connection: Connection, *, name: str | None = None, concept: str | None = None
-) -> list[Governed]:
-    """Stored definitions with their status and approvals, by name then version."""
-    query = select(
-        feature_definitions.c.name,
-        feature_definitions.c.version,
-        feature_definitions.c.spec,
-        feature_definitions.c.status,
-        feature_definitions.c.proposed_by,
-    ).order_by(
-        feature_definitions.c.name,
-        feature_definitions.c.major,
-        feature_definitions.c.minor,
-        feature_definitions.c.patch,
-    )
-    if name is not None:
-        query = query.where(feature_definitions.c.name == name)
-    if concept is not None:
-        query = query.where(feature_definitions.c.concept == concept)
-    approvals: dict[tuple[str, str], list[Approval]] = {}
-    approval_query = select(
-        feature_approvals.c.name,
-        feature_approvals.c.version,
-        feature_approvals.c.team,
-        feature_approvals.c.person,
-    ).order_by(feature_approvals.c.approved_at)
-    if name is not None:
-        approval_query = approval_query.where(feature_approvals.c.name == name)
-    for row in connection.execute(approval_query):
-        approvals.setdefault((row.name, row.version), []).append(Approval(row.team, row.person))
+def served_value_rows(values: Sequence[ServedValue], at: datetime) -> list[dict[str, Any]]:
+    """The `served_features` rows of values served at `at`."""
+    served_at = format_time(at)
     return [
-        Governed(
-            FeatureDefinition.from_dict(json.loads(row.spec)),
-            Status(row.status),
-            row.proposed_by,
-            tuple(approvals.get((row.name, row.version), ())),
-        )
-        for row in connection.execute(query)
+        {
+            "served_at": served_at,
+            "entity": value.entity,
+            "feature": value.feature,
+            "value": json.dumps(value.value),
+            "as_of": epoch_text(value.as_of) if value.as_of is not None else None,
+            "status": value.status,
+        }
+        for value in values
     ]
-
-
-def find_governed(connection: Connection, ref: FeatureRef) -> Governed | None:
-    for governed in load_governed(connection, name=ref.name):
-        if governed.definition.version == ref.version:
-            return governed
-    return None
-
-
-def insert_definition(
-    connection: Connection,
-    definition: FeatureDefinition,
-    *,
-    status: Status,
-    origin: str,
-    actor: str,
-    at: str,
-) -> None:
-    connection.execute(
-        insert(feature_definitions).values(
-            name=definition.name,
-            version=str(definition.version),
-            major=definition.version.major,
-            minor=definition.version.minor,
-            patch=definition.version.patch,
-            concept=definition.concept,
-            status=status.value,
-            origin=origin,
-            spec=_json(definition.to_dict()),
-            fingerprint=definition.fingerprint,
-            proposed_by=actor,
-            proposed_at=at,
-            status_changed_at=at,
-        )
-    )
-
-
-def set_status(connection: Connection, ref: FeatureRef, status: Status, *, at: str) -> None:
-    connection.execute(
-        update(feature_definitions)
-        .where(feature_definitions.c.name == ref.name)
-        .where(feature_definitions.c.version == str(ref.version))
-        .values(status=status.value, status_changed_at=at)
-    )
-
-
-def insert_approval(
-    connection: Connection, ref: FeatureRef, approval: Approval, *, rationale: str, at: str
-) -> None:
-    connection.execute(
-        insert(feature_approvals).values(
-            name=ref.name,
-            version=str(ref.version),
-            team=approval.team,
-            person=approval.person,
-            approved_at=at,
-            rationale=rationale,
-        )
-    )

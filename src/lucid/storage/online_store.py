@@ -38,10 +38,6 @@ if TYPE_CHECKING:
 REDIS_TIMEOUT_S = 5.0
 """How long a Redis connection or reply is waited for by default, in seconds."""
 
-MATERIALISED = "__lucid_materialised__"
-"""The pseudo-entity whose as_of records a feature's last materialisation: an entity absent
-from the store then had no event, and is served the feature's empty value until the TTL."""
-
 
 class SqliteOnlineStore:
     """An SQLite file; one row per (entity, feature), values in SQLite's own types."""

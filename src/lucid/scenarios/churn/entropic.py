@@ -12,9 +12,9 @@ from typing import Any
 import joblib
 import numpy as np
 
-from lucid.contracts.semantic import FeatureRef
+from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.features.definition_files import load_definitions
-from lucid.features.serving import ServedValue, log_served_values
+from lucid.features.serving import log_served_values
 from lucid.memory.scorecard import Scorecard, measure_scorecard
 from lucid.registry.portfolio import Portfolio
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, LEGACY_DEFINITIONS, WORLD_SOURCES
@@ -119,7 +119,7 @@ class EntropicArm(ArchitectureArm):
         values = [float(computed.get((c, moment)) or 0.0) for c in customers]
         trained = str(features.resolve(FeatureRef.parse(TRAINED_ON)).definition.ref)
         log_served_values(
-            self.lucid.db,
+            self.lucid.uows,
             [
                 ServedValue(c, trained, v, aware(moment).timestamp(), "fresh")
                 for c, v in zip(customers, values, strict=True)

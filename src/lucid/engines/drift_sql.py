@@ -3,9 +3,9 @@
 Queries are written once, in DuckDB's syntax, using a portable subset (CASE, CAST, FILTER,
 GROUP BY, window functions, VALUES). The one piece no common syntax covers — the test for a
 usable number — comes from the engine's `Dialect`; exact quantiles are read from ranked values
-(`ranked_values`), the same on every engine. An engine other than
-DuckDB runs `render(sql, dialect)`, which transpiles with sqlglot (quoting, `//`, list
-literals, type names); `SPARK` is ready for a Spark adapter and its rendering is tested.
+(`ranked_values`), the same on every engine. An engine other than DuckDB runs the text through
+`lucid.engines.dialects.to_dialect` (quoting, `//`, list literals, type names): the Spark
+engine does, for `SPARK`.
 
 Each step of a profile or a drift run reads every column it needs in one query, so a Spark run
 is a handful of jobs instead of several per column: aggregates side by side in one row (bins
@@ -67,19 +67,6 @@ SPARK = Dialect(
     "({x} IS NOT NULL AND NOT isnan({x}) AND abs({x}) <> CAST('Infinity' AS DOUBLE))",
 )
 DIALECTS = {"duckdb": DUCKDB, "spark": SPARK}
-
-
-def render(sql: str, dialect: Dialect) -> str:
-    """The query in `dialect`'s own syntax (DuckDB's text is returned as written)."""
-    if dialect.name == "duckdb":
-        return sql
-    import sqlglot  # only engines other than DuckDB need the transpiler
-    from sqlglot.errors import ErrorLevel
-
-    [rendered] = sqlglot.transpile(
-        sql, read="duckdb", write=dialect.name, unsupported_level=ErrorLevel.RAISE
-    )
-    return rendered
 
 
 def _where(*conditions: str | None) -> str:
