@@ -90,12 +90,13 @@ class Lucid:
         if self._features is None:
             from lucid.engines.compiler import SqlFeatureCompiler
             from lucid.features.store import FeatureStore
+            from lucid.storage.online_store import scratch_online_store
 
             self._features = FeatureStore(
                 self.uows,
                 lambda: self.engine,
                 lambda: self.online_store,
-                compiler=SqlFeatureCompiler(),
+                compiler=SqlFeatureCompiler(scratch_online_store),
                 clock=self.clock,
             )
         return self._features
@@ -144,7 +145,7 @@ class Lucid:
                 self.registry,
                 features=self.features,
                 incidents=self.incidents,
-                access=StakeholderAccess(self.db, self.events, self.registry),
+                access=StakeholderAccess(self.uows, self.registry),
                 clock=self.clock,
             )
         return self._loop

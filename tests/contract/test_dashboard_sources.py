@@ -70,7 +70,7 @@ def test_transparency_counts_policy_stakeholders_alerted_teams_and_model_owners(
         HuggingFaceHub(offline=True, cache_dir=tmp_path / "hf"),
         clock=utc_now,
     )
-    access = StakeholderAccess(db, event_log, registry)
+    access = StakeholderAccess(SqlUnitsOfWork(db, event_log), registry)
     assert access.stakeholders() == [] and access.transparency_pct() is None
     register(registry, by="ana")
     monitoring = Monitoring(

@@ -69,7 +69,7 @@ def registry(
 def loop(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock
 ) -> LearningLoop:
-    access = StakeholderAccess(db, event_log, registry)
+    access = StakeholderAccess(SqlUnitsOfWork(db, event_log), registry)
     return LearningLoop(SqlUnitsOfWork(db, event_log), registry, clock=clock, access=access)
 
 

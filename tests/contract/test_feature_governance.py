@@ -23,6 +23,7 @@ from lucid.features.store import FeatureStore
 from lucid.scenarios.churn import LEGACY_DEFINITIONS
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
+from lucid.storage.online_store import scratch_online_store
 from lucid.storage.tables import feature_approvals, feature_definitions, feature_sources
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.conftest import POSTGRES_URL
@@ -36,7 +37,10 @@ def store(tmp_path: Path, db: Database, event_log: SqlEventLog) -> Iterator[Feat
     write_events(tmp_path)
     engine = DuckDBEngine(tmp_path)
     yield FeatureStore(
-        SqlUnitsOfWork(db, event_log), lambda: engine, compiler=SqlFeatureCompiler(), clock=utc_now
+        SqlUnitsOfWork(db, event_log),
+        lambda: engine,
+        compiler=SqlFeatureCompiler(scratch_online_store),
+        clock=utc_now,
     )
     engine.close()
 

@@ -23,7 +23,7 @@ from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.features.store import FeatureStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
-from lucid.storage.online_store import OnlineStore, RedisOnlineStore
+from lucid.storage.online_store import OnlineStore, RedisOnlineStore, scratch_online_store
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_feature_governance import approve_all, as_set
 from tests.contract.test_feature_serving import AT, V1, with_ttl
@@ -72,7 +72,7 @@ def store(
         SqlUnitsOfWork(db, event_log),
         lambda: engine,
         lambda: online_store,
-        compiler=SqlFeatureCompiler(),
+        compiler=SqlFeatureCompiler(scratch_online_store),
         clock=utc_now,
     )
     features.apply(with_ttl(), actor="dana", rationale="seed")

@@ -22,6 +22,7 @@ from lucid.features.definition_files import DefinitionSet
 from lucid.features.store import FeatureStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
+from lucid.storage.online_store import scratch_online_store
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.unit.test_last_value import AS_KNOWN_AT, PLANS, T, expected, plan_last, write_plans
 
@@ -47,7 +48,10 @@ def store(tmp_path: Any, db: Database, event_log: SqlEventLog) -> Iterator[Featu
     write_plans(tmp_path)
     engine = DuckDBEngine(tmp_path)
     store = FeatureStore(
-        SqlUnitsOfWork(db, event_log), lambda: engine, compiler=SqlFeatureCompiler(), clock=utc_now
+        SqlUnitsOfWork(db, event_log),
+        lambda: engine,
+        compiler=SqlFeatureCompiler(scratch_online_store),
+        clock=utc_now,
     )
     store.apply(
         DefinitionSet(sources=[PLANS, UNTIMED], features=definitions()),

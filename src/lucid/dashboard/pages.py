@@ -29,8 +29,8 @@ from lucid.contracts.scorecard import INCIDENT_KEYS
 from lucid.contracts.value import Override, Stage
 from lucid.dashboard import views
 from lucid.errors import Forbidden, InvalidInput, LucidError
-from lucid.service.dependencies import LucidDep
-from lucid.service.problems import status_of
+from lucid.http.handle import LucidDep
+from lucid.http.problems import status_of
 
 COOKIE = "lucid_token"
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))

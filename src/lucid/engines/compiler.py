@@ -4,10 +4,8 @@ whatever engine the project computes on."""
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.examples import GoldenExample
@@ -25,6 +23,10 @@ class SqlFeatureCompiler:
 
     dialects: tuple[str, ...] = DIALECTS
 
+    def __init__(self, scratch_store: Callable[[], AbstractContextManager[OnlineStore]]) -> None:
+        """`scratch_store()` opens an empty online store, removed when the block ends."""
+        self._scratch_store = scratch_store
+
     def check(self, definition: FeatureDefinition, sources: Mapping[str, Source]) -> None:
         check_columns(definition, sources)
 
@@ -41,13 +43,5 @@ class SqlFeatureCompiler:
 
         return run_example_offline(definition, sources, example)
 
-    @contextmanager
-    def scratch_store(self) -> Iterator[OnlineStore]:
-        from lucid.storage.online_store import SqliteOnlineStore
-
-        with tempfile.TemporaryDirectory() as folder:
-            store = SqliteOnlineStore(Path(folder) / "online.db")
-            try:
-                yield store
-            finally:
-                store.close()
+    def scratch_store(self) -> AbstractContextManager[OnlineStore]:
+        return self._scratch_store()

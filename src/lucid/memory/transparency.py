@@ -9,37 +9,43 @@ every role reads. The figure is the share of stakeholders who are readers
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from lucid.contracts.access import Principal, transparency_pct
-from lucid.registry.model_registry import ModelRegistry
-from lucid.storage.database import Database
-from lucid.storage.event_log import SqlEventLog
-from lucid.storage.monitoring import SqlMonitoringStore
-from lucid.storage.unit_of_work import SqlUnitsOfWork
+from lucid.contracts.value.versions import ModelSummary, ModelVersion
+from lucid.ports.unit_of_work import UnitsOfWork
+
+
+class ModelOwners(Protocol):
+    """What the figure reads of the registry: its models and their versions."""
+
+    def list_models(self) -> list[ModelSummary]: ...
+
+    def versions(self, name: str) -> list[ModelVersion]: ...
 
 
 class StakeholderAccess:
     """The stakeholders named in the project's policies and contracts, and their access."""
 
-    def __init__(self, db: Database, events: SqlEventLog, registry: ModelRegistry) -> None:
-        self._db = db
-        self._events = events
+    def __init__(self, uows: UnitsOfWork, registry: ModelOwners) -> None:
+        self._uows = uows
         self._registry = registry
 
     def stakeholders(self) -> list[str]:
         """Every name, once, in a stable order: policies first, then model owners."""
-        store = SqlMonitoringStore(self._db)
         names: list[str] = []
-        for model in store.policy_models():
-            policy = store.stored_policy(model)
-            if policy is not None:
-                names += [*policy.reporting.stakeholders, *policy.approving_teams]
+        with self._uows.read() as uow:
+            for model in uow.monitoring.policy_models():
+                policy = uow.monitoring.stored_policy(model)
+                if policy is not None:
+                    names += [*policy.reporting.stakeholders, *policy.approving_teams]
         for summary in self._registry.list_models():
             names += [version.registered_by for version in self._registry.versions(summary.name)]
         return list(dict.fromkeys(name.strip() for name in names if name.strip()))
 
     def readers(self) -> list[Principal]:
         """The principals of every live token."""
-        with SqlUnitsOfWork(self._db, self._events).read() as uow:
+        with self._uows.read() as uow:
             tokens = uow.access.tokens()
         return [token.principal for token in tokens if token.revoked_at is None]
 

@@ -20,12 +20,12 @@ import lucid
 from lucid.bootstrap import bootstrap
 from lucid.dashboard import pages
 from lucid.errors import LucidError
+from lucid.http import problems
 from lucid.service import (
     experiment_routes,
     incident_routes,
     monitoring_routes,
     operations,
-    problems,
     routes,
 )
 from lucid.service.prediction_route import PredictionRoute

@@ -8,15 +8,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from lucid.bootstrap import Lucid
 from lucid.contracts.access import Principal
+from lucid.http.handle import LucidDep as LucidDep
 from lucid.service.predictor import ServingState
-
-
-async def lucid_handle(request: Request) -> Lucid:  # async: no thread hop per request
-    handle: Lucid = request.app.state.lucid
-    return handle
-
 
 _BEARER = HTTPBearer(
     auto_error=False,
@@ -37,5 +31,4 @@ def principal(request: Request, credentials: BearerDep = None) -> Principal:
     return serving.principal(bearer_token(credentials), serving.current())
 
 
-LucidDep = Annotated[Lucid, Depends(lucid_handle)]
 PrincipalDep = Annotated[Principal, Depends(principal)]

@@ -8,8 +8,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 
 from lucid.contracts.events import parse_time
 from lucid.errors import LucidError
+from lucid.http import problems
 from lucid.jobs.scheduler import SCHEDULER
-from lucid.service import problems
 from lucid.storage import schema
 from lucid.storage.scheduler import last_tick
 

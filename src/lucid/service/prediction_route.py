@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lucid.errors import InvalidInput, LucidError
-from lucid.service import problems
+from lucid.http import problems
 
 PATH = "/v1/predict/"
 ROUTE = "/v1/predict/{model}"

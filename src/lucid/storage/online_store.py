@@ -22,7 +22,8 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -296,3 +297,14 @@ def open_online_store(url: str, namespace: str) -> OnlineStore:
     raise ConfigurationError(
         f"online_store_url {url!r} must be sqlite:///path or redis://host:port/db"
     )
+
+
+@contextlib.contextmanager
+def scratch_online_store() -> Iterator[OnlineStore]:
+    """An empty SQLite online store in a temporary folder, removed when the block ends."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = SqliteOnlineStore(Path(folder) / "online.db")
+        try:
+            yield store
+        finally:
+            store.close()
