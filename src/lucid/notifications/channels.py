@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
 
-from lucid.notifications import http
+from lucid.notifications import client
 from lucid.ports.notifier import NotDelivered, Notification, Notifier
 from lucid.settings import AlertChannel
 
@@ -103,8 +103,8 @@ def post_json(url: str, body: dict[str, Any], timeout: float) -> str:
     """POST `body` as JSON: `HTTP <status>` when the receiver took it (2xx)."""
     headers = {"Content-Type": "application/json"}
     try:
-        response = http.post(url, json.dumps(body).encode(), headers, timeout)
-    except http.TransportError as error:
+        response = client.post(url, json.dumps(body).encode(), headers, timeout)
+    except client.TransportError as error:
         raise NotDelivered(f"{type(error).__name__}: {error}") from error
     if not response.is_success:
         raise NotDelivered(f"HTTP {response.status_code} {response.reason_phrase}")

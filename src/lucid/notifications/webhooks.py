@@ -26,7 +26,7 @@ from lucid.contracts.access import Subscription, WebhookAttempt
 from lucid.contracts.access_events import SubscriptionAdded
 from lucid.contracts.events import NewEvent, RecordedEvent, Subject, format_time
 from lucid.errors import InvalidInput, NotFound
-from lucid.notifications import http
+from lucid.notifications import client
 from lucid.notifications.retries import Attempt, retry
 from lucid.ports.event_log import EventLog
 from lucid.ports.unit_of_work import UnitsOfWork
@@ -58,8 +58,8 @@ def post_signed(
 ) -> Attempt:
     """Attempt `number` of POSTing a signed event: delivered on a 2xx answer."""
     try:
-        status = http.post(url, body, headers, timeout).status_code
-    except http.TransportError as failure:
+        status = client.post(url, body, headers, timeout).status_code
+    except client.TransportError as failure:
         return Attempt(number, False, str(failure))
     if 200 <= status < 300:
         return Attempt(number, True, f"HTTP {status}", status)
