@@ -42,7 +42,6 @@ from lucid.features.serving import fresh_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
 from lucid.service.turn_batches import TurnBatches
-from lucid.storage.event_log import EVENT_LOCK
 from lucid.storage.feature_registry import served_value_rows
 from lucid.storage.prediction_log import SqlPredictionJournal
 
@@ -253,7 +252,6 @@ class PredictionJournal:
             self._storing = None
 
     def _write(self, batch: list[Entry]) -> dict[int, LucidError]:
-        db = self._lucid.db
         exposed: dict[tuple[str, str], list[Entry]] = defaultdict(list)
         for entry in batch:
             if entry.exposure is not None:
@@ -262,8 +260,8 @@ class PredictionJournal:
             self._store_rows.write(*_rows(batch))
             return {}
         refused: dict[int, LucidError] = {}
-        # Exposures append an event, which takes the event log's lock.
-        with db.locked_transaction(EVENT_LOCK) as connection:
+        # Exposures append an event: one unit of work holds the rows and the events.
+        with self._lucid.uows() as uow:
             for (experiment_id, actor), entries in exposed.items():
                 exposures = [entry.exposure[2] for entry in entries if entry.exposure is not None]
                 try:
@@ -273,7 +271,7 @@ class PredictionJournal:
                         (id(entry), Conflict(f"{error.sentence} Ask again.")) for entry in entries
                     )
             kept = [entry for entry in batch if id(entry) not in refused]
-            self._store_rows.write_in(connection, *_rows(kept))
+            self._store_rows.write_in(uow.connection, *_rows(kept))
         return refused
 
 
