@@ -6,18 +6,52 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from lucid.monitoring.monitor import Monitoring
+from lucid.storage.alerts import SqlAlertStore
+from lucid.storage.database import Database
+from lucid.storage.digests import SqlDigestStore
+from lucid.storage.event_log import SqlEventLog
+from lucid.storage.monitoring import SqlMonitoringStore
+from lucid.storage.prediction_log import SqlPredictionLog
+from lucid.storage.unit_of_work import SqlUnitsOfWork
+
+if TYPE_CHECKING:
+    from lucid.ports import ComputeEngine
+    from lucid.registry.model_registry import ModelRegistry
 
 DAY1 = datetime(2026, 11, 1, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
 DAY3 = DAY2 + timedelta(days=1)
+
+
+def monitoring_for(
+    db: Database,
+    events: SqlEventLog,
+    engine_factory: Callable[[], ComputeEngine],
+    registry_factory: Callable[[], ModelRegistry],
+    **settings: Any,
+) -> Monitoring:
+    """`Monitoring` on `db` and `events`, with the adapters `bootstrap` gives it."""
+    return Monitoring(
+        uows=SqlUnitsOfWork(db, events),
+        log=SqlPredictionLog(db),
+        store=SqlMonitoringStore(db),
+        alert_store=SqlAlertStore(db),
+        digest_store=SqlDigestStore(db, events),
+        session_lock=db.session_lock,
+        engine_factory=engine_factory,
+        registry_factory=registry_factory,
+        **settings,
+    )
 
 
 def prediction_rows(

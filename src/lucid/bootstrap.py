@@ -172,19 +172,26 @@ class Lucid:
             from datetime import timedelta
 
             from lucid.monitoring.monitor import Monitoring
+            from lucid.storage.alerts import SqlAlertStore
+            from lucid.storage.digests import SqlDigestStore
+            from lucid.storage.monitoring import SqlMonitoringStore
+            from lucid.storage.prediction_log import SqlPredictionLog
 
             settings = self.settings
             self._monitoring = Monitoring(
-                self.db,
-                self.events,
-                lambda: self.engine,
-                lambda: self.registry,
+                uows=self.uows,
+                log=SqlPredictionLog(self.db),
+                store=SqlMonitoringStore(self.db),
+                alert_store=SqlAlertStore(self.db),
+                digest_store=SqlDigestStore(self.db, self.events),
+                session_lock=self.db.session_lock,
+                engine_factory=lambda: self.engine,
+                registry_factory=lambda: self.registry,
                 alert_settings=settings.alerts,
                 training_pipelines=settings.training_pipelines,
                 horizon=timedelta(days=settings.prediction_horizon_days),
                 clock=self.clock,
                 project_dir=settings.project_dir,
-                uows=self.uows,
             )
         return self._monitoring
 

@@ -11,7 +11,6 @@ from lucid.access.tokens import Tokens
 from lucid.bootstrap import utc_now
 from lucid.contracts.validity import Measurement, MonitoringPolicy
 from lucid.memory.transparency import StakeholderAccess
-from lucid.monitoring.monitor import Monitoring
 from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
@@ -20,6 +19,7 @@ from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.monitoring import SqlMonitoringRepository, SqlMonitoringStore
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import register
+from tests.monitoring_world import monitoring_for
 
 DAY = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -73,7 +73,7 @@ def test_transparency_counts_policy_stakeholders_alerted_teams_and_model_owners(
     access = StakeholderAccess(SqlUnitsOfWork(db, event_log), registry)
     assert access.stakeholders() == [] and access.transparency_pct() is None
     register(registry, by="ana")
-    monitoring = Monitoring(
+    monitoring = monitoring_for(
         db,
         event_log,
         lambda: None,  # type: ignore[arg-type,return-value]

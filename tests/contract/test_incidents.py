@@ -25,7 +25,6 @@ from lucid.experiments.lab import Experiments
 from lucid.memory.incident_lifecycle import Incidents
 from lucid.memory.loop import LearningLoop
 from lucid.memory.retrospective import incident_trend
-from lucid.monitoring.monitor import Monitoring
 from lucid.registry.model_registry import ModelRegistry
 from lucid.settings import AlertSettings
 from lucid.storage.artifacts import ArtifactStore
@@ -36,7 +35,7 @@ from lucid.storage.tables import monitoring_incidents
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_experiments import ENTITIES, outcomes
 from tests.contract.test_registry import register, to_production
-from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, prediction_rows
+from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, monitoring_for, prediction_rows
 
 INCIDENT_KEYS = (
     "detection_delay_days",
@@ -250,7 +249,7 @@ def test_the_full_loop_from_drift_to_a_closed_incident_moves_the_scorecard(
         return tuple(card[key] for key in INCIDENT_KEYS)
 
     with DuckDBEngine() as engine:
-        monitoring = Monitoring(
+        monitoring = monitoring_for(
             db,
             event_log,
             lambda: engine,

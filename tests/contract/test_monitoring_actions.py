@@ -28,6 +28,7 @@ from tests.monitoring_world import (
     DAY3,
     Clock,
     HttpReceiver,
+    monitoring_for,
     prediction_rows,
     smtp_receiver,
 )
@@ -42,7 +43,7 @@ def monitoring(
     channels: tuple[AlertChannel, ...] = (),
     **settings: Any,
 ) -> Monitoring:
-    return Monitoring(
+    return monitoring_for(
         db,
         event_log,
         lambda: engine,

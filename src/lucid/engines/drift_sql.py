@@ -306,3 +306,65 @@ WITH by_score AS (
 )
 SELECT sum(pos * (below + 0.5 * neg)), sum(pos), sum(neg) FROM ranked
 """
+
+
+@dataclass(frozen=True, slots=True)
+class DialectQueries:
+    """Every drift query with its `Dialect` bound: what an engine offers monitoring as
+    `drift_queries` (`lucid.ports.offline.DriftQueries`)."""
+
+    dialect: Dialect
+
+    def groups(self, columns: Sequence[T]) -> list[list[T]]:
+        return self.dialect.groups(columns)
+
+    def segment_filter(self, column: str, value: str) -> str:
+        return segment_filter(self.dialect, column, value)
+
+    def segment_values(self, table: str, column: str) -> str:
+        return segment_values(self.dialect, table, column)
+
+    def numeric_summaries(
+        self, table: str, columns: Sequence[str], where: str | None = None
+    ) -> str:
+        return numeric_summaries(self.dialect, table, columns, where)
+
+    def ranked_values(
+        self, table: str, columns: Sequence[tuple[str, Sequence[int]]], where: str | None = None
+    ) -> str:
+        return ranked_values(self.dialect, table, columns, where)
+
+    def value_counts(self, table: str, columns: Sequence[str], where: str | None = None) -> str:
+        return value_counts(self.dialect, table, columns, where)
+
+    def bin_counts(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, Sequence[float]]],
+        where: str | None = None,
+    ) -> str:
+        return bin_counts(self.dialect, table, columns, where)
+
+    def category_counts(self, table: str, columns: Sequence[str], where: str | None = None) -> str:
+        return category_counts(self.dialect, table, columns, where)
+
+    def ecdf_distances(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+        where: str | None = None,
+    ) -> str:
+        return ecdf_distances(self.dialect, table, columns, where)
+
+    def classification_counts(
+        self, table: str, label: str, score: str, cutoff: float, where: str | None = None
+    ) -> str:
+        return classification_counts(self.dialect, table, label, score, cutoff, where)
+
+    def expected_accuracy(
+        self, table: str, score: str, cutoff: float, where: str | None = None
+    ) -> str:
+        return expected_accuracy(self.dialect, table, score, cutoff, where)
+
+    def auc(self, table: str, score: str, label: str | None, where: str | None = None) -> str:
+        return auc(self.dialect, table, score, label, where)

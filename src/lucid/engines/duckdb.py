@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.engines.dialects import first_line
+from lucid.engines.drift_sql import DUCKDB, DialectQueries
 from lucid.engines.duckdb_types import CSV_TYPES, DECLARED_TYPES, NUMERIC_TYPES, found_type
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import load_labels, naive_utc
@@ -38,6 +39,7 @@ class DuckDBEngine:
     """Runs feature SQL on DuckDB; `project_dir` anchors relative source locations."""
 
     dialect = "duckdb"
+    drift_queries = DialectQueries(DUCKDB)
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from typing import Any
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
 from lucid.engines.dialects import to_dialect
+from lucid.engines.drift_sql import SPARK, DialectQueries
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import is_label_frame, label_frame_rows, naive_utc
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, view_name
@@ -64,6 +65,7 @@ class SparkEngine:
     """Computes features with Spark SQL over the project's Parquet/CSV sources."""
 
     dialect = "spark"
+    drift_queries = DialectQueries(SPARK)
 
     def __init__(self, project_dir: Path, session: Any) -> None:
         self.project_dir = project_dir

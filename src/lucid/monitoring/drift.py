@@ -29,7 +29,6 @@ from lucid.contracts.validity.profiles import (
     NumericProfile,
     ReferenceProfile,
 )
-from lucid.engines import drift_sql as queries
 from lucid.monitoring.profiles import (
     column_bins,
     column_categories,
@@ -68,23 +67,22 @@ def measure_data_drift(
     wanted = set(metrics) & DATA_DRIFT_METRICS
     if not wanted:
         return []
-    d = queries.DIALECTS[engine.dialect]
+    q = engine.drift_queries
     kinds = engine.columns(table)
     require_columns(kinds, list(profile.overall.columns), "current")
     found: list[Measurement] = []
-    found += _measure_segment(engine, d, table, profile, None, None, wanted, minimum_rows)
+    found += _measure_segment(engine, table, profile, None, None, wanted, minimum_rows)
     if segments and profile.segment_column is not None:
         require_columns(kinds, [profile.segment_column], "current")
         current_values = [
-            str(v)
-            for (v,) in engine.query(queries.segment_values(d, table, profile.segment_column))
+            str(v) for (v,) in engine.query(q.segment_values(table, profile.segment_column))
         ]
         labels = {segment_label(profile.segment_column, v): v for v in current_values}
         for key in profile.segments:
             if key is not None and key not in labels:
                 labels[key] = key.split("=", 1)[1]
         for label in sorted(labels):
-            where = queries.segment_filter(d, profile.segment_column, labels[label])
+            where = q.segment_filter(profile.segment_column, labels[label])
             if label not in profile.segments:
                 found += [
                     Measurement(
@@ -101,7 +99,7 @@ def measure_data_drift(
                     if _applies(metric, profile.overall.columns[column].kind)
                 ]
                 continue
-            found += _measure_segment(engine, d, table, profile, label, where, wanted, minimum_rows)
+            found += _measure_segment(engine, table, profile, label, where, wanted, minimum_rows)
     return found
 
 
@@ -111,7 +109,6 @@ def _applies(metric: str, kind: str) -> bool:
 
 def _measure_segment(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     profile: ReferenceProfile,
     segment: str | None,
@@ -120,8 +117,9 @@ def _measure_segment(
     minimum_rows: int,
 ) -> list[Measurement]:
     """Every column of the segment in three steps (on Spark three queries, see
-    `Dialect.columns_per_query`): bin counts, category counts, then the ECDF distances of the
+    `DriftQueries.groups`): bin counts, category counts, then the ECDF distances of the
     numeric columns that need them."""
+    q = engine.drift_queries
     references = profile.segments[segment].columns
     numeric = [
         (column, reference.edges)
@@ -129,8 +127,8 @@ def _measure_segment(
         if isinstance(reference, NumericProfile)
     ]
     categorical = [c for c, r in references.items() if isinstance(r, CategoricalProfile)]
-    bins = column_bins(engine, d, table, numeric, where)
-    categories = column_categories(engine, d, table, categorical, where)
+    bins = column_bins(engine, table, numeric, where)
+    categories = column_categories(engine, table, categorical, where)
     measured = [
         (column, reference.ecdf)
         for column, reference in references.items()
@@ -140,8 +138,8 @@ def _measure_segment(
         and sum(bins[column][1:])
     ]
     distances: dict[str, tuple[float, float]] = {}
-    for group in d.groups(measured):
-        for index, distance, w1 in engine.query(queries.ecdf_distances(d, table, group, where)):
+    for group in q.groups(measured):
+        for index, distance, w1 in engine.query(q.ecdf_distances(table, group, where)):
             distances[group[int(index)][0]] = (float(distance), float(w1))
     found: list[Measurement] = []
     for column, reference in references.items():

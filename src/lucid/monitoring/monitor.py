@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -35,13 +36,9 @@ from lucid.monitoring.predictions import OutcomeReport
 from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
 from lucid.monitoring.windows import Window, window_of
 from lucid.ports import ComputeEngine, UnitsOfWork
+from lucid.ports.digests import AlertHistory, DigestStore
+from lucid.ports.monitoring import MonitoringStore, PredictionLog
 from lucid.settings import AlertSettings
-from lucid.storage.alerts import SqlAlertStore
-from lucid.storage.database import Database
-from lucid.storage.digests import SqlDigestStore
-from lucid.storage.event_log import SqlEventLog
-from lucid.storage.monitoring import SqlMonitoringStore
-from lucid.storage.prediction_log import SqlPredictionLog
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -55,16 +52,22 @@ if TYPE_CHECKING:
 ACTOR = "monitoring"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Monitoring:
-    """The validity contract on one project's metadata database, engine and registry.
+    """The validity contract on one project's stores, engine and registry.
 
-    `uows` defaults to units of work on `db` and `events`; `bootstrap` gives the project's
-    own, so the handlers subscribed there run for monitoring's events too.
+    `bootstrap` gives the adapters: the project's units of work (so the handlers subscribed
+    there run for monitoring's events too), the prediction log, the stores digests read and
+    write, and `session_lock`, a lock held across transactions until its block ends (or its
+    process dies).
     """
 
-    db: Database
-    events: SqlEventLog
+    uows: UnitsOfWork
+    log: PredictionLog
+    store: MonitoringStore
+    alert_store: AlertHistory
+    digest_store: DigestStore
+    session_lock: Callable[[str], AbstractContextManager[object]]
     engine_factory: Callable[[], ComputeEngine]
     registry_factory: Callable[[], ModelRegistry]
     alert_settings: AlertSettings = field(default_factory=AlertSettings)
@@ -72,28 +75,16 @@ class Monitoring:
     horizon: timedelta = predictions.DEFAULT_HORIZON
     sleep: Callable[[float], None] = time.sleep
     project_dir: Path | None = None
-    uows: UnitsOfWork | None = None
-    clock: Callable[[], datetime] = field(kw_only=True)
+    clock: Callable[[], datetime]
 
     def __post_init__(self) -> None:
-        if self.uows is None:
-            from lucid.storage.unit_of_work import SqlUnitsOfWork
-
-            self.uows = SqlUnitsOfWork(self.db, self.events)
-        self.units: UnitsOfWork = self.uows
-        self.log = SqlPredictionLog(self.db)
-        self.store = SqlMonitoringStore(self.db)
-        self.alert_store = SqlAlertStore(self.db)
-        self.alerting = Alerting(
-            self.units, self.alert_settings, clock=self.clock, sleep=self.sleep
-        )
-        self.digest_store = SqlDigestStore(self.db, self.events)
+        self.alerting = Alerting(self.uows, self.alert_settings, clock=self.clock, sleep=self.sleep)
 
     @property
     def follow_up(self) -> FollowUp:
         """The follow-up of runs, with the training pipelines as they are now."""
         return FollowUp(
-            self.units,
+            self.uows,
             self.alerting,
             self.registry_factory,
             self.training_pipelines,
@@ -143,7 +134,7 @@ class Monitoring:
 
     def policy(self, model: str) -> MonitoringPolicy:
         """The stored policy of `model`, else the seed's churn policy for it."""
-        return policies.policy_of(self.units, model)
+        return policies.policy_of(self.uows, model)
 
     def set_policy(
         self,
@@ -155,7 +146,7 @@ class Monitoring:
     ) -> MonitoringPolicy:
         """Store `policy` for its model (see `lucid.monitoring.policies.set_policy`)."""
         return policies.set_policy(
-            self.units,
+            self.uows,
             policy,
             actor=actor,
             rationale=rationale,
@@ -165,7 +156,7 @@ class Monitoring:
 
     def models(self) -> list[str]:
         """Models with a stored policy (what `lucid monitor run` without --model runs)."""
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             return uow.monitoring.policy_models()
 
     # -- reference profiles ------------------------------------------------------------------
@@ -199,7 +190,7 @@ class Monitoring:
         else:
             source = window_of(self.policy(model).reporting.frequency, self.clock(), start, end)
         return references.build_reference(
-            self.units,
+            self.uows,
             engine,
             self.log,
             model,
@@ -217,7 +208,7 @@ class Monitoring:
         return monitored_version(self.registry_factory(), self.log, model, window, version)
 
     def _current(self, model: str, window: Window, version: str) -> tuple[pa.Table, bool]:
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             profile = uow.monitoring.load_profile(model, version)
         return current_table(self.log, profile, model, window, version)
 
@@ -241,9 +232,9 @@ class Monitoring:
         policy = self.policy(model)
         now = self.clock()
         window = window_of(policy.reporting.frequency, now, start, end)
-        with self.db.session_lock(f"monitoring:{model}"):
+        with self.session_lock(f"monitoring:{model}"):
             finished = {r.record.id: r for r in self._resume_model(model)}
-            with self.units.read() as uow:
+            with self.uows.read() as uow:
                 existing = uow.monitoring.find_run(model, window.key)
             if existing is not None:
                 return finished.get(existing.id, RunReport(existing, created=False))
@@ -256,17 +247,17 @@ class Monitoring:
         `run` and the scheduler call it too."""
         if model is not None:
             validate_model_name(model)
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             names = sorted({record.model for record, _ in uow.monitoring.pending_runs(model)})
         reports: list[RunReport] = []
         for name in names:
-            with self.db.session_lock(f"monitoring:{name}"):
+            with self.session_lock(f"monitoring:{name}"):
                 reports += self._resume_model(name)
         return reports
 
     def _resume_model(self, model: str) -> list[RunReport]:
         """Finish the pending runs of `model`, oldest first (caller holds the model's lock)."""
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             pending = uow.monitoring.pending_runs(model)
         return [
             self.follow_up.take(
@@ -292,7 +283,7 @@ class Monitoring:
         business = business_measurement(self.registry_factory(), model, watched)
         outcome = run_checks(
             engine,
-            self.units,
+            self.uows,
             policy,
             version=watched,
             table="current_window",
@@ -313,11 +304,11 @@ class Monitoring:
     ) -> RunPage:
         """Stored runs newest first, each with every check; `cursor` is the `next_cursor` of
         the page before (None for the first page)."""
-        return page_of_runs(self.units, model, cursor=cursor, limit=limit)
+        return page_of_runs(self.uows, model, cursor=cursor, limit=limit)
 
     def get_run(self, run_id: str) -> RunRecord:
         """One stored run with every check (404 for an unknown id)."""
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             return uow.monitoring.get_run(run_id)
 
     # -- drills ------------------------------------------------------------------------------
@@ -339,7 +330,7 @@ class Monitoring:
         policy = self.policy(model)
         window = window_of(policy.reporting.frequency, self.clock(), start, end)
         watched = self.monitored_version(model, window, version)
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             profile = uow.monitoring.load_profile(model, watched)
         table, labelled = current_table(self.log, profile, model, window, watched)
         table = drills.shifted(table, profile, parsed)
@@ -348,7 +339,7 @@ class Monitoring:
         business = business_measurement(self.registry_factory(), model, watched)
         evaluation = drills.grade(engine, "drill_window", profile, policy, labelled, business)
         report = DrillReport(model, watched, window, parsed, evaluation, expected, table.num_rows)
-        with self.units() as uow:
+        with self.uows() as uow:
             uow.record(report.event(actor))
         return report
 
@@ -365,7 +356,7 @@ class Monitoring:
 
         moment = self.clock() if now is None else to_utc(now, "now")
         digests = Digests(
-            self.db.session_lock,
+            self.session_lock,
             self.digest_store,
             self.store,
             self.alert_store,
@@ -394,13 +385,13 @@ class Monitoring:
         return self.alerting.escalate()
 
     def alerts(self, model: str | None = None) -> list[AlertRecord]:
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             return uow.monitoring.alerts(model)
 
     def deliveries(self, alert_id: str) -> list[dict[str, Any]]:
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             return uow.monitoring.deliveries(alert_id)
 
     def incidents(self, model: str | None = None) -> list[IncidentRecord]:
-        with self.units.read() as uow:
+        with self.uows.read() as uow:
             return uow.monitoring.incidents(model)

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.profiles import PerformanceProfile
-from lucid.engines import drift_sql as queries
 from lucid.errors import InvalidInput
 from lucid.ports import ComputeEngine
 
@@ -49,11 +48,11 @@ def classification(
     where: str | None = None,
 ) -> Classification:
     """Accuracy, precision, recall and AUC of the rows with a label and a usable score."""
-    d = queries.DIALECTS[engine.dialect]
+    q = engine.drift_queries
     [(rows, tp, fp, fn, tn)] = engine.query(
-        queries.classification_counts(d, table, label, score, cutoff, where)
+        q.classification_counts(table, label, score, cutoff, where)
     )
-    [(auc_sum, positives, negatives)] = engine.query(queries.auc(d, table, score, label, where))
+    [(auc_sum, positives, negatives)] = engine.query(q.auc(table, score, label, where))
     auc = None
     if positives and negatives:
         auc = float(auc_sum) / (float(positives) * float(negatives))
@@ -79,9 +78,9 @@ def estimate(
     engine: ComputeEngine, table: str, score: str, cutoff: float = 0.5, where: str | None = None
 ) -> Estimate:
     """Expected accuracy and AUC from calibrated scores alone (no labels)."""
-    d = queries.DIALECTS[engine.dialect]
-    [(rows, accuracy)] = engine.query(queries.expected_accuracy(d, table, score, cutoff, where))
-    [(auc_sum, positives, negatives)] = engine.query(queries.auc(d, table, score, None, where))
+    q = engine.drift_queries
+    [(rows, accuracy)] = engine.query(q.expected_accuracy(table, score, cutoff, where))
+    [(auc_sum, positives, negatives)] = engine.query(q.auc(table, score, None, where))
     auc = None
     if positives and negatives:
         auc = float(auc_sum) / (float(positives) * float(negatives))

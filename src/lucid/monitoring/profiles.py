@@ -34,7 +34,6 @@ from lucid.contracts.validity.profiles import (
     SegmentKey,
     SegmentProfile,
 )
-from lucid.engines import drift_sql as queries
 from lucid.errors import InvalidInput
 from lucid.monitoring.performance import profile_performance
 from lucid.ports import ComputeEngine
@@ -77,15 +76,15 @@ def build_profile(
         else [c for c in kinds if c not in (segment_column, label)]
     )
     require_columns(kinds, chosen, "reference")
-    d = queries.DIALECTS[engine.dialect]
+    q = engine.drift_queries
     segments: dict[SegmentKey, SegmentProfile] = {
-        None: _profile_segment(engine, d, table, kinds, chosen, bins, None, label, score, cutoff)
+        None: _profile_segment(engine, table, kinds, chosen, bins, None, label, score, cutoff)
     }
     if segment_column is not None:
-        for (value,) in engine.query(queries.segment_values(d, table, segment_column)):
-            where = queries.segment_filter(d, segment_column, str(value))
+        for (value,) in engine.query(q.segment_values(table, segment_column)):
+            where = q.segment_filter(segment_column, str(value))
             segments[segment_label(segment_column, str(value))] = _profile_segment(
-                engine, d, table, kinds, chosen, bins, where, label, score, cutoff
+                engine, table, kinds, chosen, bins, where, label, score, cutoff
             )
     return ReferenceProfile(segments, segment_column, bins)
 
@@ -101,7 +100,6 @@ def require_columns(kinds: Mapping[str, str], wanted: Sequence[str], side: str) 
 
 def _profile_segment(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     kinds: Mapping[str, str],
     columns: Sequence[str],
@@ -113,7 +111,7 @@ def _profile_segment(
 ) -> SegmentProfile:
     numeric = [column for column in columns if kinds[column] == "numeric"]
     categorical = [column for column in columns if kinds[column] != "numeric"]
-    found = profile_columns(engine, d, table, numeric, categorical, bins, where)
+    found = profile_columns(engine, table, numeric, categorical, bins, where)
     profiles = {column: found[column] for column in columns}
     performance = None
     if label is not None and score is not None:
@@ -135,7 +133,6 @@ Summary = tuple[Any, ...]
 
 def profile_columns(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     numeric: Sequence[str],
     categorical: Sequence[str],
@@ -143,18 +140,19 @@ def profile_columns(
     where: str | None = None,
 ) -> dict[str, ColumnProfile]:
     """Profile every column in five steps, each reading its columns in as few queries as the
-    dialect prefers (`Dialect.columns_per_query`; Spark: one query per step): summaries, the
-    exact ECDF (value counts) of columns with few distinct values, one sort of the others for
-    their quantiles and order statistics, bin counts, category counts."""
+    engine prefers (`DriftQueries.groups`; Spark: one query per step): summaries, the exact
+    ECDF (value counts) of columns with few distinct values, one sort of the others for their
+    quantiles and order statistics, bin counts, category counts."""
+    q = engine.drift_queries
     summaries: dict[str, Summary] = {}
-    for group in d.groups(numeric):
-        [row] = engine.query(queries.numeric_summaries(d, table, group, where))
+    for group in q.groups(numeric):
+        [row] = engine.query(q.numeric_summaries(table, group, where))
         summaries |= {column: row[7 * i : 7 * i + 7] for i, column in enumerate(group)}
     usable = [column for column in numeric if summaries[column][1]]
     probabilities = [i / bins for i in range(1, bins)]
-    ecdf, at_rank = _exact_ecdfs(engine, d, table, summaries, usable, where)
+    ecdf, at_rank = _exact_ecdfs(engine, table, summaries, usable, where)
     many = [column for column in usable if column not in ecdf]
-    _ranked_ecdfs(engine, d, table, summaries, many, probabilities, where, ecdf, at_rank)
+    _ranked_ecdfs(engine, table, summaries, many, probabilities, where, ecdf, at_rank)
     edges = {
         column: psi_edges(
             [_quantile(at_rank[column], int(summaries[column][1]), p) for p in probabilities],
@@ -162,8 +160,8 @@ def profile_columns(
         )
         for column in usable
     }
-    bins_of = column_bins(engine, d, table, [(column, edges[column]) for column in usable], where)
-    categories = column_categories(engine, d, table, categorical, where)
+    bins_of = column_bins(engine, table, [(column, edges[column]) for column in usable], where)
+    categories = column_categories(engine, table, categorical, where)
     profiles: dict[str, ColumnProfile] = {}
     for column in numeric:
         rows, usable_rows, minimum, maximum, mean, std, _ = summaries[column]
@@ -190,7 +188,6 @@ def profile_columns(
 
 def _exact_ecdfs(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     summaries: Mapping[str, Summary],
     usable: Sequence[str],
@@ -202,8 +199,9 @@ def _exact_ecdfs(
     at_rank: dict[str, Callable[[int], float]] = {}
     # The distinct count is approximate (HyperLogLog): count exactly below twice the limit.
     few = [column for column in usable if summaries[column][6] <= 2 * ECDF_POINTS]
-    for group in d.groups(few):
-        values = stacked_rows(engine, queries.value_counts(d, table, group, where), group)
+    q = engine.drift_queries
+    for group in q.groups(few):
+        values = stacked_rows(engine, q.value_counts(table, group, where), group)
         for column in group:
             if len(values[column]) <= ECDF_POINTS:
                 ecdf[column] = tuple((float(v), float(c)) for v, c in values[column])
@@ -213,7 +211,6 @@ def _exact_ecdfs(
 
 def _ranked_ecdfs(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     summaries: Mapping[str, Summary],
     many: Sequence[str],
@@ -231,9 +228,10 @@ def _ranked_ecdfs(
         )
         for column in many
     }
-    for group in d.groups(many):
+    q = engine.drift_queries
+    for group in q.groups(many):
         wanted = [(column, ranks[column]) for column in group]
-        query = queries.ranked_values(d, table, wanted, where)
+        query = q.ranked_values(table, wanted, where)
         for column, rows in stacked_rows(engine, query, group).items():
             values_at = {int(rank): float(v) for rank, v in rows}
             at_rank[column] = values_at.__getitem__
@@ -280,7 +278,8 @@ def _counted_ranks(counts: Sequence[tuple[float, float]]) -> Callable[[int], flo
 def stacked_rows(
     engine: ComputeEngine, sql: str, columns: Sequence[str]
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """The rows of a stacked query (`queries.STACK` first), per column, in the rows' order."""
+    """The rows of a stacked query (the column's index first), per column, in the rows'
+    order."""
     grouped: dict[str, list[tuple[Any, ...]]] = {column: [] for column in columns}
     if columns:
         for index, *rest in engine.query(sql):
@@ -290,7 +289,6 @@ def stacked_rows(
 
 def column_bins(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     columns: Sequence[tuple[str, Sequence[float]]],
     where: str | None = None,
@@ -298,8 +296,9 @@ def column_bins(
     """Per numeric column, counts per bin of its edges: index 0 is the unusable rows, then
     one count per bin (len(edges) + 1 bins)."""
     found = {}
-    for group in d.groups(columns):
-        [row] = engine.query(queries.bin_counts(d, table, group, where))
+    q = engine.drift_queries
+    for group in q.groups(columns):
+        [row] = engine.query(q.bin_counts(table, group, where))
         start = 0
         for column, edges in group:
             rows, usable, *above = (int(value) for value in row[start : start + 2 + len(edges)])
@@ -313,16 +312,16 @@ def column_bins(
 
 def column_categories(
     engine: ComputeEngine,
-    d: queries.Dialect,
     table: str,
     columns: Sequence[str],
     where: str | None = None,
 ) -> dict[str, list[tuple[Any, int]]]:
     """Per categorical column, its (category as text or None, count) rows."""
     found: dict[str, list[tuple[Any, int]]] = {column: [] for column in columns}
-    for group in d.groups(columns):
+    q = engine.drift_queries
+    for group in q.groups(columns):
         width = len(group)
-        for row in engine.query(queries.category_counts(d, table, group, where)):
+        for row in engine.query(q.category_counts(table, group, where)):
             index = [int(flag) for flag in row[:width]].index(0)
             found[group[index]].append((row[width + index], int(row[-1])))
     return found

@@ -20,7 +20,6 @@ from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import RunRecord
-from lucid.engines import drift_sql as queries
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.run_incidents import non_ok
@@ -66,13 +65,14 @@ def measure_window(
     performance_metrics.discard("business_metric_drop")
     if not performance_metrics:
         return measured
-    d = queries.DIALECTS[engine.dialect]
     for key, segment in profile.segments.items():
         if segment.performance is None or (key is not None and not segments):
             continue
         where = None
         if key is not None and profile.segment_column is not None:
-            where = queries.segment_filter(d, profile.segment_column, key.split("=", 1)[1])
+            where = engine.drift_queries.segment_filter(
+                profile.segment_column, key.split("=", 1)[1]
+            )
         found = measure_performance(
             engine,
             table,

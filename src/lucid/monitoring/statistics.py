@@ -1,7 +1,7 @@
 """Drift statistics: each one a pure function of (reference, current) summaries, with a spec.
 
 The heavy work — binning, counting, merging ECDFs over millions of rows — is SQL run by the
-compute engine (`lucid.engines.drift_sql`); what arrives here are small vectors of counts
+compute engine (the engine's `drift_queries`); what arrives here are small vectors of counts
 (bins or categories) or statistics already reduced by SQL. Conventions, stated once:
 
 - PSI = Σ (c_i - r_i) · ln(c_i / r_i) over bin shares, in nats; a share of 0 is replaced by

@@ -26,6 +26,10 @@ class DigestStore(Protocol):
         """Channel → (attempts recorded, delivered) for the digest."""
         ...
 
+    def deliveries(self, digest_id: str) -> list[dict[str, Any]]:
+        """Every delivery attempt of the digest, in the order recorded."""
+        ...
+
     def record_attempt(self, values: dict[str, Any], event: NewEvent) -> None: ...
 
     def mark_sent(self, digest_id: str, at: str, event: NewEvent) -> bool:

@@ -106,6 +106,31 @@ class MonitoringRepository(Protocol):
         ...
 
 
+class MonitoringStore(Protocol):
+    """Reads of profiles, policies and runs, each in its own transaction (digests, listings);
+    `save_profile` stores a profile under the model's profile lock without an event."""
+
+    def save_profile(
+        self, model: str, version: str, profile: ReferenceProfile, *, created_at: datetime
+    ) -> bool: ...
+
+    def load_profile(self, model: str, version: str) -> ReferenceProfile: ...
+
+    def stored_policy(self, model: str) -> MonitoringPolicy | None: ...
+
+    def policy_models(self) -> list[str]: ...
+
+    def find_run(self, model: str, window: str) -> RunRecord | None: ...
+
+    def runs_starting_in(self, model: str, start: str, end: str) -> list[RunRecord]: ...
+
+    def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]: ...
+
+    def pending_runs(
+        self, model: str | None = None
+    ) -> list[tuple[RunRecord, MonitoringPolicy]]: ...
+
+
 class LoggedPrediction(Protocol):
     """One logged prediction of a window with its outcome (`label`), if one arrived; times
     canonical UTC text, `features` the JSON text of name → value."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias, TypeVar
 
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.examples import GoldenExample
@@ -25,15 +25,105 @@ Labels: TypeAlias = "str | Path | Sequence[Mapping[str, Any]] | pa.Table | pd.Da
 memory (a pandas DataFrame, an Arrow table)."""
 
 
+T = TypeVar("T")
+
+
+class DriftQueries(Protocol):
+    """The SQL text of every drift query, in one engine's dialect.
+
+    Every query receives an optional `where` filter (a segment, from `segment_filter`) and
+    counts only usable values (numbers not NULL, NaN or ±inf; categories not NULL) unless it
+    says otherwise. A stacked query returns the column's index in `columns` first.
+    """
+
+    def groups(self, columns: Sequence[T]) -> list[list[T]]:
+        """`columns` in the groups one query of a step reads (all of them in one query on
+        Spark, one per query on DuckDB)."""
+        ...
+
+    def segment_filter(self, column: str, value: str) -> str:
+        """The filter of the rows whose segment column, read as text, equals `value`."""
+        ...
+
+    def segment_values(self, table: str, column: str) -> str:
+        """The distinct non-NULL values of a segment column, as text, sorted."""
+        ...
+
+    def numeric_summaries(
+        self, table: str, columns: Sequence[str], where: str | None = None
+    ) -> str:
+        """One row; per column: rows, usable rows, min, max, mean, population standard
+        deviation, approximate distinct usable values."""
+        ...
+
+    def ranked_values(
+        self, table: str, columns: Sequence[tuple[str, Sequence[int]]], where: str | None = None
+    ) -> str:
+        """Stacked rows (index, rank, v): per `(column, ranks)`, its usable values at those
+        0-based ranks of its ascending order."""
+        ...
+
+    def value_counts(self, table: str, columns: Sequence[str], where: str | None = None) -> str:
+        """Stacked rows (index, v, count): each distinct usable value of each column."""
+        ...
+
+    def bin_counts(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, Sequence[float]]],
+        where: str | None = None,
+    ) -> str:
+        """One row; per `(column, edges)`: rows, usable rows, then per edge the usable rows
+        strictly above it."""
+        ...
+
+    def category_counts(self, table: str, columns: Sequence[str], where: str | None = None) -> str:
+        """Rows (grouping flag of each column, each column as text, count), one column at a
+        time: the flag is 0 for the column a row counts."""
+        ...
+
+    def ecdf_distances(
+        self,
+        table: str,
+        columns: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+        where: str | None = None,
+    ) -> str:
+        """Stacked rows (index, KS D, Wasserstein-1) against each column's reference given as
+        (value, weight) points."""
+        ...
+
+    def classification_counts(
+        self, table: str, label: str, score: str, cutoff: float, where: str | None = None
+    ) -> str:
+        """One row: labelled rows, true positives, false positives, false negatives, true
+        negatives at `cutoff`."""
+        ...
+
+    def expected_accuracy(
+        self, table: str, score: str, cutoff: float, where: str | None = None
+    ) -> str:
+        """One row: usable rows and the label-free (CBPE) expected accuracy."""
+        ...
+
+    def auc(self, table: str, score: str, label: str | None, where: str | None = None) -> str:
+        """One row: the Mann-Whitney sum, the positive and the negative weights (label-free,
+        weighted by the score, without `label`)."""
+        ...
+
+
 class ComputeEngine(Protocol):
     """Offline compute as SQL: tables registered by name, queries returning plain rows.
 
-    The drift SQL is generated in `lucid.engines.drift_sql` for the engine's `dialect`; the
-    engine only registers inputs and runs text. DuckDB is the embedded default; Spark
-    implements the same methods.
+    The engine gives the drift SQL in its own `dialect` (`drift_queries`), registers inputs
+    and runs text. DuckDB is the embedded default; Spark implements the same methods.
     """
 
     dialect: str
+
+    @property
+    def drift_queries(self) -> DriftQueries:
+        """The drift queries written for this engine."""
+        ...
 
     def register(self, name: str, source: object) -> None:
         """Make `source` (a Parquet or CSV path, an Arrow table, a pandas DataFrame) queryable
