@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from lucid.contracts.validity import Approval, Level, MonitoringPolicy, Threshold
+from lucid.contracts.validity import Level, MonitoringPolicy, Threshold, ThresholdApproval
 from lucid.contracts.value import Stage
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.monitoring.monitor import Monitoring
@@ -465,7 +465,7 @@ def test_policy_changes_need_the_named_teams_and_are_events(
     with pytest.raises(Forbidden, match="needs the approval of business_team, data_team"):
         service.set_policy(changed, actor="ana", rationale="too many warnings")
     assert service.policy("churn") == default
-    approvals = [Approval("data_team", "dan"), Approval("business_team", "bo")]
+    approvals = [ThresholdApproval("data_team", "dan"), ThresholdApproval("business_team", "bo")]
     service.set_policy(changed, actor="ana", rationale="too many warnings", approvals=approvals)
     assert service.policy("churn").thresholds[0].warning == 0.15
     [event] = event_log.read(type="ThresholdChanged")

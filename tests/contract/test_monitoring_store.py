@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from lucid.contracts.validity import Approval, Level, MonitoringPolicy
+from lucid.contracts.validity import Level, MonitoringPolicy, ThresholdApproval
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import Conflict, Forbidden, NotFound
@@ -145,7 +145,7 @@ def test_a_threshold_change_is_recorded_with_its_rationale(
 ) -> None:
     policy = MonitoringPolicy.churn_default("churn")
     looser = replace(policy.thresholds[0], warning=0.15, critical=0.25)
-    approvals = [Approval("data_team", "bo"), Approval("business_team", "cy")]
+    approvals = [ThresholdApproval("data_team", "bo"), ThresholdApproval("business_team", "cy")]
     changed, recorded = change_threshold(
         SqlUnitsOfWork(db, event_log),
         policy,

@@ -11,7 +11,6 @@ from lucid.contracts.validity import (
     METRICS,
     Action,
     ActionKind,
-    Approval,
     DriftType,
     Frequency,
     Level,
@@ -19,6 +18,7 @@ from lucid.contracts.validity import (
     MonitoringPolicy,
     Reporting,
     Threshold,
+    ThresholdApproval,
     parse_actions,
 )
 from lucid.errors import Forbidden, InvalidInput, LucidError
@@ -344,7 +344,7 @@ def test_an_approved_threshold_change_returns_the_new_policy_and_its_event() -> 
         looser_psi(),
         proposer="ana",
         rationale="seasonal traffic makes PSI 0.1 fire every Monday",
-        approvals=[Approval("data_team", "bo"), Approval("business_team", "cy")],
+        approvals=[ThresholdApproval("data_team", "bo"), ThresholdApproval("business_team", "cy")],
     )
     assert changed.thresholds[0].warning == 0.15
     assert changed.thresholds[1:] == policy.thresholds[1:]
@@ -362,14 +362,19 @@ def test_an_approved_threshold_change_returns_the_new_policy_and_its_event() -> 
     [
         (
             looser_psi(),
-            {"approvals": [Approval("data_team", "bo")]},
+            {"approvals": [ThresholdApproval("data_team", "bo")]},
             Forbidden,
             r"needs the approval of business_team: every team the policy of "
             r"churn_prediction_v2 names must approve",
         ),
         (
             looser_psi(),
-            {"approvals": [Approval("data_team", "ana"), Approval("business_team", "cy")]},
+            {
+                "approvals": [
+                    ThresholdApproval("data_team", "ana"),
+                    ThresholdApproval("business_team", "cy"),
+                ]
+            },
             Forbidden,
             r"ana proposed the change of psi and cannot approve it for data_team",
         ),
@@ -394,7 +399,10 @@ def test_a_threshold_change_is_refused_with_a_sentence(
     arguments: dict[str, Any] = {
         "proposer": "ana",
         "rationale": "because",
-        "approvals": [Approval("data_team", "bo"), Approval("business_team", "cy")],
+        "approvals": [
+            ThresholdApproval("data_team", "bo"),
+            ThresholdApproval("business_team", "cy"),
+        ],
         **kwargs,
     }
     with pytest.raises(error, match=message):

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from lucid.cli.context import acting, console, open_lucid, print_json
-from lucid.contracts.validity.policy import Approval
+from lucid.contracts.validity.policy import ThresholdApproval
 from lucid.errors import InvalidInput
 
 app = typer.Typer(help="The monitoring policy of a model.", no_args_is_help=True)
@@ -52,7 +52,7 @@ def policy_set(
         team, _, person = item.partition(":")
         if not team.strip() or not person.strip():
             raise InvalidInput("--approve", f"{item!r} must be written team:person")
-        parsed.append(Approval(team.strip(), person.strip()))
+        parsed.append(ThresholdApproval(team.strip(), person.strip()))
     with open_lucid(ctx) as lucid:
         lucid.monitoring.set_policy(
             policy, actor=acting(actor), rationale=rationale, approvals=parsed

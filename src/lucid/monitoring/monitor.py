@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lucid.contracts.digests import DigestRecord
 from lucid.contracts.times import to_utc
 from lucid.contracts.validity.grades import Level
-from lucid.contracts.validity.policy import Approval, MonitoringPolicy, stored_evaluation
+from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, stored_evaluation
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
 from lucid.contracts.value import validate_model_name
@@ -142,7 +142,7 @@ class Monitoring:
         *,
         actor: str,
         rationale: str,
-        approvals: Sequence[Approval] = (),
+        approvals: Sequence[ThresholdApproval] = (),
     ) -> MonitoringPolicy:
         """Store `policy` for its model (see `lucid.monitoring.policies.set_policy`)."""
         return policies.set_policy(

@@ -9,7 +9,7 @@ from datetime import datetime
 from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import MonitoringPolicySet
 from lucid.contracts.registry_events import model_subject
-from lucid.contracts.validity.policy import Approval, MonitoringPolicy, ThresholdChanged
+from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, ThresholdChanged
 from lucid.contracts.value import text, validate_model_name
 from lucid.errors import Conflict, Forbidden
 from lucid.ports.unit_of_work import UnitsOfWork
@@ -29,7 +29,7 @@ def set_policy(
     *,
     actor: str,
     rationale: str,
-    approvals: Sequence[Approval],
+    approvals: Sequence[ThresholdApproval],
     now: datetime,
 ) -> MonitoringPolicy:
     """Store `policy` for its model. The first policy of a model is stored as given; a
@@ -69,7 +69,7 @@ def _threshold_changes(
     policy: MonitoringPolicy,
     proposer: str,
     rationale: str,
-    approvals: Sequence[Approval],
+    approvals: Sequence[ThresholdApproval],
 ) -> list[ThresholdChanged]:
     """The `ThresholdChanged` event of every changed threshold, each through the policy's
     rule; refused when the rest of the change lacks an approval."""
@@ -90,7 +90,10 @@ def _threshold_changes(
 
 
 def _require_approvals(
-    old: MonitoringPolicy, new: MonitoringPolicy, proposer: str, approvals: Sequence[Approval]
+    old: MonitoringPolicy,
+    new: MonitoringPolicy,
+    proposer: str,
+    approvals: Sequence[ThresholdApproval],
 ) -> None:
     self_approved = sorted({a.team for a in approvals if a.person == proposer})
     if self_approved:

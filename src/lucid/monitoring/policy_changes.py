@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent, RecordedEvent, Subject
-from lucid.contracts.validity.policy import Approval, MonitoringPolicy
+from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval
 from lucid.contracts.validity.thresholds import Threshold
 from lucid.ports.unit_of_work import UnitsOfWork
 
@@ -18,7 +18,7 @@ def change_threshold(
     *,
     proposer: str,
     rationale: str,
-    approvals: Sequence[Approval],
+    approvals: Sequence[ThresholdApproval],
     occurred_at: datetime | None = None,
 ) -> tuple[MonitoringPolicy, RecordedEvent]:
     """Apply an approved threshold change and record it as a `ThresholdChanged` event about

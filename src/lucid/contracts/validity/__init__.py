@@ -23,10 +23,10 @@ from lucid.contracts.validity.metrics import (
     metric_spec,
 )
 from lucid.contracts.validity.policy import (
-    Approval,
     Frequency,
     MonitoringPolicy,
     Reporting,
+    ThresholdApproval,
     ThresholdChanged,
     stored_evaluation,
 )
@@ -53,7 +53,6 @@ __all__ = [
     "Action",
     "ActionKind",
     "AlertRecord",
-    "Approval",
     "CategoricalProfile",
     "Check",
     "ColumnProfile",
@@ -73,6 +72,7 @@ __all__ = [
     "SegmentKey",
     "SegmentProfile",
     "Threshold",
+    "ThresholdApproval",
     "ThresholdChanged",
     "metric_spec",
     "parse_actions",

@@ -123,7 +123,7 @@ class MonitoringPolicy:
         *,
         proposer: str,
         rationale: str,
-        approvals: Sequence[Approval],
+        approvals: Sequence[ThresholdApproval],
     ) -> tuple[MonitoringPolicy, ThresholdChanged]:
         """Replace the threshold watching the same metric, feature and segment as `new`.
 
@@ -253,7 +253,7 @@ class MonitoringPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class Approval:
+class ThresholdApproval:
     """A person approving a change on behalf of a team (e.g. `data_team`)."""
 
     team: str
