@@ -4,6 +4,7 @@ and a backend whose extra is missing answers with the `pip install` to run."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -27,11 +28,18 @@ def _run(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProc
     )
 
 
+def _uv() -> tuple[str, ...]:
+    """uv as `make test` runs it: `uv run` names its own binary in $UV (the venv's `python3`
+    comes first on PATH there and has no uv module); else the `uv` on PATH; else `python3 -m uv`."""
+    found = os.environ.get("UV") or shutil.which("uv")
+    return (found,) if found else ("python3", "-m", "uv")
+
+
 @pytest.fixture(scope="module")
 def core_lucid(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The `lucid` script of a new venv holding `pip install <this repository>`, no extras."""
     venv = tmp_path_factory.mktemp("core") / "venv"
-    uv = ("python3", "-m", "uv")  # as the Makefile runs it (its `uv` target installs it)
+    uv = _uv()
     made = _run(*uv, "venv", "--quiet", "--python", sys.executable, venv)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
