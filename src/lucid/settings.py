@@ -42,6 +42,9 @@ HUGGING_FACE_CACHE_ENV = "HF_HUB_CACHE"
 PROJECT_ENV = "LUCID_PROJECT"
 """Environment variable naming the project folder when `--project` is not given."""
 
+SUPERVISOR_ENV = "LUCID_SUPERVISOR_PID"
+"""Set by `lucid serve` for its workers: the process id of the supervisor they end with."""
+
 
 ChannelKind = Literal["webhook", "slack", "email", "pagerduty"]
 

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json, state
-from lucid.settings import PROJECT_ENV, default_actor, find_project
+from lucid.settings import PROJECT_ENV, SUPERVISOR_ENV, default_actor, find_project
 
 tokens_app = typer.Typer(help="API tokens for the HTTP service.", no_args_is_help=True)
 
@@ -42,6 +42,7 @@ def serve(
         raise InvalidInput("--tick", f"must be a positive number of seconds, not {tick}")
     folder = find_project(state(ctx).project, Path.cwd(), os.environ)
     os.environ[PROJECT_ENV] = str(folder)  # the workers' factory finds the project here
+    os.environ[SUPERVISOR_ENV] = str(os.getpid())  # and the process whose end is theirs
     # Every worker writes its metrics here, so /metrics answers for all of them.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lucid-metrics-"))
     scheduler = None
