@@ -13,7 +13,7 @@ import pytest
 from lucid.bootstrap import utc_now
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
 from lucid.errors import InvalidInput
-from lucid.notifications.webhooks import SIGNATURE_HEADER, Subscriptions, sign
+from lucid.notifications.webhooks import Subscriptions, verify_delivery
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 
@@ -92,8 +92,11 @@ def test_events_arrive_signed_in_order_and_failures_are_retried_then_resumed(
     titles = [json.loads(body)["payload"]["title"] for _, body in receiver.received]
     assert titles == ["one", "two"]
     for headers, body in receiver.received:
-        assert headers[SIGNATURE_HEADER] == sign(secret, body)
+        assert verify_delivery(secret, headers, body) == json.loads(body)
         assert headers["X-Lucid-Event"] == "DecisionRecorded"
+    assert [headers["webhook-id"] for headers, _ in receiver.received] == [
+        f"{subscription}:{json.loads(body)['seq']}" for _, body in receiver.received
+    ]
     # Nothing new: nothing sent; the SubscriptionAdded event itself was filtered out.
     assert hooks.dispatch().delivered == 0
     assert len(receiver.received) == 2
@@ -119,7 +122,11 @@ def test_an_unreachable_receiver_is_recorded_not_dropped(db: Any, event_log: Sql
 
 @pytest.mark.parametrize(
     ("url", "secret", "message"),
-    [("ftp://x/y", None, "url: 'ftp://x/y' must be an http"), ("http://h/x", "short", "secret")],
+    [
+        ("ftp://x/y", None, "url: 'ftp://x/y' must be an http"),
+        ("http://h/x", "short", "secret: must be whsec_"),
+        ("http://h/x", "whsec_" + "A" * 20, "secret: must be whsec_"),  # 15 bytes
+    ],
 )
 def test_bad_subscriptions_are_refused(
     db: Any, event_log: SqlEventLog, url: str, secret: str | None, message: str

@@ -165,7 +165,7 @@ def add_webhook(
         )
     console.print(f"Subscription {subscription_id} → {url}")
     console.print(
-        f"Signing secret (HMAC-SHA256, header X-Lucid-Signature): {secret}",
+        f"Signing secret (Standard Webhooks, header webhook-signature): {secret}",
         highlight=False,
         markup=False,
     )

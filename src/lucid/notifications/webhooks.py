@@ -2,7 +2,8 @@
 
 Each subscription names a URL, the event types it wants (empty: all) and a shared secret. A
 dispatch run sends the events after the subscription's cursor, in order, each as a JSON POST
-signed `X-Lucid-Signature: sha256=<HMAC-SHA256(secret, body)>`. A failed attempt (transport
+signed in the Standard Webhooks scheme (`lucid.notifications.signatures`: the id, the time of
+the attempt and the body; receivers check with `verify_delivery`). A failed attempt (transport
 error or non-2xx) is recorded and retried with exponential backoff; after the last attempt the
 run stops at that event and the cursor stays before it, so the next run retries it — nothing
 is skipped or dropped silently. No database lock is held while sending; run one dispatcher
@@ -11,8 +12,6 @@ per project (cron, or one scheduler process), as two would send the same events 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -28,15 +27,16 @@ from lucid.contracts.events import NewEvent, RecordedEvent, Subject, format_time
 from lucid.errors import InvalidInput, NotFound
 from lucid.notifications import client
 from lucid.notifications.retries import Attempt, retry
+from lucid.notifications.signatures import (
+    check_secret,
+    new_secret,
+    signed_headers,
+    verify_delivery,
+)
 from lucid.ports.event_log import EventLog
 from lucid.ports.unit_of_work import UnitsOfWork
 
-SIGNATURE_HEADER = "X-Lucid-Signature"
-
-
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value of a body: `sha256=<hex HMAC-SHA256>`."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+__all__ = ["DispatchResult", "Subscriptions", "post_signed", "verify_delivery"]
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,7 @@ class Subscriptions:
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise InvalidInput("url", f"{url!r} must be an http(s) URL")
         types = sorted({name.strip() for name in event_types if name.strip()})
-        shared = secret or secrets.token_urlsafe(32)
-        if len(shared) < 16:
-            raise InvalidInput("secret", "must be at least 16 characters")
+        shared = new_secret() if secret is None else check_secret(secret)
         subscription_id = secrets.token_hex(8)
         with self._uows() as uow:
             cursor = 0 if from_start else uow.access.last_event_seq()
@@ -188,12 +186,15 @@ class Subscriptions:
 
     def _deliver(self, subscription: Subscription, event: RecordedEvent) -> Attempt:
         body = json.dumps(event.to_dict(), sort_keys=True).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Lucid-Event": event.type,
-            "X-Lucid-Delivery": f"{subscription.id}:{event.seq}",
-            SIGNATURE_HEADER: sign(subscription.secret, body),
-        }
+        message_id = f"{subscription.id}:{event.seq}"
+
+        def attempt(number: int) -> Attempt:
+            headers = {
+                "Content-Type": "application/json",
+                "X-Lucid-Event": event.type,
+                **signed_headers(subscription.secret, message_id, body, self._clock()),
+            }
+            return post_signed(subscription.url, body, headers, self._timeout, number)
 
         def record(attempt: Attempt) -> None:
             with self._uows() as uow:
@@ -210,7 +211,7 @@ class Subscriptions:
                 )
 
         last = retry(
-            lambda number: post_signed(subscription.url, body, headers, self._timeout, number),
+            attempt,
             attempts=self._attempts,
             backoff_seconds=self._backoff,
             sleep=self._sleep,
