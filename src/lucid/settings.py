@@ -16,6 +16,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -49,12 +50,25 @@ SUPERVISOR_ENV = "LUCID_SUPERVISOR_PID"
 ChannelKind = Literal["webhook", "slack", "email", "pagerduty"]
 
 
+SmtpSecurity = Literal["starttls", "ssl", "none"]
+SMTP_PORTS: dict[str, int] = {"starttls": 587, "ssl": 465, "none": 25}
+"""The default SMTP port of each `smtp_security`."""
+SMTP_PASSWORD_ENV = "LUCID_SMTP_PASSWORD"
+"""The default environment variable holding an e-mail channel's SMTP password."""
+
+
 class AlertChannel(BaseModel):
     """Where alerts go. `webhook` POSTs the alert as JSON to `url`; `slack` POSTs
     `{"text": ...}` to `url`; `email` sends through the SMTP server `smtp_host`:`smtp_port`
     from `sender` to `recipients`; `pagerduty` POSTs an Events v2 trigger with
     `routing_key` to `url`. `targets` restricts the channel to the teams named (empty: every
-    alert); `timeout_seconds` bounds one attempt."""
+    alert); `timeout_seconds` bounds one attempt.
+
+    SMTP: `smtp_security` is `starttls` (required, port 587 by default), `ssl` (TLS from the
+    first byte, port 465) or `none` (a relay taking mail without login, port 25); the server's
+    certificate is checked against the system's authorities or `smtp_ca_file`. With
+    `smtp_user`, Lucid logs in after TLS only, with the password read from the environment
+    variable named by `smtp_password_env` (never from `lucid.yaml`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -63,7 +77,13 @@ class AlertChannel(BaseModel):
     url: str | None = None
     routing_key: str | None = None
     smtp_host: str | None = None
-    smtp_port: int = 25
+    smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    smtp_security: SmtpSecurity = "starttls"
+    smtp_user: str | None = None
+    smtp_password_env: str = SMTP_PASSWORD_ENV
+    smtp_password: SecretStr | None = Field(default=None, repr=False)
+    """Filled by `load_settings` from the environment variable `smtp_password_env`."""
+    smtp_ca_file: Path | None = None
     sender: str | None = None
     recipients: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
@@ -82,7 +102,17 @@ class AlertChannel(BaseModel):
             raise ValueError(f"a {self.kind} channel needs {', '.join(missing)}")
         if self.timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
+        if self.smtp_user and self.smtp_security == "none":
+            raise ValueError(
+                "smtp_user: Lucid logs in to an SMTP server over TLS only; "
+                "set smtp_security to starttls or ssl"
+            )
         return self
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        """`smtp_port`, else the port of `smtp_security` (587, 465 or 25)."""
+        return self.smtp_port or SMTP_PORTS[self.smtp_security]
 
 
 class AlertSettings(BaseModel):
@@ -224,6 +254,8 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
         if environ.get(variable):
             values[key] = environ[variable]
     values.setdefault("name", project_dir.name)
+    if "alerts" in values:
+        values["alerts"] = resolve_email_channels(values["alerts"], environ, config_path)
     missing = [k for k in ("database_url", "online_store_url", "artifacts_url") if k not in values]
     if missing:
         raise ConfigurationError(f"{config_path} is missing the setting(s) {', '.join(missing)}.")
@@ -245,6 +277,31 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
             f"Setting {field} in {config_path} (or its LUCID_ override) is invalid: "
             f"{problem['msg']}."
         ) from None
+
+
+def resolve_email_channels(alerts: Any, environ: Mapping[str, str], config_path: Path) -> Any:
+    """The `alerts` setting with each e-mail channel's SMTP password taken from the
+    environment and its `smtp_ca_file` made absolute; a password written in the file itself
+    is refused."""
+    if not isinstance(alerts, dict) or not isinstance(alerts.get("channels"), list):
+        return alerts
+    channels = []
+    for channel in alerts["channels"]:
+        if isinstance(channel, dict) and "smtp_password" in channel:
+            raise ConfigurationError(
+                f"Setting alerts.channels.smtp_password in {config_path} is refused: a password "
+                f"does not belong in {CONFIG_FILE}; put it in the environment variable named "
+                f"by smtp_password_env (default {SMTP_PASSWORD_ENV})."
+            )
+        if isinstance(channel, dict) and channel.get("kind") == "email":
+            variable = str(channel.get("smtp_password_env") or SMTP_PASSWORD_ENV)
+            if environ.get(variable):
+                channel = {**channel, "smtp_password": environ[variable]}
+            if channel.get("smtp_ca_file"):
+                ca_file = config_path.parent / str(channel["smtp_ca_file"])
+                channel = {**channel, "smtp_ca_file": ca_file}
+        channels.append(channel)
+    return {**alerts, "channels": channels}
 
 
 def resolve_url(url: str, project_dir: Path) -> str:

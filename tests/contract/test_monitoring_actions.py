@@ -204,6 +204,7 @@ def test_alerts_reach_http_smtp_and_pagerduty_and_a_failing_receiver_is_retried(
                 kind="email",
                 smtp_host=smtp.host,
                 smtp_port=smtp.port,
+                smtp_security="none",  # a loopback relay without TLS or login
                 sender="lucid@example.com",
                 recipients=("data_team@example.com",),
             ),

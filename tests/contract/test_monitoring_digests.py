@@ -57,6 +57,7 @@ def test_the_digest_reaches_every_stakeholder_channel_once_per_period(
                 kind="email",
                 smtp_host=smtp.host,
                 smtp_port=smtp.port,
+                smtp_security="none",  # a loopback relay without TLS or login
                 sender="lucid@example.com",
                 recipients=("fallback@example.com",),
             ),

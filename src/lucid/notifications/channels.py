@@ -2,7 +2,8 @@
 
 - webhook: POST the message as JSON.
 - slack: POST `{"text": ...}` (Slack incoming-webhook compatible).
-- email: one plain-text message over SMTP (`smtplib`).
+- email: one plain-text message over SMTP (`smtplib`): STARTTLS (required by default) or TLS
+  from the first byte, the server's certificate checked, and a login only once TLS is up.
 - pagerduty: POST an Events API v2 `trigger` (routing_key, dedup_key, payload summary /
   severity / source / custom_details, links to runbooks); alerts only.
 
@@ -14,9 +15,13 @@ from __future__ import annotations
 
 import json
 import smtplib
-from dataclasses import dataclass
+import ssl
+from dataclasses import dataclass, field
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+
+from pydantic import SecretStr
 
 from lucid.notifications import client
 from lucid.ports.notifier import NotDelivered, Notification, Notifier
@@ -153,7 +158,9 @@ class PagerDutyNotifier:
 
 @dataclass(frozen=True, slots=True)
 class EmailNotifier:
-    """Sends the notification's text as one e-mail over SMTP."""
+    """Sends the notification's text as one e-mail over SMTP: `security` is `starttls` (the
+    server must offer it), `ssl` (TLS from the first byte) or `none` (no TLS, no login). With
+    a `user`, it logs in after TLS only."""
 
     name: str
     smtp_host: str
@@ -161,17 +168,57 @@ class EmailNotifier:
     sender: str
     recipients: tuple[str, ...]
     timeout_seconds: float
+    security: str = "starttls"
+    user: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+    password_env: str = "LUCID_SMTP_PASSWORD"
+    ca_file: Path | None = None
 
     def send(self, notification: Notification) -> str:
         mail = email_message(notification, self.sender, self.recipients)
         try:
-            with smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=self.timeout_seconds) as smtp:
+            with self.connect() as smtp:
                 refused = smtp.send_message(mail)
         except (OSError, smtplib.SMTPException) as error:
             raise NotDelivered(f"{type(error).__name__}: {error}") from error
         if refused:
             raise NotDelivered(f"SMTP refused {', '.join(sorted(refused))}")
         return f"sent to {', '.join(self.recipients)}"
+
+    def connect(self) -> smtplib.SMTP:
+        """A session ready to send: TLS as `security` says, logged in when there is a user;
+        raises `NotDelivered` before any credential leaves when TLS is not to be had."""
+        if self.user and self.password is None:
+            raise NotDelivered(
+                f"smtp_password: the channel {self.name} logs in as {self.user}, and the "
+                f"environment variable {self.password_env} holding its password is not set"
+            )
+        context = ssl.create_default_context(cafile=self.ca_file)
+        timeout = self.timeout_seconds
+        if self.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.smtp_host, self.smtp_port, timeout=timeout, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(self.smtp_host, self.smtp_port, timeout=timeout)
+        try:
+            if self.security == "starttls":
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):
+                    raise NotDelivered(
+                        f"smtp_security: the SMTP server {self.smtp_host}:{self.smtp_port} does "
+                        f"not offer STARTTLS, which the channel {self.name} requires, so "
+                        "nothing was sent (no message, no password); use smtp_security: ssl "
+                        "for a server with TLS from the first byte"
+                    )
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if self.user and self.password is not None:
+                smtp.login(self.user, self.password.get_secret_value())
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
 
 
 def notifier_for(channel: AlertChannel) -> Notifier:
@@ -182,10 +229,15 @@ def notifier_for(channel: AlertChannel) -> Notifier:
         return EmailNotifier(
             channel.name,
             channel.smtp_host,
-            channel.smtp_port,
+            channel.smtp_port_or_default,
             channel.sender,
             channel.recipients,
             timeout,
+            security=channel.smtp_security,
+            user=channel.smtp_user,
+            password=channel.smtp_password,
+            password_env=channel.smtp_password_env,
+            ca_file=channel.smtp_ca_file,
         )
     assert channel.url is not None
     if channel.kind == "pagerduty":
