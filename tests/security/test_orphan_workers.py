@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lucid.service.supervision import ORPHANED_EXIT_CODE
+from lucid.supervision import ORPHANED_EXIT_CODE
 from tests.conftest import run_lucid
 from tests.e2e.service_world import free_port
 
@@ -47,12 +47,17 @@ def wait_until_gone(pids: list[int], seconds: float) -> list[int]:
     return [pid for pid in pids if not gone(pid)]
 
 
-def worker_pids(server: int) -> list[int]:
-    """uvicorn's workers: the server's children started by multiprocessing spawn."""
+def started_by(server: int, marker: bytes) -> list[int]:
+    """The server's children whose command line holds `marker`."""
     children: list[int] = []
     for task in Path(f"/proc/{server}/task").iterdir():
         children += [int(pid) for pid in (task / "children").read_text().split()]
-    return [pid for pid in children if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return [pid for pid in children if marker in Path(f"/proc/{pid}/cmdline").read_bytes()]
+
+
+def worker_pids(server: int) -> list[int]:
+    """uvicorn's workers: the server's children started by multiprocessing spawn."""
+    return started_by(server, b"spawn_main")
 
 
 def answers(base: str) -> bool:
@@ -63,14 +68,18 @@ def answers(base: str) -> bool:
 
 
 @contextmanager
-def serving(folder: Path, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
-    """`lucid serve` on `port` until it answers; at the end, it and every worker it started
-    are ended (by their own pids) whatever the test did."""
+def serving(
+    folder: Path, port: int, workers: int, *, schedule: bool = False
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`lucid serve` on `port` until it answers (with its scheduler when `schedule`); at the
+    end, it and every process it started are ended (by their own pids) whatever the test
+    did."""
     log = (folder / f"serve-{time.monotonic_ns()}.log").open("wb")
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "lucid", "--project", str(folder), "serve"),
             *("--port", str(port), "--workers", str(workers)),
+            *(("--schedule", "--tick", "60") if schedule else ()),
         ],
         stdout=subprocess.DEVNULL,
         stderr=log,
@@ -78,12 +87,13 @@ def serving(folder: Path, port: int, workers: int) -> Iterator[subprocess.Popen[
     started: list[int] = []
     try:
         deadline = time.monotonic() + 60
-        while not (answers(f"http://127.0.0.1:{port}") and len(started) == workers):
+        expected = workers + (1 if schedule else 0)
+        while not (answers(f"http://127.0.0.1:{port}") and len(started) == expected):
             assert process.poll() is None, Path(log.name).read_text(errors="replace")
             assert time.monotonic() < deadline, Path(log.name).read_text(errors="replace")
-            started = worker_pids(process.pid)
+            started = worker_pids(process.pid) + started_by(process.pid, b"schedule")
             time.sleep(0.2)
-        process.workers = started  # type: ignore[attr-defined]
+        process.started = started  # type: ignore[attr-defined]
         yield process
     finally:
         for pid in [process.pid, *started]:
@@ -97,12 +107,13 @@ def test_workers_end_with_a_killed_supervisor_and_the_port_serves_again(tmp_path
     folder = tmp_path / "shop"
     assert run_lucid("init", str(folder)).code == 0
     port = free_port()
-    with serving(folder, port, workers=2) as supervisor:
-        workers: list[int] = supervisor.workers  # type: ignore[attr-defined]
+    with serving(folder, port, workers=2, schedule=True) as supervisor:
+        started: list[int] = supervisor.started  # type: ignore[attr-defined]
+        assert len(started) == 3  # two workers and the scheduler (ticking every 60 s)
         os.kill(supervisor.pid, signal.SIGKILL)
         supervisor.wait(timeout=10)
-        left = wait_until_gone(workers, EXIT_WITHIN)
-        assert not left, f"workers {left} outlived their supervisor by {EXIT_WITHIN} s"
+        left = wait_until_gone(started, EXIT_WITHIN)
+        assert not left, f"processes {left} outlived their supervisor by {EXIT_WITHIN} s"
         assert not answers(f"http://127.0.0.1:{port}"), "the port still answers"
     with serving(folder, port, workers=2) as again:
         assert answers(f"http://127.0.0.1:{port}")
@@ -114,7 +125,7 @@ GUARDED_CHILD = textwrap.dedent(
     import os, subprocess, sys
     script = (
         "import os, sys, time\\n"
-        "from lucid.service import supervision\\n"
+        "from lucid import supervision\\n"
         "if sys.argv[1] == 'watch-only':\\n"
         "    supervision.set_parent_death_signal = lambda signum: False\\n"
         "supervision.exit_with_supervisor(os.getppid(), interval=0.1)\\n"
@@ -150,7 +161,7 @@ def test_each_guard_alone_ends_an_orphaned_worker(guard: str) -> None:
 
 def test_a_worker_whose_supervisor_is_already_gone_exits_before_serving() -> None:
     script = (
-        "from lucid.service.supervision import exit_with_supervisor\n"
+        "from lucid.supervision import exit_with_supervisor\n"
         "exit_with_supervisor(1)\n"  # not its parent: the supervisor it was told of is gone
         "print('served anyway')\n"
     )

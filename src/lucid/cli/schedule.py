@@ -56,4 +56,8 @@ def schedule(
 
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
+        if parent_pid is not None:  # started by `lucid serve`: end with it, even mid-wait
+            from lucid.supervision import set_parent_death_signal
+
+            set_parent_death_signal(signal.SIGTERM)
         lucid.scheduler(seconds, stop=stop, parent_pid=parent_pid).serve_forever()

@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from lucid.service.app import create_app
-from lucid.service.supervision import exit_with_supervisor
 from lucid.settings import SUPERVISOR_ENV, find_project
+from lucid.supervision import exit_with_supervisor
 
 
 def app() -> FastAPI:

@@ -1,4 +1,5 @@
-"""A worker of `lucid serve` ends with its supervisor, even one killed by SIGKILL.
+"""A worker of `lucid serve` ends with its supervisor, even one killed by SIGKILL (the
+scheduler `lucid serve --schedule` starts uses the parent-death signal alone).
 
 `lucid serve --workers N` runs a supervisor process that binds the port and starts the
 workers; each worker holds a copy of the listening socket. A worker outliving its supervisor
