@@ -62,7 +62,9 @@ class AlertChannel(BaseModel):
     `{"text": ...}` to `url`; `email` sends through the SMTP server `smtp_host`:`smtp_port`
     from `sender` to `recipients`; `pagerduty` POSTs an Events v2 trigger with
     `routing_key` to `url`. `targets` restricts the channel to the teams named (empty: every
-    alert); `timeout_seconds` bounds one attempt.
+    alert); `timeout_seconds` bounds one attempt. A webhook channel with `signing_secret_env`
+    signs its POSTs in the Standard Webhooks scheme with the `whsec_` secret held by that
+    environment variable.
 
     SMTP: `smtp_security` is `starttls` (required, port 587 by default), `ssl` (TLS from the
     first byte, port 465) or `none` (a relay taking mail without login, port 25); the server's
@@ -84,6 +86,9 @@ class AlertChannel(BaseModel):
     smtp_password: SecretStr | None = Field(default=None, repr=False)
     """Filled by `load_settings` from the environment variable `smtp_password_env`."""
     smtp_ca_file: Path | None = None
+    signing_secret_env: str | None = None
+    signing_secret: SecretStr | None = Field(default=None, repr=False)
+    """Filled by `load_settings` from the environment variable `signing_secret_env`."""
     sender: str | None = None
     recipients: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
@@ -102,6 +107,8 @@ class AlertChannel(BaseModel):
             raise ValueError(f"a {self.kind} channel needs {', '.join(missing)}")
         if self.timeout_seconds <= 0:
             raise ValueError("timeout_seconds must be positive")
+        if self.signing_secret_env and self.kind != "webhook":
+            raise ValueError("signing_secret_env: only a webhook channel signs what it sends")
         if self.smtp_user and self.smtp_security == "none":
             raise ValueError(
                 "smtp_user: Lucid logs in to an SMTP server over TLS only; "
@@ -255,7 +262,7 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
             values[key] = environ[variable]
     values.setdefault("name", project_dir.name)
     if "alerts" in values:
-        values["alerts"] = resolve_email_channels(values["alerts"], environ, config_path)
+        values["alerts"] = resolve_channel_secrets(values["alerts"], environ, config_path)
     missing = [k for k in ("database_url", "online_store_url", "artifacts_url") if k not in values]
     if missing:
         raise ConfigurationError(f"{config_path} is missing the setting(s) {', '.join(missing)}.")
@@ -279,29 +286,43 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
         ) from None
 
 
-def resolve_email_channels(alerts: Any, environ: Mapping[str, str], config_path: Path) -> Any:
-    """The `alerts` setting with each e-mail channel's SMTP password taken from the
-    environment and its `smtp_ca_file` made absolute; a password written in the file itself
-    is refused."""
+def resolve_channel_secrets(alerts: Any, environ: Mapping[str, str], config_path: Path) -> Any:
+    """The `alerts` setting with each channel's secrets (SMTP password, webhook signing
+    secret) taken from the environment and `smtp_ca_file` made absolute; a secret written in
+    the file itself is refused."""
     if not isinstance(alerts, dict) or not isinstance(alerts.get("channels"), list):
         return alerts
-    channels = []
-    for channel in alerts["channels"]:
-        if isinstance(channel, dict) and "smtp_password" in channel:
-            raise ConfigurationError(
-                f"Setting alerts.channels.smtp_password in {config_path} is refused: a password "
-                f"does not belong in {CONFIG_FILE}; put it in the environment variable named "
-                f"by smtp_password_env (default {SMTP_PASSWORD_ENV})."
-            )
-        if isinstance(channel, dict) and channel.get("kind") == "email":
-            variable = str(channel.get("smtp_password_env") or SMTP_PASSWORD_ENV)
-            if environ.get(variable):
-                channel = {**channel, "smtp_password": environ[variable]}
-            if channel.get("smtp_ca_file"):
-                ca_file = config_path.parent / str(channel["smtp_ca_file"])
-                channel = {**channel, "smtp_ca_file": ca_file}
-        channels.append(channel)
+    channels = [
+        channel_secrets(channel, environ, config_path) if isinstance(channel, dict) else channel
+        for channel in alerts["channels"]
+    ]
     return {**alerts, "channels": channels}
+
+
+def channel_secrets(
+    channel: dict[str, Any], environ: Mapping[str, str], config_path: Path
+) -> dict[str, Any]:
+    """One channel of `resolve_channel_secrets`."""
+    for secret, where in (
+        ("smtp_password", f"the variable named by smtp_password_env ({SMTP_PASSWORD_ENV})"),
+        ("signing_secret", "a variable named by signing_secret_env"),
+    ):
+        if secret in channel:
+            raise ConfigurationError(
+                f"Setting alerts.channels.{secret} in {config_path} is refused: a secret does "
+                f"not belong in {CONFIG_FILE}; put it in the environment, in {where}."
+            )
+    resolved = dict(channel)
+    signing = channel.get("signing_secret_env")
+    if signing and environ.get(str(signing)):
+        resolved["signing_secret"] = environ[str(signing)]
+    if channel.get("kind") == "email":
+        variable = str(channel.get("smtp_password_env") or SMTP_PASSWORD_ENV)
+        if environ.get(variable):
+            resolved["smtp_password"] = environ[variable]
+        if channel.get("smtp_ca_file"):
+            resolved["smtp_ca_file"] = config_path.parent / str(channel["smtp_ca_file"])
+    return resolved
 
 
 def resolve_url(url: str, project_dir: Path) -> str:

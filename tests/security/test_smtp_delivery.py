@@ -237,6 +237,18 @@ def test_the_password_comes_from_the_environment_never_from_the_file(tmp_path: P
     assert PASSWORD not in str(refused.value)
 
 
+def test_a_webhook_signing_secret_comes_from_the_environment_too(tmp_path: Path) -> None:
+    hook = {"name": "ops", "kind": "webhook", "url": "https://ops.example.com/lucid"}
+    folder = write_project(tmp_path / "env", {**hook, "signing_secret_env": "OPS_SECRET"})
+    [channel] = load_settings(folder, {"OPS_SECRET": "whsec_c2VjcmV0"}).alerts.channels
+    assert channel.signing_secret is not None
+    assert channel.signing_secret.get_secret_value() == "whsec_c2VjcmV0"
+    in_file = write_project(tmp_path / "file", {**hook, "signing_secret": "whsec_c2VjcmV0"})
+    with pytest.raises(ConfigurationError, match=r"signing_secret .* is refused") as refused:
+        load_settings(in_file, {})
+    assert "whsec_c2VjcmV0" not in str(refused.value)
+
+
 def test_credentials_without_tls_are_refused_by_the_settings(tmp_path: Path) -> None:
     folder = write_project(
         tmp_path / "plain", {**MAIL, "smtp_user": "alerts", "smtp_security": "none"}

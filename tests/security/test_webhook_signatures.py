@@ -20,8 +20,11 @@ import standardwebhooks
 from lucid.bootstrap import utc_now
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
 from lucid.errors import InvalidInput
+from lucid.notifications.channels import AlertMessage, notifier_for
 from lucid.notifications.signatures import new_secret
 from lucid.notifications.webhooks import Subscriptions, verify_delivery
+from lucid.ports.notifier import NotDelivered
+from lucid.settings import AlertChannel
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 
@@ -154,3 +157,27 @@ def test_a_changed_body_a_moved_timestamp_or_another_secret_is_refused(
     with pytest.raises(InvalidInput, match=r"^webhook-signature: is missing"):
         verify_delivery(receiver.secret, unsigned, body)
     assert len(receiver.accepted) == 1
+
+
+def test_an_alert_webhook_with_a_signing_secret_is_signed_and_never_sent_unsigned(
+    receiver: VerifyingReceiver,
+) -> None:
+    receiver.secret = new_secret()
+    alert = AlertMessage("a1", "churn", "critical", "data", "PSI 0.4", [], [], "r1")
+    hook = AlertChannel(
+        name="ops",
+        kind="webhook",
+        url=receiver.url,
+        signing_secret_env="OPS_HOOK_SECRET",
+        signing_secret=receiver.secret,
+    )
+    assert notifier_for(hook).send(alert) == "HTTP 204"
+    [(headers, body)] = receiver.accepted
+    assert json.loads(body)["alert_id"] == "a1"
+    assert headers["webhook-id"].startswith("msg_")
+    # The secret's variable unset: the alert is not sent at all, rather than sent unsigned.
+    unset = hook.model_copy(update={"signing_secret": None})
+    with pytest.raises(NotDelivered, match=r"^signing_secret_env: .* OPS_HOOK_SECRET "):
+        notifier_for(unset).send(alert)
+    assert len(receiver.accepted) == 1 and receiver.refused == []
+    assert receiver.secret not in repr(hook) and receiver.secret not in repr(notifier_for(hook))

@@ -1,6 +1,7 @@
 """Alert channels: what each kind sends, and one `Notifier` per kind that sends it once.
 
-- webhook: POST the message as JSON.
+- webhook: POST the message as JSON, signed in the Standard Webhooks scheme when the channel
+  has a signing secret (`lucid.notifications.signatures`).
 - slack: POST `{"text": ...}` (Slack incoming-webhook compatible).
 - email: one plain-text message over SMTP (`smtplib`): STARTTLS (required by default) or TLS
   from the first byte, the server's certificate checked, and a login only once TLS is up.
@@ -13,10 +14,12 @@ caller retries and records every attempt (`lucid.notifications.retries`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import smtplib
 import ssl
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from lucid.notifications import client
+from lucid.notifications.signatures import signed_headers
 from lucid.ports.notifier import NotDelivered, Notification, Notifier
 from lucid.settings import AlertChannel
 
@@ -104,11 +108,21 @@ def email_message(message: Notification, sender: str, recipients: tuple[str, ...
     return mail
 
 
-def post_json(url: str, body: dict[str, Any], timeout: float) -> str:
-    """POST `body` as JSON: `HTTP <status>` when the receiver took it (2xx)."""
+def post_json(
+    url: str, body: dict[str, Any], timeout: float, *, signed_with: SecretStr | None = None
+) -> str:
+    """POST `body` as JSON: `HTTP <status>` when the receiver took it (2xx). With a secret,
+    the POST carries the Standard Webhooks headers; its id is the body's SHA-256, the same
+    on every retry of one message."""
+    content = json.dumps(body, sort_keys=True).encode()
     headers = {"Content-Type": "application/json"}
+    if signed_with is not None:
+        message_id = "msg_" + hashlib.sha256(content).hexdigest()[:32]
+        headers |= signed_headers(
+            signed_with.get_secret_value(), message_id, content, datetime.now(UTC)
+        )
     try:
-        response = client.post(url, json.dumps(body).encode(), headers, timeout)
+        response = client.post(url, content, headers, timeout)
     except client.TransportError as error:
         raise NotDelivered(f"{type(error).__name__}: {error}") from error
     if not response.is_success:
@@ -118,14 +132,27 @@ def post_json(url: str, body: dict[str, Any], timeout: float) -> str:
 
 @dataclass(frozen=True, slots=True)
 class WebhookNotifier:
-    """POSTs the notification's JSON body."""
+    """POSTs the notification's JSON body, signed when the channel names a secret."""
 
     name: str
     url: str
     timeout_seconds: float
+    signing_secret_env: str | None = None
+    signing_secret: SecretStr | None = field(default=None, repr=False)
 
     def send(self, notification: Notification) -> str:
-        return post_json(self.url, notification.to_dict(), self.timeout_seconds)
+        if self.signing_secret_env and self.signing_secret is None:
+            raise NotDelivered(
+                f"signing_secret_env: the channel {self.name} signs what it sends, and the "
+                f"environment variable {self.signing_secret_env} holding its secret is not "
+                "set, so nothing was sent"
+            )
+        return post_json(
+            self.url,
+            notification.to_dict(),
+            self.timeout_seconds,
+            signed_with=self.signing_secret,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,4 +272,10 @@ def notifier_for(channel: AlertChannel) -> Notifier:
         return PagerDutyNotifier(channel.name, channel.url, channel.routing_key, timeout)
     if channel.kind == "slack":
         return SlackNotifier(channel.name, channel.url, timeout)
-    return WebhookNotifier(channel.name, channel.url, timeout)
+    return WebhookNotifier(
+        channel.name,
+        channel.url,
+        timeout,
+        signing_secret_env=channel.signing_secret_env,
+        signing_secret=channel.signing_secret,
+    )
