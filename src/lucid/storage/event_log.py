@@ -7,7 +7,7 @@ DELETE with triggers, so the log stays append-only even for code that bypasses t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,8 @@ from lucid.contracts.events import (
     RecordedEvent,
     seal,
 )
+from lucid.contracts.log_checkpoints import Anchor
+from lucid.contracts.log_state import StateFold
 from lucid.errors import InvalidInput
 from lucid.storage.database import Database, advisory_key
 from lucid.storage.tables import events
@@ -142,12 +144,17 @@ class SqlEventLog:
             yield from rows
             after = rows[-1][0]
 
-    def verify(self) -> ChainVerdict:
-        """Recompute every hash and link; the verdict names the first bad event."""
-        verifier = ChainVerifier()
+    def verify(
+        self, anchors: Iterable[Anchor] = (), *, state: StateFold | None = None
+    ) -> ChainVerdict:
+        """Recompute every hash and link, and compare with `anchors` (accepted checkpoints);
+        the verdict names the first bad event. `state`, when given, folds the same events."""
+        verifier = ChainVerifier(anchors)
         for row in self._scan_rows(10_000):
             if not verifier.feed_row(row):
                 break
+            if state is not None:
+                state.feed_row(row)
         return verifier.verdict()
 
 
