@@ -22,7 +22,7 @@ from lucid.bootstrap import Lucid
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject, event_hash
 from lucid.contracts.log_checkpoints import SigningKey
 from lucid.contracts.value import BusinessImpact
-from lucid.errors import Conflict, IntegrityViolation
+from lucid.errors import Conflict, IntegrityViolation, InvalidInput
 from lucid.jobs.ticks import tick
 from lucid.project import init_project
 from lucid.registry.model_artifacts import MlflowArtifact
@@ -341,3 +341,10 @@ def test_the_cli_names_an_edited_stage(shop: Shop) -> None:
 def test_a_signing_key_is_never_overwritten(shop: Shop) -> None:
     with pytest.raises(Conflict, match="never overwritten"):
         write_signing_key(shop.key, SigningKey.generate())
+
+
+def test_a_checkpoint_place_without_statements_is_refused(shop: Shop) -> None:
+    shop.place.parent.mkdir()
+    shop.place.write_text("")
+    with pytest.raises(InvalidInput, match="holds no checkpoint statement"):
+        shop.lucid.anchor.verify([str(shop.place)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -52,7 +53,9 @@ from lucid.contracts.semantic.events import (
     FeatureProposed,
     LegacyFeatureImported,
 )
-from lucid.errors import InvalidInput
+from lucid.errors import ConfigurationError, InvalidInput
+from lucid.settings import load_settings
+from tests.unit.test_settings import make_project
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -293,3 +296,23 @@ def test_a_rewritten_and_rechained_log_fails_at_the_checkpoint() -> None:
     assert "signed" in (verdict.reason or "") and "rewritten at or before it" in (
         verdict.reason or ""
     )
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+def test_checkpoint_settings_resolve_against_the_project_and_the_environment(
+    tmp_path: Path,
+) -> None:
+    folder = make_project(
+        tmp_path / "p", log_checkpoints={"to": "audit/log.jsonl", "key": "keys/k.pem"}
+    )
+    settings = load_settings(folder, {}).log_checkpoints
+    assert (settings.to, settings.key) == (str(folder / "audit/log.jsonl"), folder / "keys/k.pem")
+    assert (settings.every_events, settings.every_minutes) == (1000, 60.0)
+    environ = {"LUCID_CHECKPOINT_KEY": "/etc/lucid/k.pem", "LUCID_CHECKPOINT_TO": "s3://b/shop"}
+    overridden = load_settings(folder, environ).log_checkpoints
+    assert (overridden.to, overridden.key) == ("s3://b/shop", Path("/etc/lucid/k.pem"))
+    make_project(tmp_path / "q", log_checkpoints={"every_events": 0})
+    with pytest.raises(ConfigurationError, match=r"log_checkpoints\.every_events"):
+        load_settings(tmp_path / "q", {})

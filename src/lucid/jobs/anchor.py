@@ -143,7 +143,10 @@ class LogAnchor:
         trusted = list(public_keys)
         for target in checkpoints:
             place = self._place(target)
-            listed += place.read()
+            statements = place.read()
+            if not statements:
+                raise InvalidInput("checkpoint", f"{target} holds no checkpoint statement")
+            listed += statements
             if not public_keys:
                 trusted += place.public_keys()
         if listed and not trusted:
