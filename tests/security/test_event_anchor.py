@@ -29,6 +29,7 @@ from lucid.registry.model_artifacts import MlflowArtifact
 from lucid.settings import LogCheckpointSettings
 from lucid.storage.log_checkpoints import write_signing_key
 from tests.conftest import run_lucid
+from tests.contract.test_registry import register, to_production
 from tests.monitoring_world import http_receiver
 from tests.security.stored_state import unchanged
 
@@ -335,7 +336,7 @@ def test_the_cli_names_an_edited_stage(shop: Shop) -> None:
         "archived, the log says candidate."
     )
     code, out, _ = lucid_cli(shop, "events", "verify", "--json")
-    assert code != 0 and json.loads(out)["problem"].endswith("the log says candidate.")
+    assert code != 0 and json.loads(out)["reason"].endswith("the log says candidate.")
 
 
 def test_a_signing_key_is_never_overwritten(shop: Shop) -> None:
@@ -348,3 +349,30 @@ def test_a_checkpoint_place_without_statements_is_refused(shop: Shop) -> None:
     shop.place.write_text("")
     with pytest.raises(InvalidInput, match="holds no checkpoint statement"):
         shop.lucid.anchor.verify([str(shop.place)])
+
+
+def test_an_honest_registry_story_agrees_with_its_tables(shop: Shop) -> None:
+    registry = shop.lucid.registry
+    registry.unfreeze("churn", actor="bea", rationale="drift explained")
+    for version in (3, 4):
+        register(registry, features=[])
+        to_production(registry, version)
+    registry.rollback("churn", actor="bea", rationale="v4 lost customers")
+    registry.archive("churn", 2, actor="ana", rationale="superseded")
+    registry.freeze("churn", reason="until the post-mortem", actor="bea")
+    assert [v.stage.value for v in registry.versions("churn")] == [
+        "challenger",
+        "archived",
+        "production",
+        "archived",
+    ]
+    assert audit(shop, anchored=False) is None
+    as_administrator(
+        shop.lucid,
+        "UPDATE model_versions SET stage = 'archived' WHERE version = 3",
+        "UPDATE model_versions SET stage = 'production' WHERE version = 4",
+    )
+    assert audit(shop, anchored=False) == (
+        "A state table disagrees with the log: model churn v3: stage in table is archived, "
+        "the log says production."
+    )

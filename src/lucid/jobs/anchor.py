@@ -54,7 +54,7 @@ class LogAudit:
             "events": self.events,
             "checkpoints": self.checkpoints,
             "first_bad": self.first_bad,
-            "problem": self.problem,
+            "reason": self.problem,
         }
 
 
