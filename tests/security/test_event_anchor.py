@@ -376,3 +376,13 @@ def test_an_honest_registry_story_agrees_with_its_tables(shop: Shop) -> None:
         "A state table disagrees with the log: model churn v3: stage in table is archived, "
         "the log says production."
     )
+
+
+def test_lucid_schedule_publishes_to_the_place_the_environment_names(shop: Shop) -> None:
+    env = {"LUCID_CHECKPOINT_KEY": str(shop.key), "LUCID_CHECKPOINT_TO": str(shop.place)}
+    result = run_lucid(
+        "--project", str(shop.folder), "schedule", "--once", "--json", env={**shop.env, **env}
+    )
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout)["log_checkpoint"] == shop.lucid.events.count()
+    assert shop.lucid.anchor.verify([str(shop.place)]).checkpoints == 1

@@ -1,7 +1,9 @@
 """The event log on the metadata database: append under a lock, read by cursor, verify.
 
 Only `append` and `append_many` write, and they only insert; the schema refuses UPDATE and
-DELETE with triggers, so the log stays append-only even for code that bypasses this class.
+DELETE with triggers, so the log stays append-only even for code that bypasses this class. The
+database's administrator can drop the triggers: `verify` against signed checkpoints kept
+elsewhere (`lucid.jobs.anchor`) is what catches a log cut or rewritten that way.
 """
 
 from __future__ import annotations
