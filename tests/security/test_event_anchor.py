@@ -386,3 +386,29 @@ def test_lucid_schedule_publishes_to_the_place_the_environment_names(shop: Shop)
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["log_checkpoint"] == shop.lucid.events.count()
     assert shop.lucid.anchor.verify([str(shop.place)]).checkpoints == 1
+
+
+def test_the_scheduler_refuses_to_sign_a_cut_log_even_for_a_webhook(shop: Shop) -> None:
+    with http_receiver() as receiver:
+        settings = shop.lucid.settings.model_copy(
+            update={
+                "log_checkpoints": LogCheckpointSettings(
+                    to=receiver.url + "/anchor", key=shop.key, every_events=1
+                )
+            }
+        )
+        lucid = Lucid(
+            settings=settings, db=shop.lucid.db, events=shop.lucid.events, uows=shop.lucid.uows
+        )
+        head = lucid.events.count()
+        assert tick(lucid).log_checkpoint == head
+        as_administrator(lucid, f"DELETE FROM events WHERE seq > {head - 2}")
+        decide(lucid, "after the cut")
+        report = tick(lucid)
+    assert report.log_checkpoint is None
+    assert len(receiver.received) == 1
+    assert report.errors == [
+        f"log checkpoint: No checkpoint was written. The log holds {head - 1} events but the "
+        f"checkpoint this process last published ({receiver.received[0][1]['statement']['at']}) "
+        f"signed {head}: events after position {head - 1} were cut off."
+    ]

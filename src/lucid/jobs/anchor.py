@@ -61,7 +61,12 @@ class LogAudit:
 @dataclass
 class _Published:
     head_seq: int
+    head_hash: str
     at: datetime
+
+    def anchor(self) -> Anchor:
+        label = f"the checkpoint this process last published ({format_time(self.at)})"
+        return Anchor(self.head_seq, self.head_seq, self.head_hash, label)
 
 
 class LogAnchor:
@@ -118,6 +123,8 @@ class LogAnchor:
             )
             if refusal is not None:
                 raise IntegrityViolation(f"No checkpoint was written. {refusal}")
+        if self._last is not None:
+            anchors.append(self._last.anchor())
         verdict = self._log.verify(anchors)
         if not verdict.ok:
             raise IntegrityViolation(f"No checkpoint was written. {verdict.reason}")
@@ -131,7 +138,7 @@ class LogAnchor:
         )
         place.keep_public_key(signing.public_key)
         place.append(signed)
-        self._last = _Published(verdict.events, now)
+        self._last = _Published(verdict.events, verdict.head_hash, now)
         return signed
 
     def verify(
@@ -172,7 +179,9 @@ class LogAnchor:
 
     def publish_if_due(self) -> SignedCheckpoint | None:
         """The scheduler's checkpoint, when one is configured and due: at the first tick,
-        then after `every_events` new events or `every_minutes` with new events."""
+        then after `every_events` new events or `every_minutes` with new events. A log
+        shorter than, or diverging from, the last checkpoint is refused (IntegrityViolation,
+        the tick's error) rather than signed."""
         if not self.default_place or not self.default_key:
             return None
         now = self._clock()
@@ -181,11 +190,11 @@ class LogAnchor:
         last = self._last
         if last is not None:
             new_events = self._log.count() - last.head_seq
-            if new_events <= 0:
+            if new_events == 0:
                 return None
-            if new_events < self._every_events and now - last.at < self._every:
+            if 0 < new_events < self._every_events and now - last.at < self._every:
                 return None
-        return self.checkpoint()
+        return self.checkpoint()  # a log shorter than the last one is refused there
 
     def _latest_published(self) -> _Published | None:
         place = self._place(self.default_place or "")
@@ -195,7 +204,7 @@ class LogAnchor:
         if not listed:
             return None
         latest = max(listed, key=lambda item: item.signed.checkpoint.head_seq).signed.checkpoint
-        return _Published(latest.head_seq, parse_time(latest.at))
+        return _Published(latest.head_seq, latest.head_hash, parse_time(latest.at))
 
 
 def _readable(place: CheckpointPlace) -> list[ListedCheckpoint]:

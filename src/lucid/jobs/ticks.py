@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from lucid.contracts.events import format_time
+from lucid.contracts.log_checkpoints import SignedCheckpoint
 from lucid.errors import LucidError
 
 ACTOR = "scheduler"
@@ -65,7 +66,7 @@ class Checkpoints(Protocol):
 class LogCheckpoints(Protocol):
     """What a tick asks of the event log's anchor."""
 
-    def publish_if_due(self) -> Any: ...
+    def publish_if_due(self) -> SignedCheckpoint | None: ...
 
 
 class Project(Protocol):
@@ -157,14 +158,13 @@ def tick(project: Project) -> TickReport:
     def checkpoints() -> None:
         report.checkpoints = len(project.loop.run_checkpoints(actor=ACTOR))
 
-    report.guarded("escalate", escalate)
-    report.guarded("digests", digests)
-
     def log_checkpoint() -> None:
         published = project.anchor.publish_if_due()
         if published is not None:
             report.log_checkpoint = published.checkpoint.head_seq
 
+    report.guarded("escalate", escalate)
+    report.guarded("digests", digests)
     report.guarded("checkpoints", checkpoints)
     report.guarded("log checkpoint", log_checkpoint)
     report.seconds = round(time.monotonic() - started, 3)
