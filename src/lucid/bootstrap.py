@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lucid.access.tokens import Tokens
     from lucid.experiments.lab import Experiments
     from lucid.features.store import FeatureStore
+    from lucid.jobs.anchor import LogAnchor
     from lucid.jobs.scheduler import Scheduler
     from lucid.memory.incident_lifecycle import Incidents
     from lucid.memory.loop import LearningLoop
@@ -59,6 +60,7 @@ class Lucid:
     _monitoring: Monitoring | None = field(default=None, repr=False)
     _tokens: Tokens | None = field(default=None, repr=False)
     _subscriptions: Subscriptions | None = field(default=None, repr=False)
+    _anchor: LogAnchor | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> OfflineEngine:
@@ -212,6 +214,30 @@ class Lucid:
 
             self._subscriptions = Subscriptions(self.uows, self.events, clock=self.clock)
         return self._subscriptions
+
+    @property
+    def anchor(self) -> LogAnchor:
+        """Signed checkpoints of the event log, and its verification against them and
+        against the state tables."""
+        if self._anchor is None:
+            from lucid.jobs.anchor import LogAnchor
+            from lucid.storage.log_checkpoints import CheckpointPlace, read_signing_key
+            from lucid.storage.log_state import stored_state
+
+            settings = self.settings.log_checkpoints
+            self._anchor = LogAnchor(
+                self.events,
+                project=self.settings.name,
+                stored_state=functools.partial(stored_state, self.db),
+                place=CheckpointPlace,
+                signing_key=lambda path: read_signing_key(Path(path)),
+                clock=self.clock,
+                default_place=settings.to,
+                default_key=str(settings.key) if settings.key else None,
+                every_events=settings.every_events,
+                every_minutes=settings.every_minutes,
+            )
+        return self._anchor
 
     def scheduler(
         self,

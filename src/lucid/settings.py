@@ -36,6 +36,12 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
 }
 """Environment variable → setting it overrides (12-factor)."""
 
+NESTED_OVERRIDES: dict[str, tuple[str, str]] = {
+    "LUCID_CHECKPOINT_KEY": ("log_checkpoints", "key"),
+    "LUCID_CHECKPOINT_TO": ("log_checkpoints", "to"),
+}
+"""Environment variable → (section, setting) it overrides."""
+
 HUGGING_FACE_OFFLINE_ENV = "HF_HUB_OFFLINE"
 HUGGING_FACE_CACHE_ENV = "HF_HUB_CACHE"
 """huggingface_hub's own variables: offline mode, and the Hub cache folder Lucid checks."""
@@ -160,6 +166,20 @@ class SchedulerSettings(BaseModel):
     tick_seconds: float = Field(default=60.0, gt=0)
 
 
+class LogCheckpointSettings(BaseModel):
+    """Signed checkpoints of the event log (`lucid events checkpoint`, and the scheduler's
+    every `every_events` new events or `every_minutes`, whichever comes first): `to` a file,
+    fsspec URL or https webhook the database's administrator cannot write; `key` the
+    Ed25519 private key file (`lucid events keygen`), kept outside the database."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    to: str | None = None
+    key: Path | None = None
+    every_events: int = Field(default=1000, ge=1)
+    every_minutes: float = Field(default=60.0, gt=0)
+
+
 class Settings(BaseModel):
     """The resolved settings of one project; URLs and paths are absolute."""
 
@@ -185,6 +205,7 @@ class Settings(BaseModel):
     prediction_horizon_days: float = 90.0
     """How long after a prediction an outcome may still be joined to it by entity (days)."""
     scheduler: SchedulerSettings = SchedulerSettings()
+    log_checkpoints: LogCheckpointSettings = LogCheckpointSettings()
 
     @field_validator("training_pipelines")
     @classmethod
@@ -260,6 +281,7 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
     for variable, key in ENVIRONMENT_OVERRIDES.items():
         if environ.get(variable):
             values[key] = environ[variable]
+    _apply_nested_overrides(values, environ, project_dir)
     values.setdefault("name", project_dir.name)
     if "alerts" in values:
         values["alerts"] = resolve_channel_secrets(values["alerts"], environ, config_path)
@@ -323,6 +345,26 @@ def channel_secrets(
         if channel.get("smtp_ca_file"):
             resolved["smtp_ca_file"] = config_path.parent / str(channel["smtp_ca_file"])
     return resolved
+
+
+def _apply_nested_overrides(
+    values: dict[str, Any], environ: Mapping[str, str], project_dir: Path
+) -> None:
+    """`NESTED_OVERRIDES` into their sections; the checkpoint key and a local checkpoint file
+    relative to the project folder."""
+    for variable, (section, key) in NESTED_OVERRIDES.items():
+        if environ.get(variable):
+            current = values.get(section)
+            values[section] = {
+                **(current if isinstance(current, dict) else {}),
+                key: environ[variable],
+            }
+    checkpoints = values.get("log_checkpoints")
+    if isinstance(checkpoints, dict):
+        if checkpoints.get("key"):
+            checkpoints["key"] = project_dir / Path(str(checkpoints["key"])).expanduser()
+        if checkpoints.get("to"):
+            checkpoints["to"] = resolve_location(str(checkpoints["to"]), project_dir)
 
 
 def resolve_url(url: str, project_dir: Path) -> str:

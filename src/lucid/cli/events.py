@@ -1,6 +1,9 @@
-"""`lucid events`: read and verify the hash-chained event log."""
+"""`lucid events`: read, verify and anchor the hash-chained event log."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -9,7 +12,10 @@ from rich.table import Table
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.catalogue import event_types
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject
+from lucid.contracts.log_checkpoints import PublicKey, SigningKey
 from lucid.errors import IntegrityViolation
+from lucid.jobs.anchor import CHAIN_ONLY
+from lucid.storage.log_checkpoints import write_signing_key
 
 app = typer.Typer(help="The append-only, hash-chained event log.", no_args_is_help=True)
 
@@ -49,21 +55,90 @@ def list_events(
 
 @app.command()
 def verify(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+    ctx: typer.Context,
+    checkpoints: list[str] = typer.Option(
+        [], "--checkpoint", help="A checkpoint file or URL to check the log against (repeatable)."
+    ),
+    public_key: str | None = typer.Option(
+        None,
+        "--public-key",
+        help="The trusted public key (base64), or a file holding it (default: beside the "
+        "checkpoints).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Recompute every hash and link; exit 1 and name the first bad event if any."""
+    """Recompute every hash and link, compare the log with each checkpoint and the state tables
+    with the log; exit 1 and name the first problem if any."""
+    keys = _public_keys(public_key)
     with open_lucid(ctx) as lucid:
-        verdict = lucid.events.verify()
+        audit = lucid.anchor.verify(checkpoints, keys)
     if as_json:
-        print_json(verdict.to_dict())
-        if not verdict.ok:
+        print_json(audit.to_dict())
+        if not audit.ok:
             raise typer.Exit(IntegrityViolation.exit_code)
         return
-    if verdict.ok:
-        console.print(f"[green]ok[/]: {verdict.events} events, every hash and link verifies.")
+    if not audit.ok:
+        raise IntegrityViolation(audit.problem or "The log does not verify.")
+    if checkpoints:
+        console.print(
+            f"[green]ok[/]: {audit.events} events, every hash and link verifies, the log "
+            f"reaches and matches {audit.checkpoints} signed checkpoint(s), and the state "
+            "tables agree with it."
+        )
         return
-    raise IntegrityViolation(
-        f"The event chain is broken at event {verdict.first_bad}. {verdict.reason}"
+    console.print(
+        f"[green]ok[/]: {audit.events} events, every hash and link verifies and the state "
+        f"tables agree with the log. {CHAIN_ONLY}"
+    )
+
+
+def _public_keys(given: str | None) -> list[PublicKey]:
+    """`--public-key`: base64 text, or the file holding one key per line."""
+    if given is None:
+        return []
+    path = Path(given).expanduser()
+    if path.is_file():
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return [PublicKey.from_text(line) for line in lines if line.strip()]
+    return [PublicKey.from_text(given)]
+
+
+@app.command()
+def keygen(
+    file: Path = typer.Argument(..., help="Where to write the private key (mode 0600)."),
+) -> None:
+    """Create an Ed25519 signing key for checkpoints and print its public key."""
+    key = SigningKey.generate()
+    write_signing_key(file, key)
+    public = key.public_key
+    console.print(f"Wrote the private key {file} (readable by you only).")
+    console.print(f"public key: {public.text}")
+    console.print(f"key id: {public.key_id}")
+
+
+@app.command()
+def checkpoint(
+    ctx: typer.Context,
+    to: str | None = typer.Option(
+        None, "--to", help="A file, fsspec URL or https webhook (default: log_checkpoints.to)."
+    ),
+    key: Path | None = typer.Option(
+        None, "--key", help="The signing key file (default: log_checkpoints.key)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Append a signed statement of the log's count and head to a place the database's
+    administrator cannot write."""
+    with open_lucid(ctx) as lucid:
+        signed = lucid.anchor.checkpoint(to, str(key) if key else None)
+        target = to or lucid.anchor.default_place
+    stated = signed.checkpoint
+    if as_json:
+        print_json({"to": target, **json.loads(signed.to_line())})
+        return
+    console.print(
+        f"Checkpoint of {stated.events} events (head {stated.head_hash[:12]}…) signed by key "
+        f"{stated.key_id} and appended to {escape(str(target))}."
     )
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
+from lucid.contracts.log_checkpoints import Anchor, truncation
 from lucid.errors import InvalidInput, NotFound
 
 GENESIS_HASH = "0" * 64
@@ -322,6 +323,8 @@ class ChainVerdict:
     events: int
     first_bad: str | None = None
     reason: str | None = None
+    head_hash: str = GENESIS_HASH
+    """The hash of the last event read that verified (what a checkpoint signs)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -333,9 +336,15 @@ class ChainVerdict:
 
 
 class ChainVerifier:
-    """A fold over events in chain order that stops at the first broken link or hash."""
+    """A fold over events in chain order that stops at the first broken link or hash.
 
-    def __init__(self) -> None:
+    With `anchors` (accepted checkpoints) it also fails where the event at an anchor's
+    position has another hash, and when the log ends before an anchor's count.
+    """
+
+    def __init__(self, anchors: Iterable[Anchor] = ()) -> None:
+        self._anchors = list(anchors)
+        self._anchor_at = {anchor.head_seq: anchor for anchor in self._anchors}
         self._count = 0
         self._expected_seq = 1
         self._prev_hash = GENESIS_HASH
@@ -392,6 +401,14 @@ class ChainVerifier:
                 f"Event {id} (position {seq}, {type}) does not match its hash: its content was "
                 "changed after it was recorded.",
             )
+        anchor = self._anchor_at.get(seq)
+        if anchor is not None and digest != anchor.head_hash:
+            return self._fail(
+                id,
+                f"Event {id} (position {seq}) has hash {digest[:12]}… but {anchor.label} "
+                f"signed {anchor.head_hash[:12]}… for that position: the log was rewritten at "
+                "or before it and its chain recomputed.",
+            )
         self._expected_seq += 1
         self._prev_hash = digest
         return True
@@ -402,7 +419,14 @@ class ChainVerifier:
         return False
 
     def verdict(self) -> ChainVerdict:
-        return ChainVerdict(self._first_bad is None, self._count, self._first_bad, self._reason)
+        """The verdict on the events fed so far (all of the log, for a truncation check)."""
+        if self._first_bad is None:
+            cut = truncation(self._anchors, self._count)
+            if cut is not None:
+                return ChainVerdict(False, self._count, None, cut, self._prev_hash)
+        return ChainVerdict(
+            self._first_bad is None, self._count, self._first_bad, self._reason, self._prev_hash
+        )
 
 
 def verify_chain(events: Iterable[RecordedEvent]) -> ChainVerdict:

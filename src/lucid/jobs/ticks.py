@@ -1,10 +1,11 @@
-"""One tick of the periodic work: the validity contract's runs, alerts and digests, and the
-learning loop's due checkpoints.
+"""One tick of the periodic work: the validity contract's runs, alerts and digests, the
+learning loop's due checkpoints, and the event log's signed checkpoint when one is due.
 
 Each tick: finish runs whose process died (`resume`), run every model with a stored policy
 over the last complete window of its frequency (`run`: a window already run is not run
 again, so ticking often runs each policy once per period), escalate unacknowledged alerts,
-send the stakeholder digests that are due, and judge the due deployment checkpoints. One
+send the stakeholder digests that are due, judge the due deployment checkpoints, and publish
+the event log's checkpoint when `log_checkpoints` says one is due (`lucid.jobs.anchor`). One
 failing part never stops the others; its sentence goes into the tick's summary.
 """
 
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from lucid.contracts.events import format_time
+from lucid.contracts.log_checkpoints import SignedCheckpoint
 from lucid.errors import LucidError
 
 ACTOR = "scheduler"
@@ -61,6 +63,12 @@ class Checkpoints(Protocol):
     def run_checkpoints(self, *, actor: str) -> Sized: ...
 
 
+class LogCheckpoints(Protocol):
+    """What a tick asks of the event log's anchor."""
+
+    def publish_if_due(self) -> SignedCheckpoint | None: ...
+
+
 class Project(Protocol):
     """The parts of a project a tick works with (`lucid.bootstrap.Lucid` has them)."""
 
@@ -72,6 +80,9 @@ class Project(Protocol):
 
     @property
     def loop(self) -> Checkpoints: ...
+
+    @property
+    def anchor(self) -> LogCheckpoints: ...
 
 
 @dataclass
@@ -85,6 +96,8 @@ class TickReport:
     escalated: int = 0
     digests: int = 0
     checkpoints: int = 0
+    log_checkpoint: int | None = None
+    """The head position the event log's checkpoint signed this tick, if one was published."""
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -96,6 +109,7 @@ class TickReport:
             "escalated": self.escalated,
             "digests": self.digests,
             "checkpoints": self.checkpoints,
+            "log_checkpoint": self.log_checkpoint,
             "errors": self.errors,
         }
 
@@ -144,9 +158,15 @@ def tick(project: Project) -> TickReport:
     def checkpoints() -> None:
         report.checkpoints = len(project.loop.run_checkpoints(actor=ACTOR))
 
+    def log_checkpoint() -> None:
+        published = project.anchor.publish_if_due()
+        if published is not None:
+            report.log_checkpoint = published.checkpoint.head_seq
+
     report.guarded("escalate", escalate)
     report.guarded("digests", digests)
     report.guarded("checkpoints", checkpoints)
+    report.guarded("log checkpoint", log_checkpoint)
     report.seconds = round(time.monotonic() - started, 3)
     return report
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 from lucid.contracts.events import ChainVerdict, NewEvent, RecordedEvent
+from lucid.contracts.log_checkpoints import Anchor
+from lucid.contracts.log_state import StateFold
 
 
 class EventLog(Protocol):
@@ -28,4 +30,8 @@ class EventLog(Protocol):
 
     def count(self) -> int: ...
 
-    def verify(self) -> ChainVerdict: ...
+    def verify(
+        self, anchors: Iterable[Anchor] = (), *, state: StateFold | None = None
+    ) -> ChainVerdict:
+        """Recompute every hash and link, compare with `anchors`; `state` folds the events."""
+        ...

@@ -1,13 +1,15 @@
 """The event log on the metadata database: append under a lock, read by cursor, verify.
 
 Only `append` and `append_many` write, and they only insert; the schema refuses UPDATE and
-DELETE with triggers, so the log stays append-only even for code that bypasses this class.
+DELETE with triggers, so the log stays append-only even for code that bypasses this class. The
+database's administrator can drop the triggers: `verify` against signed checkpoints kept
+elsewhere (`lucid.jobs.anchor`) is what catches a log cut or rewritten that way.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,8 @@ from lucid.contracts.events import (
     RecordedEvent,
     seal,
 )
+from lucid.contracts.log_checkpoints import Anchor
+from lucid.contracts.log_state import StateFold
 from lucid.errors import InvalidInput
 from lucid.storage.database import Database, advisory_key
 from lucid.storage.tables import events
@@ -142,12 +146,17 @@ class SqlEventLog:
             yield from rows
             after = rows[-1][0]
 
-    def verify(self) -> ChainVerdict:
-        """Recompute every hash and link; the verdict names the first bad event."""
-        verifier = ChainVerifier()
+    def verify(
+        self, anchors: Iterable[Anchor] = (), *, state: StateFold | None = None
+    ) -> ChainVerdict:
+        """Recompute every hash and link, and compare with `anchors` (accepted checkpoints);
+        the verdict names the first bad event. `state`, when given, folds the same events."""
+        verifier = ChainVerifier(anchors)
         for row in self._scan_rows(10_000):
             if not verifier.feed_row(row):
                 break
+            if state is not None:
+                state.feed_row(row)
         return verifier.verdict()
 
 
