@@ -129,12 +129,12 @@ class SessionPolicy:
             raise InvalidInput("session", "idle and lifetime must be positive durations")
 
     def ended(self, session: StoredSession, token: StoredToken | None, now: datetime) -> str | None:
-        """Why `session` no longer works at `now` (a sentence), or None while it does: signed
-        out, its token revoked or gone, past its lifetime, or idle too long."""
-        if session.revoked_at is not None:
-            return f"the session was signed out at {session.revoked_at}"
+        """Why `session` no longer works at `now` (a sentence), or None while it does: its
+        token revoked or gone, signed out, past its lifetime, or idle too long."""
         if token is None or token.revoked_at is not None:
             return f"its token {session.token_id} was revoked"
+        if session.revoked_at is not None:
+            return f"the session was signed out at {session.revoked_at}"
         if now >= parse_time(session.expires_at):
             return f"the session expired at {session.expires_at}"
         if now >= parse_time(session.last_seen_at) + self.idle:
