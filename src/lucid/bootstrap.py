@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from lucid.storage.event_log import SqlEventLog
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 if TYPE_CHECKING:
+    from lucid.access.sessions import Sessions
     from lucid.access.tokens import Tokens
     from lucid.experiments.lab import Experiments
     from lucid.features.store import FeatureStore
@@ -61,6 +62,7 @@ class Lucid:
     _tokens: Tokens | None = field(default=None, repr=False)
     _subscriptions: Subscriptions | None = field(default=None, repr=False)
     _anchor: LogAnchor | None = field(default=None, repr=False)
+    _sessions: Sessions | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> OfflineEngine:
@@ -205,6 +207,21 @@ class Lucid:
 
             self._tokens = Tokens(self.uows, clock=self.clock)
         return self._tokens
+
+    @property
+    def sessions(self) -> Sessions:
+        """Dashboard sessions: started with a token, checked on every page, ended at sign-out."""
+        if self._sessions is None:
+            from lucid.access.sessions import Sessions
+            from lucid.contracts.access import SessionPolicy
+
+            dashboard = self.settings.dashboard
+            policy = SessionPolicy(
+                idle=timedelta(hours=dashboard.session_idle_hours),
+                lifetime=timedelta(hours=dashboard.session_max_hours),
+            )
+            self._sessions = Sessions(self.uows, self.tokens, policy, clock=self.clock)
+        return self._sessions
 
     @property
     def subscriptions(self) -> Subscriptions:

@@ -180,6 +180,20 @@ class LogCheckpointSettings(BaseModel):
     every_minutes: float = Field(default=60.0, gt=0)
 
 
+class DashboardSettings(BaseModel):
+    """Signed-in dashboard sessions end after `session_idle_hours` without a request, and
+    `session_max_hours` after sign-in whatever happens. `trusted_proxy`: `lucid serve`
+    believes `X-Forwarded-Proto`/`X-Forwarded-For` from the addresses in uvicorn's
+    `FORWARDED_ALLOW_IPS` (default 127.0.0.1), so a TLS proxy in front makes the session
+    cookie `Secure`; off, those headers are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    session_idle_hours: float = Field(default=12.0, gt=0)
+    session_max_hours: float = Field(default=168.0, gt=0)
+    trusted_proxy: bool = False
+
+
 class Settings(BaseModel):
     """The resolved settings of one project; URLs and paths are absolute."""
 
@@ -206,6 +220,7 @@ class Settings(BaseModel):
     """How long after a prediction an outcome may still be joined to it by entity (days)."""
     scheduler: SchedulerSettings = SchedulerSettings()
     log_checkpoints: LogCheckpointSettings = LogCheckpointSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @field_validator("training_pipelines")
     @classmethod

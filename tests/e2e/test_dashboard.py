@@ -27,7 +27,6 @@ from lucid.bootstrap import open_project
 from lucid.contracts.experiments import assign
 from lucid.contracts.semantic import FeatureDefinition
 from lucid.contracts.validity import MonitoringPolicy
-from lucid.dashboard.pages import csrf_token
 from lucid.features.definition_files import DefinitionSet, load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
@@ -246,6 +245,11 @@ def signed_in(browser: Any, server: str, token: str) -> Any:
     return page
 
 
+def form_token(page: Any) -> str:
+    """The CSRF token of the page's session, as its sign-out form carries it."""
+    return str(page.locator("#sign-out input[name=csrf]").input_value())
+
+
 def events_of(folder: Path, kind: str) -> list[Any]:
     with open_project(folder, environ={}) as lucid:
         return lucid.events.read(type=kind, limit=10_000)
@@ -357,7 +361,7 @@ def test_a_viewer_is_offered_no_write_and_refused_every_one(
         page.goto(server + path)
         assert page.locator(form).count() == 0, (path, form)
     before = len(events_of(folder, "FeatureApprovalGiven"))
-    csrf = csrf_token(secrets["viewer"])
+    csrf = form_token(page)
     refused = page.request.post(
         f"{server}/dashboard/features/{V2}/approvals",
         form={"team": "marketing", "rationale": "me too", "csrf": csrf},
@@ -378,7 +382,7 @@ def test_forms_from_elsewhere_are_refused(browser: Any, server: str, project: An
     form = {"team": "marketing", "rationale": "forged", "csrf": "0" * 64}
     forged = page.request.post(f"{server}/dashboard/features/{V2}/approvals", form=form)
     assert forged.status == 403 and "token does not match this session" in forged.text()
-    form["csrf"] = csrf_token(secrets["approver"])
+    form["csrf"] = form_token(page)
     foreign = page.request.post(
         f"{server}/dashboard/features/{V2}/approvals",
         form=form,
@@ -451,7 +455,7 @@ def test_a_scientist_acknowledges_an_alert_and_an_approver_freezes(
     [acked] = events_of(folder, "AlertAcknowledged")
     assert acked.actor == "sam"
     # Bad input through a form: the sentence naming the field, and nothing recorded.
-    csrf = csrf_token(secrets["scientist"])
+    csrf = form_token(page)
     promotions = f"{server}/dashboard/models/churn/versions/3/promotions"
     bad = page.request.post(promotions, form={"to": "heaven", "rationale": "r", "csrf": csrf})
     assert bad.status == 422

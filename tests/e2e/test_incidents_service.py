@@ -108,7 +108,9 @@ def test_an_incident_over_http_from_opening_to_a_repeated_error(
     card = call(server, "GET", "/v1/scorecard", viewer).json()
     assert (card["failures_documented_pct"], card["repeated_errors"]) == (50.0, 1)
 
-    page = httpx.get(f"{server}/dashboard/incidents", cookies={"lucid_token": viewer})
+    signed_in = httpx.post(f"{server}/dashboard/login", data={"token": viewer})
+    session = {"Cookie": f"lucid_session={signed_in.cookies['lucid_session']}"}
+    page = httpx.get(f"{server}/dashboard/incidents", headers=session)
     assert page.status_code == 200
     for expected in ("watch tenure", "data_drift", f"repeats {ident}", "new features"):
         assert expected in page.text

@@ -15,6 +15,7 @@ from typing import Any
 from lucid.contracts.access import Principal, Role, StoredToken
 from lucid.contracts.access_events import TokenCreated, TokenRevoked
 from lucid.contracts.events import NewEvent, Subject, format_time
+from lucid.contracts.identities import normalise_identity
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.ports.unit_of_work import UnitsOfWork
 
@@ -36,8 +37,7 @@ class Tokens:
         self, *, person: str, role: str, teams: list[str], actor: str, rationale: str
     ) -> tuple[Principal, str]:
         """A new token for `person`; returns the principal and the secret (shown once)."""
-        if not person.strip():
-            raise InvalidInput("person", "must name who the token speaks for")
+        person = normalise_identity(person, "person")
         parsed = Role.parse(role)
         teams = sorted({team.strip() for team in teams if team.strip()})
         if parsed is Role.APPROVER and not teams:
@@ -47,7 +47,7 @@ class Tokens:
         stored = StoredToken(
             id=token_id,
             secret_sha256=_digest(token),
-            person=person.strip(),
+            person=person,
             role=parsed.value,
             teams=tuple(teams),
             created_at=format_time(self._clock()),
@@ -72,7 +72,9 @@ class Tokens:
                 raise NotFound(f"Token {token_id} does not exist.")
             if stored.revoked_at is not None:
                 raise Conflict(f"Token {token_id} is already revoked.")
-            uow.access.revoke_token(token_id, format_time(self._clock()))
+            at = format_time(self._clock())
+            uow.access.revoke_token(token_id, at)
+            uow.access.revoke_sessions_of(token_id, at)  # its dashboard sessions end with it
             uow.record(
                 NewEvent.of(
                     TokenRevoked(token_id, stored.person),

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from lucid.bootstrap import Lucid, open_project
+from lucid.contracts.identities import normalise_identity
 from lucid.settings import default_actor
 
 console = Console()
@@ -38,8 +39,9 @@ def open_lucid(ctx: typer.Context) -> Lucid:
 
 
 def acting(actor: str | None) -> str:
-    """Who acts: the `--actor` given, else the environment's default actor."""
-    return actor or default_actor(os.environ)
+    """Who acts, in the normal form of a name: the `--actor` given, else the environment's
+    default actor."""
+    return normalise_identity(actor or default_actor(os.environ), "actor")
 
 
 def print_json(value: Any) -> None:

@@ -46,7 +46,8 @@ def serve(
     # Every worker writes its metrics here, so /metrics answers for all of them.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lucid-metrics-"))
     scheduler = None
-    scheduling = load_settings(folder, os.environ).scheduler
+    settings = load_settings(folder, os.environ)
+    scheduling = settings.scheduler
     if scheduling.enabled if schedule is None else schedule:
         # One scheduler process beside the workers, whatever their number; it leads only
         # while it holds the project's scheduler lock, and exits when this process is gone.
@@ -66,6 +67,8 @@ def serve(
             workers=workers,
             log_level="warning",
             access_log=False,  # a line per prediction costs more than the prediction
+            # X-Forwarded-Proto/-For are believed only from a proxy the project trusts.
+            proxy_headers=settings.dashboard.trusted_proxy,
         )
     finally:
         if scheduler is not None:

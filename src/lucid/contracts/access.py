@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 
+from lucid.contracts.events import parse_time
+from lucid.contracts.identities import normalise_identity
 from lucid.errors import Forbidden, InvalidInput
 
 
@@ -42,6 +45,9 @@ class Principal:
     role: Role
     teams: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "person", normalise_identity(self.person, "person"))
+
     def require(self, role: Role, *, team: str | None = None, action: str) -> None:
         """Refuse unless this principal holds `role` (and, for approvals, speaks for `team`)."""
         if self.role.rank < role.rank:
@@ -58,16 +64,23 @@ class Principal:
 def transparency_pct(stakeholders: Iterable[str], holders: Iterable[Principal]) -> float | None:
     """Percent of the named stakeholders who hold at least viewer access; None when nobody is
     named. A stakeholder is covered when a holder's person is that name, or when a holder
-    approves for it (a team); names compare trimmed and case-insensitively. Every role reads,
-    so any holder of a live token has viewer access."""
-    named = {name.strip().casefold() for name in stakeholders if name.strip()}
+    approves for it (a team); names compare in their normal form
+    (`lucid.contracts.identities`), and a name with no normal form names nobody. Every role
+    reads, so any holder of a live token has viewer access."""
+    named = {key for key in map(_identity_key, stakeholders) if key}
     if not named:
         return None
     covered: set[str] = set()
     for holder in holders:
-        covered.add(holder.person.strip().casefold())
-        covered.update(team.strip().casefold() for team in holder.teams)
+        covered.update(filter(None, map(_identity_key, (holder.person, *holder.teams))))
     return 100.0 * len(named & covered) / len(named)
+
+
+def _identity_key(name: str) -> str | None:
+    try:
+        return normalise_identity(name, "stakeholders")
+    except InvalidInput:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +100,56 @@ class StoredToken:
     @property
     def principal(self) -> Principal:
         return Principal(self.id, self.person, Role(self.role), self.teams)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A signed-in dashboard session as stored: the SHA-256 of its id, never the id; the
+    token it speaks for; times in canonical UTC text (`expires_at` is the absolute end)."""
+
+    id_sha256: str
+    token_id: str
+    person: str
+    role: str
+    created_at: str
+    last_seen_at: str
+    expires_at: str
+    revoked_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionPolicy:
+    """How long a session lives: `idle` without a request, `lifetime` after sign-in."""
+
+    idle: timedelta
+    lifetime: timedelta
+
+    def __post_init__(self) -> None:
+        if self.idle <= timedelta(0) or self.lifetime <= timedelta(0):
+            raise InvalidInput("session", "idle and lifetime must be positive durations")
+
+    def ended(self, session: StoredSession, token: StoredToken | None, now: datetime) -> str | None:
+        """Why `session` no longer works at `now` (a sentence), or None while it does: its
+        token revoked or gone, signed out, past its lifetime, or idle too long."""
+        if token is None or token.revoked_at is not None:
+            return f"its token {session.token_id} was revoked"
+        if session.revoked_at is not None:
+            return f"the session was signed out at {session.revoked_at}"
+        if now >= parse_time(session.expires_at):
+            return f"the session expired at {session.expires_at}"
+        if now >= parse_time(session.last_seen_at) + self.idle:
+            return f"the session was idle for more than {_hours(self.idle)}"
+        return None
+
+    def refresh_due(self, session: StoredSession, now: datetime) -> bool:
+        """Whether to store `now` as the session's last request: at most once a minute (or a
+        tenth of the idle time when shorter), so reading pages seldom writes."""
+        step = min(timedelta(minutes=1), self.idle / 10)
+        return now - parse_time(session.last_seen_at) >= step
+
+
+def _hours(span: timedelta) -> str:
+    return f"{span.total_seconds() / 3600:g} h"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.log_checkpoints import Anchor, truncation
 from lucid.errors import InvalidInput, NotFound
 
@@ -179,8 +180,8 @@ class NewEvent:
     def __post_init__(self) -> None:
         if self.type not in _EVENT_TYPES:
             event_class(self.type)  # raises the sentence listing known types
-        if not self.actor.strip():
-            raise InvalidInput("actor", "must name who did it (a person, team or service)")
+        # Who did it is stored in its normal form, the form four-eyes rules compare.
+        object.__setattr__(self, "actor", normalise_identity(self.actor, "actor"))
         if not self.rationale.strip():
             raise InvalidInput("rationale", "must say why; every decision keeps its rationale")
         if self.occurred_at is not None:

@@ -1,17 +1,18 @@
 """The dashboard's routes: pages every role reads, and the writes each role may make.
 
-Signing in keeps the API token in an HttpOnly, SameSite=Strict cookie. Every form is a POST
-protected twice against cross-site requests: the browser must not send a foreign `Origin`,
-and the form must carry the session's CSRF token — an HMAC of a fixed label keyed by the
-session's API token, which a foreign page cannot read or compute, and which every worker
-recomputes without shared state. Writes check the role on the server (a form hidden from a
-role is also refused to it) and call the same use cases as the SDK and the HTTP API, as the
-token's person, so the four-eyes rules hold; a refusal is shown as the domain's sentence.
+Signing in with an API token starts a server-side session (`lucid.access.sessions`): the
+cookie carries only the random session id — HttpOnly, SameSite=Strict, path /dashboard, and
+`Secure` when the request came over HTTPS (directly, or through a proxy `lucid serve` trusts).
+Signing out ends the session on the server, so a captured cookie stops working. Every form is
+a POST protected twice against cross-site requests: the browser must not send a foreign
+`Origin`, and the form must carry the session's CSRF token, which a form of another session
+does not match. Writes check the role on the server (a form hidden from a role is also
+refused to it) and call the same use cases as the SDK and the HTTP API, as the token's
+person, so the four-eyes rules hold; a refusal is shown as the domain's sentence.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from lucid.access.tokens import Tokens
+from lucid.access.sessions import Sessions, csrf_token
 from lucid.bootstrap import Lucid
 from lucid.contracts.access import Principal, Role
 from lucid.contracts.scorecard import INCIDENT_KEYS
@@ -32,7 +33,8 @@ from lucid.errors import Forbidden, InvalidInput, LucidError
 from lucid.http.handle import LucidDep
 from lucid.http.problems import status_of
 
-COOKIE = "lucid_token"
+COOKIE = "lucid_session"
+COOKIE_PATH = "/dashboard"
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -44,18 +46,24 @@ DONE = {
 }
 
 
-def csrf_token(session_token: str) -> str:
-    """The CSRF token of a session: HMAC-SHA256 of a fixed label keyed by its API token."""
-    return hmac.new(session_token.encode(), b"lucid-dashboard-form", hashlib.sha256).hexdigest()
+def _sessions(request: Request) -> Sessions:
+    sessions: Sessions = request.app.state.lucid.sessions
+    return sessions
 
 
 def _session(request: Request) -> tuple[Principal, str] | None:
-    tokens: Tokens = request.app.state.tokens
-    token = request.cookies.get(COOKIE)
+    """The signed-in principal and the session id of the request's cookie, if it is live."""
+    session_id = request.cookies.get(COOKIE)
     try:
-        return tokens.authenticate(token), str(token)
+        return _sessions(request).authenticate(session_id), str(session_id)
     except LucidError:
         return None
+
+
+def _signed_out(request: Request, reason: LucidError) -> Response:
+    """A form sent without a live session: the sign-in page with why (HTTP 401)."""
+    context = {"title": "Sign in", "error": f"{reason.sentence} Nothing was done."}
+    return templates.TemplateResponse(request, "login.html", context, status_code=401)
 
 
 class Abilities:
@@ -81,7 +89,7 @@ def _render(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
-    who, token = session
+    who, session_id = session
     done = DONE.get(request.query_params.get("done", ""))
     return templates.TemplateResponse(
         request,
@@ -91,7 +99,7 @@ def _render(
             "person": who.person,
             "role": who.role.value,
             "can": Abilities(who),
-            "csrf": csrf_token(token),
+            "csrf": csrf_token(session_id),
             "error": error,
             "done": None if error else done,
             **context,
@@ -137,14 +145,15 @@ def _act(
     """Check the session, the origin and the CSRF token, then act as the session's person;
     on success go back to the page with what was done, on refusal show the page with the
     sentence (nothing is written by a refused action)."""
-    session = _session(request)
-    if session is None:
-        return RedirectResponse("/dashboard/login", status_code=303)
+    session_id = request.cookies.get(COOKIE)
+    try:
+        session = (_sessions(request).authenticate(session_id), str(session_id))
+    except LucidError as error:
+        return _signed_out(request, error)
     name, title, build = page
     try:
         _refuse_foreign_origin(request)
-        if not hmac.compare_digest(csrf, csrf_token(session[1])):
-            raise Forbidden("csrf: the form's token does not match this session; reload the page.")
+        _check_csrf(csrf, session[1])
         back = action(session[0])
     except LucidError as error:
         try:
@@ -162,6 +171,11 @@ def _act(
             error=error.sentence,
         )
     return RedirectResponse(back, status_code=303)
+
+
+def _check_csrf(csrf: str, session_id: str) -> None:
+    if not hmac.compare_digest(csrf, csrf_token(session_id)):
+        raise Forbidden("csrf: the form's token does not match this session; reload the page.")
 
 
 def _refuse_foreign_origin(request: Request) -> None:
@@ -187,10 +201,11 @@ def login_form(request: Request) -> Response:
 
 @router.post("/login")
 def login(request: Request, token: str = Form("")) -> Response:
-    tokens: Tokens = request.app.state.tokens
+    """Start a session for a valid API token; the cookie holds only the session's id."""
+    sessions = _sessions(request)
     try:
         _refuse_foreign_origin(request)
-        tokens.authenticate(token.strip())
+        _, session_id = sessions.start(token.strip())
     except LucidError as error:
         return templates.TemplateResponse(
             request,
@@ -198,21 +213,35 @@ def login(request: Request, token: str = Form("")) -> Response:
             {"title": "Sign in", "error": error.sentence},
             status_code=status_of(error),
         )
+    sessions.end(request.cookies.get(COOKIE))  # a session this browser had before ends
     response = RedirectResponse("/dashboard", status_code=303)
-    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
+    response.set_cookie(
+        COOKIE,
+        session_id,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     return response
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    """End the session on the server (its cookie and form token stop working), then forget
+    the cookie; a session already ended is only forgotten."""
+    session_id = request.cookies.get(COOKIE)
     try:
         _refuse_foreign_origin(request)
+        if _session(request) is not None:
+            _check_csrf(csrf, str(session_id))
+            _sessions(request).end(session_id)
     except LucidError as error:
         return templates.TemplateResponse(
             request, "error.html", {"title": "Sign out", "error": error.sentence}, status_code=403
         )
     response = RedirectResponse("/dashboard/login", status_code=303)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict")
     return response
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from lucid.contracts.events import format_time
 from lucid.contracts.experiments.analysis import evidence_of
 from lucid.contracts.experiments.events import ExperimentConcluded
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.value import Evidence, text
 from lucid.errors import Conflict
 from lucid.experiments.state import analysis_of, experiment_event, running
@@ -30,7 +31,7 @@ def conclude(
     reached the minimum sample; a sequential one before that unless its always-valid
     p-value already fell to alpha) or `invalid` (sample-ratio mismatch).
     """
-    who, why = text(actor, "actor"), text(rationale, "rationale")
+    who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)

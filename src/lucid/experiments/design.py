@@ -10,6 +10,7 @@ from lucid.contracts.events import format_time
 from lucid.contracts.experiments.assignment import DEFAULT_CHALLENGER_SHARE, validate_experiment_id
 from lucid.contracts.experiments.design import Design
 from lucid.contracts.experiments.events import ExperimentCreated
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.value import Stage, text
 from lucid.errors import Conflict
 from lucid.experiments.state import experiment_event
@@ -49,7 +50,7 @@ def create(
     """Design and store an experiment of `model`'s challenger version against its production
     version; refused (nothing stored) when the id is taken or the versions do not fit."""
     validate_experiment_id(experiment_id)
-    who, why = text(actor, "actor"), text(rationale, "rationale")
+    who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     design = _design(models, experiment_id, model, challenger, plan)
     minimum = design.minimum_sample()
     now = clock()

@@ -9,7 +9,7 @@ from typing import Any
 
 from lucid.contracts.experiments.assignment import ARMS, CHALLENGER, CONTROL, assign
 from lucid.contracts.experiments.events import ExposuresLogged
-from lucid.contracts.value import text
+from lucid.contracts.identities import normalise_identity
 from lucid.errors import InvalidInput
 from lucid.experiments.batches import entity_id, exposure_row
 from lucid.experiments.state import experiment_event, running, stored
@@ -42,7 +42,7 @@ def expose(
     Opened inside another write transaction of the same database (the prediction journal's
     batch) it joins it; a refusal is raised before anything is written.
     """
-    who = text(actor, "actor")
+    who = normalise_identity(actor, "actor")
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)

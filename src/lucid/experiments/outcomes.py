@@ -8,7 +8,7 @@ from typing import Any
 
 from lucid.contracts.experiments.design import Design
 from lucid.contracts.experiments.events import OutcomesLogged
-from lucid.contracts.value import text
+from lucid.contracts.identities import normalise_identity
 from lucid.errors import Conflict, InvalidInput
 from lucid.experiments.batches import outcome_row
 from lucid.experiments.state import experiment_event, running
@@ -29,7 +29,7 @@ def record_outcomes(
     a guardrail metric takes any number. Every entity must have been exposed, and each
     (entity, metric) has one outcome. Returns how many outcomes were logged per metric.
     """
-    who = text(actor, "actor")
+    who = normalise_identity(actor, "actor")
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)

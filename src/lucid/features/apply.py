@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from lucid.contracts.events import NewEvent, Subject
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.events import FeatureProposed, SourceRegistered
 from lucid.contracts.semantic.governance import Status
@@ -149,6 +150,7 @@ def apply(
     clock: Callable[[], datetime],
 ) -> Plan:
     """Register the new sources and propose the new definitions, or refuse everything."""
+    actor = normalise_identity(actor, "actor")
     with uows() as uow:
         plan = planner.plan(uow.features, definitions)
         if plan.refusals:

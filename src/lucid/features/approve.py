@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent, Subject
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.semantic.events import (
     FeatureApprovalGiven,
     FeatureApproved,
@@ -52,6 +53,7 @@ def approve(
 ) -> Governed:
     """Record `team`'s approval; the last required one makes the definition canonical."""
     ref = FeatureRef.parse(reference)
+    person = normalise_identity(person, "approver")
     with uows() as uow:
         governed = _stored(uow.features, ref)
         completes = check_approval(governed, team, person)

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from lucid.contracts.events import DomainEvent, NewEvent, Subject, format_time, parse_time
 from lucid.contracts.experiments.design import Design
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.incidents import lifecycle as rules
 from lucid.contracts.incidents.events import (
     ExperimentLinked,
@@ -109,7 +110,7 @@ class Incidents:
     def open(self, model: str, *, summary: str, level: str, actor: str) -> Incident:
         """Open an incident by hand (detection = now); refused while the model has one not
         closed, or when no such model is registered."""
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         said = text(summary, "summary")
         grade = rules.level(level)
         if self._registry is not None:
@@ -145,7 +146,7 @@ class Incidents:
         return incident
 
     def acknowledge(self, incident_id: str, *, actor: str) -> Incident:
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -165,7 +166,7 @@ class Incidents:
         actor: str,
     ) -> Incident:
         """Record the shared diagnosis; flags a repeated error (see the contracts' rule)."""
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, others: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -194,7 +195,7 @@ class Incidents:
 
     def propose(self, incident_id: str, proposals: Sequence[str], *, actor: str) -> Incident:
         """Record 2 or 3 testable proposals (a later call replaces them until one is tested)."""
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -207,7 +208,7 @@ class Incidents:
 
     def link_experiment(self, incident_id: str, experiment_id: str, *, actor: str) -> Incident:
         """Tie the experiment testing the proposals; it must exist and be on the same model."""
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock()
         model_of_experiment: str | None = None
         if self._experiments is not None:
@@ -228,7 +229,7 @@ class Incidents:
         return self._change(incident_id, step)
 
     def record_lesson(self, incident_id: str, lesson: str, *, actor: str) -> Incident:
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -241,7 +242,7 @@ class Incidents:
 
     def resolve(self, incident_id: str, *, resolution: str, actor: str) -> Incident:
         """Close the incident; refused (Conflict) while no lesson is recorded."""
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock()
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
@@ -257,7 +258,7 @@ class Incidents:
 
     def declare_shift(self, started_at: datetime, *, description: str, actor: str) -> None:
         """Record a shift whose start is known (a drill, the scenario's referee)."""
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         said = text(description, "description")
         start = utc_text(started_at, "started_at")
         with self._uows() as uow:

@@ -28,6 +28,7 @@ from lucid.contracts.deployments import (
     evaluate_checkpoint,
 )
 from lucid.contracts.events import NewEvent, RecordedEvent, format_time, parse_time
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc, utc_text
 from lucid.contracts.value.fields import text
@@ -131,7 +132,7 @@ class LearningLoop:
                 "much); nothing changed",
             )
         days = checkpoint_days(checkpoints)
-        who, why = text(actor, "actor"), text(rationale, "rationale")
+        who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         candidate = self._registry.get_version(name, version)
         decision = _Decision(stated, _criteria(candidate, success_criteria), days, who, why)
         with self._uows() as uow:
@@ -156,7 +157,7 @@ class LearningLoop:
         Each criterion is judged on the newest observation of its metric for the deployed
         version made at or before the checkpoint's due time; none means `unmeasured`.
         """
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         moment = self._clock() if at is None else to_utc(at, "at")
         limit = format_time(moment)
         judged: list[Checkpoint] = []

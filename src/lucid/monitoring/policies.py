@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.monitoring_events import MonitoringPolicySet
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, ThresholdChanged
@@ -37,7 +38,7 @@ def set_policy(
     (`ThresholdChanged` each), and adding or removing thresholds or changing reporting
     needs the same approvals: every team named by the old or new policy, never by the
     proposer."""
-    who, why = text(actor, "actor"), text(rationale, "rationale")
+    who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     validate_model_name(policy.model)
     subject = model_subject(policy.model)
     with uows() as uow:

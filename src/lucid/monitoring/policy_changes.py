@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from lucid.contracts.events import NewEvent, RecordedEvent, Subject
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval
 from lucid.contracts.validity.thresholds import Threshold
 from lucid.ports.unit_of_work import UnitsOfWork
@@ -23,6 +24,7 @@ def change_threshold(
 ) -> tuple[MonitoringPolicy, RecordedEvent]:
     """Apply an approved threshold change and record it as a `ThresholdChanged` event about
     the model, with its rationale; nothing is recorded when the change is refused."""
+    proposer = normalise_identity(proposer, "proposer")
     changed, event = policy.change_threshold(
         new, proposer=proposer, rationale=rationale, approvals=approvals
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from lucid.contracts.access import StoredToken, Subscription, WebhookAttempt
+from lucid.contracts.access import StoredSession, StoredToken, Subscription, WebhookAttempt
 
 
 class AccessRepository(Protocol):
-    """API tokens and event subscriptions (webhooks)."""
+    """API tokens, dashboard sessions and event subscriptions (webhooks)."""
 
     def add_token(self, token: StoredToken) -> None: ...
 
@@ -21,6 +21,20 @@ class AccessRepository(Protocol):
         ...
 
     def revoke_token(self, token_id: str, at: str) -> None: ...
+
+    def add_session(self, session: StoredSession) -> None: ...
+
+    def session_by_digest(self, id_sha256: str) -> StoredSession | None: ...
+
+    def touch_session(self, id_sha256: str, at: str) -> None:
+        """Store `at` as the session's last request."""
+        ...
+
+    def revoke_session(self, id_sha256: str, at: str) -> None: ...
+
+    def revoke_sessions_of(self, token_id: str, at: str) -> int:
+        """End every live session of a token; returns how many."""
+        ...
 
     def last_event_seq(self) -> int:
         """The position of the latest event; 0 for an empty log."""

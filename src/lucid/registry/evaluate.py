@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from lucid.contracts.events import NewEvent, format_time
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.registry_events import (
     BusinessMetricObserved,
     ModelEvaluated,
@@ -73,7 +74,7 @@ class Evaluations(RegistryDependencies):
         metric = text(metric, "metric")
         number = finite(value, "value")
         label = text(period, "period")
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         now = self._clock()
         observation = Observation(name, version, metric, number, label, format_time(now))
         with self._uows() as uow:
@@ -101,7 +102,7 @@ class Evaluations(RegistryDependencies):
         A due rollback with no previous version to return to records a critical
         `RollbackRefused` and reports it as the report's `alert`.
         """
-        who = text(actor, "actor")
+        who = normalise_identity(actor, "actor")
         now = self._clock()
         alert: str | None = None
         with self._uows() as uow:
@@ -153,7 +154,7 @@ class Evaluations(RegistryDependencies):
         `RollbackRefused` event is recorded as the alert. Called inside a caller's unit of
         work, the rollback — or the refusal's event — joins it.
         """
-        who, why = text(actor, "actor"), text(rationale, "rationale")
+        who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         now = self._clock()
         serving: int | None = None
         try:

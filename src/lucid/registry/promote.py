@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lucid.contracts.events import RecordedEvent
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.registry_events import (
     EvidenceAttached,
     ModelArchived,
@@ -36,7 +37,7 @@ class Promotion(RegistryDependencies):
         """Attach an experiment result to a version; the gate judges it at promotion."""
         if not isinstance(evidence, Evidence):
             raise InvalidInput("evidence", "must be an evidence record")
-        who, why = text(actor, "actor"), text(rationale, "rationale")
+        who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         with self._uows() as uow:
             current = uow.models.get(name, version)
             if current.stage is Stage.ARCHIVED:
@@ -80,7 +81,7 @@ class Promotion(RegistryDependencies):
         wanted = _stage(to)
         if wanted is Stage.ARCHIVED:
             raise InvalidInput("to", "a version is retired with archive, not promoted to archived")
-        who, why = text(actor, "actor"), text(rationale, "rationale")
+        who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         now = self._clock()
         skew: dict[str, float] | None = None
         if wanted is Stage.PRODUCTION and self._features is not None:
@@ -129,7 +130,7 @@ class Promotion(RegistryDependencies):
             if replaced is not None:
                 uow.models.set_stage(name, replaced, Stage.ARCHIVED)
         if override is not None and wanted is Stage.PRODUCTION:
-            approver = override.approver.strip()
+            approver = override.approver
             overridden = PromotionOverridden(name, version, approver, decision.evidence_problem)
             record(uow, overridden, approver, override.rationale.strip(), now)
         promoted = ModelPromoted(
@@ -143,7 +144,7 @@ class Promotion(RegistryDependencies):
     def archive(self, name: str, version: int, *, actor: str, rationale: str) -> ModelVersion:
         """Retire a candidate or challenger; the serving version leaves only by replacement or
         rollback."""
-        who, why = text(actor, "actor"), text(rationale, "rationale")
+        who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         with self._uows() as uow:
             current, _, _ = uow.models.gate_inputs(name, version)
             if current is Stage.PRODUCTION:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from lucid.contracts.events import format_time
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.registry_events import ModelRegistered
 from lucid.contracts.value.fields import finite, text
 from lucid.contracts.value.impact import BusinessImpact
@@ -43,7 +44,7 @@ class Registration(RegistryDependencies):
         pins = self._checked_pins(features)
         training = text(training_data, "training_data")
         metrics = _metrics(offline_metrics)
-        who = text(registered_by, "registered_by")
+        who = normalise_identity(registered_by, "registered_by")
         why = text(rationale, "rationale")
         prepared = model_artifacts.prepare(artifact, self._hub)
         inputs = input_order(prepared.signature, pins)

@@ -1,4 +1,5 @@
-"""API tokens and webhook subscriptions in the metadata database (`lucid.ports.access`).
+"""API tokens, dashboard sessions and webhook subscriptions in the metadata database
+(`lucid.ports.access`).
 
 Built on a unit of work's connection: what it writes commits with the unit's events.
 """
@@ -10,8 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from lucid.contracts.access import StoredToken, Subscription, WebhookAttempt
-from lucid.storage.tables import api_tokens, events, webhook_deliveries, webhook_subscriptions
+from lucid.contracts.access import StoredSession, StoredToken, Subscription, WebhookAttempt
+from lucid.storage.tables import (
+    api_tokens,
+    dashboard_sessions,
+    events,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
 
 
 def _token(row: Any) -> StoredToken:
@@ -40,7 +47,8 @@ def _subscription(row: Any) -> Subscription:
 
 
 class SqlAccessRepository:
-    """Tokens, subscriptions and delivery attempts on one transaction's connection."""
+    """Tokens, sessions, subscriptions and delivery attempts on one transaction's
+    connection."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -81,6 +89,52 @@ class SqlAccessRepository:
         self._connection.execute(
             update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=at)
         )
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def add_session(self, session: StoredSession) -> None:
+        self._connection.execute(
+            insert(dashboard_sessions).values(
+                id_sha256=session.id_sha256,
+                token_id=session.token_id,
+                person=session.person,
+                role=session.role,
+                created_at=session.created_at,
+                last_seen_at=session.last_seen_at,
+                expires_at=session.expires_at,
+                revoked_at=session.revoked_at,
+            )
+        )
+
+    def session_by_digest(self, id_sha256: str) -> StoredSession | None:
+        row = self._connection.execute(
+            select(dashboard_sessions).where(dashboard_sessions.c.id_sha256 == id_sha256)
+        ).first()
+        return None if row is None else StoredSession(**row._mapping)
+
+    def touch_session(self, id_sha256: str, at: str) -> None:
+        self._connection.execute(
+            update(dashboard_sessions)
+            .where(dashboard_sessions.c.id_sha256 == id_sha256)
+            .values(last_seen_at=at)
+        )
+
+    def revoke_session(self, id_sha256: str, at: str) -> None:
+        self._connection.execute(
+            update(dashboard_sessions)
+            .where(dashboard_sessions.c.id_sha256 == id_sha256)
+            .where(dashboard_sessions.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+
+    def revoke_sessions_of(self, token_id: str, at: str) -> int:
+        done = self._connection.execute(
+            update(dashboard_sessions)
+            .where(dashboard_sessions.c.token_id == token_id)
+            .where(dashboard_sessions.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return int(done.rowcount)
 
     # -- subscriptions --------------------------------------------------------------------------
 

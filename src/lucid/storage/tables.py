@@ -308,6 +308,21 @@ api_tokens = Table(
 )
 """API tokens, stored as the SHA-256 of their secret; a revoked token is kept, never deleted."""
 
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),
+    Column("token_id", String(32), nullable=False, index=True),
+    Column("person", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("last_seen_at", String(27), nullable=False),
+    Column("expires_at", String(27), nullable=False),
+    Column("revoked_at", String(27), nullable=True),
+)
+"""Signed-in dashboard sessions, stored as the SHA-256 of their id; signing out (or revoking
+the token) sets `revoked_at`, and the row is kept as the record of the sign-in."""
+
 webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
+from lucid.contracts.identities import normalise_identity, same_person
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.versions import Duration
 from lucid.errors import Conflict, Forbidden
@@ -91,7 +92,8 @@ def check_approval(governed: Governed, team: str, person: str) -> bool:
         raise Conflict(
             f"{definition.ref} is {governed.status.value}; only proposed definitions are approved."
         )
-    if person == governed.proposed_by:
+    person = normalise_identity(person, "approver")
+    if same_person(person, governed.proposed_by):
         raise Forbidden(
             f"{person} proposed {definition.ref} and cannot approve it: nobody approves their "
             "own change."

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
+from lucid.contracts.identities import normalise_identity
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
@@ -133,8 +134,7 @@ class MonitoringPolicy:
         """
         if not rationale.strip():
             raise InvalidInput("rationale", "must say why the threshold changes")
-        if not proposer.strip():
-            raise InvalidInput("proposer", "must name who proposes the change")
+        proposer = normalise_identity(proposer, "proposer")
         keys = [threshold.key for threshold in self.thresholds]
         if new.key not in keys:
             raise InvalidInput(
@@ -260,8 +260,9 @@ class ThresholdApproval:
     person: str
 
     def __post_init__(self) -> None:
-        if not self.team.strip() or not self.person.strip():
+        if not self.team.strip():
             raise InvalidInput("approval", "must name a team and the person approving for it")
+        object.__setattr__(self, "person", normalise_identity(self.person, "approver"))
 
 
 @event_type("ThresholdChanged")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from lucid.contracts.identities import normalise_identity, same_person
 from lucid.contracts.value.evidence import Evidence, judge_evidence
 from lucid.contracts.value.impact import BusinessImpact
 from lucid.contracts.value.stages import Stage, check_transition
@@ -22,8 +23,7 @@ class Override:
     rationale: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.approver, str) or not self.approver.strip():
-            raise InvalidInput("override.approver", "must name the approving person")
+        object.__setattr__(self, "approver", normalise_identity(self.approver, "override.approver"))
         if not isinstance(self.rationale, str) or not self.rationale.strip():
             raise InvalidInput(
                 "override.rationale", "must say why the evidence requirement is overridden"
@@ -115,15 +115,16 @@ def _on_evidence(
 def _check_approver(
     version_label: str, override: Override, approvers: Sequence[str], registered_by: str
 ) -> None:
-    """An override needs an approver of the project who did not register the version."""
-    approver = override.approver.strip()
-    if approver not in {a.strip() for a in approvers}:
+    """An override needs an approver of the project who did not register the version; names
+    compare in their normal form (`lucid.contracts.identities`)."""
+    approver = override.approver
+    if not any(same_person(approver, listed) for listed in approvers):
         listed = ", ".join(approvers) or "nobody"
         raise Forbidden(
             f"override.approver: {approver} is not an approver of this project (approvers: "
             f"{listed}); nothing changed."
         )
-    if approver == registered_by.strip():
+    if same_person(approver, registered_by):
         raise Forbidden(
             f"override.approver: {approver} registered {version_label} and may not also approve "
             "its override (four-eyes rule); nothing changed."
