@@ -48,10 +48,16 @@ def _prose(value: str) -> str:
     return value
 
 
-Line = Annotated[str, AfterValidator(_line)]
+ONE_LINE = AfterValidator(_line)
+"""The rule of one line of text, for `Annotated[str, ...]` after any length constraint."""
+
+PROSE = AfterValidator(_prose)
+"""The rule of free text, for `Annotated[str, ...]` after any length constraint."""
+
+Line = Annotated[str, ONE_LINE]
 """One line of text (a name, an id, a reference): no control character."""
 
-Prose = Annotated[str, AfterValidator(_prose)]
+Prose = Annotated[str, PROSE]
 """Free text (a rationale, a summary): tabs and line breaks, no other control character."""
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from lucid.http.text_fields import Line, Prose
+from lucid.http.text_fields import ONE_LINE, PROSE
 
 
 class RequestBody(BaseModel):
@@ -21,17 +21,17 @@ class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), ONE_LINE]
 """A model, team, experiment or event type name (at most 100 characters)."""
 
-EntityId = Annotated[Line, Field(min_length=1, max_length=200)]
+EntityId = Annotated[str, StringConstraints(min_length=1, max_length=200), ONE_LINE]
 """An entity's id as its listing source holds it (at most 200 characters)."""
 
-FeatureReference = Annotated[Line, Field(min_length=1, max_length=160)]
+FeatureReference = Annotated[str, StringConstraints(min_length=1, max_length=160), ONE_LINE]
 """A pinned feature, `name@version` (at most 160 characters)."""
 
-PredictionId = Annotated[Line, Field(min_length=1, max_length=64)]
+PredictionId = Annotated[str, StringConstraints(min_length=1, max_length=64), ONE_LINE]
 """The id of a logged prediction (at most 64 characters)."""
 
-Rationale = Annotated[Prose, Field(min_length=1)]
+Rationale = Annotated[str, StringConstraints(min_length=1), PROSE]
 """Why, in free text (tabs and line breaks allowed)."""

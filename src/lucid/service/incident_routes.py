@@ -3,13 +3,13 @@ diagnosed and closed by data scientists, as the token's person."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from lucid.contracts.access import Role
-from lucid.http.text_fields import Line, Prose
+from lucid.http.text_fields import ONE_LINE, Line, Prose
 from lucid.service.bodies import Name, RequestBody
 from lucid.service.dependencies import LucidDep, PrincipalDep
 
@@ -56,8 +56,8 @@ def acknowledge_incident(incident_id: str, lucid: LucidDep, who: PrincipalDep) -
 
 
 class DiagnosisRequest(RequestBody):
-    root_cause: Line = Field(
-        max_length=40, description="A category of the controlled list, e.g. data_drift."
+    root_cause: Annotated[str, StringConstraints(max_length=40), ONE_LINE] = Field(
+        description="A category of the controlled list, e.g. data_drift."
     )
     details: Prose
     participants: list[Line] = Field(description="Teams or people who took part (at least one).")

@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from lucid.contracts.access import Role
 from lucid.contracts.value import Override, Stage
 from lucid.errors import InvalidInput
-from lucid.http.text_fields import Line
+from lucid.http.text_fields import ONE_LINE, Line
 from lucid.service.bodies import (
     EntityId,
     FeatureReference,
@@ -289,7 +289,7 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
 
 
 class SubscriptionRequest(RequestBody):
-    url: Line = Field(min_length=1)
+    url: Annotated[str, StringConstraints(min_length=1), ONE_LINE]
     event_types: list[Name] = Field(default_factory=list, description="Empty: every type.")
     rationale: Rationale
 
