@@ -269,6 +269,8 @@ def test_control_characters_in_any_stored_field_or_parameter_are_refused(world: 
             answer = httpx.get(f"{world[2]}{path}", headers=viewer, timeout=30)
             refused(answer, 422, field)
         refused(post(world, "/v1/predict/ch%00urn", "service", json={"entity_id": "c1"}), 422)
+        form = {"reason": "a\u0000b", "csrf": "x"}  # the dashboard's form, before its session
+        refused(post(world, "/dashboard/models/churn/freeze", None, data=form), 422, "reason")
 
 
 def test_the_group_commit_fails_only_the_row_the_database_refuses(

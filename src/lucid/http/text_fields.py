@@ -61,10 +61,20 @@ Prose = Annotated[str, PROSE]
 """Free text (a rationale, a summary): tabs and line breaks, no other control character."""
 
 
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 async def plain_parameters(request: Request) -> None:
-    """Refuse a path or query parameter holding a control character (a route dependency;
-    async, so it costs no thread)."""
+    """Refuse a path or query parameter holding a control character, and a form field (the
+    dashboard's) holding one other than tab and line breaks. A route dependency: async, so
+    it costs no thread; the form is the one the route parsed (Starlette keeps it), read
+    within the body limit."""
     for name, value in [*request.path_params.items(), *request.query_params.multi_items()]:
         reason = refusal(value) if isinstance(value, str) else None
         if reason is not None:
             raise InvalidInput(name, reason)
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(_FORMS):
+        for name, value in (await request.form()).multi_items():
+            reason = refusal(value, prose=True) if isinstance(value, str) else None
+            if reason is not None:
+                raise InvalidInput(name, reason)
