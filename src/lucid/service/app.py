@@ -125,7 +125,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     )
     app.add_middleware(Measured, metrics=metrics)
 
-    plain = [Depends(plain_parameters)]  # no control character in a path or query parameter
+    plain = [Depends(plain_parameters)]  # no control character in parameters or form fields
     app.include_router(operations.router)
     app.include_router(routes.router, dependencies=plain)
     app.include_router(incident_routes.router, dependencies=plain)
