@@ -15,9 +15,14 @@ run: the same steps against `GET /healthz` (no database, no model) come first, a
 shows the CPU the generator and the server used (in cores).
 Goal on a 2-core machine: at least 1,000 predictions/s at p99 under 20 ms with no error.
 
+`--malformed` adds, after the clean steps, the same steps with 1 % of the requests malformed
+(a NUL byte in the entity id, a body over the 64 KiB limit, broken JSON, an unknown field,
+in turn): each such line shows the p99 of the valid requests, how many valid requests failed
+(the goal: none) and how many malformed ones were refused with 413/422 as they should be.
+
     uv run python bench/serve.py [--rates 250,500,1000,1500] [--duration 60]
         [--entities 10000] [--workers 2] [--connections 64] [--stores sqlite,redis]
-        [--redis-url redis://127.0.0.1:6379/0] [--baseline-duration 10]
+        [--redis-url redis://127.0.0.1:6379/0] [--baseline-duration 10] [--malformed]
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +57,13 @@ FEATURES = ("customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0")
 GOAL_RATE, GOAL_P99_MS = 1000, 20.0
 LATE_AFTER_S = 10.0
 """A request still unanswered this long after its step ended is counted as an error."""
+MALFORMED_SHARE = 0.01
+"""The share of malformed requests `--malformed` mixes into the load."""
 
 
 def build_project(folder: Path, entities: int, online_store_url: str | None) -> str:
-    """The scratch project in `folder`; returns a viewer token's secret."""
+    """The scratch project in `folder`; returns a service token's secret (an application's:
+    predictions are logged, which a viewer may not do)."""
     init_project(folder, name=f"bench_{uuid.uuid4().hex[:8]}", actor="bench", environ={}).close()
     config = folder / "lucid.yaml"
     text = config.read_text() + "approvers: [bea]\n"
@@ -101,7 +110,7 @@ def build_project(folder: Path, entities: int, online_store_url: str | None) -> 
             )
         lucid.features.materialize()
         return lucid.tokens.create(
-            person="app", role="viewer", teams=[], actor="bench", rationale="bench"
+            person="app", role="service", teams=[], actor="bench", rationale="bench"
         )[1]
 
 
@@ -146,7 +155,9 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 class Connection:
-    """One keep-alive HTTP/1.1 connection; answers must carry a Content-Length."""
+    """One keep-alive HTTP/1.1 connection; answers must carry a Content-Length. An answer
+    saying `Connection: close` (a refused oversized body) closes it; the next request opens
+    another."""
 
     def __init__(self, port: int) -> None:
         self.port = port
@@ -159,17 +170,30 @@ class Connection:
         assert self.reader is not None
         self.writer.write(request)
         status = int((await self.reader.readline()).split(b" ", 2)[1])
-        length = 0
+        length, closing = 0, False
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
-            if line[:15].lower() == b"content-length:":
+            lowered = line.lower()
+            if lowered.startswith(b"content-length:"):
                 length = int(line[15:])
+            elif lowered.startswith(b"connection:") and b"close" in lowered:
+                closing = True
         await self.reader.readexactly(length)
+        if closing:
+            self.close()
         return status
 
     def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
         self.reader = self.writer = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request's bytes, and whether it is well formed (else it must be refused)."""
+
+    raw: bytes
+    valid: bool = True
 
 
 @dataclass
@@ -182,6 +206,9 @@ class Step:
     latencies_ms: list[float]
     client_cores: float
     server_cores: float
+    malformed: int = 0
+    refused: int = 0
+    """Malformed requests sent, and those refused with 413 or 422 (the rest: errors)."""
 
     def percentile(self, share: float) -> float:
         ordered = sorted(self.latencies_ms)
@@ -190,35 +217,51 @@ class Step:
         )
 
     def line(self, label: str) -> str:
+        bad = f"  malformed refused {self.refused}/{self.malformed}" if self.malformed else ""
         return (
-            f"{label:16} target {self.target:5}/s  achieved {self.ok / self.seconds:7.1f}/s  "
+            f"{label:20} target {self.target:5}/s  achieved {self.ok / self.seconds:7.1f}/s  "
             f"p50 {self.percentile(0.50):7.2f} ms  p99 {self.percentile(0.99):7.2f} ms  "
-            f"errors {self.errors:5}  cpu: generator {self.client_cores:.2f}, "
+            f"valid failed {self.errors:5}{bad}  cpu: generator {self.client_cores:.2f}, "
             f"server {self.server_cores:.2f} cores"
+        )
+
+    def met(self) -> bool:
+        """The goal: the rate achieved (for the valid requests), p99 under the bound, no valid
+        request failing, every malformed one refused."""
+        valid_rate = self.target * (1 - self.malformed / self.sent if self.sent else 1)
+        return (
+            self.ok / self.seconds >= valid_rate * 0.99
+            and self.percentile(0.99) < GOAL_P99_MS
+            and self.errors == 0
+            and self.refused == self.malformed
         )
 
 
 async def drive(
-    port: int, requests: list[bytes], rate: int, duration: float, connections: int, server: int
+    port: int, requests: list[Request], rate: int, duration: float, connections: int, server: int
 ) -> Step:
-    """Send `rate` requests per second for `duration` s, open-loop, over `connections`."""
+    """Send `rate` requests per second for `duration` s, open-loop, over `connections`.
+    Latencies are those of the valid requests answered 200."""
     loop = asyncio.get_running_loop()
     total = int(rate * duration)
-    queue: asyncio.Queue[tuple[float, bytes] | None] = asyncio.Queue()
+    queue: asyncio.Queue[tuple[float, Request] | None] = asyncio.Queue()
     latencies: list[float] = []
-    counts = {"ok": 0, "errors": 0}
+    counts = {"ok": 0, "errors": 0, "malformed": 0, "refused": 0}
     pool = [Connection(port) for _ in range(connections)]
 
     async def worker(connection: Connection) -> None:
         while (job := await queue.get()) is not None:
             due, request = job
+            counts["malformed"] += not request.valid
             try:
-                status = await connection.send(request)
+                status = await connection.send(request.raw)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
                 connection.close()
-                counts["errors"] += 1
+                counts["errors"] += request.valid  # a malformed one lost is not refused
                 continue
-            if status == 200:
+            if not request.valid:
+                counts["refused"] += status in (413, 422)
+            elif status == 200:
                 counts["ok"] += 1
                 latencies.append((loop.time() - due) * 1000)
             else:
@@ -252,21 +295,39 @@ async def drive(
         latencies,
         (time.process_time() - cpu_client) / elapsed,
         (tree_cpu_seconds(server) - cpu_server) / elapsed,
+        counts["malformed"],
+        counts["refused"],
     )
 
 
-def predict_requests(port: int, token: str, entities: int) -> list[bytes]:
+def _post(token: str, body: bytes) -> bytes:
+    return (
+        b"POST /v1/predict/churn HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        + f"Authorization: Bearer {token}\r\n".encode()
+        + b"Content-Type: application/json\r\n"
+        + f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+
+
+def predict_requests(token: str, entities: int, malformed: float = 0.0) -> list[Request]:
+    """5,000 predictions of random entities; with `malformed`, that share of them broken in
+    turn: a NUL byte in the id, a body over the limit, broken JSON, an unknown field."""
     rng = random.Random(7)
-    built = []
-    for _ in range(5000):
-        body = json.dumps({"entity_id": f"c{rng.randrange(entities):05d}"}).encode()
-        built.append(
-            b"POST /v1/predict/churn HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            + f"Authorization: Bearer {token}\r\n".encode()
-            + b"Content-Type: application/json\r\n"
-            + f"Content-Length: {len(body)}\r\n\r\n".encode()
-            + body
-        )
+    broken: list[Callable[[str], bytes]] = [
+        lambda entity: json.dumps({"entity_id": f"{entity}\u0000"}).encode(),
+        lambda entity: json.dumps({"entity_id": entity, "pad": "x" * 70_000}).encode(),
+        lambda entity: b'{"entity_id": "' + entity.encode(),
+        lambda entity: json.dumps({"entity_id": entity, "levle": "critical"}).encode(),
+    ]
+    built, every = [], round(1 / malformed) if malformed else 0
+    for number in range(5000):
+        entity = f"c{rng.randrange(entities):05d}"
+        if every and number % every == every - 1:
+            body = broken[number // every % len(broken)](entity)
+            built.append(Request(_post(token, body), valid=False))
+        else:
+            built.append(Request(_post(token, json.dumps({"entity_id": entity}).encode())))
     return built
 
 
@@ -280,6 +341,11 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--stores", default="sqlite,redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--malformed",
+        action="store_true",
+        help=f"also run each step with {MALFORMED_SHARE:.0%} malformed requests mixed in",
+    )
     args = parser.parse_args()
     rates = [int(rate) for rate in args.rates.split(",")]
     print(
@@ -302,8 +368,11 @@ def main() -> None:
                     json={"entity_id": "c00001"},
                 )
                 assert check.status_code == 200, check.text
-                health = [b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"]
-                predict = predict_requests(port, token, args.entities)
+                health = [Request(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")]
+                loads = [("POST /predict", predict_requests(token, args.entities))]
+                if args.malformed:
+                    mixed = predict_requests(token, args.entities, MALFORMED_SHARE)
+                    loads.append((f"  + {MALFORMED_SHARE:.0%} malformed", mixed))
                 for rate in rates:
                     step = asyncio.run(
                         drive(
@@ -312,21 +381,18 @@ def main() -> None:
                     )
                     print(step.line("GET /healthz"), flush=True)
                 for rate in rates:
-                    step = asyncio.run(
-                        drive(port, predict, rate, args.duration, args.connections, server.pid)
-                    )
-                    print(step.line("POST /predict"), flush=True)
-                    met = (
-                        step.ok / step.seconds >= GOAL_RATE * 0.99
-                        and step.percentile(0.99) < GOAL_P99_MS
-                        and step.errors == 0
-                    )
-                    if rate >= GOAL_RATE:
-                        print(
-                            f"goal (>= {GOAL_RATE}/s, p99 < {GOAL_P99_MS:g} ms, no error) at "
-                            f"{rate}/s: {'met' if met else 'MISSED'}",
-                            flush=True,
+                    for label, requests in loads:
+                        step = asyncio.run(
+                            drive(port, requests, rate, args.duration, args.connections, server.pid)
                         )
+                        print(step.line(label), flush=True)
+                        if rate >= GOAL_RATE:
+                            print(
+                                f"goal (>= {GOAL_RATE}/s, p99 < {GOAL_P99_MS:g} ms, no valid "
+                                f"request failing) at {rate}/s: "
+                                f"{'met' if step.met() else 'MISSED'}",
+                                flush=True,
+                            )
             finally:
                 server.terminate()
                 server.wait(timeout=30)

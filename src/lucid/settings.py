@@ -33,6 +33,8 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "LUCID_SPARK_MASTER": "spark_master",
     "LUCID_ARTIFACTS_URL": "artifacts_url",
     "LUCID_DATA_DIR": "data_dir",
+    "LUCID_MAX_BODY_BYTES": "max_body_bytes",
+    "LUCID_MAX_PREDICT_BODY_BYTES": "max_predict_body_bytes",
 }
 """Environment variable → setting it overrides (12-factor)."""
 
@@ -221,6 +223,10 @@ class Settings(BaseModel):
     scheduler: SchedulerSettings = SchedulerSettings()
     log_checkpoints: LogCheckpointSettings = LogCheckpointSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    """The largest request body `lucid serve` reads on any route, in bytes (413 above it)."""
+    max_predict_body_bytes: int = Field(default=64 * 1024, ge=1)
+    """The largest body of `POST /v1/predict/{model}`, in bytes (one entity per request)."""
 
     @field_validator("training_pipelines")
     @classmethod

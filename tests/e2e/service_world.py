@@ -23,6 +23,8 @@ from lucid.features.definition_files import load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
+from lucid.storage import schema
+from lucid.storage.database import Database
 from tests.conftest import run_lucid
 from tests.contract.test_feature_governance import as_set
 from tests.contract.test_registry import prove, retention
@@ -34,6 +36,7 @@ ROLES = (
     ("scientist", "sam", "scientist", []),
     ("approver", "mia", "approver", ["marketing"]),
     ("admin", "ada", "admin", []),
+    ("service", "checkout", "service", []),
 )
 
 
@@ -67,10 +70,22 @@ LISTING = {
 }
 
 
-def build_project(folder: Path, *, monitored: bool = True) -> dict[str, str]:
-    """Make the project in `folder`; the secrets of one token per role, by role name."""
+def build_project(
+    folder: Path, *, monitored: bool = True, database_url: str | None = None
+) -> dict[str, str]:
+    """Make the project in `folder` (its metadata at `database_url`, else SQLite); the
+    secrets of one token per role, by role name."""
     assert run_lucid("init", str(folder)).code == 0
-    (folder / "lucid.yaml").write_text((folder / "lucid.yaml").read_text() + "approvers: [bea]\n")
+    config = (folder / "lucid.yaml").read_text() + "approvers: [bea]\n"
+    if database_url is not None:
+        config = "".join(
+            f"database_url: {database_url}\n" if line.startswith("database_url:") else line
+            for line in config.splitlines(keepends=True)
+        )
+        db = Database(database_url)
+        schema.upgrade(db)
+        db.dispose()
+    (folder / "lucid.yaml").write_text(config)
     write_sample_activity(folder)
     write_customers(folder)
     with open_project(folder, environ={}) as lucid:

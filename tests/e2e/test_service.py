@@ -81,9 +81,10 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
                 ("proposer", "dana", "approver", ["marketing"]),
                 ("admin", "ada", "admin", []),
                 ("revoked", "rex", "admin", []),
+                ("service", "checkout", "service", []),
             )
         }
-        revoked_id = tokens.list()[-1]["id"]
+        revoked_id = next(t["id"] for t in tokens.list() if t["person"] == "rex")
         tokens.revoke(revoked_id, actor="admin", rationale="left the company")
     return folder, secrets
 
@@ -157,7 +158,15 @@ def test_events_page_with_a_cursor_and_verify(server: str, project: Any) -> None
 
 
 def test_predict_reads_features_online_and_counts_predictions(server: str, project: Any) -> None:
-    token = project[1]["viewer"]
+    viewer = call(
+        server, "POST", "/v1/predict/churn", project[1]["viewer"], json={"entity_id": "c1"}
+    )
+    assert viewer.status_code == 403
+    assert viewer.json()["detail"] == (
+        "vic is a viewer; predicting with churn (each prediction is logged) needs the scientist "
+        "or service role."
+    )
+    token = project[1]["service"]
     answer = call(server, "POST", "/v1/predict/churn", token, json={"entity_id": "c00001"})
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -175,9 +184,9 @@ def test_predict_reads_features_online_and_counts_predictions(server: str, proje
             }
         ],
     }
-    denied = call(server, "POST", "/v1/outcomes", token, json=outcome)
+    denied = call(server, "POST", "/v1/outcomes", project[1]["viewer"], json=outcome)
     assert denied.status_code == 403
-    logged = call(server, "POST", "/v1/outcomes", project[1]["scientist"], json=outcome)
+    logged = call(server, "POST", "/v1/outcomes", token, json=outcome)  # a service logs them
     assert logged.status_code == 200, logged.text
     assert logged.json()["logged"] == 1
     outcome["outcomes"][0]["label"] = 2
@@ -194,7 +203,7 @@ def test_outcome_times_without_offset_are_utc_and_offsets_are_honoured(
 ) -> None:
     folder, secrets = project
     ids = [
-        call(server, "POST", "/v1/predict/churn", secrets["viewer"], json={"entity_id": e}).json()[
+        call(server, "POST", "/v1/predict/churn", secrets["service"], json={"entity_id": e}).json()[
             "prediction_id"
         ]
         for e in ("c00002", "c00003")
@@ -354,7 +363,7 @@ def test_predict_routes_by_the_running_experiment(server: str, project: Any) -> 
     arms = {}
     for entity in entities:
         answer = call(
-            server, "POST", "/v1/predict/churn", secrets["viewer"], json={"entity_id": entity}
+            server, "POST", "/v1/predict/churn", secrets["scientist"], json={"entity_id": entity}
         )
         assert answer.status_code == 200, answer.text
         arms[entity] = (answer.json()["arm"], answer.json()["version"])

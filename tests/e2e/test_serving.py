@@ -65,7 +65,7 @@ def counts(folder: Path) -> tuple[int, int]:
 def test_concurrent_predictions_are_each_logged_before_their_answer(world: Any) -> None:
     folder, secrets, base = world
     before = counts(folder)
-    answers = many(base, secrets["viewer"], ENTITIES * 4)
+    answers = many(base, secrets["service"], ENTITIES * 4)
     assert [a.status_code for a in answers] == [200] * len(answers), server_log(folder)
     ids = {a.json()["prediction_id"] for a in answers}
     assert len(ids) == len(answers)
@@ -85,7 +85,7 @@ def test_concurrent_predictions_are_each_logged_before_their_answer(world: Any) 
 
 def test_a_promotion_and_a_revocation_reach_both_workers_at_once(world: Any) -> None:
     folder, secrets, base = world
-    assert {a.json()["version"] for a in many(base, secrets["viewer"], ENTITIES)} == {1}
+    assert {a.json()["version"] for a in many(base, secrets["service"], ENTITIES)} == {1}
     with open_project(folder, environ={}) as lucid:
         lucid.registry.promote("churn", 2, "challenger", actor="ana", rationale="retrained")
         lucid.registry.promote(
@@ -96,7 +96,7 @@ def test_a_promotion_and_a_revocation_reach_both_workers_at_once(world: Any) -> 
             rationale="ship it",
             override=Override("bea", "the test needs no A/B"),
         )
-    answers = many(base, secrets["viewer"], ENTITIES)
+    answers = many(base, secrets["service"], ENTITIES)
     assert {(a.status_code, a.json()["version"]) for a in answers} == {(200, 2)}
 
     token = secrets["scientist"]
@@ -112,7 +112,7 @@ def test_a_promotion_and_a_revocation_reach_both_workers_at_once(world: Any) -> 
 
 def test_bad_requests_are_refused_with_a_problem_and_store_nothing(world: Any) -> None:
     folder, secrets, base = world
-    token = secrets["viewer"]
+    token = secrets["service"]
     before = counts(folder)
     with open_project(folder, environ={}) as lucid, lucid.db.transaction() as connection:
         head = connection.execute(select(func.max(events.c.seq))).scalar_one()
@@ -210,7 +210,7 @@ def test_a_model_pinned_in_another_order_than_its_inputs_is_served_by_name(world
     add_recent_activity(folder, ENTITIES[:12])
     with open_project(folder, environ={}) as lucid:
         lucid.features.materialize()  # at the real time, which the new events precede
-    answers = many(base, secrets["viewer"], ENTITIES[:12])
+    answers = many(base, secrets["service"], ENTITIES[:12])
     assert {(a.status_code, a.json()["version"]) for a in answers} == {(200, version)}
     with open_project(folder, environ={}) as lucid, lucid.db.transaction() as connection:
         logged = connection.execute(

@@ -36,7 +36,7 @@ def worker_pids(server: int) -> list[int]:
 def test_no_acknowledged_prediction_is_lost_when_a_worker_is_killed(tmp_path: Path) -> None:
     folder = tmp_path / "shop"
     secrets = build_project(folder, monitored=False)
-    headers = {"Authorization": f"Bearer {secrets['viewer']}"}
+    headers = {"Authorization": f"Bearer {secrets['service']}"}
     acknowledged: list[str] = []
     failed: list[str] = []
     done = threading.Lock()

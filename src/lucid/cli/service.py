@@ -83,7 +83,9 @@ def serve(
 def create(
     ctx: typer.Context,
     person: str = typer.Option(..., "--person", help="Who the token speaks for."),
-    role: str = typer.Option(..., "--role", help="viewer, scientist, approver or admin."),
+    role: str = typer.Option(
+        ..., "--role", help="viewer, scientist, approver, admin or service (an application)."
+    ),
     team: list[str] = typer.Option([], "--team", help="Teams an approver approves for."),
     rationale: str = typer.Option("issued for the HTTP API", "--rationale"),
     as_json: bool = typer.Option(False, "--json"),

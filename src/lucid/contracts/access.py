@@ -1,8 +1,11 @@
 """Who may do what: roles, the principal behind a request, and the checks on them.
 
-Roles are ordered: a viewer reads; a scientist also proposes, registers and experiments; an
-approver also approves for their teams and overrides the promotion gate; an admin does all.
-Four-eyes rules (nobody approves their own change) stay in the contract that owns the change.
+The people's roles are ordered: a viewer reads; a scientist also proposes, registers,
+experiments and logs what is served; an approver also approves for their teams and
+overrides the promotion gate; an admin does all. A service (an application calling the API)
+stands beside that ladder, not on it: it reads and logs predictions, served values and
+outcomes, and ranks as a viewer for everything else. Four-eyes rules (nobody approves their
+own change) stay in the contract that owns the change.
 """
 
 from __future__ import annotations
@@ -22,10 +25,17 @@ class Role(Enum):
     SCIENTIST = "scientist"
     APPROVER = "approver"
     ADMIN = "admin"
+    SERVICE = "service"
 
     @property
     def rank(self) -> int:
-        return list(Role).index(self)
+        """The place on the people's ladder (viewer 0 … admin 3); a service ranks as a viewer."""
+        return 0 if self is Role.SERVICE else list(Role).index(self)
+
+    @property
+    def logs(self) -> bool:
+        """May log what is served: predictions, served feature values, outcomes."""
+        return self is Role.SERVICE or self.rank >= Role.SCIENTIST.rank
 
     @classmethod
     def parse(cls, value: str) -> Role:
@@ -58,6 +68,15 @@ class Principal:
             listed = ", ".join(self.teams) or "none"
             raise Forbidden(
                 f"{self.person} approves for {listed}, not for team {team}; {action} is refused."
+            )
+
+    def require_logging(self, *, action: str) -> None:
+        """Refuse unless this principal may log what is served (scientist and above, or a
+        service)."""
+        if not self.role.logs:
+            raise Forbidden(
+                f"{self.person} is a {self.role.value}; {action} needs the scientist or "
+                "service role."
             )
 
 

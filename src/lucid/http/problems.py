@@ -99,7 +99,14 @@ async def validation_error(_request: Request, error: Exception) -> JSONResponse:
     if where and where[0] in ("body", "query", "path", "header", "cookie"):
         where = where[1:]  # the field's name, not where in the request it was
     field = ".".join(str(part) for part in where) or "body"
-    return problem(422, "Invalid input", f"{field}: {first['msg']}", field)
+    return problem(422, "Invalid input", f"{field}: {rule_of(first)}", field)
+
+
+def rule_of(error: Any) -> str:
+    """The rule a pydantic error names, in the API's words for an unknown field."""
+    if error["type"] == "extra_forbidden":
+        return "is not a field of this request (unknown fields are refused, not ignored)"
+    return str(error["msg"])
 
 
 async def http_error(_request: Request, error: Exception) -> JSONResponse:

@@ -10,7 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 from anyio import to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.exceptions import RequestValidationError
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,6 +21,8 @@ from lucid.bootstrap import bootstrap
 from lucid.dashboard import pages
 from lucid.errors import LucidError
 from lucid.http import problems
+from lucid.http.body_limit import BodyLimit
+from lucid.http.text_fields import plain_parameters
 from lucid.service import (
     experiment_routes,
     incident_routes,
@@ -28,6 +30,7 @@ from lucid.service import (
     operations,
     routes,
 )
+from lucid.service.prediction_route import PATH as PREDICT_PATH
 from lucid.service.prediction_route import PredictionRoute
 from lucid.service.predictor import PredictionJournal, Predictor, ServingState
 from lucid.settings import Settings, load_settings
@@ -96,6 +99,7 @@ class Measured:
 
 def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     """The service for the project in `project_dir` (settings read once, at start-up)."""
+    settings = load_settings(project_dir, environ)
     metrics = Metrics()
     app = FastAPI(
         title="Lucid",
@@ -103,7 +107,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
         description="Feature store, model registry and drift monitoring bound by three "
         "contracts. Errors are application/problem+json with a sentence naming the field and "
         "the rule.",
-        lifespan=_lifespan(load_settings(project_dir, environ)),
+        lifespan=_lifespan(settings),
         responses=problems.RESPONSES,
     )
     app.state.metrics = metrics
@@ -114,14 +118,20 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.add_exception_handler(Exception, problems.unexpected_error)
 
     app.add_middleware(PredictionRoute)  # inside Measured, which times it as any route
+    app.add_middleware(  # before any route reads a body or checks a token
+        BodyLimit,
+        limit=settings.max_body_bytes,
+        limits=[(PREDICT_PATH, settings.max_predict_body_bytes)],
+    )
     app.add_middleware(Measured, metrics=metrics)
 
+    plain = [Depends(plain_parameters)]  # no control character in parameters or form fields
     app.include_router(operations.router)
-    app.include_router(routes.router)
-    app.include_router(incident_routes.router)
-    app.include_router(monitoring_routes.router)
-    app.include_router(experiment_routes.router)
-    app.include_router(pages.router)
+    app.include_router(routes.router, dependencies=plain)
+    app.include_router(incident_routes.router, dependencies=plain)
+    app.include_router(monitoring_routes.router, dependencies=plain)
+    app.include_router(experiment_routes.router, dependencies=plain)
+    app.include_router(pages.router, dependencies=plain)
     return app
 
 

@@ -3,12 +3,14 @@ diagnosed and closed by data scientists, as the token's person."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field, StringConstraints
 
 from lucid.contracts.access import Role
+from lucid.http.text_fields import ONE_LINE, Line, Prose
+from lucid.service.bodies import Name, RequestBody
 from lucid.service.dependencies import LucidDep, PrincipalDep
 
 router = APIRouter(prefix="/v1")
@@ -25,10 +27,10 @@ def list_incidents(
     return [i.to_dict() for i in lucid.incidents.list(model, status)]
 
 
-class IncidentRequest(BaseModel):
-    model: str
-    summary: str
-    level: str = Field("warning", description="warning or critical")
+class IncidentRequest(RequestBody):
+    model: Name
+    summary: Prose
+    level: Line = Field("warning", description="warning or critical")
 
 
 @router.post("/incidents", tags=["memory"], status_code=201)
@@ -53,10 +55,12 @@ def acknowledge_incident(incident_id: str, lucid: LucidDep, who: PrincipalDep) -
     return lucid.incidents.acknowledge(incident_id, actor=who.person).to_dict()
 
 
-class DiagnosisRequest(BaseModel):
-    root_cause: str = Field(description="A category of the controlled list, e.g. data_drift.")
-    details: str
-    participants: list[str] = Field(description="Teams or people who took part (at least one).")
+class DiagnosisRequest(RequestBody):
+    root_cause: Annotated[str, StringConstraints(max_length=40), ONE_LINE] = Field(
+        description="A category of the controlled list, e.g. data_drift."
+    )
+    details: Prose
+    participants: list[Line] = Field(description="Teams or people who took part (at least one).")
 
 
 @router.post("/incidents/{incident_id}/diagnosis", tags=["memory"])
@@ -74,8 +78,8 @@ def diagnose_incident(
     ).to_dict()
 
 
-class ProposalsRequest(BaseModel):
-    proposals: list[str] = Field(description="2 or 3 testable hypotheses.")
+class ProposalsRequest(RequestBody):
+    proposals: list[Prose] = Field(description="2 or 3 testable hypotheses.")
 
 
 @router.post("/incidents/{incident_id}/proposals", tags=["memory"])
@@ -87,8 +91,8 @@ def propose_for_incident(
     return lucid.incidents.propose(incident_id, body.proposals, actor=who.person).to_dict()
 
 
-class ExperimentLinkRequest(BaseModel):
-    experiment_id: str
+class ExperimentLinkRequest(RequestBody):
+    experiment_id: Name
 
 
 @router.post("/incidents/{incident_id}/experiment", tags=["memory"])
@@ -102,8 +106,8 @@ def link_incident_experiment(
     ).to_dict()
 
 
-class LessonRequest(BaseModel):
-    lesson: str
+class LessonRequest(RequestBody):
+    lesson: Prose
 
 
 @router.post("/incidents/{incident_id}/lesson", tags=["memory"])
@@ -115,8 +119,8 @@ def record_incident_lesson(
     return lucid.incidents.record_lesson(incident_id, body.lesson, actor=who.person).to_dict()
 
 
-class ResolutionRequest(BaseModel):
-    resolution: str
+class ResolutionRequest(RequestBody):
+    resolution: Prose
 
 
 @router.post("/incidents/{incident_id}/resolve", tags=["memory"])

@@ -16,25 +16,27 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lucid.errors import InvalidInput, LucidError
 from lucid.http import problems
+from lucid.http.body_limit import BodyTooLarge
+from lucid.http.text_fields import refusal
+from lucid.service.bodies import EntityId, RequestBody
 
 PATH = "/v1/predict/"
 ROUTE = "/v1/predict/{model}"
-MAX_BODY = 64 * 1024
-"""A prediction request names one entity: a body is refused as soon as it passes this size."""
 
 _log = logging.getLogger("lucid.service")
 
 
-class PredictionRequest(BaseModel):
+class PredictionRequest(RequestBody):
     """The body of `POST /v1/predict/{model}` (FastAPI's declaration of the route takes it
-    too, for the OpenAPI document)."""
+    too, for the OpenAPI document). Its size is bounded by `lucid.http.body_limit`
+    (`max_predict_body_bytes`)."""
 
-    entity_id: str = Field(min_length=1)
+    entity_id: EntityId
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,18 @@ class PredictionRoute:
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         try:
             raw = await _body(receive)
+            reason = refusal(model)
+            if reason is not None:
+                raise InvalidInput("model", reason)
             try:
                 asked = PredictionRequest.model_validate_json(raw)
             except ValidationError as error:
-                first = error.errors()[0]
-                field = ".".join(str(part) for part in first["loc"]) or "body"
-                raise InvalidInput(field, first["msg"]) from None
+                raise _invalid(error) from None
             answer = await state.predictor.predict(model, asked.entity_id, _bearer(scope))
         except LucidError as error:
             return _problem(error)
+        except BodyTooLarge:
+            raise  # answered by `BodyLimit`
         except Exception:
             _log.exception("POST %s failed", scope["path"])
             return _encoded(500, problems.problem_body(500, "Internal error", problems.BUG))
@@ -92,18 +97,21 @@ class PredictionRoute:
 
 
 async def _body(receive: Receive) -> bytes:
-    chunks, size = [], 0
+    chunks = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise InvalidInput("body", "the client left before sending it")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise TooLarge("body", f"must be at most {MAX_BODY} bytes (one entity per request)")
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def _invalid(error: ValidationError) -> InvalidInput:
+    """The first refusal of the body, as the API words it (`lucid.http.problems`)."""
+    first = error.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "body"
+    return InvalidInput(field, problems.rule_of(first))
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -114,15 +122,7 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-class TooLarge(InvalidInput):
-    """A request body over `MAX_BODY` (HTTP 413)."""
-
-
 def _problem(error: LucidError) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
-    if isinstance(error, TooLarge):
-        return _encoded(
-            413, problems.problem_body(413, "Content too large", error.sentence, "body")
-        )
     status, title = problems.status_and_title(error)
     field = error.field if isinstance(error, InvalidInput) else None
     return _encoded(status, problems.problem_body(status, title, error.sentence, field))

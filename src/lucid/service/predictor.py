@@ -230,26 +230,34 @@ class PredictionJournal:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                entries = [entry for entry, _ in batch]
-                try:
-                    if self._lucid.db.is_sqlite:
-                        refused = self._write(entries)
-                    else:
-                        refused = await to_thread.run_sync(self._write, entries)
-                except Exception as error:  # every request of the batch answers with it
-                    for _, done in batch:
-                        if not done.done():
-                            done.set_exception(error)
-                    continue
-                for entry, done in batch:
+                failures = await self._stored([entry for entry, _ in batch])
+                for (_, done), failure in zip(batch, failures, strict=True):
                     if not done.done():  # a request whose client left is cancelled
-                        reason = refused.get(id(entry))
-                        if reason is None:
+                        if failure is None:
                             done.set_result(None)
                         else:
-                            done.set_exception(reason)
+                            done.set_exception(failure)
         finally:
             self._storing = None
+
+    async def _stored(self, entries: list[Entry]) -> list[Exception | None]:
+        """Store the entries in one commit; each entry's failure, None once it is stored.
+
+        When the database refuses the group for one of its rows, each entry is stored again
+        alone, so the row fails its own request and no other. A domain error (the database
+        unreachable, say) answers every entry at once."""
+        try:
+            if self._lucid.db.is_sqlite:
+                refused = self._write(entries)
+            else:
+                refused = await to_thread.run_sync(self._write, entries)
+        except LucidError as error:
+            return [error] * len(entries)
+        except Exception as error:
+            if len(entries) == 1:
+                return [error]  # the request answers 500, its route logs the traceback
+            return [failure for entry in entries for failure in await self._stored([entry])]
+        return [refused.get(id(entry)) for entry in entries]
 
     def _write(self, batch: list[Entry]) -> dict[int, LucidError]:
         exposed: dict[tuple[str, str], list[Entry]] = defaultdict(list)
@@ -299,6 +307,7 @@ class Predictor:
         state = self._state
         seen = state.current()
         who = await _kept(state.principals, token or "", state.principal, token, seen)
+        who.require_logging(action=f"predicting with {model} (each prediction is logged)")
         route = await _kept(state.routes, model, state.route, model, seen)
         arm, experiment = PRODUCTION_ARM, route.experiment
         if experiment is not None:

@@ -9,11 +9,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from lucid.contracts.access import Role
 from lucid.contracts.value import Override, Stage
 from lucid.errors import InvalidInput
+from lucid.http.text_fields import ONE_LINE, Line
+from lucid.service.bodies import (
+    EntityId,
+    FeatureReference,
+    Name,
+    PredictionId,
+    Rationale,
+    RequestBody,
+)
 from lucid.service.dependencies import BearerDep, LucidDep, PrincipalDep, bearer_token
 from lucid.service.prediction_route import PredictionRequest
 from lucid.service.predictor import Predictor
@@ -29,7 +38,7 @@ router = APIRouter(prefix="/v1")
 def list_events(
     lucid: LucidDep,
     who: PrincipalDep,
-    after: int = Query(0, ge=0, description="Cursor: events after this position."),
+    after: int = Query(0, ge=0, le=2**63 - 1, description="Cursor: events after this position."),
     limit: int = Query(100, ge=1, le=1000),
     type: str | None = None,
     subject: str | None = None,
@@ -78,9 +87,9 @@ def show_feature(reference: str, lucid: LucidDep, who: PrincipalDep) -> dict[str
     return _governed(lucid.features.get(reference))
 
 
-class ApprovalRequest(BaseModel):
-    team: str = Field(min_length=1, description="The team this approval speaks for.")
-    rationale: str = Field(min_length=1)
+class ApprovalRequest(RequestBody):
+    team: Name = Field(description="The team this approval speaks for.")
+    rationale: Rationale
 
 
 @router.post("/features/{reference}/approvals", tags=["features"], status_code=201)
@@ -95,15 +104,19 @@ def approve_feature(
     return _governed(governed)
 
 
-class OnlineRequest(BaseModel):
-    entity_ids: list[str] = Field(min_length=1)
-    features: list[str] = Field(min_length=1, description="Pinned versions, name@version.")
-    log: bool = False
+class OnlineRequest(RequestBody):
+    entity_ids: list[EntityId] = Field(min_length=1)
+    features: list[FeatureReference] = Field(
+        min_length=1, description="Pinned versions, name@version."
+    )
+    log: bool = Field(False, description="Log the served values (scientist or service role).")
 
 
 @router.post("/features/online", tags=["features"])
 def online_features(body: OnlineRequest, lucid: LucidDep, who: PrincipalDep) -> list[Any]:
     """Serve pinned features from the online store; stale values come back missing."""
+    if body.log:
+        who.require_logging(action="logging served values")
     served = lucid.features.get_online_features(body.entity_ids, body.features, log=body.log)
     return [{ref: value.to_dict() for ref, value in row.items()} for row in served]
 
@@ -184,15 +197,15 @@ def model_observations(
     return _observations(lucid, name, version)
 
 
-class PromotionRequest(BaseModel):
-    to: str = Field(description="challenger or production")
-    rationale: str = Field(min_length=1)
+class PromotionRequest(RequestBody):
+    to: Line = Field(description="challenger or production")
+    rationale: Rationale
     override: bool = Field(False, description="Override the evidence requirement (approvers).")
 
 
 @router.post("/models/{name}/versions/{version}/promotions", tags=["models"], status_code=201)
 def promote_model(
-    name: str, version: int, body: PromotionRequest, lucid: LucidDep, who: PrincipalDep
+    name: str, version: VersionNumber, body: PromotionRequest, lucid: LucidDep, who: PrincipalDep
 ) -> dict[str, Any]:
     """Move a version up through the promotion gate, as the token's person."""
     wanted = Stage(body.to) if body.to in {s.value for s in Stage} else None
@@ -207,8 +220,8 @@ def promote_model(
     return promoted.to_dict()
 
 
-class FreezeRequest(BaseModel):
-    reason: str = Field(min_length=1)
+class FreezeRequest(RequestBody):
+    reason: Rationale
 
 
 @router.post("/models/{name}/freeze", tags=["models"], status_code=201)
@@ -249,22 +262,22 @@ async def predict(
     return JSONResponse(answer)
 
 
-class Outcome(BaseModel):
+class Outcome(RequestBody):
     label: int = Field(ge=0, le=1, description="The observed outcome, 0 or 1.")
     observed_at: UtcTime
-    prediction_id: str | None = None
-    entity: str | None = None
+    prediction_id: PredictionId | None = None
+    entity: EntityId | None = None
 
 
-class OutcomesRequest(BaseModel):
-    model: str = Field(min_length=1)
+class OutcomesRequest(RequestBody):
+    model: Name
     outcomes: list[Outcome] = Field(min_length=1)
 
 
 @router.post("/outcomes", tags=["serving"])
 def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
     """Ground truth arriving late, joined to its predictions (by id, else by entity)."""
-    who.require(Role.SCIENTIST, action="logging outcomes")
+    who.require_logging(action="logging outcomes")
     rows = [
         {key: value for key, value in outcome.model_dump().items() if value is not None}
         for outcome in body.outcomes
@@ -275,10 +288,10 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
 # --- subscriptions -----------------------------------------------------------------------
 
 
-class SubscriptionRequest(BaseModel):
-    url: str
-    event_types: list[str] = Field(default_factory=list, description="Empty: every type.")
-    rationale: str = Field(min_length=1)
+class SubscriptionRequest(RequestBody):
+    url: Annotated[str, StringConstraints(min_length=1), ONE_LINE]
+    event_types: list[Name] = Field(default_factory=list, description="Empty: every type.")
+    rationale: Rationale
 
 
 @router.post("/subscriptions", tags=["memory"], status_code=201)
