@@ -26,6 +26,10 @@ SAFE_FORMATS = (
     "save a scikit-learn model with skops (skops.io.dump) or export it to ONNX, or set "
     "allow_pickle: true in lucid.yaml to accept pickles at the project's own risk"
 )
+PICKLE_INSTEAD = (
+    "export it to ONNX, or set allow_pickle: true in lucid.yaml to store it as a pickle at "
+    "the project's own risk"
+)
 
 
 def pickle_refused(what: str) -> InvalidInput:
@@ -37,11 +41,13 @@ def pickle_refused(what: str) -> InvalidInput:
     )
 
 
-def untrusted_refused(what: str, names: list[str]) -> InvalidInput:
+def untrusted_refused(what: str, names: list[str], instead: str = "") -> InvalidInput:
+    """The refusal of a model holding types off the allow-list (`instead`: what to do)."""
     return InvalidInput(
         "artifact",
         f"{what} holds types that are not scikit-learn, NumPy or SciPy types skops may load "
-        f"({', '.join(names)}); constructing them could run their code, so it is refused",
+        f"({', '.join(names)}); constructing them could run their code, so it is refused"
+        + (f"; {instead}" if instead else ""),
     )
 
 
@@ -52,19 +58,27 @@ def estimator_bytes(estimator: Any, allow_pickle: bool) -> tuple[bytes, str]:
     what = f"a {type(estimator).__name__}"
     try:
         data = skops_trust.dumps(estimator)
-        refused = skops_trust.untrusted(data)
-    except (TypeError, ValueError, AttributeError) as error:
-        data, refused = b"", [f"not storable by skops: {error}"]
+    except Exception as error:  # skops refuses what it cannot store, the object may raise too
+        if not allow_pickle:
+            raise InvalidInput(
+                "artifact", f"{what} cannot be stored as skops ({error}); {PICKLE_INSTEAD}"
+            ) from None
+        return _pickled(estimator), PICKLE_FILE
+    refused = skops_trust.untrusted(data)
     if not refused:
         checked_model(_loaded_skops(data, what))  # it loads as it will be served
         return data, SKOPS_FILE
     if not allow_pickle:
-        raise untrusted_refused(what, refused)
+        raise untrusted_refused(what, refused, PICKLE_INSTEAD)
+    return _pickled(estimator), PICKLE_FILE
+
+
+def _pickled(estimator: Any) -> bytes:
     import joblib
 
     buffer = io.BytesIO()
     joblib.dump(estimator, buffer)
-    return buffer.getvalue(), PICKLE_FILE
+    return buffer.getvalue()
 
 
 def file_bytes(path: Path, data: bytes, allow_pickle: bool) -> tuple[Any, str]:
