@@ -145,7 +145,7 @@ class Settings(BaseModel):
     prediction_horizon_days: float = 90.0
     """How long after a prediction an outcome may still be joined to it by entity (days)."""
     scheduler: SchedulerSettings = SchedulerSettings()
-    allow_pickle: bool = False
+    allow_pickle: bool = Field(default=False, strict=True)
     """Accept pickle (joblib) model files at the project's own risk: a pickle runs code when it
     is loaded. They are then unpickled only from the artifact store, with the registered
     SHA-256. Off: only skops (allowed types) and ONNX."""

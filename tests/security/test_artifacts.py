@@ -32,11 +32,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from lucid.bootstrap import Lucid, open_project
-from lucid.errors import Conflict, IntegrityViolation, InvalidInput
+from lucid.errors import ConfigurationError, Conflict, IntegrityViolation, InvalidInput
 from lucid.project import init_project
 from lucid.registry.artifact_formats import ModelFormat, detect
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.registry.skops_trust import allowed
+from lucid.settings import load_settings
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
 from tests.e2e.service_world import build_project, served
@@ -92,11 +93,17 @@ def crafted_skops(module: str, name: str, arguments: tuple[Any, ...]) -> bytes:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
+def bare_project(tmp_path: Path) -> Path:
     folder = tmp_path / "shop"
     init_project(folder, actor="dana", environ={}).close()
-    approve_churn_features(folder)
     return folder
+
+
+@pytest.fixture
+def project(bare_project: Path) -> Path:
+    """A project whose churn features (the models' pins) are approved."""
+    approve_churn_features(bare_project)
+    return bare_project
 
 
 @pytest.fixture
@@ -256,6 +263,26 @@ def test_an_in_memory_model_skops_may_not_load_is_a_pickle_only_by_opt_in(
         assert version.artifact.location.endswith("model.joblib")
         served = opted_in.registry.load_model("churn", version=version.version)
         assert served(FEATURE_ROWS) == model.predict(ROWS).tolist()
+
+
+@pytest.mark.parametrize(
+    ("line", "allowed"),
+    [("", False), ("allow_pickle: true\n", True), ("allow_pickle: no\n", False)],
+)
+def test_pickles_are_off_unless_lucid_yaml_says_true(
+    bare_project: Path, line: str, allowed: bool
+) -> None:
+    config = bare_project / "lucid.yaml"
+    config.write_text(config.read_text() + line)
+    assert load_settings(bare_project, {}).allow_pickle is allowed
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", '"true"'])
+def test_allow_pickle_takes_a_yaml_boolean_only(bare_project: Path, value: str) -> None:
+    config = bare_project / "lucid.yaml"
+    config.write_text(config.read_text() + f"allow_pickle: {value}\n")
+    with pytest.raises(ConfigurationError, match=r"Setting allow_pickle in .* is invalid"):
+        load_settings(bare_project, {})
 
 
 # -- a changed artifact --------------------------------------------------------------------------
