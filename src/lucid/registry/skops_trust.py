@@ -1,8 +1,9 @@
 """Which types a skops file may construct, and loading one only when it names no other.
 
 skops stores an object as a tree of types and values; loading constructs each type, so a type
-that does something when constructed (a file opener, a shell call) would run. skops trusts a
-few primitives itself; every other type it names must be on this allow-list:
+that does something when constructed (a file opener, a shell call) would run. skops trusts
+its primitives and containers, scikit-learn's public estimators and NumPy's ufuncs itself;
+every other type a file names must be on this allow-list:
 
 - scikit-learn's own classes (estimators, trees, losses, binners), outside its tests and
   dataset loaders, and its score functions (`sklearn.feature_selection`, `sklearn.metrics`);
