@@ -26,10 +26,16 @@ import numpy as np
 import pytest
 import skops.io
 import yaml
-from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+from sklearn.ensemble import (
+    GradientBoostingClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree._tree import Tree
 
 from lucid.bootstrap import Lucid, open_project
 from lucid.errors import ConfigurationError, Conflict, IntegrityViolation, InvalidInput
@@ -336,6 +342,52 @@ def test_a_skops_file_naming_an_untrusted_type_is_refused(
     assert not marker.exists() and stored_models(project) == []
 
 
+def tree_with(change: str) -> Any:
+    """A fitted decision tree whose node table was edited as a crafted file would be."""
+    model = DecisionTreeClassifier(random_state=0).fit(ROWS, LABELS)
+    state = model.tree_.__getstate__()
+    nodes = state["nodes"]
+    child = int(nodes["left_child"][0])
+    if change == "outside":
+        nodes["left_child"][0] = 10**6
+    elif change == "backwards":  # a child pointing at the root: predict would never end
+        nodes["left_child"][child] = nodes["right_child"][child] = 0
+    else:
+        nodes["feature"][0] = 99
+    tree = Tree(model.tree_.n_features, np.asarray(model.tree_.n_classes), model.tree_.n_outputs)
+    tree.__setstate__(state)
+    model.tree_ = tree
+    return model
+
+
+def boosting_with(field: str, value: int) -> Any:
+    model = HistGradientBoostingClassifier(max_iter=3, random_state=0).fit(ROWS, LABELS)
+    model._predictors[0][0].nodes[field][0] = value
+    return model
+
+
+@pytest.mark.parametrize(
+    "crafted",
+    [
+        pytest.param(lambda: tree_with("outside"), id="tree-child-outside"),
+        pytest.param(lambda: tree_with("backwards"), id="tree-cycle"),
+        pytest.param(lambda: tree_with("feature"), id="tree-unknown-feature"),
+        pytest.param(lambda: boosting_with("left", 10**6), id="boosting-child-outside"),
+        pytest.param(lambda: boosting_with("feature_idx", 7), id="boosting-unknown-feature"),
+    ],
+)
+def test_a_skops_file_of_allowed_types_with_a_malformed_tree_is_refused(
+    lucid: Lucid, project: Path, tmp_path: Path, crafted: Any
+) -> None:
+    path = tmp_path / "model.skops"
+    skops.io.dump(crafted(), path)
+    with unchanged(lucid), pytest.raises(InvalidInput) as refused:
+        register(lucid, SklearnArtifact(path=path))
+    assert refused.value.rule.startswith(f"{path} holds a malformed tree (node ")
+    assert "of a tree points outside its table or its inputs); it is refused" in refused.value.rule
+    assert stored_models(project) == []
+
+
 @pytest.mark.parametrize(
     ("name", "trusted"),
     [
@@ -345,6 +397,8 @@ def test_a_skops_file_naming_an_untrusted_type_is_refused(
         ("numpy.dtype", True),
         ("numpy.random._generator.Generator", True),
         ("scipy.sparse._csr.csr_matrix", True),
+        ("functools.partial", True),
+        ("sklearn.utils.validation.check_array", True),
         ("numpy.memmap", False),  # opens and writes a file
         ("numpy.testing._private.extbuild.build_and_import_extension", False),
         ("scipy.io._netcdf.netcdf_file", False),
@@ -371,8 +425,9 @@ def test_the_allow_list_judges_what_a_name_resolves_to(name: str, trusted: bool)
         make_pipeline(StandardScaler(), LogisticRegression()),
         GradientBoostingClassifier(n_estimators=20, random_state=0),
         HistGradientBoostingClassifier(max_iter=20, random_state=0),
+        RandomForestClassifier(n_estimators=10, random_state=0),
     ],
-    ids=["logistic", "pipeline", "gradient-boosting", "hist-gradient-boosting"],
+    ids=["logistic", "pipeline", "gradient-boosting", "hist-gradient-boosting", "forest"],
 )
 @pytest.mark.parametrize("given", ["in-memory", "skops-file"])
 def test_ordinary_models_register_as_skops_and_predict_as_the_estimator(

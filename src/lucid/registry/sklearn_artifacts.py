@@ -4,7 +4,8 @@
   allow-list (`skops_trust`); otherwise, in a project with `allow_pickle: true`, as a joblib
   pickle; otherwise it is refused.
 - A file is read for what its bytes are (`artifact_formats`), whatever its name: a skops file
-  is loaded only when it names allowed types; a pickle or joblib file is refused, before
+  is loaded only when it names allowed types, and kept only when its trees are well formed
+  (`tree_checks`); a pickle or joblib file is refused, before
   anything unpickles it, unless the project allows pickles — and then it is unpickled only
   from the artifact store, after its SHA-256 is checked (`register` defers that check).
 """
@@ -18,6 +19,7 @@ from typing import Any
 from lucid.errors import Conflict, InvalidInput
 from lucid.registry import skops_trust
 from lucid.registry.artifact_formats import ModelFormat, detect
+from lucid.registry.tree_checks import MalformedTree
 
 SKOPS_FILE = "model.skops"
 PICKLE_FILE = "model.joblib"
@@ -116,6 +118,8 @@ def load(data: bytes, location: str, allow_pickle: bool) -> Any:
             raise Conflict(
                 f"The artifact {location} holds types skops may not load ({error}); it is refused."
             ) from None
+        except MalformedTree as error:
+            raise Conflict(f"The artifact {location} holds a malformed tree ({error}).") from None
         except ValueError as error:
             raise Conflict(
                 f"The artifact {location} is not a readable skops file ({error})."
@@ -143,5 +147,9 @@ def _loaded_skops(data: bytes, what: str) -> Any:
         return skops_trust.loads(data)
     except skops_trust.UntrustedTypes as error:
         raise untrusted_refused(what, error.names) from None
+    except MalformedTree as error:
+        raise InvalidInput(
+            "artifact", f"{what} holds a malformed tree ({error}); it is refused"
+        ) from None
     except ValueError as error:
         raise InvalidInput("artifact", f"{what} is not a readable skops file ({error})") from None

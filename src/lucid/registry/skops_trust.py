@@ -6,7 +6,8 @@ its primitives and containers, scikit-learn's public estimators and NumPy's ufun
 every other type a file names must be on this allow-list:
 
 - scikit-learn's own classes (estimators, trees, losses, binners), outside its tests and
-  dataset loaders, and its score functions (`sklearn.feature_selection`, `sklearn.metrics`);
+  dataset loaders, its score functions (`sklearn.feature_selection`, `sklearn.metrics`) and
+  `check_array`, and `functools.partial` (the function it binds is checked on its own);
 - NumPy's arrays, scalars, dtypes and random generators, and its ufuncs;
 - SciPy's sparse matrices and arrays.
 
@@ -21,6 +22,8 @@ import importlib
 import inspect
 from typing import Any
 
+from lucid.registry.tree_checks import check_trees
+
 _LIBRARIES = ("sklearn", "numpy", "scipy")
 _EXCLUDED_MODULES = frozenset(
     {"tests", "testing", "_testing", "conftest", "datasets", "externals", "_build_utils", "f2py"}
@@ -29,6 +32,9 @@ _EXCLUDED_MODULES = frozenset(
 loaders (they download and write files), vendored third-party code."""
 
 _SCORE_FUNCTIONS = ("sklearn.feature_selection.", "sklearn.metrics.")
+_NAMED = frozenset({"functools.partial", "sklearn.utils.validation.check_array"})
+"""Names fitted estimators hold (HistGradientBoosting's categorical preprocessing): a partial
+only binds a function skops checks on its own, check_array only validates an array."""
 
 
 class UntrustedTypes(Exception):
@@ -57,15 +63,18 @@ def untrusted(data: bytes) -> list[str]:
 
 def loads(data: bytes) -> Any:
     """The object of the skops file `data`, constructed only when every type it names is
-    allowed (UntrustedTypes otherwise; ValueError when it cannot be read)."""
+    allowed (UntrustedTypes otherwise; ValueError when it cannot be read or holds a tree whose
+    node table is malformed, `tree_checks`)."""
     sio = _skops()
     refused = untrusted(data)
     if refused:
         raise UntrustedTypes(refused)
     try:
-        return sio.loads(data, trusted=sio.get_untrusted_types(data=data))
+        loaded = sio.loads(data, trusted=sio.get_untrusted_types(data=data))
     except Exception as error:  # a damaged archive or schema: skops raises many kinds
         raise ValueError(f"{type(error).__name__}: {error}") from None
+    check_trees(loaded)
+    return loaded
 
 
 def _skops() -> Any:
@@ -77,6 +86,8 @@ def _skops() -> Any:
 
 def allowed(name: str) -> bool:
     """Whether the type or function `module.name` is on the allow-list."""
+    if name in _NAMED:
+        return True
     module_name, _, attribute = name.rpartition(".")
     parts = module_name.split(".")
     if parts[0] not in _LIBRARIES or _EXCLUDED_MODULES.intersection(parts):
