@@ -124,6 +124,7 @@ class Lucid:
                 approvers=settings.approvers,
                 features=self.features,
                 skew_limit=settings.skew_limit,
+                allow_pickle=settings.allow_pickle,
                 clock=self.clock,
             )
         return self._registry

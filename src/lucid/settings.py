@@ -227,6 +227,10 @@ class Settings(BaseModel):
     """The largest request body `lucid serve` reads on any route, in bytes (413 above it)."""
     max_predict_body_bytes: int = Field(default=64 * 1024, ge=1)
     """The largest body of `POST /v1/predict/{model}`, in bytes (one entity per request)."""
+    allow_pickle: bool = Field(default=False, strict=True)
+    """Accept pickle (joblib) model files at the project's own risk: a pickle runs code when it
+    is loaded. They are then unpickled only from the artifact store, with the registered
+    SHA-256. Off: only skops (allowed types) and ONNX."""
 
     @field_validator("training_pipelines")
     @classmethod

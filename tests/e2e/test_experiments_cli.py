@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import pickle
 import random
 from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import skops.io
 import yaml
 from sklearn.tree import DecisionTreeClassifier
 
@@ -35,7 +35,7 @@ def project(tmp_path: Path) -> Path:
     approve_churn_features(folder)
     (folder / "contract.yaml").write_text(yaml.safe_dump(CONTRACT))
     model = DecisionTreeClassifier(random_state=0).fit([[0.1, 1], [0.9, 30]], [1, 0])
-    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    skops.io.dump(model, folder / "model.skops")
     return folder
 
 
@@ -66,7 +66,7 @@ def setup_two_versions(project: Path) -> None:
         for _ in range(2):
             registry.register_model(
                 "churn",
-                artifact=SklearnArtifact(path=project / "model.pkl"),
+                artifact=SklearnArtifact(path=project / "model.skops"),
                 impact=impact,
                 features=["customer_activity_30d@1", "customer_spend_30d@1"],
                 training_data="sha256:1f2e",

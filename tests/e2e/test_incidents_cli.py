@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import pickle
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import skops.io
 import yaml
 from sklearn.tree import DecisionTreeClassifier
 
@@ -26,7 +26,7 @@ def project(tmp_path: Path) -> Path:
     approve_churn_features(folder)
     (folder / "contract.yaml").write_text(yaml.safe_dump(CONTRACT))
     model = DecisionTreeClassifier(random_state=0).fit([[0.1, 1], [0.9, 30]], [1, 0])
-    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    skops.io.dump(model, folder / "model.skops")
     setup_two_versions(folder)
     return folder
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import skops.io
 import yaml
 from sklearn.tree import DecisionTreeClassifier
 
@@ -57,7 +57,7 @@ def project(tmp_path: Path) -> Path:
     (folder / "lucid.yaml").write_text(yaml.safe_dump(config))
     (folder / "contract.yaml").write_text(yaml.safe_dump(CONTRACT))
     model = DecisionTreeClassifier(random_state=0).fit([[0.1, 1], [0.9, 30]], [1, 0])
-    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    skops.io.dump(model, folder / "model.skops")
     return folder
 
 
@@ -98,7 +98,7 @@ def test_register_promote_observe_evaluate_rollback_and_history(
     project: Path, tmp_path: Path
 ) -> None:
     for _ in range(2):
-        result = register(project, "--artifact", "model.pkl", "--json")
+        result = register(project, "--artifact", "model.skops", "--json")
         assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["version"] == 2
     impact = BusinessImpact.from_mapping(CONTRACT)
@@ -159,12 +159,12 @@ def test_register_promote_observe_evaluate_rollback_and_history(
 @pytest.mark.parametrize(
     ("args", "sentence"),
     [
-        (("--artifact", "model.pkl", "--contract", "missing.yaml"), "--contract: the file"),
-        (("--artifact", "nowhere.pkl"), "artifact: the file nowhere.pkl does not exist"),
-        (("--artifact", "model.pkl", "--kind", "tensorflow"), "kind: must be one of"),
-        (("--artifact", "model.pkl", "--feature", "activity"), "must be a pinned feature"),
-        (("--artifact", "model.pkl", "--metric", "auc"), "must be written name=number"),
-        (("--artifact", "contract.yaml"), "is not a joblib or pickle file"),
+        (("--artifact", "model.skops", "--contract", "missing.yaml"), "--contract: the file"),
+        (("--artifact", "nowhere.skops"), "artifact: the file nowhere.skops does not exist"),
+        (("--artifact", "model.skops", "--kind", "tensorflow"), "kind: must be one of"),
+        (("--artifact", "model.skops", "--feature", "activity"), "must be a pinned feature"),
+        (("--artifact", "model.skops", "--metric", "auc"), "must be written name=number"),
+        (("--artifact", "contract.yaml"), "is neither a skops file nor a pickle"),
         (("--artifact", MINILM, "--kind", "huggingface"), "is unavailable"),
     ],
 )
@@ -182,9 +182,9 @@ def test_a_model_whose_inputs_the_pins_do_not_match_is_refused_by_name(project: 
     columns = ["customer_spend_30d", "customer_activity_30d", "tenure_months"]
     frame = pd.DataFrame([[1.0, 0.1, 3.0], [30.0, 0.9, 40.0]], columns=columns)
     model = DecisionTreeClassifier(random_state=0).fit(frame, [1, 0])
-    (project / "three.pkl").write_bytes(pickle.dumps(model))
+    skops.io.dump(model, project / "three.skops")
     before = stored_state(project)
-    result = register(project, "--artifact", "three.pkl")
+    result = register(project, "--artifact", "three.skops")
     assert result.code == 1 and "Traceback" not in result.stderr
     assert (
         "features: no pin provides the model's input(s) tenure_months (the model takes "
@@ -193,13 +193,13 @@ def test_a_model_whose_inputs_the_pins_do_not_match_is_refused_by_name(project: 
     assert stored_state(project) == before
     assert not (project / "artifacts" / "models").exists()
     model = DecisionTreeClassifier(random_state=0).fit(frame[columns[:2]], [1, 0])
-    (project / "two.pkl").write_bytes(pickle.dumps(model))
-    registered = register(project, "--artifact", "two.pkl", "--json")
+    skops.io.dump(model, project / "two.skops")
+    registered = register(project, "--artifact", "two.skops", "--json")
     assert registered.code == 0, registered.stderr
     version = json.loads(registered.stdout)
     assert version["features"] == ["customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"]
     assert version["inputs"] == columns[:2]  # the model's order, not the pins'
-    again = register(project, "--artifact", "two.pkl")
+    again = register(project, "--artifact", "two.skops")
     said = " ".join(again.stdout.split())
     assert "it takes customer_spend_30d, customer_activity_30d, in that order" in said
 
@@ -207,7 +207,7 @@ def test_a_model_whose_inputs_the_pins_do_not_match_is_refused_by_name(project: 
 def test_a_contract_breaking_its_order_is_refused(project: Path) -> None:
     (project / "contract.yaml").write_text(yaml.safe_dump({**CONTRACT, "target": 0.79}))
     before = stored_state(project)
-    result = register(project, "--artifact", "model.pkl")
+    result = register(project, "--artifact", "model.skops")
     assert result.code == 1
     assert "target: must be above the baseline 0.8 when higher is better" in result.stderr
     assert stored_state(project) == before
@@ -222,7 +222,7 @@ def test_a_hub_model_registers_offline_from_the_local_cache(project: Path, tmp_p
 
 
 def test_overrides_need_an_approver_who_did_not_register(project: Path) -> None:
-    assert register(project, "--artifact", "model.pkl").code == 0
+    assert register(project, "--artifact", "model.skops").code == 0
     assert (
         lucid(
             project, "models", "promote", "churn", "1", "--to", "challenger", "--rationale", "A/B"

@@ -4,10 +4,10 @@ monitoring names checks `psi[segment]`) is not taken for Rich markup and swallow
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 
 import pytest
+import skops.io
 from sklearn.tree import DecisionTreeClassifier
 
 from lucid.bootstrap import open_project
@@ -34,7 +34,7 @@ def project(tmp_path: Path) -> Path:
     assert run_lucid("init", str(folder)).code == 0
     approve_churn_features(folder)
     model = DecisionTreeClassifier(random_state=0).fit([[0.1, 1], [0.9, 30]], [1, 0])
-    (folder / "model.pkl").write_bytes(pickle.dumps(model))
+    skops.io.dump(model, folder / "model.skops")
     setup_two_versions(folder)
     return folder
 

@@ -46,7 +46,9 @@ def _metrics(pairs: list[str]) -> dict[str, float]:
 def register(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Model name, e.g. churn."),
-    artifact: str = typer.Option(..., "--artifact", help="Model file, MLflow folder or Hub id."),
+    artifact: str = typer.Option(
+        ..., "--artifact", help="Model file (skops or ONNX), MLflow folder or Hub id."
+    ),
     kind: str = typer.Option("sklearn", "--kind", help="sklearn, onnx, mlflow or huggingface."),
     contract: Path | None = typer.Option(
         None, "--contract", help="YAML file of the business-impact contract (required)."

@@ -18,7 +18,7 @@ from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 class RegistryDependencies:
     """The ports of the registry's use cases. `events` is read only (the models' history);
     everything written goes through a unit of work of `uows`. `clock` is the one time
-    source."""
+    source. `allow_pickle`: the project accepts pickle (joblib) artifacts at its own risk."""
 
     def __init__(
         self,
@@ -31,6 +31,7 @@ class RegistryDependencies:
         approvers: Sequence[str] = (),
         features: FeatureCatalog | None = None,
         skew_limit: float = DEFAULT_SKEW_LIMIT,
+        allow_pickle: bool = False,
     ) -> None:
         self._uows = uows
         self._events = events
@@ -40,6 +41,7 @@ class RegistryDependencies:
         self._clock = clock
         self._features = features
         self._skew_limit = skew_limit
+        self._allow_pickle = allow_pickle
 
 
 def record(uow: UnitOfWork, event: Any, actor: str, rationale: str, now: datetime) -> RecordedEvent:

@@ -1,7 +1,8 @@
 """The four kinds of model artifact a version may carry, and how each is made ready to store.
 
-- `SklearnArtifact`: a fitted scikit-learn estimator (or a joblib/pickle file of one), stored in
-  the artifact store with its SHA-256 and loaded only when the hash still matches.
+- `SklearnArtifact`: a fitted scikit-learn estimator, or a skops file of one, stored in the
+  artifact store as skops with its SHA-256 and loaded only when the hash still matches. A
+  pickle (joblib) file only where the project sets `allow_pickle: true` (`sklearn_artifacts`).
 - `OnnxArtifact`: an ONNX file, stored and hashed (Lucid does not run ONNX models yet).
 - `MlflowArtifact`: a reference to an MLflow model folder, which must hold an `MLmodel` file;
   the hash of that file is kept so a changed folder can be noticed.
@@ -14,7 +15,7 @@ Preparing an artifact also reads the inputs the model takes (`model_signature`).
 from __future__ import annotations
 
 import hashlib
-import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,14 @@ from typing import Any
 from lucid.contracts.value.versions import ArtifactKind, ArtifactRef
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.artifacts import ArtifactStore, ModelHub
+from lucid.registry import sklearn_artifacts
 from lucid.registry.model_signature import Signature, of_estimator, of_mlmodel, of_onnx
 
 
 @dataclass(frozen=True)
 class SklearnArtifact:
-    """A fitted estimator given in memory (`estimator`) or as a joblib/pickle file (`path`)."""
+    """A fitted estimator given in memory (`estimator`) or as a file (`path`): skops, or a
+    pickle (joblib) where the project allows pickles."""
 
     estimator: Any = None
     path: Path | None = None
@@ -54,13 +57,15 @@ Artifact = SklearnArtifact | OnnxArtifact | MlflowArtifact | HubArtifact
 @dataclass(frozen=True)
 class PreparedArtifact:
     """An artifact checked and ready: the bytes to store (if Lucid keeps them), its ref and
-    the inputs the model takes (None when the artifact does not say)."""
+    the inputs the model takes (None when the artifact does not say). `load_once_stored`: a
+    pickle, whose model and signature are read only from the store (`stored_signature`)."""
 
     kind: ArtifactKind
     location: str
     data: bytes | None = None
     sha256: str | None = None
     signature: Signature | None = None
+    load_once_stored: bool = False
 
 
 def artifact_from_option(kind: str, location: str) -> Artifact:
@@ -80,10 +85,11 @@ def artifact_from_option(kind: str, location: str) -> Artifact:
     return HubArtifact(location)
 
 
-def prepare(artifact: Artifact, hub: ModelHub) -> PreparedArtifact:
-    """Check `artifact` and read what must be stored; refuse with a sentence otherwise."""
+def prepare(artifact: Artifact, hub: ModelHub, *, allow_pickle: bool = False) -> PreparedArtifact:
+    """Check `artifact` and read what must be stored; refuse with a sentence otherwise. No
+    pickle is unpickled here; without `allow_pickle` none is accepted."""
     if isinstance(artifact, SklearnArtifact):
-        return _prepare_sklearn(artifact)
+        return _prepare_sklearn(artifact, allow_pickle)
     if isinstance(artifact, OnnxArtifact):
         data = _read_file(artifact.path, "artifact")
         if not data:
@@ -126,33 +132,18 @@ def _read_file(path: Path, field: str) -> bytes:
         raise InvalidInput(field, f"{path} is a folder, not a model file") from None
 
 
-def _prepare_sklearn(artifact: SklearnArtifact) -> PreparedArtifact:
-    import joblib
-
+def _prepare_sklearn(artifact: SklearnArtifact, allow_pickle: bool) -> PreparedArtifact:
     if (artifact.estimator is None) == (artifact.path is None):
         raise InvalidInput("artifact", "give a fitted estimator or the path of its file, not both")
     if artifact.path is not None:
         data = _read_file(artifact.path, "artifact")
-        try:
-            estimator = joblib.load(io.BytesIO(data))
-        except Exception as error:
-            raise InvalidInput(
-                "artifact",
-                f"{artifact.path} is not a joblib or pickle file of a model "
-                f"({type(error).__name__})",
-            ) from None
+        estimator, location = sklearn_artifacts.file_bytes(artifact.path, data, allow_pickle)
     else:
         estimator = artifact.estimator
-        buffer = io.BytesIO()
-        joblib.dump(estimator, buffer)
-        data = buffer.getvalue()
-    if not callable(getattr(estimator, "predict", None)):
-        raise InvalidInput(
-            "artifact", f"a {type(estimator).__name__} has no predict method; it is not a model"
-        )
-    return PreparedArtifact(
-        ArtifactKind.SKLEARN, "model.joblib", data, signature=of_estimator(estimator)
-    )
+        data, location = sklearn_artifacts.estimator_bytes(estimator, allow_pickle)
+    if estimator is None:
+        return PreparedArtifact(ArtifactKind.SKLEARN, location, data, load_once_stored=True)
+    return PreparedArtifact(ArtifactKind.SKLEARN, location, data, signature=of_estimator(estimator))
 
 
 def store(prepared: PreparedArtifact, store: ArtifactStore, name: str, version: int) -> ArtifactRef:
@@ -163,13 +154,33 @@ def store(prepared: PreparedArtifact, store: ArtifactStore, name: str, version: 
     return ArtifactRef(prepared.kind, stored.key, stored.sha256)
 
 
-def load_estimator(ref: ArtifactRef, store: ArtifactStore) -> Any:
-    """The scikit-learn estimator of `ref`, after its hash was checked."""
-    import joblib
+def stored_signature(
+    ref: ArtifactRef, store: ArtifactStore, allow_pickle: bool
+) -> Signature | None:
+    """The signature of a stored pickle, unpickled from the store after its hash was checked;
+    refused with a sentence when it is not a model."""
+    try:
+        estimator = load_estimator(ref, store, allow_pickle=allow_pickle)
+    except Conflict as error:
+        sentence = error.sentence.rstrip(".")
+        raise InvalidInput("artifact", sentence[:1].lower() + sentence[1:]) from None
+    return of_estimator(sklearn_artifacts.checked_model(estimator, ref.location))
 
-    if ref.kind is not ArtifactKind.SKLEARN or ref.sha256 is None:
+
+Loader = Callable[[bytes, str, bool], Any]
+"""Stored bytes (hash checked), their location, whether the project allows pickles → model."""
+
+LOADERS: dict[ArtifactKind, Loader] = {ArtifactKind.SKLEARN: sklearn_artifacts.load}
+"""The kinds Lucid serves, each with its loader."""
+
+
+def load_estimator(ref: ArtifactRef, store: ArtifactStore, *, allow_pickle: bool = False) -> Any:
+    """The model of `ref`, after its hash was checked: skops with allowed types, a pickle only
+    when `allow_pickle`."""
+    loader = LOADERS.get(ref.kind)
+    if loader is None or ref.sha256 is None:
         raise Conflict(
             f"Lucid serves scikit-learn artifacts only; this version's artifact is "
             f"{ref.kind.value} ({ref.location})."
         )
-    return joblib.load(io.BytesIO(store.read_verified(ref.location, ref.sha256)))
+    return loader(store.read_verified(ref.location, ref.sha256), ref.location, allow_pickle)

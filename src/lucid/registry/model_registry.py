@@ -69,7 +69,9 @@ class ModelRegistry(Registration, Promotion, Freezes, Evaluations, Histories):
             chosen = matching[-1] if matching else None
             if chosen is None:
                 raise Conflict(f"{name} has no {wanted.value} version to serve.")
-        estimator = load_estimator(chosen.artifact, self._artifacts)
+        estimator = load_estimator(
+            chosen.artifact, self._artifacts, allow_pickle=self._allow_pickle
+        )
         return ServedModel(
             chosen.name,
             chosen.version,

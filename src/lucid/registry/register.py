@@ -46,7 +46,7 @@ class Registration(RegistryDependencies):
         metrics = _metrics(offline_metrics)
         who = normalise_identity(registered_by, "registered_by")
         why = text(rationale, "rationale")
-        prepared = model_artifacts.prepare(artifact, self._hub)
+        prepared = model_artifacts.prepare(artifact, self._hub, allow_pickle=self._allow_pickle)
         inputs = input_order(prepared.signature, pins)
         now = self._clock()
         written: ArtifactRef | None = None
@@ -57,6 +57,11 @@ class Registration(RegistryDependencies):
                 if latest is None:
                     uow.models.add_model(name, format_time(now))
                 written = model_artifacts.store(prepared, self._artifacts, name, number)
+                if prepared.load_once_stored:  # a pickle: unpickled from the store only
+                    signature = model_artifacts.stored_signature(
+                        written, self._artifacts, self._allow_pickle
+                    )
+                    inputs = input_order(signature, pins)
                 version = ModelVersion(
                     name=name,
                     version=number,

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import joblib
 import numpy as np
+import skops.io  # type: ignore[import-untyped]
 
 from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.features.definition_files import load_definitions
@@ -101,9 +101,9 @@ class EntropicArm(ArchitectureArm):
         labels = np.array([int(row[LABEL]) for row in rows])
         self.estimator = LogisticRegression(max_iter=1_000).fit(matrix, labels)
         accuracy = float(self.estimator.score(matrix, labels))
-        path = self.folder / "models" / "churn.joblib"
+        path = self.folder / "models" / "churn.skops"
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.estimator, path)
+        skops.io.dump(self.estimator, path)
         (self.folder / "models" / "churn.json").write_text(
             json.dumps({"trained_on": TRAINED_ON, "accuracy": accuracy}), encoding="utf-8"
         )
