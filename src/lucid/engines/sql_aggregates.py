@@ -85,15 +85,34 @@ def checked_expression(feature: str, expression: str, source: str, columns: set[
 
 @cache
 def _checked(feature: str, expression: str, source: str, columns: frozenset[str]) -> str:
-    import sqlglot  # imported here: sqlglot takes half a second to import
-    from sqlglot import TokenType, exp
-    from sqlglot.errors import SqlglotError
+    from sqlglot import exp
 
     field = f"{feature}.computation.sql"
     only = f"only expressions over the columns of source {source} are allowed"
 
     def refuse(rule: str) -> InvalidInput:
         return InvalidInput(field, rule)
+
+    tree = _allowed_tree(expression, columns, source, refuse, only)
+    if not any(_aggregates(node, exp) for node in tree.walk()):
+        raise refuse("must aggregate the window's events (e.g. SUM, COUNT, AVG)")
+    rendered: str = tree.sql(dialect=SOURCE_DIALECT, comments=False)
+    # The text that runs passes the same rules as the text that was typed.
+    _allowed_tree(rendered, columns, source, refuse, only)
+    return rendered
+
+
+def _allowed_tree(
+    expression: str,
+    columns: frozenset[str],
+    source: str,
+    refuse: Callable[[str], InvalidInput],
+    only: str,
+) -> Any:
+    """sqlglot's tree of `expression`, once its tokens and every node pass the rules."""
+    import sqlglot  # imported here: sqlglot takes half a second to import
+    from sqlglot import TokenType, exp
+    from sqlglot.errors import SqlglotError
 
     try:
         tokens = sqlglot.Dialect.get_or_raise(SOURCE_DIALECT).tokenize(expression)
@@ -114,16 +133,10 @@ def _checked(feature: str, expression: str, source: str, columns: frozenset[str]
         raise refuse(f"is not valid SQL: {str(error).splitlines()[0]}") from None
     if len(trees) != 1 or trees[0] is None:
         raise refuse(f"must be one expression; {only}")
-    tree = trees[0]
     allowed = _allowed_nodes(exp)
-    for node in tree.walk():
+    for node in trees[0].walk():
         _check_node(node, allowed, columns, source, refuse, only, exp)
-    if not any(_aggregates(node, exp) for node in tree.walk()):
-        raise refuse("must aggregate the window's events (e.g. SUM, COUNT, AVG)")
-    rendered: str = tree.sql(dialect=SOURCE_DIALECT, comments=False)
-    if sqlglot.parse_one(rendered, read=SOURCE_DIALECT) != tree:
-        raise refuse("cannot be written back as the same expression; simplify it")
-    return rendered
+    return trees[0]
 
 
 def _aggregates(node: Any, exp: Any) -> bool:
