@@ -39,6 +39,7 @@ from lucid.engines.duckdb_access import (
     folder,
     source_readable,
 )
+from lucid.engines.duckdb_training_set import TrainingSet
 from lucid.engines.duckdb_types import CSV_TYPES, DECLARED_TYPES, NUMERIC_TYPES, found_type
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import load_labels, naive_utc
@@ -425,47 +426,3 @@ def _asnaive_utc(source: Source) -> str:
 
 def _spine_view(connection: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
-
-
-class TrainingSet:
-    """A point-in-time training set computed by DuckDB: the label rows in their order, each
-    with the value of every requested feature as known at the label's time."""
-
-    def __init__(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        sql: str,
-        features: list[str],
-        scratch: Path,
-    ):
-        """`scratch`: the one folder the (confined) connection may write to."""
-        self._connection = connection
-        self.sql = sql
-        self.features = features
-        self._scratch = scratch
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._connection.execute(self.sql).fetchall()
-
-    @property
-    def columns(self) -> list[str]:
-        return [column[0] for column in self._connection.execute(self.sql).description]
-
-    def to_dicts(self) -> list[dict[str, Any]]:
-        cursor = self._connection.execute(self.sql)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def to_parquet(self, path: Path) -> int:
-        """Write the set to a Parquet file; returns the number of rows. Written in the
-        scratch folder, then moved to `path`."""
-        with tempfile.TemporaryDirectory(prefix="set-", dir=self._scratch) as folder:
-            written = Path(folder) / "training_set.parquet"
-            self._connection.execute(
-                f"COPY ({self.sql}) TO {literal(str(written))} (FORMAT parquet)"
-            )
-            [(count,)] = self._connection.execute(
-                f"SELECT COUNT(*) FROM read_parquet({literal(str(written))})"
-            ).fetchall()
-            shutil.move(written, path)
-        return int(count)
