@@ -10,31 +10,14 @@ from lucid.contracts.semantic import (
     Source,
     SqlAggregate,
 )
-from lucid.engines.dialects import SOURCE_DIALECT
+from lucid.engines.sql_aggregates import checked_expression
 from lucid.errors import InvalidInput
 
 
-def check_sql_aggregate(computation: SqlAggregate, source: Source) -> None:
-    """Refuse a SQL expression that is not one aggregate over the source's own columns."""
-    import sqlglot  # imported here: sqlglot takes half a second to import
-    from sqlglot import exp
-
-    field = "computation.sql.expression"
-    try:
-        tree = sqlglot.parse_one(f"SELECT {computation.expression}", read=SOURCE_DIALECT)
-    except sqlglot.errors.ParseError as error:
-        raise InvalidInput(field, f"is not valid SQL: {str(error).splitlines()[0]}") from None
-    if not isinstance(tree, exp.Select) or len(tree.expressions) != 1 or tree.args.get("from"):
-        raise InvalidInput(field, "must be a single expression, not a query")
-    if any(isinstance(node, exp.Select) for node in tree.expressions[0].walk()):
-        raise InvalidInput(field, "must not contain a subquery")
-    if not any(isinstance(node, exp.AggFunc) for node in tree.expressions[0].walk()):
-        raise InvalidInput(field, "must aggregate the window's events (e.g. SUM, COUNT, AVG)")
-    unknown = sorted({column.name for column in tree.find_all(exp.Column)} - set(source.schema))
-    if unknown:
-        raise InvalidInput(
-            field, f"uses column(s) {', '.join(unknown)} that source {source.name} does not have"
-        )
+def check_sql_aggregate(feature: str, computation: SqlAggregate, source: Source) -> str:
+    """The expression as it is run, once it is one aggregate over the source's own columns
+    (`lucid.engines.sql_aggregates`); otherwise `InvalidInput` naming the feature's `sql`."""
+    return checked_expression(feature, computation.expression, source.name, set(source.schema))
 
 
 def check_columns(definition: FeatureDefinition, sources: Mapping[str, Source]) -> None:
@@ -54,7 +37,7 @@ def check_columns(definition: FeatureDefinition, sources: Mapping[str, Source]) 
             )
     computation = definition.computation
     if isinstance(computation, SqlAggregate):
-        check_sql_aggregate(computation, sources[computation.source])
+        check_sql_aggregate(definition.name, computation, sources[computation.source])
     else:
         for term in computation.terms:
             columns = [c.column for c in term.filters] + ([term.column] if term.column else [])

@@ -7,12 +7,18 @@ Sources become SQL relations here: Parquet and CSV through `read_parquet`/`read_
 tables through a read-only ATTACH, PostgreSQL tables copied once per engine into a temporary
 table (DuckDB's postgres extension would have to be downloaded at run time, which a closed
 network refuses). Every session runs in UTC.
+
+The connection is confined (`lucid.engines.duckdb_access`) before it runs any SQL that is not
+the engine's own setup: it then reads only the sources, inputs and labels it was given and its
+scratch folder. Needing a file it was not given opens a fresh connection, carrying over what
+the engine holds in memory, and confines that one in turn.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -25,6 +31,15 @@ import pyarrow as pa
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.engines.dialects import first_line
 from lucid.engines.drift_sql import DUCKDB, DialectQueries
+from lucid.engines.duckdb_access import (
+    Readable,
+    confine,
+    connect,
+    file,
+    folder,
+    source_readable,
+)
+from lucid.engines.duckdb_training_set import TrainingSet
 from lucid.engines.duckdb_types import CSV_TYPES, DECLARED_TYPES, NUMERIC_TYPES, found_type
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import load_labels, naive_utc
@@ -53,19 +68,77 @@ class DuckDBEngine:
         `memory_limit` (e.g. "512MB") caps DuckDB's buffer pool; what does not fit spills to
         `spill_directory` (DuckDB's default: `.tmp` in the current folder)."""
         self.project_dir = project_dir or Path.cwd()
-        self.connection = duckdb.connect(":memory:")
-        self.connection.execute("SET TimeZone = 'UTC'")
-        if memory_limit is not None:
-            self.connection.execute(f"SET memory_limit = {literal(memory_limit)}")
-        if spill_directory is not None:
-            self.connection.execute(f"SET temp_directory = {literal(str(spill_directory))}")
-        if threads is not None:
-            self.connection.execute(f"SET threads = {int(threads)}")
+        self._memory_limit, self._threads = memory_limit, threads
+        self._spill_directory = spill_directory
+        self._scratch = Path(tempfile.mkdtemp(prefix="lucid-duckdb-"))
+        self._readable = folder(self._scratch)
+        self.connection = self._connect()
+        self._confined = False
         self._attached: dict[str, str] = {}
         self._views: set[str] = set()
+        self._tables: set[str] = set()  # held in memory: carried to a new connection
+        self._inputs: dict[str, object] = {}  # registered by name (monitoring)
 
     def close(self) -> None:
         self.connection.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    # --- what the connection may read ------------------------------------------------------
+
+    def _allow(self, readable: Readable) -> None:
+        """Let the connection read `readable`; a confined one is replaced by a fresh one."""
+        if self._readable.covers(readable):
+            return
+        self._readable = self._readable | readable
+        if self._confined:
+            self._reopen()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        return connect(
+            memory_limit=self._memory_limit,
+            threads=self._threads,
+            spill_directory=self._spill_directory,
+        )
+
+    def _confine(self) -> None:
+        """Before SQL that is not the engine's own setup: nothing outside `_readable`."""
+        if not self._confined:
+            confine(self.connection, self._readable)
+            self._confined = True
+
+    def _reopen(self) -> None:
+        """A fresh, unconfined connection holding the same tables and inputs. The old one
+        is left open for the cursors and training sets still reading from it."""
+        old, self.connection = self.connection, self._connect()
+        self._confined = False
+        for name in sorted(self._tables):
+            carried = old.execute(f"SELECT * FROM {name}").to_arrow_table()
+            self.connection.register("__lucid_carried", carried)
+            self.connection.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM __lucid_carried")
+            self.connection.unregister("__lucid_carried")
+        self._views = set(self._tables)
+        self._attached = {}
+        inputs, self._inputs = self._inputs, {}
+        for name, source in inputs.items():
+            self.register(name, source)
+
+    def _prepare(self, sources: Sequence[Source]) -> None:
+        """Views over `sources`, each readable, before the connection is confined."""
+        for source in sources:
+            if view_name(source) not in self._views:
+                self._allow(self._source_readable(source))
+        for source in sources:
+            self.relation(source)
+
+    def _source_readable(self, source: Source) -> Readable:
+        if source.kind is SourceKind.DUCKDB:
+            path, _ = split_table(source)
+            full = Path(path) if Path(path).is_absolute() else self.project_dir / path
+            return source_readable(source, str(full))
+        if source.kind is SourceKind.POSTGRESQL:
+            return Readable()
+        extension = "parquet" if source.kind is SourceKind.PARQUET else "csv"
+        return source_readable(source, self._glob(source, extension))
 
     def __enter__(self) -> DuckDBEngine:
         return self
@@ -85,10 +158,12 @@ class DuckDBEngine:
             self._views.discard(name)
         with contextlib.suppress(duckdb.Error):
             self.connection.unregister(name)
+        self._inputs.pop(name, None)
         if isinstance(source, str | Path):
             path = Path(source)
             if not path.is_file():
                 raise InvalidInput(name, f"file {path} does not exist")
+            self._allow(file(path))
             suffix = path.suffix.lower()
             if suffix == ".parquet":
                 reader = "read_parquet"
@@ -107,14 +182,17 @@ class DuckDBEngine:
                     name, f"file {path} could not be read as {suffix}: {first_line(error)}"
                 ) from None
             self._views.add(name)
+            self._inputs[name] = source
             return
         self.connection.register(name, source)
+        self._inputs[name] = source
 
     def columns(self, name: str) -> dict[str, ColumnKind]:
         """Each column of `name` and whether drift treats it as numeric or categorical.
 
         Booleans, text, dates and everything not a number are categorical.
         """
+        self._confine()
         rows = self.connection.execute(f"DESCRIBE {quote(name)}").fetchall()
         kinds: dict[str, ColumnKind] = {}
         for row in rows:
@@ -124,6 +202,7 @@ class DuckDBEngine:
         return kinds
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
+        self._confine()
         return self.connection.execute(sql).fetchall()
 
     # --- sources ---------------------------------------------------------------------------
@@ -136,6 +215,7 @@ class DuckDBEngine:
         """
         name = view_name(source)
         if name not in self._views:
+            self._allow(self._source_readable(source))
             if source.kind is SourceKind.POSTGRESQL:
                 self._copy_postgres(source, name)
             else:
@@ -146,8 +226,10 @@ class DuckDBEngine:
         return name
 
     def mark_loaded(self, name: str) -> None:
-        """Use the relation `name` the caller created itself (golden examples, tests)."""
+        """Use the relation `name` the caller created itself in memory (golden examples,
+        tests)."""
         self._views.add(name)
+        self._tables.add(name)
 
     def _reader(self, source: Source) -> str:
         if source.kind is SourceKind.PARQUET:
@@ -176,6 +258,7 @@ class DuckDBEngine:
         a type Lucid does not support)."""
         if source.kind is SourceKind.POSTGRESQL:
             return describe_postgres(source)
+        self._allow(self._source_readable(source))
         if source.kind is SourceKind.CSV:
             path = self._glob(source, "csv")
             query = f"DESCRIBE SELECT * FROM read_csv({literal(path)}, header = true)"
@@ -215,13 +298,14 @@ class DuckDBEngine:
             f"{literal(column)}: {literal(DECLARED_TYPES[source.schema[column]])}"
             for column in columns
         )
-        with tempfile.TemporaryDirectory(prefix="lucid-pg-") as folder:
+        with tempfile.TemporaryDirectory(prefix="pg-", dir=self._scratch) as folder:
             target = Path(folder) / f"{source.name}.csv"
             export_postgres(url, table, columns, target)
             self.connection.execute(
                 f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
                 f"read_csv({literal(str(target))}, header = true, types = {{{types}}})"
             )
+        self._tables.add(name)
 
     def _run(self, query: str, source: Source) -> list[Any]:
         try:
@@ -249,6 +333,7 @@ class DuckDBEngine:
     ) -> dict[tuple[Any, datetime], Any]:
         """The feature's value for each (entity id, as-of time) of `spine` (NULL when stale
         under the definition's TTL)."""
+        self._prepare([sources[name] for name in definition.sources])
         # Handed over as one Arrow table: row-by-row inserts cost ~50 µs a row.
         spine_rows = pa.table(
             {
@@ -269,6 +354,7 @@ class DuckDBEngine:
         query = feature_sql(
             definition, sources, "__lucid_spine", self.relation, as_known_at=as_known_at
         )
+        self._confine()
         rows = self.connection.execute(query).fetchall()
         return {(entity, as_of): value for entity, as_of, value, _ in rows}
 
@@ -283,6 +369,9 @@ class DuckDBEngine:
     ) -> TrainingSet:
         """Every label row (duplicates kept, order kept) with each feature as known at its
         time: events after the label time, or ingested after it, never count."""
+        if isinstance(labels, str | Path):
+            self._allow(file(labels))
+        self._prepare([sources[name] for feature in features for name in feature.sources])
         load_labels(self.connection, labels, time_column)
         columns = [row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()]
         spine_sql, sql = training_set_sql(
@@ -296,7 +385,10 @@ class DuckDBEngine:
             spine="__lucid_label_spine",
         )
         _spine_view(self.connection, "__lucid_label_spine", spine_sql)
-        return TrainingSet(self.connection, sql, [definition.name for definition in features])
+        self._confine()
+        return TrainingSet(
+            self.connection, sql, [definition.name for definition in features], self._scratch
+        )
 
     def latest_values(
         self,
@@ -309,11 +401,15 @@ class DuckDBEngine:
         """A cursor over (entity_id, as_of, value, data_time) computed as known at `at` (what
         materialisation writes online), for every entity any of the feature's sources knows,
         or with `keys` exactly the entities that listing source holds at `at`."""
+        self._prepare(
+            [sources[name] for name in definition.sources] + ([keys] if keys is not None else [])
+        )
         spine = entity_spine_sql(definition, sources, self.relation, naive_utc(at), keys)
         _spine_view(self.connection, "__lucid_materialise_spine", spine)
         query = feature_sql(
             definition, sources, "__lucid_materialise_spine", self.relation, as_known_at=True
         )
+        self._confine()
         return self.connection.execute(query)
 
 
@@ -330,33 +426,3 @@ def _asnaive_utc(source: Source) -> str:
 
 def _spine_view(connection: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
     connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {select}")
-
-
-class TrainingSet:
-    """A point-in-time training set computed by DuckDB: the label rows in their order, each
-    with the value of every requested feature as known at the label's time."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection, sql: str, features: list[str]):
-        self._connection = connection
-        self.sql = sql
-        self.features = features
-
-    def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._connection.execute(self.sql).fetchall()
-
-    @property
-    def columns(self) -> list[str]:
-        return [column[0] for column in self._connection.execute(self.sql).description]
-
-    def to_dicts(self) -> list[dict[str, Any]]:
-        cursor = self._connection.execute(self.sql)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    def to_parquet(self, path: Path) -> int:
-        """Write the set to a Parquet file; returns the number of rows."""
-        self._connection.execute(f"COPY ({self.sql}) TO {literal(str(path))} (FORMAT parquet)")
-        [(count,)] = self._connection.execute(
-            f"SELECT COUNT(*) FROM read_parquet({literal(str(path))})"
-        ).fetchall()
-        return int(count)

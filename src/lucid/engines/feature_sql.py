@@ -32,7 +32,7 @@ from lucid.contracts.semantic import (
     ValueType,
     WindowedAggregation,
 )
-from lucid.engines.definition_checks import check_columns
+from lucid.engines.definition_checks import check_columns, check_sql_aggregate
 from lucid.engines.dialects import SOURCE_DIALECT
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, entity_key, kept_rows, quote
 from lucid.engines.snapshot_sql import asof_cte, latest_event, running_last_cte
@@ -170,7 +170,7 @@ def _term_cte(
     filters: tuple[Condition, ...] = ()
     if term is None:
         assert isinstance(definition.computation, SqlAggregate)
-        aggregate = definition.computation.expression
+        aggregate = check_sql_aggregate(definition.name, definition.computation, source)
     else:
         aggregate, filters = aggregate_sql(term, "e", source), term.filters
     last = term is not None and term.aggregate is Aggregate.LAST

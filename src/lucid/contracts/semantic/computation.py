@@ -271,8 +271,10 @@ class WindowedAggregation:
 @dataclass(frozen=True, slots=True)
 class SqlAggregate:
     """An aggregate SQL expression over one source's events in the window,
-    e.g. `SUM(amount) FILTER (WHERE status = 'paid')`; Lucid applies the window and
-    exclusions, so the expression cannot look outside them."""
+    e.g. `SUM(amount) FILTER (WHERE status = 'paid')`. Lucid applies the window and
+    exclusions; the engines accept only an expression over the source's declared columns
+    built from an allow-list of functions (`lucid.engines.sql_aggregates`), refused at
+    apply and again when compiled."""
 
     source: str
     expression: str

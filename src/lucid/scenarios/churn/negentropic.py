@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import duckdb
-
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import minimum_sample_size
 from lucid.contracts.value import Override, Stage
+from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
 from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL
 from lucid.scenarios.churn.contracted import APPROVER, ContractedArm, retention_contract
@@ -239,7 +238,8 @@ class NegentropicArm(ContractedArm):
         silent = []
         for source, column in EVENT_TIME.items():
             files = str(self.folder / "data" / source / "*.parquet")
-            with duckdb.connect() as connection:
+            with connect() as connection:
+                confine(connection, folder(self.folder / "data" / source))
                 [(count,)] = connection.execute(
                     f"SELECT count(*) FROM read_parquet('{files}') "
                     f"WHERE {column} >= ? AND {column} < ?",

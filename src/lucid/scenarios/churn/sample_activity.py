@@ -10,7 +10,8 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import duckdb
+from lucid.engines.duckdb_access import confine, connect
+from lucid.engines.duckdb_access import folder as readable_folder
 
 START = datetime(2026, 1, 1)
 
@@ -35,7 +36,8 @@ def write_sample_activity(
             for _ in range(rng.choices((0, 1, 2), (1 - rate, rate * 0.7, rate * 0.3))[0]):
                 login = moment + timedelta(minutes=rng.randrange(600))
                 logins.append((customer, login, login, is_bot))
-    connection = duckdb.connect()
+    connection = connect()
+    confine(connection, readable_folder(project_dir / "data"))
     connection.execute(
         "CREATE TABLE purchases (customer_id VARCHAR, purchased_at TIMESTAMP, "
         "ingested_at TIMESTAMP, amount DOUBLE, is_bot BOOLEAN, is_test BOOLEAN)"
