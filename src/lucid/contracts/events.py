@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, TypeVar
 
+from lucid.contracts.names import check_length, check_person
 from lucid.errors import InvalidInput, NotFound
 
 GENESIS_HASH = "0" * 64
@@ -31,8 +32,10 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _PAYLOAD_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
-_SUBJECT_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
-_EVENT_TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+SUBJECT_MAX_LENGTH = 300
+"""Characters in a subject written `kind:id`."""
+_SUBJECT_KIND = re.compile(r"[a-z][a-z0-9_]*")
+_EVENT_TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 
 
 def format_time(moment: datetime, field: str = "time") -> str:
@@ -59,7 +62,7 @@ class Subject:
     id: str
 
     def __post_init__(self) -> None:
-        if not _SUBJECT_KIND.match(self.kind):
+        if not _SUBJECT_KIND.fullmatch(self.kind):
             raise InvalidInput(
                 "subject",
                 f"kind {self.kind!r} must be lower-case letters, digits or '_' "
@@ -67,6 +70,7 @@ class Subject:
             )
         if not self.id or self.id.strip() != self.id or any(c.isspace() for c in self.id):
             raise InvalidInput("subject", f"id {self.id!r} must be non-empty with no spaces")
+        check_length(str(self), "subject", SUBJECT_MAX_LENGTH)
 
     @classmethod
     def parse(cls, text: str) -> Subject:
@@ -111,7 +115,7 @@ _EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 
 def event_type(name: str) -> Callable[[type[E]], type[E]]:
     """Register a dataclass as the event type `name`; each name may be registered once."""
-    if not _EVENT_TYPE_NAME.match(name):
+    if not _EVENT_TYPE_NAME.fullmatch(name):
         raise ValueError(f"event type {name!r} must be PascalCase, e.g. ModelPromoted")
 
     def register(cls: type[E]) -> type[E]:
@@ -178,8 +182,7 @@ class NewEvent:
     def __post_init__(self) -> None:
         if self.type not in _EVENT_TYPES:
             event_class(self.type)  # raises the sentence listing known types
-        if not self.actor.strip():
-            raise InvalidInput("actor", "must name who did it (a person, team or service)")
+        check_person(self.actor, "actor")
         if not self.rationale.strip():
             raise InvalidInput("rationale", "must say why; every decision keeps its rationale")
         if self.occurred_at is not None:
