@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from lucid.bootstrap import Lucid, open_project
+from lucid.contracts.names import check_person
 from lucid.settings import default_actor
 
 console = Console()
@@ -38,8 +39,9 @@ def open_lucid(ctx: typer.Context) -> Lucid:
 
 
 def acting(actor: str | None) -> str:
-    """Who acts: the `--actor` given, else the environment's default actor."""
-    return actor or default_actor(os.environ)
+    """Who acts: the `--as` given, else the environment's default actor; at most 200
+    characters without control characters."""
+    return check_person(actor or default_actor(os.environ), "--as")
 
 
 def print_json(value: Any) -> None:
