@@ -25,7 +25,7 @@ class Duration:
     def parse(cls, value: object, field_name: str) -> Duration:
         if isinstance(value, Duration):
             return value
-        match = DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
+        match = DURATION.fullmatch(value) if isinstance(value, str) else None
         if not match or int(match.group(1)) == 0:
             raise InvalidInput(
                 field_name, f"{value!r} must be a positive duration such as 30d, 12h, 15m or 2w"

@@ -43,7 +43,7 @@ class Direction(StrEnum):
 
 def parse_period(period: str) -> timedelta:
     """A measurement period written `<count><h|d|w>` (e.g. `30d`) as a duration."""
-    match = _PERIOD.fullmatch(period.strip()) if isinstance(period, str) else None
+    match = _PERIOD.fullmatch(period) if isinstance(period, str) else None
     if match is None:
         raise InvalidInput(
             "measurement_period",
