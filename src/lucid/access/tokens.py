@@ -15,6 +15,7 @@ from typing import Any
 from lucid.contracts.access import Principal, Role, StoredToken
 from lucid.contracts.access_events import TokenCreated, TokenRevoked
 from lucid.contracts.events import NewEvent, Subject, format_time
+from lucid.contracts.names import check_person
 from lucid.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lucid.ports.unit_of_work import UnitsOfWork
 
@@ -38,6 +39,7 @@ class Tokens:
         """A new token for `person`; returns the principal and the secret (shown once)."""
         if not person.strip():
             raise InvalidInput("person", "must name who the token speaks for")
+        check_person(person, "person")
         parsed = Role.parse(role)
         teams = sorted({team.strip() for team in teams if team.strip()})
         if parsed is Role.APPROVER and not teams:

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from lucid.contracts.events import NewEvent, Subject
+from lucid.contracts.names import check_person
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.events import FeatureProposed, SourceRegistered
 from lucid.contracts.semantic.governance import Status
@@ -149,6 +150,7 @@ def apply(
     clock: Callable[[], datetime],
 ) -> Plan:
     """Register the new sources and propose the new definitions, or refuse everything."""
+    check_person(actor, "actor")
     with uows() as uow:
         plan = planner.plan(uow.features, definitions)
         if plan.refusals:
