@@ -264,3 +264,46 @@ def test_ingestion_time_as_a_list_names_the_field_and_the_type() -> None:
     assert str(refused.value) == (
         "source purchases.ingestion_time: must be a column name (text), not a list"
     )
+
+
+def _full_policy() -> dict[str, Any]:
+    raw = MonitoringPolicy.churn_default().to_mapping()
+    raw["thresholds"][0].update(feature="score", segment="plan=pro", runbook="runbooks/psi.md")
+    return raw
+
+
+RECORDS: list[tuple[str, Callable[[Any], Any], dict[str, Any]]] = [
+    ("policy", MonitoringPolicy.from_mapping, _full_policy()),
+    (
+        "contract",
+        BusinessImpact.from_mapping,
+        _with(CONTRACT, guardrails=[{"metric": "cost", "cap": 3}], value_per_unit=3.0),
+    ),
+    ("evidence", Evidence.from_mapping, _with(EVIDENCE, guardrail_values={"cost": 1.0})),
+    ("hypothesis", Hypothesis.from_mapping, {"description": "d", "expected_impact": 0.1}),
+    (
+        "success criterion",
+        SuccessCriterion.from_mapping,
+        {"name": "retention", "baseline": 0.1, "target": 0.2, "direction": "higher"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "read", "record"), RECORDS, ids=[r[0] for r in RECORDS])
+def test_a_wrong_type_anywhere_in_a_record_file_is_one_sentence(
+    kind: str, read: Callable[[Any], Any], record: dict[str, Any]
+) -> None:
+    for path in _paths(record):
+        for wrong in [*WRONG_TYPES, float("nan")]:
+            try:
+                read(_replaced(record, path, wrong))
+            except InvalidInput as refusal:
+                assert refusal.field and refusal.rule
+
+
+def test_a_checkpoint_a_thousand_centuries_away_is_refused() -> None:
+    from lucid.contracts.deployments import checkpoint_days
+
+    assert checkpoint_days([30, 36_500]) == (30, 36_500)
+    with pytest.raises(InvalidInput, match="checkpoints: each must be a whole number of days"):
+        checkpoint_days([10**20])

@@ -118,15 +118,20 @@ class SuccessCriterion:
         return cls(impact.metric, impact.baseline, impact.target, impact.direction)
 
 
+_LONGEST_DAYS = 36_500
+"""A checkpoint at most a hundred years after its deployment."""
+
+
 def checkpoint_days(days: Sequence[int] | None) -> tuple[int, ...]:
     """Checkpoint offsets in whole days after deployment, distinct and increasing."""
     chosen = tuple(DEFAULT_CHECKPOINT_DAYS if days is None else days)
     if not chosen:
         raise InvalidInput("checkpoints", "a deployment needs at least one checkpoint")
     for day in chosen:
-        if isinstance(day, bool) or not isinstance(day, int) or day < 1:
+        if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= _LONGEST_DAYS:
             raise InvalidInput(
-                "checkpoints", f"each must be a whole number of days ≥ 1, not {day!r}"
+                "checkpoints",
+                f"each must be a whole number of days from 1 to {_LONGEST_DAYS}, not {day!r}",
             )
     if list(chosen) != sorted(set(chosen)):
         raise InvalidInput("checkpoints", f"must be distinct and increasing, not {list(chosen)}")

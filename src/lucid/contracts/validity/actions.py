@@ -76,6 +76,8 @@ SEED_ACTIONS: Mapping[str, tuple[Action, ...]] = {
 
 def parse_actions(value: str | Sequence[str], field_name: str) -> tuple[Action, ...]:
     """Actions from `alert:data_team`, a seed alias, or a list of either."""
+    if not isinstance(value, str | list | tuple):
+        raise InvalidInput(field_name, f"must be an action or a list of actions, not {value!r}")
     items = [value] if isinstance(value, str) else list(value)
     if not items:
         raise InvalidInput(field_name, "must name at least one action")
