@@ -4,7 +4,8 @@ The contracts check names and lengths before anything is written; this is the ne
 them. A value the database refuses (too long for its column, a NUL character, a number out
 of range, a duplicate key, a missing required value) becomes `InvalidInput` or `Conflict`
 naming the column when the statement's parameters show which value it was. Errors that are
-not about a value (a broken statement, a lost connection) are left as they are.
+not about a value (a broken statement, a lost connection, a trigger refusing an UPDATE of
+the event log) are left as they are.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def translated(error: BaseException) -> LucidError | None:
     if "DataError" in kinds:
         return _data_error(original, parameters, _widths(statement))
     if "IntegrityError" in kinds:
-        return _integrity_error(original, parameters)
+        return _integrity_error(original)
     return None
 
 
@@ -88,7 +89,7 @@ def _data_error(original: BaseException, parameters: Any, widths: dict[str, int]
     return InvalidInput("value", f"the database refused a value: {message}")
 
 
-def _integrity_error(original: BaseException, parameters: Any) -> LucidError:
+def _integrity_error(original: BaseException) -> LucidError | None:
     message = _first_line(original)
     detail = str(getattr(getattr(original, "diag", None), "message_detail", None) or "")
     if "unique" in message.lower() or "duplicate key" in message.lower():
@@ -96,7 +97,11 @@ def _integrity_error(original: BaseException, parameters: Any) -> LucidError:
         if key is not None:
             return Conflict(f"{key.group('columns')} {key.group('values')} already exists.")
         columns = _SQLITE_COLUMNS.search(message)
-        named = columns.group("columns") if columns else "the key"
+        named = (
+            ", ".join(c.strip().rpartition(".")[2] for c in columns.group("columns").split(","))
+            if columns
+            else "key"
+        )
         return Conflict(f"A row with the same {named} already exists.")
     column = getattr(getattr(original, "diag", None), "column_name", None)
     if "not null" in message.lower() or "null value" in message.lower():
@@ -104,7 +109,7 @@ def _integrity_error(original: BaseException, parameters: Any) -> LucidError:
             columns = _SQLITE_COLUMNS.search(message)
             column = columns.group("columns").rpartition(".")[2] if columns else "value"
         return InvalidInput(str(column), "is required")
-    return InvalidInput(str(column or "value"), f"the database refused it: {message}")
+    return None  # a trigger's or a check's refusal is not about one value: left as it is
 
 
 def _values(parameters: Any) -> Iterator[tuple[str, Any]]:
