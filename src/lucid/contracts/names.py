@@ -51,7 +51,7 @@ def check_pattern(
     '_'; starts with a letter)".
     """
     if not isinstance(value, str):
-        raise InvalidInput(field, f"must be {rule}, not {_kind(value)} {value!r}")
+        raise InvalidInput(field, f"must be {rule}, not {_described(value)}")
     check_length(value, field, maximum)
     if not pattern.fullmatch(value):
         raise InvalidInput(field, f"{value!r} must be {rule}")
@@ -102,11 +102,11 @@ def one_of(value: object, field: str, allowed: Iterable[str]) -> str:
     raise InvalidInput(field, f"{value!r} is not one of {', '.join(choices)}{hint}")
 
 
-def _kind(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
+def _described(value: object) -> str:
     if value is None:
-        return "empty"
-    return f"the {type(value).__name__}"
+        return "nothing"
+    if isinstance(value, list | tuple):
+        return f"a list {value!r}"
+    if isinstance(value, Mapping):
+        return f"a mapping {value!r}"
+    return f"the {type(value).__name__} {value!r}"
