@@ -138,6 +138,13 @@ def test_sdk_refuses_a_list_where_a_column_is_expected(lucid: Lucid, tmp_path: P
     )
 
 
+def test_sdk_refuses_a_nul_in_a_rationale_on_both_databases(lucid: Lucid, tmp_path: Path) -> None:
+    renamed = _definitions(tmp_path, {"name": "customer_activity_7d"})
+    with unchanged(lucid), pytest.raises(InvalidInput) as refused:
+        lucid.features.apply(load_definitions(renamed), actor="dana", rationale="why\x00not")
+    assert str(refused.value) == "rationale: must not contain the NUL character (0x00)"
+
+
 # -- CLI ---------------------------------------------------------------------------------------
 
 

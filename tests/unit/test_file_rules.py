@@ -307,3 +307,16 @@ def test_a_checkpoint_a_thousand_centuries_away_is_refused() -> None:
     assert checkpoint_days([30, 36_500]) == (30, 36_500)
     with pytest.raises(InvalidInput, match="checkpoints: each must be a whole number of days"):
         checkpoint_days([10**20])
+
+
+def test_a_policy_file_names_every_bad_threshold_at_once() -> None:
+    def two_mistakes(raw: dict[str, Any]) -> None:
+        raw["thresholds"][0]["warning"] = -0.1
+        raw["thresholds"][2]["critcal"] = 0.3
+
+    with pytest.raises(InvalidInput) as refused:
+        MonitoringPolicy.from_mapping(_policy_with(two_mistakes))
+    assert str(refused.value) == (
+        "thresholds: 2 problems: thresholds[0].warning: a psi threshold must be ≥ 0, not -0.1. "
+        "thresholds[2].critcal: unknown key; did you mean critical?"
+    )

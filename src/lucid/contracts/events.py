@@ -185,6 +185,8 @@ class NewEvent:
         check_person(self.actor, "actor")
         if not self.rationale.strip():
             raise InvalidInput("rationale", "must say why; every decision keeps its rationale")
+        if "\x00" in self.rationale:  # PostgreSQL's text cannot hold it; SQLite's would
+            raise InvalidInput("rationale", "must not contain the NUL character (0x00)")
         if self.occurred_at is not None:
             format_time(self.occurred_at, "occurred_at")
 

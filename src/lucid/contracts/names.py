@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from lucid.errors import InvalidInput
@@ -79,6 +79,18 @@ def refuse_unknown_keys(raw: Mapping[Any, Any], known: Iterable[str], where: str
     if unknown:
         key = min(unknown, key=str)
         raise InvalidInput(f"{where}.{key}", unknown_key_rule(str(key), allowed))
+
+
+def refuse_all(problems: Sequence[InvalidInput], field: str) -> None:
+    """Raise nothing for no problem, the problem itself for one, and one refusal naming every
+    problem for several (`field: 2 problems: a: … b: …`)."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        said = " ".join(
+            p.sentence if p.sentence.endswith((".", "?")) else p.sentence + "." for p in problems
+        )
+        raise InvalidInput(field, f"{len(problems)} problems: {said}")
 
 
 def unknown_key_rule(key: str, known: Iterable[str]) -> str:

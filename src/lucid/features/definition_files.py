@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from lucid.contracts.names import refuse_unknown_keys
+from lucid.contracts.names import refuse_all, refuse_unknown_keys
 from lucid.contracts.semantic import FeatureDefinition, Source
 from lucid.errors import InvalidInput, LucidError
 
@@ -41,14 +41,7 @@ def load_definitions(path: Path) -> DefinitionSet:
     problems: list[InvalidInput] = []
     for file in files:
         _load_file(file, result, problems)
-    if len(problems) == 1:
-        raise problems[0]
-    if problems:
-        raise InvalidInput(
-            str(path),
-            f"{len(problems)} problems: "
-            + " ".join(p.sentence.rstrip(".") + "." for p in problems),
-        )
+    refuse_all(problems, str(path))
     return result
 
 

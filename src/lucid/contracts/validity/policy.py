@@ -8,7 +8,13 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
-from lucid.contracts.names import NAME_MAX_LENGTH, SLUG, check_pattern, refuse_unknown_keys
+from lucid.contracts.names import (
+    NAME_MAX_LENGTH,
+    SLUG,
+    check_pattern,
+    refuse_all,
+    refuse_unknown_keys,
+)
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
@@ -200,11 +206,16 @@ class MonitoringPolicy:
         if not isinstance(thresholds_raw, list):
             raise InvalidInput("thresholds", "is required and must be a list of thresholds")
         thresholds = []
+        problems: list[InvalidInput] = []
         for index, item in enumerate(thresholds_raw):
             where = f"thresholds[{index}]"
-            if not isinstance(item, Mapping):
-                raise InvalidInput(where, "must be a mapping of fields")
-            thresholds.append(Threshold.from_mapping(item, where))
+            try:
+                if not isinstance(item, Mapping):
+                    raise InvalidInput(where, "must be a mapping of fields")
+                thresholds.append(Threshold.from_mapping(item, where))
+            except InvalidInput as problem:
+                problems.append(problem)
+        refuse_all(problems, "thresholds")  # every threshold read: one refusal names each
         reporting_raw = raw.get("reporting")
         if not isinstance(reporting_raw, Mapping):
             raise InvalidInput("reporting", "is required: stakeholders, frequency, escalation")
