@@ -7,6 +7,7 @@ an argument and never reads `os.environ` itself. Relative paths in `lucid.yaml` 
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -325,12 +326,36 @@ def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:
     try:
         return Settings(**values)
     except ValidationError as error:
-        problem = error.errors()[0]
-        field = ".".join(str(part) for part in problem["loc"])
-        raise ConfigurationError(
-            f"Setting {field} in {config_path} (or its LUCID_ override) is invalid: "
-            f"{problem['msg']}."
-        ) from None
+        sentences = [_setting_problem(problem, config_path) for problem in error.errors()]
+        raise ConfigurationError(" ".join(sentences)) from None
+
+
+def _setting_problem(problem: Any, config_path: Path) -> str:
+    """One sentence per invalid setting; an unknown key names the nearest known one."""
+    field = ".".join(str(part) for part in problem["loc"])
+    if problem["type"] == "extra_forbidden":
+        model: Any = Settings
+        for part in problem["loc"][:-1]:
+            annotation = model.model_fields[part].annotation if isinstance(part, str) else None
+            model = next(
+                (t for t in (annotation, *getattr(annotation, "__args__", ())) if _is_model(t)),
+                model,
+            )
+        known = sorted(name for name in model.model_fields if name not in _RESOLVED)
+        nearest = difflib.get_close_matches(str(problem["loc"][-1]), known, n=1)
+        hint = f"did you mean {nearest[0]}?" if nearest else f"known: {', '.join(known)}"
+        return f"Setting {field} in {config_path}: unknown key; {hint}"
+    return (
+        f"Setting {field} in {config_path} (or its LUCID_ override) is invalid: {problem['msg']}."
+    )
+
+
+def _is_model(candidate: object) -> bool:
+    return isinstance(candidate, type) and issubclass(candidate, BaseModel)
+
+
+_RESOLVED = frozenset({"project_dir", "huggingface_offline", "huggingface_cache"})
+"""Settings Lucid resolves itself, never read from lucid.yaml."""
 
 
 def resolve_channel_secrets(alerts: Any, environ: Mapping[str, str], config_path: Path) -> Any:

@@ -18,7 +18,6 @@ from onnx import TensorProto, helper
 from scipy.stats import pearsonr
 from sklearn.linear_model import LogisticRegression
 from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from lucid.bootstrap import utc_now
 from lucid.contracts.value import BusinessImpact, Guardrail, GuardrailBound, Override, Stage
@@ -338,7 +337,8 @@ def test_production_without_contract_is_impossible_by_construction(
     registry: ModelRegistry, db: Database, unchanged: Callable[[], Any]
 ) -> None:
     register(registry)
-    with pytest.raises(IntegrityError), db.transaction() as conn:  # the column refuses NULL
+    refused = pytest.raises(InvalidInput, match=r"^impact: is required")  # the column refuses NULL
+    with refused, db.transaction() as conn:
         conn.execute(
             update(model_versions).where(model_versions.c.version == 1).values(impact=None)
         )
@@ -349,7 +349,7 @@ def test_production_without_contract_is_impossible_by_construction(
         conn.execute(update(model_versions).values(impact=json.dumps({"metric": "x"})))
     with unchanged(), pytest.raises(Conflict, match="no business-impact contract"):
         registry.promote("churn", 1, "production", actor="ana", rationale="ship")
-    with pytest.raises(IntegrityError), db.transaction() as conn:  # and two cannot serve
+    with pytest.raises(Conflict, match="already exists"), db.transaction() as conn:  # one serves
         row = {c.name: None for c in model_versions.columns}
         for version in (7, 8):
             conn.execute(

@@ -54,7 +54,7 @@ def test_a_checkpoint_holds_only_when_every_criterion_is_met(
     [
         (lambda: Hypothesis(" "), "hypotheses.description"),
         (lambda: Hypothesis("x", float("inf")), "hypotheses.expected_impact"),
-        (lambda: Hypothesis.from_mapping({"description": "x", "why": 1}), "unknown field"),
+        (lambda: Hypothesis.from_mapping({"description": "x", "why": 1}), "unknown key"),
         (lambda: SuccessCriterion("r", 0.8, 0.7, "higher"), "success_criteria.r.target"),
         (lambda: SuccessCriterion("r", 0.8, 0.9, "sideways"), "success_criteria.r.direction"),
         (lambda: SuccessCriterion.from_mapping({"name": "r", "baseline": "a"}), "baseline"),

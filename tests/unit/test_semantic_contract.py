@@ -89,7 +89,7 @@ def test_versions_parse_short_forms_and_order() -> None:
     [
         ({"window": "forever"}, "customer_activity_30d.window"),
         ({"value_type": "decimal"}, "value_type: 'decimal' must be one of"),
-        ({"colour": "blue"}, "customer_activity_30d.colour: is not a known field"),
+        ({"colour": "blue"}, "customer_activity_30d.colour: unknown key"),
         ({"owner": " "}, "owner: must be a non-empty text"),
         ({"required_approvals": ["marketing", "marketing"]}, "lists a team twice"),
         ({"computation": {"aggregation": []}}, "must list at least one source term"),

@@ -235,7 +235,7 @@ def test_scoped_thresholds_apply_only_to_their_feature_and_segment() -> None:
 
 def test_policy_invariants() -> None:
     reporting = Reporting(("a@b.c",))
-    with pytest.raises(InvalidInput, match=r"model: must name the monitored model"):
+    with pytest.raises(InvalidInput, match=r"model: ' ' must be the name of the monitored model"):
         MonitoringPolicy(" ", (psi_threshold(),), reporting)
     with pytest.raises(InvalidInput, match=r"thresholds: a monitoring policy needs at least one"):
         MonitoringPolicy("m", (), reporting)
@@ -285,7 +285,7 @@ def test_a_policy_builds_from_yaml_shaped_data_with_seed_aliases() -> None:
     ("mutate", "message"),
     [
         (lambda raw: raw.pop("model"), r"^model: is required"),
-        (lambda raw: raw.update(extra=1), r"^policy: has unknown field\(s\) extra"),
+        (lambda raw: raw.update(extra=1), r"^policy\.extra: unknown key"),
         (lambda raw: raw.update(thresholds="psi"), r"^thresholds: is required and must be a list"),
         (lambda raw: raw.pop("reporting"), r"^reporting: is required"),
         (
@@ -306,7 +306,7 @@ def test_a_policy_builds_from_yaml_shaped_data_with_seed_aliases() -> None:
         ),
         (
             lambda raw: raw["thresholds"][0].update(colour="red"),
-            r"^thresholds\[0\]: has unknown field\(s\) colour",
+            r"^thresholds\[0\]\.colour: unknown key",
         ),
         (
             lambda raw: raw["reporting"].update(frequency="yearly"),

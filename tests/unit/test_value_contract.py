@@ -191,7 +191,7 @@ def test_contracts_round_trip_through_their_mapping(impact: BusinessImpact) -> N
     [
         ("not a mapping", "contract"),
         ({"metric": "x"}, "direction"),
-        ({**retention().to_dict(), "colour": "blue"}, "contract"),
+        ({**retention().to_dict(), "colour": "blue"}, "contract.colour"),
         ({**retention().to_dict(), "guardrails": [{"metric": "cost"}]}, "guardrails.cost"),
         (
             {**retention().to_dict(), "guardrails": [{"metric": "cost", "cap": 1, "floor": 0}]},

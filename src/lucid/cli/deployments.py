@@ -11,6 +11,7 @@ import yaml
 from rich.table import Table
 
 from lucid.cli.context import acting, console, open_lucid, print_json
+from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.times import to_utc
 from lucid.errors import InvalidInput
 
@@ -31,9 +32,7 @@ def _decision(path: Path) -> dict[str, Any]:
         raise InvalidInput("--decision", f"{path} is not valid YAML ({error})") from None
     if not isinstance(raw, dict):
         raise InvalidInput("--decision", f"{path} must hold a mapping with hypotheses")
-    unknown = sorted(set(raw) - {"hypotheses", "success_criteria", "checkpoints"})
-    if unknown:
-        raise InvalidInput("--decision", f"has unknown field(s) {', '.join(map(str, unknown))}")
+    refuse_unknown_keys(raw, {"hypotheses", "success_criteria", "checkpoints"}, "--decision")
     for name in ("hypotheses", "success_criteria", "checkpoints"):
         if raw.get(name) is not None and not isinstance(raw[name], list):
             raise InvalidInput(name, f"must be a list, not {raw[name]!r}")

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
+from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.value.fields import finite, text
 from lucid.contracts.value.impact import BusinessImpact, Direction
 from lucid.errors import InvalidInput
@@ -51,9 +52,7 @@ class Hypothesis:
             return cls(raw)
         if not isinstance(raw, Mapping):
             raise InvalidInput("hypotheses", f"each hypothesis must be a mapping, not {raw!r}")
-        unknown = sorted(set(raw) - {"description", "expected_impact", "unit"})
-        if unknown:
-            raise InvalidInput("hypotheses", f"has unknown field(s) {', '.join(unknown)}")
+        refuse_unknown_keys(raw, {"description", "expected_impact", "unit"}, "hypotheses")
         impact = raw.get("expected_impact")
         return cls(
             text(raw.get("description"), "hypotheses.description"),
@@ -104,9 +103,7 @@ class SuccessCriterion:
     def from_mapping(cls, raw: object) -> SuccessCriterion:
         if not isinstance(raw, Mapping):
             raise InvalidInput("success_criteria", f"each criterion must be a mapping, not {raw!r}")
-        unknown = sorted(set(raw) - {"name", "baseline", "target", "direction"})
-        if unknown:
-            raise InvalidInput("success_criteria", f"has unknown field(s) {', '.join(unknown)}")
+        refuse_unknown_keys(raw, {"name", "baseline", "target", "direction"}, "success_criteria")
         name = text(raw.get("name"), "success_criteria.name")
         return cls(
             name,
@@ -121,15 +118,20 @@ class SuccessCriterion:
         return cls(impact.metric, impact.baseline, impact.target, impact.direction)
 
 
+_LONGEST_DAYS = 36_500
+"""A checkpoint at most a hundred years after its deployment."""
+
+
 def checkpoint_days(days: Sequence[int] | None) -> tuple[int, ...]:
     """Checkpoint offsets in whole days after deployment, distinct and increasing."""
     chosen = tuple(DEFAULT_CHECKPOINT_DAYS if days is None else days)
     if not chosen:
         raise InvalidInput("checkpoints", "a deployment needs at least one checkpoint")
     for day in chosen:
-        if isinstance(day, bool) or not isinstance(day, int) or day < 1:
+        if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= _LONGEST_DAYS:
             raise InvalidInput(
-                "checkpoints", f"each must be a whole number of days ≥ 1, not {day!r}"
+                "checkpoints",
+                f"each must be a whole number of days from 1 to {_LONGEST_DAYS}, not {day!r}",
             )
     if list(chosen) != sorted(set(chosen)):
         raise InvalidInput("checkpoints", f"must be distinct and increasing, not {list(chosen)}")

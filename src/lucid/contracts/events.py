@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from lucid.contracts.identities import normalise_identity
 from lucid.contracts.log_checkpoints import Anchor, truncation
+from lucid.contracts.names import check_length
 from lucid.errors import InvalidInput, NotFound
 
 GENESIS_HASH = "0" * 64
@@ -33,8 +34,10 @@ _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _PAYLOAD_ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
-_SUBJECT_KIND = re.compile(r"^[a-z][a-z0-9_]*$")
-_EVENT_TYPE_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+SUBJECT_MAX_LENGTH = 300
+"""Characters in a subject written `kind:id`."""
+_SUBJECT_KIND = re.compile(r"[a-z][a-z0-9_]*")
+_EVENT_TYPE_NAME = re.compile(r"[A-Z][A-Za-z0-9]*")
 
 
 def format_time(moment: datetime, field: str = "time") -> str:
@@ -61,7 +64,7 @@ class Subject:
     id: str
 
     def __post_init__(self) -> None:
-        if not _SUBJECT_KIND.match(self.kind):
+        if not _SUBJECT_KIND.fullmatch(self.kind):
             raise InvalidInput(
                 "subject",
                 f"kind {self.kind!r} must be lower-case letters, digits or '_' "
@@ -69,6 +72,7 @@ class Subject:
             )
         if not self.id or self.id.strip() != self.id or any(c.isspace() for c in self.id):
             raise InvalidInput("subject", f"id {self.id!r} must be non-empty with no spaces")
+        check_length(str(self), "subject", SUBJECT_MAX_LENGTH)
 
     @classmethod
     def parse(cls, text: str) -> Subject:
@@ -113,7 +117,7 @@ _EVENT_TYPES: dict[str, type[DomainEvent]] = {}
 
 def event_type(name: str) -> Callable[[type[E]], type[E]]:
     """Register a dataclass as the event type `name`; each name may be registered once."""
-    if not _EVENT_TYPE_NAME.match(name):
+    if not _EVENT_TYPE_NAME.fullmatch(name):
         raise ValueError(f"event type {name!r} must be PascalCase, e.g. ModelPromoted")
 
     def register(cls: type[E]) -> type[E]:
@@ -184,6 +188,8 @@ class NewEvent:
         object.__setattr__(self, "actor", normalise_identity(self.actor, "actor"))
         if not self.rationale.strip():
             raise InvalidInput("rationale", "must say why; every decision keeps its rationale")
+        if "\x00" in self.rationale:  # PostgreSQL's text cannot hold it; SQLite's would
+            raise InvalidInput("rationale", "must not contain the NUL character (0x00)")
         if self.occurred_at is not None:
             format_time(self.occurred_at, "occurred_at")
 

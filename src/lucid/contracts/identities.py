@@ -14,6 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from lucid.contracts.names import PERSON_MAX_LENGTH, check_length
 from lucid.errors import InvalidInput
 
 _DEFAULT_IGNORABLE = frozenset(
@@ -34,7 +35,7 @@ def normalise_identity(value: str, field: str = "actor") -> str:
     removed, runs of white space made one space, surrounding white space trimmed.
 
     Raises InvalidInput naming `field` when the name holds a control character (a newline,
-    a tab, NUL…) or is empty once normalised.
+    a tab, NUL…), is empty once normalised, or is longer than `PERSON_MAX_LENGTH`.
     """
     if not isinstance(value, str):
         raise InvalidInput(field, f"must be a person's name (text), not {value!r}")
@@ -53,6 +54,7 @@ def normalise_identity(value: str, field: str = "actor") -> str:
             "must name who did it (a person, team or service); nothing is left once white "
             "space and invisible characters are removed",
         )
+    check_length(text, field, PERSON_MAX_LENGTH)
     return text
 
 

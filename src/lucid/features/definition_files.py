@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
+from lucid.contracts.names import refuse_all, refuse_unknown_keys
 from lucid.contracts.semantic import FeatureDefinition, Source
 from lucid.errors import InvalidInput, LucidError
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -21,7 +25,10 @@ class DefinitionSet:
 
 
 def load_definitions(path: Path) -> DefinitionSet:
-    """Read `path` (a YAML file, or a folder of `*.yaml`/`*.yml` files, read in name order)."""
+    """Read `path` (a YAML file, or a folder of `*.yaml`/`*.yml` files, read in name order).
+
+    Every source and feature is read, so that one refusal names every problem of every file.
+    """
     if path.is_dir():
         files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
         if not files:
@@ -31,38 +38,53 @@ def load_definitions(path: Path) -> DefinitionSet:
     else:
         raise InvalidInput("PATH", f"{path} does not exist")
     result = DefinitionSet()
+    problems: list[InvalidInput] = []
     for file in files:
-        loaded = _load_file(file)
-        result.sources.extend(loaded.sources)
-        result.features.extend(loaded.features)
+        _load_file(file, result, problems)
+    refuse_all(problems, str(path))
     return result
 
 
-def _load_file(file: Path) -> DefinitionSet:
+def _load_file(file: Path, into: DefinitionSet, problems: list[InvalidInput]) -> None:
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise InvalidInput(str(file), f"is not valid YAML: {error}") from None
+        problems.append(InvalidInput(str(file), f"is not valid YAML: {error}"))
+        return
     if not isinstance(data, dict):
-        raise InvalidInput(str(file), "must be a mapping with `sources:` and/or `features:`")
-    unknown = sorted(set(data) - {"sources", "features"})
-    if unknown:
-        raise InvalidInput(f"{file}: {unknown[0]}", "is not a known section (sources, features)")
-    try:
-        return DefinitionSet(
-            sources=[Source.from_dict(item) for item in _items(data, "sources", file)],
-            features=[FeatureDefinition.from_dict(item) for item in _items(data, "features", file)],
+        problems.append(
+            InvalidInput(str(file), "must be a mapping with `sources:` and/or `features:`")
         )
-    except LucidError as error:
-        raise (
-            type(error)(f"{file}: {error.sentence}")
-            if not isinstance(error, InvalidInput)
-            else InvalidInput(f"{file}: {error.field}", error.rule)
-        ) from None
+        return
+    try:
+        refuse_unknown_keys(data, {"sources", "features"}, str(file))
+    except InvalidInput as error:
+        problems.append(error)
+    into.sources.extend(_read_items(file, data, "sources", Source.from_dict, problems))
+    into.features.extend(_read_items(file, data, "features", FeatureDefinition.from_dict, problems))
 
 
-def _items(data: dict[str, Any], section: str, file: Path) -> list[dict[str, Any]]:
+def _read_items(
+    file: Path,
+    data: dict[str, Any],
+    section: str,
+    read: Callable[[dict[str, Any]], T],
+    problems: list[InvalidInput],
+) -> list[T]:
     items = data.get(section) or []
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
-        raise InvalidInput(f"{file}: {section}", "must be a list of mappings")
-    return items
+        problems.append(InvalidInput(f"{file}: {section}", "must be a list of mappings"))
+        return []
+    read_items: list[T] = []
+    for item in items:
+        try:
+            read_items.append(read(item))
+        except LucidError as error:
+            problems.append(_in_file(file, error))
+    return read_items
+
+
+def _in_file(file: Path, error: LucidError) -> InvalidInput:
+    if isinstance(error, InvalidInput):
+        return InvalidInput(f"{file}: {error.field}", error.rule)
+    return InvalidInput(str(file), error.sentence)

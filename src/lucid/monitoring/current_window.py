@@ -50,7 +50,7 @@ def business_measurement(registry: ModelRegistry, model: str, version: str) -> M
     metric against the contract's baseline; None when the registry has neither."""
     from lucid.monitoring.performance import business_metric_drop
 
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit()):  # "²".isdigit() is true, int("²") fails
         return None
     try:
         current = registry.get_version(model, int(version))

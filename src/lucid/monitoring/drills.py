@@ -26,7 +26,7 @@ from lucid.ports import ComputeEngine
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_SHIFT = re.compile(r"^(?P<column>[^=]+)=(?P<op>[+\-*])(?P<amount>\d+(?:\.\d+)?)(?P<sd>sd)?$")
+_SHIFT = re.compile(r"(?P<column>[^=]+)=(?P<op>[+\-*])(?P<amount>[0-9]+(?:\.[0-9]+)?)(?P<sd>sd)?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class Shift:
 
     @classmethod
     def parse(cls, spec: str) -> Shift:
-        found = _SHIFT.match(spec.replace(" ", ""))
+        found = _SHIFT.fullmatch(spec.replace(" ", ""))
         if found is None:
             raise InvalidInput(
                 "shift",

@@ -35,7 +35,7 @@ class Signature:
 
 def feature_name(pin: str) -> str:
     """The feature name of a pin `name@version`."""
-    match = PINNED_FEATURE.match(pin)
+    match = PINNED_FEATURE.fullmatch(pin)
     return match["name"] if match else pin
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from lucid.errors import ConfigurationError, StorageUnavailable
 from lucid.extras import require
+from lucid.storage.driver_errors import translated
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 SERVING_CHECKPOINT_PAGES = 200
@@ -175,8 +176,8 @@ class Database:
         with contextlib.ExitStack() as stack:
             if immediate and self.is_sqlite:
                 stack.enter_context(self._writer())
-            with self._translate_errors():
-                connection = self.engine.raw_connection()
+            stack.enter_context(self._translate_errors())
+            connection = self.engine.raw_connection()
             try:
                 cursor = connection.cursor()
                 if self.is_sqlite:
@@ -256,6 +257,11 @@ class Database:
                     f"{str(error.orig).strip().splitlines()[0]}"
                 ) from error
             raise
+        except Exception as error:
+            refusal = translated(error)  # a value the database refused, as a sentence
+            if refusal is None:
+                raise
+            raise refusal from error
 
     @contextmanager
     def session_lock(self, name: str, *, wait: bool = True) -> Iterator[HeldLock | None]:

@@ -8,9 +8,9 @@ business metric, measured per entity as a binary outcome (1 = success, e.g. reta
 from __future__ import annotations
 
 import hashlib
-import re
 
 from lucid.contracts.events import Subject
+from lucid.contracts.names import NAME_MAX_LENGTH, SLUG, check_pattern
 from lucid.contracts.value import finite
 from lucid.errors import InvalidInput
 
@@ -18,7 +18,7 @@ CONTROL = "control"
 CHALLENGER = "challenger"
 ARMS = (CONTROL, CHALLENGER)
 DEFAULT_CHALLENGER_SHARE = 0.10
-EXPERIMENT_ID = re.compile(r"^[a-z][a-z0-9_-]{0,99}$")
+
 _HASH_SCALE = float(2**64)
 
 
@@ -28,13 +28,13 @@ def experiment_subject(experiment_id: str) -> Subject:
 
 
 def validate_experiment_id(experiment_id: str) -> str:
-    if not isinstance(experiment_id, str) or not EXPERIMENT_ID.match(experiment_id):
-        raise InvalidInput(
-            "experiment",
-            f"{experiment_id!r} must be 1-100 lower-case letters, digits, '_' or '-', starting "
-            "with a letter (e.g. churn-v3-ab)",
-        )
-    return experiment_id
+    return check_pattern(
+        experiment_id,
+        "experiment",
+        SLUG,
+        f"1-{NAME_MAX_LENGTH} lower-case letters, digits, '_' or '-', starting with a letter "
+        "(e.g. churn-v3-ab)",
+    )
 
 
 def check_share(share: float, field: str = "challenger_share") -> float:

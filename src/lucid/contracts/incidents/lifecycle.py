@@ -40,6 +40,7 @@ from lucid.contracts.incidents.incident import (
     RepeatedOf,
     RootCause,
 )
+from lucid.contracts.names import one_of
 from lucid.errors import Conflict, InvalidInput
 
 ALLOWED_FROM: Mapping[str, frozenset[IncidentStatus]] = {
@@ -88,9 +89,7 @@ def root_cause(value: object) -> RootCause:
 
 def level(value: object) -> str:
     """An incident level: warning or critical."""
-    if value not in LEVELS:
-        raise InvalidInput("level", f"must be warning or critical, not {value!r}")
-    return str(value)
+    return one_of(value, "level", LEVELS)
 
 
 def participants(values: object) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 from lucid.contracts.semantic.fields import (
+    as_column,
     as_mapping,
     as_text,
     check_name,
@@ -53,7 +54,12 @@ class Condition:
                 raise InvalidInput(where, f"'{self.op.value}' needs a non-empty list of values")
         elif self.value is None or isinstance(self.value, tuple):
             raise InvalidInput(where, f"'{self.op.value}' needs one value")
+        as_column(self.column, f"{where}.column")
         for item in self.value if isinstance(self.value, tuple) else (self.value,):
+            if item is not None and not isinstance(item, Scalar):
+                raise InvalidInput(
+                    f"{where}.value", f"{item!r} must be text, a number or true/false"
+                )
             if isinstance(item, float) and not math.isfinite(item):
                 raise InvalidInput(where, "values must be finite numbers")
 
@@ -70,7 +76,7 @@ class Condition:
         value = mapping.get("value")
         if isinstance(value, list):
             value = tuple(value)
-        return cls(as_text(mapping.get("column"), f"{where}.column"), op, value)
+        return cls(as_column(mapping.get("column"), f"{where}.column"), op, value)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"column": self.column, "op": self.op.value}
@@ -191,6 +197,8 @@ class Term:
     def __post_init__(self) -> None:
         where = f"term {self.source}"
         check_name(self.source, f"{where}.source")
+        if self.column is not None:
+            as_column(self.column, f"{where}.column")
         if self.aggregate.needs_column and not self.column:
             raise InvalidInput(f"{where}.column", f"the {self.aggregate.value} aggregate needs one")
         if not self.aggregate.needs_column and self.column is not None:

@@ -17,10 +17,11 @@ from lucid.contracts.semantic.computation import (
 )
 from lucid.contracts.semantic.examples import GoldenExample, ValueType
 from lucid.contracts.semantic.fields import (
-    TEAM,
     as_list,
     as_text,
+    as_texts,
     check_name,
+    check_team,
     enum_values,
     refuse_unknown,
 )
@@ -69,10 +70,7 @@ class FeatureDefinition:
         as_text(self.description, f"{self.name}.description")
         as_text(self.owner, f"{self.name}.owner")
         for team in self.required_approvals:
-            if not TEAM.match(team):
-                raise InvalidInput(
-                    f"{self.name}.required_approvals", f"team {team!r} must be a lower-case name"
-                )
+            check_team(team, f"{self.name}.required_approvals")
         if len(set(self.required_approvals)) != len(self.required_approvals):
             raise InvalidInput(f"{self.name}.required_approvals", "lists a team twice")
         sources = set(self.computation.sources)
@@ -122,13 +120,9 @@ class FeatureDefinition:
                 f"{name}.value_type",
                 f"{data.get('value_type')!r} must be one of {enum_values(ValueType)}",
             ) from None
-        exclusions = data.get("exclusions") or []
-        if not isinstance(exclusions, list):
-            raise InvalidInput(f"{name}.exclusions", "must be a list")
-        teams = data.get("required_approvals") or []
-        tags = data.get("tags") or []
-        if not isinstance(teams, list) or not isinstance(tags, list):
-            raise InvalidInput(f"{name}.required_approvals", "and tags must be lists")
+        exclusions = as_list(data.get("exclusions"), f"{name}.exclusions")
+        teams = as_texts(data.get("required_approvals"), f"{name}.required_approvals")
+        tags = as_texts(data.get("tags"), f"{name}.tags")
         if "computation" not in data:
             raise InvalidInput(f"{name}.computation", "is required")
         return cls(
@@ -145,11 +139,11 @@ class FeatureDefinition:
                 Exclusion.from_dict(item, f"{name}.exclusions[{index}]")
                 for index, item in enumerate(exclusions)
             ),
-            ttl=Duration.parse(data["ttl"], f"{name}.ttl") if data.get("ttl") else None,
-            required_approvals=tuple(str(team) for team in teams),
-            tags=tuple(str(tag) for tag in tags),
-            unit=data.get("unit"),
-            docs_url=data.get("docs_url"),
+            ttl=None if data.get("ttl") is None else Duration.parse(data["ttl"], f"{name}.ttl"),
+            required_approvals=teams,
+            tags=tags,
+            unit=_optional_text(data.get("unit"), f"{name}.unit"),
+            docs_url=_optional_text(data.get("docs_url"), f"{name}.docs_url"),
             examples=tuple(
                 GoldenExample.from_dict(item, f"{name}.examples[{index}]")
                 for index, item in enumerate(as_list(data.get("examples"), f"{name}.examples"))
@@ -188,3 +182,7 @@ class FeatureDefinition:
         """SHA-256 of the normalised meaning (term order, spacing and text fields ignored)."""
         canonical = json.dumps(self.meaning(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _optional_text(value: object, field: str) -> str | None:
+    return None if value is None else as_text(value, field)

@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 from lucid.contracts.semantic.fields import (
+    as_column,
     as_mapping,
     as_text,
     check_name,
@@ -61,6 +62,11 @@ class Source:
     def __post_init__(self) -> None:
         check_name(self.name, "source.name")
         check_name(self.entity, f"source {self.name}.entity")
+        for column in self.schema:
+            as_column(column, f"source {self.name}.schema")
+        for role in ("entity_key", "event_time", "ingestion_time"):
+            if getattr(self, role) is not None or role != "ingestion_time":
+                as_column(getattr(self, role), f"source {self.name}.{role}")
         if not self.schema:
             raise InvalidInput(f"source {self.name}.schema", "must declare at least one column")
         for role in ("entity_key", "event_time", "ingestion_time"):
@@ -84,7 +90,7 @@ class Source:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Source:
-        where = f"source {data.get('name', '?')}"
+        where = f"source {check_name(data.get('name'), 'source.name')}"
         refuse_unknown(data, _SOURCE_FIELDS, where)
         kind_text = data.get("kind")
         try:
@@ -96,9 +102,10 @@ class Source:
         schema_data = as_mapping(data.get("schema"), f"{where}.schema")
         schema: dict[str, ColumnType] = {}
         for column, type_text in schema_data.items():
+            as_column(column, f"{where}.schema")
             try:
-                schema[str(column)] = ColumnType(type_text)
-            except ValueError:
+                schema[column] = ColumnType(type_text)
+            except (ValueError, TypeError):
                 raise InvalidInput(
                     f"{where}.schema.{column}",
                     f"{type_text!r} must be one of {enum_values(ColumnType)}",
@@ -108,10 +115,12 @@ class Source:
             kind=kind,
             location=as_text(data.get("location"), f"{where}.location"),
             entity=check_name(data.get("entity"), f"{where}.entity"),
-            entity_key=as_text(data.get("entity_key"), f"{where}.entity_key"),
-            event_time=as_text(data.get("event_time"), f"{where}.event_time"),
+            entity_key=as_column(data.get("entity_key"), f"{where}.entity_key"),
+            event_time=as_column(data.get("event_time"), f"{where}.event_time"),
             schema=schema,
-            ingestion_time=data.get("ingestion_time") or None,
+            ingestion_time=None
+            if data.get("ingestion_time") is None
+            else as_column(data["ingestion_time"], f"{where}.ingestion_time"),
             description=as_text(data.get("description"), f"{where}.description", required=False),
             lists_entities=_flag(data.get("lists_entities", False), f"{where}.lists_entities"),
         )

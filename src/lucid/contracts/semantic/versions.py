@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import total_ordering
 
 from lucid.contracts.semantic.fields import DURATION, DURATION_SECONDS, check_name
 from lucid.errors import InvalidInput
+
+_VERSION = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,9}))?(?:\.([0-9]{1,9}))?")
+"""A semantic version of one to three parts (`2`, `2.0`, `2.0.1`), ASCII digits only: `\\d`
+would take other scripts' digits too."""
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -20,7 +25,7 @@ class Duration:
     def parse(cls, value: object, field_name: str) -> Duration:
         if isinstance(value, Duration):
             return value
-        match = DURATION.match(value.strip()) if isinstance(value, str) else None
+        match = DURATION.fullmatch(value) if isinstance(value, str) else None
         if not match or int(match.group(1)) == 0:
             raise InvalidInput(
                 field_name, f"{value!r} must be a positive duration such as 30d, 12h, 15m or 2w"
@@ -60,11 +65,13 @@ class Version:
     def parse(cls, value: object, field_name: str = "version") -> Version:
         if isinstance(value, Version):
             return value
-        text = str(value).strip() if isinstance(value, str | int | float) else ""
-        parts = text.split(".")
-        if not 1 <= len(parts) <= 3 or not all(part.isdigit() for part in parts):
+        text = value if isinstance(value, str) else ""
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            text = str(value)
+        match = _VERSION.fullmatch(text)
+        if match is None:
             raise InvalidInput(field_name, f"{value!r} must be a version like 1.0.0 or 2.0")
-        numbers = [int(part) for part in parts] + [0] * (3 - len(parts))
+        numbers = [int(part) for part in match.groups(default="0")]
         return cls(numbers[0], numbers[1], numbers[2])
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from lucid.contracts.names import PERSON_MAX_LENGTH, check_pattern
 from lucid.errors import InvalidInput
 
 
@@ -20,7 +21,7 @@ class ActionKind(StrEnum):
     INVESTIGATE = "investigate"
 
 
-_TARGET = re.compile(r"^[a-z][a-z0-9_.@-]*$")
+_TARGET = re.compile(r"[a-z][a-z0-9_.@-]*")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -34,10 +35,14 @@ class Action:
     target: str | None = None
 
     def __post_init__(self) -> None:
-        if self.target is not None and not _TARGET.match(self.target):
-            raise InvalidInput(
+        if self.target is not None:
+            check_pattern(
+                self.target,
                 "action.target",
-                f"{self.target!r} must be lower-case letters, digits, '_', '.', '@' or '-'",
+                _TARGET,
+                f"lower-case letters, digits, '_', '.', '@' or '-' (at most {PERSON_MAX_LENGTH} "
+                "characters)",
+                PERSON_MAX_LENGTH,
             )
         if self.kind is ActionKind.ALERT and self.target is None:
             raise InvalidInput("action", "alert must name whom it alerts, e.g. alert:data_team")
@@ -71,6 +76,8 @@ SEED_ACTIONS: Mapping[str, tuple[Action, ...]] = {
 
 def parse_actions(value: str | Sequence[str], field_name: str) -> tuple[Action, ...]:
     """Actions from `alert:data_team`, a seed alias, or a list of either."""
+    if not isinstance(value, str | list | tuple):
+        raise InvalidInput(field_name, f"must be an action or a list of actions, not {value!r}")
     items = [value] if isinstance(value, str) else list(value)
     if not items:
         raise InvalidInput(field_name, "must name at least one action")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,14 +15,50 @@ DEFAULT_MINIMUM_ROWS = 500
 
 
 @dataclass(frozen=True, slots=True)
+class Bounds:
+    """The values a threshold of one metric may take: from `low` to `high`, each end included
+    or not (`high` may be infinite)."""
+
+    low: float
+    high: float = math.inf
+    low_included: bool = True
+    high_included: bool = True
+
+    def hold(self, value: float) -> bool:
+        above = value >= self.low if self.low_included else value > self.low
+        below = value <= self.high if self.high_included else value < self.high
+        return above and below
+
+    def __str__(self) -> str:
+        low = f"{'≥' if self.low_included else '>'} {self.low:g}"
+        if math.isinf(self.high):
+            return low
+        return f"{low} and {'≤' if self.high_included else '<'} {self.high:g}"
+
+
+NON_NEGATIVE = Bounds(0.0)
+"""A distance or divergence: 0 means no drift."""
+FRACTION = Bounds(0.0, 1.0)
+"""A statistic between 0 and 1 (KS D, Jensen-Shannon distance base 2)."""
+P_VALUE = Bounds(0.0, 1.0, low_included=False, high_included=False)
+"""A p-value threshold: strictly between 0 and 1 (0 never fires, 1 always does)."""
+ABSOLUTE_DROP = Bounds(0.0, 1.0, low_included=False)
+"""A drop of a rate (accuracy, AUC...): positive when worse, at most the whole rate."""
+RELATIVE_DROP = Bounds(0.0, low_included=False)
+"""A drop relative to the baseline, sign-corrected so that worse is positive."""
+
+
+@dataclass(frozen=True, slots=True)
 class MetricSpec:
-    """A metric a threshold may name: its direction, unit and the drift types it fits."""
+    """A metric a threshold may name: its direction, unit, the drift types it fits, and the
+    values its thresholds may take."""
 
     name: str
     higher_is_worse: bool
     unit: str
     drift_types: frozenset[DriftType]
     description: str
+    bounds: Bounds = NON_NEGATIVE
 
 
 _DISTRIBUTION = frozenset({DriftType.DATA, DriftType.CONCEPT})
@@ -31,17 +68,34 @@ METRICS: Mapping[str, MetricSpec] = {
     spec.name: spec
     for spec in (
         MetricSpec(
-            "psi", True, "nats", _DISTRIBUTION, "population stability index over reference bins"
+            "psi",
+            True,
+            "nats",
+            _DISTRIBUTION,
+            "population stability index over reference bins",
+            NON_NEGATIVE,
         ),
-        MetricSpec("ks", True, "fraction", _DISTRIBUTION, "Kolmogorov-Smirnov statistic D"),
-        MetricSpec("ks_pvalue", False, "probability", _DISTRIBUTION, "two-sided KS p-value"),
-        MetricSpec("jensen_shannon", True, "distance (base 2, 0..1)", _DISTRIBUTION, "JS distance"),
+        MetricSpec(
+            "ks", True, "fraction", _DISTRIBUTION, "Kolmogorov-Smirnov statistic D", FRACTION
+        ),
+        MetricSpec(
+            "ks_pvalue", False, "probability", _DISTRIBUTION, "two-sided KS p-value", P_VALUE
+        ),
+        MetricSpec(
+            "jensen_shannon",
+            True,
+            "distance (base 2, 0..1)",
+            _DISTRIBUTION,
+            "JS distance",
+            FRACTION,
+        ),
         MetricSpec(
             "wasserstein",
             True,
             "reference standard deviations",
             _DISTRIBUTION,
             "Wasserstein-1 distance divided by the reference standard deviation",
+            NON_NEGATIVE,
         ),
         MetricSpec(
             "chi_square_pvalue",
@@ -49,17 +103,37 @@ METRICS: Mapping[str, MetricSpec] = {
             "probability",
             _DISTRIBUTION,
             "chi-square homogeneity test p-value (categorical columns)",
+            P_VALUE,
         ),
-        MetricSpec("accuracy_drop", True, "fraction (absolute)", _QUALITY, "reference - current"),
-        MetricSpec("auc_drop", True, "fraction (absolute)", _QUALITY, "reference - current AUC"),
-        MetricSpec("precision_drop", True, "fraction (absolute)", _QUALITY, "precision drop"),
-        MetricSpec("recall_drop", True, "fraction (absolute)", _QUALITY, "recall drop"),
+        MetricSpec(
+            "accuracy_drop",
+            True,
+            "fraction (absolute)",
+            _QUALITY,
+            "reference - current",
+            ABSOLUTE_DROP,
+        ),
+        MetricSpec(
+            "auc_drop",
+            True,
+            "fraction (absolute)",
+            _QUALITY,
+            "reference - current AUC",
+            ABSOLUTE_DROP,
+        ),
+        MetricSpec(
+            "precision_drop", True, "fraction (absolute)", _QUALITY, "precision drop", ABSOLUTE_DROP
+        ),
+        MetricSpec(
+            "recall_drop", True, "fraction (absolute)", _QUALITY, "recall drop", ABSOLUTE_DROP
+        ),
         MetricSpec(
             "estimated_accuracy_drop",
             True,
             "fraction (absolute)",
             _QUALITY,
             "reference accuracy - label-free (CBPE) estimate of current accuracy",
+            ABSOLUTE_DROP,
         ),
         MetricSpec(
             "estimated_auc_drop",
@@ -67,6 +141,7 @@ METRICS: Mapping[str, MetricSpec] = {
             "fraction (absolute)",
             _QUALITY,
             "reference AUC - label-free (CBPE) estimate of current AUC",
+            ABSOLUTE_DROP,
         ),
         MetricSpec(
             "business_metric_drop",
@@ -74,10 +149,11 @@ METRICS: Mapping[str, MetricSpec] = {
             "fraction of the baseline (relative)",
             frozenset({DriftType.BUSINESS, DriftType.PERFORMANCE}),
             "(baseline - current) / |baseline|, sign-corrected for lower-is-better metrics",
+            RELATIVE_DROP,
         ),
     )
 }
-"""Every metric a threshold may name."""
+"""Every metric a threshold may name: the one table of their directions and bounds."""
 
 
 def metric_spec(name: str) -> MetricSpec:

@@ -9,6 +9,13 @@ from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
 from lucid.contracts.identities import normalise_identity
+from lucid.contracts.names import (
+    NAME_MAX_LENGTH,
+    SLUG,
+    check_pattern,
+    refuse_all,
+    refuse_unknown_keys,
+)
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
@@ -58,8 +65,12 @@ class MonitoringPolicy:
     minimum_rows: int = DEFAULT_MINIMUM_ROWS
 
     def __post_init__(self) -> None:
-        if not self.model.strip():
-            raise InvalidInput("model", "must name the monitored model")
+        check_pattern(
+            self.model,
+            "model",
+            SLUG,
+            f"the name of the monitored model (at most {NAME_MAX_LENGTH} characters)",
+        )
         if not self.thresholds:
             raise InvalidInput("thresholds", "a monitoring policy needs at least one threshold")
         keys = [threshold.key for threshold in self.thresholds]
@@ -187,9 +198,7 @@ class MonitoringPolicy:
         """Build a policy from plain data (parsed YAML or JSON); errors name the field."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
-        unknown = sorted(set(raw) - {"model", "thresholds", "reporting", "minimum_rows"})
-        if unknown:
-            raise InvalidInput("policy", f"has unknown field(s) {', '.join(map(str, unknown))}")
+        refuse_unknown_keys(raw, {"model", "thresholds", "reporting", "minimum_rows"}, "policy")
         model = raw.get("model")
         if not isinstance(model, str):
             raise InvalidInput("model", "is required and must be text")
@@ -197,11 +206,16 @@ class MonitoringPolicy:
         if not isinstance(thresholds_raw, list):
             raise InvalidInput("thresholds", "is required and must be a list of thresholds")
         thresholds = []
+        problems: list[InvalidInput] = []
         for index, item in enumerate(thresholds_raw):
             where = f"thresholds[{index}]"
-            if not isinstance(item, Mapping):
-                raise InvalidInput(where, "must be a mapping of fields")
-            thresholds.append(Threshold.from_mapping(item, where))
+            try:
+                if not isinstance(item, Mapping):
+                    raise InvalidInput(where, "must be a mapping of fields")
+                thresholds.append(Threshold.from_mapping(item, where))
+            except InvalidInput as problem:
+                problems.append(problem)
+        refuse_all(problems, "thresholds")  # every threshold read: one refusal names each
         reporting_raw = raw.get("reporting")
         if not isinstance(reporting_raw, Mapping):
             raise InvalidInput("reporting", "is required: stakeholders, frequency, escalation")
@@ -279,9 +293,7 @@ class ThresholdChanged(DomainEvent):
 
 
 def _reporting_from_mapping(raw: Mapping[str, Any]) -> Reporting:
-    unknown = sorted(set(raw) - {"stakeholders", "frequency", "escalation"})
-    if unknown:
-        raise InvalidInput("reporting", f"has unknown field(s) {', '.join(map(str, unknown))}")
+    refuse_unknown_keys(raw, {"stakeholders", "frequency", "escalation"}, "reporting")
     stakeholders = raw.get("stakeholders")
     if not isinstance(stakeholders, list):
         raise InvalidInput("reporting.stakeholders", "is required and must be a list")

@@ -7,10 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lucid.contracts.names import PERSON_MAX_LENGTH, check_length, refuse_unknown_keys
 from lucid.contracts.validity.actions import Action, parse_actions
 from lucid.contracts.validity.grades import DriftType, Level
 from lucid.contracts.validity.metrics import Measurement, metric_spec
 from lucid.errors import InvalidInput
+
+SEGMENT_MAX_LENGTH = 300
+"""Characters in a segment written `column=value`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,10 @@ class Threshold:
                 raise InvalidInput(name, f"must be a number, not {bound!r}")
             if not math.isfinite(bound):
                 raise InvalidInput(name, f"must be a finite number, not {bound}")
+            if not spec.bounds.hold(bound):
+                raise InvalidInput(
+                    name, f"a {self.metric} threshold must be {spec.bounds}, not {bound:g}"
+                )
         if spec.higher_is_worse and not self.warning < self.critical:
             raise InvalidInput(
                 "warning",
@@ -60,9 +68,14 @@ class Threshold:
             )
         if not self.warning_actions or not self.critical_actions:
             raise InvalidInput("actions", "a threshold needs a warning and a critical action")
-        for name, scope in (("feature", self.feature), ("segment", self.segment)):
+        for name, scope, longest in (
+            ("feature", self.feature, PERSON_MAX_LENGTH),
+            ("segment", self.segment, SEGMENT_MAX_LENGTH),
+        ):
             if scope is not None and not scope.strip():
                 raise InvalidInput(name, "must be a name or absent, not blank")
+            if scope is not None:
+                check_length(scope, name, longest)
         if self.runbook is not None and not self.runbook.strip():
             raise InvalidInput("runbook", "must be a Markdown path or URL, or absent")
 
@@ -128,9 +141,7 @@ class Threshold:
             "segment",
             "runbook",
         }
-        unknown = sorted(set(raw) - known)
-        if unknown:
-            raise InvalidInput(where, f"has unknown field(s) {', '.join(map(str, unknown))}")
+        refuse_unknown_keys(raw, known, where)
         for required in ("drift_type", "metric", "warning", "critical"):
             if required not in raw:
                 raise InvalidInput(f"{where}.{required}", "is required")

@@ -23,7 +23,6 @@ from lucid.contracts.value.impact import (
     parse_period,
 )
 from lucid.contracts.value.names import (
-    MODEL_NAME,
     PINNED_FEATURE,
     validate_model_name,
     validate_pinned_feature,
@@ -39,7 +38,6 @@ from lucid.contracts.value.versions import (
 
 __all__ = [
     "DEFAULT_SKEW_LIMIT",
-    "MODEL_NAME",
     "PINNED_FEATURE",
     "PROMOTIONS",
     "Arm",

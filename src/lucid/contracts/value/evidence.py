@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.value.fields import finite, text
 from lucid.contracts.value.impact import BusinessImpact, Direction, GuardrailResult
 from lucid.errors import InvalidInput
@@ -110,6 +111,7 @@ class Evidence:
         """Read an evidence record as written in YAML or JSON (see `to_dict`)."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("evidence", f"must be a mapping of fields, not {raw!r}")
+        refuse_unknown_keys(raw, _EVIDENCE_KEYS, "evidence")
         for name in ("metric", "control", "treatment", "effect", "ci_low", "ci_high"):
             if raw.get(name) is None:
                 raise InvalidInput(f"evidence.{name}", "is required")
@@ -137,9 +139,28 @@ class Evidence:
         )
 
 
+_EVIDENCE_KEYS = frozenset(
+    {
+        "metric",
+        "control",
+        "treatment",
+        "effect",
+        "ci_low",
+        "ci_high",
+        "confidence",
+        "p_value",
+        "alpha",
+        "source",
+        "guardrail_values",
+        "test",
+    }
+)
+
+
 def _arm(raw: object, role: str) -> Arm:
     if not isinstance(raw, Mapping):
         raise InvalidInput(f"evidence.{role}", "must be a mapping with name, sample_size, value")
+    refuse_unknown_keys(raw, {"name", "sample_size", "value"}, f"evidence.{role}")
     sample_size = raw.get("sample_size")
     if isinstance(sample_size, bool) or not isinstance(sample_size, int):
         raise InvalidInput(

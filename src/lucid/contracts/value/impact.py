@@ -14,10 +14,11 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
+from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.value.fields import finite, text
 from lucid.errors import InvalidInput
 
-_PERIOD = re.compile(r"^(?P<count>[1-9]\d*)(?P<unit>[hdw])$")
+_PERIOD = re.compile(r"(?P<count>[1-9][0-9]{0,5})(?P<unit>[hdw])")
 _PERIOD_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 
 
@@ -42,7 +43,7 @@ class Direction(StrEnum):
 
 def parse_period(period: str) -> timedelta:
     """A measurement period written `<count><h|d|w>` (e.g. `30d`) as a duration."""
-    match = _PERIOD.match(period.strip()) if isinstance(period, str) else None
+    match = _PERIOD.fullmatch(period) if isinstance(period, str) else None
     if match is None:
         raise InvalidInput(
             "measurement_period",
@@ -92,9 +93,7 @@ class Guardrail:
             raise InvalidInput("guardrails", f"each guardrail must be a mapping, not {raw!r}")
         metric = text(raw.get("metric"), "guardrails.metric")
         bounds = [bound for bound in GuardrailBound if bound.value in raw]
-        unknown = sorted(set(raw) - {"metric", "cap", "floor"})
-        if unknown:
-            raise InvalidInput(f"guardrails.{metric}", f"has unknown key(s) {', '.join(unknown)}")
+        refuse_unknown_keys(raw, {"metric", "cap", "floor"}, f"guardrails.{metric}")
         if len(bounds) != 1:
             raise InvalidInput(
                 f"guardrails.{metric}", "must give exactly one of cap or floor, e.g. cap: 495"
@@ -231,9 +230,7 @@ class BusinessImpact:
         """Read a contract as written in YAML or JSON; every problem is one sentence."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("contract", f"must be a mapping of fields, not {raw!r}")
-        unknown = sorted(set(raw) - _IMPACT_KEYS)
-        if unknown:
-            raise InvalidInput("contract", f"has unknown field(s) {', '.join(map(str, unknown))}")
+        refuse_unknown_keys(raw, _IMPACT_KEYS, "contract")
         required = ("metric", "direction", "baseline", "target", "measurement_period")
         for name in (*required, "rollback_threshold", "rationale"):
             if raw.get(name) is None:
