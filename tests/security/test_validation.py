@@ -28,6 +28,7 @@ from tests.security.stored_state import unchanged
 
 CANONICAL = yaml.safe_load(CANONICAL_DEFINITIONS.read_text(encoding="utf-8"))
 LONG = "a" * 400
+CONTROL_IN_ACTOR = r"^actor: must not contain control characters \(U\+000[AD]"
 V1 = "customer_activity_30d@1.0.0"
 
 
@@ -86,9 +87,9 @@ def test_sdk_refuses_names_ending_with_a_line_end(
             lucid.features.apply(load_definitions(feature), actor="dana", rationale="r")
         with pytest.raises(InvalidInput, match=r"source\.name: 'purchases_v2(\\r)?\\n' must be"):
             lucid.features.apply(load_definitions(source), actor="dana", rationale="r")
-        with pytest.raises(InvalidInput, match=r"^actor: 'dana(\\r)?\\n' must not contain control"):
+        with pytest.raises(InvalidInput, match=CONTROL_IN_ACTOR):
             lucid.features.apply(load_definitions(renamed), actor="dana" + ending, rationale="r")
-        with pytest.raises(InvalidInput, match=r"person: .* must not contain control characters"):
+        with pytest.raises(InvalidInput, match=r"person: must not contain control characters"):
             lucid.tokens.create(
                 person="dana" + ending + "x", role="viewer", teams=[], actor="dana", rationale="r"
             )
@@ -174,7 +175,7 @@ def test_cli_refuses_the_issues_examples_with_a_sentence(
         said = _cli_refuses(environ, "tokens", "create", "--person", LONG, "--role", "viewer")
         assert "person: must be at most 200 characters, not 400" in said
         said = _cli_refuses(environ, "features", "approve", V1, "--team", "marketing", "--as", LONG)
-        assert "--as: must be at most 200 characters, not 400" in said
+        assert "actor: must be at most 200 characters, not 400" in said
 
 
 def test_cli_refuses_policy_files_with_a_sentence(

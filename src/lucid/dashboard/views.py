@@ -55,7 +55,7 @@ def overview(lucid: Lucid) -> dict[str, Any]:
         "frozen": sum(1 for m in models if m.frozen_reason is not None),
         "running_experiments": sum(1 for e in experiments if e["status"] == "running"),
         "open_alerts": sum(1 for a in lucid.monitoring.alerts() if a.acknowledged_at is None),
-        "chain": lucid.events.verify(),
+        "chain": lucid.anchor.verify(),
         "events": list(reversed(lucid.events.read(after=after, limit=20))),
     }
 

@@ -37,7 +37,7 @@ from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
 from lucid.contracts.experiments import Design, assign
 from lucid.contracts.semantic import ServedValue
-from lucid.errors import Conflict, LucidError
+from lucid.errors import Conflict, LucidError, StorageUnavailable
 from lucid.features.serving import fresh_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
@@ -244,18 +244,18 @@ class PredictionJournal:
         """Store the entries in one commit; each entry's failure, None once it is stored.
 
         When the database refuses the group for one of its rows, each entry is stored again
-        alone, so the row fails its own request and no other. A domain error (the database
-        unreachable, say) answers every entry at once."""
+        alone, so the row fails its own request and no other. A database that cannot be
+        reached answers every entry at once."""
         try:
             if self._lucid.db.is_sqlite:
                 refused = self._write(entries)
             else:
                 refused = await to_thread.run_sync(self._write, entries)
-        except LucidError as error:
+        except StorageUnavailable as error:
             return [error] * len(entries)
-        except Exception as error:
+        except Exception as error:  # a row refused (translated or not): find which
             if len(entries) == 1:
-                return [error]  # the request answers 500, its route logs the traceback
+                return [error]  # a LucidError answers its sentence; anything else a 500
             return [failure for entry in entries for failure in await self._stored([entry])]
         return [refused.get(id(entry)) for entry in entries]
 
