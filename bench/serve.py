@@ -344,7 +344,7 @@ def main() -> None:
     parser.add_argument(
         "--malformed",
         action="store_true",
-        help=f"also run each step with {MALFORMED_SHARE:.0%} malformed requests mixed in",
+        help=f"also run each step with {MALFORMED_SHARE * 100:g}%% malformed requests mixed in",
     )
     args = parser.parse_args()
     rates = [int(rate) for rate in args.rates.split(",")]
