@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,18 +37,27 @@ def _postgres_unavailable(reason: str) -> None:
     pytest.skip(f"PostgreSQL unavailable: {reason}")
 
 
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    """A fresh PostgreSQL URL whose search_path is a new, empty schema."""
+@contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema, dropped afterwards."""
     name = f"lucid_test_{uuid.uuid4().hex[:12]}"
     try:
         with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f'CREATE SCHEMA "{name}"')
     except psycopg.OperationalError as error:
         _postgres_unavailable(str(error).strip())
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """A fresh PostgreSQL URL whose search_path is a new, empty schema."""
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
@@ -25,7 +23,7 @@ from lucid.service.predictor import Entry, PredictionJournal
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.tables import prediction_log
-from tests.conftest import POSTGRES_URL, _postgres_unavailable, run_lucid
+from tests.conftest import fresh_postgres_schema, run_lucid
 from tests.e2e.service_world import build_project, served, server_log
 from tests.security.stored_state import unchanged
 
@@ -38,15 +36,8 @@ MIB = 1024 * 1024
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a schema of this module's own."""
-    name = f"lucid_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as connection:
-            connection.execute(f'CREATE SCHEMA "{name}"')
-    except psycopg.OperationalError as error:
-        _postgres_unavailable(str(error).strip())
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{name}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute(f'DROP SCHEMA "{name}" CASCADE')
+    with fresh_postgres_schema() as url:
+        yield url
 
 
 def _world(folder: Path, database_url: str | None) -> Iterator[World]:
