@@ -308,6 +308,39 @@ SELECT sum(pos * (below + 0.5 * neg)), sum(pos), sum(neg) FROM ranked
 """
 
 
+def health_counts(
+    d: Dialect,
+    table: str,
+    numeric: Sequence[tuple[str, float | None, float | None]],
+    categorical: Sequence[tuple[str, Sequence[str]]],
+    where: str | None = None,
+) -> str:
+    """One row, every column of a data-health check in one scan: rows; per `(column, min,
+    max)` its usable values and those below `min` or above `max` (0 without a range); per
+    `(column, named)` its usable (non-NULL) rows, those in no category of `named`, then the
+    rows of each category of `named`, in order."""
+    parts = ["count(*)"]
+    for column, low, high in numeric:
+        ok = d.usable(column)
+        x = d.as_double(column)
+        outside = (
+            f"count(CASE WHEN {ok} AND ({x} < {d.double(low)} OR {x} > {d.double(high)}) "
+            "THEN 1 END)"
+            if low is not None and high is not None
+            else "CAST(0 AS BIGINT)"
+        )
+        parts += [f"count(CASE WHEN {ok} THEN 1 END)", outside]
+    for column, named in categorical:
+        v = f"CAST({d.quote(column)} AS VARCHAR)"
+        known = ", ".join(d.text(c) for c in named)
+        parts += [
+            f"count({d.quote(column)})",
+            f"count(CASE WHEN {v} NOT IN ({known}) THEN 1 END)" if named else f"count({v})",
+            *(f"count(CASE WHEN {v} = {d.text(c)} THEN 1 END)" for c in named),
+        ]
+    return f"SELECT {', '.join(parts)} FROM {d.quote(table)}{_where(where)}"
+
+
 @dataclass(frozen=True, slots=True)
 class DialectQueries:
     """Every drift query with its `Dialect` bound: what an engine offers monitoring as
@@ -368,3 +401,12 @@ class DialectQueries:
 
     def auc(self, table: str, score: str, label: str | None, where: str | None = None) -> str:
         return auc(self.dialect, table, score, label, where)
+
+    def health_counts(
+        self,
+        table: str,
+        numeric: Sequence[tuple[str, float | None, float | None]],
+        categorical: Sequence[tuple[str, Sequence[str]]],
+        where: str | None = None,
+    ) -> str:
+        return health_counts(self.dialect, table, numeric, categorical, where)

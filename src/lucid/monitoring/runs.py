@@ -16,11 +16,13 @@ from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import MonitoringRunRecorded
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.evaluation import PolicyEvaluation
+from lucid.contracts.validity.health import HEALTH_METRICS
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import RunRecord
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
+from lucid.monitoring.health import measure_health
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.run_incidents import non_ok
 from lucid.monitoring.windows import Window
@@ -51,8 +53,11 @@ def measure_window(
     *,
     labelled: bool = False,
     segments: bool = True,
+    duration_ratio: float | None = None,
 ) -> list[Measurement]:
-    """Every measurement the policy's thresholds ask for, on the registered window `table`."""
+    """Every measurement the policy's thresholds ask for, on the registered window `table`.
+    `duration_ratio` (the window's duration over the reference's) scales the expected volume.
+    """
     measured = measure_data_drift(
         engine,
         table,
@@ -60,6 +65,14 @@ def measure_window(
         metrics=policy.metrics & DATA_DRIFT_METRICS,
         minimum_rows=policy.minimum_rows,
         segments=segments,
+    )
+    measured += measure_health(
+        engine,
+        table,
+        profile,
+        metrics=policy.metrics & HEALTH_METRICS,
+        minimum_rows=policy.minimum_rows,
+        duration_ratio=duration_ratio,
     )
     performance_metrics = {m for m in policy.metrics if m.endswith("_drop")}
     performance_metrics.discard("business_metric_drop")

@@ -110,6 +110,18 @@ class DriftQueries(Protocol):
         weighted by the score, without `label`)."""
         ...
 
+    def health_counts(
+        self,
+        table: str,
+        numeric: Sequence[tuple[str, float | None, float | None]],
+        categorical: Sequence[tuple[str, Sequence[str]]],
+        where: str | None = None,
+    ) -> str:
+        """One row for a data-health check: rows; per `(column, min, max)` usable values and
+        those outside [min, max]; per `(column, named)` usable rows, rows in no category of
+        `named`, then the rows of each category of `named`."""
+        ...
+
 
 class ComputeEngine(Protocol):
     """Offline compute as SQL: tables registered by name, queries returning plain rows.

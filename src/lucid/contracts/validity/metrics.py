@@ -46,6 +46,8 @@ ABSOLUTE_DROP = Bounds(0.0, 1.0, low_included=False)
 """A drop of a rate (accuracy, AUC...): positive when worse, at most the whole rate."""
 RELATIVE_DROP = Bounds(0.0, low_included=False)
 """A drop relative to the baseline, sign-corrected so that worse is positive."""
+SHARE = Bounds(0.0, 1.0, low_included=False)
+"""A share of rows that is worse when higher: above 0 (0 would fire on every run), at most 1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class MetricSpec:
 
 _DISTRIBUTION = frozenset({DriftType.DATA, DriftType.CONCEPT})
 _QUALITY = frozenset({DriftType.CONCEPT, DriftType.PERFORMANCE})
+_HEALTH = frozenset({DriftType.DATA})
 
 METRICS: Mapping[str, MetricSpec] = {
     spec.name: spec
@@ -150,6 +153,55 @@ METRICS: Mapping[str, MetricSpec] = {
             frozenset({DriftType.BUSINESS, DriftType.PERFORMANCE}),
             "(baseline - current) / |baseline|, sign-corrected for lower-is-better metrics",
             RELATIVE_DROP,
+        ),
+        # Data health (`lucid.contracts.validity.health`): shares of the current window.
+        MetricSpec(
+            "null_share",
+            True,
+            "fraction of rows",
+            _HEALTH,
+            "share of current rows whose value is missing (NULL; NaN or ±inf for numbers)",
+            SHARE,
+        ),
+        MetricSpec(
+            "null_share_rise",
+            True,
+            "fraction of rows (absolute)",
+            _HEALTH,
+            "current missing share - reference missing share",
+            SHARE,
+        ),
+        MetricSpec(
+            "volume_ratio",
+            False,
+            "ratio (current / expected rows)",
+            _HEALTH,
+            "current rows / reference rows scaled to the current window's duration",
+            NON_NEGATIVE,
+        ),
+        MetricSpec(
+            "out_of_range_share",
+            True,
+            "fraction of usable values",
+            _HEALTH,
+            "share of current usable numbers below the reference minimum or above its maximum",
+            SHARE,
+        ),
+        MetricSpec(
+            "new_category_share",
+            True,
+            "fraction of usable rows",
+            _HEALTH,
+            "share of current usable rows in categories the reference does not name",
+            SHARE,
+        ),
+        MetricSpec(
+            "vanished_category_share",
+            True,
+            "fraction of reference rows",
+            _HEALTH,
+            "share of reference usable rows in named categories absent from the current window",
+            SHARE,
         ),
     )
 }
