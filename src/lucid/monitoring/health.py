@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from lucid.contracts.times import to_utc
 from lucid.contracts.validity.health import (
     HEALTH_METRICS,
     ColumnHealth,
@@ -16,8 +17,13 @@ from lucid.contracts.validity.health import (
 )
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.profiles import NumericProfile, ReferenceProfile
+from lucid.errors import InvalidInput
 from lucid.monitoring.profiles import require_columns
 from lucid.ports import ComputeEngine
+
+DURATION = "duration_seconds"
+"""The profile's metadata key of its reference window's duration (profiled from a logged
+window; a reference file has none)."""
 
 
 def measure_health(
@@ -78,3 +84,22 @@ def _column_health(
         found[column] = ColumnHealth(rows - usable, new, dict(zip(named, counts, strict=True)))
         at += 2 + len(named)
     return rows, found
+
+
+def window_seconds(key: str) -> float | None:
+    """The duration of the window `start/end` in seconds; None for a key that is not two
+    times."""
+    start, _, end = key.partition("/")
+    try:
+        return (to_utc(end, "window_end") - to_utc(start, "window_start")).total_seconds()
+    except InvalidInput:
+        return None
+
+
+def duration_ratio(profile: ReferenceProfile, window: str) -> float | None:
+    """The current window's duration over the reference's, when both are known."""
+    reference = profile.metadata.get(DURATION)
+    current = window_seconds(window)
+    if not isinstance(reference, int | float) or reference <= 0 or current is None:
+        return None
+    return current / reference

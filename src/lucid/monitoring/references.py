@@ -4,6 +4,7 @@ predictions and outcomes, stored with its `ReferenceProfileBuilt` event."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from lucid.contracts.monitoring_events import ReferenceProfileBuilt
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.errors import InvalidInput, NotFound
+from lucid.monitoring.health import DURATION, window_seconds
 from lucid.monitoring.windows import Window, infer_kinds, window_table
 from lucid.ports import ComputeEngine
 from lucid.ports.monitoring import PredictionLog
@@ -96,6 +98,9 @@ def build_reference(
         (label, score), rows = register_file(engine, source), None
         described = str(source)
     profile = build_profile(engine, TABLE, segment_column=segment, label=label, score=score)
+    if isinstance(source, Window):
+        seconds = window_seconds(source.key)
+        profile = replace(profile, metadata={**profile.metadata, DURATION: seconds})
     stored = store_profile(
         uows,
         model,

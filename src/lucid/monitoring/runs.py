@@ -22,7 +22,7 @@ from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import RunRecord
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
-from lucid.monitoring.health import measure_health
+from lucid.monitoring.health import duration_ratio, measure_health
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.run_incidents import non_ok
 from lucid.monitoring.windows import Window
@@ -122,7 +122,17 @@ def run_checks(
         if existing is not None:
             return RunOutcome(existing, created=False)
         profile = uow.monitoring.load_profile(policy.model, version)
-    measured = [*measure_window(engine, table, profile, policy, labelled=labelled), *extra]
+    measured = [
+        *measure_window(
+            engine,
+            table,
+            profile,
+            policy,
+            labelled=labelled,
+            duration_ratio=duration_ratio(profile, window),
+        ),
+        *extra,
+    ]
     evaluation = policy.evaluate(measured)
     with uows() as uow:
         existing = uow.monitoring.find_run(policy.model, window)
