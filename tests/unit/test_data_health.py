@@ -10,8 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lucid.contracts.validity import Level, MonitoringPolicy, Reporting, Threshold
-from lucid.contracts.validity.health import default_health_thresholds
+from lucid.contracts.validity import (
+    CategoricalProfile,
+    Level,
+    MonitoringPolicy,
+    Reporting,
+    Threshold,
+)
+from lucid.contracts.validity.health import (
+    ColumnHealth,
+    column_measurements,
+    default_health_thresholds,
+    volume_measurement,
+)
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import InvalidInput
 from lucid.monitoring.health import measure_health
@@ -144,3 +155,33 @@ def test_a_null_share_threshold_of_zero_is_refused() -> None:
                 "critical_action": "alert_data_team",
             }
         )
+
+
+def test_volume_without_a_known_duration_says_so() -> None:
+    volume = volume_measurement(1_000, 250)
+    assert volume.value == 0.25
+    assert volume.note is not None and "duration is unknown" in volume.note
+    assert volume_measurement(1_000, 250, duration_ratio=0.25).value == 1.0
+    empty_reference = volume_measurement(0, 10)
+    assert empty_reference.value is None and not empty_reference.sufficient
+
+
+def test_a_pooled_reference_category_counts_as_new_and_says_so() -> None:
+    reference = CategoricalProfile(rows=1_000, usable=1_000, categories={"a": 900}, other=100)
+    health = ColumnHealth(missing=0, outside=50, named={"a": 0})
+    found = {m.metric: m for m in column_measurements("plan", reference, 1_000, health, 500)}
+    assert found["new_category_share"].value == 0.05
+    assert "100 reference rows in rare categories" in (found["new_category_share"].note or "")
+    assert found["vanished_category_share"].value == 0.9
+    assert found["vanished_category_share"].details["vanished"] == "a"
+
+
+def test_default_thresholds_without_columns_watch_every_column() -> None:
+    thresholds = default_health_thresholds()
+    assert [t.key for t in thresholds] == [
+        "null_share_rise",
+        "volume_ratio",
+        "out_of_range_share",
+        "new_category_share",
+        "vanished_category_share",
+    ]
