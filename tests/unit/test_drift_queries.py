@@ -33,6 +33,9 @@ BUILDERS: dict[str, Builder] = {
     "expected_accuracy": lambda d: queries.expected_accuracy(d, "t", "s", 0.5),
     "auc": lambda d: queries.auc(d, "t", "s", "y"),
     "auc_estimated": lambda d: queries.auc(d, "t", "s", None),
+    "health_counts": lambda d: queries.health_counts(
+        d, "t", [("x", -1.0, 1.0), ("s", None, None)], [("plan", ["free", "o'pro"]), ("y", [])]
+    ),
 }
 
 
@@ -72,7 +75,9 @@ def test_the_transpiler_reads_every_query_faithfully(engine: DuckDBEngine, name:
     assert sorted(engine.query(round_trip), key=repr) == sorted(engine.query(sql), key=repr)
 
 
-@pytest.mark.parametrize("name", ["bin_counts", "numeric_summaries", "ecdf_distances", "auc"])
+@pytest.mark.parametrize(
+    "name", ["bin_counts", "numeric_summaries", "ecdf_distances", "auc", "health_counts"]
+)
 def test_sparks_usable_number_rule_means_the_same_as_duckdbs(
     engine: DuckDBEngine, name: str
 ) -> None:
