@@ -127,3 +127,13 @@ def test_bad_settings_are_refused_naming_the_field(given: object, field: str, ru
         MonitoringPolicy.from_mapping(raw)
     assert refused.value.field == field
     assert rule in str(refused.value)
+
+
+def test_only_the_worse_side_warns() -> None:
+    settings = ChangeDetection(k=0.5, h=2, baseline_runs=3)
+    policy = churn_policy(settings)
+    history = [psi_run(policy, v).to_dict()["checks"] for v in (0.03, 0.02, 0.01, 0.005)]
+    # psi falling by 1.5 sd twice: the lower sum reaches h, but less drift is no alarm
+    (check,) = change_checks(psi_run(policy, 0.005), history, settings)
+    assert check.measurement.value == 0.0
+    assert check.level is Level.OK

@@ -26,7 +26,7 @@ from typing import Any
 from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import Level
-from lucid.contracts.validity.metrics import CHANGE_PREFIX, Measurement
+from lucid.contracts.validity.metrics import CHANGE_PREFIX, Measurement, metric_spec
 from lucid.contracts.validity.thresholds import Threshold
 from lucid.errors import InvalidInput
 
@@ -150,7 +150,8 @@ def change_checks(
     """One `cusum:<metric>` check per judged check of `evaluation` whose stored history
     (`history`: earlier runs' stored checks, oldest run first) holds at least
     `baseline_runs` judged values of the same threshold, feature and segment; the statistic
-    is the CUSUM at this run, graded warning at `h`."""
+    is this run's CUSUM on the side where the watched metric is worse (upper for PSI and
+    drops, lower for p-values), graded warning at `h`: less drift than usual is no alarm."""
     found: list[Check] = []
     for check in evaluation.checks:
         value = check.measurement.value
@@ -161,7 +162,10 @@ def change_checks(
         result = cusum(values, settings)
         if result is None:
             continue
-        statistic = result.statistic[-1]
+        worse = (
+            result.upper if metric_spec(check.threshold.metric).higher_is_worse else result.lower
+        )
+        statistic = worse[-1]
         threshold = change_threshold(check.threshold, settings)
         measurement = Measurement(
             metric=threshold.metric,
