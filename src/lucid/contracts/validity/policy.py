@@ -20,7 +20,7 @@ from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.change_detection import ChangeDetection, change_threshold
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
-from lucid.contracts.validity.metrics import DEFAULT_MINIMUM_ROWS, Measurement
+from lucid.contracts.validity.metrics import CHANGE_PREFIX, DEFAULT_MINIMUM_ROWS, Measurement
 from lucid.contracts.validity.thresholds import Threshold, optional_text
 from lucid.errors import Forbidden, InvalidInput
 
@@ -76,6 +76,13 @@ class MonitoringPolicy:
         )
         if not self.thresholds:
             raise InvalidInput("thresholds", "a monitoring policy needs at least one threshold")
+        derived = sorted(t.key for t in self.thresholds if t.metric.startswith(CHANGE_PREFIX))
+        if derived:
+            raise InvalidInput(
+                "thresholds",
+                f"{', '.join(derived)} is computed from the policy's change_detection, "
+                "not written as a threshold",
+            )
         keys = [threshold.key for threshold in self.thresholds]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
