@@ -90,3 +90,9 @@ def test_unshifted_runs_raise_no_change_warning(db: Database, engine: DuckDBEngi
     assert all(day["psi"] == "ok" for day in levels)
     judged = [day["cusum:psi"] for day in levels[BASELINE_RUNS:]]
     assert judged == ["ok"] * (DAYS - BASELINE_RUNS)
+    with SqlUnitsOfWork(db, SqlEventLog(db)).read() as uow:
+        history = uow.monitoring.check_history("churn", "3", "2026-10-05", limit=3)
+        assert [[c["metric"] for c in run] for run in history] == [["psi"]] * 3
+        first = uow.monitoring.check_history("churn", "3", "2026-10-05")
+        assert [run[0]["value"] for run in first][1:] == [run[0]["value"] for run in history]
+        assert uow.monitoring.check_history("churn", "4", "2026-12-01") == []

@@ -113,11 +113,7 @@ def run_checks(
             return RunOutcome(existing, created=False)
         profile = uow.monitoring.load_profile(policy.model, version)
         history = (
-            [
-                run.checks
-                for run in uow.monitoring.runs(policy.model)
-                if run.version == version and run.window < window
-            ]
+            uow.monitoring.check_history(policy.model, version, window)
             if policy.change_detection is not None
             else []
         )
