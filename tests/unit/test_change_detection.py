@@ -137,3 +137,17 @@ def test_only_the_worse_side_warns() -> None:
     (check,) = change_checks(psi_run(policy, 0.005), history, settings)
     assert check.measurement.value == 0.0
     assert check.level is Level.OK
+
+
+def test_the_sdk_refuses_settings_that_are_not_change_detection() -> None:
+    policy = MonitoringPolicy.churn_default("churn")
+    with pytest.raises(InvalidInput) as refused:
+        MonitoringPolicy(
+            policy.model,
+            policy.thresholds,
+            policy.reporting,
+            change_detection={"k": 0.5},  # type: ignore[arg-type]
+        )
+    assert str(refused.value) == (
+        "change_detection: must be ChangeDetection settings (k, h, baseline_runs), not dict"
+    )

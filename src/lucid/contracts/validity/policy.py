@@ -76,6 +76,14 @@ class MonitoringPolicy:
         )
         if not self.thresholds:
             raise InvalidInput("thresholds", "a monitoring policy needs at least one threshold")
+        if self.change_detection is not None and not isinstance(
+            self.change_detection, ChangeDetection
+        ):
+            raise InvalidInput(
+                "change_detection",
+                f"must be ChangeDetection settings (k, h, baseline_runs), not "
+                f"{type(self.change_detection).__name__}",
+            )
         derived = sorted(t.key for t in self.thresholds if t.metric.startswith(CHANGE_PREFIX))
         if derived:
             raise InvalidInput(
