@@ -26,6 +26,7 @@ from lucid.contracts.events import parse_time
 from lucid.contracts.model_history import ModelHistory
 from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
+from lucid.contracts.validity.change_detection import NEVER_CRITICAL
 from lucid.contracts.value import BusinessImpact, Stage
 from lucid.errors import LucidError
 
@@ -220,7 +221,7 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
                     lines=[
                         ReferenceLine("warning", float(latest["warning"]), "warning"),
                         ReferenceLine("critical", float(latest["critical"]), "critical"),
-                    ],
+                    ][: 1 if latest["critical"] == NEVER_CRITICAL else 2],  # cusum: no critical
                     x_format=format_day,
                     x_ticks=[p.x for p in points] if len(points) <= 8 else (),
                     y_label=latest["metric"],

@@ -15,6 +15,7 @@ from datetime import datetime
 from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import MonitoringRunRecorded
 from lucid.contracts.registry_events import model_subject
+from lucid.contracts.validity.change_detection import change_checks
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.health import HEALTH_METRICS
 from lucid.contracts.validity.metrics import Measurement
@@ -115,13 +116,20 @@ def run_checks(
     """Measure `table` against the stored profile of (policy.model, version), grade every
     threshold and store the run under `window` (idempotent: a recorded window is returned
     as stored). `extra` adds measurements made elsewhere (e.g. the business-metric drop from
-    the registry's observations). With `announce`, the event `announce(evaluation, run_id)`
-    is recorded in the run's own unit of work: a stored run is always an announced one."""
+    the registry's observations). With the policy's `change_detection`, each judged check
+    with enough stored history of this version (earlier windows) adds its `cusum:<metric>`
+    check. With `announce`, the event `announce(evaluation, run_id)` is recorded in the run's
+    own unit of work: a stored run is always an announced one."""
     with uows.read() as uow:
         existing = uow.monitoring.find_run(policy.model, window)
         if existing is not None:
             return RunOutcome(existing, created=False)
         profile = uow.monitoring.load_profile(policy.model, version)
+        history = (
+            uow.monitoring.check_history(policy.model, version, window)
+            if policy.change_detection is not None
+            else []
+        )
     measured = [
         *measure_window(
             engine,
@@ -134,6 +142,9 @@ def run_checks(
         *extra,
     ]
     evaluation = policy.evaluate(measured)
+    if policy.change_detection is not None:
+        changes = change_checks(evaluation, history, policy.change_detection)
+        evaluation = PolicyEvaluation((*evaluation.checks, *changes))
     with uows() as uow:
         existing = uow.monitoring.find_run(policy.model, window)
         if existing is not None:

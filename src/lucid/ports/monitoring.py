@@ -61,6 +61,13 @@ class MonitoringRepository(Protocol):
 
     def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]: ...
 
+    def check_history(
+        self, model: str, version: str, before: str, *, limit: int = 200
+    ) -> list[list[dict[str, Any]]]:
+        """The stored checks of the latest `limit` runs of (model, version) with a window
+        before `before`, one list per run, oldest first."""
+        ...
+
     def mark_followed_up(self, run_id: str, at: datetime) -> None: ...
 
     def step_taken(self, run_id: str, step: str) -> str | None:

@@ -265,6 +265,37 @@ class SqlMonitoringRepository(SqlAlertRepository):
         found = [self.find_run(model, window) for window in list(windows)]
         return sorted((run for run in found if run is not None), key=lambda run: run.window)
 
+    def check_history(
+        self, model: str, version: str, before: str, *, limit: int = 200
+    ) -> list[list[dict[str, Any]]]:
+        """The stored checks of the latest `limit` runs of (model, version) whose window sorts
+        before `before`: one list per run, oldest window first, in stored order. Two queries,
+        whatever the number of runs."""
+        run_ids = list(
+            self.connection.execute(
+                select(monitoring_runs.c.id)
+                .where(
+                    monitoring_runs.c.model == model,
+                    monitoring_runs.c.version == version,
+                    monitoring_runs.c.window_key < before,
+                )
+                .order_by(monitoring_runs.c.window_key.desc())
+                .limit(limit)
+            ).scalars()
+        )
+        by_run: dict[str, list[dict[str, Any]]] = {run_id: [] for run_id in run_ids}
+        if not by_run:
+            return []
+        for check in self.connection.execute(
+            select(monitoring_checks)
+            .where(monitoring_checks.c.run_id.in_(list(by_run)))
+            .order_by(monitoring_checks.c.run_id, monitoring_checks.c.position)
+        ).mappings():
+            by_run[check["run_id"]].append(
+                {k: v for k, v in check.items() if k not in ("run_id", "actions")}
+            )
+        return [by_run[run_id] for run_id in reversed(run_ids)]
+
     def _record(self, run: Any) -> RunRecord:
         checks = (
             self.connection.execute(

@@ -208,7 +208,21 @@ METRICS: Mapping[str, MetricSpec] = {
 """Every metric a threshold may name: the one table of their directions and bounds."""
 
 
+CHANGE_PREFIX = "cusum:"
+"""A change-detection metric: `cusum:<metric>`, the CUSUM of that metric's run-by-run values."""
+
+
 def metric_spec(name: str) -> MetricSpec:
+    watched = METRICS.get(name.removeprefix(CHANGE_PREFIX))
+    if name.startswith(CHANGE_PREFIX) and watched is not None:
+        return MetricSpec(
+            name,
+            True,
+            "baseline standard deviations",
+            watched.drift_types,
+            f"two-sided CUSUM of {watched.name} across runs",
+            NON_NEGATIVE,
+        )
     try:
         return METRICS[name]
     except KeyError:

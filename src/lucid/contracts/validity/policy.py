@@ -17,9 +17,10 @@ from lucid.contracts.names import (
     refuse_unknown_keys,
 )
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
+from lucid.contracts.validity.change_detection import ChangeDetection, change_threshold
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
-from lucid.contracts.validity.metrics import DEFAULT_MINIMUM_ROWS, Measurement
+from lucid.contracts.validity.metrics import CHANGE_PREFIX, DEFAULT_MINIMUM_ROWS, Measurement
 from lucid.contracts.validity.thresholds import Threshold, optional_text
 from lucid.errors import Forbidden, InvalidInput
 
@@ -63,6 +64,8 @@ class MonitoringPolicy:
     thresholds: tuple[Threshold, ...]
     reporting: Reporting
     minimum_rows: int = DEFAULT_MINIMUM_ROWS
+    change_detection: ChangeDetection | None = None
+    """Off when None: no `cusum:` checks (see `change_detection`)."""
 
     def __post_init__(self) -> None:
         check_pattern(
@@ -73,6 +76,21 @@ class MonitoringPolicy:
         )
         if not self.thresholds:
             raise InvalidInput("thresholds", "a monitoring policy needs at least one threshold")
+        if self.change_detection is not None and not isinstance(
+            self.change_detection, ChangeDetection
+        ):
+            raise InvalidInput(
+                "change_detection",
+                f"must be ChangeDetection settings (k, h, baseline_runs), not "
+                f"{type(self.change_detection).__name__}",
+            )
+        derived = sorted(t.key for t in self.thresholds if t.metric.startswith(CHANGE_PREFIX))
+        if derived:
+            raise InvalidInput(
+                "thresholds",
+                f"{', '.join(derived)} is computed from the policy's change_detection, "
+                "not written as a threshold",
+            )
         keys = [threshold.key for threshold in self.thresholds]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
@@ -183,22 +201,33 @@ class MonitoringPolicy:
         return self.with_thresholds(thresholds), event
 
     def with_thresholds(self, thresholds: Sequence[Threshold]) -> MonitoringPolicy:
-        return MonitoringPolicy(self.model, tuple(thresholds), self.reporting, self.minimum_rows)
+        return MonitoringPolicy(
+            self.model,
+            tuple(thresholds),
+            self.reporting,
+            self.minimum_rows,
+            self.change_detection,
+        )
 
     def to_mapping(self) -> dict[str, Any]:
-        return {
+        mapping: dict[str, Any] = {
             "model": self.model,
             "minimum_rows": self.minimum_rows,
             "thresholds": [threshold.to_mapping() for threshold in self.thresholds],
             "reporting": self.reporting.to_mapping(),
         }
+        if self.change_detection is not None:
+            mapping["change_detection"] = self.change_detection.to_mapping()
+        return mapping
 
     @classmethod
     def from_mapping(cls, raw: Any) -> MonitoringPolicy:
         """Build a policy from plain data (parsed YAML or JSON); errors name the field."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
-        refuse_unknown_keys(raw, {"model", "thresholds", "reporting", "minimum_rows"}, "policy")
+        refuse_unknown_keys(
+            raw, {"model", "thresholds", "reporting", "minimum_rows", "change_detection"}, "policy"
+        )
         model = raw.get("model")
         if not isinstance(model, str):
             raise InvalidInput("model", "is required and must be text")
@@ -221,7 +250,9 @@ class MonitoringPolicy:
             raise InvalidInput("reporting", "is required: stakeholders, frequency, escalation")
         reporting = _reporting_from_mapping(reporting_raw)
         minimum = raw.get("minimum_rows", DEFAULT_MINIMUM_ROWS)
-        return cls(model, tuple(thresholds), reporting, minimum)
+        detection_raw = raw.get("change_detection")
+        detection = None if detection_raw is None else ChangeDetection.from_mapping(detection_raw)
+        return cls(model, tuple(thresholds), reporting, minimum, detection)
 
     @classmethod
     def churn_default(cls, model: str = "churn_prediction_v2") -> MonitoringPolicy:
@@ -316,6 +347,10 @@ def stored_evaluation(
     row counts, `expected_no_drift`, `note`). Levels are taken as stored, never graded again,
     so a run resumed later asks exactly what it asked when it was measured."""
     thresholds = {threshold.key: threshold for threshold in policy.thresholds}
+    if policy.change_detection is not None:
+        for watched in policy.thresholds:
+            derived = change_threshold(watched, policy.change_detection)
+            thresholds[derived.key] = derived
     rebuilt: list[Check] = []
     for position, stored in enumerate(checks):
         threshold = thresholds.get(str(stored["threshold"]))
