@@ -66,3 +66,26 @@ def test_a_window_that_has_not_ended_is_refused_and_nothing_is_stored(project: P
         sentence = " ".join(result.stderr.split())  # the console wraps long lines
         assert sentence.startswith("error: window_end: window ") and rule in sentence
         assert sentence.endswith("run it once it has ended")
+
+
+def test_a_policy_on_an_unknown_column_is_refused_by_the_cli_and_nothing_is_stored(
+    project: Path, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from lucid.contracts.validity import MonitoringPolicy
+
+    assert register(project, "--artifact", "model.skops").code == 0
+    template = MonitoringPolicy.churn_default("churn")
+    psi = replace(template.thresholds[0], feature="customer_activty_30d")
+    path = tmp_path / "typo.yaml"
+    path.write_text(dump_policy(template.with_thresholds([psi, *template.thresholds[1:]])))
+    with open_project(project) as handle, unchanged(handle):
+        result = lucid(project, "monitor", "policy", "set", "churn", str(path), "--rationale", "x")
+    assert result.code == 1 and result.stdout == ""
+    sentence = " ".join(result.stderr.split())
+    assert sentence.startswith(
+        "error: thresholds[0].feature: 'customer_activty_30d' is not a column of churn: a "
+        "threshold watches one of its pinned features or logged columns ("
+    )
+    assert "customer_activity_30d" in sentence

@@ -14,6 +14,7 @@ from lucid.contracts.validity.generic_policy import generic_policy
 from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, ThresholdChanged
 from lucid.contracts.value import text, validate_model_name
 from lucid.errors import Conflict, Forbidden, NotFound
+from lucid.monitoring.policy_columns import check_columns, known_columns
 from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -64,11 +65,13 @@ def set_policy(
     replacement goes through the threshold-change rule for every changed threshold
     (`ThresholdChanged` each), and adding or removing thresholds or changing reporting
     needs the same approvals: every team named by the old or new policy, never by the
-    proposer."""
+    proposer. A threshold naming a column the model does not have is refused
+    (`policy_columns`)."""
     who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     validate_model_name(policy.model)
     subject = model_subject(policy.model)
     with uows() as uow:
+        check_columns(policy, known_columns(uow, policy.model))
         stored = uow.monitoring.stored_policy(policy.model)
         news: list[NewEvent] = []
         if stored is not None:
