@@ -184,3 +184,15 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
         yield SmtpReceiver("127.0.0.1", controller.port, messages)
     finally:
         controller.stop()
+
+
+def adopt_churn_policy(monitoring: Monitoring, model: str = "churn") -> None:
+    """Store the seed's churn policy (the template) for `model`: a model is never given it
+    by default, so the tests that grade its checks adopt it explicitly."""
+    from lucid.contracts.validity import MonitoringPolicy
+
+    if monitoring.models() and model in monitoring.models():
+        return
+    monitoring.set_policy(
+        MonitoringPolicy.churn_default(model), actor="ana", rationale="the seed's churn policy"
+    )

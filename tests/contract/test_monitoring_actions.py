@@ -28,6 +28,7 @@ from tests.monitoring_world import (
     DAY3,
     Clock,
     HttpReceiver,
+    adopt_churn_policy,
     monitoring_for,
     prediction_rows,
     smtp_receiver,
@@ -62,6 +63,7 @@ def profiled(service: Monitoring, **shift: Any) -> None:
     service.log_predictions("churn", 2, reference + current)
     service.log_outcomes("churn", ref_outcomes + cur_outcomes)
     service.build_profile("churn", 2, start=DAY1, end=DAY2)
+    adopt_churn_policy(service)
 
 
 def types(event_log: SqlEventLog) -> list[str]:
@@ -457,8 +459,7 @@ def test_policy_changes_need_the_named_teams_and_are_events(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
 ) -> None:
     service = monitoring(db, event_log, registry, engine, clock)
-    default = service.policy("churn")
-    assert default == MonitoringPolicy.churn_default("churn")
+    default = MonitoringPolicy.churn_default("churn")
     service.set_policy(default, actor="ana", rationale="adopt the seed's policy")
     psi = default.thresholds[0]
     looser = Threshold(psi.drift_type, "psi", 0.15, 0.25, psi.warning_actions, psi.critical_actions)
@@ -491,6 +492,13 @@ def test_bad_input_to_the_other_entry_points_is_refused_and_changes_nothing(
         ),
         (lambda: service.run("churn", start=DAY1), InvalidInput, "window: give both"),
         (lambda: service.run("churn", start=DAY2, end=DAY1), InvalidInput, "window_start: must"),
+        (
+            lambda: service.run("churn", start=DAY3, end=DAY3 + timedelta(days=1)),
+            InvalidInput,
+            r"^window_end: window 2026-11-03T00:00:00.000000Z..2026-11-04T00:00:00.000000Z "
+            r"ends at 2026-11-04T00:00:00.000000Z, which is in the future \(now "
+            r"2026-11-03T02:00:00.000000Z\); run it once it has ended$",
+        ),
         (lambda: service.policy("Not A Name"), InvalidInput, "name"),
         (lambda: service.drill("churn", []), InvalidInput, "shift: a drill needs"),
         (lambda: service.drill("churn", ["tenure=+1sd"], expect="bad"), InvalidInput, "expect"),
@@ -512,6 +520,6 @@ def test_bad_input_to_the_other_entry_points_is_refused_and_changes_nothing(
         with pytest.raises(error, match=sentence):
             call()
     assert event_log.count() == before
-    assert service.store.stored_policy("churn") is None
+    assert service.store.stored_policy("churn") == MonitoringPolicy.churn_default("churn")
     with db.transaction() as conn:
         assert conn.execute(select(func.count()).select_from(monitoring_runs)).scalar_one() == 0

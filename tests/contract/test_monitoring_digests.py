@@ -24,6 +24,7 @@ from tests.monitoring_world import (
     DAY3,
     Clock,
     HttpReceiver,
+    adopt_churn_policy,
     smtp_receiver,
 )
 
@@ -31,7 +32,7 @@ KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
 
 def with_policy(service: Monitoring) -> None:
-    service.set_policy(service.policy("churn"), actor="ana", rationale="the seed's policy")
+    adopt_churn_policy(service)
 
 
 def test_the_digest_reaches_every_stakeholder_channel_once_per_period(

@@ -28,7 +28,7 @@ from lucid.storage.database import Database
 from tests.conftest import run_lucid
 from tests.contract.test_feature_governance import as_set
 from tests.contract.test_registry import prove, retention
-from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, prediction_rows
+from tests.monitoring_world import DAY1, DAY2, DAY3, Clock, adopt_churn_policy, prediction_rows
 
 V1, SPEND = "customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"
 ROLES = (
@@ -139,6 +139,7 @@ def build_project(
             current, _ = prediction_rows(DAY2, 600, seed=2, tenure_shift_sd=0.6)
             lucid.monitoring.log_predictions("churn", 1, reference + current)
             lucid.monitoring.build_profile("churn", 1, start=DAY1, end=DAY2)
+            adopt_churn_policy(lucid.monitoring)
             lucid.monitoring.run("churn", start=DAY1, end=DAY2)  # the reference: ok
             clock.now = DAY3 + timedelta(hours=2)
             lucid.monitoring.run("churn", start=DAY2, end=DAY3)  # tenure shifted: alerts

@@ -25,7 +25,15 @@ import yaml
 from lucid.bootstrap import open_project
 from tests.conftest import run_lucid
 from tests.contract.test_registry import register, to_production
-from tests.monitoring_world import DAY1, DAY2, DAY3, HttpReceiver, http_receiver, prediction_rows
+from tests.monitoring_world import (
+    DAY1,
+    DAY2,
+    DAY3,
+    HttpReceiver,
+    adopt_churn_policy,
+    http_receiver,
+    prediction_rows,
+)
 
 pytestmark = pytest.mark.slow
 REPOSITORY = Path(__file__).parents[2]  # tests.contract.training_pipeline is imported from here
@@ -71,6 +79,7 @@ def project(tmp_path: Path, receiver: HttpReceiver, environment: dict[str, str])
         lucid.monitoring.log_predictions("churn", 2, reference + current)
         lucid.monitoring.log_outcomes("churn", ref_outcomes + cur_outcomes)
         lucid.monitoring.build_profile("churn", 2, start=DAY1, end=DAY2)
+        adopt_churn_policy(lucid.monitoring)
         lucid.registry.observe(
             "churn", 2, metric="retention_rate", value=0.77, period="2026-11", actor="bi"
         )

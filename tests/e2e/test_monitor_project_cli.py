@@ -86,6 +86,10 @@ def test_log_profile_run_drill_and_escalate(project: Path, receiver: HttpReceive
     assert code == 0, err
     assert "tenure" in out
     window = ("--window-start", day2, "--window-end", day3)
+    churn_policy = project / "churn_policy.yaml"
+    churn_policy.write_text(dump_policy(MonitoringPolicy.churn_default("churn")))
+    code, _, err = lucid(project, "policy", "set", "churn", str(churn_policy), "--rationale", "x")
+    assert code == 0, err
     code, out, err = lucid(project, "run", "--model", "churn", *window, "--json")
     assert code == 0, err
     report = json.loads(out)

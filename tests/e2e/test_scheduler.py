@@ -24,7 +24,7 @@ from lucid.contracts.events import format_time
 from tests.conftest import run_lucid
 from tests.contract.test_registry import register, to_production
 from tests.e2e.test_service import free_port
-from tests.monitoring_world import HttpReceiver, http_receiver, prediction_rows
+from tests.monitoring_world import HttpReceiver, adopt_churn_policy, http_receiver, prediction_rows
 
 pytestmark = pytest.mark.slow
 REPOSITORY = Path(__file__).parents[2]
@@ -67,9 +67,7 @@ def project(tmp_path: Path, receiver: HttpReceiver, environment: dict[str, str])
         lucid.monitoring.build_profile(
             "churn", 1, start=today - timedelta(days=2), end=today - timedelta(days=1)
         )
-        lucid.monitoring.set_policy(
-            lucid.monitoring.policy("churn"), actor="ana", rationale="the seed's policy"
-        )
+        adopt_churn_policy(lucid.monitoring)
     return folder
 
 

@@ -93,7 +93,7 @@ def test_monitoring_runs_page_with_a_cursor_and_show_every_check(world: Any) -> 
 
 def test_the_monitoring_policy_of_a_model(world: Any) -> None:
     policy = get(world, "/v1/monitoring/policies/churn").json()
-    assert policy["model"] == "churn" and policy["stored"] is False  # the seed's defaults
+    assert policy["model"] == "churn" and policy["stored"] is True  # the churn template, adopted
     psi = next(t for t in policy["thresholds"] if t["metric"] == "psi")
     assert (psi["warning"], psi["critical"]) == (0.1, 0.2)
     refused(get(world, "/v1/monitoring/policies/nothing"), 404, "No model named nothing")

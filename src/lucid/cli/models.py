@@ -87,6 +87,7 @@ def register(
             registered_by=acting(actor),
             rationale=rationale,
         )
+        notice = lucid.monitoring.default_policy_notice(name)
     if as_json:
         print_json(version.to_dict())
         return
@@ -98,6 +99,8 @@ def register(
     console.print(
         f"Registered {version.label} as a candidate ({version.artifact.kind.value}); {takes}."
     )
+    if notice is not None:
+        console.print(f"{notice[0].upper()}{notice[1:]}.")
 
 
 @app.command("list")

@@ -34,7 +34,7 @@ from lucid.monitoring.drills import DrillReport
 from lucid.monitoring.follow_up import FollowUp
 from lucid.monitoring.predictions import OutcomeReport
 from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
-from lucid.monitoring.windows import Window, window_of
+from lucid.monitoring.windows import Window, require_ended, window_of
 from lucid.ports import ComputeEngine, UnitsOfWork
 from lucid.ports.digests import AlertHistory, DigestStore
 from lucid.ports.monitoring import MonitoringStore, PredictionLog
@@ -133,8 +133,12 @@ class Monitoring:
     # -- policies ----------------------------------------------------------------------------
 
     def policy(self, model: str) -> MonitoringPolicy:
-        """The stored policy of `model`, else the seed's churn policy for it."""
+        """The stored policy of `model`, else the generic drift policy alerting its owner."""
         return policies.policy_of(self.uows, model)
+
+    def default_policy_notice(self, model: str) -> str | None:
+        """What registration says of `model`'s policy when none was stored, else None."""
+        return policies.default_policy_notice(self.uows, model)
 
     def set_policy(
         self,
@@ -222,7 +226,8 @@ class Monitoring:
     ) -> RunReport:
         """Run the model's policy over a window (default: the last complete period of the
         policy's frequency) and take the actions it asks; a window already run is returned as
-        stored, and nothing is taken again.
+        stored, and nothing is taken again. A window that has not ended by the clock's now is
+        refused: nothing is stored, so the final run of it is the only one.
 
         One process at a time runs a model (a session lock that dies with its holder; a second
         caller waits for it). The run is stored with its `MonitoringRunRecorded` event and
@@ -231,7 +236,7 @@ class Monitoring:
         `resume`)."""
         policy = self.policy(model)
         now = self.clock()
-        window = window_of(policy.reporting.frequency, now, start, end)
+        window = require_ended(window_of(policy.reporting.frequency, now, start, end), now)
         with self.session_lock(f"monitoring:{model}"):
             finished = {r.record.id: r for r in self._resume_model(model)}
             with self.uows.read() as uow:

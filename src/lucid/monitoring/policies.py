@@ -1,5 +1,5 @@
-"""A model's monitoring policy: the stored one (else the seed's churn policy), and its
-replacement under the threshold-change rule, recorded with why."""
+"""A model's monitoring policy: the stored one (else the generic drift policy alerting the
+model's owner), and its replacement under the threshold-change rule, recorded with why."""
 
 from __future__ import annotations
 
@@ -10,18 +10,46 @@ from lucid.contracts.events import NewEvent
 from lucid.contracts.identities import normalise_identity
 from lucid.contracts.monitoring_events import MonitoringPolicySet
 from lucid.contracts.registry_events import model_subject
+from lucid.contracts.validity.generic_policy import generic_policy
 from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, ThresholdChanged
 from lucid.contracts.value import text, validate_model_name
-from lucid.errors import Conflict, Forbidden
-from lucid.ports.unit_of_work import UnitsOfWork
+from lucid.errors import Conflict, Forbidden, NotFound
+from lucid.monitoring.policy_columns import check_columns, known_columns
+from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
 
 def policy_of(uows: UnitsOfWork, model: str) -> MonitoringPolicy:
-    """The stored policy of `model`, else the seed's churn policy for it."""
+    """The stored policy of `model`, else the generic drift policy alerting its owner."""
     validate_model_name(model)
     with uows.read() as uow:
         stored = uow.monitoring.stored_policy(model)
-    return stored if stored is not None else MonitoringPolicy.churn_default(model)
+        if stored is not None:
+            return stored
+        return generic_policy(model, owner_of(uow, model))
+
+
+def owner_of(uow: UnitOfWork, model: str) -> str:
+    """Who owns `model`: the person who registered its first version; a model monitored
+    without being registered is owned by the team that logs its predictions, `ml_team`."""
+    try:
+        return uow.models.get(model, 1).registered_by
+    except NotFound:
+        return UNREGISTERED_OWNER
+
+
+UNREGISTERED_OWNER = "ml_team"
+
+
+def default_policy_notice(uows: UnitsOfWork, model: str) -> str | None:
+    """The sentence registration says when `model` has no stored policy, else None."""
+    policy = policy_of(uows, model)
+    with uows.read() as uow:
+        if uow.monitoring.stored_policy(model) is not None:
+            return None
+    return (
+        f"no monitoring policy given: {model} gets the generic drift policy (PSI on every "
+        f"feature, daily), alerts go to {', '.join(policy.reporting.stakeholders)}"
+    )
 
 
 def set_policy(
@@ -37,11 +65,13 @@ def set_policy(
     replacement goes through the threshold-change rule for every changed threshold
     (`ThresholdChanged` each), and adding or removing thresholds or changing reporting
     needs the same approvals: every team named by the old or new policy, never by the
-    proposer."""
+    proposer. A threshold naming a column the model does not have is refused
+    (`policy_columns`)."""
     who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     validate_model_name(policy.model)
     subject = model_subject(policy.model)
     with uows() as uow:
+        check_columns(policy, known_columns(uow, policy.model))
         stored = uow.monitoring.stored_policy(policy.model)
         news: list[NewEvent] = []
         if stored is not None:

@@ -72,6 +72,18 @@ def window_of(
     return Window(format_time(boundary - PERIODS[frequency]), format_time(boundary))
 
 
+def require_ended(window: Window, now: datetime) -> Window:
+    """`window` when it ended at or before `now`; a window still open (or in the future) is
+    refused, so a run never stores a partial window as final."""
+    if window.end > format_time(to_utc(now, "now")):
+        raise InvalidInput(
+            "window_end",
+            f"window {window.start}..{window.end} ends at {window.end}, which is in the "
+            f"future (now {format_time(to_utc(now, 'now'))}); run it once it has ended",
+        )
+    return window
+
+
 def _cell(value: Any, kind: Kind) -> Any:
     if value is None:
         return None

@@ -256,7 +256,7 @@ class MonitoringPolicy:
 
     @classmethod
     def churn_default(cls, model: str = "churn_prediction_v2") -> MonitoringPolicy:
-        """The seed's churn policy (§6.3)."""
+        """The seed's churn policy (§6.3): a template a scenario adopts, never a default."""
         return cls(
             model=model,
             thresholds=(

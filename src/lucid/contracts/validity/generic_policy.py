@@ -1,0 +1,46 @@
+"""The policy of a model nobody wrote one for: data drift on its inputs, alerting its owner.
+
+It watches only what every model has — the distribution of each pinned feature against the
+reference profile (PSI, bounds 0.1 / 0.2, the usual reading of "moderate" and "large" shift)
+— and asks nothing it cannot compute (no business metric, no labels). Its alerts and its
+digest go to the model's owner, never to a placeholder address.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lucid.contracts.validity.actions import Action, ActionKind
+from lucid.contracts.validity.grades import DriftType
+from lucid.contracts.validity.policy import Frequency, MonitoringPolicy, Reporting
+from lucid.contracts.validity.thresholds import Threshold
+
+_NOT_IN_TARGET = re.compile(r"[^a-z0-9_.@-]+")
+
+
+def alert_target(owner: str) -> str:
+    """`owner` as an alert target (lower case; other characters become `_`)."""
+    target = _NOT_IN_TARGET.sub("_", owner.strip().lower()).strip("_")
+    if not target or not target[0].isalpha():
+        target = f"owner_{target}".rstrip("_")
+    return target
+
+
+def generic_policy(model: str, owner: str) -> MonitoringPolicy:
+    """Data drift (PSI) on every feature of `model`, daily, alerting and reporting to `owner`
+    (a team or the person who registered the model)."""
+    alert = Action(ActionKind.ALERT, alert_target(owner))
+    return MonitoringPolicy(
+        model=model,
+        thresholds=(
+            Threshold(
+                DriftType.DATA,
+                "psi",
+                0.1,
+                0.2,
+                (alert,),
+                (alert, Action(ActionKind.INVESTIGATE)),
+            ),
+        ),
+        reporting=Reporting(stakeholders=(owner,), frequency=Frequency.DAILY),
+    )
