@@ -85,3 +85,26 @@ def test_a_volume_threshold_of_the_wrong_sign_is_refused(lucid: Lucid, tmp_path:
         )  # fmt: skip
         assert result.code != 0
         assert sentence in result.stderr
+
+
+def test_the_generic_policy_of_a_model_without_one_flags_the_nulls(tmp_path: Path) -> None:
+    """No policy set: the generic policy's health checks see the 30 % NULLs; it has no volume
+    check (a reference from a file has no duration to scale by)."""
+    folder = tmp_path / "plain"
+    assert run_lucid("init", str(folder)).code == 0
+    with open_project(folder) as lucid:
+        register(lucid.registry, features=[])
+        to_production(lucid.registry, 1)
+        reference, _ = prediction_rows(TODAY - 4 * DAY, 1000, seed=1)
+        current, _ = prediction_rows(TODAY - 3 * DAY, 1000, seed=2, prefix="q")
+        for row in current[:300]:
+            row["features"]["tenure"] = None
+        lucid.monitoring.log_predictions("churn", 1, reference + current)
+        lucid.monitoring.build_profile("churn", 1, start=TODAY - 4 * DAY, end=TODAY - 3 * DAY)
+        report = lucid.monitoring.run("churn", start=TODAY - 3 * DAY, end=TODAY - 2 * DAY)
+    checks = report.record.checks
+    worst = {c["threshold"]: c for c in checks if c["level"] == "critical"}
+    assert worst["null_share_rise"]["value"] == pytest.approx(0.3)
+    assert "tenure" in str(worst["null_share_rise"])
+    assert not any(c["threshold"].startswith("volume_ratio") for c in checks)
+    assert any(c["threshold"] == "psi" for c in checks)

@@ -13,6 +13,12 @@ from lucid.contracts.validity.generic_policy import alert_target, generic_policy
 from lucid.errors import InvalidInput
 from lucid.monitoring.windows import require_ended, window_of
 
+HEALTH_SHARES = {
+    "null_share_rise",
+    "out_of_range_share",
+    "new_category_share",
+    "vanished_category_share",
+}
 NOW = datetime(2026, 12, 6, 12, 30, tzinfo=UTC)
 
 
@@ -59,4 +65,4 @@ def test_the_generic_policy_alerts_and_reports_to_the_owner(owner: str, target: 
     policy = generic_policy("churn", owner)
     assert policy.reporting.stakeholders == (owner,)
     assert policy.approving_teams == (target,)
-    assert {t.metric for t in policy.thresholds} == {"psi"}
+    assert {t.metric for t in policy.thresholds} == {"psi", *HEALTH_SHARES}

@@ -2,7 +2,10 @@
 
 It watches only what every model has — the distribution of each pinned feature against the
 reference profile (PSI, bounds 0.1 / 0.2, the usual reading of "moderate" and "large" shift)
-— and asks nothing it cannot compute (no business metric, no labels). Its alerts and its
+and the health of its values (NULL share rise, values outside the reference's range, new and
+vanished categories, at the default health bounds) — and asks nothing it cannot compute (no
+business metric, no labels, and no volume: a reference built from a file has no duration to
+scale the expected rows by). Its alerts and its
 digest go to the model's owner, never to a placeholder address.
 """
 
@@ -12,6 +15,7 @@ import re
 
 from lucid.contracts.validity.actions import Action, ActionKind
 from lucid.contracts.validity.grades import DriftType
+from lucid.contracts.validity.health import default_health_thresholds
 from lucid.contracts.validity.policy import Frequency, MonitoringPolicy, Reporting
 from lucid.contracts.validity.thresholds import Threshold
 
@@ -27,20 +31,16 @@ def alert_target(owner: str) -> str:
 
 
 def generic_policy(model: str, owner: str) -> MonitoringPolicy:
-    """Data drift (PSI) on every feature of `model`, daily, alerting and reporting to `owner`
-    (a team or the person who registered the model)."""
+    """Data drift (PSI) and data health on every feature of `model`, daily, alerting and
+    reporting to `owner` (a team or the person who registered the model)."""
     alert = Action(ActionKind.ALERT, alert_target(owner))
+    critical = (alert, Action(ActionKind.INVESTIGATE))
+    health = default_health_thresholds(None, warning_actions=(alert,), critical_actions=critical)
     return MonitoringPolicy(
         model=model,
         thresholds=(
-            Threshold(
-                DriftType.DATA,
-                "psi",
-                0.1,
-                0.2,
-                (alert,),
-                (alert, Action(ActionKind.INVESTIGATE)),
-            ),
+            Threshold(DriftType.DATA, "psi", 0.1, 0.2, (alert,), critical),
+            *(threshold for threshold in health if threshold.metric != "volume_ratio"),
         ),
         reporting=Reporting(stakeholders=(owner,), frequency=Frequency.DAILY),
     )
