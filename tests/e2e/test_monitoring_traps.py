@@ -1,5 +1,5 @@
 """The traps of monitoring, closed: a window that has not ended is never run (SDK and CLI,
-nothing stored), and a model registered without a policy gets the generic drift policy
+nothing stored), and a model registered without a policy gets the generic policy
 alerting its owner, said at registration — never the churn template's placeholder teams."""
 
 from __future__ import annotations
@@ -24,15 +24,18 @@ def test_registration_says_the_generic_policy_and_whom_it_alerts(project: Path) 
     result = register(project, "--artifact", "model.skops")
     assert result.code == 0, result.stderr
     assert (
-        "No monitoring policy given: churn gets the generic drift policy (PSI on every "
-        "feature, daily), alerts go to ana." in " ".join(result.stdout.split())
+        "No monitoring policy given: churn gets the generic policy (PSI and data health on "
+        "every feature, daily), alerts go to ana." in " ".join(result.stdout.split())
     )
     with open_project(project) as handle:
         policy = handle.monitoring.policy("churn")
         assert handle.monitoring.models() == []  # said, not stored: a policy set later is first
     assert policy.reporting.stakeholders == ("ana",)
     assert policy.approving_teams == ("ana",)
-    assert [t.metric for t in policy.thresholds] == ["psi"]
+    assert [t.metric for t in policy.thresholds] == [
+        "psi", "null_share_rise", "out_of_range_share", "new_category_share",
+        "vanished_category_share",
+    ]  # fmt: skip
     assert "company.com" not in dump_policy(policy)
 
 

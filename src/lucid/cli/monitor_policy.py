@@ -19,7 +19,7 @@ def policy_show(
     model: str = typer.Argument(..., help="The model."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of YAML."),
 ) -> None:
-    """Print the model's policy (the generic drift policy alerting its owner when none was set)."""
+    """Print the model's policy (the generic policy alerting its owner when none was set)."""
     from lucid.monitoring.policy_file import dump_policy
 
     with open_lucid(ctx) as lucid:

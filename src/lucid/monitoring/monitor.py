@@ -133,7 +133,7 @@ class Monitoring:
     # -- policies ----------------------------------------------------------------------------
 
     def policy(self, model: str) -> MonitoringPolicy:
-        """The stored policy of `model`, else the generic drift policy alerting its owner."""
+        """The stored policy of `model`, else the generic policy alerting its owner."""
         return policies.policy_of(self.uows, model)
 
     def default_policy_notice(self, model: str) -> str | None:

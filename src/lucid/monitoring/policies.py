@@ -1,4 +1,4 @@
-"""A model's monitoring policy: the stored one (else the generic drift policy alerting the
+"""A model's monitoring policy: the stored one (else the generic policy alerting the
 model's owner), and its replacement under the threshold-change rule, recorded with why."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
 
 def policy_of(uows: UnitsOfWork, model: str) -> MonitoringPolicy:
-    """The stored policy of `model`, else the generic drift policy alerting its owner."""
+    """The stored policy of `model`, else the generic policy alerting its owner."""
     validate_model_name(model)
     with uows.read() as uow:
         stored = uow.monitoring.stored_policy(model)
@@ -47,8 +47,8 @@ def default_policy_notice(uows: UnitsOfWork, model: str) -> str | None:
         if uow.monitoring.stored_policy(model) is not None:
             return None
     return (
-        f"no monitoring policy given: {model} gets the generic drift policy (PSI on every "
-        f"feature, daily), alerts go to {', '.join(policy.reporting.stakeholders)}"
+        f"no monitoring policy given: {model} gets the generic policy (PSI and data health "
+        f"on every feature, daily), alerts go to {', '.join(policy.reporting.stakeholders)}"
     )
 
 

@@ -93,7 +93,7 @@ def show_run(run_id: str, lucid: LucidDep, who: PrincipalDep) -> RunView:
 @router.get("/monitoring/policies/{model}", tags=["monitoring"])
 def show_policy(model: str, lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
     """The model's monitoring policy (thresholds, actions, reporting); `stored` is false when
-    none was set and the generic drift policy alerting the model's owner applies."""
+    none was set and the generic policy alerting the model's owner applies."""
     policy = lucid.monitoring.policy(model)  # checks the name first
     stored = lucid.monitoring.store.stored_policy(model) is not None
     if not stored:
