@@ -20,6 +20,7 @@ import psycopg
 import pytest
 
 from lucid.errors import StorageUnavailable
+from lucid.project import init_project
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
@@ -140,3 +141,14 @@ def spark() -> Iterator[object]:
         pytest.skip(f"Spark could not start: {error}")
     yield session
     session.stop()
+
+
+def new_project(folder: Path, database_url: str | None = None) -> dict[str, str]:
+    """Initialise a project in `folder` (on `database_url`, else its SQLite file), created by
+    dana; the environment that opens it."""
+    environ = {"LUCID_PROJECT": str(folder)}
+    if database_url is not None:
+        environ["LUCID_DATABASE_URL"] = database_url
+    with init_project(folder, actor="dana", environ=environ):
+        pass
+    return environ

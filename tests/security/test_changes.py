@@ -15,8 +15,7 @@ import yaml
 from lucid.bootstrap import Lucid, open_project
 from lucid.contracts.validity import MonitoringPolicy
 from lucid.errors import InvalidInput
-from lucid.project import init_project
-from tests.conftest import run_lucid
+from tests.conftest import new_project, run_lucid
 from tests.security.stored_state import unchanged
 
 REFUSALS = [
@@ -38,11 +37,8 @@ WRITTEN_CUSUM = (
 @pytest.fixture(params=["sqlite", "postgresql"])
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     folder = tmp_path / "shop"
-    environ: dict[str, str] = {"LUCID_PROJECT": str(folder)}
-    if request.param == "postgresql":
-        environ["LUCID_DATABASE_URL"] = str(request.getfixturevalue("postgres_schema"))
-    with init_project(folder, actor="dana", environ=environ):
-        pass
+    url = request.getfixturevalue("postgres_schema") if request.param == "postgresql" else None
+    environ = new_project(folder, url)
     return folder, environ
 
 

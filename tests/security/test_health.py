@@ -6,6 +6,7 @@ sign is refused with a sentence through the SDK and the CLI, and nothing stored 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,11 +28,10 @@ TODAY = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 KINDS = {"tenure": "numeric", "activity": "numeric", "plan": "categorical"}
 
 
-@pytest.fixture
-def lucid(tmp_path: Path) -> Iterator[Lucid]:
-    """churn v1 in production; its predictions of day -4 profiled, of day -3 with 30 % of
-    tenure NULL; nothing logged on day -2; a policy of the default health thresholds."""
-    folder = tmp_path / "shop"
+@contextmanager
+def churn_with_nulls(folder: Path) -> Iterator[Lucid]:
+    """A new project in `folder`: churn v1 in production, its predictions of day -4 profiled,
+    of day -3 with 30 % of tenure NULL, nothing logged on day -2; no policy."""
     assert run_lucid("init", str(folder)).code == 0
     with open_project(folder) as lucid:
         register(lucid.registry, features=[])
@@ -42,6 +42,14 @@ def lucid(tmp_path: Path) -> Iterator[Lucid]:
             row["features"]["tenure"] = None
         lucid.monitoring.log_predictions("churn", 1, reference + current)
         lucid.monitoring.build_profile("churn", 1, start=TODAY - 4 * DAY, end=TODAY - 3 * DAY)
+        yield lucid
+
+
+@pytest.fixture
+def lucid(tmp_path: Path) -> Iterator[Lucid]:
+    """churn v1 in production; its predictions of day -4 profiled, of day -3 with 30 % of
+    tenure NULL; nothing logged on day -2; a policy of the default health thresholds."""
+    with churn_with_nulls(tmp_path / "shop") as lucid:
         policy = MonitoringPolicy(
             "churn", default_health_thresholds(KINDS), Reporting(("data@example.org",))
         )
@@ -90,17 +98,7 @@ def test_a_volume_threshold_of_the_wrong_sign_is_refused(lucid: Lucid, tmp_path:
 def test_the_generic_policy_of_a_model_without_one_flags_the_nulls(tmp_path: Path) -> None:
     """No policy set: the generic policy's health checks see the 30 % NULLs; it has no volume
     check (a reference from a file has no duration to scale by)."""
-    folder = tmp_path / "plain"
-    assert run_lucid("init", str(folder)).code == 0
-    with open_project(folder) as lucid:
-        register(lucid.registry, features=[])
-        to_production(lucid.registry, 1)
-        reference, _ = prediction_rows(TODAY - 4 * DAY, 1000, seed=1)
-        current, _ = prediction_rows(TODAY - 3 * DAY, 1000, seed=2, prefix="q")
-        for row in current[:300]:
-            row["features"]["tenure"] = None
-        lucid.monitoring.log_predictions("churn", 1, reference + current)
-        lucid.monitoring.build_profile("churn", 1, start=TODAY - 4 * DAY, end=TODAY - 3 * DAY)
+    with churn_with_nulls(tmp_path / "plain") as lucid:
         report = lucid.monitoring.run("churn", start=TODAY - 3 * DAY, end=TODAY - 2 * DAY)
     checks = report.record.checks
     worst = {c["threshold"]: c for c in checks if c["level"] == "critical"}

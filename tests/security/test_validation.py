@@ -18,12 +18,11 @@ from lucid.bootstrap import Lucid, open_project
 from lucid.contracts.validity import MonitoringPolicy
 from lucid.errors import Conflict, InvalidInput
 from lucid.features.definition_files import load_definitions
-from lucid.project import init_project
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from lucid.storage.database import Database
 from lucid.storage.tables import api_tokens
-from tests.conftest import run_lucid
+from tests.conftest import new_project, run_lucid
 from tests.security.stored_state import unchanged
 
 CANONICAL = yaml.safe_load(CANONICAL_DEFINITIONS.read_text(encoding="utf-8"))
@@ -36,17 +35,20 @@ V1 = "customer_activity_30d@1.0.0"
 def project(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[Path, dict[str, str]]:
     """A project with the canonical definitions approved; its environment (PostgreSQL's URL)."""
     folder = tmp_path / "shop"
-    environ: dict[str, str] = {"LUCID_PROJECT": str(folder)}
-    if request.param == "postgresql":
-        environ["LUCID_DATABASE_URL"] = str(request.getfixturevalue("postgres_schema"))
-    with init_project(folder, actor="dana", environ=environ):
-        pass
+    url = request.getfixturevalue("postgres_schema") if request.param == "postgresql" else None
+    return folder, _approved_canonical(folder, url)
+
+
+def _approved_canonical(folder: Path, database_url: str | None) -> dict[str, str]:
+    """A new project with the sample activity and the canonical definitions approved by each
+    team; its environment."""
+    environ = new_project(folder, database_url)
     write_sample_activity(folder)
     with open_project(folder, environ=environ) as lucid:
         lucid.features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
         for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "pm")):
             lucid.features.approve(V1, team=team, person=person, rationale="ok")
-    return folder, environ
+    return environ
 
 
 @pytest.fixture
@@ -214,15 +216,7 @@ def test_cli_refuses_a_misspelt_decision_file(
 @pytest.fixture
 def postgres_project(tmp_path: Path, postgres_schema: str) -> tuple[Path, dict[str, str]]:
     folder = tmp_path / "pg"
-    environ = {"LUCID_PROJECT": str(folder), "LUCID_DATABASE_URL": postgres_schema}
-    with init_project(folder, actor="dana", environ=environ):
-        pass
-    write_sample_activity(folder)
-    with open_project(folder, environ=environ) as lucid:
-        lucid.features.apply(load_definitions(CANONICAL_DEFINITIONS), actor="dana", rationale="r")
-        for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "pm")):
-            lucid.features.approve(V1, team=team, person=person, rationale="ok")
-    return folder, environ
+    return folder, _approved_canonical(folder, postgres_schema)
 
 
 def test_a_value_too_long_for_its_column_is_a_sentence_through_the_cli(
