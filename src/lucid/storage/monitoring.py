@@ -58,9 +58,17 @@ def _check_rows(run_id: str, evaluation: PolicyEvaluation) -> list[dict[str, Any
             "expected_no_drift": check.measurement.expected_no_drift,
             "actions": _canonical([str(a) for a in check.actions]),
             "note": check.measurement.note,
+            "pvalue": check.measurement.pvalue,
+            "adjusted_pvalue": check.adjusted_pvalue,
+            "details": _canonical(dict(check.measurement.details)),
         }
         for position, check in enumerate(evaluation.checks)
     ]
+
+
+def _details(stored: str | None) -> dict[str, Any]:
+    """A check's stored details (JSON), empty when none were stored."""
+    return {} if stored is None else dict(json.loads(stored))
 
 
 class SqlMonitoringRepository(SqlAlertRepository):
@@ -293,6 +301,7 @@ class SqlMonitoringRepository(SqlAlertRepository):
         ).mappings():
             by_run[check["run_id"]].append(
                 {k: v for k, v in check.items() if k not in ("run_id", "actions")}
+                | {"details": _details(check["details"])}
             )
         return [by_run[run_id] for run_id in reversed(run_ids)]
 
@@ -318,6 +327,7 @@ class SqlMonitoringRepository(SqlAlertRepository):
                 {
                     **{k: v for k, v in check.items() if k not in ("run_id", "actions")},
                     "actions": json.loads(check["actions"]),
+                    "details": _details(check["details"]),
                 }
                 for check in checks
             ],

@@ -216,6 +216,9 @@ monitoring_checks = Table(
     Column("expected_no_drift", Double),
     Column("actions", Text, nullable=False),
     Column("note", Text),
+    Column("pvalue", Double),
+    Column("adjusted_pvalue", Double),
+    Column("details", Text),
 )
 """Every check of a run: its value, its level and the actions it asked for."""
 

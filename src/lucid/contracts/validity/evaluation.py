@@ -13,11 +13,15 @@ from lucid.contracts.validity.thresholds import Threshold
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One threshold graded against one measurement (or against nothing: insufficient)."""
+    """One threshold graded against one measurement (or against nothing: insufficient).
+
+    `adjusted_pvalue` is the measurement's p-value adjusted across the run's tested checks
+    (None when the measurement has no p-value)."""
 
     threshold: Threshold
     measurement: Measurement
     level: Level
+    adjusted_pvalue: float | None = None
 
     @property
     def actions(self) -> tuple[Action, ...]:
@@ -40,6 +44,9 @@ class Check:
             "current_rows": self.measurement.current_rows,
             "expected_no_drift": self.measurement.expected_no_drift,
             "note": self.measurement.note,
+            "pvalue": self.measurement.pvalue,
+            "adjusted_pvalue": self.adjusted_pvalue,
+            "details": dict(self.measurement.details),
         }
 
 

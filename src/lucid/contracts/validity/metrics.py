@@ -237,7 +237,9 @@ class Measurement:
     `value` is None when it could not be computed; `sufficient` is False when a side had
     fewer usable rows than the minimum window (the check is then `insufficient_data`).
     `expected_no_drift` is the value expected with no drift at these sample sizes (PSI: the
-    mean (1/n + 1/m)(bins - 1)); `note` says why a value is missing or how an edge was ruled.
+    mean (1/n + 1/m)(bins - 1)); `pvalue` is the evidence against no drift: the probability
+    of a value at least this extreme when nothing drifted, at these sizes (None when the
+    metric has no test); `note` says why a value is missing or how an edge was ruled.
     """
 
     metric: str
@@ -249,7 +251,8 @@ class Measurement:
     sufficient: bool = True
     expected_no_drift: float | None = None
     note: str | None = None
-    details: Mapping[str, float | int | str | None] = field(default_factory=dict)
+    details: Mapping[str, Any] = field(default_factory=dict)
+    pvalue: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -263,4 +266,5 @@ class Measurement:
             "expected_no_drift": self.expected_no_drift,
             "note": self.note,
             "details": dict(self.details),
+            "pvalue": self.pvalue,
         }

@@ -344,7 +344,8 @@ def stored_evaluation(
 ) -> PolicyEvaluation:
     """The evaluation a stored run recorded, rebuilt from its policy and its stored checks
     (each a mapping with `threshold` key, `metric`, `feature`, `segment`, `value`, `level`,
-    row counts, `expected_no_drift`, `note`). Levels are taken as stored, never graded again,
+    row counts, `expected_no_drift`, `note`, and when stored `pvalue`, `adjusted_pvalue`,
+    `details`). Levels are taken as stored, never graded again,
     so a run resumed later asks exactly what it asked when it was measured."""
     thresholds = {threshold.key: threshold for threshold in policy.thresholds}
     if policy.change_detection is not None:
@@ -370,6 +371,8 @@ def stored_evaluation(
             sufficient=level is not Level.INSUFFICIENT_DATA,
             expected_no_drift=stored.get("expected_no_drift"),
             note=stored.get("note"),
+            details=dict(stored.get("details") or {}),
+            pvalue=stored.get("pvalue"),
         )
-        rebuilt.append(Check(threshold, measurement, level))
+        rebuilt.append(Check(threshold, measurement, level, stored.get("adjusted_pvalue")))
     return PolicyEvaluation(tuple(rebuilt))
