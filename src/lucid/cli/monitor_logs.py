@@ -14,6 +14,7 @@ from lucid.cli.monitor_output import (
     WINDOW_END,
     WINDOW_START,
     format_value,
+    print_findings,
     window_options,
 )
 from lucid.contracts.validity.policy import MonitoringPolicy
@@ -70,6 +71,7 @@ def check(
             item.measurement.note or "",
         )
     console.print(table)
+    print_findings([c.to_dict() for c in evaluation.checks])
     actions = ", ".join(str(a) for a in evaluation.actions) or "none"
     level = evaluation.level
     console.print(

@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from lucid.cli.context import console
 from lucid.contracts.times import to_utc
+from lucid.contracts.validity.diagnostics import findings
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.grades import Level
 
@@ -63,6 +65,12 @@ def checks_table(checks: list[dict[str, Any]]) -> Table:
     return table
 
 
+def print_findings(checks: list[dict[str, Any]]) -> None:
+    """One line per warning or critical check: what moved."""
+    for line in findings(checks):
+        console.print(f"  what moved: {escape(line)}", highlight=False)
+
+
 def print_run(report: RunReport) -> None:
     record = report.record
     console.print(
@@ -76,6 +84,7 @@ def print_run(report: RunReport) -> None:
         )
     )
     console.print(checks_table(record.checks))
+    print_findings(record.checks)
     level = Level(record.level)
     console.print(
         f"{len(record.checks)} checks; worst level [{LEVEL_STYLE[level]}]{level.value}[/]; "
@@ -97,7 +106,9 @@ def print_run(report: RunReport) -> None:
 
 def print_evaluation(evaluation: PolicyEvaluation, title: str) -> None:
     console.print(title)
-    console.print(checks_table([c.to_dict() for c in evaluation.checks]))
+    checks = [c.to_dict() for c in evaluation.checks]
+    console.print(checks_table(checks))
+    print_findings(checks)
     level = evaluation.level
     actions = ", ".join(str(a) for a in evaluation.actions) or "none"
     console.print(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from lucid.contracts.validity.diagnostics import MOVED_LIMIT, bin_labels, moved_bins
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.profiles import (
     OTHER,
@@ -36,6 +37,7 @@ from lucid.monitoring.profiles import (
     segment_label,
 )
 from lucid.monitoring.statistics import (
+    PSI_EPSILON,
     SPECS,
     chi_square,
     jensen_shannon,
@@ -248,7 +250,12 @@ def _numeric(
         bins=reference.bins,
         minimum_rows=minimum_rows,
         notes=notes,
-        details={"current_unusable": unusable},
+        details={
+            "current_unusable": unusable,
+            "moved": moved_bins(
+                bin_labels(reference.edges), reference.bin_counts, current, epsilon=PSI_EPSILON
+            ),
+        },
     )
 
 
@@ -304,5 +311,19 @@ def _categorical(
         bins=max(bins, 1),
         minimum_rows=minimum_rows,
         notes=notes,
-        details={"current_unusable": unusable, "unseen_categories": len(unseen)},
+        details={
+            "current_unusable": unusable,
+            "unseen_categories": len(unseen),
+            "moved": moved_bins(buckets, ref_counts, cur_counts, epsilon=PSI_EPSILON),
+            **_new_categories(current_counts, unseen),
+        },
     )
+
+
+def _new_categories(counts: Mapping[Any, int], unseen: set[str]) -> dict[str, str]:
+    """The most frequent current categories pooled in `OTHER` with their rows, as text."""
+    if not unseen:
+        return {}
+    rows = {str(value): count for value, count in counts.items() if str(value) in unseen}
+    top = sorted(rows.items(), key=lambda item: (-item[1], item[0]))[:MOVED_LIMIT]
+    return {"new_categories": ", ".join(f"{name} ({count} rows)" for name, count in top)}

@@ -1,8 +1,9 @@
 """A run's incident: a warning or critical run opens one for its model, or updates the open one.
 
 Rule: a run at warning or critical opens an incident (`IncidentOpened`, detection time = the
-run's time, window start kept so detection delay can be computed) unless one is not closed
-yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `recovered_at`
+run's time, window start kept so detection delay can be computed; its summary lists what
+each failing check found moved, from which people start their diagnosis) unless one is not
+closed yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `recovered_at`
 (`IncidentUpdated` with `recovered`, its time = time to recovery); a failing run clears it.
 An insufficient-data run updates an incident without recovering it and opens none: it could
 not judge. Monitoring never changes an incident's lifecycle status: acknowledging, diagnosing
@@ -19,6 +20,7 @@ from datetime import datetime
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.monitoring_events import IncidentOpened, IncidentUpdated
 from lucid.contracts.registry_events import model_subject
+from lucid.contracts.validity.diagnostics import findings
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.grades import Level
 from lucid.contracts.validity.records import IncidentRecord
@@ -85,7 +87,8 @@ def _record(
     if current is None:
         if not failing:
             return "none"
-        _open(uow, model, run_id, level, non_ok(evaluation), window_start, now)
+        found = findings([c.to_dict() for c in evaluation.checks])
+        _open(uow, model, run_id, level, non_ok(evaluation), found, window_start, now)
         return "opened"
     if current.recovered_at is not None and not failing:
         return "none"  # already recovered; nothing new to say until it fails again
@@ -120,12 +123,16 @@ def _open(
     run_id: str,
     level: Level,
     checks: list[str],
+    found: list[str],
     window_start: str,
     now: datetime,
 ) -> None:
+    """Open the model's incident; its summary is the run's findings, one line per failing
+    check (what moved), from which people diagnose it."""
     at = format_time(now)
+    summary = f"Monitoring run {run_id} found:\n" + "\n".join(f"- {line}" for line in found)
     incident = IncidentRecord(
-        str(uuid.uuid4()), model, "open", level.value, at, window_start, run_id, None
+        str(uuid.uuid4()), model, "open", level.value, at, window_start, run_id, None, summary
     )
     uow.monitoring.add_incident(incident)
     uow.record(
@@ -133,7 +140,7 @@ def _open(
             IncidentOpened(model, incident.id, run_id, level.value, at, window_start, checks),
             actor=ACTOR,
             subject=model_subject(model),
-            rationale=f"monitoring run {run_id} is {level.value}: {', '.join(checks)}",
+            rationale=f"monitoring run {run_id} is {level.value}: {'; '.join(found)}",
             occurred_at=now,
         )
     )

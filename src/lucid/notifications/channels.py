@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from lucid.contracts.validity.diagnostics import what_moved
 from lucid.notifications import client
 from lucid.notifications.signatures import signed_headers
 from lucid.ports.notifier import NotDelivered, Notification, Notifier
@@ -64,11 +65,7 @@ class AlertMessage:
     def text(self) -> str:
         prefix = "ESCALATED " if self.escalated else ""
         lines = [f"[lucid] {prefix}{self.level.upper()} {self.model}: {self.summary}"]
-        lines += [
-            f"- {c['threshold']} {c.get('feature') or ''} {c.get('segment') or ''}: "
-            f"{c['value']} ({c['level']})"
-            for c in self.checks
-        ]
+        lines += [f"- {what_moved(c)}" for c in self.checks]
         lines += [f"Runbook: {runbook}" for runbook in self.runbooks]
         return "\n".join(lines)
 

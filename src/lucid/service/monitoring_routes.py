@@ -33,6 +33,20 @@ class CheckView(BaseModel):
     expected_no_drift: float | None
     actions: list[str]
     note: str | None
+    pvalue: float | None = Field(
+        None, description="Evidence against no drift at the window's sizes (null: no test)."
+    )
+    adjusted_pvalue: float | None = Field(
+        None, description="The p-value adjusted across the run's tested checks."
+    )
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Diagnostics: `moved` lists the bins or categories that moved most "
+        "(reference and current share and rows, term of PSI in nats); health counts.",
+    )
+    what_moved: str | None = Field(
+        None, description="A warning or critical check in one line: what moved."
+    )
 
 
 class RunView(BaseModel):

@@ -26,6 +26,7 @@ _INCIDENT_FIELDS = (
     "window_start",
     "last_run_id",
     "recovered_at",
+    "summary",
 )
 
 

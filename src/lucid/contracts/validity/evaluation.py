@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lucid.contracts.validity.actions import Action
+from lucid.contracts.validity.diagnostics import FAILING, what_moved
 from lucid.contracts.validity.grades import Level
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.thresholds import Threshold
@@ -28,7 +29,8 @@ class Check:
         return self.threshold.actions_for(self.level)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The check as JSON; a warning or critical check adds its `what_moved` line."""
+        found: dict[str, Any] = {
             "threshold": self.threshold.key,
             "drift_type": self.threshold.drift_type.value,
             "metric": self.measurement.metric,
@@ -48,6 +50,8 @@ class Check:
             "adjusted_pvalue": self.adjusted_pvalue,
             "details": dict(self.measurement.details),
         }
+        found["what_moved"] = what_moved(found) if found["level"] in FAILING else None
+        return found
 
 
 @dataclass(frozen=True, slots=True)

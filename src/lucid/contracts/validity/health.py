@@ -168,7 +168,11 @@ def column_measurements(
                 outside,
                 sufficient,
                 note,
-                {"minimum": reference.minimum, "maximum": reference.maximum},
+                {
+                    "minimum": reference.minimum,
+                    "maximum": reference.maximum,
+                    "outside_rows": health.outside,
+                },
             )
         )
     else:

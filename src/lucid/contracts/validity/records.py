@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lucid.contracts.validity.diagnostics import FAILING, what_moved
+
 
 @dataclass(frozen=True, slots=True)
 class RunRecord:
-    """A stored monitoring run: its window, worst level, actions asked and every check."""
+    """A stored monitoring run: its window, worst level, actions asked and every check
+    (`to_dict` adds to each warning or critical check its `what_moved` line)."""
 
     id: str
     model: str
@@ -28,7 +31,10 @@ class RunRecord:
             "measured_at": self.measured_at,
             "level": self.level,
             "actions": self.actions,
-            "checks": self.checks,
+            "checks": [
+                {**check, "what_moved": what_moved(check) if check["level"] in FAILING else None}
+                for check in self.checks
+            ],
         }
 
 
@@ -70,7 +76,8 @@ class AlertRecord:
 class IncidentRecord:
     """Monitoring's view of a model's incident: its level, the window that opened it, the
     last run about it and when it recovered (canonical UTC text); the lifecycle `status` is
-    the learning loop's."""
+    the learning loop's. `summary` is what the opening run found: each failing check's
+    `what_moved` line (the findings people diagnose from; the diagnosis stays theirs)."""
 
     id: str
     model: str
@@ -80,6 +87,7 @@ class IncidentRecord:
     window_start: str
     last_run_id: str | None
     recovered_at: str | None
+    summary: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,4 +99,5 @@ class IncidentRecord:
             "window_start": self.window_start,
             "last_run_id": self.last_run_id,
             "recovered_at": self.recovered_at,
+            "summary": self.summary,
         }
