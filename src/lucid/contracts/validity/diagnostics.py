@@ -154,8 +154,8 @@ def what_moved(check: Mapping[str, Any]) -> str:
     parts.append(_health_text(metric, details, check))
     if details.get("new_categories"):
         parts.append(f"new: {details['new_categories']}")
-    if details.get("baseline"):
-        parts.append(str(details["baseline"]))
+    if details.get("series"):
+        parts.append(str(details["series"]))
     if details.get("source"):
         parts.append(f"source {details['source']}")
     if not metric.startswith(("cusum:", "page_hinkley:")):

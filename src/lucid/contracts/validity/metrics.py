@@ -209,20 +209,24 @@ METRICS: Mapping[str, MetricSpec] = {
 
 
 CHANGE_PREFIX = "cusum:"
-"""A change-detection metric: `cusum:<metric>`, the CUSUM of that metric's run-by-run values."""
+"""A change-detection metric: `cusum:<metric>`, the CUSUM of that metric's run-by-run scores."""
+PAGE_HINKLEY_PREFIX = "page_hinkley:"
+"""`page_hinkley:<metric>`, the Page–Hinkley test of that metric's run-by-run scores."""
+CHANGE_PREFIXES = (CHANGE_PREFIX, PAGE_HINKLEY_PREFIX)
 
 
 def metric_spec(name: str) -> MetricSpec:
-    watched = METRICS.get(name.removeprefix(CHANGE_PREFIX))
-    if name.startswith(CHANGE_PREFIX) and watched is not None:
-        return MetricSpec(
-            name,
-            True,
-            "baseline standard deviations",
-            watched.drift_types,
-            f"two-sided CUSUM of {watched.name} across runs",
-            NON_NEGATIVE,
-        )
+    for prefix in CHANGE_PREFIXES:
+        watched = METRICS.get(name.removeprefix(prefix))
+        if name.startswith(prefix) and watched is not None:
+            return MetricSpec(
+                name,
+                True,
+                "score standard deviations",
+                watched.drift_types,
+                f"{prefix[:-1]} of {watched.name}'s run-by-run scores",
+                NON_NEGATIVE,
+            )
     try:
         return METRICS[name]
     except KeyError:

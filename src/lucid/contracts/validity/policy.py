@@ -20,7 +20,7 @@ from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.change_detection import ChangeDetection, change_threshold
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.grades import DriftType, Level
-from lucid.contracts.validity.metrics import CHANGE_PREFIX, DEFAULT_MINIMUM_ROWS, Measurement
+from lucid.contracts.validity.metrics import CHANGE_PREFIXES, DEFAULT_MINIMUM_ROWS, Measurement
 from lucid.contracts.validity.thresholds import Threshold, optional_text
 from lucid.errors import Forbidden, InvalidInput
 
@@ -65,7 +65,7 @@ class MonitoringPolicy:
     reporting: Reporting
     minimum_rows: int = DEFAULT_MINIMUM_ROWS
     change_detection: ChangeDetection | None = None
-    """Off when None: no `cusum:` checks (see `change_detection`)."""
+    """Off when None: no `cusum:` or `page_hinkley:` checks (see `change_detection`)."""
 
     def __post_init__(self) -> None:
         check_pattern(
@@ -81,10 +81,10 @@ class MonitoringPolicy:
         ):
             raise InvalidInput(
                 "change_detection",
-                f"must be ChangeDetection settings (k, h, baseline_runs), not "
+                f"must be ChangeDetection settings (method, k, h, baseline_runs), not "
                 f"{type(self.change_detection).__name__}",
             )
-        derived = sorted(t.key for t in self.thresholds if t.metric.startswith(CHANGE_PREFIX))
+        derived = sorted(t.key for t in self.thresholds if t.metric.startswith(CHANGE_PREFIXES))
         if derived:
             raise InvalidInput(
                 "thresholds",
