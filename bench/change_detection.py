@@ -28,6 +28,7 @@ percentile) and the share detected within the judged runs.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -103,7 +104,7 @@ RULES: dict[str, Rule] = {
 
 def false_alarms(warned: list[bool]) -> int:
     judged = warned[HISTORY - 1 :]
-    return sum(now and not before for before, now in zip(judged, judged[1:], strict=False))
+    return sum(now and not before for before, now in itertools.pairwise(judged))
 
 
 def delay(warned: list[bool]) -> int | None:

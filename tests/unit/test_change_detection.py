@@ -25,7 +25,6 @@ from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.policy import stored_evaluation
 from lucid.errors import InvalidInput
 
-
 NORMAL = statistics.NormalDist()
 
 
