@@ -82,6 +82,12 @@ def test_monitoring_runs_page_with_a_cursor_and_show_every_check(world: Any) -> 
     tenure = checks[("psi", "tenure")]
     assert tenure["level"] == "critical" and tenure["value"] > tenure["critical"] == 0.2
     assert checks[("psi", "activity")]["level"] == "ok"  # every check, not only the failing
+    # a failing check says what moved: the bins, their shares and terms of PSI, in one line
+    moved = tenure["details"]["moved"]
+    assert moved and moved[0]["current_share"] != moved[0]["reference_share"]
+    assert moved[0]["bin"] in tenure["what_moved"] and "moved most" in tenure["what_moved"]
+    assert {"pvalue", "adjusted_pvalue"} <= set(tenure)
+    assert checks[("psi", "activity")]["what_moved"] is None
     assert shown["level"] == "critical" and "retrain" in shown["actions"]
 
     refused(get(world, "/v1/monitoring/runs/no-such-run"), 404, "no-such-run")
