@@ -72,7 +72,13 @@ def engine(tmp_path: Path) -> Iterator[DuckDBEngine]:
 
 def source(folder: Path, frame: pd.DataFrame) -> Source:
     """`frame` written as the Parquet file of source `activity`."""
-    frame.to_parquet(folder / "activity.parquet", index=False)
+    # Microseconds, as warehouses write them (Spark refuses nanosecond timestamps).
+    frame.to_parquet(
+        folder / "activity.parquet",
+        index=False,
+        coerce_timestamps="us",
+        allow_truncated_timestamps=True,
+    )
     return Source(
         "activity",
         SourceKind.PARQUET,
