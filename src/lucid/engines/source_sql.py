@@ -2,8 +2,10 @@
 
 Written in DuckDB's syntax, like `lucid.engines.drift_sql` (whose `Dialect` gives the
 usable-number test), and run on Spark through `to_dialect`. One scan reads the window and its
-trailing windows, filtered on the source's event time alone (`lookback <= t < end`), so
-DuckDB skips the Parquet row groups outside it and Spark pushes the filter to its scan.
+trailing windows, filtered on the source's event time alone (a range per window), so DuckDB
+skips the Parquet row groups outside them and Spark pushes the filter to its scan; the rarer
+questions (the history before a source with no trailing rows, the newest event of a silent
+window) are queries of their own, bounded below when they can be.
 Times are naive UTC literals, the wall time every source's event time is read as.
 """
 
@@ -27,6 +29,10 @@ def _within(d: Dialect, t: str, span: Span) -> str:
     return f"{t} >= {_time(d, span[0])} AND {t} < {_time(d, span[1])}"
 
 
+SPAN = "__lucid_span"
+"""The span a scanned row falls in: 0 for the window, k for the k-th trailing window."""
+
+
 def source_counts(
     d: Dialect,
     relation: str,
@@ -36,34 +42,49 @@ def source_counts(
     columns: Sequence[tuple[str, bool]],
     ingestion_time: str | None = None,
 ) -> str:
-    """One row: rows in `window`, rows in each `trailing` window, rows before the window's
-    start, the oldest and the newest event time of the scan; per `(column, numeric)` its
-    usable rows (not NULL; for a number also not NaN or ±inf) in the window and in the
-    trailing windows; with `ingestion_time`, the mean (ingestion - event) seconds of the
-    window's rows. The scan reads [oldest trailing start, window end)."""
+    """One row: rows in `window`, rows in each `trailing` window, the oldest and the newest
+    event time scanned; per `(column, numeric)` its usable rows (not NULL; for a number also
+    not NaN or ±inf) in the window and in the trailing windows together; with
+    `ingestion_time`, the mean (ingestion - event) seconds of the window's rows.
+
+    The scan reads only the rows of these windows, each row tagged once with its span."""
     t = d.quote(event_time)
-    in_window = _within(d, t, window)
-    in_trailing = " OR ".join(f"({_within(d, t, span)})" for span in trailing) or "FALSE"
-    parts = [f"count(CASE WHEN {in_window} THEN 1 END)"]
-    parts += [f"count(CASE WHEN {_within(d, t, span)} THEN 1 END)" for span in trailing]
-    parts += [f"count(CASE WHEN {t} < {_time(d, window[0])} THEN 1 END)", f"min({t})", f"max({t})"]
-    for column, numeric in columns:
-        usable = d.usable(column) if numeric else f"{d.quote(column)} IS NOT NULL"
+    spans = [window, *trailing]
+    tag = " ".join(f"WHEN {_within(d, t, span)} THEN {k}" for k, span in enumerate(spans))
+    parts = [f"count(CASE WHEN {SPAN} = {k} THEN 1 END)" for k in range(len(spans))]
+    parts += [f"min({t})", f"max({t})"]
+    kept = [t]
+    for index, (column, numeric) in enumerate(columns):
+        usable = f"__lucid_u{index}"
+        test = d.usable(column) if numeric else f"{d.quote(column)} IS NOT NULL"
+        kept.append(f"CASE WHEN {test} THEN 1 ELSE 0 END AS {usable}")
         parts += [
-            f"count(CASE WHEN {in_window} AND {usable} THEN 1 END)",
-            f"count(CASE WHEN ({in_trailing}) AND {usable} THEN 1 END)",
+            f"sum(CASE WHEN {SPAN} = 0 THEN {usable} ELSE 0 END)",
+            f"sum(CASE WHEN {SPAN} > 0 THEN {usable} ELSE 0 END)",
         ]
     if ingestion_time is not None:
-        i = d.quote(ingestion_time)
-        parts.append(f"avg(CASE WHEN {in_window} THEN epoch({i}) - epoch({t}) END)")
-    start = min([window[0], *(span[0] for span in trailing)])
-    return f"SELECT {', '.join(parts)} FROM {relation} WHERE {_within(d, t, (start, window[1]))}"
+        kept.append(f"epoch({d.quote(ingestion_time)}) - epoch({t}) AS __lucid_lag")
+        parts.append(f"avg(CASE WHEN {SPAN} = 0 THEN __lucid_lag END)")
+    where = " OR ".join(f"({_within(d, t, span)})" for span in spans)
+    return (
+        f"SELECT {', '.join(parts)} FROM (SELECT CASE {tag} END AS {SPAN}, {', '.join(kept)} "
+        f"FROM {relation} WHERE {where}) AS spans"
+    )
 
 
-def newest_event(d: Dialect, relation: str, event_time: str, before: datetime) -> str:
-    """One row: the newest event time before `before` (NULL when there is none)."""
+def history(d: Dialect, relation: str, event_time: str, since: datetime, before: datetime) -> str:
+    """One row: the rows and the oldest event time in [since, before)."""
     t = d.quote(event_time)
-    return f"SELECT max({t}) FROM {relation} WHERE {t} < {_time(d, before)}"
+    return f"SELECT count(*), min({t}) FROM {relation} WHERE {_within(d, t, (since, before))}"
+
+
+def newest_event(
+    d: Dialect, relation: str, event_time: str, before: datetime, since: datetime | None = None
+) -> str:
+    """One row: the newest event time in [since, before) (NULL when there is none)."""
+    t = d.quote(event_time)
+    lower = "" if since is None else f"{t} >= {_time(d, since)} AND "
+    return f"SELECT max({t}) FROM {relation} WHERE {lower}{t} < {_time(d, before)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,5 +107,10 @@ class SourceQueries:
             self.dialect, relation, event_time, window, trailing, columns, ingestion_time
         )
 
-    def newest_event(self, relation: str, event_time: str, before: datetime) -> str:
-        return newest_event(self.dialect, relation, event_time, before)
+    def history(self, relation: str, event_time: str, since: datetime, before: datetime) -> str:
+        return history(self.dialect, relation, event_time, since, before)
+
+    def newest_event(
+        self, relation: str, event_time: str, before: datetime, since: datetime | None = None
+    ) -> str:
+        return newest_event(self.dialect, relation, event_time, before, since)

@@ -127,13 +127,21 @@ def measure_source(
     trailing = trailing_windows(*window, weeks)
     ingestion = source.ingestion_time if source.ingestion_time in found else None
     q = engine.source_queries
-    query = q.counts(relation, source.event_time, window, trailing, columns, ingestion)
-    [row] = engine.query(query)
+    t = source.event_time
+    [row] = engine.query(q.counts(relation, t, window, trailing, columns, ingestion))
     counts = _counts(row, len(trailing), columns, ingestion is not None)
-    if counts.newest is None:
-        [(newest,)] = engine.query(q.newest_event(relation, source.event_time, window[1]))
-        # Events before the lookback: the source's history covers every trailing window.
-        counts = replace(counts, newest=_time(newest), oldest=_time(newest))
+    lookback = trailing[-1][0] if trailing else window[0]
+    if not counts.rows:  # the scan's newest event may not be the newest before the end
+        [(newest,)] = engine.query(q.newest_event(relation, t, window[1], lookback))
+        if newest is None:
+            [(newest,)] = engine.query(q.newest_event(relation, t, window[1]))
+        counts = replace(counts, newest=_time(newest))
+    if not sum(counts.trailing_rows):
+        [(before, oldest)] = engine.query(q.history(relation, t, lookback, window[0]))
+        earliest = _time(oldest) or counts.oldest
+        if counts.newest is not None and counts.newest < lookback:
+            earliest = counts.newest  # silent for the whole lookback: history covers it
+        counts = replace(counts, before_rows=int(before), oldest=earliest)
     declared = {column: kind.value for column, kind in source.schema.items()}
     return source_measurements(
         source.name,
@@ -152,19 +160,17 @@ def _counts(
     rows = int(row[0])
     trailing = [int(v) for v in row[1 : 1 + weeks]]
     at = 1 + weeks
-    before, oldest, newest = int(row[at]), _time(row[at + 1]), _time(row[at + 2])
-    at += 3
+    oldest, newest = _time(row[at]), _time(row[at + 1])
+    at += 2
     missing: dict[str, int] = {}
     trailing_missing: dict[str, int] = {}
     for column, _ in columns:
-        usable, trailing_usable = int(row[at]), int(row[at + 1])
+        usable, trailing_usable = int(row[at] or 0), int(row[at + 1] or 0)
         missing[column] = rows - usable
         trailing_missing[column] = sum(trailing) - trailing_usable
         at += 2
     lag_seconds = None if not lag or row[at] is None else float(row[at])
-    return SourceCounts(
-        rows, trailing, before, oldest, newest, missing, trailing_missing, lag_seconds
-    )
+    return SourceCounts(rows, trailing, 0, oldest, newest, missing, trailing_missing, lag_seconds)
 
 
 def _time(value: object) -> datetime | None:

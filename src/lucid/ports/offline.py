@@ -136,13 +136,19 @@ class SourceQueries(Protocol):
         columns: Sequence[tuple[str, bool]],
         ingestion_time: str | None = None,
     ) -> str:
-        """One row: rows in the window, in each trailing window, before the window; the
-        oldest and newest event time scanned; per `(column, numeric)` usable rows in the
-        window and in the trailing windows; the mean ingestion lag in seconds."""
+        """One row: rows in the window, in each trailing window; the oldest and newest event
+        time scanned; per `(column, numeric)` usable rows in the window and in the trailing
+        windows; the mean ingestion lag in seconds."""
         ...
 
-    def newest_event(self, relation: str, event_time: str, before: datetime) -> str:
-        """One row: the newest event time before `before`."""
+    def history(self, relation: str, event_time: str, since: datetime, before: datetime) -> str:
+        """One row: the rows and the oldest event time in [since, before)."""
+        ...
+
+    def newest_event(
+        self, relation: str, event_time: str, before: datetime, since: datetime | None = None
+    ) -> str:
+        """One row: the newest event time in [since, before)."""
         ...
 
 
