@@ -20,7 +20,7 @@ from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.source_health import default_source_thresholds
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import InvalidInput
-from lucid.monitoring.source_health import measure_source
+from lucid.monitoring.source_health import measure_source, measure_sources
 
 MONDAY = datetime(2026, 1, 5, tzinfo=UTC)
 DAYS = 56  # eight weeks, Monday to Sunday
@@ -219,6 +219,20 @@ def test_a_column_removed_retyped_or_added_is_a_schema_change(
 def test_the_declared_schema_read_back_is_no_change(tmp_path: Path, engine: DuckDBEngine) -> None:
     src = source(tmp_path, events())
     assert measured(engine, src, 50)["schema_changes", "source:activity"].value == 0
+
+
+def test_a_source_that_cannot_be_read_has_lost_its_columns(
+    tmp_path: Path, engine: DuckDBEngine
+) -> None:
+    src = source(tmp_path, events())
+    (tmp_path / "activity.parquet").unlink()
+    found = measure_sources(engine, {"activity": src}, day(50), minimum_rows=100)
+    levels = graded(found)
+    assert levels["schema_changes", "source:activity"] is Level.CRITICAL
+    assert levels["source_volume_ratio", "source:activity"] is Level.INSUFFICIENT_DATA
+    [schema] = [m for m in found if m.metric == "schema_changes"]
+    assert schema.value == len(SCHEMA)
+    assert str(schema.note).startswith("the source cannot be read: source activity.location:")
 
 
 def test_ingestion_lag_is_the_mean_delay_of_the_windows_rows(

@@ -25,10 +25,11 @@ from lucid.contracts.validity.source_health import (
     SourceCounts,
     parse_source_feature,
     schema_change,
+    source_feature,
     source_measurements,
     trailing_windows,
 )
-from lucid.errors import InvalidInput, NotFound
+from lucid.errors import InvalidInput, NotFound, StorageUnavailable
 from lucid.ports.offline import OfflineEngine
 from lucid.ports.unit_of_work import UnitOfWork
 
@@ -100,12 +101,34 @@ def measure_sources(
     wanted = set(metrics) & SOURCE_METRICS
     found: list[Measurement] = []
     for source in sources.values():
-        if wanted:
-            found += [
-                m
-                for m in measure_source(engine, source, window, minimum_rows, weeks)
-                if m.metric in wanted
-            ]
+        if not wanted:
+            break
+        try:
+            measured = measure_source(engine, source, window, minimum_rows, weeks)
+        except (InvalidInput, StorageUnavailable) as error:
+            measured = unreadable(source, str(error))
+        found += [m for m in measured if m.metric in wanted]
+    return found
+
+
+def unreadable(source: Source, reason: str) -> list[Measurement]:
+    """The measurements of a source that cannot be read: every declared column removed (a
+    schema change), the rest `insufficient_data`, each saying why."""
+    name = source_feature(source.name)
+    note = f"the source cannot be read: {reason}"
+    found = [
+        Measurement(metric, None, feature=name, sufficient=False, note=note)
+        for metric in sorted(SOURCE_METRICS - {"schema_changes"})
+    ]
+    found.append(
+        Measurement(
+            "schema_changes",
+            float(len(source.schema)),
+            feature=name,
+            note=note,
+            details={"added": "", "removed": ", ".join(source.schema), "retyped": ""},
+        )
+    )
     return found
 
 
