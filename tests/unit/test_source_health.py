@@ -17,7 +17,7 @@ from lucid.contracts.semantic.sources import ColumnType, Source, SourceKind
 from lucid.contracts.validity.grades import Level
 from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.policy import MonitoringPolicy
-from lucid.contracts.validity.source_health import default_source_thresholds
+from lucid.contracts.validity.source_health import default_source_thresholds, trailing_windows
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import InvalidInput
 from lucid.monitoring.source_health import measure_source, measure_sources
@@ -301,3 +301,14 @@ def test_a_policy_keeps_its_sources_through_its_mapping() -> None:
     assert policy.sources == ("activity", "logins")
     assert MonitoringPolicy.from_mapping(policy.to_mapping()) == policy
     assert "sources" not in MonitoringPolicy.churn_default().to_mapping()
+
+
+def test_trailing_windows_are_the_same_weekday_and_hour_of_earlier_weeks() -> None:
+    hour = (datetime(2026, 3, 2, 9, tzinfo=UTC), datetime(2026, 3, 2, 10, tzinfo=UTC))
+    assert trailing_windows(*hour, 2) == [
+        (datetime(2026, 2, 23, 9, tzinfo=UTC), datetime(2026, 2, 23, 10, tzinfo=UTC)),
+        (datetime(2026, 2, 16, 9, tzinfo=UTC), datetime(2026, 2, 16, 10, tzinfo=UTC)),
+    ]
+    month = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
+    [(start, end)] = trailing_windows(*month, 1)
+    assert month[0] - start == timedelta(days=35) and end - start == timedelta(days=31)
