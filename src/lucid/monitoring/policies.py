@@ -69,7 +69,8 @@ def set_policy(
     (`ThresholdChanged` each), and adding or removing thresholds or changing reporting
     needs the same approvals: every team named by the old or new policy, never by the
     proposer. A threshold naming a column the model does not have is refused
-    (`policy_columns`)."""
+    (`policy_columns`), and so is a source the feature store does not have
+    (`source_health.check_sources`)."""
     who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     validate_model_name(policy.model)
     subject = model_subject(policy.model)
