@@ -45,6 +45,7 @@ from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import load_labels, naive_utc
 from lucid.engines.postgres_sources import describe_postgres, export_postgres, split_table
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, literal, quote, view_name
+from lucid.engines.source_sql import SourceQueries
 from lucid.engines.spines import entity_spine_sql, training_set_sql
 from lucid.errors import InvalidInput, StorageUnavailable
 from lucid.ports.offline import ColumnKind, Labels
@@ -55,6 +56,7 @@ class DuckDBEngine:
 
     dialect = "duckdb"
     drift_queries = DialectQueries(DUCKDB)
+    source_queries = SourceQueries(DUCKDB)
 
     def __init__(
         self,

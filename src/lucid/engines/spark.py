@@ -21,6 +21,7 @@ from lucid.engines.drift_sql import SPARK, DialectQueries
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import is_label_frame, label_frame_rows, naive_utc
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, view_name
+from lucid.engines.source_sql import SourceQueries
 from lucid.engines.spines import LABEL_ROW, entity_spine_sql, training_set_sql
 from lucid.errors import InvalidInput
 from lucid.extras import require
@@ -66,6 +67,7 @@ class SparkEngine:
 
     dialect = "spark"
     drift_queries = DialectQueries(SPARK)
+    source_queries = SourceQueries(SPARK)
 
     def __init__(self, project_dir: Path, session: Any) -> None:
         self.project_dir = project_dir

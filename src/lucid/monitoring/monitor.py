@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from lucid.contracts.digests import DigestRecord
 from lucid.contracts.times import to_utc
 from lucid.contracts.validity.grades import Level
+from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, stored_evaluation
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
@@ -35,9 +36,10 @@ from lucid.monitoring.follow_up import FollowUp
 from lucid.monitoring.predictions import OutcomeReport
 from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
 from lucid.monitoring.windows import Window, require_ended, window_of
-from lucid.ports import ComputeEngine, UnitsOfWork
+from lucid.ports import UnitsOfWork
 from lucid.ports.digests import AlertHistory, DigestStore
 from lucid.ports.monitoring import MonitoringStore, PredictionLog
+from lucid.ports.offline import OfflineEngine
 from lucid.settings import AlertSettings
 
 if TYPE_CHECKING:
@@ -68,7 +70,7 @@ class Monitoring:
     alert_store: AlertHistory
     digest_store: DigestStore
     session_lock: Callable[[str], AbstractContextManager[object]]
-    engine_factory: Callable[[], ComputeEngine]
+    engine_factory: Callable[[], OfflineEngine]
     registry_factory: Callable[[], ModelRegistry]
     alert_settings: AlertSettings = field(default_factory=AlertSettings)
     training_pipelines: Mapping[str, str] = field(default_factory=dict)
@@ -286,6 +288,8 @@ class Monitoring:
         engine = self.engine_factory()
         engine.register("current_window", table)
         business = business_measurement(self.registry_factory(), model, watched)
+        extra = [business] if business is not None else []
+        extra += self._source_health(engine, policy, window, watched)
         outcome = run_checks(
             engine,
             self.uows,
@@ -294,7 +298,7 @@ class Monitoring:
             table="current_window",
             window=window.key,
             labelled=labelled,
-            extra=[business] if business is not None else [],
+            extra=extra,
             now=now,
             announce=lambda evaluation, run_id: run_recorded(
                 model, watched, run_id, window, evaluation, now
@@ -303,6 +307,23 @@ class Monitoring:
         if not outcome.created or outcome.evaluation is None:
             return RunReport(outcome.record, created=False)
         return self.follow_up.take(outcome.record, policy, outcome.evaluation, resumed=False)
+
+    def _source_health(
+        self, engine: OfflineEngine, policy: MonitoringPolicy, window: Window, version: str
+    ) -> list[Measurement]:
+        """The health of the sources `policy` watches over `window` (none when it has no
+        source threshold)."""
+        from lucid.contracts.validity.source_health import SOURCE_METRICS
+        from lucid.monitoring.source_health import measure_sources, watched_sources
+
+        if not policy.metrics & SOURCE_METRICS:
+            return []
+        with self.uows.read() as uow:
+            sources = watched_sources(uow, policy, version)
+        span = (to_utc(window.start, "window_start"), to_utc(window.end, "window_end"))
+        return measure_sources(
+            engine, sources, span, minimum_rows=policy.minimum_rows, metrics=policy.metrics
+        )
 
     def runs(
         self, model: str | None = None, *, cursor: str | None = None, limit: int = 50

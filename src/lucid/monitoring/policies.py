@@ -15,6 +15,7 @@ from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval,
 from lucid.contracts.value import text, validate_model_name
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.monitoring.policy_columns import check_columns, known_columns
+from lucid.monitoring.source_health import check_sources, pinned_sources
 from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 
 
@@ -25,7 +26,9 @@ def policy_of(uows: UnitsOfWork, model: str) -> MonitoringPolicy:
         stored = uow.monitoring.stored_policy(model)
         if stored is not None:
             return stored
-        return generic_policy(model, owner_of(uow, model))
+        pins = [pin for version in uow.models.versions(model) for pin in version.features]
+        watched = bool(pins) and bool(pinned_sources(uow, pins))
+        return generic_policy(model, owner_of(uow, model), sources=watched)
 
 
 def owner_of(uow: UnitOfWork, model: str) -> str:
@@ -66,12 +69,14 @@ def set_policy(
     (`ThresholdChanged` each), and adding or removing thresholds or changing reporting
     needs the same approvals: every team named by the old or new policy, never by the
     proposer. A threshold naming a column the model does not have is refused
-    (`policy_columns`)."""
+    (`policy_columns`), and so is a source the feature store does not have
+    (`source_health.check_sources`)."""
     who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
     validate_model_name(policy.model)
     subject = model_subject(policy.model)
     with uows() as uow:
         check_columns(policy, known_columns(uow, policy.model))
+        check_sources(policy, uow.features.sources())
         stored = uow.monitoring.stored_policy(policy.model)
         news: list[NewEvent] = []
         if stored is not None:

@@ -6,6 +6,7 @@ business metric. A threshold naming anything else would watch nothing, forever
 from __future__ import annotations
 
 from lucid.contracts.validity.policy import MonitoringPolicy
+from lucid.contracts.validity.source_health import SOURCE_PREFIX
 from lucid.errors import InvalidInput, NotFound
 from lucid.ports.unit_of_work import UnitOfWork
 
@@ -43,6 +44,8 @@ def check_columns(policy: MonitoringPolicy, known: frozenset[str] | None) -> Non
         if threshold.segment is not None:
             named.append(("segment", threshold.segment.split("=", 1)[0]))
         for field, column in named:
+            if column is not None and column.startswith(SOURCE_PREFIX):
+                continue  # a source's column: `source_health.check_sources` checks it
             if column is not None and column not in known:
                 raise InvalidInput(
                     f"thresholds[{index}].{field}",

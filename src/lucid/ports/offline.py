@@ -123,6 +123,35 @@ class DriftQueries(Protocol):
         ...
 
 
+class SourceQueries(Protocol):
+    """The SQL text of a source's data health, in one engine's dialect (times are aware
+    UTC datetimes, written as naive UTC literals)."""
+
+    def counts(
+        self,
+        relation: str,
+        event_time: str,
+        window: tuple[datetime, datetime],
+        trailing: Sequence[tuple[datetime, datetime]],
+        columns: Sequence[tuple[str, bool]],
+        ingestion_time: str | None = None,
+    ) -> str:
+        """One row: rows in the window, in each trailing window; the oldest and newest event
+        time scanned; per `(column, numeric)` usable rows in the window and in the trailing
+        windows; the mean ingestion lag in seconds."""
+        ...
+
+    def history(self, relation: str, event_time: str, since: datetime, before: datetime) -> str:
+        """One row: the rows and the oldest event time in [since, before)."""
+        ...
+
+    def newest_event(
+        self, relation: str, event_time: str, before: datetime, since: datetime | None = None
+    ) -> str:
+        """One row: the newest event time in [since, before)."""
+        ...
+
+
 class ComputeEngine(Protocol):
     """Offline compute as SQL: tables registered by name, queries returning plain rows.
 
@@ -177,6 +206,15 @@ class Rows(Protocol):
 class OfflineEngine(ComputeEngine, Protocol):
     """Everything offline: the drift queries of `ComputeEngine`, and the feature store's
     sources, feature values, latest values and training sets. DuckDB and Spark implement it."""
+
+    @property
+    def source_queries(self) -> SourceQueries:
+        """The source-health queries written for this engine."""
+        ...
+
+    def relation(self, source: Source) -> str:
+        """The name of the relation (`source_<name>`) that reads `source`."""
+        ...
 
     def describe(self, source: Source) -> dict[str, ColumnType | str]:
         """The columns the data really has, with Lucid's type for each (or the engine's name

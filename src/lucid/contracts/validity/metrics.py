@@ -203,6 +203,56 @@ METRICS: Mapping[str, MetricSpec] = {
             "share of reference usable rows in named categories absent from the current window",
             SHARE,
         ),
+        # Data health of sources (`lucid.contracts.validity.source_health`): `feature` names
+        # the source, `source:<name>` or `source:<name>.<column>`.
+        MetricSpec(
+            "source_volume_ratio",
+            False,
+            "ratio ((rows + 1) / (expected + 1))",
+            _HEALTH,
+            "rows of the window / mean rows of the same window in the trailing weeks",
+            NON_NEGATIVE,
+        ),
+        MetricSpec(
+            "source_freshness_hours",
+            True,
+            "hours",
+            _HEALTH,
+            "window end - newest event time of the source before it",
+            NON_NEGATIVE,
+        ),
+        MetricSpec(
+            "source_ingestion_lag_hours",
+            True,
+            "hours",
+            _HEALTH,
+            "mean ingestion time - event time of the window's rows",
+            NON_NEGATIVE,
+        ),
+        MetricSpec(
+            "source_null_share",
+            True,
+            "fraction of rows",
+            _HEALTH,
+            "share of the window's source rows whose column is missing",
+            SHARE,
+        ),
+        MetricSpec(
+            "source_null_share_rise",
+            True,
+            "fraction of rows (absolute)",
+            _HEALTH,
+            "source NULL share of the window - its share over the trailing weeks",
+            SHARE,
+        ),
+        MetricSpec(
+            "schema_changes",
+            True,
+            "columns",
+            _HEALTH,
+            "columns added, removed or retyped in the source against its declared schema",
+            NON_NEGATIVE,
+        ),
     )
 }
 """Every metric a threshold may name: the one table of their directions and bounds."""

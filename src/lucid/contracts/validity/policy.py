@@ -10,6 +10,7 @@ from typing import Any
 from lucid.contracts.events import DomainEvent, event_type
 from lucid.contracts.identities import normalise_identity
 from lucid.contracts.names import (
+    IDENTIFIER,
     NAME_MAX_LENGTH,
     SLUG,
     check_pattern,
@@ -66,6 +67,9 @@ class MonitoringPolicy:
     minimum_rows: int = DEFAULT_MINIMUM_ROWS
     change_detection: ChangeDetection | None = None
     """Off when None: no `cusum:` or `page_hinkley:` checks (see `change_detection`)."""
+    sources: tuple[str, ...] | None = None
+    """The feature store sources whose data health the run measures; None: the sources
+    behind the monitored version's pinned features."""
 
     def __post_init__(self) -> None:
         check_pattern(
@@ -101,6 +105,8 @@ class MonitoringPolicy:
             raise InvalidInput("minimum_rows", f"must be a whole number, not {self.minimum_rows!r}")
         if self.minimum_rows < 1:
             raise InvalidInput("minimum_rows", f"must be at least 1, not {self.minimum_rows}")
+        if self.sources is not None:
+            _check_sources(self.sources)
 
     @property
     def metrics(self) -> frozenset[str]:
@@ -207,6 +213,7 @@ class MonitoringPolicy:
             self.reporting,
             self.minimum_rows,
             self.change_detection,
+            self.sources,
         )
 
     def to_mapping(self) -> dict[str, Any]:
@@ -218,6 +225,8 @@ class MonitoringPolicy:
         }
         if self.change_detection is not None:
             mapping["change_detection"] = self.change_detection.to_mapping()
+        if self.sources is not None:
+            mapping["sources"] = list(self.sources)
         return mapping
 
     @classmethod
@@ -226,7 +235,9 @@ class MonitoringPolicy:
         if not isinstance(raw, Mapping):
             raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
         refuse_unknown_keys(
-            raw, {"model", "thresholds", "reporting", "minimum_rows", "change_detection"}, "policy"
+            raw,
+            {"model", "thresholds", "reporting", "minimum_rows", "change_detection", "sources"},
+            "policy",
         )
         model = raw.get("model")
         if not isinstance(model, str):
@@ -252,7 +263,17 @@ class MonitoringPolicy:
         minimum = raw.get("minimum_rows", DEFAULT_MINIMUM_ROWS)
         detection_raw = raw.get("change_detection")
         detection = None if detection_raw is None else ChangeDetection.from_mapping(detection_raw)
-        return cls(model, tuple(thresholds), reporting, minimum, detection)
+        sources = raw.get("sources")
+        if sources is not None and not isinstance(sources, list):
+            raise InvalidInput("sources", f"must be a list of source names, not {sources!r}")
+        return cls(
+            model,
+            tuple(thresholds),
+            reporting,
+            minimum,
+            detection,
+            None if sources is None else tuple(sources),
+        )
 
     @classmethod
     def churn_default(cls, model: str = "churn_prediction_v2") -> MonitoringPolicy:
@@ -321,6 +342,19 @@ class ThresholdChanged(DomainEvent):
     after: dict[str, Any]
     proposer: str
     approvals: list[dict[str, str]]
+
+
+def _check_sources(sources: object) -> None:
+    if not isinstance(sources, tuple):
+        raise InvalidInput("sources", f"must be a tuple of source names, not {sources!r}")
+    for name in sources:
+        if not isinstance(name, str) or not IDENTIFIER.fullmatch(name):
+            raise InvalidInput(
+                "sources", f"{name!r} is not a source name (a lower-case identifier)"
+            )
+    repeated = sorted({name for name in sources if sources.count(name) > 1})
+    if repeated:
+        raise InvalidInput("sources", f"{', '.join(repeated)} is named twice; name it once")
 
 
 def _reporting_from_mapping(raw: Mapping[str, Any]) -> Reporting:
