@@ -41,8 +41,6 @@ from lucid.ports.monitoring import MonitoringStore, PredictionLog
 from lucid.settings import AlertSettings
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -211,11 +209,6 @@ class Monitoring:
         """The version a run watches (see `lucid.monitoring.current_window`)."""
         return monitored_version(self.registry_factory(), self.log, model, window, version)
 
-    def _current(self, model: str, window: Window, version: str) -> tuple[pa.Table, bool]:
-        with self.uows.read() as uow:
-            profile = uow.monitoring.load_profile(model, version)
-        return current_table(self.log, profile, model, window, version)
-
     def run(
         self,
         model: str,
@@ -282,7 +275,9 @@ class Monitoring:
         from lucid.monitoring.runs import run_checks, run_recorded
 
         watched = self.monitored_version(model, window, version)
-        table, labelled = self._current(model, window, watched)
+        with self.uows.read() as uow:
+            profile = uow.monitoring.load_profile(model, watched)
+        table, labelled = current_table(self.log, profile, model, window, watched)
         engine = self.engine_factory()
         engine.register("current_window", table)
         business = business_measurement(self.registry_factory(), model, watched)
@@ -296,6 +291,7 @@ class Monitoring:
             labelled=labelled,
             extra=[business] if business is not None else [],
             now=now,
+            profile=profile,
             announce=lambda evaluation, run_id: run_recorded(
                 model, watched, run_id, window, evaluation, now
             ),
