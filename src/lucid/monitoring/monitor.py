@@ -326,10 +326,12 @@ class Monitoring:
         actor: str = ACTOR,
     ) -> DrillReport:
         """Shift a copy of the window and grade it with the policy; no run is stored and no
-        action is taken — the drill's result is recorded as a `DriftDrillPerformed` event."""
+        action is taken — the drill's result is recorded as a `DriftDrillPerformed` event. A
+        window that has not ended is refused, as for a run."""
         parsed, expected = drills.parse_drill(shifts, expect)
         policy = self.policy(model)
-        window = window_of(policy.reporting.frequency, self.clock(), start, end)
+        now = self.clock()
+        window = require_ended(window_of(policy.reporting.frequency, now, start, end), now)
         watched = self.monitored_version(model, window, version)
         with self.uows.read() as uow:
             profile = uow.monitoring.load_profile(model, watched)
