@@ -38,7 +38,7 @@ from lucid.memory.scorecard import Scorecard
 from lucid.project import init_project
 from lucid.scenarios.churn.training import HORIZON_DAYS, LABELS_FOLDER
 from lucid.scenarios.churn.world import World, WorldConfig
-from lucid.scenarios.churn.world_files import write_labels, write_world
+from lucid.scenarios.churn.world_files import compact_parts, write_labels, write_world
 from lucid.settings import load_settings
 
 MODEL = "churn"
@@ -122,6 +122,8 @@ class ArchitectureArm:
         self.world.step(self.cadence_days, treated=treated)
         self.clock.moment = aware(self.world.now)
         write_world(self.world, self.folder)  # the cycle's rows land in the data files
+        if self.cadence_days < CYCLE_DAYS and self.world.day % CYCLE_DAYS == 0:
+            compact_parts(self.folder, CYCLE_DAYS // self.cadence_days)  # a week's parts in one
         level, version = self.after_cycle()
         self.week_treated.update(self.picked(treated))
         if level is not None:

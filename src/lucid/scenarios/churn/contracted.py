@@ -3,8 +3,8 @@ teams and served from the online store; a registered model with its retention co
 (weekly retention, known at each week's end) and its reference profile; the seed's churn
 policy on daily windows, with the data-health checks of the served features; each customer
 scored once a week on their own weekday (`weekday_of`), so every day's window holds about a
-seventh of the base, from features the online store refreshes weekly; predictions logged with
-the running experiment's arms; outcomes joined to predictions and the contract's metric
+seventh of the base, from features materialised that morning; predictions logged with the
+running experiment's arms; outcomes joined to predictions and the contract's metric
 observed every week. `negentropic` adds the team's loop on top."""
 
 from __future__ import annotations
@@ -213,10 +213,7 @@ class ContractedArm(ArchitectureArm):
             self.first_deployment(day)
         if self.production is None:
             return []
-        if day % CYCLE_DAYS == 0 or not self.served_at:
-            # The feature pipeline refreshes the online store weekly: a day's materialisation
-            # reads every source file, and costs seven times over what the week needs.
-            self.lucid.features.materialize(list(CANONICAL), at=self.clock())
+        self.lucid.features.materialize(list(CANONICAL), at=self.clock())
         customers = [c for c in self.world.active_customers() if weekday_of(c) == day % CYCLE_DAYS]
         production = self.lucid.registry.load_model(MODEL)
         rows = production.online_rows(customers)
