@@ -98,7 +98,7 @@ def _number(value: Any) -> float | None:
 def _text(value: Any) -> str | None:
     """A categorical cell: text as it is, booleans `true`/`false`, numbers as text."""
     if value is None or type(value) is str:
-        return value  # type: ignore[no-any-return]
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
