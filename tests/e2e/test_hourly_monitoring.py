@@ -1,7 +1,7 @@
 """An hourly policy end to end: predictions logged over three hours, each hour run once it has
-ended (UTC boundaries), the default window the last complete hour, and an hour that has not
-ended refused with one sentence by the SDK, the CLI (runs and drills) and the HTTP API,
-nothing stored."""
+ended (UTC boundaries), the default window and the digest's period the last complete hour,
+and an hour that has not ended refused with one sentence by the SDK, the CLI (runs and drills)
+and the HTTP API, nothing stored."""
 
 from __future__ import annotations
 
@@ -80,6 +80,9 @@ def test_each_hour_runs_once_it_has_ended_and_the_default_is_the_last_one(
         default = handle.monitoring.run("churn")  # the last complete hour: already run
         assert not default.created and default.record.window == windows[-1]
         assert len(handle.monitoring.runs("churn").runs) == 3
+        [digest] = handle.monitoring.send_digests(model="churn")  # the last complete hour's
+        assert digest.digest.period == windows[-1]
+        assert handle.monitoring.send_digests(model="churn") == []  # once per hour
 
 
 def test_an_hour_that_has_not_ended_is_refused_everywhere_and_nothing_is_stored(
