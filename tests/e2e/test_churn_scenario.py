@@ -24,6 +24,9 @@ from lucid.scenarios.churn.report import write_report
 from lucid.scenarios.churn.world import WorldConfig
 
 
+pytestmark = pytest.mark.timeout(1_200)  # the module's world takes minutes on a shared machine
+
+
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
     folder = tmp_path_factory.mktemp("scenario")
