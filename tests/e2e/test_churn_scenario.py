@@ -23,7 +23,6 @@ from lucid.scenarios.churn.comparison import Comparison, run_comparison
 from lucid.scenarios.churn.report import write_report
 from lucid.scenarios.churn.world import WorldConfig
 
-
 pytestmark = pytest.mark.timeout(1_200)  # the module's world takes minutes on a shared machine
 
 
