@@ -158,6 +158,24 @@ def test_critical_data_drift_retrains_and_registers_a_candidate_with_the_contrac
     assert registry.production_version("churn").version == 2  # type: ignore[union-attr]
 
 
+def test_a_retrained_candidate_still_waiting_is_not_retrained_again_the_next_day(
+    db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
+) -> None:
+    training_pipeline.CALLS.clear()
+    service = monitoring(db, event_log, registry, engine, clock)
+    profiled(service, tenure_shift_sd=1.0)
+    clock.now = DAY3 + timedelta(hours=1)
+    assert {a.action: a.outcome for a in service.run("churn").actions} == {"retrain": "done"}
+    later, _ = prediction_rows(DAY3, 2000, seed=3, tenure_shift_sd=1.0, prefix="d3")
+    service.log_predictions("churn", 2, later)
+    clock.now = DAY3 + timedelta(days=1, hours=1)
+    [skipped] = service.run("churn").actions
+    assert (skipped.action, skipped.outcome) == ("retrain", "skipped")
+    assert skipped.detail == ("churn@3, retrained by monitoring from churn@2, is still a candidate")
+    assert len(training_pipeline.CALLS) == 1
+    assert [v.version for v in registry.versions("churn")] == [1, 2, 3]
+
+
 def test_a_failing_training_pipeline_is_recorded_not_raised(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
 ) -> None:

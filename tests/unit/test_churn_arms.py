@@ -4,19 +4,24 @@ served values stamped in UTC."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
 from lucid.contracts.events import format_time
 from lucid.contracts.value import Direction
 from lucid.errors import InvalidInput
+from lucid.scenarios.churn.activity import SOURCES
 from lucid.scenarios.churn.architecture import ArchitectureArm
-from lucid.scenarios.churn.contracted import retention_contract
+from lucid.scenarios.churn.contracted import retention_contract, weekday_of
 from lucid.scenarios.churn.entropic import EntropicArm, HandDeployedModels
 from lucid.scenarios.churn.world import WorldConfig
+from lucid.scenarios.churn.world_files import compact_parts
 from lucid.storage.tables import served_features
 
 
@@ -69,3 +74,25 @@ def test_served_values_are_stamped_in_utc_whatever_the_machine_zone(
         time.tzset()
     now = format_time(arm.world.now.replace(tzinfo=UTC))
     assert stamps == [(now, now)] * len(customers)
+
+
+def test_each_customer_is_scored_on_one_weekday_and_the_days_share_the_base() -> None:
+    ids = [f"c{number:06d}" for number in range(7_000)]
+    days = Counter(weekday_of(entity) for entity in ids)
+    assert set(days) == set(range(7))
+    assert all(900 <= count <= 1_100 for count in days.values()), days
+    assert weekday_of("c000042") == weekday_of("c000042")
+
+
+def test_compacting_a_weeks_parts_keeps_every_row_in_one_file(tmp_path: Path) -> None:
+    for part in range(9):
+        for source in SOURCES:
+            folder = tmp_path / "data" / source
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(pa.table({"n": [part, part]}), folder / f"part-{part:05d}.parquet")
+    compact_parts(tmp_path, 7)
+    for source in SOURCES:
+        files = sorted(path.name for path in (tmp_path / "data" / source).iterdir())
+        assert files == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+        rows = pq.read_table(tmp_path / "data" / source).column("n").to_pylist()
+        assert sorted(rows) == sorted([n for n in range(9) for _ in range(2)])

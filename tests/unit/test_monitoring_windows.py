@@ -3,8 +3,10 @@ the time rule for windows and served times."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -20,7 +22,7 @@ from lucid.errors import InvalidInput
 from lucid.monitoring.alerts import alert_targets
 from lucid.monitoring.drills import Shift
 from lucid.monitoring.predictions import prediction_rows
-from lucid.monitoring.windows import window_of
+from lucid.monitoring.windows import Kind, window_of, window_table
 
 NOW = datetime(2026, 11, 25, 9, 41, 7, tzinfo=UTC)  # a Wednesday
 
@@ -111,3 +113,30 @@ def test_served_at_without_offset_is_utc_and_a_bad_one_names_its_row() -> None:
     with pytest.raises(InvalidInput) as refused:
         prediction_rows("churn", 1, [*rows, {**rows[0], "served_at": None}])
     assert str(refused.value).startswith("rows[4].served_at: NULL (no value) is not a time;")
+
+
+def test_an_hourly_window_is_a_utc_hour_whatever_the_zone_of_now() -> None:
+    india = timezone(timedelta(hours=5, minutes=30))
+    window = window_of(Frequency.HOURLY, NOW.astimezone(india))  # 15:11 there, 09:41 UTC
+    assert window.key == "2026-11-25T08:00:00.000000Z/2026-11-25T09:00:00.000000Z"
+    midnight = window_of(Frequency.HOURLY, datetime(2026, 11, 26, 0, 0, 0, tzinfo=UTC))
+    assert midnight.key == "2026-11-25T23:00:00.000000Z/2026-11-26T00:00:00.000000Z"
+
+
+def _logged(features: list[dict[str, object]]) -> list[SimpleNamespace]:
+    return [SimpleNamespace(features=json.dumps(f), score=0.5, label=None) for f in features]
+
+
+def test_a_window_table_reads_typed_and_mixed_features_alike() -> None:
+    kinds: dict[str, Kind] = {"tenure": "numeric", "plan": "categorical"}
+    typed = [{"tenure": 3, "plan": "pro"}, {"tenure": 2.5, "plan": None}, {"other": 1}]
+    table = window_table(_logged(typed), kinds, with_label=False)  # type: ignore[arg-type]
+    assert table.to_pydict() == {
+        "tenure": [3.0, 2.5, None],
+        "plan": ["pro", None, None],
+        "score": [0.5, 0.5, 0.5],
+    }
+    mixed = [*typed, {"tenure": "twelve", "plan": 7}, {"tenure": True, "plan": False}]
+    table = window_table(_logged(mixed), kinds, with_label=False)  # type: ignore[arg-type]
+    assert table.column("tenure").to_pylist() == [3.0, 2.5, None, None, None]
+    assert table.column("plan").to_pylist() == ["pro", None, None, "7", "false"]

@@ -128,3 +128,35 @@ def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
     console.print(table)
     for shock in summary["world"]["shocks"]:
         console.print(f"  shock day {shock['day']}: {shock['description']}")
+    _print_detection(summary)
+
+
+def _print_detection(summary: dict[str, Any]) -> None:
+    """Each shock's detection by the negentropic arm's daily runs, and its false alarms."""
+    table = Table(title="Detection by the negentropic arm's daily runs")
+    for column in ("shock", "first day", "first flagged", "delay (days)", "by", "attributed"):
+        table.add_column(column)
+    for found in summary["detection"]:
+        attributed = (
+            f"day {found['attributed_day']} (+{found['attributed_delay_days']} d): "
+            + ", ".join(found["attributed_checks"])
+            if found["attributed_day"] is not None
+            else "—"
+        )
+        table.add_row(
+            found["shock"],
+            str(found["start_day"]),
+            "—" if found["first_flagged_day"] is None else str(found["first_flagged_day"]),
+            "—" if found["delay_days"] is None else str(found["delay_days"]),
+            ", ".join(found["checks"])
+            + ("" if found["related"] or not found["checks"] else " (unrelated column)"),
+            attributed,
+        )
+    console.print(table)
+    alarms = summary["false_alarms_before_first_shock"]
+    if alarms:
+        console.print(
+            f"Before the first shock: {alarms['failing_runs']} of {alarms['runs']} daily runs "
+            f"at warning or worse, {alarms['incidents_opened']} incident(s) opened"
+            + (f"; checks: {alarms['checks']}" if alarms["checks"] else "")
+        )

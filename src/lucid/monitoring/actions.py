@@ -25,6 +25,7 @@ from lucid.contracts.events import NewEvent
 from lucid.contracts.monitoring_events import MonitoringActionTaken
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.actions import Action, ActionKind
+from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.ports.unit_of_work import UnitOfWork, UnitsOfWork
 from lucid.registry.model_artifacts import SklearnArtifact
@@ -93,6 +94,30 @@ def train(pipelines: Mapping[str, str], request: RetrainingRequest) -> Any:
             "retrain", "failed", f"{target} must return (fitted estimator, metrics mapping)"
         )
     return result
+
+
+def awaiting_candidate(registry: ModelRegistry, request: RetrainingRequest) -> ActionResult | None:
+    """Why retraining is skipped: a version monitoring retrained from the watched one is
+    still a candidate (not yet tested or decided). Daily runs of a lasting drift would
+    otherwise register a candidate a day. None when there is none."""
+    try:
+        versions = registry.versions(request.model)
+    except NotFound:
+        return None
+    replaced = f"asked for retraining of {request.model}@{request.version}"
+    waiting = [
+        v
+        for v in versions
+        if v.registered_by == ACTOR and v.stage is Stage.CANDIDATE and replaced in v.rationale
+    ]
+    if not waiting:
+        return None
+    return ActionResult(
+        "retrain",
+        "skipped",
+        f"{waiting[-1].label}, retrained by monitoring from {request.model}@{request.version}, "
+        "is still a candidate",
+    )
 
 
 def register_retrained(
@@ -188,7 +213,7 @@ def take(
                 continue
         trained: Any = None
         if action.kind is ActionKind.RETRAIN:
-            trained = train(pipelines, request)
+            trained = awaiting_candidate(registry, request) or train(pipelines, request)
         with uows() as uow:
             if uow.monitoring.step_taken(request.run_id, step) is not None:
                 continue  # another process took it meanwhile

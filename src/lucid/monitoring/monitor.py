@@ -43,8 +43,6 @@ from lucid.ports.offline import OfflineEngine
 from lucid.settings import AlertSettings
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -213,11 +211,6 @@ class Monitoring:
         """The version a run watches (see `lucid.monitoring.current_window`)."""
         return monitored_version(self.registry_factory(), self.log, model, window, version)
 
-    def _current(self, model: str, window: Window, version: str) -> tuple[pa.Table, bool]:
-        with self.uows.read() as uow:
-            profile = uow.monitoring.load_profile(model, version)
-        return current_table(self.log, profile, model, window, version)
-
     def run(
         self,
         model: str,
@@ -284,7 +277,9 @@ class Monitoring:
         from lucid.monitoring.runs import run_checks, run_recorded
 
         watched = self.monitored_version(model, window, version)
-        table, labelled = self._current(model, window, watched)
+        with self.uows.read() as uow:
+            profile = uow.monitoring.load_profile(model, watched)
+        table, labelled = current_table(self.log, profile, model, window, watched)
         engine = self.engine_factory()
         engine.register("current_window", table)
         business = business_measurement(self.registry_factory(), model, watched)
@@ -300,6 +295,7 @@ class Monitoring:
             labelled=labelled,
             extra=extra,
             now=now,
+            profile=profile,
             announce=lambda evaluation, run_id: run_recorded(
                 model, watched, run_id, window, evaluation, now
             ),
@@ -351,10 +347,12 @@ class Monitoring:
         actor: str = ACTOR,
     ) -> DrillReport:
         """Shift a copy of the window and grade it with the policy; no run is stored and no
-        action is taken — the drill's result is recorded as a `DriftDrillPerformed` event."""
+        action is taken — the drill's result is recorded as a `DriftDrillPerformed` event. A
+        window that has not ended is refused, as for a run."""
         parsed, expected = drills.parse_drill(shifts, expect)
         policy = self.policy(model)
-        window = window_of(policy.reporting.frequency, self.clock(), start, end)
+        now = self.clock()
+        window = require_ended(window_of(policy.reporting.frequency, now, start, end), now)
         watched = self.monitored_version(model, window, version)
         with self.uows.read() as uow:
             profile = uow.monitoring.load_profile(model, watched)

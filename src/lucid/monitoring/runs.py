@@ -112,6 +112,7 @@ def run_checks(
     labelled: bool = False,
     extra: Sequence[Measurement] = (),
     announce: Callable[[PolicyEvaluation, str], NewEvent] | None = None,
+    profile: ReferenceProfile | None = None,
 ) -> RunOutcome:
     """Measure `table` against the stored profile of (policy.model, version), grade every
     threshold and store the run under `window` (idempotent: a recorded window is returned
@@ -119,12 +120,14 @@ def run_checks(
     the registry's observations). With the policy's `change_detection`, each judged check
     with enough stored history of this version (earlier windows) adds its `cusum:<metric>`
     check. With `announce`, the event `announce(evaluation, run_id)` is recorded in the run's
-    own unit of work: a stored run is always an announced one."""
+    own unit of work: a stored run is always an announced one. `profile`, when the caller
+    already read it, saves reading the stored one again."""
     with uows.read() as uow:
         existing = uow.monitoring.find_run(policy.model, window)
         if existing is not None:
             return RunOutcome(existing, created=False)
-        profile = uow.monitoring.load_profile(policy.model, version)
+        if profile is None:
+            profile = uow.monitoring.load_profile(policy.model, version)
         history = (
             uow.monitoring.check_history(policy.model, version, window)
             if policy.change_detection is not None

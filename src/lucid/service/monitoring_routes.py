@@ -1,6 +1,6 @@
 """The `/v1` routes of the validity contract: monitoring runs with every check, the policy of a
-model, alerts and their acknowledgement. Reads are open to every role; acknowledging an alert
-needs a data scientist."""
+model, alerts and their acknowledgement. Reads are open to every role; running a policy over a
+window and acknowledging an alert need a data scientist."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from lucid.contracts.access import Role
 from lucid.service.dependencies import LucidDep, PrincipalDep
+from lucid.service.times import UtcTime
 
 router = APIRouter(prefix="/v1")
 
@@ -96,6 +97,31 @@ def list_runs(
     """Monitoring runs newest first, each with every check, a page at a time."""
     page = lucid.monitoring.runs(model, cursor=cursor, limit=limit)
     return RunPageView.model_validate(page.to_dict())
+
+
+class RunRequest(BaseModel):
+    """A run of the model's policy over a window: both times, or neither for the last complete
+    period of the policy's frequency. A window that has not ended is refused."""
+
+    model: str
+    window_start: UtcTime | None = None
+    window_end: UtcTime | None = None
+    version: int | None = Field(None, ge=1, description="Default: the production version.")
+
+
+class RunAnswer(BaseModel):
+    created: bool = Field(description="False when the window had been run: the stored run.")
+    run: RunView
+
+
+@router.post("/monitoring/runs", tags=["monitoring"])
+def run_policy(body: RunRequest, lucid: LucidDep, who: PrincipalDep) -> RunAnswer:
+    """Run the model's policy over the window and take the actions it asks (scientists+)."""
+    who.require(Role.SCIENTIST, action=f"running the monitoring policy of {body.model}")
+    report = lucid.monitoring.run(
+        body.model, start=body.window_start, end=body.window_end, version=body.version
+    )
+    return RunAnswer(created=report.created, run=RunView.model_validate(report.record.to_dict()))
 
 
 @router.get("/monitoring/runs/{run_id}", tags=["monitoring"])

@@ -1,22 +1,24 @@
 """The two architectures of the seed, each a team running its churn model on its own copy of
-the same world, and what both share: `ArchitectureArm`, the weekly rhythm.
+the same world, and what both share: `ArchitectureArm`, its rhythm (a cycle of `cadence_days`)
+and its weekly record.
 
 Both arms see the same customers and the same shocks (the world's draws never depend on
-treatments), spend the same retention budget every week (5 % of paying customers) on the
-customers their model ranks most at risk, and learn outcomes the same way: a snapshot's churn
-labels (churned within 14 days) become known 14 days after it. They differ only in
-architecture:
+treatments), spend the same retention budget (5 % of paying customers treated at any time, a
+treatment lasting a week) on the customers their model ranks most at risk, and learn outcomes
+the same way: a snapshot's churn labels (churned within 14 days) become known 14 days after
+it. They differ only in architecture:
 
 - `EntropicArm` (`entropic`) — the seed's baseline: the three teams' contradictory
   "activity" definitions; a model trained once on Data Science's definition, served with
   Marketing's, deployed by hand on its offline accuracy, never monitored.
 - `NegentropicArm` (`negentropic`, on the contracts of `contracted`) — Lucid: canonical
-  features approved by the three teams and served from the online store; a registered model
-  with its retention contract (weekly retention, known at each week's end); the seed's churn
-  policy run every week; and the loop — incident, diagnosis, proposals, retraining on outcomes
-  observed since the detection, an A/B test on a cohort (10 %, or half the customers when
-  10 % cannot reach the minimum sample), promotion through the gate (an approver's override,
-  saying why, when the evidence falls short), checkpoints, lesson.
+  features approved by the three teams and served from the online store, each customer scored
+  once a week on their own weekday; a registered model with its retention contract (weekly
+  retention, known at each week's end); the seed's churn policy run every day; and the loop —
+  incident, diagnosis, proposals, retraining on outcomes observed since the detection, an A/B
+  test on a cohort (10 %, or half the customers when 10 % cannot reach the minimum sample),
+  promotion through the gate (an approver's override, saying why, when the evidence falls
+  short), checkpoints, lesson.
 
 Neither arm reads the world's ground truth (shock days, hazards, the causal model): only its
 own data files, its own labels, its own stores, and what a business sees of its customers —
@@ -29,20 +31,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.memory.scorecard import Scorecard
 from lucid.project import init_project
 from lucid.scenarios.churn.training import HORIZON_DAYS, LABELS_FOLDER
 from lucid.scenarios.churn.world import World, WorldConfig
-from lucid.scenarios.churn.world_files import write_labels, write_world
+from lucid.scenarios.churn.world_files import compact_parts, write_labels, write_world
 from lucid.settings import load_settings
 
 MODEL = "churn"
 CYCLE_DAYS = 7
 BUDGET_SHARE = 0.05
 """Share of active customers the retention campaign can treat each week (both arms)."""
+LEVELS = ("ok", "insufficient_data", "warning", "critical")
+"""Monitoring levels, best first."""
 FIRST_DEPLOY_DAY = 28
 """Both arms deploy their first model once two weekly snapshots' outcomes are known."""
 
@@ -64,7 +68,8 @@ def aware(moment: datetime) -> datetime:
 
 @dataclass
 class WeekRecord:
-    """What one arm did in one week: for the report's plots."""
+    """What one arm did in one week: for the report's plots. `level` is the worst of the
+    week's monitoring runs."""
 
     day: int
     treated: int
@@ -75,8 +80,10 @@ class WeekRecord:
 
 @dataclass
 class ArchitectureArm:
-    """The parts both arms share: the world, the project, the clock, the weekly rhythm."""
+    """The parts both arms share: the world, the project, the clock, the rhythm (one cycle
+    every `cadence_days`) and the weekly record."""
 
+    cadence_days: ClassVar[int] = CYCLE_DAYS
     name: str
     folder: Path
     config: WorldConfig
@@ -85,6 +92,8 @@ class ArchitectureArm:
     clock: SimulatedClock = field(init=False)
     weeks: list[WeekRecord] = field(default_factory=list)
     labelled: set[int] = field(default_factory=set)
+    week_levels: list[str] = field(default_factory=list)
+    week_treated: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.world = World(self.config)
@@ -101,20 +110,30 @@ class ArchitectureArm:
     def close(self) -> None:
         self.lucid.close()
 
-    # -- the weekly rhythm -------------------------------------------------------------------
+    # -- the rhythm ---------------------------------------------------------------------------
 
     def cycle(self) -> None:
-        """One week: learn the outcomes now known, act, live the week, publish its data."""
+        """One cycle: learn the outcomes now known, act, live `cadence_days`, publish their
+        data, look at them; at each week's end, the week's record."""
         day = self.world.day
         self.clock.moment = aware(self.world.now)
         self.learn_outcomes(day)
         treated = self.decide(day)
-        period = self.world.step(CYCLE_DAYS, treated=treated)
+        self.world.step(self.cadence_days, treated=treated)
         self.clock.moment = aware(self.world.now)
-        write_world(self.world, self.folder)  # the week's rows land in the data files
-        self.weeks.append(
-            WeekRecord(day, len(treated), period.retention.retention_rate, *self.after_week())
-        )
+        write_world(self.world, self.folder)  # the cycle's rows land in the data files
+        if self.cadence_days < CYCLE_DAYS and self.world.day % CYCLE_DAYS == 0:
+            compact_parts(self.folder, CYCLE_DAYS // self.cadence_days)  # a week's parts in one
+        level, version = self.after_cycle()
+        self.week_treated.update(self.picked(treated))
+        if level is not None:
+            self.week_levels.append(level)
+        if self.world.day % CYCLE_DAYS == 0:
+            start = self.world.day - CYCLE_DAYS
+            worst = max(self.week_levels, key=LEVELS.index, default=None)
+            retention = self.world.retention(start, self.world.day).retention_rate
+            self.weeks.append(WeekRecord(start, len(self.week_treated), retention, worst, version))
+            self.week_levels, self.week_treated = [], set()
 
     def learn_outcomes(self, day: int) -> None:
         """Write the labels of every past weekly snapshot whose 14 days have passed."""
@@ -130,11 +149,16 @@ class ArchitectureArm:
         """React to a snapshot's outcomes becoming known."""
 
     def decide(self, day: int) -> list[str]:
-        """The customers to treat this week."""
+        """The customers under treatment during the cycle starting at `day`."""
         return []
 
-    def after_week(self) -> tuple[str | None, int | None]:
-        """(worst monitoring level, version served) after the week; None where not known."""
+    def picked(self, treated: Sequence[str]) -> Sequence[str]:
+        """Of the cycle's `treated`, those the arm chose in this cycle (the week's record
+        counts each customer once)."""
+        return treated
+
+    def after_cycle(self) -> tuple[str | None, int | None]:
+        """(monitoring level, version served) after the cycle; None where not known."""
         return None, None
 
     def scorecard(self) -> Scorecard:

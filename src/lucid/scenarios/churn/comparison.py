@@ -16,15 +16,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lucid.contracts.events import parse_time
+from lucid.contracts.validity.records import RunRecord
 from lucid.memory.scorecard import SCORECARD_KEYS
-from lucid.scenarios.churn.architecture import CYCLE_DAYS, FIRST_DEPLOY_DAY, ArchitectureArm
+from lucid.scenarios.churn.architecture import FIRST_DEPLOY_DAY, ArchitectureArm
+from lucid.scenarios.churn.detection import detections, false_alarms
 from lucid.scenarios.churn.entropic import EntropicArm
 from lucid.scenarios.churn.negentropic import NegentropicArm
 from lucid.scenarios.churn.world import WorldConfig
 
 ARMS: dict[str, type[ArchitectureArm]] = {"entropic": EntropicArm, "negentropic": NegentropicArm}
 Progress = Callable[[str, int, int], None]
-"""(arm, days lived, days in all) — called after every simulated week."""
+"""(arm, days lived, days in all) — called after every cycle of an arm."""
 
 
 @dataclass
@@ -38,6 +41,10 @@ class ArmResult:
     weeks: list[dict[str, Any]] = field(default_factory=list)
     incidents: list[dict[str, Any]] = field(default_factory=list)
     chain_ok: bool = True
+    detection: list[dict[str, Any]] = field(default_factory=list)
+    """Per shock, how soon the arm's monitoring runs flagged it (`detection.detections`)."""
+    false_alarms: dict[str, Any] = field(default_factory=dict)
+    """Runs at warning or worse before the first shock, and the incidents opened then."""
 
     def summary(self) -> dict[str, Any]:
         """The issue's shape: the seed's nine figures (the arms name no stakeholders, so the
@@ -57,10 +64,14 @@ class Comparison:
     folder: Path
 
     def to_dict(self) -> dict[str, Any]:
-        """The `lucid demo --json` shape: each arm's summary, the world, the wall time."""
+        """The `lucid demo --json` shape: each arm's summary, the world, the negentropic
+        arm's detection of each shock and its false alarms before the first, the wall time."""
+        watched = self.arms.get("negentropic")
         return {
             **{name: result.summary() for name, result in self.arms.items()},
             "world": self.world,
+            "detection": watched.detection if watched else [],
+            "false_alarms_before_first_shock": watched.false_alarms if watched else {},
             "wall_seconds": round(self.wall_seconds, 1),
         }
 
@@ -86,9 +97,9 @@ def run_comparison(
         arm = kind(name, folder / name, config)
         try:
             while not arm.world.finished:
-                if arm.world.day + CYCLE_DAYS <= config.days:
+                if arm.world.day + arm.cadence_days <= config.days:
                     arm.cycle()
-                else:  # the last days, too few for a week: lived without new decisions
+                else:  # the last days, too few for a cycle: lived without new decisions
                     arm.world.step(config.days - arm.world.day)
                 if progress is not None:
                     progress(name, arm.world.day, config.days)
@@ -115,12 +126,35 @@ def measure(arm: ArchitectureArm) -> ArmResult:
             actor="referee",
         )
     kept = arm.world.retention(FIRST_DEPLOY_DAY, arm.world.day)
+    runs = stored_runs(arm)
+    truth = arm.world.ground_truth()
+    start, first = arm.config.start, min((s.day for s in arm.world.shocks), default=arm.world.day)
+    incidents = [i.to_dict() for i in arm.lucid.incidents.list()]
+    early = [
+        i
+        for i in incidents
+        if parse_time(i["opened_at"]).replace(tzinfo=None) < arm.world.moment(first)
+    ]
     return ArmResult(
         scorecard=arm.scorecard().to_dict(),
         retention_rate=round(kept.retention_rate, 4),
         revenue_kept=kept.revenue_kept,
         customers_at_start=kept.customers_at_start,
         weeks=[asdict(week) for week in arm.weeks],
-        incidents=[i.to_dict() for i in arm.lucid.incidents.list()],
+        incidents=incidents,
         chain_ok=arm.lucid.events.verify().ok,
+        detection=detections(runs, truth["shocks"], start, arm.world.day),
+        false_alarms={**false_alarms(runs, first, start), "incidents_opened": len(early)},
     )
+
+
+def stored_runs(arm: ArchitectureArm) -> list[RunRecord]:
+    """Every monitoring run the arm stored, newest first."""
+    runs: list[RunRecord] = []
+    cursor: str | None = None
+    while True:
+        page = arm.lucid.monitoring.runs(cursor=cursor, limit=500)
+        runs += page.runs
+        if page.next_cursor is None:
+            return runs
+        cursor = page.next_cursor

@@ -1,15 +1,19 @@
 """The negentropic arm's contracts, before its loop: canonical features approved by the three
 teams and served from the online store; a registered model with its retention contract
 (weekly retention, known at each week's end) and its reference profile; the seed's churn
-policy on weekly windows; predictions logged with the running experiment's arms; outcomes
-joined to predictions and the contract's metric observed every week. `negentropic` adds the
-team's loop on top."""
+policy on daily windows, with the data-health checks of the served features; each customer
+scored once a week on their own weekday (`weekday_of`), so every day's window holds about a
+seventh of the base, from features materialised that morning; predictions logged with the
+running experiment's arms; outcomes joined to predictions and the contract's metric
+observed every week. `negentropic` adds the team's loop on top."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +21,8 @@ import yaml
 
 from lucid.contracts.experiments import assign
 from lucid.contracts.validity import Frequency, MonitoringPolicy
+from lucid.contracts.validity.actions import SEED_ACTIONS, Action, ActionKind
+from lucid.contracts.validity.health import default_health_thresholds
 from lucid.contracts.value import BusinessImpact, Direction, Override, Stage
 from lucid.features.definition_files import load_definitions
 from lucid.memory.scorecard import Scorecard, measure_scorecard
@@ -35,6 +41,7 @@ from lucid.scenarios.churn.architecture import (
     ArchitectureArm,
 )
 from lucid.scenarios.churn.training import (
+    HORIZON_DAYS,
     LABEL,
     TRAINING_SNAPSHOTS,
     fit_churn_model,
@@ -54,6 +61,16 @@ RETRAINING_SNAPSHOTS = 3
 
 METRIC = "retention_7d"
 """The contract's metric: the share of a week's paying customers still paying at its end."""
+MINIMUM_ROWS = 200
+"""A daily window holds a seventh of the base (about 570 rows at 4,000 customers, fewer as
+customers leave): checks judge from 200 rows on."""
+
+
+def weekday_of(entity: str) -> int:
+    """The day of the week (0..6, by simulated day modulo 7) a customer is scored: a stable
+    hash of their id, so each day's window holds about a seventh of the base."""
+    digest = hashlib.blake2b(entity.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % CYCLE_DAYS
 
 
 def retention_contract(baseline: float) -> BusinessImpact:
@@ -71,14 +88,17 @@ def retention_contract(baseline: float) -> BusinessImpact:
 
 @dataclass
 class ContractedArm(ArchitectureArm):
-    """The negentropic arm's contracts and its weekly serving, without the team's loop."""
+    """The negentropic arm's contracts and its daily serving, without the team's loop."""
 
+    cadence_days: ClassVar[int] = 1
     predictions: dict[int, dict[str, str]] = field(default_factory=dict)
-    """Snapshot day → entity → prediction id (to log outcomes when they are known)."""
+    """Serving day → entity → prediction id (to log outcomes when they are known)."""
     exposures: dict[int, list[str]] = field(default_factory=dict)
-    """Snapshot day → entities first exposed then, in the running experiment."""
+    """Day → entities first exposed then, in the running experiment."""
     served_at: dict[int, int] = field(default_factory=dict)
-    """Snapshot day → the production version that chose that week's treatments."""
+    """Serving day → the production version that scored that day's customers."""
+    campaign: dict[int, list[str]] = field(default_factory=dict)
+    """Serving day → the customers picked for the retention campaign (treated for a week)."""
     experiment: str | None = None
     cohort_pending: bool = False
 
@@ -107,10 +127,18 @@ class ContractedArm(ArchitectureArm):
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def on_labels(self, snapshot: int, rows: list[dict[str, Any]]) -> None:
+    def learn_outcomes(self, day: int) -> None:
+        """The weekly snapshots' labels (for training), and the outcomes of every serving day
+        whose 14 days have passed, joined to that day's predictions."""
+        super().learn_outcomes(day)
+        for served in sorted(d for d in self.predictions if d + HORIZON_DAYS <= day):
+            labels = self.world.labels([served], horizon_days=HORIZON_DAYS)
+            self.log_outcomes(served, labels.to_pylist())
+
+    def log_outcomes(self, served: int, rows: list[dict[str, Any]]) -> None:
         """The model's own outcomes (churned within 14 days) joined to its predictions."""
         churned = {row["entity_id"]: int(row[LABEL]) for row in rows}
-        logged = self.predictions.pop(snapshot, {})
+        logged = self.predictions.pop(served, {})
         if logged:
             now = self.clock()
             self.lucid.monitoring.log_outcomes(
@@ -129,23 +157,36 @@ class ContractedArm(ArchitectureArm):
         return {row["entity_id"]: 1 - int(row[f"churned_within_{CYCLE_DAYS}d"]) for row in rows}
 
     def observe_week(self, day: int) -> None:
-        """The contract's metric for the week just lived, and the A/B cohort's outcomes."""
+        """The contract's metric for the week starting at `day`: the retention of the
+        customers the version serving that day scored during the week."""
         kept = self.weekly_retention(day)
         served = self.served_at.get(day)
-        scored = [e for e in self.predictions.get(day, {}) if e in kept]
+        scored = {
+            e
+            for d in range(day, day + CYCLE_DAYS)
+            if self.served_at.get(d) == served
+            for e in self.predictions.get(d, {})
+            if e in kept
+        }
         if served is not None and scored:
             self.lucid.registry.observe(
                 MODEL,
                 served,
                 metric=METRIC,
-                value=round(float(np.mean([kept[e] for e in scored])), 4),
+                value=round(float(np.mean([kept[e] for e in sorted(scored)])), 4),
                 period=f"week of day {day}",
                 actor="business-analytics",
             )
             if served == self.production:  # a replaced version is judged no more
                 self.lucid.registry.evaluate(MODEL, actor="business-analytics")
-        exposed = self.exposures.pop(day, [])
-        if exposed and self.experiment is not None:
+
+    def record_exposures(self) -> None:
+        """The A/B cohort's outcomes, once a week has passed since its exposure."""
+        for day in [d for d in self.exposures if d + CYCLE_DAYS <= self.world.day]:
+            exposed = self.exposures.pop(day)
+            if self.experiment is None:
+                continue
+            kept = self.weekly_retention(day)
             self.lucid.experiments.record_outcomes(
                 self.experiment,
                 [
@@ -165,12 +206,15 @@ class ContractedArm(ArchitectureArm):
     # -- deciding ----------------------------------------------------------------------------
 
     def decide(self, day: int) -> list[str]:
+        """Score the day's customers (those whose weekday it is), pick the top 5 % of them
+        for the campaign, and return everyone picked in the last seven days: a treatment
+        lasts a week, so at any time about 5 % of the base is treated."""
         if self.production is None and day >= FIRST_DEPLOY_DAY:
             self.first_deployment(day)
         if self.production is None:
             return []
         self.lucid.features.materialize(list(CANONICAL), at=self.clock())
-        customers = self.world.active_customers()
+        customers = [c for c in self.world.active_customers() if weekday_of(c) == day % CYCLE_DAYS]
         production = self.lucid.registry.load_model(MODEL)
         rows = production.online_rows(customers)
         scores = production.scores(rows)
@@ -178,7 +222,15 @@ class ContractedArm(ArchitectureArm):
         versions = {"control": production.version, "challenger": challenger}
         self.predictions[day] = self.log_predictions(customers, rows, scores, arms, versions)
         self.served_at[day] = production.version
-        return self.top_at_risk(customers, [float(s or 0.0) for s in scores], BUDGET_SHARE)
+        self.campaign[day] = self.top_at_risk(
+            customers, [float(s or 0.0) for s in scores], BUDGET_SHARE
+        )
+        for old in [d for d in self.campaign if d <= day - CYCLE_DAYS]:
+            del self.campaign[old]
+        return sorted({c for picked in self.campaign.values() for c in picked})
+
+    def picked(self, treated: Sequence[str]) -> Sequence[str]:
+        return self.campaign.get(max(self.campaign, default=-1), [])
 
     def serve_experiment(
         self,
@@ -188,8 +240,9 @@ class ContractedArm(ArchitectureArm):
         scores: list[float | None],
     ) -> tuple[dict[str, str], int | None]:
         """Each customer's arm and the challenger's version; with a running experiment, the
-        challenger's scores replace production's for its arm (in `scores`), and the first
-        week's customers are exposed as the experiment's one cohort."""
+        challenger's scores replace production's for its arm (in `scores`), and the customers
+        active on its first day are exposed as the experiment's one cohort (each is scored
+        with their arm's version on their weekday)."""
         if self.experiment is None:
             return {c: "control" for c in customers}, None
         design = self.lucid.experiments.design(self.experiment)
@@ -200,13 +253,21 @@ class ContractedArm(ArchitectureArm):
         for i, score in zip(chosen, challenger_scores, strict=True):
             scores[i] = score
         if not self.exposures and self.cohort_pending:
-            # One cohort: the customers active in the experiment's first week.
+            # One cohort: the customers active on the experiment's first day.
+            active = self.world.active_customers()
             self.lucid.experiments.expose(
                 self.experiment,
-                [{"entity_id": c, "arm": arms[c], "exposed_at": self.clock()} for c in customers],
+                [
+                    {
+                        "entity_id": c,
+                        "arm": assign(c, design.salt, design.challenger_share),
+                        "exposed_at": self.clock(),
+                    }
+                    for c in active
+                ],
                 actor="serving",
             )
-            self.exposures[day] = customers
+            self.exposures[day] = active
             self.cohort_pending = False
         return arms, challenger.version
 
@@ -245,26 +306,42 @@ class ContractedArm(ArchitectureArm):
         return ids
 
     def watch(self) -> None:
-        """The seed's churn policy, weekly, with performance judged label-free.
+        """The seed's churn policy, daily, with performance judged label-free, and the health
+        of the served features.
 
-        Outcomes arrive 14 days after a prediction, so a week's window never holds labels and
-        `accuracy_drop` would be "insufficient data" every week; its label-free estimate
+        Outcomes arrive 14 days after a prediction, so a day's window never holds labels and
+        `accuracy_drop` would be "insufficient data" every day; its label-free estimate
         (confidence-based, from the calibrated scores) watches performance instead, with the
         seed's bounds and actions. The realised retention is judged by the business check and
-        by the deployment's checkpoints.
+        by the deployment's checkpoints. The health checks (NULL share rise, values out of the
+        reference's range, new and vanished categories — the segment is logged with each
+        prediction) alert the data team, and at critical ask for an investigation: retraining
+        on broken data would learn the breakage. No volume check on the predictions: the
+        reference comes from a file and has no duration to scale the expected rows by.
         """
         seed = MonitoringPolicy.churn_default(MODEL)
         thresholds = tuple(
             replace(t, metric="estimated_accuracy_drop") if t.metric == "accuracy_drop" else t
             for t in seed.thresholds
         )
+        health = default_health_thresholds(
+            None,
+            warning_actions=SEED_ACTIONS["alert_data_team"],
+            critical_actions=(
+                *SEED_ACTIONS["alert_data_team"],
+                Action(ActionKind.INVESTIGATE),
+            ),
+        )
         policy = replace(
             seed,
-            thresholds=thresholds,
-            reporting=replace(seed.reporting, frequency=Frequency.WEEKLY),
+            thresholds=(*thresholds, *(t for t in health if t.metric != "volume_ratio")),
+            reporting=replace(seed.reporting, frequency=Frequency.DAILY),
+            minimum_rows=MINIMUM_ROWS,
         )
         self.lucid.monitoring.set_policy(
-            policy, actor="dana", rationale="the seed's churn policy, on weekly windows"
+            policy,
+            actor="dana",
+            rationale="the seed's churn policy on daily windows, and the served features' health",
         )
 
     def first_deployment(self, day: int) -> None:

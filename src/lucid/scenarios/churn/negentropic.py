@@ -1,5 +1,5 @@
 """The negentropic arm — Lucid: the contracts of `contracted` and the team's loop on top: the
-seed's churn policy run every week; incident, diagnosis, proposals, retraining on outcomes
+seed's churn policy run every day; incident, diagnosis, proposals, retraining on outcomes
 observed since the detection, an A/B test on a cohort (10 %, or half the customers when 10 %
 cannot reach the minimum sample), promotion through the gate (an approver's override, saying
 why, when the evidence falls short), checkpoints, lesson."""
@@ -44,15 +44,20 @@ class NegentropicArm(ContractedArm):
     """Incident id → where the team is with it: waiting, testing, deployed, closed."""
     failing_checks: list[str] = field(default_factory=list)
 
-    # -- after the week: monitoring and the loop ---------------------------------------------
+    # -- after the day: monitoring and the loop ----------------------------------------------
 
-    def after_week(self) -> tuple[str | None, int | None]:
-        self.observe_week(self.world.day - CYCLE_DAYS)
-        self.lucid.loop.run_checkpoints(actor="loop")
+    def after_cycle(self) -> tuple[str | None, int | None]:
+        """At a week's end, the contract's metric and the checkpoints; every day, the A/B
+        cohort's outcomes once known, the daily monitoring run over the day just lived and the
+        team's response."""
+        if self.world.day % CYCLE_DAYS == 0:
+            self.observe_week(self.world.day - CYCLE_DAYS)
+            self.lucid.loop.run_checkpoints(actor="loop")
+        self.record_exposures()
         if self.production is None:
             return None, None
         now = self.clock()
-        report = self.lucid.monitoring.run(MODEL, start=now - timedelta(days=CYCLE_DAYS), end=now)
+        report = self.lucid.monitoring.run(MODEL, start=now - timedelta(days=1), end=now)
         self.failing_checks = [
             f"{c['metric']}" + (f"[{c['feature']}]" if c.get("feature") else "") + f"={c['level']}"
             for c in report.record.checks
@@ -83,7 +88,7 @@ class NegentropicArm(ContractedArm):
                 root_cause=self.root_cause(silent),
                 details="checks outside their band: "
                 + ", ".join(self.failing_checks)
-                + "".join(f"; no {source} recorded last week" for source in silent),
+                + "".join(f"; no {source} recorded yesterday" for source in silent),
                 participants=["data-science", "data-engineering", "business"],
                 actor="dana",
             )
@@ -220,7 +225,7 @@ class NegentropicArm(ContractedArm):
 
     def root_cause(self, silent: Sequence[str]) -> str:
         """The data engineer's first look, then the checks that failed: a source that
-        recorded nothing last week is an upstream change; a shifted segment mix, data drift;
+        recorded nothing yesterday is an upstream change; a shifted segment mix, data drift;
         a failing business or performance check, concept drift; anything else, data drift."""
         text = " ".join(self.failing_checks)
         if silent:
@@ -232,9 +237,9 @@ class NegentropicArm(ContractedArm):
         return "data_drift"
 
     def silent_sources(self) -> list[str]:
-        """Sources with no row in the last week of the project's own data files."""
+        """Sources with no row on the last day of the project's own data files."""
         end = self.world.now
-        start = end - timedelta(days=CYCLE_DAYS)
+        start = end - timedelta(days=1)
         silent = []
         for source, column in EVENT_TIME.items():
             files = str(self.folder / "data" / source / "*.parquet")

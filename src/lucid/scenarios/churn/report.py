@@ -1,8 +1,9 @@
 """The comparison's HTML report: one self-contained page, plots drawn as inline SVG.
 
 Plots: each arm's weekly retention with the shocks marked (dashed) and the negentropic arm's
-detections (incident opened) and recoveries (checks back in band) marked; and the negentropic
-arm's weekly monitoring level. Nothing is fetched from a network.
+detections (incident opened) and recoveries (checks back in band) marked; the negentropic
+arm's worst monitoring level each week (its runs are daily); and the detection of each shock.
+Nothing is fetched from a network.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def retention_plot(comparison: Comparison) -> str:
 
 
 def levels_plot(comparison: Comparison) -> str:
-    """The negentropic arm's worst monitoring level each week (0 ok … 3 critical)."""
+    """The worst level of the negentropic arm's daily runs each week (0 ok … 3 critical)."""
     days = int(comparison.world["days"])
     weeks = [
         {**w, "rank": LEVELS.get(w["level"], 1)}
@@ -78,7 +79,7 @@ def levels_plot(comparison: Comparison) -> str:
         if w.get("level")
     ]
     return standalone_chart(
-        "worst check level per weekly run",
+        "worst check level of the week's daily runs",
         [_week_ends(weeks, "rank", "level")],
         inks=INKS,
         x_domain=(0, max(days, 1)),
@@ -101,6 +102,21 @@ def _table(comparison: Comparison) -> str:
     return f"<table><tr><th>measured</th>{head}</tr>{rows}</table>"
 
 
+def _detection(comparison: Comparison) -> str:
+    """Each shock: its first day, the first daily run that flagged it and the delay."""
+    rows = "".join(
+        f"<tr><td>{html.escape(d['shock'])}</td><td>{d['start_day']}</td>"
+        f"<td>{shown(d['first_flagged_day'])}</td><td>{shown(d['delay_days'])}</td>"
+        f"<td>{html.escape(', '.join(d['checks']))}</td>"
+        f"<td>{shown(d['attributed_delay_days'])}</td></tr>"
+        for d in comparison.to_dict()["detection"]
+    )
+    return (
+        "<table><tr><th>shock</th><th>first day</th><th>first flagged</th><th>delay (days)</th>"
+        f"<th>checks</th><th>delay by a check of a changed column</th></tr>{rows}</table>"
+    )
+
+
 def write_report(comparison: Comparison, path: Path) -> Path:
     """Write the report to `path` (HTML, no external asset)."""
     world = comparison.world
@@ -120,6 +136,7 @@ event log by the same scorecard code; the shock days below were used only to mea
 {_table(comparison)}
 <h2>Business metric over time</h2>{retention_plot(comparison)}
 <h2>Drift checks (negentropic arm)</h2>{levels_plot(comparison)}
+<h2>Detection of each shock (negentropic arm, daily runs)</h2>{_detection(comparison)}
 </body></html>
 """
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,8 @@
 `write_world` appends the rows generated since its last call as a new part file per source
 (`data/purchases/part-00000.parquet`, …), so a world can be written once at the end or after
 every step; `data/customers/customers.parquet` (ground truth) is rewritten each time.
+`compact_parts` merges the newest parts into one, as a data team compacts a week of daily
+partitions: readers open fewer files, and see the same rows.
 Folder names match the sources' `location` in the churn YAML files.
 """
 
@@ -74,6 +76,22 @@ def write_world(world: World, project_dir: Path) -> dict[str, int]:
     pq.write_table(customers, data / "customers" / "customers.parquet")
     written["customers"] = customers.num_rows
     return written
+
+
+def compact_parts(project_dir: Path, parts: int) -> None:
+    """Merge each source's `parts` newest part files into one (numbered as the oldest of
+    them); the same rows in fewer files."""
+    for source in SOURCES:
+        folder = project_dir / "data" / source
+        newest = sorted(folder.glob("part-*.parquet"))[-parts:]
+        if len(newest) < 2:
+            continue
+        merged = pa.concat_tables([pq.read_table(path) for path in newest])
+        scratch = folder / f".{newest[0].name}"
+        pq.write_table(merged, scratch)
+        for path in newest:
+            path.unlink()
+        scratch.rename(newest[0])
 
 
 def write_ground_truth(world: World, project_dir: Path) -> Path:
