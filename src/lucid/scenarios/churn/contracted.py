@@ -23,6 +23,7 @@ from lucid.contracts.experiments import assign
 from lucid.contracts.validity import Frequency, MonitoringPolicy
 from lucid.contracts.validity.actions import SEED_ACTIONS, Action, ActionKind
 from lucid.contracts.validity.health import default_health_thresholds
+from lucid.contracts.validity.source_health import default_source_thresholds
 from lucid.contracts.value import BusinessImpact, Direction, Override, Stage
 from lucid.features.definition_files import load_definitions
 from lucid.memory.scorecard import Scorecard, measure_scorecard
@@ -316,7 +317,10 @@ class ContractedArm(ArchitectureArm):
         by the deployment's checkpoints. The health checks (NULL share rise, values out of the
         reference's range, new and vanished categories — the segment is logged with each
         prediction) alert the data team, and at critical ask for an investigation: retraining
-        on broken data would learn the breakage. No volume check on the predictions: the
+        on broken data would learn the breakage. The sources behind the pinned features are
+        watched too (daily volume against the same weekday of the trailing weeks, freshness,
+        NULL share, schema), so a source that stops recording is seen on its first day. No
+        volume check on the predictions: the
         reference comes from a file and has no duration to scale the expected rows by.
         """
         seed = MonitoringPolicy.churn_default(MODEL)
@@ -324,17 +328,19 @@ class ContractedArm(ArchitectureArm):
             replace(t, metric="estimated_accuracy_drop") if t.metric == "accuracy_drop" else t
             for t in seed.thresholds
         )
+        data_team = SEED_ACTIONS["alert_data_team"]
+        investigate = (*data_team, Action(ActionKind.INVESTIGATE))
         health = default_health_thresholds(
-            None,
-            warning_actions=SEED_ACTIONS["alert_data_team"],
-            critical_actions=(
-                *SEED_ACTIONS["alert_data_team"],
-                Action(ActionKind.INVESTIGATE),
-            ),
+            None, warning_actions=data_team, critical_actions=investigate
         )
+        sources = default_source_thresholds(warning_actions=data_team, critical_actions=investigate)
         policy = replace(
             seed,
-            thresholds=(*thresholds, *(t for t in health if t.metric != "volume_ratio")),
+            thresholds=(
+                *thresholds,
+                *(t for t in health if t.metric != "volume_ratio"),
+                *sources,
+            ),
             reporting=replace(seed.reporting, frequency=Frequency.DAILY),
             minimum_rows=MINIMUM_ROWS,
         )
