@@ -13,6 +13,7 @@ import hashlib
 import json
 import uuid
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -81,16 +82,26 @@ class SqlMonitoringRepository(SqlAlertRepository):
         self, model: str, version: str, profile: ReferenceProfile, *, created_at: datetime
     ) -> bool:
         """Store the profile of `model` `version`; True when stored, False when the same
-        profile was already there. A different profile for a profiled version is refused."""
+        profile was already there. A different profile for a profiled version is refused, but
+        for one thing: a stored profile without the multivariate part is completed by the same
+        profile with it (its stored form then changes, and so does its fingerprint)."""
         text = _canonical(profile.to_dict())
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
+        where = (monitoring_profiles.c.model == model, monitoring_profiles.c.version == version)
         stored = self.connection.execute(
-            select(monitoring_profiles.c.fingerprint).where(
-                monitoring_profiles.c.model == model, monitoring_profiles.c.version == version
-            )
+            select(monitoring_profiles.c.fingerprint).where(*where)
         ).scalar_one_or_none()
         if stored == fingerprint:
             return False
+        if stored is not None and profile.multivariate is not None:
+            without = _canonical(replace(profile, multivariate=None).to_dict())
+            if hashlib.sha256(without.encode()).hexdigest() == stored:
+                self.connection.execute(
+                    update(monitoring_profiles)
+                    .where(*where)
+                    .values(fingerprint=fingerprint, profile=text)
+                )
+                return True
         if stored is not None:
             raise Conflict(
                 f"Model {model} version {version} already has a different reference "

@@ -203,6 +203,27 @@ METRICS: Mapping[str, MetricSpec] = {
             "share of reference usable rows in named categories absent from the current window",
             SHARE,
         ),
+        # Multivariate drift (`lucid.contracts.validity.multivariate`): the joint distribution
+        # of the model's inputs, which every per-column metric can miss.
+        MetricSpec(
+            "reconstruction_error_rise",
+            True,
+            "fraction of the reference error (relative)",
+            _HEALTH,
+            "current mean PCA reconstruction error of the standardised numeric features / "
+            "the reference's - 1: the rows no longer lie where the reference's principal "
+            "components put them (e.g. a correlation changed)",
+            RELATIVE_DROP,
+        ),
+        MetricSpec(
+            "domain_classifier_auc",
+            True,
+            "AUC (0.5: indistinguishable)",
+            _HEALTH,
+            "held-out AUC of a classifier trained to tell sampled current rows from sampled "
+            "reference rows on every feature (0.5: it cannot; 1: every row is told apart)",
+            Bounds(0.5, 1.0, low_included=False),
+        ),
     )
 }
 """Every metric a threshold may name: the one table of their directions and bounds."""
