@@ -83,17 +83,19 @@ class SqlMonitoringRepository(SqlAlertRepository):
     ) -> bool:
         """Store the profile of `model` `version`; True when stored, False when the same
         profile was already there. A different profile for a profiled version is refused, but
-        for one thing: a stored profile without the multivariate part is completed by the same
-        profile with it (its stored form then changes, and so does its fingerprint)."""
+        for the multivariate part: a stored profile without it is completed by the same profile
+        with it (its stored form, and so its fingerprint, change), and the same profile without
+        it is already there when the stored one has it."""
         text = _canonical(profile.to_dict())
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
         where = (monitoring_profiles.c.model == model, monitoring_profiles.c.version == version)
-        stored = self.connection.execute(
-            select(monitoring_profiles.c.fingerprint).where(*where)
-        ).scalar_one_or_none()
+        row = self.connection.execute(
+            select(monitoring_profiles.c.fingerprint, monitoring_profiles.c.profile).where(*where)
+        ).one_or_none()
+        stored = None if row is None else row.fingerprint
         if stored == fingerprint:
             return False
-        if stored is not None and profile.multivariate is not None:
+        if row is not None and profile.multivariate is not None:
             without = _canonical(replace(profile, multivariate=None).to_dict())
             if hashlib.sha256(without.encode()).hexdigest() == stored:
                 self.connection.execute(
@@ -102,6 +104,10 @@ class SqlMonitoringRepository(SqlAlertRepository):
                     .values(fingerprint=fingerprint, profile=text)
                 )
                 return True
+        if row is not None and profile.multivariate is None:
+            kept = {k: v for k, v in json.loads(row.profile).items() if k != "multivariate"}
+            if _canonical(kept) == text:
+                return False
         if stored is not None:
             raise Conflict(
                 f"Model {model} version {version} already has a different reference "
