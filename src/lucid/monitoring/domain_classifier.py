@@ -70,20 +70,8 @@ def classify_domains(
 ) -> DomainClassification:
     """Train on half of both encoded samples (same columns, at least 2 rows a side), score the
     other half. With `explain`, each feature's held-out AUC drop when its values are shuffled
-    (seeded) names the features that matter most."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-    with threadpool_limits(1):  # a few thousand rows: threads only wait for each other
-        return _classify(reference, current, categorical, seed, explain)
-
-
-def _classify(
-    reference: Mapping[str, np.ndarray],
-    current: Mapping[str, np.ndarray],
-    categorical: Sequence[str],
-    seed: int,
-    explain: bool,
-) -> DomainClassification:
+    (seeded) names the features that matter most. Call it under
+    `lucid.monitoring.multivariate.one_thread` (threads only wait for each other here)."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import train_test_split

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -127,6 +128,15 @@ class RowSample:
         return pa.table({}) if self._schema is None else self._schema.empty_table()
 
 
+def one_thread() -> AbstractContextManager[object]:
+    """NumPy's BLAS and the classifier's OpenMP on one thread: on batches of a few features
+    and samples of thousands of rows, more threads only wait for each other."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    limits: AbstractContextManager[object] = threadpool_limits(1)
+    return limits
+
+
 def read_batches(
     engine: ComputeEngine,
     table: str,
@@ -166,8 +176,9 @@ def profile_multivariate(
     numeric = [c for c, kind in kinds.items() if kind == "numeric"]
     categorical = [c for c, kind in kinds.items() if kind == "categorical"]
     sample = RowSample(PCA_ROWS, seed)
-    for batch in read_batches(engine, table, numeric, categorical, chunk_rows, "reference"):
-        sample.add(batch)
+    with one_thread():
+        for batch in read_batches(engine, table, numeric, categorical, chunk_rows, "reference"):
+            sample.add(batch)
     rows = sample.table()
     if not rows.num_rows:
         empty = ReferenceSample(kinds, {c: () for c in kinds}, 0)
@@ -307,14 +318,16 @@ def measure_multivariate(
     categorical = [c for c, k in part.sample.kinds.items() if k == "categorical"]
     sums, sample = _ErrorSums(), RowSample(SAMPLE_ROWS, part.seed)
     chunks = largest = rows = 0
-    for batch in read_batches(engine, table, numeric, categorical, chunk_rows, "current"):
-        chunks, largest, rows = chunks + 1, max(largest, batch.num_rows), rows + batch.num_rows
-        if reconstruction is not None:
-            r = reconstruction
-            z, imputed = standardised(batch, r.columns, r.means, r.scales)
-            sums.add(reconstruction_errors(z, np.asarray(r.components)), imputed)
-        if DOMAIN_CLASSIFIER in wanted:
-            sample.add(batch)
+    with one_thread():
+        for batch in read_batches(engine, table, numeric, categorical, chunk_rows, "current"):
+            chunks, largest = chunks + 1, max(largest, batch.num_rows)
+            rows += batch.num_rows
+            if reconstruction is not None:
+                r = reconstruction
+                z, imputed = standardised(batch, r.columns, r.means, r.scales)
+                sums.add(reconstruction_errors(z, np.asarray(r.components)), imputed)
+            if DOMAIN_CLASSIFIER in wanted:
+                sample.add(batch)
     read = {"chunks": chunks, "largest_chunk_rows": largest}
     found: list[Measurement] = []
     if RECONSTRUCTION in wanted:
@@ -405,9 +418,10 @@ def _classifier(
         for c, kind in reference.kinds.items()
     }
     categorical = [c for c, kind in reference.kinds.items() if kind == "categorical"]
-    found = classify_domains(
-        encoded_reference, encoded_current, categorical, seed=part.seed, explain=explain
-    )
+    with one_thread():
+        found = classify_domains(
+            encoded_reference, encoded_current, categorical, seed=part.seed, explain=explain
+        )
     details |= {
         "current_sample_rows": current.num_rows,
         "held_out_rows": {"reference": found.reference_rows, "current": found.current_rows},
