@@ -299,3 +299,23 @@ def test_a_threshold_on_the_wrong_side_is_refused(
     with pytest.raises(InvalidInput) as refused:
         MonitoringPolicy.from_mapping(raw)
     assert str(refused.value) == f"thresholds[0].{message}"
+
+
+def test_a_drill_grades_the_multivariate_checks_of_the_shifted_copy(
+    engine: DuckDBEngine, profile: ReferenceProfile
+) -> None:
+    from lucid.monitoring import drills
+
+    table = pa.Table.from_pandas(window(3_000, 10), preserve_index=False)
+    shifted = drills.shifted(table, profile, [drills.Shift.parse("activity=+1sd")])
+    engine.register("drill_window", shifted)
+    evaluation = drills.grade(engine, "drill_window", profile, POLICY, False, None)
+    levels = {
+        c.measurement.metric: c.level for c in evaluation.checks if c.measurement.feature is None
+    }
+    # off the reference's main directions: the error rises (0.1 to 0.3 here), and the classifier
+    # tells the shifted rows apart
+    assert levels == {
+        "reconstruction_error_rise": Level.WARNING,
+        "domain_classifier_auc": Level.CRITICAL,
+    }
