@@ -113,6 +113,9 @@ def test_the_profile_keeps_the_pca_the_reference_error_and_a_bounded_sample(
     assert part.sample.rows == SAMPLE_ROWS
     assert set(part.sample.kinds) == {"activity", "spend", "tenure", "visits", "plan"}
     assert all(isinstance(v, str) for v in part.sample.values["plan"])
+    spend = part.sample.values["spend"]  # sd 8: kept to 1e-6, a millionth of the sd or less
+    assert all(isinstance(v, float) and v == round(v, 6) for v in spend)
+    assert len({round(v, 3) for v in spend if isinstance(v, float)}) > 1_900  # still distinct
 
 
 def test_the_profile_does_not_depend_on_how_the_reference_is_batched(

@@ -184,17 +184,27 @@ def profile_multivariate(
         empty = ReferenceSample(kinds, {c: () for c in kinds}, 0)
         return MultivariateProfile(None, empty, seed, "the reference has no row")
     kept = rows.slice(0, SAMPLE_ROWS)
-    values = {c: _cells(kept.column(c).to_pylist(), kinds[c]) for c in kinds}
+    values = {c: _cells(kept.column(c).to_pylist(), columns[c]) for c in kinds}
     reconstruction, note = _fit(rows, columns)
     return MultivariateProfile(
         reconstruction, ReferenceSample(kinds, values, kept.num_rows), seed, note
     )
 
 
-def _cells(values: list[Any], kind: str) -> tuple[SampleValue, ...]:
-    if kind == "numeric":
-        return tuple(float(v) if v is not None and math.isfinite(v) else None for v in values)
-    return tuple(None if v is None else str(v) for v in values)
+def _cells(values: list[Any], column: ColumnProfile) -> tuple[SampleValue, ...]:
+    """A sampled column as the profile stores it: text, or numbers to a millionth of the
+    column's standard deviation (their JSON half as long; the classifier's trees split
+    between sampled values thousands of times further apart)."""
+    if not isinstance(column, NumericProfile):
+        return tuple(None if v is None else str(v) for v in values)
+    spread = column.std
+    digits = 6 - math.floor(math.log10(spread)) if spread and math.isfinite(spread) else None
+    return tuple(
+        (float(v) if digits is None else round(float(v), digits))
+        if v is not None and math.isfinite(v)
+        else None
+        for v in values
+    )
 
 
 def _fit(
