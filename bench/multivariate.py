@@ -121,7 +121,7 @@ def rates(repetitions: int, sizes: list[int]) -> None:
         f"\nShare of {repetitions} repetitions whose p-value is below α = 1 % (5 %), and the "
         "mean value (rise: relative; AUC):"
     )
-    header = f"{'scenario':<26}{'metric':<27}" + "".join(f"{s:>20,}" for s in sizes)
+    header = f"{'scenario':<26}{'metric':<27}" + "".join(f"{s:>23,}" for s in sizes)
     print(header)
     for scenario in SCENARIOS:
         for metric in METRICS:
@@ -129,8 +129,8 @@ def rates(repetitions: int, sizes: list[int]) -> None:
             for size in sizes:
                 p = np.asarray(pvalues[scenario, size, metric])
                 mean = float(np.mean(values[scenario, size, metric]))
-                cells.append(f"{(p < 0.01).mean():6.1%} ({(p < 0.05).mean():5.1%}) {mean:5.3f}")
-            print(f"{scenario:<26}{metric:<27}" + "".join(f"{c:>20}" for c in cells))
+                cells.append(f"{(p < 0.01).mean():.1%} ({(p < 0.05).mean():.1%}) {mean:.3f}")
+            print(f"{scenario:<26}{metric:<27}" + "".join(f"{c:>23}" for c in cells))
 
 
 def peak_mib() -> float:
