@@ -209,7 +209,7 @@ METRICS: Mapping[str, MetricSpec] = {
             "reconstruction_error_rise",
             True,
             "fraction of the reference error (relative)",
-            _HEALTH,
+            frozenset({DriftType.DATA}),
             "current mean PCA reconstruction error of the standardised numeric features / "
             "the reference's - 1: the rows no longer lie where the reference's principal "
             "components put them (e.g. a correlation changed)",
@@ -219,7 +219,7 @@ METRICS: Mapping[str, MetricSpec] = {
             "domain_classifier_auc",
             True,
             "AUC (0.5: indistinguishable)",
-            _HEALTH,
+            frozenset({DriftType.DATA}),
             "held-out AUC of a classifier trained to tell sampled current rows from sampled "
             "reference rows on every feature (0.5: it cannot; 1: every row is told apart)",
             Bounds(0.5, 1.0, low_included=False),
