@@ -244,6 +244,20 @@ def test_one_numeric_feature_has_no_reconstruction_but_a_classifier(
     assert found["domain_classifier_auc"].value is not None
 
 
+def test_features_reconstructed_exactly_have_no_reconstruction_error_to_compare(
+    engine: DuckDBEngine,
+) -> None:
+    frame = window(3_000, 11)[["activity", "plan"]]
+    frame["doubled"] = 2 * frame["activity"] + 1
+    engine.register("collinear", pa.Table.from_pandas(frame))
+    collinear = build_profile(engine, "collinear")
+    assert collinear.multivariate is not None
+    assert collinear.multivariate.reconstruction is None
+    assert collinear.multivariate.note == (
+        "the reference's numeric features lie exactly on 1 component"
+    )
+
+
 def test_a_window_missing_a_profiled_column_is_refused(
     engine: DuckDBEngine, profile: ReferenceProfile
 ) -> None:

@@ -235,6 +235,9 @@ def _fit(
     signs = np.sign(components[np.arange(kept), np.abs(components).argmax(axis=1)])
     components = components * signs[:, None]
     errors = reconstruction_errors(held, components)
+    if not errors.mean() > 1e-9:  # the features lie on the kept components: nothing to compare
+        named = "1 component" if kept == 1 else f"{kept} components"
+        return None, f"the reference's numeric features lie exactly on {named}"
     return (
         ReconstructionProfile(
             names,
