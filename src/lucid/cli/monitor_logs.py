@@ -36,24 +36,32 @@ def check(
     # Imported here: DuckDB and SciPy take a second to load, which other commands need not pay.
     from lucid.engines.duckdb import DuckDBEngine
     from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
+    from lucid.monitoring.multivariate import MULTIVARIATE_METRICS, measure_multivariate
     from lucid.monitoring.policy_file import load_policy
     from lucid.monitoring.profiles import build_profile
 
     policy = load_policy(policy_file) if policy_file else MonitoringPolicy.churn_default()
-    drift = [t for t in policy.thresholds if t.metric in DATA_DRIFT_METRICS]
+    checked = DATA_DRIFT_METRICS | MULTIVARIATE_METRICS
+    drift = [t for t in policy.thresholds if t.metric in checked]
     if not drift:
         raise InvalidInput("policy", "has no data-drift threshold (psi, ks, ... ) to check")
     policy = policy.with_thresholds(drift)
+    multivariate = policy.metrics & MULTIVARIATE_METRICS
     with DuckDBEngine() as engine:
         engine.register("reference", reference)
         engine.register("current", current)
-        profile = build_profile(engine, "reference", segment_column=segment)
+        profile = build_profile(
+            engine, "reference", segment_column=segment, multivariate=bool(multivariate)
+        )
         measured = measure_data_drift(
             engine,
             "current",
             profile,
             metrics=policy.metrics,
             minimum_rows=policy.minimum_rows,
+        )
+        measured += measure_multivariate(
+            engine, "current", profile, metrics=multivariate, minimum_rows=policy.minimum_rows
         )
     evaluation = policy.evaluate(measured)
     if as_json:

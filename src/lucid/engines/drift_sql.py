@@ -341,6 +341,17 @@ def health_counts(
     return f"SELECT {', '.join(parts)} FROM {d.quote(table)}{_where(where)}"
 
 
+def feature_rows(d: Dialect, table: str, numeric: Sequence[str], categorical: Sequence[str]) -> str:
+    """Every row of `table` in its order: the `numeric` columns as DOUBLE (unusable values
+    kept as they are), then the `categorical` ones as text, read the way `category_counts`
+    reads them (what the multivariate checks stream)."""
+    parts = [d.as_double(column) for column in numeric]
+    parts += [f"CAST({d.quote(column)} AS VARCHAR)" for column in categorical]
+    names = [*numeric, *categorical]
+    listed = ", ".join(f"{p} AS {d.quote(n)}" for p, n in zip(parts, names, strict=True))
+    return f"SELECT {listed} FROM {d.quote(table)}"
+
+
 @dataclass(frozen=True, slots=True)
 class DialectQueries:
     """Every drift query with its `Dialect` bound: what an engine offers monitoring as
@@ -410,3 +421,6 @@ class DialectQueries:
         where: str | None = None,
     ) -> str:
         return health_counts(self.dialect, table, numeric, categorical, where)
+
+    def feature_rows(self, table: str, numeric: Sequence[str], categorical: Sequence[str]) -> str:
+        return feature_rows(self.dialect, table, numeric, categorical)

@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -206,6 +206,11 @@ class DuckDBEngine:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         self._confine()
         return self.connection.execute(sql).fetchall()
+
+    def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
+        """The result of `sql` streamed as Arrow record batches of at most `rows` rows."""
+        self._confine()
+        yield from self.connection.sql(sql).to_arrow_reader(rows)
 
     # --- sources ---------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ embedded engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
@@ -26,6 +26,9 @@ from lucid.engines.spines import LABEL_ROW, entity_spine_sql, training_set_sql
 from lucid.errors import InvalidInput
 from lucid.extras import require
 from lucid.ports.offline import ColumnKind, Labels
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _SPARK_TYPES = {
     ColumnType.STRING: "STRING",
@@ -161,6 +164,20 @@ class SparkEngine:
         Spark's dialect."""
         return [tuple(row) for row in self.session.sql(to_dialect(sql, self.dialect)).collect()]
 
+    def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
+        """The result of `sql` (DuckDB's dialect, like `query`) as Arrow record batches of at
+        most `rows` rows, read from the driver one partition at a time."""
+        frame = self.session.sql(to_dialect(sql, self.dialect))
+        names = frame.columns
+        batch: list[tuple[Any, ...]] = []
+        for row in frame.toLocalIterator():
+            batch.append(tuple(row))
+            if len(batch) == rows:
+                yield _record_batch(batch, names)
+                batch = []
+        if batch:
+            yield _record_batch(batch, names)
+
     def load_rows(self, source: Source, rows: Sequence[Mapping[str, Any]]) -> None:
         """Serve `source` from the given rows (golden examples), typed by its schema."""
         columns = list(source.schema)
@@ -276,6 +293,14 @@ class SparkEngine:
             for row in labels
         ]
         return self.session.createDataFrame(rows, columns)
+
+
+def _record_batch(rows: Sequence[tuple[Any, ...]], names: Sequence[str]) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_arrays(
+        [pa.array(list(values)) for values in zip(*rows, strict=True)], names=list(names)
+    )
 
 
 class _Rows:

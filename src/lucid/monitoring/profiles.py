@@ -35,6 +35,7 @@ from lucid.contracts.validity.profiles import (
     SegmentProfile,
 )
 from lucid.errors import InvalidInput
+from lucid.monitoring.multivariate import profile_multivariate
 from lucid.monitoring.performance import profile_performance
 from lucid.ports import ComputeEngine
 
@@ -59,12 +60,14 @@ def build_profile(
     label: str | None = None,
     score: str | None = None,
     cutoff: float = 0.5,
+    multivariate: bool = True,
 ) -> ReferenceProfile:
     """Profile the reference `table` (already registered on `engine`).
 
     `columns` defaults to every column except the segment and label columns; the score
     (model output) column is profiled too, for prediction drift. With `label` and `score`
-    the reference performance is profiled as well.
+    the reference performance is profiled as well. With `multivariate`, the multivariate part
+    over every profiled column but the score (`lucid.monitoring.multivariate`).
     """
     if bins < 2:
         raise InvalidInput("bins", f"must be at least 2, not {bins}")
@@ -80,13 +83,16 @@ def build_profile(
     segments: dict[SegmentKey, SegmentProfile] = {
         None: _profile_segment(engine, table, kinds, chosen, bins, None, label, score, cutoff)
     }
+    overall = segments[None].columns
+    features = {c: p for c, p in overall.items() if c != score}
+    built = profile_multivariate(engine, table, features) if multivariate else None
     if segment_column is not None:
         for (value,) in engine.query(q.segment_values(table, segment_column)):
             where = q.segment_filter(segment_column, str(value))
             segments[segment_label(segment_column, str(value))] = _profile_segment(
                 engine, table, kinds, chosen, bins, where, label, score, cutoff
             )
-    return ReferenceProfile(segments, segment_column, bins)
+    return ReferenceProfile(segments, segment_column, bins, multivariate=built)
 
 
 def require_columns(kinds: Mapping[str, str], wanted: Sequence[str], side: str) -> None:

@@ -24,6 +24,7 @@ from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import RunRecord
 from lucid.monitoring.drift import DATA_DRIFT_METRICS, measure_data_drift
 from lucid.monitoring.health import duration_ratio, measure_health
+from lucid.monitoring.multivariate import MULTIVARIATE_METRICS, measure_multivariate
 from lucid.monitoring.performance import measure_performance
 from lucid.monitoring.run_incidents import non_ok
 from lucid.monitoring.windows import Window
@@ -74,6 +75,13 @@ def measure_window(
         metrics=policy.metrics & HEALTH_METRICS,
         minimum_rows=policy.minimum_rows,
         duration_ratio=duration_ratio,
+    )
+    measured += measure_multivariate(
+        engine,
+        table,
+        profile,
+        metrics=policy.metrics & MULTIVARIATE_METRICS,
+        minimum_rows=policy.minimum_rows,
     )
     performance_metrics = {m for m in policy.metrics if m.endswith("_drop")}
     performance_metrics.discard("business_metric_drop")

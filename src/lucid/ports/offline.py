@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -122,6 +122,11 @@ class DriftQueries(Protocol):
         `named`, then the rows of each category of `named`."""
         ...
 
+    def feature_rows(self, table: str, numeric: Sequence[str], categorical: Sequence[str]) -> str:
+        """Every row of `table` in its order: `numeric` as DOUBLE (unusable values kept),
+        then `categorical` as text (what the multivariate checks stream in batches)."""
+        ...
+
 
 class SourceQueries(Protocol):
     """The SQL text of a source's data health, in one engine's dialect (times are aware
@@ -174,6 +179,11 @@ class ComputeEngine(Protocol):
     def columns(self, name: str) -> dict[str, ColumnKind]: ...
 
     def query(self, sql: str) -> list[tuple[Any, ...]]: ...
+
+    def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
+        """The result of `sql` as Arrow record batches of at most `rows` rows, in the result's
+        order, each read when it is asked for (memory stays that of a batch)."""
+        ...
 
     def close(self) -> None: ...
 

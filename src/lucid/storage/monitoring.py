@@ -13,6 +13,7 @@ import hashlib
 import json
 import uuid
 from contextlib import AbstractContextManager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -81,16 +82,32 @@ class SqlMonitoringRepository(SqlAlertRepository):
         self, model: str, version: str, profile: ReferenceProfile, *, created_at: datetime
     ) -> bool:
         """Store the profile of `model` `version`; True when stored, False when the same
-        profile was already there. A different profile for a profiled version is refused."""
+        profile was already there. A different profile for a profiled version is refused, but
+        for the multivariate part: a stored profile without it is completed by the same profile
+        with it (its stored form, and so its fingerprint, change), and the same profile without
+        it is already there when the stored one has it."""
         text = _canonical(profile.to_dict())
         fingerprint = hashlib.sha256(text.encode()).hexdigest()
-        stored = self.connection.execute(
-            select(monitoring_profiles.c.fingerprint).where(
-                monitoring_profiles.c.model == model, monitoring_profiles.c.version == version
-            )
-        ).scalar_one_or_none()
+        where = (monitoring_profiles.c.model == model, monitoring_profiles.c.version == version)
+        row = self.connection.execute(
+            select(monitoring_profiles.c.fingerprint, monitoring_profiles.c.profile).where(*where)
+        ).one_or_none()
+        stored = None if row is None else row.fingerprint
         if stored == fingerprint:
             return False
+        if row is not None and profile.multivariate is not None:
+            without = _canonical(replace(profile, multivariate=None).to_dict())
+            if hashlib.sha256(without.encode()).hexdigest() == stored:
+                self.connection.execute(
+                    update(monitoring_profiles)
+                    .where(*where)
+                    .values(fingerprint=fingerprint, profile=text)
+                )
+                return True
+        if row is not None and profile.multivariate is None:
+            kept = {k: v for k, v in json.loads(row.profile).items() if k != "multivariate"}
+            if _canonical(kept) == text:
+                return False
         if stored is not None:
             raise Conflict(
                 f"Model {model} version {version} already has a different reference "

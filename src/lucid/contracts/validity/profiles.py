@@ -5,7 +5,8 @@ standard deviation, PSI bin edges and counts, and an ECDF summary (exact value c
 there are few distinct values, else order statistics each weighing an equal share of the
 usable rows); categorical: rows, usable rows (not NULL), the most frequent categories with
 their counts, and the count of every other category pooled in `OTHER`. One `SegmentProfile`
-for all rows and one per value of the segment column. Pure values; built by
+for all rows and one per value of the segment column; and, when built, the multivariate part
+(`lucid.contracts.validity.multivariate`), over all rows. Pure values; built by
 `lucid.monitoring.profiles`, stored as `to_dict`'s JSON.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from lucid.contracts.validity.multivariate import MultivariateProfile
 
 DEFAULT_BINS = 10
 """PSI bins: the reference deciles."""
@@ -174,19 +177,22 @@ class SegmentProfile:
 @dataclass(frozen=True, slots=True)
 class ReferenceProfile:
     """A model version's reference profile: one `SegmentProfile` for all rows (key None) and
-    one per value of `segment_column`, labelled `column=value`."""
+    one per value of `segment_column`, labelled `column=value`; `multivariate` is None for a
+    profile built without it (its JSON then has no `multivariate` key, so its fingerprint is
+    the one it always had)."""
 
     segments: Mapping[SegmentKey, SegmentProfile]
     segment_column: str | None = None
     bins: int = DEFAULT_BINS
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    multivariate: MultivariateProfile | None = None
 
     @property
     def overall(self) -> SegmentProfile:
         return self.segments[None]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        found = {
             "format": 1,
             "bins": self.bins,
             "segment_column": self.segment_column,
@@ -195,6 +201,9 @@ class ReferenceProfile:
             ],
             "metadata": dict(self.metadata),
         }
+        if self.multivariate is not None:
+            found["multivariate"] = self.multivariate.to_dict()
+        return found
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> ReferenceProfile:
@@ -203,4 +212,7 @@ class ReferenceProfile:
             segment_column=raw.get("segment_column"),
             bins=int(raw["bins"]),
             metadata=raw.get("metadata", {}),
+            multivariate=None
+            if raw.get("multivariate") is None
+            else MultivariateProfile.from_dict(raw["multivariate"]),
         )
