@@ -131,7 +131,7 @@ class RowSample:
 def one_thread() -> AbstractContextManager[object]:
     """NumPy's BLAS and the classifier's OpenMP on one thread: on batches of a few features
     and samples of thousands of rows, more threads only wait for each other."""
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]  # no stubs
 
     limits: AbstractContextManager[object] = threadpool_limits(1)
     return limits
