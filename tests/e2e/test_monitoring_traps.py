@@ -36,8 +36,8 @@ def test_registration_says_the_generic_policy_and_whom_it_alerts(project: Path) 
         "psi", "null_share_rise", "out_of_range_share", "new_category_share",
         "vanished_category_share",
         # churn pins customer_activity_30d: the health of its sources too
-        "source_volume_ratio", "source_freshness_hours", "source_null_share_rise",
-        "schema_changes",
+        "source_volume_ratio", "source_volume_surge", "source_freshness_hours",
+        "source_null_share_rise", "schema_changes",
     ]  # fmt: skip
     assert "company.com" not in dump_policy(policy)
 

@@ -214,6 +214,15 @@ METRICS: Mapping[str, MetricSpec] = {
             NON_NEGATIVE,
         ),
         MetricSpec(
+            "source_volume_surge",
+            True,
+            "ratio ((rows + 1) / (expected + 1))",
+            _HEALTH,
+            "the volume ratio graded the other way: a source whose rows jump above the trailing "
+            "weeks' mean",
+            Bounds(1.0, low_included=False),
+        ),
+        MetricSpec(
             "source_freshness_hours",
             True,
             "hours",

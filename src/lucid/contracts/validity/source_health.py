@@ -14,6 +14,8 @@ The window is [start, end); an event is in it when `start <= event_time < end`.
   counted (under a week of history), expected is the source's mean rate since its oldest
   event times the window's duration, not weekday-aware, and the note says so; with less than
   one window's duration of history, the volume is `insufficient_data`.
+- `source_volume_surge`: the same ratio, graded the other way: a source whose volume jumps
+  (ingestion run twice, bot traffic, or the world changed) is as suspect as one that drops.
 - `source_freshness_hours`: (end - newest event before end) in hours; a source with no event
   before `end` is `insufficient_data`.
 - `source_ingestion_lag_hours`: the mean of (ingestion time - event time) over the window's
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from lucid.contracts.validity.actions import SEED_ACTIONS, Action
@@ -46,6 +48,7 @@ SOURCE_PREFIX = "source:"
 SOURCE_METRICS = frozenset(
     {
         "source_volume_ratio",
+        "source_volume_surge",
         "source_freshness_hours",
         "source_ingestion_lag_hours",
         "source_null_share",
@@ -60,6 +63,7 @@ DEFAULT_TRAILING_WEEKS = 4
 
 DEFAULT_SOURCE_BOUNDS: Mapping[str, tuple[float, float]] = {
     "source_volume_ratio": (0.5, 0.2),
+    "source_volume_surge": (1.5, 3.0),
     "source_freshness_hours": (12.0, 24.0),
     "source_null_share_rise": (0.05, 0.2),
     "schema_changes": (1.0, 2.0),
@@ -154,8 +158,10 @@ def source_measurements(
     """Every health measurement of `source` over `window` (aware UTC times)."""
     end = window[1]
     name = source_feature(source)
+    volume = volume_measurement(name, window, counts, weeks)
     found = [
-        volume_measurement(name, window, counts, weeks),
+        volume,
+        replace(volume, metric="source_volume_surge"),
         _freshness(name, end, counts.newest),
         Measurement(
             "schema_changes",

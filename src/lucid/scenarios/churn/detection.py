@@ -15,8 +15,10 @@ first day has a delay of 1 day: delay = window end − shock start, in days. The
 shock changes (`CHANGED`) follow `shocks.py`: the pandemic moves logins, purchases, app use
 and the churn relation (activity, spend, the score, the business metric); the new segment moves
 the segment mix and, churning more, the business metric; the regulation empties the logins,
-hence the activity feature and the score. Checks of no single column (estimated performance,
-multivariate) relate to every shock.
+hence the activity feature and the score. A source's checks (`source:<name>`, and
+`source:<name>.<column>`) relate as the source does: the pandemic moves the logins and
+purchases sources, the regulation empties the logins source. Checks of no single column
+(estimated performance, multivariate) relate to every shock.
 """
 
 from __future__ import annotations
@@ -38,11 +40,13 @@ CHANGED: dict[str, frozenset[str | None]] = {
             "customer_spend_30d",
             "score",
             "retention_7d",
+            "source:logins",
+            "source:purchases",
             None,
         }
     ),
     "new_segment": frozenset({"segment", "retention_7d", None}),
-    "regulation": frozenset({"customer_activity_30d", "logins", "score", None}),
+    "regulation": frozenset({"customer_activity_30d", "logins", "source:logins", "score", None}),
 }
 """Columns (None: checks of no single column) each kind of shock changes."""
 
@@ -77,7 +81,10 @@ class DailyRun:
 
 
 def _related(kind: str, check: tuple[str, str | None, str]) -> bool:
-    return check[1] in CHANGED.get(kind, frozenset())
+    column = check[1]
+    if column is not None and column.startswith("source:"):
+        column = column.split(".", 1)[0]  # a source's column relates as its source does
+    return column in CHANGED.get(kind, frozenset())
 
 
 def detections(
