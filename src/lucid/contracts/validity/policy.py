@@ -19,6 +19,12 @@ from lucid.contracts.names import (
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.change_detection import ChangeDetection, change_threshold
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
+from lucid.contracts.validity.evidence import (
+    DEFAULT_FALSE_ALARM_BUDGET,
+    adjusted_pvalues,
+    check_budget,
+)
+from lucid.contracts.validity.evidence import grade as grade_on_evidence
 from lucid.contracts.validity.grades import DriftType, Level
 from lucid.contracts.validity.metrics import CHANGE_PREFIX, DEFAULT_MINIMUM_ROWS, Measurement
 from lucid.contracts.validity.thresholds import Threshold, optional_text
@@ -66,6 +72,8 @@ class MonitoringPolicy:
     minimum_rows: int = DEFAULT_MINIMUM_ROWS
     change_detection: ChangeDetection | None = None
     """Off when None: no `cusum:` checks (see `change_detection`)."""
+    false_alarm_budget: float = DEFAULT_FALSE_ALARM_BUDGET
+    """Largest chance that a run with no drift raises any tested check (see `evidence`)."""
 
     def __post_init__(self) -> None:
         check_pattern(
@@ -101,21 +109,30 @@ class MonitoringPolicy:
             raise InvalidInput("minimum_rows", f"must be a whole number, not {self.minimum_rows!r}")
         if self.minimum_rows < 1:
             raise InvalidInput("minimum_rows", f"must be at least 1, not {self.minimum_rows}")
+        check_budget(self.false_alarm_budget)
 
     @property
     def metrics(self) -> frozenset[str]:
         return frozenset(threshold.metric for threshold in self.thresholds)
 
     def evaluate(self, measurements: Iterable[Measurement]) -> PolicyEvaluation:
-        """Grade every threshold against every measurement it applies to.
+        """Grade every threshold against every measurement it applies to, on effect and
+        evidence (`lucid.contracts.validity.evidence`): the p-values of the graded measurements
+        are adjusted together (Holm) and a tested check needs its adjusted p-value within
+        `false_alarm_budget`.
 
         Never stops early. A threshold with no measurement yields one `insufficient_data`
         check saying so, so a missing statistic is visible rather than silently passing.
         """
         measured = list(measurements)
+        graded = [
+            i for i, m in enumerate(measured) if any(t.applies_to(m) for t in self.thresholds)
+        ]
+        family = adjusted_pvalues([measured[i] for i in graded])
+        adjusted = {graded[position]: p for position, p in family.items()}
         checks: list[Check] = []
         for threshold in self.thresholds:
-            matching = [m for m in measured if threshold.applies_to(m)]
+            matching = [(i, m) for i, m in enumerate(measured) if threshold.applies_to(m)]
             if not matching:
                 missing = Measurement(
                     metric=threshold.metric,
@@ -127,9 +144,10 @@ class MonitoringPolicy:
                 )
                 checks.append(Check(threshold, missing, Level.INSUFFICIENT_DATA))
                 continue
-            for measurement in matching:
-                level = threshold.grade(measurement.value, sufficient=measurement.sufficient)
-                checks.append(Check(threshold, measurement, level))
+            for index, measurement in matching:
+                p = adjusted.get(index)
+                level, noted = grade_on_evidence(threshold, measurement, p, self.false_alarm_budget)
+                checks.append(Check(threshold, noted, level, p))
         return PolicyEvaluation(tuple(checks))
 
     @property
@@ -207,12 +225,14 @@ class MonitoringPolicy:
             self.reporting,
             self.minimum_rows,
             self.change_detection,
+            self.false_alarm_budget,
         )
 
     def to_mapping(self) -> dict[str, Any]:
         mapping: dict[str, Any] = {
             "model": self.model,
             "minimum_rows": self.minimum_rows,
+            "false_alarm_budget": self.false_alarm_budget,
             "thresholds": [threshold.to_mapping() for threshold in self.thresholds],
             "reporting": self.reporting.to_mapping(),
         }
@@ -226,7 +246,16 @@ class MonitoringPolicy:
         if not isinstance(raw, Mapping):
             raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
         refuse_unknown_keys(
-            raw, {"model", "thresholds", "reporting", "minimum_rows", "change_detection"}, "policy"
+            raw,
+            {
+                "model",
+                "thresholds",
+                "reporting",
+                "minimum_rows",
+                "change_detection",
+                "false_alarm_budget",
+            },
+            "policy",
         )
         model = raw.get("model")
         if not isinstance(model, str):
@@ -252,7 +281,8 @@ class MonitoringPolicy:
         minimum = raw.get("minimum_rows", DEFAULT_MINIMUM_ROWS)
         detection_raw = raw.get("change_detection")
         detection = None if detection_raw is None else ChangeDetection.from_mapping(detection_raw)
-        return cls(model, tuple(thresholds), reporting, minimum, detection)
+        budget = raw.get("false_alarm_budget", DEFAULT_FALSE_ALARM_BUDGET)
+        return cls(model, tuple(thresholds), reporting, minimum, detection, budget)
 
     @classmethod
     def churn_default(cls, model: str = "churn_prediction_v2") -> MonitoringPolicy:
