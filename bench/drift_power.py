@@ -28,6 +28,7 @@ scenarios it reads, and which of a run's checks are its own.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -238,6 +239,8 @@ def grid(reps: int, seed: int) -> dict[tuple[str, str, int], tuple[float, float]
                 for row in CHECKS:
                     if scenario.name in row.scenarios:
                         found[(row.name, scenario.name, rows)] = rates(evaluated, row)
+                run_rate = found[("run (any check)", scenario.name, rows)]
+                print(f"{scenario.name} {rows}: run {run_rate}", file=sys.stderr, flush=True)
     return found
 
 
@@ -268,6 +271,7 @@ def family(
                     flagged_old += any(old_flag(c.measurement) for c in evaluation.checks)
                 done += runs_here
             found[rows] = (flagged_new / reps, flagged_old / reps)
+            print(f"100 columns {rows}: {found[rows]}", file=sys.stderr, flush=True)
     return found
 
 

@@ -205,12 +205,10 @@ def _rejection_rate(pvalues: np.ndarray, alpha: float) -> float:
 def test_outside_range_pvalue_holds_its_level_on_the_reference_distribution() -> None:
     rng = np.random.default_rng(5)
     for n, m in ((200, 200), (500, 2000)):
-        found = []
-        for _ in range(3000):
-            reference, current = rng.random(n), rng.random(m)
-            outside = int(((current < reference.min()) | (current > reference.max())).sum())
-            found.append(outside_range_pvalue(outside, m, n))
-        pvalues = np.array(found)
+        reference, current = rng.random((3000, n)), rng.random((3000, m))
+        low, high = reference.min(axis=1)[:, None], reference.max(axis=1)[:, None]
+        outside = ((current < low) | (current > high)).sum(axis=1)
+        pvalues = np.array([outside_range_pvalue(int(k), m, n) for k in outside])
         assert _rejection_rate(pvalues, 0.01) <= 0.01 + 0.006
         assert _rejection_rate(pvalues, 0.1) >= 0.04  # not trivially conservative
     assert outside_range_pvalue(0, 200, 200) == 1.0
@@ -232,3 +230,54 @@ def test_new_and_vanished_category_pvalues() -> None:
     assert vanished_pvalue([0.5, 0.3, 0.2], [], 500) == 1.0
     assert vanished_pvalue([0.5, 0.3, 0.2], [0.2], 500) < 1e-40
     assert vanished_pvalue([0.998, 0.001, 0.001], [0.001], 200) == 1.0
+
+
+def test_statistics_reading_one_test_count_once_in_the_family() -> None:
+    shared = {"test": "chi_square"}
+    psi = Measurement("psi", 0.05, feature="x", pvalue=0.006, details=shared)
+    js = Measurement("jensen_shannon", 0.07, feature="x", pvalue=0.006, details=shared)
+    evaluation = policy("psi", "jensen_shannon").evaluate([psi, js])
+    assert [c.level for c in evaluation.checks] == [Level.WARNING, Level.WARNING]
+    assert [c.adjusted_pvalue for c in evaluation.checks] == pytest.approx([0.006, 0.006])
+    other_column = Measurement("psi", 0.05, feature="y", pvalue=0.006, details=shared)
+    evaluation = policy("psi", "jensen_shannon").evaluate([psi, js, other_column])
+    assert [c.adjusted_pvalue for c in evaluation.checks] == pytest.approx([0.012] * 3)
+
+
+def test_every_drift_statistic_and_health_share_carries_its_pvalue_on_duckdb() -> None:
+    import pandas as pd
+
+    from lucid.engines.duckdb import DuckDBEngine
+    from lucid.monitoring.drift import measure_data_drift
+    from lucid.monitoring.health import measure_health
+    from lucid.monitoring.profiles import build_profile
+
+    rng = np.random.default_rng(2)
+    reference = pd.DataFrame(
+        {"x": rng.normal(0, 1, 2000), "k": rng.choice(["a", "b", "c"], 2000, p=[0.5, 0.3, 0.2])}
+    )
+    current = pd.DataFrame(
+        {"x": rng.normal(0.5, 1, 2000), "k": rng.choice(["a", "b", "d"], 2000, p=[0.5, 0.3, 0.2])}
+    )
+    current.loc[:599, "x"] = None
+    with DuckDBEngine() as engine:
+        engine.register("reference", reference)
+        engine.register("current", current)
+        profile = build_profile(engine, "reference")
+        drift = {(m.metric, m.feature): m for m in measure_data_drift(engine, "current", profile)}
+        health = {(m.metric, m.feature): m for m in measure_health(engine, "current", profile)}
+    ks = drift[("ks", "x")]
+    assert ks.pvalue == pytest.approx(stats.kstwo.sf(ks.value, round(1400 * 2000 / 3400)), rel=1e-6)
+    assert drift[("wasserstein", "x")].pvalue == ks.pvalue
+    assert drift[("ks_pvalue", "x")].details["effect"] == ks.value
+    assert drift[("psi", "x")].pvalue == drift[("jensen_shannon", "x")].pvalue < 1e-10
+    assert drift[("psi", "x")].details["test"] == "chi_square"
+    chi = drift[("chi_square_pvalue", "k")]
+    assert chi.pvalue == chi.value and chi.details["effect"] == drift[("psi", "k")].value
+    assert health[("null_share_rise", "x")].pvalue < 1e-100
+    assert health[("null_share_rise", "k")].pvalue == 1.0
+    assert health[("new_category_share", "k")].pvalue < 1e-100
+    assert health[("vanished_category_share", "k")].pvalue < 1e-100
+    assert 0 < health[("out_of_range_share", "x")].pvalue <= 1
+    assert health[("null_share", "x")].pvalue is None
+    assert health[("volume_ratio", None)].pvalue is None

@@ -181,6 +181,11 @@ def _measurements(
     pvalues: Mapping[str, float | None],
     effects: Mapping[str, float | None],
 ) -> list[Measurement]:
+    tests = {
+        metric: "ks" if metric in ("ks", "ks_pvalue", "wasserstein") else "chi_square"
+        for metric, p in pvalues.items()
+        if p is not None
+    }
     sufficient = n >= minimum_rows and m >= minimum_rows
     if not sufficient:
         size = f"fewer than {minimum_rows} usable rows on a side ({n} reference, {m} current)"
@@ -199,9 +204,11 @@ def _measurements(
             sufficient=sufficient,
             expected_no_drift=expected if metric == "psi" else None,
             note="; ".join(notes) or None,
-            details=details
-            if effects.get(metric) is None
-            else {**details, "effect": effects[metric]},
+            details={
+                **details,
+                **({"test": tests[metric]} if metric in tests else {}),
+                **({"effect": effects[metric]} if effects.get(metric) is not None else {}),
+            },
             pvalue=pvalues.get(metric) if value is not None else None,
         )
         for metric, value in values.items()

@@ -2,7 +2,8 @@
 enough to matter AND the run's data show it is not noise.
 
 - The family: every measurement of the run that carries a p-value and is graded (sufficient,
-  with a value). Its p-values are adjusted together by Holm's step-down method, so the chance
+  with a value), one per test (`details["test"]`: statistics of one column that read the same
+  test count once). Its p-values are adjusted together by Holm's step-down method, so the chance
   that a run with no drift at all raises any tested check is at most the policy's
   `false_alarm_budget`, however many columns and statistics it watches.
 - An effect metric (PSI, Jensen-Shannon, KS D, Wasserstein, health shares) with a p-value
@@ -99,10 +100,18 @@ def tested(measurement: Measurement) -> bool:
 
 
 def adjusted_pvalues(measurements: Sequence[Measurement]) -> dict[int, float]:
-    """Holm-adjusted p-value of each tested measurement, by position in `measurements`."""
-    family = [i for i, m in enumerate(measurements) if tested(m)]
-    adjusted = holm([float(measurements[i].pvalue or 0.0) for i in family])
-    return dict(zip(family, adjusted, strict=True))
+    """Holm-adjusted p-value of each tested measurement, by position in `measurements`.
+
+    Measurements that share one test (`details["test"]`, e.g. PSI and Jensen-Shannon of one
+    column both read its chi-square test) count once in the family: one hypothesis, one p."""
+    keys: dict[tuple[object, ...], list[int]] = {}
+    for i, m in enumerate(measurements):
+        if tested(m):
+            test = m.details.get("test") or m.metric
+            keys.setdefault((m.feature, m.segment, str(test), m.pvalue), []).append(i)
+    groups = list(keys.values())
+    adjusted = holm([float(measurements[group[0]].pvalue or 0.0) for group in groups])
+    return {i: p for group, p in zip(groups, adjusted, strict=True) for i in group}
 
 
 def grade(
