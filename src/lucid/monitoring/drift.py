@@ -13,6 +13,12 @@ stated in the measurement's `note` when it applies:
 - Categories: the current categories not kept by name in the reference (unseen ones included)
   are pooled into `OTHER`, whose reference share is the reference's pooled rare categories
   (often 0, then PSI's epsilon applies; chi-square handles it through the pooled margin).
+- Evidence: every measurement carries `pvalue`, the p-value of no drift at these sizes.
+  PSI and Jensen-Shannon: the chi-square homogeneity test over the same bins (numeric: the
+  reference's decile bins; categorical: the buckets). KS D, `ks_pvalue` and Wasserstein: the
+  KS test of the same samples (Wasserstein has no test of its own at these costs; equal
+  distributions are what both measure). `ks_pvalue` and `chi_square_pvalue` carry their
+  test's effect in `details["effect"]` (KS D; categorical PSI) for the minimum-effect rule.
 - Prediction drift is the same statistics on the model's score column, which the profile
   holds like any other column.
 """
@@ -174,7 +180,14 @@ def _measurements(
     minimum_rows: int,
     notes: list[str],
     details: dict[str, Any],
+    pvalues: Mapping[str, float | None],
+    effects: Mapping[str, float | None],
 ) -> list[Measurement]:
+    tests = {
+        metric: "ks" if metric in ("ks", "ks_pvalue", "wasserstein") else "chi_square"
+        for metric, p in pvalues.items()
+        if p is not None
+    }
     sufficient = n >= minimum_rows and m >= minimum_rows
     if not sufficient:
         size = f"fewer than {minimum_rows} usable rows on a side ({n} reference, {m} current)"
@@ -193,7 +206,12 @@ def _measurements(
             sufficient=sufficient,
             expected_no_drift=expected if metric == "psi" else None,
             note="; ".join(notes) or None,
-            details=details,
+            details={
+                **details,
+                **({"test": tests[metric]} if metric in tests else {}),
+                **({"effect": effects[metric]} if effects.get(metric) is not None else {}),
+            },
+            pvalue=pvalues.get(metric) if value is not None else None,
         )
         for metric, value in values.items()
     ]
@@ -223,19 +241,26 @@ def _numeric(
     if reference.constant:
         notes.append(f"constant reference column ({reference.minimum})")
     values: dict[str, float | None] = dict.fromkeys(metrics)
+    pvalues: dict[str, float | None] = {}
+    effects: dict[str, float | None] = {}
     if n and m:
+        binned = chi_square(reference.bin_counts, current).pvalue
+        pvalues.update(psi=binned, jensen_shannon=binned)
         if "psi" in values:
             values["psi"] = psi(reference.bin_counts, current)
         if "jensen_shannon" in values:
             values["jensen_shannon"] = jensen_shannon(reference.bin_counts, current)
         if {"ks", "ks_pvalue", "wasserstein"} & set(values) and distances is not None:
             distance, w1 = distances
+            tested = ks_pvalue(float(distance), n, m)
+            pvalues.update(ks=tested, ks_pvalue=tested, wasserstein=tested)
+            effects["ks_pvalue"] = float(distance)
             if not reference.ecdf_exact:
                 notes.append(f"KS and Wasserstein use {len(reference.ecdf)} reference quantiles")
             if "ks" in values:
                 values["ks"] = float(distance)
             if "ks_pvalue" in values:
-                values["ks_pvalue"] = ks_pvalue(float(distance), n, m)
+                values["ks_pvalue"] = tested
             if "wasserstein" in values:
                 spread = reference.std or 0.0
                 values["wasserstein"] = float(w1) / spread if spread > 0 else float(w1)
@@ -256,6 +281,8 @@ def _numeric(
                 bin_labels(reference.edges), reference.bin_counts, current, epsilon=PSI_EPSILON
             ),
         },
+        pvalues=pvalues,
+        effects=effects,
     )
 
 
@@ -294,13 +321,18 @@ def _categorical(
     cur_counts = [current[b] for b in buckets]
     n, m = reference.usable, sum(cur_counts)
     values: dict[str, float | None] = dict.fromkeys(metrics)
+    pvalues: dict[str, float | None] = {}
+    effects: dict[str, float | None] = {}
     if n and m:
+        tested = chi_square(ref_counts, cur_counts).pvalue
+        pvalues = dict.fromkeys(("psi", "jensen_shannon", "chi_square_pvalue"), tested)
+        effects["chi_square_pvalue"] = psi(ref_counts, cur_counts)
         if "psi" in values:
             values["psi"] = psi(ref_counts, cur_counts)
         if "jensen_shannon" in values:
             values["jensen_shannon"] = jensen_shannon(ref_counts, cur_counts)
         if "chi_square_pvalue" in values:
-            values["chi_square_pvalue"] = chi_square(ref_counts, cur_counts).pvalue
+            values["chi_square_pvalue"] = tested
     bins = sum(1 for r, c in zip(ref_counts, cur_counts, strict=True) if r or c)
     return _measurements(
         values,
@@ -317,6 +349,8 @@ def _categorical(
             "moved": moved_bins(buckets, ref_counts, cur_counts, epsilon=PSI_EPSILON),
             **_new_categories(current_counts, unseen),
         },
+        pvalues=pvalues,
+        effects=effects,
     )
 
 

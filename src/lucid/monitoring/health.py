@@ -2,11 +2,14 @@
 profiled column (`DriftQueries.health_counts`), graded by `lucid.contracts.validity.health`.
 
 Reads the same window table the drift checks read; measures all rows (not per segment).
+Each share with a one-sided test carries its p-value of "no worse than the reference"
+(`with_evidence`); the NULL share itself and the volume have none and are graded on effect.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import dataclasses
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from lucid.contracts.times import to_utc
@@ -16,9 +19,20 @@ from lucid.contracts.validity.health import (
     health_measurements,
 )
 from lucid.contracts.validity.metrics import Measurement
-from lucid.contracts.validity.profiles import NumericProfile, ReferenceProfile
+from lucid.contracts.validity.profiles import (
+    CategoricalProfile,
+    ColumnProfile,
+    NumericProfile,
+    ReferenceProfile,
+)
 from lucid.errors import InvalidInput
 from lucid.monitoring.profiles import require_columns
+from lucid.monitoring.statistics import (
+    new_category_pvalue,
+    one_sided_rise,
+    outside_range_pvalue,
+    vanished_pvalue,
+)
 from lucid.ports import ComputeEngine
 
 DURATION = "duration_seconds"
@@ -62,7 +76,47 @@ def measure_health(
         minimum_rows=minimum_rows,
         duration_ratio=duration_ratio,
     )
-    return [m for m in found if m.metric in wanted]
+    return [with_evidence(m, references, columns, rows) for m in found if m.metric in wanted]
+
+
+def with_evidence(
+    measurement: Measurement,
+    references: Mapping[str, ColumnProfile],
+    columns: Mapping[str, ColumnHealth],
+    rows: int,
+) -> Measurement:
+    """`measurement` with the p-value of its one-sided test, when its metric has one:
+    NULL share rise (Fisher, against the reference's share), out of range (beta-binomial,
+    against the share outside the range when current comes from the reference), new
+    categories (beta-binomial, against the reference's pooled rare share), vanished
+    categories (union bound over named categories at least as common)."""
+    column = measurement.feature
+    if measurement.value is None or column is None or column not in columns:
+        return measurement
+    reference, health = references[column], columns[column]
+    usable = rows - health.missing
+    pvalue: float | None = None
+    if measurement.metric == "null_share_rise":
+        pvalue = one_sided_rise(
+            reference.rows - reference.usable, reference.rows, health.missing, rows
+        )
+    elif measurement.metric == "out_of_range_share":
+        pvalue = outside_range_pvalue(health.outside, usable, reference.usable)
+    elif isinstance(reference, CategoricalProfile) and reference.usable:
+        if measurement.metric == "new_category_share":
+            pvalue = new_category_pvalue(health.outside, usable, reference.other, reference.usable)
+        elif measurement.metric == "vanished_category_share":
+            named = health.named or {}
+            shares = [count / reference.usable for count in reference.categories.values()]
+            gone = [
+                count / reference.usable
+                for category, count in reference.categories.items()
+                if not named.get(category)
+            ]
+            pvalue = vanished_pvalue(shares, gone, usable)
+    if pvalue is None:
+        return measurement
+    return dataclasses.replace(measurement, pvalue=pvalue)
 
 
 def _column_health(

@@ -12,6 +12,11 @@ compute engine (the engine's `drift_queries`); what arrives here are small vecto
   categories empty on both sides are dropped; p-value from χ²(k - 1).
 - KS p-value: two-sided, asymptotic (`scipy.stats.kstwo` at n·m/(n+m), as
   `ks_2samp(method="asymp")`).
+- Evidence (`pvalue` of each measurement, see `drift`): PSI and Jensen-Shannon take the
+  chi-square homogeneity test of the same bins or categories; KS D, the KS p-value and
+  Wasserstein take the KS test of the same samples. Health shares take `one_sided_rise`
+  (NULL share, hypergeometric), `outside_range_pvalue` (beta-binomial) and
+  `new_category_pvalue` (beta-binomial).
 - No-drift PSI: with independent multinomial samples of n and m rows over B bins, PSI is
   approximately (1/n + 1/m) · χ²(B - 1); `psi_expected_no_drift` is its mean
   (1/n + 1/m)(B - 1) and `psi_no_drift_quantile` a quantile of it (default the 95th).
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 
 from scipy import special
 
+from lucid.contracts.validity.evidence import MINIMUM_EFFECT, PVALUE_BOUNDS
 from lucid.errors import InvalidInput
 
 PSI_EPSILON = 1e-4
@@ -34,7 +40,8 @@ PSI_EPSILON = 1e-4
 @dataclass(frozen=True, slots=True)
 class StatisticSpec:
     """Describes a drift statistic: its name, the column kinds it applies to, its unit and
-    the default warning threshold used when a policy gives none."""
+    its default warning bound: the minimum effect worth a warning for an effect statistic
+    (`evidence.MINIMUM_EFFECT`), the adjusted p-value bound for a p-value statistic."""
 
     name: str
     column_kinds: frozenset[str]
@@ -46,12 +53,21 @@ BOTH = frozenset({"numeric", "categorical"})
 SPECS = {
     spec.name: spec
     for spec in (
-        StatisticSpec("psi", BOTH, "nats", 0.1),
-        StatisticSpec("jensen_shannon", BOTH, "distance, base 2, 0..1", 0.1),
-        StatisticSpec("ks", frozenset({"numeric"}), "fraction", 0.1),
-        StatisticSpec("ks_pvalue", frozenset({"numeric"}), "probability", 0.05),
-        StatisticSpec("wasserstein", frozenset({"numeric"}), "reference standard deviations", 0.1),
-        StatisticSpec("chi_square_pvalue", frozenset({"categorical"}), "probability", 0.05),
+        StatisticSpec("psi", BOTH, "nats", MINIMUM_EFFECT["psi"]),
+        StatisticSpec(
+            "jensen_shannon", BOTH, "distance, base 2, 0..1", MINIMUM_EFFECT["jensen_shannon"]
+        ),
+        StatisticSpec("ks", frozenset({"numeric"}), "fraction", MINIMUM_EFFECT["ks"]),
+        StatisticSpec("ks_pvalue", frozenset({"numeric"}), "probability", PVALUE_BOUNDS[0]),
+        StatisticSpec(
+            "wasserstein",
+            frozenset({"numeric"}),
+            "reference standard deviations",
+            MINIMUM_EFFECT["wasserstein"],
+        ),
+        StatisticSpec(
+            "chi_square_pvalue", frozenset({"categorical"}), "probability", PVALUE_BOUNDS[0]
+        ),
     )
 }
 """Every data-drift statistic, by name."""
@@ -154,3 +170,60 @@ def psi_no_drift_quantile(
         return 0.0
     chi_square = 2 * float(special.gammaincinv((bins - 1) / 2, quantile))  # χ²_q(bins - 1)
     return (1 / reference_rows + 1 / current_rows) * chi_square
+
+
+def outside_range_pvalue(outside: int, usable: int, reference_usable: int) -> float:
+    """P(at least `outside` of `usable` current values fall outside the range of
+    `reference_usable` reference values) when both sides are one continuous distribution.
+
+    The mass outside the reference's [min, max] is Beta(2, n - 1) (uniform order
+    statistics), so the count is beta-binomial(m, 2, n - 1): exact without ties, and wider
+    than the binomial at the mean share 2 / (n + 1), which would alarm too often at small n.
+    """
+    if outside <= 0 or usable <= 0:
+        return 1.0
+    if reference_usable < 2:
+        return 1.0
+    from scipy import stats  # imported when a test needs it (see ks_pvalue)
+
+    return float(stats.betabinom.sf(outside - 1, usable, 2, reference_usable - 1))
+
+
+def new_category_pvalue(
+    new: int, usable: int, reference_other: int, reference_usable: int
+) -> float:
+    """P(at least `new` of `usable` current rows in categories the reference does not name)
+    when the share of such rows is what the reference's pooled rare rows suggest: the count
+    is beta-binomial(m, other + 1, n - other + 1) (the reference's other-share with a
+    uniform prior, which also covers categories too rare to appear in n rows)."""
+    if new <= 0 or usable <= 0 or reference_usable <= 0:
+        return 1.0
+    from scipy import stats  # imported when a test needs it (see ks_pvalue)
+
+    alpha, beta = reference_other + 1, reference_usable - reference_other + 1
+    return float(stats.betabinom.sf(new - 1, usable, alpha, beta))
+
+
+def one_sided_rise(
+    reference_hits: int, reference_rows: int, current_hits: int, current_rows: int
+) -> float:
+    """One-sided exact (Fisher) p-value that the current share of hits exceeds the
+    reference's: P(X ≥ current hits), X hypergeometric over the pooled rows."""
+    if current_hits <= 0 or current_rows <= 0 or reference_rows <= 0:
+        return 1.0
+    from scipy import stats  # imported when a test needs it (see ks_pvalue)
+
+    total = reference_rows + current_rows
+    hits = reference_hits + current_hits
+    return float(stats.hypergeom.sf(current_hits - 1, total, hits, current_rows))
+
+
+def vanished_pvalue(shares: Sequence[float], vanished: Sequence[float], rows: int) -> float:
+    """A bound on P(a named category at least as common as the most common vanished one is
+    absent from `rows` current rows): Σ (1 - p)^rows over named shares p ≥ that one's share
+    (union bound; `shares` are the reference shares of the named categories)."""
+    if not vanished or rows <= 0:
+        return 1.0
+    largest = max(vanished)
+    total = sum(math.exp(rows * math.log1p(-p)) for p in shares if p >= largest and p < 1)
+    return min(1.0, total)

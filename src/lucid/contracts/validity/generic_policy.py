@@ -1,7 +1,9 @@
 """The policy of a model nobody wrote one for: data drift on its inputs, alerting its owner.
 
 It watches only what every model has — the distribution of each pinned feature against the
-reference profile (PSI, bounds 0.1 / 0.2, the usual reading of "moderate" and "large" shift)
+reference profile (PSI, warning at its minimum effect 0.02 and critical at a large effect 0.2,
+`evidence.drift_threshold`; graded on effect and evidence, so a small window's noise does not
+alarm)
 and the health of its values (NULL share rise, values outside the reference's range, new and
 vanished categories, at the default health bounds), and for a model pinning features the
 health of the sources behind them (volume against the trailing weeks, freshness, NULL share
@@ -16,11 +18,10 @@ from __future__ import annotations
 import re
 
 from lucid.contracts.validity.actions import Action, ActionKind
-from lucid.contracts.validity.grades import DriftType
+from lucid.contracts.validity.evidence import drift_threshold
 from lucid.contracts.validity.health import default_health_thresholds
 from lucid.contracts.validity.policy import Frequency, MonitoringPolicy, Reporting
 from lucid.contracts.validity.source_health import default_source_thresholds
-from lucid.contracts.validity.thresholds import Threshold
 
 _NOT_IN_TARGET = re.compile(r"[^a-z0-9_.@-]+")
 
@@ -45,7 +46,7 @@ def generic_policy(model: str, owner: str, *, sources: bool = False) -> Monitori
     return MonitoringPolicy(
         model=model,
         thresholds=(
-            Threshold(DriftType.DATA, "psi", 0.1, 0.2, (alert,), critical),
+            drift_threshold("psi", (alert,), critical),
             *(threshold for threshold in health if threshold.metric != "volume_ratio"),
         ),
         reporting=Reporting(stakeholders=(owner,), frequency=Frequency.DAILY),

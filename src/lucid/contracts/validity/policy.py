@@ -20,6 +20,12 @@ from lucid.contracts.names import (
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
 from lucid.contracts.validity.change_detection import ChangeDetection, change_threshold
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
+from lucid.contracts.validity.evidence import (
+    DEFAULT_FALSE_ALARM_BUDGET,
+    adjusted_pvalues,
+    check_budget,
+)
+from lucid.contracts.validity.evidence import grade as grade_on_evidence
 from lucid.contracts.validity.grades import DriftType, Level
 from lucid.contracts.validity.metrics import CHANGE_PREFIXES, DEFAULT_MINIMUM_ROWS, Measurement
 from lucid.contracts.validity.thresholds import Threshold, optional_text
@@ -70,6 +76,8 @@ class MonitoringPolicy:
     sources: tuple[str, ...] | None = None
     """The feature store sources whose data health the run measures; None: the sources
     behind the monitored version's pinned features."""
+    false_alarm_budget: float = DEFAULT_FALSE_ALARM_BUDGET
+    """Largest chance that a run with no drift raises any tested check (see `evidence`)."""
 
     def __post_init__(self) -> None:
         check_pattern(
@@ -107,21 +115,30 @@ class MonitoringPolicy:
             raise InvalidInput("minimum_rows", f"must be at least 1, not {self.minimum_rows}")
         if self.sources is not None:
             _check_sources(self.sources)
+        check_budget(self.false_alarm_budget)
 
     @property
     def metrics(self) -> frozenset[str]:
         return frozenset(threshold.metric for threshold in self.thresholds)
 
     def evaluate(self, measurements: Iterable[Measurement]) -> PolicyEvaluation:
-        """Grade every threshold against every measurement it applies to.
+        """Grade every threshold against every measurement it applies to, on effect and
+        evidence (`lucid.contracts.validity.evidence`): the p-values of the graded measurements
+        are adjusted together (Holm) and a tested check needs its adjusted p-value within
+        `false_alarm_budget`.
 
         Never stops early. A threshold with no measurement yields one `insufficient_data`
         check saying so, so a missing statistic is visible rather than silently passing.
         """
         measured = list(measurements)
+        graded = [
+            i for i, m in enumerate(measured) if any(t.applies_to(m) for t in self.thresholds)
+        ]
+        family = adjusted_pvalues([measured[i] for i in graded])
+        adjusted = {graded[position]: p for position, p in family.items()}
         checks: list[Check] = []
         for threshold in self.thresholds:
-            matching = [m for m in measured if threshold.applies_to(m)]
+            matching = [(i, m) for i, m in enumerate(measured) if threshold.applies_to(m)]
             if not matching:
                 missing = Measurement(
                     metric=threshold.metric,
@@ -133,9 +150,10 @@ class MonitoringPolicy:
                 )
                 checks.append(Check(threshold, missing, Level.INSUFFICIENT_DATA))
                 continue
-            for measurement in matching:
-                level = threshold.grade(measurement.value, sufficient=measurement.sufficient)
-                checks.append(Check(threshold, measurement, level))
+            for index, measurement in matching:
+                p = adjusted.get(index)
+                level, noted = grade_on_evidence(threshold, measurement, p, self.false_alarm_budget)
+                checks.append(Check(threshold, noted, level, p))
         return PolicyEvaluation(tuple(checks))
 
     @property
@@ -214,12 +232,14 @@ class MonitoringPolicy:
             self.minimum_rows,
             self.change_detection,
             self.sources,
+            self.false_alarm_budget,
         )
 
     def to_mapping(self) -> dict[str, Any]:
         mapping: dict[str, Any] = {
             "model": self.model,
             "minimum_rows": self.minimum_rows,
+            "false_alarm_budget": self.false_alarm_budget,
             "thresholds": [threshold.to_mapping() for threshold in self.thresholds],
             "reporting": self.reporting.to_mapping(),
         }
@@ -236,7 +256,15 @@ class MonitoringPolicy:
             raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
         refuse_unknown_keys(
             raw,
-            {"model", "thresholds", "reporting", "minimum_rows", "change_detection", "sources"},
+            {
+                "model",
+                "thresholds",
+                "reporting",
+                "minimum_rows",
+                "change_detection",
+                "sources",
+                "false_alarm_budget",
+            },
             "policy",
         )
         model = raw.get("model")
@@ -273,6 +301,7 @@ class MonitoringPolicy:
             minimum,
             detection,
             None if sources is None else tuple(sources),
+            raw.get("false_alarm_budget", DEFAULT_FALSE_ALARM_BUDGET),
         )
 
     @classmethod
