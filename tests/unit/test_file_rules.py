@@ -198,7 +198,8 @@ def test_a_threshold_outside_its_metric_bounds_is_refused(
 @pytest.mark.parametrize("metric", sorted(METRICS))
 def test_every_metric_has_bounds_that_accept_a_sensible_threshold(metric: str) -> None:
     spec = METRICS[metric]
-    warning, critical = (0.1, 0.2) if spec.higher_is_worse else (0.05, 0.01)
+    low = spec.bounds.low  # e.g. 0.5 for an AUC, 1 for a volume surge
+    warning, critical = (low + 0.1, low + 0.2) if spec.higher_is_worse else (0.05, 0.01)
     assert _threshold(metric, warning, critical).metric == metric
 
 
