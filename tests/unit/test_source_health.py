@@ -312,3 +312,19 @@ def test_trailing_windows_are_the_same_weekday_and_hour_of_earlier_weeks() -> No
     month = (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC))
     [(start, end)] = trailing_windows(*month, 1)
     assert month[0] - start == timedelta(days=35) and end - start == timedelta(days=31)
+
+
+def test_volume_evidence_is_the_conditional_poisson_test() -> None:
+    from scipy import stats
+
+    from lucid.contracts.validity.source_health import rate_change_pvalues
+
+    # Four trailing weeks of 3 tickets a day, then 6: a doubling a quiet source shows by chance.
+    drop, surge = rate_change_pvalues(6, 12, 1 / 5)
+    assert surge == pytest.approx(stats.binom.sf(5, 18, 0.2), rel=1e-12)
+    assert drop == pytest.approx(stats.binom.cdf(6, 18, 0.2), rel=1e-12)
+    assert surge > 0.01
+    # A busy source rising by 60 % is far past chance; the same rows are no evidence of a drop.
+    drop, surge = rate_change_pvalues(1600, 4000, 1 / 5)
+    assert surge < 1e-12 and drop > 0.99
+    assert rate_change_pvalues(0, 0, 0.5) == (1.0, 1.0)

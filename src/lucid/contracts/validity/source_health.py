@@ -16,6 +16,11 @@ The window is [start, end); an event is in it when `start <= event_time < end`.
   one window's duration of history, the volume is `insufficient_data`.
 - `source_volume_surge`: the same ratio, graded the other way: a source whose volume jumps
   (ingestion run twice, bot traffic, or the world changed) is as suspect as one that drops.
+- Evidence of a volume change: the conditional test of two Poisson rates. With no change the
+  window's rows, given the rows of the window and of the history it is compared with, are
+  Binomial(total, window duration / (window + history duration)); `source_volume_ratio`'s
+  p-value is the lower tail, `source_volume_surge`'s the upper one. A quiet source (a few
+  tickets a day) then needs far more than a doubling to be graded, a busy one far less.
 - `source_freshness_hours`: (end - newest event before end) in hours; a source with no event
   before `end` is `insufficient_data`.
 - `source_ingestion_lag_hours`: the mean of (ingestion time - event time) over the window's
@@ -161,7 +166,7 @@ def source_measurements(
     volume = volume_measurement(name, window, counts, weeks)
     found = [
         volume,
-        replace(volume, metric="source_volume_surge"),
+        replace(volume, metric="source_volume_surge", pvalue=volume.details.get("surge_pvalue")),
         _freshness(name, end, counts.newest),
         Measurement(
             "schema_changes",
@@ -224,11 +229,11 @@ def volume_measurement(
         "newest_event": None if counts.newest is None else counts.newest.isoformat(),
     }
     note = None
+    history = (start - counts.oldest).total_seconds() if counts.oldest else 0.0
+    duration = (end - start).total_seconds()
     if rows:
         expected = sum(rows) / len(rows)
     else:
-        history = (start - counts.oldest).total_seconds() if counts.oldest else 0.0
-        duration = (end - start).total_seconds()
         if history < duration:
             return Measurement(
                 "source_volume_ratio",
@@ -242,6 +247,13 @@ def volume_measurement(
         expected = counts.before_rows / history * duration
         note = "under a week of history: expected rows are the mean rate, not weekday-aware"
     details["expected_rows"] = expected
+    history_rows, share = (
+        (sum(rows), 1 / (1 + len(rows)))
+        if rows
+        else (counts.before_rows, duration / (duration + history))
+    )
+    drop, surge = rate_change_pvalues(counts.rows, history_rows, share)
+    details["surge_pvalue"] = surge
     return Measurement(
         "source_volume_ratio",
         (counts.rows + 1) / (expected + 1),
@@ -250,7 +262,21 @@ def volume_measurement(
         current_rows=counts.rows,
         note=note,
         details=details,
+        pvalue=drop,
     )
+
+
+def rate_change_pvalues(rows: int, history_rows: int, share: float) -> tuple[float, float]:
+    """(P(X <= rows), P(X >= rows)) for X ~ Binomial(rows + history_rows, share): the
+    conditional test that the window's rate equals its history's (see the module)."""
+    from scipy import special  # a few ms, only when a policy watches sources
+
+    total = rows + history_rows
+    if total == 0:
+        return 1.0, 1.0
+    lower = float(special.bdtr(rows, total, share))
+    upper = 1.0 if rows == 0 else float(special.bdtrc(rows - 1, total, share))
+    return min(lower, 1.0), min(upper, 1.0)
 
 
 def _freshness(feature: str, end: datetime, newest: datetime | None) -> Measurement:
