@@ -335,14 +335,34 @@ def test_an_incident_opens_on_a_bad_run_updates_and_recovers(
     service.log_outcomes("churn", outcomes)
     clock.now += timedelta(days=1)
     second = service.run("churn")
-    assert second.record.level == "insufficient_data"  # no business observation yet
+    assert second.record.level == "insufficient_data"  # no business observation yet...
+    # ...but the check that failed (PSI of tenure) is measured ok again: recovered.
+    assert second.incident is not None and second.incident.status == "open"
+    assert second.incident.recovered_at == "2026-11-04T02:00:00.000000Z"
     registry.observe("churn", 2, metric="retention_rate", value=0.80, period="d3", actor="bi")
     third = service.run("churn", start=DAY3, end=DAY3 + timedelta(days=1) - timedelta(seconds=1))
     assert third.record.level == "ok"
-    assert third.incident is not None and third.incident.status == "open"
-    assert third.incident.recovered_at == "2026-11-04T02:00:00.000000Z"
+    assert (
+        third.incident is not None and third.incident.recovered_at == second.incident.recovered_at
+    )
     updates = event_log.read(type="IncidentUpdated")
-    assert [u.payload["recovered"] for u in updates] == [False, True]
+    assert [u.payload["recovered"] for u in updates] == [True]  # once; nothing new after
+
+
+def test_a_run_without_enough_data_on_the_failed_check_does_not_recover(
+    db: Database, event_log: SqlEventLog, registry: ModelRegistry, engine: Any, clock: Clock
+) -> None:
+    service = monitoring(db, event_log, registry, engine, clock)
+    profiled(service, tenure_shift_sd=0.38)
+    assert service.run("churn").incident is not None
+    few, outcomes = prediction_rows(DAY3, 50, seed=3)  # under the minimum rows: PSI not judged
+    service.log_predictions("churn", 2, few)
+    service.log_outcomes("churn", outcomes)
+    clock.now += timedelta(days=1)
+    second = service.run("churn")
+    assert second.record.level == "insufficient_data"
+    assert second.incident is not None and second.incident.recovered_at is None
+    assert [u.payload["recovered"] for u in event_log.read(type="IncidentUpdated")] == [False]
 
 
 def test_a_drill_fires_the_expected_level_without_touching_production(

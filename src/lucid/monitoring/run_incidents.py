@@ -1,15 +1,19 @@
 """A run's incident: a warning or critical run opens one for its model, or updates the open one.
 
 Rule: a run at warning or critical opens an incident (`IncidentOpened`, detection time = the
-run's time, window start kept so detection delay can be computed; its summary lists what
-each failing check found moved, from which people start their diagnosis) unless one is not
-closed yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `recovered_at`
+run's time, window start kept so detection delay can be computed; its summary lists what each
+failing check found moved, from which people start their diagnosis) unless one is not closed
+yet, which it updates (`IncidentUpdated`). A later OK run sets the incident's `recovered_at`
 (`IncidentUpdated` with `recovered`, its time = time to recovery); a failing run clears it.
-An insufficient-data run updates an incident without recovering it and opens none: it could
-not judge. Monitoring never changes an incident's lifecycle status: acknowledging, diagnosing
-and closing (with a lesson) belong to the learning loop (`lucid.memory.incident_lifecycle`); once an
-incident is closed, the next failing run opens a new one. A run does this once: a resumed
-run whose incident step was taken does not do it again.
+A run with no failing check but some check without enough data opens none; it recovers the
+incident only when every check that failed in the incident's last failing run (`last_run_id`,
+which only failing and recovering runs set) is measured ok: a quiet source that never reaches
+the minimum rows cannot hold an incident open forever, and a check that cannot be judged is
+not taken for recovered. Monitoring never changes an incident's lifecycle status:
+acknowledging, diagnosing and closing (with a lesson) belong to the learning loop
+(`lucid.memory.incident_lifecycle`); once an incident is closed, the next failing run opens a
+new one. A run does this once: a resumed run whose incident step was taken does not do it
+again.
 """
 
 from __future__ import annotations
@@ -92,10 +96,12 @@ def _record(
         return "opened"
     if current.recovered_at is not None and not failing:
         return "none"  # already recovered; nothing new to say until it fails again
-    recovered = level is Level.OK
+    recovered = level is Level.OK or (not failing and _failed_checks_ok(uow, current, evaluation))
     at = format_time(now)
     # Only the metric's facts change here; the lifecycle status belongs to people.
-    values: dict[str, object] = {"level": _worse(level, current), "last_run_id": run_id}
+    values: dict[str, object] = {"level": _worse(level, current)}
+    if failing or recovered:
+        values.update(last_run_id=run_id)
     if recovered:
         values.update(recovered_at=at)
     elif failing:
@@ -115,6 +121,25 @@ def _record(
             )
         )
     return "recovered" if recovered else "updated"
+
+
+def _failed_checks_ok(
+    uow: UnitOfWork, current: IncidentRecord, evaluation: PolicyEvaluation
+) -> bool:
+    """Whether every check that failed in the incident's last failing run is ok now."""
+    if current.last_run_id is None:
+        return False
+    last = uow.monitoring.get_run(current.last_run_id)
+    failed = {
+        (c["threshold"], c.get("feature"), c.get("segment"))
+        for c in last.checks
+        if c["level"] in (Level.WARNING.value, Level.CRITICAL.value)
+    }
+    now = {
+        (c.threshold.key, c.measurement.feature, c.measurement.segment): c.level
+        for c in evaluation.checks
+    }
+    return bool(failed) and all(now.get(key) is Level.OK for key in failed)
 
 
 def _open(
