@@ -65,8 +65,14 @@ def test_the_negentropic_arm_runs_its_policy_every_day(comparison: Comparison) -
     )
     assert all(end - start == timedelta(days=1) for start, end in days)
     assert len(days) == 300 - FIRST_DEPLOY_DAY  # one run a day from the first deployment
-    judged = [run for run in runs if run.level != "insufficient_data"]
-    assert len(judged) >= 0.9 * len(runs)  # a seventh of the base is enough rows
+    # A seventh of the base is enough rows to judge the served features' drift (a quiet
+    # source, a few support tickets a day, may stay under the minimum rows).
+    judged = [
+        run
+        for run in runs
+        if all(c["level"] != "insufficient_data" for c in run.checks if c["metric"] == "psi")
+    ]
+    assert len(judged) >= 0.9 * len(runs)
 
 
 def test_each_shock_is_flagged_by_a_check_of_a_column_it_changes(comparison: Comparison) -> None:
@@ -77,11 +83,15 @@ def test_each_shock_is_flagged_by_a_check_of_a_column_it_changes(comparison: Com
     assert any("[segment]" in check for check in found["new_segment"]["attributed_checks"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="single-run PSI and health bounds at ~280 rows a day raise false alarms before the "
-    "first shock; the evidence-based grading of issue 21 is what removes them",
-)
+def test_the_regulation_and_the_pandemic_are_seen_on_their_first_day_by_source_health(
+    comparison: Comparison,
+) -> None:
+    found = {d["shock"]: d for d in comparison.to_dict()["detection"]}
+    for shock in ("pandemic", "regulation"):
+        assert found[shock]["attributed_delay_days"] == 1, found[shock]
+        assert any("[source:logins]" in c for c in found[shock]["attributed_checks"]), found[shock]
+
+
 def test_no_incident_is_opened_before_the_first_shock(comparison: Comparison) -> None:
     alarms = comparison.to_dict()["false_alarms_before_first_shock"]
     assert alarms["runs"] > 60

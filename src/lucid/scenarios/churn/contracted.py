@@ -66,6 +66,10 @@ MINIMUM_ROWS = 200
 """A daily window holds a seventh of the base (about 570 rows at 4,000 customers, fewer as
 customers leave): checks judge from 200 rows on."""
 
+DAILY_FALSE_ALARM_BUDGET = 0.001
+"""The daily policy's chance per run of a false alarm: at most one in about three years of
+daily runs (the default 0.01 would expect about one every hundred days)."""
+
 
 def weekday_of(entity: str) -> int:
     """The day of the week (0..6, by simulated day modulo 7) a customer is scored: a stable
@@ -343,6 +347,7 @@ class ContractedArm(ArchitectureArm):
             ),
             reporting=replace(seed.reporting, frequency=Frequency.DAILY),
             minimum_rows=MINIMUM_ROWS,
+            false_alarm_budget=DAILY_FALSE_ALARM_BUDGET,
         )
         self.lucid.monitoring.set_policy(
             policy,
