@@ -17,8 +17,9 @@ from typing import Any
 
 from lucid.contracts.events import DomainEvent, event_type
 from lucid.contracts.names import refuse_unknown_keys
+from lucid.contracts.value.direction import Direction
 from lucid.contracts.value.fields import finite, text
-from lucid.contracts.value.impact import BusinessImpact, Direction
+from lucid.contracts.value.impact import BusinessImpact
 from lucid.errors import InvalidInput
 
 DEFAULT_CHECKPOINT_DAYS = (30, 90, 180)

@@ -10,13 +10,13 @@ the contract; `versions` are the stored versions. Everything here is pure: no I/
 standard library.
 """
 
+from lucid.contracts.value.direction import Direction
 from lucid.contracts.value.evaluation import ModelEvaluation, Verdict, evaluate, pearson
 from lucid.contracts.value.evidence import Arm, Evidence, judge_evidence
 from lucid.contracts.value.fields import finite, text
 from lucid.contracts.value.gate import DEFAULT_SKEW_LIMIT, GateDecision, Override, promotion_gate
 from lucid.contracts.value.impact import (
     BusinessImpact,
-    Direction,
     Guardrail,
     GuardrailBound,
     GuardrailResult,
@@ -26,6 +26,15 @@ from lucid.contracts.value.names import (
     PINNED_FEATURE,
     validate_model_name,
     validate_pinned_feature,
+)
+from lucid.contracts.value.rule import (
+    DEFAULT_RULE,
+    PREDICTIVE_METRICS,
+    Comparison,
+    EvidenceClause,
+    EvidenceKind,
+    Origin,
+    parse_rule,
 )
 from lucid.contracts.value.stages import PROMOTIONS, Stage, check_transition
 from lucid.contracts.value.versions import (
@@ -37,15 +46,20 @@ from lucid.contracts.value.versions import (
 )
 
 __all__ = [
+    "DEFAULT_RULE",
     "DEFAULT_SKEW_LIMIT",
     "PINNED_FEATURE",
+    "PREDICTIVE_METRICS",
     "PROMOTIONS",
     "Arm",
     "ArtifactKind",
     "ArtifactRef",
     "BusinessImpact",
+    "Comparison",
     "Direction",
     "Evidence",
+    "EvidenceClause",
+    "EvidenceKind",
     "GateDecision",
     "Guardrail",
     "GuardrailBound",
@@ -54,6 +68,7 @@ __all__ = [
     "ModelSummary",
     "ModelVersion",
     "Observation",
+    "Origin",
     "Override",
     "Stage",
     "Verdict",
@@ -62,6 +77,7 @@ __all__ = [
     "finite",
     "judge_evidence",
     "parse_period",
+    "parse_rule",
     "pearson",
     "promotion_gate",
     "text",

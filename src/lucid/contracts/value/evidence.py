@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from lucid.contracts.names import refuse_unknown_keys
+from lucid.contracts.value.direction import Direction
 from lucid.contracts.value.fields import finite, text
-from lucid.contracts.value.impact import BusinessImpact, Direction, GuardrailResult
+from lucid.contracts.value.impact import BusinessImpact, GuardrailResult
+from lucid.contracts.value.rule import EvidenceKind, Origin
 from lucid.errors import InvalidInput
 
 
@@ -58,8 +62,20 @@ class Evidence:
     source: str
     guardrail_values: Mapping[str, float] = field(default_factory=dict)
     test: str = "two-proportion z-test"
+    kind: EvidenceKind = EvidenceKind.BUSINESS
+    origin: Origin = Origin.EXTERNAL
+    direction: Direction | None = None
+    design: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, Any] = field(default_factory=dict)
+    produced_at: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", EvidenceKind(self.kind))
+        object.__setattr__(self, "origin", Origin(self.origin))
+        if self.direction is not None:
+            object.__setattr__(self, "direction", Direction(self.direction))
+        object.__setattr__(self, "design", dict(self.design))
+        object.__setattr__(self, "data", dict(self.data))
         text(self.metric, "evidence.metric")
         text(self.source, "evidence.source")
         text(self.test, "evidence.test")
@@ -79,9 +95,11 @@ class Evidence:
             raise InvalidInput(
                 "evidence.confidence", f"must be between 0 and 1, not {self.confidence}"
             )
-        for metric, value in self.guardrail_values.items():
-            finite(value, f"evidence.guardrail_values.{metric}")
-        object.__setattr__(self, "guardrail_values", dict(self.guardrail_values))
+        values = {
+            str(metric): finite(value, f"evidence.guardrail_values.{metric}")
+            for metric, value in self.guardrail_values.items()
+        }
+        object.__setattr__(self, "guardrail_values", values)
 
     def guardrail_results(self, impact: BusinessImpact) -> list[GuardrailResult]:
         """Each of the contract's guardrails judged on this evidence's measured values."""
@@ -104,7 +122,41 @@ class Evidence:
             "source": self.source,
             "guardrail_values": dict(self.guardrail_values),
             "test": self.test,
+            "kind": self.kind.value,
+            "origin": self.origin.value,
+            "direction": None if self.direction is None else self.direction.value,
+            "design": dict(self.design),
+            "data": dict(self.data),
+            "produced_at": self.produced_at,
+            "digest": self.digest,
         }
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the record's canonical JSON, every field but the digest itself:
+        what the event log keeps of the data behind a decision."""
+        fields = {
+            "metric": self.metric,
+            "control": self.control.to_dict(),
+            "treatment": self.treatment.to_dict(),
+            "effect": self.effect,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "confidence": self.confidence,
+            "p_value": self.p_value,
+            "alpha": self.alpha,
+            "source": self.source,
+            "guardrail_values": dict(self.guardrail_values),
+            "test": self.test,
+            "kind": self.kind.value,
+            "origin": self.origin.value,
+            "direction": None if self.direction is None else self.direction.value,
+            "design": self.design,
+            "data": self.data,
+            "produced_at": self.produced_at,
+        }
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @classmethod
     def from_mapping(cls, raw: object) -> Evidence:
@@ -136,8 +188,20 @@ class Evidence:
                 str(k): finite(v, f"evidence.guardrail_values.{k}") for k, v in guardrails.items()
             },
             test=text(raw.get("test", "two-proportion z-test"), "evidence.test"),
+            kind=_choice(raw.get("kind", EvidenceKind.BUSINESS), EvidenceKind, "evidence.kind"),
+            origin=_choice(raw.get("origin", Origin.EXTERNAL), Origin, "evidence.origin"),
+            direction=None
+            if raw.get("direction") is None
+            else _choice(raw["direction"], Direction, "evidence.direction"),
+            design=_mapping(raw.get("design"), "evidence.design"),
+            data=_mapping(raw.get("data"), "evidence.data"),
+            produced_at=None
+            if raw.get("produced_at") is None
+            else text(raw["produced_at"], "evidence.produced_at"),
         )
 
+
+_E = TypeVar("_E", EvidenceKind, Origin, Direction)
 
 _EVIDENCE_KEYS = frozenset(
     {
@@ -153,8 +217,31 @@ _EVIDENCE_KEYS = frozenset(
         "source",
         "guardrail_values",
         "test",
+        "kind",
+        "origin",
+        "direction",
+        "design",
+        "data",
+        "produced_at",
+        "digest",
     }
 )
+
+
+def _choice(value: object, enum: type[_E], field: str) -> _E:
+    try:
+        return enum(value)  # type: ignore[arg-type]
+    except ValueError:
+        options = ", ".join(member.value for member in enum)
+        raise InvalidInput(field, f"must be one of {options}, not {value!r}") from None
+
+
+def _mapping(value: object, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidInput(field, f"must be a mapping, not {value!r}")
+    return {str(k): v for k, v in value.items()}
 
 
 def _arm(raw: object, role: str) -> Arm:

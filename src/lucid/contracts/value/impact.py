@@ -15,30 +15,13 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.names import refuse_unknown_keys
+from lucid.contracts.value.direction import Direction
 from lucid.contracts.value.fields import finite, text
+from lucid.contracts.value.rule import DEFAULT_RULE, EvidenceClause, parse_rule
 from lucid.errors import InvalidInput
 
 _PERIOD = re.compile(r"(?P<count>[1-9][0-9]{0,5})(?P<unit>[hdw])")
 _PERIOD_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
-
-
-class Direction(StrEnum):
-    """Which way a business metric must move: `higher` (retention) or `lower` (churn, cost)."""
-
-    HIGHER = "higher"
-    LOWER = "lower"
-
-    def better(self, value: float, than: float) -> bool:
-        """True when `value` is strictly better than `than` in this direction."""
-        return value > than if self is Direction.HIGHER else value < than
-
-    def at_least_as_good(self, value: float, as_: float) -> bool:
-        """True when `value` is as good as `as_` or better."""
-        return value >= as_ if self is Direction.HIGHER else value <= as_
-
-    def gain(self, before: float, after: float) -> float:
-        """The improvement from `before` to `after`, positive when it got better."""
-        return after - before if self is Direction.HIGHER else before - after
 
 
 def parse_period(period: str) -> timedelta:
@@ -113,6 +96,7 @@ _IMPACT_KEYS = {
     "guardrails",
     "alpha",
     "value_per_unit",
+    "evidence_rule",
 }
 
 
@@ -137,9 +121,11 @@ class BusinessImpact:
     guardrails: tuple[Guardrail, ...] = ()
     alpha: float = 0.05
     value_per_unit: float | None = None
+    evidence_rule: tuple[EvidenceClause, ...] = DEFAULT_RULE
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "metric", text(self.metric, "metric"))
+        object.__setattr__(self, "evidence_rule", tuple(self.evidence_rule) or DEFAULT_RULE)
         try:
             object.__setattr__(self, "direction", Direction(self.direction))
         except ValueError:
@@ -196,6 +182,18 @@ class BusinessImpact:
                 )
 
     @property
+    def minimum_effect(self) -> float:
+        """The gain the contract asks for, |target - baseline|: the effect a business test
+        of superiority is powered to detect."""
+        return abs(self.target - self.baseline)
+
+    @property
+    def rollback_margin(self) -> float:
+        """|baseline - rollback_threshold|: how much worse a challenger may be before the
+        contract would roll it back; the default non-inferiority margin."""
+        return abs(self.baseline - self.rollback_threshold)
+
+    @property
     def period(self) -> timedelta:
         """The measurement period as a duration."""
         return parse_period(self.measurement_period)
@@ -223,6 +221,7 @@ class BusinessImpact:
             "guardrails": [guardrail.to_dict() for guardrail in self.guardrails],
             "alpha": self.alpha,
             "value_per_unit": self.value_per_unit,
+            "evidence_rule": [clause.to_dict() for clause in self.evidence_rule],
         }
 
     @classmethod
@@ -252,6 +251,7 @@ class BusinessImpact:
             value_per_unit=None
             if value_per_unit is None
             else finite(value_per_unit, "value_per_unit"),
+            evidence_rule=parse_rule(raw.get("evidence_rule")),
         )
 
 
