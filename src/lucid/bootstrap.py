@@ -134,8 +134,11 @@ class Lucid:
         """A/B experiments of a challenger against production; their evidence feeds the gate."""
         if self._experiments is None:
             from lucid.experiments.lab import Experiments
+            from lucid.registry.produced import ProducedEvidence
 
-            self._experiments = Experiments(self.uows, self.registry, clock=self.clock)
+            self._experiments = Experiments(
+                self.uows, ProducedEvidence(self.registry), clock=self.clock
+            )
         return self._experiments
 
     @property

@@ -17,6 +17,7 @@ from lucid.bootstrap import utc_now
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.experiments.lab import Experiments
 from lucid.registry.model_registry import ModelRegistry
+from lucid.registry.produced import ProducedEvidence
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
@@ -55,7 +56,7 @@ def hub_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def lab(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Experiments:
-    return Experiments(SqlUnitsOfWork(db, event_log), registry, clock=clock)
+    return Experiments(SqlUnitsOfWork(db, event_log), ProducedEvidence(registry), clock=clock)
 
 
 @pytest.fixture

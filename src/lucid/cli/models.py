@@ -13,7 +13,7 @@ from rich.table import Table
 
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.times import to_utc
-from lucid.contracts.value import BusinessImpact, Evidence, Override
+from lucid.contracts.value import BusinessImpact, Evidence, Override, read_external_evidence
 from lucid.errors import InvalidInput
 from lucid.registry.model_artifacts import artifact_from_option
 
@@ -150,7 +150,7 @@ def show(
             ", ".join(v.features),
             f"{v.impact.metric} ({v.impact.direction.value})",
             f"{v.impact.target:g}",
-            v.evidence.source if v.evidence else "-",
+            "; ".join(_described(e) for e in v.evidence) or "-",
         )
     console.print(table)
 
@@ -164,13 +164,25 @@ def attach_evidence(
     rationale: str = typer.Option(..., "--rationale"),
     actor: str | None = typer.Option(None, "--as"),
 ) -> None:
-    """Attach an experiment result to a version for the promotion gate."""
-    record = Evidence.from_mapping(_yaml_file(evidence, "--evidence"))
+    """Attach evidence from an experiment run outside Lucid (marked external; the schema is in
+    docs/evidence.md, every problem of the file reported at once)."""
+    record = read_external_evidence(_yaml_file(evidence, "--evidence"))
     with open_lucid(ctx) as lucid:
         v = lucid.registry.attach_evidence(
             name, version, record, actor=acting(actor), rationale=rationale
         )
-    console.print(f"Attached evidence from {record.source} to {v.label}.")
+    console.print(
+        f"Attached external {record.kind.value} evidence on {record.metric} from "
+        f"{escape(record.source)} to {v.label} (digest {record.digest[:12]})."
+    )
+
+
+def _described(evidence: Evidence) -> str:
+    """`business churn_rate -0.02 p=0.003 (exp-42, external)`."""
+    return escape(
+        f"{evidence.kind.value} {evidence.metric} {evidence.effect:+.4g} "
+        f"p={evidence.p_value:.3g} ({evidence.source}, {evidence.origin.value})"
+    )
 
 
 @app.command()

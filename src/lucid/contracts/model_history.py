@@ -14,6 +14,7 @@ from typing import Any
 from lucid.contracts.events import RecordedEvent, parse_time
 
 _KINDS = {
+    "EvidenceAttached": "evidence",
     "ModelPromoted": "promotion",
     "PromotionOverridden": "override",
     "ModelRolledBack": "rollback",
@@ -97,6 +98,8 @@ def fold_history(
                 continue
             serving = int(payload["version"])
             detail = f"v{serving} entered production on {payload['basis']}: {payload['summary']}"
+        elif kind == "evidence":
+            detail = _evidence_detail(payload)
         elif kind == "override":
             detail = (
                 f"{payload['approver']} overrode the evidence requirement for "
@@ -131,3 +134,17 @@ def fold_history(
             )
         )
     return ModelHistory(name, tuple(entries))
+
+
+def _evidence_detail(payload: dict[str, Any]) -> str:
+    """`external business evidence on churn_rate attached to v2: effect -0.02 [-0.03, -0.01],
+    p = 0.001 (exp-42, digest 3f2a…)`; a record stored before origins existed is external."""
+    record = payload["evidence"]
+    origin = "external" if record.get("origin", "external") == "external" else "Lucid's"
+    digest = f", digest {record['digest'][:12]}" if record.get("digest") else ""
+    return (
+        f"{origin} {record.get('kind', 'business')} evidence on {record['metric']} attached to "
+        f"v{payload['version']}: effect {record['effect']:+.4g} "
+        f"[{record['ci_low']:.4g}, {record['ci_high']:.4g}], p = {record['p_value']:.4g} "
+        f"({record['source']}{digest})"
+    )

@@ -6,7 +6,7 @@ whole story is one indexed read of the event log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lucid.contracts.events import DomainEvent, Subject, event_type
@@ -37,7 +37,8 @@ class ModelRegistered(DomainEvent):
 @event_type("EvidenceAttached")
 @dataclass(frozen=True)
 class EvidenceAttached(DomainEvent):
-    """An experiment result was attached to a version for the promotion gate."""
+    """An evidence record was attached to a version for the promotion gate; the record
+    (`Evidence.to_dict`) carries its `origin` (lucid or external) and `digest`."""
 
     name: str
     version: int
@@ -49,7 +50,8 @@ class EvidenceAttached(DomainEvent):
 class ModelPromoted(DomainEvent):
     """A version moved up a stage; `basis` says why the gate let it (stage, evidence, override).
 
-    `replaced_version` is the production version it archived, if any.
+    `replaced_version` is the production version it archived, if any; `evidence_digests` the
+    digests of the evidence records a promotion on evidence rests on.
     """
 
     name: str
@@ -59,6 +61,7 @@ class ModelPromoted(DomainEvent):
     basis: str
     summary: str
     replaced_version: int | None = None
+    evidence_digests: list[str] = field(default_factory=list)
 
 
 @event_type("PromotionOverridden")

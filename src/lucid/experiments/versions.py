@@ -45,5 +45,8 @@ class ModelVersions(Protocol):
     def attach_evidence(
         self, name: str, version: int, evidence: Evidence, *, actor: str, rationale: str
     ) -> object:
-        """Attach `evidence` to the version; inside an open unit of work it joins it."""
+        """Attach `evidence`, a record Lucid produced, to the version as it is (origin kept);
+        inside an open unit of work it joins it. Bootstrap wires it to the registry's
+        `attach_produced_evidence` (`lucid.registry.produced`), never to the public
+        `attach_evidence`, which marks every record external."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from lucid.contracts.value.evidence import Evidence
@@ -42,7 +43,9 @@ class ModelRepository(Protocol):
         """Store a new version (its production sequence unset)."""
         ...
 
-    def set_evidence(self, name: str, version: int, evidence: Evidence) -> None: ...
+    def set_evidence(self, name: str, version: int, evidence: Sequence[Evidence]) -> None:
+        """Replace the version's evidence records with `evidence`."""
+        ...
 
     def set_stage(
         self, name: str, version: int, stage: Stage, *, production_seq: int | None = None

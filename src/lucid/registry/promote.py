@@ -8,7 +8,10 @@ not at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from lucid.contracts.events import RecordedEvent
 from lucid.contracts.identities import normalise_identity
@@ -19,8 +22,10 @@ from lucid.contracts.registry_events import (
     PromotionOverridden,
 )
 from lucid.contracts.value.evidence import Evidence
+from lucid.contracts.value.external import read_external_evidence
 from lucid.contracts.value.fields import text
 from lucid.contracts.value.gate import GateDecision, Override, promotion_gate
+from lucid.contracts.value.rule import Origin
 from lucid.contracts.value.stages import Stage, check_transition
 from lucid.contracts.value.versions import ModelVersion
 from lucid.errors import Conflict, InvalidInput
@@ -29,20 +34,49 @@ from lucid.registry.dependencies import RegistryDependencies, record
 
 
 class Promotion(RegistryDependencies):
-    """`attach_evidence`, `promote` and `archive`."""
+    """`attach_evidence` (external), `attach_produced_evidence` (Lucid's own), `promote`
+    and `archive`."""
 
     def attach_evidence(
+        self,
+        name: str,
+        version: int,
+        evidence: Evidence | Mapping[str, Any],
+        *,
+        actor: str,
+        rationale: str,
+    ) -> ModelVersion:
+        """Attach evidence produced outside Lucid to a version; the gate judges it at
+        promotion. A mapping is checked against the schema of `docs/evidence.md` (every
+        problem in one refusal); the record is always marked external, an `Evidence` object
+        too. It replaces the version's earlier record of the same kind and metric."""
+        if isinstance(evidence, Evidence):
+            record = replace(evidence, origin=Origin.EXTERNAL, produced_at=None)
+        elif isinstance(evidence, Mapping):
+            record = read_external_evidence(evidence)
+        else:
+            raise InvalidInput("evidence", f"must be an evidence record, not {evidence!r}")
+        return self._attach(name, version, record, actor=actor, rationale=rationale)
+
+    def attach_produced_evidence(
         self, name: str, version: int, evidence: Evidence, *, actor: str, rationale: str
     ) -> ModelVersion:
-        """Attach an experiment result to a version; the gate judges it at promotion."""
+        """Attach a record Lucid's own use cases produced (an experiment concluded, a shadow
+        comparison), kept as it is; inside an open unit of work it joins it. Never reachable
+        from a user's input: the CLI, HTTP and SDK attach through `attach_evidence`."""
         if not isinstance(evidence, Evidence):
             raise InvalidInput("evidence", "must be an evidence record")
+        return self._attach(name, version, evidence, actor=actor, rationale=rationale)
+
+    def _attach(
+        self, name: str, version: int, evidence: Evidence, *, actor: str, rationale: str
+    ) -> ModelVersion:
         who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         with self._uows() as uow:
             current = uow.models.get(name, version)
             if current.stage is Stage.ARCHIVED:
                 raise Conflict(f"{current.label} is archived; evidence can no longer help it.")
-            uow.models.set_evidence(name, version, evidence)
+            uow.models.set_evidence(name, version, current.evidence_with(evidence))
             attached = EvidenceAttached(name, version, evidence.to_dict())
             record(uow, attached, who, why, self._clock())
             return uow.models.get(name, version)
@@ -91,12 +125,14 @@ class Promotion(RegistryDependencies):
         with self._uows() as uow:
             frozen_reason = uow.models.frozen_reason(name)
             stage, registered_by, current = uow.models.gate_inputs(name, version)
+            serving = uow.models.production(name) if wanted is Stage.PRODUCTION else None
             decision = promotion_gate(
                 version_label=f"{name}@{version}",
                 current=stage,
                 wanted=wanted,
                 impact=current.impact if current else None,
-                evidence=current.evidence if current else None,
+                evidence=current.evidence if current else (),
+                production_label=None if serving is None else f"{name}@{serving}",
                 frozen_reason=frozen_reason,
                 override=override,
                 approvers=self._approvers,
@@ -134,7 +170,14 @@ class Promotion(RegistryDependencies):
             overridden = PromotionOverridden(name, version, approver, decision.evidence_problem)
             record(uow, overridden, approver, override.rationale.strip(), now)
         promoted = ModelPromoted(
-            name, version, stage.value, wanted.value, decision.basis, decision.summary, replaced
+            name,
+            version,
+            stage.value,
+            wanted.value,
+            decision.basis,
+            decision.summary,
+            replaced,
+            list(decision.evidence_digests),
         )
         recorded = record(uow, promoted, who, why, now)
         production_seq = recorded.seq if wanted is Stage.PRODUCTION else None

@@ -72,7 +72,7 @@ class Registration(RegistryDependencies):
                     training_data=training,
                     offline_metrics=metrics,
                     impact=contract,
-                    evidence=None,
+                    evidence=(),
                     registered_by=who,
                     registered_at=format_time(now),
                     rationale=why,

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from lucid.contracts.access import Role
-from lucid.contracts.value import Override, Stage
+from lucid.contracts.value import Override, Stage, read_external_evidence
 from lucid.errors import InvalidInput
 from lucid.http.text_fields import ONE_LINE, Line
 from lucid.service.bodies import (
@@ -218,6 +218,27 @@ def promote_model(
         name, version, wanted, actor=who.person, rationale=body.rationale, override=override
     )
     return promoted.to_dict()
+
+
+class EvidenceRequest(RequestBody):
+    evidence: dict[str, Any] = Field(
+        description="An evidence record from an experiment run outside Lucid (docs/evidence.md)."
+    )
+    rationale: Rationale
+
+
+@router.post("/models/{name}/versions/{version}/evidence", tags=["models"], status_code=201)
+def attach_model_evidence(
+    name: str, version: VersionNumber, body: EvidenceRequest, lucid: LucidDep, who: PrincipalDep
+) -> dict[str, Any]:
+    """Attach external evidence to a version for the promotion gate, as the token's person:
+    checked against the schema (every problem in one answer), marked external."""
+    who.require(Role.SCIENTIST, action=f"attaching evidence to {name}@{version}")
+    record = read_external_evidence(body.evidence)
+    attached = lucid.registry.attach_evidence(
+        name, version, record, actor=who.person, rationale=body.rationale
+    )
+    return attached.to_dict()
 
 
 class FreezeRequest(RequestBody):

@@ -4,6 +4,7 @@ their versions and the business observations made of them."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, insert, select, update
@@ -73,9 +74,7 @@ class SqlModelRepository:
                 training_data=version.training_data,
                 offline_metrics=json.dumps(dict(version.offline_metrics), sort_keys=True),
                 impact=json.dumps(version.impact.to_dict(), sort_keys=True),
-                evidence=None
-                if version.evidence is None
-                else json.dumps(version.evidence.to_dict(), sort_keys=True),
+                evidence=_stored_evidence(version.evidence),
                 registered_by=version.registered_by,
                 registered_at=version.registered_at,
                 rationale=version.rationale,
@@ -84,8 +83,8 @@ class SqlModelRepository:
             )
         )
 
-    def set_evidence(self, name: str, version: int, evidence: Evidence) -> None:
-        self._update_version(name, version, evidence=json.dumps(evidence.to_dict(), sort_keys=True))
+    def set_evidence(self, name: str, version: int, evidence: Sequence[Evidence]) -> None:
+        self._update_version(name, version, evidence=_stored_evidence(evidence))
 
     def set_stage(
         self, name: str, version: int, stage: Stage, *, production_seq: int | None = None
@@ -243,7 +242,7 @@ def _parse(row: RowMapping) -> ModelVersion:
         raise Conflict(
             f"{row['name']}@{row['version']} has no valid business-impact contract stored."
         )
-    evidence = Evidence.from_mapping(json.loads(row["evidence"])) if row["evidence"] else None
+    evidence = _read_evidence(row["evidence"])
     return ModelVersion(
         name=row["name"],
         version=int(row["version"]),
@@ -270,3 +269,17 @@ def _stored_impact(row: RowMapping) -> BusinessImpact | None:
         return BusinessImpact.from_mapping(json.loads(row["impact"] or "null"))
     except (LucidError, ValueError, TypeError):
         return None
+
+
+def _stored_evidence(evidence: Sequence[Evidence]) -> str | None:
+    """The records as a JSON list; None for none."""
+    return json.dumps([e.to_dict() for e in evidence], sort_keys=True) if evidence else None
+
+
+def _read_evidence(stored: str | None) -> tuple[Evidence, ...]:
+    """The stored records; a single JSON object (one record) reads as a list of one."""
+    if not stored:
+        return ()
+    raw = json.loads(stored)
+    records = raw if isinstance(raw, list) else [raw]
+    return tuple(Evidence.from_mapping(record) for record in records)

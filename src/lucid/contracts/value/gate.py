@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from lucid.contracts.identities import normalise_identity, same_person
-from lucid.contracts.value.evidence import Evidence, judge_evidence
+from lucid.contracts.value.evidence import Evidence
 from lucid.contracts.value.impact import BusinessImpact
+from lucid.contracts.value.judgement import ClauseMet, weigh_evidence
 from lucid.contracts.value.stages import Stage, check_transition
 from lucid.errors import Conflict, Forbidden, InvalidInput
 
@@ -32,11 +33,15 @@ class Override:
 
 @dataclass(frozen=True, slots=True)
 class GateDecision:
-    """Why the gate let a version into production: `evidence` or `override`."""
+    """Why the gate let a version up a stage: `stage`, `evidence` or `override`.
+
+    `evidence_digests` are the digests of the records a decision on evidence rests on, one
+    per clause of the rule of evidence."""
 
     basis: str
     summary: str
     evidence_problem: str | None = None
+    evidence_digests: tuple[str, ...] = ()
 
 
 def promotion_gate(
@@ -45,7 +50,8 @@ def promotion_gate(
     current: Stage,
     wanted: Stage,
     impact: BusinessImpact | None,
-    evidence: Evidence | None,
+    evidence: Sequence[Evidence],
+    production_label: str | None,
     frozen_reason: str | None,
     override: Override | None,
     approvers: Sequence[str],
@@ -57,7 +63,9 @@ def promotion_gate(
 
     Order of refusal: no contract, freeze, illegal stage change; then, for production only,
     training-serving skew of the pinned features above `skew_limit` (a share; an override does
-    not lift it: skewed features make every evidence moot), then the evidence — or, when an
+    not lift it: skewed features make every evidence moot), then the evidence against the
+    contract's rule of evidence (`judge_evidence`, `production_label` the version serving
+    production, None when none does) — or, when an
     override is given, the approver role and the four-eyes rule (the approver did not register
     the version). `feature_skew` maps each pinned feature with served values to its measured
     mismatch rate; features never served are not judged.
@@ -76,9 +84,9 @@ def promotion_gate(
     if wanted is not Stage.PRODUCTION:
         return GateDecision("stage", f"{current.value} → {wanted.value}")
     _refuse_skew(version_label, feature_skew or {}, skew_limit)
-    problem = judge_evidence(impact, evidence, version_label)
+    problem, met = weigh_evidence(impact, evidence, version_label, production_label)
     if override is None:
-        return _on_evidence(version_label, impact, evidence, problem)
+        return _on_evidence(version_label, problem, met)
     _check_approver(version_label, override, approvers, registered_by)
     return GateDecision("override", override.rationale.strip(), evidence_problem=problem)
 
@@ -94,21 +102,17 @@ def _refuse_skew(version_label: str, feature_skew: Mapping[str, float], limit: f
         )
 
 
-def _on_evidence(
-    version_label: str, impact: BusinessImpact, evidence: Evidence | None, problem: str | None
-) -> GateDecision:
-    """Production on evidence alone: refused with `problem` unless the evidence proves it."""
+def _on_evidence(version_label: str, problem: str | None, met: Sequence[ClauseMet]) -> GateDecision:
+    """Production on evidence alone: refused with `problem` unless every clause is met."""
     if problem is not None:
         raise Conflict(
             f"{version_label} may not enter production: {problem}. Attach evidence that "
             "meets the contract or have an approver override; nothing changed."
         )
-    assert evidence is not None
     return GateDecision(
         "evidence",
-        f"{impact.metric} {evidence.treatment.value:g} reaches the target "
-        f"{impact.target:g}, p = {evidence.p_value:.4g} ≤ {impact.alpha:g} "
-        f"({evidence.source})",
+        "; ".join(clause.describe() for clause in met),
+        evidence_digests=tuple(clause.evidence.digest for clause in met),
     )
 
 

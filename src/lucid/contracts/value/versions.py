@@ -37,7 +37,8 @@ class ArtifactRef:
 class ModelVersion:
     """A registered version as stored: its artifact, pins, contract, evidence and stage.
     `inputs` are the pinned feature names in the order the model takes them, None for a model
-    that stated no signature (it takes the pins in their order)."""
+    that stated no signature (it takes the pins in their order). `evidence` holds at most one
+    record per kind and metric, in the order attached."""
 
     name: str
     version: int
@@ -48,7 +49,7 @@ class ModelVersion:
     training_data: str
     offline_metrics: Mapping[str, float]
     impact: BusinessImpact
-    evidence: Evidence | None
+    evidence: tuple[Evidence, ...]
     registered_by: str
     registered_at: str
     rationale: str
@@ -57,6 +58,12 @@ class ModelVersion:
     @property
     def label(self) -> str:
         return f"{self.name}@{self.version}"
+
+    def evidence_with(self, record: Evidence) -> tuple[Evidence, ...]:
+        """The version's evidence once `record` is attached: it replaces the earlier record
+        of the same kind and metric."""
+        kept = tuple(e for e in self.evidence if (e.kind, e.metric) != (record.kind, record.metric))
+        return (*kept, record)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,7 +76,7 @@ class ModelVersion:
             "training_data": self.training_data,
             "offline_metrics": dict(self.offline_metrics),
             "impact": self.impact.to_dict(),
-            "evidence": self.evidence.to_dict() if self.evidence else None,
+            "evidence": [record.to_dict() for record in self.evidence],
             "registered_by": self.registered_by,
             "registered_at": self.registered_at,
             "rationale": self.rationale,
