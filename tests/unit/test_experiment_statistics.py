@@ -88,7 +88,7 @@ def test_the_evidence_matches_the_registry_tests_fixed_counts_helper() -> None:
         expected.treatment,
         expected.source,
     )
-    assert judge_evidence(retention(), ours, "churn@3") is None
+    assert judge_evidence(retention(), [ours], "churn@3", "churn@1") is None
 
 
 @pytest.mark.parametrize(
@@ -114,7 +114,7 @@ def test_a_better_challenger_that_breaks_a_guardrail_is_not_a_win(
     analysis = analyse(design, ArmCounts(1000, 1000, 800), ArmCounts(1000, 1000, 850), guardrails)
     assert analysis.decision is Decision.GUARDRAIL_BROKEN and sentence in analysis.reason
     assert analysis.can_conclude
-    problem = judge_evidence(retention(), evidence_of(analysis), "churn@3")
+    problem = judge_evidence(retention(), [evidence_of(analysis)], "churn@3", "churn@1")
     assert problem is not None and "compute_cost_per_day" in problem
 
 

@@ -236,7 +236,7 @@ def test_evidence_from_counts_matches_scipy_and_passes() -> None:
     evidence = two_proportion_evidence(impact, "churn@2", (800, 850), (1000, 1000))
     assert evidence.effect == pytest.approx(0.05)
     assert evidence.p_value < 0.01
-    assert judge_evidence(impact, evidence, "churn@2") is None
+    assert judge_evidence(impact, [evidence], "churn@2", "churn@1") is None
 
 
 def test_evidence_records_refuse_inconsistent_numbers() -> None:
@@ -259,7 +259,7 @@ def test_evidence_records_refuse_inconsistent_numbers() -> None:
 @pytest.mark.parametrize(
     ("successes", "sizes", "guardrails", "label", "problem"),
     [
-        ((800, 815), (1000, 1000), None, "churn@2", "misses the target"),
+        ((800, 815), (1000, 1000), None, "churn@2", "not significant"),
         ((48, 50), (60, 60), None, "churn@2", "not significant"),
         ((800, 850), (1000, 1000), {"compute_cost_per_day": 520}, "churn@2", "is broken"),
         ((800, 850), (1000, 1000), {}, "churn@2", "no measured value"),
@@ -275,24 +275,24 @@ def test_evidence_that_does_not_prove_the_contract(
 ) -> None:
     impact = retention()
     evidence = two_proportion_evidence(impact, "churn@2", successes, sizes, guardrails)
-    found = judge_evidence(impact, evidence, label)
+    found = judge_evidence(impact, [evidence], label, "churn@1")
     assert found is not None and problem in found
 
 
 def test_evidence_for_another_metric_or_looser_alpha_is_refused() -> None:
     impact = retention()
     other = two_proportion_evidence(false_positives(), "churn@2", (800, 850), (1000, 1000))
-    assert "measures false_positive_rate" in str(judge_evidence(impact, other, "churn@2"))
+    assert "measures false_positive_rate" in str(judge_evidence(impact, [other], "churn@2", "churn@1"))
     loose = two_proportion_evidence(impact, "churn@2", (800, 850), (1000, 1000), alpha=0.1)
-    assert "looser" in str(judge_evidence(impact, loose, "churn@2"))
+    assert "looser" in str(judge_evidence(impact, [loose], "churn@2", "churn@1"))
 
 
 def test_lower_is_better_evidence_needs_a_negative_effect() -> None:
     impact = false_positives()
     better = two_proportion_evidence(impact, "fraud@2", (400, 280), (2000, 2000), {})
-    assert judge_evidence(impact, better, "fraud@2") is None
+    assert judge_evidence(impact, [better], "fraud@2", "churn@1") is None
     worse = two_proportion_evidence(impact, "fraud@2", (400, 460), (2000, 2000), {})
-    assert "misses the target" in str(judge_evidence(impact, worse, "fraud@2"))
+    assert "does not lie wholly" in str(judge_evidence(impact, [worse], "fraud@2", "churn@1"))
 
 
 def gate(**changes: Any) -> Any:
@@ -302,7 +302,8 @@ def gate(**changes: Any) -> Any:
         "current": Stage.CHALLENGER,
         "wanted": Stage.PRODUCTION,
         "impact": impact,
-        "evidence": two_proportion_evidence(impact, "churn@2", (800, 850), (1000, 1000)),
+        "evidence": [two_proportion_evidence(impact, "churn@2", (800, 850), (1000, 1000))],
+        "production_label": "churn@1",
         "frozen_reason": None,
         "override": None,
         "approvers": ["bea"],
@@ -315,24 +316,25 @@ def gate(**changes: Any) -> Any:
 def test_the_gate_accepts_valid_evidence() -> None:
     decision = gate()
     assert decision.basis == "evidence" and "exp-42" in decision.summary
+    assert "external evidence" in decision.summary and len(decision.evidence_digests) == 1
 
 
 @pytest.mark.parametrize(
     ("changes", "error", "sentence"),
     [
         ({"impact": None}, Conflict, "no business-impact contract"),
-        ({"evidence": None}, Conflict, "no evidence attached"),
+        ({"evidence": []}, Conflict, "has no business evidence"),
         ({"frozen_reason": "PSI 0.27"}, Conflict, "frozen"),
         ({"current": Stage.CANDIDATE}, Conflict, "may move only to"),
         ({"current": Stage.ARCHIVED}, Conflict, "may move only to no other stage"),
         ({"current": Stage.PRODUCTION}, Conflict, "already production"),
         (
-            {"evidence": None, "override": Override("carl", "business asked")},
+            {"evidence": [], "override": Override("carl", "business asked")},
             Forbidden,
             "not an approver",
         ),
         (
-            {"evidence": None, "override": Override("ana", "mine"), "approvers": ["ana"]},
+            {"evidence": [], "override": Override("ana", "mine"), "approvers": ["ana"]},
             Forbidden,
             "four-eyes",
         ),
@@ -351,13 +353,16 @@ def test_the_gate_refuses(changes: dict[str, Any], error: type[Exception], sente
 def test_an_override_needs_a_rationale_and_keeps_what_was_missing() -> None:
     with pytest.raises(InvalidInput, match=r"override\.rationale"):
         Override("bea", " ")
-    decision = gate(evidence=None, override=Override("bea", "regulator deadline"))
+    decision = gate(evidence=[], override=Override("bea", "regulator deadline"))
     assert decision.basis == "override"
-    assert decision.evidence_problem == "churn@2 has no evidence attached"
+    assert decision.evidence_problem == (
+        "business superiority on the contract's metric is required but churn@2 has no "
+        "business evidence on retention_rate"
+    )
 
 
 def test_challenger_promotion_needs_no_evidence_but_a_contract() -> None:
-    assert gate(current=Stage.CANDIDATE, wanted=Stage.CHALLENGER, evidence=None).basis == "stage"
+    assert gate(current=Stage.CANDIDATE, wanted=Stage.CHALLENGER, evidence=[]).basis == "stage"
 
 
 def test_pearson_agrees_with_scipy() -> None:
