@@ -161,7 +161,7 @@ def test_the_full_path_experiment_evidence_deployment_checkpoints(
     evidence = lab.conclude("churn-v2-ab", actor="eve", rationale="v2 retains more")
     assert evidence.treatment.name == "churn@2" and evidence.control.name == "churn@1"
     assert evidence.guardrail_values == {"compute_cost_per_day": 410.0}
-    assert registry.get_version("churn", 2).evidence == evidence
+    assert registry.get_version("churn", 2).evidence == (evidence,)
     [listed] = lab.overview()
     assert (listed["status"], listed["decision"]) == ("concluded", "challenger_better")
     with pytest.raises(Conflict, match="churn-v2-ab is concluded"):
@@ -445,7 +445,7 @@ def test_bad_deployments_are_refused_and_nothing_is_promoted(
 def test_a_deployment_the_gate_refuses_records_no_decision(
     loop: LearningLoop, challenger: int, unchanged: Callable[[], Any]
 ) -> None:
-    with unchanged(), pytest.raises(Conflict, match="has no evidence attached"):
+    with unchanged(), pytest.raises(Conflict, match="churn@2 has no business evidence"):
         loop.deploy("churn", 2, hypotheses=HYPOTHESES, actor="ana", rationale="ship it")
 
 

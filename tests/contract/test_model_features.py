@@ -11,6 +11,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from lucid.bootstrap import utc_now
+from lucid.contracts.value import Override
 from lucid.errors import Conflict, Forbidden, NotFound
 from lucid.features.definition_files import load_definitions
 from lucid.features.store import FeatureStore
@@ -50,6 +51,10 @@ def registry(
         features=feature_store,
         clock=utc_now,
     )
+
+
+FIRST = Override("bea", "the first model: no version serves production to test against")
+"""A first version enters production by override: a business test needs a production version."""
 
 
 def register(registry: ModelRegistry, pins: list[str]) -> int:
@@ -96,7 +101,9 @@ def test_skewed_features_block_production_and_clean_ones_pass(
     feature_store.materialize([V1, SPEND], at=AT - timedelta(days=12))
     feature_store.get_online_features(["alice", "bob"], [V1, SPEND], log=True, now=AT)
     with pytest.raises(Conflict, match=r"skew between training and serving beyond 2\.0%"):
-        registry.promote("churn", version, "production", actor="bea", rationale="won the A/B")
+        registry.promote(
+            "churn", version, "production", actor="bea", rationale="first", override=FIRST
+        )
     assert registry.get_version("churn", version).stage.value == "challenger"
     assert feature_store.skew([V1])[V1] == 0.5
 
@@ -120,7 +127,7 @@ def test_the_gate_judges_the_last_30_days_of_serving_not_old_mistakes(
     feature_store.get_online_features(["alice", "bob"], [V1, SPEND], log=True, now=AT)
     assert feature_store.skew([V1])[V1] == 0.0
     assert feature_store.skew_report(features=[V1]).overall.mismatch_rate == 0.5
-    registry.promote("churn", version, "production", actor="bea", rationale="won the A/B")
+    registry.promote("churn", version, "production", actor="bea", rationale="first", override=FIRST)
 
 
 def test_a_clean_model_is_served_from_the_online_store(
@@ -134,7 +141,7 @@ def test_a_clean_model_is_served_from_the_online_store(
     feature_store.materialize([V1, SPEND], at=AT)
     # alice and carol had events within the 2-day TTL (bob's latest is 29 days old: stale).
     feature_store.get_online_features(["alice", "carol"], [V1, SPEND], log=True, now=AT)
-    registry.promote("churn", version, "production", actor="bea", rationale="won the A/B")
+    registry.promote("churn", version, "production", actor="bea", rationale="first", override=FIRST)
     model = registry.load_model("churn")
     # Read online at the pinned versions: the same as passing the rows by hand.
     rows = feature_store.get_online_features(["alice", "carol"], [V1, SPEND], now=AT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,15 @@ from sklearn.linear_model import LogisticRegression
 from sqlalchemy import insert, select, update
 
 from lucid.bootstrap import utc_now
-from lucid.contracts.value import BusinessImpact, Guardrail, GuardrailBound, Override, Stage
+from lucid.contracts.value import (
+    Arm,
+    BusinessImpact,
+    Guardrail,
+    GuardrailBound,
+    Origin,
+    Override,
+    Stage,
+)
 from lucid.errors import Conflict, Forbidden, IntegrityViolation, InvalidInput, NotFound
 from lucid.registry.model_artifacts import (
     HubArtifact,
@@ -134,14 +143,28 @@ def register(registry: ModelRegistry, by: str = "ana", **changes: Any) -> Any:
 
 
 def prove(registry: ModelRegistry, version: int, successes: int = 850) -> None:
+    """Attach A/B evidence of `version` against the version serving production."""
+    serving = registry.production_number("churn")
     evidence = two_proportion_evidence(
-        retention(), f"churn@{version}", (800, successes), (1000, 1000)
+        retention(),
+        f"churn@{version}",
+        (800, successes),
+        (1000, 1000),
+        control=f"churn@{serving or 1}",
     )
     registry.attach_evidence("churn", version, evidence, actor="eve", rationale="A/B exp-42")
 
 
 def to_production(registry: ModelRegistry, version: int) -> None:
+    """Promote `version` to production: on A/B evidence against the serving version, or by
+    bea's override when none serves (a business test has nothing to compare with)."""
     registry.promote("churn", version, "challenger", actor="ana", rationale="start the A/B test")
+    if registry.production_number("churn") is None:
+        first = Override("bea", "first version: nothing serves production to test against")
+        registry.promote(
+            "churn", version, "production", actor="ana", rationale="first", override=first
+        )
+        return
     prove(registry, version)
     registry.promote("churn", version, "production", actor="ana", rationale="A/B won")
 
@@ -275,41 +298,43 @@ def test_valid_evidence_promotes_and_only_one_version_serves(
 def test_the_gate_refusals_leave_the_registry_unchanged(
     registry: ModelRegistry, unchanged: Callable[[], Any]
 ) -> None:
+    register(registry)
+    to_production(registry, 1)
     register(registry, by="bea")
-    registry.promote("churn", 1, "challenger", actor="ana", rationale="start the A/B test")
+    registry.promote("churn", 2, "challenger", actor="ana", rationale="start the A/B test")
     promote = registry.promote
-    with unchanged(), pytest.raises(Conflict, match="no evidence attached"):
-        promote("churn", 1, "production", actor="ana", rationale="ship it")
-    prove(registry, 1, successes=812)  # +1.2 points: significant? no target
-    with unchanged(), pytest.raises(Conflict, match="misses the target"):
-        promote("churn", 1, "production", actor="ana", rationale="ship it")
+    with unchanged(), pytest.raises(Conflict, match="churn@2 has no business evidence"):
+        promote("churn", 2, "production", actor="ana", rationale="ship it")
+    prove(registry, 2, successes=812)  # +1.2 points: not significant
+    with unchanged(), pytest.raises(Conflict, match="not significant"):
+        promote("churn", 2, "production", actor="ana", rationale="ship it")
     registry.attach_evidence(
         "churn",
-        1,
+        2,
         two_proportion_evidence(
-            retention(), "churn@1", (800, 850), (1000, 1000), {"compute_cost_per_day": 600}
+            retention(), "churn@2", (800, 850), (1000, 1000), {"compute_cost_per_day": 600}
         ),
         actor="eve",
         rationale="rerun",
     )
     with unchanged(), pytest.raises(Conflict, match=r"guardrail compute_cost_per_day ≤ 495"):
-        promote("churn", 1, "production", actor="ana", rationale="ship it")
+        promote("churn", 2, "production", actor="ana", rationale="ship it")
     with unchanged(), pytest.raises(InvalidInput, match=r"override\.rationale"):
-        promote("churn", 1, "production", actor="ana", rationale="x", override=Override("bea", ""))
+        promote("churn", 2, "production", actor="ana", rationale="x", override=Override("bea", ""))
     with unchanged(), pytest.raises(Forbidden, match="carl is not an approver"):
         promote(
-            "churn", 1, "production", actor="ana", rationale="x", override=Override("carl", "go")
+            "churn", 2, "production", actor="ana", rationale="x", override=Override("carl", "go")
         )
     with unchanged(), pytest.raises(Forbidden, match="four-eyes"):
         promote(
-            "churn", 1, "production", actor="ana", rationale="x", override=Override("bea", "go")
+            "churn", 2, "production", actor="ana", rationale="x", override=Override("bea", "go")
         )
-    prove(registry, 1)
+    prove(registry, 2)
     registry.freeze("churn", reason="PSI 0.27 on activity", actor="monitor")
     with unchanged(), pytest.raises(Conflict, match="frozen"):
-        promote("churn", 1, "production", actor="ana", rationale="ship it")
+        promote("churn", 2, "production", actor="ana", rationale="ship it")
     registry.unfreeze("churn", actor="ana", rationale="drift explained")
-    assert promote("churn", 1, "production", actor="ana", rationale="ship it").stage == "production"
+    assert promote("churn", 2, "production", actor="ana", rationale="ship it").stage == "production"
 
 
 def test_an_override_by_an_approver_is_its_own_event(
@@ -329,7 +354,10 @@ def test_an_override_by_an_approver_is_its_own_event(
     assert len(overridden) == 1
     assert overridden[0].actor == "bea"
     assert overridden[0].rationale == "regulator deadline; evidence in 30 days"
-    assert overridden[0].payload["evidence_problem"] == "churn@1 has no evidence attached"
+    assert overridden[0].payload["evidence_problem"] == (
+        "business superiority on the contract's metric cannot be met: a business test needs a "
+        "production version to compare against, and no version serves production"
+    )
     assert types(event_log)[-2:] == ["PromotionOverridden", "ModelPromoted"]
 
 
@@ -414,7 +442,9 @@ def test_rollback_end_to_end(registry: ModelRegistry, event_log: SqlEventLog) ->
     }
     history = registry.history("churn")
     assert [(h.kind, h.serving_after) for h in history.entries] == [
+        ("override", None),
         ("promotion", 1),
+        ("evidence", 1),
         ("promotion", 2),
         ("rollback", 1),
     ]
@@ -477,8 +507,19 @@ def test_history_answers_what_served_at_any_moment(registry: ModelRegistry, cloc
     assert at_first.serving == 1 and not at_first.frozen
     whole = registry.history("churn")
     assert whole.serving == 2
-    assert [e.kind for e in whole.entries] == ["promotion", "freeze", "unfreeze", "promotion"]
-    assert whole.entries[1].detail == "promotions frozen by monitoring: label delay"
+    assert [e.kind for e in whole.entries] == [
+        "override",
+        "promotion",
+        "freeze",
+        "unfreeze",
+        "evidence",
+        "promotion",
+    ]
+    assert whole.entries[2].detail == "promotions frozen by monitoring: label delay"
+    assert whole.entries[4].detail.startswith(
+        "external business evidence on retention_rate attached to v2: effect +0.05 "
+        "[0.01677, 0.08323], p = 0.003256 (experiment exp-42, digest "
+    )
     naive = after_first.astimezone(UTC).replace(tzinfo=None)
     assert registry.history("churn", naive).serving == 1  # a naive time means UTC
     with pytest.raises(InvalidInput, match="at: 'yesterday' \\(text\\) is not a time"):
@@ -554,3 +595,64 @@ def test_an_unreachable_hub_means_refused(
     online = ModelRegistry(SqlUnitsOfWork(db, event_log), event_log, artifacts, hub, clock=utc_now)
     with unchanged(), pytest.raises(Conflict, match="the Hub is unreachable"):
         register(online, artifact=HubArtifact(MINILM))
+
+
+def test_evidence_records_one_per_kind_and_metric_and_marked_external(
+    registry: ModelRegistry, event_log: SqlEventLog, db: Database
+) -> None:
+    register(registry)
+    to_production(registry, 1)
+    register(registry)
+    registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
+    ours = replace(
+        two_proportion_evidence(retention(), "churn@2", (800, 812), (1000, 1000)),
+        origin=Origin.LUCID,
+        produced_at="2026-12-06T17:00:00Z",
+    )
+    forced = registry.attach_evidence("churn", 2, ours, actor="eve", rationale="typed in")
+    assert [e.origin for e in forced.evidence] == [Origin.EXTERNAL]
+    produced = registry.attach_produced_evidence("churn", 2, ours, actor="lucid", rationale="x")
+    assert produced.evidence == (ours,)  # replaced: same kind and metric
+    with pytest.raises(
+        InvalidInput, match=r"evidence: 4 problems: evidence.digest: is set by Lucid.*p_value"
+    ):
+        registry.attach_evidence(
+            "churn", 2, {**ours.to_dict(), "p_value": 2}, actor="eve", rationale="x"
+        )
+    raw = two_proportion_evidence(retention(), "churn@2", (800, 850), (1000, 1000)).to_dict()
+    for key in ("origin", "digest", "produced_at"):
+        raw.pop(key)
+    both = registry.attach_evidence(
+        "churn", 2, {**raw, "kind": "predictive", "metric": "auc"}, actor="eve", rationale="y"
+    )
+    assert [(e.kind.value, e.origin.value) for e in both.evidence] == [
+        ("business", "lucid"),
+        ("predictive", "external"),
+    ]
+    attached = event_log.read(type="EvidenceAttached", limit=100)[-1].payload["evidence"]
+    assert attached["origin"] == "external" and attached["digest"] == both.evidence[1].digest
+    with db.transaction() as conn:  # a record stored as one JSON object reads as a list of one
+        conn.execute(
+            update(model_versions)
+            .where(model_versions.c.version == 2)
+            .values(evidence=json.dumps(ours.to_dict()))
+        )
+    assert registry.get_version("churn", 2).evidence == (ours,)
+    registry.attach_produced_evidence(
+        "churn",
+        2,
+        replace(
+            ours,
+            treatment=Arm("churn@2", 1000, 0.85),
+            effect=0.05,
+            ci_low=0.015,
+            ci_high=0.085,
+            p_value=0.003,
+        ),
+        actor="lucid",
+        rationale="concluded",
+    )
+    registry.promote("churn", 2, "production", actor="ana", rationale="A/B won")
+    promoted = event_log.read(type="ModelPromoted", limit=100)[-1].payload
+    assert promoted["evidence_digests"] == [registry.get_version("churn", 2).evidence[0].digest]
+    assert "produced by Lucid" in promoted["summary"]

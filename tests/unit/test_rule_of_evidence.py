@@ -74,15 +74,19 @@ def record(
 
 
 def clause(kind: EvidenceKind, comparison: Comparison, metric: str | None) -> EvidenceClause:
-    margin = 0.01 if kind is EvidenceKind.PREDICTIVE and comparison.value == "non_inferiority" else None
+    margin = (
+        0.01 if kind is EvidenceKind.PREDICTIVE and comparison.value == "non_inferiority" else None
+    )
     return EvidenceClause(kind, comparison, metric, margin)
 
 
 def setting(kind: EvidenceKind, direction: str) -> tuple[str | None, str, float]:
     """(the clause's metric, the record's metric, the non-inferiority margin) of a setting."""
     if kind is EvidenceKind.BUSINESS:
-        return None, "retention_rate" if direction == "higher" else "churn_rate", (
-            0.02 if direction == "higher" else 0.05
+        return (
+            None,
+            "retention_rate" if direction == "higher" else "churn_rate",
+            (0.02 if direction == "higher" else 0.05),
         )
     return ("auc", "auc", 0.01) if direction == "higher" else ("log_loss", "log_loss", 0.01)
 
@@ -152,9 +156,17 @@ COHORT = EvidenceClause(EvidenceKind.BUSINESS, Comparison.NON_INFERIORITY)
 @pytest.mark.parametrize(
     ("evidence", "production", "sentence"),
     [
-        ([business(control=Arm("churn@0", 5000, 0.5))], CONTROL, "control arm is churn@0, not churn@1"),
+        (
+            [business(control=Arm("churn@0", 5000, 0.5))],
+            CONTROL,
+            "control arm is churn@0, not churn@1",
+        ),
         ([business(treatment=Arm("churn@3", 5000, 0.53))], CONTROL, "treatment arm is churn@3"),
-        ([business(alpha=0.1, confidence=0.9)], CONTROL, "alpha 0.1 is looser than the contract's 0.05"),
+        (
+            [business(alpha=0.1, confidence=0.9)],
+            CONTROL,
+            "alpha 0.1 is looser than the contract's 0.05",
+        ),
         ([business(confidence=0.8)], CONTROL, "confidence 0.8 is below 1 - alpha = 0.95"),
         ([business(direction="lower")], CONTROL, "it says lower retention_rate is better"),
         ([auc()], CONTROL, "churn@2 has no business evidence on retention_rate"),

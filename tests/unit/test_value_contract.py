@@ -282,7 +282,9 @@ def test_evidence_that_does_not_prove_the_contract(
 def test_evidence_for_another_metric_or_looser_alpha_is_refused() -> None:
     impact = retention()
     other = two_proportion_evidence(false_positives(), "churn@2", (800, 850), (1000, 1000))
-    assert "measures false_positive_rate" in str(judge_evidence(impact, [other], "churn@2", "churn@1"))
+    assert "measures false_positive_rate" in str(
+        judge_evidence(impact, [other], "churn@2", "churn@1")
+    )
     loose = two_proportion_evidence(impact, "churn@2", (800, 850), (1000, 1000), alpha=0.1)
     assert "looser" in str(judge_evidence(impact, [loose], "churn@2", "churn@1"))
 
