@@ -19,6 +19,7 @@ import httpx
 from sklearn.linear_model import LogisticRegression
 
 from lucid.bootstrap import open_project
+from lucid.contracts.value import Override
 from lucid.features.definition_files import load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
@@ -108,7 +109,14 @@ def build_project(
             )
         prove(lucid.registry, 1)
         lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
-        lucid.registry.promote("churn", 1, "production", actor="bea", rationale="won")
+        lucid.registry.promote(
+            "churn",
+            1,
+            "production",
+            actor="ana",
+            rationale="first",
+            override=Override("bea", "first version: nothing serves production to test against"),
+        )
         lucid.features.materialize()  # at the real time: served values are fresh
         if monitored:
             lucid.registry.observe(

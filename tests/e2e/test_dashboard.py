@@ -27,6 +27,7 @@ from lucid.bootstrap import open_project
 from lucid.contracts.experiments import assign
 from lucid.contracts.semantic import FeatureDefinition
 from lucid.contracts.validity import MonitoringPolicy
+from lucid.contracts.value import Override
 from lucid.features.definition_files import DefinitionSet, load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
@@ -120,7 +121,14 @@ def fill(lucid: Any) -> None:
     register(lucid, "first model")
     prove(lucid.registry, 1)
     lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
-    lucid.registry.promote("churn", 1, "production", actor="bea", rationale="won")
+    lucid.registry.promote(
+        "churn",
+        1,
+        "production",
+        actor="ana",
+        rationale="first",
+        override=Override("bea", "first version: nothing serves production to test against"),
+    )
     for period, value in (("2026-11a", 0.80), ("2026-11b", 0.81), ("2026-11c", 0.805)):
         lucid.registry.observe(
             "churn", 1, metric="retention_rate", value=value, period=period, actor="bi"

@@ -102,26 +102,38 @@ def test_register_promote_observe_evaluate_rollback_and_history(
         assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["version"] == 2
     impact = BusinessImpact.from_mapping(CONTRACT)
-    for version in (1, 2):
-        evidence = two_proportion_evidence(impact, f"churn@{version}", (800, 850), (1000, 1000))
-        path = tmp_path / f"evidence{version}.yaml"
-        path.write_text(yaml.safe_dump(evidence.to_dict()))
-        steps = [
-            ("promote", "churn", str(version), "--to", "challenger", "--rationale", "A/B"),
-            (
-                "attach-evidence",
-                "churn",
-                str(version),
-                "--evidence",
-                str(path),
-                "--rationale",
-                "exp",
-            ),
-            ("promote", "churn", str(version), "--to", "production", "--rationale", "A/B won"),
-        ]
-        for step in steps:
-            done = lucid(project, "models", *step)
-            assert done.code == 0, done.stderr
+    first = ("promote", "churn", "1", "--to", "production", "--rationale", "first model")
+    for step in (
+        ("promote", "churn", "1", "--to", "challenger", "--rationale", "A/B"),
+        (*first, "--override-by", "bea"),
+        ("promote", "churn", "2", "--to", "challenger", "--rationale", "A/B"),
+    ):
+        done = lucid(project, "models", *step)
+        assert done.code == 0, done.stderr
+    evidence = two_proportion_evidence(impact, "churn@2", (800, 850), (1000, 1000)).to_dict()
+    for key in ("origin", "digest", "produced_at"):  # set by Lucid, never in a file
+        evidence.pop(key)
+    path = tmp_path / "evidence.yaml"
+    path.write_text(yaml.safe_dump(evidence))
+    attached = lucid(
+        project,
+        "models",
+        "attach-evidence",
+        "churn",
+        "2",
+        "--evidence",
+        str(path),
+        "--rationale",
+        "exp",
+    )
+    assert attached.code == 0, attached.stderr
+    assert "Attached external business evidence on retention_rate" in attached.stdout
+    listed = lucid(project, "models", "show", "churn")
+    assert "external" in listed.stdout
+    won = lucid(
+        project, "models", "promote", "churn", "2", "--to", "production", "--rationale", "A/B won"
+    )
+    assert won.code == 0, won.stderr
     observed = lucid(
         project,
         "models",
@@ -142,12 +154,20 @@ def test_register_promote_observe_evaluate_rollback_and_history(
     assert json.loads(report.stdout)["rolled_back_to"] == 1
     story = json.loads(lucid(project, "models", "history", "churn", "--json").stdout)
     assert story["serving"] == 1
-    assert [e["kind"] for e in story["entries"]] == ["promotion", "promotion", "rollback"]
-    first_promotion = story["entries"][0]["at"]
+    assert [e["kind"] for e in story["entries"]] == [
+        "override",
+        "promotion",
+        "evidence",
+        "promotion",
+        "rollback",
+    ]
+    assert story["entries"][2]["detail"].startswith("external business evidence")
+    assert "external evidence" in story["entries"][3]["detail"]
+    first_promotion = story["entries"][1]["at"]
     then = json.loads(
         lucid(project, "models", "history", "churn", "--at", first_promotion, "--json").stdout
     )
-    assert then["serving"] == 1 and len(then["entries"]) == 1
+    assert then["serving"] == 1 and len(then["entries"]) == 2
     shown = lucid(project, "models", "show", "churn", "--json")
     assert [v["stage"] for v in json.loads(shown.stdout)] == ["production", "archived"]
     again = lucid(project, "models", "rollback", "churn", "--rationale", "still bad")
@@ -250,7 +270,8 @@ def test_overrides_need_an_approver_who_did_not_register(project: Path) -> None:
     no_evidence = lucid(
         project, "models", "promote", "churn", "1", "--to", "production", "--rationale", "ship"
     )
-    assert no_evidence.code == 1 and "no evidence attached" in no_evidence.stderr
+    assert no_evidence.code == 1
+    assert "a business test needs a production version" in " ".join(no_evidence.stderr.split())
     assert stored_state(project) == before
     ok = lucid(
         project,
@@ -270,3 +291,41 @@ def test_overrides_need_an_approver_who_did_not_register(project: Path) -> None:
     assert frozen.code == 0
     story = json.loads(lucid(project, "models", "history", "churn", "--json").stdout)
     assert [e["kind"] for e in story["entries"]] == ["override", "promotion", "freeze"]
+
+
+def test_an_evidence_file_with_wrong_fields_gets_every_problem_at_once(
+    project: Path, tmp_path: Path
+) -> None:
+    assert register(project, "--artifact", "model.skops").code == 0
+    impact = BusinessImpact.from_mapping(CONTRACT)
+    evidence = two_proportion_evidence(impact, "churn@1", (800, 850), (1000, 1000)).to_dict()
+    evidence.update(p_value=1.5, kind="x", metirc="auc")
+    evidence["control"]["sample_size"] = 2.5
+    path = tmp_path / "evidence.yaml"
+    path.write_text(yaml.safe_dump(evidence))
+    before = stored_state(project)
+    result = lucid(
+        project,
+        "models",
+        "attach-evidence",
+        "churn",
+        "1",
+        "--evidence",
+        str(path),
+        "--rationale",
+        "exp",
+    )
+    said = " ".join(result.stderr.split())
+    assert result.code == 1 and "Traceback" not in result.stderr
+    assert "evidence: 7 problems:" in said
+    for problem in (
+        "evidence.digest: is set by Lucid",
+        "evidence.metirc: unknown key; did you mean metric?",
+        "evidence.origin: is set by Lucid",
+        "evidence.produced_at: is set by Lucid",
+        "evidence.kind: must be one of business, predictive, not 'x'",
+        "evidence.control.sample_size: must be a whole number, not 2.5",
+        "evidence.p_value: must be between 0 and 1, not 1.5",
+    ):
+        assert problem in said
+    assert stored_state(project) == before

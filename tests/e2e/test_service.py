@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from lucid.bootstrap import open_project
 from lucid.contracts.times import EXAMPLE
+from lucid.contracts.value import Override
 from lucid.features.definition_files import load_definitions
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
@@ -67,7 +68,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
         )
         prove(lucid.registry, 1)
         lucid.registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
-        lucid.registry.promote("churn", 1, "production", actor="bea", rationale="won")
+        lucid.registry.promote(
+            "churn",
+            1,
+            "production",
+            actor="ana",
+            rationale="first",
+            override=Override("bea", "first version: nothing serves production to test against"),
+        )
         lucid.features.materialize()
         tokens = lucid.tokens
         secrets = {
