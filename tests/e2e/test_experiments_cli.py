@@ -16,12 +16,11 @@ from sklearn.tree import DecisionTreeClassifier
 from lucid.bootstrap import open_project
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, assign
-from lucid.contracts.value import BusinessImpact
+from lucid.contracts.value import BusinessImpact, Override
 from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY
 from lucid.registry.model_artifacts import SklearnArtifact
 from tests.conftest import CliResult, run_lucid
 from tests.e2e.test_models_cli import CONTRACT, approve_churn_features
-from tests.experiment_counts import two_proportion_evidence
 
 # Sixteen real processes: generous on a loaded machine.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
@@ -59,7 +58,10 @@ def stored(project: Path) -> tuple[int, list[dict[str, object]]]:
 
 
 def setup_two_versions(project: Path) -> None:
-    """churn@1 in production on fixed-count evidence, churn@2 a challenger (through the SDK)."""
+    """churn@1 in production by bea's override (nothing to test it against), churn@2 a
+    challenger (through the SDK)."""
+    config = project / "lucid.yaml"
+    config.write_text(config.read_text() + "approvers: [bea]\n")
     impact = BusinessImpact.from_mapping(CONTRACT)
     with open_project(project, environ={}) as handle:
         registry = handle.registry
@@ -75,9 +77,8 @@ def setup_two_versions(project: Path) -> None:
                 rationale="monthly retrain",
             )
         registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
-        evidence = two_proportion_evidence(impact, "churn@1", (800, 850), (1000, 1000))
-        registry.attach_evidence("churn", 1, evidence, actor="eve", rationale="exp-1")
-        registry.promote("churn", 1, "production", actor="ana", rationale="won")
+        first = Override("bea", "the first model: nothing serves production to test against")
+        registry.promote("churn", 1, "production", actor="ana", rationale="first", override=first)
         registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
 
 

@@ -43,7 +43,8 @@ def test_a_model_version_with_its_contract_evidence_observations_and_evaluations
 ) -> None:
     body = get(world, "/v1/models/churn/versions/1").json()
     assert body["stage"] == "production" and body["impact"]["metric"] == "retention_rate"
-    assert body["evidence"]["metric"] == "retention_rate"
+    [evidence] = body["evidence"]
+    assert evidence["metric"] == "retention_rate" and evidence["origin"] == "external"
     assert [(o["metric"], o["value"]) for o in body["observations"]] == [("retention_rate", 0.81)]
     [evaluation] = body["evaluations"]
     assert evaluation["verdict"] == "within_band" and evaluation["evaluated_by"] == "bi"
@@ -52,6 +53,47 @@ def test_a_model_version_with_its_contract_evidence_observations_and_evaluations
     refused(get(world, "/v1/models/churn/versions/9"), 404, "churn has no version 9")
     assert refused(get(world, "/v1/models/churn/versions/0"), 422)["field"] == "version"
     refused(get(world, "/v1/models/churn/versions/one"), 422)
+
+
+def post(world: Any, path: str, role: str, body: Any) -> httpx.Response:
+    base, secrets, _ = world
+    headers = {"Authorization": f"Bearer {secrets[role]}"}
+    return httpx.post(f"{base}{path}", headers=headers, json=body, timeout=30)
+
+
+EXTERNAL = {
+    "kind": "predictive",
+    "metric": "auc",
+    "control": {"name": "churn@1", "sample_size": 5000, "value": 0.78},
+    "treatment": {"name": "churn@2", "sample_size": 5000, "value": 0.80},
+    "effect": 0.02,
+    "ci_low": 0.01,
+    "ci_high": 0.03,
+    "confidence": 0.95,
+    "p_value": 0.001,
+    "alpha": 0.05,
+    "source": "offline replay, notebook 12",
+    "test": "DeLong",
+}
+
+
+def test_external_evidence_over_http_is_checked_whole_and_marked_external(world: Any) -> None:
+    path = "/v1/models/churn/versions/2/evidence"
+    before = get(world, "/v1/models/churn/versions/2").json()["evidence"]
+    body = {"evidence": EXTERNAL, "rationale": "replayed on last month's traffic"}
+    refused(post(world, path, "viewer", body), 403, "needs the scientist role")
+    wrong = {**EXTERNAL, "p_value": 1.5, "origin": "lucid", "direction": "lower"}
+    said = refused(post(world, path, "scientist", {**body, "evidence": wrong}), 422)["detail"]
+    assert "evidence: 3 problems:" in said and "evidence.origin: is set by Lucid" in said
+    assert "evidence.p_value: must be between 0 and 1, not 1.5" in said
+    assert "evidence.direction: auc is higher-is-better, not lower" in said
+    refused(post(world, path, "scientist", {**body, "why": "x"}), 422, "why")
+    assert get(world, "/v1/models/churn/versions/2").json()["evidence"] == before
+    attached = post(world, path, "scientist", body)
+    assert attached.status_code == 201, attached.text
+    [record] = [e for e in attached.json()["evidence"] if e["kind"] == "predictive"]
+    assert record["origin"] == "external" and record["direction"] == "higher"
+    assert record["produced_at"] is None and len(record["digest"]) == 64
 
 
 def test_observations_of_a_model(world: Any) -> None:

@@ -38,6 +38,8 @@ def team(tmp_path: Path, postgres_schema: str) -> Iterator[tuple[dict[str, str],
     """A project whose metadata is on PostgreSQL and online store on Redis, by environment."""
     folder = tmp_path / "shop"
     assert run_lucid("init", str(folder)).code == 0
+    config = folder / "lucid.yaml"
+    config.write_text(config.read_text() + "approvers: [marketing-lead]\n")  # first version
     environ = {
         "LUCID_DATABASE_URL": postgres_schema,
         "LUCID_ONLINE_STORE_URL": REDIS_URL,
@@ -155,7 +157,7 @@ def test_two_servers_write_at_once_and_the_story_stays_consistent(team: Any) -> 
             return httpx.post(
                 f"{base}/v1/models/churn/versions/1/promotions",
                 headers={"Authorization": f"Bearer {token}"},
-                json={"to": "production", "rationale": "won the A/B test"},
+                json={"to": "production", "rationale": "first model", "override": True},
                 timeout=60,
             ).status_code
 
