@@ -8,6 +8,7 @@ tables, deployments and the event log exactly as they were.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -273,7 +274,7 @@ def test_a_sample_ratio_mismatch_invalidates_the_experiment(
         ({"challenger": 1}, Conflict, "challenger: churn@1 is production"),
         ({"minimum_detectable_effect": 0}, InvalidInput, "minimum_detectable_effect: must be"),
         ({"challenger_share": 1.5}, InvalidInput, "challenger_share: must lie strictly between"),
-        ({"baseline_rate": 80}, InvalidInput, "baseline: must be a success rate"),
+        ({"baseline": 80}, InvalidInput, "baseline: must be a proportion"),
         ({"salt": ""}, InvalidInput, "salt: must be non-empty"),
         ({"model": "ghost"}, NotFound, "No model named ghost"),
         ({"actor": " "}, InvalidInput, "actor"),
@@ -339,10 +340,13 @@ def test_bad_exposures_are_refused_whole(
 @pytest.mark.parametrize(
     ("rows", "sentence"),
     [
-        ([{"entity_id": "cust-00001", "value": 0.5}], r"outcomes\[0\].value: retention_rate is"),
+        ([{"entity_id": "cust-00001", "value": math.inf}], r"outcomes\[0\].value: must be a fin"),
         ([{"entity_id": "never-seen", "value": 1}], "never exposed"),
         ([{"entity_id": "cust-00001", "metric": "mood", "value": 1}], r"outcomes\[0\].metric"),
-        ([{"entity_id": "cust-00001", "value": "yes"}], r"outcomes\[0\].value: must be a number"),
+        (
+            [{"entity_id": "cust-00001", "value": "yes"}],
+            r"outcomes\[0\].value: must be a finite number",
+        ),
         (
             [{"entity_id": "cust-00001", "value": 1}, {"entity_id": "cust-00001", "value": 0}],
             "two retention_rate outcomes",
