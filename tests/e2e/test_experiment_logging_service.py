@@ -1,0 +1,88 @@
+"""Exposures (with their CUPED covariate) and outcomes of an experiment logged over HTTP on a
+real `lucid serve`; bad batches refused whole, nothing stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from lucid.contracts.experiments import CHALLENGER, assign
+from tests.e2e.service_world import build_project, served
+
+ENTITIES = [f"cust-{i:04d}" for i in range(400)]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
+    folder = tmp_path_factory.mktemp("experiment-logging") / "shop"
+    secrets = build_project(folder, monitored=True)
+    with served(folder) as (base, _):
+        yield base, secrets, folder
+
+
+def post(world: Any, path: str, body: Any, role: str = "service") -> httpx.Response:
+    base, secrets, _ = world
+    headers = {"Authorization": f"Bearer {secrets[role]}"}
+    return httpx.post(f"{base}{path}", headers=headers, json=body, timeout=30)
+
+
+def analysis(world: Any) -> dict[str, Any]:
+    base, secrets, _ = world
+    headers = {"Authorization": f"Bearer {secrets['viewer']}"}
+    answer = httpx.get(f"{base}/v1/experiments/churn-ab", headers=headers, timeout=30)
+    found: dict[str, Any] = answer.json()["analysis"]
+    return found
+
+
+def refused(answer: httpx.Response, status: int, *words: str) -> None:
+    assert answer.status_code == status, answer.text
+    for word in words:
+        assert word in answer.text, answer.text
+
+
+def test_exposures_and_outcomes_by_http_feed_the_analysis_and_bad_batches_store_nothing(
+    world: Any,
+) -> None:
+    path = "/v1/experiments/churn-ab"
+    # Bad exposure batches: nothing of them is stored.
+    refused(post(world, f"{path}/exposures", {"exposures": []}), 422)
+    refused(post(world, f"{path}/exposures", {"exposures": [{"entity_id": "a", "x": 1}]}), 422, "x")
+    wrong = "control" if assign(ENTITIES[0], "churn-ab", 0.1) == CHALLENGER else "challenger"
+    rows = [{"entity_id": ENTITIES[0], "arm": wrong}, {"entity_id": ENTITIES[1]}]
+    refused(post(world, f"{path}/exposures", {"exposures": rows}), 422, "assigned to")
+    too_many = [{"entity_id": f"e{i}"} for i in range(10_001)]
+    refused(post(world, f"{path}/exposures", {"exposures": too_many}), 422)
+    refused(post(world, f"{path}/exposures", {"exposures": rows[1:]}, role="viewer"), 403)
+    refused(post(world, "/v1/experiments/nope/exposures", {"exposures": rows[1:]}), 404)
+    assert analysis(world)["control"]["exposed"] + analysis(world)["challenger"]["exposed"] == 0
+
+    exposures = [{"entity_id": e, "covariate": float(i % 7)} for i, e in enumerate(ENTITIES)]
+    logged = post(world, f"{path}/exposures", {"exposures": exposures})
+    assert logged.status_code == 201, logged.text
+    assert logged.json()["control"] + logged.json()["challenger"] == len(ENTITIES)
+
+    # Bad outcome batches: an unexposed entity, a non-finite value, an unknown metric.
+    good = [{"entity_id": e, "value": (i % 7) + (i % 3) / 10} for i, e in enumerate(ENTITIES)]
+    refused(
+        post(world, f"{path}/outcomes", {"outcomes": [*good[:5], {"entity_id": "x", "value": 1}]}),
+        422,
+        "never exposed",
+    )
+    refused(post(world, f"{path}/outcomes", {"outcomes": [{"entity_id": "a", "value": "x"}]}), 422)
+    bad_metric = [{"entity_id": ENTITIES[0], "value": 1.0, "metric": "mood"}]
+    refused(post(world, f"{path}/outcomes", {"outcomes": bad_metric}), 422, "mood")
+    assert analysis(world)["control"]["measured"] == 0
+
+    answer = post(world, f"{path}/outcomes", {"outcomes": good})
+    assert answer.status_code == 201, answer.text
+    found = analysis(world)
+    assert found["control"]["measured"] + found["challenger"]["measured"] == len(ENTITIES)
+    assert found["control"]["with_covariate"] == found["control"]["measured"]
+    test = found["test"]
+    assert test is not None and test["theta"] is not None
+    # The outcome is mostly the covariate: CUPED removes most of the variance.
+    assert test["variance_reduction"] > 0.3
