@@ -476,3 +476,31 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
     uows = SqlUnitsOfWork(db, event_log)
     plugged = LearningLoop(uows, registry, clock=utc_now, incidents=Incidents()).scorecard()
     assert plugged.failures_documented_pct == 50.0 and plugged.repeated_errors == 1
+
+
+def test_the_arms_sufficient_statistics_come_from_one_aggregate_with_covariates(
+    lab: Experiments, challenger: int
+) -> None:
+    create(lab)
+    entities = ENTITIES[:300]
+    covariate = {e: (None if i % 10 == 0 else float(i % 7)) for i, e in enumerate(entities)}
+    lab.expose(
+        "churn-v2-ab",
+        [{"entity_id": e, "covariate": x} for e, x in covariate.items()],
+        actor="serving",
+    )
+    value = {e: (i % 5) * 0.5 for i, e in enumerate(entities[:250])}
+    lab.record_outcomes(
+        "churn-v2-ab", [{"entity_id": e, "value": v} for e, v in value.items()], actor="bi"
+    )
+    analysis = lab.status("churn-v2-ab")
+    for arm, stats in ((CONTROL, analysis.control), (CHALLENGER, analysis.challenger)):
+        mine = [e for e in entities if assign(e, "churn-v2-ab") == arm]
+        ys = [value[e] for e in mine if e in value]
+        pairs = [(value[e], covariate[e]) for e in mine if e in value and covariate[e] is not None]
+        assert (stats.exposed, stats.measured, stats.n_x) == (len(mine), len(ys), len(pairs))
+        assert stats.sum_y == pytest.approx(sum(ys))
+        assert stats.sum_y2 == pytest.approx(sum(y * y for y in ys))
+        assert stats.sum_x == pytest.approx(sum(x for _, x in pairs))  # type: ignore[misc]
+        assert stats.sum_x2 == pytest.approx(sum(x * x for _, x in pairs))  # type: ignore[operator]
+        assert stats.sum_xy == pytest.approx(sum(y * x for y, x in pairs))  # type: ignore[operator]

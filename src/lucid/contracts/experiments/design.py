@@ -112,9 +112,12 @@ class Design:
         """Entities with an outcome each arm needs (after CUPED's shrinkage, if any)."""
         share = self.challenger_share if challenger_share is None else challenger_share
         if self.binary:
-            # Power at the worse side for non-inferiority, the better side for superiority.
+            # Power at the worse side for non-inferiority, the better side for superiority;
+            # the other side when that one leaves (0, 1) (a rate near 1 cannot rise by it).
             sign = 1.0 if self.comparison is Comparison.SUPERIORITY else -1.0
             if self.direction is Direction.LOWER:
+                sign = -sign
+            if not 0 < self.baseline + sign * self.minimum_detectable_effect < 1:
                 sign = -sign
             raw = minimum_sample_size(
                 self.baseline,
