@@ -4,12 +4,14 @@ real `lucid serve`; bad batches refused whole, nothing stored."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from lucid.bootstrap import open_project
 from lucid.contracts.experiments import CHALLENGER, assign
 from tests.e2e.service_world import build_project, served
 
@@ -86,3 +88,62 @@ def test_exposures_and_outcomes_by_http_feed_the_analysis_and_bad_batches_store_
     assert test is not None and test["theta"] is not None
     # The outcome is mostly the covariate: CUPED removes most of the variance.
     assert test["variance_reduction"] > 0.3
+
+
+def test_outcomes_posted_to_v1_outcomes_with_metrics_become_experiment_outcomes(
+    world: Any,
+) -> None:
+    _, _, folder = world
+    entities = [f"arm-{i:03d}" for i in range(60)]
+    exposed = post(
+        world,
+        "/v1/experiments/churn-ab/exposures",
+        {"exposures": [{"entity_id": e} for e in entities]},
+    )
+    assert exposed.status_code == 201, exposed.text
+    served = datetime.now(UTC) - timedelta(hours=2)
+    rows = [
+        {
+            "id": f"arm-pred-{i}",
+            "entity": e,
+            "served_at": served,
+            "features": {"activity": 1.0},
+            "score": 0.5,
+            "arm": assign(e, "churn-ab", 0.1),
+        }
+        for i, e in enumerate(entities)
+    ]
+    rows.append({**rows[0], "id": "prod-pred", "entity": "never-exposed", "arm": "production"})
+    with open_project(folder, environ={}) as lucid:
+        lucid.monitoring.log_predictions("churn", 1, rows)
+    observed = (served + timedelta(hours=1)).isoformat()
+
+    def outcome(i: int, metrics: dict[str, float]) -> dict[str, Any]:
+        return {
+            "prediction_id": rows[i]["id"],
+            "label": 1,
+            "observed_at": observed,
+            "metrics": metrics,
+        }
+
+    # A metric the experiment does not measure refuses the whole batch: nothing is stored.
+    bad = [outcome(i, {"compute_cost_per_day": 400.0}) for i in range(10)]
+    bad.append(outcome(10, {"mood": 3.0}))
+    answer = post(world, "/v1/outcomes", {"model": "churn", "outcomes": bad})
+    refused(answer, 422, "mood")
+    with open_project(folder, environ={}) as lucid:
+        assert lucid.experiments.status("churn-ab").challenger_guardrail_values == {}
+    nan = [{**outcome(0, {}), "metrics": {"compute_cost_per_day": "x"}}]
+    refused(post(world, "/v1/outcomes", {"model": "churn", "outcomes": nan}), 422)
+
+    good = [outcome(i, {"compute_cost_per_day": 400.0 + i}) for i in range(len(rows))]
+    answer = post(world, "/v1/outcomes", {"model": "churn", "outcomes": good})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["logged"] == len(rows)
+    # Every exposed entity's value counts; the production prediction's does not.
+    assert answer.json()["experiment_outcomes"] == len(entities)
+    with open_project(folder, environ={}) as lucid:
+        values = lucid.experiments.status("churn-ab").challenger_guardrail_values
+    challengers = [i for i, e in enumerate(entities) if assign(e, "churn-ab", 0.1) == CHALLENGER]
+    expected = sum(400.0 + i for i in challengers) / len(challengers)
+    assert values["compute_cost_per_day"] == pytest.approx(expected)
