@@ -94,9 +94,17 @@ def _absent(value: object) -> bool:
 
 
 def _number(value: object, field: str) -> float:
-    """A finite number (True/False count as 1/0); text is refused."""
-    if isinstance(value, str) or value is None:
-        raise InvalidInput(field, f"must be a finite number, not {value!r}; nothing stored")
+    """A finite number (True/False count as 1/0; text that reads as a number, as a CSV
+    column with a text cell gives, counts as that number)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                field, f"must be a finite number, not {value!r}; nothing stored"
+            ) from None
+    if value is None:
+        raise InvalidInput(field, "must be a finite number, not empty; nothing stored")
     return finite(float(value) if isinstance(value, bool) else value, field)
 
 
