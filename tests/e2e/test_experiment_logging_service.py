@@ -13,6 +13,7 @@ import pytest
 
 from lucid.bootstrap import open_project
 from lucid.contracts.experiments import CHALLENGER, assign
+from lucid.errors import InvalidInput
 from tests.e2e.service_world import build_project, served
 
 ENTITIES = [f"cust-{i:04d}" for i in range(400)]
@@ -147,3 +148,43 @@ def test_outcomes_posted_to_v1_outcomes_with_metrics_become_experiment_outcomes(
     challengers = [i for i, e in enumerate(entities) if assign(e, "churn-ab", 0.1) == CHALLENGER]
     expected = sum(400.0 + i for i in challengers) / len(challengers)
     assert values["compute_cost_per_day"] == pytest.approx(expected)
+
+
+def test_a_file_of_outcomes_names_its_metric_columns(world: Any, tmp_path: Path) -> None:
+    _, _, folder = world
+    entities = [f"file-{i:03d}" for i in range(20)]
+    exposed = post(
+        world,
+        "/v1/experiments/churn-ab/exposures",
+        {"exposures": [{"entity_id": e} for e in entities]},
+    )
+    assert exposed.status_code == 201, exposed.text
+    served = datetime.now(UTC) - timedelta(hours=2)
+    rows = [
+        {
+            "id": f"file-pred-{i}",
+            "entity": e,
+            "served_at": served,
+            "features": {"activity": 1.0},
+            "score": 0.5,
+            "arm": assign(e, "churn-ab", 0.1),
+        }
+        for i, e in enumerate(entities)
+    ]
+    observed = (served + timedelta(hours=1)).isoformat()
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        "prediction_id,label,observed_at,cost\n"
+        + "".join(f"file-pred-{i},1,{observed},{i}\n" for i in range(20))
+    )
+    with open_project(folder, environ={}) as lucid:
+        lucid.monitoring.log_predictions("churn", 1, rows)
+        with pytest.raises(InvalidInput, match=r"--metric: .* has no column compute_cost_per_day"):
+            lucid.monitoring.log_outcomes_file("churn", path, metrics=["compute_cost_per_day"])
+        with pytest.raises(InvalidInput, match="cost"):  # not a metric of the experiment
+            lucid.monitoring.log_outcomes_file("churn", path, metrics=["cost"])
+        path.write_text(path.read_text().replace(",cost\n", ",compute_cost_per_day\n"))
+        report = lucid.monitoring.log_outcomes_file(
+            "churn", path, metrics=["compute_cost_per_day"], actor="bi"
+        )
+    assert (report.logged, report.experiment_outcomes) == (20, 20)
