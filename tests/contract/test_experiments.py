@@ -276,6 +276,11 @@ def test_a_sample_ratio_mismatch_invalidates_the_experiment(
         ({"challenger_share": 1.5}, InvalidInput, "challenger_share: must lie strictly between"),
         ({"baseline": 80}, InvalidInput, "baseline: must be a proportion"),
         ({"salt": ""}, InvalidInput, "salt: must be non-empty"),
+        (
+            {"entities_per_day": 100, "planned_days": 20},
+            InvalidInput,
+            r"planned_days: the test needs 502 .* share of 0\.345 reaches it within 20 days",
+        ),
         ({"model": "ghost"}, NotFound, "No model named ghost"),
         ({"actor": " "}, InvalidInput, "actor"),
     ],
