@@ -8,6 +8,7 @@ tables, deployments and the event log exactly as they were.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -273,8 +274,13 @@ def test_a_sample_ratio_mismatch_invalidates_the_experiment(
         ({"challenger": 1}, Conflict, "challenger: churn@1 is production"),
         ({"minimum_detectable_effect": 0}, InvalidInput, "minimum_detectable_effect: must be"),
         ({"challenger_share": 1.5}, InvalidInput, "challenger_share: must lie strictly between"),
-        ({"baseline_rate": 80}, InvalidInput, "baseline: must be a success rate"),
+        ({"baseline": 80}, InvalidInput, "baseline: must be a proportion"),
         ({"salt": ""}, InvalidInput, "salt: must be non-empty"),
+        (
+            {"entities_per_day": 100, "planned_days": 20},
+            InvalidInput,
+            r"planned_days: the test needs 502 .* share of 0\.345 reaches it within 20 days",
+        ),
         ({"model": "ghost"}, NotFound, "No model named ghost"),
         ({"actor": " "}, InvalidInput, "actor"),
     ],
@@ -339,10 +345,13 @@ def test_bad_exposures_are_refused_whole(
 @pytest.mark.parametrize(
     ("rows", "sentence"),
     [
-        ([{"entity_id": "cust-00001", "value": 0.5}], r"outcomes\[0\].value: retention_rate is"),
+        ([{"entity_id": "cust-00001", "value": math.inf}], r"outcomes\[0\].value: must be a fin"),
         ([{"entity_id": "never-seen", "value": 1}], "never exposed"),
         ([{"entity_id": "cust-00001", "metric": "mood", "value": 1}], r"outcomes\[0\].metric"),
-        ([{"entity_id": "cust-00001", "value": "yes"}], r"outcomes\[0\].value: must be a number"),
+        (
+            [{"entity_id": "cust-00001", "value": "yes"}],
+            r"outcomes\[0\].value: must be a finite number",
+        ),
         (
             [{"entity_id": "cust-00001", "value": 1}, {"entity_id": "cust-00001", "value": 0}],
             "two retention_rate outcomes",
@@ -472,3 +481,31 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
     uows = SqlUnitsOfWork(db, event_log)
     plugged = LearningLoop(uows, registry, clock=utc_now, incidents=Incidents()).scorecard()
     assert plugged.failures_documented_pct == 50.0 and plugged.repeated_errors == 1
+
+
+def test_the_arms_sufficient_statistics_come_from_one_aggregate_with_covariates(
+    lab: Experiments, challenger: int
+) -> None:
+    create(lab)
+    entities = ENTITIES[:300]
+    covariate = {e: (None if i % 10 == 0 else float(i % 7)) for i, e in enumerate(entities)}
+    lab.expose(
+        "churn-v2-ab",
+        [{"entity_id": e, "covariate": x} for e, x in covariate.items()],
+        actor="serving",
+    )
+    value = {e: (i % 5) * 0.5 for i, e in enumerate(entities[:250])}
+    lab.record_outcomes(
+        "churn-v2-ab", [{"entity_id": e, "value": v} for e, v in value.items()], actor="bi"
+    )
+    analysis = lab.status("churn-v2-ab")
+    for arm, stats in ((CONTROL, analysis.control), (CHALLENGER, analysis.challenger)):
+        mine = [e for e in entities if assign(e, "churn-v2-ab") == arm]
+        ys = [value[e] for e in mine if e in value]
+        pairs = [(value[e], covariate[e]) for e in mine if e in value and covariate[e] is not None]
+        assert (stats.exposed, stats.measured, stats.n_x) == (len(mine), len(ys), len(pairs))
+        assert stats.sum_y == pytest.approx(sum(ys))
+        assert stats.sum_y2 == pytest.approx(sum(y * y for y in ys))
+        assert stats.sum_x == pytest.approx(sum(x for _, x in pairs))  # type: ignore[misc]
+        assert stats.sum_x2 == pytest.approx(sum(x * x for _, x in pairs))  # type: ignore[operator]
+        assert stats.sum_xy == pytest.approx(sum(y * x for y, x in pairs))  # type: ignore[operator]

@@ -133,7 +133,14 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
     assert refused.code == 1 and "exposures[0].arm" in refused.stderr
     refused = lucid(project, "experiments", "expose", SALT, "--file", "missing.parquet")
     assert refused.code == 1 and "--file: the file missing.parquet does not exist" in refused.stderr
+    bad.write_text("entity_id,covariate\ncust-09990,3.5\ncust-09991,many\n")
+    refused = lucid(project, "experiments", "expose", SALT, "--file", str(bad))
+    assert refused.code == 1 and "exposures[1].covariate: must be a finite number" in refused.stderr
     assert stored(project) == before
+    covariates = tmp_path / "covariates.csv"
+    covariates.write_text("entity_id,covariate\ncust-09990,3.5\ncust-09991,\n")
+    logged = ok(project, "experiments", "expose", SALT, "--file", str(covariates), "--json")
+    assert sum(json.loads(logged.stdout)[arm] for arm in ("control", "challenger")) == 2
 
     rest_exposures, rest_outcomes = write_batch(tmp_path, "rest", entities[1000:], seed=2)
     ok(project, "experiments", "expose", SALT, "--file", str(rest_exposures))

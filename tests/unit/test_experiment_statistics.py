@@ -8,21 +8,22 @@ import random
 import subprocess
 import sys
 
+import numpy as np
 import pytest
-from scipy.stats import chi2, chi2_contingency, norm
+from scipy.stats import chi2, norm, ttest_ind
 
 from lucid.contracts.experiments import (
     CHALLENGER,
-    ArmCounts,
+    ArmStats,
     Decision,
     Design,
     always_valid_test,
     analyse,
     assign,
+    difference_test,
     evidence_of,
     minimum_sample_size,
     sample_ratio_check,
-    two_proportion_test,
 )
 from lucid.contracts.value import Direction, Guardrail, GuardrailBound, judge_evidence
 from lucid.errors import InvalidInput
@@ -38,22 +39,21 @@ COUNTS = [  # (control successes, control n, challenger successes, challenger n)
 
 
 @pytest.mark.parametrize(("sc", "nc", "st", "nt"), COUNTS)
-def test_the_z_test_matches_the_textbook_formula_computed_with_scipy(
+def test_the_welch_test_matches_scipy_on_the_per_entity_zeros_and_ones(
     sc: int, nc: int, st: int, nt: int
 ) -> None:
-    result = two_proportion_test(ArmCounts(nc, nc, sc), ArmCounts(nt, nt, st), alpha=0.05)
-    pc, pt = sc / nc, st / nt
-    pooled = (sc + st) / (nc + nt)
-    z = (pt - pc) / math.sqrt(pooled * (1 - pooled) * (1 / nc + 1 / nt))
-    margin = norm.ppf(0.975) * math.sqrt(pc * (1 - pc) / nc + pt * (1 - pt) / nt)
-    assert result.effect == pytest.approx(pt - pc)
-    assert result.statistic == pytest.approx(z, rel=1e-9)
-    assert result.p_value == pytest.approx(2 * norm.sf(abs(z)), rel=1e-9)
-    assert (result.ci_low, result.ci_high) == pytest.approx((pt - pc - margin, pt - pc + margin))
-    # Without continuity correction, the z-test is the 2x2 chi-square test: z² = chi².
-    chi_square, p, _, _ = chi2_contingency([[st, nt - st], [sc, nc - sc]], correction=False)
-    assert result.statistic**2 == pytest.approx(chi_square, rel=1e-9)
-    assert result.p_value == pytest.approx(p, rel=1e-9)
+    result = difference_test(ArmStats.binary(nc, nc, sc), ArmStats.binary(nt, nt, st))
+    yc = np.r_[np.ones(sc), np.zeros(nc - sc)]
+    yt = np.r_[np.ones(st), np.zeros(nt - st)]
+    welch = ttest_ind(yt, yc, equal_var=False)
+    se = math.sqrt(yc.var(ddof=1) / nc + yt.var(ddof=1) / nt)
+    effect = yt.mean() - yc.mean()
+    assert result.effect == pytest.approx(effect)
+    assert result.statistic == pytest.approx(float(welch.statistic), rel=1e-9)
+    assert result.p_value == pytest.approx(2 * norm.sf(abs(effect / se)), rel=1e-9)
+    half = norm.ppf(0.975) * se
+    assert (result.ci_low, result.ci_high) == pytest.approx((effect - half, effect + half))
+    assert result.theta is None and result.variance_reduction == 0.0
 
 
 def test_the_evidence_matches_the_registry_tests_fixed_counts_helper() -> None:
@@ -67,22 +67,27 @@ def test_the_evidence_matches_the_registry_tests_fixed_counts_helper() -> None:
         guardrails=(Guardrail("compute_cost_per_day", GuardrailBound.CAP, 495),),
         salt="exp-42",
         challenger_share=0.5,
-        baseline_rate=0.8,
+        baseline=0.8,
         minimum_detectable_effect=0.05,
     )
     analysis = analyse(
         design,
-        ArmCounts(1000, 1000, 800),
-        ArmCounts(1000, 1000, 850),
+        ArmStats.binary(1000, 1000, 800),
+        ArmStats.binary(1000, 1000, 850),
         {"compute_cost_per_day": 410},
     )
     assert analysis.decision is Decision.CHALLENGER_BETTER
-    ours = evidence_of(analysis)
+    ours = evidence_of(analysis, "2026-12-06T00:00:00Z")
     expected = two_proportion_evidence(retention(), "churn@3", (800, 850), (1000, 1000))
-    numbers = ("effect", "ci_low", "ci_high", "p_value", "confidence", "alpha")
+    numbers = ("effect", "ci_low", "ci_high", "confidence", "alpha")
+    # Welch's sample variances (n - 1) against the helper's p(1 - p) / n: equal to 1e-3; the
+    # helper's p-value uses the pooled standard error.
+    assert ours.p_value == pytest.approx(expected.p_value, rel=0.05)
     assert [getattr(ours, n) for n in numbers] == pytest.approx(
-        [getattr(expected, n) for n in numbers], rel=1e-9
+        [getattr(expected, n) for n in numbers], rel=1e-3
     )
+    assert (ours.kind, ours.origin, ours.direction) == ("business", "lucid", Direction.HIGHER)
+    assert ours.design["experiment_id"] == "exp-42" and ours.data["control"]["n"] == 1000
     assert (ours.control, ours.treatment, ours.source) == (
         expected.control,
         expected.treatment,
@@ -108,13 +113,17 @@ def test_a_better_challenger_that_breaks_a_guardrail_is_not_a_win(
         guardrails=(Guardrail("compute_cost_per_day", GuardrailBound.CAP, 495),),
         salt="exp-43",
         challenger_share=0.5,
-        baseline_rate=0.8,
+        baseline=0.8,
         minimum_detectable_effect=0.05,
     )
-    analysis = analyse(design, ArmCounts(1000, 1000, 800), ArmCounts(1000, 1000, 850), guardrails)
+    analysis = analyse(
+        design, ArmStats.binary(1000, 1000, 800), ArmStats.binary(1000, 1000, 850), guardrails
+    )
     assert analysis.decision is Decision.GUARDRAIL_BROKEN and sentence in analysis.reason
     assert analysis.can_conclude
-    problem = judge_evidence(retention(), [evidence_of(analysis)], "churn@3", "churn@1")
+    problem = judge_evidence(
+        retention(), [evidence_of(analysis, "2026-12-06T00:00:00Z")], "churn@3", "churn@1"
+    )
     assert problem is not None and "compute_cost_per_day" in problem
 
 
@@ -144,8 +153,8 @@ def test_a_sample_ratio_mismatch_is_detected_and_a_fair_split_is_not() -> None:
 
 
 def test_the_always_valid_interval_is_wider_than_the_fixed_one_and_contains_the_effect() -> None:
-    control, challenger = ArmCounts(9000, 9000, 7200), ArmCounts(1000, 1000, 850)
-    fixed = two_proportion_test(control, challenger)
+    control, challenger = ArmStats.binary(9000, 9000, 7200), ArmStats.binary(1000, 1000, 850)
+    fixed = difference_test(control, challenger)
     valid = always_valid_test(control, challenger, tau=0.02)
     assert valid.ci_low < fixed.ci_low < fixed.effect < fixed.ci_high < valid.ci_high
     assert valid.p_value >= fixed.p_value
@@ -165,9 +174,9 @@ def test_peeking_with_the_always_valid_test_keeps_the_false_positive_rate_under_
             nt += batch
             sc += sum(rng.random() < 0.5 for _ in range(batch))
             st += sum(rng.random() < 0.5 for _ in range(batch))
-            c, t = ArmCounts(nc, nc, sc), ArmCounts(nt, nt, st)
+            c, t = ArmStats.binary(nc, nc, sc), ArmStats.binary(nt, nt, st)
             stopped = stopped or always_valid_test(c, t, tau=0.05).p_value <= 0.05
-            naive = naive or two_proportion_test(c, t).p_value <= 0.05
+            naive = naive or difference_test(c, t).p_value <= 0.05
         false_stops += stopped
         naive_stops += naive
     assert false_stops / runs <= 0.05
@@ -205,11 +214,14 @@ def test_assignment_is_the_same_in_another_process_with_another_hash_seed() -> N
     [
         (lambda: assign("", "s"), "entity_id: must be non-empty"),
         (lambda: assign("a", "s", 0), "challenger_share: must lie strictly between 0 and 1"),
-        (lambda: minimum_sample_size(1.2, 0.1), "baseline: must be a success rate"),
+        (lambda: minimum_sample_size(1.2, 0.1), "baseline: must be a proportion"),
         (lambda: minimum_sample_size(0.9, 0.2), "minimum_detectable_effect"),
         (lambda: sample_ratio_check(1, 1, 0.1, threshold=2), "srm_threshold"),
-        (lambda: ArmCounts(5, 6, 1), "counts: need 0 ≤ successes ≤ measured ≤ exposed"),
-        (lambda: always_valid_test(ArmCounts(1, 1, 1), ArmCounts(1, 1, 0), tau=0), "tau"),
+        (lambda: ArmStats.binary(5, 6, 1), "counts: need n_x ≤ measured ≤ exposed"),
+        (
+            lambda: always_valid_test(ArmStats.binary(1, 1, 1), ArmStats.binary(1, 1, 0), tau=0),
+            "tau",
+        ),
     ],
 )
 def test_bad_input_to_the_rules_is_one_sentence(call: object, sentence: str) -> None:

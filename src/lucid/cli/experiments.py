@@ -22,12 +22,27 @@ def create(
         ..., "--model", help="Model name; its production version is control."
     ),
     challenger: int = typer.Option(..., "--challenger", help="Version at the challenger stage."),
-    mde: float = typer.Option(
-        ..., "--mde", help="Minimum detectable effect, absolute in rate units (0.02 = 2 points)."
+    mde: float | None = typer.Option(
+        None,
+        "--mde",
+        help="Effect to power, in the metric's unit (default: the contract's minimum effect "
+        "for superiority, its margin for non-inferiority).",
     ),
     share: float = typer.Option(0.10, "--share", help="Challenger's share of traffic."),
     baseline: float | None = typer.Option(
-        None, "--baseline", help="Control's expected success rate (default: the contract's)."
+        None, "--baseline", help="Control's expected mean (default: the contract's)."
+    ),
+    metric_sd: float | None = typer.Option(
+        None, "--metric-sd", help="Per-entity SD of a numeric metric (omit for a 0/1 metric)."
+    ),
+    rho: float = typer.Option(
+        0.0, "--covariate-correlation", help="CUPED: expected correlation of the covariate."
+    ),
+    per_day: float | None = typer.Option(
+        None, "--entities-per-day", help="Entities exposed per day, both arms."
+    ),
+    days: float | None = typer.Option(
+        None, "--planned-days", help="Days the test may run; refused if it cannot reach."
     ),
     salt: str | None = typer.Option(None, "--salt", help="Assignment salt (default: the id)."),
     alpha: float | None = typer.Option(None, "--alpha", help="Default: the contract's alpha."),
@@ -47,22 +62,30 @@ def create(
             challenger=challenger,
             minimum_detectable_effect=mde,
             challenger_share=share,
-            baseline_rate=baseline,
+            baseline=baseline,
             salt=salt,
             alpha=alpha,
             power=power,
             sequential=sequential,
+            metric_sd=metric_sd,
+            covariate_correlation=rho,
+            entities_per_day=per_day,
+            planned_days=days,
             actor=acting(actor),
             rationale=rationale,
         )
-        minimum = design.minimum_sample().to_dict()
+        summary = design.plan_summary()
     if as_json:
-        print_json({"design": design.to_dict(), "minimum_sample": minimum})
+        print_json({"design": design.to_dict(), **summary})
         return
+    minimum, needed = summary["minimum_sample"], summary["days_needed"]
+    duration = "" if needed is None else f", {needed} days at this share"
     console.print(
         f"Created {experiment}: {design.control_label} (control) vs {design.challenger_label} "
-        f"(challenger, {design.challenger_share:.0%} of traffic) on {design.metric}; minimum "
-        f"sample {minimum['control']} control / {minimum['challenger']} challenger entities."
+        f"(challenger, {design.challenger_share:.0%} of traffic), "
+        f"{design.comparison.value.replace('_', '-')} on {design.metric} powered for "
+        f"{design.minimum_detectable_effect:g}; minimum sample {minimum['control']} control / "
+        f"{minimum['challenger']} challenger entities ({summary['total']} in all{duration})."
     )
 
 
@@ -71,7 +94,7 @@ def expose(
     ctx: typer.Context,
     experiment: str = typer.Argument(...),
     file: Path = typer.Option(
-        ..., "--file", help="Parquet/CSV: entity_id[, arm, version, exposed_at]."
+        ..., "--file", help="Parquet/CSV: entity_id[, arm, version, exposed_at, covariate]."
     ),
     actor: str | None = typer.Option(None, "--as", help="Who logs (e.g. the serving service)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -99,7 +122,7 @@ def outcomes(
     actor: str | None = typer.Option(None, "--as", help="Who logs the outcomes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Log per-entity outcomes: 0/1 for the contract's metric, numbers for guardrails."""
+    """Log per-entity outcomes: a number per entity on the contract's metric or a guardrail."""
     rows = read_rows(file, "--file")
     with open_lucid(ctx) as lucid:
         counts = lucid.experiments.record_outcomes(experiment, rows, actor=acting(actor))
@@ -122,12 +145,12 @@ def status(
     if as_json:
         print_json(analysis)
         return
-    table = Table("arm", "version", "exposed", "measured", "successes", "rate")
+    table = Table("arm", "version", "exposed", "measured", "mean", "variance")
     for arm in ("control", "challenger"):
         a: dict[str, Any] = analysis[arm]
-        rate = "-" if a["rate"] is None else f"{a['rate']:.4f}"
+        mean = "-" if a["mean"] is None else f"{a['mean']:.4f}"
         table.add_row(
-            arm, a["version"], str(a["exposed"]), str(a["measured"]), str(a["successes"]), rate
+            arm, a["version"], str(a["exposed"]), str(a["measured"]), mean, f"{a['variance']:.4g}"
         )
     console.print(table)
     test = analysis["test"]

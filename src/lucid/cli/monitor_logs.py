@@ -112,22 +112,33 @@ def outcomes(
     horizon_days: float | None = typer.Option(
         None, "--horizon-days", help="Join by entity within this many days (default 90)."
     ),
+    metric: list[str] = typer.Option(
+        [],
+        "--metric",
+        help="A column holding a business metric value (repeatable): experiment outcomes for "
+        "predictions served in an arm of the model's running experiment.",
+    ),
+    actor: str | None = typer.Option(None, "--as", help="Who logs the outcomes."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Log outcomes (columns label 0/1, observed_at, and prediction_id or entity) joined to
     their predictions: by prediction_id when given, else the entity's latest prediction at
-    or before observed_at within the horizon. Unmatched outcomes are counted, not stored."""
+    or before observed_at within the horizon. Unmatched outcomes are counted, not stored.
+    Columns named by --metric are business metric values (see docs/experiments.md)."""
     if horizon_days is not None and not horizon_days > 0:
         raise InvalidInput("--horizon-days", f"must be a positive number, not {horizon_days}")
     horizon = None if horizon_days is None else timedelta(days=horizon_days)
     with open_lucid(ctx) as lucid:
-        report = lucid.monitoring.log_outcomes_file(model, path, horizon=horizon)
+        report = lucid.monitoring.log_outcomes_file(
+            model, path, horizon=horizon, metrics=metric, actor=acting(actor)
+        )
     if as_json:
         print_json({"model": model, **report.to_dict()})
         return
     console.print(
         f"{report.logged} outcomes of {model} logged, {report.already_logged} already logged, "
-        f"{len(report.unmatched)} matched no prediction (not stored)"
+        f"{len(report.unmatched)} matched no prediction (not stored), "
+        f"{report.experiment_outcomes} experiment outcomes"
     )
 
 

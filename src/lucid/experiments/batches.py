@@ -27,13 +27,14 @@ def entity_id(value: object, field: str) -> str:
 
 def exposure_row(
     design: Design, row: Mapping[str, Any], index: int, now: datetime
-) -> tuple[str, str, int, str]:
-    """(entity, arm, version, exposed_at) of one exposure; a given arm or version must be the
-    entity's assigned one."""
+) -> tuple[str, str, int, str, float | None]:
+    """(entity, arm, version, exposed_at, covariate) of one exposure; a given arm or version
+    must be the entity's assigned one; `covariate` (the entity's pre-period value for CUPED)
+    is a finite number or absent."""
     where = f"exposures[{index}]"
     if not isinstance(row, Mapping):
         raise InvalidInput(where, f"must be a mapping with entity_id, not {row!r}")
-    unknown = sorted(set(row) - {"entity_id", "arm", "version", "exposed_at"})
+    unknown = sorted(set(row) - {"entity_id", "arm", "version", "exposed_at", "covariate"})
     if unknown:
         raise InvalidInput(where, f"has unknown column(s) {', '.join(unknown)}")
     entity = entity_id(row.get("entity_id"), f"{where}.entity_id")
@@ -53,14 +54,17 @@ def exposure_row(
             f"{entity} is in the {assigned} arm, served by version {expected}, not "
             f"{version!r}; nothing stored",
         )
-    return entity, assigned, expected, _moment(row.get("exposed_at"), f"{where}.exposed_at", now)
+    raw = row.get("covariate")
+    covariate = None if _absent(raw) else _number(raw, f"{where}.covariate")
+    moment = _moment(row.get("exposed_at"), f"{where}.exposed_at", now)
+    return entity, assigned, expected, moment, covariate
 
 
 def outcome_row(
     design: Design, known: set[str], row: Mapping[str, Any], index: int, now: datetime
 ) -> dict[str, Any]:
-    """One outcome (entity_id, metric, value, observed_at); the experiment's metric is 0 or 1,
-    a guardrail metric (one of `known`) any number."""
+    """One outcome (entity_id, metric, value, observed_at): a finite number on the
+    experiment's metric or a guardrail metric (one of `known`)."""
     where = f"outcomes[{index}]"
     if not isinstance(row, Mapping):
         raise InvalidInput(where, f"must be a mapping with entity_id and value, not {row!r}")
@@ -75,20 +79,33 @@ def outcome_row(
             f"{metric!r} is neither the experiment's metric nor a guardrail (expected one "
             f"of {', '.join(sorted(known))}); nothing stored",
         )
-    raw = row.get("value")
-    value = finite(float(raw) if isinstance(raw, bool) else raw, f"{where}.value")
-    if metric == design.metric and value not in (0.0, 1.0):
-        raise InvalidInput(
-            f"{where}.value",
-            f"{design.metric} is measured per entity as 0 or 1 (success), not {value:g}; "
-            "nothing stored",
-        )
+    value = _number(row.get("value"), f"{where}.value")
     return {
         "entity_id": entity,
         "metric": metric,
         "value": value,
         "observed_at": _moment(row.get("observed_at"), f"{where}.observed_at", now),
     }
+
+
+def _absent(value: object) -> bool:
+    """An empty cell: None, or NaN as a CSV reader gives a blank."""
+    return value is None or (isinstance(value, float) and value != value) or value == ""
+
+
+def _number(value: object, field: str) -> float:
+    """A finite number (True/False count as 1/0; text that reads as a number, as a CSV
+    column with a text cell gives, counts as that number)."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise InvalidInput(
+                field, f"must be a finite number, not {value!r}; nothing stored"
+            ) from None
+    if value is None:
+        raise InvalidInput(field, "must be a finite number, not empty; nothing stored")
+    return finite(float(value) if isinstance(value, bool) else value, field)
 
 
 def _moment(value: object, field: str, default: datetime) -> str:

@@ -40,7 +40,7 @@ def conclude(
             raise Conflict(
                 f"{experiment_id} cannot be concluded: {analysis.reason}; nothing changed."
             )
-        evidence = evidence_of(analysis)
+        evidence = evidence_of(analysis, format_time(now))
         decision = analysis.decision.value
         uow.experiments.conclude(
             experiment_id, concluded_at=format_time(now), decision=decision, evidence=evidence

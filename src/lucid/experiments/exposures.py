@@ -35,7 +35,7 @@ def expose(
     *,
     actor: str,
 ) -> dict[str, int]:
-    """Log exposures (`entity_id`, optional `arm`, `version`, `exposed_at`).
+    """Log exposures (`entity_id`, optional `arm`, `version`, `exposed_at`, `covariate`).
 
     A given arm or version must be the entity's assigned one. An entity exposed before keeps
     its first exposure. Returns the new exposures per arm and the already-exposed count.
@@ -46,10 +46,10 @@ def expose(
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)
-        batch: dict[str, tuple[str, int, str]] = {}
+        batch: dict[str, tuple[str, int, str, float | None]] = {}
         for index, row in enumerate(rows):
-            entity, arm, version, moment = exposure_row(design, row, index, now)
-            batch.setdefault(entity, (arm, version, moment))
+            entity, arm, version, moment, covariate = exposure_row(design, row, index, now)
+            batch.setdefault(entity, (arm, version, moment, covariate))
         if not batch:
             raise InvalidInput("exposures", "the batch holds no rows")
         seen = uow.experiments.exposed_among(experiment_id, list(batch))
@@ -60,8 +60,9 @@ def expose(
                 "arm": arm,
                 "version": version,
                 "exposed_at": moment,
+                "covariate": covariate,
             }
-            for entity, (arm, version, moment) in batch.items()
+            for entity, (arm, version, moment, covariate) in batch.items()
             if entity not in seen
         ]
         uow.experiments.add_exposures(new)

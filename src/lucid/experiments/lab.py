@@ -33,25 +33,34 @@ class Experiments:
         *,
         model: str,
         challenger: int,
-        minimum_detectable_effect: float,
         actor: str,
         rationale: str,
-        baseline_rate: float | None = None,
+        minimum_detectable_effect: float | None = None,
+        baseline: float | None = None,
         salt: str | None = None,
         challenger_share: float = DEFAULT_CHALLENGER_SHARE,
         alpha: float | None = None,
         power: float = 0.8,
         sequential: bool = False,
+        metric_sd: float | None = None,
+        covariate_correlation: float = 0.0,
+        entities_per_day: float | None = None,
+        planned_days: float | None = None,
     ) -> Design:
-        """Design an experiment (see `lucid.experiments.design.create`)."""
+        """Design an experiment (see `lucid.experiments.design.create` and `Plan`); the
+        design's `plan_summary()` gives the minimum sample per arm, in all, and the days."""
         plan = design.Plan(
             minimum_detectable_effect,
-            baseline_rate=baseline_rate,
+            baseline=baseline,
             salt=salt,
             challenger_share=challenger_share,
             alpha=alpha,
             power=power,
             sequential=sequential,
+            metric_sd=metric_sd,
+            covariate_correlation=covariate_correlation,
+            entities_per_day=entities_per_day,
+            planned_days=planned_days,
         )
         return design.create(
             self._uows,

@@ -25,8 +25,8 @@ def record_outcomes(
 ) -> dict[str, int]:
     """Log per-entity outcomes (`entity_id`, `value`, optional `metric`, `observed_at`).
 
-    `metric` defaults to the contract's metric, whose value must be 0 or 1 (success);
-    a guardrail metric takes any number. Every entity must have been exposed, and each
+    `metric` defaults to the contract's metric; a value is any finite number (0/1 for a
+    binary metric). Every entity must have been exposed, and each
     (entity, metric) has one outcome. Returns how many outcomes were logged per metric.
     """
     who = normalise_identity(actor, "actor")

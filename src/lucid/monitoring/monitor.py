@@ -32,6 +32,7 @@ from lucid.monitoring import drills, policies, predictions, references
 from lucid.monitoring.alerts import Alerting, AlertOutcome
 from lucid.monitoring.current_window import business_measurement, current_table, monitored_version
 from lucid.monitoring.drills import DrillReport
+from lucid.monitoring.experiment_outcomes import experiment_writer
 from lucid.monitoring.follow_up import FollowUp
 from lucid.monitoring.predictions import OutcomeReport
 from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
@@ -114,21 +115,46 @@ class Monitoring:
         rows: Sequence[Mapping[str, Any]],
         *,
         horizon: timedelta | None = None,
+        actor: str = "outcomes",
     ) -> OutcomeReport:
         """Log outcomes (`label` 0/1, `observed_at`, and `prediction_id` or `entity`),
-        joined by `lucid.monitoring.predictions`'s rule."""
+        joined by `lucid.monitoring.predictions`'s rule. A row's optional `metrics`
+        (business metric name → number) become experiment outcomes for predictions served in
+        an arm of the model's running experiment, in the same unit of work
+        (`lucid.monitoring.experiment_outcomes`); `actor` is who logs them."""
         return predictions.log_outcomes(
             self.log,
             model,
             rows,
             horizon=self.horizon if horizon is None else horizon,
             now=self.clock(),
+            write=experiment_writer(self.uows, self.log, self.clock, model, actor),
         )
 
     def log_outcomes_file(
-        self, model: str, path: Path, *, horizon: timedelta | None = None
+        self,
+        model: str,
+        path: Path,
+        *,
+        horizon: timedelta | None = None,
+        metrics: Sequence[str] = (),
+        actor: str = "outcomes",
     ) -> OutcomeReport:
-        return self.log_outcomes(model, predictions.read_rows(path), horizon=horizon)
+        """Log the outcomes of a Parquet/CSV file; the columns named in `metrics` are each
+        row's business metric values (see `log_outcomes`)."""
+        rows = predictions.read_rows(path)
+        if metrics:
+            missing = sorted(set(metrics) - set(rows[0] if rows else ()))
+            if missing:
+                raise InvalidInput("--metric", f"{path} has no column {', '.join(missing)}")
+            rows = [
+                {
+                    **{k: v for k, v in row.items() if k not in metrics},
+                    "metrics": {name: row[name] for name in metrics if row[name] is not None},
+                }
+                for row in rows
+            ]
+        return self.log_outcomes(model, rows, horizon=horizon, actor=actor)
 
     # -- policies ----------------------------------------------------------------------------
 

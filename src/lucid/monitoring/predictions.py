@@ -15,7 +15,7 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -33,7 +33,10 @@ RESERVED_COLUMNS = frozenset({"score", "label"})
 DEFAULT_HORIZON = timedelta(days=90)
 
 _PREDICTION_FIELDS = {"id", "entity", "served_at", "features", "score", "arm"}
-_OUTCOME_FIELDS = {"prediction_id", "entity", "label", "observed_at"}
+_OUTCOME_FIELDS = {"prediction_id", "entity", "label", "observed_at", "metrics"}
+
+MAX_METRICS = 20
+"""Business metric values one outcome row may carry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +47,15 @@ class OutcomeReport:
     logged: int
     already_logged: int
     unmatched: tuple[int, ...] = field(default_factory=tuple)
+    experiment_outcomes: int = 0
+    """Business metric values recorded as experiment outcomes (see `Monitor.log_outcomes`)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "logged": self.logged,
             "already_logged": self.already_logged,
             "unmatched": len(self.unmatched),
+            "experiment_outcomes": self.experiment_outcomes,
             "unmatched_rows": list(self.unmatched[:20]),
         }
 
@@ -195,6 +201,13 @@ def log_predictions(
 Outcome = tuple[str | None, str | None, int, str]
 """A validated outcome: (prediction id or None, entity or None, label 0/1, observed_at)."""
 
+Measured = tuple[int, str, str, dict[str, float]]
+"""A matched outcome's business metric values: (row, prediction id, observed_at, values)."""
+
+Writer = Callable[[list[dict[str, Any]], list[Measured]], int]
+"""Stores the new outcome rows and the business metric values in one unit of work; returns
+how many values became experiment outcomes."""
+
 
 def log_outcomes(
     log: PredictionLog,
@@ -203,14 +216,19 @@ def log_outcomes(
     *,
     horizon: timedelta = DEFAULT_HORIZON,
     now: datetime,
+    write: Writer | None = None,
 ) -> OutcomeReport:
-    """Join outcomes to their predictions (see the module's rule) and store them in bulk."""
+    """Join outcomes to their predictions (see the module's rule) and store them in bulk.
+
+    A row's `metrics` (business metric name → finite number) go, with the new rows, to
+    `write` (which stores both in one unit of work); without `write` they are ignored."""
     validate_model_name(model)
     if horizon <= timedelta(0):
         raise InvalidInput("horizon", f"must be a positive duration, not {horizon}")
     if not rows:
         raise InvalidInput("rows", "must hold at least one outcome")
     parsed = [_outcome(f"rows[{index}]", row) for index, row in enumerate(rows)]
+    values = [_metrics(f"rows[{index}].metrics", row) for index, row in enumerate(rows)]
     joined = _join(log, model, parsed, horizon)
     unmatched = tuple(i for i, p, _, _ in joined if p is None)
     chosen = _one_label_each(joined)
@@ -233,9 +251,40 @@ def log_outcomes(
         for prediction_id, (_, label, observed) in chosen.items()
         if prediction_id not in stored
     ]
-    if new:
+    measured = [
+        (index, prediction_id, observed, values[index])
+        for index, prediction_id, _, observed in joined
+        if prediction_id is not None and values[index]
+    ]
+    recorded = 0
+    if write is not None and measured:
+        recorded = write(new, measured)
+    elif new:
         log.insert_outcomes(new)
-    return OutcomeReport(len(new), len(chosen) - len(new), unmatched)
+    return OutcomeReport(len(new), len(chosen) - len(new), unmatched, recorded)
+
+
+def _metrics(where: str, row: object) -> dict[str, float]:
+    """A row's business metric values: name → finite number (at most `MAX_METRICS`)."""
+    raw = row.get("metrics") if isinstance(row, Mapping) else None
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping) or len(raw) > MAX_METRICS:
+        raise InvalidInput(
+            where, f"must map at most {MAX_METRICS} metric names to numbers, not {raw!r}"
+        )
+    found: dict[str, float] = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or not name.strip() or len(name) > 200:
+            raise InvalidInput(where, f"a metric name must be 1-200 characters, not {name!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            raise InvalidInput(f"{where}.{name}", f"must be a finite number, not {value!r}")
+        found[name.strip()] = float(value)
+    return found
 
 
 def _outcome(where: str, row: object) -> Outcome:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from lucid.contracts.experiments.design import Design
-from lucid.contracts.experiments.statistics import ArmCounts
+from lucid.contracts.experiments.statistics import ArmStats
 from lucid.contracts.value import Evidence
 
 
@@ -38,7 +38,7 @@ class ExperimentRepository(Protocol):
         ...
 
     def add_exposures(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Store exposures (experiment_id, entity_id, arm, version, exposed_at)."""
+        """Store exposures (experiment_id, entity_id, arm, version, exposed_at, covariate)."""
         ...
 
     def outcomes_taken(self, experiment_id: str, entities: Sequence[str]) -> set[tuple[str, str]]:
@@ -49,8 +49,9 @@ class ExperimentRepository(Protocol):
         """Store outcomes (experiment_id, entity_id, metric, value, observed_at)."""
         ...
 
-    def arm_counts(self, experiment_id: str, metric: str) -> dict[str, ArmCounts]:
-        """Per arm: entities exposed, entities with a `metric` outcome, their successes."""
+    def arm_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:
+        """Per arm: entities exposed, and the sufficient statistics of their `metric`
+        outcomes and covariates (see `ArmStats`), from one aggregate."""
         ...
 
     def guardrail_means(self, experiment_id: str, metric: str) -> dict[str, float]:

@@ -185,7 +185,15 @@ class PredictionLog(Protocol):
 
     def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]: ...
 
-    def insert_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def insert_outcomes(
+        self, rows: Sequence[Mapping[str, Any]], connection: Any | None = None
+    ) -> None:
+        """Store outcome rows, in the transaction of `connection` (a unit of work's) if given."""
+        ...
+
+    def arms_of(self, model: str, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        """Prediction id → (entity, arm) for the ids of `model` that exist."""
+        ...
 
     def window(
         self, model: str, start: str, end: str, version: str | None = None

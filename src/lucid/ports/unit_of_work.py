@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from lucid.contracts.events import NewEvent, RecordedEvent
 from lucid.ports.access import AccessRepository
@@ -47,6 +47,12 @@ class UnitOfWork(Protocol):
 
     @property
     def access(self) -> AccessRepository: ...
+
+    @property
+    def connection(self) -> Any:
+        """The transaction itself, opaque: for a store outside the repositories (the
+        prediction log) to write in the same unit of work."""
+        ...
 
     def record(self, new: NewEvent) -> RecordedEvent:
         """Append `new` to the event log in this transaction and run its handlers here."""

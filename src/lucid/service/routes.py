@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastPath
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, FiniteFloat, StringConstraints
 
 from lucid.contracts.access import Role
 from lucid.contracts.value import Override, Stage, read_external_evidence
@@ -288,11 +288,17 @@ class Outcome(RequestBody):
     observed_at: UtcTime
     prediction_id: PredictionId | None = None
     entity: EntityId | None = None
+    metrics: dict[Name, FiniteFloat] | None = Field(
+        None,
+        max_length=20,
+        description="Business metric values of the entity (name → number): for a prediction "
+        "served in an arm of the model's running experiment, its experiment outcomes.",
+    )
 
 
 class OutcomesRequest(RequestBody):
     model: Name
-    outcomes: list[Outcome] = Field(min_length=1)
+    outcomes: list[Outcome] = Field(min_length=1, max_length=10_000)
 
 
 @router.post("/outcomes", tags=["serving"])
@@ -303,7 +309,7 @@ def log_outcomes(body: OutcomesRequest, lucid: LucidDep, who: PrincipalDep) -> d
         {key: value for key, value in outcome.model_dump().items() if value is not None}
         for outcome in body.outcomes
     ]
-    return lucid.monitoring.log_outcomes(body.model, rows).to_dict()
+    return lucid.monitoring.log_outcomes(body.model, rows, actor=who.person).to_dict()
 
 
 # --- subscriptions -----------------------------------------------------------------------

@@ -7,11 +7,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
 from lucid.contracts.experiments.assignment import ARMS, CHALLENGER
 from lucid.contracts.experiments.design import CONCLUDED, RUNNING, Design
-from lucid.contracts.experiments.statistics import ArmCounts
+from lucid.contracts.experiments.statistics import ArmStats
 from lucid.contracts.value import Evidence
 from lucid.storage.tables import experiment_exposures, experiment_outcomes, experiments
 
@@ -126,36 +126,47 @@ class SqlExperimentRepository:
         for start in range(0, len(rows), _BATCH):
             self._conn.execute(insert(experiment_outcomes), list(rows[start : start + _BATCH]))
 
-    def arm_counts(self, experiment_id: str, metric: str) -> dict[str, ArmCounts]:
-        exposed: dict[str, int] = {
-            str(arm): int(n)
-            for arm, n in self._conn.execute(
-                select(experiment_exposures.c.arm, func.count())
-                .where(experiment_exposures.c.experiment_id == experiment_id)
-                .group_by(experiment_exposures.c.arm)
+    def arm_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:
+        exposures, outcomes = experiment_exposures, experiment_outcomes
+        y, x = outcomes.c.value, exposures.c.covariate
+        # One aggregate: every exposure, left-joined to its `metric` outcome.
+        joined = exposures.outerjoin(
+            outcomes,
+            (outcomes.c.experiment_id == exposures.c.experiment_id)
+            & (outcomes.c.entity_id == exposures.c.entity_id)
+            & (outcomes.c.metric == metric),
+        )
+        with_x = y.is_not(None) & x.is_not(None)
+        rows = self._conn.execute(
+            select(
+                exposures.c.arm,
+                func.count(),
+                func.count(y),
+                func.coalesce(func.sum(y), 0.0),
+                func.coalesce(func.sum(y * y), 0.0),
+                func.coalesce(func.sum(case((with_x, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((with_x, x), else_=None)), 0.0),
+                func.coalesce(func.sum(case((with_x, x * x), else_=None)), 0.0),
+                func.coalesce(func.sum(case((with_x, x * y), else_=None)), 0.0),
             )
-        }
-        measured: dict[str, tuple[int, float]] = {
-            str(arm): (int(n), float(s or 0))
-            for arm, n, s in self._conn.execute(
-                select(
-                    experiment_exposures.c.arm,
-                    func.count(),
-                    func.sum(experiment_outcomes.c.value),
-                )
-                .select_from(_joined())
-                .where(
-                    experiment_outcomes.c.experiment_id == experiment_id,
-                    experiment_outcomes.c.metric == metric,
-                )
-                .group_by(experiment_exposures.c.arm)
+            .select_from(joined)
+            .where(exposures.c.experiment_id == experiment_id)
+            .group_by(exposures.c.arm)
+        )
+        found = {
+            str(arm): ArmStats(
+                int(exposed),
+                int(measured),
+                float(sy),
+                float(syy),
+                int(nx),
+                float(sx),
+                float(sxx),
+                float(sxy),
             )
+            for arm, exposed, measured, sy, syy, nx, sx, sxx, sxy in rows
         }
-        counts: dict[str, ArmCounts] = {}
-        for arm in ARMS:
-            n, successes = measured.get(arm, (0, 0.0))
-            counts[arm] = ArmCounts(exposed.get(arm, 0), n, round(successes))
-        return counts
+        return {arm: found.get(arm, ArmStats(0, 0, 0.0, 0.0)) for arm in ARMS}
 
     def guardrail_means(self, experiment_id: str, metric: str) -> dict[str, float]:
         return {

@@ -118,10 +118,32 @@ class SqlPredictionLog:
                 found.update(dict(connection.execute(query).all()))
         return found
 
-    def insert_outcomes(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        with self.db.transaction() as connection:
+    def insert_outcomes(
+        self, rows: Sequence[Mapping[str, Any]], connection: Connection | None = None
+    ) -> None:
+        if connection is not None:
             for start in range(0, len(rows), _BATCH):
                 connection.execute(insert(outcome_log), list(rows[start : start + _BATCH]))
+            return
+        with self.db.transaction() as opened:
+            self.insert_outcomes(rows, opened)
+
+    def arms_of(self, model: str, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[str, tuple[str, str | None]] = {}
+        with self.db.transaction() as connection:
+            for start in range(0, len(wanted), _BATCH):
+                query = select(
+                    prediction_log.c.id, prediction_log.c.entity, prediction_log.c.arm
+                ).where(
+                    prediction_log.c.model == model,
+                    prediction_log.c.id.in_(wanted[start : start + _BATCH]),
+                )
+                found.update(
+                    (str(i), (str(entity), None if arm is None else str(arm)))
+                    for i, entity, arm in connection.execute(query)
+                )
+        return found
 
     def window(
         self, model: str, start: str, end: str, version: str | None = None

@@ -249,8 +249,10 @@ experiment_exposures = Table(
     Column("arm", String(20), nullable=False),
     Column("version", Integer, nullable=False),
     Column("exposed_at", String(27), nullable=False),
+    Column("covariate", Double, nullable=True),
 )
-"""An entity's first exposure in an experiment; later exposures of the same entity add nothing."""
+"""An entity's first exposure in an experiment; later exposures of the same entity add nothing.
+`covariate` is the entity's pre-period value (CUPED), when known."""
 
 experiment_outcomes = Table(
     "experiment_outcomes",
@@ -261,8 +263,7 @@ experiment_outcomes = Table(
     Column("value", Double, nullable=False),
     Column("observed_at", String(27), nullable=False),
 )
-"""One outcome per (experiment, entity, metric): 0/1 for the contract's metric, a number for a
-guardrail metric."""
+"""One outcome per (experiment, entity, metric): a finite number (0/1 for a binary metric)."""
 
 deployments = Table(
     "deployments",

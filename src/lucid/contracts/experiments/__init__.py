@@ -1,7 +1,9 @@
-"""The rules of A/B experiments: assignment, the two-proportion test, peeking, SRM, sample size.
+"""The rules of A/B experiments: assignment, the difference in means (CUPED), peeking, SRM,
+sample size and duration.
 
 An experiment compares the production version (control) with a challenger on the contract's
-business metric, measured per entity as a binary outcome (1 = success, e.g. retained).
+business metric, measured per entity as a number (0/1 for a binary metric such as retained),
+better in the contract's direction.
 By concept: `assignment` (the hashed arm of each entity), `statistics` (sample size, the
 fixed-horizon and the always-valid tests, the sample-ratio check), `design` (what an
 experiment tests), `analysis` (the decision at one look and the evidence it becomes),
@@ -14,6 +16,7 @@ from lucid.contracts.experiments.analysis import (
     analyse,
     evidence_of,
     guardrail_results,
+    worse_bound,
 )
 from lucid.contracts.experiments.assignment import (
     ARMS,
@@ -35,14 +38,16 @@ from lucid.contracts.experiments.events import (
 )
 from lucid.contracts.experiments.statistics import (
     DEFAULT_SRM_THRESHOLD,
-    ArmCounts,
-    ProportionTest,
+    ArmStats,
+    EffectTest,
     RatioCheck,
     SampleSize,
     always_valid_test,
+    difference_test,
     minimum_sample_size,
+    minimum_sample_size_means,
     sample_ratio_check,
-    two_proportion_test,
+    shrink,
 )
 
 __all__ = [
@@ -54,14 +59,14 @@ __all__ = [
     "DEFAULT_SRM_THRESHOLD",
     "RUNNING",
     "Analysis",
-    "ArmCounts",
+    "ArmStats",
     "Decision",
     "Design",
+    "EffectTest",
     "ExperimentConcluded",
     "ExperimentCreated",
     "ExposuresLogged",
     "OutcomesLogged",
-    "ProportionTest",
     "RatioCheck",
     "SampleSize",
     "always_valid_test",
@@ -69,11 +74,14 @@ __all__ = [
     "assign",
     "bucket",
     "check_share",
+    "difference_test",
     "evidence_of",
     "experiment_subject",
     "guardrail_results",
     "minimum_sample_size",
+    "minimum_sample_size_means",
     "sample_ratio_check",
-    "two_proportion_test",
+    "shrink",
     "validate_experiment_id",
+    "worse_bound",
 ]

@@ -9,16 +9,24 @@ from typing import Any
 
 from lucid.contracts.experiments.design import Design
 from lucid.contracts.experiments.statistics import (
-    ArmCounts,
-    ProportionTest,
+    ArmStats,
+    EffectTest,
     RatioCheck,
     SampleSize,
     always_valid_test,
-    rates,
+    difference_test,
     sample_ratio_check,
-    two_proportion_test,
 )
-from lucid.contracts.value import Arm, Evidence, Guardrail, GuardrailResult
+from lucid.contracts.value import (
+    Arm,
+    Comparison,
+    Direction,
+    Evidence,
+    EvidenceKind,
+    Guardrail,
+    GuardrailResult,
+    Origin,
+)
 from lucid.errors import InvalidInput
 
 
@@ -37,10 +45,14 @@ class Decision(StrEnum):
     INVALID = "invalid"
     """Sample-ratio mismatch: the assignment or the logging is broken."""
     CHALLENGER_BETTER = "challenger_better"
+    CHALLENGER_NON_INFERIOR = "challenger_non_inferior"
+    """Non-inferiority test: the interval's worse bound lies within the margin."""
     GUARDRAIL_BROKEN = "guardrail_broken"
-    """The challenger is better on the metric but breaks (or never measured) a guardrail."""
+    """The challenger passes on the metric but breaks (or never measured) a guardrail."""
     CONTROL_BETTER = "control_better"
     NO_DIFFERENCE = "no_difference"
+    """Superiority not shown (p > alpha), or non-inferiority not shown (worse bound beyond
+    the margin) without the control being significantly better."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +60,11 @@ class Analysis:
     """An experiment's state at one look: SRM check, test, guardrails, the decision."""
 
     design: Design
-    control: ArmCounts
-    challenger: ArmCounts
+    control: ArmStats
+    challenger: ArmStats
     minimum: SampleSize
     ratio: RatioCheck
-    test: ProportionTest | None
+    test: EffectTest | None
     guardrails: tuple[GuardrailResult, ...]
     challenger_guardrail_values: Mapping[str, float]
     decision: Decision
@@ -70,18 +82,11 @@ class Analysis:
         return self.decision not in (Decision.COLLECTING, Decision.INVALID)
 
     def to_dict(self) -> dict[str, Any]:
-        def arm(counts: ArmCounts) -> dict[str, Any]:
-            return {
-                "exposed": counts.exposed,
-                "measured": counts.measured,
-                "successes": counts.successes,
-                "rate": counts.rate,
-            }
-
         return {
             "experiment": self.design.experiment_id,
-            "control": {"version": self.design.control_label, **arm(self.control)},
-            "challenger": {"version": self.design.challenger_label, **arm(self.challenger)},
+            "comparison": self.design.comparison.value,
+            "control": {"version": self.design.control_label, **self.control.to_dict()},
+            "challenger": {"version": self.design.challenger_label, **self.challenger.to_dict()},
             "minimum_sample": self.minimum.to_dict(),
             "minimum_reached": self.minimum_reached,
             "sample_ratio": self.ratio.to_dict(),
@@ -95,17 +100,18 @@ class Analysis:
 
 def analyse(
     design: Design,
-    control: ArmCounts,
-    challenger: ArmCounts,
+    control: ArmStats,
+    challenger: ArmStats,
     challenger_guardrail_values: Mapping[str, float] | None = None,
 ) -> Analysis:
     """Judge an experiment at this look.
 
     Rule: an SRM invalidates; a fixed-horizon design decides only once both arms reached the
-    minimum sample; a sequential design decides as soon as its always-valid p ≤ alpha, or at
-    the minimum sample (then with "no difference" when p > alpha). A challenger better on the
-    metric with a guardrail broken or unmeasured (its mean over the challenger's entities)
-    is `guardrail_broken`: concluded, but its evidence will not pass the gate.
+    minimum sample; a sequential design decides as soon as its always-valid interval decides
+    (superiority: p ≤ alpha; non-inferiority: the worse bound within the margin), or at the
+    minimum sample. Better is `design.direction`. A challenger that passes with a guardrail
+    broken or unmeasured (its mean over the challenger's entities) is `guardrail_broken`:
+    concluded, but its evidence will not pass the gate.
     """
     values = dict(challenger_guardrail_values or {})
     minimum = design.minimum_sample()
@@ -113,14 +119,14 @@ def analyse(
         control.exposed, challenger.exposed, design.challenger_share, design.srm_threshold
     )
     guards = tuple(guardrail_results(design.guardrails, values))
-    test: ProportionTest | None = None
+    test: EffectTest | None = None
     if control.measured and challenger.measured:
         test = (
             always_valid_test(
-                control, challenger, tau=abs(design.minimum_detectable_effect), alpha=design.alpha
+                control, challenger, tau=design.minimum_detectable_effect, alpha=design.alpha
             )
             if design.sequential
-            else two_proportion_test(control, challenger, design.alpha)
+            else difference_test(control, challenger, design.alpha)
         )
     if ratio.mismatch:
         decision, reason = (
@@ -136,18 +142,27 @@ def analyse(
     )
 
 
+def worse_bound(direction: Direction, test: EffectTest) -> float:
+    """The interval's bound on the worse side, as a gain (negative = worse than control)."""
+    return test.ci_low if direction is Direction.HIGHER else -test.ci_high
+
+
 def _decide(
     design: Design,
-    control: ArmCounts,
-    challenger: ArmCounts,
+    control: ArmStats,
+    challenger: ArmStats,
     minimum: SampleSize,
-    test: ProportionTest | None,
+    test: EffectTest | None,
     guards: Sequence[GuardrailResult],
 ) -> tuple[Decision, str]:
     """The decision and its reason once the sample ratio holds (see `analyse`)."""
     reached = control.measured >= minimum.control and challenger.measured >= minimum.challenger
     significant = test is not None and test.p_value <= design.alpha
-    if not reached and not (design.sequential and significant):
+    non_inferior_test = design.comparison is Comparison.NON_INFERIORITY
+    margin = design.margin or 0.0
+    within = test is not None and worse_bound(design.direction, test) > -margin
+    decided = significant or (non_inferior_test and within)
+    if not reached and not (design.sequential and decided):
         rule = (
             "and the sequential test has not decided yet"
             if design.sequential
@@ -159,14 +174,36 @@ def _decide(
             f"{minimum.challenger} challenger entities measured {rule}",
         )
     assert test is not None
-    if not significant:
+    better = design.direction.better(test.effect, 0.0)
+    interval = f"[{test.ci_low:+.4g}, {test.ci_high:+.4g}]"
+    if significant and better:
+        passed = Decision.CHALLENGER_BETTER
+        why = f"effect {test.effect:+.4g} (p = {test.p_value:.4g} ≤ {design.alpha:g})"
+    elif non_inferior_test and within:
+        passed = Decision.CHALLENGER_NON_INFERIOR
+        why = (
+            f"effect {test.effect:+.4g}, interval {interval}: the worse bound lies within "
+            f"the margin {margin:g}"
+        )
+    elif significant:
+        return (
+            Decision.CONTROL_BETTER,
+            f"effect {test.effect:+.4g} (p = {test.p_value:.4g} ≤ {design.alpha:g}) favours "
+            "the control",
+        )
+    elif non_inferior_test:
+        return (
+            Decision.NO_DIFFERENCE,
+            f"effect {test.effect:+.4g}, interval {interval}: non-inferiority not shown, the "
+            f"worse bound lies beyond the margin {margin:g}",
+        )
+    else:
         return (
             Decision.NO_DIFFERENCE,
             f"p = {test.p_value:.4g} > alpha {design.alpha:g}: no significant difference",
         )
-    better = design.direction.better(test.effect, 0.0)
     failing = [result for result in guards if not result.held]
-    if better and failing:
+    if failing:
         listed = ", ".join(
             result.guardrail.describe()
             + (" unmeasured" if result.value is None else f" broken ({result.value:g})")
@@ -174,26 +211,24 @@ def _decide(
         )
         return (
             Decision.GUARDRAIL_BROKEN,
-            f"effect {test.effect:+.4g} (p = {test.p_value:.4g}) favours the challenger but "
-            f"its guardrails fail: {listed}",
+            f"{why} favours the challenger but its guardrails fail: {listed}",
         )
-    return (
-        Decision.CHALLENGER_BETTER if better else Decision.CONTROL_BETTER,
-        f"effect {test.effect:+.4g} (p = {test.p_value:.4g} ≤ {design.alpha:g}) favours the "
-        f"{'challenger' if better else 'control'}",
-    )
+    verdict = "favours the challenger" if passed is Decision.CHALLENGER_BETTER else ""
+    return passed, f"{why} {verdict}".strip()
 
 
-def evidence_of(analysis: Analysis) -> Evidence:
-    """The registry's evidence record of a concluded analysis (treatment = the challenger)."""
+def evidence_of(analysis: Analysis, produced_at: str) -> Evidence:
+    """The registry's business evidence of a concluded analysis (treatment = the challenger),
+    produced by Lucid at `produced_at` (the clock's time, `format_time`)."""
     if not analysis.can_conclude or analysis.test is None:
         raise InvalidInput("experiment", f"cannot become evidence: {analysis.reason}")
     design, test = analysis.design, analysis.test
-    pc, pt = rates(analysis.control, analysis.challenger)
+    control, challenger = analysis.control, analysis.challenger
+    assert control.mean is not None and challenger.mean is not None
     return Evidence(
         metric=design.metric,
-        control=Arm(design.control_label, analysis.control.measured, pc),
-        treatment=Arm(design.challenger_label, analysis.challenger.measured, pt),
+        control=Arm(design.control_label, control.measured, control.mean),
+        treatment=Arm(design.challenger_label, challenger.measured, challenger.mean),
         effect=test.effect,
         ci_low=test.ci_low,
         ci_high=test.ci_high,
@@ -203,4 +238,27 @@ def evidence_of(analysis: Analysis) -> Evidence:
         source=f"experiment {design.experiment_id}",
         guardrail_values=dict(analysis.challenger_guardrail_values),
         test=test.method,
+        kind=EvidenceKind.BUSINESS,
+        origin=Origin.LUCID,
+        direction=design.direction,
+        design=design.to_dict(),
+        data={
+            "control": {
+                "n": control.measured,
+                "exposed": control.exposed,
+                "mean": control.mean,
+                "variance": control.variance,
+            },
+            "challenger": {
+                "n": challenger.measured,
+                "exposed": challenger.exposed,
+                "mean": challenger.mean,
+                "variance": challenger.variance,
+            },
+            **test.to_dict(),
+            "minimum_sample": analysis.minimum.to_dict(),
+            "sample_ratio": analysis.ratio.to_dict(),
+            "decision": analysis.decision.value,
+        },
+        produced_at=produced_at,
     )

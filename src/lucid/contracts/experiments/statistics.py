@@ -1,23 +1,27 @@
-"""The statistics of an A/B test on a binary outcome: sample size, the two-proportion test,
-the always-valid sequential test, and the sample-ratio check.
+"""The statistics of an A/B test on a per-entity metric: sample size, the difference in
+means (optionally CUPED-adjusted), the always-valid sequential test, and the sample-ratio check.
 
-- *fixed horizon* (default): the two-proportion z-test (pooled standard error for the p-value,
-  unpooled Wald interval for the difference), valid once, when both arms reached the minimum
-  sample computed for the stated minimum detectable effect (power 0.8, alpha 0.05 by default);
-- *sequential*: the mixture sequential probability ratio test (mSPRT) with a normal mixing
-  distribution over the difference of proportions, N(0, tau²) with tau = the minimum detectable
-  effect, on the normal approximation of the difference. Its p-value min(1, 1/Lambda) and
-  confidence interval are *always valid* (Ville's inequality): looking after every batch and
-  stopping as soon as p ≤ alpha keeps the type-I error ≤ alpha. Reference: Johari, Koomen,
-  Pekelis, Walsh, "Peeking at A/B Tests: Why it matters, and what to do about it", KDD 2017,
-  and "Always Valid Inference", Operations Research 70(3), 2022.
+The metric per entity is any finite number (0/1 for a binary metric such as retention). Each
+arm is summarised by its sufficient statistics (`ArmStats`), which one SQL aggregate returns.
+
+- *fixed horizon* (default): the difference in means with the unpooled (Welch, normal)
+  standard error, a two-sided p-value for H0 effect = 0 and the interval at 1 - alpha; valid
+  once, when both arms reached the minimum sample;
+- *CUPED* (Deng, Xu, Kohavi, Walker, WSDM 2013): with a pre-period covariate x per entity,
+  each y is replaced by y - theta (x - mean x), theta = the pooled within-arm cov(y, x) /
+  var(x); the difference of adjusted means keeps its expectation and loses the share rho² of
+  its variance explained by x;
+- *sequential*: the mixture sequential probability ratio test (mSPRT) with a N(0, tau²)
+  mixing distribution over the (adjusted) difference, on its normal approximation with the
+  estimated variance. Its p-value min(1, 1/Lambda) and interval are *always valid* (Ville's
+  inequality): stopping as soon as p <= alpha keeps the type-I error <= alpha. Reference:
+  Johari, Koomen, Pekelis, Walsh, "Always Valid Inference", Operations Research 70(3), 2022.
 
 A sample-ratio mismatch (chi-square test of the observed arm sizes against the designed
 split, p < 0.001 by default) means the assignment or the logging is broken: the result is
 invalid whatever its p-value.
 
-Pure: no I/O. statsmodels and scipy are imported inside the functions that use them, so that
-merely reading the event types stays cheap.
+Pure: no I/O; statsmodels and scipy are imported inside the functions that use them.
 """
 
 from __future__ import annotations
@@ -45,8 +49,36 @@ class SampleSize:
     control: int
     challenger: int
 
+    @property
+    def total(self) -> int:
+        return self.control + self.challenger
+
     def to_dict(self) -> dict[str, int]:
         return {CONTROL: self.control, CHALLENGER: self.challenger}
+
+
+def _power_inputs(
+    challenger_share: float, alpha: float, power: float
+) -> tuple[float, float, float]:
+    share = check_share(challenger_share)
+    return (
+        share,
+        check_share(finite(alpha, "alpha"), "alpha"),
+        check_share(finite(power, "power"), "power"),
+    )
+
+
+def _solve(effect_size: float, share: float, alpha: float, power: float) -> SampleSize:
+    """Entities per arm for a standardised effect (normal power, two-sided, statsmodels)."""
+    from statsmodels.stats.power import NormalIndPower
+
+    ratio = (1 - share) / share  # control entities per challenger entity
+    challenger = float(
+        NormalIndPower().solve_power(
+            effect_size=effect_size, alpha=alpha, power=power, ratio=ratio, alternative="two-sided"
+        )
+    )
+    return SampleSize(control=math.ceil(challenger * ratio), challenger=math.ceil(challenger))
 
 
 def minimum_sample_size(
@@ -57,14 +89,15 @@ def minimum_sample_size(
     alpha: float = 0.05,
     power: float = 0.8,
 ) -> SampleSize:
-    """Entities per arm to detect a change of the success rate from `baseline` by
-    `minimum_detectable_effect` (absolute, in rate units, either sign) with a two-sided
-    test at `alpha` and the given `power`, for the designed split (Cohen's h, normal power).
+    """Entities per arm to detect a change of a binary metric's mean (a proportion) from
+    `baseline` by `minimum_detectable_effect` (absolute, either sign) with a two-sided test
+    at `alpha` and the given `power`, for the designed split (Cohen's h, normal power).
     """
     rate = finite(baseline, "baseline")
     if not 0 < rate < 1:
         raise InvalidInput(
-            "baseline", f"must be a success rate strictly between 0 and 1, not {rate}"
+            "baseline",
+            f"must be a proportion strictly between 0 and 1 for a binary metric, not {rate}",
         )
     effect = finite(minimum_detectable_effect, "minimum_detectable_effect")
     if effect == 0 or not 0 < rate + effect < 1:
@@ -72,46 +105,122 @@ def minimum_sample_size(
             "minimum_detectable_effect",
             f"must be non-zero and keep baseline + effect inside (0, 1), not {effect:g}",
         )
-    share = check_share(challenger_share)
-    alpha = check_share(finite(alpha, "alpha"), "alpha")
-    power = check_share(finite(power, "power"), "power")
-    from statsmodels.stats.power import NormalIndPower
+    share, alpha, power = _power_inputs(challenger_share, alpha, power)
     from statsmodels.stats.proportion import proportion_effectsize
 
     h = abs(float(proportion_effectsize(rate + effect, rate)))
-    ratio = (1 - share) / share  # control entities per challenger entity
-    challenger = float(
-        NormalIndPower().solve_power(
-            effect_size=h, alpha=alpha, power=power, ratio=ratio, alternative="two-sided"
-        )
+    return _solve(h, share, alpha, power)
+
+
+def minimum_sample_size_means(
+    standard_deviation: float,
+    minimum_detectable_effect: float,
+    *,
+    challenger_share: float = DEFAULT_CHALLENGER_SHARE,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> SampleSize:
+    """Entities per arm to detect a difference in means of `minimum_detectable_effect`
+    (metric units, either sign) for a metric of per-entity `standard_deviation` (same in
+    both arms), two-sided at `alpha` with the given `power` (normal power, statsmodels)."""
+    sd = finite(standard_deviation, "metric_sd")
+    if sd <= 0:
+        raise InvalidInput("metric_sd", f"must be positive, not {sd:g}")
+    effect = finite(minimum_detectable_effect, "minimum_detectable_effect")
+    if effect == 0:
+        raise InvalidInput("minimum_detectable_effect", "must be non-zero")
+    share, alpha, power = _power_inputs(challenger_share, alpha, power)
+    return _solve(abs(effect) / sd, share, alpha, power)
+
+
+def shrink(size: SampleSize, correlation: float) -> SampleSize:
+    """The sample CUPED needs with a covariate of correlation `correlation` with the metric:
+    the variance, hence the sample, times (1 - rho²)."""
+    rho = finite(correlation, "covariate_correlation")
+    if not 0 <= abs(rho) < 1:
+        raise InvalidInput("covariate_correlation", f"must lie in (-1, 1), not {rho:g}")
+    factor = 1 - rho * rho
+    return SampleSize(
+        control=max(2, math.ceil(size.control * factor)),
+        challenger=max(2, math.ceil(size.challenger * factor)),
     )
-    return SampleSize(control=math.ceil(challenger * ratio), challenger=math.ceil(challenger))
 
 
 @dataclass(frozen=True, slots=True)
-class ArmCounts:
-    """One arm's counts: entities exposed, entities with an outcome, successes among them."""
+class ArmStats:
+    """One arm's sufficient statistics over its measured entities.
+
+    `exposed` entities, `measured` of them with an outcome y, `sum_y`, `sum_y2`; and over the
+    `n_x` measured entities that also have a pre-period covariate x: `sum_x`, `sum_x2`,
+    `sum_xy`. Binary metrics have y in {0, 1}: `sum_y` is then the count of ones.
+    """
 
     exposed: int
     measured: int
-    successes: int
+    sum_y: float
+    sum_y2: float
+    n_x: int = 0
+    sum_x: float = 0.0
+    sum_x2: float = 0.0
+    sum_xy: float = 0.0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.successes <= self.measured <= self.exposed:
+        for name in ("exposed", "measured", "n_x"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise InvalidInput(f"counts.{name}", f"must be a whole number ≥ 0, not {value!r}")
+        if not self.n_x <= self.measured <= self.exposed:
             raise InvalidInput(
                 "counts",
-                f"need 0 ≤ successes ≤ measured ≤ exposed, not {self.successes}, "
-                f"{self.measured}, {self.exposed}",
+                f"need n_x ≤ measured ≤ exposed, not {self.n_x}, {self.measured}, {self.exposed}",
             )
+        for name in ("sum_y", "sum_y2", "sum_x", "sum_x2", "sum_xy"):
+            object.__setattr__(self, name, finite(getattr(self, name), f"counts.{name}"))
+        if self.sum_y2 < 0 or self.sum_x2 < 0:
+            raise InvalidInput("counts", "sums of squares cannot be negative")
+
+    @classmethod
+    def binary(cls, exposed: int, measured: int, successes: int) -> ArmStats:
+        """The statistics of a 0/1 metric from its count of ones."""
+        if not 0 <= successes <= measured:
+            raise InvalidInput("counts", f"need 0 ≤ ones ≤ measured, not {successes} of {measured}")
+        return cls(exposed, measured, float(successes), float(successes))
 
     @property
-    def rate(self) -> float | None:
-        return self.successes / self.measured if self.measured else None
+    def mean(self) -> float | None:
+        return self.sum_y / self.measured if self.measured else None
+
+    @property
+    def variance(self) -> float:
+        """The sample variance of y (n - 1 denominator; 0 below two entities)."""
+        if self.measured < 2:
+            return 0.0
+        centred = self.sum_y2 - self.sum_y * self.sum_y / self.measured
+        return max(centred, 0.0) / (self.measured - 1)
+
+    @property
+    def covered(self) -> bool:
+        """Every measured entity has a covariate."""
+        return self.measured > 0 and self.n_x == self.measured
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "exposed": self.exposed,
+            "measured": self.measured,
+            "mean": self.mean,
+            "variance": self.variance,
+            "with_covariate": self.n_x,
+        }
 
 
 @dataclass(frozen=True, slots=True)
-class ProportionTest:
-    """Challenger rate minus control rate (`effect`), its interval and two-sided p-value."""
+class EffectTest:
+    """Challenger mean minus control mean (`effect`), its interval and two-sided p-value.
+
+    `standard_error` is the effect's; `raw_effect`, `raw_standard_error` the unadjusted ones
+    (equal to the first when no covariate was used); `theta` the CUPED coefficient (None
+    without covariate) and `variance_reduction` 1 - var_adjusted / var_raw of the effect.
+    """
 
     effect: float
     ci_low: float
@@ -119,6 +228,12 @@ class ProportionTest:
     p_value: float
     statistic: float
     method: str
+    standard_error: float
+    raw_effect: float
+    raw_standard_error: float
+    theta: float | None = None
+    variance_reduction: float = 0.0
+    adjusted_means: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -128,67 +243,127 @@ class ProportionTest:
             "p_value": self.p_value,
             "statistic": self.statistic,
             "method": self.method,
+            "standard_error": self.standard_error,
+            "raw": {"effect": self.raw_effect, "standard_error": self.raw_standard_error},
+            "adjusted": None
+            if self.adjusted_means is None
+            else {
+                "effect": self.effect,
+                "standard_error": self.standard_error,
+                CONTROL: self.adjusted_means[0],
+                CHALLENGER: self.adjusted_means[1],
+            },
+            "theta": self.theta,
+            "variance_reduction": self.variance_reduction,
         }
 
 
-def rates(control: ArmCounts, challenger: ArmCounts) -> tuple[float, float]:
+@dataclass(frozen=True, slots=True)
+class _Difference:
+    """The (adjusted) difference in means and its variance, before any test."""
+
+    effect: float
+    variance: float
+    raw_effect: float
+    raw_variance: float
+    theta: float | None
+    adjusted_means: tuple[float, float] | None
+
+    @property
+    def reduction(self) -> float:
+        if self.theta is None or self.raw_variance <= 0:
+            return 0.0
+        return 1 - self.variance / self.raw_variance
+
+
+def _difference(control: ArmStats, challenger: ArmStats, use_covariate: bool) -> _Difference:
     for name, arm in ((CONTROL, control), (CHALLENGER, challenger)):
         if arm.measured < 1:
             raise InvalidInput(f"counts.{name}", "needs at least one entity with an outcome")
-    return control.successes / control.measured, challenger.successes / challenger.measured
+    mc, mt = control.sum_y / control.measured, challenger.sum_y / challenger.measured
+    raw_effect = mt - mc
+    raw_variance = control.variance / control.measured + challenger.variance / challenger.measured
+    arms = (control, challenger)
+    if not (use_covariate and all(a.covered and a.measured >= 2 for a in arms)):
+        return _Difference(raw_effect, raw_variance, raw_effect, raw_variance, None, None)
+    # Pooled within-arm moments: the treatment's shift of y does not leak into theta.
+    sxx = sum(a.sum_x2 - a.sum_x * a.sum_x / a.measured for a in arms)
+    sxy = sum(a.sum_xy - a.sum_x * a.sum_y / a.measured for a in arms)
+    if sxx <= 0:  # a constant covariate explains nothing
+        return _Difference(raw_effect, raw_variance, raw_effect, raw_variance, None, None)
+    theta = sxy / sxx
+    pooled_x = (control.sum_x + challenger.sum_x) / (control.measured + challenger.measured)
+
+    def adjusted(arm: ArmStats) -> tuple[float, float]:
+        n = arm.measured
+        mean_x = arm.sum_x / n
+        var_x = max(arm.sum_x2 - arm.sum_x * arm.sum_x / n, 0.0) / (n - 1)
+        cov = (arm.sum_xy - arm.sum_x * arm.sum_y / n) / (n - 1)
+        var = max(arm.variance + theta * theta * var_x - 2 * theta * cov, 0.0)
+        return arm.sum_y / n - theta * (mean_x - pooled_x), var / n
+
+    (ac, vc), (at, vt) = adjusted(control), adjusted(challenger)
+    return _Difference(at - ac, vc + vt, raw_effect, raw_variance, theta, (ac, at))
 
 
-def two_proportion_test(
-    control: ArmCounts, challenger: ArmCounts, alpha: float = 0.05
-) -> ProportionTest:
-    """Fixed-horizon z-test (statsmodels): pooled SE for p, Wald interval at 1 - alpha."""
-    pc, pt = rates(control, challenger)
-    from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
+def _method(base: str, difference: _Difference) -> str:
+    return base + (", CUPED-adjusted" if difference.theta is not None else "")
 
-    counts = [challenger.successes, control.successes]
-    sizes = [challenger.measured, control.measured]
-    if pc == pt and pc in (0.0, 1.0):  # no variance at all: nothing distinguishes the arms
-        z, p = 0.0, 1.0
+
+def difference_test(
+    control: ArmStats, challenger: ArmStats, alpha: float = 0.05, *, use_covariate: bool = True
+) -> EffectTest:
+    """Fixed-horizon test of the difference in means: unpooled (Welch) standard error,
+    normal reference, interval at 1 - alpha; CUPED-adjusted when every measured entity of
+    both arms has a covariate and `use_covariate`."""
+    alpha = check_share(finite(alpha, "alpha"), "alpha")
+    d = _difference(control, challenger, use_covariate)
+    from scipy.stats import norm
+
+    se = math.sqrt(d.variance)
+    if se == 0:
+        z, p = 0.0, 1.0 if d.effect == 0 else 0.0
     else:
-        z_raw, p_raw = proportions_ztest(counts, sizes, alternative="two-sided")
-        z, p = float(z_raw), float(p_raw)
-    low, high = confint_proportions_2indep(
-        challenger.successes,
-        challenger.measured,
-        control.successes,
-        control.measured,
-        method="wald",
-        compare="diff",
-        alpha=alpha,
-    )
-    effect = pt - pc
-    return ProportionTest(
-        effect,
-        min(float(low), effect),
-        max(float(high), effect),
+        z = d.effect / se
+        p = float(2 * norm.sf(abs(z)))
+    half = float(norm.ppf(1 - alpha / 2)) * se
+    return EffectTest(
+        d.effect,
+        d.effect - half,
+        d.effect + half,
         min(max(p, 0.0), 1.0),
         z,
-        "two-proportion z-test",
+        _method("difference in means (Welch, normal)", d),
+        se,
+        d.raw_effect,
+        math.sqrt(d.raw_variance),
+        d.theta,
+        d.reduction,
+        d.adjusted_means,
     )
 
 
 def always_valid_test(
-    control: ArmCounts, challenger: ArmCounts, *, tau: float, alpha: float = 0.05
-) -> ProportionTest:
-    """mSPRT with a N(0, tau²) mixture over the difference (see the module docstring).
-
-    `statistic` is the mixture likelihood ratio Lambda; p = min(1, 1/Lambda) and the interval
-    are valid at any look, however often one peeks.
-    """
-    pc, pt = rates(control, challenger)
+    control: ArmStats,
+    challenger: ArmStats,
+    *,
+    tau: float,
+    alpha: float = 0.05,
+    use_covariate: bool = True,
+) -> EffectTest:
+    """mSPRT with a N(0, tau²) mixture over the (adjusted) difference (see the module
+    docstring). `statistic` is the mixture likelihood ratio Lambda; p = min(1, 1/Lambda) and
+    the interval are valid at any look, however often one peeks."""
     tau = finite(tau, "tau")
     if tau <= 0:
         raise InvalidInput("tau", f"must be positive, not {tau:g}")
-    # A degenerate arm (0 % or 100 %) has no sampling variance; a half success keeps V > 0.
-    vc = max(pc * (1 - pc), 0.25 / control.measured) / control.measured
-    vt = max(pt * (1 - pt), 0.25 / challenger.measured) / challenger.measured
-    variance, mixing = vc + vt, tau * tau
-    effect = pt - pc
+    alpha = check_share(finite(alpha, "alpha"), "alpha")
+    d = _difference(control, challenger, use_covariate)
+    # A degenerate sample (every y equal) has no sampling variance: half a unit per arm keeps
+    # V > 0 (for a 0/1 metric: half a success).
+    floor = 0.25 / control.measured**2 + 0.25 / challenger.measured**2
+    variance, mixing = (d.variance if d.variance > 0 else floor), tau * tau
+    effect = d.effect
     log_lambda = 0.5 * math.log(variance / (variance + mixing)) + effect * effect * mixing / (
         2 * variance * (variance + mixing)
     )
@@ -200,13 +375,19 @@ def always_valid_test(
         / mixing
         * (math.log(1 / alpha) + 0.5 * math.log((variance + mixing) / variance))
     )
-    return ProportionTest(
+    return EffectTest(
         effect,
         effect - half_width,
         effect + half_width,
         p_value,
         math.exp(min(log_lambda, 700.0)),
-        "mSPRT always-valid (normal mixture)",
+        _method("mSPRT always-valid (normal mixture)", d),
+        math.sqrt(variance),
+        d.raw_effect,
+        math.sqrt(d.raw_variance),
+        d.theta,
+        d.reduction,
+        d.adjusted_means,
     )
 
 

@@ -161,7 +161,7 @@ class NegentropicArm(ContractedArm):
             name,
             model=MODEL,
             challenger=version,
-            minimum_detectable_effect=effect,
+            minimum_detectable_effect=abs(effect),
             challenger_share=share,
             actor="sam",
             rationale=f"does v{version} keep customers at least as well as v{current.version}?",
