@@ -35,9 +35,9 @@ from anyio import to_thread
 
 from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
-from lucid.contracts.experiments import Design, assign
+from lucid.contracts.experiments import Design, ShadowDesign, assign
 from lucid.contracts.semantic import ServedValue
-from lucid.errors import Conflict, LucidError, StorageUnavailable
+from lucid.errors import Conflict, InvalidInput, LucidError, StorageUnavailable
 from lucid.features.serving import fresh_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
@@ -54,6 +54,8 @@ SERVING_EVENTS = (
     "ModelArchived",
     "ExperimentCreated",
     "ExperimentConcluded",
+    "ShadowStarted",
+    "ShadowConcluded",
     "TokenRevoked",
     "FeatureDeprecated",
     "SourceRegistered",  # a new listing source makes ids unknown
@@ -69,10 +71,12 @@ PRODUCTION_ARM = "production"
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a model's predictions go: its running experiment, else its production version."""
+    """Where a model's predictions go: its running experiment, else its production version;
+    and the shadow comparison whose challenger scores production's requests, if one runs."""
 
     experiment: str | None
     production: int | None
+    shadow: str | None = None
 
 
 class ServingState:
@@ -89,6 +93,7 @@ class ServingState:
         # A version's artifact and an experiment's design never change once stored.
         self._models: dict[tuple[str, int], ServedModel] = {}
         self._designs: dict[str, Design] = {}
+        self._shadows: dict[str, ShadowDesign] = {}
 
     @property
     def principals(self) -> Mapping[str, Principal]:
@@ -105,6 +110,10 @@ class ServingState:
     @property
     def designs(self) -> Mapping[str, Design]:
         return self._designs
+
+    @property
+    def shadows(self) -> Mapping[str, ShadowDesign]:
+        return self._shadows
 
     def current(self) -> int:
         """Read the latest serving event and drop what was kept before it; returns its number,
@@ -136,7 +145,7 @@ class ServingState:
             if running is None and production is None:
                 self._lucid.registry.get_version(model)  # the not-found sentence
                 raise Conflict(f"{model} has no production version to serve.")
-            route = Route(running, production)
+            route = Route(running, production, self._lucid.shadow.running_for(model))
             self._keep(self._routes, model, route, seen)
         return route
 
@@ -144,6 +153,12 @@ class ServingState:
         design = self._designs.get(experiment_id)
         if design is None:
             design = self._designs[experiment_id] = self._lucid.experiments.design(experiment_id)
+        return design
+
+    def shadow(self, comparison_id: str) -> ShadowDesign:
+        design = self._shadows.get(comparison_id)
+        if design is None:
+            design = self._shadows[comparison_id] = self._lucid.shadow.design(comparison_id)
         return design
 
     def model(self, name: str, version: int) -> ServedModel:
@@ -173,6 +188,9 @@ class ServingState:
                         (design.model, design.control_version),
                         (design.model, design.challenger_version),
                     ]
+        for comparison in self._lucid.shadow.overview():
+            if comparison["status"] == "running":
+                wanted.append((comparison["model"], comparison["challenger_version"]))
         for name, version in wanted:
             with contextlib.suppress(LucidError):
                 self.model(name, version)
@@ -195,6 +213,9 @@ class Entry:
     prediction: dict[str, Any] | None = None
     exposure: tuple[str, str, dict[str, Any]] | None = None
     """(experiment id, actor, exposure row) when a running experiment routed the request."""
+    shadow: tuple[str, str, dict[str, Any]] | None = None
+    """(comparison id, actor, {prediction_id, score}) when a challenger scored it in the
+    shadow."""
 
 
 class PredictionJournal:
@@ -261,10 +282,13 @@ class PredictionJournal:
 
     def _write(self, batch: list[Entry]) -> dict[int, LucidError]:
         exposed: dict[tuple[str, str], list[Entry]] = defaultdict(list)
+        shadowed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for entry in batch:
             if entry.exposure is not None:
                 exposed[entry.exposure[:2]].append(entry)
-        if not exposed:  # the common case, on the bare driver
+            if entry.shadow is not None:
+                shadowed[entry.shadow[:2]].append(entry.shadow[2])
+        if not exposed and not shadowed:  # the common case, on the bare driver
             self._store_rows.write(*_rows(batch))
             return {}
         refused: dict[int, LucidError] = {}
@@ -280,6 +304,14 @@ class PredictionJournal:
                     )
             kept = [entry for entry in batch if id(entry) not in refused]
             self._store_rows.write_in(uow.connection, *_rows(kept))
+            stored = {entry.prediction["id"] for entry in kept if entry.prediction is not None}
+            for (comparison_id, actor), scores in shadowed.items():
+                rows = [row for row in scores if row["prediction_id"] in stored]
+                # The challenger does not act: a comparison concluded since the routing drops
+                # its scores, never the prediction.
+                with contextlib.suppress(Conflict, InvalidInput):
+                    if rows:
+                        self._lucid.shadow.log(comparison_id, rows, actor=actor)
         return refused
 
 
@@ -343,6 +375,14 @@ class Predictor:
         )
         if experiment is not None:
             entry.exposure = (experiment, who.person, {"entity_id": entity_id, "arm": arm})
+        if route.shadow is not None and arm == PRODUCTION_ARM:
+            shadow_score = await self._shadow_score(route.shadow, version, entity_id, values)
+            if shadow_score is not None:
+                entry.shadow = (
+                    route.shadow,
+                    who.person,
+                    {"prediction_id": entry.prediction["id"], "score": shadow_score},
+                )
         await self._journal.log(entry)
         return {
             "model": model,
@@ -353,6 +393,31 @@ class Predictor:
             "score": score,
             "prediction_id": entry.prediction["id"],
         }
+
+    async def _shadow_score(
+        self,
+        comparison_id: str,
+        version: int,
+        entity_id: str,
+        values: dict[str, ServedValue],
+    ) -> float | None:
+        """The challenger's score of the same request, from the same values when it pins the
+        same features (else its own, read online); None when it cannot score it."""
+        state = self._state
+        design = await _kept(state.shadows, comparison_id, state.shadow, comparison_id)
+        if design.control_version != version:
+            return None  # production changed since the comparison started
+        key = (design.model, design.challenger_version)
+        try:
+            challenger = await _kept(state.models, key, state.model, *key)
+            own = values
+            if set(challenger.features) != set(values):
+                own, _ = await self._reads.ask(challenger.features, entity_id)
+            [row] = challenger.by_name(fresh_rows([own]))
+            _, score = await self._calls.ask(key, row)
+        except Exception:  # the challenger does not act: its failure never fails production
+            return None
+        return score
 
     async def _read_online(
         self, features: tuple[str, ...], entities: list[str]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from lucid.contracts.events import NewEvent, format_time
+from lucid.contracts.experiments.assignment import validate_experiment_id
 from lucid.contracts.experiments.design import RUNNING
 from lucid.contracts.experiments.paired import paired_test
 from lucid.contracts.experiments.shadow import (
@@ -210,6 +211,7 @@ def conclude(
 
 def stored(uow: UnitOfWork, comparison_id: str) -> tuple[ShadowDesign, str]:
     """The comparison's design and status; NotFound for an unknown id."""
+    validate_experiment_id(comparison_id)
     found = uow.shadow.get(comparison_id)
     if found is None:
         raise NotFound(f"No shadow comparison named {comparison_id} exists.")
