@@ -146,14 +146,14 @@ class Lucid:
         them; paired tests on the same rows become its predictive evidence."""
         if self._shadow is None:
             from lucid.experiments.shadow.lab import ShadowComparisons
+            from lucid.registry.model_signature import feature_name
 
             def training_rows(labels: Any, pins: Sequence[str]) -> list[dict[str, Any]]:
-                return self.features.get_training_set(
-                    labels,
-                    pins,
-                    entity_column="entity_id",
-                    time_column="event_timestamp",
+                """The labels' point-in-time rows, each feature keyed by its pin."""
+                rows = self.features.get_training_set(
+                    labels, pins, entity_column="entity_id", time_column="event_timestamp"
                 ).to_dicts()
+                return [{pin: row[feature_name(pin)] for pin in pins} for row in rows]
 
             self._shadow = ShadowComparisons(
                 self.uows, self.registry, training_rows, clock=self.clock

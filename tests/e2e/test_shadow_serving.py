@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -149,3 +150,64 @@ def test_shadow_routes_refuse_bad_requests_and_store_nothing(world: Any) -> None
     with open_project(folder, environ={}) as lucid:
         assert [c["id"] for c in lucid.shadow.overview()] == ["churn-v2-shadow"]
         assert lucid.shadow.status("churn-v2-shadow")["status"] == "running"
+
+
+def test_a_backtest_scores_the_same_point_in_time_rows_with_both_versions(
+    world: Any, tmp_path: Path
+) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    from lucid.contracts.value import EvidenceKind, Origin
+    from lucid.errors import InvalidInput
+    from lucid.scenarios.churn.sample_activity import START
+
+    folder = world[0]
+    moment = START + timedelta(days=40)
+    rows = [
+        {"entity_id": f"c{n:05d}", "event_timestamp": moment, "label": int(n % 3 == 0)}
+        for n in range(120)
+    ]
+    labels = tmp_path / "labels.parquet"
+    pd.DataFrame(rows).to_parquet(labels)
+    with open_project(folder, environ={}) as lucid:
+        before = lucid.events.count()
+        for bad, reason in (
+            ([{k: v for k, v in r.items() if k != "label"} for r in rows], "lacks the column"),
+            ([{**r, "label": 1} for r in rows], "only the class 1"),
+            (rows[:60], "fewer than the 100 required"),
+        ):
+            with pytest.raises(InvalidInput, match=reason):
+                lucid.shadow.backtest(
+                    "churn", 2, labels=bad, actor="ana", rationale="r", minimum_pairs=100
+                )
+        assert lucid.events.count() == before
+        evidence = lucid.shadow.backtest(
+            "churn",
+            2,
+            labels=labels,
+            actor="ana",
+            rationale="same snapshots",
+            metrics=("auc", "log_loss"),
+            minimum_pairs=100,
+        )
+        scored = []
+        for version in (2, 1):
+            served_model = lucid.registry.load_model("churn", version=version)
+            training = lucid.features.get_training_set(
+                labels,
+                list(served_model.features),
+                entity_column="entity_id",
+                time_column="event_timestamp",
+            ).to_dicts()
+            names = served_model.columns
+            scored.append(served_model.scores([{n: r[n] or 0.0 for n in names} for r in training]))
+        attached = lucid.registry.get_version("churn", 2).evidence
+    y = [r["label"] for r in rows]
+    assert len(set(scored[0])) > 20 and len(set(scored[1])) > 20  # real features, not fillers
+    auc = evidence[0]
+    assert (auc.kind, auc.origin, auc.metric) == (EvidenceKind.PREDICTIVE, Origin.LUCID, "auc")
+    assert (auc.control.name, auc.treatment.name) == ("churn@1", "churn@2")
+    assert auc.treatment.value == pytest.approx(roc_auc_score(y, scored[0]))
+    assert auc.control.value == pytest.approx(roc_auc_score(y, scored[1]))
+    assert auc.data["pairs"] == 120 and auc.data["labels"] == str(labels)
+    assert attached is not None and attached.kind is EvidenceKind.PREDICTIVE
