@@ -68,7 +68,13 @@ def log(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Log the challenger's scores of production predictions; an unknown id refuses all."""
-    rows = read_rows(file, "--file")
+    rows = [
+        # A CSV reader takes an id of digits for a number; an id is text.
+        {**row, "prediction_id": str(row["prediction_id"])}
+        if isinstance(row.get("prediction_id"), int)
+        else row
+        for row in read_rows(file, "--file")
+    ]
     with open_lucid(ctx) as lucid:
         logged = lucid.shadow.log(comparison, rows, actor=acting(actor))
     if as_json:
