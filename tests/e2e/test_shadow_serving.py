@@ -77,9 +77,13 @@ def test_the_challenger_scores_production_requests_in_the_shadow(world: Any) -> 
                 prediction_log.c.id.in_(ids)
             )
         ).all()
+        challenger_predictions = connection.execute(
+            select(prediction_log.c.id).where(prediction_log.c.version == "2")
+        ).all()
         challenger = lucid.registry.load_model("churn", version=2)
         expected = {row.id: challenger.scores([json.loads(row.features)])[0] for row in logged}
     assert set(scores) == set(ids)
+    assert challenger_predictions == []  # monitoring's log holds production's predictions only
     assert all(scores[i] == pytest.approx(expected[i]) for i in ids)
     status = call(base, secrets["viewer"], "GET", "/v1/shadow/churn-v2-shadow").json()
     assert (status["pairs_logged"], status["pairs_matured"]) == (len(ids), 0)
