@@ -11,7 +11,7 @@ from typing import Any
 from lucid.contracts.events import NewEvent, format_time
 from lucid.contracts.experiments.assignment import validate_experiment_id
 from lucid.contracts.experiments.design import RUNNING
-from lucid.contracts.experiments.paired import paired_test
+from lucid.contracts.experiments.paired import PairedTest, paired_test
 from lucid.contracts.experiments.shadow import (
     DEFAULT_MINIMUM_PAIRS,
     ShadowConcluded,
@@ -226,7 +226,7 @@ def running(uow: UnitOfWork, comparison_id: str) -> ShadowDesign:
     return design
 
 
-def _tests(design: ShadowDesign, pairs: ShadowPairs) -> list[Any]:
+def _tests(design: ShadowDesign, pairs: ShadowPairs) -> list[PairedTest]:
     control = pairs.control if design.control_version is not None else None
     return [
         paired_test(
