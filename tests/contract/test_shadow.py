@@ -29,7 +29,7 @@ from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
-from lucid.storage.prediction_log import SqlPredictionLog
+from lucid.storage.prediction_log import SqlPredictionJournal, SqlPredictionLog
 from lucid.storage.tables import model_versions, shadow_comparisons, shadow_scores
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import Clock, register, to_production
@@ -244,3 +244,21 @@ def test_bad_paths_store_nothing(
         shadow.log("churn-v2-shadow", good, actor="a")
     with unchanged(), pytest.raises(NotFound):
         shadow.status("missing")
+
+
+def test_serving_stores_a_shadow_score_only_while_its_comparison_runs(
+    shadow: ShadowComparisons, db: Database, clock: Clock, challenger: int
+) -> None:
+    journal = SqlPredictionJournal(db, ["ShadowStarted"])
+    ids, *_ = served(db, clock, n=3)
+
+    def score(prediction: str) -> list[dict[str, Any]]:
+        return [{"comparison_id": "churn-v2-shadow", "prediction_id": prediction, "score": 0.7}]
+
+    journal.write([], [], score(ids[0]))  # no such comparison yet: dropped
+    start(shadow)
+    journal.write([], [], score(ids[1]))
+    with db.transaction() as conn:
+        stored = conn.execute(select(shadow_scores.c.prediction_id, shadow_scores.c.score)).all()
+    assert [tuple(row) for row in stored] == [(ids[1], 0.7)]
+    assert shadow.status("churn-v2-shadow")["pairs_logged"] == 1

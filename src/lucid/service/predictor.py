@@ -10,11 +10,12 @@ rollback committed is never served by the rolled-back version.
 
 `PredictionJournal` is a group commit: each request hands it what its prediction must log
 (the feature values served, for skew; the prediction, for monitoring; the exposure, for a
-running experiment) and waits; everything waiting is stored in one transaction, then the
-requests are answered. An answer therefore means a stored log, and under load one commit
-serves many predictions. `TurnBatches` does the same for the online store and the model: the
-entities waiting for one list of features are read in one round trip, the rows waiting for one
-version are predicted in one call.
+running experiment; the challenger's score, for a running shadow comparison) and waits;
+everything waiting is stored in one transaction, then the requests are answered. An answer
+therefore means a stored log, and under load one commit serves many predictions.
+`TurnBatches` does the same for the online store and the model: the entities waiting for one
+list of features are read in one round trip, the rows waiting for one version are predicted
+in one call.
 
 Everything here runs on the worker's event loop but what the worker has not kept yet (read
 on a thread once).
@@ -37,7 +38,7 @@ from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
 from lucid.contracts.experiments import Design, ShadowDesign, assign
 from lucid.contracts.semantic import ServedValue
-from lucid.errors import Conflict, InvalidInput, LucidError, StorageUnavailable
+from lucid.errors import Conflict, LucidError, StorageUnavailable
 from lucid.features.serving import fresh_rows
 from lucid.monitoring.predictions import prediction_rows
 from lucid.registry.serving import ServedModel
@@ -213,9 +214,9 @@ class Entry:
     prediction: dict[str, Any] | None = None
     exposure: tuple[str, str, dict[str, Any]] | None = None
     """(experiment id, actor, exposure row) when a running experiment routed the request."""
-    shadow: tuple[str, str, dict[str, Any]] | None = None
-    """(comparison id, actor, {prediction_id, score}) when a challenger scored it in the
-    shadow."""
+    shadow: dict[str, Any] | None = None
+    """The challenger's shadow score ({comparison_id, prediction_id, score}) when a running
+    shadow comparison scored the request; stored like the prediction, without an event."""
 
 
 class PredictionJournal:
@@ -282,13 +283,10 @@ class PredictionJournal:
 
     def _write(self, batch: list[Entry]) -> dict[int, LucidError]:
         exposed: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-        shadowed: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
         for entry in batch:
             if entry.exposure is not None:
                 exposed[entry.exposure[:2]].append(entry)
-            if entry.shadow is not None:
-                shadowed[entry.shadow[:2]].append(entry.shadow[2])
-        if not exposed and not shadowed:  # the common case, on the bare driver
+        if not exposed:  # the common case, on the bare driver
             self._store_rows.write(*_rows(batch))
             return {}
         refused: dict[int, LucidError] = {}
@@ -304,22 +302,17 @@ class PredictionJournal:
                     )
             kept = [entry for entry in batch if id(entry) not in refused]
             self._store_rows.write_in(uow.connection, *_rows(kept))
-            stored = {entry.prediction["id"] for entry in kept if entry.prediction is not None}
-            for (comparison_id, actor), scores in shadowed.items():
-                rows = [row for row in scores if row["prediction_id"] in stored]
-                # The challenger does not act: a comparison concluded since the routing drops
-                # its scores, never the prediction.
-                with contextlib.suppress(Conflict, InvalidInput):
-                    if rows:
-                        self._lucid.shadow.log(comparison_id, rows, actor=actor)
         return refused
 
 
-def _rows(batch: list[Entry]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The served values and the predictions the entries log."""
+def _rows(
+    batch: list[Entry],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The served values, the predictions and the shadow scores the entries log."""
     served = [row for entry in batch for row in entry.served]
     predictions = [entry.prediction for entry in batch if entry.prediction is not None]
-    return served, predictions
+    shadow = [entry.shadow for entry in batch if entry.shadow is not None]
+    return served, predictions, shadow
 
 
 class Predictor:
@@ -378,11 +371,11 @@ class Predictor:
         if route.shadow is not None and arm == PRODUCTION_ARM:
             shadow_score = await self._shadow_score(route.shadow, version, entity_id, values)
             if shadow_score is not None:
-                entry.shadow = (
-                    route.shadow,
-                    who.person,
-                    {"prediction_id": entry.prediction["id"], "score": shadow_score},
-                )
+                entry.shadow = {
+                    "comparison_id": route.shadow,
+                    "prediction_id": entry.prediction["id"],
+                    "score": shadow_score,
+                }
         await self._journal.log(entry)
         return {
             "model": model,
