@@ -23,6 +23,10 @@ in turn): each such line shows the p99 of the valid requests, how many valid req
     uv run python bench/serve.py [--rates 250,500,1000,1500] [--duration 60]
         [--entities 10000] [--workers 2] [--connections 64] [--stores sqlite,redis]
         [--redis-url redis://127.0.0.1:6379/0] [--baseline-duration 10] [--malformed]
+        [--shadow]
+
+`--shadow` runs the same steps while a challenger scores every request in production's
+shadow (a second model call and a shadow score in the same commit).
 """
 
 from __future__ import annotations
@@ -61,9 +65,12 @@ MALFORMED_SHARE = 0.01
 """The share of malformed requests `--malformed` mixes into the load."""
 
 
-def build_project(folder: Path, entities: int, online_store_url: str | None) -> str:
+def build_project(
+    folder: Path, entities: int, online_store_url: str | None, shadow: bool = False
+) -> str:
     """The scratch project in `folder`; returns a service token's secret (an application's:
-    predictions are logged, which a viewer may not do)."""
+    predictions are logged, which a viewer may not do). With `shadow`, a second version at the
+    challenger stage scores every production request in a running shadow comparison."""
     init_project(folder, name=f"bench_{uuid.uuid4().hex[:8]}", actor="bench", environ={}).close()
     config = folder / "lucid.yaml"
     text = config.read_text() + "approvers: [bea]\n"
@@ -107,6 +114,25 @@ def build_project(folder: Path, entities: int, online_store_url: str | None) -> 
         for stage in ("challenger", "production"):
             lucid.registry.promote(
                 "churn", 1, stage, actor="bea", rationale="bench", override=override
+            )
+        if shadow:
+            lucid.registry.register_model(
+                "churn",
+                artifact=SklearnArtifact(
+                    estimator=LogisticRegression(C=0.5).fit(
+                        [[0.0, 0.0], [0.9, 80.0], [0.2, 5.0], [0.7, 60.0]], [1, 0, 1, 0]
+                    )
+                ),
+                impact=lucid.registry.get_version("churn", 1).impact,
+                features=list(FEATURES),
+                training_data="sha256:bench-2",
+                offline_metrics={"auc": 0.81},
+                registered_by="ana",
+                rationale="bench challenger",
+            )
+            lucid.registry.promote("churn", 2, "challenger", actor="bea", rationale="bench")
+            lucid.shadow.start(
+                "bench-shadow", model="churn", challenger=2, actor="bea", rationale="bench"
             )
         lucid.features.materialize()
         return lucid.tokens.create(
@@ -342,6 +368,11 @@ def main() -> None:
     parser.add_argument("--stores", default="sqlite,redis")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/0")
     parser.add_argument(
+        "--shadow",
+        action="store_true",
+        help="a challenger scores every request in a running shadow comparison",
+    )
+    parser.add_argument(
         "--malformed",
         action="store_true",
         help=f"also run each step with {MALFORMED_SHARE * 100:g}%% malformed requests mixed in",
@@ -357,7 +388,7 @@ def main() -> None:
             folder = Path(name) / "project"
             started = time.perf_counter()
             online = None if store == "sqlite" else args.redis_url
-            token = build_project(folder, args.entities, online)
+            token = build_project(folder, args.entities, online, args.shadow)
             print(f"\nonline store {store}: project built in {time.perf_counter() - started:.1f} s")
             port = free_port()
             server = start_server(folder, port, args.workers)

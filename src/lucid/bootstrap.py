@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lucid.settings import Settings, find_project, load_settings
 from lucid.storage import schema
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lucid.access.sessions import Sessions
     from lucid.access.tokens import Tokens
     from lucid.experiments.lab import Experiments
+    from lucid.experiments.shadow.lab import ShadowComparisons
     from lucid.features.store import FeatureStore
     from lucid.jobs.anchor import LogAnchor
     from lucid.jobs.scheduler import Scheduler
@@ -56,6 +57,7 @@ class Lucid:
     _features: FeatureStore | None = field(default=None, repr=False)
     _registry: ModelRegistry | None = field(default=None, repr=False)
     _experiments: Experiments | None = field(default=None, repr=False)
+    _shadow: ShadowComparisons | None = field(default=None, repr=False)
     _loop: LearningLoop | None = field(default=None, repr=False)
     _incidents: Incidents | None = field(default=None, repr=False)
     _monitoring: Monitoring | None = field(default=None, repr=False)
@@ -140,6 +142,26 @@ class Lucid:
                 self.uows, ProducedEvidence(self.registry), clock=self.clock
             )
         return self._experiments
+
+    @property
+    def shadow(self) -> ShadowComparisons:
+        """Shadow comparisons: a challenger scores production's requests without acting on
+        them; paired tests on the same rows become its predictive evidence."""
+        if self._shadow is None:
+            from lucid.experiments.shadow.lab import ShadowComparisons
+            from lucid.registry.model_signature import feature_name
+
+            def training_rows(labels: Any, pins: Sequence[str]) -> list[dict[str, Any]]:
+                """The labels' point-in-time rows, each feature keyed by its pin."""
+                rows = self.features.get_training_set(
+                    labels, pins, entity_column="entity_id", time_column="event_timestamp"
+                ).to_dicts()
+                return [{pin: row[feature_name(pin)] for pin in pins} for row in rows]
+
+            self._shadow = ShadowComparisons(
+                self.uows, self.registry, training_rows, clock=self.clock
+            )
+        return self._shadow
 
     @property
     def loop(self) -> LearningLoop:

@@ -23,6 +23,7 @@ from lucid.cli import (
     scenario,
     schedule,
     service,
+    shadow,
 )
 from lucid.cli.context import CliState, errors
 from lucid.errors import LucidError
@@ -42,6 +43,7 @@ app.add_typer(features.app, name="features")
 app.add_typer(models.app, name="models")
 app.add_typer(monitor.app, name="monitor")
 app.add_typer(experiments.app, name="experiments")
+app.add_typer(shadow.app, name="shadow")
 app.command("deploy")(deployments.deploy)
 app.add_typer(deployments.checkpoints_app, name="checkpoints")
 app.command("scorecard")(deployments.scorecard)

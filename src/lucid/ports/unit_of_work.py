@@ -22,6 +22,7 @@ from lucid.ports.features import FeatureRepository
 from lucid.ports.incidents import IncidentRepository
 from lucid.ports.models import ModelRepository
 from lucid.ports.monitoring import MonitoringRepository
+from lucid.ports.shadow import ShadowRepository
 
 
 class UnitOfWork(Protocol):
@@ -35,6 +36,9 @@ class UnitOfWork(Protocol):
 
     @property
     def experiments(self) -> ExperimentRepository: ...
+
+    @property
+    def shadow(self) -> ShadowRepository: ...
 
     @property
     def incidents(self) -> IncidentRepository: ...

@@ -29,6 +29,7 @@ from lucid.service import (
     monitoring_routes,
     operations,
     routes,
+    shadow_routes,
 )
 from lucid.service.prediction_route import PATH as PREDICT_PATH
 from lucid.service.prediction_route import PredictionRoute
@@ -131,6 +132,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.include_router(incident_routes.router, dependencies=plain)
     app.include_router(monitoring_routes.router, dependencies=plain)
     app.include_router(experiment_routes.router, dependencies=plain)
+    app.include_router(shadow_routes.router, dependencies=plain)
     app.include_router(pages.router, dependencies=plain)
     return app
 

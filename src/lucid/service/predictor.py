@@ -10,11 +10,12 @@ rollback committed is never served by the rolled-back version.
 
 `PredictionJournal` is a group commit: each request hands it what its prediction must log
 (the feature values served, for skew; the prediction, for monitoring; the exposure, for a
-running experiment) and waits; everything waiting is stored in one transaction, then the
-requests are answered. An answer therefore means a stored log, and under load one commit
-serves many predictions. `TurnBatches` does the same for the online store and the model: the
-entities waiting for one list of features are read in one round trip, the rows waiting for one
-version are predicted in one call.
+running experiment; the challenger's score, for a running shadow comparison) and waits;
+everything waiting is stored in one transaction, then the requests are answered. An answer
+therefore means a stored log, and under load one commit serves many predictions.
+`TurnBatches` does the same for the online store and the model: the entities waiting for one
+list of features are read in one round trip, the rows waiting for one version are predicted
+in one call.
 
 Everything here runs on the worker's event loop but what the worker has not kept yet (read
 on a thread once).
@@ -35,7 +36,7 @@ from anyio import to_thread
 
 from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
-from lucid.contracts.experiments import Design, assign
+from lucid.contracts.experiments import Design, ShadowDesign, assign
 from lucid.contracts.semantic import ServedValue
 from lucid.errors import Conflict, LucidError, StorageUnavailable
 from lucid.features.serving import fresh_rows
@@ -54,6 +55,8 @@ SERVING_EVENTS = (
     "ModelArchived",
     "ExperimentCreated",
     "ExperimentConcluded",
+    "ShadowStarted",
+    "ShadowConcluded",
     "TokenRevoked",
     "FeatureDeprecated",
     "SourceRegistered",  # a new listing source makes ids unknown
@@ -69,10 +72,12 @@ PRODUCTION_ARM = "production"
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a model's predictions go: its running experiment, else its production version."""
+    """Where a model's predictions go: its running experiment, else its production version;
+    and the shadow comparison whose challenger scores production's requests, if one runs."""
 
     experiment: str | None
     production: int | None
+    shadow: str | None = None
 
 
 class ServingState:
@@ -89,6 +94,7 @@ class ServingState:
         # A version's artifact and an experiment's design never change once stored.
         self._models: dict[tuple[str, int], ServedModel] = {}
         self._designs: dict[str, Design] = {}
+        self._shadows: dict[str, ShadowDesign] = {}
 
     @property
     def principals(self) -> Mapping[str, Principal]:
@@ -105,6 +111,10 @@ class ServingState:
     @property
     def designs(self) -> Mapping[str, Design]:
         return self._designs
+
+    @property
+    def shadows(self) -> Mapping[str, ShadowDesign]:
+        return self._shadows
 
     def current(self) -> int:
         """Read the latest serving event and drop what was kept before it; returns its number,
@@ -136,7 +146,7 @@ class ServingState:
             if running is None and production is None:
                 self._lucid.registry.get_version(model)  # the not-found sentence
                 raise Conflict(f"{model} has no production version to serve.")
-            route = Route(running, production)
+            route = Route(running, production, self._lucid.shadow.running_for(model))
             self._keep(self._routes, model, route, seen)
         return route
 
@@ -144,6 +154,12 @@ class ServingState:
         design = self._designs.get(experiment_id)
         if design is None:
             design = self._designs[experiment_id] = self._lucid.experiments.design(experiment_id)
+        return design
+
+    def shadow(self, comparison_id: str) -> ShadowDesign:
+        design = self._shadows.get(comparison_id)
+        if design is None:
+            design = self._shadows[comparison_id] = self._lucid.shadow.design(comparison_id)
         return design
 
     def model(self, name: str, version: int) -> ServedModel:
@@ -173,6 +189,9 @@ class ServingState:
                         (design.model, design.control_version),
                         (design.model, design.challenger_version),
                     ]
+        for comparison in self._lucid.shadow.overview():
+            if comparison["status"] == "running":
+                wanted.append((comparison["model"], comparison["challenger_version"]))
         for name, version in wanted:
             with contextlib.suppress(LucidError):
                 self.model(name, version)
@@ -195,6 +214,9 @@ class Entry:
     prediction: dict[str, Any] | None = None
     exposure: tuple[str, str, dict[str, Any]] | None = None
     """(experiment id, actor, exposure row) when a running experiment routed the request."""
+    shadow: dict[str, Any] | None = None
+    """The challenger's shadow score ({comparison_id, prediction_id, score}) when a running
+    shadow comparison scored the request; stored like the prediction, without an event."""
 
 
 class PredictionJournal:
@@ -283,11 +305,14 @@ class PredictionJournal:
         return refused
 
 
-def _rows(batch: list[Entry]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The served values and the predictions the entries log."""
+def _rows(
+    batch: list[Entry],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The served values, the predictions and the shadow scores the entries log."""
     served = [row for entry in batch for row in entry.served]
     predictions = [entry.prediction for entry in batch if entry.prediction is not None]
-    return served, predictions
+    shadow = [entry.shadow for entry in batch if entry.shadow is not None]
+    return served, predictions, shadow
 
 
 class Predictor:
@@ -343,6 +368,14 @@ class Predictor:
         )
         if experiment is not None:
             entry.exposure = (experiment, who.person, {"entity_id": entity_id, "arm": arm})
+        if route.shadow is not None and arm == PRODUCTION_ARM:
+            shadow_score = await self._shadow_score(route.shadow, version, entity_id, values)
+            if shadow_score is not None:
+                entry.shadow = {
+                    "comparison_id": route.shadow,
+                    "prediction_id": entry.prediction["id"],
+                    "score": shadow_score,
+                }
         await self._journal.log(entry)
         return {
             "model": model,
@@ -353,6 +386,31 @@ class Predictor:
             "score": score,
             "prediction_id": entry.prediction["id"],
         }
+
+    async def _shadow_score(
+        self,
+        comparison_id: str,
+        version: int,
+        entity_id: str,
+        values: dict[str, ServedValue],
+    ) -> float | None:
+        """The challenger's score of the same request, from the same values when it pins the
+        same features (else its own, read online); None when it cannot score it."""
+        state = self._state
+        design = await _kept(state.shadows, comparison_id, state.shadow, comparison_id)
+        if design.control_version != version:
+            return None  # production changed since the comparison started
+        key = (design.model, design.challenger_version)
+        try:
+            challenger = await _kept(state.models, key, state.model, *key)
+            own = values
+            if set(challenger.features) != set(values):
+                own, _ = await self._reads.ask(challenger.features, entity_id)
+            [row] = challenger.by_name(fresh_rows([own]))
+            _, score = await self._calls.ask(key, row)
+        except Exception:  # the challenger does not act: its failure never fails production
+            return None
+        return score
 
     async def _read_online(
         self, features: tuple[str, ...], entities: list[str]

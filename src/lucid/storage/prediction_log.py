@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select
 
 from lucid.storage.database import Database
-from lucid.storage.tables import events, outcome_log, prediction_log, served_features
+from lucid.storage.tables import (
+    events,
+    outcome_log,
+    prediction_log,
+    served_features,
+    shadow_comparisons,
+    shadow_scores,
+)
 
 _BATCH = 5_000
 """Rows per INSERT statement and entities per lookup (keeps parameter lists bounded)."""
@@ -209,8 +216,10 @@ class SqlPredictionJournal:
     SQLAlchemy's per-row parameter handling cost more than SQLite's writing the rows.
 
     `latest_event` is the position of the latest event of the types given (what a worker
-    watches to drop what it kept); `write` stores the served feature values and the
-    predictions of a batch of requests in one transaction."""
+    watches to drop what it kept); `write` stores the served feature values, the predictions
+    and the challengers' shadow scores of a batch of requests in one transaction. A shadow
+    score is stored only while its comparison runs (checked by the INSERT itself: a comparison
+    concluded since the request was routed takes no more scores)."""
 
     def __init__(self, db: Database, watched_events: Sequence[str]) -> None:
         self._db = db
@@ -223,11 +232,14 @@ class SqlPredictionJournal:
         return int(self._db.read_scalar(self._latest) or 0)
 
     def write(
-        self, served: Sequence[Mapping[str, Any]], predictions: Sequence[Mapping[str, Any]]
+        self,
+        served: Sequence[Mapping[str, Any]],
+        predictions: Sequence[Mapping[str, Any]],
+        shadow: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Store the rows in a write transaction of their own."""
         with self._db.raw_write_transaction() as cursor:
-            for sql, rows in self._inserts(served, predictions):
+            for sql, rows in self._inserts(served, predictions, shadow):
                 cursor.executemany(sql, rows)
 
     def write_in(
@@ -235,15 +247,36 @@ class SqlPredictionJournal:
         connection: Connection,
         served: Sequence[Mapping[str, Any]],
         predictions: Sequence[Mapping[str, Any]],
+        shadow: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Store the rows in the transaction of `connection`."""
-        for sql, rows in self._inserts(served, predictions):
+        for sql, rows in self._inserts(served, predictions, shadow):
             connection.exec_driver_sql(sql, rows)
 
     def _inserts(
+        self,
+        served: Sequence[Mapping[str, Any]],
+        predictions: Sequence[Mapping[str, Any]],
+        shadow: Sequence[Mapping[str, Any]],
+    ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+        """The driver's own INSERTs of the rows (dicts, one column per key), as tuples; the
+        shadow scores (comparison_id, prediction_id, score) of running comparisons only."""
+        yield from self._plain_inserts(served, predictions)
+        if shadow:
+            mark = self._marker
+            yield (
+                f"INSERT INTO {shadow_scores.name} (comparison_id, prediction_id, score) "
+                f"SELECT {mark}, {mark}, {mark} WHERE EXISTS (SELECT 1 FROM "
+                f"{shadow_comparisons.name} WHERE id = {mark} AND status = 'running')",
+                [
+                    (row["comparison_id"], row["prediction_id"], row["score"], row["comparison_id"])
+                    for row in shadow
+                ],
+            )
+
+    def _plain_inserts(
         self, served: Sequence[Mapping[str, Any]], predictions: Sequence[Mapping[str, Any]]
     ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-        """The driver's own INSERTs of the rows (dicts, one column per key), as tuples."""
         for table, rows in ((served_features, served), (prediction_log, predictions)):
             if rows:
                 columns = list(rows[0])

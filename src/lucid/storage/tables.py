@@ -265,6 +265,34 @@ experiment_outcomes = Table(
 )
 """One outcome per (experiment, entity, metric): a finite number (0/1 for a binary metric)."""
 
+shadow_comparisons = Table(
+    "shadow_comparisons",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("model", String(100), nullable=False),
+    Column("control_version", Integer),
+    Column("challenger_version", Integer, nullable=False),
+    Column("design", Text, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("concluded_at", String(27)),
+    Column("evidence", Text),
+    Index("ix_shadow_comparisons_model", "model", "status"),
+)
+"""One row per shadow comparison: its design (JSON, see `ShadowDesign.to_dict`); a null
+control version means no version served production ("no model")."""
+
+shadow_scores = Table(
+    "shadow_scores",
+    metadata,
+    Column("comparison_id", String(100), primary_key=True),
+    Column("prediction_id", String(64), primary_key=True),
+    Column("score", Double, nullable=False),
+)
+"""The challenger's score of one production prediction; the outcome stays on the production
+prediction (`outcome_log`), whatever path logged it."""
+
 deployments = Table(
     "deployments",
     metadata,

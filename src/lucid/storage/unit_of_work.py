@@ -27,6 +27,7 @@ from lucid.ports.features import FeatureRepository
 from lucid.ports.incidents import IncidentRepository
 from lucid.ports.models import ModelRepository
 from lucid.ports.monitoring import MonitoringRepository
+from lucid.ports.shadow import ShadowRepository
 from lucid.ports.unit_of_work import EventHandler
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
@@ -35,6 +36,7 @@ _REPOSITORIES: dict[str, tuple[str, str]] = {
     "models": ("lucid.storage.models", "SqlModelRepository"),
     "features": ("lucid.storage.feature_registry", "SqlFeatureRepository"),
     "experiments": ("lucid.storage.experiments", "SqlExperimentRepository"),
+    "shadow": ("lucid.storage.shadow", "SqlShadowRepository"),
     "incidents": ("lucid.storage.incidents", "SqlIncidentRepository"),
     "deployments": ("lucid.storage.deployments", "SqlDeploymentRepository"),
     "monitoring": ("lucid.storage.monitoring", "SqlMonitoringRepository"),
@@ -164,6 +166,10 @@ class SqlUnitOfWork:
     @property
     def experiments(self) -> ExperimentRepository:
         return cast(ExperimentRepository, self._repository("experiments"))
+
+    @property
+    def shadow(self) -> ShadowRepository:
+        return cast(ShadowRepository, self._repository("shadow"))
 
     @property
     def incidents(self) -> IncidentRepository:

@@ -7,7 +7,8 @@ better in the contract's direction.
 By concept: `assignment` (the hashed arm of each entity), `statistics` (sample size, the
 fixed-horizon and the always-valid tests, the sample-ratio check), `design` (what an
 experiment tests), `analysis` (the decision at one look and the evidence it becomes),
-`events`. Pure: no I/O.
+`events`; `paired` and `shadow` compare a challenger's scores with production's on the same
+rows (shadow comparisons). Pure: no I/O.
 """
 
 from lucid.contracts.experiments.analysis import (
@@ -35,6 +36,13 @@ from lucid.contracts.experiments.events import (
     ExperimentCreated,
     ExposuresLogged,
     OutcomesLogged,
+)
+from lucid.contracts.experiments.shadow import (
+    ShadowBacktested,
+    ShadowConcluded,
+    ShadowDesign,
+    ShadowScoresLogged,
+    ShadowStarted,
 )
 from lucid.contracts.experiments.statistics import (
     DEFAULT_SRM_THRESHOLD,
@@ -69,6 +77,11 @@ __all__ = [
     "OutcomesLogged",
     "RatioCheck",
     "SampleSize",
+    "ShadowBacktested",
+    "ShadowConcluded",
+    "ShadowDesign",
+    "ShadowScoresLogged",
+    "ShadowStarted",
     "always_valid_test",
     "analyse",
     "assign",
