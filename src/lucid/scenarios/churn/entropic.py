@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import skops.io  # type: ignore[import-untyped]
 
+from lucid.contracts.override_share import OverrideShares, tally_promotions
 from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.features.definition_files import load_definitions
 from lucid.features.serving import log_served_values
@@ -35,12 +36,16 @@ from lucid.scenarios.churn.training import (
 @dataclass(frozen=True)
 class HandDeployedModels:
     """The entropic arm's model inventory: one model copied to production by hand, with no
-    business-impact contract — what the scorecard's portfolio figures read for this arm."""
+    business-impact contract — what the scorecard's portfolio figures read for this arm. No
+    registry saw the copy: no promotion is recorded, so no override share is measured."""
 
     deployed: int
 
     def portfolio(self, offline_metric: str | None = None) -> Portfolio:
         return Portfolio(self.deployed, self.deployed, offline_metric, None, (), ())
+
+    def override_shares(self, period: str = "month") -> OverrideShares:
+        return tally_promotions((), period)
 
 
 TRAINED_ON = "engaged_users@1.0"
