@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import skops.io  # type: ignore[import-untyped]
 
-from lucid.contracts.override_share import OverrideShares, tally_promotions
+from lucid.contracts.override_share import (
+    EVERY_MODEL,
+    WHOLE_HISTORY,
+    OverrideShares,
+    PromotionTally,
+    tally_promotions,
+)
 from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.features.definition_files import load_definitions
 from lucid.features.serving import log_served_values
@@ -24,6 +30,7 @@ from lucid.scenarios.churn.architecture import (
     FIRST_DEPLOY_DAY,
     ArchitectureArm,
     aware,
+    promotion_counts,
 )
 from lucid.scenarios.churn.training import (
     LABEL,
@@ -136,3 +143,8 @@ class EntropicArm(ArchitectureArm):
     def scorecard(self) -> Scorecard:
         deployed = HandDeployedModels(1 if self.estimator is not None else 0)
         return measure_scorecard(self.lucid.features, deployed, self.lucid.incidents)
+
+    def promotions(self) -> dict[str, Any]:
+        """The hand-copied model is the arm's one production deployment, and no gate saw it."""
+        nothing_recorded = PromotionTally(EVERY_MODEL, WHOLE_HISTORY)
+        return promotion_counts(nothing_recorded, ungated=1 if self.estimator is not None else 0)
