@@ -28,7 +28,7 @@ from lucid.contracts.value import Stage
 from lucid.errors import Conflict, InvalidInput, LucidError, NotFound
 from lucid.experiments.lab import Experiments
 from lucid.memory.loop import LearningLoop
-from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY, IncidentFigures
+from lucid.memory.scorecard import FIGURE_KEYS, IncidentFigures
 from lucid.memory.transparency import StakeholderAccess
 from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
@@ -462,11 +462,12 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
     db: Database, event_log: SqlEventLog, registry: ModelRegistry, loop: LearningLoop
 ) -> None:
     card = loop.scorecard().to_dict()
-    assert list(card) == [*SCORECARD_KEYS, TRANSPARENCY_KEY] and set(card.values()) == {None}
+    assert list(card) == list(FIGURE_KEYS) and set(card.values()) == {None}
     register(registry)
     to_production(registry, 1)
     card = loop.scorecard().to_dict()
     assert card["models_without_impact_pct"] == 0.0 and card["tech_business_correlation"] is None
+    assert card["override_share_pct"] == 0.0  # one production promotion, on evidence
     # ana owns the model and cannot read the dashboard yet; a token makes the figure 100 %.
     assert card["transparency_pct"] == 0.0
     Tokens(SqlUnitsOfWork(db, event_log), clock=utc_now).create(

@@ -5,6 +5,7 @@ Every refusal is checked to leave the stored registry and the event log exactly 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -656,3 +657,40 @@ def test_evidence_records_one_per_kind_and_metric_and_marked_external(
     promoted = event_log.read(type="ModelPromoted", limit=100)[-1].payload
     assert promoted["evidence_digests"] == [registry.get_version("churn", 2).evidence[0].digest]
     assert "produced by Lucid" in promoted["summary"]
+
+
+def test_the_override_share_per_model_and_month_is_folded_from_the_log(
+    registry: ModelRegistry, clock: Clock
+) -> None:
+    assert registry.override_shares().override_share_pct is None
+    for _ in range(3):
+        register(registry)
+    to_production(registry, 1)  # November: external evidence (a file's record)
+    registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
+    registry.promote(
+        "churn", 2, "production", actor="ana", rationale="deadline", override=Override("bea", "go")
+    )
+    clock.now = datetime(2026, 12, 3, tzinfo=UTC)
+    registry.promote("churn", 3, "challenger", actor="ana", rationale="A/B")
+    lucid_made = two_proportion_evidence(retention(), "churn@3", (800, 850), (1000, 1000))
+    lucid_made = dataclasses.replace(lucid_made, origin=Origin.LUCID)
+    registry.attach_produced_evidence(
+        "churn", 3, lucid_made, actor="lucid", rationale="concluded"
+    )
+    registry.promote("churn", 3, "production", actor="ana", rationale="A/B won")
+    shares = registry.override_shares()
+    assert [
+        (
+            r.period,
+            r.promotions,
+            r.by_evidence,
+            r.by_override,
+            r.evidence_lucid,
+            r.evidence_external,
+        )
+        for r in shares.of("churn")
+    ] == [("2026-11", 2, 1, 1, 0, 1), ("2026-12", 1, 1, 0, 1, 0), ("all", 3, 2, 1, 1, 1)]
+    assert shares.override_share_pct == pytest.approx(100 / 3)
+    assert [r.period for r in registry.override_shares("year").rows] == ["2026", "all"]
+    with pytest.raises(InvalidInput, match="period: must be one of month, quarter, year"):
+        registry.override_shares("week")

@@ -43,7 +43,27 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
         "wall_seconds",
     }
     for arm in ("entropic", "negentropic"):
-        assert set(summary[arm]) == {*SCORECARD_KEYS, "retention_rate", "revenue_kept"}
+        assert set(summary[arm]) == {
+            *SCORECARD_KEYS,
+            "retention_rate",
+            "revenue_kept",
+            "promotions",
+        }
+        promotions = summary[arm]["promotions"]
+        gated = promotions["by_evidence"] + promotions["by_override"]
+        assert promotions["production"] == gated + promotions["ungated"] >= 1
+        assert promotions["evidence_lucid"] + promotions["evidence_external"] <= gated
+    # The entropic arm's one model was copied to production by hand: no gate saw it.
+    assert summary["entropic"]["promotions"] == {
+        "production": 1,
+        "by_evidence": 0,
+        "by_override": 0,
+        "ungated": 1,
+        "evidence_lucid": 0,
+        "evidence_external": 0,
+        "override_share_pct": None,
+    }
+    assert summary["negentropic"]["promotions"]["ungated"] == 0
     assert {"customers", "days", "seed", "shocks"} <= set(summary["world"])
     assert [s["day"] for s in summary["world"]["shocks"]] == [120, 180, 240]
     assert [d["shock"] for d in summary["detection"]] == ["pandemic", "new_segment", "regulation"]
@@ -149,6 +169,8 @@ def test_the_negentropic_project_stays_for_the_dashboard(comparison: Comparison)
 def test_the_report_draws_both_arms(comparison: Comparison, tmp_path: Path) -> None:
     page = write_report(comparison, tmp_path / "report.html").read_text(encoding="utf-8")
     assert page.count('class="series" data-arm=') == 2
+    assert "<tr><th>promotions_by_override</th><td>0</td>" in page
+    assert "<tr><th>production_promotions</th><td>1 ungated</td>" in page
     assert "http://" not in page and "https://" not in page
 
 

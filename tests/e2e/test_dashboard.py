@@ -160,6 +160,26 @@ def fill(lucid: Any) -> None:
     report = lucid.registry.evaluate("churn", actor="bi")
     assert report.rolled_back_to == 1
     register(lucid, "third try")
+    # winback enters production on an approver's override: the models page's override share.
+    lucid.registry.register_model(
+        "winback",
+        artifact=SklearnArtifact(estimator=fitted()),
+        impact=retention(),
+        features=[V1, SPEND],
+        training_data="sha256:2",
+        offline_metrics={"auc": 0.7},
+        registered_by="ana",
+        rationale="win back the lapsed",
+    )
+    lucid.registry.promote("winback", 1, "challenger", actor="ana", rationale="A/B")
+    lucid.registry.promote(
+        "winback",
+        1,
+        "production",
+        actor="ana",
+        rationale="the season starts",
+        override=Override("bea", "the campaign cannot wait for the test"),
+    )
     # upsell: a stored policy naming vic, carla and data_team; runs over three days, the
     # tenure drifting more each day.
     lucid.monitoring.set_policy(
@@ -268,12 +288,13 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     page = signed_in(browser, server, secrets["viewer"])
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    # Overview: the ten scorecard figures, transparency included — stakeholders vic, carla,
-    # data_team (upsell's policy) and ana (churn's owner); vic and data_team (mia approves
-    # for it) hold tokens: 50 %.
-    assert page.locator("#scorecard tr[data-key]").count() == 10
+    # Overview: the eleven scorecard figures, transparency included — stakeholders vic,
+    # carla, data_team (upsell's policy) and ana (churn's owner); vic and data_team (mia
+    # approves for it) hold tokens: 50 %. One of three production promotions was an override.
+    assert page.locator("#scorecard tr[data-key]").count() == 11
     assert page.inner_text("#scorecard tr[data-key=transparency_pct] .value") == "50"
-    assert page.inner_text("#production-models b") == "1"
+    assert page.inner_text("#scorecard tr[data-key=override_share_pct] .value") == "33.33"
+    assert page.inner_text("#production-models b") == "2"
     assert page.inner_text("#chain b") == "verified"
     with open_project(folder, environ={}) as lucid:
         alerts = lucid.monitoring.alerts("upsell")
@@ -285,7 +306,34 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
         "marketing (mia), data-science (sam), product (paul)"
     )
     assert "proposed" in page.inner_text(f"#definitions tr[data-ref='{V2}']")
-    # Models and the contract chart: five observations in two series (v1, v2), the three
+    # Models: each model's production promotions per month, then its whole history; churn's
+    # two rested on external evidence (files' records), winback's one on an override.
+    page.goto(f"{server}/dashboard/models")
+    with open_project(folder, environ={}) as lucid:
+        months = {r.model: r.period for r in lucid.registry.override_shares().rows}
+    promotions = page.locator("#promotions tr[data-model]")
+    cells = [
+        [promotions.nth(i).locator("td").nth(c).inner_text() for c in range(5)]
+        for i in range(promotions.count())
+    ]
+    assert cells[-1] == ["winback\nwhole history", "1", "0\n0 / 0", "1", "100 %"]
+    assert cells[-3] == ["churn\nwhole history", "2", "2\n0 / 2", "0", "0 %"]
+    assert page.locator(f"tr[data-model=winback][data-period='{months['winback']}']").count()
+    page.click("#periods >> text=year")
+    page.wait_for_url("**/dashboard/models?period=year")
+    assert page.inner_text("#promotions tr:nth-child(1) th:nth-child(1)") == "model, year"
+    page.goto(f"{server}/dashboard/models?period=week")
+    assert "period: must be one of month, quarter, year" in page.inner_text("#error")
+    # Readable on a phone (390 px): the table fits its width without scrolling sideways.
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{server}/dashboard/models")
+    ARTIFACTS.mkdir(exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "dashboard-models-390.png"), full_page=True)
+    table = phone.locator("#promotions").bounding_box()
+    assert table["x"] >= 0 and table["x"] + table["width"] <= 390, table
+    phone.context.close()
+    # The contract chart: five observations in two series (v1, v2), the three
     # contract lines, and three markers: v1 and v2 deployed, then the rollback.
     page.goto(f"{server}/dashboard/models")
     page.click("#models >> text=churn")

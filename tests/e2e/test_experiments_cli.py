@@ -17,7 +17,7 @@ from lucid.bootstrap import open_project
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, assign
 from lucid.contracts.value import BusinessImpact, Override
-from lucid.memory.scorecard import SCORECARD_KEYS, TRANSPARENCY_KEY
+from lucid.memory.scorecard import FIGURE_KEYS
 from lucid.registry.model_artifacts import SklearnArtifact
 from tests.conftest import CliResult, run_lucid
 from tests.e2e.test_models_cli import CONTRACT, approve_churn_features
@@ -190,7 +190,20 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
         types = [e.type for e in handle.events.read(limit=1000)]
     assert "ModelDeployed" in types and types[-2:] == ["CheckpointEvaluated", "LessonRequested"]
     card = json.loads(ok(project, "scorecard", "--json").stdout)
-    assert list(card) == [*SCORECARD_KEYS, TRANSPARENCY_KEY]
+    assert list(card) == [*FIGURE_KEYS, "override_shares"]
+    # Two production promotions, both on evidence, in the month of the run.
+    assert card["override_share_pct"] == 0.0
+    [month, whole] = card["override_shares"]["rows"]
+    assert (whole["model"], whole["period"], whole["promotions"]) == ("churn", "all", 2)
+    assert (month["by_evidence"], month["by_override"]) == (2, 0)
+    assert card["override_shares"]["period"] == "month"
+    yearly = json.loads(ok(project, "scorecard", "--period", "year", "--json").stdout)
+    assert yearly["override_shares"]["rows"][0]["period"] == month["period"][:4]
+    shown = ok(project, "scorecard").stdout
+    assert "Production promotions" in shown and "whole history" in shown
+    refused = lucid(project, "scorecard", "--period", "week")
+    assert refused.code == 1
+    assert "--period: must be one of month, quarter, year, not 'week'" in refused.stderr
     assert card["contradictory_definitions"] == 0
     assert card["models_without_impact_pct"] == 0.0 and card["repeated_errors"] is None
     assert card["training_serving_skew_pct"] is None  # nothing was served online

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import lucid.contracts.registry_events  # noqa: F401  (registers the registry's event types)
 from lucid.contracts.access import Principal, Role, transparency_pct
+from lucid.contracts.events import GENESIS_HASH, NewEvent, Subject, seal
+from lucid.contracts.override_share import OverrideShares, tally_promotions
 from lucid.contracts.semantic import AuditReport, ConceptContradiction, SkewStats
 from lucid.features.serving import SkewReport
 from lucid.memory.scorecard import (
+    FIGURE_KEYS,
     SCORECARD_KEYS,
     TRANSPARENCY_KEY,
     IncidentFigures,
@@ -34,11 +39,25 @@ class Features:
 
 
 class Registry:
-    def __init__(self, production: int, without: int, correlation: float | None) -> None:
+    def __init__(
+        self, production: int, without: int, correlation: float | None, bases: tuple[str, ...] = ()
+    ) -> None:
         self._portfolio = Portfolio(production, without, "auc", correlation, (), ())
+        self._bases = bases
 
     def portfolio(self, offline_metric: str | None = None) -> Portfolio:
         return self._portfolio
+
+    def override_shares(self, period: str = "month") -> OverrideShares:
+        """One production promotion of `churn` per basis, a day apart."""
+        events, prev = [], GENESIS_HASH
+        for seq, basis in enumerate(self._bases, start=1):
+            at = datetime(2026, 1, seq, tzinfo=UTC)
+            payload = {"name": "churn", "version": seq, "to_stage": "production", "basis": basis}
+            new = NewEvent("ModelPromoted", "ana", Subject("model", "churn"), payload, "r", at)
+            events.append(seal(new, seq=seq, id=str(seq), recorded_at=at, prev_hash=prev))
+            prev = events[-1].hash
+        return tally_promotions(events, period)
 
 
 class Access:
@@ -53,12 +72,14 @@ class Incidents:
 
 def test_every_figure_is_null_when_nothing_exists() -> None:
     card = measure_scorecard(Features(0, 0, 0, 0), Registry(0, 0, None)).to_dict()
-    assert list(card) == [*SCORECARD_KEYS, TRANSPARENCY_KEY] and set(card.values()) == {None}
-    assert len(SCORECARD_KEYS) == 9  # issue 8's keys; transparency comes after them
+    assert list(card) == list(FIGURE_KEYS) and set(card.values()) == {None}
+    assert len(SCORECARD_KEYS) == 9  # issue 8's keys; transparency and override share after them
+    assert FIGURE_KEYS[9:] == (TRANSPARENCY_KEY, "override_share_pct")
 
 
 def test_the_figures_are_measured_from_the_sources() -> None:
-    card = measure_scorecard(Features(5, 3, 400, 6), Registry(4, 1, 0.72), Incidents(), Access())
+    registry = Registry(4, 1, 0.72, ("evidence", "override", "evidence", "evidence"))
+    card = measure_scorecard(Features(5, 3, 400, 6), registry, Incidents(), Access())
     assert card.to_dict() == {
         "contradictory_definitions": 3,
         "training_serving_skew_pct": 1.5,
@@ -70,6 +91,7 @@ def test_the_figures_are_measured_from_the_sources() -> None:
         "failures_documented_pct": 100.0,
         "repeated_errors": 1,
         "transparency_pct": 75.0,
+        "override_share_pct": 25.0,
     }
 
 

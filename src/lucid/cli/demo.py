@@ -114,7 +114,7 @@ def _compare(config: WorldConfig, folder: Path, quiet: bool) -> Comparison:
 
 def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
     """The scorecard of both arms side by side, then the world's shocks."""
-    from lucid.scenarios.churn.comparison import shown
+    from lucid.scenarios.churn.comparison import PROMOTION_ROWS, promotion_cells, shown
 
     table = Table(
         title=f"Measured on one world: {config.customers:,} customers, {config.days} days, "
@@ -125,6 +125,11 @@ def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
     table.add_column("negentropic", justify="right")
     for key, label in ROWS:
         table.add_row(label, shown(summary["entropic"][key]), shown(summary["negentropic"][key]))
+    cells = {
+        arm: promotion_cells(summary[arm]["promotions"]) for arm in ("entropic", "negentropic")
+    }
+    for key, label in PROMOTION_ROWS:
+        table.add_row(label, cells["entropic"][key], cells["negentropic"][key])
     console.print(table)
     for shock in summary["world"]["shocks"]:
         console.print(f"  shock day {shock['day']}: {shock['description']}")

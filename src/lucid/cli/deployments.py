@@ -12,6 +12,7 @@ from rich.table import Table
 
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.names import refuse_unknown_keys
+from lucid.contracts.override_share import WHOLE_HISTORY, OverrideShares, check_period
 from lucid.contracts.times import to_utc
 from lucid.errors import InvalidInput
 
@@ -123,15 +124,52 @@ def list_(
 
 
 def scorecard(
-    ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print JSON.")
+    ctx: typer.Context,
+    period: str = typer.Option(
+        "month", "--period", help="Cut the promotions by month, quarter or year (UTC)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """The seed's scorecard measured from the stores and the log (null: nothing to measure)."""
+    """The seed's scorecard measured from the stores and the log (null: nothing to measure),
+    then each model's production promotions per period: by evidence, by override."""
+    try:
+        check_period(period)
+    except InvalidInput as refused:
+        raise InvalidInput("--period", refused.rule) from None
     with open_lucid(ctx) as lucid:
         card = lucid.loop.scorecard().to_dict()
+        shares = lucid.registry.override_shares(period)
     if as_json:
-        print_json(card)
+        print_json({**card, "override_shares": shares.to_dict()})
         return
     table = Table("figure", "value")
     for key, value in card.items():
         table.add_row(key, "-" if value is None else f"{value:g}")
     console.print(table)
+    console.print(_promotions_table(shares))
+
+
+def _promotions_table(shares: OverrideShares) -> Table:
+    """One row per model and period, then each model's whole history."""
+    table = Table(
+        "model",
+        shares.period,
+        "promotions",
+        "by evidence (Lucid / external)",
+        "by override",
+        "override share",
+        title="Production promotions",
+    )
+    for row in shares.rows:
+        share = row.override_share_pct
+        table.add_row(
+            row.model,
+            "whole history" if row.period == WHOLE_HISTORY else row.period,
+            str(row.promotions),
+            f"{row.by_evidence} ({row.evidence_lucid} / {row.evidence_external})",
+            str(row.by_override),
+            "-" if share is None else f"{share:.0f} %",
+        )
+    if not shares.rows:
+        table.add_row("-", "-", "0", "-", "-", "-")
+    return table

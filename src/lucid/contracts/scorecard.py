@@ -17,7 +17,11 @@ SCORECARD_KEYS = (
 )
 """The nine figures of the seed's tables 2 and 3 (issue 8's list: it stays fixed)."""
 TRANSPARENCY_KEY = "transparency_pct"
-"""The figure added after the nine keys (issue 9): `Scorecard.to_dict` ends with it."""
+"""The figure added after the nine keys (issue 9)."""
+OVERRIDE_SHARE_KEY = "override_share_pct"
+"""The figure after transparency (issue 22): production promotions that were overrides."""
+FIGURE_KEYS = (*SCORECARD_KEYS, TRANSPARENCY_KEY, OVERRIDE_SHARE_KEY)
+"""Every figure, in the order `Scorecard.to_dict` gives them."""
 INCIDENT_KEYS = SCORECARD_KEYS[4:]
 """The figures measured from the incidents (`IncidentFigures`' fields, in this order)."""
 
@@ -32,5 +36,6 @@ SCORECARD_LABELS: dict[str, str] = {
     "failures_documented_pct": "failures documented (%)",
     "repeated_errors": "repeated errors",
     TRANSPARENCY_KEY: "stakeholders with dashboard access (%)",
+    OVERRIDE_SHARE_KEY: "production promotions by override (%)",
 }
 """Every figure's name for people, in the scorecard's order."""

@@ -259,8 +259,8 @@ def features(request: Request, lucid: LucidDep) -> Response:
 
 
 @router.get("/models", response_class=HTMLResponse)
-def models(request: Request, lucid: LucidDep) -> Response:
-    return _page(request, "models.html", "Models", lambda: views.models(lucid))
+def models(request: Request, lucid: LucidDep, period: str = "month") -> Response:
+    return _page(request, "models.html", "Models", lambda: views.models(lucid, period))
 
 
 @router.get("/models/{name}", response_class=HTMLResponse)

@@ -24,6 +24,7 @@ from lucid.charts import (
 )
 from lucid.contracts.events import parse_time
 from lucid.contracts.model_history import ModelHistory
+from lucid.contracts.override_share import PERIODS
 from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
 from lucid.contracts.validity.change_detection import NEVER_CRITICAL
@@ -77,7 +78,9 @@ def features(lucid: Lucid) -> dict[str, Any]:
     return {"features": rows, "audit": lucid.features.audit().to_dict()}
 
 
-def models(lucid: Lucid) -> dict[str, Any]:
+def models(lucid: Lucid, period: str = "month") -> dict[str, Any]:
+    """Every model with its contract; each model's production promotions per `period`."""
+    shares = lucid.registry.override_shares(period)
     return {
         "models": [
             {
@@ -85,7 +88,11 @@ def models(lucid: Lucid) -> dict[str, Any]:
                 "contract": lucid.registry.get_version(summary.name).impact.to_dict(),
             }
             for summary in lucid.registry.list_models()
-        ]
+        ],
+        "period": shares.period,
+        "periods": PERIODS,
+        "promotions": [row.to_dict() for row in shares.rows],
+        "overall": shares.overall.to_dict(),
     }
 
 

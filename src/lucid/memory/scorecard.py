@@ -20,6 +20,11 @@ One figure comes after the nine keys of issue 8 (`lucid.contracts.scorecard`, wi
 `transparency_pct`, the seed's transparency — the share of stakeholders named in monitoring
 policies and model contracts who hold at least viewer access (`lucid.memory.transparency`);
 None when no stakeholder is named.
+
+And one after it (issue 22): `override_share_pct`, the production promotions an approver let
+through by override, in percent of every production promotion recorded in the event log
+(`lucid.contracts.override_share`, every model and the whole history); None with none. The
+per-model-and-period table behind it is `ModelRegistry.override_shares`.
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, Protocol
 
 from lucid.contracts.incidents.figures import IncidentFigures
+from lucid.contracts.override_share import OverrideShares
 from lucid.contracts.scorecard import (
+    FIGURE_KEYS,
     INCIDENT_KEYS,
+    OVERRIDE_SHARE_KEY,
     SCORECARD_KEYS,
     SCORECARD_LABELS,
     TRANSPARENCY_KEY,
@@ -38,7 +46,9 @@ from lucid.contracts.scorecard import (
 from lucid.contracts.semantic import AuditReport, SkewStats
 
 __all__ = [
+    "FIGURE_KEYS",
     "INCIDENT_KEYS",
+    "OVERRIDE_SHARE_KEY",
     "SCORECARD_KEYS",
     "SCORECARD_LABELS",
     "TRANSPARENCY_KEY",
@@ -97,13 +107,17 @@ class PortfolioFigures(Protocol):
 
 
 class PortfolioSource(Protocol):
+    """The registry, as far as the scorecard reads it: its portfolio and its promotions."""
+
     def portfolio(self, offline_metric: str | None = None) -> PortfolioFigures: ...
+
+    def override_shares(self, period: str = "month") -> OverrideShares: ...
 
 
 @dataclass(frozen=True)
 class Scorecard:
-    """The nine figures of the seed's scorecard and the transparency figure (percent); None
-    where nothing can be measured yet."""
+    """The nine figures of the seed's scorecard, the transparency figure and the override
+    share (percent); None where nothing can be measured yet."""
 
     contradictory_definitions: int | None
     training_serving_skew_pct: float | None
@@ -115,12 +129,13 @@ class Scorecard:
     failures_documented_pct: float | None = None
     repeated_errors: int | None = None
     transparency_pct: float | None = None
+    override_share_pct: float | None = None
 
     def with_incidents(self, figures: IncidentFigures) -> Scorecard:
         return replace(self, **asdict(figures))
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: getattr(self, key) for key in (*SCORECARD_KEYS, TRANSPARENCY_KEY)}
+        return {key: getattr(self, key) for key in FIGURE_KEYS}
 
 
 def measure_scorecard(
@@ -141,6 +156,7 @@ def measure_scorecard(
     portfolio = registry.portfolio()
     without_pct = 100.0 * portfolio.share_without_contract if portfolio.production_models else None
     card = Scorecard(contradictions, skew_pct, without_pct, portfolio.correlation)
+    card = replace(card, override_share_pct=registry.override_shares().override_share_pct)
     if access is not None:
         card = replace(card, transparency_pct=access.transparency_pct())
     return card if incidents is None else card.with_incidents(incidents.incident_figures())

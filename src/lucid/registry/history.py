@@ -1,14 +1,22 @@
 """What the event log tells of a model: which version served production and why it changed,
-and every judgement of a version against its contract."""
+every judgement of a version against its contract, and how every model's production
+promotions got past the gate (the override share)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from heapq import merge
 from typing import Any
 
 from lucid.contracts.events import RecordedEvent
 from lucid.contracts.model_history import ModelHistory, fold_history
+from lucid.contracts.override_share import (
+    TALLIED_TYPES,
+    OverrideShares,
+    check_period,
+    tally_promotions,
+)
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc
 from lucid.contracts.value.names import validate_model_name
@@ -16,7 +24,7 @@ from lucid.registry.dependencies import RegistryDependencies
 
 
 class Histories(RegistryDependencies):
-    """`history` and `evaluations`, folded from the event log."""
+    """`history`, `evaluations` and `override_shares`, folded from the event log."""
 
     def history(self, name: str, at: datetime | None = None) -> ModelHistory:
         """Which version served production and why it changed, folded from the event log."""
@@ -40,10 +48,27 @@ class Histories(RegistryDependencies):
             if event.type == "ModelEvaluated" and event.payload["version"] == version
         ]
 
+    def override_shares(self, period: str = "month") -> OverrideShares:
+        """Every model's production promotions per calendar `period` (month, quarter or year)
+        and over its whole history: how many by evidence (of Lucid or external origin), how
+        many by override, and the override share in percent (`lucid.contracts.override_share`).
+        """
+        cut = check_period(period)
+        streams = [self._typed_events(kind) for kind in TALLIED_TYPES]
+        return tally_promotions(merge(*streams, key=lambda event: event.seq), cut)
+
     def _model_events(self, name: str) -> Iterator[RecordedEvent]:
-        subject, after = str(model_subject(name)), 0
+        return self._pages(subject=str(model_subject(name)))
+
+    def _typed_events(self, kind: str) -> Iterator[RecordedEvent]:
+        return self._pages(type=kind)
+
+    def _pages(
+        self, *, subject: str | None = None, type: str | None = None
+    ) -> Iterator[RecordedEvent]:
+        after = 0
         while True:
-            page = self._events.read(subject=subject, after=after, limit=1000)
+            page = self._events.read(subject=subject, type=type, after=after, limit=1000)
             yield from page
             if len(page) < 1000:
                 return

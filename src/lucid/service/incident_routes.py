@@ -135,6 +135,9 @@ def resolve_incident(
 
 
 @router.get("/scorecard", tags=["memory"])
-def scorecard(lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
-    """The seed's scorecard measured now (null: nothing to measure yet)."""
-    return lucid.loop.scorecard().to_dict()
+def scorecard(lucid: LucidDep, who: PrincipalDep, period: str = "month") -> dict[str, Any]:
+    """The seed's scorecard measured now (null: nothing to measure yet), with
+    `override_shares`: each model's production promotions per `period` (month, quarter or
+    year) by evidence and by override."""
+    shares = lucid.registry.override_shares(period)
+    return {**lucid.loop.scorecard().to_dict(), "override_shares": shares.to_dict()}

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from lucid.bootstrap import Lucid, bootstrap
+from lucid.contracts.override_share import PromotionTally
 from lucid.memory.scorecard import Scorecard
 from lucid.project import init_project
 from lucid.scenarios.churn.training import HORIZON_DAYS, LABELS_FOLDER
@@ -64,6 +65,22 @@ class SimulatedClock:
 def aware(moment: datetime) -> datetime:
     """A naive UTC moment of the world as an aware UTC time."""
     return moment.replace(tzinfo=UTC)
+
+
+def promotion_counts(tally: PromotionTally, ungated: int = 0) -> dict[str, Any]:
+    """What `lucid demo --json` reports of an arm's production promotions: how many, how
+    many by evidence (of them, on Lucid's own evidence or external) and by override, the
+    override share (% of the promotions the gate saw; None with none), and the `ungated`
+    deployments no gate saw (copied to production by hand, outside any registry)."""
+    return {
+        "production": tally.promotions + ungated,
+        "by_evidence": tally.by_evidence,
+        "by_override": tally.by_override,
+        "ungated": ungated,
+        "evidence_lucid": tally.evidence_lucid,
+        "evidence_external": tally.evidence_external,
+        "override_share_pct": tally.override_share_pct,
+    }
 
 
 @dataclass
@@ -163,6 +180,11 @@ class ArchitectureArm:
 
     def scorecard(self) -> Scorecard:
         raise NotImplementedError
+
+    def promotions(self) -> dict[str, Any]:
+        """The arm's production promotions over the whole run, from its registry's events
+        (`promotion_counts`)."""
+        return promotion_counts(self.lucid.registry.override_shares().overall)
 
     def segments(self) -> dict[str, str]:
         """Each customer's segment, as the CRM knows it (never who churned or why)."""

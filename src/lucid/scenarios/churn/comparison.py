@@ -45,14 +45,18 @@ class ArmResult:
     """Per shock, how soon the arm's monitoring runs flagged it (`detection.detections`)."""
     false_alarms: dict[str, Any] = field(default_factory=dict)
     """Runs at warning or worse before the first shock, and the incidents opened then."""
+    promotions: dict[str, Any] = field(default_factory=dict)
+    """The arm's production promotions by basis (`architecture.promotion_counts`)."""
 
     def summary(self) -> dict[str, Any]:
         """The issue's shape: the seed's nine figures (the arms name no stakeholders, so the
-        dashboard's transparency figure is left out), retention and revenue kept."""
+        dashboard's transparency figure is left out), retention and revenue kept, and the
+        production promotions by evidence, by override or ungated."""
         return {
             **{key: self.scorecard.get(key) for key in SCORECARD_KEYS},
             "retention_rate": self.retention_rate,
             "revenue_kept": self.revenue_kept,
+            "promotions": self.promotions,
         }
 
 
@@ -83,6 +87,35 @@ def shown(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if abs(value) >= 1_000 else f"{value:,.4g}"
     return str(value)
+
+
+PROMOTION_ROWS = (
+    ("production_promotions", "production promotions"),
+    ("promotions_by_evidence", "promotions by evidence"),
+    ("promotions_by_override", "promotions by override"),
+)
+"""The table's rows of an arm's promotions (`promotion_cells`)."""
+
+
+def promotion_cells(promotions: dict[str, Any]) -> dict[str, str]:
+    """An arm's promotions as the table and the report print them, by `PROMOTION_ROWS` key:
+    deployments no gate saw are said `ungated`; evidence of Lucid's own is counted apart."""
+    if not promotions:
+        return {key: "—" for key, _ in PROMOTION_ROWS}
+    production, ungated = promotions["production"], promotions["ungated"]
+    lucid = promotions["evidence_lucid"]
+    if not ungated:
+        deployed = str(production)
+    elif ungated == production:
+        deployed = f"{production} ungated"
+    else:
+        deployed = f"{production} ({ungated} ungated)"
+    evidence = str(promotions["by_evidence"]) + (f" ({lucid} on Lucid's evidence)" if lucid else "")
+    return {
+        "production_promotions": deployed,
+        "promotions_by_evidence": evidence,
+        "promotions_by_override": str(promotions["by_override"]),
+    }
 
 
 def run_comparison(
@@ -145,6 +178,7 @@ def measure(arm: ArchitectureArm) -> ArmResult:
         chain_ok=arm.lucid.events.verify().ok,
         detection=detections(runs, truth["shocks"], start, arm.world.day),
         false_alarms={**false_alarms(runs, first, start), "incidents_opened": len(early)},
+        promotions=arm.promotions(),
     )
 
 

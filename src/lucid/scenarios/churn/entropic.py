@@ -12,6 +12,13 @@ from typing import Any
 import numpy as np
 import skops.io  # type: ignore[import-untyped]
 
+from lucid.contracts.override_share import (
+    EVERY_MODEL,
+    WHOLE_HISTORY,
+    OverrideShares,
+    PromotionTally,
+    tally_promotions,
+)
 from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.features.definition_files import load_definitions
 from lucid.features.serving import log_served_values
@@ -23,6 +30,7 @@ from lucid.scenarios.churn.architecture import (
     FIRST_DEPLOY_DAY,
     ArchitectureArm,
     aware,
+    promotion_counts,
 )
 from lucid.scenarios.churn.training import (
     LABEL,
@@ -35,12 +43,16 @@ from lucid.scenarios.churn.training import (
 @dataclass(frozen=True)
 class HandDeployedModels:
     """The entropic arm's model inventory: one model copied to production by hand, with no
-    business-impact contract — what the scorecard's portfolio figures read for this arm."""
+    business-impact contract — what the scorecard's portfolio figures read for this arm. No
+    registry saw the copy: no promotion is recorded, so no override share is measured."""
 
     deployed: int
 
     def portfolio(self, offline_metric: str | None = None) -> Portfolio:
         return Portfolio(self.deployed, self.deployed, offline_metric, None, (), ())
+
+    def override_shares(self, period: str = "month") -> OverrideShares:
+        return tally_promotions((), period)
 
 
 TRAINED_ON = "engaged_users@1.0"
@@ -131,3 +143,8 @@ class EntropicArm(ArchitectureArm):
     def scorecard(self) -> Scorecard:
         deployed = HandDeployedModels(1 if self.estimator is not None else 0)
         return measure_scorecard(self.lucid.features, deployed, self.lucid.incidents)
+
+    def promotions(self) -> dict[str, Any]:
+        """The hand-copied model is the arm's one production deployment, and no gate saw it."""
+        nothing_recorded = PromotionTally(EVERY_MODEL, WHOLE_HISTORY)
+        return promotion_counts(nothing_recorded, ungated=1 if self.estimator is not None else 0)

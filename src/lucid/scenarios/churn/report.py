@@ -15,7 +15,7 @@ from typing import Any
 
 from lucid.charts import Ink, Marker, Point, Series, standalone_chart
 from lucid.contracts.events import parse_time
-from lucid.scenarios.churn.comparison import Comparison, shown
+from lucid.scenarios.churn.comparison import Comparison, promotion_cells, shown
 
 INKS = {
     "entropic": Ink("#c0392b", width=1.5),
@@ -91,10 +91,17 @@ def levels_plot(comparison: Comparison) -> str:
 
 def _table(comparison: Comparison) -> str:
     summary = comparison.to_dict()
-    keys = list(summary["entropic"])
+    cells = {
+        arm: {
+            **{key: shown(value) for key, value in summary[arm].items() if key != "promotions"},
+            **promotion_cells(summary[arm]["promotions"]),
+        }
+        for arm in comparison.arms
+    }
+    keys = list(cells["entropic"])
     rows = "".join(
         f"<tr><th>{html.escape(key)}</th>"
-        + "".join(f"<td>{html.escape(shown(summary[arm][key]))}</td>" for arm in comparison.arms)
+        + "".join(f"<td>{html.escape(cells[arm][key])}</td>" for arm in comparison.arms)
         + "</tr>"
         for key in keys
     )
