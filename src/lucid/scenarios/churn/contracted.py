@@ -24,8 +24,17 @@ from lucid.contracts.validity import Frequency, MonitoringPolicy
 from lucid.contracts.validity.actions import SEED_ACTIONS, Action, ActionKind
 from lucid.contracts.validity.health import default_health_thresholds
 from lucid.contracts.validity.source_health import default_source_thresholds
-from lucid.contracts.value import BusinessImpact, Direction, Override, Stage
+from lucid.contracts.value import (
+    BusinessImpact,
+    Comparison,
+    Direction,
+    EvidenceClause,
+    EvidenceKind,
+    Stage,
+)
+from lucid.errors import LucidError
 from lucid.features.definition_files import load_definitions
+from lucid.features.serving import fresh_rows
 from lucid.memory.scorecard import Scorecard, measure_scorecard
 from lucid.registry.model_artifacts import SklearnArtifact
 from lucid.scenarios.churn import (
@@ -46,6 +55,7 @@ from lucid.scenarios.churn.training import (
     LABEL,
     TRAINING_SNAPSHOTS,
     fit_churn_model,
+    held_out_labels,
     write_reference,
 )
 
@@ -78,8 +88,23 @@ def weekday_of(entity: str) -> int:
     return int.from_bytes(digest, "big") % CYCLE_DAYS
 
 
-def retention_contract(baseline: float) -> BusinessImpact:
-    """The churn model's contract: weekly retention, higher is better, around `baseline`."""
+FIRST_RULE = (EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.SUPERIORITY, "auc"),)
+"""The first model's rule of evidence: it must rank churners above stayers better than no
+model (random targeting) on a labelled snapshot it was not trained on."""
+RETRAIN_RULE = (
+    EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.NON_INFERIORITY, "auc", margin=0.02),
+    EvidenceClause(EvidenceKind.BUSINESS, Comparison.NON_INFERIORITY),
+)
+"""A retrained model's rule of evidence, stated before its tests: it ranks at least as well
+as production on the latest labelled snapshot (AUC within 0.02) and keeps customers at least
+as well on an A/B cohort (retention within the contract's rollback margin)."""
+
+
+def retention_contract(
+    baseline: float, rule: tuple[EvidenceClause, ...] = RETRAIN_RULE
+) -> BusinessImpact:
+    """The churn model's contract: weekly retention, higher is better, around `baseline`,
+    promoted by `rule`."""
     return BusinessImpact(
         metric=METRIC,
         direction=Direction.HIGHER,
@@ -88,6 +113,7 @@ def retention_contract(baseline: float) -> BusinessImpact:
         measurement_period="7d",
         rollback_threshold=round(baseline - 0.03, 4),
         rationale="the retention campaign exists to keep customers; accuracy is not the goal",
+        evidence_rule=rule,
     )
 
 
@@ -106,6 +132,8 @@ class ContractedArm(ArchitectureArm):
     """Serving day → the customers picked for the retention campaign (treated for a week)."""
     experiment: str | None = None
     cohort_pending: bool = False
+    next_first_try: int = FIRST_DEPLOY_DAY
+    """The day the first deployment is (re)tried: a week later when its evidence fell short."""
 
     def configure(self, folder: Path) -> None:
         path = folder / "lucid.yaml"
@@ -214,7 +242,7 @@ class ContractedArm(ArchitectureArm):
         """Score the day's customers (those whose weekday it is), pick the top 5 % of them
         for the campaign, and return everyone picked in the last seven days: a treatment
         lasts a week, so at any time about 5 % of the base is treated."""
-        if self.production is None and day >= FIRST_DEPLOY_DAY:
+        if self.production is None and day >= self.next_first_try:
             self.first_deployment(day)
         if self.production is None:
             return []
@@ -260,6 +288,7 @@ class ContractedArm(ArchitectureArm):
         if not self.exposures and self.cohort_pending:
             # One cohort: the customers active on the experiment's first day.
             active = self.world.active_customers()
+            activity = self.pre_period_activity(active)
             self.lucid.experiments.expose(
                 self.experiment,
                 [
@@ -267,6 +296,7 @@ class ContractedArm(ArchitectureArm):
                         "entity_id": c,
                         "arm": assign(c, design.salt, design.challenger_share),
                         "exposed_at": self.clock(),
+                        "covariate": activity[c],
                     }
                     for c in active
                 ],
@@ -275,6 +305,12 @@ class ContractedArm(ArchitectureArm):
             self.exposures[day] = active
             self.cohort_pending = False
         return arms, challenger.version
+
+    def pre_period_activity(self, customers: list[str]) -> dict[str, float]:
+        """Each customer's canonical 30-day activity as served this morning: the A/B test's
+        CUPED covariate, measured before the treatment starts."""
+        rows = fresh_rows(self.lucid.features.get_online_features(customers, [CANONICAL[0]]))
+        return {c: float(row[CANONICAL[0]] or 0.0) for c, row in zip(customers, rows, strict=True)}
 
     def log_predictions(
         self,
@@ -356,30 +392,45 @@ class ContractedArm(ArchitectureArm):
         )
 
     def first_deployment(self, day: int) -> None:
+        """Register the first model, back-test it against no model on the latest labelled
+        snapshot (held out of its training) and deploy it through the gate; when the gate
+        refuses, the version is archived and a new one is tried a week later."""
         baseline = self.retention_since(0)
-        self.watch()
-        version = self.register(retention_contract(baseline), "first churn model")
+        if day == FIRST_DEPLOY_DAY:
+            self.watch()
+        version = self.register(retention_contract(baseline, FIRST_RULE), "first churn model")
         self.lucid.registry.promote(
-            MODEL, version, Stage.CHALLENGER, actor="sam", rationale="ready for production"
+            MODEL, version, Stage.CHALLENGER, actor="sam", rationale="ready for its back-test"
         )
-        self.lucid.loop.deploy(
+        self.backtest(version, "the first model against no model (random targeting)")
+        try:
+            self.lucid.loop.deploy(
+                MODEL,
+                version,
+                hypotheses=[
+                    {
+                        "description": "treating the customers the model ranks most at risk "
+                        "keeps more of them than treating at random",
+                        "expected_impact": 0.005,
+                        "unit": "retention_7d",
+                    }
+                ],
+                actor="sam",
+                rationale="its back-test proved it ranks churners better than no model",
+            )
+        except LucidError as refused:
+            self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
+            self.next_first_try = day + CYCLE_DAYS
+
+    def backtest(self, version: int, why: str) -> None:
+        """Score the latest labelled snapshot (held out of `version`'s training) with
+        `version` and with production (or no model), and attach the paired comparison."""
+        self.lucid.shadow.backtest(
             MODEL,
             version,
-            hypotheses=[
-                {
-                    "description": "treating the customers the model ranks most at risk keeps "
-                    "more of them than treating at random",
-                    "expected_impact": 0.005,
-                    "unit": "retention_7d",
-                }
-            ],
+            labels=held_out_labels(self.folder),
             actor="sam",
-            rationale="first model: no production version to test against",
-            override=Override(
-                APPROVER,
-                "first deployment: there is no production model to A/B against; the "
-                "30/90/180-day checkpoints will judge it",
-            ),
+            rationale=why,
         )
 
     def register(self, impact: BusinessImpact, why: str, since_day: int | None = None) -> int:

@@ -1,8 +1,11 @@
 """The negentropic arm — Lucid: the contracts of `contracted` and the team's loop on top: the
 seed's churn policy run every day; incident, diagnosis, proposals, retraining on outcomes
-observed since the detection, an A/B test on a cohort (10 %, or half the customers when 10 %
-cannot reach the minimum sample), promotion through the gate (an approver's override, saying
-why, when the evidence falls short), checkpoints, lesson."""
+observed since the detection; the evidence its contract's rule asks for, produced by Lucid — a
+back-test against production on the latest labelled snapshot and an A/B test on a cohort (10 %,
+or half the customers when 10 % cannot reach the minimum sample, with each customer's
+pre-period activity as CUPED covariate); promotion through the gate on that evidence alone (a
+candidate the evidence does not prove is archived, and the team retrains again later);
+checkpoints, lesson."""
 
 from __future__ import annotations
 
@@ -13,11 +16,11 @@ from typing import Any
 
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import minimum_sample_size
-from lucid.contracts.value import Override, Stage
+from lucid.contracts.value import Stage
 from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
 from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL
-from lucid.scenarios.churn.contracted import APPROVER, ContractedArm, retention_contract
+from lucid.scenarios.churn.contracted import ContractedArm, retention_contract
 from lucid.scenarios.churn.training import HORIZON_DAYS
 from lucid.scenarios.churn.world_files import EVENT_TIME
 
@@ -32,6 +35,9 @@ LESSONS = {
 }
 """What the team writes down when an incident of each root cause closes."""
 READY_AFTER = timedelta(days=HORIZON_DAYS + 5 * CYCLE_DAYS)
+RETRY_AFTER = timedelta(days=2 * CYCLE_DAYS)
+"""After a candidate the evidence did not prove, the team retrains again two weeks later (two
+more snapshots' outcomes)."""
 """After a detection, retraining waits for five weekly snapshots' outcomes since it: 30-day
 features take a month to settle after a shift, and the reference must be the settled world."""
 
@@ -43,6 +49,8 @@ class NegentropicArm(ContractedArm):
     handling: dict[str, str] = field(default_factory=dict)
     """Incident id → where the team is with it: waiting, testing, deployed, closed."""
     failing_checks: list[str] = field(default_factory=list)
+    retry_at: dict[str, Any] = field(default_factory=dict)
+    """Incident id → the moment the team retrains again after an unproven candidate."""
 
     # -- after the day: monitoring and the loop ----------------------------------------------
 
@@ -105,10 +113,17 @@ class NegentropicArm(ContractedArm):
         opened = parse_time(record["opened_at"])
         if state == "waiting" and record.get("recovered_at"):
             self.close_incident(record["id"], "the checks came back in their band without a change")
-        elif state == "waiting" and self.clock() >= opened + READY_AFTER:
+        elif state == "waiting" and self.clock() >= self.retry_at.get(
+            record["id"], opened + READY_AFTER
+        ):
             self.handling[record["id"]] = self.start_experiment(record["id"])
-        elif state == "testing" and self.try_conclude():
-            self.handling[record["id"]] = "deployed"
+        elif state == "testing":
+            outcome = self.try_conclude()
+            if outcome == "refused":
+                self.retry_at[record["id"]] = self.clock() + RETRY_AFTER
+                self.handling[record["id"]] = "waiting"
+            elif outcome == "deployed":
+                self.handling[record["id"]] = "deployed"
         elif state == "deployed" and record.get("recovered_at"):
             self.close_incident(record["id"], LESSONS[record["root_cause"]])
 
@@ -118,12 +133,12 @@ class NegentropicArm(ContractedArm):
         self.handling[incident_id] = "closed"
 
     def start_experiment(self, incident_id: str) -> str:
-        """Retrain, then test the candidate against production on a cohort of customers.
+        """Retrain, back-test the candidate against production, then A/B test it on a cohort.
 
-        The effect worth detecting is a drop to the rollback threshold; the challenger's share
-        is the seed's 10 % when that reaches the minimum sample, else half the customers; when
-        even that cannot, the candidate goes to production by an approver's override, saying
-        so.
+        The A/B test is of non-inferiority within the contract's rollback margin (the
+        contract's rule); the challenger's share is the seed's 10 % when that reaches the
+        minimum sample, else half the customers. When even that cannot, no business evidence
+        can be had: the candidate is archived and the team tries again later.
         """
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
@@ -138,10 +153,9 @@ class NegentropicArm(ContractedArm):
         self.lucid.registry.promote(
             MODEL, version, Stage.CHALLENGER, actor="sam", rationale="A/B against production"
         )
+        self.backtest(version, f"v{version} against production v{current.version}")
         baseline, alpha = current.impact.baseline, current.impact.alpha
-        # Powered to catch a challenger as bad as the rollback threshold: a gain of a few
-        # tenths of a point needs far more customers than this base has.
-        effect = round(current.impact.rollback_threshold - baseline, 4)
+        effect = -current.impact.rollback_margin
         active = len(self.world.active_customers())
 
         def reachable(option: float) -> bool:
@@ -152,10 +166,14 @@ class NegentropicArm(ContractedArm):
 
         share = next((option for option in (EXPERIMENT_SHARE, 0.5) if reachable(option)), None)
         if share is None:
-            self.promote(
-                version, None, f"no A/B can reach its minimum sample on {active} customers"
+            self.lucid.registry.archive(
+                MODEL,
+                version,
+                actor="sam",
+                rationale=f"no A/B test can reach its minimum sample on {active} customers",
             )
-            return "deployed"
+            self.retry_at[incident_id] = self.clock() + RETRY_AFTER
+            return "waiting"
         name = f"churn-v{version}-vs-v{current.version}"
         self.lucid.experiments.create(
             name,
@@ -176,26 +194,27 @@ class NegentropicArm(ContractedArm):
         moment = parse_time(opened).replace(tzinfo=None)
         return (moment - self.config.start).days
 
-    def try_conclude(self) -> bool:
-        """Once the cohort's outcomes are known: conclude, then deploy through the gate."""
+    def try_conclude(self) -> str | None:
+        """Once the cohort's outcomes are known: conclude, then deploy through the gate.
+        None while the outcomes are unknown; "deployed", or "refused" (the candidate archived)
+        when the evidence does not prove it."""
         assert self.experiment is not None
         if self.exposures or self.cohort_pending:  # the cohort's outcomes are still unknown
-            return False
+            return None
         design = self.lucid.experiments.design(self.experiment)
         try:
             evidence = self.lucid.experiments.conclude(
                 self.experiment, actor="sam", rationale="every exposed customer's outcome is known"
             )
-            found = f"p = {evidence.p_value:.3g}"
+            found = f"effect {evidence.effect:+.4f}, p = {evidence.p_value:.3g}"
         except LucidError as refused:
             found = refused.sentence
         self.experiment = None
-        self.promote(design.challenger_version, design.experiment_id, found)
-        return True
+        return self.promote(design.challenger_version, design.experiment_id, found)
 
-    def promote(self, version: int, experiment: str | None, found: str) -> None:
-        """Deploy `version` with its hypothesis: by evidence, else by the approver's override."""
-        basis = f"the A/B test {experiment}" if experiment else "no A/B test"
+    def promote(self, version: int, experiment: str, found: str) -> str:
+        """Deploy `version` with its hypothesis on its evidence; archive it when the gate
+        refuses (no override: what the evidence does not prove does not serve)."""
         hypothesis = {
             "description": "the retrained version keeps more customers after the shift",
             "expected_impact": 0.005,
@@ -207,21 +226,13 @@ class NegentropicArm(ContractedArm):
                 version,
                 hypotheses=[hypothesis],
                 actor="sam",
-                rationale=f"{basis} proved it ({found})",
+                rationale=f"its back-test and the A/B test {experiment} ({found}) meet its "
+                "contract's rule of evidence",
             )
         except LucidError as refused:
-            self.lucid.loop.deploy(
-                MODEL,
-                version,
-                hypotheses=[hypothesis],
-                actor="sam",
-                rationale=f"{basis} did not prove it ({found})",
-                override=Override(
-                    APPROVER,
-                    f"the gate refused: {refused.sentence} The production version's reference "
-                    "no longer matches the world; the checkpoints will judge the new one.",
-                ),
-            )
+            self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
+            return "refused"
+        return "deployed"
 
     def root_cause(self, silent: Sequence[str]) -> str:
         """The data engineer's first look, then the checks that failed: a source that

@@ -159,6 +159,19 @@ def fit_churn_model(
     )
 
 
+def held_out_labels(project_dir: Path) -> pa.Table:
+    """The latest known snapshot's labels (entity_id, event_timestamp, label): the snapshot a
+    fit holds out, for a back-test of the version against production."""
+    latest = pq.read_table(known_snapshots(project_dir)[-1])
+    return pa.table(
+        {
+            "entity_id": latest.column("entity_id"),
+            "event_timestamp": latest.column("timestamp"),
+            "label": latest.column(LABEL),
+        }
+    )
+
+
 def write_reference(project_dir: Path, model: str, version: int, reference: pa.Table) -> Path:
     """The reference rows of a version as Parquet, for its monitoring profile."""
     path = project_dir / "references" / f"{model}-v{version}.parquet"
