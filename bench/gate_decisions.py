@@ -66,17 +66,16 @@ def contract(comparison: Comparison) -> BusinessImpact:
 
 
 def decide(impact: BusinessImpact, evidence: Evidence | None, label: str) -> bool:
-    """Whether the gate lets `label` from challenger into production on `evidence` alone.
-
-    The one place that knows `promotion_gate`'s signature (it will take every attached
-    evidence record and the production version's label)."""
+    """Whether the gate lets `label` from challenger into production on `evidence` alone,
+    against production version churn@1."""
     try:
         promotion_gate(
             version_label=label,
             current=Stage.CHALLENGER,
             wanted=Stage.PRODUCTION,
             impact=impact,
-            evidence=evidence,
+            evidence=() if evidence is None else (evidence,),
+            production_label="churn@1",
             frozen_reason=None,
             override=None,
             approvers=("bea",),
