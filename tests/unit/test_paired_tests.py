@@ -171,3 +171,16 @@ def test_one_class_only_is_refused() -> None:
         delong_test([1, 1, 1], [0.1, 0.2, 0.3], None)
     with pytest.raises(InvalidInput, match="predictive metric"):
         paired_test("accuracy", [0, 1], [0.1, 0.9], None)
+
+
+def test_the_bootstrap_reads_past_the_head_when_a_resample_drew_too_few_of_it() -> None:
+    from lucid.contracts.experiments.paired import _precisions, _top_precisions
+
+    rng = np.random.default_rng(3)
+    n, budget = 400, 50
+    y = rng.integers(0, 2, n).astype(float)
+    order = np.argsort(-rng.random(n))
+    counts = rng.poisson(1.0, size=(6, n))
+    counts[2, order[:300]] = 0  # this resample drew nothing of the head
+    full = _precisions(counts[:, order].astype(float), y[order], budget)
+    np.testing.assert_allclose(_top_precisions(counts, order, y, budget), full)

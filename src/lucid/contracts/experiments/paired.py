@@ -234,12 +234,10 @@ def precision_at_budget_test(
         size = min(chunk, resamples - done)
         picks = rng.integers(0, n, size=(size, n))
         flat = (picks + (np.arange(size) * n)[:, None]).ravel()
-        counts = np.bincount(flat, minlength=size * n).reshape(size, n).astype(float)
-        first = _precisions(counts[:, orders[0]], y[orders[0]], budget)
+        counts = np.bincount(flat, minlength=size * n).reshape(size, n)
+        first = _top_precisions(counts, orders[0], y, budget)
         second = (
-            _precisions(counts[:, orders[1]], y[orders[1]], budget)
-            if control is not None
-            else counts @ y / n
+            _top_precisions(counts, orders[1], y, budget) if control is not None else counts @ y / n
         )
         challenger_draws.append(first)
         control_draws.append(second)
@@ -339,6 +337,21 @@ def _row_losses(y: Any, p: Any) -> Any:
 
     clipped = np.clip(p, _EPSILON, 1 - _EPSILON)
     return -(y * np.log(clipped) + (1 - y) * np.log1p(-clipped))
+
+
+def _top_precisions(counts: Any, order: Any, y: Any, budget: int) -> Any:
+    """Precision at the budget of each resample (a row of draw `counts` per row of the data),
+    the data ranked by `order`. Only the head of the ranking can reach the budget: the rows
+    past it are read only for a resample whose head drew fewer than `budget` rows."""
+    import numpy as np
+
+    head = order[: min(order.size, budget + 8 * math.isqrt(budget) + 64)]
+    drawn = counts[:, head]
+    short = drawn.sum(axis=1) < budget
+    result = _precisions(drawn.astype(float), y[head], budget)
+    if np.any(short):
+        result[short] = _precisions(counts[short][:, order].astype(float), y[order], budget)
+    return result
 
 
 def _precisions(counts: Any, y_sorted: Any, budget: int) -> Any:
