@@ -150,6 +150,7 @@ class Lucid:
         if self._shadow is None:
             from lucid.experiments.shadow.lab import ShadowComparisons
             from lucid.registry.model_signature import feature_name
+            from lucid.registry.produced import ProducedEvidence
 
             def training_rows(labels: Any, pins: Sequence[str]) -> list[dict[str, Any]]:
                 """The labels' point-in-time rows, each feature keyed by its pin."""
@@ -159,7 +160,7 @@ class Lucid:
                 return [{pin: row[feature_name(pin)] for pin in pins} for row in rows]
 
             self._shadow = ShadowComparisons(
-                self.uows, self.registry, training_rows, clock=self.clock
+                self.uows, ProducedEvidence(self.registry), training_rows, clock=self.clock
             )
         return self._shadow
 

@@ -674,9 +674,7 @@ def test_the_override_share_per_model_and_month_is_folded_from_the_log(
     registry.promote("churn", 3, "challenger", actor="ana", rationale="A/B")
     lucid_made = two_proportion_evidence(retention(), "churn@3", (800, 850), (1000, 1000))
     lucid_made = dataclasses.replace(lucid_made, origin=Origin.LUCID)
-    registry.attach_produced_evidence(
-        "churn", 3, lucid_made, actor="lucid", rationale="concluded"
-    )
+    registry.attach_produced_evidence("churn", 3, lucid_made, actor="lucid", rationale="concluded")
     registry.promote("churn", 3, "production", actor="ana", rationale="A/B won")
     shares = registry.override_shares()
     assert [

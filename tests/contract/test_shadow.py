@@ -25,6 +25,7 @@ from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.experiments.shadow.lab import ShadowComparisons
 from lucid.monitoring import predictions
 from lucid.registry.model_registry import ModelRegistry
+from lucid.registry.produced import ProducedEvidence
 from lucid.storage.artifacts import ArtifactStore
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
@@ -68,7 +69,9 @@ def shadow(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock:
     def no_rows(labels: Any, pins: Any) -> list[dict[str, Any]]:
         raise AssertionError("the live comparison never builds training rows")
 
-    return ShadowComparisons(SqlUnitsOfWork(db, event_log), registry, no_rows, clock=clock)
+    return ShadowComparisons(
+        SqlUnitsOfWork(db, event_log), ProducedEvidence(registry), no_rows, clock=clock
+    )
 
 
 @pytest.fixture
@@ -183,7 +186,8 @@ def test_shadow_scores_become_predictive_evidence_once_outcomes_matured(
     assert auc.produced_at is not None and len(auc.digest) == 64
     assert evidence[1].direction.value == "lower" and evidence[1].ci_high < 0
     attached = registry.get_version("churn", 2).evidence
-    assert attached is not None and attached.kind is EvidenceKind.PREDICTIVE
+    assert sorted(e.metric for e in attached) == ["auc", "log_loss", "precision_at_budget"]
+    assert {(e.kind, e.origin) for e in attached} == {(EvidenceKind.PREDICTIVE, Origin.LUCID)}
     types = [e.type for e in event_log.read()]
     assert types.count("ShadowStarted") == types.count("ShadowConcluded") == 1
     assert shadow.status("churn-v2-shadow")["status"] == "concluded"
