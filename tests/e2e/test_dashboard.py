@@ -290,10 +290,20 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     page.on("request", lambda request: requested.append(request.url))
     # Overview: the eleven scorecard figures, transparency included — stakeholders vic,
     # carla, data_team (upsell's policy) and ana (churn's owner); vic and data_team (mia
-    # approves for it) hold tokens: 50 %. One of three production promotions was an override.
+    # approves for it) hold tokens: 50 %. The override share counts the log's overrides among
+    # its three production promotions (winback's is one).
+    promoted = [
+        e.payload["name"]
+        for e in events_of(folder, "ModelPromoted")
+        if e.payload["to_stage"] == "production"
+    ]
+    overridden = [e.payload["name"] for e in events_of(folder, "PromotionOverridden")]
+    assert len(promoted) == 3 and "winback" in overridden
     assert page.locator("#scorecard tr[data-key]").count() == 11
     assert page.inner_text("#scorecard tr[data-key=transparency_pct] .value") == "50"
-    assert page.inner_text("#scorecard tr[data-key=override_share_pct] .value") == "33.33"
+    assert page.inner_text("#scorecard tr[data-key=override_share_pct] .value") == (
+        "%.4g" % (100 * len(overridden) / 3)
+    )
     assert page.inner_text("#production-models b") == "2"
     assert page.inner_text("#chain b") == "verified"
     with open_project(folder, environ={}) as lucid:
@@ -307,7 +317,7 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     )
     assert "proposed" in page.inner_text(f"#definitions tr[data-ref='{V2}']")
     # Models: each model's production promotions per month, then its whole history; churn's
-    # two rested on external evidence (files' records), winback's one on an override.
+    # rested on external evidence (files' records) but for overrides, winback's on one.
     page.goto(f"{server}/dashboard/models")
     with open_project(folder, environ={}) as lucid:
         months = {r.model: r.period for r in lucid.registry.override_shares().rows}
@@ -317,7 +327,14 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
         for i in range(promotions.count())
     ]
     assert cells[-1] == ["winback\nwhole history", "1", "0\n0 / 0", "1", "100 %"]
-    assert cells[-3] == ["churn\nwhole history", "2", "2\n0 / 2", "0", "0 %"]
+    churn = overridden.count("churn")
+    assert cells[-3] == [
+        "churn\nwhole history",
+        "2",
+        f"{2 - churn}\n0 / {2 - churn}",
+        str(churn),
+        f"{100 * churn / 2:.0f} %",
+    ]
     assert page.locator(f"tr[data-model=winback][data-period='{months['winback']}']").count()
     page.click("#periods >> text=year")
     page.wait_for_url("**/dashboard/models?period=year")

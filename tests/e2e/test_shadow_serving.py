@@ -214,4 +214,5 @@ def test_a_backtest_scores_the_same_point_in_time_rows_with_both_versions(
     assert auc.treatment.value == pytest.approx(roc_auc_score(y, scored[0]))
     assert auc.control.value == pytest.approx(roc_auc_score(y, scored[1]))
     assert auc.data["pairs"] == 120 and auc.data["labels"] == str(labels)
-    assert [(e.kind, e.origin) for e in attached] == [(EvidenceKind.PREDICTIVE, Origin.LUCID)]
+    assert {(e.kind, e.origin) for e in attached} == {(EvidenceKind.PREDICTIVE, Origin.LUCID)}
+    assert sorted(e.metric for e in attached) == ["auc", "log_loss"]

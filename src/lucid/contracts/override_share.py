@@ -2,11 +2,12 @@
 evidence and how many on an approver's override, folded from the registry's events.
 
 A production promotion is a `ModelPromoted` event with `to_stage` production; its `basis`
-says `evidence` or `override`. An evidence-based promotion rested on Lucid-origin evidence
-when every record it rested on says `origin: lucid`, on external evidence when one says
-`origin: external`, and on evidence of unstated origin otherwise. The records it rested on
-are the ones its event names by digest (`evidence_digests`, or `evidence_digest`), else the
-latest `EvidenceAttached` record of each kind for that version before the promotion.
+says `evidence` or `override` (a rollback is no promotion: `ModelRolledBack` is not counted).
+An evidence-based promotion rested on Lucid-origin evidence when every record it rested on
+says `origin: lucid`, on external evidence when one says `origin: external`, and on evidence
+of unstated origin otherwise. The records it rested on are the ones its event names by digest
+(`evidence_digests`, or `evidence_digest`), else the latest `EvidenceAttached` record of each
+kind for that version before the promotion.
 
 A pure fold over recorded events (oldest first): no I/O; the registry's tables are never read.
 """
