@@ -365,6 +365,9 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     assert chart.locator("circle.point.bad").get_attribute("data-y") == "0.76"
     assert chart.bounding_box()["width"] > 300  # drawn, not just present
     assert "rollback_due" in page.inner_text("#evaluations")
+    shown = page.locator("#versions tr[data-version='2'] .evidence")
+    assert shown.get_attribute("data-origin") == "external"
+    assert "external" in shown.inner_text() and "business retention_rate" in shown.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-model.png"), full_page=True)
     # Monitoring: one chart per check, three runs each, coloured by level.

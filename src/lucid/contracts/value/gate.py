@@ -63,12 +63,12 @@ def promotion_gate(
 
     Order of refusal: no contract, freeze, illegal stage change; then, for production only,
     training-serving skew of the pinned features above `skew_limit` (a share; an override does
-    not lift it: skewed features make every evidence moot), then the evidence against the
-    contract's rule of evidence (`judge_evidence`, `production_label` the version serving
-    production, None when none does) — or, when an
-    override is given, the approver role and the four-eyes rule (the approver did not register
-    the version). `feature_skew` maps each pinned feature with served values to its measured
-    mismatch rate; features never served are not judged.
+    not lift it: skewed features make every evidence moot), then `evidence` against the
+    contract's rule of evidence (`lucid.contracts.value.judgement`; `production_label` is the
+    version serving production, None when none does) — or, when an override is given, the
+    approver role and the four-eyes rule (the approver did not register the version).
+    `feature_skew` maps each pinned feature with served values to its measured mismatch rate;
+    features never served are not judged.
     """
     if impact is None:
         raise Conflict(
