@@ -120,7 +120,7 @@ def backtest(
         minimum_pairs=minimum_pairs,
         budget_share=budget_share,
     )
-    source = _described(labels)
+    source = _described(labels, rows)
     challenger_scores, missing = _scores(
         models, training_rows, model, challenger, labels, len(rows)
     )
@@ -250,10 +250,13 @@ def _scores(
     return [float(score) for score in scores if score is not None], missing
 
 
-def _described(labels: Any) -> str:
+def _described(labels: Any, rows: Sequence[Mapping[str, Any]]) -> str:
+    """The labels' file, else how many rows and over which times (a table or rows)."""
     if isinstance(labels, str | Path):
         return str(labels)
-    return f"{type(labels).__name__} of labels"
+    times = sorted(str(row["event_timestamp"]) for row in rows)
+    span = times[0] if times[0] == times[-1] else f"{times[0]} to {times[-1]}"
+    return f"{len(rows)} labelled rows at {span}"
 
 
 def _with_data(record: Evidence, extra: Mapping[str, Any]) -> Evidence:

@@ -393,8 +393,10 @@ class ContractedArm(ArchitectureArm):
 
     def first_deployment(self, day: int) -> None:
         """Register the first model, back-test it against no model on the latest labelled
-        snapshot (held out of its training) and deploy it through the gate; when the gate
-        refuses, the version is archived and a new one is tried a week later."""
+        snapshot (held out of its training) and deploy it through the gate. When the back-test
+        is refused (a snapshot of a small world holds too few churners to compare) or the gate
+        refuses, the version is archived and a new one is tried a week later: no evidence, no
+        model."""
         baseline = self.retention_since(0)
         if day == FIRST_DEPLOY_DAY:
             self.watch()
@@ -402,8 +404,8 @@ class ContractedArm(ArchitectureArm):
         self.lucid.registry.promote(
             MODEL, version, Stage.CHALLENGER, actor="sam", rationale="ready for its back-test"
         )
-        self.backtest(version, "the first model against no model (random targeting)")
         try:
+            self.backtest(version, "the first model against no model (random targeting)")
             self.lucid.loop.deploy(
                 MODEL,
                 version,

@@ -153,7 +153,12 @@ class NegentropicArm(ContractedArm):
         self.lucid.registry.promote(
             MODEL, version, Stage.CHALLENGER, actor="sam", rationale="A/B against production"
         )
-        self.backtest(version, f"v{version} against production v{current.version}")
+        try:
+            self.backtest(version, f"v{version} against production v{current.version}")
+        except LucidError as refused:  # too few churners in the snapshot to compare
+            self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
+            self.retry_at[incident_id] = self.clock() + RETRY_AFTER
+            return "waiting"
         baseline, alpha = current.impact.baseline, current.impact.alpha
         effect = -current.impact.rollback_margin
         active = len(self.world.active_customers())
