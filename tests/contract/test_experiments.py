@@ -161,7 +161,8 @@ def test_the_full_path_experiment_evidence_deployment_checkpoints(
     assert status.decision.value == "challenger_better" and status.can_conclude
     evidence = lab.conclude("churn-v2-ab", actor="eve", rationale="v2 retains more")
     assert evidence.treatment.name == "churn@2" and evidence.control.name == "churn@1"
-    assert evidence.guardrail_values == {"compute_cost_per_day": 410.0}
+    assert evidence.guardrail_values == {"compute_cost_per_day": 410.0}  # no spread: the mean
+    assert evidence.data["guardrails"]["compute_cost_per_day"]["mean"] == 410.0
     assert registry.get_version("churn", 2).evidence == (evidence,)
     [listed] = lab.overview()
     assert (listed["status"], listed["decision"]) == ("concluded", "challenger_better")

@@ -44,8 +44,8 @@ def running(uow: UnitOfWork, experiment_id: str) -> Design:
 def analysis_of(uow: UnitOfWork, design: Design) -> Analysis:
     """The analysis at this look (see `lucid.contracts.experiments.analyse`)."""
     counts = uow.experiments.arm_stats(design.experiment_id, design.metric)
-    guardrails = uow.experiments.guardrail_means(design.experiment_id, design.metric)
-    return analyse(design, counts[CONTROL], counts[CHALLENGER], guardrails)
+    guardrails = uow.experiments.guardrail_stats(design.experiment_id, design.metric)
+    return analyse(design, counts[CONTROL], counts[CHALLENGER], guardrail_stats=guardrails)
 
 
 ExperimentEvent = ExperimentCreated | ExposuresLogged | OutcomesLogged | ExperimentConcluded

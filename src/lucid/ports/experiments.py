@@ -54,6 +54,7 @@ class ExperimentRepository(Protocol):
         outcomes and covariates (see `ArmStats`), from one aggregate."""
         ...
 
-    def guardrail_means(self, experiment_id: str, metric: str) -> dict[str, float]:
-        """The challenger's mean of every other metric measured (the guardrails)."""
+    def guardrail_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:
+        """The challenger's statistics (count, sum, sum of squares) of every other metric
+        measured (the guardrails), from one aggregate."""
         ...

@@ -168,11 +168,17 @@ class SqlExperimentRepository:
         }
         return {arm: found.get(arm, ArmStats(0, 0, 0.0, 0.0)) for arm in ARMS}
 
-    def guardrail_means(self, experiment_id: str, metric: str) -> dict[str, float]:
+    def guardrail_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:
+        value = experiment_outcomes.c.value
         return {
-            str(name): float(mean)
-            for name, mean in self._conn.execute(
-                select(experiment_outcomes.c.metric, func.avg(experiment_outcomes.c.value))
+            str(name): ArmStats(int(n), int(n), float(total or 0.0), float(squares or 0.0))
+            for name, n, total, squares in self._conn.execute(
+                select(
+                    experiment_outcomes.c.metric,
+                    func.count(),
+                    func.sum(value),
+                    func.sum(value * value),
+                )
                 .select_from(_joined())
                 .where(
                     experiment_outcomes.c.experiment_id == experiment_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -33,8 +33,32 @@ from lucid.errors import InvalidInput
 def guardrail_results(
     guardrails: Sequence[Guardrail], challenger_values: Mapping[str, float]
 ) -> list[GuardrailResult]:
-    """Each guardrail judged on the challenger's measured mean; unmeasured does not hold."""
+    """Each guardrail judged on the challenger's value (see `guardrail_bounds`); unmeasured
+    does not hold."""
     return [GuardrailResult(g, challenger_values.get(g.metric)) for g in guardrails]
+
+
+def guardrail_bounds(
+    guardrails: Sequence[Guardrail], stats: Mapping[str, ArmStats], alpha: float
+) -> dict[str, float]:
+    """Each guardrail's value as the gate judges it: the one-sided (1 - alpha) confidence bound
+    of the challenger's mean on the limit's side (upper for a cap, lower for a floor), so a
+    guardrail holds only when the data show, at the contract's alpha, that the challenger
+    respects it (non-inferiority against the limit). A metric measured on fewer than two
+    entities has no bound and stays unmeasured."""
+    from scipy.stats import norm
+
+    z = float(norm.ppf(1 - alpha))
+    bounds: dict[str, float] = {}
+    for guardrail in guardrails:
+        arm = stats.get(guardrail.metric)
+        if arm is None or arm.measured < 2 or arm.mean is None:
+            continue
+        half = z * (arm.variance / arm.measured) ** 0.5
+        bounds[guardrail.metric] = (
+            arm.mean + half if guardrail.bound.value == "cap" else (arm.mean - half)
+        )
+    return bounds
 
 
 class Decision(StrEnum):
@@ -69,6 +93,7 @@ class Analysis:
     challenger_guardrail_values: Mapping[str, float]
     decision: Decision
     reason: str
+    guardrail_stats: Mapping[str, ArmStats] = field(default_factory=dict)
 
     @property
     def minimum_reached(self) -> bool:
@@ -103,6 +128,8 @@ def analyse(
     control: ArmStats,
     challenger: ArmStats,
     challenger_guardrail_values: Mapping[str, float] | None = None,
+    *,
+    guardrail_stats: Mapping[str, ArmStats] | None = None,
 ) -> Analysis:
     """Judge an experiment at this look.
 
@@ -110,10 +137,16 @@ def analyse(
     minimum sample; a sequential design decides as soon as its always-valid interval decides
     (superiority: p ≤ alpha; non-inferiority: the worse bound within the margin), or at the
     minimum sample. Better is `design.direction`. A challenger that passes with a guardrail
-    broken or unmeasured (its mean over the challenger's entities) is `guardrail_broken`:
-    concluded, but its evidence will not pass the gate.
+    broken or unmeasured is `guardrail_broken`: concluded, but its evidence will not pass the
+    gate. Given `guardrail_stats` (the challenger's statistics of each guardrail metric), a
+    guardrail is judged on its confidence bound (`guardrail_bounds`); else on the given values.
     """
-    values = dict(challenger_guardrail_values or {})
+    stats = dict(guardrail_stats or {})
+    values = (
+        guardrail_bounds(design.guardrails, stats, design.alpha)
+        if guardrail_stats is not None
+        else dict(challenger_guardrail_values or {})
+    )
     minimum = design.minimum_sample()
     ratio = sample_ratio_check(
         control.exposed, challenger.exposed, design.challenger_share, design.srm_threshold
@@ -138,7 +171,7 @@ def analyse(
     else:
         decision, reason = _decide(design, control, challenger, minimum, test, guards)
     return Analysis(
-        design, control, challenger, minimum, ratio, test, guards, values, decision, reason
+        design, control, challenger, minimum, ratio, test, guards, values, decision, reason, stats
     )
 
 
@@ -256,6 +289,10 @@ def evidence_of(analysis: Analysis, produced_at: str) -> Evidence:
                 "variance": challenger.variance,
             },
             **test.to_dict(),
+            "guardrails": {
+                metric: {"n": arm.measured, "mean": arm.mean, "variance": arm.variance}
+                for metric, arm in analysis.guardrail_stats.items()
+            },
             "minimum_sample": analysis.minimum.to_dict(),
             "sample_ratio": analysis.ratio.to_dict(),
             "decision": analysis.decision.value,
