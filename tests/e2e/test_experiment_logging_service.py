@@ -3,9 +3,12 @@ real `lucid serve`; bad batches refused whole, nothing stored."""
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import httpx
@@ -144,10 +147,15 @@ def test_outcomes_posted_to_v1_outcomes_with_metrics_become_experiment_outcomes(
     # Every exposed entity's value counts; the production prediction's does not.
     assert answer.json()["experiment_outcomes"] == len(entities)
     with open_project(folder, environ={}) as lucid:
-        values = lucid.experiments.status("churn-ab").challenger_guardrail_values
+        status = lucid.experiments.status("churn-ab")
+        values, alpha = status.challenger_guardrail_values, status.design.alpha
     challengers = [i for i, e in enumerate(entities) if assign(e, "churn-ab", 0.1) == CHALLENGER]
-    expected = sum(400.0 + i for i in challengers) / len(challengers)
-    assert values["compute_cost_per_day"] == pytest.approx(expected)
+    costs = [400.0 + i for i in challengers]
+    # A cap is judged on the upper one-sided (1 - alpha) bound of the challenger's mean.
+    upper = statistics.fmean(costs) + NormalDist().inv_cdf(1 - alpha) * statistics.stdev(
+        costs
+    ) / math.sqrt(len(costs))
+    assert values["compute_cost_per_day"] == pytest.approx(upper)
 
 
 def test_a_file_of_outcomes_names_its_metric_columns(world: Any, tmp_path: Path) -> None:
