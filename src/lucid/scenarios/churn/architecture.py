@@ -15,10 +15,11 @@ it. They differ only in architecture:
   features approved by the three teams and served from the online store, each customer scored
   once a week on their own weekday; a registered model with its retention contract (weekly
   retention, known at each week's end); the seed's churn policy run every day; and the loop —
-  incident, diagnosis, proposals, retraining on outcomes observed since the detection, an A/B
-  test on a cohort (10 %, or half the customers when 10 % cannot reach the minimum sample),
-  promotion through the gate (an approver's override, saying why, when the evidence falls
-  short), checkpoints, lesson.
+  incident, diagnosis, proposals, retraining on outcomes observed since the detection, a
+  back-test against production and an A/B test on a cohort (10 %, or half the customers when
+  10 % cannot reach the minimum sample), promotion through the gate on the evidence its
+  contract's rule asks for (a candidate it does not prove is archived, never overridden),
+  checkpoints, lesson.
 
 Neither arm reads the world's ground truth (shock days, hazards, the causal model): only its
 own data files, its own labels, its own stores, and what a business sees of its customers —
