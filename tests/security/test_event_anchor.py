@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import text
 
-from lucid.bootstrap import Lucid
+from lucid.bootstrap import Lucid, open_project
 from lucid.contracts.events import DecisionRecorded, NewEvent, Subject, event_hash
 from lucid.contracts.log_checkpoints import SigningKey
 from lucid.contracts.value import BusinessImpact
@@ -72,7 +73,12 @@ def shop(tmp_path: Path, database_url: str) -> Iterator[Shop]:
     """Tokens (one revoked), churn v1 a challenger and v2 a candidate, churn frozen, then two
     decisions; a signing key and the checkpoint file outside the database."""
     env = {"LUCID_DATABASE_URL": database_url}
-    lucid = init_project(tmp_path / "shop", actor="ana", environ=env)
+    init_project(tmp_path / "shop", actor="ana", environ=env).close()
+    settings = tmp_path / "shop" / "lucid.yaml"
+    config = yaml.safe_load(settings.read_text())
+    config["approvers"] = ["bea"]  # a first version enters production by override
+    settings.write_text(yaml.safe_dump(config))
+    lucid = open_project(tmp_path / "shop", environ=env)
     lucid.tokens.create(
         person="dana", role="approver", teams=["product"], actor="ana", rationale="approves"
     )

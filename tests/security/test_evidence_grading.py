@@ -33,6 +33,9 @@ WARN, CRIT = SEED_ACTIONS["alert_data_team"], SEED_ACTIONS["freeze_deployment_an
 def project(tmp_path: Path) -> Iterator[tuple[Lucid, Path]]:
     folder = tmp_path / "shop"
     assert run_lucid("init", str(folder)).code == 0
+    config = yaml.safe_load((folder / "lucid.yaml").read_text())
+    config["approvers"] = ["bea"]  # a first version enters production by override
+    (folder / "lucid.yaml").write_text(yaml.safe_dump(config))
     with open_project(folder) as lucid:
         register(lucid.registry, features=[])
         to_production(lucid.registry, 1)

@@ -33,6 +33,9 @@ def churn_with_nulls(folder: Path) -> Iterator[Lucid]:
     """A new project in `folder`: churn v1 in production, its predictions of day -4 profiled,
     of day -3 with 30 % of tenure NULL, nothing logged on day -2; no policy."""
     assert run_lucid("init", str(folder)).code == 0
+    config = yaml.safe_load((folder / "lucid.yaml").read_text())
+    config["approvers"] = ["bea"]  # a first version enters production by override
+    (folder / "lucid.yaml").write_text(yaml.safe_dump(config))
     with open_project(folder) as lucid:
         register(lucid.registry, features=[])
         to_production(lucid.registry, 1)
