@@ -109,6 +109,18 @@ class Evidence:
         ]
 
     def to_dict(self) -> dict[str, Any]:
+        return {**self._fields(), "digest": self.digest}
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 (hex) of the record's canonical JSON, every field but the digest itself:
+        what the event log keeps of the data behind a decision."""
+        fields = self._fields()
+        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def _fields(self) -> dict[str, Any]:
+        """Every field as JSON-ready values, the digest aside."""
         return {
             "metric": self.metric,
             "control": self.control.to_dict(),
@@ -128,35 +140,7 @@ class Evidence:
             "design": dict(self.design),
             "data": dict(self.data),
             "produced_at": self.produced_at,
-            "digest": self.digest,
         }
-
-    @property
-    def digest(self) -> str:
-        """SHA-256 (hex) of the record's canonical JSON, every field but the digest itself:
-        what the event log keeps of the data behind a decision."""
-        fields = {
-            "metric": self.metric,
-            "control": self.control.to_dict(),
-            "treatment": self.treatment.to_dict(),
-            "effect": self.effect,
-            "ci_low": self.ci_low,
-            "ci_high": self.ci_high,
-            "confidence": self.confidence,
-            "p_value": self.p_value,
-            "alpha": self.alpha,
-            "source": self.source,
-            "guardrail_values": dict(self.guardrail_values),
-            "test": self.test,
-            "kind": self.kind.value,
-            "origin": self.origin.value,
-            "direction": None if self.direction is None else self.direction.value,
-            "design": self.design,
-            "data": self.data,
-            "produced_at": self.produced_at,
-        }
-        canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     @classmethod
     def from_mapping(cls, raw: object) -> Evidence:
