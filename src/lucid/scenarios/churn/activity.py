@@ -4,8 +4,11 @@ Customers log in, buy, use the app and open support tickets at rates driven by t
 engagement (a pandemic shift scales them); a few bot accounts hammer the product, bots also hit
 real accounts, and QA replays test purchases — all flagged (`is_bot`, `is_test`) so a canonical
 definition can exclude them. A share of rows is ingested days late; a removed signal stops
-recording the rows of the customers who refused tracking. The true daily counts of logins,
-purchases and tickets are kept for the churn hazard.
+recording the rows of the customers who refused tracking; a source outage holds back every
+row it would have ingested until the source comes back; a pipeline writing NULLs blanks the
+purchase amount of every row it ingests (NaN here, null in the files). A seasonal peak raises
+logins and app use. The true counts of logins, purchases and tickets over the last days are
+kept, as running sums, for the churn hazard.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from lucid.scenarios.churn.population import (
     TICKET_RATE,
     Population,
 )
-from lucid.scenarios.churn.shocks import PandemicShift, SignalRemoved
+from lucid.scenarios.churn.shocks import (
+    NullValues,
+    PandemicShift,
+    SeasonalPeak,
+    Shock,
+    SignalRemoved,
+    SourceOutage,
+)
 
 DAY_US = 86_400_000_000
 """Microseconds in a day: every time in the world is an integer count of them."""
@@ -36,6 +46,7 @@ _LATE_SHARE = 0.03  # rows ingested 1 to 5 days after the event
 _BOT_TRAFFIC = 0.05  # bot logins on real accounts, share of real logins
 _TEST_SHARE = 0.05  # test purchases on real accounts, share of real purchases
 _BOT_RATES = {"purchases": 20.0, "logins": 120.0, "app_interactions": 200.0}  # per bot, daily
+_BACKFILL_US = 3_600_000_000  # an outage's held rows are ingested within the hour after it
 
 Array = npt.NDArray[Any]
 
@@ -67,15 +78,22 @@ class Activity:
         population: Population,
         bots: list[str],
         window_days: int,
+        shocks: tuple[Shock, ...] = (),
     ) -> None:
         self._rng = rng
         self._population = population
         self._bots = bots
+        size = len(population.ids)
         self.history = {
-            name: np.zeros((window_days, len(population.ids)), dtype=np.int32)
+            name: np.zeros((window_days, size), dtype=np.int32)
             for name in ("logins", "purchases", "tickets")
         }
         """True daily counts per customer, one row per day of the window (day % window)."""
+        self.totals = {name: np.zeros(size, dtype=np.int32) for name in self.history}
+        """True counts per customer over the window: the sum of `history`'s rows."""
+        self._refused = np.append(population.tracking_refused, np.ones(len(bots), bool))
+        self._outages = [s for s in shocks if isinstance(s, SourceOutage)]
+        self._nulls = [s for s in shocks if isinstance(s, NullValues)]
         self._rows = {name: PendingRows() for name in SOURCES}
         self._day = 0
         self._removed: SignalRemoved | None = None
@@ -88,28 +106,33 @@ class Activity:
         alive: npt.NDArray[np.bool_],
         shift: PandemicShift | None,
         removed: SignalRemoved | None,
+        peak: SeasonalPeak | None = None,
     ) -> None:
         """Day `day`'s logins, purchases, app interactions and tickets of the `present` first
         customers (kept in the history), plus bot traffic and test purchases, as rows; `alive`
         says who has not churned, `shift` the pandemic under way, `removed` the signal no
-        longer recorded."""
+        longer recorded, `peak` the seasonal peak under way."""
         self._day, self._removed = day, removed
         rng, population, segment = self._rng, self._population, self._population.segment[:present]
         level = np.exp(engagement)
-        factors = (
+        login, purchase, interaction = (
             (shift.login_factor, shift.purchase_factor, shift.interaction_factor)
             if shift is not None
             else (1.0, 1.0, 1.0)
         )
-        logins = rng.poisson(LOGIN_RATE[segment] * level * factors[0])
+        if peak is not None:
+            login, interaction = login * peak.login_factor, interaction * peak.interaction_factor
+        logins = rng.poisson(LOGIN_RATE[segment] * level * login)
         spending = np.exp(0.6 * engagement + population.budget[:present])
-        purchases = rng.poisson(PURCHASE_RATE[segment] * spending * factors[1])
-        interactions = rng.poisson(INTERACTION_RATE[segment] * level * factors[2])
+        purchases = rng.poisson(PURCHASE_RATE[segment] * spending * purchase)
+        interactions = rng.poisson(INTERACTION_RATE[segment] * level * interaction)
         tickets = rng.poisson(TICKET_RATE[segment] / np.sqrt(level))
         slot = day % len(self.history["logins"])
         for name, counts in (("logins", logins), ("purchases", purchases), ("tickets", tickets)):
-            self.history[name][slot, :] = 0
-            self.history[name][slot, :present] = counts
+            row, total = self.history[name][slot], self.totals[name]
+            total[:present] -= row[:present]
+            row[:present] = counts
+            total[:present] += row[:present]
 
         self._record(present, alive, logins, purchases, interactions, tickets)
 
@@ -163,16 +186,26 @@ class Activity:
         whose owner is alive and whose source still records them."""
         rng, count = self._rng, len(owners)
         at = self._day * DAY_US + (rng.random(count) * DAY_US).astype(np.int64)
-        late = rng.random(count) < _LATE_SHARE
-        lag_days = np.where(late, rng.uniform(1.0, 5.0, count), rng.uniform(1e-5, 7e-3, count))
+        draw = rng.random(count)
+        late = draw < _LATE_SHARE
+        lag_days = np.where(
+            late,
+            1.0 + 4.0 * draw / _LATE_SHARE,
+            1e-5 + (7e-3 - 1e-5) * (draw - _LATE_SHARE) / (1.0 - _LATE_SHARE),
+        )
         columns: dict[str, Array] = {
             "owner": owners,
             "at": at,
             "ingested": at + (lag_days * DAY_US).astype(np.int64),
         }
+        for outage in self._outages:
+            if outage.source == source:
+                columns["ingested"] = _held_back(columns["ingested"], outage)
         if source == "purchases":
             amounts = np.round(rng.lognormal(3.0, 0.6, count), 2)
             columns["amount"] = np.where(test, 1.0, amounts)
+            for nulls in self._nulls:
+                columns["amount"][_ingested_during(columns["ingested"], nulls)] = np.nan
             columns["is_test"] = np.full(count, test)
         if source == "app_interactions":
             columns["screen"] = rng.integers(0, len(SCREENS), count).astype(np.int8)
@@ -185,10 +218,29 @@ class Activity:
             keep &= alive[owners]
         removed = self._removed
         if removed is not None and removed.source == source and self._day >= removed.day:
-            refused = np.append(self._population.tracking_refused, np.ones(len(self._bots), bool))
-            keep &= ~refused[owners]
+            keep &= ~self._refused[owners]
         self._rows[source].add(**{name: values[keep] for name, values in columns.items()})
 
     def take_rows(self) -> dict[str, dict[str, Array]]:
         """The rows generated since the last call, per source, as raw columns."""
         return {name: rows.take() for name, rows in self._rows.items()}
+
+
+def _ingested_during(ingested: Array, shock: Shock) -> npt.NDArray[np.bool_]:
+    """Which ingestion times (microseconds since the start) fall within the shock."""
+    end = shock.end_day
+    after = ingested >= shock.day * DAY_US
+    return after if end is None else after & (ingested < end * DAY_US)
+
+
+def _held_back(ingested: Array, outage: SourceOutage) -> Array:
+    """Ingestion times with those due during the outage moved to the hour after it, in
+    their order."""
+    held = _ingested_during(ingested, outage)
+    if not held.any():
+        return ingested
+    start, end = outage.day * DAY_US, (outage.end_day or outage.day) * DAY_US
+    span = end - start
+    moved = ingested.copy()
+    moved[held] = end + (ingested[held] - start) * _BACKFILL_US // span
+    return moved

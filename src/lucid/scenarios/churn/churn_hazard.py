@@ -60,10 +60,10 @@ class HazardModel:
         return hazard
 
 
-BASELINE_HAZARD = HazardModel(intercept=-4.4, logins=-0.6, purchases=-0.9, tickets=0.4)
+BASELINE_HAZARD = HazardModel(intercept=-4.3, logins=-1.0, purchases=-1.4, tickets=0.6)
 """Before any shock: logging in and buying keep customers; support tickets push them out."""
 
-PANDEMIC_HAZARD = HazardModel(intercept=-7.5, logins=0.0, purchases=1.2, tickets=0.9)
+PANDEMIC_HAZARD = HazardModel(intercept=-9.3, logins=0.0, purchases=1.6, tickets=1.4)
 """After the pandemic-like shift: logins no longer tell anything (everyone is at home), the few
 add-on purchases are emergency buys by customers under stress and signal churn instead of
 loyalty, and support tickets weigh twice as much."""

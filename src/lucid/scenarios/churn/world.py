@@ -6,7 +6,14 @@ a few bot accounts hammer the product, bots also hit real accounts, and QA repla
 purchases — all flagged (`is_bot`, `is_test`) so a canonical definition can exclude them. A
 share of rows is ingested days late. Each simulated day every active customer churns with the
 probability given by `churn_hazard` from their true behaviour of the last 30 days; shocks
-(`shocks`) change behaviour, arrivals, what is recorded and the hazard itself.
+(`shocks`) change behaviour, arrivals, prices, what is recorded and the hazard itself; a
+seasonal peak raises logins and app use for a few weeks and changes nothing else.
+
+Calibration: before any shock the world loses about 2 % of its customers a month
+(`monthly_churn_pct`; 1.7–2.1 % at seed 7), and signups match it, so the base stays flat. That
+sits inside what SaaS businesses report: Recurly Research's churn benchmarks put B2B SaaS
+average monthly churn at about 3.5 % (voluntary about 2.6 %), and the KeyBanc (now Sapphire)
+SaaS surveys a median annual gross revenue churn of about 13 %, about 1.1 % a month.
 
 Determinism: every random draw depends only on the seed, the configuration and the day, never
 on who churned or was treated, so the same seed and the same treatments give identical data,
@@ -27,13 +34,16 @@ import pyarrow as pa
 from lucid.errors import InvalidInput
 from lucid.scenarios.churn.activity import DAY_US, Activity, Array
 from lucid.scenarios.churn.churn_hazard import BASELINE_HAZARD, PLANS, SEGMENTS
-from lucid.scenarios.churn.population import draw_population
+from lucid.scenarios.churn.population import PLAN_PRICE, SEGMENT_PRICE, draw_population
 from lucid.scenarios.churn.retention import Period, Retention
 from lucid.scenarios.churn.shocks import (
     NewSegmentArrival,
     PandemicShift,
+    PriceChange,
+    SeasonalPeak,
     Shock,
     SignalRemoved,
+    default_seasons,
     default_shocks,
 )
 
@@ -45,10 +55,12 @@ _ENGAGEMENT_PULL, _ENGAGEMENT_NOISE = 0.05, 0.12  # AR(1) towards the own level,
 
 @dataclass(frozen=True)
 class WorldConfig:
-    """How big the world is, its seed, when it starts, its shocks and the treatment effect.
+    """How big the world is, its seed, when it starts, its shocks, its seasons and the
+    treatment effect.
 
     `treatment_effect` is the relative cut of a treated customer's daily churn hazard (0..1).
-    `shocks=None` means the default schedule for `days` (`default_shocks`).
+    `shocks=None` means the default schedule for `days` (`default_shocks`), `seasons=None`
+    the default seasonal peak (`default_seasons`).
     """
 
     customers: int = 5_000
@@ -57,6 +69,7 @@ class WorldConfig:
     start: datetime = datetime(2019, 1, 1)
     shocks: tuple[Shock, ...] | None = None
     treatment_effect: float = 0.5
+    seasons: tuple[SeasonalPeak, ...] | None = None
 
     def __post_init__(self) -> None:
         for name in ("customers", "days"):
@@ -74,11 +87,21 @@ class WorldConfig:
                 raise InvalidInput(
                     f"shocks.{shock.kind}.day", f"must fall within the {self.days} days"
                 )
+        if self.seasons is None:
+            object.__setattr__(self, "seasons", default_seasons(self.days))
+        for peak in self.peaks:
+            if not 0 <= peak.day < self.days:
+                raise InvalidInput("seasons.day", f"must fall within the {self.days} days")
 
     @property
     def schedule(self) -> tuple[Shock, ...]:
         """The shocks, resolved (never None after construction)."""
         return self.shocks or ()
+
+    @property
+    def peaks(self) -> tuple[SeasonalPeak, ...]:
+        """The seasonal peaks, resolved (never None after construction)."""
+        return self.seasons or ()
 
 
 class World:
@@ -94,13 +117,16 @@ class World:
             history_days=HISTORY_DAYS,
             arrival=self._shock(NewSegmentArrival),
             removed=self._shock(SignalRemoved),
+            repriced=self._shock(PriceChange),
         )
         size = len(self._population.ids)
         self._bots = [f"bot{number:04d}" for number in range(max(2, self.config.customers // 1000))]
         self._engagement = self._population.level + 0.38 * self._rng.standard_normal(size)
         self._churn_day = np.full(size, np.nan)
         self._index = {customer: number for number, customer in enumerate(self._population.ids)}
-        self._activity = Activity(self._rng, self._population, self._bots, HISTORY_DAYS)
+        self._activity = Activity(
+            self._rng, self._population, self._bots, HISTORY_DAYS, self.config.schedule
+        )
         self._parts_written = 0
         self.treatments: list[tuple[int, int, frozenset[str]]] = []
         """Each step's treatment: (start day, end day, treated customer ids)."""
@@ -182,6 +208,7 @@ class World:
         present = int(np.searchsorted(population.signup, day))
         pandemic = self._shock(PandemicShift)
         shift = pandemic if pandemic is not None and day >= pandemic.day else None
+        peak = next((p for p in self.config.peaks if p.active(day)), None)
 
         engagement = self._engagement[:present]
         engagement += _ENGAGEMENT_PULL * (population.level[:present] - engagement)
@@ -189,11 +216,30 @@ class World:
 
         # Churn at the start of the day, from the last 30 days of true behaviour.
         chance, moment = rng.random(present), rng.random(present)
+        repriced = self._shock(PriceChange)
+        if repriced is not None and day == repriced.day:
+            self._reprice(present, repriced)
         if day >= 0:
             self._churn(present, treated, chance, moment, shift)
         alive = np.isnan(self._churn_day[:present])
-        self._activity.live(day, present, engagement, alive, shift, self._shock(SignalRemoved))
+        self._activity.live(
+            day, present, engagement, alive, shift, self._shock(SignalRemoved), peak
+        )
         self.day += 1
+
+    def _reprice(self, present: int, change: PriceChange) -> None:
+        """On a price change's day: `existing_move` of the active customers on the repriced
+        plan move to the plan below (at its price); the others pay the new price."""
+        population = self._population
+        active = np.isnan(self._churn_day[:present])
+        on_plan = active & (population.plan[:present] == PLANS.index(change.plan))
+        moving = on_plan & (population.move[:present] < change.existing_move)
+        staying = on_plan & ~moving
+        population.price[:present][staying] *= change.price_factor
+        population.plan[:present][moving] = PLANS.index(change.to_plan)
+        population.price[:present][moving] = (
+            PLAN_PRICE[PLANS.index(change.to_plan)] * SEGMENT_PRICE[population.segment[:present][moving]]
+        )
 
     def _churn(
         self,
@@ -208,9 +254,7 @@ class World:
         population, day = self._population, self.day
         tenure = np.clip(day - population.signup[:present], 1.0, HISTORY_DAYS)
         scale = HISTORY_DAYS / tenure
-        totals = {
-            name: h[:, :present].sum(axis=0) * scale for name, h in self._activity.history.items()
-        }
+        totals = {name: t[:present] * scale for name, t in self._activity.totals.items()}
         model = shift.hazard if shift is not None else BASELINE_HAZARD
         hazard = model.daily_hazard(
             totals["logins"],
@@ -244,6 +288,26 @@ class World:
             revenue_at_start=round(float(price[at_start].sum()), 2),
             revenue_kept=round(float(price[kept].sum()), 2),
         )
+
+    def monthly_churn_pct(self, start_day: int, end_day: int) -> float:
+        """Customers churned per 30 days over days [start_day, end_day), as a percentage of
+        the customers active at those days' midnights (their mean)."""
+        if not 0 <= start_day < end_day <= self.day:
+            raise InvalidInput(
+                "end_day",
+                f"the period must satisfy 0 <= start < end <= {self.day} (the simulated days)",
+            )
+        churn = self._churn_day
+        churned = int(np.sum((churn > start_day) & (churn < end_day)))
+        signup = np.sort(self._population.signup)
+        active = [
+            int(np.searchsorted(signup, day)) - int(np.sum(churn <= day))
+            for day in range(start_day, end_day)
+        ]
+        mean_active = float(np.mean(active))
+        if mean_active == 0:
+            return 0.0
+        return round(100 * churned / mean_active * 30 / (end_day - start_day), 3)
 
     def customers(self) -> pa.Table:
         """Ground truth of every customer signed up so far: customer_id, segment, plan, price
@@ -303,17 +367,38 @@ class World:
         return int((self.config.start - datetime(1970, 1, 1)) / timedelta(microseconds=1))
 
     def ground_truth(self) -> dict[str, Any]:
-        """The world's size, seed, simulated days and shock schedule (with start times)."""
+        """The world's size, seed, simulated days, monthly churn before the first shock (over
+        the days simulated so far; None before day 1), shock schedule (with start and end
+        times, and each shock's recovery floor) and seasonal peaks."""
+        calm = min((shock.day for shock in self.shocks), default=self.day)
+        calm = min(calm, self.day)
         return {
             "customers": self.config.customers,
             "days": self.config.days,
             "seed": self.config.seed,
             "start": self.config.start.isoformat(),
+            "end": self.moment(self.config.days).isoformat(),
             "simulated_days": self.day,
             "treatment_effect": self.config.treatment_effect,
+            "monthly_churn_pct": self.monthly_churn_pct(0, calm) if calm > 0 else None,
             "shocks": [
-                {**shock.to_dict(), "starts_at": self.moment(shock.day).isoformat()}
+                {
+                    **shock.to_dict(),
+                    "changes_relation": shock.changes_relation,
+                    "duration_days": shock.duration_days,
+                    "floor_days": shock.floor_days,
+                    "starts_at": self.moment(shock.day).isoformat(),
+                    "end": None if shock.end_day is None else self.moment(shock.end_day).isoformat(),
+                }
                 for shock in self.shocks
+            ],
+            "seasons": [
+                {
+                    **peak.to_dict(),
+                    "starts_at": self.moment(peak.day).isoformat(),
+                    "end": self.moment(peak.day + peak.duration_days).isoformat(),
+                }
+                for peak in self.config.peaks
             ],
         }
 
