@@ -65,7 +65,8 @@ def main() -> None:
     codes = {"this branch": here}
     if args.baseline_src.resolve() != here and (args.baseline_src / "lucid").is_dir():
         codes = {"baseline": args.baseline_src, **codes}
-    print(f"churn world, {args.days} days (+ history), rows taken weekly; load {os.getloadavg()[0]:.1f}")
+    load = os.getloadavg()[0]
+    print(f"churn world, {args.days} days (+ 30 of history), rows taken weekly; load {load:.1f}")
     for customers in (int(size) for size in args.sizes.split(",")):
         for name, src in codes.items():
             result = measure(src, customers, args.days)

@@ -46,7 +46,8 @@ def test_stepping_in_pieces_lives_the_same_world_as_one_run() -> None:
 
 @pytest.fixture(scope="module")
 def shocked(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, duckdb.DuckDBPyConnection]:
-    """A 2,000-customer, 200-day world with the default schedule (days 80, 120, 160)."""
+    """A 2,000-customer, 200-day world with the default schedule (outage 60, pandemic 80,
+    NULLs 100, new segment 120, price change 140, regulation 160; seasonal peak 34–54)."""
     world = World(WorldConfig(customers=2_000, days=200, seed=11)).run()
     folder = tmp_path_factory.mktemp("shocked")
     write_world(world, folder)

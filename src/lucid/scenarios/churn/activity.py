@@ -240,7 +240,6 @@ def _held_back(ingested: Array, outage: SourceOutage) -> Array:
     if not held.any():
         return ingested
     start, end = outage.day * DAY_US, (outage.end_day or outage.day) * DAY_US
-    span = end - start
     moved = ingested.copy()
-    moved[held] = end + (ingested[held] - start) * _BACKFILL_US // span
+    moved[held] = end + (ingested[held] - start) // ((end - start) // _BACKFILL_US)
     return moved

@@ -61,9 +61,13 @@ class HazardModel:
 
 
 BASELINE_HAZARD = HazardModel(intercept=-4.3, logins=-1.0, purchases=-1.4, tickets=0.6)
-"""Before any shock: logging in and buying keep customers; support tickets push them out."""
+"""Before any shock: logging in and buying keep customers; support tickets push them out. The
+intercept puts the world's monthly churn at about 2 % (see `world`); the slopes keep the
+behaviour → churn signal strong (a logistic model on the 30-day activity, spend and tickets
+features ranks 14-day churners at an AUC of about 0.82)."""
 
 PANDEMIC_HAZARD = HazardModel(intercept=-9.3, logins=0.0, purchases=1.6, tickets=1.4)
 """After the pandemic-like shift: logins no longer tell anything (everyone is at home), the few
 add-on purchases are emergency buys by customers under stress and signal churn instead of
-loyalty, and support tickets weigh twice as much."""
+loyalty, and support tickets weigh more than twice as much; monthly churn rises to about
+3.5–4.5 %."""

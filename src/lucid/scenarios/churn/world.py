@@ -238,7 +238,8 @@ class World:
         population.price[:present][staying] *= change.price_factor
         population.plan[:present][moving] = PLANS.index(change.to_plan)
         population.price[:present][moving] = (
-            PLAN_PRICE[PLANS.index(change.to_plan)] * SEGMENT_PRICE[population.segment[:present][moving]]
+            PLAN_PRICE[PLANS.index(change.to_plan)]
+            * SEGMENT_PRICE[population.segment[:present][moving]]
         )
 
     def _churn(
@@ -388,9 +389,12 @@ class World:
                     "duration_days": shock.duration_days,
                     "floor_days": shock.floor_days,
                     "starts_at": self.moment(shock.day).isoformat(),
-                    "end": None if shock.end_day is None else self.moment(shock.end_day).isoformat(),
+                    "end": None
+                    if shock.end_day is None
+                    else self.moment(shock.end_day).isoformat(),
                 }
                 for shock in self.shocks
+                for end in (shock.end_day,)
             ],
             "seasons": [
                 {

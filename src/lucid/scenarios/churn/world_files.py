@@ -30,11 +30,13 @@ EVENT_TIME = {
 """Each source's event-time column."""
 
 GROUND_TRUTH_FILE = "world.json"
-"""The world's size, seed and shock schedule, written at the project root by the CLI."""
+"""The world's size, seed, calibration, shock schedule and seasons, written at the project root
+by the CLI."""
 
 
 def source_table(world: World, source: str, columns: dict[str, Any]) -> pa.Table:
-    """Raw generated columns of `source` as an Arrow table with the source's declared schema."""
+    """Raw generated columns of `source` as an Arrow table with the source's declared schema
+    (an amount a pipeline blanked, NaN in the columns, is null)."""
     ids = pa.array(world.owner_ids, pa.string())
     start = world.start_us
     owners = columns.get("owner", np.zeros(0, np.intp))
@@ -45,7 +47,8 @@ def source_table(world: World, source: str, columns: dict[str, Any]) -> pa.Table
         "ingested_at": pa.array(columns.get("ingested", empty) + start, pa.timestamp("us")),
     }
     if source == "purchases":
-        table["amount"] = pa.array(columns.get("amount", np.zeros(0)), pa.float64())
+        amount = columns.get("amount", np.zeros(0))
+        table["amount"] = pa.array(amount, pa.float64(), mask=np.isnan(amount))
     if source != "support_tickets":
         table["is_bot"] = pa.array(columns.get("is_bot", np.zeros(0, bool)), pa.bool_())
     if source == "purchases":
@@ -95,7 +98,7 @@ def compact_parts(project_dir: Path, parts: int) -> None:
 
 
 def write_ground_truth(world: World, project_dir: Path) -> Path:
-    """`world.json`: size, seed and shock schedule — for measuring detection delays only."""
+    """`world.json`: `World.ground_truth()` — for measuring detection delays only."""
     path = project_dir / GROUND_TRUTH_FILE
     path.write_text(json.dumps(world.ground_truth(), indent=2) + "\n", encoding="utf-8")
     return path
