@@ -3,7 +3,8 @@
 Each (code, size) runs in its own process: `World(WorldConfig(customers=N))` lives its 365
 default days (and the 30 days of history before day 0) a week at a time, its rows taken after
 each week as the demo's data files take them. Printed per run: wall and CPU seconds (whole
-run and per simulated day), rows per source per simulated day, and peak memory. The baseline
+run and per simulated day), rows per source per simulated day, peak memory, and the world's
+monthly churn before its first shock (when its code reports it). The baseline
 is the main branch's code (`--baseline-src`, default /work/main/src) measured in the same
 invocation, when that folder exists.
 
@@ -37,6 +38,7 @@ print(json.dumps({
     "seconds": wall, "cpu_seconds": cpu, "seconds_per_day": wall / lived,
     "rows_per_day": {source: count / lived for source, count in rows.items()},
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "monthly_churn_pct": world.ground_truth().get("monthly_churn_pct"),
 }))
 """
 
@@ -79,7 +81,8 @@ def main() -> None:
                 f"{customers:>6,} customers, {name:<11}: wall {wall:6.2f} s "
                 f"({1000 * wall / lived:5.1f} ms/day), cpu {cpu:6.2f} s "
                 f"({1000 * cpu / lived:5.1f} ms/day), peak {result['peak_mb']:.0f} MB; "
-                f"rows per day: {rows}"
+                f"rows per day: {rows}; monthly churn before the first shock: "
+                f"{result.get('monthly_churn_pct') or '-'} %"
             )
 
 

@@ -59,11 +59,6 @@ class Shock:
         """The first day after the shock (None: permanent)."""
         return None if self.duration_days is None else self.day + self.duration_days
 
-    def active(self, day: float) -> bool:
-        """Whether the shock is under way on `day`."""
-        end = self.end_day
-        return self.day <= day and (end is None or day < end)
-
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "day": self.day, "description": self.description}
 

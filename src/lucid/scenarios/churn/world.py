@@ -202,8 +202,8 @@ class World:
         return self
 
     def _live_one_day(self, treated: npt.NDArray[np.intp]) -> None:
-        """One day: engagement wanders, customers churn (from day 0), everyone still present
-        acts, and the day's rows are drawn."""
+        """One day: engagement wanders, a price change moves plans on its day, customers churn
+        (from day 0), everyone still present acts, and the day's rows are drawn."""
         rng, population, day = self._rng, self._population, self.day
         present = int(np.searchsorted(population.signup, day))
         pandemic = self._shock(PandemicShift)
@@ -229,7 +229,7 @@ class World:
 
     def _reprice(self, present: int, change: PriceChange) -> None:
         """On a price change's day: `existing_move` of the active customers on the repriced
-        plan move to the plan below (at its price); the others pay the new price."""
+        plan move to its `to_plan` (at that plan's price); the others pay the new price."""
         population = self._population
         active = np.isnan(self._churn_day[:present])
         on_plan = active & (population.plan[:present] == PLANS.index(change.plan))
@@ -300,7 +300,7 @@ class World:
             )
         churn = self._churn_day
         churned = int(np.sum((churn > start_day) & (churn < end_day)))
-        signup = np.sort(self._population.signup)
+        signup = self._population.signup
         active = [
             int(np.searchsorted(signup, day)) - int(np.sum(churn <= day))
             for day in range(start_day, end_day)
