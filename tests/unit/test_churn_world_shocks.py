@@ -274,3 +274,23 @@ def test_a_seasonal_peak_raises_logins_below_the_psi_warning_and_keeps_the_relat
         plain.monthly_churn_pct(60, 81), rel=0.35
     )
     assert peaked.ground_truth()["shocks"] == []
+
+
+def test_under_every_shock_a_treatment_changes_only_the_treated_customers() -> None:
+    config = WorldConfig(customers=1_500, days=100, seed=9)
+    control, treated_world = World(config), World(config)
+    treated = set(control.active_customers()[::2])
+    control.step(100)
+    treated_world.step(100, treated=treated)
+    before, after = control.customers().to_pylist(), treated_world.customers().to_pylist()
+    assert [b for b in before if b["customer_id"] not in treated] == [
+        a for a in after if a["customer_id"] not in treated
+    ]
+    control_rows, treated_rows = control.take_rows(), treated_world.take_rows()
+    others = np.array([owner not in treated for owner in control.owner_ids])
+    for source, columns in control_rows.items():
+        keep_c, keep_t = others[columns["owner"]], others[treated_rows[source]["owner"]]
+        for column, values in columns.items():
+            assert np.array_equal(
+                values[keep_c], treated_rows[source][column][keep_t], equal_nan=True
+            ), (source, column)

@@ -311,8 +311,9 @@ class World:
         return round(100 * churned / mean_active * 30 / (end_day - start_day), 3)
 
     def customers(self) -> pa.Table:
-        """Ground truth of every customer signed up so far: customer_id, segment, plan, price
-        (per month), signup_at, churned_at (null while active)."""
+        """Ground truth of every customer signed up so far: customer_id, segment, plan and price
+        (per month) as of now (a price change moves them), signup_at, churned_at (null while
+        active)."""
         population = self._population
         present = int(np.searchsorted(population.signup, self.day))
         churn = self._churn_day[:present]
