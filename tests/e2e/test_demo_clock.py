@@ -33,9 +33,7 @@ def readme_prediction_example() -> str:
 
 def test_the_readme_predicts_against_a_small_demo_at_the_worlds_end(tmp_path: Path) -> None:
     folder = tmp_path / "lucid-demo"
-    run = run_lucid(
-        "demo", "--dir", str(folder), "--customers", "300", "--days", "120", "--json"
-    )
+    run = run_lucid("demo", "--dir", str(folder), "--customers", "300", "--days", "120", "--json")
     assert run.code == 0, run.stderr
     world = json.loads(run.stdout)["world"]
     end = world_end(world).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -68,7 +66,14 @@ def fixed(tmp_path: Path) -> Path:
 
 def test_a_cli_command_and_the_http_service_use_the_projects_as_of(fixed: Path) -> None:
     created = run_lucid(
-        "--project", str(fixed), "tokens", "create", "--person", "sam", "--role", "scientist",
+        "--project",
+        str(fixed),
+        "tokens",
+        "create",
+        "--person",
+        "sam",
+        "--role",
+        "scientist",
         "--json",
     )
     assert created.code == 0, created.stderr

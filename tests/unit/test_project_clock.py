@@ -126,3 +126,24 @@ def test_a_folder_that_is_not_a_demo_is_never_deleted_even_with_force(tmp_path: 
     a_file.write_text("x")
     with pytest.raises(InvalidInput, match="not a folder"):
         prepare_folder(a_file, force=True)
+
+
+def test_the_per_shock_table_prints_each_shock_and_nothing_without_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lucid.cli.demo import _print_shocks
+
+    _print_shocks("entropic", {"retention_rate": 0.9})
+    assert capsys.readouterr().out == ""
+    shock = {
+        "kind": "pandemic",
+        "day": 60,
+        "detected_day": 61,
+        "detected_by": "monitoring",
+        "recovered_day": None,
+        "floor_days": 14,
+    }
+    _print_shocks("negentropic", {"shocks": [shock]})
+    printed = capsys.readouterr().out
+    assert "negentropic arm" in printed and "pandemic" in printed and "monitoring" in printed
+    assert "—" in printed  # not recovered

@@ -105,11 +105,11 @@ def demo(
     print the seed's scorecard for both, measured (SQLite + DuckDB + local files)."""
     from lucid.scenarios.churn.world import WorldConfig
 
-    folder = prepare_folder(directory, force=force)
     if foundation:
-        _foundation(folder)
+        _foundation(prepare_folder(directory, force=force))
         return
-    config = WorldConfig(customers=customers, days=days, seed=seed)
+    config = WorldConfig(customers=customers, days=days, seed=seed)  # refused before any delete
+    folder = prepare_folder(directory, force=force)
     comparison = _compare(config, folder, as_json)
     from lucid.project import set_as_of
     from lucid.scenarios.churn.report import write_report
