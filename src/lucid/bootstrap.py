@@ -38,13 +38,22 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def project_clock(settings: Settings) -> Callable[[], datetime]:
+    """The clock of a project: its `as_of` moment when set, else the machine's UTC time."""
+    moment = settings.as_of
+    if moment is None:
+        return utc_now
+    return lambda: moment
+
+
 @dataclass
 class Lucid:
     """An open project: its settings, the adapters, and the use cases built on them.
 
     The compute engine, the online store and the parts that need them are built on first
     use, so commands that only read the event log start neither DuckDB nor Redis. `clock`
-    is the one time source of every use case (a scenario replays simulated days through it).
+    is the one time source of every use case: the machine's time, or the project's fixed
+    `as_of` moment (a scenario replays simulated days through it).
     """
 
     settings: Settings
@@ -328,8 +337,11 @@ def bootstrap(settings: Settings, *, check_schema: bool = True) -> Lucid:
     except BaseException:
         db.dispose()
         raise
-    events = SqlEventLog(db)
-    return Lucid(settings=settings, db=db, events=events, uows=SqlUnitsOfWork(db, events))
+    clock = project_clock(settings)
+    events = SqlEventLog(db, clock=None if settings.as_of is None else clock)
+    return Lucid(
+        settings=settings, db=db, events=events, uows=SqlUnitsOfWork(db, events), clock=clock
+    )
 
 
 def open_project(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -11,7 +12,7 @@ import lucid
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.events import NewEvent, ProjectInitialised, Subject
 from lucid.errors import Conflict, InvalidInput
-from lucid.settings import CONFIG_FILE, default_config, load_settings
+from lucid.settings import CONFIG_FILE, default_config, load_settings, parse_as_of
 from lucid.storage import schema
 from lucid.storage.database import Database
 
@@ -54,3 +55,24 @@ def init_project(
         )
     )
     return handle
+
+
+def set_as_of(project_dir: Path, moment: datetime | str | None) -> datetime | None:
+    """Fix the project's clock at `moment` (written `as_of` in its `lucid.yaml`; the other
+    lines stay as they are), or give it back to the machine's time with None. Returns the
+    UTC moment written; raises InvalidInput naming `as_of` for a value that is not an
+    ISO 8601 time with its time zone."""
+    folder = project_dir.expanduser().resolve()
+    config = folder / CONFIG_FILE
+    if not config.is_file():
+        raise InvalidInput("project_dir", f"{folder} is not a Lucid project (no {CONFIG_FILE})")
+    fixed = None if moment is None else parse_as_of(moment)
+    lines = [
+        line
+        for line in config.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("as_of:")
+    ]
+    if fixed is not None:
+        lines.append(f"as_of: '{fixed.isoformat().replace('+00:00', 'Z')}'")
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return fixed

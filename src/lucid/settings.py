@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from lucid.errors import ConfigurationError, ProjectNotFound
+from lucid.errors import ConfigurationError, InvalidInput, ProjectNotFound
 
 CONFIG_FILE = "lucid.yaml"
 
@@ -36,6 +37,7 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "LUCID_DATA_DIR": "data_dir",
     "LUCID_MAX_BODY_BYTES": "max_body_bytes",
     "LUCID_MAX_PREDICT_BODY_BYTES": "max_predict_body_bytes",
+    "LUCID_AS_OF": "as_of",
 }
 """Environment variable → setting it overrides (12-factor)."""
 
@@ -54,6 +56,26 @@ PROJECT_ENV = "LUCID_PROJECT"
 
 SUPERVISOR_ENV = "LUCID_SUPERVISOR_PID"
 """Set by `lucid serve` for its workers: the process id of the supervisor they end with."""
+
+
+AS_OF_RULE = "must be an ISO 8601 time with its time zone, e.g. 2020-01-01T00:00:00Z"
+"""The rule of the `as_of` setting."""
+
+
+def parse_as_of(value: object) -> datetime:
+    """The UTC moment of an `as_of` value (ISO 8601 text or an aware datetime); raises
+    InvalidInput naming `as_of` for anything else, a naive time included."""
+    moment = value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise InvalidInput("as_of", f"{AS_OF_RULE} (got {value!r})") from None
+    if not isinstance(moment, datetime):
+        raise InvalidInput("as_of", f"{AS_OF_RULE} (got {value!r})")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidInput("as_of", f"{AS_OF_RULE} (got the naive time {moment.isoformat()})")
+    return moment.astimezone(UTC)
 
 
 ChannelKind = Literal["webhook", "slack", "email", "pagerduty"]
@@ -232,6 +254,10 @@ class Settings(BaseModel):
     """Accept pickle (joblib) model files at the project's own risk: a pickle runs code when it
     is loaded. They are then unpickled only from the artifact store, with the registered
     SHA-256. Off: only skops (allowed types) and ONNX."""
+    as_of: datetime | None = None
+    """The project's clock, fixed: when set, "now" is this moment for every command, endpoint
+    and dashboard page of the project (a simulated world's end, a replay). None: the
+    machine's time."""
 
     @field_validator("training_pipelines")
     @classmethod
@@ -241,6 +267,16 @@ class Settings(BaseModel):
             if not module or not function:
                 raise ValueError(f"{model}: {target!r} must be written module:function")
         return value
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: object) -> datetime | None:
+        if value is None:
+            return None
+        try:
+            return parse_as_of(value)
+        except InvalidInput as error:
+            raise ValueError(error.rule) from None
 
     @field_validator("approvers")
     @classmethod
@@ -345,9 +381,8 @@ def _setting_problem(problem: Any, config_path: Path) -> str:
         nearest = difflib.get_close_matches(str(problem["loc"][-1]), known, n=1)
         hint = f"did you mean {nearest[0]}?" if nearest else f"known: {', '.join(known)}"
         return f"Setting {field} in {config_path}: unknown key; {hint}"
-    return (
-        f"Setting {field} in {config_path} (or its LUCID_ override) is invalid: {problem['msg']}."
-    )
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    return f"Setting {field} in {config_path} (or its LUCID_ override) is invalid: {message}."
 
 
 def _is_model(candidate: object) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,18 +28,70 @@ ROWS = (
 )
 
 
-def _folder(directory: Path | None) -> Path:
-    if directory is None:
-        return Path(tempfile.mkdtemp(prefix="lucid-demo-"))
+DEFAULT_DIR = Path("lucid-demo")
+"""Where `lucid demo` writes when `--dir` is not given (the tutorial's folder)."""
+MARKER = ".lucid-demo"
+"""The file a demo writes into its folder first: `--force` replaces only a folder holding it."""
+SERVE_URL = "http://127.0.0.1:8000/dashboard"
+"""The dashboard of `lucid serve` at its default host and port."""
+SHOCK_COLUMNS = (
+    ("kind", "shock"),
+    ("day", "day"),
+    ("detected_day", "detected day"),
+    ("detected_by", "detected by"),
+    ("recovered_day", "recovered day"),
+    ("floor_days", "floor (days)"),
+)
+"""The per-shock table's columns: JSON key, heading."""
+ARM_COUNTS = (
+    ("overrides", "promotions by override"),
+    ("false_alarm_incidents", "false-alarm incidents"),
+)
+
+
+def prepare_folder(directory: Path, *, force: bool) -> Path:
+    """The demo's folder, made and marked as a demo's: a new or empty folder, or with
+    `force` a previous demo's (it is deleted first). A non-empty folder without the marker
+    is refused even with `force`: the demo never deletes files it did not write."""
     folder = directory.expanduser().resolve()
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput("--dir", f"{folder} exists and is not a folder")
     if folder.exists() and any(folder.iterdir()):
-        raise InvalidInput("--dir", f"{folder} must be a new or empty folder")
+        if not (folder / MARKER).is_file():
+            raise InvalidInput(
+                "--dir",
+                f"{folder} is not empty and holds no previous Lucid demo (no {MARKER}); the "
+                "demo writes only into a new or empty folder and never deletes other files, "
+                "even with --force: choose another --dir",
+            )
+        if not force:
+            raise InvalidInput(
+                "--dir",
+                f"{folder} holds a previous Lucid demo and the demo writes only into a new or "
+                "empty folder; pass --force to replace it",
+            )
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text(
+        "This folder was written by `lucid demo`; `lucid demo --force` replaces it.\n",
+        encoding="utf-8",
+    )
     return folder
 
 
+def world_end(world: dict[str, Any]) -> datetime:
+    """The simulated world's last moment (UTC): its start plus its days."""
+    start = datetime.fromisoformat(str(world["start"]))
+    start = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
+    return start + timedelta(days=int(world["days"]))
+
+
 def demo(
-    directory: Path | None = typer.Option(
-        None, "--dir", help="Folder for the two arms' projects (default: a new temporary one)."
+    directory: Path = typer.Option(
+        DEFAULT_DIR, "--dir", help="Folder for the two arms' projects (new or empty)."
+    ),
+    force: bool = typer.Option(
+        False, "--force", help="Replace the folder when it holds a previous Lucid demo."
     ),
     customers: int = typer.Option(4_000, "--customers", help="Customers at day 0."),
     days: int = typer.Option(365, "--days", help="Simulated days."),
@@ -52,13 +105,18 @@ def demo(
     print the seed's scorecard for both, measured (SQLite + DuckDB + local files)."""
     from lucid.scenarios.churn.world import WorldConfig
 
-    folder = _folder(directory)
     if foundation:
-        _foundation(folder)
+        _foundation(prepare_folder(directory, force=force))
         return
-    config = WorldConfig(customers=customers, days=days, seed=seed)
+    config = WorldConfig(customers=customers, days=days, seed=seed)  # refused before any delete
+    folder = prepare_folder(directory, force=force)
     comparison = _compare(config, folder, as_json)
+    from lucid.project import set_as_of
     from lucid.scenarios.churn.report import write_report
+
+    end = world_end(comparison.world)
+    for arm in ("entropic", "negentropic"):
+        set_as_of(folder / arm, end)
 
     report = write_report(comparison, folder / "report.html")
     summary = comparison.to_dict()
@@ -68,9 +126,11 @@ def demo(
     _print_summary(summary, config)
     console.print(f"Wall time {summary['wall_seconds']} s. Report: {report}")
     console.print(
-        f"The negentropic arm's project stays in place: lucid serve --project "
-        f"{folder / 'negentropic'}"
+        f"The demo is in {folder}; both projects' clocks stand at the world's end "
+        f"(as_of {end.strftime('%Y-%m-%dT%H:%M:%SZ')})."
     )
+    console.print(f"Serve it: lucid serve --project {folder / 'negentropic'}")
+    console.print(f"Dashboard: {SERVE_URL}")
 
 
 def _foundation(folder: Path) -> None:
@@ -130,10 +190,32 @@ def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
     }
     for key, label in PROMOTION_ROWS:
         table.add_row(label, cells["entropic"][key], cells["negentropic"][key])
+    for key, label in ARM_COUNTS:
+        if all(key in summary[arm] for arm in ("entropic", "negentropic")):
+            table.add_row(
+                label, shown(summary["entropic"][key]), shown(summary["negentropic"][key])
+            )
     console.print(table)
     for shock in summary["world"]["shocks"]:
         console.print(f"  shock day {shock['day']}: {shock['description']}")
+    for arm in ("entropic", "negentropic"):
+        _print_shocks(arm, summary[arm])
     _print_detection(summary)
+
+
+def _print_shocks(arm: str, measured: dict[str, Any]) -> None:
+    """The referee's table of each shock for one arm; nothing when the arm has none."""
+    shocks = measured.get("shocks")
+    if not shocks:
+        return
+    table = Table(title=f"Each shock, {arm} arm (measured by the referee)")
+    for _, heading in SHOCK_COLUMNS:
+        table.add_column(heading)
+    for shock in shocks:
+        table.add_row(
+            *("—" if shock.get(key) is None else str(shock[key]) for key, _ in SHOCK_COLUMNS)
+        )
+    console.print(table)
 
 
 def _print_detection(summary: dict[str, Any]) -> None:

@@ -79,6 +79,12 @@ class Abilities:
         return self.at_least("approver") and (self.who.role is Role.ADMIN or team in self.who.teams)
 
 
+def _as_of(request: Request) -> str | None:
+    """The project's fixed `as_of` moment as the pages show it, or None (the machine's time)."""
+    moment = request.app.state.lucid.settings.as_of
+    return None if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _render(
     request: Request,
     session: tuple[Principal, str],
@@ -102,6 +108,7 @@ def _render(
             "csrf": csrf_token(session_id),
             "error": error,
             "done": None if error else done,
+            "as_of": _as_of(request),
             **context,
         },
         status_code=status_code,

@@ -8,8 +8,9 @@ elsewhere (`lucid.jobs.anchor`) is what catches a log cut or rewritten that way.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,8 +58,11 @@ def _insert_sql(placeholder: str) -> str:
 class SqlEventLog:
     """The append-only, hash-chained event log stored in the metadata database."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, clock: Callable[[], datetime] | None = None) -> None:
+        """`clock`, when given, dates the events that name no `occurred_at` (the project's
+        clock); without it they occurred when sealed."""
         self._db = db
+        self._clock = clock
         self._insert_sql = _insert_sql(":{}" if db.is_sqlite else "%({})s")
 
     def append(self, new: NewEvent, *, connection: Connection | None = None) -> RecordedEvent:
@@ -67,10 +71,20 @@ class SqlEventLog:
         """
         return self.append_many([new], connection=connection)[0]
 
+    def _dated(self, news: Sequence[NewEvent]) -> Sequence[NewEvent]:
+        if self._clock is None or all(new.occurred_at is not None for new in news):
+            return news
+        moment = self._clock()
+        return [
+            new if new.occurred_at is not None else dataclasses.replace(new, occurred_at=moment)
+            for new in news
+        ]
+
     def append_many(
         self, news: Sequence[NewEvent], *, connection: Connection | None = None
     ) -> list[RecordedEvent]:
         """Seal and store several events in one transaction, in the order given."""
+        news = self._dated(news)
         if connection is not None:
             return self._append_in(connection, news)
         with self._db.raw_transaction(EVENT_LOCK) as cursor:
@@ -80,6 +94,7 @@ class SqlEventLog:
         return sealed
 
     def _append_in(self, connection: Connection, news: Sequence[NewEvent]) -> list[RecordedEvent]:
+        news = self._dated(news)
         if not self._db.is_sqlite:
             # Re-entrant: the caller's transaction may already hold it.
             connection.exec_driver_sql(
