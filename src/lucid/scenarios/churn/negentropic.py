@@ -179,6 +179,7 @@ class NegentropicArm(ContractedArm):
         except LucidError as refused:
             self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
             if tries >= URGENT_TRIES:
+                self.retry_at.pop(incident_id, None)  # the A/B path waits for the settled world
                 return "waiting"
             self.retry_at[incident_id] = self.clock() + timedelta(days=2)
             return "urgent"
