@@ -34,6 +34,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.override_share import PromotionTally
 from lucid.memory.scorecard import Scorecard
@@ -84,6 +87,34 @@ def promotion_counts(tally: PromotionTally, ungated: int = 0) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class ServedDay:
+    """One scoring an arm did on `day`: who, with which feature values (one row per entity,
+    one column per name in `columns`, as served), the scores and the version that made them
+    (None: no registry numbers the model). The referee's ruler of ranking quality."""
+
+    day: int
+    entities: tuple[str, ...]
+    features: npt.NDArray[np.float64]
+    columns: tuple[str, ...]
+    scores: npt.NDArray[np.float64]
+    version: int | None
+
+
+@dataclass(frozen=True)
+class TeamIncident:
+    """An incident as a team recorded it, whatever its tooling: when it was opened (simulated
+    day, fractional), what noticed it, the root cause it named, its lesson and whether it is
+    closed. The referee measures both arms' incident figures from these."""
+
+    id: str
+    opened_day: float
+    detected_by: str
+    root_cause: str | None
+    lesson: str | None
+    closed: bool
+
+
 @dataclass
 class WeekRecord:
     """What one arm did in one week: for the report's plots. `level` is the worst of the
@@ -102,6 +133,8 @@ class ArchitectureArm:
     every `cadence_days`) and the weekly record."""
 
     cadence_days: ClassVar[int] = CYCLE_DAYS
+    snapshot_days: ClassVar[int] = CYCLE_DAYS
+    """Every how many days a labelled snapshot of the active customers is written."""
     name: str
     folder: Path
     config: WorldConfig
@@ -112,6 +145,8 @@ class ArchitectureArm:
     labelled: set[int] = field(default_factory=set)
     week_levels: list[str] = field(default_factory=list)
     week_treated: set[str] = field(default_factory=set)
+    served: list[ServedDay] = field(default_factory=list)
+    """Every scoring the arm did, in order (`ServedDay`)."""
 
     def __post_init__(self) -> None:
         self.world = World(self.config)
@@ -154,8 +189,9 @@ class ArchitectureArm:
             self.week_levels, self.week_treated = [], set()
 
     def learn_outcomes(self, day: int) -> None:
-        """Write the labels of every past weekly snapshot whose 14 days have passed."""
-        for snapshot in range(0, day - HORIZON_DAYS + 1, CYCLE_DAYS):
+        """Write the labels of every past snapshot (one every `snapshot_days`) whose 14 days
+        have passed."""
+        for snapshot in range(0, day - HORIZON_DAYS + 1, self.snapshot_days):
             if snapshot in self.labelled:
                 continue
             labels = self.world.labels([snapshot], horizon_days=HORIZON_DAYS)
@@ -182,6 +218,32 @@ class ArchitectureArm:
     def scorecard(self) -> Scorecard:
         raise NotImplementedError
 
+    def team_incidents(self) -> list[TeamIncident]:
+        """The incidents the team recorded, oldest first."""
+        return []
+
+    def serve(
+        self,
+        day: int,
+        entities: Sequence[str],
+        features: npt.NDArray[np.float64],
+        columns: Sequence[str],
+        scores: Sequence[float | None],
+        version: int | None,
+    ) -> None:
+        """Keep one scoring for the referee (missing scores count as 0)."""
+        if entities:
+            self.served.append(
+                ServedDay(
+                    day,
+                    tuple(entities),
+                    np.asarray(features, dtype=np.float64).reshape(len(entities), len(columns)),
+                    tuple(columns),
+                    np.array([float(s or 0.0) for s in scores]),
+                    version,
+                )
+            )
+
     def promotions(self) -> dict[str, Any]:
         """The arm's production promotions over the whole run, from its registry's events
         (`promotion_counts`)."""
@@ -189,8 +251,18 @@ class ArchitectureArm:
 
     def segments(self) -> dict[str, str]:
         """Each customer's segment, as the CRM knows it (never who churned or why)."""
-        table = self.world.customers().select(["customer_id", "segment"]).to_pydict()
-        return dict(zip(table["customer_id"], table["segment"], strict=True))
+        return {c: row["segment"] for c, row in self.crm().items()}
+
+    def crm(self) -> dict[str, dict[str, str]]:
+        """Each customer's segment and current plan, as the CRM knows them (never who churned
+        or why)."""
+        table = self.world.customers().select(["customer_id", "segment", "plan"]).to_pydict()
+        return {
+            c: {"segment": segment, "plan": plan}
+            for c, segment, plan in zip(
+                table["customer_id"], table["segment"], table["plan"], strict=True
+            )
+        }
 
     @staticmethod
     def top_at_risk(entities: Sequence[str], scores: Sequence[float], share: float) -> list[str]:

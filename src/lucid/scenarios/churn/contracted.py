@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -68,7 +69,9 @@ CANONICAL = (
 APPROVER = "olga"
 """The head of data: the approver who may override the promotion gate (four-eyes)."""
 RETRAINING_SNAPSHOTS = 3
-"""A retraining after an incident reads the latest three snapshots since the detection."""
+"""A retraining after an incident reads the latest three weekly snapshots since the detection."""
+URGENT_SNAPSHOTS = 7
+"""An urgent retraining reads at most the latest seven daily snapshots since the detection."""
 
 METRIC = "retention_7d"
 """The contract's metric: the share of a week's paying customers still paying at its end."""
@@ -91,6 +94,10 @@ def weekday_of(entity: str) -> int:
 FIRST_RULE = (EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.SUPERIORITY, "auc"),)
 """The first model's rule of evidence: it must rank churners above stayers better than no
 model (random targeting) on a labelled snapshot it was not trained on."""
+URGENT_RULE = (EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.SUPERIORITY, "auc"),)
+"""An urgent retraining's rule of evidence: it ranks the churners of the latest labelled
+snapshot since the detection significantly better than production does. Its business value is
+then judged by its contract's checkpoints and rollback, as every deployment's."""
 RETRAIN_RULE = (
     EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.NON_INFERIORITY, "auc", margin=0.02),
     EvidenceClause(EvidenceKind.BUSINESS, Comparison.NON_INFERIORITY),
@@ -122,6 +129,7 @@ class ContractedArm(ArchitectureArm):
     """The negentropic arm's contracts and its daily serving, without the team's loop."""
 
     cadence_days: ClassVar[int] = 1
+    snapshot_days: ClassVar[int] = 1
     predictions: dict[int, dict[str, str]] = field(default_factory=dict)
     """Serving day → entity → prediction id (to log outcomes when they are known)."""
     exposures: dict[int, list[str]] = field(default_factory=dict)
@@ -134,6 +142,10 @@ class ContractedArm(ArchitectureArm):
     cohort_pending: bool = False
     next_first_try: int = FIRST_DEPLOY_DAY
     """The day the first deployment is (re)tried: a week later when its evidence fell short."""
+    materialised_at: Any = None
+    """The moment the online store was last materialised (once per simulated day)."""
+    seen: set[str] = field(default_factory=set)
+    """Customers scored at least once: a newcomer is scored the evening of their signup."""
 
     def configure(self, folder: Path) -> None:
         path = folder / "lucid.yaml"
@@ -246,8 +258,11 @@ class ContractedArm(ArchitectureArm):
             self.first_deployment(day)
         if self.production is None:
             return []
-        self.lucid.features.materialize(list(CANONICAL), at=self.clock())
-        customers = [c for c in self.world.active_customers() if weekday_of(c) == day % CYCLE_DAYS]
+        self.refresh_online()
+        active = self.world.active_customers()
+        if not self.seen:
+            self.seen.update(active)
+        customers = [c for c in active if weekday_of(c) == day % CYCLE_DAYS]
         production = self.lucid.registry.load_model(MODEL)
         rows = production.online_rows(customers)
         scores = production.scores(rows)
@@ -255,12 +270,62 @@ class ContractedArm(ArchitectureArm):
         versions = {"control": production.version, "challenger": challenger}
         self.predictions[day] = self.log_predictions(customers, rows, scores, arms, versions)
         self.served_at[day] = production.version
+        self.keep_served(day, customers, rows, scores, production.version)
         self.campaign[day] = self.top_at_risk(
             customers, [float(s or 0.0) for s in scores], BUDGET_SHARE
         )
         for old in [d for d in self.campaign if d <= day - CYCLE_DAYS]:
             del self.campaign[old]
         return sorted({c for picked in self.campaign.values() for c in picked})
+
+    def refresh_online(self) -> None:
+        """Materialise the canonical features as known now, once per moment: the evening's
+        run also serves the next morning."""
+        now = self.clock()
+        if self.materialised_at != now:
+            self.lucid.features.materialize(list(CANONICAL), at=now)
+            self.materialised_at = now
+
+    def keep_served(
+        self,
+        day: int,
+        customers: Sequence[str],
+        rows: Sequence[dict[str, Any]],
+        scores: Sequence[float | None],
+        version: int | None,
+    ) -> None:
+        """The scoring, as served, for the referee."""
+        columns = tuple(pin.split("@")[0] for pin in CANONICAL)
+        matrix = np.array([[float(row.get(c) or 0.0) for c in columns] for row in rows])
+        self.serve(day, customers, matrix, columns, scores, version)
+
+    def welcome_newcomers(self) -> None:
+        """Score the customers who signed up today, the evening of their signup, with
+        production (they join the weekday rhythm from then on); the day's monitoring window
+        sees them."""
+        production_version = self.production
+        if production_version is None:
+            return
+        newcomers = [c for c in self.world.active_customers() if c not in self.seen]
+        self.seen.update(newcomers)
+        if not newcomers:
+            return
+        self.refresh_online()
+        production = self.lucid.registry.load_model(MODEL)
+        rows = production.online_rows(newcomers)
+        scores = production.scores(rows)
+        evening = self.clock() - timedelta(minutes=1)
+        day = self.world.day - 1
+        logged = self.log_predictions(
+            newcomers,
+            rows,
+            scores,
+            {c: "control" for c in newcomers},
+            {"control": production.version},
+            served_at=evening,
+        )
+        self.predictions.setdefault(day, {}).update(logged)
+        self.keep_served(day, newcomers, rows, scores, production.version)
 
     def picked(self, treated: Sequence[str]) -> Sequence[str]:
         return self.campaign.get(max(self.campaign, default=-1), [])
@@ -319,10 +384,12 @@ class ContractedArm(ArchitectureArm):
         scores: list[float | None],
         arms: dict[str, str],
         versions: dict[str, int | None],
+        served_at: datetime | None = None,
     ) -> dict[str, str]:
-        """Log each arm's predictions with the version that made them; entity → prediction id."""
-        now = self.clock()
-        segments = self.segments()
+        """Log each arm's predictions with the version that made them, with the customer's
+        segment and plan as the CRM knows them; entity → prediction id."""
+        now = served_at or self.clock()
+        crm = self.crm()
         ids: dict[str, str] = {}
         for arm, version in versions.items():
             members = [i for i, c in enumerate(customers) if arms[c] == arm]
@@ -335,8 +402,8 @@ class ContractedArm(ArchitectureArm):
                     {
                         "entity": customers[i],
                         "served_at": now,
-                        # The model's inputs, and the customer's segment for monitoring.
-                        "features": {**rows[i], "segment": segments.get(customers[i])},
+                        # The model's inputs, and the CRM's segment and plan for monitoring.
+                        "features": {**rows[i], **crm.get(customers[i], {})},
                         "score": scores[i],
                         "arm": arm,
                     }
@@ -435,27 +502,50 @@ class ContractedArm(ArchitectureArm):
             rationale=why,
         )
 
-    def register(self, impact: BusinessImpact, why: str, since_day: int | None = None) -> int:
+    def register(
+        self,
+        impact: BusinessImpact,
+        why: str,
+        since_day: int | None = None,
+        *,
+        daily: bool = False,
+    ) -> int:
+        """Fit, register and profile a version: on the latest weekly snapshots (since
+        `since_day` when given), or on every daily snapshot since `since_day` (`daily`)."""
         fitted = fit_churn_model(
             self.lucid,
             CANONICAL,
             since_day=since_day,
-            snapshots=TRAINING_SNAPSHOTS if since_day is None else RETRAINING_SNAPSHOTS,
+            snapshots=(
+                URGENT_SNAPSHOTS
+                if daily
+                else TRAINING_SNAPSHOTS
+                if since_day is None
+                else RETRAINING_SNAPSHOTS
+            ),
+            every=1 if daily else CYCLE_DAYS,
         )
         registered = self.lucid.registry.register_model(
             MODEL,
             artifact=SklearnArtifact(estimator=fitted.estimator),
             impact=impact,
             features=list(CANONICAL),
-            training_data="the latest known weekly snapshots under labels/",
+            training_data=(
+                "the daily snapshots since the detection under labels/"
+                if daily
+                else "the latest known weekly snapshots under labels/"
+            ),
             offline_metrics=fitted.metrics,
             registered_by="sam",
             rationale=why,
         )
-        segments = self.segments()
-        reference = fitted.reference.append_column(
-            "segment", pa.array([segments.get(e) for e in fitted.entities], pa.string())
-        )
+        crm = self.crm()
+        reference = fitted.reference
+        for column in ("segment", "plan"):
+            reference = reference.append_column(
+                column,
+                pa.array([crm.get(e, {}).get(column) for e in fitted.entities], pa.string()),
+            )
         self.profile(registered.version, reference)
         return registered.version
 

@@ -19,8 +19,8 @@ from lucid.contracts.experiments import minimum_sample_size
 from lucid.contracts.value import Stage
 from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
-from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL
-from lucid.scenarios.churn.contracted import ContractedArm, retention_contract
+from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL, TeamIncident
+from lucid.scenarios.churn.contracted import URGENT_RULE, ContractedArm, retention_contract
 from lucid.scenarios.churn.training import HORIZON_DAYS
 from lucid.scenarios.churn.world_files import EVENT_TIME
 
@@ -28,12 +28,19 @@ EXPERIMENT_SHARE = 0.1
 LESSONS = {
     "concept_drift": "when behaviour changes, the old relation to churn stops holding: retrain "
     "on outcomes observed after the shift, test on a cohort, then re-baseline the contract",
-    "data_drift": "a new population moves the feature mix before it moves retention: watch "
-    "the segment mix, and refit with the newcomers in the reference",
+    "data_drift": "a moved feature or population mix comes before a moved retention: watch "
+    "the segment and plan mix and the sources' volumes, and refit on outcomes observed since",
+    "data_quality": "a pipeline writing NULLs silently empties a feature: watch the sources' "
+    "NULL shares, and have the pipeline backfill the rows it broke",
     "upstream_change": "a source that stops recording silently empties a feature: check "
     "source volumes first, and retrain on what is still recorded",
 }
 """What the team writes down when an incident of each root cause closes."""
+URGENT_AFTER = timedelta(days=HORIZON_DAYS + 3)
+"""After a detection, a first retraining waits for three daily snapshots' outcomes since it."""
+URGENT_TRIES = 3
+"""Urgent retrainings tried (every other day, one more snapshot each time) before the team
+waits for the settled world."""
 READY_AFTER = timedelta(days=HORIZON_DAYS + 5 * CYCLE_DAYS)
 RETRY_AFTER = timedelta(days=2 * CYCLE_DAYS)
 """After a candidate the evidence did not prove, the team retrains again two weeks later (two
@@ -51,6 +58,7 @@ class NegentropicArm(ContractedArm):
     failing_checks: list[str] = field(default_factory=list)
     retry_at: dict[str, Any] = field(default_factory=dict)
     """Incident id → the moment the team retrains again after an unproven candidate."""
+    urgent_tries: dict[str, int] = field(default_factory=dict)
 
     # -- after the day: monitoring and the loop ----------------------------------------------
 
@@ -64,6 +72,7 @@ class NegentropicArm(ContractedArm):
         self.record_exposures()
         if self.production is None:
             return None, None
+        self.welcome_newcomers()
         now = self.clock()
         report = self.lucid.monitoring.run(MODEL, start=now - timedelta(days=1), end=now)
         self.failing_checks = [
@@ -109,10 +118,14 @@ class NegentropicArm(ContractedArm):
                 ],
                 actor="sam",
             )
-            state = self.handling[record["id"]] = "waiting"
+            state = self.handling[record["id"]] = "urgent"
         opened = parse_time(record["opened_at"])
-        if state == "waiting" and record.get("recovered_at"):
-            self.close_incident(record["id"], "the checks came back in their band without a change")
+        if state in ("urgent", "waiting") and record.get("recovered_at"):
+            self.close_incident(record["id"], LESSONS[record["root_cause"]])
+        elif state == "urgent" and self.clock() >= self.retry_at.get(
+            record["id"], opened + URGENT_AFTER
+        ):
+            self.handling[record["id"]] = self.urgent_retrain(record["id"])
         elif state == "waiting" and self.clock() >= self.retry_at.get(
             record["id"], opened + READY_AFTER
         ):
@@ -126,6 +139,69 @@ class NegentropicArm(ContractedArm):
                 self.handling[record["id"]] = "deployed"
         elif state == "deployed" and record.get("recovered_at"):
             self.close_incident(record["id"], LESSONS[record["root_cause"]])
+
+    def urgent_retrain(self, incident_id: str) -> str:
+        """Retrain on the daily snapshots labelled since the detection and deploy the version
+        when its back-test on the latest of them proves it ranks churners better than
+        production (`URGENT_RULE`); otherwise archive it and try again two days later with more
+        outcomes, `URGENT_TRIES` times, then wait for the settled world (the A/B path)."""
+        tries = self.urgent_tries[incident_id] = self.urgent_tries.get(incident_id, 0) + 1
+        current = self.lucid.registry.production_version(MODEL)
+        assert current is not None
+        since = self.detected_day(incident_id)
+        version = self.register(
+            retention_contract(self.retention_since(since), URGENT_RULE),
+            "retrained on the outcomes observed since the incident, to be promoted only if it "
+            "ranks them better than production",
+            since_day=since,
+            daily=True,
+        )
+        self.lucid.registry.promote(
+            MODEL, version, Stage.CHALLENGER, actor="sam", rationale="back-test against production"
+        )
+        try:
+            self.backtest(version, f"v{version} against production v{current.version}")
+            self.lucid.loop.deploy(
+                MODEL,
+                version,
+                hypotheses=[
+                    {
+                        "description": "the version trained since the incident ranks churners "
+                        "better, so the campaign keeps more customers",
+                        "expected_impact": 0.005,
+                        "unit": "retention_7d",
+                    }
+                ],
+                actor="sam",
+                rationale="its back-test on outcomes since the incident proved it ranks churners "
+                "better than production",
+            )
+        except LucidError as refused:
+            self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
+            if tries >= URGENT_TRIES:
+                self.retry_at.pop(incident_id, None)  # the A/B path waits for the settled world
+                return "waiting"
+            self.retry_at[incident_id] = self.clock() + timedelta(days=2)
+            return "urgent"
+        return "deployed"
+
+    def team_incidents(self) -> list[TeamIncident]:
+        """The incidents monitoring opened, as the team worked them."""
+        found = []
+        for incident in sorted(self.lucid.incidents.list(model=MODEL), key=lambda i: i.opened_at):
+            record = incident.to_dict()
+            opened = parse_time(record["opened_at"]).replace(tzinfo=None)
+            found.append(
+                TeamIncident(
+                    id=record["id"],
+                    opened_day=(opened - self.config.start).total_seconds() / 86_400,
+                    detected_by=str(record.get("summary") or "monitoring"),
+                    root_cause=record.get("root_cause"),
+                    lesson=record.get("lesson"),
+                    closed=record["status"] == "closed",
+                )
+            )
+        return found
 
     def close_incident(self, incident_id: str, lesson: str) -> None:
         self.lucid.incidents.record_lesson(incident_id, lesson, actor="dana")
@@ -241,13 +317,14 @@ class NegentropicArm(ContractedArm):
 
     def root_cause(self, silent: Sequence[str]) -> str:
         """The data engineer's first look, then the checks that failed: a source that
-        recorded nothing yesterday is an upstream change; a shifted segment mix, data drift;
-        a failing business or performance check, concept drift; anything else, data drift."""
+        recorded nothing yesterday is an upstream change; a rise of NULLs, data quality; a
+        failing business or performance check, concept drift; anything else (a moved feature,
+        segment or plan mix, a source's volume), data drift."""
         text = " ".join(self.failing_checks)
         if silent:
             return "upstream_change"
-        if "[segment]" in text:
-            return "data_drift"
+        if "null_share" in text:
+            return "data_quality"
         if "business" in text or "accuracy" in text or "auc" in text:
             return "concept_drift"
         return "data_drift"

@@ -36,6 +36,8 @@ LABEL = f"churned_within_{HORIZON_DAYS}d"
 LABELS_FOLDER = "labels"
 TRAINING_SNAPSHOTS = 6
 """How many of the latest known weekly snapshots a (re)training reads."""
+WEEKLY = 7
+"""A training reads one snapshot a week unless told otherwise (`every`)."""
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,19 @@ def labelled_rows(
     *,
     snapshots: int = TRAINING_SNAPSHOTS,
     since_day: int | None = None,
+    every: int = WEEKLY,
 ) -> list[list[dict[str, Any]]]:
-    """The point-in-time training rows of the latest `snapshots` known label files, one list
-    per snapshot; refused while fewer than two snapshots are known.
+    """The point-in-time training rows of the latest `snapshots` known label files of days
+    that are multiples of `every` (and `since_day` or later), one list per snapshot; refused
+    while fewer than two such snapshots are known.
 
     A snapshot's rows are computed once per process: its features are as known at its time,
     which no later data changes."""
     files = [
         path
         for path in known_snapshots(lucid.settings.project_dir)
-        if since_day is None or snapshot_day(path) >= since_day
+        if (since_day is None or snapshot_day(path) >= since_day)
+        and snapshot_day(path) % every == 0
     ][-snapshots:]
     if len(files) < 2:
         raise Conflict(
@@ -127,11 +132,12 @@ def fit_churn_model(
     *,
     snapshots: int = TRAINING_SNAPSHOTS,
     since_day: int | None = None,
+    every: int = WEEKLY,
 ) -> FittedModel:
-    """Fit on the latest `snapshots` known label files of `lucid`'s project (those of
-    `since_day` or later when given), the last one held out for the AUC."""
+    """Fit on the latest `snapshots` known label files of `lucid`'s project (`labelled_rows`),
+    the last one held out for the AUC."""
     columns = [pin.split("@")[0] for pin in pins]
-    parts = labelled_rows(lucid, pins, snapshots=snapshots, since_day=since_day)
+    parts = labelled_rows(lucid, pins, snapshots=snapshots, since_day=since_day, every=every)
     train_rows = [row for part in parts[:-1] for row in part]
     test_rows = parts[-1]
     estimator = make_pipeline(
@@ -150,12 +156,12 @@ def fit_churn_model(
         if 0 < held_out.sum() < len(held_out)
         else 0.5
     )
-    every = [row for part in parts for row in part]
+    rows = [row for part in parts for row in part]
     return FittedModel(
         estimator,
         round(auc, 4),
-        reference_table(estimator, every, columns),
-        tuple(str(row["entity_id"]) for row in every),
+        reference_table(estimator, rows, columns),
+        tuple(str(row["entity_id"]) for row in rows),
     )
 
 
