@@ -165,10 +165,10 @@ class PriceChange(Shock):
     day; those who stay pay the new price."""
 
     plan: str = "pro"
-    price_factor: float = 1.25
+    price_factor: float = 1.4
     to_plan: str = "basic"
     signup_move: float = 0.4
-    existing_move: float = 0.2
+    existing_move: float = 0.5
     kind: ClassVar[str] = "price_change"
 
     def __post_init__(self) -> None:
