@@ -8,11 +8,18 @@ import pytest
 
 from lucid.charts import (
     BOTTOM,
+    DASHES,
     HEIGHT,
     LEFT,
     RIGHT,
+    S_LEFT,
+    S_RIGHT,
+    S_TOP,
     TOP,
     WIDTH,
+    Band,
+    Frame,
+    Ink,
     Interval,
     Marker,
     Point,
@@ -23,6 +30,7 @@ from lucid.charts import (
     format_day,
     interval_chart,
     line_chart,
+    standalone_chart,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -162,3 +170,60 @@ def test_given_x_ticks_are_drawn_at_their_values() -> None:
     assert list(ticks) == ["2026-11-01", "2026-11-02", "2026-11-03"]
     points = sorted(float(c.get("cx", "nan")) for c in classed(root, "circle", "point"))
     assert list(ticks.values()) == pytest.approx(points, abs=0.01)
+
+
+def test_round_ticks_fall_on_round_steps_inside_the_domain() -> None:
+    assert Scale(0.0, 200.0, 0, 1).round_ticks(5) == [0.0, 50.0, 100.0, 150.0, 200.0]
+    assert Scale(0.962, 0.995, 0, 1).round_ticks(6) == pytest.approx(
+        [0.965, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995]
+    )
+    assert Scale(1.0, 1.0, 0, 1).round_ticks() == [1.0]
+
+
+def test_a_standalone_chart_places_points_and_names_every_ink_in_its_legend() -> None:
+    inks = {
+        "a": Ink("#c00", "arm a", dash="dashed", shape="square", hollow=True),
+        "b": Ink("#00c", "arm b", shape="circle"),
+        "shock": Ink("#555", "shock", dash="dotted"),
+        "seen": Ink("#00c", "seen", shape="triangle-down", line=False),
+        "season": Ink("#ea0", "season"),
+        "unused": Ink("#000", "unused"),
+    }
+    frame = Frame((0.0, 100.0), (0.0, 1.0), x_format=lambda x: f"day {x:g}", y_label="share")
+    svg = standalone_chart(
+        "two arms",
+        [
+            Series("a", (Point(10.0, 0.2), Point(0.0, 0.1)), "a"),
+            Series("b", (Point(0.0, 0.5), Point(50.0, 0.9)), "b"),
+        ],
+        inks=inks,
+        frame=frame,
+        markers=[Marker("pandemic", 30.0, "shock"), Marker("seen", 31.0, "seen", y=0.6)],
+        bands=[Band("peak", 60.0, 70.0, "season")],
+    )
+    root = ET.fromstring(svg)
+    x_scale, y_scale = Scale(0.0, 100.0, S_LEFT, 900 - S_RIGHT), Scale(0.0, 1.0, 340 - 44, S_TOP)
+    points = [e for e in root.iter() if e.get("class") == "point"]
+    assert {e.tag for e in points} == {"rect", "circle"}  # a square per a, a circle per b
+    for e in points:
+        x, y = float(e.get("data-x") or "nan"), float(e.get("data-y") or "nan")
+        if e.tag == "circle":
+            assert float(e.get("cx") or "nan") == pytest.approx(x_scale.at(x), abs=0.1)
+            assert float(e.get("cy") or "nan") == pytest.approx(y_scale.at(y), abs=0.1)
+    dashes = [line.get("stroke-dasharray") for line in root.iter("polyline")]
+    assert dashes == [DASHES["dashed"], None]
+    ticks = [t.text for t in root.iter("text") if "x-tick" in (t.get("class") or "")]
+    assert ticks[0] == "day 0" and ticks[-1] == "day 100"
+    legend = [e.get("data-kind") for e in root.iter("g") if e.get("class") == "legend-entry"]
+    assert legend == ["a", "b", "shock", "seen", "season"]
+    [marker] = [e for e in root.iter("line") if e.get("class") == "marker"]
+    assert marker.get("data-x") == "30.0"
+    [glyph] = [e for e in root.iter() if e.get("class") == "glyph"]
+    assert (glyph.get("data-x"), glyph.get("data-y")) == ("31.0", "0.6")
+
+
+def test_an_ink_names_its_dash_and_shape_from_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"Ink\.dash"):
+        Ink("#000", dash="wavy")
+    with pytest.raises(ValueError, match=r"Ink\.shape"):
+        Ink("#000", shape="star")
