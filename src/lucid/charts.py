@@ -491,7 +491,11 @@ def _kinds(markers: Sequence[Marker], bands: Sequence[Band]) -> set[str]:
 
 
 def _band(band: Band, ink: Ink, x_scale: Scale, bottom: float) -> list[str]:
-    start, end = x_scale.at(band.start), x_scale.at(band.end)
+    """The band's span shaded over the plot's height, cut to the x domain, its label inside."""
+    start = x_scale.at(max(band.start, x_scale.low))
+    end = x_scale.at(min(band.end, x_scale.high))
+    if end <= start:
+        return []
     colour = escape(ink.colour, quote=True)
     return [
         f'<rect class="band" data-kind="{_css(band.kind)}" data-start="{band.start!r}" '

@@ -227,3 +227,20 @@ def test_an_ink_names_its_dash_and_shape_from_the_known_ones() -> None:
         Ink("#000", dash="wavy")
     with pytest.raises(ValueError, match=r"Ink\.shape"):
         Ink("#000", shape="star")
+
+
+def test_a_band_is_cut_to_the_x_domain() -> None:
+    svg = standalone_chart(
+        "season",
+        [],
+        inks={"season": Ink("#ea0", "season")},
+        frame=Frame((0.0, 100.0), (0.0, 1.0)),
+        bands=[Band("late", 90.0, 130.0, "season"), Band("after", 120.0, 130.0, "season")],
+    )
+    [band] = [e for e in ET.fromstring(svg).iter("rect") if e.get("class") == "band"]
+    x_scale = Scale(0.0, 100.0, S_LEFT, 900 - S_RIGHT)
+    assert float(band.get("x") or "nan") == pytest.approx(x_scale.at(90.0), abs=0.1)
+    assert float(band.get("width") or "nan") == pytest.approx(
+        x_scale.at(100) - x_scale.at(90), abs=0.1
+    )
+    assert band.get("data-end") == "130.0"

@@ -422,8 +422,8 @@ def _world(comparison: Comparison) -> str:
     churn = world.get("monthly_churn_pct")
     churn_text = f", monthly churn before any shock {churn:.3g} %" if churn is not None else ""
     return (
-        f"<p>{world['customers']:,} customers, {world['days']} days from {dated(0)} to "
-        f"{dated(int(world['days']))}, seed {world['seed']}{churn_text}; wall time "
+        f"<p>{world['customers']:,} customers, {world['days']} days ({dated(0)} to "
+        f"{dated(int(world['days']) - 1)}), seed {world['seed']}{churn_text}; wall time "
         f"{comparison.wall_seconds:.0f} s. Every figure is measured from each arm's own stores "
         "and event log by the same code; the referee used the shock days below only to "
         f"measure delays and recoveries.</p><ul>{shocks}{seasons}</ul>"
