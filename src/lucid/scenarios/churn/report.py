@@ -322,12 +322,21 @@ def _after(shock: dict[str, Any], day_key: str, delay_key: str, never: str) -> s
     return f"{shown(delay)} {unit} (day {shown(day)})"
 
 
+BY_CHARS = 60
+"""What detected a shock is cut to this many characters in the table (whole as tooltip)."""
+
+
 def _shock_cells(shock: dict[str, Any]) -> str:
     """An arm's two cells of a shock: detected (after how long, by what) and recovered."""
     if not shock:
         return "<td>not measured</td><td>not measured</td>"
-    by = shock.get("detected_by")
-    by_text = f"<br><small>by {html.escape(str(by))}</small>" if by else ""
+    by = " ".join(str(shock.get("detected_by") or "").split())
+    short = by if len(by) <= BY_CHARS else by[: BY_CHARS - 1].rstrip() + "…"
+    by_text = (
+        f'<br><small title="{html.escape(by, quote=True)}">by {html.escape(short)}</small>'
+        if by
+        else ""
+    )
     detected = _after(shock, "detected_day", "detection_delay_days", "not detected")
     recovered = _after(shock, "recovered_day", "recovery_days", "not recovered")
     return (
