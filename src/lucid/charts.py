@@ -420,6 +420,8 @@ class Frame:
 S_LEFT, S_RIGHT, S_TOP, S_BOTTOM = 76, 24, 72, 44
 """A standalone chart's margins: tick labels left, marker labels above, dates below."""
 LEGEND_ROW = 18
+GLYPH_GAP = 9
+"""Pixels between two shapes drawn on one series (denser points are left unpainted)."""
 
 
 def standalone_chart(
@@ -578,24 +580,26 @@ def _marker_lines(
 def _standalone_series(
     one: Series, ink: Ink, x_scale: Scale, y_scale: Scale, clip: str, name_attribute: str
 ) -> list[str]:
+    """A series' polyline in x order and its points: the ink's shape at every point at least
+    `GLYPH_GAP` pixels from the last one drawn, elsewhere (and for an ink with no shape) an
+    unpainted circle — every point keeps its `data-x`, `data-y` and tooltip."""
     ordered = sorted(one.points, key=lambda p: p.x)
     named = f' {name_attribute}="{escape(one.name, quote=True)}"' if one.name else ""
     coords = " ".join(f"{x_scale.at(p.x):.1f},{y_scale.at(p.y):.1f}" for p in ordered)
     parts = [f'<g class="series"{named} {clip}>']
     if ink.line and len(ordered) > 1:
         parts.append(f'<polyline fill="none" {ink.attributes()} points="{coords}"/>')
+    last = -math.inf
     for p in ordered:
-        tip = escape(p.label or f"{one.name}: {format_number(p.y)}")
+        x, y = x_scale.at(p.x), y_scale.at(p.y)
+        tip = f"<title>{escape(p.label or f'{one.name}: {format_number(p.y)}')}</title>"
+        data = f' class="point" data-x="{p.x!r}" data-y="{p.y!r}"'
+        glyph = ink.glyph(x, y, data, tip) if x - last >= GLYPH_GAP else ""
+        if glyph:
+            last = x
         parts.append(
-            ink.glyph(
-                x_scale.at(p.x),
-                y_scale.at(p.y),
-                f' class="point" data-x="{p.x!r}" data-y="{p.y!r}"',
-                f"<title>{tip}</title>",
-            )
-            or f'<circle class="point" data-x="{p.x!r}" data-y="{p.y!r}" '
-            f'cx="{x_scale.at(p.x):.1f}" cy="{y_scale.at(p.y):.1f}" r="6" fill="transparent">'
-            f"<title>{tip}</title></circle>"
+            glyph
+            or f'<circle{data} cx="{x:.1f}" cy="{y:.1f}" r="4" fill="transparent">{tip}</circle>'
         )
     parts.append("</g>")
     return parts

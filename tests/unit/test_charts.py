@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from lucid.charts import (
     BOTTOM,
     DASHES,
+    GLYPH_GAP,
     HEIGHT,
     LEFT,
     RIGHT,
@@ -244,3 +246,18 @@ def test_a_band_is_cut_to_the_x_domain() -> None:
         x_scale.at(100) - x_scale.at(90), abs=0.1
     )
     assert band.get("data-end") == "130.0"
+
+
+def test_a_dense_series_keeps_every_point_but_spaces_its_shapes() -> None:
+    points = tuple(Point(float(day), 0.5) for day in range(200))
+    svg = standalone_chart(
+        "dense",
+        [Series("a", points, "a")],
+        inks={"a": Ink("#c00", "a", shape="square")},
+        frame=Frame((0.0, 200.0), (0.0, 1.0)),
+    )
+    drawn = [e for e in ET.fromstring(svg).iter() if e.get("class") == "point"]
+    assert [e.get("data-x") for e in drawn] == [repr(p.x) for p in points]
+    squares = [float(e.get("x") or "nan") for e in drawn if e.tag == "rect"]
+    assert 40 < len(squares) < 200
+    assert min(b - a for a, b in itertools.pairwise(squares)) >= GLYPH_GAP - 0.2
