@@ -168,9 +168,12 @@ def test_the_negentropic_project_stays_for_the_dashboard(comparison: Comparison)
 
 def test_the_report_draws_both_arms(comparison: Comparison, tmp_path: Path) -> None:
     page = write_report(comparison, tmp_path / "report.html").read_text(encoding="utf-8")
-    assert page.count('class="series" data-arm=') == 2
-    assert "<tr><th>promotions_by_override</th><td>0</td>" in page
-    assert "<tr><th>production_promotions</th><td>1 ungated</td>" in page
+    retention = page.split("<h2>Business metric over time</h2>")[1].split("</svg>")[0]
+    assert retention.count('class="series" data-arm=') == 2
+    assert '<text class="tick x-tick" data-x="0.0"' in retention  # dated axis from day 0
+    assert 'data-kind="entropic"' in retention and 'data-kind="negentropic"' in retention
+    assert "<tr><th>promotions by override</th><td>0</td>" in page
+    assert "<tr><th>production promotions</th><td>1 ungated</td>" in page
     assert "http://" not in page and "https://" not in page
 
 

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from lucid.charts import (
     BOTTOM,
+    DASHES,
+    GLYPH_GAP,
     HEIGHT,
     LEFT,
     RIGHT,
+    S_LEFT,
+    S_RIGHT,
+    S_TOP,
     TOP,
     WIDTH,
+    Band,
+    Frame,
+    Ink,
     Interval,
     Marker,
     Point,
@@ -23,6 +32,7 @@ from lucid.charts import (
     format_day,
     interval_chart,
     line_chart,
+    standalone_chart,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -162,3 +172,92 @@ def test_given_x_ticks_are_drawn_at_their_values() -> None:
     assert list(ticks) == ["2026-11-01", "2026-11-02", "2026-11-03"]
     points = sorted(float(c.get("cx", "nan")) for c in classed(root, "circle", "point"))
     assert list(ticks.values()) == pytest.approx(points, abs=0.01)
+
+
+def test_round_ticks_fall_on_round_steps_inside_the_domain() -> None:
+    assert Scale(0.0, 200.0, 0, 1).round_ticks(5) == [0.0, 50.0, 100.0, 150.0, 200.0]
+    assert Scale(0.962, 0.995, 0, 1).round_ticks(6) == pytest.approx(
+        [0.965, 0.97, 0.975, 0.98, 0.985, 0.99, 0.995]
+    )
+    assert Scale(1.0, 1.0, 0, 1).round_ticks() == [1.0]
+
+
+def test_a_standalone_chart_places_points_and_names_every_ink_in_its_legend() -> None:
+    inks = {
+        "a": Ink("#c00", "arm a", dash="dashed", shape="square", hollow=True),
+        "b": Ink("#00c", "arm b", shape="circle"),
+        "shock": Ink("#555", "shock", dash="dotted"),
+        "seen": Ink("#00c", "seen", shape="triangle-down", line=False),
+        "season": Ink("#ea0", "season"),
+        "unused": Ink("#000", "unused"),
+    }
+    frame = Frame((0.0, 100.0), (0.0, 1.0), x_format=lambda x: f"day {x:g}", y_label="share")
+    svg = standalone_chart(
+        "two arms",
+        [
+            Series("a", (Point(10.0, 0.2), Point(0.0, 0.1)), "a"),
+            Series("b", (Point(0.0, 0.5), Point(50.0, 0.9)), "b"),
+        ],
+        inks=inks,
+        frame=frame,
+        markers=[Marker("pandemic", 30.0, "shock"), Marker("seen", 31.0, "seen", y=0.6)],
+        bands=[Band("peak", 60.0, 70.0, "season")],
+    )
+    root = ET.fromstring(svg)
+    x_scale, y_scale = Scale(0.0, 100.0, S_LEFT, 900 - S_RIGHT), Scale(0.0, 1.0, 340 - 44, S_TOP)
+    points = [e for e in root.iter() if e.get("class") == "point"]
+    assert {e.tag for e in points} == {"rect", "circle"}  # a square per a, a circle per b
+    for e in points:
+        x, y = float(e.get("data-x") or "nan"), float(e.get("data-y") or "nan")
+        if e.tag == "circle":
+            assert float(e.get("cx") or "nan") == pytest.approx(x_scale.at(x), abs=0.1)
+            assert float(e.get("cy") or "nan") == pytest.approx(y_scale.at(y), abs=0.1)
+    dashes = [line.get("stroke-dasharray") for line in root.iter("polyline")]
+    assert dashes == [DASHES["dashed"], None]
+    ticks = [t.text for t in root.iter("text") if "x-tick" in (t.get("class") or "")]
+    assert ticks[0] == "day 0" and ticks[-1] == "day 100"
+    legend = [e.get("data-kind") for e in root.iter("g") if e.get("class") == "legend-entry"]
+    assert legend == ["a", "b", "shock", "seen", "season"]
+    [marker] = [e for e in root.iter("line") if e.get("class") == "marker"]
+    assert marker.get("data-x") == "30.0"
+    [glyph] = [e for e in root.iter() if e.get("class") == "glyph"]
+    assert (glyph.get("data-x"), glyph.get("data-y")) == ("31.0", "0.6")
+
+
+def test_an_ink_names_its_dash_and_shape_from_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"Ink\.dash"):
+        Ink("#000", dash="wavy")
+    with pytest.raises(ValueError, match=r"Ink\.shape"):
+        Ink("#000", shape="star")
+
+
+def test_a_band_is_cut_to_the_x_domain() -> None:
+    svg = standalone_chart(
+        "season",
+        [],
+        inks={"season": Ink("#ea0", "season")},
+        frame=Frame((0.0, 100.0), (0.0, 1.0)),
+        bands=[Band("late", 90.0, 130.0, "season"), Band("after", 120.0, 130.0, "season")],
+    )
+    [band] = [e for e in ET.fromstring(svg).iter("rect") if e.get("class") == "band"]
+    x_scale = Scale(0.0, 100.0, S_LEFT, 900 - S_RIGHT)
+    assert float(band.get("x") or "nan") == pytest.approx(x_scale.at(90.0), abs=0.1)
+    assert float(band.get("width") or "nan") == pytest.approx(
+        x_scale.at(100) - x_scale.at(90), abs=0.1
+    )
+    assert band.get("data-end") == "130.0"
+
+
+def test_a_dense_series_keeps_every_point_but_spaces_its_shapes() -> None:
+    points = tuple(Point(float(day), 0.5) for day in range(200))
+    svg = standalone_chart(
+        "dense",
+        [Series("a", points, "a")],
+        inks={"a": Ink("#c00", "a", shape="square")},
+        frame=Frame((0.0, 200.0), (0.0, 1.0)),
+    )
+    drawn = [e for e in ET.fromstring(svg).iter() if e.get("class") == "point"]
+    assert [e.get("data-x") for e in drawn] == [repr(p.x) for p in points]
+    squares = [float(e.get("x") or "nan") for e in drawn if e.tag == "rect"]
+    assert 40 < len(squares) < 200
+    assert min(b - a for a, b in itertools.pairwise(squares)) >= GLYPH_GAP - 0.2
