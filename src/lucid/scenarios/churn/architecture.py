@@ -115,6 +115,15 @@ class TeamIncident:
     closed: bool
 
 
+@dataclass(frozen=True)
+class Alert:
+    """Something that told the team a problem began: on `day` (simulated, fractional), `what`
+    (an incident opened, or a check newly failing in the incident already open)."""
+
+    day: float
+    what: str
+
+
 @dataclass
 class WeekRecord:
     """What one arm did in one week: for the report's plots. `level` is the worst of the
@@ -221,6 +230,10 @@ class ArchitectureArm:
     def team_incidents(self) -> list[TeamIncident]:
         """The incidents the team recorded, oldest first."""
         return []
+
+    def alerts(self) -> list[Alert]:
+        """Every alert the team received, oldest first: by default each incident's opening."""
+        return [Alert(i.opened_day, i.detected_by) for i in self.team_incidents()]
 
     def serve(
         self,

@@ -16,11 +16,13 @@ from typing import Any
 
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import minimum_sample_size
+from lucid.contracts.validity.records import RunRecord
 from lucid.contracts.value import Stage
 from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
-from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL, TeamIncident
+from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL, Alert, TeamIncident
 from lucid.scenarios.churn.contracted import URGENT_RULE, ContractedArm, retention_contract
+from lucid.scenarios.churn.detection import DailyRun
 from lucid.scenarios.churn.training import HORIZON_DAYS
 from lucid.scenarios.churn.world_files import EVENT_TIME
 
@@ -36,6 +38,8 @@ LESSONS = {
     "source volumes first, and retrain on what is still recorded",
 }
 """What the team writes down when an incident of each root cause closes."""
+QUIET_RUNS = 7
+"""A check failing again after a week of passing runs is a new alert."""
 URGENT_AFTER = timedelta(days=HORIZON_DAYS + 3)
 """After a detection, a first retraining waits for three daily snapshots' outcomes since it."""
 URGENT_TRIES = 3
@@ -201,6 +205,39 @@ class NegentropicArm(ContractedArm):
                     closed=record["status"] == "closed",
                 )
             )
+        return found
+
+    def stored_runs(self) -> list[RunRecord]:
+        """Every monitoring run the arm stored, newest first."""
+        runs: list[RunRecord] = []
+        cursor: str | None = None
+        while True:
+            page = self.lucid.monitoring.runs(cursor=cursor, limit=500)
+            runs += page.runs
+            if page.next_cursor is None:
+                return runs
+            cursor = page.next_cursor
+
+    def alerts(self) -> list[Alert]:
+        """Each daily run that failed a check which had not failed in the `QUIET_RUNS` runs
+        before it: monitoring opens an incident for it, or adds it to the one open (a check
+        that flaps is no new alert)."""
+        runs = sorted(
+            (DailyRun.of(record, self.config.start) for record in self.stored_runs()),
+            key=lambda run: run.day,
+        )
+        found = []
+        for number, run in enumerate(runs):
+            recent = {
+                (m, f) for r in runs[max(0, number - QUIET_RUNS) : number] for m, f, _ in r.failing
+            }
+            new = [
+                name
+                for c, name in zip(run.failing, run.named(), strict=True)
+                if (c[0], c[1]) not in recent
+            ]
+            if new:
+                found.append(Alert(float(run.end_day), "monitoring: " + ", ".join(new)))
         return found
 
     def close_incident(self, incident_id: str, lesson: str) -> None:

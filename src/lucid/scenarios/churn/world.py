@@ -128,6 +128,7 @@ class World:
             self._rng, self._population, self._bots, HISTORY_DAYS, self.config.schedule
         )
         self._parts_written = 0
+        self._unwritten: dict[str, dict[str, Array]] = {}
         self.treatments: list[tuple[int, int, frozenset[str]]] = []
         """Each step's treatment: (start day, end day, treated customer ids)."""
         self.day = -HISTORY_DAYS
@@ -408,9 +409,26 @@ class World:
         }
 
     def take_rows(self) -> dict[str, dict[str, Array]]:
-        """The rows generated since the last call, per source, as raw columns (owner index,
-        times in microseconds since `config.start`); used by `world_files`."""
-        return self._activity.take_rows()
+        """The rows ingested by now and not taken yet, per source, as raw columns (owner
+        index, times in microseconds since `config.start`); used by `world_files`. A row
+        ingested later (late, or held by an outage) is taken by the first call after its
+        ingestion: a source's files never hold a row before it arrived."""
+        now = self.day * DAY_US
+        taken: dict[str, dict[str, Array]] = {}
+        for source, columns in self._activity.take_rows().items():
+            held = self._unwritten.pop(source, None)
+            if held:
+                columns = {
+                    name: np.concatenate([held[name], values]) for name, values in columns.items()
+                }
+            if not columns:
+                taken[source] = columns
+                continue
+            due = columns["ingested"] <= now
+            taken[source] = {name: values[due] for name, values in columns.items()}
+            if not due.all():
+                self._unwritten[source] = {name: values[~due] for name, values in columns.items()}
+        return taken
 
     @property
     def owner_ids(self) -> list[str]:
