@@ -9,6 +9,10 @@ from datetime import datetime
 import numpy as np
 import pytest
 from scipy import stats
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from lucid.registry.portfolio import correlation_interval
 from lucid.scenarios.churn.comparison import customers_of
@@ -17,7 +21,9 @@ from lucid.scenarios.churn.referee import (
     RefereeRules,
     ServedDay,
     TeamIncident,
+    auc,
     false_alarm_incidents,
+    fit_logistic,
     model_value,
     referee_figures,
     shock_outcomes,
@@ -55,6 +61,20 @@ def test_a_model_that_loses_its_ranking_is_recovered_when_it_ranks_again() -> No
     assert calm and all(abs(row["oracle_auc"] - row["auc"]) < RULES.tolerance_auc for row in calm)
     blind = judge.evaluate(SHOCK + 3)
     assert blind is not None and blind[1] - blind[0] > 0.2
+
+
+def test_the_oracle_is_the_training_pipeline_and_its_auc_sklearns() -> None:
+    rng = np.random.default_rng(8)
+    features = rng.gamma(2.0, 4.0, size=(600, 3))
+    y = (rng.random(600) < 1 / (1 + np.exp(features[:, 0] - 6))).astype(np.int64)
+    pipeline = make_pipeline(
+        FunctionTransformer(np.log1p), StandardScaler(), LogisticRegression(max_iter=1_000)
+    ).fit(features[:400], y[:400])
+    ours = fit_logistic(features[:400], y[:400])(features[400:])
+    theirs = pipeline.decision_function(features[400:])
+    assert ours == pytest.approx(theirs, abs=5e-3)  # lbfgs stops at its tolerance
+    assert auc(y[400:], ours) == pytest.approx(roc_auc_score(y[400:], theirs), abs=1e-3)
+    assert auc(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 0.0, 2.0])) == 0.875  # a tie: half
 
 
 def test_a_wider_window_waits_for_the_blind_days_to_leave_it() -> None:

@@ -35,10 +35,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from scipy.special import expit
+from scipy.stats import rankdata
 
 from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures, incident_figures
 
@@ -131,12 +129,44 @@ def _scored(served: ServedDay, churn_days: Mapping[str, float], horizon: int) ->
     )
 
 
-def _log1p(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.log1p(np.clip(x, 0.0, None))
+def auc(y: npt.NDArray[np.int64], scores: npt.NDArray[np.float64]) -> float:
+    """The probability that a churner outranks a stayer (ties count half): Mann-Whitney's U
+    over the product of the class sizes; both classes present."""
+    ranks = rankdata(scores)
+    positives = int(y.sum())
+    negatives = len(y) - positives
+    u = float(ranks[y == 1].sum()) - positives * (positives + 1) / 2
+    return u / (positives * negatives)
 
 
-def _auc(y: npt.NDArray[np.int64], scores: npt.NDArray[np.float64]) -> float:
-    return float(roc_auc_score(y, scores))
+def fit_logistic(
+    features: npt.NDArray[np.float64], y: npt.NDArray[np.int64], c: float = 1.0
+) -> Any:
+    """The churn model's family fitted on (features, y): log1p (of values clipped at 0),
+    standard scaling, then logistic regression with sklearn's default penalty (½‖w‖² + C ×
+    log-loss, intercept free) solved by Newton's method; returns a scorer of new rows (the
+    same ranking as `training.fit_churn_model`'s pipeline, in a few milliseconds)."""
+    logged = np.log1p(np.clip(features, 0.0, None))
+    mean, scale = logged.mean(axis=0), logged.std(axis=0)
+    scale[scale == 0] = 1.0
+    design = np.column_stack([(logged - mean) / scale, np.ones(len(y))])
+    penalty = np.eye(design.shape[1])
+    penalty[-1, -1] = 0.0
+    beta = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = expit(design @ beta)
+        gradient = c * design.T @ (p - y) + penalty @ beta
+        hessian = c * (design.T * (p * (1.0 - p))) @ design + penalty
+        step = np.linalg.solve(hessian + 1e-12 * np.eye(len(beta)), gradient)
+        beta -= step
+        if np.max(np.abs(step)) < 1e-9:
+            break
+
+    def score(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        scaled = (np.log1p(np.clip(rows, 0.0, None)) - mean) / scale
+        return np.asarray(scaled @ beta[:-1] + beta[-1], dtype=float)
+
+    return score
 
 
 def window_quality(days: Sequence[_Scored], min_class: int) -> tuple[float, float] | None:
@@ -157,12 +187,8 @@ def window_quality(days: Sequence[_Scored], min_class: int) -> tuple[float, floa
         train, test = fold != k, fold == k
         if not test.any() or len(set(y[train].tolist())) < 2:
             return None
-        model = make_pipeline(
-            FunctionTransformer(_log1p), StandardScaler(), LogisticRegression(max_iter=1_000)
-        )
-        model.fit(features[train], y[train])
-        held_out[test] = model.predict_proba(features[test])[:, 1]
-    return _auc(y, np.concatenate([d.scores for d in kept])), _auc(y, held_out)
+        held_out[test] = fit_logistic(features[train], y[train])(features[test])
+    return auc(y, np.concatenate([d.scores for d in kept])), auc(y, held_out)
 
 
 @dataclass
@@ -215,8 +241,8 @@ class QualityJudge:
         for day in range(min(self._days), last + 1):
             judged = self.evaluate(day)
             if judged is not None:
-                auc, oracle = (round(value, 4) for value in judged)
-                found.append({"day": day, "auc": auc, "oracle_auc": oracle})
+                quality, oracle = (round(value, 4) for value in judged)
+                found.append({"day": day, "auc": quality, "oracle_auc": oracle})
         return found
 
     def recovered_day(self, start: int, until: int | None = None) -> int | None:
