@@ -22,6 +22,7 @@ from lucid.scenarios.churn.referee import (
     ServedDay,
     TeamIncident,
     auc,
+    calm_tolerance,
     false_alarm_incidents,
     fit_logistic,
     model_value,
@@ -177,3 +178,11 @@ def test_the_correlation_interval_is_fishers() -> None:
     assert high == pytest.approx(math.tanh(math.atanh(r) + half))
     assert correlation_interval(r, 3) is None
     assert correlation_interval(1.0, 5) == (1.0, 1.0)
+
+
+def test_the_tolerance_is_the_calm_days_95th_percentile_rounded_up() -> None:
+    calm = [{"day": d, "auc": 0.8, "oracle_auc": 0.8 + d / 1000} for d in range(100)]
+    shocked = [{"day": 200, "auc": 0.5, "oracle_auc": 0.9}]
+    assert calm_tolerance([calm[:50], calm[50:] + shocked], first_shock=100) == 0.1
+    assert calm_tolerance([calm[:20]], first_shock=100) == 0.03  # never below the floor
+    assert calm_tolerance([calm[:5]], first_shock=100) == RefereeRules().tolerance_auc

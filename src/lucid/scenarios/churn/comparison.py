@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from lucid.scenarios.churn.referee import (
     RefereeRules,
     ServedDay,
     TeamIncident,
+    calm_tolerance,
     false_alarm_incidents,
     floor_days,
     model_value,
@@ -47,6 +49,17 @@ from lucid.scenarios.churn.world import World, WorldConfig
 ARMS: dict[str, type[ArchitectureArm]] = {"entropic": EntropicArm, "negentropic": NegentropicArm}
 Progress = Callable[[str, int, int], None]
 """(arm, days lived, days in all) — called after every cycle of an arm."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """An arm's record for the referee, once the arm is closed."""
+
+    judge: QualityJudge
+    team: list[TeamIncident]
+    shocks: list[dict[str, Any]]
+    start: datetime
+    now_day: int
 
 
 @dataclass
@@ -76,6 +89,19 @@ class ArmResult:
     false_alarm_incidents: int = 0
     correlation_interval: tuple[float, float] | None = None
     correlation_pairs: int = 0
+    judged: Judged | None = field(default=None, repr=False)
+    """What the referee judges the shocks from, kept to judge again under the run's rules."""
+
+    def judge_shocks(self, rules: RefereeRules) -> None:
+        """Each shock's detection and recovery under `rules`, and the scorecard's incident
+        figures from them (`referee.referee_figures`)."""
+        if self.judged is None:
+            return
+        judged = self.judged
+        judged.judge.rules = rules
+        self.shocks = shock_outcomes(judged.shocks, judged.team, judged.judge)
+        figures = referee_figures(self.shocks, judged.team, judged.start, judged.now_day)
+        self.scorecard.update({key: getattr(figures, key) for key in INCIDENT_KEYS})
 
     def summary(self) -> dict[str, Any]:
         """The issue's shape: the seed's nine figures (the arms name no stakeholders, so the
@@ -182,7 +208,14 @@ def run_comparison(
             world_facts = world_summary(arm.world)
         finally:
             arm.close()
-    return Comparison(world_facts, results, time.perf_counter() - started, folder)
+    first = min((int(s["day"]) for s in world_facts.get("shocks", [])), default=config.days)
+    rules = replace(
+        RefereeRules(),
+        tolerance_auc=calm_tolerance([r.quality for r in results.values()], first),
+    )
+    for result in results.values():
+        result.judge_shocks(rules)
+    return Comparison(world_facts, results, time.perf_counter() - started, folder, rules)
 
 
 def world_summary(world: World) -> dict[str, Any]:
@@ -295,10 +328,6 @@ def measure(
     served = served_days(arm)
     judge = QualityJudge(served, customers_of(arm.world).churn_map(), arm.world.day, rules)
     team = team_incidents(arm)
-    shocks = shock_outcomes(truth["shocks"], team, judge)
-    figures = referee_figures(shocks, team, arm.config.start, arm.world.day)
-    scorecard = arm.scorecard().to_dict()
-    scorecard.update({key: getattr(figures, key) for key in INCIDENT_KEYS})
     promotions = arm.promotions()
     book = arm.lucid.registry.portfolio()
     value = (
@@ -313,8 +342,8 @@ def measure(
             arm.world.day,
         )
     )
-    return ArmResult(
-        scorecard=scorecard,
+    result = ArmResult(
+        scorecard=arm.scorecard().to_dict(),
         retention_rate=round(kept.retention_rate, 4),
         revenue_kept=kept.revenue_kept,
         customers_at_start=kept.customers_at_start,
@@ -324,7 +353,6 @@ def measure(
         detection=detections(runs, truth["shocks"], start, arm.world.day),
         false_alarms={**false_alarms(runs, first, start), "incidents_opened": len(early)},
         promotions=promotions,
-        shocks=shocks,
         quality=judge.series(),
         value=value,
         overrides=int(promotions.get("by_override", 0)),
@@ -333,7 +361,10 @@ def measure(
         ),
         correlation_interval=book.correlation_interval,
         correlation_pairs=len(book.pairs),
+        judged=Judged(judge, team, truth["shocks"], start, arm.world.day),
     )
+    result.judge_shocks(rules)
+    return result
 
 
 def stored_runs(arm: ArchitectureArm) -> list[RunRecord]:

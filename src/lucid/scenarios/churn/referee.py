@@ -14,7 +14,10 @@ monitoring:
   next shock) from which oracle − quality ≤ `tolerance_auc` on every evaluated day of
   [r, r + hold_days) (cut at the next shock's start; at least one evaluated day, every day
   realised), windows restricted to rows served on days ≥ S — so a shock that never hurts the
-  model is recovered on day S.
+  model is recovered on day S. The run states its tolerance from its own calm days
+  (`calm_tolerance`): the 95th percentile of the gap over the days before the first shock,
+  both arms pooled, rounded up to 0.01 and at least 0.03 — the gap a model that nothing has
+  hurt still shows on one day in twenty.
 - **Detection.** Per shock, the first team incident opened on or after its day and before the
   next shock's day (`incident_figures`' rule): detected_day and detected_by.
 - **Value.** Against the same world lived without any model (exact: the world's draws never
@@ -27,6 +30,7 @@ Every day is a simulated day number (day 0 = the world's start).
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +47,8 @@ from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures, in
 LABEL_HORIZON_DAYS = 14
 SEASON_MARGIN_DAYS = 7
 """An incident opened within 7 days of a seasonal peak (before or after) is opened during it."""
+TOLERANCE_FLOOR = 0.03
+"""The smallest tolerance a run may state, however calm its windows (AUC points)."""
 QUIET_BEFORE_DAYS = 30
 """An incident during a peak is a false alarm unless a shock started in the 30 days before."""
 
@@ -265,6 +271,27 @@ class QualityJudge:
             if seen and max(seen) <= self.rules.tolerance_auc:
                 return first
         return None
+
+
+def calm_tolerance(
+    series: Sequence[Sequence[Mapping[str, Any]]],
+    first_shock: int,
+    *,
+    floor: float = TOLERANCE_FLOOR,
+    default: float = RefereeRules.tolerance_auc,
+) -> float:
+    """The run's `tolerance_auc`: the 95th percentile of oracle − quality over the evaluated
+    days before the first shock, pooled over the arms' `series` (`QualityJudge.series`),
+    rounded up to 0.01 and at least `floor`; `default` with fewer than 10 calm days."""
+    calm = [
+        float(row["oracle_auc"]) - float(row["auc"])
+        for rows in series
+        for row in rows
+        if int(row["day"]) < first_shock
+    ]
+    if len(calm) < 10:
+        return default
+    return max(floor, math.ceil(float(np.percentile(calm, 95)) * 100 - 1e-9) / 100)
 
 
 # -- detection and the incident figures -----------------------------------------------------
