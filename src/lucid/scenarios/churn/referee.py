@@ -43,6 +43,7 @@ from scipy.special import expit
 from scipy.stats import rankdata
 
 from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures, incident_figures
+from lucid.errors import InvalidInput
 
 LABEL_HORIZON_DAYS = 14
 SEASON_MARGIN_DAYS = 7
@@ -453,7 +454,7 @@ def model_value(
     the end in the arm's world but not in the untreated one counts for the version serving on
     the first day of the last treatment that began before their counterfactual churn."""
     if arm.ids != untreated.ids[: len(arm.ids)]:
-        raise ValueError("the arm's world and the untreated world hold different customers")
+        raise InvalidInput("untreated", "must be the arm's world lived untreated (same customers)")
     size = len(arm.ids)
     cohort = untreated.paying(first_day)[:size]
     kept_arm = cohort & arm.paying(end_day)
