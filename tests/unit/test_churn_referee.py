@@ -182,7 +182,8 @@ def test_the_correlation_interval_is_fishers() -> None:
 
 def test_the_tolerance_is_the_calm_days_95th_percentile_rounded_up() -> None:
     calm = [{"day": d, "auc": 0.8, "oracle_auc": 0.8 + d / 1000} for d in range(100)]
+    crossing = [{"day": d, "auc": 0.5, "oracle_auc": 0.9} for d in range(100, 114)]
     shocked = [{"day": 200, "auc": 0.5, "oracle_auc": 0.9}]
-    assert calm_tolerance([calm[:50], calm[50:] + shocked], first_shock=100) == 0.1
+    assert calm_tolerance([calm[:50], calm[50:] + crossing + shocked], first_shock=114) == 0.1
     assert calm_tolerance([calm[:20]], first_shock=100) == 0.03  # never below the floor
     assert calm_tolerance([calm[:5]], first_shock=100) == RefereeRules().tolerance_auc

@@ -15,9 +15,9 @@ monitoring:
   [r, r + hold_days) (cut at the next shock's start; at least one evaluated day, every day
   realised), windows restricted to rows served on days ≥ S — so a shock that never hurts the
   model is recovered on day S. The run states its tolerance from its own calm days
-  (`calm_tolerance`): the 95th percentile of the gap over the days before the first shock,
-  both arms pooled, rounded up to 0.01 and at least 0.03 — the gap a model that nothing has
-  hurt still shows on one day in twenty.
+  (`calm_tolerance`): the 95th percentile of the gap over the days whose outcomes all fell
+  before the first shock, both arms pooled, rounded up to 0.01 and at least 0.03 — the gap a
+  model that nothing has hurt still shows on one day in twenty.
 - **Detection.** Per shock, the first team incident opened on or after its day and before the
   next shock's day (`incident_figures`' rule): detected_day and detected_by.
 - **Value.** Against the same world lived without any model (exact: the world's draws never
@@ -278,17 +278,19 @@ def calm_tolerance(
     series: Sequence[Sequence[Mapping[str, Any]]],
     first_shock: int,
     *,
+    horizon: int = LABEL_HORIZON_DAYS,
     floor: float = TOLERANCE_FLOOR,
     default: float = RefereeRules.tolerance_auc,
 ) -> float:
-    """The run's `tolerance_auc`: the 95th percentile of oracle − quality over the evaluated
-    days before the first shock, pooled over the arms' `series` (`QualityJudge.series`),
-    rounded up to 0.01 and at least `floor`; `default` with fewer than 10 calm days."""
+    """The run's `tolerance_auc`: the 95th percentile of oracle − quality over the calm days
+    (evaluated days whose outcomes all fell before the first shock: day + horizon < its day),
+    pooled over the arms' `series` (`QualityJudge.series`), rounded up to 0.01 and at least
+    `floor`; `default` with fewer than 10 calm days."""
     calm = [
         float(row["oracle_auc"]) - float(row["auc"])
         for rows in series
         for row in rows
-        if int(row["day"]) < first_shock
+        if int(row["day"]) + horizon < first_shock
     ]
     if len(calm) < 10:
         return default
