@@ -560,6 +560,8 @@ def test_portfolio_correlation_and_value(registry: ModelRegistry) -> None:
     assert figures.correlation == pytest.approx(
         float(pearsonr(offline_gains, business_gains).statistic)
     )
+    assert figures.correlation_interval is None  # 3 pairs: Fisher's z needs at least 4
+    assert figures.to_dict()["correlation_pairs"] == 3
     [value] = figures.values
     assert value.gain_over_baseline == pytest.approx(0.03)
     assert value.value_per_period == pytest.approx(3000.0)

@@ -38,6 +38,7 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
         "entropic",
         "negentropic",
         "world",
+        "referee",
         "detection",
         "false_alarms_before_first_shock",
         "wall_seconds",
@@ -48,7 +49,29 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
             "retention_rate",
             "revenue_kept",
             "promotions",
+            "overrides",
+            "false_alarm_incidents",
+            "correlation_interval",
+            "correlation_pairs",
+            "value",
+            "shocks",
         }
+        assert [s["day"] for s in summary[arm]["shocks"]] == [120, 180, 240]
+        for shock in summary[arm]["shocks"]:
+            assert set(shock) == {
+                "kind",
+                "day",
+                "detected_day",
+                "detected_by",
+                "recovered_day",
+                "floor_days",
+                "detection_delay_days",
+                "recovery_days",
+            }
+        value = summary[arm]["value"]
+        assert sum(m["revenue_kept"] for m in value["per_model"]) == pytest.approx(
+            value["revenue_kept_vs_no_model"], abs=0.05
+        )
         promotions = summary[arm]["promotions"]
         gated = promotions["by_evidence"] + promotions["by_override"]
         assert promotions["production"] == gated + promotions["ungated"] >= 1
@@ -64,7 +87,15 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
         "override_share_pct": None,
     }
     assert summary["negentropic"]["promotions"]["ungated"] == 0
-    assert {"customers", "days", "seed", "shocks"} <= set(summary["world"])
+    assert {"customers", "days", "seed", "start", "end", "shocks", "seasons"} <= set(
+        summary["world"]
+    )
+    assert set(summary["referee"]) == {
+        "label_horizon_days",
+        "window_days",
+        "tolerance_auc",
+        "hold_days",
+    }
     assert [s["day"] for s in summary["world"]["shocks"]] == [120, 180, 240]
     assert [d["shock"] for d in summary["detection"]] == ["pandemic", "new_segment", "regulation"]
     for found in summary["detection"]:

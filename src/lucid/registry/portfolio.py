@@ -3,7 +3,8 @@
 - the share of production models without a business-impact contract (0 by construction:
   registration refuses a version without one and the gate re-reads it before production);
 - Pearson's r between offline metric gains and measured business gains from one measured
-  version to the next, across every model;
+  version to the next, across every model, with its 95 % interval by Fisher's z
+  (`correlation_interval`);
 - the value each production model delivers per measurement period, when its contract gives a
   value per unit of the metric.
 """
@@ -11,6 +12,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
@@ -51,6 +53,13 @@ class Portfolio:
     values: tuple[ModelValue, ...]
 
     @property
+    def correlation_interval(self) -> tuple[float, float] | None:
+        """The 95 % interval of `correlation` over its pairs (`correlation_interval`)."""
+        if self.correlation is None:
+            return None
+        return correlation_interval(self.correlation, len(self.pairs))
+
+    @property
     def share_without_contract(self) -> float:
         if self.production_models == 0:
             return 0.0
@@ -63,9 +72,28 @@ class Portfolio:
             "share_without_contract": self.share_without_contract,
             "offline_metric": self.offline_metric,
             "correlation": self.correlation,
+            "correlation_interval": (
+                None if self.correlation_interval is None else list(self.correlation_interval)
+            ),
+            "correlation_pairs": len(self.pairs),
             "pairs": [vars(pair) for pair in self.pairs],
             "values": [vars(value) for value in self.values],
         }
+
+
+Z_95 = 1.959963984540054
+"""The standard normal quantile of 0.975."""
+
+
+def correlation_interval(r: float, pairs: int) -> tuple[float, float] | None:
+    """The 95 % interval of Pearson's `r` over `pairs` pairs by Fisher's z:
+    tanh(atanh r ± 1.96 / √(pairs − 3)); None with fewer than 4 pairs. |r| = 1 gives (r, r)."""
+    if pairs < 4:
+        return None
+    if abs(r) >= 1.0:
+        return (r, r)
+    z, half = math.atanh(r), Z_95 / math.sqrt(pairs - 3)
+    return (math.tanh(z - half), math.tanh(z + half))
 
 
 def portfolio(uows: UnitsOfWork, offline_metric: str | None = None) -> Portfolio:

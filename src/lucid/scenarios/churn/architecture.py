@@ -39,6 +39,7 @@ import numpy.typing as npt
 
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.override_share import PromotionTally
+from lucid.contracts.validity.records import RunRecord
 from lucid.memory.scorecard import Scorecard
 from lucid.project import init_project
 from lucid.scenarios.churn.training import HORIZON_DAYS, LABELS_FOLDER
@@ -230,6 +231,17 @@ class ArchitectureArm:
     def team_incidents(self) -> list[TeamIncident]:
         """The incidents the team recorded, oldest first."""
         return []
+
+    def stored_runs(self) -> list[RunRecord]:
+        """Every monitoring run the arm stored, newest first."""
+        runs: list[RunRecord] = []
+        cursor: str | None = None
+        while True:
+            page = self.lucid.monitoring.runs(cursor=cursor, limit=500)
+            runs += page.runs
+            if page.next_cursor is None:
+                return runs
+            cursor = page.next_cursor
 
     def alerts(self) -> list[Alert]:
         """Every alert the team received, oldest first: by default each incident's opening."""

@@ -16,7 +16,6 @@ from typing import Any
 
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import minimum_sample_size
-from lucid.contracts.validity.records import RunRecord
 from lucid.contracts.value import Stage
 from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
@@ -206,17 +205,6 @@ class NegentropicArm(ContractedArm):
                 )
             )
         return found
-
-    def stored_runs(self) -> list[RunRecord]:
-        """Every monitoring run the arm stored, newest first."""
-        runs: list[RunRecord] = []
-        cursor: str | None = None
-        while True:
-            page = self.lucid.monitoring.runs(cursor=cursor, limit=500)
-            runs += page.runs
-            if page.next_cursor is None:
-                return runs
-            cursor = page.next_cursor
 
     def alerts(self) -> list[Alert]:
         """Each daily run that failed a check which had not failed in the `QUIET_RUNS` runs
