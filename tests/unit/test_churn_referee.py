@@ -15,12 +15,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from lucid.registry.portfolio import correlation_interval
+from lucid.scenarios.churn.architecture import Alert, ServedDay, TeamIncident
 from lucid.scenarios.churn.comparison import customers_of
 from lucid.scenarios.churn.referee import (
     QualityJudge,
     RefereeRules,
-    ServedDay,
-    TeamIncident,
     auc,
     calm_tolerance,
     false_alarm_incidents,
@@ -95,7 +94,7 @@ def test_no_recovery_without_realised_outcomes_or_enough_churners() -> None:
     assert QualityJudge(served, {}, 70, RULES).recovered_day(SHOCK) is None  # no churner
 
 
-def test_detection_picks_the_first_incident_after_each_shock() -> None:
+def test_detection_picks_the_first_alert_after_each_shock() -> None:
     shocks = [
         {"kind": "pandemic", "day": 10, "changes_relation": True},
         {"kind": "outage", "day": 30, "duration_days": 3},
@@ -107,7 +106,9 @@ def test_detection_picks_the_first_incident_after_each_shock() -> None:
         TeamIncident("i1", 11.0, "monthly_review", "concept_drift", None, True),
         TeamIncident("i3", 31.0, "monitoring", "upstream_change", "watch", True),
     ]
-    found = shock_outcomes(shocks, incidents, None)
+    alerts = [Alert(i.opened_day, i.detected_by) for i in incidents]
+    alerts.append(Alert(9.0, "a check newly failing before the first shock"))
+    found = shock_outcomes(shocks, alerts, None)
     assert [(s["detected_day"], s["detected_by"]) for s in found] == [
         (11.0, "monthly_review"),
         (31.0, "monitoring"),
@@ -120,7 +121,7 @@ def test_detection_picks_the_first_incident_after_each_shock() -> None:
     figures = referee_figures(found, incidents, datetime(2019, 1, 1), 80)
     assert figures.detection_delay_days == 1.0
     assert figures.time_to_recovery_days == 12.5  # mean over recovered shocks
-    assert figures.critical_incidents_undetected == 1
+    assert figures.critical_incidents_undetected == 1  # the regulation: no alert after it
     assert figures.failures_documented_pct == 50.0  # i2 and i3 closed with a lesson
     assert figures.repeated_errors == 1  # i2 repeats i1's root cause
 
