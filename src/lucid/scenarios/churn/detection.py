@@ -15,7 +15,9 @@ first day has a delay of 1 day: delay = window end − shock start, in days. The
 shock changes (`CHANGED`) follow `shocks.py`: the pandemic moves logins, purchases, app use
 and the churn relation (activity, spend, the score, the business metric); the new segment moves
 the segment mix and, churning more, the business metric; the regulation empties the logins,
-hence the activity feature and the score. A source's checks (`source:<name>`, and
+hence the activity feature and the score; the outage silences the support tickets (their
+feature, the score); the NULLs empty the purchases' amounts (the spend feature, the score);
+the price change moves the plan mix and the business metric. A source's checks (`source:<name>`, and
 `source:<name>.<column>`) relate as the source does: the pandemic moves the logins and
 purchases sources, the regulation empties the logins source. Checks of no single column
 (estimated performance, multivariate) relate to every shock.
@@ -47,6 +49,9 @@ CHANGED: dict[str, frozenset[str | None]] = {
     ),
     "new_segment": frozenset({"segment", "retention_7d", None}),
     "regulation": frozenset({"customer_activity_30d", "logins", "source:logins", "score", None}),
+    "source_outage": frozenset({"customer_tickets_30d", "source:support_tickets", "score", None}),
+    "null_values": frozenset({"customer_spend_30d", "source:purchases", "score", None}),
+    "price_change": frozenset({"plan", "retention_7d", None}),
 }
 """Columns (None: checks of no single column) each kind of shock changes."""
 
