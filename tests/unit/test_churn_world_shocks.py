@@ -217,9 +217,9 @@ def test_a_pipeline_writing_nulls_leaves_real_nulls_in_the_files_for_its_days(br
 def test_a_price_change_moves_existing_customers_down_and_new_signups_to_cheaper_plans() -> None:
     change = PriceChange(day=20, plan="pro", to_plan="basic", existing_move=0.2, price_factor=1.25)
     world = World(WorldConfig(customers=3_000, days=40, seed=6, shocks=(change,), seasons=()))
-    world.step(20)
+    world.step(19)
     before = {row["customer_id"]: row for row in world.customers().to_pylist()}
-    world.step(1)
+    world.step(1)  # the new prices hold from the midnight that starts day 20
     after = {row["customer_id"]: row for row in world.customers().to_pylist()}
     pro_active = [c for c, row in before.items() if row["plan"] == "pro" and not row["churned_at"]]
     moved = [c for c in pro_active if after[c]["plan"] == "basic"]

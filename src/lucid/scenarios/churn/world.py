@@ -203,8 +203,9 @@ class World:
         return self
 
     def _live_one_day(self, treated: npt.NDArray[np.intp]) -> None:
-        """One day: engagement wanders, a price change moves plans on its day, customers churn
-        (from day 0), everyone still present acts, and the day's rows are drawn."""
+        """One day: engagement wanders, customers churn (from day 0), everyone still present
+        acts, and the day's rows are drawn; a price change moves plans at the midnight that
+        starts its day."""
         rng, population, day = self._rng, self._population, self.day
         present = int(np.searchsorted(population.signup, day))
         pandemic = self._shock(PandemicShift)
@@ -217,9 +218,6 @@ class World:
 
         # Churn at the start of the day, from the last 30 days of true behaviour.
         chance, moment = rng.random(present), rng.random(present)
-        repriced = self._shock(PriceChange)
-        if repriced is not None and day == repriced.day:
-            self._reprice(present, repriced)
         if day >= 0:
             self._churn(present, treated, chance, moment, shift)
         alive = np.isnan(self._churn_day[:present])
@@ -227,6 +225,9 @@ class World:
             day, present, engagement, alive, shift, self._shock(SignalRemoved), peak
         )
         self.day += 1
+        repriced = self._shock(PriceChange)
+        if repriced is not None and self.day == repriced.day:  # effective at midnight
+            self._reprice(int(np.searchsorted(population.signup, self.day)), repriced)
 
     def _reprice(self, present: int, change: PriceChange) -> None:
         """On a price change's day: `existing_move` of the active customers on the repriced
