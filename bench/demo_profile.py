@@ -35,12 +35,32 @@ from lucid.scenarios.churn.world import WorldConfig
 
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("training (sklearn)", ("scenarios/churn/training", "lucid/engines/training", "/sklearn/")),
-    ("shadow/back-test", ("lucid/experiments/shadow", "backtest", "lucid/registry/shadow")),
-    ("experiments", ("lucid/experiments/",)),
-    ("monitoring", ("lucid/monitoring/", "lucid/contracts/validity", "lucid/memory/incident")),
-    ("serving/prediction logs", ("lucid/service/", "lucid/storage/prediction", "predictions")),
-    ("registry", ("lucid/registry/",)),
-    ("features", ("lucid/features/", "lucid/engines/")),
+    ("shadow/back-test", ("lucid/experiments/shadow", "backtest", "lucid/storage/shadow")),
+    ("experiments", ("lucid/experiments/", "lucid/storage/experiments")),
+    (
+        "monitoring",
+        (
+            "lucid/monitoring/",
+            "lucid/contracts/validity",
+            "lucid/memory/incident",
+            "lucid/storage/monitoring",
+            "lucid/storage/incidents",
+        ),
+    ),
+    (
+        "serving/prediction logs",
+        ("lucid/service/", "lucid/storage/prediction_log", "lucid/features/serving"),
+    ),
+    ("registry", ("lucid/registry/", "lucid/storage/models")),
+    (
+        "features",
+        (
+            "lucid/features/",
+            "lucid/storage/online_store",
+            "feature_registry",
+            "lucid/engines/duckdb_training_set",
+        ),
+    ),
     ("data files", ("scenarios/churn/world_files",)),
     (
         "simulation",
@@ -53,11 +73,15 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "scenarios/churn/retention",
         ),
     ),
-    ("event log/memory", ("lucid/memory/", "lucid/storage/")),
+    ("event log", ("lucid/memory/", "lucid/storage/event_log")),
     ("arm logic", ("scenarios/churn/",)),
 )
-"""(step, path fragments of its modules). The innermost matching frame wins, so a fragment
-listed earlier only matters when one file matches two steps."""
+"""(step, path fragments of its modules). The innermost matching frame wins; when one file
+matches two steps, the step listed first takes it. The storage adapters go to the step that
+uses them (the online store and the served-values log to features, the prediction log to
+serving). The engines (DuckDB, its SQL builders) and the metadata database's plumbing (unit
+of work, connections) belong to no step: their time goes to the step that called them, so the
+monitor's DuckDB scans count for monitoring and a materialisation's for features."""
 
 Func = tuple[str, int, str]
 
@@ -76,29 +100,37 @@ def _attribute(stats: pstats.Stats) -> dict[str, float]:
     up its callers in proportion of the cumulative time each caller accounts for)."""
     table: dict[Func, Any] = stats.stats  # type: ignore[attr-defined]
     memo: dict[Func, dict[str, float]] = {}
+    walking: set[Func] = set()
 
-    def share(func: Func, depth: int) -> dict[str, float]:
-        """Where a second of `func`'s time goes, by step (weights summing to 1)."""
+    def share(func: Func) -> dict[str, float]:
+        """Where a second of `func`'s time goes, by step (weights summing to 1). A caller
+        already on the walk (recursion) is left out and the other callers share its part."""
         own = step_of(func)
         if own is not None:
             return {own: 1.0}
         if func in memo:
             return memo[func]
-        memo[func] = {"other": 1.0}  # cycles and deep stacks stop here
-        callers = table.get(func, (0, 0, 0, 0, {}))[4]
-        total = sum(entry[3] for entry in callers.values())
-        if depth > 40 or not callers or total <= 0:
-            return memo[func]
+        callers = {
+            caller: entry[3]
+            for caller, entry in table.get(func, (0, 0, 0, 0, {}))[4].items()
+            if caller not in walking and entry[3] > 0
+        }
+        total = sum(callers.values())
+        if not total:
+            return {"other": 1.0}
+        walking.add(func)
         out: dict[str, float] = defaultdict(float)
-        for caller, entry in callers.items():
-            for step, weight in share(caller, depth + 1).items():
-                out[step] += weight * entry[3] / total
+        for caller, cumulative in callers.items():
+            for step, weight in share(caller).items():
+                out[step] += weight * cumulative / total
+        walking.discard(func)
         memo[func] = dict(out)
         return memo[func]
 
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 5000))
     seconds: dict[str, float] = defaultdict(float)
     for func, (_, _, tottime, _, _) in table.items():
-        for step, weight in share(func, 0).items():
+        for step, weight in share(func).items():
             seconds[step] += tottime * weight
     return dict(seconds)
 
@@ -161,7 +193,15 @@ def main() -> None:
     parser.add_argument("--arms", default="entropic,negentropic")
     parser.add_argument("--top", type=int, default=0, help="also print the top N functions")
     parser.add_argument("--dump", help="write each profile to DUMP.<run>.<arm>.prof")
+    parser.add_argument("--read", nargs="+", help="attribute saved profiles (with --days)")
     args = parser.parse_args()
+    if args.read:
+        for path in args.read:
+            steps = _attribute(pstats.Stats(path))
+            print(f"\n== {path} ({args.days} days) ==")
+            for step, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
+                print(f"{step:<26}{seconds:>9.1f}{seconds / args.days * 1000:>10.1f}")
+        return
     arms = [a for a in args.arms.split(",") if a]
     for arm in arms:
         if arm not in ARMS:
