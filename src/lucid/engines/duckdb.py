@@ -414,7 +414,12 @@ class DuckDBEngine:
         spine = entity_spine_sql(definition, sources, self.relation, naive_utc(at), keys)
         _spine_view(self.connection, "__lucid_materialise_spine", spine)
         query = feature_sql(
-            definition, sources, "__lucid_materialise_spine", self.relation, as_known_at=True
+            definition,
+            sources,
+            "__lucid_materialise_spine",
+            self.relation,
+            as_known_at=True,
+            at=naive_utc(at),
         )
         self._confine()
         return self.connection.execute(query)

@@ -19,6 +19,7 @@ latest; NULL for an empty window. With a TTL the value is NULL unless
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from lucid.contracts.semantic import (
     Aggregate,
@@ -34,7 +35,14 @@ from lucid.contracts.semantic import (
 )
 from lucid.engines.definition_checks import check_columns, check_sql_aggregate
 from lucid.engines.dialects import SOURCE_DIALECT
-from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, entity_key, kept_rows, quote
+from lucid.engines.relations import (
+    SPINE_AS_OF,
+    SPINE_ENTITY,
+    entity_key,
+    kept_rows,
+    literal,
+    quote,
+)
 from lucid.engines.snapshot_sql import asof_cte, latest_event, running_last_cte
 
 DIALECTS = (SOURCE_DIALECT, "spark")
@@ -83,6 +91,7 @@ def feature_sql(
     as_known_at: bool = False,
     asof_join: bool = True,
     prefix: str = "",
+    at: datetime | None = None,
 ) -> str:
     """The query computing `definition` for every distinct (entity, as_of) of `spine`: its
     rows are `entity_id, as_of, value, data_time` (data time and TTL: the module's docstring).
@@ -95,6 +104,9 @@ def feature_sql(
     engines use the range join, taking the greatest `latest_event` struct.
     `prefix` names this query's CTEs apart when several are nested in one statement (Spark
     refuses duplicate CTE names once sqlglot hoists them).
+    `at` (naive UTC) says every spine row's as_of is that one time (a materialisation): the
+    range joins' bounds are then also constant filters on the source, which the engine pushes
+    into its scan, so only the window's files and row groups are read. The result is the same.
     """
     check_columns(definition, sources)
     terms = _terms(definition, sources)
@@ -108,7 +120,9 @@ def feature_sql(
             ctes.append(snapshot(index, definition, source, maybe_term, relation(source), prefix))
         else:
             ctes.append(
-                _term_cte(index, definition, source, maybe_term, relation(source), known_at, prefix)
+                _term_cte(
+                    index, definition, source, maybe_term, relation(source), known_at, prefix, at
+                )
             )
         part = normaliser_sql(normaliser, f"{prefix}t{index}.agg")
         value_parts.append(part if weight == 1.0 else f"{weight!r} * {part}")
@@ -156,9 +170,11 @@ def _term_cte(
     relation: str,
     known_at: bool,
     prefix: str,
+    at: datetime | None = None,
 ) -> str:
     """A term as a range join of the spine with the source's kept events, grouped by spine
-    row (`term` None: the definition's SQL aggregate)."""
+    row (`term` None: the definition's SQL aggregate); with `at` (every spine row's as_of),
+    the source's rows are first narrowed to the window ending at `at`."""
     time = f"e.{quote(source.event_time)}"
     on = [
         f"{entity_key(source, 'e')} = s.{SPINE_ENTITY}",
@@ -173,6 +189,17 @@ def _term_cte(
         aggregate = check_sql_aggregate(definition.name, definition.computation, source)
     else:
         aggregate, filters = aggregate_sql(term, "e", source), term.filters
+    kept = kept_rows(definition, source, filters)
+    if at is not None:
+        moment = f"CAST({literal(at.isoformat(sep=' '))} AS TIMESTAMP)"
+        bounds = [
+            f"r.{quote(source.event_time)} > {moment} - INTERVAL '{definition.window.seconds}'"
+            " SECOND",
+            f"r.{quote(source.event_time)} <= {moment}",
+        ]
+        if known_at:
+            bounds.append(f"r.{quote(source.ingestion_time or '')} <= {moment}")
+        kept = " AND ".join([*bounds, f"({kept})"])
     last = term is not None and term.aggregate is Aggregate.LAST
     selected = (
         f"{aggregate} AS __last"
@@ -183,7 +210,7 @@ def _term_cte(
         f"  SELECT s.{SPINE_ENTITY}, s.{SPINE_AS_OF}, {selected}\n"
         f"  FROM {prefix}spine_rows s\n"
         f"  LEFT JOIN (SELECT r.*, TRUE AS __lucid_matched FROM {relation} r "
-        f"WHERE {kept_rows(definition, source, filters)}) e\n"
+        f"WHERE {kept}) e\n"
         f"    ON {' AND '.join(on)}\n"
         f"  GROUP BY s.{SPINE_ENTITY}, s.{SPINE_AS_OF}"
     )

@@ -65,7 +65,13 @@ def source_counts(
     if ingestion_time is not None:
         kept.append(f"epoch({d.quote(ingestion_time)}) - epoch({t}) AS __lucid_lag")
         parts.append(f"avg(CASE WHEN {SPAN} = 0 THEN __lucid_lag END)")
-    where = " OR ".join(f"({_within(d, t, span)})" for span in spans)
+    hull = (min(span[0] for span in spans), max(span[1] for span in spans))
+    # The hull first: a plain range the scan can prune on, which the OR of ranges is not.
+    where = (
+        f"{_within(d, t, hull)} AND ("
+        + " OR ".join(f"({_within(d, t, span)})" for span in spans)
+        + ")"
+    )
     return (
         f"SELECT {', '.join(parts)} FROM (SELECT CASE {tag} END AS {SPAN}, {', '.join(kept)} "
         f"FROM {relation} WHERE {where}) AS spans"

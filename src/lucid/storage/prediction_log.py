@@ -77,10 +77,14 @@ class SqlPredictionLog:
         with self.db.transaction() as connection:
             for start in range(0, len(wanted), _BATCH):
                 chunk = wanted[start : start + _BATCH]
-                query = select(prediction_log.c.id, prediction_log.c.served_at).where(
-                    prediction_log.c.model == model, prediction_log.c.id.in_(chunk)
+                # Looked up by id alone, the model compared here: given `model = ?` too,
+                # SQLite walks the model's index, every prediction of the model.
+                query = select(
+                    prediction_log.c.id, prediction_log.c.served_at, prediction_log.c.model
+                ).where(prediction_log.c.id.in_(chunk))
+                found.update(
+                    (i, served_at) for i, served_at, of in connection.execute(query) if of == model
                 )
-                found.update(dict(connection.execute(query).all()))
         return found
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
@@ -141,14 +145,15 @@ class SqlPredictionLog:
         with self.db.transaction() as connection:
             for start in range(0, len(wanted), _BATCH):
                 query = select(
-                    prediction_log.c.id, prediction_log.c.entity, prediction_log.c.arm
-                ).where(
-                    prediction_log.c.model == model,
-                    prediction_log.c.id.in_(wanted[start : start + _BATCH]),
-                )
+                    prediction_log.c.id,
+                    prediction_log.c.entity,
+                    prediction_log.c.arm,
+                    prediction_log.c.model,
+                ).where(prediction_log.c.id.in_(wanted[start : start + _BATCH]))
                 found.update(
                     (str(i), (str(entity), None if arm is None else str(arm)))
-                    for i, entity, arm in connection.execute(query)
+                    for i, entity, arm, of in connection.execute(query)
+                    if of == model  # by id alone: `predictions_by_id`
                 )
         return found
 

@@ -92,13 +92,16 @@ class SqlShadowRepository:
     ) -> set[str]:
         found: set[str] = set()
         for start in range(0, len(prediction_ids), _CHUNK):
-            query = select(prediction_log.c.id).where(
-                prediction_log.c.model == model,
-                prediction_log.c.id.in_(prediction_ids[start : start + _CHUNK]),
+            # By id alone, model and version compared here: given `model = ?` too, SQLite
+            # walks the model's index, every prediction of the model.
+            query = select(
+                prediction_log.c.id, prediction_log.c.model, prediction_log.c.version
+            ).where(prediction_log.c.id.in_(prediction_ids[start : start + _CHUNK]))
+            found.update(
+                str(i)
+                for i, of, served in self._conn.execute(query)
+                if of == model and (version is None or served == str(version))
             )
-            if version is not None:
-                query = query.where(prediction_log.c.version == str(version))
-            found.update(str(i) for i in self._conn.execute(query).scalars())
         return found
 
     def scored_among(self, comparison_id: str, prediction_ids: Sequence[str]) -> set[str]:
