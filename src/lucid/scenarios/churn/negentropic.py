@@ -39,11 +39,11 @@ LESSONS = {
 """What the team writes down when an incident of each root cause closes."""
 QUIET_RUNS = 7
 """A check failing again after a week of passing runs is a new alert."""
-URGENT_AFTER = timedelta(days=HORIZON_DAYS + 3)
-"""After a detection, a first retraining waits for three daily snapshots' outcomes since it."""
+URGENT_AFTER = timedelta(days=HORIZON_DAYS + 2)
+"""After a detection, a follow-up retraining waits for two daily snapshots' outcomes since it
+(one to fit, one to back-test on)."""
 URGENT_TRIES = 3
-"""Urgent retrainings tried (every other day, one more snapshot each time) before the team
-waits for the settled world."""
+"""Follow-up retrainings tried (every other day, two more snapshots each time)."""
 READY_AFTER = timedelta(days=HORIZON_DAYS + 5 * CYCLE_DAYS)
 RETRY_AFTER = timedelta(days=2 * CYCLE_DAYS)
 """After a candidate the evidence did not prove, the team retrains again two weeks later (two
@@ -62,6 +62,10 @@ class NegentropicArm(ContractedArm):
     retry_at: dict[str, Any] = field(default_factory=dict)
     """Incident id → the moment the team retrains again after an unproven candidate."""
     urgent_tries: dict[str, int] = field(default_factory=dict)
+    follow_ups: dict[str, Any] = field(default_factory=dict)
+    """Incident id → the moment its follow-up retraining is due (`follow_up`)."""
+    deployed_since: int | None = None
+    """The detection day the latest follow-up deployment learnt from."""
 
     # -- after the day: monitoring and the loop ----------------------------------------------
 
@@ -87,11 +91,33 @@ class NegentropicArm(ContractedArm):
         return report.record.level, self.production
 
     def respond(self, day: int) -> None:
-        """The team's part of the loop, from what Lucid shows it (never the world's truth)."""
+        """The team's part of the loop, from what Lucid shows it (never the world's truth):
+        each open incident moved along, then each follow-up retraining that is due."""
         incidents = self.lucid.incidents
         for incident in incidents.list(model=MODEL):
             if incident.status.value != "closed":
                 self.work_on(incident, day)
+        for incident_id, due in sorted(self.follow_ups.items(), key=lambda item: item[1]):
+            if self.clock() >= due:
+                self.follow_up(incident_id)
+
+    def follow_up(self, incident_id: str) -> None:
+        """An incident's follow-up, open or closed (monitoring may see the checks back in
+        band before any outcome shows whether the model still ranks well): once outcomes since
+        the detection exist, `urgent_retrain`; skipped when a version deployed since the
+        detection already learnt from them."""
+        since = self.detected_day(incident_id)
+        if self.deployed_since is not None and self.deployed_since >= since:
+            del self.follow_ups[incident_id]
+            return
+        outcome = self.urgent_retrain(incident_id)
+        tries = self.urgent_tries[incident_id]
+        if outcome == "deployed" or tries >= URGENT_TRIES:
+            del self.follow_ups[incident_id]
+        else:
+            self.follow_ups[incident_id] = self.clock() + timedelta(days=2)
+        if outcome == "deployed" and self.handling.get(incident_id) == "waiting":
+            self.handling[incident_id] = "deployed"
 
     def work_on(self, incident: Any, day: int) -> None:
         """Move one incident along: take it in hand, diagnose, propose; once outcomes after
@@ -121,14 +147,11 @@ class NegentropicArm(ContractedArm):
                 ],
                 actor="sam",
             )
-            state = self.handling[record["id"]] = "urgent"
+            state = self.handling[record["id"]] = "waiting"
+            self.follow_ups[record["id"]] = parse_time(record["opened_at"]) + URGENT_AFTER
         opened = parse_time(record["opened_at"])
-        if state in ("urgent", "waiting") and record.get("recovered_at"):
+        if state == "waiting" and record.get("recovered_at"):
             self.close_incident(record["id"], LESSONS[record["root_cause"]])
-        elif state == "urgent" and self.clock() >= self.retry_at.get(
-            record["id"], opened + URGENT_AFTER
-        ):
-            self.handling[record["id"]] = self.urgent_retrain(record["id"])
         elif state == "waiting" and self.clock() >= self.retry_at.get(
             record["id"], opened + READY_AFTER
         ):
@@ -146,9 +169,8 @@ class NegentropicArm(ContractedArm):
     def urgent_retrain(self, incident_id: str) -> str:
         """Retrain on the daily snapshots labelled since the detection and deploy the version
         when its back-test on the latest of them proves it ranks churners better than
-        production (`URGENT_RULE`); otherwise archive it and try again two days later with more
-        outcomes, `URGENT_TRIES` times, then wait for the settled world (the A/B path)."""
-        tries = self.urgent_tries[incident_id] = self.urgent_tries.get(incident_id, 0) + 1
+        production (`URGENT_RULE`): "deployed"; otherwise archive it: "refused"."""
+        self.urgent_tries[incident_id] = self.urgent_tries.get(incident_id, 0) + 1
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
         since = self.detected_day(incident_id)
@@ -181,11 +203,8 @@ class NegentropicArm(ContractedArm):
             )
         except LucidError as refused:
             self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
-            if tries >= URGENT_TRIES:
-                self.retry_at.pop(incident_id, None)  # the A/B path waits for the settled world
-                return "waiting"
-            self.retry_at[incident_id] = self.clock() + timedelta(days=2)
-            return "urgent"
+            return "refused"
+        self.deployed_since = since
         return "deployed"
 
     def team_incidents(self) -> list[TeamIncident]:
