@@ -1,16 +1,17 @@
-"""The reference scenario end to end on a small world: the seed's claims, as measured here.
+"""The reference scenario end to end on a small world, by the same rules as the default one.
 
-One world of 2,000 customers over 300 days (shocks at days 120, 180 and 240) is lived by both
-architectures; the assertions are the properties the seed claims for each. Where a claim does
-not hold on this world the test says so with the measured figure instead of hiding it. The
-negentropic arm runs its policy daily over a seventh of the base (each customer is scored on
-their own weekday): 2,000 customers keep every day's window above the policy's 200 rows.
+One world of 2,000 customers over 300 days (six shocks, 30 days apart from day 90; a seasonal
+peak on days 51 to 72) is lived by both architectures and judged by the referee. The
+assertions are the JSON's shape and the ordering of the arms, never the default world's
+numbers. The negentropic arm runs its policy daily over a seventh of the base (each customer
+is scored on their own weekday, newcomers the evening of their signup): 2,000 customers keep
+a day's predictions above the policy's 200 rows.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,10 @@ pytestmark = pytest.mark.timeout(1_200)  # the module's world takes minutes on a
 def comparison(tmp_path_factory: pytest.TempPathFactory) -> Comparison:
     folder = tmp_path_factory.mktemp("scenario")
     return run_comparison(WorldConfig(customers=2_000, days=300, seed=11), folder)
+
+
+SHOCKS = ["source_outage", "pandemic", "null_values", "new_segment", "price_change", "regulation"]
+SHOCK_DAYS = [90, 120, 150, 180, 210, 240]
 
 
 def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
@@ -56,7 +61,7 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
             "value",
             "shocks",
         }
-        assert [s["day"] for s in summary[arm]["shocks"]] == [120, 180, 240]
+        assert [s["day"] for s in summary[arm]["shocks"]] == SHOCK_DAYS
         for shock in summary[arm]["shocks"]:
             assert set(shock) == {
                 "kind",
@@ -96,10 +101,11 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
         "tolerance_auc",
         "hold_days",
     }
-    assert [s["day"] for s in summary["world"]["shocks"]] == [120, 180, 240]
-    assert [d["shock"] for d in summary["detection"]] == ["pandemic", "new_segment", "regulation"]
+    assert [s["day"] for s in summary["world"]["shocks"]] == SHOCK_DAYS
+    assert [d["shock"] for d in summary["detection"]] == SHOCKS
+    assert [s["kind"] for s in summary["world"]["seasons"]] == ["seasonal_peak"]
     for found in summary["detection"]:
-        assert found["start_day"] in (120, 180, 240)
+        assert found["start_day"] in SHOCK_DAYS
         if found["first_flagged_day"] is not None:
             assert found["delay_days"] == found["first_flagged_day"] + 1 - found["start_day"] >= 1
             assert found["checks"]
@@ -126,37 +132,42 @@ def test_the_negentropic_arm_runs_its_policy_every_day(comparison: Comparison) -
     assert len(judged) >= 0.9 * len(runs)
 
 
-def test_each_shock_is_flagged_by_a_check_of_a_column_it_changes(comparison: Comparison) -> None:
-    found = {d["shock"]: d for d in comparison.to_dict()["detection"]}
-    assert found["pandemic"]["related"]
-    assert found["pandemic"]["attributed_delay_days"] is not None
-    assert found["new_segment"]["attributed_delay_days"] is not None
-    assert any("[segment]" in check for check in found["new_segment"]["attributed_checks"])
-
-
-def test_the_regulation_and_the_pandemic_are_seen_on_their_first_day_by_source_health(
+def test_source_health_sees_the_sources_shocks_on_their_first_day(
     comparison: Comparison,
 ) -> None:
     found = {d["shock"]: d for d in comparison.to_dict()["detection"]}
-    for shock in ("pandemic", "regulation"):
+    for shock, source in (
+        ("source_outage", "support_tickets"),
+        ("pandemic", "logins"),
+        ("regulation", "logins"),
+    ):
         assert found[shock]["attributed_delay_days"] == 1, found[shock]
-        assert any("[source:logins]" in c for c in found[shock]["attributed_checks"]), found[shock]
+        assert any(f"[source:{source}]" in c for c in found[shock]["attributed_checks"])
+    assert any("[segment]" in c for c in found["new_segment"]["attributed_checks"])
 
 
-def test_no_incident_is_opened_before_the_first_shock(comparison: Comparison) -> None:
+def test_no_incident_is_opened_before_the_first_shock_or_by_the_seasonal_peak(
+    comparison: Comparison,
+) -> None:
     alarms = comparison.to_dict()["false_alarms_before_first_shock"]
-    assert alarms["runs"] > 60
+    assert alarms["runs"] > 50  # the peak (days 51 to 72) lies among them
     assert alarms["incidents_opened"] == 0, alarms
+    assert comparison.arms["negentropic"].false_alarm_incidents == 0
 
 
-def test_the_entropic_arm_contradicts_itself_and_detects_nothing(comparison: Comparison) -> None:
-    entropic = comparison.arms["entropic"].scorecard
-    assert entropic["contradictory_definitions"] == 3
-    assert entropic["training_serving_skew_pct"] > 50  # trained on logins, served purchases
-    assert entropic["models_without_impact_pct"] == 100.0
-    assert entropic["detection_delay_days"] is None
-    assert entropic["critical_incidents_undetected"] == 3
-    assert comparison.arms["entropic"].incidents == []
+def test_the_entropic_arm_is_measured_on_every_row(comparison: Comparison) -> None:
+    entropic = comparison.arms["entropic"]
+    card = entropic.scorecard
+    assert card["contradictory_definitions"] == 3
+    assert card["training_serving_skew_pct"] > 50  # trained on logins, served purchases
+    assert card["models_without_impact_pct"] == 100.0
+    # Its business review files tickets late and writes no lesson.
+    assert card["detection_delay_days"] is not None and card["detection_delay_days"] >= 7
+    assert card["failures_documented_pct"] == 0.0
+    assert card["repeated_errors"] is not None
+    assert card["critical_incidents_undetected"] is not None
+    detected = [s for s in entropic.shocks if s["detected_day"] is not None]
+    assert detected and all(s["detected_by"].startswith("business review") for s in detected)
 
 
 def test_the_negentropic_arm_keeps_its_contracts(comparison: Comparison) -> None:
@@ -165,30 +176,39 @@ def test_the_negentropic_arm_keeps_its_contracts(comparison: Comparison) -> None
     assert card["contradictory_definitions"] == 0
     assert card["training_serving_skew_pct"] < 2.0
     assert card["models_without_impact_pct"] == 0.0
+    assert negentropic.overrides == 0 and negentropic.promotions["ungated"] == 0
     assert negentropic.chain_ok
 
 
-def test_the_negentropic_arm_detects_recovers_and_documents(comparison: Comparison) -> None:
+def test_the_negentropic_arm_detects_first_and_documents_what_recovered(
+    comparison: Comparison,
+) -> None:
+    entropic = comparison.arms["entropic"].scorecard
     negentropic = comparison.arms["negentropic"]
     card = negentropic.scorecard
-    assert card["detection_delay_days"] is not None and 0 <= card["detection_delay_days"] < 30
-    assert card["time_to_recovery_days"] is not None
-    closed = [i for i in negentropic.incidents if i["status"] == "closed"]
-    assert closed and all(i["lesson"] for i in closed)
-    assert card["failures_documented_pct"] == pytest.approx(
-        100.0 * len(closed) / len(negentropic.incidents)
-    )
-    # Honest figure, not a claim: shocks that hit while an incident was still being worked
-    # on are not counted as detected (see the note of issue 10).
-    assert card["critical_incidents_undetected"] < 3
+    assert card["detection_delay_days"] < entropic["detection_delay_days"]
+    assert card["critical_incidents_undetected"] < entropic["critical_incidents_undetected"]
+    assert card["failures_documented_pct"] > entropic["failures_documented_pct"]
+    # Monitoring's own recovery: an incident whose checks came back in band more than two
+    # days before the end was closed, with a lesson.
+    end = datetime.fromisoformat(comparison.world["end"]).replace(tzinfo=UTC)
+    for incident in negentropic.incidents:
+        recovered = incident.get("recovered_at")
+        if recovered and parse_time(recovered) < end - timedelta(days=2):
+            assert incident["status"] == "closed" and incident["lesson"], incident
+    for shock in negentropic.shocks:
+        if shock["detected_day"] is not None:
+            assert shock["detection_delay_days"] >= 1  # a daily run reads a day once it ended
 
 
-def test_the_negentropic_arm_keeps_more_customers(comparison: Comparison) -> None:
+def test_the_negentropic_arm_keeps_more_customers_and_revenue(comparison: Comparison) -> None:
     entropic = comparison.arms["entropic"]
     negentropic = comparison.arms["negentropic"]
     assert negentropic.customers_at_start == entropic.customers_at_start
     assert negentropic.retention_rate > entropic.retention_rate
     assert negentropic.revenue_kept > entropic.revenue_kept
+    gained = negentropic.value["revenue_kept_vs_no_model"]
+    assert gained > entropic.value["revenue_kept_vs_no_model"]
 
 
 def test_the_negentropic_project_stays_for_the_dashboard(comparison: Comparison) -> None:

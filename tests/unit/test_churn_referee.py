@@ -77,10 +77,13 @@ def test_the_oracle_is_the_training_pipeline_and_its_auc_sklearns() -> None:
     assert auc(np.array([0, 1, 0, 1]), np.array([1.0, 1.0, 0.0, 2.0])) == 0.875  # a tie: half
 
 
-def test_a_wider_window_waits_for_the_blind_days_to_leave_it() -> None:
+def test_a_window_is_dated_by_its_first_day() -> None:
     served, churn = served_world(SHOCK, SHOCK + 10)
     judge = QualityJudge(served, churn, 70, RefereeRules(window_days=3, hold_days=5))
-    assert judge.recovered_day(SHOCK) == SHOCK + 12
+    assert judge.recovered_day(SHOCK) == SHOCK + 10  # what is served from then on ranks
+    assert judge.evaluate(SHOCK + 8) is not None
+    quality, oracle = judge.evaluate(SHOCK + 8)  # type: ignore[misc]
+    assert oracle - quality > 0.1  # two blind days of three in the window
 
 
 def test_a_shock_that_never_hurts_is_recovered_on_its_day() -> None:
@@ -185,6 +188,7 @@ def test_the_tolerance_is_the_calm_days_95th_percentile_rounded_up() -> None:
     calm = [{"day": d, "auc": 0.8, "oracle_auc": 0.8 + d / 1000} for d in range(100)]
     crossing = [{"day": d, "auc": 0.5, "oracle_auc": 0.9} for d in range(100, 114)]
     shocked = [{"day": 200, "auc": 0.5, "oracle_auc": 0.9}]
-    assert calm_tolerance([calm[:50], calm[50:] + crossing + shocked], first_shock=114) == 0.1
+    # Calm: windows (7 days) whose outcomes (14 days on) all fell before day 114: days 0..92.
+    assert calm_tolerance([calm[:50], calm[50:] + crossing + shocked], first_shock=114) == 0.09
     assert calm_tolerance([calm[:20]], first_shock=100) == 0.03  # never below the floor
     assert calm_tolerance([calm[:5]], first_shock=100) == RefereeRules().tolerance_auc

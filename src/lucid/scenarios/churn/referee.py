@@ -5,7 +5,9 @@ incidents (`TeamIncident`) and the world's realised churn — never from the tea
 monitoring:
 
 - **Ranking quality and recovery.** For a day d, the window is every row served on days
-  [d − window_days + 1, d] whose 14-day outcome is realised. `quality` is the AUC of the
+  [d, d + window_days − 1] whose 14-day outcome is realised: the quality of what was served
+  from day d on (a window is dated by its first day, so a version deployed on day d is judged
+  from day d, not a week later). `quality` is the AUC of the
   served scores against churn within 14 days of serving; `oracle` the AUC of the same model
   family (log1p → standard scaling → logistic regression) refit on the window's served
   features and outcomes, out of sample: 2 folds by a stable hash of the customer id, each
@@ -13,8 +15,8 @@ monitoring:
   not evaluated. A shock starting on day S is *recovered* on the first day r ≥ S (before the
   next shock) from which oracle − quality ≤ `tolerance_auc` on every evaluated day of
   [r, r + hold_days) (cut at the next shock's start; at least one evaluated day, every day
-  realised), windows restricted to rows served on days ≥ S — so a shock that never hurts the
-  model is recovered on day S. The run states its tolerance from its own calm days
+  realised), windows cut before the next shock — so a shock that never hurts the model is
+  recovered on day S. The run states its tolerance from its own calm days
   (`calm_tolerance`): the 95th percentile of the gap over the days whose outcomes all fell
   before the first shock, both arms pooled, rounded up to 0.01 and at least 0.03 — the gap a
   model that nothing has hurt still shows on one day in twenty.
@@ -205,18 +207,18 @@ class QualityJudge:
     def last_evaluable(self) -> int:
         return self.last_day - self.rules.label_horizon_days
 
-    def evaluate(self, day: int, since: int | None = None) -> tuple[float, float] | None:
-        """(quality, oracle) of the window ending on `day`, of rows served on `since` or
-        later; None when not evaluable."""
-        if day > self.last_evaluable:
+    def evaluate(self, day: int, until: int | None = None) -> tuple[float, float] | None:
+        """(quality, oracle) of the window of rows served from `day` on (`window_days` days,
+        cut before `until` and at the last realised day); None when not evaluable."""
+        last = min(day + self.rules.window_days - 1, self.last_evaluable)
+        if until is not None:
+            last = min(last, until - 1)
+        key = tuple(d for d in range(day, last + 1) if d in self._days)
+        if not key:
             return None
-        first = day - self.rules.window_days + 1
-        if since is not None:
-            first = max(first, since)
-        key = tuple(d for d in range(first, day + 1) if d in self._days)
         if key not in self._cache:
             rows = [part for d in key for part in self._days[d]]
-            self._cache[key] = window_quality(rows, self.rules.min_class) if rows else None
+            self._cache[key] = window_quality(rows, self.rules.min_class)
         return self._cache[key]
 
     def series(self) -> list[dict[str, Any]]:
@@ -224,8 +226,7 @@ class QualityJudge:
         if not self._days:
             return []
         found = []
-        last = min(max(self._days) + self.rules.window_days - 1, self.last_evaluable)
-        for day in range(min(self._days), last + 1):
+        for day in range(min(self._days), min(max(self._days), self.last_evaluable) + 1):
             judged = self.evaluate(day)
             if judged is not None:
                 quality, oracle = (round(value, 4) for value in judged)
@@ -239,7 +240,7 @@ class QualityJudge:
         stop = realised + 1 if until is None else until
         gaps: dict[int, float] = {}
         for day in range(start, min(stop, realised + 1)):
-            judged = self.evaluate(day, since=start)
+            judged = self.evaluate(day, until)
             if judged is not None:
                 gaps[day] = judged[1] - judged[0]
         for first in range(start, stop):
@@ -259,18 +260,20 @@ def calm_tolerance(
     first_shock: int,
     *,
     horizon: int = LABEL_HORIZON_DAYS,
+    window_days: int = RefereeRules.window_days,
     floor: float = TOLERANCE_FLOOR,
     default: float = RefereeRules.tolerance_auc,
 ) -> float:
     """The run's `tolerance_auc`: the 95th percentile of oracle − quality over the calm days
-    (evaluated days whose outcomes all fell before the first shock: day + horizon < its day),
+    (evaluated days whose window's outcomes all fell before the first shock: day + window
+    − 1 + horizon < its day),
     pooled over the arms' `series` (`QualityJudge.series`), rounded up to 0.01 and at least
     `floor`; `default` with fewer than 10 calm days."""
     calm = [
         float(row["oracle_auc"]) - float(row["auc"])
         for rows in series
         for row in rows
-        if int(row["day"]) + horizon < first_shock
+        if int(row["day"]) + window_days - 1 + horizon < first_shock
     ]
     if len(calm) < 10:
         return default

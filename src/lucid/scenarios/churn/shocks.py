@@ -3,8 +3,11 @@ for how long.
 
 Each shock is a value: its start day (0 = the world's first day) is ground truth, exposed only
 to measure how long a system took to detect it — never to drive a system's decisions. A shock
-says whether it changes how behaviour relates to churn (`changes_relation`: a model must then
-wait for labels of the new world, the label horizon) and how long it lasts (`duration_days`,
+says whether it changes how the model's inputs relate to churn (`changes_relation`: a model
+must then wait for labels of the new world, the label horizon) — the pandemic changes the
+behaviour-to-churn relation itself; a new segment and a price change move churn through the
+segment and the plan, which the churn model does not take as inputs, so its inputs relate to
+churn differently too — and how long it lasts (`duration_days`,
 None: permanent). A seasonal peak is not a shock: behaviour rises and falls back with the
 churn relation untouched, and nothing should be declared or flagged for it.
 """
@@ -90,6 +93,7 @@ class NewSegmentArrival(Shock):
     segment: str = "freelancer"
     daily_signups: float = 0.004
     """New customers of the segment per day, as a share of the initial customer count."""
+    changes_relation: ClassVar[bool] = True
     kind: ClassVar[str] = "new_segment"
 
     @property
@@ -169,6 +173,7 @@ class PriceChange(Shock):
     to_plan: str = "basic"
     signup_move: float = 0.4
     existing_move: float = 0.5
+    changes_relation: ClassVar[bool] = True
     kind: ClassVar[str] = "price_change"
 
     def __post_init__(self) -> None:
