@@ -81,16 +81,11 @@ def test_the_json_has_the_issue_shape(comparison: Comparison) -> None:
         gated = promotions["by_evidence"] + promotions["by_override"]
         assert promotions["production"] == gated + promotions["ungated"] >= 1
         assert promotions["evidence_lucid"] + promotions["evidence_external"] <= gated
-    # The entropic arm's one model was copied to production by hand: no gate saw it.
-    assert summary["entropic"]["promotions"] == {
-        "production": 1,
-        "by_evidence": 0,
-        "by_override": 0,
-        "ungated": 1,
-        "evidence_lucid": 0,
-        "evidence_external": 0,
-        "override_share_pct": None,
-    }
+    # The entropic arm's model files were copied to production by hand: no gate saw them.
+    copied = summary["entropic"]["promotions"]
+    assert copied["production"] == copied["ungated"] >= 1
+    assert copied["by_evidence"] == copied["by_override"] == 0
+    assert copied["override_share_pct"] is None
     assert summary["negentropic"]["promotions"]["ungated"] == 0
     assert {"customers", "days", "seed", "start", "end", "shocks", "seasons"} <= set(
         summary["world"]
@@ -224,7 +219,8 @@ def test_the_report_draws_both_arms(comparison: Comparison, tmp_path: Path) -> N
     assert '<text class="tick x-tick" data-x="0.0"' in retention  # dated axis from day 0
     assert 'data-kind="entropic"' in retention and 'data-kind="negentropic"' in retention
     assert "<tr><th>promotions by override</th><td>0</td>" in page
-    assert "<tr><th>production promotions</th><td>1 ungated</td>" in page
+    copied = comparison.arms["entropic"].promotions["ungated"]
+    assert f"<tr><th>production promotions</th><td>{copied} ungated</td>" in page
     assert "http://" not in page and "https://" not in page
 
 
