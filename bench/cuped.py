@@ -63,7 +63,9 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     days = max(SNAPSHOTS) + WINDOW + 1
-    world = World(WorldConfig(customers=args.customers, days=days, seed=args.seed, shocks=()))
+    world = World(
+        WorldConfig(customers=args.customers, days=days, seed=args.seed, shocks=(), seasons=())
+    )
     owners = len(world.owner_ids)
     sources = {**SOURCES, **SOURCES_TICKETS}
     window: dict[str, deque[np.ndarray]] = {name: deque(maxlen=WINDOW) for name in sources}
