@@ -121,7 +121,7 @@ def test_ground_truth_gives_each_shock_its_relation_duration_floor_and_end() -> 
     assert truth["end"] == "2020-01-01T00:00:00"
     assert truth["monthly_churn_pct"] == world.monthly_churn_pct(0, 110)
     found = {shock["kind"]: shock for shock in truth["shocks"]}
-    for kind in ("pandemic", "new_segment", "price_change"):  # churn moves apart from the inputs
+    for kind in ("pandemic", "new_segment", "price_change", "regulation"):  # inputs vs churn
         assert found[kind]["changes_relation"] is True
         assert found[kind]["floor_days"] == 14 and found[kind]["end"] is None
     outage = found["source_outage"]
@@ -132,8 +132,6 @@ def test_ground_truth_gives_each_shock_its_relation_duration_floor_and_end() -> 
     )
     assert outage["starts_at"] == "2019-04-21T00:00:00" and outage["end"] == "2019-04-24T00:00:00"
     assert found["null_values"]["floor_days"] == found["null_values"]["duration_days"] == 4
-    regulation = found["regulation"]
-    assert regulation["floor_days"] == 0 and regulation["duration_days"] is None
     assert all({"kind", "day", "description"} <= set(shock) for shock in truth["shocks"])
     (season,) = truth["seasons"]
     assert season["kind"] == "seasonal_peak" and season["duration_days"] == 21
