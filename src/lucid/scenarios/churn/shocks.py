@@ -7,9 +7,10 @@ says whether it changes how the model's inputs relate to churn (`changes_relatio
 must then wait for labels of the new world, the label horizon) — the pandemic changes the
 behaviour-to-churn relation itself; a new segment and a price change move churn through the
 segment and the plan, which the churn model does not take as inputs, so its inputs relate to
-churn differently too; a removed signal leaves an input that no longer tells anything — and how long it lasts (`duration_days`,
-None: permanent). A seasonal peak is not a shock: behaviour rises and falls back with the
-churn relation untouched, and nothing should be declared or flagged for it.
+churn differently too; a removed signal leaves an input that no longer tells anything — and
+how long it lasts (`duration_days`, None: permanent). A seasonal peak is not a shock:
+behaviour rises and falls back with the churn relation untouched, and nothing should be
+declared or flagged for it.
 """
 
 from __future__ import annotations
