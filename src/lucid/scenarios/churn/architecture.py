@@ -1,25 +1,22 @@
 """The two architectures of the seed, each a team running its churn model on its own copy of
 the same world, and what both share: `ArchitectureArm`, its rhythm (a cycle of `cadence_days`)
-and its weekly record.
+its weekly record, and what the referee reads of each (`ServedDay`, `TeamIncident`, `Alert`).
 
 Both arms see the same customers and the same shocks (the world's draws never depend on
 treatments), spend the same retention budget (5 % of paying customers treated at any time, a
 treatment lasting a week) on the customers their model ranks most at risk, and learn outcomes
 the same way: a snapshot's churn labels (churned within 14 days) become known 14 days after
-it. They differ only in architecture:
+it (a weekly snapshot; a daily one for the negentropic arm). They differ only in architecture:
 
 - `EntropicArm` (`entropic`) — the seed's baseline: the three teams' contradictory
-  "activity" definitions; a model trained once on Data Science's definition, served with
-  Marketing's, deployed by hand on its offline accuracy, never monitored.
+  "activity" definitions; a model trained on Data Science's definition, served with
+  Marketing's, copied to production by hand, never monitored; a monthly business review that
+  files a ticket when churn rises and has the model retrained in haste, without a lesson.
 - `NegentropicArm` (`negentropic`, on the contracts of `contracted`) — Lucid: canonical
   features approved by the three teams and served from the online store, each customer scored
-  once a week on their own weekday; a registered model with its retention contract (weekly
-  retention, known at each week's end); the seed's churn policy run every day; and the loop —
-  incident, diagnosis, proposals, retraining on outcomes observed since the detection, a
-  back-test against production and an A/B test on a cohort (10 %, or half the customers when
-  10 % cannot reach the minimum sample), promotion through the gate on the evidence its
-  contract's rule asks for (a candidate it does not prove is archived, never overridden),
-  checkpoints, lesson.
+  once a week on their own weekday and newcomers the evening of their signup; a registered
+  model with its retention contract (weekly retention, known at each week's end); the seed's
+  churn policy run every day; and the loop (`negentropic`).
 
 Neither arm reads the world's ground truth (shock days, hazards, the causal model): only its
 own data files, its own labels, its own stores, and what a business sees of its customers —

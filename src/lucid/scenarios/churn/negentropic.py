@@ -1,11 +1,14 @@
 """The negentropic arm — Lucid: the contracts of `contracted` and the team's loop on top: the
-seed's churn policy run every day; incident, diagnosis, proposals, retraining on outcomes
-observed since the detection; the evidence its contract's rule asks for, produced by Lucid — a
-back-test against production on the latest labelled snapshot and an A/B test on a cohort (10 %,
-or half the customers when 10 % cannot reach the minimum sample, with each customer's
-pre-period activity as CUPED covariate); promotion through the gate on that evidence alone (a
-candidate the evidence does not prove is archived, and the team retrains again later);
-checkpoints, lesson."""
+seed's churn policy run every day; incident, diagnosis (root cause from the failing checks and
+the silent sources), proposals; a follow-up retraining on the daily snapshots labelled since
+the detection as soon as two exist, promoted when its back-test proves it ranks their churners
+better than production (`URGENT_RULE`), open incident or closed; for an incident still open
+five weeks on, a retraining on the settled world with the evidence its contract's rule asks
+for, produced by Lucid — a back-test against production and an A/B test on a cohort (10 %, or
+half the customers when 10 % cannot reach the minimum sample, with each customer's pre-period
+activity as CUPED covariate); promotion through the gate on that evidence alone (a candidate
+the evidence does not prove is archived, never overridden); checkpoints; every incident closed
+with its root cause's lesson once monitoring sees its checks back in band."""
 
 from __future__ import annotations
 
