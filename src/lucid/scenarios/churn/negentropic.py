@@ -1,8 +1,9 @@
 """The negentropic arm — Lucid: the contracts of `contracted` and the team's loop on top: the
 seed's churn policy run every day; incident, diagnosis (root cause from the failing checks and
-the silent sources), proposals; a follow-up retraining on the daily snapshots labelled since
-the detection as soon as two exist, promoted when its back-test proves it ranks their churners
-better than production (`URGENT_RULE`), open incident or closed; for an incident still open
+the silent sources), proposals; after each alert (an incident opened, or a check newly failing
+in the one open), a follow-up retraining on the daily snapshots labelled since it as soon as
+two exist, promoted when its back-test proves it ranks their churners better than production
+(`URGENT_RULE`), whatever the incident's state; for an incident still open
 five weeks on, a retraining on the settled world with the evidence its contract's rule asks
 for, produced by Lucid — a back-test against production and an A/B test on a cohort (10 %, or
 half the customers when 10 % cannot reach the minimum sample, with each customer's pre-period
@@ -64,9 +65,11 @@ class NegentropicArm(ContractedArm):
     failing_checks: list[str] = field(default_factory=list)
     retry_at: dict[str, Any] = field(default_factory=dict)
     """Incident id → the moment the team retrains again after an unproven candidate."""
-    urgent_tries: dict[str, int] = field(default_factory=dict)
-    follow_ups: dict[str, Any] = field(default_factory=dict)
-    """Incident id → the moment its follow-up retraining is due (`follow_up`)."""
+    urgent_tries: dict[int, int] = field(default_factory=dict)
+    follow_ups: dict[int, Any] = field(default_factory=dict)
+    """Alert day → the moment its follow-up retraining is due (`follow_up`)."""
+    recent_failing: list[set[tuple[str, Any]]] = field(default_factory=list)
+    """The failing (metric, column) of the last `QUIET_RUNS` daily runs."""
     deployed_since: int | None = None
     """The detection day the latest follow-up deployment learnt from."""
 
@@ -90,6 +93,16 @@ class NegentropicArm(ContractedArm):
             for c in report.record.checks
             if c["level"] in ("warning", "critical")
         ]
+        failing = {
+            (str(c["metric"]), c.get("feature"))
+            for c in report.record.checks
+            if c["level"] in ("warning", "critical")
+        }
+        quiet = set().union(*self.recent_failing) if self.recent_failing else set()
+        if failing - quiet:  # an alert: the team plans a follow-up on what comes after it
+            day = int(self.world.day)
+            self.follow_ups.setdefault(day, self.clock() + URGENT_AFTER)
+        self.recent_failing = [*self.recent_failing, failing][-QUIET_RUNS:]
         self.respond(int(self.world.day))
         return report.record.level, self.production
 
@@ -100,27 +113,29 @@ class NegentropicArm(ContractedArm):
         for incident in incidents.list(model=MODEL):
             if incident.status.value != "closed":
                 self.work_on(incident, day)
-        for incident_id, due in sorted(self.follow_ups.items(), key=lambda item: item[1]):
+        for since, due in sorted(self.follow_ups.items()):
             if self.clock() >= due:
-                self.follow_up(incident_id)
+                self.follow_up(since)
 
-    def follow_up(self, incident_id: str) -> None:
-        """An incident's follow-up, open or closed (monitoring may see the checks back in
-        band before any outcome shows whether the model still ranks well): once outcomes since
-        the detection exist, `urgent_retrain`; skipped when a version deployed since the
-        detection already learnt from them."""
-        since = self.detected_day(incident_id)
+    def follow_up(self, since: int) -> None:
+        """The follow-up of the alert of day `since` (an incident opened, or a check newly
+        failing in the one open; monitoring may see the checks back in band before any outcome
+        shows whether the model still ranks well): `urgent_retrain` on the outcomes since,
+        tried `URGENT_TRIES` times two days apart; skipped when a version deployed since then
+        already learnt from them. A deployment moves the open incidents on to "deployed"."""
         if self.deployed_since is not None and self.deployed_since >= since:
-            del self.follow_ups[incident_id]
+            del self.follow_ups[since]
             return
-        outcome = self.urgent_retrain(incident_id)
-        tries = self.urgent_tries[incident_id]
+        outcome = self.urgent_retrain(since)
+        tries = self.urgent_tries[since] = self.urgent_tries.get(since, 0) + 1
         if outcome == "deployed" or tries >= URGENT_TRIES:
-            del self.follow_ups[incident_id]
+            del self.follow_ups[since]
         else:
-            self.follow_ups[incident_id] = self.clock() + timedelta(days=2)
-        if outcome == "deployed" and self.handling.get(incident_id) == "waiting":
-            self.handling[incident_id] = "deployed"
+            self.follow_ups[since] = self.clock() + timedelta(days=2)
+        if outcome == "deployed":
+            for incident_id, state in self.handling.items():
+                if state == "waiting":
+                    self.handling[incident_id] = "deployed"
 
     def work_on(self, incident: Any, day: int) -> None:
         """Move one incident along: take it in hand, diagnose, propose; once outcomes after
@@ -151,7 +166,6 @@ class NegentropicArm(ContractedArm):
                 actor="sam",
             )
             state = self.handling[record["id"]] = "waiting"
-            self.follow_ups[record["id"]] = parse_time(record["opened_at"]) + URGENT_AFTER
         opened = parse_time(record["opened_at"])
         if state == "waiting" and record.get("recovered_at"):
             self.close_incident(record["id"], LESSONS[record["root_cause"]])
@@ -169,14 +183,12 @@ class NegentropicArm(ContractedArm):
         elif state == "deployed" and record.get("recovered_at"):
             self.close_incident(record["id"], LESSONS[record["root_cause"]])
 
-    def urgent_retrain(self, incident_id: str) -> str:
-        """Retrain on the daily snapshots labelled since the detection and deploy the version
+    def urgent_retrain(self, since: int) -> str:
+        """Retrain on the daily snapshots labelled since day `since` and deploy the version
         when its back-test on the latest of them proves it ranks churners better than
         production (`URGENT_RULE`): "deployed"; otherwise archive it: "refused"."""
-        self.urgent_tries[incident_id] = self.urgent_tries.get(incident_id, 0) + 1
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
-        since = self.detected_day(incident_id)
         version = self.register(
             retention_contract(self.retention_since(since), URGENT_RULE),
             "retrained on the outcomes observed since the incident, to be promoted only if it "
