@@ -94,10 +94,15 @@ def weekday_of(entity: str) -> int:
 FIRST_RULE = (EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.SUPERIORITY, "auc"),)
 """The first model's rule of evidence: it must rank churners above stayers better than no
 model (random targeting) on a labelled snapshot it was not trained on."""
-URGENT_RULE = (EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.SUPERIORITY, "auc"),)
-"""An urgent retraining's rule of evidence: it ranks the churners of the latest labelled
-snapshot since the detection significantly better than production does. Its business value is
-then judged by its contract's checkpoints and rollback, as every deployment's."""
+FOLLOW_UP_RULE = (
+    EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.NON_INFERIORITY, "auc", margin=0.02),
+)
+"""A follow-up retraining's rule of evidence, stated before its back-test: refit on the outcomes
+since an alert, it ranks the churners of the latest labelled snapshot at least as well as
+production (AUC within 0.02, one-sided at the contract's alpha). A day's snapshot holds too
+few churners to prove the few points a refit gains, but enough to refuse one that ranks
+worse; its business value is then judged by its contract's checkpoints and rollback, as every
+deployment's."""
 RETRAIN_RULE = (
     EvidenceClause(EvidenceKind.PREDICTIVE, Comparison.NON_INFERIORITY, "auc", margin=0.02),
     EvidenceClause(EvidenceKind.BUSINESS, Comparison.NON_INFERIORITY),

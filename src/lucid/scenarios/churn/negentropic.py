@@ -2,8 +2,8 @@
 seed's churn policy run every day; incident, diagnosis (root cause from the failing checks and
 the silent sources), proposals; after each alert (an incident opened, or a check newly failing
 in the one open), a follow-up retraining on the daily snapshots labelled since it as soon as
-two exist, promoted when its back-test proves it ranks their churners better than production
-(`URGENT_RULE`), whatever the incident's state; for an incident still open
+two exist, promoted when its back-test shows it ranks their churners at least as well as
+production (`FOLLOW_UP_RULE`: non-inferior within 0.02 AUC), whatever the incident's state; for an incident still open
 five weeks on, a retraining on the settled world with the evidence its contract's rule asks
 for, produced by Lucid — a back-test against production and an A/B test on a cohort (10 %, or
 half the customers when 10 % cannot reach the minimum sample, with each customer's pre-period
@@ -24,7 +24,7 @@ from lucid.contracts.value import Stage
 from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
 from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL, Alert, TeamIncident
-from lucid.scenarios.churn.contracted import URGENT_RULE, ContractedArm, retention_contract
+from lucid.scenarios.churn.contracted import FOLLOW_UP_RULE, ContractedArm, retention_contract
 from lucid.scenarios.churn.detection import DailyRun
 from lucid.scenarios.churn.training import HORIZON_DAYS
 from lucid.scenarios.churn.world_files import EVENT_TIME
@@ -185,14 +185,14 @@ class NegentropicArm(ContractedArm):
 
     def urgent_retrain(self, since: int) -> str:
         """Retrain on the daily snapshots labelled since day `since` and deploy the version
-        when its back-test on the latest of them proves it ranks churners better than
-        production (`URGENT_RULE`): "deployed"; otherwise archive it: "refused"."""
+        when its back-test on the latest of them shows it ranks churners at least as well as
+        production (`FOLLOW_UP_RULE`): "deployed"; otherwise archive it: "refused"."""
         current = self.lucid.registry.production_version(MODEL)
         assert current is not None
         version = self.register(
-            retention_contract(self.retention_since(since), URGENT_RULE),
-            "retrained on the outcomes observed since the incident, to be promoted only if it "
-            "ranks them better than production",
+            retention_contract(self.retention_since(since), FOLLOW_UP_RULE),
+            "retrained on the outcomes observed since the alert, to be promoted only if it "
+            "ranks them at least as well as production",
             since_day=since,
             daily=True,
         )
@@ -206,15 +206,16 @@ class NegentropicArm(ContractedArm):
                 version,
                 hypotheses=[
                     {
-                        "description": "the version trained since the incident ranks churners "
-                        "better, so the campaign keeps more customers",
+                        "description": "the version trained on the outcomes since the alert "
+                        "ranks today's churners as well or better, so the campaign keeps as "
+                        "many customers or more",
                         "expected_impact": 0.005,
                         "unit": "retention_7d",
                     }
                 ],
                 actor="sam",
-                rationale="its back-test on outcomes since the incident proved it ranks churners "
-                "better than production",
+                rationale="its back-test on the outcomes since the alert shows it ranks "
+                "churners at least as well as production",
             )
         except LucidError as refused:
             self.lucid.registry.archive(MODEL, version, actor="sam", rationale=refused.sentence)
