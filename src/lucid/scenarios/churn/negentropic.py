@@ -3,13 +3,14 @@ seed's churn policy run every day; incident, diagnosis (root cause from the fail
 the silent sources), proposals; after each alert (an incident opened, or a check newly failing
 in the one open), a follow-up retraining on the daily snapshots labelled since it as soon as
 two exist, promoted when its back-test shows it ranks their churners at least as well as
-production (`FOLLOW_UP_RULE`: non-inferior within 0.02 AUC), whatever the incident's state; for an incident still open
-five weeks on, a retraining on the settled world with the evidence its contract's rule asks
-for, produced by Lucid — a back-test against production and an A/B test on a cohort (10 %, or
-half the customers when 10 % cannot reach the minimum sample, with each customer's pre-period
-activity as CUPED covariate); promotion through the gate on that evidence alone (a candidate
-the evidence does not prove is archived, never overridden); checkpoints; every incident closed
-with its root cause's lesson once monitoring sees its checks back in band."""
+production (`FOLLOW_UP_RULE`: non-inferior within 0.02 AUC), whatever the incident's state;
+for an incident still open five weeks on, a retraining on the settled world with the evidence
+its contract's rule asks for, produced by Lucid — a back-test against production and an A/B
+test on a cohort (10 %, or half the customers when 10 % cannot reach the minimum sample, with
+each customer's pre-period activity as CUPED covariate); promotion through the gate on that
+evidence alone (a candidate the evidence does not prove is archived, never overridden);
+checkpoints; every incident closed with its root cause's lesson once monitoring sees its checks
+back in band."""
 
 from __future__ import annotations
 
