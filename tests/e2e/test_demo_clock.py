@@ -33,13 +33,13 @@ def readme_prediction_example() -> str:
 
 def test_the_readme_predicts_against_a_small_demo_at_the_worlds_end(tmp_path: Path) -> None:
     folder = tmp_path / "lucid-demo"
-    run = run_lucid("demo", "--dir", str(folder), "--customers", "300", "--days", "120", "--json")
+    run = run_lucid("demo", "--dir", str(folder), "--customers", "2000", "--days", "60", "--json")
     assert run.code == 0, run.stderr
     world = json.loads(run.stdout)["world"]
     end = world_end(world).strftime("%Y-%m-%dT%H:%M:%SZ")
     for arm in ("entropic", "negentropic"):
         assert f"as_of: '{end}'" in (folder / arm / "lucid.yaml").read_text()
-    assert world["days"] == 120 and (folder / ".lucid-demo").is_file()
+    assert world["days"] == 60 and (folder / ".lucid-demo").is_file()
     example = readme_prediction_example()
     predicted = subprocess.run(
         [sys.executable, "-c", example],

@@ -21,8 +21,15 @@ def test_generate_writes_a_project_with_every_source_and_the_shock_schedule(
         assert list((folder / "data" / source).glob("*.parquet")), source
         assert source in result.stdout
     truth = json.loads((folder / "world.json").read_text())
-    assert [shock["kind"] for shock in truth["shocks"]] == ["pandemic", "new_segment", "regulation"]
-    assert [shock["day"] for shock in truth["shocks"]] == [24, 36, 48]
+    assert [shock["kind"] for shock in truth["shocks"]] == [
+        "source_outage",
+        "pandemic",
+        "null_values",
+        "new_segment",
+        "price_change",
+        "regulation",
+    ]
+    assert [shock["day"] for shock in truth["shocks"]] == [18, 24, 30, 36, 42, 48]
     assert "pandemic-like shift" in result.stdout
     again = run_lucid("scenario", "generate", str(folder), "--days", "60")
     assert again.code == 1
