@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -37,16 +38,19 @@ SERVE_URL = "http://127.0.0.1:8000/dashboard"
 SHOCK_COLUMNS = (
     ("kind", "shock"),
     ("day", "day"),
-    ("detected_day", "detected day"),
+    ("detection_delay_days", "detected after (days)"),
     ("detected_by", "detected by"),
-    ("recovered_day", "recovered day"),
+    ("recovery_days", "recovered after (days)"),
     ("floor_days", "floor (days)"),
 )
 """The per-shock table's columns: JSON key, heading."""
-ARM_COUNTS = (
-    ("overrides", "promotions by override"),
-    ("false_alarm_incidents", "false-alarm incidents"),
+ARM_COUNTS = (("false_alarm_incidents", "false-alarm incidents"),)
+VALUE_ROWS = (
+    ("revenue_kept_vs_no_model", "monthly revenue kept vs no model"),
+    ("models", "models that served"),
+    ("value_per_model", "value per model (revenue kept)"),
 )
+"""The value rows: key of an arm's `value`, label."""
 
 
 def prepare_folder(directory: Path, *, force: bool) -> Path:
@@ -195,6 +199,18 @@ def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
             table.add_row(
                 label, shown(summary["entropic"][key]), shown(summary["negentropic"][key])
             )
+    for key, label in VALUE_ROWS:
+        if all(summary[arm].get("value") for arm in ("entropic", "negentropic")):
+            table.add_row(
+                label,
+                shown(summary["entropic"]["value"][key]),
+                shown(summary["negentropic"]["value"][key]),
+            )
+    if all("correlation_interval" in summary[arm] for arm in ("entropic", "negentropic")):
+        table.add_row(
+            "correlation 95 % interval (pairs)",
+            *(_interval(summary[arm]) for arm in ("entropic", "negentropic")),
+        )
     console.print(table)
     for shock in summary["world"]["shocks"]:
         console.print(f"  shock day {shock['day']}: {shock['description']}")
@@ -203,8 +219,18 @@ def _print_summary(summary: dict[str, Any], config: WorldConfig) -> None:
     _print_detection(summary)
 
 
+def _interval(measured: dict[str, Any]) -> str:
+    """The correlation's 95 % interval and its number of version pairs, as the table shows it."""
+    interval, pairs = measured["correlation_interval"], measured.get("correlation_pairs", 0)
+    if interval is None:
+        return f"— ({pairs})"
+    return f"[{interval[0]:.2f}, {interval[1]:.2f}] ({pairs})"
+
+
 def _print_shocks(arm: str, measured: dict[str, Any]) -> None:
     """The referee's table of each shock for one arm; nothing when the arm has none."""
+    from lucid.scenarios.churn.comparison import shown
+
     shocks = measured.get("shocks")
     if not shocks:
         return
@@ -213,7 +239,10 @@ def _print_shocks(arm: str, measured: dict[str, Any]) -> None:
         table.add_column(heading)
     for shock in shocks:
         table.add_row(
-            *("—" if shock.get(key) is None else str(shock[key]) for key, _ in SHOCK_COLUMNS)
+            *(
+                "—" if shock.get(key) is None else escape(shown(shock[key]))
+                for key, _ in SHOCK_COLUMNS
+            )
         )
     console.print(table)
 
@@ -235,9 +264,11 @@ def _print_detection(summary: dict[str, Any]) -> None:
             str(found["start_day"]),
             "—" if found["first_flagged_day"] is None else str(found["first_flagged_day"]),
             "—" if found["delay_days"] is None else str(found["delay_days"]),
-            ", ".join(found["checks"])
-            + ("" if found["related"] or not found["checks"] else " (unrelated column)"),
-            attributed,
+            escape(
+                ", ".join(found["checks"])
+                + ("" if found["related"] or not found["checks"] else " (unrelated column)")
+            ),
+            escape(attributed),
         )
     console.print(table)
     alarms = summary["false_alarms_before_first_shock"]
