@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ import pytest
 from lucid.cli.demo import world_end
 from lucid.project import init_project, set_as_of
 from tests.conftest import run_lucid
-from tests.e2e.test_service import free_port
+from tests.e2e.service_world import served
 
 README = Path(__file__).parents[2] / "README.md"
 AS_OF = "2019-12-31T00:00:00Z"
@@ -78,24 +77,7 @@ def test_a_cli_command_and_the_http_service_use_the_projects_as_of(fixed: Path) 
     )
     assert created.code == 0, created.stderr
     token = json.loads(created.stdout)["token"]
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "lucid", "--project", str(fixed), "serve", "--port", str(port)],
-        env={**os.environ},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("the server did not start")
+    with served(fixed) as (base, _):
         auth = {"Authorization": f"Bearer {token}"}
         events = httpx.get(f"{base}/v1/events?limit=100", headers=auth, timeout=10)
         assert events.status_code == 200, events.text
@@ -111,11 +93,6 @@ def test_a_cli_command_and_the_http_service_use_the_projects_as_of(fixed: Path) 
         page = httpx.get(f"{base}/dashboard", cookies=signed.cookies, timeout=10)
         assert page.status_code == 200 and 'id="as-of"' in page.text
         assert "as of 2019-12-31 00:00 UTC" in page.text
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        assert process.stderr is not None
-        process.stderr.close()
     bad = run_lucid("--project", str(fixed), "events", "list", env={"LUCID_AS_OF": "soon"})
     assert bad.code == 1 and "Setting as_of" in bad.stderr and "ISO 8601" in bad.stderr
     assert "Traceback" not in bad.stderr
