@@ -23,7 +23,6 @@ import numpy as np
 
 from lucid.contracts.events import parse_time
 from lucid.contracts.scorecard import INCIDENT_KEYS
-from lucid.contracts.validity.records import RunRecord
 from lucid.memory.scorecard import SCORECARD_KEYS
 from lucid.scenarios.churn.activity import DAY_US
 from lucid.scenarios.churn.architecture import (
@@ -296,7 +295,7 @@ def measure(
             actor="referee",
         )
     kept = arm.world.retention(FIRST_DEPLOY_DAY, arm.world.day)
-    runs = stored_runs(arm)
+    runs = arm.stored_runs()
     truth = arm.world.ground_truth()
     start, first = arm.config.start, min((s.day for s in arm.world.shocks), default=arm.world.day)
     incidents = [i.to_dict() for i in arm.lucid.incidents.list()]
@@ -345,8 +344,3 @@ def measure(
     )
     result.judge_shocks(rules)
     return result
-
-
-def stored_runs(arm: ArchitectureArm) -> list[RunRecord]:
-    """Every monitoring run the arm stored, newest first."""
-    return arm.stored_runs()

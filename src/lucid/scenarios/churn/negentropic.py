@@ -26,7 +26,6 @@ from lucid.engines.duckdb_access import confine, connect, folder
 from lucid.errors import LucidError
 from lucid.scenarios.churn.architecture import CYCLE_DAYS, MODEL, Alert, TeamIncident
 from lucid.scenarios.churn.contracted import FOLLOW_UP_RULE, ContractedArm, retention_contract
-from lucid.scenarios.churn.detection import DailyRun
 from lucid.scenarios.churn.training import HORIZON_DAYS
 from lucid.scenarios.churn.world_files import EVENT_TIME
 
@@ -71,6 +70,8 @@ class NegentropicArm(ContractedArm):
     """Alert day → the moment its follow-up retraining is due (`follow_up`)."""
     recent_failing: list[set[tuple[str, Any]]] = field(default_factory=list)
     """The failing (metric, column) of the last `QUIET_RUNS` daily runs."""
+    alert_log: list[Alert] = field(default_factory=list)
+    """Every alert so far, oldest first (`alerts`)."""
     deployed_since: int | None = None
     """The detection day the latest follow-up deployment learnt from."""
 
@@ -89,21 +90,24 @@ class NegentropicArm(ContractedArm):
         self.welcome_newcomers()
         now = self.clock()
         report = self.lucid.monitoring.run(MODEL, start=now - timedelta(days=1), end=now)
-        self.failing_checks = [
-            f"{c['metric']}" + (f"[{c['feature']}]" if c.get("feature") else "") + f"={c['level']}"
+        failing = [
+            (
+                (str(c["metric"]), c.get("feature")),
+                f"{c['metric']}"
+                + (f"[{c['feature']}]" if c.get("feature") else "")
+                + f"={c['level']}",
+            )
             for c in report.record.checks
             if c["level"] in ("warning", "critical")
         ]
-        failing = {
-            (str(c["metric"]), c.get("feature"))
-            for c in report.record.checks
-            if c["level"] in ("warning", "critical")
-        }
+        self.failing_checks = [name for _, name in failing]
         quiet = set().union(*self.recent_failing) if self.recent_failing else set()
-        if failing - quiet:  # an alert: the team plans a follow-up on what comes after it
+        new = [name for key, name in failing if key not in quiet]
+        if new:  # an alert: the team plans a follow-up on what comes after it
             day = int(self.world.day)
+            self.alert_log.append(Alert(float(day), "monitoring: " + ", ".join(new)))
             self.follow_ups.setdefault(day, self.clock() + URGENT_AFTER)
-        self.recent_failing = [*self.recent_failing, failing][-QUIET_RUNS:]
+        self.recent_failing = [*self.recent_failing, {key for key, _ in failing}][-QUIET_RUNS:]
         self.respond(int(self.world.day))
         return report.record.level, self.production
 
@@ -244,25 +248,9 @@ class NegentropicArm(ContractedArm):
 
     def alerts(self) -> list[Alert]:
         """Each daily run that failed a check which had not failed in the `QUIET_RUNS` runs
-        before it: monitoring opens an incident for it, or adds it to the one open (a check
-        that flaps is no new alert)."""
-        runs = sorted(
-            (DailyRun.of(record, self.config.start) for record in self.stored_runs()),
-            key=lambda run: run.day,
-        )
-        found = []
-        for number, run in enumerate(runs):
-            recent = {
-                (m, f) for r in runs[max(0, number - QUIET_RUNS) : number] for m, f, _ in r.failing
-            }
-            new = [
-                name
-                for c, name in zip(run.failing, run.named(), strict=True)
-                if (c[0], c[1]) not in recent
-            ]
-            if new:
-                found.append(Alert(float(run.end_day), "monitoring: " + ", ".join(new)))
-        return found
+        before it (recorded as the runs happen): monitoring opens an incident for it, or adds
+        it to the one open (a check that flaps is no new alert)."""
+        return list(self.alert_log)
 
     def close_incident(self, incident_id: str, lesson: str) -> None:
         self.lucid.incidents.record_lesson(incident_id, lesson, actor="dana")
