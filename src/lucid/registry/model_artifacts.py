@@ -15,7 +15,6 @@ Preparing an artifact also reads the inputs the model takes (`model_signature`).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from lucid.contracts.value.versions import ArtifactKind, ArtifactRef
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.artifacts import ArtifactStore, ModelHub
 from lucid.registry import sklearn_artifacts
+from lucid.registry.flavours import Runner, flavour_of
 from lucid.registry.model_signature import Signature, of_estimator, of_mlmodel, of_onnx
 
 
@@ -167,20 +167,23 @@ def stored_signature(
     return of_estimator(sklearn_artifacts.checked_model(estimator, ref.location))
 
 
-Loader = Callable[[bytes, str, bool], Any]
-"""Stored bytes (hash checked), their location, whether the project allows pickles → model."""
-
-LOADERS: dict[ArtifactKind, Loader] = {ArtifactKind.SKLEARN: sklearn_artifacts.load}
-"""The kinds Lucid serves, each with its loader."""
+def load_runner(ref: ArtifactRef, store: ArtifactStore, *, allow_pickle: bool = False) -> Runner:
+    """The model of `ref` ready to run, after its hash was checked, by its flavour; a
+    sentence when Lucid serves no such artifact."""
+    flavour = flavour_of(ref.kind, ref.location)
+    if ref.sha256 is None:
+        raise Conflict(
+            f"The artifact {ref.location} is not held by Lucid (it has no hash), so Lucid "
+            "does not serve it."
+        )
+    return flavour.load(store.read_verified(ref.location, ref.sha256), ref.location, allow_pickle)
 
 
 def load_estimator(ref: ArtifactRef, store: ArtifactStore, *, allow_pickle: bool = False) -> Any:
-    """The model of `ref`, after its hash was checked: skops with allowed types, a pickle only
-    when `allow_pickle`."""
-    loader = LOADERS.get(ref.kind)
-    if loader is None or ref.sha256 is None:
-        raise Conflict(
-            f"Lucid serves scikit-learn artifacts only; this version's artifact is "
-            f"{ref.kind.value} ({ref.location})."
-        )
-    return loader(store.read_verified(ref.location, ref.sha256), ref.location, allow_pickle)
+    """The scikit-learn estimator of `ref`, after its hash was checked: skops with allowed
+    types, a pickle only when `allow_pickle`."""
+    if ref.kind is not ArtifactKind.SKLEARN or ref.sha256 is None:
+        raise Conflict(f"The artifact {ref.location} is not a scikit-learn artifact.")
+    return sklearn_artifacts.load(
+        store.read_verified(ref.location, ref.sha256), ref.location, allow_pickle
+    )

@@ -14,7 +14,7 @@ from lucid.errors import Conflict, NotFound
 from lucid.registry.evaluate import Evaluations
 from lucid.registry.freeze import Freezes
 from lucid.registry.history import Histories
-from lucid.registry.model_artifacts import load_estimator
+from lucid.registry.model_artifacts import load_runner
 from lucid.registry.portfolio import Portfolio, portfolio
 from lucid.registry.promote import Promotion
 from lucid.registry.register import Registration
@@ -69,14 +69,12 @@ class ModelRegistry(Registration, Promotion, Freezes, Evaluations, Histories):
             chosen = matching[-1] if matching else None
             if chosen is None:
                 raise Conflict(f"{name} has no {wanted.value} version to serve.")
-        estimator = load_estimator(
-            chosen.artifact, self._artifacts, allow_pickle=self._allow_pickle
-        )
+        runner = load_runner(chosen.artifact, self._artifacts, allow_pickle=self._allow_pickle)
         return ServedModel(
             chosen.name,
             chosen.version,
             chosen.features,
-            estimator,
+            runner,
             self._features,
             inputs=chosen.inputs,
         )
