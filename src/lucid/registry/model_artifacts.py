@@ -1,30 +1,34 @@
-"""The four kinds of model artifact a version may carry, and how each is made ready to store.
+"""The kinds of model artifact a version may carry, and how each is made ready to store.
 
 - `SklearnArtifact`: a fitted scikit-learn estimator, or a skops file of one, stored in the
   artifact store as skops with its SHA-256 and loaded only when the hash still matches. A
   pickle (joblib) file only where the project sets `allow_pickle: true` (`sklearn_artifacts`).
-- `OnnxArtifact`: an ONNX file, stored and hashed (Lucid does not run ONNX models yet).
-- `MlflowArtifact`: a reference to an MLflow model folder, which must hold an `MLmodel` file;
-  the hash of that file is kept so a changed folder can be noticed.
-- `HubArtifact`: a Hugging Face Hub model id, registered only when the Hub (or, offline, the
-  local Hub cache) has it.
+- `OnnxArtifact`, `XgboostArtifact`, `LightgbmArtifact`: a model file, stored and hashed.
+- `MlflowArtifact`: an MLflow model folder (it holds an `MLmodel` file), copied into the
+  artifact store and hashed.
+- `TextArtifact` (a folder) and `HubArtifact` (a Hugging Face Hub id): a text model exported to
+  ONNX with its tokenizer, copied into the artifact store and hashed.
+- `ExternalArtifact`: a version served by the team's own system, which logs its predictions
+  and outcomes to Lucid; Lucid holds no model and never serves it.
 
-Preparing an artifact also reads the inputs the model takes (`model_signature`).
+Each flavour prepares and loads its own kind (`lucid.registry.flavours`); preparing an
+artifact also reads the inputs the model takes (`model_signature`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lucid.contracts.value.fields import text
 from lucid.contracts.value.versions import ArtifactKind, ArtifactRef
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.artifacts import ArtifactStore, ModelHub
 from lucid.registry import sklearn_artifacts
-from lucid.registry.flavours import Runner, flavour_of
-from lucid.registry.model_signature import Signature, of_estimator, of_mlmodel, of_onnx
+from lucid.registry.flavours import PreparedArtifact, Runner, boosters, flavour_of, mlflow, onnx
+from lucid.registry.flavours import text as text_models
+from lucid.registry.model_signature import Signature, of_estimator
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,28 @@ class OnnxArtifact:
 
 
 @dataclass(frozen=True)
+class XgboostArtifact:
+    """An XGBoost model saved natively (`Booster.save_model`: JSON or UBJSON)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class LightgbmArtifact:
+    """A LightGBM model saved natively (`Booster.save_model`: its text format)."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
 class MlflowArtifact:
+    folder: Path
+
+
+@dataclass(frozen=True)
+class TextArtifact:
+    """A folder holding a text model exported to ONNX and its tokenizer (`tokenizer.json`)."""
+
     folder: Path
 
 
@@ -51,26 +76,28 @@ class HubArtifact:
     model_id: str
 
 
-Artifact = SklearnArtifact | OnnxArtifact | MlflowArtifact | HubArtifact
-
-
 @dataclass(frozen=True)
-class PreparedArtifact:
-    """An artifact checked and ready: the bytes to store (if Lucid keeps them), its ref and
-    the inputs the model takes (None when the artifact does not say). `load_once_stored`: a
-    pickle, whose model and signature are read only from the store (`stored_signature`)."""
+class ExternalArtifact:
+    """A version served by the team's own system (`served_by`: its name or address)."""
 
-    kind: ArtifactKind
-    location: str
-    data: bytes | None = None
-    sha256: str | None = None
-    signature: Signature | None = None
-    load_once_stored: bool = False
+    served_by: str
+
+
+Artifact = (
+    SklearnArtifact
+    | OnnxArtifact
+    | XgboostArtifact
+    | LightgbmArtifact
+    | MlflowArtifact
+    | TextArtifact
+    | HubArtifact
+    | ExternalArtifact
+)
 
 
 def artifact_from_option(kind: str, location: str) -> Artifact:
-    """The artifact a command line names: `--kind sklearn|onnx|mlflow|huggingface` and a path
-    or Hub id."""
+    """The artifact a command line names: `--kind` and a path, a Hub id or, for `external`,
+    the system that serves the version."""
     try:
         chosen = ArtifactKind(kind)
     except ValueError:
@@ -80,8 +107,16 @@ def artifact_from_option(kind: str, location: str) -> Artifact:
         return SklearnArtifact(path=Path(location))
     if chosen is ArtifactKind.ONNX:
         return OnnxArtifact(Path(location))
+    if chosen is ArtifactKind.XGBOOST:
+        return XgboostArtifact(Path(location))
+    if chosen is ArtifactKind.LIGHTGBM:
+        return LightgbmArtifact(Path(location))
     if chosen is ArtifactKind.MLFLOW:
         return MlflowArtifact(Path(location))
+    if chosen is ArtifactKind.EXTERNAL:
+        return ExternalArtifact(location)
+    if Path(location).expanduser().is_dir():
+        return TextArtifact(Path(location))
     return HubArtifact(location)
 
 
@@ -91,35 +126,20 @@ def prepare(artifact: Artifact, hub: ModelHub, *, allow_pickle: bool = False) ->
     if isinstance(artifact, SklearnArtifact):
         return _prepare_sklearn(artifact, allow_pickle)
     if isinstance(artifact, OnnxArtifact):
-        data = _read_file(artifact.path, "artifact")
-        if not data:
-            raise InvalidInput("artifact", f"the ONNX file {artifact.path} is empty")
-        signature = of_onnx(data, str(artifact.path))
-        return PreparedArtifact(ArtifactKind.ONNX, "model.onnx", data, signature=signature)
+        return onnx.prepare(artifact.path)
+    if isinstance(artifact, XgboostArtifact):
+        return boosters.prepare_xgboost(artifact.path)
+    if isinstance(artifact, LightgbmArtifact):
+        return boosters.prepare_lightgbm(artifact.path)
     if isinstance(artifact, MlflowArtifact):
-        folder = artifact.folder.expanduser().resolve()
-        mlmodel = folder / "MLmodel"
-        if not mlmodel.is_file():
-            raise InvalidInput(
-                "artifact", f"{folder} is not an MLflow model folder (it has no MLmodel file)"
-            )
-        content = mlmodel.read_bytes()
-        signature = of_mlmodel(content.decode("utf-8", errors="replace"), str(mlmodel))
-        digest = hashlib.sha256(content).hexdigest()
-        return PreparedArtifact(
-            ArtifactKind.MLFLOW, str(folder), sha256=digest, signature=signature
-        )
+        return mlflow.prepare(artifact.folder)
+    if isinstance(artifact, TextArtifact):
+        return text_models.prepare_folder(artifact.folder)
     if isinstance(artifact, HubArtifact):
-        model_id = artifact.model_id.strip()
-        if not model_id:
-            raise InvalidInput("artifact", "a Hugging Face Hub id must not be empty")
-        answer = hub.availability(model_id)
-        if not answer.available:
-            raise Conflict(
-                f"artifact: the Hugging Face model {model_id} is unavailable ({answer.reason}); "
-                "nothing was registered."
-            )
-        return PreparedArtifact(ArtifactKind.HUGGINGFACE, model_id)
+        return text_models.prepare_hub(artifact.model_id, hub)
+    if isinstance(artifact, ExternalArtifact):
+        where = text(artifact.served_by, "artifact")
+        return PreparedArtifact(ArtifactKind.EXTERNAL, where)
     raise InvalidInput("artifact", f"must be a model artifact, not {artifact!r}")
 
 

@@ -14,10 +14,16 @@ from lucid.contracts.value.stages import Stage
 
 
 class ArtifactKind(StrEnum):
+    """What a version's artifact is. `external`: a version served by the team's own system,
+    which logs its predictions and outcomes to Lucid; Lucid holds no model for it."""
+
     SKLEARN = "sklearn"
     ONNX = "onnx"
+    XGBOOST = "xgboost"
+    LIGHTGBM = "lightgbm"
     MLFLOW = "mlflow"
     HUGGINGFACE = "huggingface"
+    EXTERNAL = "external"
 
 
 @dataclass(frozen=True, slots=True)

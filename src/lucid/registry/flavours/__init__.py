@@ -1,13 +1,19 @@
-"""Model flavours: how each kind of artifact is run once loaded.
+"""Model flavours: how each kind of artifact is checked, stored and run.
 
-A flavour's `load` turns a stored artifact's bytes (their SHA-256 already checked) into a
-`Runner`, which scores a batch of rows given as a matrix whose columns are the model's inputs
-in its order (`columns`). Every flavour answers the same thing: each row's prediction and, for
-a classifier of two classes, P(label = 1); any other model answers no score.
+Each flavour lives in its own module with two functions:
+- `prepare(artifact, ...) -> PreparedArtifact`: check what a user registers and read what
+  must be stored (the bytes Lucid keeps, the signature the model states); refuse with a
+  sentence naming the field otherwise. Nothing is stored here.
+- `load(data, location, allow_pickle) -> Runner`: turn a stored artifact's bytes (their
+  SHA-256 already checked) into a `Runner`.
 
-Each flavour lives in its own module and imports its library only when it loads a model, so
-the core install never imports XGBoost, LightGBM, tokenizers or MLflow; a flavour whose
-package is missing refuses with the `pip install` that brings it (`lucid.extras`).
+A `Runner` scores a batch of rows given as a matrix whose columns are the model's inputs in
+its order (`columns`). Every flavour answers the same thing: each row's prediction and, for a
+classifier, P(label = 1); any other model answers no score.
+
+A flavour imports its library only when it prepares or loads a model, so the core install
+never imports XGBoost, LightGBM, tokenizers or MLflow; a flavour whose package is missing
+refuses with the `pip install` that brings it (`lucid.extras`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import Any, Protocol
 
 from lucid.contracts.value.versions import ArtifactKind
 from lucid.errors import Conflict
+from lucid.registry.model_signature import Signature
 
 
 class Runner(Protocol):
@@ -31,13 +38,27 @@ class Runner(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PreparedArtifact:
+    """An artifact checked and ready: the bytes to store (if Lucid keeps them), its ref and
+    the inputs the model takes (None when the artifact does not say). `load_once_stored`: a
+    pickle, whose model and signature are read only from the store (`stored_signature`)."""
+
+    kind: ArtifactKind
+    location: str
+    data: bytes | None = None
+    sha256: str | None = None
+    signature: Signature | None = None
+    load_once_stored: bool = False
+
+
 Loader = Callable[[bytes, str, bool], Runner]
 """Stored bytes (hash checked), their location, whether the project allows pickles → runner."""
 
 
 @dataclass(frozen=True)
 class Flavour:
-    """A kind of artifact Lucid serves: its loader and what it is called in a sentence."""
+    """A kind of artifact Lucid serves itself: its loader and its name in a sentence."""
 
     kind: ArtifactKind
     description: str
@@ -45,18 +66,21 @@ class Flavour:
 
 
 def _flavours() -> dict[ArtifactKind, Flavour]:
-    from lucid.registry.flavours import sklearn
+    from lucid.registry.flavours import boosters, mlflow, onnx, sklearn, text
 
     found = [
-        Flavour(
-            ArtifactKind.SKLEARN, "scikit-learn (skops, or a pickle where allowed)", sklearn.load
-        ),
+        Flavour(ArtifactKind.SKLEARN, "scikit-learn", sklearn.load),
+        Flavour(ArtifactKind.ONNX, "ONNX", onnx.load),
+        Flavour(ArtifactKind.XGBOOST, "XGBoost", boosters.load_xgboost),
+        Flavour(ArtifactKind.LIGHTGBM, "LightGBM", boosters.load_lightgbm),
+        Flavour(ArtifactKind.MLFLOW, "MLflow pyfunc", mlflow.load),
+        Flavour(ArtifactKind.HUGGINGFACE, "text (ONNX with its tokenizer)", text.load),
     ]
     return {flavour.kind: flavour for flavour in found}
 
 
 FLAVOURS: dict[ArtifactKind, Flavour] = _flavours()
-"""The kinds Lucid serves itself, each with its loader."""
+"""The kinds Lucid serves itself, each with its loader (`external` is served elsewhere)."""
 
 
 def flavour_of(kind: ArtifactKind, location: str) -> Flavour:
