@@ -160,3 +160,21 @@ def _of_tensors(tensors: list[dict[str, Any]]) -> Signature | None:
     if len(shape) == 2 and isinstance(shape[1], int) and shape[1] > 0:
         return Signature(shape[1])
     return None
+
+
+def of_xgboost(booster: Any) -> Signature:
+    """The signature of a loaded XGBoost `Booster`: its `feature_names`, else its feature
+    count, unnamed."""
+    names = booster.feature_names
+    if names:
+        return Signature(len(names), tuple(str(name) for name in names))
+    return Signature(int(booster.num_features()))
+
+
+def of_lightgbm(booster: Any) -> Signature:
+    """The signature of a loaded LightGBM `Booster`: its `feature_name()`, unless they are
+    the names LightGBM gives unnamed columns (`Column_0`, `Column_1`, ...)."""
+    names = tuple(str(name) for name in booster.feature_name())
+    if names == tuple(f"Column_{index}" for index in range(len(names))):
+        return Signature(len(names))
+    return Signature(len(names), names)
