@@ -47,9 +47,15 @@ def register(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Model name, e.g. churn."),
     artifact: str = typer.Option(
-        ..., "--artifact", help="Model file (skops or ONNX), MLflow folder or Hub id."
+        ...,
+        "--artifact",
+        help="Model file (skops, ONNX, XGBoost JSON/UBJ, LightGBM text), MLflow folder or Hub id.",
     ),
-    kind: str = typer.Option("sklearn", "--kind", help="sklearn, onnx, mlflow or huggingface."),
+    kind: str = typer.Option(
+        "sklearn",
+        "--kind",
+        help="sklearn, onnx, xgboost, lightgbm, mlflow, huggingface or external.",
+    ),
     contract: Path | None = typer.Option(
         None, "--contract", help="YAML file of the business-impact contract (required)."
     ),
@@ -101,6 +107,36 @@ def register(
     )
     if notice is not None:
         console.print(f"{notice[0].upper()}{notice[1:]}.")
+
+
+@app.command()
+def convert(
+    file: Path = typer.Argument(..., help="skops file of a fitted scikit-learn model."),
+    out: Path = typer.Option(..., "--out", help="ONNX file to write, e.g. model.onnx."),
+) -> None:
+    """Convert a scikit-learn model (skops) to ONNX with skl2onnx, checked to score as the
+    model does before it is written."""
+    from lucid.registry.convert import TOLERANCE, convert_file
+
+    if out.is_dir():
+        raise InvalidInput("--out", f"{out} is a folder; give the ONNX file to write")
+    converted = convert_file(file)
+    out.write_bytes(converted.data)
+    takes = (
+        f"one input per feature, by name: {', '.join(converted.inputs)}"
+        if converted.inputs is not None
+        else f"one tensor of {converted.width} columns, taken in the order of the pins"
+    )
+    console.print(
+        f"Wrote {escape(str(out))}: the {converted.model} as ONNX, taking {escape(takes)}; "
+        f"its scores match the model's within {TOLERANCE:g} on {converted.rows_checked} rows "
+        f"(largest difference {converted.largest_difference:.2g})."
+    )
+    pins = " ".join(f"--feature {name}@VERSION" for name in converted.inputs or ("NAME",))
+    console.print(
+        f"Register it: lucid models register MODEL --kind onnx --artifact {escape(str(out))} "
+        f"{escape(pins)} --contract contract.yaml --training-data FINGERPRINT --rationale WHY"
+    )
 
 
 @app.command("list")
