@@ -5,7 +5,9 @@ another kind, or takes inputs its pins do not give."""
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,8 @@ from skl2onnx.common.data_types import FloatTensorType
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from lucid.errors import InvalidInput
+from lucid.errors import ConfigurationError, InvalidInput
+from lucid.registry import model_artifacts
 from lucid.registry.convert import convert_estimator
 from lucid.registry.model_artifacts import LightgbmArtifact, OnnxArtifact, XgboostArtifact
 from lucid.registry.model_registry import ModelRegistry
@@ -224,6 +227,14 @@ def _edited(path: Path, into: Path, pattern: str, new: str) -> Path:
     return into
 
 
+def _first_tree_edited(path: Path, into: Path, key: str, value: int) -> Path:
+    """An XGBoost JSON model whose first tree's first `key` is `value` (XGBoost reads it)."""
+    model = json.loads(path.read_text())
+    model["learner"]["gradient_booster"]["model"]["trees"][0][key][0] = value
+    into.write_text(json.dumps(model))
+    return into
+
+
 BAD_FILES: dict[str, Callable[[dict[str, Case], Path], tuple[Any, str]]] = {
     "onnx-corrupt": lambda c, d: (
         OnnxArtifact(_truncated(c["onnx-named-classifier"].artifact.path, d / "cut.onnx")),
@@ -244,6 +255,22 @@ BAD_FILES: dict[str, Callable[[dict[str, Case], Path], tuple[Any, str]]] = {
     "xgboost-given-a-lightgbm-file": lambda c, d: (
         XgboostArtifact(c["lightgbm-binary"].artifact.path),
         "binary.txt is not an XGBoost model",
+    ),
+    "xgboost-split-on-a-feature-it-does-not-take": lambda c, d: (
+        XgboostArtifact(
+            _first_tree_edited(
+                c["xgboost-json-binary"].artifact.path, d / "edited.json", "split_indices", 9
+            )
+        ),
+        r"edited.json holds malformed trees \(tree 0 splits on a feature the model does not take",
+    ),
+    "xgboost-walk-that-never-ends": lambda c, d: (
+        XgboostArtifact(
+            _first_tree_edited(
+                c["xgboost-json-binary"].artifact.path, d / "edited.json", "left_children", 0
+            )
+        ),
+        r"edited.json holds malformed trees \(tree 0 node 0 points outside its table",
     ),
     "lightgbm-truncated": lambda c, d: (
         LightgbmArtifact(_truncated(c["lightgbm-binary"].artifact.path, d / "cut.txt")),
@@ -313,3 +340,17 @@ def test_a_converted_model_scores_as_the_scikit_learn_model_and_a_pickle_is_not_
     joblib.dump(model, tmp_path / "model.joblib")
     with pytest.raises(InvalidInput, match=r"^FILE: .*model\.joblib is a pickle"):
         convert_file(tmp_path / "model.joblib")
+
+
+@pytest.mark.parametrize(
+    ("module", "artifact"),
+    [("xgboost", "xgboost-json-binary"), ("lightgbm", "lightgbm-binary")],
+)
+def test_a_booster_without_its_package_names_the_install_that_brings_it(
+    monkeypatch: pytest.MonkeyPatch, cases: dict[str, Case], module: str, artifact: str
+) -> None:
+    monkeypatch.setitem(sys.modules, module, None)  # import refuses it, as when not installed
+    path = cases[artifact].artifact.path
+    with pytest.raises(ConfigurationError, match=rf"pip install 'lucidml\[{module}\]'"):
+        model_artifacts.prepare(cases[artifact].artifact, hub=None)  # type: ignore[arg-type]
+    assert path.is_file()

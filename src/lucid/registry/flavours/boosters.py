@@ -1,8 +1,9 @@
 """XGBoost and LightGBM models saved natively, stored as their bytes and run by their library.
 
 - XGBoost: `Booster.save_model` as JSON or UBJSON, told apart by the bytes (never the file
-  name) and stored as `model.xgb.json` or `model.xgb.ubj`; its signature is its
-  `feature_names`, else its feature count.
+  name), its trees checked once XGBoost read them (`xgboost_trees`), stored as
+  `model.xgb.json` or `model.xgb.ubj`; its signature is its `feature_names`, else its
+  feature count.
 - LightGBM: `Booster.save_model`'s text, checked before LightGBM parses it (`lightgbm_text`)
   and stored as `model.lgb.txt`; its signature is its `feature_name()` (`Column_0`, ... mean
   unnamed inputs).
@@ -28,6 +29,7 @@ from lucid.extras import require
 from lucid.registry.flavours import PreparedArtifact
 from lucid.registry.flavours.arrays import numeric_matrix
 from lucid.registry.flavours.lightgbm_text import MalformedModel, check
+from lucid.registry.flavours.xgboost_trees import MalformedTrees, check_trees
 from lucid.registry.model_signature import of_lightgbm, of_xgboost
 
 XGBOOST_JSON = "model.xgb.json"
@@ -47,6 +49,8 @@ def prepare_xgboost(path: Path) -> PreparedArtifact:
             f"{path} is not an XGBoost model saved by Booster.save_model as JSON or UBJSON "
             "(XGBoost cannot read it)",
         ) from None
+    except MalformedTrees as error:
+        raise InvalidInput("artifact", f"{path} holds malformed trees ({error})") from None
     return PreparedArtifact(ArtifactKind.XGBOOST, location, data, signature=of_xgboost(booster))
 
 
@@ -71,6 +75,8 @@ def load_xgboost(data: bytes, location: str, allow_pickle: bool) -> XgboostRunne
         return XgboostRunner(_xgboost_booster(data))
     except Conflict:
         raise Conflict(f"The artifact {location} is not an XGBoost model XGBoost reads.") from None
+    except MalformedTrees as error:
+        raise Conflict(f"The artifact {location} holds malformed trees ({error}).") from None
 
 
 def load_lightgbm(data: bytes, location: str, allow_pickle: bool) -> LightgbmRunner:
@@ -110,6 +116,7 @@ def _xgboost_booster(data: bytes) -> Any:
         booster.load_model(bytearray(data))
     except xgboost.core.XGBoostError:
         raise Conflict("unreadable") from None
+    check_trees(booster)  # XGBoost walks its node tables unchecked when it predicts
     booster.set_param({"nthread": 1})  # serving workers each run one model call at a time
     return booster
 
