@@ -158,7 +158,8 @@ class XgboostRunner:
         most probable class and P(class 1), any other its value and no score."""
         if self._names is not None and list(columns) != self._names:
             raise InvalidInput("rows", f"the model takes {', '.join(self._names)}, in that order")
-        values = self.booster.inplace_predict(numeric_matrix(columns, matrix, np.float32))
+        matrix_32 = numeric_matrix(columns, matrix, np.float32)
+        values = self.booster.inplace_predict(matrix_32, validate_features=False)
         if self.objective == "binary:logistic":
             return _binary(values)
         if self.objective == "binary:logitraw":
