@@ -354,3 +354,51 @@ def test_a_booster_without_its_package_names_the_install_that_brings_it(
     with pytest.raises(ConfigurationError, match=rf"pip install 'lucidml\[{module}\]'"):
         model_artifacts.prepare(cases[artifact].artifact, hub=None)  # type: ignore[arg-type]
     assert path.is_file()
+
+
+def test_a_graph_of_typed_named_inputs_is_fed_each_input_in_its_own_type(
+    registry: ModelRegistry,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from onnx import TensorProto, helper
+
+    inputs = [
+        helper.make_tensor_value_info("activity", TensorProto.DOUBLE, [None, 1]),
+        helper.make_tensor_value_info("tenure", TensorProto.INT64, [None]),
+        helper.make_tensor_value_info("spend", TensorProto.STRING, [None, 1]),
+    ]
+    nodes = [
+        helper.make_node("Cast", ["tenure"], ["tenure_real"], to=TensorProto.DOUBLE),
+        helper.make_node("Unsqueeze", ["tenure_real", "axis"], ["tenure_column"]),
+        helper.make_node("Add", ["activity", "tenure_column"], ["value"]),
+    ]
+    axis = helper.make_tensor("axis", TensorProto.INT64, [1], [1])
+    output = helper.make_tensor_value_info("value", TensorProto.DOUBLE, [None, 1])
+    graph = helper.make_graph(nodes, "typed", inputs, [output], initializer=[axis])
+    path = tmp_path / "typed.onnx"
+    path.write_bytes(
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
+    )
+    version = register(registry, OnnxArtifact(path), pins(*NAMES))
+    rows = [
+        {"activity": 0.5, "tenure": 12, "spend": "high"},
+        {"activity": None, "tenure": 3, "spend": "low"},
+    ]
+    predictions, scores = registry.load_model("churn", version=version.version).predict_scored(rows)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    [native] = session.run(
+        None,
+        {
+            "activity": np.array([[0.5], [np.nan]]),
+            "tenure": np.array([12, 3], dtype=np.int64),
+            "spend": np.array([["high"], ["low"]], dtype=object),
+        },
+    )
+    assert predictions[0] == native[0, 0] == 12.5 and np.isnan(predictions[1])
+    assert scores == [None, None]
+    with pytest.raises(
+        InvalidInput, match=r"^rows: the model's input tenure takes an integer, not 'x'"
+    ):
+        registry.load_model("churn", version=version.version).predict_scored(
+            [{"activity": 1.0, "tenure": "x", "spend": "high"}]
+        )
