@@ -7,6 +7,7 @@ refused at registration, naming `features`, nothing stored."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -207,7 +208,7 @@ def build(folder: Path, online_store_url: str | None) -> tuple[str, dict[str, Sc
     """The project: the two features approved and materialised (the entities' values recent
     and distinct), one production model per flavour (`churn-<flavour>`) pinning them;
     returns a service token and each flavour's native scorer."""
-    init_project(folder, name=f"flavours_{folder.parent.name[-12:]}", actor="t", environ={}).close()
+    init_project(folder, name=f"flavours_{uuid.uuid4().hex[:8]}", actor="t", environ={}).close()
     config = folder / "lucid.yaml"
     lines = [
         f"online_store_url: {online_store_url}"
