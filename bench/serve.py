@@ -23,7 +23,8 @@ in turn): each such line shows the p99 of the valid requests, how many valid req
     uv run python bench/serve.py [--rates 250,500,1000,1500] [--duration 60]
         [--entities 10000] [--workers 2] [--connections 64] [--stores sqlite,redis]
         [--redis-url redis://127.0.0.1:6379/0] [--baseline-duration 10] [--malformed]
-        [--shadow]
+        [--shadow] [--flavours sklearn,onnx,xgboost,lightgbm,mlflow] [--batch-duration S]
+        [--batch-connections 4] [--floor-seconds 1]
 
 `--shadow` runs the same steps while a challenger scores every request in production's
 shadow (a second model call and a shadow score in the same commit).
