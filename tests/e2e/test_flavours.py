@@ -45,9 +45,6 @@ from tests.e2e.test_serving import add_recent_activity
 pytestmark = pytest.mark.slow
 
 PENDING: dict[str, str] = {
-    "onnx": "the ONNX flavour lands with H1",
-    "xgboost": "the XGBoost flavour lands with H1",
-    "lightgbm": "the LightGBM flavour lands with H1",
     "mlflow": "the MLflow flavour lands with H2",
     "batch": "the batch body of POST /v1/predict lands with H3",
 }
