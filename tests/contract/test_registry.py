@@ -44,6 +44,7 @@ from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import business_observations, model_versions, registered_models
 from lucid.storage.unit_of_work import SqlUnitsOfWork
+from tests import mlflow_models
 from tests.experiment_counts import two_proportion_evidence
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -261,7 +262,7 @@ def test_a_hub_model_in_the_local_cache_registers_offline_and_an_absent_one_is_r
         register(registry, artifact=HubArtifact("sentence-transformers/all-MiniLM-L12-v2"))
 
 
-def test_onnx_files_are_stored_hashed_and_mlflow_folders_referenced(
+def test_onnx_files_and_mlflow_folders_are_stored_hashed(
     registry: ModelRegistry, tmp_path: Path
 ) -> None:
     stored = register(registry, artifact=onnx_file(tmp_path / "model.onnx", {"x": [None, 2]}))
@@ -271,11 +272,18 @@ def test_onnx_files_are_stored_hashed_and_mlflow_folders_referenced(
     folder.mkdir()
     with pytest.raises(InvalidInput, match="no MLmodel file"):
         register(registry, artifact=MlflowArtifact(folder))
-    (folder / "MLmodel").write_text("flavors: {}\n")
-    referenced = register(registry, artifact=MlflowArtifact(folder))
-    assert referenced.artifact.location == str(folder.resolve())
-    with pytest.raises((Conflict, NotFound)):  # the mlflow flavour replaces this
-        registry.load_model("churn", version=referenced.version)
+    folder.rmdir()
+    mlflow_models.sklearn_classifier(folder)
+    pins = [f"{name}@1" for name in mlflow_models.COLUMNS]
+    copied = register(registry, artifact=MlflowArtifact(folder), features=pins)
+    again = register(registry, artifact=MlflowArtifact(folder), features=pins)
+    assert copied.artifact.location == "models/churn/2/model.mlflow.zip"
+    assert copied.artifact.sha256 == again.artifact.sha256
+    (folder / "notes.txt").write_text("retrained on November's data")
+    changed = register(registry, artifact=MlflowArtifact(folder), features=pins)
+    assert changed.artifact.sha256 not in (None, copied.artifact.sha256)
+    with pytest.raises(Conflict, match=r"allow_pickle: false.*export it to ONNX"):
+        registry.load_model("churn", version=copied.version)
 
 
 # -- the gate ------------------------------------------------------------------------------------
