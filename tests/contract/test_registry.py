@@ -32,6 +32,7 @@ from lucid.contracts.value import (
 )
 from lucid.errors import Conflict, Forbidden, IntegrityViolation, InvalidInput, NotFound
 from lucid.registry.model_artifacts import (
+    ExternalArtifact,
     HubArtifact,
     MlflowArtifact,
     OnnxArtifact,
@@ -284,6 +285,28 @@ def test_onnx_files_and_mlflow_folders_are_stored_hashed(
     assert changed.artifact.sha256 not in (None, copied.artifact.sha256)
     with pytest.raises(Conflict, match=r"allow_pickle: false.*export it to ONNX"):
         registry.load_model("churn", version=copied.version)
+
+
+def test_a_version_lucid_cannot_load_is_not_promoted_and_one_served_elsewhere_is(
+    registry: ModelRegistry, unchanged: Callable[[], Any], tmp_path: Path
+) -> None:
+    mlflow_models.sklearn_classifier(tmp_path / "mlflow-model")
+    pins = [f"{name}@1" for name in mlflow_models.COLUMNS]
+    register(registry, artifact=MlflowArtifact(tmp_path / "mlflow-model"), features=pins)
+    register(registry, artifact=HubArtifact(MINILM))
+    register(registry, artifact=ExternalArtifact("https://churn.shop.internal"), features=[])
+    pickled = r"churn@1 is not promoted to challenger because Lucid cannot serve it: .*allow_pickle"
+    with unchanged(), pytest.raises(Conflict, match=pickled):
+        registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
+    hub = (
+        r"churn@2 is not promoted to challenger because Lucid cannot serve it: the artifact "
+        r".* is not held by Lucid .*; register it as served elsewhere \(--kind external\) or "
+        r"register a folder exported with `optimum-cli export onnx"
+    )
+    with unchanged(), pytest.raises(Conflict, match=hub):
+        registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
+    to_production(registry, 3)
+    assert registry.get_version("churn", 3).stage is Stage.PRODUCTION
 
 
 # -- the gate ------------------------------------------------------------------------------------
