@@ -37,6 +37,7 @@ from lucid.registry.model_artifacts import (
     MlflowArtifact,
     OnnxArtifact,
     SklearnArtifact,
+    TextArtifact,
 )
 from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
@@ -45,7 +46,7 @@ from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import business_observations, model_versions, registered_models
 from lucid.storage.unit_of_work import SqlUnitsOfWork
-from tests import mlflow_models
+from tests import mlflow_models, text_models
 from tests.experiment_counts import two_proportion_evidence
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -285,6 +286,20 @@ def test_onnx_files_and_mlflow_folders_are_stored_hashed(
     assert changed.artifact.sha256 not in (None, copied.artifact.sha256)
     with pytest.raises(Conflict, match=r"allow_pickle: false.*export it to ONNX"):
         registry.load_model("churn", version=copied.version)
+
+
+def test_a_text_model_folder_is_stored_hashed_promoted_and_served(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    folder = text_models.text_model(tmp_path / "text-model", 2, ["stays", "churns"])
+    with pytest.raises(InvalidInput, match="takes 1 unnamed inputs"):
+        register(registry, artifact=TextArtifact(folder))  # two pins for one text input
+    stored = register(registry, artifact=TextArtifact(folder), features=["ticket_text@1"])
+    assert stored.artifact.location == "models/churn/1/model.text.zip"
+    to_production(registry, stored.version)
+    served = registry.load_model("churn")
+    predictions, scores = served.runner.predict_scored(["ticket_text"], [["cancel it"]])
+    assert predictions[0] in ("stays", "churns") and 0 < (scores[0] or 0) < 1
 
 
 def test_a_version_lucid_cannot_load_is_not_promoted_and_one_served_elsewhere_is(

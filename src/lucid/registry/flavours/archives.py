@@ -29,17 +29,22 @@ def pack(folder: Path, field: str = "artifact") -> bytes:
     root = folder.expanduser().resolve()
     if not root.is_dir():
         raise InvalidInput(field, f"{folder} is not a folder")
-    files = sorted(_files(root, field), key=lambda pair: pair[0])
-    total = sum(path.stat().st_size for _, path in files)
+    return pack_files(_files(root, field), str(folder), field)
+
+
+def pack_files(files: list[tuple[str, Path]], where: str, field: str = "artifact") -> bytes:
+    """The given files (name in the archive, path) as one deterministic zip."""
+    ordered = sorted(files, key=lambda pair: pair[0])
+    total = sum(path.stat().st_size for _, path in ordered)
     if total > MAX_BYTES:
         raise InvalidInput(
             field,
-            f"{folder} holds {total / 1024**3:.1f} GiB of files; Lucid copies model folders "
+            f"{where} holds {total / 1024**3:.1f} GiB of files; Lucid copies model folders "
             f"of at most {MAX_BYTES // 1024**3} GiB",
         )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, path in files:
+        for name, path in ordered:
             member = zipfile.ZipInfo(name, date_time=_FIXED_TIME)
             member.external_attr = 0o644 << 16
             member.compress_type = zipfile.ZIP_DEFLATED
@@ -63,15 +68,6 @@ def _files(root: Path, field: str) -> list[tuple[str, Path]]:
             if path.is_file():
                 found.append((path.relative_to(root).as_posix(), path))
     return found
-
-
-def member(data: bytes, name: str) -> bytes | None:
-    """The bytes of member `name` of the archive `data`, or None when it has none."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        try:
-            return archive.read(name)
-        except KeyError:
-            return None
 
 
 def unpack(data: bytes, location: str) -> Path:
