@@ -72,14 +72,12 @@ def _files(root: Path, field: str) -> list[tuple[str, Path]]:
 
 def unpack(data: bytes, location: str) -> Path:
     """The folder holding the archive `data`, unpacked once into a cache folder named by its
-    SHA-256 (under the system's temporary folder); refused with a sentence when a member
-    would land outside it."""
+    SHA-256 (`_cache`); refused with a sentence when a member would land outside it."""
     digest = hashlib.sha256(data).hexdigest()
-    cache = Path(tempfile.gettempdir()) / "lucid-models"
+    cache = _cache()
     target = cache / digest
     if target.is_dir():
         return target
-    cache.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{digest[:12]}-", dir=cache))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -99,3 +97,17 @@ def unpack(data: bytes, location: str) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _cache() -> Path:
+    """This user's cache of unpacked models, under the system's temporary folder, readable by
+    this user only: another user of a shared machine cannot place a model in it."""
+    user = os.getuid() if hasattr(os, "getuid") else 0
+    cache = Path(tempfile.gettempdir()) / f"lucid-models-{user}"
+    cache.mkdir(mode=0o700, exist_ok=True)
+    if cache.is_symlink() or cache.stat().st_uid != user:
+        raise Conflict(
+            f"The model cache {cache} belongs to another user; Lucid does not unpack models "
+            "into it."
+        )
+    return cache
