@@ -32,10 +32,12 @@ from lucid.contracts.value import (
 )
 from lucid.errors import Conflict, Forbidden, IntegrityViolation, InvalidInput, NotFound
 from lucid.registry.model_artifacts import (
+    ExternalArtifact,
     HubArtifact,
     MlflowArtifact,
     OnnxArtifact,
     SklearnArtifact,
+    TextArtifact,
 )
 from lucid.registry.model_registry import ModelRegistry
 from lucid.storage.artifacts import ArtifactStore
@@ -44,6 +46,7 @@ from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.tables import business_observations, model_versions, registered_models
 from lucid.storage.unit_of_work import SqlUnitsOfWork
+from tests import mlflow_models, text_models
 from tests.experiment_counts import two_proportion_evidence
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -261,7 +264,7 @@ def test_a_hub_model_in_the_local_cache_registers_offline_and_an_absent_one_is_r
         register(registry, artifact=HubArtifact("sentence-transformers/all-MiniLM-L12-v2"))
 
 
-def test_onnx_files_are_stored_hashed_and_mlflow_folders_referenced(
+def test_onnx_files_and_mlflow_folders_are_stored_hashed(
     registry: ModelRegistry, tmp_path: Path
 ) -> None:
     stored = register(registry, artifact=onnx_file(tmp_path / "model.onnx", {"x": [None, 2]}))
@@ -271,11 +274,54 @@ def test_onnx_files_are_stored_hashed_and_mlflow_folders_referenced(
     folder.mkdir()
     with pytest.raises(InvalidInput, match="no MLmodel file"):
         register(registry, artifact=MlflowArtifact(folder))
-    (folder / "MLmodel").write_text("flavors: {}\n")
-    referenced = register(registry, artifact=MlflowArtifact(folder))
-    assert referenced.artifact.location == str(folder.resolve())
-    with pytest.raises((Conflict, NotFound)):  # the mlflow flavour replaces this
-        registry.load_model("churn", version=referenced.version)
+    folder.rmdir()
+    mlflow_models.sklearn_classifier(folder)
+    pins = [f"{name}@1" for name in mlflow_models.COLUMNS]
+    copied = register(registry, artifact=MlflowArtifact(folder), features=pins)
+    again = register(registry, artifact=MlflowArtifact(folder), features=pins)
+    assert copied.artifact.location == "models/churn/2/model.mlflow.zip"
+    assert copied.artifact.sha256 == again.artifact.sha256
+    (folder / "notes.txt").write_text("retrained on November's data")
+    changed = register(registry, artifact=MlflowArtifact(folder), features=pins)
+    assert changed.artifact.sha256 not in (None, copied.artifact.sha256)
+    with pytest.raises(Conflict, match=r"allow_pickle: false.*export it to ONNX"):
+        registry.load_model("churn", version=copied.version)
+
+
+def test_a_text_model_folder_is_stored_hashed_promoted_and_served(
+    registry: ModelRegistry, tmp_path: Path
+) -> None:
+    folder = text_models.text_model(tmp_path / "text-model", 2, ["stays", "churns"])
+    with pytest.raises(InvalidInput, match="takes 1 unnamed inputs"):
+        register(registry, artifact=TextArtifact(folder))  # two pins for one text input
+    stored = register(registry, artifact=TextArtifact(folder), features=["ticket_text@1"])
+    assert stored.artifact.location == "models/churn/1/model.text.zip"
+    to_production(registry, stored.version)
+    served = registry.load_model("churn")
+    predictions, scores = served.runner.predict_scored(["ticket_text"], [["cancel it"]])
+    assert predictions[0] in ("stays", "churns") and 0 < (scores[0] or 0) < 1
+
+
+def test_a_version_lucid_cannot_load_is_not_promoted_and_one_served_elsewhere_is(
+    registry: ModelRegistry, unchanged: Callable[[], Any], tmp_path: Path
+) -> None:
+    mlflow_models.sklearn_classifier(tmp_path / "mlflow-model")
+    pins = [f"{name}@1" for name in mlflow_models.COLUMNS]
+    register(registry, artifact=MlflowArtifact(tmp_path / "mlflow-model"), features=pins)
+    register(registry, artifact=HubArtifact(MINILM))
+    register(registry, artifact=ExternalArtifact("https://churn.shop.internal"), features=[])
+    pickled = r"churn@1 is not promoted to challenger because Lucid cannot serve it: .*allow_pickle"
+    with unchanged(), pytest.raises(Conflict, match=pickled):
+        registry.promote("churn", 1, "challenger", actor="ana", rationale="A/B")
+    hub = (
+        r"churn@2 is not promoted to challenger because Lucid cannot serve it: the artifact "
+        r".* is not held by Lucid .*; register it as served elsewhere \(--kind external\) or "
+        r"register a folder exported with `optimum-cli export onnx"
+    )
+    with unchanged(), pytest.raises(Conflict, match=hub):
+        registry.promote("churn", 2, "challenger", actor="ana", rationale="A/B")
+    to_production(registry, 3)
+    assert registry.get_version("churn", 3).stage is Stage.PRODUCTION
 
 
 # -- the gate ------------------------------------------------------------------------------------

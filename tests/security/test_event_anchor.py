@@ -26,7 +26,7 @@ from lucid.contracts.value import BusinessImpact
 from lucid.errors import Conflict, IntegrityViolation, InvalidInput
 from lucid.jobs.ticks import tick
 from lucid.project import init_project
-from lucid.registry.model_artifacts import MlflowArtifact
+from lucid.registry.model_artifacts import ExternalArtifact
 from lucid.settings import LogCheckpointSettings
 from lucid.storage.log_checkpoints import write_signing_key
 from tests.conftest import run_lucid
@@ -84,13 +84,10 @@ def shop(tmp_path: Path, database_url: str) -> Iterator[Shop]:
     )
     vic, _ = lucid.tokens.create(person="vic", role="viewer", teams=[], actor="ana", rationale="r")
     lucid.tokens.revoke(vic.token_id, actor="ana", rationale="left the company")
-    model = tmp_path / "mlflow-model"
-    model.mkdir()
-    (model / "MLmodel").write_text("flavors: {}\n")
     for _ in (1, 2):
         lucid.registry.register_model(
             "churn",
-            artifact=MlflowArtifact(model),
+            artifact=ExternalArtifact("churn-service"),
             impact=impact(),
             features=[],
             training_data="sha256:1",

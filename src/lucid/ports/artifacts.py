@@ -1,8 +1,10 @@
 """The ports of model artifacts: the store that keeps their bytes, and the model hub that is
-asked whether a referenced model exists."""
+asked whether a referenced model exists and gives its files."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 
@@ -37,6 +39,12 @@ class HubAnswer(Protocol):
 
 
 class ModelHub(Protocol):
-    """A model hub (Hugging Face) asked whether a model id can be served from it."""
+    """A model hub (Hugging Face) asked whether a model id can be served from it, and the
+    files of a model fetched from it."""
 
     def availability(self, model_id: str) -> HubAnswer: ...
+
+    def snapshot(self, model_id: str, patterns: Sequence[str]) -> Path:
+        """The local folder of the model's snapshot holding the files matching `patterns`
+        (glob patterns) that the model has; fetched when the hub is online."""
+        ...

@@ -190,6 +190,11 @@ def stored_signature(
 def load_runner(ref: ArtifactRef, store: ArtifactStore, *, allow_pickle: bool = False) -> Runner:
     """The model of `ref` ready to run, after its hash was checked, by its flavour; a
     sentence when Lucid serves no such artifact."""
+    if ref.kind is ArtifactKind.EXTERNAL:
+        raise Conflict(
+            f"This version is served by {ref.location}, not by Lucid; that system logs its "
+            "predictions with POST /v1/predictions/{model} or `lucid monitor predictions`."
+        )
     flavour = flavour_of(ref.kind, ref.location)
     if ref.sha256 is None:
         raise Conflict(

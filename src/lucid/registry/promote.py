@@ -27,9 +27,10 @@ from lucid.contracts.value.fields import text
 from lucid.contracts.value.gate import GateDecision, Override, promotion_gate
 from lucid.contracts.value.rule import Origin
 from lucid.contracts.value.stages import Stage, check_transition
-from lucid.contracts.value.versions import ModelVersion
-from lucid.errors import Conflict, InvalidInput
+from lucid.contracts.value.versions import ArtifactKind, ModelVersion
+from lucid.errors import Conflict, InvalidInput, LucidError
 from lucid.ports.unit_of_work import UnitOfWork
+from lucid.registry import model_artifacts
 from lucid.registry.dependencies import RegistryDependencies, record
 
 
@@ -91,7 +92,8 @@ class Promotion(RegistryDependencies):
         rationale: str,
         override: Override | None = None,
     ) -> ModelVersion:
-        """Move a version up a stage through the promotion gate (see `promotion_gate`).
+        """Move a version up a stage through the promotion gate (see `promotion_gate`). A
+        version Lucid serves itself is loaded first: one it cannot load is refused.
 
         Entering production archives the version that served before, in the same unit of work.
         """
@@ -118,10 +120,12 @@ class Promotion(RegistryDependencies):
         who, why = normalise_identity(actor, "actor"), text(rationale, "rationale")
         now = self._clock()
         skew: dict[str, float] | None = None
-        if wanted is Stage.PRODUCTION and self._features is not None:
-            with self._uows.read() as uow:
-                pins = list(uow.models.get(name, version).features)
-            skew = self._features.skew(pins)
+        with self._uows.read() as uow:
+            _, _, candidate = uow.models.gate_inputs(name, version)
+        if candidate is not None:  # without its contract, the gate refuses it below
+            self._check_servable(candidate, wanted)
+            if wanted is Stage.PRODUCTION and self._features is not None:
+                skew = self._features.skew(list(candidate.features))
         with self._uows() as uow:
             frozen_reason = uow.models.frozen_reason(name)
             stage, registered_by, current = uow.models.gate_inputs(name, version)
@@ -144,6 +148,24 @@ class Promotion(RegistryDependencies):
                 uow, name, version, stage, wanted, decision, override, who, why, now
             )
             return uow.models.get(name, version), recorded
+
+    def _check_servable(self, candidate: ModelVersion, wanted: Stage) -> None:
+        """Load a version Lucid would serve itself; refuse, with the reason and the way out,
+        to promote one it cannot load. A version served elsewhere is never loaded."""
+        if candidate.artifact.kind is ArtifactKind.EXTERNAL:
+            return
+        try:
+            model_artifacts.load_runner(
+                candidate.artifact, self._artifacts, allow_pickle=self._allow_pickle
+            )
+        except Exception as error:  # any failure to load: the flavour's sentence, or the error
+            reason = error.sentence if isinstance(error, LucidError) else f"{error!r}"
+            reason = reason.rstrip(".")
+            way_out = "" if "served elsewhere" in reason else _way_out(candidate.artifact.kind)
+            raise Conflict(
+                f"{candidate.label} is not promoted to {wanted.value} because Lucid cannot "
+                f"serve it: {reason[:1].lower()}{reason[1:]}{way_out}; nothing changed."
+            ) from None
 
     def _move(
         self,
@@ -199,6 +221,17 @@ class Promotion(RegistryDependencies):
             uow.models.set_stage(name, version, Stage.ARCHIVED)
             record(uow, ModelArchived(name, version, current.value), who, why, self._clock())
             return uow.models.get(name, version)
+
+
+def _way_out(kind: ArtifactKind) -> str:
+    """What a team can do with a version Lucid cannot load, by its kind."""
+    instead = {
+        ArtifactKind.HUGGINGFACE: "a folder exported with `optimum-cli export onnx --model "
+        "<id> <folder>/` (its model.onnx and tokenizer.json)",
+        ArtifactKind.MLFLOW: "an ONNX export of it",
+        ArtifactKind.SKLEARN: "a skops file of it",
+    }.get(kind, "a model file Lucid serves")
+    return f"; register it as served elsewhere (--kind external) or register {instead}"
 
 
 def _stage(value: Stage | str) -> Stage:

@@ -26,6 +26,7 @@ from lucid.http.text_fields import plain_parameters
 from lucid.service import (
     experiment_routes,
     incident_routes,
+    logging_routes,
     monitoring_routes,
     operations,
     routes,
@@ -131,6 +132,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.include_router(routes.router, dependencies=plain)
     app.include_router(incident_routes.router, dependencies=plain)
     app.include_router(monitoring_routes.router, dependencies=plain)
+    app.include_router(logging_routes.router, dependencies=plain)
     app.include_router(experiment_routes.router, dependencies=plain)
     app.include_router(shadow_routes.router, dependencies=plain)
     app.include_router(pages.router, dependencies=plain)

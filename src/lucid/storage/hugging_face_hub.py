@@ -1,4 +1,5 @@
-"""Whether a Hugging Face Hub model can be used: the seed's `isAvailable`, through huggingface_hub.
+"""Whether a Hugging Face Hub model can be used (the seed's `isAvailable`), and the files of its
+snapshot, through huggingface_hub.
 
 Offline (`HF_HUB_OFFLINE=1`), a model is available when a complete snapshot is in the local
 Hub cache. Online, when the Hub answers for it. A model that is absent, private, gated or
@@ -7,6 +8,7 @@ unreachable is unavailable, and the reason is kept for the refusal sentence.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +76,19 @@ class HuggingFaceHub:
                 False, f"the Hub is unreachable ({type(error).__name__}: {error})"
             )
         return HubAvailability(True, f"the Hub lists it at revision {info.sha}")
+
+    def snapshot(self, model_id: str, patterns: Sequence[str]) -> Path:
+        """The snapshot folder holding the model's files that match `patterns`: from the local
+        cache when offline, else downloaded (only those files) into it."""
+        require("huggingface_hub", "hub", "a Hugging Face Hub model")
+        from huggingface_hub import snapshot_download
+
+        folder = snapshot_download(
+            model_id,
+            cache_dir=self.cache_dir,
+            allow_patterns=list(patterns),
+            local_files_only=self.offline,
+            endpoint=self.endpoint,
+            etag_timeout=self.timeout,
+        )
+        return Path(folder)
