@@ -45,7 +45,6 @@ from tests.e2e.test_serving import add_recent_activity
 pytestmark = pytest.mark.slow
 
 PENDING: dict[str, str] = {
-    "mlflow": "the MLflow flavour lands with H2",
     "batch": "the batch body of POST /v1/predict lands with H3",
 }
 """Flavours whose loader is not merged yet: their cases are skipped and their models are not
