@@ -14,6 +14,7 @@ from rich.table import Table
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.times import to_utc
 from lucid.contracts.value import BusinessImpact, Evidence, Override, read_external_evidence
+from lucid.contracts.value.request_inputs import request_input_of_option
 from lucid.errors import InvalidInput
 from lucid.registry.model_artifacts import artifact_from_option
 
@@ -58,6 +59,12 @@ def register(
         "--feature",
         help="Pinned feature name@version; the pins must be the model's inputs, matched by name.",
     ),
+    request_input: list[str] = typer.Option(
+        [],
+        "--request-input",
+        help="A value each request gives, name:type[:rule]: amount:number:0..10000, "
+        "count:integer:1.., flag:boolean, note:text:500, channel:text:web|app|store.",
+    ),
     training_data: str = typer.Option(
         ..., "--training-data", help="Fingerprint of the training data."
     ),
@@ -67,6 +74,7 @@ def register(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Register the next version of a model as a candidate, bound to its impact contract."""
+    asked = [request_input_of_option(option) for option in request_input]
     if contract is None:
         raise InvalidInput(
             "--contract",
@@ -86,6 +94,7 @@ def register(
             offline_metrics=offline,
             registered_by=acting(actor),
             rationale=rationale,
+            request_inputs=asked,
         )
         notice = lucid.monitoring.default_policy_notice(name)
     if as_json:
@@ -93,6 +102,7 @@ def register(
         return
     takes = (
         "it takes its pinned features in the order of the pins"
+        + (", then its request-time inputs" if version.request_inputs else "")
         if version.inputs is None
         else f"it takes {', '.join(version.inputs)}, in that order"
     )
