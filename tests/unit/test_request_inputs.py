@@ -182,3 +182,43 @@ def test_a_bad_option_is_refused_with_a_sentence(option: str, expected: str) -> 
     with pytest.raises(InvalidInput) as caught:
         request_input_of_option(option)
     assert expected in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "cell", "expected"),
+    [
+        (AMOUNT, "12.5", 12.5),
+        (AMOUNT, " 7 ", 7.0),
+        (COUNT, "3", 3),
+        (FLAG, "True", True),
+        (FLAG, "0", False),
+        (NOTE, "12", "12"),
+        (CHANNEL, "app", "app"),
+    ],
+)
+def test_a_cell_written_as_text_is_read_by_the_input_type(
+    spec: RequestInput, cell: str, expected: Any
+) -> None:
+    assert checked_values([spec], {spec.name: cell}, from_text=True) == {spec.name: expected}
+
+
+@pytest.mark.parametrize(
+    ("spec", "cell", "expected"),
+    [
+        (AMOUNT, "abc", "rows[2].amount: must be a number in [0, 10000], not the text 'abc'"),
+        (AMOUNT, "", "rows[2].amount: is required (a number in [0, 10000])"),
+        (AMOUNT, "nan", "rows[2].amount: must be a number in [0, 10000], not nan"),
+        (COUNT, "1.5", "rows[2].items: must be an integer of at least 1, not 1.5"),
+        (FLAG, "yes", "rows[2].express: must be true or false, not the text 'yes'"),
+    ],
+)
+def test_a_bad_cell_is_refused_naming_its_row_and_column(
+    spec: RequestInput, cell: str, expected: str
+) -> None:
+    assert refusal_from_text([spec], {spec.name: cell}, "rows[2]") == expected
+
+
+def refusal_from_text(specs: Any, values: Any, where: str) -> str:
+    with pytest.raises(InvalidInput) as caught:
+        checked_values(specs, values, where, from_text=True)
+    return str(caught.value)

@@ -97,6 +97,23 @@ class RequestInput:
             return self._text(value, where)
         return self._number(value, where)
 
+    def read_text(self, value: object, where: str) -> Any:
+        """A value written as text (a CSV cell) read by the input's type — `12.5`, `3`,
+        `true`/`false`/`1`/`0` — then checked; an empty cell is a missing value."""
+        if not isinstance(value, str) or self.type is InputType.TEXT:
+            return self.checked(value, where)
+        written = value.strip()
+        if not written:
+            return self.checked(None, where)
+        if self.type is InputType.BOOLEAN:
+            truth = {"true": True, "1": True, "false": False, "0": False}.get(written.lower())
+            return self.checked(value if truth is None else truth, where)
+        try:
+            number = float(written)
+        except ValueError:
+            return self.checked(value, where)  # refused: text is not a number
+        return self.checked(int(written) if written.lstrip("+-").isdigit() else number, where)
+
     def _text(self, value: object, where: str) -> str:
         if not isinstance(value, str):
             raise InvalidInput(where, f"must be {self.described}, not {_given(value)}")
@@ -260,10 +277,11 @@ def _categories(spec: RequestInput, where: str) -> None:
 
 
 def checked_values(
-    specs: Iterable[RequestInput], values: object, where: str = "inputs"
+    specs: Iterable[RequestInput], values: object, where: str = "inputs", from_text: bool = False
 ) -> dict[str, Any]:
-    """The request's values of the declared inputs, each checked (`RequestInput.checked`),
-    by name in the declared order; a missing or undeclared one is refused naming it."""
+    """The request's values of the declared inputs, each checked (`RequestInput.checked`, or
+    `RequestInput.read_text` for values written as text), by name in the declared order; a
+    missing or undeclared one is refused naming it."""
     specs = tuple(specs)
     if values is None:
         values = {}
@@ -277,7 +295,10 @@ def checked_values(
                 f"{where}.{key}", f"is not a request-time input of this version (it takes {takes})"
             )
     return {
-        spec.name: spec.checked(values.get(spec.name), f"{where}.{spec.name}") for spec in specs
+        spec.name: (spec.read_text if from_text else spec.checked)(
+            values.get(spec.name), f"{where}.{spec.name}"
+        )
+        for spec in specs
     }
 
 
