@@ -280,17 +280,17 @@ def test_the_group_commit_fails_only_the_row_the_database_refuses(
             row: dict[str, Any] = {"entity": "c1", "served_at": now, "features": {"x": 1.0}}
             row |= {"score": 0.5} | ({"id": prediction_id} if prediction_id else {})
             [prediction] = prediction_rows("churn", 1, [row])
-            return Entry([], prediction | {"entity": entity})
+            return Entry(predictions=[prediction | {"entity": entity}])
 
         taken = entry("c0")
         asyncio.run(_log_all(lucid, [taken]))
-        bad = [entry("c1", taken.prediction["id"])]  # type: ignore[index]
+        bad = [entry("c1", taken.predictions[0]["id"])]
         if not lucid.db.is_sqlite:
             bad.append(entry("c1\x00"))
         good = [entry(f"c{n}") for n in range(2, 12)]
         failures = asyncio.run(_log_all(lucid, good[:5] + bad + good[5:]))
         assert [f is None for f in failures] == [True] * 5 + [False] * len(bad) + [True] * 5
-        ids = [e.prediction["id"] for e in good]  # type: ignore[index]
+        ids = [e.predictions[0]["id"] for e in good]
         assert stored_predictions(lucid, ids) == set(ids)
 
 

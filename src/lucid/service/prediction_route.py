@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, ValidationError
+from pydantic_core import from_json
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lucid.errors import InvalidInput, LucidError
@@ -62,19 +63,18 @@ def parsed(raw: bytes) -> PredictionRequest | BatchRequest:
     """The body as one entity or a batch (a body with `entities` is a batch); InvalidInput
     naming the first refused field, or `body` for what is not JSON (NaN included)."""
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput("body", "must be a JSON object") from None
+        data = from_json(raw, allow_inf_nan=False)  # pydantic's own parser, strict JSON
+    except ValueError:
+        data = raw  # refused below in the API's words for a body that is not JSON
     try:
+        if isinstance(data, bytes):
+            PredictionRequest.model_validate_json(data)  # refuses what is not JSON
+            raise InvalidInput("body", "must be JSON, in which NaN and Infinity are no numbers")
         if isinstance(data, dict) and "entities" in data:
             return BatchRequest.model_validate(data)
         return PredictionRequest.model_validate(data)
     except ValidationError as error:
         raise _invalid(error) from None
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 @dataclass(frozen=True)
