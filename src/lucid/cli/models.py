@@ -157,7 +157,9 @@ def show(
             str(v.version),
             v.stage.value,
             f"{v.artifact.kind.value}:{v.artifact.location}",
-            ", ".join(v.features),
+            escape(
+                ", ".join([*v.features, *(f"{r.name} ({r.described})" for r in v.request_inputs)])
+            ),
             f"{v.impact.metric} ({v.impact.direction.value})",
             f"{v.impact.target:g}",
             "; ".join(_described(e) for e in v.evidence) or "-",
