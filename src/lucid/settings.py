@@ -37,6 +37,7 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "LUCID_DATA_DIR": "data_dir",
     "LUCID_MAX_BODY_BYTES": "max_body_bytes",
     "LUCID_MAX_PREDICT_BODY_BYTES": "max_predict_body_bytes",
+    "LUCID_MAX_PREDICT_BATCH": "max_predict_batch",
     "LUCID_AS_OF": "as_of",
 }
 """Environment variable → setting it overrides (12-factor)."""
@@ -248,8 +249,11 @@ class Settings(BaseModel):
     dashboard: DashboardSettings = DashboardSettings()
     max_body_bytes: int = Field(default=1024 * 1024, ge=1)
     """The largest request body `lucid serve` reads on any route, in bytes (413 above it)."""
-    max_predict_body_bytes: int = Field(default=64 * 1024, ge=1)
-    """The largest body of `POST /v1/predict/{model}`, in bytes (one entity per request)."""
+    max_predict_body_bytes: int = Field(default=1024 * 1024, ge=1)
+    """The largest body of `POST /v1/predict/{model}`, in bytes (a batch of
+    `max_predict_batch` entities with a few request-time values each fits)."""
+    max_predict_batch: int = Field(default=1000, ge=1)
+    """The most entities one `POST /v1/predict/{model}` may ask for (422 above it)."""
     allow_pickle: bool = Field(default=False, strict=True)
     """Accept pickle (joblib) model files at the project's own risk: a pickle runs code when it
     is loaded. They are then unpickled only from the artifact store, with the registered

@@ -175,7 +175,7 @@ def served(
             str(workers),
         ],
         env={**os.environ, **(environ or {})},
-        stdout=subprocess.DEVNULL,
+        stdout=log,  # what `lucid serve` says on start, then the workers' warnings and errors
         stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
@@ -201,5 +201,6 @@ def served(
 
 
 def server_log(folder: Path) -> str:
-    """What the server wrote to its standard error (tracebacks of 5xx answers included)."""
+    """What the server wrote: its start-up lines, then its standard error (tracebacks of 5xx
+    answers included)."""
     return (folder / "serve.log").read_text(errors="replace")

@@ -329,3 +329,28 @@ def test_an_evidence_file_with_wrong_fields_gets_every_problem_at_once(
     ):
         assert problem in said
     assert stored_state(project) == before
+
+
+def test_a_request_time_input_completes_the_pins_and_a_bad_one_is_refused(project: Path) -> None:
+    columns = ["customer_spend_30d", "customer_activity_30d", "tenure_months"]
+    frame = pd.DataFrame([[1.0, 0.1, 3.0], [30.0, 0.9, 40.0]], columns=columns)
+    skops.io.dump(DecisionTreeClassifier(random_state=0).fit(frame, [1, 0]), project / "t.skops")
+    before = stored_state(project)
+    for option, sentence in (
+        ("tenure_months:integer:600..0", "'tenure_months:integer:600..0': 600 is above"),
+        ("tenure_months", "must be written name:type[:rule]"),
+        ("tenure_months:float", "the type must be one of number, integer, boolean, text"),
+        ("tenure:integer", "the model does not take the request-time input(s) tenure"),
+    ):
+        refused = register(project, "--artifact", "t.skops", "--request-input", option)
+        assert refused.code == 1 and "Traceback" not in refused.stderr
+        assert sentence in " ".join(refused.stderr.split()), refused.stderr
+    assert stored_state(project) == before
+    option = "tenure_months:integer:0..600"
+    registered = register(project, "--artifact", "t.skops", "--request-input", option, "--json")
+    assert registered.code == 0, registered.stderr
+    version = json.loads(registered.stdout)
+    assert version["inputs"] == columns
+    assert version["request_inputs"] == [
+        {"name": "tenure_months", "type": "integer", "minimum": 0.0, "maximum": 600.0}
+    ]

@@ -383,3 +383,19 @@ def test_predict_routes_by_the_running_experiment(server: str, project: Any) -> 
     with open_project(folder, environ={}) as lucid:
         status = lucid.experiments.status("churn-ab")
     assert status.control.exposed + status.challenger.exposed == len(entities)
+    more = [f"c{n:05d}" for n in range(12, 40)]
+    batch = call(
+        server,
+        "POST",
+        "/v1/predict/churn",
+        secrets["scientist"],
+        json={"entities": [{"entity_id": entity} for entity in more]},
+    )
+    assert batch.status_code == 200, batch.text
+    answers = batch.json()["predictions"]
+    assert [a["entity_id"] for a in answers] == more  # in request order, both arms mixed
+    assert [a["arm"] for a in answers] == [assign(e, "churn-ab", 0.5) for e in more]
+    assert all(a["version"] == (2 if a["arm"] == "challenger" else 1) for a in answers)
+    with open_project(folder, environ={}) as lucid:
+        status = lucid.experiments.status("churn-ab")
+    assert status.control.exposed + status.challenger.exposed == len(entities) + len(more)

@@ -27,12 +27,14 @@ from tests.contract.test_registry import retention
 from tests.e2e.service_world import SPEND, V1, build_project, served, server_log
 
 ENTITIES = [f"c{n:05d}" for n in range(1, 60)]
+FRAUD: list[LogisticRegression] = []
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str], str]]:
     folder = tmp_path_factory.mktemp("serving") / "project"
     secrets = build_project(folder, monitored=False)
+    FRAUD.append(register_fraud(folder))  # promoted before any served value could skew
     with served(folder, workers=2) as (base, _):
         yield folder, secrets, base
 
@@ -135,7 +137,9 @@ def test_bad_requests_are_refused_with_a_problem_and_store_nothing(world: Any) -
     assert empty["field"] == "entity_id" and "at least 1 character" in empty["detail"]
     assert problem(predict(base, token, {"entity": "c00001"}), 422)["field"] == "entity_id"
     assert problem(predict(base, token, content=b"{not json"), 422)["field"] == "body"
-    assert problem(predict(base, token, content=b"x" * 70_000), 413)["detail"].startswith("body")
+    assert problem(predict(base, token, content=b"x" * (1024 * 1024 + 1)), 413)[
+        "detail"
+    ].startswith("body")
     nothing = httpx.post(
         f"{base}/v1/predict/nothing",
         headers={"Authorization": f"Bearer {token}"},
@@ -222,3 +226,119 @@ def test_a_model_pinned_in_another_order_than_its_inputs_is_served_by_name(world
     expected = model.predict_proba(inputs)[:, 1]
     assert [row.score for row in logged] == pytest.approx(expected.tolist(), abs=1e-9)
     assert len(set(expected.round(6))) > 1  # the entities' scores differ: order would show
+
+
+def register_fraud(folder: Path) -> LogisticRegression:
+    """A production `fraud` model taking the two pinned features and the request-time
+    `amount` (a number in [0, 10000]) and `channel` (web or app), by name."""
+    columns = ["customer_activity_30d", "customer_spend_30d", "amount", "web"]
+    rows = [[0.0, 0.0, 9000.0, 1], [0.9, 80.0, 20.0, 0], [0.2, 10.0, 5000.0, 1], [0.7, 50, 5, 0]]
+    model = LogisticRegression().fit(pd.DataFrame(rows, columns=columns), [1, 0, 1, 0])
+    with open_project(folder, environ={}) as lucid:
+        version = lucid.registry.register_model(
+            "fraud",
+            artifact=SklearnArtifact(estimator=model),
+            impact=retention(),
+            features=[SPEND, V1],
+            training_data="sha256:fraud",
+            offline_metrics={"auc": 0.8},
+            registered_by="ana",
+            rationale="the amount is known only at request time",
+            request_inputs=[
+                {"name": "amount", "type": "number", "minimum": 0, "maximum": 10_000},
+                {"name": "web", "type": "boolean"},
+            ],
+        ).version
+        lucid.registry.promote("fraud", version, "challenger", actor="ana", rationale="new")
+        lucid.registry.promote(
+            "fraud",
+            version,
+            "production",
+            actor="bea",
+            rationale="ship it",
+            override=Override("bea", "the test needs no A/B"),
+        )
+    return model
+
+
+def test_request_time_inputs_and_batches_are_checked_predicted_and_logged(world: Any) -> None:
+    folder, secrets, base = world
+    [model] = FRAUD
+    headers = {"Authorization": f"Bearer {secrets['service']}"}
+
+    def ask(body: Any) -> httpx.Response:
+        return httpx.post(f"{base}/v1/predict/fraud", headers=headers, json=body, timeout=30)
+
+    single = ask({"entity_id": "c00001", "inputs": {"amount": 12.5, "web": True}})
+    assert single.status_code == 200, single.text + server_log(folder)
+    one = single.json()
+    assert one["model"] == "fraud" and one["arm"] == "production" and one["entity_id"] == "c00001"
+    assert one["inputs"]["amount"] == 12.5 and one["inputs"]["web"] is True
+    assert set(one["inputs"]) == {"customer_activity_30d", "customer_spend_30d", "amount", "web"}
+
+    entities = [
+        {"entity_id": entity, "inputs": {"amount": 100.0 * n, "web": n % 2 == 0}}
+        for n, entity in enumerate(ENTITIES[:25])
+    ]
+    batch = ask({"entities": entities})
+    assert batch.status_code == 200, batch.text
+    answers = batch.json()["predictions"]
+    assert batch.json()["model"] == "fraud"
+    assert [a["entity_id"] for a in answers] == ENTITIES[:25]
+    assert [a["inputs"]["amount"] for a in answers] == [100.0 * n for n in range(25)]
+    columns = ["customer_activity_30d", "customer_spend_30d", "amount", "web"]
+    frame = pd.DataFrame([a["inputs"] for a in answers])[columns]
+    expected = model.predict_proba(frame)[:, 1]
+    assert [a["score"] for a in answers] == pytest.approx(expected.tolist(), abs=1e-9)
+    with open_project(folder, environ={}) as lucid, lucid.db.transaction() as connection:
+        logged = dict(
+            connection.execute(
+                select(prediction_log.c.id, prediction_log.c.features).where(
+                    prediction_log.c.id.in_([a["prediction_id"] for a in answers])
+                )
+            ).all()
+        )
+    assert len(logged) == 25
+    assert all(json.loads(logged[a["prediction_id"]]) == a["inputs"] for a in answers)
+
+    before = counts(folder)
+    bad = [*entities[:3], {"entity_id": "c00004", "inputs": {"amount": "12", "web": True}}]
+    refused = ask({"entities": bad})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["field"] == "entities[3].inputs.amount"
+    assert refused.json()["detail"] == (
+        "entities[3].inputs.amount: must be a number in [0, 10000], not the text '12'"
+    )
+    missing = ask({"entity_id": "c00001"}).json()
+    assert missing["detail"] == "inputs.amount: is required (a number in [0, 10000])"
+    wrong = ask({"entity_id": "c00001", "inputs": {"amount": 1, "web": True, "tip": 2}}).json()
+    assert wrong["field"] == "inputs.tip"
+    high = ask({"entity_id": "c00001", "inputs": {"amount": 10_001, "web": True}}).json()
+    assert high["detail"].startswith("inputs.amount: must be a number in [0, 10000], not 10001")
+    oversized = ask({"entities": [entities[0]] * 1001})
+    assert oversized.status_code == 422
+    assert oversized.json()["detail"] == (
+        "entities: must hold 1 to 1000 entities (max_predict_batch), not 1001"
+    )
+    assert ask({"entities": []}).json()["field"] == "entities"
+    nan = httpx.post(
+        f"{base}/v1/predict/fraud",
+        headers=headers | {"content-type": "application/json"},
+        content=b'{"entity_id": "c00001", "inputs": {"amount": NaN, "web": true}}',
+    )
+    assert nan.status_code == 422 and nan.json()["field"] == "body"
+    assert counts(folder) == before  # nothing of the refused requests is logged
+
+    full = ask({"entities": [entities[0]] * 1000})  # the largest batch fits the body limit
+    assert full.status_code == 200 and len(full.json()["predictions"]) == 1000
+
+
+def test_serve_says_where_it_serves_once_and_warns_of_nothing(world: Any) -> None:
+    folder, secrets, base = world
+    many(base, secrets["service"], ENTITIES[:30])
+    said = server_log(folder)
+    assert said.count(f"API:          {base}/v1") == 1, said
+    assert f"Dashboard:    {base}/dashboard" in said
+    assert "Workers:      2" in said
+    assert "Metadata:     sqlite:///" in said and "Online store:" in said and "Artifacts:" in said
+    assert "Warning" not in said and "warn" not in said.lower(), said

@@ -14,6 +14,7 @@ from rich.table import Table
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.times import to_utc
 from lucid.contracts.value import BusinessImpact, Evidence, Override, read_external_evidence
+from lucid.contracts.value.request_inputs import request_input_of_option
 from lucid.errors import InvalidInput
 from lucid.registry.model_artifacts import artifact_from_option
 
@@ -64,6 +65,12 @@ def register(
         "--feature",
         help="Pinned feature name@version; the pins must be the model's inputs, matched by name.",
     ),
+    request_input: list[str] = typer.Option(
+        [],
+        "--request-input",
+        help="A value each request gives, name:type[:rule]: amount:number:0..10000, "
+        "count:integer:1.., flag:boolean, note:text:500, channel:text:web|app|store.",
+    ),
     training_data: str = typer.Option(
         ..., "--training-data", help="Fingerprint of the training data."
     ),
@@ -73,6 +80,7 @@ def register(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Register the next version of a model as a candidate, bound to its impact contract."""
+    asked = [request_input_of_option(option) for option in request_input]
     if contract is None:
         raise InvalidInput(
             "--contract",
@@ -92,6 +100,7 @@ def register(
             offline_metrics=offline,
             registered_by=acting(actor),
             rationale=rationale,
+            request_inputs=asked,
         )
         notice = lucid.monitoring.default_policy_notice(name)
     if as_json:
@@ -99,6 +108,7 @@ def register(
         return
     takes = (
         "it takes its pinned features in the order of the pins"
+        + (", then its request-time inputs" if version.request_inputs else "")
         if version.inputs is None
         else f"it takes {', '.join(version.inputs)}, in that order"
     )
@@ -183,7 +193,9 @@ def show(
             str(v.version),
             v.stage.value,
             f"{v.artifact.kind.value}:{v.artifact.location}",
-            ", ".join(v.features),
+            escape(
+                ", ".join([*v.features, *(f"{r.name} ({r.described})" for r in v.request_inputs)])
+            ),
             f"{v.impact.metric} ({v.impact.direction.value})",
             f"{v.impact.target:g}",
             "; ".join(_described(e) for e in v.evidence) or "-",
@@ -411,3 +423,32 @@ def portfolio(
             f"{value.name}@{value.version}: {value.value_per_period:,.2f} per period "
             f"({value.gain_over_baseline:+g} over baseline)"
         )
+
+
+@app.command("predict")
+def predict(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Model name, e.g. churn."),
+    entities: Path = typer.Option(
+        ...,
+        "--entities",
+        help="CSV or Parquet file: an entity_id column, and one column per request-time input.",
+    ),
+    out: Path = typer.Option(..., "--out", help="The Parquet file the predictions go to."),
+    version: int | None = typer.Option(
+        None,
+        "--version",
+        help="Score every entity with this version (default: routed as the API routes).",
+    ),
+    actor: str | None = typer.Option(None, "--as", help="Who scores (on the exposures)."),
+) -> None:
+    """Score a file of entities offline, the twin of POST /v1/predict: routed like the API,
+    features read online at the pinned versions, request-time inputs checked on every row
+    (one bad row refuses the file, nothing logged), logged as the API logs."""
+    from lucid.cli.model_predictions import score_file
+
+    if out.suffix.lower() != ".parquet":
+        raise InvalidInput("--out", f"{out} must be a .parquet file")
+    with open_lucid(ctx) as lucid:
+        summary = score_file(lucid, name, entities, out, version=version, actor=acting(actor))
+    console.print(summary, markup=False, highlight=False)

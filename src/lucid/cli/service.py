@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json, state
-from lucid.settings import PROJECT_ENV, SUPERVISOR_ENV, default_actor, find_project
+from lucid.settings import PROJECT_ENV, SUPERVISOR_ENV, Settings, default_actor, find_project
 
 tokens_app = typer.Typer(help="API tokens for the HTTP service.", no_args_is_help=True)
 
@@ -58,6 +58,7 @@ def serve(
                 *("--tick", str(seconds), "--parent-pid", str(os.getpid())),
             ]
         )
+    _announce(settings, host, port, workers, scheduler is not None)
     try:
         uvicorn.run(
             "lucid.service.asgi:app",
@@ -77,6 +78,27 @@ def serve(
                 scheduler.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 scheduler.kill()
+
+
+def _announce(settings: Settings, host: str, port: int, workers: int, scheduling: bool) -> None:
+    """What `lucid serve` serves, where, and what it stores to: said once, before the
+    workers start (each worker then logs only warnings and errors)."""
+    from lucid.storage.database import redact
+
+    shown = f"[{host}]" if ":" in host else host
+    base = f"http://{shown}:{port}"
+    lines = [
+        f"Lucid serves the project {settings.name} ({settings.project_dir})",
+        f"  API:          {base}/v1  (OpenAPI at {base}/docs)",
+        f"  Dashboard:    {base}/dashboard",
+        f"  Workers:      {workers}; scheduler {'on' if scheduling else 'off'}",
+        f"  Metadata:     {redact(settings.database_url)}",
+        f"  Online store: {redact(settings.online_store_url)}",
+        f"  Artifacts:    {redact(settings.artifacts_url)}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.file.flush()  # before the workers start, when the output is a file or a pipe
 
 
 @tokens_app.command("create")

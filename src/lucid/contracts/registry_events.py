@@ -21,8 +21,9 @@ def model_subject(name: str) -> Subject:
 @dataclass(frozen=True)
 class ModelRegistered(DomainEvent):
     """A new version of a model was registered as a candidate, with its impact contract.
-    `inputs` are the pinned feature names in the order the model takes them (None: the model
-    stated no signature, and takes the pins in their order)."""
+    `inputs` are the model's input names in the order it takes them (None: the model stated
+    no signature, and takes the pins in their order, then the request-time inputs);
+    `request_inputs` the values each request gives (`RequestInput.to_dict`), None for none."""
 
     name: str
     version: int
@@ -32,6 +33,7 @@ class ModelRegistered(DomainEvent):
     offline_metrics: dict[str, float]
     impact: dict[str, Any]
     inputs: list[str] | None = None
+    request_inputs: list[dict[str, Any]] | None = None
 
 
 @event_type("EvidenceAttached")

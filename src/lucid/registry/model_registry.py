@@ -77,6 +77,7 @@ class ModelRegistry(Registration, Promotion, Freezes, Evaluations, Histories):
             runner,
             self._features,
             inputs=chosen.inputs,
+            request_inputs=chosen.request_inputs,
         )
 
     def portfolio(self, offline_metric: str | None = None) -> Portfolio:

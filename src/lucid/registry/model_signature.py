@@ -4,10 +4,11 @@ version pins are given to it.
 A signature names the inputs in the model's order (scikit-learn's `feature_names_in_`, the
 inputs of a multi-input ONNX graph, an MLflow column signature) or, for a model that knows no
 names (fitted on a bare array, an ONNX graph of one tensor), only counts them. Pins map to
-named inputs by feature name (the pin without `@version`); unnamed inputs take the pins in
-their order. A model whose artifact says nothing readable (a Hugging Face id, an MLflow model
-logged without a signature, an ONNX tensor of unstated width, an object without those
-attributes) has no signature, and takes the pins in their order unchecked.
+named inputs by feature name (the pin without `@version`), and so do request-time inputs
+(`lucid.contracts.value.request_inputs`); unnamed inputs take the pins in their order, then the
+request-time inputs in theirs. A model whose artifact says nothing readable (a Hugging Face
+id, an MLflow model logged without a signature, an ONNX tensor of unstated width, an object
+without those attributes) has no signature, and takes the pins in their order unchecked.
 """
 
 from __future__ import annotations
@@ -39,12 +40,18 @@ def feature_name(pin: str) -> str:
     return match["name"] if match else pin
 
 
-def input_order(signature: Signature | None, pins: Sequence[str]) -> tuple[str, ...] | None:
-    """The pinned feature names in the order the model takes them, or None when the model has
-    no signature (the pins' order is then the only one there is). A model's inputs and the
-    pins must match exactly: by name when the model names its inputs, by count otherwise. A
-    version that pins no feature is not checked: it reads nothing from the feature store."""
+def input_order(
+    signature: Signature | None, pins: Sequence[str], request_inputs: Sequence[str] = ()
+) -> tuple[str, ...] | None:
+    """The model's input names (pinned features by name, and the request-time inputs) in the
+    order the model takes them, or None when the model has no signature (the pins' order,
+    then the request-time inputs', is then the only one there is). A model's inputs must be
+    exactly those the pins and the request-time inputs provide: by name when the model names
+    its inputs; by count otherwise, the pins first, then the request-time inputs, each in the
+    order given. A version that pins no feature and takes no request-time input is not
+    checked: its caller feeds it rows (or it is served elsewhere)."""
     names = [feature_name(pin) for pin in pins]
+    asked = list(request_inputs)
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise InvalidInput(
@@ -52,24 +59,32 @@ def input_order(signature: Signature | None, pins: Sequence[str]) -> tuple[str, 
             f"two pins give the model the same input {', '.join(twice)}; pin one version of each "
             "feature",
         )
-    if signature is None or not pins:
-        return None  # no pins: the version's caller feeds it rows (or serves it elsewhere)
+    if signature is None or not (pins or asked):
+        return None
     if signature.names is None:
-        if signature.count != len(pins):
+        given = len(pins) + len(asked)
+        if signature.count != given:
+            provided = f"{len(pins)} {'feature is' if len(pins) == 1 else 'features are'} pinned"
+            if asked:
+                provided += f" and {len(asked)} request-time input(s) declared"
             raise InvalidInput(
                 "features",
-                f"the model takes {signature.count} unnamed inputs in the order of the pins but "
-                f"{len(pins)} {'feature is' if len(pins) == 1 else 'features are'} pinned",
+                f"the model takes {signature.count} unnamed inputs in the order of the pins "
+                f"{'then the request-time inputs ' if asked else ''}but {provided}",
             )
-        return tuple(names)
-    missing = [name for name in signature.names if name not in names]
+        return (*names, *asked)
+    missing = [name for name in signature.names if name not in names and name not in asked]
     extra = [pin for pin, name in zip(pins, names, strict=True) if name not in signature.names]
-    if missing or extra:
+    unused = [name for name in asked if name not in signature.names]
+    if missing or extra or unused:
         parts = []
         if missing:
-            parts.append(f"no pin provides the model's input(s) {', '.join(missing)}")
+            providers = "pin or request-time input" if asked else "pin"
+            parts.append(f"no {providers} provides the model's input(s) {', '.join(missing)}")
         if extra:
             parts.append(f"the model does not take the pinned feature(s) {', '.join(extra)}")
+        if unused:
+            parts.append(f"the model does not take the request-time input(s) {', '.join(unused)}")
         raise InvalidInput(
             "features", f"{'; '.join(parts)} (the model takes {', '.join(signature.names)})"
         )

@@ -3,7 +3,8 @@ model's inputs must match the features it pins (`model_signature`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from lucid.contracts.events import format_time
 from lucid.contracts.identities import normalise_identity
@@ -11,13 +12,14 @@ from lucid.contracts.registry_events import ModelRegistered
 from lucid.contracts.value.fields import finite, text
 from lucid.contracts.value.impact import BusinessImpact
 from lucid.contracts.value.names import validate_model_name, validate_pinned_feature
+from lucid.contracts.value.request_inputs import RequestInput, read_request_inputs
 from lucid.contracts.value.stages import Stage
 from lucid.contracts.value.versions import ArtifactKind, ArtifactRef, ModelVersion
 from lucid.errors import InvalidInput
 from lucid.registry import model_artifacts
 from lucid.registry.dependencies import RegistryDependencies, record
 from lucid.registry.model_artifacts import Artifact
-from lucid.registry.model_signature import input_order
+from lucid.registry.model_signature import feature_name, input_order
 
 
 class Registration(RegistryDependencies):
@@ -34,20 +36,25 @@ class Registration(RegistryDependencies):
         offline_metrics: Mapping[str, float],
         registered_by: str,
         rationale: str,
+        request_inputs: Iterable[RequestInput | Mapping[str, Any]] | None = None,
     ) -> ModelVersion:
         """Register the next version of `name` as a candidate; refused without a contract, or
-        when the model's inputs and the pinned features differ (`model_signature`). Called
+        when the model's inputs differ from the pinned features and the `request_inputs`
+        together (`model_signature`). `request_inputs` declare the values each request gives
+        (`RequestInput`s or mappings of their fields). Called
         inside a caller's unit of work, it joins it: a caller's own record of it commits with
         it or not at all."""
         validate_model_name(name)
         contract = _required(impact)
         pins = self._checked_pins(features)
+        asked = read_request_inputs(request_inputs, [feature_name(pin) for pin in pins])
+        asked_names = [spec.name for spec in asked]
         training = text(training_data, "training_data")
         metrics = _metrics(offline_metrics)
         who = normalise_identity(registered_by, "registered_by")
         why = text(rationale, "rationale")
         prepared = model_artifacts.prepare(artifact, self._hub, allow_pickle=self._allow_pickle)
-        inputs = input_order(prepared.signature, pins)
+        inputs = input_order(prepared.signature, pins, asked_names)
         now = self._clock()
         written: ArtifactRef | None = None
         try:
@@ -61,7 +68,7 @@ class Registration(RegistryDependencies):
                     signature = model_artifacts.stored_signature(
                         written, self._artifacts, self._allow_pickle
                     )
-                    inputs = input_order(signature, pins)
+                    inputs = input_order(signature, pins, asked_names)
                 version = ModelVersion(
                     name=name,
                     version=number,
@@ -77,6 +84,7 @@ class Registration(RegistryDependencies):
                     registered_at=format_time(now),
                     rationale=why,
                     rolled_back=False,
+                    request_inputs=asked,
                 )
                 uow.models.add_version(version)
                 record(uow, _registered(version), who, why, now)
@@ -123,4 +131,5 @@ def _registered(version: ModelVersion) -> ModelRegistered:
         offline_metrics=dict(version.offline_metrics),
         impact=version.impact.to_dict(),
         inputs=None if version.inputs is None else list(version.inputs),
+        request_inputs=[spec.to_dict() for spec in version.request_inputs] or None,
     )

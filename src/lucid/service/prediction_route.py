@@ -16,14 +16,17 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from pydantic_core import from_json
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lucid.errors import InvalidInput, LucidError
 from lucid.http import problems
 from lucid.http.body_limit import BodyTooLarge
 from lucid.http.text_fields import refusal
+from lucid.monitoring.served_predictions import Asked
 from lucid.service.bodies import EntityId, RequestBody
+from lucid.service.predictor import Predictor
 
 PATH = "/v1/predict/"
 ROUTE = "/v1/predict/{model}"
@@ -31,12 +34,47 @@ ROUTE = "/v1/predict/{model}"
 _log = logging.getLogger("lucid.service")
 
 
+INPUTS = Field(
+    None,
+    description="The version's request-time inputs by name (`GET /v1/models/{name}` lists "
+    "them): numbers, integers, booleans or text, each checked against its declaration.",
+)
+
+
 class PredictionRequest(RequestBody):
-    """The body of `POST /v1/predict/{model}` (FastAPI's declaration of the route takes it
-    too, for the OpenAPI document). Its size is bounded by `lucid.http.body_limit`
-    (`max_predict_body_bytes`)."""
+    """The body of `POST /v1/predict/{model}` for one entity (FastAPI's declaration of the
+    route takes it too, for the OpenAPI document). Its size is bounded by
+    `lucid.http.body_limit` (`max_predict_body_bytes`)."""
 
     entity_id: EntityId
+    inputs: dict[str, Any] | None = INPUTS
+
+
+class BatchRequest(RequestBody):
+    """The body of `POST /v1/predict/{model}` for a batch: 1 to `max_predict_batch` entities
+    (1,000 by default), answered in order."""
+
+    entities: list[PredictionRequest] = Field(
+        min_length=1, description="The entities, each with its request-time inputs."
+    )
+
+
+def parsed(raw: bytes) -> PredictionRequest | BatchRequest:
+    """The body as one entity or a batch (a body with `entities` is a batch); InvalidInput
+    naming the first refused field, or `body` for what is not JSON (NaN included)."""
+    try:
+        data = from_json(raw, allow_inf_nan=False)  # pydantic's own parser, strict JSON
+    except ValueError:
+        data = raw  # refused below in the API's words for a body that is not JSON
+    try:
+        if isinstance(data, bytes):
+            PredictionRequest.model_validate_json(data)  # refuses what is not JSON
+            raise InvalidInput("body", "must be JSON, in which NaN and Infinity are no numbers")
+        if isinstance(data, dict) and "entities" in data:
+            return BatchRequest.model_validate(data)
+        return PredictionRequest.model_validate(data)
+    except ValidationError as error:
+        raise _invalid(error) from None
 
 
 @dataclass(frozen=True)
@@ -79,11 +117,8 @@ class PredictionRoute:
             reason = refusal(model)
             if reason is not None:
                 raise InvalidInput("model", reason)
-            try:
-                asked = PredictionRequest.model_validate_json(raw)
-            except ValidationError as error:
-                raise _invalid(error) from None
-            answer = await state.predictor.predict(model, asked.entity_id, _bearer(scope))
+            asked = parsed(raw)
+            answer = await predicted(state.predictor, model, asked, _bearer(scope))
         except LucidError as error:
             return _problem(error)
         except BodyTooLarge:
@@ -91,9 +126,31 @@ class PredictionRoute:
         except Exception:
             _log.exception("POST %s failed", scope["path"])
             return _encoded(500, problems.problem_body(500, "Internal error", problems.BUG))
-        state.metrics.predictions.labels(model, str(answer["version"]), answer["arm"]).inc()
+        count(state.metrics, model, answer)
         body = json.dumps(answer, separators=(",", ":")).encode()
         return 200, body, [(b"content-type", b"application/json")]
+
+
+async def predicted(
+    predictor: Predictor, model: str, asked: PredictionRequest | BatchRequest, token: str | None
+) -> dict[str, Any]:
+    if isinstance(asked, BatchRequest):
+        entities = [Asked(item.entity_id, item.inputs) for item in asked.entities]
+        return await predictor.predict_batch(model, entities, token)
+    return await predictor.predict(model, asked.entity_id, token, asked.inputs)
+
+
+def count(metrics: Any, model: str, answer: dict[str, Any]) -> None:
+    """Count the answer's predictions by version and arm (`lucid_predictions_total`)."""
+    if "predictions" not in answer:
+        metrics.predictions.labels(model, str(answer["version"]), answer["arm"]).inc()
+        return
+    counted: dict[tuple[str, str], int] = {}
+    for one in answer["predictions"]:
+        key = (str(one["version"]), one["arm"])
+        counted[key] = counted.get(key, 0) + 1
+    for (version, arm), number in counted.items():
+        metrics.predictions.labels(model, version, arm).inc(number)
 
 
 async def _body(receive: Receive) -> bytes:

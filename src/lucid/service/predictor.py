@@ -27,8 +27,8 @@ import asyncio
 import contextlib
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,11 +36,21 @@ from anyio import to_thread
 
 from lucid.access.tokens import Tokens
 from lucid.contracts.access import Principal
-from lucid.contracts.experiments import Design, ShadowDesign, assign
+from lucid.contracts.experiments import Design, ShadowDesign
 from lucid.contracts.semantic import ServedValue
-from lucid.errors import Conflict, LucidError, StorageUnavailable
+from lucid.contracts.value.request_inputs import checked_values
+from lucid.errors import Conflict, InvalidInput, LucidError, StorageUnavailable
 from lucid.features.serving import fresh_rows
-from lucid.monitoring.predictions import prediction_rows
+from lucid.monitoring.served_predictions import (
+    Asked,
+    Routed,
+    answered,
+    arm_of,
+    by_version,
+    exposure_rows,
+    logged_predictions,
+    routed,
+)
 from lucid.registry.serving import ServedModel
 from lucid.service.turn_batches import TurnBatches
 from lucid.storage.feature_registry import served_value_rows
@@ -65,9 +75,6 @@ SERVING_EVENTS = (
 
 K = TypeVar("K")
 T = TypeVar("T")
-
-PRODUCTION_ARM = "production"
-"""The arm of a prediction made outside any experiment."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,15 +215,15 @@ class ServingState:
 
 @dataclass
 class Entry:
-    """What one request must log before it is answered."""
+    """What one request (one entity or a batch) must log before it is answered."""
 
-    served: list[dict[str, Any]]
-    prediction: dict[str, Any] | None = None
-    exposure: tuple[str, str, dict[str, Any]] | None = None
-    """(experiment id, actor, exposure row) when a running experiment routed the request."""
-    shadow: dict[str, Any] | None = None
-    """The challenger's shadow score ({comparison_id, prediction_id, score}) when a running
-    shadow comparison scored the request; stored like the prediction, without an event."""
+    served: list[dict[str, Any]] = field(default_factory=list)
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    exposure: tuple[str, str, list[dict[str, Any]]] | None = None
+    """(experiment id, actor, exposure rows) when a running experiment routed the request."""
+    shadow: list[dict[str, Any]] = field(default_factory=list)
+    """The challenger's shadow scores ({comparison_id, prediction_id, score}) when a running
+    shadow comparison scored the request; stored like the predictions, without an event."""
 
 
 class PredictionJournal:
@@ -293,7 +300,12 @@ class PredictionJournal:
         # Exposures append an event: one unit of work holds the rows and the events.
         with self._lucid.uows() as uow:
             for (experiment_id, actor), entries in exposed.items():
-                exposures = [entry.exposure[2] for entry in entries if entry.exposure is not None]
+                exposures = [
+                    row
+                    for entry in entries
+                    if entry.exposure is not None
+                    for row in entry.exposure[2]
+                ]
                 try:
                     self._lucid.experiments.expose(experiment_id, exposures, actor=actor)
                 except Conflict as error:  # the experiment ended after the routing
@@ -310,15 +322,18 @@ def _rows(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The served values, the predictions and the shadow scores the entries log."""
     served = [row for entry in batch for row in entry.served]
-    predictions = [entry.prediction for entry in batch if entry.prediction is not None]
-    shadow = [entry.shadow for entry in batch if entry.shadow is not None]
+    predictions = [row for entry in batch for row in entry.predictions]
+    shadow = [row for entry in batch for row in entry.shadow]
     return served, predictions, shadow
 
 
 class Predictor:
-    """Predicts for one entity on a worker's event loop: routing, the features read online
-    (batched), the model (batched), then the log (journal). Only what a worker has not kept
-    yet is read on a thread; the kept state, the online read and the model run on the loop."""
+    """Predicts for one entity or a batch on a worker's event loop: routing, the check of the
+    request-time inputs, the features read online (batched), the model (batched), then the
+    log (journal). Only what a worker has not kept yet is read on a thread; the kept state,
+    the online read and the model run on the loop. A batch reads the online store once per
+    list of pinned features and calls the model once per version, with whatever other
+    requests wait for the same in that turn of the loop."""
 
     def __init__(self, lucid: Lucid, state: ServingState, journal: PredictionJournal) -> None:
         self._lucid = lucid
@@ -327,90 +342,113 @@ class Predictor:
         self._reads = TurnBatches(self._read_online)
         self._calls = TurnBatches(self._call_model)
 
-    async def predict(self, model: str, entity_id: str, token: str | None) -> dict[str, Any]:
-        """The answer for `entity_id`, once its prediction and served values are logged."""
+    async def predict(
+        self,
+        model: str,
+        entity_id: str,
+        token: str | None,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The answer for `entity_id` (its request-time values `inputs`), once its prediction
+        and served values are logged."""
+        [answer] = await self._predict(model, [Asked(entity_id, inputs)], token, _single)
+        return {"model": model, **answer}
+
+    async def predict_batch(
+        self, model: str, asked: Sequence[Asked], token: str | None
+    ) -> dict[str, Any]:
+        """The answers for every entity, in request order, once all are logged; one bad
+        request-time value refuses them all (`entities[i].inputs.<name>`), nothing logged;
+        so does a batch of more than `max_predict_batch` entities."""
+        most = self._lucid.settings.max_predict_batch
+        if not 1 <= len(asked) <= most:
+            raise InvalidInput(
+                "entities", f"must hold 1 to {most} entities (max_predict_batch), not {len(asked)}"
+            )
+        answers = await self._predict(model, asked, token, _in_batch)
+        return {"model": model, "predictions": answers}
+
+    async def _predict(
+        self, model: str, asked: Sequence[Asked], token: str | None, where: Callable[[int], str]
+    ) -> list[dict[str, Any]]:
         state = self._state
         seen = state.current()
         who = await _kept(state.principals, token or "", state.principal, token, seen)
         who.require_logging(action=f"predicting with {model} (each prediction is logged)")
         route = await _kept(state.routes, model, state.route, model, seen)
-        arm, experiment = PRODUCTION_ARM, route.experiment
-        if experiment is not None:
-            design = await _kept(state.designs, experiment, state.design, experiment)
-            arm = assign(entity_id, design.salt, design.challenger_share)
-            version = design.version_of(arm)
-        else:
-            assert route.production is not None  # a route has one or the other
-            version = route.production
-        served = await _kept(state.models, (model, version), state.model, model, version)
-        values, moment = await self._reads.ask(served.features, entity_id)
-        entry = Entry(served_value_rows(list(values.values()), moment))
-        try:
-            [row] = served.by_name(fresh_rows([values]))
-        except Conflict:
-            # An id its entity's listing source does not hold: 404, nothing logged.
-            self._lucid.features.check_known(served.features, [values])
-            await self._journal.log(entry)  # what was served is logged
-            raise
-        prediction, score = await self._calls.ask((model, version), row)
-        [entry.prediction] = prediction_rows(
-            model,
-            served.version,
-            [
-                {
-                    "entity": entity_id,
-                    "served_at": moment,
-                    "features": row,
-                    "score": score if score is not None else float(prediction),
-                    "arm": arm,
-                }
-            ],
-        )
-        if experiment is not None:
-            entry.exposure = (experiment, who.person, {"entity_id": entity_id, "arm": arm})
-        if route.shadow is not None and arm == PRODUCTION_ARM:
-            shadow_score = await self._shadow_score(route.shadow, version, entity_id, values)
-            if shadow_score is not None:
-                entry.shadow = {
-                    "comparison_id": route.shadow,
-                    "prediction_id": entry.prediction["id"],
-                    "score": shadow_score,
-                }
+        design = None
+        if route.experiment is not None:
+            design = await _kept(state.designs, route.experiment, state.design, route.experiment)
+        arms = [arm_of(item.entity_id, design, route.production) for item in asked]
+        models = {}
+        for _, version in arms:
+            if version not in models:
+                models[version] = await _kept(
+                    state.models, (model, version), state.model, model, version
+                )
+        items = routed(asked, arms, lambda version: models[version].request_inputs, where)
+        entry = Entry()
+        answers: list[dict[str, Any]] = [{}] * len(items)
+        for version, group in by_version(items).items():
+            served = models[version]
+            read = await self._reads.ask_many(served.features, [item.entity_id for item in group])
+            values = [row for row, _ in read]
+            for row, moment in read:
+                entry.served += served_value_rows(list(row.values()), moment)
+            try:
+                rows = served.by_name(fresh_rows(values), [item.values for item in group])
+            except Conflict:
+                # An id its entity's listing source does not hold: 404, nothing predicted.
+                self._lucid.features.check_known(served.features, values)
+                await self._journal.log(entry)  # what was served is logged
+                raise
+            results = await self._calls.ask_many((model, version), rows)
+            logged = logged_predictions(model, version, group, rows, results, read[0][1])
+            entry.predictions += logged
+            for item, row, result, log in zip(group, rows, results, logged, strict=True):
+                answers[item.position] = answered(item, row, result, log)
+            if route.shadow is not None and design is None:
+                entry.shadow += await self._shadow_scores(
+                    route.shadow, version, group, values, logged
+                )
+        if route.experiment is not None:
+            entry.exposure = (route.experiment, who.person, exposure_rows(items))
         await self._journal.log(entry)
-        return {
-            "model": model,
-            "version": served.version,
-            "arm": arm,
-            "entity_id": entity_id,
-            "prediction": prediction,
-            "score": score,
-            "prediction_id": entry.prediction["id"],
-        }
+        return answers
 
-    async def _shadow_score(
+    async def _shadow_scores(
         self,
         comparison_id: str,
         version: int,
-        entity_id: str,
-        values: dict[str, ServedValue],
-    ) -> float | None:
-        """The challenger's score of the same request, from the same values when it pins the
-        same features (else its own, read online); None when it cannot score it."""
+        items: list[Routed],
+        values: list[dict[str, ServedValue]],
+        logged: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """The challenger's scores of the same requests, from the same values when it pins
+        the same features (else its own, read online); none when it cannot score them."""
         state = self._state
         design = await _kept(state.shadows, comparison_id, state.shadow, comparison_id)
         if design.control_version != version:
-            return None  # production changed since the comparison started
+            return []  # production changed since the comparison started
         key = (design.model, design.challenger_version)
+        entities = [item.entity_id for item in items]
         try:
             challenger = await _kept(state.models, key, state.model, *key)
             own = values
-            if set(challenger.features) != set(values):
-                own, _ = await self._reads.ask(challenger.features, entity_id)
-            [row] = challenger.by_name(fresh_rows([own]))
-            _, score = await self._calls.ask(key, row)
+            if set(challenger.features) != set(values[0]):
+                own = [row for row, _ in await self._reads.ask_many(challenger.features, entities)]
+            rows = challenger.by_name(
+                fresh_rows(own),
+                [checked_values(challenger.request_inputs, item.values) for item in items],
+            )
+            results = await self._calls.ask_many(key, rows)
         except Exception:  # the challenger does not act: its failure never fails production
-            return None
-        return score
+            return []
+        return [
+            {"comparison_id": comparison_id, "prediction_id": log["id"], "score": score}
+            for log, (_, score) in zip(logged, results, strict=True)
+            if score is not None
+        ]
 
     async def _read_online(
         self, features: tuple[str, ...], entities: list[str]
@@ -426,6 +464,14 @@ class Predictor:
         """Each row's prediction and score (P(label = 1), None without one)."""
         predictions, scores = self._state.model(*version).predict_scored(rows)
         return list(zip(predictions, scores, strict=True))
+
+
+def _single(position: int) -> str:
+    return "inputs"
+
+
+def _in_batch(position: int) -> str:
+    return f"entities[{position}].inputs"
 
 
 async def _kept(kept: Mapping[K, T], key: K, read: Callable[..., T], *args: Any) -> T:

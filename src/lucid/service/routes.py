@@ -24,7 +24,7 @@ from lucid.service.bodies import (
     RequestBody,
 )
 from lucid.service.dependencies import BearerDep, LucidDep, PrincipalDep, bearer_token
-from lucid.service.prediction_route import PredictionRequest
+from lucid.service.prediction_route import BatchRequest, PredictionRequest, count, predicted
 from lucid.service.predictor import Predictor
 from lucid.service.times import UtcTime
 
@@ -258,28 +258,43 @@ def freeze_model(
 # --- predictions -------------------------------------------------------------------------
 
 
-class PredictionAnswer(BaseModel):
-    model: str
+class EntityPrediction(BaseModel):
+    entity_id: str
     version: int = Field(description="The version that predicted.")
     arm: str = Field(description="production, or the experiment arm (control, challenger).")
-    entity_id: str
+    inputs: dict[str, Any] = Field(
+        description="The values the model was given: its pinned features by name and the "
+        "request-time inputs."
+    )
     prediction: Any = Field(description="What the model predicted (a class for a classifier).")
     score: float | None = Field(description="P(label = 1) when the model gives probabilities.")
     prediction_id: str = Field(description="The logged prediction: outcomes may name it.")
 
 
-@router.post("/predict/{model}", tags=["serving"], response_model=PredictionAnswer)
+class PredictionAnswer(EntityPrediction):
+    model: str
+
+
+class BatchAnswer(BaseModel):
+    model: str
+    predictions: list[EntityPrediction] = Field(description="One per entity, in request order.")
+
+
+@router.post("/predict/{model}", tags=["serving"], response_model=PredictionAnswer | BatchAnswer)
 async def predict(
-    model: str, body: PredictionRequest, request: Request, credentials: BearerDep
+    model: str, body: PredictionRequest | BatchRequest, request: Request, credentials: BearerDep
 ) -> Response:
-    """Predict for one entity — with the arm a running experiment assigns it (exposure
-    logged), else with the production version — its features read online at the versions
-    the model pinned. The answer comes once the prediction and the served values are logged."""
+    """Predict for one entity (`entity_id`) or a batch (`entities`, 1 to `max_predict_batch`,
+    1,000 by default) — each with the arm a running experiment assigns it (exposure logged),
+    else with the production version — its features read online at the versions the model
+    pinned, and its request-time `inputs` checked against the version's declarations before
+    anything is logged (one bad value refuses the whole request, naming it). The answer
+    comes once the predictions, their inputs and the served values are logged."""
     # `lucid.service.prediction_route` answers this route before FastAPI's routing (the hot
     # path); this declaration gives the OpenAPI document, and answers the same way if reached.
     predictor: Predictor = request.app.state.predictor
-    answer = await predictor.predict(model, body.entity_id, bearer_token(credentials))
-    request.app.state.metrics.predictions.labels(model, str(answer["version"]), answer["arm"]).inc()
+    answer = await predicted(predictor, model, body, bearer_token(credentials))
+    count(request.app.state.metrics, model, answer)
     return JSONResponse(answer)
 
 

@@ -35,6 +35,20 @@ class TurnBatches(Generic[K, I, R]):
         waiting.append((item, future))
         return await future
 
+    async def ask_many(self, key: K, items: Sequence[I]) -> list[R]:
+        """The answers to `items`, in order, from the call of their batch (one call, with
+        whatever else waits under `key` in this turn)."""
+        if len(items) == 1:
+            return [await self.ask(key, items[0])]
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[R]] = [loop.create_future() for _ in items]
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            waiting = self._waiting[key] = []
+            loop.call_soon(self._call, key)
+        waiting.extend(zip(items, futures, strict=True))
+        return list(await asyncio.gather(*futures))
+
     def _call(self, key: K) -> None:
         batch = self._waiting.pop(key)
         call = asyncio.get_running_loop().create_task(self._answered(key, batch))

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, RowMapping, func, insert, select, update
 from lucid.contracts.value.evidence import Evidence
 from lucid.contracts.value.impact import BusinessImpact
 from lucid.contracts.value.names import validate_model_name
+from lucid.contracts.value.request_inputs import read_request_inputs
 from lucid.contracts.value.stages import Stage
 from lucid.contracts.value.versions import (
     ArtifactKind,
@@ -80,6 +81,11 @@ class SqlModelRepository:
                 rationale=version.rationale,
                 production_seq=None,
                 rolled_back=version.rolled_back,
+                request_inputs=(
+                    json.dumps([spec.to_dict() for spec in version.request_inputs])
+                    if version.request_inputs
+                    else None
+                ),
             )
         )
 
@@ -260,6 +266,7 @@ def _parse(row: RowMapping) -> ModelVersion:
         registered_at=row["registered_at"],
         rationale=row["rationale"],
         rolled_back=bool(row["rolled_back"]),
+        request_inputs=read_request_inputs(json.loads(row["request_inputs"] or "[]")),
     )
 
 

@@ -136,6 +136,8 @@ model_versions = Table(
     Column("rationale", Text, nullable=False),
     Column("production_seq", BigInteger, nullable=True),
     Column("rolled_back", Boolean, nullable=False),
+    # The request-time inputs each request gives (JSON list of declarations); NULL: none.
+    Column("request_inputs", Text, nullable=True),
     PrimaryKeyConstraint("name", "version", name="pk_model_versions"),
 )
 # At most one production version per model, even for a writer that skipped the lock.

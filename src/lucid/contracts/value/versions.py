@@ -10,6 +10,7 @@ from typing import Any
 
 from lucid.contracts.value.evidence import Evidence
 from lucid.contracts.value.impact import BusinessImpact
+from lucid.contracts.value.request_inputs import RequestInput
 from lucid.contracts.value.stages import Stage
 
 
@@ -42,8 +43,10 @@ class ArtifactRef:
 @dataclass(frozen=True)
 class ModelVersion:
     """A registered version as stored: its artifact, pins, contract, evidence and stage.
-    `inputs` are the pinned feature names in the order the model takes them, None for a model
-    that stated no signature (it takes the pins in their order). `evidence` holds at most one
+    `inputs` are the model's input names (pinned features by name and request-time inputs)
+    in the order it takes them, None for a model that stated no signature (it takes the pins
+    in their order, then the request-time inputs in theirs). `request_inputs` are the values
+    each request gives (`lucid.contracts.value.request_inputs`). `evidence` holds at most one
     record per kind and metric, in the order attached."""
 
     name: str
@@ -60,6 +63,7 @@ class ModelVersion:
     registered_at: str
     rationale: str
     rolled_back: bool
+    request_inputs: tuple[RequestInput, ...] = ()
 
     @property
     def label(self) -> str:
@@ -87,6 +91,7 @@ class ModelVersion:
             "registered_at": self.registered_at,
             "rationale": self.rationale,
             "rolled_back": self.rolled_back,
+            "request_inputs": [spec.to_dict() for spec in self.request_inputs],
         }
 
 
