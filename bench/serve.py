@@ -583,7 +583,7 @@ def predict_requests(
     rng = random.Random(7)
     broken: list[Callable[[str], bytes]] = [
         lambda entity: json.dumps({"entity_id": f"{entity}\u0000"}).encode(),
-        lambda entity: json.dumps({"entity_id": entity, "pad": "x" * 70_000}).encode(),
+        lambda entity: json.dumps({"entity_id": entity, "pad": "x" * 1_100_000}).encode(),
         lambda entity: b'{"entity_id": "' + entity.encode(),
         lambda entity: json.dumps({"entity_id": entity, "levle": "critical"}).encode(),
     ]

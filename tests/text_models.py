@@ -79,3 +79,19 @@ def text_model(folder: Path, classes: int = 2, labels: list[str] | None = None) 
         config = {"id2label": {str(i): label for i, label in enumerate(labels)}}
         (folder / "config.json").write_text(json.dumps(config))
     return folder
+
+
+def direct_logits(folder: Path, texts: list[str]) -> np.ndarray:
+    """The logits of the tokenizer and onnxruntime called directly, without Lucid."""
+    import onnxruntime
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
+    encoded = tokenizer.encode_batch(texts)
+    session = onnxruntime.InferenceSession(str(folder / "model.onnx"))
+    feeds = {
+        "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
+    }
+    return np.asarray(session.run(["logits"], feeds)[0], dtype=np.float64)

@@ -4,7 +4,8 @@ store: the same churn model (same features, same training data) as scikit-learn 
 production model, predicted through the real `lucid serve`, one entity per request and 20
 in one batch request; each score equals the native library's own call on the same feature
 values within 1e-6. A model fitted on other inputs is refused at registration, naming
-`features`, nothing stored."""
+`features`, nothing stored. A text model (ONNX with its tokenizer, built by the tests) takes a
+request-time text input; a value of the wrong type is refused naming it, nothing logged."""
 
 from __future__ import annotations
 
@@ -33,23 +34,18 @@ from lucid.registry.model_artifacts import (
     MlflowArtifact,
     OnnxArtifact,
     SklearnArtifact,
+    TextArtifact,
     XgboostArtifact,
 )
 from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
-from lucid.storage.tables import events
+from lucid.storage.tables import events, prediction_log
 from tests.contract.test_registry import retention
 from tests.e2e.service_world import SPEND, V1, served, server_log
 from tests.e2e.test_serving import add_recent_activity
+from tests.text_models import direct_logits, text_model
 
 pytestmark = pytest.mark.slow
-
-PENDING: dict[str, str] = {
-    "batch": "the batch body of POST /v1/predict lands with H3",
-}
-"""Flavours whose loader is not merged yet: their cases are skipped and their models are not
-registered (a production version that cannot load is refused at promotion); `batch`: the
-batch case of every flavour. Remove a name once what it waits for is merged."""
 
 PINS = [V1, SPEND]
 COLUMNS = ["customer_activity_30d", "customer_spend_30d"]
@@ -186,10 +182,7 @@ FLAVOURS: dict[str, Callable[[Path, list[str]], tuple[Artifact, Scorer]]] = {
 """Each flavour: the churn model fitted on `columns`, written under a folder, and its native
 scorer."""
 
-CASES = [
-    pytest.param(name, marks=pytest.mark.skip(reason=PENDING[name])) if name in PENDING else name
-    for name in FLAVOURS
-]
+CASES = list(FLAVOURS)
 
 
 @dataclass
@@ -225,8 +218,6 @@ def build(folder: Path, online_store_url: str | None) -> tuple[str, dict[str, Sc
             for team, person in (("marketing", "mia"), ("data-science", "sam"), ("product", "pm")):
                 lucid.features.approve(ref, team=team, person=person, rationale="ok")
         for flavour, make in FLAVOURS.items():
-            if flavour in PENDING:
-                continue
             (folder / flavour).mkdir()
             artifact, natives[flavour] = make(folder / flavour, COLUMNS)
             name = f"churn-{flavour}"
@@ -251,6 +242,27 @@ def build(folder: Path, online_store_url: str | None) -> tuple[str, dict[str, Sc
                 rationale="first",
                 override=Override("bea", "first version: nothing serves production to test"),
             )
+        text_model(folder / "text", 2, ["stays", "churns"])
+        lucid.registry.register_model(
+            "tickets",
+            artifact=TextArtifact(folder / "text"),
+            impact=retention(),
+            features=[],
+            request_inputs=[{"name": "message", "type": "text", "max_length": 500}],
+            training_data="sha256:tickets",
+            offline_metrics={"auc": 0.7},
+            registered_by="ana",
+            rationale="support tickets read as text",
+        )
+        lucid.registry.promote("tickets", 1, "challenger", actor="ana", rationale="A/B")
+        lucid.registry.promote(
+            "tickets",
+            1,
+            "production",
+            actor="ana",
+            rationale="first",
+            override=Override("bea", "first version: nothing serves production to test"),
+        )
         lucid.features.materialize()  # at the real time, which the recent activity precedes
         token = lucid.tokens.create(
             person="app", role="service", teams=[], actor="admin", rationale="test"
@@ -313,7 +325,6 @@ def test_each_flavour_serves_the_native_librarys_scores(world: World, flavour: s
     assert len({round(score, 6) for score in expected}) > 2  # rows differ: an order would show
 
 
-@pytest.mark.skipif("batch" in PENDING, reason=PENDING.get("batch", ""))
 @pytest.mark.parametrize("flavour", CASES)
 def test_each_flavour_scores_a_batch_as_the_native_library(world: World, flavour: str) -> None:
     answer = httpx.post(
@@ -357,3 +368,75 @@ def test_a_model_fitted_on_other_inputs_is_refused_at_registration(
         with lucid.db.transaction() as connection:
             assert connection.execute(select(func.max(events.c.seq))).scalar_one() == head
     assert not list(world.folder.rglob(f"*{name}*"))
+
+
+MESSAGES = [
+    "the delivery was late again and support never answered",
+    "great service fast delivery thank you",
+    "i want to cancel my subscription",
+    "a sentence of words the tokenizer never saw",
+]
+
+
+def test_a_text_model_scores_a_request_time_text_as_its_tokenizer_and_onnxruntime(
+    world: World,
+) -> None:
+    headers = {"Authorization": f"Bearer {world.token}"}
+    single = [
+        httpx.post(
+            f"{world.base}/v1/predict/tickets",
+            headers=headers,
+            json={"entity_id": ENTITIES[n], "inputs": {"message": message}},
+            timeout=30,
+        )
+        for n, message in enumerate(MESSAGES)
+    ]
+    assert [a.status_code for a in single] == [200] * len(MESSAGES), single[0].text
+    batch = httpx.post(
+        f"{world.base}/v1/predict/tickets",
+        headers=headers,
+        json={
+            "entities": [
+                {"entity_id": ENTITIES[n], "inputs": {"message": message}}
+                for n, message in enumerate(MESSAGES)
+            ]
+        },
+        timeout=30,
+    )
+    assert batch.status_code == 200, server_log(world.folder)
+    logits = direct_logits(world.folder / "text", MESSAGES)
+    expected = (np.exp(logits[:, 1]) / np.exp(logits).sum(axis=1)).tolist()
+    for answers in ([a.json() for a in single], batch.json()["predictions"]):
+        assert [a["inputs"]["message"] for a in answers] == MESSAGES
+        assert [a["score"] for a in answers] == pytest.approx(expected, abs=1e-6)
+        assert [a["prediction"] for a in answers] == [
+            ["stays", "churns"][i] for i in logits.argmax(axis=1)
+        ]
+
+
+def test_a_request_time_input_of_the_wrong_type_is_refused_naming_it(world: World) -> None:
+    def logged() -> int:
+        with open_project(world.folder, environ={}) as lucid, lucid.db.transaction() as db:
+            return int(db.execute(select(func.count()).select_from(prediction_log)).scalar_one())
+
+    before = logged()
+    headers = {"Authorization": f"Bearer {world.token}"}
+    for body, field in (
+        ({"entity_id": ENTITIES[0], "inputs": {"message": 42}}, "inputs.message"),
+        ({"entity_id": ENTITIES[0]}, "inputs.message"),
+        (
+            {
+                "entities": [
+                    {"entity_id": ENTITIES[0], "inputs": {"message": "fine"}},
+                    {"entity_id": ENTITIES[1], "inputs": {"message": "x" * 501}},
+                ]
+            },
+            "entities[1].inputs.message",
+        ),
+    ):
+        answer = httpx.post(
+            f"{world.base}/v1/predict/tickets", headers=headers, json=body, timeout=30
+        )
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["field"] == field, answer.json()
+    assert logged() == before

@@ -7,30 +7,15 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
 import pytest
-from tokenizers import Tokenizer
 
 from lucid.errors import InvalidInput
 from lucid.registry.flavours import text
 from lucid.registry.model_signature import Signature
 from lucid.storage.hugging_face_hub import HuggingFaceHub
-from tests.text_models import CORPUS, graph, text_model
+from tests.text_models import CORPUS, direct_logits, graph, text_model
 
 TEXTS = [*CORPUS, "late delivery and an unknown word", ""]
-
-
-def direct_logits(folder: Path, texts: list[str]) -> np.ndarray:
-    """The logits of the tokenizer and onnxruntime called directly, without Lucid."""
-    tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_padding(pad_id=tokenizer.token_to_id("[PAD]"), pad_token="[PAD]")
-    encoded = tokenizer.encode_batch(texts)
-    session = onnxruntime.InferenceSession(str(folder / "model.onnx"))
-    feeds = {
-        "input_ids": np.array([e.ids for e in encoded], dtype=np.int64),
-        "attention_mask": np.array([e.attention_mask for e in encoded], dtype=np.int64),
-    }
-    return np.asarray(session.run(["logits"], feeds)[0], dtype=np.float64)
 
 
 @pytest.fixture(scope="module")

@@ -182,7 +182,10 @@ def score_offline(
         for version, group in by_version(items[start : start + chunk]).items():
             served = models[version]
             moment = clock()
-            values = read([item.entity_id for item in group], served.features, moment)
+            entities = [item.entity_id for item in group]
+            values = (
+                read(entities, served.features, moment) if served.features else [{}] * len(group)
+            )
             rows = served.by_name(fresh_rows(values), [item.values for item in group])
             predictions, scores = served.predict_scored(rows)
             results = list(zip(predictions, scores, strict=True))

@@ -14,7 +14,7 @@ from lucid.contracts.value.impact import BusinessImpact
 from lucid.contracts.value.names import validate_model_name, validate_pinned_feature
 from lucid.contracts.value.request_inputs import RequestInput, read_request_inputs
 from lucid.contracts.value.stages import Stage
-from lucid.contracts.value.versions import ArtifactKind, ArtifactRef, ModelVersion
+from lucid.contracts.value.versions import ArtifactRef, ModelVersion
 from lucid.errors import InvalidInput
 from lucid.registry import model_artifacts
 from lucid.registry.dependencies import RegistryDependencies, record
@@ -90,7 +90,7 @@ class Registration(RegistryDependencies):
                 record(uow, _registered(version), who, why, now)
                 return uow.models.get(name, number)
         except BaseException:
-            if written is not None and written.kind in (ArtifactKind.SKLEARN, ArtifactKind.ONNX):
+            if written is not None and prepared.data is not None:
                 self._artifacts.delete(written.location)
             raise
 

@@ -453,8 +453,11 @@ class Predictor:
     async def _read_online(
         self, features: tuple[str, ...], entities: list[str]
     ) -> list[tuple[dict[str, ServedValue], datetime]]:
-        """Each entity's served values and the moment they were read at (served_at)."""
+        """Each entity's served values and the moment they were read at (served_at); none for
+        a version that pins no feature (it takes only request-time inputs)."""
         moment = self._lucid.clock()
+        if not features:
+            return [({}, moment) for _ in entities]
         rows = await self._lucid.features.get_online_features_async(entities, features, now=moment)
         return [(row, moment) for row in rows]
 
