@@ -83,6 +83,7 @@ def test_a_version_served_elsewhere_goes_through_the_gate_and_the_monitoring_loo
                 "served_at",
             ),
             (service, {"predictions": [small] * 10_001}, 422, "predictions"),
+            (service, {"predictions": [small, {**small, "version": 9}]}, 404, "version 9"),
             (viewer, {"predictions": good[:1]}, 403, "scientist or service role"),
         ]
         for headers, body, status, sentence in refused:

@@ -47,7 +47,7 @@ def log_predictions(
     model: str, body: PredictionsRequest, lucid: LucidDep, who: PrincipalDep
 ) -> dict[str, Any]:
     """Log predictions made elsewhere (a version served by the team's own system); the
-    whole batch is checked before any of it is stored. Answers the ids outcomes may name,
+    whole batch is checked before any of it is stored, each version must be registered. Answers the ids outcomes may name,
     in the order given."""
     who.require_logging(action=f"logging predictions of {model}")
     by_version: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
@@ -62,6 +62,7 @@ def log_predictions(
             logged["arm"] = row.arm
         by_version[row.version].append((index, logged))
     for version, rows in by_version.items():  # every row checked before any is stored
+        lucid.registry.get_version(model, version)  # a version not registered: 404
         prediction_rows(model, version, [r for _, r in rows])
     ids: list[str] = [""] * len(body.predictions)
     for version, rows in by_version.items():
