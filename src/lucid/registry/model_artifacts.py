@@ -26,7 +26,15 @@ from lucid.contracts.value.versions import ArtifactKind, ArtifactRef
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.artifacts import ArtifactStore, ModelHub
 from lucid.registry import sklearn_artifacts
-from lucid.registry.flavours import PreparedArtifact, Runner, boosters, flavour_of, mlflow, onnx
+from lucid.registry.flavours import (
+    PreparedArtifact,
+    Runner,
+    boosters,
+    flavour_of,
+    mlflow,
+    model_file,
+    onnx,
+)
 from lucid.registry.flavours import text as text_models
 from lucid.registry.model_signature import Signature, of_estimator
 
@@ -143,20 +151,11 @@ def prepare(artifact: Artifact, hub: ModelHub, *, allow_pickle: bool = False) ->
     raise InvalidInput("artifact", f"must be a model artifact, not {artifact!r}")
 
 
-def _read_file(path: Path, field: str) -> bytes:
-    try:
-        return path.expanduser().read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(field, f"the file {path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInput(field, f"{path} is a folder, not a model file") from None
-
-
 def _prepare_sklearn(artifact: SklearnArtifact, allow_pickle: bool) -> PreparedArtifact:
     if (artifact.estimator is None) == (artifact.path is None):
         raise InvalidInput("artifact", "give a fitted estimator or the path of its file, not both")
     if artifact.path is not None:
-        data = _read_file(artifact.path, "artifact")
+        data = model_file(artifact.path)
         estimator, location = sklearn_artifacts.file_bytes(artifact.path, data, allow_pickle)
     else:
         estimator = artifact.estimator

@@ -47,8 +47,8 @@ def log_predictions(
     model: str, body: PredictionsRequest, lucid: LucidDep, who: PrincipalDep
 ) -> dict[str, Any]:
     """Log predictions made elsewhere (a version served by the team's own system); the
-    whole batch is checked before any of it is stored, each version must be registered. Answers the ids outcomes may name,
-    in the order given."""
+    whole batch is checked, each version must be registered, before any of it is stored.
+    Answers the ids outcomes may name, in the order given."""
     who.require_logging(action=f"logging predictions of {model}")
     by_version: dict[int, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
     for index, row in enumerate(body.predictions):

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from lucid.contracts.value.versions import ArtifactKind
-from lucid.errors import Conflict
+from lucid.errors import Conflict, InvalidInput
 from lucid.registry.model_signature import Signature
 
 
@@ -50,6 +51,20 @@ class PreparedArtifact:
     sha256: str | None = None
     signature: Signature | None = None
     load_once_stored: bool = False
+
+
+def model_file(path: Path) -> bytes:
+    """The bytes of a model file a user registers; a sentence naming `artifact` for a file
+    that does not exist, a folder or an empty file."""
+    try:
+        data = path.expanduser().read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput("artifact", f"the file {path} does not exist") from None
+    except IsADirectoryError:
+        raise InvalidInput("artifact", f"{path} is a folder, not a model file") from None
+    if not data:
+        raise InvalidInput("artifact", f"the model file {path} is empty")
+    return data
 
 
 Loader = Callable[[bytes, str, bool], Runner]

@@ -26,7 +26,7 @@ import numpy as np
 from lucid.contracts.value.versions import ArtifactKind
 from lucid.errors import Conflict, InvalidInput
 from lucid.extras import require
-from lucid.registry.flavours import PreparedArtifact
+from lucid.registry.flavours import PreparedArtifact, model_file
 from lucid.registry.flavours.arrays import numeric_matrix
 from lucid.registry.flavours.lightgbm_text import MalformedModel, check
 from lucid.registry.flavours.xgboost_trees import MalformedTrees, check_trees
@@ -39,7 +39,7 @@ LIGHTGBM_TEXT = "model.lgb.txt"
 
 def prepare_xgboost(path: Path) -> PreparedArtifact:
     """Check an XGBoost model file (JSON or UBJSON) and read its signature."""
-    data = _read(path)
+    data = model_file(path)
     location = XGBOOST_JSON if _is_json(data) else XGBOOST_UBJ
     try:
         booster = _xgboost_booster(data)
@@ -56,7 +56,7 @@ def prepare_xgboost(path: Path) -> PreparedArtifact:
 
 def prepare_lightgbm(path: Path) -> PreparedArtifact:
     """Check a LightGBM text model file and read its signature."""
-    data = _read(path)
+    data = model_file(path)
     try:
         check(data)
         booster = _lightgbm_booster(data)
@@ -86,18 +86,6 @@ def load_lightgbm(data: bytes, location: str, allow_pickle: bool) -> LightgbmRun
         return LightgbmRunner(_lightgbm_booster(data), header.objective)
     except (MalformedModel, Conflict) as error:
         raise Conflict(f"The artifact {location} is not a LightGBM model ({error}).") from None
-
-
-def _read(path: Path) -> bytes:
-    try:
-        data = path.expanduser().read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput("artifact", f"the file {path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInput("artifact", f"{path} is a folder, not a model file") from None
-    if not data:
-        raise InvalidInput("artifact", f"the model file {path} is empty")
-    return data
 
 
 def _is_json(data: bytes) -> bool:

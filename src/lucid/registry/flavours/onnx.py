@@ -19,7 +19,7 @@ import numpy as np
 
 from lucid.contracts.value.versions import ArtifactKind
 from lucid.errors import Conflict, InvalidInput
-from lucid.registry.flavours import PreparedArtifact
+from lucid.registry.flavours import PreparedArtifact, model_file
 from lucid.registry.flavours.arrays import numeric_column, numeric_matrix
 from lucid.registry.model_signature import of_onnx
 
@@ -39,14 +39,7 @@ _ELEMENT_TYPES: dict[str, Any] = {
 
 def prepare(path: Path) -> PreparedArtifact:
     """Check an ONNX file (onnxruntime must load it) and read its signature."""
-    try:
-        data = path.expanduser().read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput("artifact", f"the file {path} does not exist") from None
-    except IsADirectoryError:
-        raise InvalidInput("artifact", f"{path} is a folder, not a model file") from None
-    if not data:
-        raise InvalidInput("artifact", f"the ONNX file {path} is empty")
+    data = model_file(path)
     signature = of_onnx(data, str(path))
     try:
         OnnxRunner(_session(data))
