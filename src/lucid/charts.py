@@ -1,11 +1,14 @@
 """Charts as inline SVG, drawn on the server: no script, no library, nothing fetched.
 
-Two shapes cover the dashboard: a line chart (series of points over x, horizontal reference
-lines such as a target or a critical threshold, vertical markers such as a deployment) and an
-interval chart (one estimate with its interval per row, around a zero line); the dashboard's
-stylesheet colours them by class. A standalone chart (the scenario's report) writes every
-colour, dash and shape inline, for a page without that stylesheet: both axes with their tick
-labels, shaded bands, labelled markers, and a legend naming each ink it uses. The numbers are
+Three shapes cover the dashboard: a line chart (series of points over x, horizontal reference
+lines or segments such as a version's target or a critical threshold, vertical markers such
+as a deployment, and a legend), an interval chart (one estimate with its interval per row,
+around a zero line) and a grouped bar chart (a drift check's reference vs current shares);
+the dashboard's stylesheet colours them by class. Ticks fall on round values (1, 2 or 5
+times a power of ten; midnights on a time axis). A standalone chart (the scenario's report)
+writes every colour, dash and shape inline, for a page without that stylesheet: both axes
+with their tick labels, shaded bands, labelled markers, and a legend naming each ink it
+uses. The numbers are
 placed by `Scale`, a linear map from a value domain to pixels; every drawn value carries its
 class and its value (`data-x`, `data-y`, `data-value`) so a reader — or a test — can check it
 against the numbers it came from.
@@ -13,6 +16,7 @@ against the numbers it came from.
 
 from __future__ import annotations
 
+import itertools
 import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -20,9 +24,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
-WIDTH, HEIGHT = 720, 280
-LEFT, RIGHT, TOP, BOTTOM = 64, 150, 28, 40
-"""Pixel margins around the plot area; the right one holds the reference-line labels."""
+WIDTH, HEIGHT = 720, 290
+LEFT, RIGHT, TOP, BOTTOM = 64, 150, 44, 40
+"""Pixel margins around the plot area: the y axis' label and the marker labels above it, the
+reference-line labels right of it, the dates below it; the legend goes under `HEIGHT`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +51,14 @@ class Series:
 
 @dataclass(frozen=True, slots=True)
 class ReferenceLine:
-    """A horizontal line at `y` (a baseline, a target, a warning threshold...)."""
+    """A horizontal line at `y` (a baseline, a target, a warning threshold...), across the
+    plot or, with `start`/`end`, over that span of x only (one version's contract)."""
 
     label: str
     y: float
     kind: str = ""
+    start: float | None = None
+    end: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +150,98 @@ def _id(chart_id: str) -> str:
     return f'id="{_css(chart_id)}" ' if chart_id else ""
 
 
+def _short(label: str, limit: int = 28) -> str:
+    """`label` cut to `limit` characters (an ellipsis ends a cut one)."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
 def _text(x: float, y: float, body: str, kind: str, anchor: str = "start") -> str:
     return (
         f'<text class="{_css(kind)}" x="{x:.2f}" y="{y:.2f}" text-anchor="{anchor}">'
         f"{escape(body)}</text>"
     )
+
+
+DAY = 86400.0
+DAY_STEPS = (1, 2, 7, 14, 28, 56, 91, 182, 364)
+"""Steps, in days, between the dated ticks of a time axis."""
+LABEL_GAP = 13.0
+"""Pixels between two stacked labels (reference-line labels in the right margin)."""
+LEGEND_ROW_HEIGHT = 18
+PALETTE_SIZE = 6
+"""Series are classed `s0`..`s5` in order, for the stylesheet to colour them apart."""
+
+
+def bounded(
+    span: tuple[float, float], bounds: tuple[float | None, float | None]
+) -> tuple[float, float]:
+    """`span` cut to `bounds` (None: unbounded on that side), never empty."""
+    low, high = span
+    floor, ceiling = bounds
+    if floor is not None:
+        low = max(low, floor)
+    if ceiling is not None:
+        high = min(high, ceiling)
+    if not high > low:
+        return span
+    return low, high
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """About `count` values in [low, high] at a 1-2-5 step (see `Scale.round_ticks`)."""
+    return Scale(low, high, 0.0, 1.0).round_ticks(count)
+
+
+def tick_formatter(ticks: Sequence[float]) -> Callable[[float], str]:
+    """Writes each tick with as many decimals as the step between ticks needs (0.95, 0.96 —
+    never 0.9953), in plain notation."""
+    if len(ticks) < 2:
+        return format_number
+    step = min(abs(b - a) for a, b in itertools.pairwise(ticks) if b != a)
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    if decimals > 8 or max(abs(t) for t in ticks) >= 1e7:
+        return format_number
+    return lambda value: f"{value:.{decimals}f}" if value != 0 else "0"
+
+
+def day_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Midnights (UTC) in [low, high] (POSIX seconds), at most `count`, a round number of
+    days apart (1, 2, 7, 14, 28… days); within one day, the day's midnight or none."""
+    span_days = (high - low) / DAY
+    step = next((d for d in DAY_STEPS if span_days / d <= count - 1), None)
+    if step is None:
+        step = math.ceil(span_days / (count - 1) / 364) * 364
+    first = math.ceil(low / DAY - 1e-9)
+    last = math.floor(high / DAY + 1e-9)
+    days = range(first, last + 1)
+    anchored = (
+        [d for d in days if (d - first) % step == 0]
+        if step < 7
+        else [
+            d
+            for d in days
+            if (d - 4) % step == 0  # 1970-01-05 was a Monday: weeks start Mondays
+        ]
+    )
+    return [d * DAY for d in anchored]
+
+
+def stack(wanted: Sequence[float], low: float, high: float, gap: float = LABEL_GAP) -> list[float]:
+    """Positions as near `wanted` as they can be, at least `gap` apart and inside
+    [low, high], in the order given (labels nudged apart so none overlaps another)."""
+    order = sorted(range(len(wanted)), key=lambda i: wanted[i])
+    placed = [0.0] * len(wanted)
+    previous = -math.inf
+    for i in order:
+        placed[i] = max(wanted[i], previous + gap, low)
+        previous = placed[i]
+    overflow = previous - high
+    if overflow > 0 and order:
+        following = math.inf
+        for i in reversed(order):
+            placed[i] = min(placed[i], following - gap, high)
+            following = placed[i]
+    return placed
 
 
 def line_chart(
@@ -157,77 +252,207 @@ def line_chart(
     markers: Sequence[Marker] = (),
     x_format: Callable[[float], str] = format_number,
     x_ticks: Sequence[float] = (),
+    x_time: bool = False,
     y_label: str = "",
+    y_bounds: tuple[float | None, float | None] = (None, None),
+    legend: Mapping[str, str] | None = None,
     chart_id: str = "",
 ) -> str:
-    """An SVG line chart: axes with ticks, each series as a polyline and its points, each
-    reference line across the plot with its label, each marker from top to bottom. The x
-    ticks are `x_ticks` when given (e.g. the start of each monitoring window), else four
-    evenly spaced values.
+    """An SVG line chart: axes with round ticks, each series as a polyline and its points,
+    each reference line (or segment) with its label in the right margin, each marker from top
+    to bottom, and below the plot a legend naming each series, line kind, marker kind and
+    point kind it draws (`legend` renames a kind). With `x_time` the x values are POSIX
+    seconds, ticked at midnights and written as days; else the x ticks are `x_ticks` when
+    given, else round values.
 
-    The y domain covers every point and every reference line; the x domain every point and
-    marker. With no point the chart still draws its axes and lines, and says so.
+    The y domain covers every point and every reference line, padded but not past
+    `y_bounds` (unless a value is), and never below 0 when no value is (a PSI, a rate, a
+    share); the x domain covers every point and marker. With no point the chart still draws
+    its axes and lines, and says so.
     """
     xs = [p.x for s in series for p in s.points] + [m.x for m in markers]
     ys = [p.y for s in series for p in s.points] + [line.y for line in lines]
-    x_scale = Scale(*domain(xs, pad=0.04), LEFT, WIDTH - RIGHT)
-    y_scale = Scale(*domain(ys), HEIGHT - BOTTOM, TOP)
+    floor, ceiling = y_bounds
+    if floor is None and ys and min(ys) >= 0:
+        floor = 0.0
+    if ys:  # the bounds cut the padding, never a value
+        floor = None if floor is None else min(floor, min(ys))
+        ceiling = None if ceiling is None else max(ceiling, max(ys))
+    entries = _legend_entries(series, lines, markers, legend or {})
+    rows = _legend_rows(entries)
+    height = HEIGHT + (LEGEND_ROW_HEIGHT * len(rows) + 6 if rows else 0)
+    x_span = domain(xs, pad=0.04)
+    if x_time and xs and min(xs) == max(xs):
+        x_span = (xs[0] - DAY, xs[0] + DAY)  # one moment: the days around it
+    x_scale = Scale(*x_span, LEFT, WIDTH - RIGHT)
+    y_scale = Scale(*bounded(domain(ys), (floor, ceiling)), HEIGHT - BOTTOM, TOP)
+    if x_time:
+        x_ticks = day_ticks(x_scale.low, x_scale.high) or [x_scale.low]
+        x_format = format_day
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart line-chart" '
-        f'{_id(chart_id)}viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-        f'height="{HEIGHT}" role="img" aria-label="{escape(title, quote=True)}">',
+        f'{_id(chart_id)}viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" role="img" aria-label="{escape(title, quote=True)}">',
         f"<title>{escape(title)}</title>",
         *_axes(x_scale, y_scale, x_format, x_ticks, y_label),
     ]
-    for line in lines:
-        parts.extend(_reference_line(line, y_scale))
-    for marker in markers:
-        parts.extend(_marker(marker, x_scale))
-    for one in series:
-        parts.extend(_series(one, x_scale, y_scale, x_format, named=len(series) > 1))
+    parts.extend(_reference_lines(lines, x_scale, y_scale))
+    parts.extend(_markers(markers, x_scale))
+    taken: list[tuple[float, float]] = []
+    for index, one in enumerate(series):
+        parts.extend(
+            _series(one, index, x_scale, y_scale, x_format, taken if len(series) > 1 else None)
+        )
     if not any(s.points for s in series):
         parts.append(
             _text((LEFT + WIDTH - RIGHT) / 2, HEIGHT / 2, "no data yet", "empty", "middle")
         )
+    parts.extend(_legend_svg(rows))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _reference_line(line: ReferenceLine, y_scale: Scale) -> list[str]:
-    """A horizontal line across the plot, labelled with its value in the right margin."""
-    y = y_scale.at(line.y)
-    return [
-        f'<line class="{_css("reference", line.kind)}" data-label="'
-        f'{escape(line.label, quote=True)}" data-value="{line.y!r}" x1="{LEFT}" '
-        f'y1="{y:.2f}" x2="{WIDTH - RIGHT}" y2="{y:.2f}"/>',
-        _text(WIDTH - RIGHT + 6, y + 4, f"{line.label} {format_number(line.y)}", "reference-label"),
-    ]
+def _kind_name(key: str, kind: str, names: Mapping[str, str]) -> str:
+    """The legend's name of a kind: `names[key]`, else `names[kind]`, else the kind itself."""
+    return names.get(key, names.get(kind, kind.replace("_", " ")))
 
 
-def _marker(marker: Marker, x_scale: Scale) -> list[str]:
-    """A vertical line from the top of the plot to its bottom, labelled above."""
-    x = x_scale.at(marker.x)
-    return [
-        f'<line class="{_css("marker", marker.kind)}" data-label="'
-        f'{escape(marker.label, quote=True)}" data-x="{marker.x!r}" x1="{x:.2f}" '
-        f'y1="{TOP}" x2="{x:.2f}" y2="{HEIGHT - BOTTOM}"/>',
-        _text(x + 3, TOP - 3, marker.label, "marker-label"),
+def _legend_entries(
+    series: Sequence[Series],
+    lines: Sequence[ReferenceLine],
+    markers: Sequence[Marker],
+    names: Mapping[str, str],
+) -> list[tuple[str, str]]:
+    """(sample SVG at the origin, label) for each series, then each kind of reference line,
+    marker and point, in the order first drawn; `names` renames a kind, looked up as
+    `line:KIND`, `marker:KIND` or `point:KIND` first, then as `KIND`."""
+    entries = [
+        (
+            f'<line class="{_css("sample-series", f"s{index % PALETTE_SIZE}")}" '
+            'x1="0" y1="0" x2="24" y2="0"/>',
+            one.name,
+        )
+        for index, one in enumerate(series)
     ]
+    samples = {
+        "line": '<line class="{}" x1="0" y1="0" x2="24" y2="0"/>',
+        "marker": '<line class="{}" x1="12" y1="-7" x2="12" y2="7"/>',
+        "point": '<circle class="{}" cx="12" cy="0" r="4"/>',
+    }
+    kinds = [
+        *(("line", line.kind or line.label) for line in lines),
+        *(("marker", marker.kind or marker.label) for marker in markers),
+        *(("point", p.kind) for one in series for p in one.points if p.kind),
+    ]
+    seen: set[str] = set()
+    for group, kind in kinds:
+        key = f"{group}:{kind}"
+        if key in seen:
+            continue
+        seen.add(key)
+        css = _css("sample-reference" if group == "line" else f"sample-{group}", kind)
+        entries.append((samples[group].format(css), _kind_name(key, kind, names)))
+    return entries
+
+
+def _legend_rows(entries: Sequence[tuple[str, str]]) -> list[list[tuple[float, str, str]]]:
+    """The entries laid out left to right, a new row when one would pass the right edge."""
+    rows: list[list[tuple[float, str, str]]] = []
+    x = float(WIDTH)
+    for sample, label in entries:
+        span = 34 + 6.2 * len(label) + 16
+        if x + span > WIDTH - 8 or not rows:
+            rows.append([])
+            x = float(LEFT)
+        rows[-1].append((x, sample, label))
+        x += span
+    return rows
+
+
+def _legend_svg(rows: Sequence[Sequence[tuple[float, str, str]]]) -> list[str]:
+    if not rows:
+        return []
+    parts = ['<g class="legend">']
+    for index, row in enumerate(rows):
+        y = HEIGHT + 4 + LEGEND_ROW_HEIGHT * index
+        for x, sample, label in row:
+            parts.append(
+                f'<g class="legend-entry" transform="translate({x:.1f} {y:.1f})">{sample}'
+                f"{_text(30, 4, label, 'legend-label')}</g>"
+            )
+    parts.append("</g>")
+    return parts
+
+
+def _reference_lines(lines: Sequence[ReferenceLine], x_scale: Scale, y_scale: Scale) -> list[str]:
+    """Each line across the plot (or its segment), and the label with its value of each one
+    that reaches the plot's right edge in the right margin (a segment ending before it keeps
+    its label as its tooltip); labels that would overlap are stacked apart, identical ones
+    written once."""
+    parts: list[str] = []
+    labels: dict[str, float] = {}
+    for line in lines:
+        y = y_scale.at(line.y)
+        x1 = LEFT if line.start is None else max(LEFT, x_scale.at(line.start))
+        x2 = WIDTH - RIGHT if line.end is None else min(WIDTH - RIGHT, x_scale.at(line.end))
+        if x2 < x1:
+            continue
+        span = (
+            ""
+            if line.start is None and line.end is None
+            else (f' data-start="{line.start!r}" data-end="{line.end!r}"')
+        )
+        parts.append(
+            f'<line class="{_css("reference", line.kind)}" data-label="'
+            f'{escape(line.label, quote=True)}" data-value="{line.y!r}"{span} x1="{x1:.2f}" '
+            f'y1="{y:.2f}" x2="{x2:.2f}" y2="{y:.2f}">'
+            f"<title>{escape(line.label)} {format_number(line.y)}</title></line>"
+        )
+        if line.end is None:
+            labels.setdefault(f"{line.label} {format_number(line.y)}", y + 4)
+    placed = stack(list(labels.values()), TOP, HEIGHT - BOTTOM + 4)
+    for text, y in zip(labels, placed, strict=True):
+        parts.append(_text(WIDTH - RIGHT + 6, y, text, "reference-label"))
+    return parts
+
+
+def _markers(markers: Sequence[Marker], x_scale: Scale) -> list[str]:
+    """Each marker as a vertical line over the plot with its label above it; a label that
+    would run into the previous one goes a row higher, and one that fits in neither row is
+    left to the line's tooltip."""
+    parts: list[str] = []
+    ends = [-math.inf, -math.inf]
+    for marker in sorted(markers, key=lambda m: m.x):
+        x = x_scale.at(marker.x)
+        note = marker.note or marker.label
+        parts.append(
+            f'<line class="{_css("marker", marker.kind)}" data-label="'
+            f'{escape(marker.label, quote=True)}" data-x="{marker.x!r}" x1="{x:.2f}" '
+            f'y1="{TOP}" x2="{x:.2f}" y2="{HEIGHT - BOTTOM}"><title>{escape(note)}</title></line>'
+        )
+        free = [row for row in (0, 1) if ends[row] < x - 2]
+        if not marker.label or not free or x + 6.2 * len(marker.label) > WIDTH:
+            continue
+        ends[free[0]] = x + 3 + 6.2 * len(marker.label)
+        parts.append(_text(x + 3, TOP - 4 - 13 * free[0], marker.label, "marker-label"))
+    return parts
 
 
 def _series(
     one: Series,
+    index: int,
     x_scale: Scale,
     y_scale: Scale,
     x_format: Callable[[float], str],
-    *,
-    named: bool,
+    taken: list[tuple[float, float]] | None,
 ) -> list[str]:
-    """A series' points joined in x order, each with its tooltip; `named`: its name written
-    where its line ends (when several series share the chart)."""
+    """A series' points joined in x order, each with its tooltip; with `taken` (several
+    series share the chart), its name written where its line ends unless that would overlap a
+    name already written there (`taken` holds their positions)."""
     ordered = sorted(one.points, key=lambda p: p.x)
     coords = " ".join(f"{x_scale.at(p.x):.2f},{y_scale.at(p.y):.2f}" for p in ordered)
-    parts = [f'<g class="{_css("series", one.kind)}" data-series="{escape(one.name)}">']
+    palette = f"s{index % PALETTE_SIZE}"
+    parts = [f'<g class="{_css("series", one.kind, palette)}" data-series="{escape(one.name)}">']
     if len(ordered) > 1:
         parts.append(f'<polyline class="series-line" points="{coords}"/>')
     for p in ordered:
@@ -237,11 +462,12 @@ def _series(
             f'cx="{x_scale.at(p.x):.2f}" cy="{y_scale.at(p.y):.2f}" r="4">'
             f"<title>{escape(tip)}</title></circle>"
         )
-    if ordered and named:
-        last = ordered[-1]
-        parts.append(
-            _text(x_scale.at(last.x) + 7, y_scale.at(last.y) - 7, one.name, "series-label")
-        )
+    if ordered and taken is not None:
+        x, y = x_scale.at(ordered[-1].x) + 7, y_scale.at(ordered[-1].y) - 7
+        width = 7.0 * len(one.name)
+        if all(abs(y - ty) >= LABEL_GAP or x >= tx + width or tx >= x + width for tx, ty in taken):
+            taken.append((x, y))
+            parts.append(_text(x, y, one.name, "series-label"))
     parts.append("</g>")
     return parts
 
@@ -253,21 +479,39 @@ def _axes(
     x_ticks: Sequence[float],
     y_label: str,
 ) -> list[str]:
+    """Both axes: a grid line and a label at each round y tick, a label at each x tick (round
+    values unless given), the y axis' label above it."""
     bottom, right = HEIGHT - BOTTOM, WIDTH - RIGHT
     parts = [
         '<g class="axis">',
         f'<line class="axis-line" x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
         f'<line class="axis-line" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>',
     ]
-    for value in y_scale.ticks():
+    y_ticks = y_scale.round_ticks(5)
+    y_format = tick_formatter(y_ticks)
+    for value in y_ticks:
         y = y_scale.at(value)
         parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}"/>')
-        parts.append(_text(LEFT - 6, y + 4, format_number(value), "tick", "end"))
-    for value in x_ticks or x_scale.ticks(4):
+        parts.append(
+            f'<text class="tick y-tick" data-y="{value!r}" x="{LEFT - 6}" y="{y + 4:.2f}" '
+            f'text-anchor="end">{escape(y_format(value))}</text>'
+        )
+    if x_ticks:
+        x_labels = [(value, x_format(value)) for value in x_ticks]
+    else:
+        chosen = x_scale.round_ticks(5)
+        x_labels = [(value, tick_formatter(chosen)(value)) for value in chosen]
+        if x_format is not format_number:
+            x_labels = [(value, x_format(value)) for value in chosen]
+    for value, label in x_labels:
         x = x_scale.at(value)
-        parts.append(_text(x, bottom + 16, x_format(value), "tick", "middle"))
+        parts.append(
+            f'<line class="axis-line" x1="{x:.2f}" y1="{bottom}" x2="{x:.2f}" '
+            f'y2="{bottom + 4}"/><text class="tick x-tick" data-x="{value!r}" x="{x:.2f}" '
+            f'y="{bottom + 17}" text-anchor="middle">{escape(label)}</text>'
+        )
     if y_label:
-        parts.append(_text(LEFT, 11, y_label, "axis-label"))
+        parts.append(_text(8, 12, y_label, "axis-label"))
     parts.append("</g>")
     return parts
 
@@ -300,10 +544,22 @@ def interval_chart(
         '<g class="axis">',
         f'<line class="axis-line" x1="{left}" y1="{bottom}" x2="{WIDTH - 40}" y2="{bottom}"/>',
     ]
-    for value in scale.ticks():
-        parts.append(_text(scale.at(value), bottom + 16, format_number(value), "tick", "middle"))
+    ticks = scale.round_ticks(5)
+    written = tick_formatter(ticks)
+    for value in ticks:
+        parts.append(
+            f'<text class="tick x-tick" data-x="{value!r}" x="{scale.at(value):.2f}" '
+            f'y="{bottom + 16}" text-anchor="middle">{escape(written(value))}</text>'
+        )
     if x_label:
         parts.append(_text(WIDTH - 40, height - 6, x_label, "axis-label", "end"))
+    for index, row in enumerate(rows):
+        y = TOP + ROW * index + ROW / 2
+        parts.append(
+            f'<text class="tick y-tick row-label" data-label="{escape(row.label, quote=True)}" '
+            f'x="{left - 10}" y="{y + 4:.2f}" text-anchor="end">{escape(_short(row.label))}'
+            f"<title>{escape(row.label)}</title></text>"
+        )
     parts.append("</g>")
     parts.append(
         f'<line class="reference zero" data-value="{zero!r}" x1="{zero_x:.2f}" y1="{TOP - 8}" '
@@ -315,7 +571,6 @@ def interval_chart(
             f'<g class="{_css("interval-row", row.kind)}" data-label="'
             f'{escape(row.label, quote=True)}">'
         )
-        parts.append(_text(left - 10, y + 4, row.label, "row-label", "end"))
         parts.append(
             f'<line class="interval" data-low="{row.low!r}" data-high="{row.high!r}" '
             f'x1="{scale.at(row.low):.2f}" y1="{y:.2f}" x2="{scale.at(row.high):.2f}" '
@@ -331,6 +586,98 @@ def interval_chart(
     if not rows:
         parts.append(_text(WIDTH / 2, TOP + ROW / 2, "no interval yet", "empty", "middle"))
     parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One category of a bar chart: its value per group (e.g. reference and current share),
+    in the order of the chart's `groups`; `kind` becomes its CSS class (e.g. `moved`)."""
+
+    label: str
+    values: tuple[float, ...]
+    kind: str = ""
+    note: str = ""
+
+
+def bar_chart(
+    title: str,
+    bars: Sequence[Bar],
+    *,
+    groups: Sequence[str],
+    y_label: str = "",
+    y_format: Callable[[float], str] | None = None,
+    chart_id: str = "",
+) -> str:
+    """An SVG grouped bar chart from 0: per category one bar per group side by side (classed
+    `g0`, `g1`… for the stylesheet), the category's label under them, round y ticks, and a
+    legend naming each group. Every bar carries `data-label`, `data-group` and `data-value`."""
+    height = HEIGHT + LEGEND_ROW_HEIGHT + 6
+    right = WIDTH - 24
+    values = [v for bar in bars for v in bar.values]
+    top = max(values, default=0.0)
+    y_scale = Scale(0.0, top * 1.1 if top > 0 else 1.0, HEIGHT - BOTTOM, TOP)
+    bottom = HEIGHT - BOTTOM
+    ticks = y_scale.round_ticks(5)
+    written = y_format or tick_formatter(ticks)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart bar-chart" '
+        f'{_id(chart_id)}viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" role="img" aria-label="{escape(title, quote=True)}">',
+        f"<title>{escape(title)}</title>",
+        '<g class="axis">',
+        f'<line class="axis-line" x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
+        f'<line class="axis-line" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>',
+    ]
+    for value in ticks:
+        y = y_scale.at(value)
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}"/>'
+            f'<text class="tick y-tick" data-y="{value!r}" x="{LEFT - 6}" y="{y + 4:.2f}" '
+            f'text-anchor="end">{escape(written(value))}</text>'
+        )
+    slot = (right - LEFT) / max(1, len(bars))
+    limit = max(6, int(slot / 6.4))
+    for index, bar in enumerate(bars):
+        centre = LEFT + slot * (index + 0.5)
+        parts.append(
+            f'<text class="{_css("tick", "x-tick", bar.kind)}" data-label='
+            f'"{escape(bar.label, quote=True)}" x="{centre:.2f}" y="{bottom + 17}" '
+            f'text-anchor="middle">{escape(_short(bar.label, limit))}'
+            f"<title>{escape(bar.note or bar.label)}</title></text>"
+        )
+    if y_label:
+        parts.append(_text(8, 12, y_label, "axis-label"))
+    parts.append("</g>")
+    width = slot * 0.8 / max(1, len(groups))
+    for index, bar in enumerate(bars):
+        start = LEFT + slot * index + slot * 0.1
+        parts.append(
+            f'<g class="{_css("bar-group", bar.kind)}" data-label="'
+            f'{escape(bar.label, quote=True)}">'
+        )
+        for position, (group, value) in enumerate(zip(groups, bar.values, strict=False)):
+            y = y_scale.at(value)
+            parts.append(
+                f'<rect class="{_css("bar", f"g{position % PALETTE_SIZE}")}" data-group="'
+                f'{escape(group, quote=True)}" data-value="{value!r}" '
+                f'x="{start + width * position:.2f}" y="{y:.2f}" width="{width:.2f}" '
+                f'height="{bottom - y:.2f}"><title>{escape(bar.label)} — {escape(group)}: '
+                f"{format_number(value)}</title></rect>"
+            )
+        parts.append("</g>")
+    if not bars:
+        parts.append(_text((LEFT + right) / 2, HEIGHT / 2, "nothing to show", "empty", "middle"))
+    parts.append('<g class="legend">')
+    x = float(LEFT)
+    for position, group in enumerate(groups):
+        parts.append(
+            f'<g class="legend-entry" transform="translate({x:.1f} {HEIGHT + 4})">'
+            f'<rect class="{_css("bar", f"g{position % PALETTE_SIZE}")}" x="0" y="-6" '
+            f'width="24" height="12"/>{_text(30, 4, group, "legend-label")}</g>'
+        )
+        x += 50 + 6.2 * len(group)
+    parts.append("</g></svg>")
     return "".join(parts)
 
 
@@ -633,3 +980,128 @@ def _legend(entries: Sequence[tuple[str, Ink, bool]], width: int) -> tuple[str, 
         )
         x += int(span)
     return "".join(parts), (LEGEND_ROW * (row + 1) + 8 if entries else 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """An estimate with its interval [low, high] at `x` (one look at an experiment)."""
+
+    x: float
+    estimate: float
+    low: float
+    high: float
+    label: str = ""
+
+
+def band_chart(
+    title: str,
+    looks: Sequence[Look],
+    *,
+    zero: float = 0.0,
+    x_format: Callable[[float], str] = format_number,
+    y_label: str = "",
+    chart_id: str = "",
+) -> str:
+    """An SVG line chart of an estimate over x inside its shaded interval band, around a
+    line at `zero` (no effect): the band's edges are the looks' bounds, each look a point
+    (`data-x`, `data-y`, `data-low`, `data-high`)."""
+    ordered = sorted(looks, key=lambda look: look.x)
+    xs = [look.x for look in ordered]
+    ys = [zero] + [v for look in ordered for v in (look.low, look.high, look.estimate)]
+    finite = [y for y in ys if math.isfinite(y)]
+    x_scale = Scale(*domain(xs, pad=0.04), LEFT, WIDTH - RIGHT)
+    y_scale = Scale(*domain(finite), HEIGHT - BOTTOM, TOP)
+
+    def clipped(value: float) -> float:
+        return y_scale.at(min(max(value, y_scale.low), y_scale.high))
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart band-chart" '
+        f'{_id(chart_id)}viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
+        f'height="{HEIGHT}" role="img" aria-label="{escape(title, quote=True)}">',
+        f"<title>{escape(title)}</title>",
+        *_axes(x_scale, y_scale, x_format, xs if len(xs) <= 6 else (), y_label),
+        *_reference_lines([ReferenceLine("no effect", zero, "zero")], x_scale, y_scale),
+    ]
+    if len(ordered) > 1:
+        edge = [f"{x_scale.at(k.x):.2f},{clipped(k.high):.2f}" for k in ordered] + [
+            f"{x_scale.at(k.x):.2f},{clipped(k.low):.2f}" for k in reversed(ordered)
+        ]
+        parts.append(
+            f'<polygon class="band" fill="#3056d3" fill-opacity="0.15" points="{" ".join(edge)}"/>'
+        )
+        line = " ".join(f"{x_scale.at(k.x):.2f},{y_scale.at(k.estimate):.2f}" for k in ordered)
+        parts.append(f'<polyline class="series-line" points="{line}"/>')
+    for k in ordered:
+        x = x_scale.at(k.x)
+        tip = k.label or f"{x_format(k.x)}: {format_number(k.estimate)}"
+        parts.append(
+            f'<line class="interval" x1="{x:.2f}" y1="{clipped(k.low):.2f}" x2="{x:.2f}" '
+            f'y2="{clipped(k.high):.2f}"/>'
+            f'<circle class="point" data-x="{k.x!r}" data-y="{k.estimate!r}" '
+            f'data-low="{k.low!r}" data-high="{k.high!r}" cx="{x:.2f}" '
+            f'cy="{y_scale.at(k.estimate):.2f}" r="4"><title>{escape(tip)} '
+            f"[{format_number(k.low)}, {format_number(k.high)}]</title></circle>"
+        )
+    if not ordered:
+        parts.append(
+            _text((LEFT + WIDTH - RIGHT) / 2, HEIGHT / 2, "no estimate yet", "empty", "middle")
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A row's stretch of x from `start` to `end` (a version serving production)."""
+
+    row: str
+    start: float
+    end: float
+    label: str = ""
+    kind: str = ""
+
+
+def span_chart(
+    title: str,
+    spans: Sequence[Span],
+    *,
+    x_format: Callable[[float], str] = format_day,
+    chart_id: str = "",
+) -> str:
+    """An SVG timeline: one row per distinct `row` (in first-seen order), each span a bar
+    from its start to its end (`data-start`, `data-end`), dates on the x axis."""
+    rows = list(dict.fromkeys(span.row for span in spans))
+    left = 90
+    height = TOP + BOTTOM + ROW * max(1, len(rows))
+    bottom = height - BOTTOM
+    xs = [v for span in spans for v in (span.start, span.end)]
+    scale = Scale(*domain(xs, pad=0.02), left, WIDTH - 40)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart span-chart" '
+        f'{_id(chart_id)}viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" '
+        f'height="{height}" role="img" aria-label="{escape(title, quote=True)}">',
+        f"<title>{escape(title)}</title>",
+        '<g class="axis">',
+        f'<line class="axis-line" x1="{left}" y1="{bottom}" x2="{WIDTH - 40}" y2="{bottom}"/>',
+    ]
+    for value in scale.ticks(4):
+        parts.append(_text(scale.at(value), bottom + 16, x_format(value), "tick x-tick", "middle"))
+    for index, row in enumerate(rows):
+        y = TOP + ROW * index + ROW / 2
+        parts.append(_text(left - 10, y + 4, row, "tick y-tick row-label", "end"))
+    parts.append("</g>")
+    for span in spans:
+        y = TOP + ROW * rows.index(span.row) + 6
+        x1, x2 = scale.at(span.start), scale.at(span.end)
+        tip = span.label or f"{span.row}: {x_format(span.start)} – {x_format(span.end)}"
+        parts.append(
+            f'<rect class="{_css("span", span.kind)}" data-row="{escape(span.row, quote=True)}" '
+            f'data-start="{span.start!r}" data-end="{span.end!r}" x="{x1:.2f}" y="{y:.2f}" '
+            f'width="{max(x2 - x1, 2):.2f}" height="{ROW - 12}" fill="#3056d3" '
+            f'fill-opacity="0.7"><title>{escape(tip)}</title></rect>'
+        )
+    if not spans:
+        parts.append(_text(WIDTH / 2, TOP + ROW / 2, "no version served yet", "empty", "middle"))
+    parts.append("</svg>")
+    return "".join(parts)

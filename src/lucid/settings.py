@@ -8,6 +8,8 @@ an argument and never reads `os.environ` itself. Relative paths in `lucid.yaml` 
 from __future__ import annotations
 
 import difflib
+import getpass
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -472,5 +474,14 @@ def resolve_location(location: str, project_dir: Path) -> str:
 
 
 def default_actor(environ: Mapping[str, str]) -> str:
-    """Who acts when a command names nobody: `$LUCID_ACTOR`, else the login name."""
-    return environ.get("LUCID_ACTOR") or environ.get("USER") or environ.get("LOGNAME") or "unknown"
+    """Who acts when a command names nobody: `$LUCID_ACTOR`, else the operating system's
+    user (`getpass.getuser()`: `$LOGNAME`, `$USER`… then the account of the process)."""
+    if environ.get("LUCID_ACTOR"):
+        return environ["LUCID_ACTOR"]
+    for variable in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        if environ.get(variable):
+            return environ[variable]
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no account name for the process's user id
+        return f"uid-{os.getuid()}"

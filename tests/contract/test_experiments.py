@@ -422,6 +422,26 @@ def test_unknown_experiments_are_refused(lab: Experiments, unchanged: Callable[[
                 call()
 
 
+def test_an_experiment_is_taken_by_the_start_of_its_id_and_a_shared_start_is_refused(
+    lab: Experiments, challenger: int, unchanged: Callable[[], Any]
+) -> None:
+    create(lab)
+    exposed = lab.expose("churn-v2", [{"entity_id": "cust-00001"}], actor="eve")
+    assert lab.design("churn-v2").experiment_id == "churn-v2-ab" and exposed
+    fields = {"model": "churn", "challenger": 2, "minimum_detectable_effect": 0.05}
+    lab.create("churn-v2-ab2", **fields, actor="eve", rationale="again")  # an id's start is free
+    assert lab.design("churn-v2-ab").experiment_id == "churn-v2-ab"  # an exact id wins
+    with unchanged():
+        with pytest.raises(InvalidInput) as shared:
+            lab.expose("churn-v2", [{"entity_id": "cust-00002"}], actor="eve")
+        assert str(shared.value) == (
+            "experiment: 'churn-v2' is the start of several ids (churn-v2-ab, churn-v2-ab2); "
+            "give more characters"
+        )
+        with pytest.raises(InvalidInput, match="experiment: 'chu' is not a stored id and too"):
+            lab.status("chu")
+
+
 @pytest.mark.parametrize(
     ("changes", "sentence"),
     [
@@ -513,3 +533,38 @@ def test_the_arms_sufficient_statistics_come_from_one_aggregate_with_covariates(
         assert stats.sum_x == pytest.approx(sum(x for _, x in pairs))  # type: ignore[misc]
         assert stats.sum_x2 == pytest.approx(sum(x * x for _, x in pairs))  # type: ignore[operator]
         assert stats.sum_xy == pytest.approx(sum(y * x for y, x in pairs))  # type: ignore[operator]
+
+
+def test_the_daily_looks_add_up_to_the_current_analysis(lab: Experiments, challenger: int) -> None:
+    """Exposures count on their day, an outcome on the later of its observation and its
+    entity's exposure; the last look holds exactly the arms' statistics of `status`."""
+    create(lab)
+    first, second = ENTITIES[:120], ENTITIES[120:200]
+    for day, chosen in (("2026-03-01", first), ("2026-03-02", second)):
+        lab.expose(
+            "churn-v2-ab",
+            [{"entity_id": e, "exposed_at": f"{day}T10:00:00Z", "covariate": 1.0} for e in chosen],
+            actor="serving",
+        )
+    lab.record_outcomes(
+        "churn-v2-ab",
+        [
+            {"entity_id": e, "value": i % 2, "observed_at": "2026-02-27T00:00:00Z"}  # early
+            for i, e in enumerate(second)
+        ]
+        + [
+            {"entity_id": e, "value": i % 3 > 0, "observed_at": "2026-03-04T08:00:00Z"}
+            for i, e in enumerate(first)
+        ],
+        actor="bi",
+    )
+    looks = lab.looks("churn-v2-ab")
+    assert [day for day, _ in looks] == ["2026-03-01", "2026-03-02", "2026-03-04"]
+    day1, day2, day4 = (look for _, look in looks)
+    assert day1.control.exposed + day1.challenger.exposed == len(first)
+    assert day1.control.measured + day1.challenger.measured == 0 and day1.test is None
+    assert day2.control.measured + day2.challenger.measured == len(second)
+    now = lab.status("churn-v2-ab")
+    assert (day4.control, day4.challenger) == (now.control, now.challenger)
+    assert day4.test is not None and now.test is not None
+    assert (day4.test.effect, day4.test.ci_low) == (now.test.effect, now.test.ci_low)

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from lucid.bootstrap import utc_now
-from lucid.contracts.semantic import values_match
+from lucid.contracts.semantic import SkewSums, values_match
 from lucid.engines.compiler import SqlFeatureCompiler
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.engines.golden_examples import run_example_offline
@@ -286,3 +286,28 @@ def test_naive_times_mean_utc_whatever_the_machine_zone(
     assert store.get_online_features(["alice"], [V1], now=edge)[0][V1].status == "fresh"
     later = edge + timedelta(seconds=1)
     assert store.get_online_features(["alice"], [V1], now=later)[0][V1].status == "stale"
+
+
+def test_the_kept_skew_agrees_with_a_recomputation_and_moves_with_each_value_served(
+    store: FeatureStore, db: Database, event_log: SqlEventLog
+) -> None:
+    assert store.overall_skew().served == 0
+    store.materialize([V1], at=AT - timedelta(days=12))
+    store.get_online_features(["alice", "carol"], [V1], log=True, now=AT)
+    stale = store.overall_skew()
+    assert stale == store.skew_report().overall and stale.served == stale.mismatches == 2
+    uows = SqlUnitsOfWork(db, event_log)
+    with uows() as uow:  # sums kept at the current position are read, not measured again
+        position = uow.features.served_position()
+        uow.features.keep_skew(1e-6, position, [SkewSums(V1, 2, 0, 2)], AT)
+    assert store.overall_skew().mismatches == 0
+    assert store.overall_skew(recompute=True) == stale == store.overall_skew()
+    store.materialize([V1], at=AT)
+    store.get_online_features(["alice", "bob"], [V1], log=True, now=AT)
+    with uows() as uow:  # only the values served after the kept position are added
+        uow.features.keep_skew(1e-6, position, [SkewSums(V1, 2, 0, 2)], AT)
+    assert (store.overall_skew().served, store.overall_skew().mismatches) == (4, 0)
+    moved = store.overall_skew(recompute=True)
+    assert (moved.served, moved.mismatches) == (4, 2)  # alice fresh and bob stale both match
+    assert moved == store.skew_report().overall == store.overall_skew()
+    assert store.feature_skews() == {V1: store.skew_report().features[0]}

@@ -205,7 +205,7 @@ def test_refusals_are_sentences_and_change_nothing(
     )
     with unchanged(), pytest.raises(NotFound, match="No experiment named ghost-ab"):
         incidents.link_experiment(opened.id, "ghost-ab", actor="ana")
-    linked = incidents.link_experiment(opened.id, "churn-v3-ab", actor="ana")
+    linked = incidents.link_experiment(opened.id[:8], "churn-v3", actor="ana")  # by their start
     assert linked.status.value == "experimenting" and linked.experiment_id == "churn-v3-ab"
 
 

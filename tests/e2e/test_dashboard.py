@@ -359,7 +359,8 @@ def test_every_page_renders_with_its_charts(browser: Any, server: str, project: 
     chart = page.locator("#contract-chart")
     assert chart.locator("circle.point").count() == 5
     assert chart.locator("g.series").count() == 2
-    assert chart.locator("line.reference").count() == 3
+    # Each serving span draws its version's three lines: v1, v2, then v1 again after the rollback.
+    assert chart.locator("line.reference").count() == 9
     labels = [chart.locator("line.marker").nth(i).get_attribute("data-label") for i in range(3)]
     assert labels == ["v1 deployed", "v2 deployed", "rollback"]
     assert chart.locator("circle.point.bad").get_attribute("data-y") == "0.76"

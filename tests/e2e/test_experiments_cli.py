@@ -16,6 +16,7 @@ from sklearn.tree import DecisionTreeClassifier
 from lucid.bootstrap import open_project
 from lucid.contracts.events import parse_time
 from lucid.contracts.experiments import CHALLENGER, assign
+from lucid.contracts.semantic import SkewSums
 from lucid.contracts.value import BusinessImpact, Override
 from lucid.memory.scorecard import FIGURE_KEYS
 from lucid.registry.model_artifacts import SklearnArtifact
@@ -210,5 +211,14 @@ def test_experiment_to_deployment_to_checkpoints_and_the_scorecard(
     assert card["contradictory_definitions"] == 0
     assert card["models_without_impact_pct"] == 0.0 and card["repeated_errors"] is None
     assert card["training_serving_skew_pct"] is None  # nothing was served online
+    agreed = ok(project, "scorecard", "--recompute").stdout
+    assert "recomputed" in agreed and "cached and recomputed figures agree." in agreed
+    with open_project(project, environ={}) as handle, handle.uows() as uow:
+        uow.features.keep_skew(1e-6, 0, [SkewSums("f@1.0.0", 5, 1)], at)
+    assert json.loads(ok(project, "scorecard", "--json").stdout)["training_serving_skew_pct"] == 20
+    differ = lucid(project, "scorecard", "--recompute", "--json")
+    assert differ.code == 1 and json.loads(differ.stdout)["differ"] == ["training_serving_skew_pct"]
+    healed = json.loads(ok(project, "scorecard", "--recompute", "--json").stdout)
+    assert healed["agree"] and healed["training_serving_skew_pct"] is None
     with open_project(project, environ={}) as handle:
         assert handle.events.verify().ok

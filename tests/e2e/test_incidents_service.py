@@ -125,7 +125,8 @@ def test_an_incident_over_http_from_opening_to_a_repeated_error(
     session = {"Cookie": f"lucid_session={signed_in.cookies['lucid_session']}"}
     page = httpx.get(f"{server}/dashboard/incidents", headers=session)
     assert page.status_code == 200
-    for expected in ("watch tenure", "data_drift", f"repeats {ident}", "new features"):
+    repeats = f'title="{ident}">repeats {ident[:8]}</a>'  # shortened, the full id its title
+    for expected in ("watch tenure", "data_drift", repeats, "new features"):
         assert expected in page.text
     assert 'href="/dashboard/incidents"' in page.text
     assert httpx.get(f"{server}/dashboard/incidents").status_code == 303  # sign in first

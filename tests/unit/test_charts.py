@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -12,6 +13,7 @@ from lucid.charts import (
     DASHES,
     GLYPH_GAP,
     HEIGHT,
+    LABEL_GAP,
     LEFT,
     RIGHT,
     S_LEFT,
@@ -20,6 +22,7 @@ from lucid.charts import (
     TOP,
     WIDTH,
     Band,
+    Bar,
     Frame,
     Ink,
     Interval,
@@ -28,10 +31,13 @@ from lucid.charts import (
     ReferenceLine,
     Scale,
     Series,
+    bar_chart,
+    day_ticks,
     domain,
     format_day,
     interval_chart,
     line_chart,
+    stack,
     standalone_chart,
 )
 
@@ -129,7 +135,7 @@ def test_time_axis_ticks_are_days() -> None:
     root = parse(
         line_chart("t", [Series("s", (Point(day, 1), Point(day + 86400, 2)))], x_format=format_day)
     )
-    ticks = [t.text for t in root.iter(SVG + "text") if t.get("class") == "tick"]
+    ticks = [t.text for t in root.iter(SVG + "text") if "tick" in (t.get("class") or "")]
     assert any(t and t.startswith("2026-11-0") for t in ticks)
 
 
@@ -167,7 +173,7 @@ def test_given_x_ticks_are_drawn_at_their_values() -> None:
     ticks = {
         t.text: float(t.get("x", "nan"))
         for t in root.iter(SVG + "text")
-        if t.get("class") == "tick" and "-" in (t.text or "")
+        if "x-tick" in (t.get("class") or "") and "-" in (t.text or "")
     }
     assert list(ticks) == ["2026-11-01", "2026-11-02", "2026-11-03"]
     points = sorted(float(c.get("cx", "nan")) for c in classed(root, "circle", "point"))
@@ -261,3 +267,139 @@ def test_a_dense_series_keeps_every_point_but_spaces_its_shapes() -> None:
     squares = [float(e.get("x") or "nan") for e in drawn if e.tag == "rect"]
     assert 40 < len(squares) < 200
     assert min(b - a for a, b in itertools.pairwise(squares)) >= GLYPH_GAP - 0.2
+
+
+DAY = 86400.0
+NOV1 = 1_793_491_200.0  # 2026-11-01T00:00:00Z
+
+
+def ticks_of(root: ET.Element, axis: str) -> list[ET.Element]:
+    return [t for t in root.iter(SVG + "text") if f"{axis}-tick" in (t.get("class") or "")]
+
+
+def is_round(value: float, step: float) -> bool:
+    return abs(value / step - round(value / step)) < 1e-6
+
+
+def test_y_ticks_fall_on_a_1_2_5_step_and_read_with_the_step_s_decimals() -> None:
+    values = [0.9953, 0.9961, 0.9987, 0.9991]
+    root = parse(
+        line_chart("auc", [Series("auc", tuple(Point(i, v) for i, v in enumerate(values)))])
+    )
+    ticks = ticks_of(root, "y")
+    found = [float(t.get("data-y") or "nan") for t in ticks]
+    assert 3 <= len(found) <= 7
+    step = found[1] - found[0]
+    mantissa = step / 10 ** math.floor(math.log10(step) + 1e-9)
+    assert round(mantissa, 6) in (1.0, 2.0, 5.0)
+    assert all(is_round(v, step) for v in found)
+    labels = [t.text or "" for t in ticks]
+    assert all(len(label.split(".")[-1]) == len(labels[0].split(".")[-1]) for label in labels)
+    assert "0.9953" not in labels
+
+
+def test_a_time_axis_reads_midnights_at_day_precision() -> None:
+    points = tuple(Point(NOV1 + i * 3.3 * DAY + 3600 * 7, float(i)) for i in range(20))
+    root = parse(line_chart("t", [Series("s", points)], x_time=True))
+    ticks = ticks_of(root, "x")
+    assert 2 <= len(ticks) <= 6
+    for t in ticks:
+        assert float(t.get("data-x") or "nan") % DAY == 0  # a midnight, UTC
+        assert len(t.text or "") == 10 and ":" not in (t.text or "")  # YYYY-MM-DD
+    assert day_ticks(NOV1, NOV1 + 3 * DAY) == [NOV1 + d * DAY for d in range(4)]
+    one = parse(line_chart("t", [Series("s", (Point(NOV1 + 3600, 0.1),))], x_time=True))
+    assert [t.text for t in ticks_of(one, "x")] == ["2026-11-01", "2026-11-02"]
+    weekly = day_ticks(NOV1, NOV1 + 40 * DAY)
+    assert {b - a for a, b in itertools.pairwise(weekly)} == {14 * DAY}
+
+
+def test_a_non_negative_quantity_never_gets_an_axis_below_zero() -> None:
+    psi = tuple(Point(float(i), v) for i, v in enumerate([0.01, 0.02, 0.3, 0.05]))
+    root = parse(line_chart("psi", [Series("psi", psi)], lines=[ReferenceLine("warning", 0.1)]))
+    assert min(float(t.get("data-y") or "nan") for t in ticks_of(root, "y")) >= 0
+    bottom = HEIGHT - BOTTOM
+    assert all(float(c.get("cy") or 0) <= bottom for c in classed(root, "circle", "point"))
+    # A probability stays within [0, 1] even padded.
+    p = tuple(Point(float(i), v) for i, v in enumerate([0.0, 0.5, 1.0]))
+    bounded = parse(line_chart("p", [Series("p", p)], y_bounds=(0.0, 1.0)))
+    ys = [float(t.get("data-y") or "nan") for t in ticks_of(bounded, "y")]
+    assert min(ys) >= 0 and max(ys) <= 1
+    # Bounds cut the padding, never a value: a drop of accuracy below 0 stays in view.
+    drop = parse(
+        line_chart("a", [Series("a", (Point(0, -0.01), Point(1, 0.02)))], y_bounds=(0.0, 1.0))
+    )
+    assert min(float(t.get("data-y") or "nan") for t in ticks_of(drop, "y")) <= -0.01
+    assert all(float(c.get("cy") or 0) <= bottom for c in classed(drop, "circle", "point"))
+    # A quantity that goes below zero keeps its negative values in view.
+    signed = parse(line_chart("d", [Series("d", (Point(0, -1.0), Point(1, 2.0)))]))
+    assert min(float(t.get("data-y") or "nan") for t in ticks_of(signed, "y")) < 0
+
+
+def test_reference_labels_close_in_value_are_stacked_apart() -> None:
+    lines = [ReferenceLine(name, 0.8 + i * 0.0005, name) for i, name in enumerate("abcd")]
+    root = parse(line_chart("c", [Series("s", (Point(0, 0.7), Point(1, 0.9)))], lines=lines))
+    ys = sorted(float(t.get("y") or "nan") for t in classed(root, "text", "reference-label"))
+    assert len(ys) == 4
+    assert min(b - a for a, b in itertools.pairwise(ys)) >= LABEL_GAP - 1e-6
+    assert stack([10.0, 10.0, 10.0], 0.0, 100.0, gap=5.0) == [10.0, 15.0, 20.0]
+    assert stack([98.0, 99.0], 0.0, 100.0, gap=5.0) == [95.0, 100.0]  # pushed back inside
+
+
+def test_a_contract_line_segment_spans_only_its_version_s_time() -> None:
+    points = (Point(0.0, 0.8), Point(10.0, 0.82), Point(20.0, 0.81))
+    lines = [
+        ReferenceLine("v1 target", 0.83, "target", 0.0, 10.0),
+        ReferenceLine("v2 target", 0.85, "target", 10.0, None),
+    ]
+    root = parse(line_chart("c", [Series("s", points)], lines=lines))
+    x_scale = Scale(*domain([0.0, 10.0, 20.0], pad=0.04), LEFT, WIDTH - RIGHT)
+    segments = {e.get("data-label"): e for e in classed(root, "line", "reference")}
+    first, second = segments["v1 target"], segments["v2 target"]
+    assert float(first.get("x1") or "nan") == pytest.approx(x_scale.at(0.0), abs=0.01)
+    assert float(first.get("x2") or "nan") == pytest.approx(x_scale.at(10.0), abs=0.01)
+    assert float(second.get("x1") or "nan") == pytest.approx(x_scale.at(10.0), abs=0.01)
+    assert float(second.get("x2") or "nan") == WIDTH - RIGHT
+    # Only the line still in force at the right edge is labelled in the margin.
+    assert [t.text for t in classed(root, "text", "reference-label")] == ["v2 target 0.85"]
+
+
+def test_the_legend_names_every_series_line_and_marker_kind() -> None:
+    root = parse(
+        line_chart(
+            "c",
+            [Series("v1", (Point(0, 1.0, kind="bad"),)), Series("v2", (Point(1, 2.0),))],
+            lines=[ReferenceLine("target", 1.5, "target")],
+            markers=[Marker("v2 deployed", 0.5, "deployment"), Marker("x", 0.7, "incident")],
+            legend={"marker:deployment": "entry into production"},
+        )
+    )
+    names = [t.text for t in classed(root, "text", "legend-label")]
+    assert names == ["v1", "v2", "target", "entry into production", "incident", "bad"]
+    assert len(classed(root, "g", "series")) == 2  # legend samples are not series
+
+
+def test_a_bar_chart_draws_each_group_from_zero_with_both_axes() -> None:
+    bars = [Bar("≤ 0.09", (0.1, 0.78), "moved-most"), Bar("(0.3, 0.37]", (0.19, 0.0))]
+    root = parse(bar_chart("moved", bars, groups=("reference", "current"), chart_id="d"))
+    [axis] = classed(root, "g", "axis")
+    assert classed(axis, "text", "x-tick") and classed(axis, "text", "y-tick")
+    assert [t.get("data-label") for t in classed(axis, "text", "x-tick")] == [
+        "≤ 0.09",
+        "(0.3, 0.37]",
+    ]
+    rects = classed(root, "rect", "bar")
+    drawn = [r for r in rects if r.get("data-value") is not None]
+    assert [(r.get("data-group"), float(r.get("data-value") or "nan")) for r in drawn] == [
+        ("reference", 0.1),
+        ("current", 0.78),
+        ("reference", 0.19),
+        ("current", 0.0),
+    ]
+    bottom = HEIGHT - BOTTOM
+    heights = [float(r.get("height") or "nan") for r in drawn]
+    assert heights[1] == pytest.approx(heights[0] * 7.8, rel=1e-3) and heights[3] == 0
+    assert all(
+        float(r.get("y") or 0) + float(r.get("height") or 0) == pytest.approx(bottom) for r in drawn
+    )
+    assert min(float(t.get("data-y") or "nan") for t in ticks_of(root, "y")) == 0
+    assert [t.text for t in classed(root, "text", "legend-label")] == ["reference", "current"]

@@ -9,8 +9,13 @@ import lucid.contracts.registry_events  # noqa: F401  (registers the registry's 
 from lucid.contracts.access import Principal, Role, transparency_pct
 from lucid.contracts.events import GENESIS_HASH, NewEvent, Subject, seal
 from lucid.contracts.override_share import OverrideShares, tally_promotions
-from lucid.contracts.semantic import AuditReport, ConceptContradiction, SkewStats
-from lucid.features.serving import SkewReport
+from lucid.contracts.semantic import (
+    AuditReport,
+    ConceptContradiction,
+    SkewStats,
+    SkewSums,
+    added_sums,
+)
 from lucid.memory.scorecard import (
     FIGURE_KEYS,
     SCORECARD_KEYS,
@@ -34,8 +39,8 @@ class Features:
         refs: tuple[Any, ...] = tuple(f"f{i}" for i in range(self._contradictory))
         return AuditReport((ConceptContradiction("activity", None, (), refs, ()),))
 
-    def skew_report(self) -> SkewReport:
-        return SkewReport([self._stats], self._stats, 1e-6)
+    def overall_skew(self, *, recompute: bool = False) -> SkewStats:
+        return self._stats
 
 
 class Registry:
@@ -109,3 +114,13 @@ def test_transparency_is_the_share_of_named_stakeholders_who_can_read() -> None:
     assert transparency_pct(named, holders) == 75.0
     # A name listed twice counts once; a reader who is no stakeholder changes nothing.
     assert transparency_pct(["ana", "ana", "zoe"], [reader("ana"), reader("vic")]) == 50.0
+
+
+def test_skew_sums_of_two_stretches_add_up_to_the_stats_of_the_whole() -> None:
+    pairs = [(1.0, 1.0), (None, 2.0), (3.0, 2.0), ("a", "a"), (None, None), (0.5, 1.0)]
+    whole = SkewStats.of("f@1.0.0", pairs, 1e-6)
+    first, rest = SkewSums.of("f@1.0.0", pairs[:2], 1e-6), SkewSums.of("f@1.0.0", pairs[2:], 1e-6)
+    [added] = added_sums([first], [rest])
+    assert added.stats == whole and (whole.served, whole.mismatches, whole.missing) == (6, 3, 2)
+    other = SkewSums.of("g@1.0.0", pairs[:1], 1e-6)
+    assert [s.feature for s in added_sums([other], [first, rest])] == ["f@1.0.0", "g@1.0.0"]

@@ -11,6 +11,7 @@ import yaml
 from rich.table import Table
 
 from lucid.cli.context import acting, console, open_lucid, print_json
+from lucid.contracts.deployments import DECISION_KEYS
 from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.override_share import WHOLE_HISTORY, OverrideShares, check_period
 from lucid.contracts.times import to_utc
@@ -33,8 +34,8 @@ def _decision(path: Path) -> dict[str, Any]:
         raise InvalidInput("--decision", f"{path} is not valid YAML ({error})") from None
     if not isinstance(raw, dict):
         raise InvalidInput("--decision", f"{path} must hold a mapping with hypotheses")
-    refuse_unknown_keys(raw, {"hypotheses", "success_criteria", "checkpoints"}, "--decision")
-    for name in ("hypotheses", "success_criteria", "checkpoints"):
+    refuse_unknown_keys(raw, DECISION_KEYS, "--decision")
+    for name in DECISION_KEYS:
         if raw.get(name) is not None and not isinstance(raw[name], list):
             raise InvalidInput(name, f"must be a list, not {raw[name]!r}")
     return raw
@@ -128,25 +129,58 @@ def scorecard(
     period: str = typer.Option(
         "month", "--period", help="Cut the promotions by month, quarter or year (UTC)."
     ),
+    recompute: bool = typer.Option(
+        False,
+        "--recompute",
+        help="Measure every figure from scratch too; show both and exit 1 if they differ.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The seed's scorecard measured from the stores and the log (null: nothing to measure),
-    then each model's production promotions per period: by evidence, by override."""
+    then each model's production promotions per period: by evidence, by override. The skew's sums
+    are kept and brought up to date with the values served since; `--recompute` measures it
+    from scratch, keeps that, and shows the figures as kept and as recomputed."""
     try:
         check_period(period)
     except InvalidInput as refused:
         raise InvalidInput("--period", refused.rule) from None
     with open_lucid(ctx) as lucid:
         card = lucid.loop.scorecard().to_dict()
+        recomputed = lucid.loop.scorecard(recompute=True).to_dict() if recompute else None
         shares = lucid.registry.override_shares(period)
+    differ = [] if recomputed is None else [k for k in card if card[k] != recomputed[k]]
     if as_json:
-        print_json({**card, "override_shares": shares.to_dict()})
-        return
-    table = Table("figure", "value")
+        body: dict[str, Any] = {**card, "override_shares": shares.to_dict()}
+        if recomputed is not None:
+            body.update(recomputed=recomputed, agree=not differ, differ=differ)
+        print_json(body)
+    else:
+        _print_scorecard(card, recomputed)
+        console.print(_promotions_table(shares))
+        if recomputed is not None:
+            console.print(
+                "cached and recomputed figures agree."
+                if not differ
+                else f"cached and recomputed figures differ: {', '.join(differ)}."
+            )
+    if differ:
+        raise typer.Exit(1)
+
+
+def _print_scorecard(card: dict[str, Any], recomputed: dict[str, Any] | None) -> None:
+    """One row per figure; with `recomputed`, its value beside the cached one."""
+    columns = ("figure", "value") if recomputed is None else ("figure", "cached", "recomputed")
+    table = Table(*columns)
     for key, value in card.items():
-        table.add_row(key, "-" if value is None else f"{value:g}")
+        row = [key, _figure(value)]
+        if recomputed is not None:
+            row.append(_figure(recomputed[key]))
+        table.add_row(*row)
     console.print(table)
-    console.print(_promotions_table(shares))
+
+
+def _figure(value: Any) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 def _promotions_table(shares: OverrideShares) -> Table:

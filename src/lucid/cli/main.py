@@ -22,6 +22,7 @@ from lucid.cli import (
     project,
     scenario,
     schedule,
+    schema,
     service,
     shadow,
 )
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 app.command("init")(project.init)
 app.command("demo")(demo.demo)
+app.command("schema")(schema.schema)
 app.add_typer(db.app, name="db")
 app.add_typer(events.app, name="events")
 app.add_typer(features.app, name="features")

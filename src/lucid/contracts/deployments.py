@@ -25,6 +25,14 @@ from lucid.errors import InvalidInput
 DEFAULT_CHECKPOINT_DAYS = (30, 90, 180)
 
 
+DECISION_KEYS = ("hypotheses", "success_criteria", "checkpoints")
+"""The fields of a deployment decision file (`lucid deploy --decision`)."""
+HYPOTHESIS_KEYS = ("description", "expected_impact", "unit")
+"""The fields of one hypothesis (or the hypothesis as a plain text)."""
+CRITERION_KEYS = ("name", "baseline", "target", "direction")
+"""The fields of one success criterion."""
+
+
 @dataclass(frozen=True, slots=True)
 class Hypothesis:
     """What the deployment should cause: e.g. "churn falls", -0.02, "rate" (unit optional)."""
@@ -53,7 +61,7 @@ class Hypothesis:
             return cls(raw)
         if not isinstance(raw, Mapping):
             raise InvalidInput("hypotheses", f"each hypothesis must be a mapping, not {raw!r}")
-        refuse_unknown_keys(raw, {"description", "expected_impact", "unit"}, "hypotheses")
+        refuse_unknown_keys(raw, HYPOTHESIS_KEYS, "hypotheses")
         impact = raw.get("expected_impact")
         return cls(
             text(raw.get("description"), "hypotheses.description"),
@@ -104,7 +112,7 @@ class SuccessCriterion:
     def from_mapping(cls, raw: object) -> SuccessCriterion:
         if not isinstance(raw, Mapping):
             raise InvalidInput("success_criteria", f"each criterion must be a mapping, not {raw!r}")
-        refuse_unknown_keys(raw, {"name", "baseline", "target", "direction"}, "success_criteria")
+        refuse_unknown_keys(raw, CRITERION_KEYS, "success_criteria")
         name = text(raw.get("name"), "success_criteria.name")
         return cls(
             name,

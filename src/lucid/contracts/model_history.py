@@ -148,3 +148,40 @@ def _evidence_detail(payload: dict[str, Any]) -> str:
         f"[{record['ci_low']:.4g}, {record['ci_high']:.4g}], p = {record['p_value']:.4g} "
         f"({record['source']}{digest})"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionPeriod:
+    """A stretch of time one version served production: from the entry that put it there
+    (a promotion or a rollback) to the one that replaced it (None: it still serves)."""
+
+    version: int
+    start: datetime
+    end: datetime | None
+    entered_by: str
+    ended_by: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "start": self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+            "entered_by": self.entered_by,
+            "ended_by": self.ended_by,
+        }
+
+
+def production_periods(history: ModelHistory) -> list[ProductionPeriod]:
+    """Which version served when, oldest first: a new period at each entry that changes the
+    serving version."""
+    periods: list[ProductionPeriod] = []
+    for entry in history.entries:
+        if entry.serving_after is None or entry.serving_after == entry.serving_before:
+            continue
+        if periods:
+            last = periods[-1]
+            periods[-1] = ProductionPeriod(
+                last.version, last.start, entry.at, last.entered_by, entry.kind
+            )
+        periods.append(ProductionPeriod(entry.serving_after, entry.at, None, entry.kind, None))
+    return periods

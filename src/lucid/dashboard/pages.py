@@ -22,13 +22,14 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from lucid.access.sessions import Sessions, csrf_token
 from lucid.bootstrap import Lucid
 from lucid.contracts.access import Principal, Role
 from lucid.contracts.scorecard import INCIDENT_KEYS
 from lucid.contracts.value import Override, Stage
-from lucid.dashboard import views
+from lucid.dashboard import details, views
 from lucid.errors import Forbidden, InvalidInput, LucidError
 from lucid.http.handle import LucidDep
 from lucid.http.problems import status_of
@@ -36,6 +37,16 @@ from lucid.http.problems import status_of
 COOKIE = "lucid_session"
 COOKIE_PATH = "/dashboard"
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+
+
+def _when(moment: object) -> Markup:
+    """A moment (ISO text or a datetime) to the minute, its day kept on one line."""
+    day, _, time = str(moment or "")[:16].replace(" ", "T").partition("T")
+    return Markup('<span class="day">{}</span> {}').format(day, time)
+
+
+templates.env.filters["when"] = _when
+templates.env.filters["short"] = lambda text, size=8: str(text)[:size]
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
 DONE = {
@@ -43,6 +54,7 @@ DONE = {
     "promotion": "The promotion was recorded.",
     "freeze": "Promotions of the model are frozen.",
     "ack": "The alert is acknowledged.",
+    "incident": "The incident's step was recorded.",
 }
 
 
@@ -265,6 +277,14 @@ def features(request: Request, lucid: LucidDep) -> Response:
     return _page(request, "features.html", "Features", lambda: views.features(lucid))
 
 
+@router.get("/features/{name}", response_class=HTMLResponse)
+def feature(request: Request, name: str, lucid: LucidDep, version: str | None = None) -> Response:
+    """One feature: the latest version, or `?version=`."""
+    return _page(
+        request, "feature.html", f"Feature {name}", lambda: details.feature(lucid, name, version)
+    )
+
+
 @router.get("/models", response_class=HTMLResponse)
 def models(request: Request, lucid: LucidDep, period: str = "month") -> Response:
     return _page(request, "models.html", "Models", lambda: views.models(lucid, period))
@@ -292,6 +312,16 @@ def monitoring(request: Request, name: str, lucid: LucidDep) -> Response:
 @router.get("/experiments", response_class=HTMLResponse)
 def experiments(request: Request, lucid: LucidDep) -> Response:
     return _page(request, "experiments.html", "Experiments", lambda: views.experiments(lucid))
+
+
+@router.get("/experiments/{experiment_id}", response_class=HTMLResponse)
+def experiment(request: Request, experiment_id: str, lucid: LucidDep) -> Response:
+    return _page(
+        request,
+        "experiment.html",
+        f"Experiment {experiment_id}",
+        lambda: details.experiment(lucid, experiment_id),
+    )
 
 
 @router.get("/events", response_class=HTMLResponse)
@@ -415,3 +445,66 @@ def incidents(request: Request, lucid: LucidDep) -> Response:
         return {"incidents": rows, "figures": {key: card[key] for key in INCIDENT_KEYS}}
 
     return _page(request, "incidents.html", "Incidents", build)
+
+
+@router.get("/incidents/{incident_id}", response_class=HTMLResponse)
+def incident(request: Request, incident_id: str, lucid: LucidDep) -> Response:
+    return _page(request, *_incident_page(lucid, incident_id))
+
+
+def _incident_page(lucid: Lucid, incident_id: str) -> tuple[str, str, Callable[[], dict[str, Any]]]:
+    return "incident.html", "Incident", lambda: details.incident(lucid, incident_id)
+
+
+INCIDENT_STEPS = ("acknowledge", "diagnose", "propose", "lesson", "resolve")
+
+
+@router.post("/incidents/{incident_id}/{step}")
+def act_on_incident(
+    request: Request,
+    incident_id: str,
+    step: str,
+    lucid: LucidDep,
+    root_cause: str = Form(""),
+    details_: str = Form("", alias="details"),
+    participants: str = Form(""),
+    proposals: str = Form(""),
+    lesson: str = Form(""),
+    resolution: str = Form(""),
+    csrf: str = Form(""),
+) -> Response:
+    """One step of an incident's lifecycle (scientists and above), through the same use
+    cases as `/v1/incidents`: participants are comma-separated, proposals one a line."""
+
+    def act(who: Principal) -> str:
+        if step not in INCIDENT_STEPS:
+            raise InvalidInput("step", f"{step!r} must be one of {', '.join(INCIDENT_STEPS)}")
+        who.require(Role.SCIENTIST, action=f"{step} on incident {incident_id}")
+        incidents = lucid.incidents
+        if step == "acknowledge":
+            incidents.acknowledge(incident_id, actor=who.person)
+        elif step == "diagnose":
+            incidents.diagnose(
+                incident_id,
+                root_cause=_required(root_cause, "root_cause"),
+                details=_required(details_, "details"),
+                participants=[p.strip() for p in participants.split(",") if p.strip()],
+                actor=who.person,
+            )
+        elif step == "propose":
+            lines = [line.strip() for line in proposals.splitlines() if line.strip()]
+            incidents.propose(incident_id, lines, actor=who.person)
+        elif step == "lesson":
+            incidents.record_lesson(incident_id, _required(lesson, "lesson"), actor=who.person)
+        else:
+            incidents.resolve(
+                incident_id, resolution=_required(resolution, "resolution"), actor=who.person
+            )
+        return f"/dashboard/incidents/{quote(incident_id)}?done=incident"
+
+    return _act(request, csrf, act, _incident_page(lucid, incident_id))
+
+
+def to_dashboard() -> Response:
+    """`/`: the dashboard (307, the method kept)."""
+    return RedirectResponse("/dashboard", status_code=307)

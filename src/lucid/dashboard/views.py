@@ -12,23 +12,27 @@ from typing import Any
 
 from lucid.bootstrap import Lucid
 from lucid.charts import (
+    Bar,
     Interval,
     Marker,
     Point,
     ReferenceLine,
     Series,
-    format_day,
+    Span,
+    bar_chart,
     format_moment,
     interval_chart,
     line_chart,
+    span_chart,
 )
 from lucid.contracts.events import parse_time
-from lucid.contracts.model_history import ModelHistory
+from lucid.contracts.model_history import ModelHistory, production_periods
 from lucid.contracts.override_share import PERIODS
 from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
 from lucid.contracts.validity.change_detection import NEVER_CRITICAL
 from lucid.contracts.value import BusinessImpact, Stage
+from lucid.dashboard.details import srm_verdict
 from lucid.errors import LucidError
 
 
@@ -79,16 +83,19 @@ def features(lucid: Lucid) -> dict[str, Any]:
 
 
 def models(lucid: Lucid, period: str = "month") -> dict[str, Any]:
-    """Every model with its contract; each model's production promotions per `period`."""
+    """Every model with the contract of the version in production (of its latest version when
+    none serves); each model's production promotions per `period`."""
     shares = lucid.registry.override_shares(period)
+    rows = []
+    for summary in lucid.registry.list_models():
+        shown = lucid.registry.production_version(summary.name) or lucid.registry.get_version(
+            summary.name
+        )
+        rows.append(
+            {**summary.to_dict(), "contract": shown.impact.to_dict(), "contract_of": shown.version}
+        )
     return {
-        "models": [
-            {
-                **summary.to_dict(),
-                "contract": lucid.registry.get_version(summary.name).impact.to_dict(),
-            }
-            for summary in lucid.registry.list_models()
-        ],
+        "models": rows,
         "period": shares.period,
         "periods": PERIODS,
         "promotions": [row.to_dict() for row in shares.rows],
@@ -128,48 +135,166 @@ def model(lucid: Lucid, name: str) -> dict[str, Any]:
         "history": [entry.to_dict() for entry in history.entries],
         "observations": [vars(o) for o in observations],
         "evaluations": evaluations,
-        "chart": _contract_chart(name, contract, history, observations),
+        "chart": _contract_chart(
+            name,
+            contract,
+            {v.version: v.impact for v in versions},
+            history,
+            observations,
+            _incident_markers(lucid, name),
+        ),
+        **_served_when(lucid, name, history),
     }
 
 
+def _served_when(lucid: Lucid, name: str, history: ModelHistory) -> dict[str, Any]:
+    """Which version served production when: its periods, and them as a timeline."""
+    periods = production_periods(history)
+    now = lucid.clock().timestamp()
+    spans = [
+        Span(
+            f"v{p.version}",
+            p.start.timestamp(),
+            p.end.timestamp() if p.end else max(now, p.start.timestamp()),
+            f"v{p.version}: {format_moment(p.start.timestamp())} – "
+            + (format_moment(p.end.timestamp()) if p.end else "now"),
+            "serving" if p.end is None else "",
+        )
+        for p in periods
+    ]
+    return {
+        "periods": [p.to_dict() for p in periods],
+        "periods_chart": span_chart(
+            f"{name}: which version served when", spans, chart_id="served-chart"
+        ),
+    }
+
+
+LEGEND = {
+    "marker:deployment": "entry into production",
+    "marker:rollback": "rollback",
+    "marker:incident": "incident opened",
+    "line:rollback": "rollback threshold",
+    "line:warning": "warning threshold",
+    "line:critical": "critical threshold",
+    "insufficient_data": "insufficient data",
+}
+"""The legend's names of the dashboard charts' kinds (the others are written as they are)."""
+
+
+def _change_markers(history: ModelHistory) -> list[Marker]:
+    """A marker per entry into production and per rollback, named by the version after it."""
+    return [
+        Marker(
+            f"v{entry.serving_after} deployed" if entry.kind == "promotion" else "rollback",
+            entry.at.timestamp(),
+            "deployment" if entry.kind == "promotion" else "rollback",
+            f"{entry.at:%Y-%m-%d %H:%M} {entry.kind}: {entry.detail}",
+        )
+        for entry in history.entries
+        if entry.kind in ("promotion", "rollback")
+    ]
+
+
+def _incident_markers(lucid: Lucid, name: str) -> list[Marker]:
+    """A marker per incident of the model, at the start of the window that opened it."""
+    return [
+        Marker(
+            "incident",
+            _seconds(incident.window_start),
+            "incident",
+            f"incident {incident.id} ({incident.level}, {incident.status}) opened "
+            f"{incident.opened_at}",
+        )
+        for incident in lucid.monitoring.incidents(name)
+    ]
+
+
+def _served_spans(history: ModelHistory) -> list[tuple[int, float, float | None]]:
+    """(version, from, until) for each span a version served production, in order; the last
+    one open (None)."""
+    spans: list[tuple[int, float, float | None]] = []
+    for entry in history.entries:
+        if entry.kind not in ("promotion", "rollback"):
+            continue
+        at = entry.at.timestamp()
+        if spans and spans[-1][2] is None:
+            spans[-1] = (spans[-1][0], spans[-1][1], at)
+        if entry.serving_after is not None:
+            spans.append((entry.serving_after, at, None))
+    return spans
+
+
+def _contract_lines(
+    contract: BusinessImpact,
+    contracts: dict[int, BusinessImpact],
+    spans: Sequence[tuple[int, float, float | None]],
+) -> list[ReferenceLine]:
+    """Each serving version's target, baseline and rollback threshold over the span it
+    served; with no version ever served, `contract`'s lines across the chart."""
+
+    def three(
+        impact: BusinessImpact, prefix: str, start: float | None, end: float | None
+    ) -> list[ReferenceLine]:
+        return [
+            ReferenceLine(f"{prefix}target", impact.target, "target", start, end),
+            ReferenceLine(f"{prefix}baseline", impact.baseline, "baseline", start, end),
+            ReferenceLine(f"{prefix}rollback", impact.rollback_threshold, "rollback", start, end),
+        ]
+
+    if not spans:
+        return three(contract, "", None, None)
+    return [
+        line
+        for version, start, end in spans
+        if contracts.get(version) is not None and contracts[version].metric == contract.metric
+        for line in three(contracts[version], f"v{version} ", start, end)
+    ]
+
+
 def _contract_chart(
-    name: str, contract: BusinessImpact, history: ModelHistory, observations: Sequence[Any]
+    name: str,
+    contract: BusinessImpact,
+    contracts: dict[int, BusinessImpact],
+    history: ModelHistory,
+    observations: Sequence[Any],
+    incidents: Sequence[Marker],
 ) -> str:
-    """The observations of the contract's metric, one series per version, against its
-    baseline, target and rollback lines; production entries and rollbacks marked."""
+    """The observations of the contract's metric, one series per version, against each
+    serving version's baseline, target and rollback lines over the span it served; entries
+    into production, rollbacks and incidents marked."""
     by_version: dict[int, list[Point]] = defaultdict(list)
     for seen in observations:
         if seen.metric == contract.metric:
+            judged = contracts.get(seen.version, contract)
             by_version[seen.version].append(
                 Point(
                     _seconds(seen.observed_at),
                     seen.value,
                     f"v{seen.version} {seen.metric} {seen.value:g} over {seen.period}",
-                    "bad" if contract.should_rollback(seen.value) else "",
+                    "bad" if judged.should_rollback(seen.value) else "",
                 )
             )
-    markers = [
-        Marker(
-            f"v{entry.serving_after} deployed" if entry.kind == "promotion" else "rollback",
-            entry.at.timestamp(),
-            "deployment" if entry.kind == "promotion" else "rollback",
-        )
-        for entry in history.entries
-        if entry.kind in ("promotion", "rollback")
-    ]
     return line_chart(
         f"{name}: {contract.metric} against its contract",
         [Series(f"v{v}", tuple(points), f"v{v}") for v, points in sorted(by_version.items())],
-        lines=[
-            ReferenceLine("target", contract.target, "target"),
-            ReferenceLine("baseline", contract.baseline, "baseline"),
-            ReferenceLine("rollback", contract.rollback_threshold, "rollback"),
-        ],
-        markers=markers,
-        x_format=format_moment,
+        lines=_contract_lines(contract, contracts, _served_spans(history)),
+        markers=[*_change_markers(history), *incidents],
+        x_time=True,
         y_label=f"{contract.metric} ({contract.direction.value} is better)",
+        y_bounds=_bounds(contract.metric),
+        legend={**LEGEND, "bad": "past the rollback threshold"},
         chart_id="contract-chart",
     )
+
+
+def _bounds(metric: str) -> tuple[float | None, float | None]:
+    """The values `metric` can take, for its axis: shares, rates and probabilities lie in
+    [0, 1]; anything else is left to its values (never below 0 when none is)."""
+    words = metric.lower()
+    if any(w in words for w in ("pvalue", "p_value", "rate", "share", "auc", "accuracy")):
+        return 0.0, 1.0
+    return None, None
 
 
 def monitoring_models(lucid: Lucid) -> dict[str, Any]:
@@ -193,7 +318,9 @@ def monitoring_models(lucid: Lucid) -> dict[str, Any]:
 
 def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
     """A model's policy, one chart per check (its value per run against its warning and
-    critical thresholds, each point coloured by its level), alerts and incidents."""
+    critical thresholds, each point coloured by its level, entries into production, rollbacks
+    and incidents marked) with, for a drift check, the bins or categories that moved most in
+    its latest measured run; alerts and incidents."""
     policy = lucid.monitoring.policy(name)
     runs = lucid.monitoring.store.runs(name)
     groups: dict[tuple[str, str | None, str | None], list[tuple[str, dict[str, Any]]]] = (
@@ -203,6 +330,11 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
         for check in run.checks:
             key = (check["threshold"], check["feature"], check["segment"])
             groups[key].append((run.window, check))
+    try:
+        changes = _change_markers(lucid.registry.history(name))
+    except LucidError:
+        changes = []
+    marks = [*changes, *_incident_markers(lucid, name)]
     charts = []
     for index, ((threshold, feature, segment), seen) in enumerate(groups.items()):
         latest = seen[-1][1]
@@ -229,11 +361,14 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
                         ReferenceLine("warning", float(latest["warning"]), "warning"),
                         ReferenceLine("critical", float(latest["critical"]), "critical"),
                     ][: 1 if latest["critical"] == NEVER_CRITICAL else 2],  # cusum: no critical
-                    x_format=format_day,
-                    x_ticks=[p.x for p in points] if len(points) <= 8 else (),
+                    markers=_within(marks, points),
+                    x_time=True,
                     y_label=latest["metric"],
+                    y_bounds=_bounds(str(latest["metric"])),
+                    legend=LEGEND,
                     chart_id=f"check-{index}",
                 ),
+                "drill": _drill_down(title, seen, index),
             }
         )
     return {
@@ -245,6 +380,51 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
         "alerts": [a.to_dict() for a in reversed(lucid.monitoring.alerts(name))],
         "incidents": [i.to_dict() for i in lucid.monitoring.incidents(name)],
     }
+
+
+def _within(markers: Sequence[Marker], points: Sequence[Point]) -> list[Marker]:
+    """The markers inside the span of `points` (a day's margin either side), so a deployment
+    long before the first run does not squeeze the runs into a corner."""
+    if not points:
+        return []
+    low, high = min(p.x for p in points) - 86400, max(p.x for p in points) + 86400
+    return [m for m in markers if low <= m.x <= high]
+
+
+def _drill_down(
+    title: str, seen: Sequence[tuple[str, dict[str, Any]]], index: int
+) -> dict[str, Any] | None:
+    """For a drift check, its latest run's bins or categories that moved most (as the run
+    stored them): their reference and current shares as a bar chart, the one that moved most
+    first, and each one's rows and term of PSI."""
+    for window, check in reversed(seen):
+        moved = (check.get("details") or {}).get("moved") or []
+        if not moved:
+            continue
+        bars = [
+            Bar(
+                str(item["bin"]),
+                (float(item["reference_share"]), float(item["current_share"])),
+                "moved-most" if rank == 0 else "",
+                f"{item['bin']}: {item['reference_rows']} → {item['current_rows']} rows, "
+                f"PSI term {item['contribution']:.3g}",
+            )
+            for rank, item in enumerate(moved)
+        ]
+        return {
+            "window": window,
+            "day": window.split("/")[0][:10],
+            "level": check["level"],
+            "moved": moved,
+            "svg": bar_chart(
+                f"{title}: reference vs current share, run of {window.split('/')[0][:10]}",
+                bars,
+                groups=("reference", "current"),
+                y_label="share of rows",
+                chart_id=f"drill-{index}",
+            ),
+        }
+    return None
 
 
 def experiments(lucid: Lucid) -> dict[str, Any]:
@@ -259,6 +439,7 @@ def experiments(lucid: Lucid) -> dict[str, Any]:
             row["error"] = error.sentence
         else:
             row["analysis"] = analysis.to_dict()
+            row["srm"], row["srm_class"] = srm_verdict(row["analysis"])
             if analysis.test is not None:
                 test = analysis.test
                 significant = test.ci_low > 0 or test.ci_high < 0

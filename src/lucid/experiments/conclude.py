@@ -35,6 +35,7 @@ def conclude(
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)
+        experiment_id = design.experiment_id
         analysis = analysis_of(uow, design)
         if not analysis.can_conclude:
             raise Conflict(

@@ -46,6 +46,7 @@ def expose(
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)
+        experiment_id = design.experiment_id
         batch: dict[str, tuple[str, int, str, float | None]] = {}
         for index, row in enumerate(rows):
             entity, arm, version, moment, covariate = exposure_row(design, row, index, now)
@@ -96,6 +97,7 @@ def serve(
     """
     with uows.read() as uow:
         design = stored(uow, experiment_id)[0]
+    experiment_id = design.experiment_id
     entities = [entity_id(e, f"entity_ids[{i}]") for i, e in enumerate(entity_ids)]
     if rows is not None and len(rows) != len(entities):
         raise InvalidInput("rows", f"must hold one row per entity ({len(entities)})")

@@ -12,7 +12,7 @@ from lucid.contracts.experiments.design import Design
 from lucid.contracts.value import Evidence
 from lucid.experiments import conclude, design, exposures, outcomes
 from lucid.experiments.exposures import Served
-from lucid.experiments.state import analysis_of, stored
+from lucid.experiments.state import analysis_of, daily_looks, stored
 from lucid.experiments.versions import ModelVersions
 from lucid.ports.unit_of_work import UnitsOfWork
 
@@ -115,6 +115,11 @@ class Experiments:
         """The analysis at this look (see `lucid.contracts.experiments.analyse`)."""
         with self._uows.read() as uow:
             return analysis_of(uow, stored(uow, experiment_id)[0])
+
+    def looks(self, experiment_id: str) -> list[tuple[str, Analysis]]:
+        """The analysis at the end of each UTC day (`YYYY-MM-DD`) with logged data."""
+        with self._uows.read() as uow:
+            return daily_looks(uow, stored(uow, experiment_id)[0])
 
     def running_for(self, model: str) -> str | None:
         """The id of the newest running experiment of `model`, None when none runs (one read:

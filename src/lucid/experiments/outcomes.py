@@ -33,6 +33,7 @@ def record_outcomes(
     now = clock()
     with uows() as uow:
         design = running(uow, experiment_id)
+        experiment_id = design.experiment_id
         batch = _batch(design, rows, now)
         _check_stored(uow, experiment_id, batch)
         values = list(batch.values())

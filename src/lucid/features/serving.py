@@ -11,14 +11,20 @@ Times without a zone mean UTC.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from lucid.contracts.semantic.examples import ValueType
 from lucid.contracts.semantic.governance import Governed, check_servable, is_stale
-from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewStats, overall_skew
+from lucid.contracts.semantic.skew import (
+    LoggedValue,
+    ServedValue,
+    SkewStats,
+    SkewSums,
+    overall_skew,
+)
 from lucid.contracts.semantic.sources import Source, listing_source
 from lucid.contracts.semantic.versions import Duration, FeatureRef
 from lucid.errors import Conflict, InvalidInput, NotFound
@@ -274,20 +280,55 @@ def measure_skew(
         raise InvalidInput("tolerance", f"must be ≥ 0, not {tolerance}")
     with uows.read() as uow:
         logged = uow.features.served(since=since, features=features)
+    stats = [
+        SkewStats.of(feature, pairs, tolerance)
+        for feature, pairs in _recomputed(logged, engine, resolve, sources)
+    ]
+    return SkewReport(stats, overall_skew(stats), tolerance)
+
+
+def skew_sums(
+    uows: UnitsOfWork,
+    engine: OfflineEngine,
+    resolve: Callable[[FeatureRef], Governed],
+    sources: dict[str, Source],
+    *,
+    tolerance: float,
+    after: int,
+    until: int,
+) -> list[SkewSums]:
+    """Each feature's skew sums over the served values logged after position `after` and at
+    or before `until`, recomputed as `measure_skew` does."""
+    with uows.read() as uow:
+        logged = uow.features.served(after=after, until=until)
+    return [
+        SkewSums.of(feature, pairs, tolerance)
+        for feature, pairs in _recomputed(logged, engine, resolve, sources)
+    ]
+
+
+def _recomputed(
+    logged: Sequence[LoggedValue],
+    engine: OfflineEngine,
+    resolve: Callable[[FeatureRef], Governed],
+    sources: dict[str, Source],
+) -> Iterator[tuple[str, list[tuple[Any, Any]]]]:
+    """Per feature (by name), the (served, offline) pair of each logged value: a missing or
+    stale one served as None, offline computed at its served time as known then."""
     by_feature: dict[str, list[LoggedValue]] = {}
     for row in logged:
         by_feature.setdefault(row.feature, []).append(row)
-    stats = []
     for feature, rows in sorted(by_feature.items()):
         definition = resolve(FeatureRef.parse(feature)).definition
         spine = [(row.entity, row.served_at) for row in rows]
         offline = engine.compute(definition, sources, spine, as_known_at=True)
-        pairs = [
-            (
-                row.value if row.status == "fresh" else None,
-                offline.get((row.entity, row.served_at.replace(tzinfo=None))),
-            )
-            for row in rows
-        ]
-        stats.append(SkewStats.of(feature, pairs, tolerance))
-    return SkewReport(stats, overall_skew(stats), tolerance)
+        yield (
+            feature,
+            [
+                (
+                    row.value if row.status == "fresh" else None,
+                    offline.get((row.entity, row.served_at.replace(tzinfo=None))),
+                )
+                for row in rows
+            ],
+        )

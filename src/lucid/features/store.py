@@ -5,13 +5,20 @@ work (`catalog`, `apply`, `approve`, `legacy`, `training`, `materialize`, `servi
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from lucid.contracts.semantic.audit import AuditReport
 from lucid.contracts.semantic.governance import Governed, check_servable
 from lucid.contracts.semantic.plan import PlanAction
-from lucid.contracts.semantic.skew import ServedValue
+from lucid.contracts.semantic.skew import (
+    ServedValue,
+    SkewStats,
+    SkewSums,
+    added_sums,
+    overall_skew,
+)
 from lucid.contracts.semantic.sources import Source
 from lucid.contracts.semantic.versions import FeatureRef
 from lucid.errors import InvalidInput
@@ -22,7 +29,13 @@ from lucid.features.catalog import DefinitionCatalog
 from lucid.features.definition_files import DefinitionSet
 from lucid.features.legacy import import_legacy
 from lucid.features.materialize import materialize
-from lucid.features.serving import FeatureServer, SkewReport, fresh_rows, measure_skew
+from lucid.features.serving import (
+    FeatureServer,
+    SkewReport,
+    fresh_rows,
+    measure_skew,
+    skew_sums,
+)
 from lucid.features.training import training_set, training_sql
 from lucid.ports.offline import FeatureCompiler, Labels, OfflineEngine, TrainingSet
 from lucid.ports.online import OnlineStore
@@ -30,6 +43,16 @@ from lucid.ports.unit_of_work import UnitsOfWork
 
 GATE_SKEW_WINDOW = timedelta(days=30)
 """How far back from the latest served value the promotion gate measures skew."""
+
+
+@dataclass(frozen=True, slots=True)
+class ServingFigures:
+    """A definition's logged served values: how many, the last one's time, and the share of
+    them (0–1) differing from their offline recomputation (None: nothing served)."""
+
+    served: int
+    last_served_at: datetime | None
+    skew: float | None
 
 
 class FeatureStore:
@@ -52,6 +75,7 @@ class FeatureStore:
         self._catalog = DefinitionCatalog(uows)
         self._planner = Planner(engine, compiler)
         self._server: FeatureServer | None = None
+        self._figures: dict[str, tuple[int, ServingFigures]] = {}
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -216,6 +240,39 @@ class FeatureStore:
             features=refs,
         )
 
+    def overall_skew(self, *, tolerance: float = 1e-6, recompute: bool = False) -> SkewStats:
+        """The skew of every logged served value pooled, from the kept sums (`kept_skew`)."""
+        return overall_skew([s.stats for s in self.kept_skew(tolerance, recompute=recompute)])
+
+    def feature_skews(self, *, tolerance: float = 1e-6) -> dict[str, SkewStats]:
+        """Each served feature's skew over every value logged, from the kept sums."""
+        return {s.feature: s.stats for s in self.kept_skew(tolerance)}
+
+    def kept_skew(self, tolerance: float = 1e-6, *, recompute: bool = False) -> list[SkewSums]:
+        """Each served feature's skew sums over every logged served value, kept with the
+        position of the last value they cover: only values logged after it are recomputed
+        and added. `recompute` measures every value from scratch and keeps that."""
+        if tolerance < 0:
+            raise InvalidInput("tolerance", f"must be ≥ 0, not {tolerance}")
+        with self._uows.read() as uow:
+            position = uow.features.served_position()
+            kept = None if recompute else uow.features.kept_skew(tolerance)
+        after, sums = (0, []) if kept is None or kept[0] > position else kept
+        if after < position or recompute:
+            new = skew_sums(
+                self._uows,
+                self._engine(),
+                self.resolve,
+                self.sources(),
+                tolerance=tolerance,
+                after=after,
+                until=position,
+            )
+            sums = added_sums(sums, new)
+            with self._uows() as uow:
+                uow.features.keep_skew(tolerance, position, sums, self._clock())
+        return sums
+
     # --- what the model registry asks (lucid.registry.service.FeatureCatalog) --------------
 
     def check_pins(self, pins: Sequence[str]) -> list[str]:
@@ -226,6 +283,21 @@ class FeatureStore:
             check_servable(governed)
             canonical.append(str(governed.definition.ref))
         return canonical
+
+    def serving_figures(self, reference: str) -> ServingFigures:
+        """How many values of a stored definition were served (logged), when last, and their
+        skew as the promotion gate judges it (`skew`); kept until a value is served again."""
+        ref = str(self.get(reference).definition.ref)
+        with self._uows.read() as uow:
+            watermark = uow.features.served_watermark()
+            kept = self._figures.get(ref)
+            if kept is not None and kept[0] == watermark:
+                return kept[1]
+            count = uow.features.served_count([ref])
+            last = uow.features.last_served_at([ref])
+        figures = ServingFigures(count, last, self.skew([ref]).get(ref) if count else None)
+        self._figures[ref] = (watermark, figures)
+        return figures
 
     def skew(self, pins: Sequence[str]) -> dict[str, float]:
         """Each pinned feature's mismatch rate over its values served in the

@@ -212,7 +212,8 @@ class Incidents:
         moment = self._clock()
         model_of_experiment: str | None = None
         if self._experiments is not None:
-            model_of_experiment = self._experiments().design(experiment_id).model
+            design = self._experiments().design(experiment_id)
+            experiment_id, model_of_experiment = design.experiment_id, design.model
 
         def step(incident: Incident, _: Sequence[Incident]) -> tuple[Incident, NewEvent]:
             if model_of_experiment is not None and model_of_experiment != incident.model:
@@ -296,7 +297,7 @@ class Incidents:
             current = uow.incidents.get(incident_id)
             if current is None:
                 raise NotFound(f"No incident has the id {incident_id}.")
-            changed, event = transition(current, uow.incidents.others(current.model, incident_id))
+            changed, event = transition(current, uow.incidents.others(current.model, current.id))
             uow.incidents.save(changed)
             uow.record(event)
         return changed

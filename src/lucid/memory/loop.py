@@ -200,11 +200,14 @@ class LearningLoop:
 
     # -- the scorecard -----------------------------------------------------------------------
 
-    def scorecard(self) -> Scorecard:
-        """The seed's tables 2 and 3 measured now (see `lucid.memory.scorecard`)."""
+    def scorecard(self, *, recompute: bool = False) -> Scorecard:
+        """The seed's tables 2 and 3 measured now (see `lucid.memory.scorecard`); the skew
+        kept by the served position, or measured from scratch with `recompute`."""
         from lucid.memory.scorecard import measure_scorecard
 
-        return measure_scorecard(self._features, self._registry, self._incidents, self._access)
+        return measure_scorecard(
+            self._features, self._registry, self._incidents, self._access, recompute=recompute
+        )
 
 
 def _criteria(

@@ -4,8 +4,10 @@ Every figure is None while there is nothing to measure. Measured today:
 - `contradictory_definitions`: active feature definitions contradicting another of the same
   concept (`FeatureStore.audit`); None with no definition stored;
 - `training_serving_skew_pct`: served feature values differing from their offline
-  recomputation, in percent of every logged served value (`FeatureStore.skew_report`); None
-  when nothing was served;
+  recomputation, in percent of every logged served value (`FeatureStore.overall_skew`: each
+  feature's sums kept with the position of the last served value they cover, only values
+  logged after it recomputed and added; `recompute` measures it from scratch); None when
+  nothing was served;
 - `models_without_impact_pct`: production models without a valid impact contract, in percent
   (the registry's portfolio); None with no production model;
 - `tech_business_correlation`: Pearson's r of offline-metric gains and measured business gains
@@ -58,7 +60,6 @@ __all__ = [
     "PortfolioFigures",
     "PortfolioSource",
     "Scorecard",
-    "SkewFigures",
     "TransparencySource",
     "measure_scorecard",
 ]
@@ -77,20 +78,13 @@ class FeatureFigures(Protocol):
 
     def audit(self) -> AuditReport: ...
 
-    def skew_report(self) -> SkewFigures: ...
+    def overall_skew(self, *, recompute: bool = False) -> SkewStats: ...
 
 
 class TransparencySource(Protocol):
     """What the scorecard asks of access control: the share of stakeholders who can read."""
 
     def transparency_pct(self) -> float | None: ...
-
-
-class SkewFigures(Protocol):
-    """The feature store's skew report, as far as the scorecard reads it."""
-
-    @property
-    def overall(self) -> SkewStats: ...
 
 
 class PortfolioFigures(Protocol):
@@ -143,14 +137,17 @@ def measure_scorecard(
     registry: PortfolioSource,
     incidents: IncidentSource | None = None,
     access: TransparencySource | None = None,
+    *,
+    recompute: bool = False,
 ) -> Scorecard:
-    """Measure every figure from the stores; a source left None leaves its figures None."""
+    """Measure every figure from the stores; a source left None leaves its figures None.
+    `recompute` measures the skew from scratch rather than reading the one kept."""
     contradictions: int | None = None
     skew_pct: float | None = None
     if features is not None:
         if features.definitions():
             contradictions = features.audit().contradictory_definitions
-        overall = features.skew_report().overall
+        overall = features.overall_skew(recompute=recompute)
         if overall.served:
             skew_pct = 100.0 * overall.mismatch_rate
     portfolio = registry.portfolio()

@@ -248,6 +248,7 @@ class Alerting:
             raise InvalidInput("actor", "must name who acknowledges the alert")
         with self.uows() as uow:
             record = uow.monitoring.get_alert(alert_id)
+            alert_id = record.id
             if record.acknowledged_by is not None:
                 raise Conflict(
                     f"Alert {alert_id} was already acknowledged by {record.acknowledged_by}."

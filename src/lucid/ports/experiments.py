@@ -9,12 +9,20 @@ from lucid.contracts.experiments.design import Design
 from lucid.contracts.experiments.statistics import ArmStats
 from lucid.contracts.value import Evidence
 
+Counts = tuple[int, int, float, float, int, float, float, float]
+"""One arm's `ArmStats` fields (exposed, measured, sums...) added on one day."""
+
 
 class ExperimentRepository(Protocol):
     """A/B experiments, their exposures and their per-entity outcomes."""
 
     def get(self, experiment_id: str) -> tuple[Design, str] | None:
         """The experiment's design and status (`running` or `concluded`), None if unknown."""
+        ...
+
+    def resolve(self, experiment_id: str) -> str | None:
+        """The stored id `experiment_id` names: itself, or the one id starting with it (at
+        least `MIN_PREFIX` characters; a prefix of several ids is refused naming them)."""
         ...
 
     def add(self, design: Design, *, created_at: str, created_by: str) -> None:
@@ -52,6 +60,11 @@ class ExperimentRepository(Protocol):
     def arm_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:
         """Per arm: entities exposed, and the sufficient statistics of their `metric`
         outcomes and covariates (see `ArmStats`), from one aggregate."""
+        ...
+
+    def daily_arm_stats(self, experiment_id: str, metric: str) -> list[tuple[str, str, Counts]]:
+        """Per UTC day (`YYYY-MM-DD`) and arm, what the day added to `arm_stats`: exposures
+        by their day, outcomes by the later of their observation and their exposure."""
         ...
 
     def guardrail_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:

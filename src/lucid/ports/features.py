@@ -8,7 +8,7 @@ from typing import Protocol
 
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.governance import Approval, Governed, Status
-from lucid.contracts.semantic.skew import LoggedValue, ServedValue
+from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewSums
 from lucid.contracts.semantic.sources import Source
 from lucid.contracts.semantic.versions import FeatureRef
 
@@ -53,11 +53,40 @@ class FeatureRepository(Protocol):
         ...
 
     def served(
-        self, *, since: datetime | None = None, features: Sequence[str] | None = None
+        self,
+        *,
+        since: datetime | None = None,
+        features: Sequence[str] | None = None,
+        after: int = 0,
+        until: int | None = None,
     ) -> list[LoggedValue]:
-        """Logged served values (served at or after `since`, of `features`), in logged order."""
+        """Logged served values (served at or after `since`, of `features`, logged after
+        position `after` and at or before `until`), in logged order."""
+        ...
+
+    def served_position(self) -> int:
+        """The position of the last served value logged; 0 with none."""
+        ...
+
+    def kept_skew(self, tolerance: float) -> tuple[int, list[SkewSums]] | None:
+        """Each feature's skew sums kept for `tolerance`, and the served position they cover."""
+        ...
+
+    def keep_skew(
+        self, tolerance: float, position: int, sums: Sequence[SkewSums], at: datetime
+    ) -> None:
+        """Keep the skew sums of every value served up to `position` (measured at `at`),
+        replacing those kept."""
         ...
 
     def last_served_at(self, features: Sequence[str]) -> datetime | None:
         """When any of `features` was last served, or None."""
+        ...
+
+    def served_count(self, features: Sequence[str]) -> int:
+        """How many served values of `features` are logged."""
+        ...
+
+    def served_watermark(self) -> int:
+        """The position of the last logged served value (0: none); it grows with every log."""
         ...

@@ -10,7 +10,10 @@ from lucid.contracts.incidents.incident import Incident, IncidentStatus
 class IncidentRepository(Protocol):
     """Incidents from detection to lesson (the memory)."""
 
-    def get(self, incident_id: str) -> Incident | None: ...
+    def get(self, incident_id: str) -> Incident | None:
+        """The incident of this id, or of the one id starting with it (at least
+        `MIN_PREFIX` characters; a prefix of several ids is refused naming them)."""
+        ...
 
     def find(
         self, model: str | None = None, status: IncidentStatus | None = None

@@ -47,7 +47,9 @@ class MonitoringRepository(Protocol):
 
     def find_run(self, model: str, window: str) -> RunRecord | None: ...
 
-    def get_run(self, run_id: str) -> RunRecord: ...
+    def get_run(self, run_id: str) -> RunRecord:
+        """The run of this id or id prefix (`lucid.contracts.id_prefix`)."""
+        ...
 
     def pending_runs(
         self, model: str | None = None
@@ -82,7 +84,9 @@ class MonitoringRepository(Protocol):
 
     def alert_for(self, run_id: str, target: str) -> AlertRecord | None: ...
 
-    def get_alert(self, alert_id: str) -> AlertRecord: ...
+    def get_alert(self, alert_id: str) -> AlertRecord:
+        """The alert of this id or id prefix (`lucid.contracts.id_prefix`)."""
+        ...
 
     def alerts(
         self, model: str | None = None, *, unacknowledged: bool = False

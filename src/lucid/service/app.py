@@ -136,6 +136,7 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.include_router(experiment_routes.router, dependencies=plain)
     app.include_router(shadow_routes.router, dependencies=plain)
     app.include_router(pages.router, dependencies=plain)
+    app.add_api_route("/", pages.to_dashboard, methods=["GET"], include_in_schema=False)
     return app
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord
 from lucid.errors import NotFound
 from lucid.storage.database import Database
+from lucid.storage.id_prefix import stored_id
 from lucid.storage.tables import alert_deliveries, monitoring_alerts, monitoring_incidents
 
 _INCIDENT_FIELDS = (
@@ -66,9 +67,11 @@ class SqlAlertRepository:
         return None if row is None else _alert(row)
 
     def get_alert(self, alert_id: str) -> AlertRecord:
+        """The alert of this id or id prefix (`stored_id`)."""
+        found = stored_id(self.connection, monitoring_alerts.c.id, alert_id, "alert_id")
         row = (
             self.connection.execute(
-                select(monitoring_alerts).where(monitoring_alerts.c.id == alert_id)
+                select(monitoring_alerts).where(monitoring_alerts.c.id == found)
             )
             .mappings()
             .first()

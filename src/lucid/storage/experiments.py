@@ -13,6 +13,8 @@ from lucid.contracts.experiments.assignment import ARMS, CHALLENGER
 from lucid.contracts.experiments.design import CONCLUDED, RUNNING, Design
 from lucid.contracts.experiments.statistics import ArmStats
 from lucid.contracts.value import Evidence
+from lucid.ports.experiments import Counts
+from lucid.storage.id_prefix import stored_id
 from lucid.storage.tables import experiment_exposures, experiment_outcomes, experiments
 
 _CHUNK = 500
@@ -64,6 +66,10 @@ class SqlExperimentRepository:
                 evidence=json.dumps(evidence.to_dict(), sort_keys=True),
             )
         )
+
+    def resolve(self, experiment_id: str) -> str | None:
+        """The stored id this id or id prefix names (`stored_id`)."""
+        return stored_id(self._conn, experiments.c.id, experiment_id, "experiment")
 
     def running_for(self, model: str) -> str | None:
         found = self._conn.execute(
@@ -167,6 +173,60 @@ class SqlExperimentRepository:
             for arm, exposed, measured, sy, syy, nx, sx, sxx, sxy in rows
         }
         return {arm: found.get(arm, ArmStats(0, 0, 0.0, 0.0)) for arm in ARMS}
+
+    def daily_arm_stats(self, experiment_id: str, metric: str) -> list[tuple[str, str, Counts]]:
+        exposures, outcomes = experiment_exposures, experiment_outcomes
+        exposed_day = func.substr(exposures.c.exposed_at, 1, 10)
+        daily: dict[tuple[str, str], Counts] = {}
+        for arm, day, exposed in self._conn.execute(
+            select(exposures.c.arm, exposed_day, func.count())
+            .where(exposures.c.experiment_id == experiment_id)
+            .group_by(exposures.c.arm, exposed_day)
+        ):
+            daily[(str(day), str(arm))] = (int(exposed), 0, 0.0, 0.0, 0, 0.0, 0.0, 0.0)
+        # An outcome counts from the later of its observation and its entity's exposure.
+        later = case(
+            (outcomes.c.observed_at > exposures.c.exposed_at, outcomes.c.observed_at),
+            else_=exposures.c.exposed_at,
+        )
+        measured_day = func.substr(later, 1, 10)
+        y, x = outcomes.c.value, exposures.c.covariate
+        with_x = x.is_not(None)
+        for arm, day, measured, sy, syy, nx, sx, sxx, sxy in self._conn.execute(
+            select(
+                exposures.c.arm,
+                measured_day,
+                func.count(),
+                func.sum(y),
+                func.sum(y * y),
+                func.coalesce(func.sum(case((with_x, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((with_x, x), else_=None)), 0.0),
+                func.coalesce(func.sum(case((with_x, x * x), else_=None)), 0.0),
+                func.coalesce(func.sum(case((with_x, x * y), else_=None)), 0.0),
+            )
+            .select_from(
+                exposures.join(
+                    outcomes,
+                    (outcomes.c.experiment_id == exposures.c.experiment_id)
+                    & (outcomes.c.entity_id == exposures.c.entity_id)
+                    & (outcomes.c.metric == metric),
+                )
+            )
+            .where(exposures.c.experiment_id == experiment_id)
+            .group_by(exposures.c.arm, measured_day)
+        ):
+            exposed = daily.get((str(day), str(arm)), (0,))[0]
+            daily[(str(day), str(arm))] = (
+                exposed,
+                int(measured),
+                float(sy),
+                float(syy),
+                int(nx),
+                float(sx),
+                float(sxx),
+                float(sxy),
+            )
+        return [(day, arm, counts) for (day, arm), counts in sorted(daily.items())]
 
     def guardrail_stats(self, experiment_id: str, metric: str) -> dict[str, ArmStats]:
         value = experiment_outcomes.c.value

@@ -13,11 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from lucid.contracts.events import format_time, parse_time
 from lucid.contracts.semantic.definition import FeatureDefinition
 from lucid.contracts.semantic.governance import Approval, Governed, Status
-from lucid.contracts.semantic.skew import LoggedValue, ServedValue, epoch_text
+from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewSums, epoch_text
 from lucid.contracts.semantic.sources import Source
 from lucid.contracts.semantic.versions import FeatureRef
 from lucid.storage.tables import (
@@ -25,6 +26,7 @@ from lucid.storage.tables import (
     feature_definitions,
     feature_sources,
     served_features,
+    skew_figures,
 )
 
 
@@ -154,9 +156,18 @@ class SqlFeatureRepository:
             self._connection.execute(served_features.insert(), rows)
 
     def served(
-        self, *, since: datetime | None = None, features: Sequence[str] | None = None
+        self,
+        *,
+        since: datetime | None = None,
+        features: Sequence[str] | None = None,
+        after: int = 0,
+        until: int | None = None,
     ) -> list[LoggedValue]:
         query = served_features.select().order_by(served_features.c.id)
+        if after:
+            query = query.where(served_features.c.id > after)
+        if until is not None:
+            query = query.where(served_features.c.id <= until)
         if since is not None:
             query = query.where(served_features.c.served_at >= format_time(since, "since"))
         if features is not None:
@@ -172,6 +183,38 @@ class SqlFeatureRepository:
             for row in self._connection.execute(query)
         ]
 
+    def served_position(self) -> int:
+        return int(
+            self._connection.execute(
+                select(func.coalesce(func.max(served_features.c.id), 0))
+            ).scalar_one()
+        )
+
+    def kept_skew(self, tolerance: float) -> tuple[int, list[SkewSums]] | None:
+        row = self._connection.execute(
+            select(skew_figures.c.position, skew_figures.c.figures).where(
+                skew_figures.c.tolerance == tolerance
+            )
+        ).first()
+        if row is None:
+            return None
+        return int(row.position), [SkewSums.from_dict(s) for s in json.loads(row.figures)]
+
+    def keep_skew(
+        self, tolerance: float, position: int, sums: Sequence[SkewSums], at: datetime
+    ) -> None:
+        values = {
+            "tolerance": tolerance,
+            "position": position,
+            "figures": json.dumps([s.to_dict() for s in sums]),
+            "measured_at": format_time(at),
+        }
+        dialect = postgresql if self._connection.dialect.name == "postgresql" else sqlite
+        upsert = dialect.insert(skew_figures).values(**values)
+        self._connection.execute(
+            upsert.on_conflict_do_update(index_elements=["tolerance"], set_=values)
+        )
+
     def last_served_at(self, features: Sequence[str]) -> datetime | None:
         latest = self._connection.execute(
             select(func.max(served_features.c.served_at)).where(
@@ -179,6 +222,16 @@ class SqlFeatureRepository:
             )
         ).scalar_one()
         return parse_time(latest) if latest is not None else None
+
+    def served_count(self, features: Sequence[str]) -> int:
+        counted = self._connection.execute(
+            select(func.count()).where(served_features.c.feature.in_(list(features)))
+        ).scalar_one()
+        return int(counted)
+
+    def served_watermark(self) -> int:
+        last = self._connection.execute(select(func.max(served_features.c.id))).scalar_one()
+        return int(last or 0)
 
 
 def served_value_rows(values: Sequence[ServedValue], at: datetime) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from lucid.contracts.incidents.incident import Incident, IncidentStatus, RepeatedOf, RootCause
+from lucid.storage.id_prefix import stored_id
 from lucid.storage.tables import monitoring_incidents
 
 _TABLE = monitoring_incidents
@@ -64,9 +65,11 @@ class SqlIncidentRepository:
         self._conn = connection
 
     def get(self, incident_id: str) -> Incident | None:
-        row = (
-            self._conn.execute(select(_TABLE).where(_TABLE.c.id == incident_id)).mappings().first()
-        )
+        """The incident of this id or id prefix (`stored_id`)."""
+        found = stored_id(self._conn, _TABLE.c.id, incident_id, "incident_id")
+        if found is None:
+            return None
+        row = self._conn.execute(select(_TABLE).where(_TABLE.c.id == found)).mappings().first()
         return None if row is None else self._read([row])[0]
 
     def find(

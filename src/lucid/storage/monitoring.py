@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
@@ -27,6 +28,7 @@ from lucid.contracts.validity.records import RunRecord
 from lucid.errors import Conflict, NotFound
 from lucid.storage.alerts import SqlAlertRepository
 from lucid.storage.database import Database
+from lucid.storage.id_prefix import stored_id
 from lucid.storage.tables import (
     monitoring_checks,
     monitoring_followups,
@@ -69,7 +71,7 @@ def _check_rows(run_id: str, evaluation: PolicyEvaluation) -> list[dict[str, Any
 
 def _details(stored: str | None) -> dict[str, Any]:
     """A check's stored details (JSON), empty when none were stored."""
-    return {} if stored is None else dict(json.loads(stored))
+    return {} if stored is None or stored == "{}" else dict(json.loads(stored))
 
 
 class SqlMonitoringRepository(SqlAlertRepository):
@@ -214,9 +216,10 @@ class SqlMonitoringRepository(SqlAlertRepository):
         return None if run is None else self._record(run)
 
     def get_run(self, run_id: str) -> RunRecord:
-        """The stored run with this id, with every check."""
+        """The stored run with this id or id prefix (`stored_id`), with every check."""
+        found = stored_id(self.connection, monitoring_runs.c.id, run_id, "run_id")
         run = (
-            self.connection.execute(select(monitoring_runs).where(monitoring_runs.c.id == run_id))
+            self.connection.execute(select(monitoring_runs).where(monitoring_runs.c.id == found))
             .mappings()
             .first()
         )
@@ -243,17 +246,20 @@ class SqlMonitoringRepository(SqlAlertRepository):
     def runs_starting_in(self, model: str, start: str, end: str) -> list[RunRecord]:
         """The model's runs whose window starts in [start, end) (canonical UTC text; a window
         key begins with its start, so the keys compare as text), oldest window first."""
-        windows = self.connection.execute(
-            select(monitoring_runs.c.window_key)
-            .where(
-                monitoring_runs.c.model == model,
-                monitoring_runs.c.window_key >= start,
-                monitoring_runs.c.window_key < end,
+        rows = (
+            self.connection.execute(
+                select(monitoring_runs)
+                .where(
+                    monitoring_runs.c.model == model,
+                    monitoring_runs.c.window_key >= start,
+                    monitoring_runs.c.window_key < end,
+                )
+                .order_by(monitoring_runs.c.window_key)
             )
-            .order_by(monitoring_runs.c.window_key)
-        ).scalars()
-        found = [self.find_run(model, window) for window in list(windows)]
-        return [record for record in found if record is not None]
+            .mappings()
+            .all()
+        )
+        return self._records(rows)
 
     def runs_page(
         self, model: str | None, *, before: tuple[str, str] | None, limit: int
@@ -276,19 +282,21 @@ class SqlMonitoringRepository(SqlAlertRepository):
                     ),
                 )
             )
-        rows = self.connection.execute(query.limit(limit)).mappings().all()
-        return [self._record(run) for run in rows]
+        return self._records(self.connection.execute(query.limit(limit)).mappings().all())
 
     def runs(self, model: str, *, limit: int = 200) -> list[RunRecord]:
         """The latest `limit` runs of `model` with every check, oldest window first."""
-        windows = self.connection.execute(
-            select(monitoring_runs.c.window_key)
-            .where(monitoring_runs.c.model == model)
-            .order_by(monitoring_runs.c.window_key.desc())
-            .limit(limit)
-        ).scalars()
-        found = [self.find_run(model, window) for window in list(windows)]
-        return sorted((run for run in found if run is not None), key=lambda run: run.window)
+        rows = (
+            self.connection.execute(
+                select(monitoring_runs)
+                .where(monitoring_runs.c.model == model)
+                .order_by(monitoring_runs.c.window_key.desc())
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
+        return self._records(list(reversed(rows)))
 
     def check_history(
         self, model: str, version: str, before: str, *, limit: int = 200
@@ -323,32 +331,40 @@ class SqlMonitoringRepository(SqlAlertRepository):
         return [by_run[run_id] for run_id in reversed(run_ids)]
 
     def _record(self, run: Any) -> RunRecord:
-        checks = (
-            self.connection.execute(
+        return self._records([run])[0]
+
+    def _records(self, runs: Sequence[Any]) -> list[RunRecord]:
+        """The runs (`monitoring_runs` rows) in their order, each with every check: one query
+        for the checks of up to 500 runs."""
+        by_run: dict[str, list[dict[str, Any]]] = {run["id"]: [] for run in runs}
+        ids = list(by_run)
+        for first in range(0, len(ids), 500):
+            result = self.connection.execute(
                 select(monitoring_checks)
-                .where(monitoring_checks.c.run_id == run["id"])
-                .order_by(monitoring_checks.c.position)
+                .where(monitoring_checks.c.run_id.in_(ids[first : first + 500]))
+                .order_by(monitoring_checks.c.run_id, monitoring_checks.c.position)
             )
-            .mappings()
-            .all()
-        )
-        return RunRecord(
-            id=run["id"],
-            model=run["model"],
-            version=run["version"],
-            window=run["window_key"],
-            measured_at=run["measured_at"],
-            level=run["level"],
-            actions=json.loads(run["actions"]),
-            checks=[
-                {
-                    **{k: v for k, v in check.items() if k not in ("run_id", "actions")},
-                    "actions": json.loads(check["actions"]),
-                    "details": _details(check["details"]),
-                }
-                for check in checks
-            ],
-        )
+            keys = list(result.keys())
+            for values in result:
+                stored = dict(zip(keys, values, strict=True))
+                check = {k: v for k, v in stored.items() if k not in ("run_id", "actions")}
+                actions = stored["actions"]
+                check["actions"] = [] if actions == "[]" else json.loads(actions)
+                check["details"] = _details(stored["details"])
+                by_run[stored["run_id"]].append(check)
+        return [
+            RunRecord(
+                id=run["id"],
+                model=run["model"],
+                version=run["version"],
+                window=run["window_key"],
+                measured_at=run["measured_at"],
+                level=run["level"],
+                actions=json.loads(run["actions"]),
+                checks=by_run[run["id"]],
+            )
+            for run in runs
+        ]
 
     # -- follow-up ---------------------------------------------------------------------------
 

@@ -543,3 +543,14 @@ scheduler_ticks = Table(
     Column("summary", Text, nullable=False),
 )
 """The last tick of each scheduler (a heartbeat, overwritten: not a decision, so no event)."""
+
+skew_figures = Table(
+    "skew_figures",
+    metadata,
+    Column("tolerance", Float, primary_key=True),
+    Column("position", Position, nullable=False),
+    Column("figures", Text, nullable=False),
+    Column("measured_at", String(27), nullable=False),
+)
+"""The pooled training-serving skew of every served value logged up to `position` (the last
+`served_features.id`), per tolerance: a cache of a measure, never a decision, so no event."""

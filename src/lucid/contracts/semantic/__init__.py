@@ -68,7 +68,14 @@ from lucid.contracts.semantic.plan import (
     plan_definition,
     required_bump,
 )
-from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewStats, overall_skew
+from lucid.contracts.semantic.skew import (
+    LoggedValue,
+    ServedValue,
+    SkewStats,
+    SkewSums,
+    added_sums,
+    overall_skew,
+)
 from lucid.contracts.semantic.sources import (
     ColumnType,
     Source,
@@ -114,6 +121,7 @@ __all__ = [
     "Scalar",
     "ServedValue",
     "SkewStats",
+    "SkewSums",
     "Source",
     "SourceKind",
     "SourceRegistered",
@@ -123,6 +131,7 @@ __all__ = [
     "ValueType",
     "Version",
     "WindowedAggregation",
+    "added_sums",
     "audit",
     "check_approval",
     "check_canonical",

@@ -76,6 +76,33 @@ class SkewStats:
     @classmethod
     def of(cls, feature: str, pairs: Iterable[tuple[Any, Any]], tolerance: float) -> SkewStats:
         """Stats over (served, offline) pairs; a served None means missing or stale."""
+        return SkewSums.of(feature, pairs, tolerance).stats
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "served": self.served,
+            "mismatch_rate": self.mismatch_rate,
+            "missing_rate": self.missing_rate,
+            "mean_relative_error": self.mean_relative_error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkewSums:
+    """The counts and the sum behind a feature's `SkewStats`, which add up across served
+    values: the stats of values logged in two stretches are those of their sums' sum."""
+
+    feature: str
+    served: int = 0
+    mismatches: int = 0
+    missing: int = 0
+    numeric: int = 0
+    relative: float = 0.0
+
+    @classmethod
+    def of(cls, feature: str, pairs: Iterable[tuple[Any, Any]], tolerance: float) -> SkewSums:
+        """Sums over (served, offline) pairs; a served None means missing or stale."""
         served = mismatches = missing = numeric = 0
         relative = 0.0
         for online, offline in pairs:
@@ -87,16 +114,54 @@ class SkewStats:
             if isinstance(online, int | float) and isinstance(offline, int | float):
                 numeric += 1
                 relative += abs(float(online) - float(offline)) / max(abs(float(offline)), 1e-12)
-        return cls(feature, served, mismatches, missing, relative / numeric if numeric else 0.0)
+        return cls(feature, served, mismatches, missing, numeric, relative)
+
+    def __add__(self, other: SkewSums) -> SkewSums:
+        if other.feature != self.feature:
+            raise ValueError(f"sums of {self.feature} and {other.feature} do not add up")
+        return SkewSums(
+            self.feature,
+            self.served + other.served,
+            self.mismatches + other.mismatches,
+            self.missing + other.missing,
+            self.numeric + other.numeric,
+            self.relative + other.relative,
+        )
+
+    @property
+    def stats(self) -> SkewStats:
+        error = self.relative / self.numeric if self.numeric else 0.0
+        return SkewStats(self.feature, self.served, self.mismatches, self.missing, error)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "feature": self.feature,
             "served": self.served,
-            "mismatch_rate": self.mismatch_rate,
-            "missing_rate": self.missing_rate,
-            "mean_relative_error": self.mean_relative_error,
+            "mismatches": self.mismatches,
+            "missing": self.missing,
+            "numeric": self.numeric,
+            "relative": self.relative,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SkewSums:
+        return cls(
+            str(data["feature"]),
+            int(data["served"]),
+            int(data["mismatches"]),
+            int(data["missing"]),
+            int(data["numeric"]),
+            float(data["relative"]),
+        )
+
+
+def added_sums(kept: Iterable[SkewSums], new: Iterable[SkewSums]) -> list[SkewSums]:
+    """Each feature's kept sums plus its new ones, by feature name."""
+    by_feature: dict[str, SkewSums] = {}
+    for sums in (*kept, *new):
+        known = by_feature.get(sums.feature)
+        by_feature[sums.feature] = sums if known is None else known + sums
+    return [by_feature[name] for name in sorted(by_feature)]
 
 
 def overall_skew(stats: Sequence[SkewStats]) -> SkewStats:

@@ -91,7 +91,7 @@ class Source:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Source:
         where = f"source {check_name(data.get('name'), 'source.name')}"
-        refuse_unknown(data, _SOURCE_FIELDS, where)
+        refuse_unknown(data, SOURCE_FIELDS, where)
         kind_text = data.get("kind")
         try:
             kind = SourceKind(kind_text)
@@ -172,7 +172,7 @@ def second_listing(source: Source, others: Mapping[str, Source]) -> str | None:
     return None
 
 
-_SOURCE_FIELDS = (
+SOURCE_FIELDS = (
     "name",
     "kind",
     "location",

@@ -63,6 +63,20 @@ class Reporting:
         }
 
 
+POLICY_KEYS = (
+    "model",
+    "thresholds",
+    "reporting",
+    "minimum_rows",
+    "change_detection",
+    "sources",
+    "false_alarm_budget",
+)
+"""The fields of a monitoring policy file."""
+REPORTING_KEYS = ("stakeholders", "frequency", "escalation")
+"""The fields of a policy's `reporting`."""
+
+
 @dataclass(frozen=True, slots=True)
 class MonitoringPolicy:
     """A model's validity contract: thresholds graded on every run, and its reporting."""
@@ -254,19 +268,7 @@ class MonitoringPolicy:
         """Build a policy from plain data (parsed YAML or JSON); errors name the field."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("policy", f"must be a mapping of fields, not {type(raw).__name__}")
-        refuse_unknown_keys(
-            raw,
-            {
-                "model",
-                "thresholds",
-                "reporting",
-                "minimum_rows",
-                "change_detection",
-                "sources",
-                "false_alarm_budget",
-            },
-            "policy",
-        )
+        refuse_unknown_keys(raw, POLICY_KEYS, "policy")
         model = raw.get("model")
         if not isinstance(model, str):
             raise InvalidInput("model", "is required and must be text")
@@ -387,7 +389,7 @@ def _check_sources(sources: object) -> None:
 
 
 def _reporting_from_mapping(raw: Mapping[str, Any]) -> Reporting:
-    refuse_unknown_keys(raw, {"stakeholders", "frequency", "escalation"}, "reporting")
+    refuse_unknown_keys(raw, REPORTING_KEYS, "reporting")
     stakeholders = raw.get("stakeholders")
     if not isinstance(stakeholders, list):
         raise InvalidInput("reporting.stakeholders", "is required and must be a list")

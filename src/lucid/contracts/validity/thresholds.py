@@ -17,6 +17,22 @@ SEGMENT_MAX_LENGTH = 300
 """Characters in a segment written `column=value`."""
 
 
+THRESHOLD_KEYS = (
+    "drift_type",
+    "metric",
+    "warning",
+    "critical",
+    "warning_action",
+    "critical_action",
+    "feature",
+    "segment",
+    "runbook",
+)
+"""The fields of one threshold of a policy."""
+THRESHOLD_REQUIRED = THRESHOLD_KEYS[:6]
+"""The fields a threshold must give: its metric, levels and the actions of each level."""
+
+
 @dataclass(frozen=True, slots=True)
 class Threshold:
     """A graded threshold: the metric it watches, warning and critical values and actions.
@@ -130,22 +146,8 @@ class Threshold:
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any], where: str = "threshold") -> Threshold:
-        known = {
-            "drift_type",
-            "metric",
-            "warning",
-            "critical",
-            "warning_action",
-            "critical_action",
-            "feature",
-            "segment",
-            "runbook",
-        }
-        refuse_unknown_keys(raw, known, where)
-        for required in ("drift_type", "metric", "warning", "critical"):
-            if required not in raw:
-                raise InvalidInput(f"{where}.{required}", "is required")
-        for required in ("warning_action", "critical_action"):
+        refuse_unknown_keys(raw, THRESHOLD_KEYS, where)
+        for required in THRESHOLD_REQUIRED:
             if required not in raw:
                 raise InvalidInput(f"{where}.{required}", "is required")
         try:

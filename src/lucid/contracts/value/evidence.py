@@ -147,11 +147,8 @@ class Evidence:
         """Read an evidence record as written in YAML or JSON (see `to_dict`)."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("evidence", f"must be a mapping of fields, not {raw!r}")
-        refuse_unknown_keys(raw, _EVIDENCE_KEYS, "evidence")
-        for name in ("metric", "control", "treatment", "effect", "ci_low", "ci_high"):
-            if raw.get(name) is None:
-                raise InvalidInput(f"evidence.{name}", "is required")
-        for name in ("confidence", "p_value", "alpha", "source"):
+        refuse_unknown_keys(raw, EVIDENCE_KEYS, "evidence")
+        for name in EVIDENCE_REQUIRED:
             if raw.get(name) is None:
                 raise InvalidInput(f"evidence.{name}", "is required")
         guardrails = raw.get("guardrail_values") or {}
@@ -187,29 +184,32 @@ class Evidence:
 
 _E = TypeVar("_E", EvidenceKind, Origin, Direction)
 
-_EVIDENCE_KEYS = frozenset(
-    {
-        "metric",
-        "control",
-        "treatment",
-        "effect",
-        "ci_low",
-        "ci_high",
-        "confidence",
-        "p_value",
-        "alpha",
-        "source",
-        "guardrail_values",
-        "test",
-        "kind",
-        "origin",
-        "direction",
-        "design",
-        "data",
-        "produced_at",
-        "digest",
-    }
+EVIDENCE_REQUIRED = (
+    "metric",
+    "control",
+    "treatment",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "confidence",
+    "p_value",
+    "alpha",
+    "source",
 )
+"""The fields an evidence record must give."""
+ARM_KEYS = ("name", "sample_size", "value")
+"""The fields of an evidence record's `control` and `treatment` arm."""
+EVIDENCE_KEYS = frozenset(EVIDENCE_REQUIRED) | {
+    "guardrail_values",
+    "test",
+    "kind",
+    "origin",
+    "direction",
+    "design",
+    "data",
+    "produced_at",
+    "digest",
+}
 
 
 def _choice(value: object, enum: type[_E], field: str) -> _E:
@@ -231,7 +231,7 @@ def _mapping(value: object, field: str) -> dict[str, Any]:
 def _arm(raw: object, role: str) -> Arm:
     if not isinstance(raw, Mapping):
         raise InvalidInput(f"evidence.{role}", "must be a mapping with name, sample_size, value")
-    refuse_unknown_keys(raw, {"name", "sample_size", "value"}, f"evidence.{role}")
+    refuse_unknown_keys(raw, ARM_KEYS, f"evidence.{role}")
     sample_size = raw.get("sample_size")
     if isinstance(sample_size, bool) or not isinstance(sample_size, int):
         raise InvalidInput(

@@ -42,6 +42,10 @@ class GuardrailBound(StrEnum):
     FLOOR = "floor"
 
 
+GUARDRAIL_KEYS = ("metric", "cap", "floor")
+"""The fields of one guardrail: its metric and exactly one of cap or floor."""
+
+
 @dataclass(frozen=True, slots=True)
 class Guardrail:
     """Another metric a model must not break while it moves the business metric.
@@ -76,7 +80,7 @@ class Guardrail:
             raise InvalidInput("guardrails", f"each guardrail must be a mapping, not {raw!r}")
         metric = text(raw.get("metric"), "guardrails.metric")
         bounds = [bound for bound in GuardrailBound if bound.value in raw]
-        refuse_unknown_keys(raw, {"metric", "cap", "floor"}, f"guardrails.{metric}")
+        refuse_unknown_keys(raw, GUARDRAIL_KEYS, f"guardrails.{metric}")
         if len(bounds) != 1:
             raise InvalidInput(
                 f"guardrails.{metric}", "must give exactly one of cap or floor, e.g. cap: 495"
@@ -85,7 +89,7 @@ class Guardrail:
         return cls(metric, bound, finite(raw[bound.value], f"guardrails.{metric}.{bound.value}"))
 
 
-_IMPACT_KEYS = {
+IMPACT_KEYS = {
     "metric",
     "direction",
     "baseline",
@@ -229,7 +233,7 @@ class BusinessImpact:
         """Read a contract as written in YAML or JSON; every problem is one sentence."""
         if not isinstance(raw, Mapping):
             raise InvalidInput("contract", f"must be a mapping of fields, not {raw!r}")
-        refuse_unknown_keys(raw, _IMPACT_KEYS, "contract")
+        refuse_unknown_keys(raw, IMPACT_KEYS, "contract")
         required = ("metric", "direction", "baseline", "target", "measurement_period")
         for name in (*required, "rollback_threshold", "rationale"):
             if raw.get(name) is None:

@@ -49,6 +49,10 @@ PREDICTIVE_METRICS: Mapping[str, Direction] = {
 """The metrics a predictive comparison measures, each with the direction that is better."""
 
 
+CLAUSE_KEYS = ("kind", "comparison", "metric", "margin")
+"""The fields of one clause of a contract's `evidence_rule`."""
+
+
 @dataclass(frozen=True, slots=True)
 class EvidenceClause:
     """One clause of the rule of evidence.
@@ -129,7 +133,7 @@ class EvidenceClause:
                 "evidence_rule",
                 f"each clause must be a mapping with kind and comparison, not {raw!r}",
             )
-        refuse_unknown_keys(raw, {"kind", "comparison", "metric", "margin"}, "evidence_rule")
+        refuse_unknown_keys(raw, CLAUSE_KEYS, "evidence_rule")
         for name in ("kind", "comparison"):
             if raw.get(name) is None:
                 raise InvalidInput(f"evidence_rule.{name}", "is required in each clause")

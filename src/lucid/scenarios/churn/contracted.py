@@ -66,6 +66,8 @@ CANONICAL = (
     "customer_spend_30d@1.0.0",
     "customer_tickets_30d@1.0.0",
 )
+DEFINITION_FILES = (CANONICAL_DEFINITIONS, SPEND_DEFINITIONS, WORLD_SOURCES, TICKETS_DEFINITIONS)
+"""The definition files the arm applies, in order."""
 APPROVER = "olga"
 """The head of data: the approver who may override the promotion gate (four-eyes)."""
 RETRAINING_SNAPSHOTS = 3
@@ -162,7 +164,7 @@ class ContractedArm(ArchitectureArm):
     def __post_init__(self) -> None:
         super().__post_init__()
         features = self.lucid.features
-        for path in (CANONICAL_DEFINITIONS, SPEND_DEFINITIONS, WORLD_SOURCES, TICKETS_DEFINITIONS):
+        for path in DEFINITION_FILES:
             features.apply(
                 load_definitions(path), actor="data-platform", rationale="one canonical meaning"
             )

@@ -1,0 +1,23 @@
+"""`lucid init --example`: refused in one sentence, before anything is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import run_lucid
+
+
+def test_an_unknown_example_is_refused_naming_the_option(tmp_path: Path) -> None:
+    run = run_lucid("init", "--example", "fraud", str(tmp_path / "shop"))
+    assert run.code == 1
+    assert "--example: must be one of churn (got 'fraud')" in " ".join(run.stderr.split())
+    assert not (tmp_path / "shop").exists()
+
+
+def test_an_example_is_made_only_in_a_new_or_empty_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    run = run_lucid("init", "--example", "churn", str(folder))
+    assert run.code == 1 and "DIR:" in run.stderr and "is not empty" in run.stderr
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
