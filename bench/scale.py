@@ -155,6 +155,7 @@ def main() -> None:
                 flush=True,
             )
             for task in args.tasks.split(","):
+                cpu: dict[str, float] = {}
                 for engine_name in args.engines.split(","):
                     done = subprocess.run(
                         [
@@ -175,6 +176,7 @@ def main() -> None:
                         print(f"{size:>11,}  {task:8} {engine_name:6}  FAILED: {tail[0]}")
                         continue
                     figures = json.loads(done.stdout.strip().splitlines()[-1])
+                    cpu[engine_name] = figures["cpu"]
                     print(
                         f"{size:>11,}  {task:8} {engine_name:6} {figures['seconds']:8.1f} s  "
                         f"cpu {figures['cpu']:8.1f} s  peak {figures['peak_mib']:8,.0f} MiB  "
@@ -182,6 +184,18 @@ def main() -> None:
                         f"({figures['rows']:,} rows out)  load {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
+                if task == "drift" and {"duckdb", "spark"} <= cpu.keys():
+                    print(verdict(size, cpu["spark"], cpu["duckdb"]), flush=True)
+
+
+def verdict(size: int, spark: float, duckdb: float) -> str:
+    """The issue's goal for Spark drift: at most 3x DuckDB's CPU seconds, same data, same run."""
+    ratio = spark / duckdb
+    met = "met" if ratio <= 3 else "NOT met"
+    return (
+        f"{size:>11,}  verdict: Spark drift {spark:.1f} CPU-s = {ratio:.2f}x DuckDB's "
+        f"{duckdb:.1f} CPU-s (goal <= 3x): {met}"
+    )
 
 
 if __name__ == "__main__":

@@ -2,16 +2,25 @@
 
 Queries are written once, in DuckDB's syntax, using a portable subset (CASE, CAST, FILTER,
 GROUP BY, window functions, VALUES). The one piece no common syntax covers — the test for a
-usable number — comes from the engine's `Dialect`; exact quantiles are read from ranked values
-(`ranked_values`), the same on every engine. An engine other than DuckDB runs the text through
-`lucid.engines.dialects.to_dialect` (quoting, `//`, list literals, type names): the Spark
-engine does, for `SPARK`.
+usable number — comes from the engine's `Dialect`, and so does how ranked values are read: by
+an exact sort on DuckDB, from quantile sketches on Spark (`Dialect.sketch_k`). An engine other
+than DuckDB runs the text through `lucid.engines.dialects.to_dialect` (quoting, `//`, list
+literals, type names): the Spark engine does, for `SPARK`.
 
 Each step of a profile or a drift run reads every column it needs in one query, so a Spark run
 is a handful of jobs instead of several per column: aggregates side by side in one row (bins
-as counts above each edge), categories by GROUPING SETS, and one sort over the columns stacked
-(UNION ALL, `STACK` the column index, one window partition per column) for every quantile and
-order statistic.
+as counts above each edge), categories by GROUPING SETS, and for every quantile and order
+statistic either one sort over the columns stacked (UNION ALL, `STACK` the column index, one
+window partition per column) or one KLL sketch per column, all in one aggregation (one scan,
+no shuffle of the values).
+
+Sketches (Spark): a column's value at 0-based rank k of n is read from its KLL sketch at the
+normalised rank closest to (k + 0.5) / n among the `QUANTILE_GRID` ranks (j + 0.5) / G; the
+rank of the value returned is off by at most (ε + 1 / (2G))·n, ε the sketch's normalised
+rank error (`sketch_rank_error`). The current side of `ecdf_distances` is the ECDF of those G
+quantiles of its sketch, each weighing 1/G: KS D is off by at most ε + 1/G and Wasserstein-1
+by at most (ε + 1/G) times the range of the values. A sketch holds every value of a column
+with fewer than `sketch_k` of them (exact ranks).
 
 Usable values: a numeric value is usable when it is not NULL, not NaN and not +-inf; a
 categorical value when it is not NULL. Every query receives an optional `where` filter (a
@@ -20,11 +29,14 @@ segment) and only counts usable values unless it says otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 T = TypeVar("T")
+
+QUANTILE_GRID = 10_000
+"""How many ranks, (j + 0.5) / QUANTILE_GRID, a quantile sketch is read at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +50,10 @@ class Dialect:
     """How many columns a step reads per query (None: all of them). Spark runs every query as
     jobs with seconds of overhead and a scan each, so it reads all at once; DuckDB is faster
     one column at a time (its query overhead is negligible, its vectorised plans simpler)."""
+    sketch_k: int | None = None
+    """None: ranked values by an exact sort. Otherwise the `k` of the KLL quantile sketch
+    each column's ranked values and current ECDF are read from (one scan, no sort; see the
+    module docstring for the error)."""
 
     def groups(self, columns: Sequence[T]) -> list[list[T]]:
         """`columns` in the groups this dialect reads per query."""
@@ -65,6 +81,7 @@ DUCKDB = Dialect("duckdb", "isfinite({x})", columns_per_query=1)
 SPARK = Dialect(
     "spark",
     "({x} IS NOT NULL AND NOT isnan({x}) AND abs({x}) <> CAST('Infinity' AS DOUBLE))",
+    sketch_k=8192,
 )
 DIALECTS = {"duckdb": DUCKDB, "spark": SPARK}
 
@@ -109,6 +126,53 @@ def _stacked_values(d: Dialect, table: str, columns: Sequence[str], where: str |
     )
 
 
+def sketch_rank_error(k: int) -> float:
+    """The normalised rank error of a single quantile read from a KLL sketch of parameter
+    `k`, at 99 % confidence (Apache DataSketches' bound: 2.296 / k^0.9723)."""
+    return float(2.296 / k**0.9723)
+
+
+def _number_list(numbers: Sequence[float] | Sequence[int], kind: str) -> str:
+    """A list literal of `kind` (DOUBLE, BIGINT) written as one text split and cast: an engine
+    folds it to a constant as it plans, where a literal of thousands of elements costs its
+    planner seconds."""
+    return f"CAST(string_split('{','.join(map(str, numbers))}', ',') AS {kind}[])"
+
+
+def _grid() -> str:
+    """The ranks a sketch is read at, as a DOUBLE list."""
+    return _number_list([(j + 0.5) / QUANTILE_GRID for j in range(QUANTILE_GRID)], "DOUBLE")
+
+
+def _sketched(
+    d: Dialect,
+    table: str,
+    columns: Sequence[str],
+    where: str | None,
+    lists: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """Rows (column index, usable values n, the values at the `QUANTILE_GRID` ranks q, then
+    per name of `lists` that column's expression of it): one KLL sketch per column, all built
+    in one aggregation (one scan). Read it through a generator (UNNEST), which a projection
+    cannot be merged into, so each sketch is read once."""
+    relation, names = _usable_columns(d, table, columns, where)
+    sketches = ", ".join(f"kll_sketch_agg_double({x}, {d.sketch_k}) AS {x}" for x in names)
+    extra = dict(lists or {})
+    listed = ", ".join(
+        ", ".join([str(i), x, *(values[i] for values in extra.values())])
+        for i, x in enumerate(names)
+    )
+    more = "".join(f", {name}" for name in extra)
+    return f"""
+SELECT {STACK}, kll_sketch_get_n_double(s) AS n,
+    kll_sketch_get_quantile_double(s, {_grid()}) AS q{more}
+FROM (
+    SELECT stack({len(names)}, {listed}) AS ({STACK}, s{more})
+    FROM (SELECT {sketches} FROM {relation}) AS sketches
+) AS stacked
+"""
+
+
 def _usable_columns(
     d: Dialect, table: str, columns: Sequence[str], where: str | None
 ) -> tuple[str, list[str]]:
@@ -147,9 +211,21 @@ def ranked_values(
     """Rows (column index, rank, v), ordered: for each `(column, ranks)`, the usable values of
     the column at those 0-based ranks of its ascending order. One sort per column, all in one
     query (a window partition each); exact quantiles and order statistics are read from these
-    rows (`lucid.monitoring.profiles`), so no engine's quantile function is needed."""
+    rows (`lucid.monitoring.profiles`), so no engine's quantile function is needed. With
+    `Dialect.sketch_k`, read from one sketch per column instead (ranks within the module
+    docstring's error)."""
     wanted = ", ".join(f"({i}, {rank})" for i, (_, ranks) in enumerate(columns) for rank in ranks)
     names = [column for column, _ in columns]
+    if d.sketch_k is not None:
+        index = f"CAST(floor((k + 0.5) * {QUANTILE_GRID} / n) AS BIGINT) + 1"
+        ks = [_number_list(ranks, "BIGINT") for _, ranks in columns]
+        sketched = _sketched(d, table, names, where, {"ks": ks})
+        return f"""
+SELECT {STACK}, k, q[{index}] FROM (
+    SELECT {STACK}, n, q, unnest(ks) AS k FROM ({sketched}) AS sketched
+) AS wanted
+ORDER BY 1, 2
+"""
     return f"""
 SELECT ranked.{STACK}, ranked.k, ranked.v FROM (
     -- BIGINT: Spark's row_number is an INT
@@ -215,21 +291,26 @@ def ecdf_distances(
     Both ECDFs are evaluated at every point of either side (right-continuous steps); D is the
     largest gap, W1 the integral of the gap over the merged support. Exact when the reference
     points are its distinct values with their counts. Every column runs in one query, each in
-    its own window partition.
+    its own window partition. With `Dialect.sketch_k`, the current side is the `QUANTILE_GRID`
+    quantiles of its sketch (the module docstring gives the error).
     """
-    points = ", ".join(
-        f"({i}, {d.double(v)}, {d.double(w)})"
-        for i, (_, reference) in enumerate(columns)
-        for v, w in reference
-    )
     names = [column for column, _ in columns]
-    return f"""
-WITH merged AS (
+    if d.sketch_k is not None:
+        merged = _merged_sketch(d, table, columns, where)
+    else:
+        points = ", ".join(
+            f"({i}, {d.double(v)}, {d.double(w)})"
+            for i, (_, reference) in enumerate(columns)
+            for v, w in reference
+        )
+        merged = f"""
     SELECT {STACK}, v, 1.0 AS c, 0.0 AS r
     FROM ({_stacked_values(d, table, names, where)}) AS stacked
     UNION ALL
     SELECT {STACK}, v, 0.0 AS c, w AS r
-    FROM (VALUES {points}) AS reference_points({STACK}, v, w)
+    FROM (VALUES {points}) AS reference_points({STACK}, v, w)"""
+    return f"""
+WITH merged AS ({merged}
 ), steps AS (
     SELECT {STACK}, v, sum(c) AS c, sum(r) AS r FROM merged GROUP BY {STACK}, v
 ), ecdf AS (
@@ -244,6 +325,33 @@ WITH merged AS (
 SELECT {STACK}, max(abs(fc - fr)), sum(abs(fc - fr) * coalesce(width, 0.0))
 FROM ecdf GROUP BY {STACK}
 """
+
+
+def _merged_sketch(
+    d: Dialect,
+    table: str,
+    columns: Sequence[tuple[str, Sequence[tuple[float, float]]]],
+    where: str | None,
+) -> str:
+    """The points `ecdf_distances` merges, on a sketching dialect: per column the current
+    side's `QUANTILE_GRID` quantiles (weight 1 each) and the reference points, read from one
+    row per column (the reference as lists, not a VALUES list Spark plans for seconds)."""
+    lists = {
+        "vs": [_number_list([v for v, _ in reference], "DOUBLE") for _, reference in columns],
+        "ws": [_number_list([w for _, w in reference], "DOUBLE") for _, reference in columns],
+    }
+    sketched = _sketched(d, table, [column for column, _ in columns], where, lists)
+    one, zero = "CAST(1 AS DOUBLE)", "CAST(0 AS DOUBLE)"
+    current = f"array_repeat({one}, {QUANTILE_GRID}), array_repeat({zero}, array_length(vs))"
+    return f"""
+    SELECT {STACK}, p.v AS v, p.c AS c, p.r AS r FROM (
+        SELECT {STACK}, unnest(arrays_zip(v, c, r)) AS p FROM (
+            SELECT {STACK}, list_concat(q, vs) AS v,
+                list_concat({current}) AS c,
+                list_concat(array_repeat({zero}, {QUANTILE_GRID}), ws) AS r
+            FROM ({sketched}) AS sketched
+        ) AS lists
+    ) AS points"""
 
 
 def classification_counts(
