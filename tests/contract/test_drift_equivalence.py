@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 from lucid.contracts.validity import MonitoringPolicy
-from lucid.engines.drift_sql import QUANTILE_GRID, SPARK, sketch_rank_error
+from lucid.engines.drift_sql import SPARK
 from lucid.engines.duckdb import DuckDBEngine
+from lucid.engines.quantile_sketches import QUANTILE_GRID, sketch_rank_error
 from lucid.engines.spark import SparkEngine
 from lucid.monitoring.drift import measure_data_drift
 from lucid.monitoring.profiles import build_profile

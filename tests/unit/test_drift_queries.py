@@ -10,6 +10,7 @@ import pytest
 import sqlglot
 
 from lucid.engines import drift_sql as queries
+from lucid.engines import quantile_sketches as sketches
 from lucid.engines.dialects import to_dialect
 from lucid.engines.drift_sql import DUCKDB, SPARK, Dialect
 from lucid.engines.duckdb import DuckDBEngine
@@ -110,9 +111,9 @@ def test_number_lists_round_trip_every_double_exactly(engine: DuckDBEngine) -> N
     """Reference points and ranks reach the engine as one text cast to a list: each double
     comes back bit for bit."""
     values = [0.1, -2.5, 1e-300, 5e-324, 1.7976931348623157e308, 1 / 3, 12345678.901234567]
-    [(found,)] = engine.query(f"SELECT {queries._number_list(values, 'DOUBLE')}")
+    [(found,)] = engine.query(f"SELECT {sketches.number_list(values, 'DOUBLE')}")
     assert found == values
-    [(ranks,)] = engine.query(f"SELECT {queries._number_list([0, 7, 3_000_000_000], 'BIGINT')}")
+    [(ranks,)] = engine.query(f"SELECT {sketches.number_list([0, 7, 3_000_000_000], 'BIGINT')}")
     assert ranks == [0, 7, 3_000_000_000]
 
 
@@ -120,5 +121,5 @@ def test_the_stated_sketch_error_is_below_half_an_ecdf_slice() -> None:
     """Spark's rank error (99 % confidence) against the 1/1000 of the rows each ECDF point of a
     profile weighs."""
     assert SPARK.sketch_k is not None
-    error = queries.sketch_rank_error(SPARK.sketch_k) + 0.5 / queries.QUANTILE_GRID
+    error = sketches.sketch_rank_error(SPARK.sketch_k) + 0.5 / sketches.QUANTILE_GRID
     assert error < 0.5 / 1000

@@ -14,29 +14,18 @@ statistic either one sort over the columns stacked (UNION ALL, `STACK` the colum
 window partition per column) or one KLL sketch per column, all in one aggregation (one scan,
 no shuffle of the values).
 
-Sketches (Spark): a column's value at 0-based rank k of n is read from its KLL sketch at the
-normalised rank closest to (k + 0.5) / n among the `QUANTILE_GRID` ranks (j + 0.5) / G; the
-rank of the value returned is off by at most (ε + 1 / (2G))·n, ε the sketch's normalised
-rank error (`sketch_rank_error`). The current side of `ecdf_distances` is the ECDF of those G
-quantiles of its sketch, each weighing 1/G: KS D is off by at most ε + 1/G and Wasserstein-1
-by at most (ε + 1/G) times the range of the values. A sketch holds every value of a column
-with fewer than `sketch_k` of them (exact ranks).
-
-Usable values: a numeric value is usable when it is not NULL, not NaN and not +-inf; a
-categorical value when it is not NULL. Every query receives an optional `where` filter (a
-segment) and only counts usable values unless it says otherwise.
+Sketches (Spark): how ranks are read and their error are in `lucid.engines.quantile_sketches`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-T = TypeVar("T")
+from lucid.engines.quantile_sketches import QUANTILE_GRID, merged_points, number_list, sketched
 
-QUANTILE_GRID = 10_000
-"""How many ranks, (j + 0.5) / QUANTILE_GRID, a quantile sketch is read at."""
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,53 +115,6 @@ def _stacked_values(d: Dialect, table: str, columns: Sequence[str], where: str |
     )
 
 
-def sketch_rank_error(k: int) -> float:
-    """The normalised rank error of a single quantile read from a KLL sketch of parameter
-    `k`, at 99 % confidence (Apache DataSketches' bound: 2.296 / k^0.9723)."""
-    return float(2.296 / k**0.9723)
-
-
-def _number_list(numbers: Sequence[float] | Sequence[int], kind: str) -> str:
-    """A list literal of `kind` (DOUBLE, BIGINT) written as one text split and cast: an engine
-    folds it to a constant as it plans, where a literal of thousands of elements costs its
-    planner seconds."""
-    return f"CAST(string_split('{','.join(map(str, numbers))}', ',') AS {kind}[])"
-
-
-def _grid() -> str:
-    """The ranks a sketch is read at, as a DOUBLE list."""
-    return _number_list([(j + 0.5) / QUANTILE_GRID for j in range(QUANTILE_GRID)], "DOUBLE")
-
-
-def _sketched(
-    d: Dialect,
-    table: str,
-    columns: Sequence[str],
-    where: str | None,
-    lists: Mapping[str, Sequence[str]] | None = None,
-) -> str:
-    """Rows (column index, usable values n, the values at the `QUANTILE_GRID` ranks q, then
-    per name of `lists` that column's expression of it): one KLL sketch per column, all built
-    in one aggregation (one scan). Read it through a generator (UNNEST), which a projection
-    cannot be merged into, so each sketch is read once."""
-    relation, names = _usable_columns(d, table, columns, where)
-    sketches = ", ".join(f"kll_sketch_agg_double({x}, {d.sketch_k}) AS {x}" for x in names)
-    extra = dict(lists or {})
-    listed = ", ".join(
-        ", ".join([str(i), x, *(values[i] for values in extra.values())])
-        for i, x in enumerate(names)
-    )
-    more = "".join(f", {name}" for name in extra)
-    return f"""
-SELECT {STACK}, kll_sketch_get_n_double(s) AS n,
-    kll_sketch_get_quantile_double(s, {_grid()}) AS q{more}
-FROM (
-    SELECT stack({len(names)}, {listed}) AS ({STACK}, s{more})
-    FROM (SELECT {sketches} FROM {relation}) AS sketches
-) AS stacked
-"""
-
-
 def _usable_columns(
     d: Dialect, table: str, columns: Sequence[str], where: str | None
 ) -> tuple[str, list[str]]:
@@ -218,11 +160,12 @@ def ranked_values(
     names = [column for column, _ in columns]
     if d.sketch_k is not None:
         index = f"CAST(floor((k + 0.5) * {QUANTILE_GRID} / n) AS BIGINT) + 1"
-        ks = [_number_list(ranks, "BIGINT") for _, ranks in columns]
-        sketched = _sketched(d, table, names, where, {"ks": ks})
+        ks = [number_list(ranks, "BIGINT") for _, ranks in columns]
+        relation, cleaned = _usable_columns(d, table, names, where)
+        source = sketched(relation, cleaned, d.sketch_k, STACK, {"ks": ks})
         return f"""
 SELECT {STACK}, k, q[{index}] FROM (
-    SELECT {STACK}, n, q, unnest(ks) AS k FROM ({sketched}) AS sketched
+    SELECT {STACK}, n, q, unnest(ks) AS k FROM ({source}) AS sketched
 ) AS wanted
 ORDER BY 1, 2
 """
@@ -296,7 +239,9 @@ def ecdf_distances(
     """
     names = [column for column, _ in columns]
     if d.sketch_k is not None:
-        merged = _merged_sketch(d, table, columns, where)
+        relation, cleaned = _usable_columns(d, table, names, where)
+        references = [reference for _, reference in columns]
+        merged = merged_points(relation, cleaned, d.sketch_k, STACK, references)
     else:
         points = ", ".join(
             f"({i}, {d.double(v)}, {d.double(w)})"
@@ -325,33 +270,6 @@ WITH merged AS ({merged}
 SELECT {STACK}, max(abs(fc - fr)), sum(abs(fc - fr) * coalesce(width, 0.0))
 FROM ecdf GROUP BY {STACK}
 """
-
-
-def _merged_sketch(
-    d: Dialect,
-    table: str,
-    columns: Sequence[tuple[str, Sequence[tuple[float, float]]]],
-    where: str | None,
-) -> str:
-    """The points `ecdf_distances` merges, on a sketching dialect: per column the current
-    side's `QUANTILE_GRID` quantiles (weight 1 each) and the reference points, read from one
-    row per column (the reference as lists, not a VALUES list Spark plans for seconds)."""
-    lists = {
-        "vs": [_number_list([v for v, _ in reference], "DOUBLE") for _, reference in columns],
-        "ws": [_number_list([w for _, w in reference], "DOUBLE") for _, reference in columns],
-    }
-    sketched = _sketched(d, table, [column for column, _ in columns], where, lists)
-    one, zero = "CAST(1 AS DOUBLE)", "CAST(0 AS DOUBLE)"
-    current = f"array_repeat({one}, {QUANTILE_GRID}), array_repeat({zero}, array_length(vs))"
-    return f"""
-    SELECT {STACK}, p.v AS v, p.c AS c, p.r AS r FROM (
-        SELECT {STACK}, unnest(arrays_zip(v, c, r)) AS p FROM (
-            SELECT {STACK}, list_concat(q, vs) AS v,
-                list_concat({current}) AS c,
-                list_concat(array_repeat({zero}, {QUANTILE_GRID}), ws) AS r
-            FROM ({sketched}) AS sketched
-        ) AS lists
-    ) AS points"""
 
 
 def classification_counts(
