@@ -11,7 +11,8 @@ runs in its own process; its peak memory is the process's max RSS plus, for Spar
 (a child process); its CPU time (user + system, the same two processes) is printed beside the
 wall-clock time, with the machine's 1-minute load average after it, because on a shared
 machine the wall clock mostly measures the neighbours. DuckDB runs with a memory limit and a
-spill folder, so it spills instead of crashing.
+spill folder, so it spills instead of crashing. A drift run on both engines ends with a verdict
+line: Spark's CPU seconds over DuckDB's, against the goal of at most 3x at 50 M rows.
 
     uv run python bench/scale.py [--sizes 1000000,10000000,50000000] [--engines duckdb,spark]
         [--tasks training,snapshot,drift] [--duckdb-memory 4GB]
@@ -189,12 +190,14 @@ def main() -> None:
 
 
 def verdict(size: int, spark: float, duckdb: float) -> str:
-    """The issue's goal for Spark drift: at most 3x DuckDB's CPU seconds, same data, same run."""
+    """Issue 26's goal for Spark drift: at 50 M rows a side, at most 3x DuckDB's CPU seconds
+    (same data, same run). Below 50 M the ratio is printed, not judged: Spark's fixed cost
+    per query weighs more there."""
     ratio = spark / duckdb
-    met = "met" if ratio <= 3 else "NOT met"
+    judged = ("met" if ratio <= 3 else "NOT met") if size >= 50_000_000 else "not judged"
     return (
         f"{size:>11,}  verdict: Spark drift {spark:.1f} CPU-s = {ratio:.2f}x DuckDB's "
-        f"{duckdb:.1f} CPU-s (goal <= 3x): {met}"
+        f"{duckdb:.1f} CPU-s (goal at 50 M rows: <= 3x): {judged}"
     )
 
 
