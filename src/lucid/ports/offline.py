@@ -60,7 +60,8 @@ class DriftQueries(Protocol):
         self, table: str, columns: Sequence[tuple[str, Sequence[int]]], where: str | None = None
     ) -> str:
         """Stacked rows (index, rank, v): per `(column, ranks)`, its usable values at those
-        0-based ranks of its ascending order."""
+        0-based ranks of its ascending order (exact, or from a quantile sketch within the
+        rank error `lucid.engines.quantile_sketches` states)."""
         ...
 
     def value_counts(self, table: str, columns: Sequence[str], where: str | None = None) -> str:
@@ -89,7 +90,7 @@ class DriftQueries(Protocol):
         where: str | None = None,
     ) -> str:
         """Stacked rows (index, KS D, Wasserstein-1) against each column's reference given as
-        (value, weight) points."""
+        (value, weight) points (the current side exact, or read from a quantile sketch)."""
         ...
 
     def classification_counts(
