@@ -6,8 +6,10 @@ a bare keyed `sqlite3` read of one row, the bare `sqlite3` read of the five rows
 query shape), the online store's own `read` (the server's call without the server), and a bare
 redis-py HMGET of the entity's hash. Five approved definitions (variants of
 customer_activity_30d, TTL 2d) are resolved once and cached by the server; every store holds
-`--entities` entities x 5 features. Goal: p99 under 0.1 ms in-process on SQLite (Feast's SDK
-measures 0.24-0.37 ms here, the bare read about 0.02 ms).
+`--entities` entities x 5 features. Goal (issue 26): Lucid's read on SQLite within 2x the
+bare `sqlite3` read of the five rows at p99. A last pair of lines times the two interleaved,
+call by call on the same entities, so a stall of the machine falls on both alike; the
+verdict is read there (Feast's SDK measures 0.24-0.37 ms here).
 
     uv run python bench/online.py [--calls 20000] [--warmup 2000] [--entities 100000]
         [--redis-url redis://127.0.0.1:6379/0] [--log-calls 2000] [--profile]
@@ -53,7 +55,8 @@ from lucid.storage.unit_of_work import SqlUnitsOfWork
 
 EXAMPLE = Path(__file__).parents[1] / "src/lucid/scenarios/churn/customer_activity.yaml"
 NAMES = ("activity_30d", "activity_7d", "activity_90d", "purchases_30d", "logins_30d")
-GOAL_US = 100.0
+GOAL_RATIO = 2.0
+"""Lucid's p99 on SQLite within this multiple of the bare five-row read's."""
 
 
 def definitions() -> list[FeatureDefinition]:
@@ -89,6 +92,23 @@ def timed(calls: list[str], warmup: int, action: Callable[[str], Any]) -> list[i
         started = clock()
         action(entity)
         samples.append(clock() - started)
+    return samples
+
+
+def interleaved(
+    calls: list[str], warmup: int, first: Callable[[str], Any], second: Callable[[str], Any]
+) -> tuple[list[int], list[int]]:
+    """`timed` of both actions, one call of each per entity in turn."""
+    for entity in calls[:warmup]:
+        first(entity)
+        second(entity)
+    clock = time.perf_counter_ns
+    samples: tuple[list[int], list[int]] = ([], [])
+    for entity in calls[warmup:]:
+        for action, kept in ((first, samples[0]), (second, samples[1])):
+            started = clock()
+            action(entity)
+            kept.append(clock() - started)
     return samples
 
 
@@ -207,10 +227,15 @@ def main() -> None:
                 ),
                 results[lines[0][0]],
             )
-            p99 = results["Lucid get_online_features, SQLite"][1]
+            bare_reads, lucid_reads = interleaved(calls, args.warmup, lines[1][1], lines[3][1])
+            report("interleaved: bare sqlite3, the five rows", bare_reads, results[lines[0][0]])
+            report("interleaved: Lucid get_online_features", lucid_reads, results[lines[0][0]])
+            floor, lucid = summary(bare_reads), summary(lucid_reads)
+            ratio = lucid[1] / floor[1]
             print(
-                f"goal: p99 < {GOAL_US:.0f} µs in-process on SQLite: "
-                f"{'met' if p99 < GOAL_US else 'MISSED'} ({p99:.1f} µs)"
+                f"goal: Lucid's read on SQLite within {GOAL_RATIO:g}x bare sqlite3 at p99: "
+                f"{'met' if ratio <= GOAL_RATIO else 'MISSED'} ({lucid[1]:.1f} µs vs "
+                f"{floor[1]:.1f} µs, {ratio:.2f}x; p50 {lucid[0] / floor[0]:.2f}x)"
             )
             if args.profile:
                 profile = cProfile.Profile()

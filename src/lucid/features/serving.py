@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from lucid.contracts.semantic.examples import ValueType
-from lucid.contracts.semantic.governance import Governed, check_servable, is_stale
+from lucid.contracts.semantic.governance import Governed, check_servable
 from lucid.contracts.semantic.skew import (
     LoggedValue,
     ServedValue,
@@ -145,6 +145,14 @@ def epoch(moment: datetime) -> float:
     return moment.timestamp()
 
 
+_CASTS: dict[ValueType, Callable[[Any], Any]] = {
+    ValueType.BOOLEAN: bool,
+    ValueType.INTEGER: int,
+    ValueType.FLOAT: float,
+}
+"""`ValueType.coerce` of a stored value that is not None (any other type: `str`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ServingPlan:
     """The normal references (`name@version`) of the features asked, in order, their specs,
@@ -153,13 +161,27 @@ class ServingPlan:
     refs: tuple[str, ...]
     specs: tuple[Spec, ...]
     listings: dict[str, tuple[str, str]]
+    columns: tuple[tuple[str, float | None, Callable[[Any], Any], Any], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    """Per feature: its reference, TTL in seconds (None: none), cast and empty value; what
+    `served` reads on every call."""
+
+    def __post_init__(self) -> None:
+        columns = tuple(
+            (ref, None if ttl is None else ttl.seconds, _CASTS.get(value_type, str), empty)
+            for ref, (ttl, value_type, empty) in zip(self.refs, self.specs, strict=True)
+        )
+        object.__setattr__(self, "columns", columns)
 
     def markers_wanted(self, entities: Sequence[str], stored: StoredPairs) -> list[str]:
         """The features whose last materialisation must be read: an entity has no stored value
         of them, and they have an empty value to serve in that case."""
+        if len(stored) == len(entities) * len(self.refs):
+            return []  # every pair stored (the read returns one row per pair at most)
         return [
             ref
-            for ref, (_, _, empty) in zip(self.refs, self.specs, strict=True)
+            for ref, _, _, empty in self.columns
             if empty is not None and any((entity, ref) not in stored for entity in entities)
         ]
 
@@ -174,7 +196,7 @@ class ServingPlan:
         served = []
         for entity in entities:
             row: dict[str, ServedValue] = {}
-            for ref, (ttl, value_type, empty) in zip(self.refs, self.specs, strict=True):
+            for ref, ttl, cast, empty in self.columns:
                 found = stored.get((entity, ref))
                 if found is None and empty is not None:
                     # Absent at the last materialisation: the entity had no event then.
@@ -184,10 +206,10 @@ class ServingPlan:
                     row[ref] = ServedValue(entity, ref, None, None, "missing")
                 elif found is UNKNOWN:
                     row[ref] = ServedValue(entity, ref, None, None, "unknown")
-                elif is_stale(found[2], ttl, moment):
-                    row[ref] = ServedValue(entity, ref, None, found[1], "stale")
+                elif ttl is not None and (found[2] is None or moment - found[2] > ttl):
+                    row[ref] = ServedValue(entity, ref, None, found[1], "stale")  # `is_stale`
                 else:
-                    value = value_type.coerce(found[0])
+                    value = None if found[0] is None else cast(found[0])
                     row[ref] = ServedValue(entity, ref, value, found[1], "fresh")
             served.append(row)
         return served

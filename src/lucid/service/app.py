@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from anyio import to_thread
 from fastapi import Depends, FastAPI
@@ -32,9 +33,10 @@ from lucid.service import (
     routes,
     shadow_routes,
 )
+from lucid.service.prediction_journal import PredictionJournal
 from lucid.service.prediction_route import PATH as PREDICT_PATH
 from lucid.service.prediction_route import PredictionRoute
-from lucid.service.predictor import PredictionJournal, Predictor, ServingState
+from lucid.service.predictor import Predictor, ServingState
 from lucid.settings import Settings, load_settings
 
 SYNC_THREADS = 4
@@ -71,11 +73,14 @@ class Metrics:
 
 class Measured:
     """Counts every HTTP request by method, route template and status, and times it: a plain
-    ASGI middleware (Starlette's `@app.middleware("http")` costs far more per request)."""
+    ASGI middleware (Starlette's `@app.middleware("http")` costs far more per request). Each
+    labelled counter and histogram is looked up once (`labels` checks and locks each call)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._counters: dict[tuple[str, str, int], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,15 +100,37 @@ class Measured:
         finally:
             path = getattr(scope.get("route"), "path", "unmatched")
             method = scope["method"]
-            self.metrics.requests.labels(method, path, str(status)).inc()
-            self.metrics.latency.labels(method, path).observe(time.perf_counter() - started)
+            counter = self._counters.get((method, path, status))
+            if counter is None:
+                counter = self.metrics.requests.labels(method, path, str(status))
+                self._counters[(method, path, status)] = counter
+            counter.inc()
+            timer = self._timers.get((method, path))
+            if timer is None:
+                timer = self._timers[(method, path)] = self.metrics.latency.labels(method, path)
+            timer.observe(time.perf_counter() - started)
+
+
+class Service(FastAPI):
+    """The FastAPI application, but `POST /v1/predict/{model}` goes straight to its own
+    stack (metrics, body limit, `PredictionRoute`) without passing FastAPI's and Starlette's
+    middleware and router: the hot path pays only for what it uses."""
+
+    predictions: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.predictions is not None and PredictionRoute.serves(scope):
+            scope["app"] = self  # as Starlette sets it: the route reads the worker's state
+            await self.predictions(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     """The service for the project in `project_dir` (settings read once, at start-up)."""
     settings = load_settings(project_dir, environ)
     metrics = Metrics()
-    app = FastAPI(
+    app = Service(
         title="Lucid",
         version=lucid.__version__,
         description="Feature store, model registry and drift monitoring bound by three "
@@ -119,13 +146,12 @@ def create_app(project_dir: Path, environ: Mapping[str, str]) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, problems.http_error)
     app.add_exception_handler(Exception, problems.unexpected_error)
 
-    app.add_middleware(PredictionRoute)  # inside Measured, which times it as any route
-    app.add_middleware(  # before any route reads a body or checks a token
-        BodyLimit,
-        limit=settings.max_body_bytes,
-        limits=[(PREDICT_PATH, settings.max_predict_body_bytes)],
-    )
+    limits = [(PREDICT_PATH, settings.max_predict_body_bytes)]
+    # Before any route reads a body or checks a token.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, limits=limits)
     app.add_middleware(Measured, metrics=metrics)
+    predict = BodyLimit(PredictionRoute(), limit=settings.max_body_bytes, limits=limits)
+    app.predictions = Measured(predict, metrics)  # timed and counted as any route
 
     plain = [Depends(plain_parameters)]  # no control character in parameters or form fields
     app.include_router(operations.router)

@@ -1,12 +1,13 @@
-"""`POST /v1/predict/{model}` as a bare ASGI handler inside the FastAPI app (a middleware).
+"""`POST /v1/predict/{model}` as a bare ASGI handler, called by `lucid.service.app.Service`
+before FastAPI's own stack.
 
 The prediction route is the service's hot path. Through FastAPI a prediction spent most of its
 CPU outside the prediction: matching the path against every route, solving dependencies,
-running the route through six middleware layers, serialising through the response model
-(`bench/serve.py` with py-spy). Here the route parses its body with the same pydantic model,
-authenticates the same bearer token, predicts with the same `Predictor`, and answers errors
-with the same problem bodies and metrics; FastAPI keeps the route's declaration, so the
-OpenAPI document and every other route are unchanged.
+running the route through FastAPI's and Starlette's middleware layers, serialising through
+the response model (`bench/serve.py` with py-spy). Here the route parses its body with the
+same pydantic model, authenticates the same bearer token, predicts with the same `Predictor`,
+and answers errors with the same problem bodies and metrics; FastAPI keeps the route's
+declaration, so the OpenAPI document and every other route are unchanged.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 from pydantic_core import from_json
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from lucid.errors import InvalidInput, LucidError
 from lucid.http import problems
@@ -86,22 +87,22 @@ _LABEL = _Route(ROUTE)
 
 
 class PredictionRoute:
-    """Serves `POST /v1/predict/{model}`; hands every other request to `app`."""
+    """Serves `POST /v1/predict/{model}` (the requests `serves` says it takes)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    @staticmethod
+    def serves(scope: Scope) -> bool:
+        """Whether the request is a `POST /v1/predict/{model}`."""
+        path: str = scope.get("path", "")
+        return (
+            scope["type"] == "http"
+            and scope["method"] == "POST"
+            and path.startswith(PATH)
+            and len(path) > len(PATH)
+            and "/" not in path[len(PATH) :]
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope.get("path", "")
-        if (
-            scope["type"] != "http"
-            or scope["method"] != "POST"
-            or not path.startswith(PATH)
-            or "/" in path[len(PATH) :]
-            or len(path) == len(PATH)
-        ):
-            await self.app(scope, receive, send)
-            return
+        path: str = scope["path"]
         scope["route"] = _LABEL  # what `Measured` labels the request with, as for any route
         state = scope["app"].state  # the FastAPI application's, set by Starlette
         status, body, headers = await self._answer(state, scope, receive, path[len(PATH) :])

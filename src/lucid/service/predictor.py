@@ -1,5 +1,5 @@
 """The prediction hot path of `lucid serve`: what a worker keeps between requests, and the
-journal that makes each answered prediction durable.
+prediction of each request (the journal that makes it durable: `prediction_journal`).
 
 `ServingState` keeps each token's principal, each model's route (production version, running
 experiment) and the loaded versions between requests. Every change to those is an event in
@@ -9,13 +9,9 @@ event — and the worker drops what it kept when that figure moved. A prediction
 rollback committed is never served by the rolled-back version.
 
 `PredictionJournal` is a group commit: each request hands it what its prediction must log
-(the feature values served, for skew; the prediction, for monitoring; the exposure, for a
-running experiment; the challenger's score, for a running shadow comparison) and waits;
-everything waiting is stored in one transaction, then the requests are answered. An answer
-therefore means a stored log, and under load one commit serves many predictions.
-`TurnBatches` does the same for the online store and the model: the entities waiting for one
-list of features are read in one round trip, the rows waiting for one version are predicted
-in one call.
+and waits; an answer therefore means a stored log. `TurnBatches` does the same for the
+online store and the model: the entities waiting for one list of features are read in one
+round trip, the rows waiting for one version are predicted in one call.
 
 Everything here runs on the worker's event loop but what the worker has not kept yet (read
 on a thread once).
@@ -26,9 +22,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -39,7 +34,7 @@ from lucid.contracts.access import Principal
 from lucid.contracts.experiments import Design, ShadowDesign
 from lucid.contracts.semantic import ServedValue
 from lucid.contracts.value.request_inputs import checked_values
-from lucid.errors import Conflict, InvalidInput, LucidError, StorageUnavailable
+from lucid.errors import Conflict, InvalidInput, LucidError
 from lucid.features.serving import fresh_rows
 from lucid.monitoring.served_predictions import (
     Asked,
@@ -52,6 +47,7 @@ from lucid.monitoring.served_predictions import (
     routed,
 )
 from lucid.registry.serving import ServedModel
+from lucid.service.prediction_journal import SERVING_EVENTS, Entry, Expected, PredictionJournal
 from lucid.service.turn_batches import TurnBatches
 from lucid.storage.feature_registry import served_value_rows
 from lucid.storage.prediction_log import SqlPredictionJournal
@@ -59,19 +55,6 @@ from lucid.storage.prediction_log import SqlPredictionJournal
 if TYPE_CHECKING:
     from lucid.bootstrap import Lucid
 
-SERVING_EVENTS = (
-    "ModelPromoted",
-    "ModelRolledBack",
-    "ModelArchived",
-    "ExperimentCreated",
-    "ExperimentConcluded",
-    "ShadowStarted",
-    "ShadowConcluded",
-    "TokenRevoked",
-    "FeatureDeprecated",
-    "SourceRegistered",  # a new listing source makes ids unknown
-)
-"""The event types that change what a worker may serve or who may ask."""
 
 K = TypeVar("K")
 T = TypeVar("T")
@@ -96,6 +79,7 @@ class ServingState:
         self._serving_log = SqlPredictionJournal(lucid.db, SERVING_EVENTS)
         self._guard = threading.Lock()
         self._seen = -1
+        self._turn_read: int | None = None  # `current` as read in this turn of the loop
         self._principals: dict[str, Principal] = {}
         self._routes: dict[str, Route] = {}
         # A version's artifact and an experiment's design never change once stored.
@@ -135,6 +119,19 @@ class ServingState:
                     self._routes = {}
                     self._lucid.features.forget_served_definitions()
         return latest
+
+    def current_in_turn(self) -> int:
+        """`current` on the running event loop, one read shared until the loop's queue of ready
+        callbacks reaches the one this read queued: a request whose step comes before that
+        callback was received before the read (a request received later queues its step after
+        it), so a request received after a serving event committed still sees that event."""
+        if self._turn_read is None:
+            self._turn_read = self.current()
+            asyncio.get_running_loop().call_soon(self._end_turn)
+        return self._turn_read
+
+    def _end_turn(self) -> None:
+        self._turn_read = None
 
     def principal(self, token: str | None, seen: int) -> Principal:
         """The principal of a bearer token (401 for a missing, unknown or revoked one)."""
@@ -213,120 +210,6 @@ class ServingState:
                 kept[key] = value
 
 
-@dataclass
-class Entry:
-    """What one request (one entity or a batch) must log before it is answered."""
-
-    served: list[dict[str, Any]] = field(default_factory=list)
-    predictions: list[dict[str, Any]] = field(default_factory=list)
-    exposure: tuple[str, str, list[dict[str, Any]]] | None = None
-    """(experiment id, actor, exposure rows) when a running experiment routed the request."""
-    shadow: list[dict[str, Any]] = field(default_factory=list)
-    """The challenger's shadow scores ({comparison_id, prediction_id, score}) when a running
-    shadow comparison scored the request; stored like the predictions, without an event."""
-
-
-class PredictionJournal:
-    """Stores what waiting requests logged, many requests per commit, one commit at a time.
-
-    On SQLite the commit runs on the worker's event loop: it takes tens of microseconds,
-    where handing it to a thread made it wait milliseconds for the interpreter lock. On
-    PostgreSQL, whose commit waits on the network, it runs on a thread. Requests arriving
-    during a commit wait for the next, which takes them all."""
-
-    def __init__(self, lucid: Lucid) -> None:
-        self._lucid = lucid
-        self._store_rows = SqlPredictionJournal(lucid.db, SERVING_EVENTS)
-        self._waiting: list[tuple[Entry, asyncio.Future[None]]] = []
-        self._storing: asyncio.Task[None] | None = None
-
-    async def log(self, entry: Entry) -> None:
-        """Return once the entry is committed; raise why it was not."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        self._waiting.append((entry, done))
-        if self._storing is None:
-            # Runs after the requests already ready in this turn of the loop: they join.
-            self._storing = loop.create_task(self._store())
-        await done
-
-    async def close(self) -> None:
-        """Wait for what is being stored."""
-        if self._storing is not None:
-            await self._storing
-
-    async def _store(self) -> None:
-        try:
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                failures = await self._stored([entry for entry, _ in batch])
-                for (_, done), failure in zip(batch, failures, strict=True):
-                    if not done.done():  # a request whose client left is cancelled
-                        if failure is None:
-                            done.set_result(None)
-                        else:
-                            done.set_exception(failure)
-        finally:
-            self._storing = None
-
-    async def _stored(self, entries: list[Entry]) -> list[Exception | None]:
-        """Store the entries in one commit; each entry's failure, None once it is stored.
-
-        When the database refuses the group for one of its rows, each entry is stored again
-        alone, so the row fails its own request and no other. A database that cannot be
-        reached answers every entry at once."""
-        try:
-            if self._lucid.db.is_sqlite:
-                refused = self._write(entries)
-            else:
-                refused = await to_thread.run_sync(self._write, entries)
-        except StorageUnavailable as error:
-            return [error] * len(entries)
-        except Exception as error:  # a row refused (translated or not): find which
-            if len(entries) == 1:
-                return [error]  # a LucidError answers its sentence; anything else a 500
-            return [failure for entry in entries for failure in await self._stored([entry])]
-        return [refused.get(id(entry)) for entry in entries]
-
-    def _write(self, batch: list[Entry]) -> dict[int, LucidError]:
-        exposed: dict[tuple[str, str], list[Entry]] = defaultdict(list)
-        for entry in batch:
-            if entry.exposure is not None:
-                exposed[entry.exposure[:2]].append(entry)
-        if not exposed:  # the common case, on the bare driver
-            self._store_rows.write(*_rows(batch))
-            return {}
-        refused: dict[int, LucidError] = {}
-        # Exposures append an event: one unit of work holds the rows and the events.
-        with self._lucid.uows() as uow:
-            for (experiment_id, actor), entries in exposed.items():
-                exposures = [
-                    row
-                    for entry in entries
-                    if entry.exposure is not None
-                    for row in entry.exposure[2]
-                ]
-                try:
-                    self._lucid.experiments.expose(experiment_id, exposures, actor=actor)
-                except Conflict as error:  # the experiment ended after the routing
-                    refused.update(
-                        (id(entry), Conflict(f"{error.sentence} Ask again.")) for entry in entries
-                    )
-            kept = [entry for entry in batch if id(entry) not in refused]
-            self._store_rows.write_in(uow.connection, *_rows(kept))
-        return refused
-
-
-def _rows(
-    batch: list[Entry],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The served values, the predictions and the shadow scores the entries log."""
-    served = [row for entry in batch for row in entry.served]
-    predictions = [row for entry in batch for row in entry.predictions]
-    shadow = [row for entry in batch for row in entry.shadow]
-    return served, predictions, shadow
-
-
 class Predictor:
     """Predicts for one entity or a batch on a worker's event loop: routing, the check of the
     request-time inputs, the features read online (batched), the model (batched), then the
@@ -371,8 +254,22 @@ class Predictor:
     async def _predict(
         self, model: str, asked: Sequence[Asked], token: str | None, where: Callable[[int], str]
     ) -> list[dict[str, Any]]:
+        expected = self._journal.expect()
+        try:
+            return await self._predicted(model, asked, token, where, expected)
+        finally:
+            self._journal.settle(expected)
+
+    async def _predicted(
+        self,
+        model: str,
+        asked: Sequence[Asked],
+        token: str | None,
+        where: Callable[[int], str],
+        expected: Expected,
+    ) -> list[dict[str, Any]]:
         state = self._state
-        seen = state.current()
+        seen = state.current_in_turn()
         who = await _kept(state.principals, token or "", state.principal, token, seen)
         who.require_logging(action=f"predicting with {model} (each prediction is logged)")
         route = await _kept(state.routes, model, state.route, model, seen)
@@ -400,7 +297,7 @@ class Predictor:
             except Conflict:
                 # An id its entity's listing source does not hold: 404, nothing predicted.
                 self._lucid.features.check_known(served.features, values)
-                await self._journal.log(entry)  # what was served is logged
+                await self._journal.log(entry, expected)  # what was served is logged
                 raise
             results = await self._calls.ask_many((model, version), rows)
             logged = logged_predictions(model, version, group, rows, results, read[0][1])
@@ -413,7 +310,7 @@ class Predictor:
                 )
         if route.experiment is not None:
             entry.exposure = (route.experiment, who.person, exposure_rows(items))
-        await self._journal.log(entry)
+        await self._journal.log(entry, expected)
         return answers
 
     async def _shadow_scores(

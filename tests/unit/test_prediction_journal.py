@@ -1,0 +1,84 @@
+"""`PredictionJournal`: a request being predicted joins the commit of one that logged first;
+one that will not log holds no commit."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from lucid.bootstrap import Lucid, open_project
+from lucid.monitoring.predictions import prediction_rows
+from lucid.project import init_project
+from lucid.service.prediction_journal import Entry, PredictionJournal
+from lucid.storage.tables import prediction_log
+
+
+def entry(entity: str) -> Entry:
+    row = {"entity": entity, "served_at": datetime.now(UTC), "features": {"x": 1.0}}
+    return Entry(predictions=prediction_rows("churn", 1, [row | {"score": 0.5}]))
+
+
+def logged(lucid: Lucid) -> list[str]:
+    with lucid.db.transaction() as connection:
+        return list(connection.execute(select(prediction_log.c.entity)).scalars())
+
+
+def counted_writes(journal: PredictionJournal) -> list[int]:
+    """How many predictions each commit of `journal` stored, in order."""
+    commits: list[int] = []
+    rows = journal._store_rows
+    write = rows.write
+
+    def counting(*args: Any) -> None:
+        write(*args)
+        commits.append(len(args[1]))
+
+    rows.write = counting  # type: ignore[method-assign]
+    return commits
+
+
+def test_a_request_being_predicted_joins_the_commit_of_one_that_logged_first(
+    tmp_path: Path,
+) -> None:
+    init_project(tmp_path, name="journal", actor="test", environ={}).close()
+    with open_project(tmp_path, environ={}) as lucid:
+        journal = PredictionJournal(lucid)
+        commits = counted_writes(journal)
+
+        async def main() -> None:
+            first, second = journal.expect(), journal.expect()
+
+            async def later() -> None:
+                await asyncio.sleep(0)  # its prediction takes a turn of the loop longer
+                await asyncio.sleep(0)
+                await journal.log(entry("c2"), second)
+
+            await asyncio.gather(journal.log(entry("c1"), first), later())
+            await journal.log(entry("c3"), journal.expect())  # alone: no one to wait for
+
+        asyncio.run(main())
+        assert commits == [2, 1]
+        assert sorted(logged(lucid)) == ["c1", "c2", "c3"]
+
+
+def test_a_request_that_will_not_log_holds_no_commit(tmp_path: Path) -> None:
+    init_project(tmp_path, name="journal", actor="test", environ={}).close()
+    with open_project(tmp_path, environ={}) as lucid:
+        journal = PredictionJournal(lucid)
+        commits = counted_writes(journal)
+
+        async def main() -> None:
+            refused, forgotten = journal.expect(), journal.expect()
+            logging = asyncio.ensure_future(journal.log(entry("c1"), journal.expect()))
+            await asyncio.sleep(0)
+            journal.settle(refused)  # refused before its log: the commit goes on without it
+            await asyncio.wait_for(asyncio.shield(logging), timeout=5)
+            assert forgotten.coming  # never settled: the commit waited its time, no more
+
+        asyncio.run(main())
+        assert commits == [1]
+        assert logged(lucid) == ["c1"]
