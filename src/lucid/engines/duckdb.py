@@ -380,22 +380,40 @@ class DuckDBEngine:
             self._allow(file(labels))
         self._prepare([sources[name] for feature in features for name in feature.sources])
         load_labels(self.connection, labels, time_column)
-        columns = [row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()]
+        described = self.connection.execute("DESCRIBE __lucid_labels").fetchall()
+        label_types = {str(row[0]): str(row[1]) for row in described}
         spine_sql, sql = training_set_sql(
             features,
             sources,
             self.relation,
             labels="__lucid_labels",
-            label_columns=columns,
+            label_columns=list(label_types),
             entity_column=entity_column,
             time_column=time_column,
             spine="__lucid_label_spine",
+            label_types=label_types,
+            key_types=self._key_types(features, sources),
         )
         _spine_view(self.connection, "__lucid_label_spine", spine_sql)
         self._confine()
         return TrainingSet(
             self.connection, sql, [definition.name for definition in features], self._scratch
         )
+
+    def _key_types(
+        self, features: Sequence[FeatureDefinition], sources: Mapping[str, Source]
+    ) -> dict[str, str]:
+        """The DuckDB type of each feature source's entity key column, as its view reads it."""
+        found = {}
+        for name in dict.fromkeys(name for feature in features for name in feature.sources):
+            source = sources[name]
+            if source.entity_key not in source.schema:
+                continue  # the feature SQL names the missing column
+            [(_, kind, *_)] = self.connection.execute(
+                f"DESCRIBE SELECT {quote(source.entity_key)} FROM {self.relation(source)}"
+            ).fetchall()
+            found[name] = str(kind)
+        return found
 
     def latest_values(
         self,

@@ -1,0 +1,145 @@
+"""Snapshot (`last`) features of a DuckDB training set, joined to the label rows themselves:
+one ASOF JOIN per source and set of kept rows, whatever the number of features it serves.
+
+A group's ASOF JOIN carries only the entity key and the event time, so each label row learns
+the time of the latest kept event at or before it. An equality join on (entity, that time)
+then brings every event of that instant, and one aggregate per label row applies `last`'s tie
+rule (docs/features.md, Ties) to each column apart: the greatest value, a NULL above every
+value. Most instants hold one event, so the aggregate sees one row per label row; the join
+sorts the events once per group instead of once per feature, and the label rows are never
+reduced to a spine and joined back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from lucid.contracts.semantic import (
+    Aggregate,
+    FeatureDefinition,
+    Source,
+    Term,
+    WindowedAggregation,
+)
+from lucid.engines.definition_checks import check_columns
+from lucid.engines.feature_sql import VALUE_TYPES, normaliser_sql
+from lucid.engines.relations import LABEL_ROW, entity_key, kept_rows, quote
+
+_INTEGERS = frozenset(
+    {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
+    | {"UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
+)
+
+
+def snapshot_term(definition: FeatureDefinition, source: Source) -> Term | None:
+    """The definition's one `last` term when a group can serve it: a single term over a
+    source without an ingestion time (as known at, the range join serves the others)."""
+    computation = definition.computation
+    if not isinstance(computation, WindowedAggregation) or len(computation.terms) != 1:
+        return None
+    [term] = computation.terms
+    if term.aggregate is not Aggregate.LAST or source.ingestion_time is not None:
+        return None
+    return term
+
+
+@dataclass
+class SnapshotGroup:
+    """The `last` features read from one source's same kept rows, and the columns they read."""
+
+    source: Source
+    kept: str
+    features: list[tuple[FeatureDefinition, Term]] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(dict.fromkeys(term.column or "" for _, term in self.features))
+
+
+def snapshot_groups(
+    features: Sequence[FeatureDefinition], sources: Mapping[str, Source]
+) -> list[SnapshotGroup]:
+    """The features a group serves, grouped by source and kept rows (exclusions, filters)."""
+    groups: dict[tuple[str, str], SnapshotGroup] = {}
+    for definition in features:
+        source = sources[definition.sources[0]]
+        term = snapshot_term(definition, source)
+        if term is None:
+            continue
+        check_columns(definition, sources)
+        kept = kept_rows(definition, source, term.filters)
+        group = groups.setdefault((source.name, kept), SnapshotGroup(source, kept))
+        group.features.append((definition, term))
+    return list(groups.values())
+
+
+def compared_entity(source: Source, label_type: str | None, key_type: str | None) -> bool:
+    """Whether the label's entity column and the source's key compare as they are: both
+    integers or both text. Otherwise both are compared as text (docs/features.md: `42` in
+    an integer key column and `"42"` in a label file are the same entity)."""
+    if label_type is None or key_type is None:
+        return False
+    if label_type == key_type == "VARCHAR":
+        return True
+    return label_type in _INTEGERS and key_type in _INTEGERS
+
+
+def snapshot_stage(
+    previous: str,
+    carried: Sequence[str],
+    group: SnapshotGroup,
+    number: int,
+    relation: Callable[[Source], str],
+    *,
+    entity_column: str,
+    moment: Callable[[str], str],
+    native: bool,
+) -> str:
+    """The rows of `previous` (columns `carried` and `__lucid_row`, one row per label row)
+    with `__lucid_t<number>`, the time of the group's latest kept event at or before each
+    row's `moment`, and `__lucid_g<number>_<j>`, each column's value at that time under the
+    tie rule (NULL for a row without such an event)."""
+    source, index = group.source, f"__lucid_t{number}"
+    time = quote(source.event_time)
+    key = f"r.{quote(source.entity_key)}" if native else entity_key(source, "r")
+    label = f"p.{quote(entity_column)}"
+    entity = label if native else f"CAST({label} AS VARCHAR)"
+    kept = f"r.{time} IS NOT NULL AND {group.kept}"
+    values = "".join(f", r.{quote(column)} AS __v{j}" for j, column in enumerate(group.columns))
+    tied = "".join(
+        f",\n  CASE WHEN COUNT(e.__v{j}) < COUNT(*) THEN NULL ELSE MAX(e.__v{j}) END "
+        f"AS __lucid_g{number}_{j}"
+        for j in range(len(group.columns))
+    )
+    kept_columns = "".join(f"any_value(p.{name}) AS {name}, " for name in carried)
+    return (
+        f"SELECT {kept_columns}p.{LABEL_ROW}, any_value(p.{index}) AS {index}{tied}\n"
+        f"FROM (\n"
+        f"  SELECT p.*, e.__t AS {index} FROM ({previous}) p\n"
+        f"  ASOF LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t FROM {relation(source)} r "
+        f"WHERE {kept}) e\n"
+        f"    ON e.__k = {entity} AND e.__t <= {moment('p')}\n"
+        f") p\n"
+        f"LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t{values} FROM {relation(source)} r "
+        f"WHERE {kept}) e\n"
+        f"  ON e.__k = {entity} AND e.__t = p.{index}\n"
+        f"GROUP BY p.{LABEL_ROW}"
+    )
+
+
+def snapshot_value(
+    definition: FeatureDefinition, term: Term, group: SnapshotGroup, number: int, moment: str
+) -> str:
+    """A group's feature as its value: the latest event's, if inside the window, normalised,
+    weighted and typed as its definition says, NULL when stale under its TTL."""
+    index = f"l.__lucid_t{number}"
+    column = f"l.__lucid_g{number}_{group.columns.index(term.column or '')}"
+    inside = f"{index} > {moment} - INTERVAL '{definition.window.seconds}' SECOND"
+    part = normaliser_sql(term.normalise, f"CASE WHEN {inside} THEN {column} END")
+    weighted = part if term.weight == 1.0 else f"{term.weight!r} * {part}"
+    value = f"CAST({weighted} AS {VALUE_TYPES[definition.value_type]})"
+    if definition.ttl is None:
+        return value
+    oldest = f"{moment} - INTERVAL '{definition.ttl.seconds}' SECOND"
+    return f"CASE WHEN {inside} AND {index} >= {oldest} THEN {value} END"
