@@ -74,7 +74,7 @@ def snapshot_groups(
     return list(groups.values())
 
 
-def compared_entity(source: Source, label_type: str | None, key_type: str | None) -> bool:
+def compared_entity(label_type: str | None, key_type: str | None) -> bool:
     """Whether the label's entity column and the source's key compare as they are: both
     integers or both text. Otherwise both are compared as text (docs/features.md: `42` in
     an integer key column and `"42"` in a label file are the same entity)."""
@@ -85,6 +85,41 @@ def compared_entity(source: Source, label_type: str | None, key_type: str | None
     return label_type in _INTEGERS and key_type in _INTEGERS
 
 
+def joined_snapshots(
+    labels: str,
+    columns: Sequence[str],
+    groups: Sequence[SnapshotGroup],
+    relation: Callable[[Source], str],
+    *,
+    entity_column: str,
+    time_column: str,
+    native: Callable[[Source], bool],
+) -> tuple[str, dict[str, str]]:
+    """The label rows (relation `labels`: `columns` and `__lucid_row`) with every group
+    joined, one stage after the other, as a relation (`labels` itself without a group), and
+    each grouped feature's value as SQL over that relation (aliased `l`). `native(source)`:
+    whether the source's key and the label's entity column compare as they are."""
+    driving, values = labels, {}
+    carried = [quote(column) for column in columns]
+    moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
+    for number, group in enumerate(groups):
+        driving = snapshot_stage(
+            driving,
+            carried,
+            group,
+            number,
+            relation,
+            entity_column=entity_column,
+            moment=f"CAST(p.{quote(time_column)} AS TIMESTAMP)",
+            native=native(group.source),
+        )
+        carried += [f"__lucid_t{number}"]
+        carried += [f"__lucid_g{number}_{j}" for j in range(len(group.columns))]
+        for definition, term in group.features:
+            values[definition.name] = snapshot_value(definition, term, group, number, moment)
+    return driving, values
+
+
 def snapshot_stage(
     previous: str,
     carried: Sequence[str],
@@ -93,13 +128,14 @@ def snapshot_stage(
     relation: Callable[[Source], str],
     *,
     entity_column: str,
-    moment: Callable[[str], str],
+    moment: str,
     native: bool,
 ) -> str:
-    """The rows of `previous` (columns `carried` and `__lucid_row`, one row per label row)
-    with `__lucid_t<number>`, the time of the group's latest kept event at or before each
-    row's `moment`, and `__lucid_g<number>_<j>`, each column's value at that time under the
-    tie rule (NULL for a row without such an event)."""
+    """A parenthesised query: the rows of relation `previous` (columns `carried` and
+    `__lucid_row`, one row per label row) with `__lucid_t<number>`, the time of the group's
+    latest kept event at or before each row's `moment` (SQL over alias `p`), and
+    `__lucid_g<number>_<j>`, each column's value at that time under the tie rule (NULL for a
+    row without such an event)."""
     source, index = group.source, f"__lucid_t{number}"
     time = quote(source.event_time)
     key = f"r.{quote(source.entity_key)}" if native else entity_key(source, "r")
@@ -114,17 +150,17 @@ def snapshot_stage(
     )
     kept_columns = "".join(f"any_value(p.{name}) AS {name}, " for name in carried)
     return (
-        f"SELECT {kept_columns}p.{LABEL_ROW}, any_value(p.{index}) AS {index}{tied}\n"
+        f"(SELECT {kept_columns}p.{LABEL_ROW}, any_value(p.{index}) AS {index}{tied}\n"
         f"FROM (\n"
-        f"  SELECT p.*, e.__t AS {index} FROM ({previous}) p\n"
+        f"  SELECT p.*, e.__t AS {index} FROM {previous} p\n"
         f"  ASOF LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t FROM {relation(source)} r "
         f"WHERE {kept}) e\n"
-        f"    ON e.__k = {entity} AND e.__t <= {moment('p')}\n"
+        f"    ON e.__k = {entity} AND e.__t <= {moment}\n"
         f") p\n"
         f"LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t{values} FROM {relation(source)} r "
         f"WHERE {kept}) e\n"
         f"  ON e.__k = {entity} AND e.__t = p.{index}\n"
-        f"GROUP BY p.{LABEL_ROW}"
+        f"GROUP BY p.{LABEL_ROW})"
     )
 
 

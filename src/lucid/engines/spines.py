@@ -12,12 +12,7 @@ from lucid.contracts.semantic import (
 )
 from lucid.engines.dialects import SOURCE_DIALECT
 from lucid.engines.feature_sql import feature_sql
-from lucid.engines.label_snapshots import (
-    compared_entity,
-    snapshot_groups,
-    snapshot_stage,
-    snapshot_value,
-)
+from lucid.engines.label_snapshots import compared_entity, joined_snapshots, snapshot_groups
 from lucid.engines.relations import LABEL_ROW as LABEL_ROW  # the Spark engine reads it here
 from lucid.engines.relations import (
     SPINE_AS_OF,
@@ -94,27 +89,17 @@ def training_set_sql(
     moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
     spine_sql = f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM {labels} l"
     groups = snapshot_groups(features, sources) if dialect == SOURCE_DIALECT else []
-    carried = [quote(column) for column in known]
-    driving = f"SELECT * FROM {labels}"
-    grouped: dict[str, str] = {}
-    for number, group in enumerate(groups):
-        label_type = (label_types or {}).get(entity_column)
-        native = compared_entity(group.source, label_type, (key_types or {}).get(group.source.name))
-        driving = snapshot_stage(
-            driving,
-            carried,
-            group,
-            number,
-            relation,
-            entity_column=entity_column,
-            moment=lambda alias: f"CAST({alias}.{quote(time_column)} AS TIMESTAMP)",
-            native=native,
-        )
-        carried += [f"__lucid_t{number}"] + [
-            f"__lucid_g{number}_{j}" for j in range(len(group.columns))
-        ]
-        for definition, term in group.features:
-            grouped[definition.name] = snapshot_value(definition, term, group, number, moment)
+    driving, grouped = joined_snapshots(
+        labels,
+        known,
+        groups,
+        relation,
+        entity_column=entity_column,
+        time_column=time_column,
+        native=lambda source: compared_entity(
+            (label_types or {}).get(entity_column), (key_types or {}).get(source.name)
+        ),
+    )
     joins, selected = [], [f"l.{quote(column)}" for column in known]
     for index, definition in enumerate(features):
         if definition.name in grouped:
@@ -128,9 +113,8 @@ def training_set_sql(
             f"AND f{index}.as_of = {moment}"
         )
         selected.append(f"f{index}.value AS {quote(definition.name)}")
-    source = f"({driving}) l" if groups else f"{labels} l"
     sql = (
-        f"SELECT {', '.join(selected)}\nFROM {source}\n"
+        f"SELECT {', '.join(selected)}\nFROM {driving} l\n"
         + "".join(join + "\n" for join in joins)
         + f"ORDER BY l.{LABEL_ROW}"
     )
