@@ -133,15 +133,26 @@ def engine(tmp_path: Path) -> Any:
         yield engine
 
 
-def per_feature(engine: DuckDBEngine, definition: FeatureDefinition) -> list[Any]:
+def per_feature(
+    engine: DuckDBEngine, definition: FeatureDefinition, entities: list[int] = ENTITIES
+) -> list[Any]:
     """The feature for each label row through the per-feature query over a spine."""
     values = engine.compute(
         definition,
         {"accounts": ACCOUNTS},
-        [(entity, T) for entity in ENTITIES],
+        [(entity, T) for entity in entities],
         as_known_at=True,
     )
-    return [values[(str(entity), T)] for entity in ENTITIES]
+    return [values[(str(entity), T)] for entity in entities]
+
+
+def stages(engine: DuckDBEngine, kind: str = "snapshots") -> int:
+    """The snapshot stages a training set joined (one per source and kept rows), or with
+    `kind="settled"` those that settled a tie."""
+    [(count,)] = engine.connection.execute(
+        f"SELECT COUNT(*) FROM duckdb_tables() WHERE table_name LIKE '__lucid_{kind}_%'"
+    ).fetchall()
+    return int(count)
 
 
 @pytest.mark.parametrize("given", [int, str], ids=["integer ids", "ids as text"])
@@ -152,8 +163,8 @@ def test_the_grouped_join_equals_the_per_feature_query(engine: DuckDBEngine, giv
     )
     rows = result.to_dicts()
     assert [row["row"] for row in rows] == list(range(len(ENTITIES)))  # every row, in order
-    # One ASOF JOIN per source and kept rows: every row, and the paid (filtered) rows.
-    assert result.sql.count("ASOF LEFT JOIN") == 2
+    assert stages(engine) == 2  # one per source and kept rows: every row, the paid rows
+    assert stages(engine, "settled") == 2  # both hold a tie
     for definition in FEATURES:
         found = [row[definition.name] for row in rows]
         assert found == per_feature(engine, definition), definition.name
@@ -168,6 +179,24 @@ def test_the_grouped_join_equals_the_per_feature_query(engine: DuckDBEngine, giv
     assert by_name["plan_week"][2] is None  # 40 days old
     assert by_name["seats_share"][3] == pytest.approx(0.5 * 2 / 10)
     assert by_name["changes_30d"][:4] == [4, 4, 0, 2]
+
+
+@pytest.mark.parametrize("given", [int, str], ids=["integer ids", "ids as text"])
+def test_without_ties_each_label_row_keeps_its_one_event(engine: DuckDBEngine, given: Any) -> None:
+    """Label rows whose latest instants hold one event each: the stages are read as they are,
+    with the same values."""
+    entities = [3, 4, 5, 6, 7, 4]
+    labels = [{"customer": given(e), "at": T} for e in entities]
+    result = engine.training_set(
+        labels, FEATURES, {"accounts": ACCOUNTS}, entity_column="customer", time_column="at"
+    )
+    rows = result.to_dicts()
+    assert stages(engine) == 2 and stages(engine, "settled") == 0
+    assert [row["customer"] for row in rows] == [given(e) for e in entities]
+    for definition in FEATURES:
+        found = [row[definition.name] for row in rows]
+        assert found == per_feature(engine, definition, entities), definition.name
+    assert [row["plan_last"] for row in rows] == [None, "pro", None, None, "pro", "pro"]
 
 
 def test_a_ttl_older_than_the_latest_value_empties_it(engine: DuckDBEngine) -> None:

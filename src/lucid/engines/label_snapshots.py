@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from lucid.contracts.semantic import (
     Aggregate,
@@ -85,6 +86,16 @@ def compared_entity(label_type: str | None, key_type: str | None) -> bool:
     return label_type in _INTEGERS and key_type in _INTEGERS
 
 
+Settle = Callable[[str, Callable[[str], str]], str]
+"""How a stage goes on: given the query of its rows (`snapshot_rows`) and the tie rule as a
+function of a relation (`settled`), the relation holding one row per label row."""
+
+
+def settle_in_query(rows: str, tie_rule: Callable[[str], str]) -> str:
+    """One statement: the tie rule's aggregate over the stage's rows, whatever they hold."""
+    return tie_rule(f"({rows})")
+
+
 def joined_snapshots(
     labels: str,
     columns: Sequence[str],
@@ -94,6 +105,7 @@ def joined_snapshots(
     entity_column: str,
     time_column: str,
     native: Callable[[Source], bool],
+    settle: Settle = settle_in_query,
 ) -> tuple[str, dict[str, str]]:
     """The label rows (relation `labels`: `columns` and `__lucid_row`) with every group
     joined, one stage after the other, as a relation (`labels` itself without a group), and
@@ -103,9 +115,8 @@ def joined_snapshots(
     carried = [quote(column) for column in columns]
     moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
     for number, group in enumerate(groups):
-        driving = snapshot_stage(
+        rows = snapshot_rows(
             driving,
-            carried,
             group,
             number,
             relation,
@@ -113,6 +124,7 @@ def joined_snapshots(
             moment=f"CAST(p.{quote(time_column)} AS TIMESTAMP)",
             native=native(group.source),
         )
+        driving = settle(rows, partial(settled, carried=list(carried), group=group, number=number))
         carried += [f"__lucid_t{number}"]
         carried += [f"__lucid_g{number}_{j}" for j in range(len(group.columns))]
         for definition, term in group.features:
@@ -120,9 +132,8 @@ def joined_snapshots(
     return driving, values
 
 
-def snapshot_stage(
+def snapshot_rows(
     previous: str,
-    carried: Sequence[str],
     group: SnapshotGroup,
     number: int,
     relation: Callable[[Source], str],
@@ -131,11 +142,10 @@ def snapshot_stage(
     moment: str,
     native: bool,
 ) -> str:
-    """A parenthesised query: the rows of relation `previous` (columns `carried` and
-    `__lucid_row`, one row per label row) with `__lucid_t<number>`, the time of the group's
-    latest kept event at or before each row's `moment` (SQL over alias `p`), and
-    `__lucid_g<number>_<j>`, each column's value at that time under the tie rule (NULL for a
-    row without such an event)."""
+    """The rows of relation `previous` (one row per label row) with `__lucid_t<number>`, the
+    time of the group's latest kept event at or before each row's `moment` (SQL over alias
+    `p`), and `__lucid_g<number>_<j>`, each column of an event of that entity at that time:
+    one row per label row, or one per event when several share that time (a tie)."""
     source, index = group.source, f"__lucid_t{number}"
     time = quote(source.event_time)
     key = f"r.{quote(source.entity_key)}" if native else entity_key(source, "r")
@@ -143,14 +153,9 @@ def snapshot_stage(
     entity = label if native else f"CAST({label} AS VARCHAR)"
     kept = f"r.{time} IS NOT NULL AND {group.kept}"
     values = "".join(f", r.{quote(column)} AS __v{j}" for j, column in enumerate(group.columns))
-    tied = "".join(
-        f",\n  CASE WHEN COUNT(e.__v{j}) < COUNT(*) THEN NULL ELSE MAX(e.__v{j}) END "
-        f"AS __lucid_g{number}_{j}"
-        for j in range(len(group.columns))
-    )
-    kept_columns = "".join(f"any_value(p.{name}) AS {name}, " for name in carried)
+    chosen = "".join(f", e.__v{j} AS __lucid_g{number}_{j}" for j in range(len(group.columns)))
     return (
-        f"(SELECT {kept_columns}p.{LABEL_ROW}, any_value(p.{index}) AS {index}{tied}\n"
+        f"SELECT p.*{chosen}\n"
         f"FROM (\n"
         f"  SELECT p.*, e.__t AS {index} FROM {previous} p\n"
         f"  ASOF LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t FROM {relation(source)} r "
@@ -159,8 +164,23 @@ def snapshot_stage(
         f") p\n"
         f"LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t{values} FROM {relation(source)} r "
         f"WHERE {kept}) e\n"
-        f"  ON e.__k = {entity} AND e.__t = p.{index}\n"
-        f"GROUP BY p.{LABEL_ROW})"
+        f"  ON e.__k = {entity} AND e.__t = p.{index}"
+    )
+
+
+def settled(rows: str, carried: Sequence[str], group: SnapshotGroup, number: int) -> str:
+    """A parenthesised query: one row per label row of relation `rows` (`snapshot_rows`),
+    each of the group's columns under the tie rule: the greatest value, a NULL above every
+    value (NULL for a row without an event)."""
+    tied = "".join(
+        f",\n  CASE WHEN COUNT(p.{name}) < COUNT(*) THEN NULL ELSE MAX(p.{name}) END AS {name}"
+        for name in (f"__lucid_g{number}_{j}" for j in range(len(group.columns)))
+    )
+    kept = "".join(f"any_value(p.{name}) AS {name}, " for name in carried)
+    index = f"__lucid_t{number}"
+    return (
+        f"(SELECT {kept}p.{LABEL_ROW}, any_value(p.{index}) AS {index}{tied}\n"
+        f"FROM {rows} p\nGROUP BY p.{LABEL_ROW})"
     )
 
 

@@ -12,7 +12,13 @@ from lucid.contracts.semantic import (
 )
 from lucid.engines.dialects import SOURCE_DIALECT
 from lucid.engines.feature_sql import feature_sql
-from lucid.engines.label_snapshots import compared_entity, joined_snapshots, snapshot_groups
+from lucid.engines.label_snapshots import (
+    Settle,
+    compared_entity,
+    joined_snapshots,
+    settle_in_query,
+    snapshot_groups,
+)
 from lucid.engines.relations import LABEL_ROW as LABEL_ROW  # the Spark engine reads it here
 from lucid.engines.relations import (
     SPINE_AS_OF,
@@ -60,6 +66,7 @@ def training_set_sql(
     dialect: str = SOURCE_DIALECT,
     label_types: Mapping[str, str] | None = None,
     key_types: Mapping[str, str] | None = None,
+    settle: Settle = settle_in_query,
 ) -> tuple[str, str]:
     """The spine query over `labels` and the training-set query joining every feature, as
     known at each label's time, back onto each label row (duplicates and order kept).
@@ -69,7 +76,8 @@ def training_set_sql(
     features of a source without an ingestion time are joined to the label rows themselves,
     one ASOF JOIN per source and kept rows (`lucid.engines.label_snapshots`); with
     `label_types` (each label column's DuckDB type) and `key_types` (each source's entity key
-    column's), entity ids of the same kind are compared without turning them into text.
+    column's), entity ids of the same kind are compared without turning them into text;
+    `settle` says how each group's stage goes on (`lucid.engines.label_snapshots.Settle`).
     """
     known = [column for column in label_columns if column != LABEL_ROW]
     for role, column in (("entity_column", entity_column), ("time_column", time_column)):
@@ -99,6 +107,7 @@ def training_set_sql(
         native=lambda source: compared_entity(
             (label_types or {}).get(entity_column), (key_types or {}).get(source.name)
         ),
+        settle=settle,
     )
     joins, selected = [], [f"l.{quote(column)}" for column in known]
     for index, definition in enumerate(features):
