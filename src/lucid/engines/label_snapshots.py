@@ -3,11 +3,12 @@ one ASOF JOIN per source and set of kept rows, whatever the number of features i
 
 A group's ASOF JOIN carries only the entity key and the event time, so each label row learns
 the time of the latest kept event at or before it. An equality join on (entity, that time)
-then brings every event of that instant, and one aggregate per label row applies `last`'s tie
-rule (docs/features.md, Ties) to each column apart: the greatest value, a NULL above every
-value. Most instants hold one event, so the aggregate sees one row per label row; the join
-sorts the events once per group instead of once per feature, and the label rows are never
-reduced to a spine and joined back.
+then brings the events of that instant. When one of them holds several events (a tie), one
+aggregate per label row applies `last`'s tie rule (docs/features.md, Ties) to each column
+apart: the greatest value, a NULL above every value. The DuckDB engine holds each stage as a
+temporary table and runs that aggregate only when some label row got more than one event
+(`Settle`). The events are sorted once per group instead of once per feature, and the label
+rows are never reduced to a spine and joined back.
 """
 
 from __future__ import annotations
