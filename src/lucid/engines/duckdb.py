@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,7 @@ class DuckDBEngine:
         self._views: set[str] = set()
         self._tables: set[str] = set()  # held in memory: carried to a new connection
         self._inputs: dict[str, object] = {}  # registered by name (monitoring)
+        self._stages = 0  # the snapshot stages of the latest training set, as temporary tables
 
     def close(self) -> None:
         self.connection.close()
@@ -380,22 +381,60 @@ class DuckDBEngine:
             self._allow(file(labels))
         self._prepare([sources[name] for feature in features for name in feature.sources])
         load_labels(self.connection, labels, time_column)
-        columns = [row[0] for row in self.connection.execute("DESCRIBE __lucid_labels").fetchall()]
+        self._stages = 0
+        described = self.connection.execute("DESCRIBE __lucid_labels").fetchall()
+        label_types = {str(row[0]): str(row[1]) for row in described}
         spine_sql, sql = training_set_sql(
             features,
             sources,
             self.relation,
             labels="__lucid_labels",
-            label_columns=columns,
+            label_columns=list(label_types),
             entity_column=entity_column,
             time_column=time_column,
             spine="__lucid_label_spine",
+            label_types=label_types,
+            key_types=self._key_types(features, sources),
+            settle=self._settle,
         )
         _spine_view(self.connection, "__lucid_label_spine", spine_sql)
         self._confine()
         return TrainingSet(
             self.connection, sql, [definition.name for definition in features], self._scratch
         )
+
+    def _settle(self, rows: str, tie_rule: Callable[[str], str]) -> str:
+        """A snapshot stage's rows held as a temporary table; the tie rule's aggregate only
+        when an instant holds several events for some label row (more rows than labels)."""
+        self._confine()  # the rows read the sources with the definitions' filters
+        name = f"__lucid_snapshots_{self._stages}"
+        self._stages += 1
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {rows}")
+        [(tied,)] = self.connection.execute(
+            f"SELECT (SELECT COUNT(*) FROM {name}) > (SELECT COUNT(*) FROM __lucid_labels)"
+        ).fetchall()
+        if not tied:
+            return name
+        settled = name.replace("snapshots", "settled")
+        self.connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {settled} AS SELECT * FROM {tie_rule(name)}"
+        )
+        return settled
+
+    def _key_types(
+        self, features: Sequence[FeatureDefinition], sources: Mapping[str, Source]
+    ) -> dict[str, str]:
+        """The DuckDB type of each feature source's entity key column, as its view reads it."""
+        found = {}
+        for name in dict.fromkeys(name for feature in features for name in feature.sources):
+            source = sources[name]
+            if source.entity_key not in source.schema:
+                continue  # the feature SQL names the missing column
+            [(_, kind, *_)] = self.connection.execute(
+                f"DESCRIBE SELECT {quote(source.entity_key)} FROM {self.relation(source)}"
+            ).fetchall()
+            found[name] = str(kind)
+        return found
 
     def latest_values(
         self,

@@ -35,7 +35,8 @@ class TrainingSet:
 
     @property
     def columns(self) -> list[str]:
-        return [column[0] for column in self._connection.execute(self.sql).description]
+        """The set's column names, read from the query's plan without running it."""
+        return list(self._connection.sql(self.sql).columns)
 
     def to_dicts(self) -> list[dict[str, Any]]:
         cursor = self._connection.execute(self.sql)

@@ -48,7 +48,7 @@ from lucid.engines.snapshot_sql import asof_cte, latest_event, running_last_cte
 DIALECTS = (SOURCE_DIALECT, "spark")
 """The engines' dialects: DuckDB's runs snapshots as ASOF JOINs, Spark's as a running last."""
 
-_VALUE_TYPES = {
+VALUE_TYPES = {
     ValueType.FLOAT: "DOUBLE",
     ValueType.INTEGER: "BIGINT",
     ValueType.BOOLEAN: "BOOLEAN",
@@ -137,7 +137,7 @@ def feature_sql(
     )
     # GREATEST skips NULLs on DuckDB and Spark: the latest data time of the non-empty terms.
     data_time = times[0] if len(times) == 1 else f"GREATEST({', '.join(times)})"
-    value = f"CAST({' + '.join(value_parts)} AS {_VALUE_TYPES[definition.value_type]})"
+    value = f"CAST({' + '.join(value_parts)} AS {VALUE_TYPES[definition.value_type]})"
     if definition.ttl is not None:
         oldest = f"{prefix}t0.{SPINE_AS_OF} - INTERVAL '{definition.ttl.seconds}' SECOND"
         value = f"CASE WHEN {data_time} >= {oldest} THEN {value} END"

@@ -14,8 +14,7 @@ import pyarrow as pa
 from lucid.contracts.times import not_a_time, to_naive_utc
 from lucid.engines.dialects import first_line
 from lucid.engines.duckdb_types import TIME_TYPES, type_word
-from lucid.engines.relations import literal, quote
-from lucid.engines.spines import LABEL_ROW
+from lucid.engines.relations import LABEL_ROW, literal, quote
 from lucid.errors import InvalidInput
 from lucid.ports.offline import Labels
 

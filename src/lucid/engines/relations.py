@@ -14,6 +14,8 @@ from lucid.contracts.semantic import (
 
 SPINE_ENTITY = "__lucid_entity"
 SPINE_AS_OF = "__lucid_as_of"
+LABEL_ROW = "__lucid_row"
+"""A training set's label relation's row number: the set keeps the labels' order."""
 
 
 def view_name(source: Source) -> str:

@@ -12,7 +12,21 @@ from lucid.contracts.semantic import (
 )
 from lucid.engines.dialects import SOURCE_DIALECT
 from lucid.engines.feature_sql import feature_sql
-from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, entity_key, literal, quote
+from lucid.engines.label_snapshots import (
+    Settle,
+    compared_entity,
+    joined_snapshots,
+    settle_in_query,
+    snapshot_groups,
+)
+from lucid.engines.relations import LABEL_ROW as LABEL_ROW  # the Spark engine reads it here
+from lucid.engines.relations import (
+    SPINE_AS_OF,
+    SPINE_ENTITY,
+    entity_key,
+    literal,
+    quote,
+)
 from lucid.errors import InvalidInput
 
 
@@ -39,10 +53,6 @@ def training_feature_sql(
     )
 
 
-LABEL_ROW = "__lucid_row"
-"""The label relation's row number: the training set keeps the labels' order."""
-
-
 def training_set_sql(
     features: Sequence[FeatureDefinition],
     sources: Mapping[str, Source],
@@ -54,12 +64,20 @@ def training_set_sql(
     time_column: str,
     spine: str,
     dialect: str = SOURCE_DIALECT,
+    label_types: Mapping[str, str] | None = None,
+    key_types: Mapping[str, str] | None = None,
+    settle: Settle = settle_in_query,
 ) -> tuple[str, str]:
     """The spine query over `labels` and the training-set query joining every feature, as
     known at each label's time, back onto each label row (duplicates and order kept).
 
     `labels` is a relation with the label columns and `__lucid_row`; the caller registers
-    the spine query as `spine` before running the training-set query.
+    the spine query as `spine` before running the training-set query. On DuckDB, the `last`
+    features of a source without an ingestion time are joined to the label rows themselves,
+    one ASOF JOIN per source and kept rows (`lucid.engines.label_snapshots`); with
+    `label_types` (each label column's DuckDB type) and `key_types` (each source's entity key
+    column's), entity ids of the same kind are compared without turning them into text;
+    `settle` says how each group's stage goes on (`lucid.engines.label_snapshots.Settle`).
     """
     known = [column for column in label_columns if column != LABEL_ROW]
     for role, column in (("entity_column", entity_column), ("time_column", time_column)):
@@ -78,8 +96,24 @@ def training_set_sql(
     entity = f"CAST(l.{quote(entity_column)} AS VARCHAR)"
     moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
     spine_sql = f"SELECT {entity} AS {SPINE_ENTITY}, {moment} AS {SPINE_AS_OF} FROM {labels} l"
+    groups = snapshot_groups(features, sources) if dialect == SOURCE_DIALECT else []
+    driving, grouped = joined_snapshots(
+        labels,
+        known,
+        groups,
+        relation,
+        entity_column=entity_column,
+        time_column=time_column,
+        native=lambda source: compared_entity(
+            (label_types or {}).get(entity_column), (key_types or {}).get(source.name)
+        ),
+        settle=settle,
+    )
     joins, selected = [], [f"l.{quote(column)}" for column in known]
     for index, definition in enumerate(features):
+        if definition.name in grouped:
+            selected.append(f"{grouped[definition.name]} AS {quote(definition.name)}")
+            continue
         query = training_feature_sql(
             definition, sources, spine, relation, dialect=dialect, prefix=f"f{index}_"
         )
@@ -89,9 +123,9 @@ def training_set_sql(
         )
         selected.append(f"f{index}.value AS {quote(definition.name)}")
     sql = (
-        f"SELECT {', '.join(selected)}\nFROM {labels} l\n"
-        + "\n".join(joins)
-        + f"\nORDER BY l.{LABEL_ROW}"
+        f"SELECT {', '.join(selected)}\nFROM {driving} l\n"
+        + "".join(join + "\n" for join in joins)
+        + f"ORDER BY l.{LABEL_ROW}"
     )
     return spine_sql, sql
 
