@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,13 +54,21 @@ CHUNK = 500_000
 
 
 def generate(path: Path, rows: int, seed: int, shifted: bool) -> None:
-    """Write `rows` rows in chunks so that 10,000,000 rows never sit in memory."""
+    """Write `rows` rows in chunks so that 10,000,000 rows never sit in memory: the features
+    and `score`, and for the current side (`shifted`) the `entity` and `served_at` (over
+    `RUN_DAY`) a logged prediction has."""
     rng = np.random.default_rng(seed)
     writer: pq.ParquetWriter | None = None
     weights = np.linspace(1, 3, len(CATEGORIES))
+    day_start = int(RUN_DAY.timestamp() * 1_000_000)
     for start in range(0, rows, CHUNK):
         size = min(CHUNK, rows - start)
         columns: dict[str, Any] = {}
+        if shifted:
+            columns["entity"] = pa.array([f"e{i}" for i in range(start, start + size)])
+            micros = day_start + np.sort(rng.integers(0, DAY * 1_000_000, size))
+            columns["served_at"] = pa.array(micros, pa.timestamp("us", tz="UTC"))
+        columns["score"] = rng.uniform(0.01, 0.99, size)
         for i in range(NUMERIC):
             shift = 0.4 * (i % 4 == 0) if shifted else 0.0
             columns[f"num_{i:02d}"] = rng.normal(shift, 1.0 + 0.1 * (i % 3), size)
@@ -83,61 +92,122 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def phase_profile(workdir: Path, memory_limit: str) -> dict[str, Any]:
-    from lucid.engines.duckdb import DuckDBEngine
-    from lucid.monitoring.profiles import build_profile
-    from lucid.storage import schema
-    from lucid.storage.database import Database
-    from lucid.storage.monitoring import SqlMonitoringStore
+RUN_DAY = datetime(2026, 11, 3, tzinfo=UTC)
+"""The day the current file's predictions are served over."""
 
-    db = Database(f"sqlite:///{workdir / 'metadata.db'}")
-    schema.upgrade(db)
-    started = time.perf_counter()
-    with DuckDBEngine(memory_limit=memory_limit) as engine:
-        engine.register("reference", workdir / "reference.parquet")
-        profile = build_profile(engine, "reference")
-    SqlMonitoringStore(db).save_profile("churn", "1", profile, created_at=datetime.now(UTC))
-    return {"seconds": time.perf_counter() - started, "peak_mib": peak_mib()}
+
+def _project(workdir: Path) -> Any:
+    from lucid.bootstrap import open_project
+
+    lucid = open_project(workdir / "project", environ={})
+    lucid.clock = lambda: RUN_DAY + timedelta(days=1, minutes=5)
+    return lucid
+
+
+def phase_log(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """`lucid monitor predictions FILE`'s use case: the current file logged as predictions."""
+    with _project(workdir) as lucid:
+        started = time.perf_counter()
+        ids = lucid.monitoring.log_predictions_file("churn", 1, workdir / "current.parquet")
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mib": peak_mib(), "rows": len(ids)}
+
+
+def phase_profile(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """The reference profile from the reference file and the seed's policy stored (once per
+    version, not part of a run)."""
+    from lucid.contracts.validity import MonitoringPolicy
+
+    with _project(workdir) as lucid:
+        started = time.perf_counter()
+        lucid.monitoring.build_profile("churn", 1, reference=workdir / "reference.parquet")
+        seconds = time.perf_counter() - started
+        policy = MonitoringPolicy.churn_default("churn")
+        lucid.monitoring.set_policy(policy, actor="bench", rationale="the drift bench")
+    return {"seconds": seconds, "peak_mib": peak_mib()}
 
 
 def phase_run(workdir: Path, memory_limit: str) -> dict[str, Any]:
-    from lucid.contracts.validity import MonitoringPolicy
-    from lucid.engines.duckdb import DuckDBEngine
-    from lucid.monitoring.runs import run_checks
-    from lucid.storage.database import Database
-    from lucid.storage.event_log import SqlEventLog
-    from lucid.storage.unit_of_work import SqlUnitsOfWork
-
-    db = Database(f"sqlite:///{workdir / 'metadata.db'}")
-    uows = SqlUnitsOfWork(db, SqlEventLog(db))
-    policy = MonitoringPolicy.churn_default("churn")
-    started = time.perf_counter()
-    with DuckDBEngine(memory_limit=memory_limit) as engine:
-        engine.register("current", workdir / "current.parquet")
-        outcome = run_checks(
-            engine,
-            uows,
-            policy,
-            version="1",
-            table="current",
-            window=f"w{time.time_ns()}",
-            now=datetime.now(UTC),
+    """`lucid monitor run`'s use case over the logged day: read the window from the log,
+    measure, grade, store the run and its checks."""
+    with _project(workdir) as lucid:
+        started = time.perf_counter()
+        report = lucid.monitoring.run(
+            "churn", start=RUN_DAY, end=RUN_DAY + timedelta(days=1), version=1
         )
-    seconds = time.perf_counter() - started
-    assert outcome.evaluation is not None
-    psi = [c for c in outcome.evaluation.checks if c.threshold.metric == "psi"]
+        seconds = time.perf_counter() - started
+    record = report.record
+    psi = [c for c in record.checks if c["metric"] == "psi"]
     return {
         "seconds": seconds,
         "peak_mib": peak_mib(),
-        "checks": len(outcome.evaluation.checks),
+        "checks": len(record.checks),
         "psi_checks": len(psi),
-        "level": outcome.evaluation.level.value,
+        "level": record.level,
         "psi_levels": {
-            level: sum(1 for c in psi if c.level.value == level)
+            level: sum(1 for c in psi if c["level"] == level)
             for level in ("ok", "warning", "critical", "insufficient_data")
         },
-        "psi_values": {c.measurement.feature: c.measurement.value for c in psi},
+        "psi_values": {c["feature"]: c["value"] for c in psi},
     }
+
+
+def phase_duckdb(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """The DuckDB floor: reference deciles and category counts, the current file's bin and
+    category counts against them, PSI — both files read, in two queries a side."""
+    import duckdb
+
+    reference = str(workdir / "reference.parquet")
+    current = str(workdir / "current.parquet")
+    started = time.perf_counter()
+    with duckdb.connect(config={"memory_limit": memory_limit}) as connection:
+        names = [n for n in pq.read_schema(reference).names if n.startswith(("num_", "cat_"))]
+        numeric = [n for n in names if n.startswith("num_")]
+        categorical = [n for n in names if n.startswith("cat_")]
+        deciles = [i / 10 for i in range(1, 10)]
+        [row] = connection.execute(
+            "SELECT "
+            + ", ".join(f"quantile_cont({n}, {deciles})" for n in numeric)
+            + f" FROM read_parquet('{reference}')"
+        ).fetchall()
+        edges = {n: sorted(set(row[i])) for i, n in enumerate(numeric)}
+
+        def bins(path: str) -> dict[str, np.ndarray]:
+            parts = [f"count(*) FILTER (WHERE {n} > {e!r})" for n in numeric for e in edges[n]] + [
+                f"count({n})" for n in numeric
+            ]
+            [row] = connection.execute(
+                f"SELECT {', '.join(parts)} FROM read_parquet('{path}')"
+            ).fetchall()
+            above = iter(row[: -len(numeric)])
+            totals = dict(zip(numeric, row[-len(numeric) :], strict=True))
+            counts = {}
+            for n in numeric:
+                greater = [totals[n], *(next(above) for _ in edges[n]), 0]
+                counts[n] = -np.diff(np.array(greater, dtype=float))
+            return counts
+
+        def categories(path: str) -> dict[str, dict[str, int]]:
+            found: dict[str, dict[str, int]] = {n: {} for n in categorical}
+            union = " UNION ALL ".join(
+                f"SELECT '{n}' AS c, CAST({n} AS VARCHAR) AS v, count(*) AS k "
+                f"FROM read_parquet('{path}') GROUP BY 2"
+                for n in categorical
+            )
+            for name, value, count in connection.execute(union).fetchall():
+                found[name][value] = count
+            return found
+
+        ref_bins, cur_bins = bins(reference), bins(current)
+        ref_cats, cur_cats = categories(reference), categories(current)
+    values = {n: numpy_psi(ref_bins[n], cur_bins[n]) for n in numeric}
+    for n in categorical:
+        keys = sorted(set(ref_cats[n]) | set(cur_cats[n]))
+        values[n] = numpy_psi(
+            np.array([ref_cats[n].get(k, 0) for k in keys], dtype=float),
+            np.array([cur_cats[n].get(k, 0) for k in keys], dtype=float),
+        )
+    return {"seconds": time.perf_counter() - started, "peak_mib": peak_mib(), "psi_values": values}
 
 
 DAY = 86_400
@@ -277,7 +347,9 @@ def phase_numpy(workdir: Path) -> dict[str, Any]:
     edges already known) is timed apart: the floor of a run that reads only the window."""
     timer = {"read": 0.0, "compute": 0.0, "current": 0.0}
     values: dict[str, float] = {}
-    names = pq.read_schema(workdir / "reference.parquet").names
+    names = [
+        n for n in pq.read_schema(workdir / "reference.parquet").names if n[:4] in ("num_", "cat_")
+    ]
 
     def lap(part: str, started: float, current: bool = False) -> None:
         elapsed = time.perf_counter() - started
@@ -380,14 +452,18 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB buffer pool cap")
     parser.add_argument("--keep", type=Path, help="Work in this folder and keep the files.")
     parser.add_argument(
-        "--phase", choices=["profile", "run", "numpy", "daily"], help=argparse.SUPPRESS
+        "--phase",
+        choices=["log", "profile", "run", "duckdb", "numpy", "daily"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         phases = {
             "profile": lambda: phase_profile(args.workdir, args.memory_limit),
+            "log": lambda: phase_log(args.workdir, args.memory_limit),
             "run": lambda: phase_run(args.workdir, args.memory_limit),
+            "duckdb": lambda: phase_duckdb(args.workdir, args.memory_limit),
             "numpy": lambda: phase_numpy(args.workdir),
             "daily": lambda: phase_daily(args.workdir),
         }
@@ -404,37 +480,64 @@ def main() -> None:
         if not (workdir / "current.parquet").exists():
             generate(workdir / "reference.parquet", args.rows, 1, shifted=False)
             generate(workdir / "current.parquet", args.rows, 2, shifted=True)
-            (workdir / "metadata.db").unlink(missing_ok=True)
         print(
             f"{args.rows:,} rows a side, {NUMERIC} numeric + {CATEGORICAL} categorical columns "
             f"(data ready in {time.perf_counter() - started:.1f} s)"
         )
-        if not (workdir / "metadata.db").exists():
-            profile = child("profile", workdir, args.memory_limit)
-            print(
-                f"reference profile (once per version): {profile['seconds']:.2f} s, "
-                f"peak {profile['peak_mib']:.0f} MiB"
-            )
-        floor = child("numpy", workdir, args.memory_limit)
+        if (workdir / "project").exists():
+            shutil.rmtree(workdir / "project")
+        from lucid.project import init_project
+
+        init_project(workdir / "project", actor="bench", environ={}).close()
+        logged = child("log", workdir, args.memory_limit)
+        profile = child("profile", workdir, args.memory_limit)
         run = child("run", workdir, args.memory_limit)
+        duck = child("duckdb", workdir, args.memory_limit)
+        floor = child("numpy", workdir, args.memory_limit)
         worst = max(
-            abs(run["psi_values"][name] - floor["psi_values"][name]) for name in floor["psi_values"]
+            abs(run["psi_values"][name] - duck["psi_values"][name]) for name in duck["psi_values"]
         )
         print(
-            f"NumPy PSI floor: {floor['seconds']:.2f} s (read {floor['read_seconds']:.2f} s + "
-            f"compute {floor['compute_seconds']:.2f} s), peak {floor['peak_mib']:.0f} MiB"
+            f"reference profile (once per version): {profile['seconds']:.2f} s, "
+            f"peak {profile['peak_mib']:.0f} MiB"
         )
         print(
-            f"Lucid run:       {run['seconds']:.2f} s, peak {run['peak_mib']:.0f} MiB; "
-            f"{run['checks']} checks ({run['psi_checks']} PSI: {run['psi_levels']}), "
-            f"level {run['level']}"
+            f"Lucid log (monitor predictions FILE): {logged['seconds']:.2f} s, "
+            f"peak {logged['peak_mib']:.0f} MiB, {logged['rows']:,} predictions"
         )
-        print(f"NumPy current side only (edges known, as a run): {floor['current_seconds']:.2f} s")
         print(
-            f"ratio run / NumPy floor: {run['seconds'] / floor['seconds']:.2f}x "
-            f"(vs its compute only: {run['seconds'] / floor['compute_seconds']:.2f}x, vs its "
-            f"current side only: {run['seconds'] / floor['current_seconds']:.2f}x); "
-            f"largest PSI difference from NumPy: {worst:.2e}"
+            f"Lucid run (monitor run, the day):     {run['seconds']:.2f} s, "
+            f"peak {run['peak_mib']:.0f} MiB; {run['checks']} checks "
+            f"({run['psi_checks']} PSI: {run['psi_levels']}), level {run['level']}"
+        )
+        print(
+            f"DuckDB floor (both files, PSI):       {duck['seconds']:.2f} s, "
+            f"peak {duck['peak_mib']:.0f} MiB"
+        )
+        print(
+            f"NumPy floor:                          {floor['seconds']:.2f} s "
+            f"(read {floor['read_seconds']:.2f} s + compute {floor['compute_seconds']:.2f} s), "
+            f"peak {floor['peak_mib']:.0f} MiB"
+        )
+        ratio = run["seconds"] / duck["seconds"]
+        print(
+            f"ratio run / DuckDB floor {ratio:.2f}x; largest PSI difference from DuckDB's "
+            f"{worst:.2e}"
+        )
+        limit = 1.5 if args.rows <= 1_000_000 else 1.2
+        memory = 1024 if args.rows <= 1_000_000 else 2048
+        per_million = logged["seconds"] / (args.rows / 1_000_000)
+        met = (
+            per_million <= 5
+            and logged["peak_mib"] < 1024
+            and ratio <= limit
+            and run["peak_mib"] < memory
+        )
+        print(
+            f"verdict: {'MET' if met else 'NOT MET'} (goal: logging <= 5 s per million rows "
+            f"< 1 GiB, got {per_million:.2f} s and {logged['peak_mib']:.0f} MiB; run within "
+            f"{limit}x the DuckDB floor < {memory} MiB, got {ratio:.2f}x and "
+            f"{run['peak_mib']:.0f} MiB)"
         )
 
 
