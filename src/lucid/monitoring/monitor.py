@@ -44,6 +44,8 @@ from lucid.ports.offline import OfflineEngine
 from lucid.settings import AlertSettings
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -96,17 +98,35 @@ class Monitoring:
     # -- logging -----------------------------------------------------------------------------
 
     def log_predictions(
-        self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]]
+        self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]] | pa.Table
     ) -> list[str]:
         """Log served predictions: each row has `entity`, `served_at` (a time; naive means UTC),
-        `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`."""
+        `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`. An Arrow
+        table is read as a file is (`log_predictions_file`)."""
+        if not isinstance(rows, Sequence):
+            return self._log_table(model, version, rows)
         return predictions.log_predictions(self.log, model, version, rows)
 
     def log_predictions_file(self, model: str, version: str | int, path: Path) -> list[str]:
         """Log the predictions of a Parquet/CSV file: columns `entity`, `served_at`, `score`,
         optional `id` and `arm`; every other column is a feature. Times without a zone are
         read as UTC."""
-        shaped = [predictions.prediction_of_row(row) for row in predictions.read_rows(path)]
+        return self._log_table(model, version, predictions.read_table(path))
+
+    def _log_table(self, model: str, version: str | int, table: pa.Table) -> list[str]:
+        """A batch of at least the log's `segment_rows` is validated and stored as columns;
+        a smaller one as rows."""
+        import pyarrow as pa
+
+        from lucid.monitoring import prediction_tables
+
+        if not isinstance(table, pa.Table):  # a pandas DataFrame
+            table = pa.Table.from_pandas(table, preserve_index=False)
+        threshold = self.log.segment_rows
+        if threshold is not None and table.num_rows >= threshold:
+            version_text = prediction_tables.version_name(version)
+            return prediction_tables.log_prediction_table(self.log, model, version_text, table)
+        shaped = [predictions.prediction_of_row(row) for row in table.to_pylist()]
         return predictions.log_predictions(self.log, model, version, shaped)
 
     def log_outcomes(

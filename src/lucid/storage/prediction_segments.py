@@ -1,0 +1,157 @@
+"""The columnar part of the prediction log: immutable Parquet segments under the log's folder,
+one model and one UTC day each (`model=<model>/day=<YYYY-MM-DD>/<id>.parquet`).
+
+Write rule: a segment is written under a temporary name, flushed to disk (fsync), renamed to
+its final name, and only then registered by one row of `prediction_segments` (rows, SHA-256
+of its bytes, served-at range). The committed registration is the acknowledgement: a file
+without one (a crash between the rename and the commit) is an orphan and is never read; a
+refused registration deletes the files it wrote. A segment is never rewritten.
+
+A segment holds `id`, `version`, `entity`, `served_at` (canonical UTC text), `score`, `arm`
+and one column per feature, named `feature.<name>` (`FEATURE_PREFIX`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from sqlalchemy import func, insert, select
+
+from lucid.ports.monitoring import FEATURE_PREFIX
+from lucid.storage.database import Database
+from lucid.storage.tables import prediction_segments
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["FEATURE_PREFIX", "PredictionSegments"]
+
+
+class PredictionSegments:
+    """The registered segments of the log kept in `root`."""
+
+    def __init__(self, db: Database, root: Path) -> None:
+        self.db = db
+        self.root = root
+
+    def append(self, model: str, table: pa.Table, created_at: str) -> int:
+        """Write `table` (validated predictions of `model`) as one segment per UTC day and
+        register them in one transaction; the number of segments."""
+        import pyarrow.compute as pc
+
+        days = pc.utf8_slice_codeunits(table.column("served_at"), 0, 10)
+        written: list[tuple[dict[str, Any], Path]] = []
+        try:
+            unique = sorted(pc.unique(days).to_pylist())
+            for day in unique:
+                part = table if len(unique) == 1 else table.filter(pc.equal(days, day))
+                written.append(self._write(model, day, part, created_at))
+            with self.db.write_transaction() as connection:
+                connection.execute(insert(prediction_segments), [row for row, _ in written])
+        except BaseException:
+            for _, path in written:
+                path.unlink(missing_ok=True)
+            raise
+        return len(written)
+
+    def _write(
+        self, model: str, day: str, part: pa.Table, created_at: str
+    ) -> tuple[dict[str, Any], Path]:
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        segment = str(uuid.uuid4())
+        relative = f"model={quote(model, safe='')}/day={day}/{segment}.parquet"
+        final = self.root / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        temporary = final.with_name(f".{segment}.tmp")
+        try:
+            pq.write_table(part, temporary)
+            digest = hashlib.sha256()
+            with temporary.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+                os.fsync(handle.fileno())
+            temporary.rename(final)
+        finally:
+            temporary.unlink(missing_ok=True)
+        _sync_folder(final.parent)
+        bounds = pc.min_max(part.column("served_at"))
+        row = {
+            "id": segment,
+            "model": model,
+            "day": day,
+            "path": relative,
+            "rows": part.num_rows,
+            "sha256": digest.hexdigest(),
+            "first_served_at": bounds["min"].as_py(),
+            "last_served_at": bounds["max"].as_py(),
+            "created_at": created_at,
+        }
+        return row, final
+
+    def files(
+        self, model: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[str]:
+        """The registered segment files (absolute paths) of `model` (every model when None)
+        holding a prediction served in [start, end) when given."""
+        query = select(prediction_segments.c.path).order_by(
+            prediction_segments.c.first_served_at, prediction_segments.c.id
+        )
+        if model is not None:
+            query = query.where(prediction_segments.c.model == model)
+        if start is not None:
+            query = query.where(prediction_segments.c.last_served_at >= start)
+        if end is not None:
+            query = query.where(prediction_segments.c.first_served_at < end)
+        with self.db.transaction() as connection:
+            return [str(self.root / path) for path in connection.execute(query).scalars()]
+
+    def rows(self, model: str) -> int:
+        """Predictions of `model` held in segments."""
+        with self.db.transaction() as connection:
+            count = connection.execute(
+                select(func.coalesce(func.sum(prediction_segments.c.rows), 0)).where(
+                    prediction_segments.c.model == model
+                )
+            ).scalar_one()
+        return int(count)
+
+    def altered(self, model: str | None = None) -> list[str]:
+        """The registered segments (relative paths) whose bytes are missing or no longer
+        hash to their registered SHA-256."""
+        query = select(prediction_segments.c.path, prediction_segments.c.sha256)
+        if model is not None:
+            query = query.where(prediction_segments.c.model == model)
+        with self.db.transaction() as connection:
+            registered = list(connection.execute(query))
+        found = []
+        for path, sha256 in registered:
+            file = self.root / path
+            if not file.is_file() or hashlib.sha256(file.read_bytes()).hexdigest() != sha256:
+                found.append(str(path))
+        return found
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (the rename) to disk; a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def scan(files: Sequence[str]) -> str:
+    """A DuckDB table expression reading `files` (columns united by name)."""
+    listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
+    return f"read_parquet([{listed}], union_by_name = true)"
