@@ -172,34 +172,24 @@ def phase_duckdb(workdir: Path, memory_limit: str) -> dict[str, Any]:
         ).fetchall()
         edges = {n: sorted(set(row[i])) for i, n in enumerate(numeric)}
 
-        def bins(path: str) -> dict[str, np.ndarray]:
-            parts = [f"count(*) FILTER (WHERE {n} > {e!r})" for n in numeric for e in edges[n]] + [
-                f"count({n})" for n in numeric
-            ]
+        def counts(path: str) -> tuple[dict[str, np.ndarray], dict[str, dict[str, int]]]:
+            """One pass over a file: each numeric column's bin counts (DuckDB's
+            `histogram` with the reference deciles as boundaries) and each categorical
+            column's category counts."""
+            parts = [f"histogram({n}, {edges[n]})" for n in numeric]
+            parts += [f"histogram({n}::VARCHAR)" for n in categorical]
             [row] = connection.execute(
                 f"SELECT {', '.join(parts)} FROM read_parquet('{path}')"
             ).fetchall()
-            above = iter(row[: -len(numeric)])
-            totals = dict(zip(numeric, row[-len(numeric) :], strict=True))
-            counts = {}
-            for n in numeric:
-                greater = [totals[n], *(next(above) for _ in edges[n]), 0]
-                counts[n] = -np.diff(np.array(greater, dtype=float))
-            return counts
+            bins = {
+                n: np.array([row[i].get(e, 0) for e in [*edges[n], float("inf")]], dtype=float)
+                for i, n in enumerate(numeric)
+            }
+            cats = {n: dict(row[len(numeric) + j]) for j, n in enumerate(categorical)}
+            return bins, cats
 
-        def categories(path: str) -> dict[str, dict[str, int]]:
-            found: dict[str, dict[str, int]] = {n: {} for n in categorical}
-            union = " UNION ALL ".join(
-                f"SELECT '{n}' AS c, CAST({n} AS VARCHAR) AS v, count(*) AS k "
-                f"FROM read_parquet('{path}') GROUP BY 2"
-                for n in categorical
-            )
-            for name, value, count in connection.execute(union).fetchall():
-                found[name][value] = count
-            return found
-
-        ref_bins, cur_bins = bins(reference), bins(current)
-        ref_cats, cur_cats = categories(reference), categories(current)
+        ref_bins, ref_cats = counts(reference)
+        cur_bins, cur_cats = counts(current)
     values = {n: numpy_psi(ref_bins[n], cur_bins[n]) for n in numeric}
     for n in categorical:
         keys = sorted(set(ref_cats[n]) | set(cur_cats[n]))

@@ -89,8 +89,10 @@ def rows_table(validated: Sequence[Mapping[str, Any]]) -> pa.Table:
     names = list(dict.fromkeys(name for values in features for name in values))
     columns: dict[str, Any] = {
         key: pa.array([row[key] for row in validated], pa.string())
-        for key in ("id", "version", "entity", "served_at")
+        for key in ("id", "version", "entity")
     }
+    served = pa.array([row["served_at"] for row in validated], pa.string())
+    columns["served_at"] = served.cast(pa.timestamp("us", tz="UTC")).cast(pa.timestamp("us"))
     columns["score"] = pa.array([row["score"] for row in validated], pa.float64())
     columns["arm"] = pa.array([row["arm"] for row in validated], pa.string())
     for name in names:
@@ -193,7 +195,8 @@ def _entities(column: pa.Array) -> pa.Array:
 
 
 def _times(column: pa.Array) -> pa.Array:
-    """Canonical UTC text of each time (`lucid.contracts.times`: naive means UTC)."""
+    """Each time as a UTC timestamp in microseconds, without a zone (`lucid.contracts.times`:
+    naive means UTC, an offset is honoured)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -204,24 +207,31 @@ def _times(column: pa.Array) -> pa.Array:
         column, kind = column.cast(kind.value_type), kind.value_type
     if pa.types.is_date(kind):
         column, kind = column.cast(pa.timestamp("s")), pa.timestamp("s")
-    if pa.types.is_timestamp(kind):
-        utc = column.cast(pa.timestamp(kind.unit, tz=kind.tz or "UTC"))
-        micro = utc.cast(pa.timestamp("us", tz="UTC"), safe=False)
-        return pc.strftime(micro, format="%Y-%m-%dT%H:%M:%SZ")
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = column.cast(pa.string())
-        if pc.all(pc.match_substring_regex(text, _CANONICAL)).as_py():
-            return text
-        distinct = pc.unique(text)
-        canonical = {}
-        for position, value in enumerate(distinct.to_pylist()):
-            try:
-                canonical[value] = utc_text(value, "served_at")
-            except InvalidInput:
-                row = _first(pc.equal(text, distinct[position]))
-                raise not_a_time(f"rows[{row}].served_at", value) from None
-        return pa.array([canonical[value] for value in text.to_pylist()], pa.string())
-    raise not_a_time("rows[0].served_at", column[0].as_py(), str(kind))
+        if not pc.all(pc.match_substring_regex(text, _CANONICAL)).as_py():
+            text = _canonical(text)
+        column, kind = text.cast(pa.timestamp("us", tz="UTC")), pa.timestamp("us", tz="UTC")
+    if not pa.types.is_timestamp(kind):
+        raise not_a_time("rows[0].served_at", column[0].as_py(), str(kind))
+    utc = column.cast(pa.timestamp(kind.unit, tz=kind.tz or "UTC"))
+    return utc.cast(pa.timestamp("us", tz="UTC"), safe=False).cast(pa.timestamp("us"))
+
+
+def _canonical(text: pa.Array) -> pa.Array:
+    """Times given as text in canonical form, each distinct value converted once."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct = pc.unique(text)
+    canonical = {}
+    for position, value in enumerate(distinct.to_pylist()):
+        try:
+            canonical[value] = utc_text(value, "served_at")
+        except InvalidInput:
+            row = _first(pc.equal(text, distinct[position]))
+            raise not_a_time(f"rows[{row}].served_at", value) from None
+    return pa.array([canonical[value] for value in text.to_pylist()], pa.string())
 
 
 def _scores(column: pa.Array) -> pa.Array:

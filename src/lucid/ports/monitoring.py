@@ -195,7 +195,8 @@ class PredictionLog(Protocol):
 
     def append_predictions(self, model: str, table: pa.Table, *, check_ids: bool) -> str | None:
         """Store a validated columnar batch of `model` (`id`, `version`, `entity`,
-        `served_at`, `score`, `arm`, `feature.<name>`...) as segments. With `check_ids`, the
+        `served_at` (a UTC timestamp in microseconds, no zone), `score`, `arm`,
+        `feature.<name>`...) as segments. With `check_ids`, the
         first id already logged, if any, is returned and nothing is stored."""
         ...
 

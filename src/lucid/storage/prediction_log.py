@@ -22,7 +22,13 @@ from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.storage.database import Database
-from lucid.storage.prediction_segments import FEATURE_PREFIX, PredictionSegments, scan
+from lucid.storage.prediction_segments import (
+    FEATURE_PREFIX,
+    SERVED_TEXT,
+    PredictionSegments,
+    scan,
+    wall,
+)
 from lucid.storage.tables import (
     events,
     outcome_log,
@@ -155,7 +161,7 @@ class SqlPredictionLog:
                 found.update(
                     (i, served_at) for i, served_at, of in connection.execute(query) if of == model
                 )
-        found.update(dict(self._segment_lookup(model, wanted, "s.id, s.served_at")))
+        found.update(dict(self._segment_lookup(model, wanted, f"s.id, {SERVED_TEXT}")))
         return found
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
@@ -284,8 +290,8 @@ class SqlPredictionLog:
         files = self._files(model, start, end)
         if not files:
             return None
-        where = "s.served_at >= $start AND s.served_at < $end"
-        parameters: dict[str, Any] = {"start": start, "end": end}
+        where = "s.served_at >= CAST($start AS TIMESTAMP) AND s.served_at < CAST($end AS TIMESTAMP)"
+        parameters: dict[str, Any] = {"start": wall(start), "end": wall(end)}
         if version is not None:
             where += " AND s.version = $version"
             parameters["version"] = version
@@ -341,9 +347,10 @@ class SqlPredictionLog:
         if files:
             with self._duckdb() as connection:
                 found += connection.execute(
-                    f"SELECT served_at, version FROM {scan(files)} WHERE served_at >= $start "
-                    "AND served_at < $end ORDER BY served_at DESC LIMIT 1",
-                    {"start": start, "end": end},
+                    f"SELECT {SERVED_TEXT}, s.version FROM {scan(files)} s "
+                    "WHERE s.served_at >= CAST($start AS TIMESTAMP) "
+                    "AND s.served_at < CAST($end AS TIMESTAMP) ORDER BY s.served_at DESC LIMIT 1",
+                    {"start": wall(start), "end": wall(end)},
                 ).fetchall()
         return str(max(found)[1]) if found else None
 
@@ -376,9 +383,9 @@ class SqlPredictionLog:
         with self._duckdb() as connection:
             connection.register("wanted", pa.table({"entity": pa.array(entities, pa.string())}))
             rows = connection.execute(
-                f"SELECT s.entity, s.served_at, s.id FROM {scan(files)} s SEMI JOIN wanted w "
-                "ON s.entity = w.entity WHERE s.served_at >= $low",
-                {"low": low},
+                f"SELECT s.entity, {SERVED_TEXT}, s.id FROM {scan(files)} s SEMI JOIN wanted w "
+                "ON s.entity = w.entity WHERE s.served_at >= CAST($low AS TIMESTAMP)",
+                {"low": wall(low)},
             ).fetchall()
         for entity, served_at, prediction_id in rows:
             times, ids = by_entity.setdefault(entity, ([], []))

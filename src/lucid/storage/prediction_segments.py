@@ -7,22 +7,26 @@ of its bytes, served-at range). The committed registration is the acknowledgemen
 without one (a crash between the rename and the commit) is an orphan and is never read; a
 refused registration deletes the files it wrote. A segment is never rewritten.
 
-A segment holds `id`, `version`, `entity`, `served_at` (canonical UTC text), `score`, `arm`
-and one column per feature, named `feature.<name>` (`FEATURE_PREFIX`).
+A segment holds `id`, `version`, `entity`, `served_at` (a UTC timestamp in microseconds,
+without a zone), `score`, `arm` and one column per feature, named `feature.<name>`
+(`FEATURE_PREFIX`). Its registration keeps the served-at range as canonical UTC text.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from sqlalchemy import func, insert, select
 
+from lucid.contracts.events import format_time
 from lucid.ports.monitoring import FEATURE_PREFIX
 from lucid.storage.database import Database
 from lucid.storage.tables import prediction_segments
@@ -43,15 +47,21 @@ class PredictionSegments:
     def append(self, model: str, table: pa.Table, created_at: str) -> int:
         """Write `table` (validated predictions of `model`) as one segment per UTC day and
         register them in one transaction; the number of segments."""
+        import pyarrow as pa
         import pyarrow.compute as pc
 
-        days = pc.utf8_slice_codeunits(table.column("served_at"), 0, 10)
+        days = table.column("served_at").cast(pa.date32())
+        bounds = pc.min_max(days)
+        unique = (
+            [bounds["min"]]
+            if bounds["min"] == bounds["max"]
+            else pc.unique(days).sort().to_pylist()
+        )
         written: list[tuple[dict[str, Any], Path]] = []
         try:
-            unique = sorted(pc.unique(days).to_pylist())
             for day in unique:
                 part = table if len(unique) == 1 else table.filter(pc.equal(days, day))
-                written.append(self._write(model, day, part, created_at))
+                written.append(self._write(model, str(day), part, created_at))
             with self.db.write_transaction() as connection:
                 connection.execute(insert(prediction_segments), [row for row, _ in written])
         except BaseException:
@@ -71,27 +81,28 @@ class PredictionSegments:
         final = self.root / relative
         final.parent.mkdir(parents=True, exist_ok=True)
         temporary = final.with_name(f".{segment}.tmp")
+        text = [f.name for f in part.schema if f.name not in ("id", "entity") and _is_text(f.type)]
         try:
-            pq.write_table(part, temporary)
-            digest = hashlib.sha256()
-            with temporary.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+            with temporary.open("wb") as handle:
+                hashed = _Hashing(handle)
+                pq.write_table(part, hashed, compression="lz4", use_dictionary=text)
+                handle.flush()
                 os.fsync(handle.fileno())
             temporary.rename(final)
         finally:
             temporary.unlink(missing_ok=True)
         _sync_folder(final.parent)
         bounds = pc.min_max(part.column("served_at"))
+        first, last = (_text(bounds[end].as_py()) for end in ("min", "max"))
         row = {
             "id": segment,
             "model": model,
             "day": day,
             "path": relative,
             "rows": part.num_rows,
-            "sha256": digest.hexdigest(),
-            "first_served_at": bounds["min"].as_py(),
-            "last_served_at": bounds["max"].as_py(),
+            "sha256": hashed.digest.hexdigest(),
+            "first_served_at": first,
+            "last_served_at": last,
             "created_at": created_at,
         }
         return row, final
@@ -139,6 +150,35 @@ class PredictionSegments:
         return found
 
 
+class _Hashing(io.RawIOBase):
+    """A binary file that hashes (SHA-256) every byte written through it."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.digest = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        return self.handle.write(data)
+
+    def close(self) -> None:  # the caller closes the file after fsync
+        pass
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _text(moment: datetime) -> str:
+    """Canonical UTC text of a naive UTC time."""
+    return format_time(moment.replace(tzinfo=UTC))
+
+
 def _sync_folder(folder: Path) -> None:
     """Flush a folder's entries (the rename) to disk; a no-op where folders cannot be opened."""
     try:
@@ -155,3 +195,12 @@ def scan(files: Sequence[str]) -> str:
     """A DuckDB table expression reading `files` (columns united by name)."""
     listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
     return f"read_parquet([{listed}], union_by_name = true)"
+
+
+SERVED_TEXT = "strftime(s.served_at, '%Y-%m-%dT%H:%M:%S.%fZ')"
+"""DuckDB's canonical UTC text of a segment row's `served_at` (the row aliased `s`)."""
+
+
+def wall(text: str) -> str:
+    """The naive UTC wall time of canonical UTC text (`CAST(? AS TIMESTAMP)` reads it)."""
+    return text[:-1] if text.endswith("Z") else text
