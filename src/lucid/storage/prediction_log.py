@@ -310,7 +310,7 @@ class SqlPredictionLog:
                 )
             else:
                 query = f"SELECT {selected} FROM {scan(files)} s WHERE {where}"
-            table: pa.Table = connection.execute(query, parameters).to_arrow_table()
+            table: pa.Table = connection.sql(query, params=parameters).to_arrow_table()
         return table
 
     def _outcomes_table(self, model: str) -> pa.Table:
