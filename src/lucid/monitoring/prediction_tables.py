@@ -327,10 +327,8 @@ def time_ordered_ids(count: int) -> pa.Array:
     raw[:, :6] = np.frombuffer(milliseconds.to_bytes(6, "big"), dtype=np.uint8)
     raw[:, 6] = 0x70 | (raw[:, 6] & 0x0F)
     raw[:, 8] = 0x80 | (raw[:, 8] & 0x3F)
-    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-    hexed = np.empty((count, 32), dtype=np.uint8)
-    hexed[:, 0::2] = digits[raw >> 4]
-    hexed[:, 1::2] = digits[raw & 0x0F]
+    pairs = np.array([f"{byte:02x}".encode() for byte in range(256)]).view(np.uint16)
+    hexed = pairs[raw].view(np.uint8)  # two hex digits a byte, in order
     text = np.full((count, 36), ord("-"), dtype=np.uint8)
     for start, end, into in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         text[:, into : into + end - start] = hexed[:, start:end]

@@ -45,6 +45,9 @@ if TYPE_CHECKING:
 _BATCH = 5_000
 """Rows per INSERT statement and entities per lookup (keeps parameter lists bounded)."""
 
+_BATCH_ROWS = 262_144
+"""Rows per Arrow batch a segment read streams (DuckDB never holds the whole result)."""
+
 SEGMENT_ROWS = 5_000
 """The smallest batch of predictions written as a columnar segment rather than as rows."""
 
@@ -310,7 +313,8 @@ class SqlPredictionLog:
                 )
             else:
                 query = f"SELECT {selected} FROM {scan(files)} s WHERE {where}"
-            table: pa.Table = connection.sql(query, params=parameters).to_arrow_table()
+            reader = connection.sql(query, params=parameters).to_arrow_reader(_BATCH_ROWS)
+            table: pa.Table = reader.read_all()
         return table
 
     def _outcomes_table(self, model: str) -> pa.Table:

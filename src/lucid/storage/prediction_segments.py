@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FEATURE_PREFIX", "PredictionSegments"]
 
+_GROUP = 131_072
+"""Rows per Parquet row group: a reader holds one group per thread, not the segment."""
+
 
 class PredictionSegments:
     """The registered segments of the log kept in `root`."""
@@ -85,7 +88,9 @@ class PredictionSegments:
         try:
             with temporary.open("wb") as handle:
                 hashed = _Hashing(handle)
-                pq.write_table(part, hashed, compression="lz4", use_dictionary=text)
+                pq.write_table(
+                    part, hashed, compression="lz4", use_dictionary=text, row_group_size=_GROUP
+                )
                 handle.flush()
                 os.fsync(handle.fileno())
             temporary.rename(final)
