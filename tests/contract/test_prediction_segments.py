@@ -137,12 +137,23 @@ def test_a_bad_column_refuses_the_batch_and_stores_nothing(db: Database, tmp_pat
     ]
     for change, message in cases:
         with pytest.raises(InvalidInput, match=message):
-            log_prediction_table(log, "churn", "1", pa.table(good | change))
+            log_prediction_table(log, "churn", "1", [pa.table(good | change)])
     assert _segment_files(db) == 0
     assert not list((tmp_path / "log").rglob("*.parquet"))
 
-    ids = log_prediction_table(log, "churn", "1", pa.table(good))
-    assert len(set(ids)) == 3
+    # A file read in chunks: a bad row of a later chunk is named by its row in the file, and
+    # the chunks written before it are deleted.
+    bad = good | {"score": [0.1, 0.2, -1.0]}
+    with pytest.raises(InvalidInput, match=r"rows\[5\]\.score"):
+        log_prediction_table(log, "churn", "1", [pa.table(good), pa.table(bad)])
+    named = [pa.table(good | {"id": ["x", "y", "z"]}), pa.table(good | {"id": ["u", "z", "v"]})]
+    with pytest.raises(Conflict, match=r"'z' is already logged"):
+        log_prediction_table(log, "churn", "1", named)
+    assert _segment_files(db) == 0
+    assert not list((tmp_path / "log").rglob("*.parquet"))
+
+    ids = log_prediction_table(log, "churn", "1", [pa.table(good)])
+    assert len(set(ids)) == 3 and len(ids) == 3 and ids[-1] == ids[2]
     window = _window(log, "churn")
     assert sorted(window.column("tenure").to_pylist(), key=json.dumps) == [1.0, 3.0, None]
     assert log.latest_version("churn", START, END) == "1"

@@ -11,11 +11,13 @@ stored as text (numbers written out, booleans `true`/`false`).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import time
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from lucid.contracts.times import not_a_time, utc_text
 from lucid.contracts.value import validate_model_name
@@ -34,19 +36,65 @@ OWN_COLUMNS = ("id", "entity", "served_at", "score", "arm")
 _CANONICAL = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
 
 
+class LoggedIds(Sequence[str]):
+    """The ids of a logged batch, kept as Arrow text: ten million Python strings would cost
+    about a gigabyte."""
+
+    def __init__(self, ids: Sequence[pa.Array]) -> None:
+        import pyarrow as pa
+
+        self._ids = pa.chunked_array(ids, pa.string())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [str(i) for i in self._ids.to_pylist()[index]]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return str(self._ids[index].as_py())
+
+
 def log_prediction_table(
-    log: PredictionLog, model: str, version: str, table: pa.Table
-) -> list[str]:
-    """Validate `table` and store it as segments; returns the ids. Nothing is stored on
-    refusal."""
-    validated, supplied = prediction_table(model, version, table)
-    return store_table(log, model, validated, check_ids=supplied)
+    log: PredictionLog, model: str, version: str, chunks: Iterable[pa.Table]
+) -> LoggedIds:
+    """Validate the chunks of one table (a file read in parts) and store them as segments,
+    all or none; returns the ids. Nothing is stored on refusal."""
+    stream = iter(chunks)
+    first = next(stream, None)
+    if first is None:
+        raise InvalidInput("rows", "must hold at least one prediction")
+    ids: list[pa.Array] = []
+
+    def validated() -> Iterator[pa.Table]:
+        offset = 0
+        for chunk in itertools.chain([first], stream):
+            if offset and not chunk.num_rows:
+                continue
+            batch, _ = prediction_table(model, version, chunk, offset=offset)
+            ids.append(batch.column("id").combine_chunks())
+            offset += chunk.num_rows
+            yield batch
+
+    taken = log.append_predictions(model, validated(), check_ids="id" in first.column_names)
+    if taken is not None:
+        raise Conflict(
+            f"rows.id: {taken!r} is already logged; a prediction id is unique, nothing was stored."
+        )
+    return LoggedIds(ids)
 
 
 def store_table(log: PredictionLog, model: str, batch: pa.Table, *, check_ids: bool) -> list[str]:
     """Store a validated batch; refused (nothing stored) when an id given by the caller
     (`check_ids`) is already logged. Returns the ids."""
-    taken = log.append_predictions(model, batch, check_ids=check_ids)
+    taken = log.append_predictions(model, [batch], check_ids=check_ids)
     if taken is not None:
         raise Conflict(
             f"rows.id: {taken!r} is already logged; a prediction id is unique, nothing was stored."
@@ -55,10 +103,22 @@ def store_table(log: PredictionLog, model: str, batch: pa.Table, *, check_ids: b
     return ids
 
 
-def prediction_table(model: str, version: str, table: pa.Table) -> tuple[pa.Table, bool]:
+def prediction_table(
+    model: str, version: str, table: pa.Table, *, offset: int = 0
+) -> tuple[pa.Table, bool]:
     """The validated batch (`id`, `version`, `entity`, `served_at`, `score`, `arm`,
     `feature.<name>`...) and whether the caller gave any id; the first bad field refuses
-    the whole batch."""
+    the whole batch, named by its row counted from `offset`."""
+    try:
+        return _validated(model, version, table)
+    except InvalidInput as error:
+        if not offset:
+            raise
+        field = re.sub(r"^rows\[(\d+)\]", lambda m: f"rows[{int(m[1]) + offset}]", error.field)
+        raise InvalidInput(field, error.rule) from None
+
+
+def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, bool]:
     import pyarrow as pa
 
     validate_model_name(model)

@@ -15,7 +15,8 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -371,25 +372,53 @@ def read_rows(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+CHUNK_ROWS = 1_000_000
+"""Rows of a Parquet file validated and written at a time (memory stays bounded)."""
+
+
 def read_table(path: Path) -> pa.Table:
     """A Parquet or CSV file as an Arrow table (for `lucid monitor` commands)."""
+    import pyarrow as pa
+
+    rows, chunks = file_chunks(path)
+    return pa.concat_tables(list(chunks)) if rows else next(iter(chunks))
+
+
+def file_chunks(path: Path) -> tuple[int, Iterator[pa.Table]]:
+    """A Parquet or CSV file's row count and its rows as tables of at most `CHUNK_ROWS`
+    (a CSV file at once); an unreadable file is refused naming it."""
     if not path.is_file():
         raise InvalidInput("path", f"file {path} does not exist")
     suffix = path.suffix.lower()
-    try:
+    if suffix not in (".parquet", ".csv", ".txt"):
+        raise InvalidInput("path", f"file {path} must be .parquet or .csv")
+    with _unreadable(path):
         if suffix == ".parquet":
             import pyarrow.parquet as parquet
 
-            table = parquet.read_table(path)
-        elif suffix in (".csv", ".txt"):
-            import pyarrow.csv as csv
+            file = parquet.ParquetFile(path)
+            rows = file.metadata.num_rows
+            return rows, _parquet_chunks(path, file)
+        import pyarrow.csv as csv
 
-            table = csv.read_csv(path)
-        else:
-            raise InvalidInput("path", f"file {path} must be .parquet or .csv")
-    except InvalidInput:
-        raise
+        table = csv.read_csv(path)
+    return table.num_rows, iter([table])
+
+
+def _parquet_chunks(path: Path, file: Any) -> Iterator[pa.Table]:
+    import pyarrow as pa
+
+    with _unreadable(path):
+        if file.metadata.num_rows == 0:
+            yield file.schema_arrow.empty_table()
+        for batch in file.iter_batches(batch_size=CHUNK_ROWS):
+            yield pa.Table.from_batches([batch])
+
+
+@contextmanager
+def _unreadable(path: Path) -> Iterator[None]:
+    try:
+        yield
     except Exception as error:  # pyarrow raises several unrelated types for unreadable files
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidInput("path", f"file {path} could not be read ({first})") from None
-    return table

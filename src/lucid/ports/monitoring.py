@@ -193,11 +193,14 @@ class PredictionLog(Protocol):
         """Insert validated prediction rows at once; an existing id refuses all."""
         ...
 
-    def append_predictions(self, model: str, table: pa.Table, *, check_ids: bool) -> str | None:
-        """Store a validated columnar batch of `model` (`id`, `version`, `entity`,
+    def append_predictions(
+        self, model: str, batches: Iterable[pa.Table], *, check_ids: bool
+    ) -> str | None:
+        """Store validated columnar batches of `model` (`id`, `version`, `entity`,
         `served_at` (a UTC timestamp in microseconds, no zone), `score`, `arm`,
-        `feature.<name>`...) as segments. With `check_ids`, the
-        first id already logged, if any, is returned and nothing is stored."""
+        `feature.<name>`...) as segments, all or none. With `check_ids`, the first id
+        already logged (or in an earlier batch), if any, is returned and nothing is
+        stored."""
         ...
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]: ...

@@ -26,6 +26,7 @@ from lucid.storage.prediction_segments import (
     FEATURE_PREFIX,
     SERVED_TEXT,
     PredictionSegments,
+    Staged,
     scan,
     wall,
 )
@@ -73,22 +74,37 @@ class SqlPredictionLog:
             for start in range(0, len(rows), _BATCH):
                 connection.execute(insert(prediction_log), list(rows[start : start + _BATCH]))
 
-    def append_predictions(self, model: str, table: pa.Table, *, check_ids: bool) -> str | None:
-        """Write a validated batch as segments; with `check_ids` the first id already logged
-        (nothing written). Appends are serialised, so two batches cannot both pass the check."""
+    def append_predictions(
+        self, model: str, batches: Iterable[pa.Table], *, check_ids: bool
+    ) -> str | None:
+        """Write validated batches as segments, registered together once all are written;
+        with `check_ids` the first id already logged (or given by an earlier batch of the
+        same call) and nothing is stored. Appends are serialised, so two calls cannot both
+        pass the check."""
         from datetime import UTC, datetime
 
-        if self.segments is None:
+        segments = self.segments
+        if segments is None:
             raise RuntimeError("this prediction log keeps no segments")
+        created_at = format_time(datetime.now(UTC))
+        staged: list[Staged] = []
         with self.db.session_lock("prediction_segments"):
-            if check_ids:
-                ids = table.column("id")
-                taken = self._taken_in_segments(ids)
-                if taken is None:
-                    taken = next(iter(sorted(self._taken_in_rows(ids.to_pylist()))), None)
-                if taken is not None:
-                    return taken
-            self.segments.append(model, table, format_time(datetime.now(UTC)))
+            try:
+                for batch in batches:
+                    if check_ids:
+                        ids = batch.column("id")
+                        earlier = [str(path) for _, path in staged]
+                        taken = self._taken_in_segments(ids, earlier)
+                        if taken is None:
+                            taken = min(self._taken_in_rows(ids.to_pylist()), default=None)
+                        if taken is not None:
+                            segments.discard(staged)
+                            return taken
+                    staged += segments.stage(model, batch, created_at)
+            except BaseException:
+                segments.discard(staged)
+                raise
+            segments.register(staged)
         return None
 
     def _taken_in_rows(self, wanted: list[str]) -> set[str]:
@@ -104,10 +120,12 @@ class SqlPredictionLog:
                     )
         return found
 
-    def _taken_in_segments(self, ids: pa.ChunkedArray | pa.Array) -> str | None:
+    def _taken_in_segments(
+        self, ids: pa.ChunkedArray | pa.Array, staged: Sequence[str] = ()
+    ) -> str | None:
         import pyarrow as pa
 
-        files = self._files()
+        files = [*self._files(), *staged]
         if not files:
             return None
         with self._duckdb() as connection:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 __all__ = ["FEATURE_PREFIX", "PredictionSegments"]
 
+Staged = tuple[dict[str, Any], Path]
+"""A segment file written and not yet registered: its registration row and its path."""
+
 _GROUP = 131_072
 """Rows per Parquet row group: a reader holds one group per thread, not the segment."""
 
@@ -50,6 +53,13 @@ class PredictionSegments:
     def append(self, model: str, table: pa.Table, created_at: str) -> int:
         """Write `table` (validated predictions of `model`) as one segment per UTC day and
         register them in one transaction; the number of segments."""
+        staged = self.stage(model, table, created_at)
+        self.register(staged)
+        return len(staged)
+
+    def stage(self, model: str, table: pa.Table, created_at: str) -> list[Staged]:
+        """Write `table` as one segment file per UTC day, not yet registered (so not yet
+        read); `register` makes them part of the log, `discard` deletes them."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -60,22 +70,33 @@ class PredictionSegments:
             if bounds["min"] == bounds["max"]
             else pc.unique(days).sort().to_pylist()
         )
-        written: list[tuple[dict[str, Any], Path]] = []
+        written: list[Staged] = []
         try:
             for day in unique:
                 part = table if len(unique) == 1 else table.filter(pc.equal(days, day))
                 written.append(self._write(model, str(day), part, created_at))
-            with self.db.write_transaction() as connection:
-                connection.execute(insert(prediction_segments), [row for row, _ in written])
         except BaseException:
-            for _, path in written:
-                path.unlink(missing_ok=True)
+            self.discard(written)
             raise
-        return len(written)
+        return written
 
-    def _write(
-        self, model: str, day: str, part: pa.Table, created_at: str
-    ) -> tuple[dict[str, Any], Path]:
+    def register(self, staged: Sequence[Staged]) -> None:
+        """Register staged segments in one transaction; on failure their files are deleted."""
+        if not staged:
+            return
+        try:
+            with self.db.write_transaction() as connection:
+                connection.execute(insert(prediction_segments), [row for row, _ in staged])
+        except BaseException:
+            self.discard(staged)
+            raise
+
+    @staticmethod
+    def discard(staged: Sequence[Staged]) -> None:
+        for _, path in staged:
+            path.unlink(missing_ok=True)
+
+    def _write(self, model: str, day: str, part: pa.Table, created_at: str) -> Staged:
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
