@@ -396,7 +396,8 @@ def file_chunks(path: Path) -> tuple[int, Iterator[pa.Table]]:
         if suffix == ".parquet":
             import pyarrow.parquet as parquet
 
-            file = parquet.ParquetFile(path)
+            # Without pre-buffering: with it the reader kept every chunk read (10 M rows: 3.5 GB).
+            file = parquet.ParquetFile(path, pre_buffer=False)
             rows = file.metadata.num_rows
             return rows, _parquet_chunks(path, file)
         import pyarrow.csv as csv
