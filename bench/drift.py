@@ -1,39 +1,42 @@
-"""Data-drift run time and memory beside a plain single-pass NumPy PSI of the same columns.
+"""Drift through the public path: predictions logged, then the policy run over them, beside
+the floors measured in the same run.
 
-Writes a reference and a current Parquet file (20 numeric + 5 categorical columns, some of
-them shifted), then runs three phases, each in a fresh process so that its peak memory
-(VmHWM: Python, NumPy, Arrow and DuckDB together) is its own:
+Writes a reference file (20 numeric + 5 categorical columns and `score`) and a current file
+(the same columns, some shifted, with `entity` and `served_at` over one day), makes a project,
+then runs each phase in a fresh process so that its peak memory (VmHWM: Python, NumPy, Arrow
+and DuckDB together) is its own:
 
-- profile: build the reference profile with DuckDB and store it (done once per model version,
-  not part of a run);
-- run: the whole Lucid run — read the profile from the metadata database, measure every
-  statistic the default (seed churn) policy asks for on the current Parquet file, grade every
-  threshold, store the run and every check;
-- numpy: the floor — for each column read it from both files with PyArrow, reference deciles
-  with `np.quantile`, both histograms with `searchsorted` + `bincount` (categoricals: counts
-  of the dictionary codes), PSI. Read and compute times are reported apart, and so is the
-  current side alone (its read and histogram with known edges), the floor of a run that,
-  like Lucid's, reads only the current window.
+- log: `lucid monitor predictions FILE`'s use case (`Monitoring.log_predictions_file`);
+- log_floor: the file read with PyArrow and written back as one Parquet file;
+- profile: the reference profile from the reference file and the seed's churn policy stored
+  (once per model version, not part of a run);
+- run: `lucid monitor run`'s use case over the logged day (`Monitoring.run`): the window read
+  from the log, every statistic the policy asks for, every threshold graded, the run stored;
+- duckdb: the floor — both files read by DuckDB, reference deciles (`quantile_cont`), both
+  sides' bin and category counts in one `histogram` pass a side, PSI;
+- numpy: a second floor — PyArrow reads per column, `np.quantile`, `searchsorted` +
+  `bincount`, PSI.
 
-Before them, the daily case (`--daily-rows`, 10,000 by default; 0 skips it) goes through the
-public path of a project: a day of reference predictions and a day of current ones (the same
-25 columns) logged with `lucid.monitoring.log_predictions`, the profile built from the
-reference day and a daily policy stored (PSI and every health check, volume included), then
-`Monitoring.run` over the current day, timed. Beside it, in the same process: the bare read
-of the day's rows from the metadata database (sqlite3 + json) and a bare DuckDB query of the
-same bin and category counts on the day held in memory — what the run cannot go below.
+Before them, the daily case (`--daily-rows`, 10,000 by default; 0 skips it): a day of
+reference predictions and two current days logged with `lucid.monitoring.log_predictions`
+(rows as an SDK caller gives them), the profile built from the reference day and a daily
+policy stored (PSI and every health check), then `Monitoring.run` over one day, timed beside
+the bare read of that day's segments with DuckDB and a DuckDB query of the same counts.
 
     uv run python bench/drift.py [--rows 1000000] [--daily-rows 10000] [--memory-limit 512MB]
                                  [--keep DIR]
 
-Goals: run within 1.5x of the NumPy floor, under 1 GiB peak; the daily run under 1 s.
+Goals: 1 M predictions logged in <= 5 s under 1 GiB; the run within 1.5x the DuckDB floor
+under 1 GiB (10 M: 1.2x, 2 GiB); the daily run under 1 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,13 +56,21 @@ CHUNK = 500_000
 
 
 def generate(path: Path, rows: int, seed: int, shifted: bool) -> None:
-    """Write `rows` rows in chunks so that 10,000,000 rows never sit in memory."""
+    """Write `rows` rows in chunks so that 10,000,000 rows never sit in memory: the features
+    and `score`, and for the current side (`shifted`) the `entity` and `served_at` (over
+    `RUN_DAY`) a logged prediction has."""
     rng = np.random.default_rng(seed)
     writer: pq.ParquetWriter | None = None
     weights = np.linspace(1, 3, len(CATEGORIES))
+    day_start = int(RUN_DAY.timestamp() * 1_000_000)
     for start in range(0, rows, CHUNK):
         size = min(CHUNK, rows - start)
         columns: dict[str, Any] = {}
+        if shifted:
+            columns["entity"] = pa.array([f"e{i}" for i in range(start, start + size)])
+            micros = day_start + np.sort(rng.integers(0, DAY * 1_000_000, size))
+            columns["served_at"] = pa.array(micros, pa.timestamp("us", tz="UTC"))
+        columns["score"] = rng.uniform(0.01, 0.99, size)
         for i in range(NUMERIC):
             shift = 0.4 * (i % 4 == 0) if shifted else 0.0
             columns[f"num_{i:02d}"] = rng.normal(shift, 1.0 + 0.1 * (i % 3), size)
@@ -83,61 +94,129 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def phase_profile(workdir: Path, memory_limit: str) -> dict[str, Any]:
-    from lucid.engines.duckdb import DuckDBEngine
-    from lucid.monitoring.profiles import build_profile
-    from lucid.storage import schema
-    from lucid.storage.database import Database
-    from lucid.storage.monitoring import SqlMonitoringStore
+RUN_DAY = datetime(2026, 11, 3, tzinfo=UTC)
+"""The day the current file's predictions are served over."""
 
-    db = Database(f"sqlite:///{workdir / 'metadata.db'}")
-    schema.upgrade(db)
+
+def _project(workdir: Path) -> Any:
+    from lucid.bootstrap import open_project
+
+    lucid = open_project(workdir / "project", environ={})
+    lucid.clock = lambda: RUN_DAY + timedelta(days=1, minutes=5)
+    return lucid
+
+
+def phase_log(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """`lucid monitor predictions FILE`'s use case: the current file logged as predictions."""
+    with _project(workdir) as lucid:
+        started = time.perf_counter()
+        ids = lucid.monitoring.log_predictions_file("churn", 1, workdir / "current.parquet")
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mib": peak_mib(), "rows": len(ids)}
+
+
+def phase_log_floor(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """The floor of logging the file as columns: read it with PyArrow, write it back as
+    one Parquet file (no validation, no id, no registration)."""
     started = time.perf_counter()
-    with DuckDBEngine(memory_limit=memory_limit) as engine:
-        engine.register("reference", workdir / "reference.parquet")
-        profile = build_profile(engine, "reference")
-    SqlMonitoringStore(db).save_profile("churn", "1", profile, created_at=datetime.now(UTC))
-    return {"seconds": time.perf_counter() - started, "peak_mib": peak_mib()}
+    table = pq.read_table(workdir / "current.parquet")
+    pq.write_table(table, workdir / "floor.parquet", compression="lz4")
+    seconds = time.perf_counter() - started
+    (workdir / "floor.parquet").unlink()
+    return {"seconds": seconds, "peak_mib": peak_mib()}
+
+
+def phase_profile(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """The reference profile from the reference file and the seed's policy stored (once per
+    version, not part of a run)."""
+    from lucid.contracts.validity import MonitoringPolicy
+
+    with _project(workdir) as lucid:
+        started = time.perf_counter()
+        lucid.monitoring.build_profile("churn", 1, reference=workdir / "reference.parquet")
+        seconds = time.perf_counter() - started
+        policy = MonitoringPolicy.churn_default("churn")
+        lucid.monitoring.set_policy(policy, actor="bench", rationale="the drift bench")
+    return {"seconds": seconds, "peak_mib": peak_mib()}
 
 
 def phase_run(workdir: Path, memory_limit: str) -> dict[str, Any]:
-    from lucid.contracts.validity import MonitoringPolicy
-    from lucid.engines.duckdb import DuckDBEngine
-    from lucid.monitoring.runs import run_checks
-    from lucid.storage.database import Database
-    from lucid.storage.event_log import SqlEventLog
-    from lucid.storage.unit_of_work import SqlUnitsOfWork
-
-    db = Database(f"sqlite:///{workdir / 'metadata.db'}")
-    uows = SqlUnitsOfWork(db, SqlEventLog(db))
-    policy = MonitoringPolicy.churn_default("churn")
-    started = time.perf_counter()
-    with DuckDBEngine(memory_limit=memory_limit) as engine:
-        engine.register("current", workdir / "current.parquet")
-        outcome = run_checks(
-            engine,
-            uows,
-            policy,
-            version="1",
-            table="current",
-            window=f"w{time.time_ns()}",
-            now=datetime.now(UTC),
+    """`lucid monitor run`'s use case over the logged day: read the window from the log,
+    measure, grade, store the run and its checks."""
+    with _project(workdir) as lucid:
+        # What a scheduler's process has loaded already: the modules and the engine of a run.
+        for module in ("lucid.monitoring.runs", "lucid.monitoring.drift", "scipy.stats"):
+            importlib.import_module(module)
+        lucid.engine, lucid.registry  # noqa: B018
+        started = time.perf_counter()
+        report = lucid.monitoring.run(
+            "churn", start=RUN_DAY, end=RUN_DAY + timedelta(days=1), version=1
         )
-    seconds = time.perf_counter() - started
-    assert outcome.evaluation is not None
-    psi = [c for c in outcome.evaluation.checks if c.threshold.metric == "psi"]
+        seconds = time.perf_counter() - started
+    record = report.record
+    psi = [c for c in record.checks if c["metric"] == "psi"]
     return {
         "seconds": seconds,
         "peak_mib": peak_mib(),
-        "checks": len(outcome.evaluation.checks),
+        "checks": len(record.checks),
         "psi_checks": len(psi),
-        "level": outcome.evaluation.level.value,
+        "level": record.level,
         "psi_levels": {
-            level: sum(1 for c in psi if c.level.value == level)
+            level: sum(1 for c in psi if c["level"] == level)
             for level in ("ok", "warning", "critical", "insufficient_data")
         },
-        "psi_values": {c.measurement.feature: c.measurement.value for c in psi},
+        "psi_values": {c["feature"]: c["value"] for c in psi},
     }
+
+
+def phase_duckdb(workdir: Path, memory_limit: str) -> dict[str, Any]:
+    """The DuckDB floor: reference deciles and category counts, the current file's bin and
+    category counts against them, PSI — both files read, in two queries a side."""
+    import duckdb
+
+    reference = str(workdir / "reference.parquet")
+    current = str(workdir / "current.parquet")
+    started = time.perf_counter()
+    # DuckDB's own memory limit (80 % of RAM): the floor is DuckDB as a user runs it; 10 M
+    # rows' deciles need about 2 GB.
+    with duckdb.connect() as connection:
+        names = [n for n in pq.read_schema(reference).names if n.startswith(("num_", "cat_"))]
+        numeric = [n for n in names if n.startswith("num_")]
+        categorical = [n for n in names if n.startswith("cat_")]
+        deciles = [i / 10 for i in range(1, 10)]
+        [row] = connection.execute(
+            "SELECT "
+            + ", ".join(f"quantile_cont({n}, {deciles})" for n in numeric)
+            + f" FROM read_parquet('{reference}')"
+        ).fetchall()
+        edges = {n: sorted(set(row[i])) for i, n in enumerate(numeric)}
+
+        def counts(path: str) -> tuple[dict[str, np.ndarray], dict[str, dict[str, int]]]:
+            """One pass over a file: each numeric column's bin counts (DuckDB's
+            `histogram` with the reference deciles as boundaries) and each categorical
+            column's category counts."""
+            parts = [f"histogram({n}, {edges[n]})" for n in numeric]
+            parts += [f"histogram({n}::VARCHAR)" for n in categorical]
+            [row] = connection.execute(
+                f"SELECT {', '.join(parts)} FROM read_parquet('{path}')"
+            ).fetchall()
+            bins = {
+                n: np.array([row[i].get(e, 0) for e in [*edges[n], float("inf")]], dtype=float)
+                for i, n in enumerate(numeric)
+            }
+            cats = {n: dict(row[len(numeric) + j]) for j, n in enumerate(categorical)}
+            return bins, cats
+
+        ref_bins, ref_cats = counts(reference)
+        cur_bins, cur_cats = counts(current)
+    values = {n: numpy_psi(ref_bins[n], cur_bins[n]) for n in numeric}
+    for n in categorical:
+        keys = sorted(set(ref_cats[n]) | set(cur_cats[n]))
+        values[n] = numpy_psi(
+            np.array([ref_cats[n].get(k, 0) for k in keys], dtype=float),
+            np.array([cur_cats[n].get(k, 0) for k in keys], dtype=float),
+        )
+    return {"seconds": time.perf_counter() - started, "peak_mib": peak_mib(), "psi_values": values}
 
 
 DAY = 86_400
@@ -218,20 +297,19 @@ def phase_daily(workdir: Path) -> dict[str, Any]:
     import duckdb
 
     started = time.perf_counter()
+    day = record.window.split("/")[0][:10]
     with sqlite3.connect(workdir / "daily" / "metadata.db") as connection:
-        fetched = connection.execute(
-            "SELECT features, score FROM prediction_log WHERE model = ? AND served_at >= ? "
-            "AND served_at < ?",
-            ["churn", record.window.split("/")[0], record.window.split("/")[1]],
-        ).fetchall()
-    decoded = [json.loads(features) for features, _ in fetched]
+        files = [
+            str(workdir / "daily" / "data" / "prediction_log" / path)
+            for (path,) in connection.execute(
+                "SELECT path FROM prediction_segments WHERE model = ? AND day = ?",
+                ["churn", day],
+            )
+        ]
+    with duckdb.connect() as connection:
+        table = connection.sql(f"SELECT * FROM read_parquet({files!r})").to_arrow_table()
+    table = table.rename_columns([name.removeprefix("feature.") for name in table.column_names])
     read_seconds = time.perf_counter() - started
-    table = pa.table(
-        {
-            **{name: pa.array([row[name] for row in decoded]) for name in decoded[0]},
-            "score": pa.array([score for _, score in fetched], pa.float64()),
-        }
-    )
     edges = {
         name: column.edges
         for name, column in profile.overall.columns.items()
@@ -253,7 +331,7 @@ def phase_daily(workdir: Path) -> dict[str, Any]:
     return {
         "first_seconds": seconds[0],
         "seconds": seconds[1],
-        "rows": len(fetched),
+        "rows": table.num_rows,
         "checks": len(record.checks),
         "level": record.level,
         "read_seconds": read_seconds,
@@ -277,7 +355,9 @@ def phase_numpy(workdir: Path) -> dict[str, Any]:
     edges already known) is timed apart: the floor of a run that reads only the window."""
     timer = {"read": 0.0, "compute": 0.0, "current": 0.0}
     values: dict[str, float] = {}
-    names = pq.read_schema(workdir / "reference.parquet").names
+    names = [
+        n for n in pq.read_schema(workdir / "reference.parquet").names if n[:4] in ("num_", "cat_")
+    ]
 
     def lap(part: str, started: float, current: bool = False) -> None:
         elapsed = time.perf_counter() - started
@@ -344,7 +424,7 @@ def daily(rows: int) -> None:
             f"(the first run of the process, imports included: {run['first_seconds']:.3f} s)"
         )
         print(
-            f"bare floor: read the day from the metadata database {run['read_seconds']:.3f} s "
+            f"bare floor: read the day's segments with DuckDB {run['read_seconds']:.3f} s "
             f"+ DuckDB bin and category counts {run['count_seconds']:.3f} s = "
             f"{run['read_seconds'] + run['count_seconds']:.3f} s; ratio run / floor "
             f"{run['seconds'] / (run['read_seconds'] + run['count_seconds']):.2f}x"
@@ -380,14 +460,19 @@ def main() -> None:
     parser.add_argument("--memory-limit", default="512MB", help="DuckDB buffer pool cap")
     parser.add_argument("--keep", type=Path, help="Work in this folder and keep the files.")
     parser.add_argument(
-        "--phase", choices=["profile", "run", "numpy", "daily"], help=argparse.SUPPRESS
+        "--phase",
+        choices=["log", "log_floor", "profile", "run", "duckdb", "numpy", "daily"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         phases = {
             "profile": lambda: phase_profile(args.workdir, args.memory_limit),
+            "log": lambda: phase_log(args.workdir, args.memory_limit),
+            "log_floor": lambda: phase_log_floor(args.workdir, args.memory_limit),
             "run": lambda: phase_run(args.workdir, args.memory_limit),
+            "duckdb": lambda: phase_duckdb(args.workdir, args.memory_limit),
             "numpy": lambda: phase_numpy(args.workdir),
             "daily": lambda: phase_daily(args.workdir),
         }
@@ -404,37 +489,73 @@ def main() -> None:
         if not (workdir / "current.parquet").exists():
             generate(workdir / "reference.parquet", args.rows, 1, shifted=False)
             generate(workdir / "current.parquet", args.rows, 2, shifted=True)
-            (workdir / "metadata.db").unlink(missing_ok=True)
         print(
             f"{args.rows:,} rows a side, {NUMERIC} numeric + {CATEGORICAL} categorical columns "
             f"(data ready in {time.perf_counter() - started:.1f} s)"
         )
-        if not (workdir / "metadata.db").exists():
-            profile = child("profile", workdir, args.memory_limit)
-            print(
-                f"reference profile (once per version): {profile['seconds']:.2f} s, "
-                f"peak {profile['peak_mib']:.0f} MiB"
-            )
-        floor = child("numpy", workdir, args.memory_limit)
+        if (workdir / "project").exists():
+            shutil.rmtree(workdir / "project")
+        from lucid.project import init_project
+
+        init_project(workdir / "project", actor="bench", environ={}).close()
+        logged = child("log", workdir, args.memory_limit)
+        log_floor = child("log_floor", workdir, args.memory_limit)
+        profile = child("profile", workdir, args.memory_limit)
         run = child("run", workdir, args.memory_limit)
+        duck = child("duckdb", workdir, args.memory_limit)
+        floor = child("numpy", workdir, args.memory_limit)
         worst = max(
-            abs(run["psi_values"][name] - floor["psi_values"][name]) for name in floor["psi_values"]
+            abs(run["psi_values"][name] - duck["psi_values"][name]) for name in duck["psi_values"]
         )
         print(
-            f"NumPy PSI floor: {floor['seconds']:.2f} s (read {floor['read_seconds']:.2f} s + "
-            f"compute {floor['compute_seconds']:.2f} s), peak {floor['peak_mib']:.0f} MiB"
+            f"reference profile (once per version): {profile['seconds']:.2f} s, "
+            f"peak {profile['peak_mib']:.0f} MiB"
         )
         print(
-            f"Lucid run:       {run['seconds']:.2f} s, peak {run['peak_mib']:.0f} MiB; "
-            f"{run['checks']} checks ({run['psi_checks']} PSI: {run['psi_levels']}), "
-            f"level {run['level']}"
+            f"Lucid log (monitor predictions FILE): {logged['seconds']:.2f} s, "
+            f"peak {logged['peak_mib']:.0f} MiB, {logged['rows']:,} predictions"
         )
-        print(f"NumPy current side only (edges known, as a run): {floor['current_seconds']:.2f} s")
         print(
-            f"ratio run / NumPy floor: {run['seconds'] / floor['seconds']:.2f}x "
-            f"(vs its compute only: {run['seconds'] / floor['compute_seconds']:.2f}x, vs its "
-            f"current side only: {run['seconds'] / floor['current_seconds']:.2f}x); "
-            f"largest PSI difference from NumPy: {worst:.2e}"
+            f"log floor (read the file, write it as Parquet): {log_floor['seconds']:.2f} s, "
+            f"peak {log_floor['peak_mib']:.0f} MiB; ratio "
+            f"{logged['seconds'] / log_floor['seconds']:.2f}x"
+        )
+        print(
+            f"Lucid run (monitor run, the day):     {run['seconds']:.2f} s, "
+            f"peak {run['peak_mib']:.0f} MiB; {run['checks']} checks "
+            f"({run['psi_checks']} PSI: {run['psi_levels']}), level {run['level']}"
+        )
+        print(
+            f"DuckDB floor (both files, PSI):       {duck['seconds']:.2f} s, "
+            f"peak {duck['peak_mib']:.0f} MiB"
+        )
+        print(
+            f"NumPy floor:                          {floor['seconds']:.2f} s "
+            f"(read {floor['read_seconds']:.2f} s + compute {floor['compute_seconds']:.2f} s), "
+            f"peak {floor['peak_mib']:.0f} MiB"
+        )
+        ratio = run["seconds"] / duck["seconds"]
+        print(
+            f"ratio run / DuckDB floor {ratio:.2f}x; largest PSI difference from DuckDB's "
+            f"{worst:.2e}"
+        )
+        if args.rows < 1_000_000:
+            print("verdict: quick mode (the goals are for 1,000,000 and 10,000,000 rows)")
+            return
+        limit = 1.5 if args.rows <= 1_000_000 else 1.2
+        memory = 1024 if args.rows <= 1_000_000 else 2048
+        per_million = logged["seconds"] / (args.rows / 1_000_000)
+        met = (
+            per_million <= 5
+            and logged["peak_mib"] < 1024
+            and ratio <= limit
+            and run["peak_mib"] < memory
+        )
+        print(
+            f"verdict: {'MET' if met else 'NOT MET'} (goal: logging <= 5 s per million rows "
+            f"< 1 GiB, got {per_million:.2f} s and {logged['peak_mib']:.0f} MiB; run within "
+            f"{limit}x the DuckDB floor < {memory} MiB, got {ratio:.2f}x and "
+            f"{run['peak_mib']:.0f} MiB)"
         )
 
 

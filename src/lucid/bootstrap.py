@@ -220,7 +220,7 @@ class Lucid:
             settings = self.settings
             self._monitoring = Monitoring(
                 uows=self.uows,
-                log=SqlPredictionLog(self.db),
+                log=SqlPredictionLog(self.db, settings.data_dir / "prediction_log"),
                 store=SqlMonitoringStore(self.db),
                 alert_store=SqlAlertStore(self.db),
                 digest_store=SqlDigestStore(self.db, self.events),

@@ -10,7 +10,7 @@ from lucid.contracts.validity.metrics import Measurement
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.value import Direction
 from lucid.errors import NotFound
-from lucid.monitoring.windows import Kind, Window, window_table
+from lucid.monitoring.windows import Kind, Window, parts_table
 from lucid.ports.monitoring import PredictionLog
 
 if TYPE_CHECKING:
@@ -82,7 +82,8 @@ def current_table(
     """The window's predictions of `version` as a table with the profile's columns, and
     whether any of them has its outcome (labels are compared only when the profile has a
     reference performance)."""
-    rows = log.window(model, window.start, window.end, version)
+    with_label = any(s.performance is not None for s in profile.segments.values())
+    parts = log.window_parts(model, window.start, window.end, version, labels=with_label)
     kinds: dict[str, Kind] = {
         name: column.kind
         for name, column in profile.overall.columns.items()
@@ -90,6 +91,6 @@ def current_table(
     }
     if profile.segment_column is not None:
         kinds[profile.segment_column] = "categorical"
-    with_label = any(s.performance is not None for s in profile.segments.values())
-    labelled = with_label and any(row.label is not None for row in rows)
-    return window_table(rows, kinds, with_label=with_label), labelled
+    table = parts_table(parts, kinds, with_label=with_label)
+    labelled = with_label and table.column("label").null_count < table.num_rows
+    return table, labelled

@@ -12,7 +12,7 @@ nothing but the drill's own event.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -44,6 +44,8 @@ from lucid.ports.offline import OfflineEngine
 from lucid.settings import AlertSettings
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -96,17 +98,42 @@ class Monitoring:
     # -- logging -----------------------------------------------------------------------------
 
     def log_predictions(
-        self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]]
-    ) -> list[str]:
+        self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]] | pa.Table
+    ) -> Sequence[str]:
         """Log served predictions: each row has `entity`, `served_at` (a time; naive means UTC),
-        `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`."""
-        return predictions.log_predictions(self.log, model, version, rows)
+        `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`. An Arrow
+        table (or a pandas DataFrame) is read as a file is (`log_predictions_file`)."""
+        if isinstance(rows, Sequence):
+            return predictions.log_predictions(self.log, model, version, rows)
+        import pyarrow as pa
 
-    def log_predictions_file(self, model: str, version: str | int, path: Path) -> list[str]:
+        table = (
+            rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
+        )
+        return self._log_chunks(model, version, table.num_rows, iter([table]))
+
+    def log_predictions_file(self, model: str, version: str | int, path: Path) -> Sequence[str]:
         """Log the predictions of a Parquet/CSV file: columns `entity`, `served_at`, `score`,
         optional `id` and `arm`; every other column is a feature. Times without a zone are
         read as UTC."""
-        shaped = [predictions.prediction_of_row(row) for row in predictions.read_rows(path)]
+        rows, chunks = predictions.file_chunks(path)
+        return self._log_chunks(model, version, rows, chunks)
+
+    def _log_chunks(
+        self, model: str, version: str | int, rows: int, chunks: Iterator[pa.Table]
+    ) -> Sequence[str]:
+        """A table of at least the log's `segment_rows` is validated and stored as columns,
+        chunk by chunk, all or none; a smaller one as rows."""
+        from lucid.monitoring import prediction_tables
+
+        threshold = self.log.segment_rows
+        if threshold is not None and rows >= threshold:
+            validate_model_name(model)
+            version_text = prediction_tables.version_name(version)
+            return prediction_tables.log_prediction_table(self.log, model, version_text, chunks)
+        shaped = [
+            predictions.prediction_of_row(row) for chunk in chunks for row in chunk.to_pylist()
+        ]
         return predictions.log_predictions(self.log, model, version, shaped)
 
     def log_outcomes(

@@ -15,20 +15,27 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.events import format_time, parse_time
 from lucid.contracts.times import utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
+from lucid.monitoring.prediction_tables import (
+    RESERVED_COLUMNS,
+    rows_table,
+    store_table,
+    version_name,
+)
 from lucid.ports.monitoring import PredictionLog
 
-RESERVED_COLUMNS = frozenset({"score", "label"})
-"""Column names a window gives the model output and the outcome; no feature may take them."""
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEFAULT_HORIZON = timedelta(days=90)
 
@@ -95,11 +102,7 @@ def prediction_rows(
 ) -> list[dict[str, Any]]:
     """Validated rows for the prediction log; the first bad field refuses the whole batch."""
     validate_model_name(model)
-    version_text = str(version).strip()
-    if isinstance(version, bool) or not version_text or len(version_text) > 100:
-        raise InvalidInput(
-            "version", f"must be a version name of 1 to 100 characters, not {version!r}"
-        )
+    version_text = version_name(version)
     if not rows:
         raise InvalidInput("rows", "must hold at least one prediction")
     validated = [
@@ -184,10 +187,15 @@ def log_predictions(
     version: str | int,
     rows: Sequence[Mapping[str, Any]],
 ) -> list[str]:
-    """Store validated predictions in bulk; returns their ids. Nothing is stored on refusal."""
+    """Store validated predictions in bulk; returns their ids. Nothing is stored on refusal.
+    A batch of at least the log's `segment_rows` is stored as columns
+    (`lucid.monitoring.prediction_tables`)."""
     validated = prediction_rows(model, version, rows)
     # Ids generated here are new uuid4s; only ids the caller chose can already be logged.
     supplied = [row["id"] for row in rows if isinstance(row, Mapping) and row.get("id")]
+    threshold = log.segment_rows
+    if threshold is not None and len(validated) >= threshold:
+        return store_table(log, model, rows_table(validated), check_ids=bool(supplied))
     taken = log.existing_ids(supplied) if supplied else set()
     if taken:
         raise Conflict(
@@ -360,24 +368,58 @@ def _one_label_each(
 
 def read_rows(path: Path) -> list[dict[str, Any]]:
     """The rows of a Parquet or CSV file as dictionaries (for `lucid monitor` commands)."""
+    rows: list[dict[str, Any]] = read_table(path).to_pylist()
+    return rows
+
+
+CHUNK_ROWS = 1_000_000
+"""Rows of a Parquet file validated and written at a time (memory stays bounded)."""
+
+
+def read_table(path: Path) -> pa.Table:
+    """A Parquet or CSV file as an Arrow table (for `lucid monitor` commands)."""
+    import pyarrow as pa
+
+    rows, chunks = file_chunks(path)
+    return pa.concat_tables(list(chunks)) if rows else next(iter(chunks))
+
+
+def file_chunks(path: Path) -> tuple[int, Iterator[pa.Table]]:
+    """A Parquet or CSV file's row count and its rows as tables of at most `CHUNK_ROWS`
+    (a CSV file at once); an unreadable file is refused naming it."""
     if not path.is_file():
         raise InvalidInput("path", f"file {path} does not exist")
     suffix = path.suffix.lower()
-    try:
+    if suffix not in (".parquet", ".csv", ".txt"):
+        raise InvalidInput("path", f"file {path} must be .parquet or .csv")
+    with _unreadable(path):
         if suffix == ".parquet":
             import pyarrow.parquet as parquet
 
-            table = parquet.read_table(path)
-        elif suffix in (".csv", ".txt"):
-            import pyarrow.csv as csv
+            # Without pre-buffering: with it the reader kept every chunk read (10 M rows: 3.5 GB).
+            file = parquet.ParquetFile(path, pre_buffer=False)
+            rows = file.metadata.num_rows
+            return rows, _parquet_chunks(path, file)
+        import pyarrow.csv as csv
 
-            table = csv.read_csv(path)
-        else:
-            raise InvalidInput("path", f"file {path} must be .parquet or .csv")
-    except InvalidInput:
-        raise
+        table = csv.read_csv(path)
+    return table.num_rows, iter([table])
+
+
+def _parquet_chunks(path: Path, file: Any) -> Iterator[pa.Table]:
+    import pyarrow as pa
+
+    with _unreadable(path):
+        if file.metadata.num_rows == 0:
+            yield file.schema_arrow.empty_table()
+        for batch in file.iter_batches(batch_size=CHUNK_ROWS):
+            yield pa.Table.from_batches([batch])
+
+
+@contextmanager
+def _unreadable(path: Path) -> Iterator[None]:
+    try:
+        yield
     except Exception as error:  # pyarrow raises several unrelated types for unreadable files
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise InvalidInput("path", f"file {path} could not be read ({first})") from None
-    rows: list[dict[str, Any]] = table.to_pylist()
-    return rows

@@ -14,7 +14,7 @@ from lucid.contracts.registry_events import model_subject
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.errors import InvalidInput, NotFound
 from lucid.monitoring.health import DURATION, window_seconds
-from lucid.monitoring.windows import Window, infer_kinds, window_table
+from lucid.monitoring.windows import Window, infer_part_kinds, parts_table
 from lucid.ports import ComputeEngine
 from lucid.ports.monitoring import PredictionLog
 from lucid.ports.unit_of_work import UnitsOfWork
@@ -35,15 +35,16 @@ def register_logged(
 ) -> tuple[str | None, int]:
     """Register the predictions of `version` logged in `window` with their outcomes; its
     label column (None when no outcome arrived) and its row count."""
-    logged = log.window(model, window.start, window.end, version)
-    if not logged:
+    parts = log.window_parts(model, window.start, window.end, version, labels=True)
+    rows = sum(part.num_rows for part in parts)
+    if not rows:
         raise NotFound(
             f"No prediction of {model} version {version} was logged in "
             f"{window.key}; log predictions first or give --reference."
         )
-    labelled = any(row.label is not None for row in logged)
-    engine.register(TABLE, window_table(logged, infer_kinds(logged), with_label=labelled))
-    return ("label" if labelled else None), len(logged)
+    labelled = any(part.column("label").null_count < part.num_rows for part in parts)
+    engine.register(TABLE, parts_table(parts, infer_part_kinds(parts), with_label=labelled))
+    return ("label" if labelled else None), rows
 
 
 def store_profile(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,7 +23,7 @@ from lucid.contracts.events import format_time
 from lucid.contracts.times import to_utc, utc_text
 from lucid.contracts.validity import Frequency
 from lucid.errors import InvalidInput
-from lucid.ports.monitoring import LoggedPrediction
+from lucid.ports.monitoring import FEATURE_PREFIX, LoggedPrediction
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,9 +106,13 @@ def _text(value: Any) -> str | None:
 
 def infer_kinds(rows: Sequence[LoggedPrediction]) -> dict[str, Kind]:
     """Each feature's kind over `rows`: numeric when every non-null value is a number."""
+    return _json_kinds(row.features for row in rows)
+
+
+def _json_kinds(texts: Iterable[str]) -> dict[str, Kind]:
     kinds: dict[str, Kind] = {}
-    for row in rows:
-        for name, value in json.loads(row.features).items():
+    for text in texts:
+        for name, value in json.loads(text).items():
             if value is None:
                 kinds.setdefault(name, "numeric")
                 continue
@@ -120,41 +124,142 @@ def infer_kinds(rows: Sequence[LoggedPrediction]) -> dict[str, Kind]:
     return kinds
 
 
+def infer_part_kinds(parts: Sequence[pa.Table]) -> dict[str, Kind]:
+    """Each feature's kind over the parts of a window (`PredictionLog.window_parts`):
+    numeric when every non-null value is a number."""
+    import pyarrow as pa
+
+    kinds: dict[str, Kind] = {}
+    for part in parts:
+        if "features" in part.column_names:
+            found = _json_kinds(part.column("features").to_pylist())
+        else:
+            found = {}
+            for field in part.schema:
+                if field.name.startswith(FEATURE_PREFIX):
+                    numeric = _is_number(field.type) or pa.types.is_null(field.type)
+                    found[field.name[len(FEATURE_PREFIX) :]] = (
+                        "numeric" if numeric else "categorical"
+                    )
+        for name, kind in found.items():
+            if kind == "categorical" or name not in kinds:
+                kinds[name] = kind
+    return kinds
+
+
+def parts_table(
+    parts: Sequence[pa.Table], kinds: Mapping[str, Kind], *, with_label: bool
+) -> pa.Table:
+    """The window of `parts` as one Arrow table: the features of `kinds`, `score`, and
+    `label` if asked (each cell by the rules `_number` and `_text`)."""
+    import pyarrow as pa
+
+    tables = []
+    for part in parts:
+        if "features" in part.column_names:
+            tables.append(
+                _table(
+                    part.column("features").to_pylist(),
+                    part.column("score"),
+                    part.column("label") if with_label else None,
+                    kinds,
+                )
+            )
+        else:
+            tables.append(_columnar(part, kinds, with_label))
+    if not tables:
+        return _table(
+            [], pa.array([], pa.float64()), pa.array([], pa.int64()) if with_label else None, kinds
+        )
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+def _is_number(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_decimal(kind)
+    )
+
+
+def _columnar(part: pa.Table, kinds: Mapping[str, Kind], with_label: bool) -> pa.Table:
+    """A segment part's columns converted to the window's kinds."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrays: dict[str, Any] = {}
+    rows = part.num_rows
+    for name in kinds:
+        if name in ("score", "label"):
+            continue
+        column = FEATURE_PREFIX + name
+        values = part.column(column) if column in part.column_names else pa.nulls(rows)
+        kind = values.type
+        if kinds[name] == "numeric":
+            arrays[name] = (
+                values.cast(pa.float64()) if _is_number(kind) else pa.nulls(rows, pa.float64())
+            )
+        elif pa.types.is_boolean(kind):
+            arrays[name] = pc.if_else(values, "true", "false")
+        elif pa.types.is_null(kind):
+            arrays[name] = pa.nulls(rows, pa.string())
+        else:
+            arrays[name] = values.cast(pa.string())
+    arrays["score"] = part.column("score").cast(pa.float64())
+    if with_label:
+        arrays["label"] = part.column("label").cast(pa.int64())
+    return pa.table(arrays)
+
+
 def window_table(
     rows: Sequence[LoggedPrediction], kinds: Mapping[str, Kind], *, with_label: bool
 ) -> pa.Table:
     """The window as an Arrow table: the features of `kinds`, `score`, and `label` if asked."""
     import pyarrow as pa
 
+    return _table(
+        [row.features for row in rows],
+        pa.array([row.score for row in rows], type=pa.float64()),
+        pa.array([row.label for row in rows], type=pa.int64()) if with_label else None,
+        kinds,
+    )
+
+
+def _table(
+    texts: Sequence[str], scores: Any, labels: Any | None, kinds: Mapping[str, Kind]
+) -> pa.Table:
+    """Rows of JSON features with their scores (and labels) as a table of `kinds`."""
+    import pyarrow as pa
+
     names = [name for name in kinds if name not in ("score", "label")]
-    features = _typed_features(rows, names, kinds)
-    arrays: dict[str, pa.Array] = (
-        _features_by_rule(rows, names, kinds)
+    features = _typed_features(texts, names, kinds)
+    arrays: dict[str, Any] = (
+        _features_by_rule(texts, names, kinds)
         if features is None
         else {name: features.column(name).combine_chunks() for name in names}
     )
-    arrays["score"] = pa.array([row.score for row in rows], type=pa.float64())
-    if with_label:
-        arrays["label"] = pa.array([row.label for row in rows], type=pa.int64())
+    arrays["score"] = scores
+    if labels is not None:
+        arrays["label"] = labels
     return pa.table(arrays)
 
 
 def _typed_features(
-    rows: Sequence[LoggedPrediction], names: Sequence[str], kinds: Mapping[str, Kind]
+    texts: Sequence[str], names: Sequence[str], kinds: Mapping[str, Kind]
 ) -> pa.Table | None:
-    """The features of `rows` read by Arrow's JSON reader, when every value already has its
+    """The features of `texts` read by Arrow's JSON reader, when every value already has its
     column's type (numbers in numeric columns, text in categorical ones, or null); None as
     soon as one does not, and `_features_by_rule` converts them instead. Same values, read
     in C++ rather than one Python call per cell."""
     import pyarrow as pa
     import pyarrow.json as pa_json
 
-    if not rows:
+    if not texts:
         return None
     schema = pa.schema(
         [(name, pa.float64() if kinds[name] == "numeric" else pa.string()) for name in names]
     )
-    text = "\n".join(row.features for row in rows).encode("utf-8")
+    text = "\n".join(texts).encode("utf-8")
     try:
         table = pa_json.read_json(
             io.BytesIO(text),
@@ -164,23 +269,23 @@ def _typed_features(
         )
     except pa.ArrowInvalid:
         return None
-    return table if table.num_rows == len(rows) else None
+    return table if table.num_rows == len(texts) else None
 
 
 def _features_by_rule(
-    rows: Sequence[LoggedPrediction], names: Sequence[str], kinds: Mapping[str, Kind]
+    texts: Sequence[str], names: Sequence[str], kinds: Mapping[str, Kind]
 ) -> dict[str, pa.Array]:
     """Each feature column by the cell rules `_number` and `_text`."""
     import pyarrow as pa
 
     # One parse of the whole window: a JSON array of every row's features.
-    decoded: list[dict[str, Any]] = json.loads("[" + ",".join(row.features for row in rows) + "]")
+    decoded: list[dict[str, Any]] = json.loads("[" + ",".join(texts) + "]")
     arrays: dict[str, pa.Array] = {}
     for name in names:
         if kinds[name] == "numeric":
             numbers = [_number(values.get(name)) for values in decoded]
             arrays[name] = pa.array(numbers, type=pa.float64())
         else:
-            texts = [_text(values.get(name)) for values in decoded]
-            arrays[name] = pa.array(texts, type=pa.string())
+            texts_of = [_text(values.get(name)) for values in decoded]
+            arrays[name] = pa.array(texts_of, type=pa.string())
     return arrays

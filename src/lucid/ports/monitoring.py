@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lucid.contracts.validity.evaluation import PolicyEvaluation
 from lucid.contracts.validity.policy import MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FEATURE_PREFIX = "feature."
+"""A feature's column in a columnar batch of predictions: `feature.<name>`."""
 
 
 class MonitoringRepository(Protocol):
@@ -172,10 +178,29 @@ class LoggedPrediction(Protocol):
 
 
 class PredictionLog(Protocol):
-    """Predictions served and outcomes observed, per model, written in bulk."""
+    """Predictions served and outcomes observed, per model, written in bulk.
+
+    Two stores make one log: rows of the metadata database (the serving path and small
+    batches) and columnar segments (batches of at least `segment_rows` predictions, in one
+    column per feature); every read covers both."""
+
+    @property
+    def segment_rows(self) -> int | None:
+        """The smallest batch written as a columnar segment; None when the log has none."""
+        ...
 
     def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert validated prediction rows at once; an existing id refuses all."""
+        ...
+
+    def append_predictions(
+        self, model: str, batches: Iterable[pa.Table], *, check_ids: bool
+    ) -> str | None:
+        """Store validated columnar batches of `model` (`id`, `version`, `entity`,
+        `served_at` (a UTC timestamp in microseconds, no zone), `score`, `arm`,
+        `feature.<name>`...) as segments, all or none. With `check_ids`, the first id
+        already logged (or in an earlier batch), if any, is returned and nothing is
+        stored."""
         ...
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]: ...
@@ -199,10 +224,12 @@ class PredictionLog(Protocol):
         """Prediction id → (entity, arm) for the ids of `model` that exist."""
         ...
 
-    def window(
-        self, model: str, start: str, end: str, version: str | None = None
-    ) -> Sequence[LoggedPrediction]:
-        """Predictions of `model` served in [start, end) with their outcomes, oldest first."""
+    def window_parts(
+        self, model: str, start: str, end: str, version: str | None, *, labels: bool
+    ) -> list[pa.Table]:
+        """Predictions of `model` served in [start, end) (of `version` when given) as Arrow
+        tables of `score`, `label` (the outcome, when `labels`) and either `features` (JSON
+        text per row) or `feature.<name>` columns; the parts together hold the window."""
         ...
 
     def latest_version(self, model: str, start: str, end: str) -> str | None: ...

@@ -1,54 +1,70 @@
-"""Logged predictions and their outcomes in the metadata database (SQLite or PostgreSQL).
+"""Logged predictions and their outcomes: rows of the metadata database (SQLite or
+PostgreSQL) and columnar segments (`lucid.storage.prediction_segments`).
 
-Rows are validated by `lucid.monitoring.predictions` before they reach here; this module only
-writes them in bulk (one multi-row INSERT per call) and reads windows back. Times are
-canonical UTC text, so windows compare as text on every backend. `SqlPredictionJournal` is
-the serving hot path's part: its statements run on the bare driver.
+Rows are validated by `lucid.monitoring.predictions` before they reach here. Small batches
+and the serving path write rows (one multi-row INSERT per call); a batch of at least
+`segment_rows` predictions is written as segments, read back through DuckDB. Every read
+covers both stores. Times are canonical UTC text, so windows compare as text everywhere.
+Outcomes are rows, whichever store holds their prediction. `SqlPredictionJournal` is the
+serving hot path's part (`lucid.storage.prediction_journal`, re-exported here).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from operator import itemgetter
-from typing import Any
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
+from lucid.contracts.events import format_time
 from lucid.storage.database import Database
+from lucid.storage.prediction_journal import SqlPredictionJournal
+from lucid.storage.prediction_segments import (
+    FEATURE_PREFIX,
+    SERVED_TEXT,
+    PredictionSegments,
+    Staged,
+    scan,
+    wall,
+)
 from lucid.storage.tables import (
-    events,
     outcome_log,
     prediction_log,
-    served_features,
-    shadow_comparisons,
-    shadow_scores,
 )
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+__all__ = ["SEGMENT_ROWS", "SqlPredictionJournal", "SqlPredictionLog"]
 
 _BATCH = 5_000
 """Rows per INSERT statement and entities per lookup (keeps parameter lists bounded)."""
 
+_BATCH_ROWS = 262_144
+"""Rows per Arrow batch a segment read streams (DuckDB never holds the whole result)."""
 
-@dataclass(frozen=True, slots=True)
-class WindowRow:
-    """One prediction of a window with its outcome, if one arrived."""
-
-    id: str
-    version: str
-    entity: str
-    served_at: str
-    features: str
-    score: float
-    arm: str | None
-    label: int | None
+SEGMENT_ROWS = 5_000
+"""The smallest batch of predictions written as a columnar segment rather than as rows."""
 
 
 class SqlPredictionLog:
-    """Predictions served and outcomes observed, per model."""
+    """Predictions served and outcomes observed, per model; segments kept in `root` (none
+    when `root` is None)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(
+        self, db: Database, root: Path | None = None, *, segment_rows: int = SEGMENT_ROWS
+    ) -> None:
         self.db = db
+        self.segments = None if root is None else PredictionSegments(db, root)
+        self._segment_rows = segment_rows
+
+    @property
+    def segment_rows(self) -> int | None:
+        return None if self.segments is None else self._segment_rows
 
     def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Insert validated prediction rows in one transaction; an existing id refuses all."""
@@ -56,18 +72,97 @@ class SqlPredictionLog:
             for start in range(0, len(rows), _BATCH):
                 connection.execute(insert(prediction_log), list(rows[start : start + _BATCH]))
 
+    def append_predictions(
+        self, model: str, batches: Iterable[pa.Table], *, check_ids: bool
+    ) -> str | None:
+        """Write validated batches as segments, registered together once all are written;
+        with `check_ids` the first id already logged (or given by an earlier batch of the
+        same call) and nothing is stored. Appends are serialised, so two calls cannot both
+        pass the check."""
+        from datetime import UTC, datetime
+
+        segments = self.segments
+        if segments is None:
+            raise RuntimeError("this prediction log keeps no segments")
+        created_at = format_time(datetime.now(UTC))
+        staged: list[Staged] = []
+        with self.db.session_lock("prediction_segments"):
+            try:
+                for batch in batches:
+                    if check_ids:
+                        ids = batch.column("id")
+                        earlier = [str(path) for _, path in staged]
+                        taken = self._taken_in_segments(ids, earlier)
+                        if taken is None:
+                            taken = min(self._taken_in_rows(ids.to_pylist()), default=None)
+                        if taken is not None:
+                            segments.discard(staged)
+                            return taken
+                    staged += segments.stage(model, batch, created_at)
+            except BaseException:
+                segments.discard(staged)
+                raise
+            segments.register(staged)
+        return None
+
+    def _taken_in_rows(self, wanted: list[str]) -> set[str]:
+        found: set[str] = set()
+        with self.db.transaction() as connection:
+            if connection.execute(select(func.count()).select_from(prediction_log)).scalar():
+                for start in range(0, len(wanted), _BATCH):
+                    chunk = wanted[start : start + _BATCH]
+                    found.update(
+                        connection.execute(
+                            select(prediction_log.c.id).where(prediction_log.c.id.in_(chunk))
+                        ).scalars()
+                    )
+        return found
+
+    def _taken_in_segments(
+        self, ids: pa.ChunkedArray | pa.Array, staged: Sequence[str] = ()
+    ) -> str | None:
+        import pyarrow as pa
+
+        files = [*self._files(), *staged]
+        if not files:
+            return None
+        with self._duckdb() as connection:
+            connection.register("wanted", pa.table({"id": ids}))
+            row = connection.execute(
+                f"SELECT min(s.id) FROM {scan(files)} s SEMI JOIN wanted w ON s.id = w.id"
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def _files(
+        self, model: str | None = None, start: str | None = None, end: str | None = None
+    ) -> list[str]:
+        return [] if self.segments is None else self.segments.files(model, start, end)
+
+    def _duckdb(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        return duckdb.connect()
+
+    def _segment_lookup(
+        self, model: str | None, ids: Sequence[str], columns: str
+    ) -> list[tuple[Any, ...]]:
+        """`columns` of the segment rows (of `model` when given) whose id is in `ids`."""
+        import pyarrow as pa
+
+        files = self._files(model)
+        if not files or not ids:
+            return []
+        with self._duckdb() as connection:
+            connection.register("wanted", pa.table({"id": pa.array(ids, pa.string())}))
+            return connection.execute(
+                f"SELECT {columns} FROM {scan(files)} s SEMI JOIN wanted w ON s.id = w.id"
+            ).fetchall()
+
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of `ids` are already logged predictions."""
         wanted = list(dict.fromkeys(ids))
-        found: set[str] = set()
-        with self.db.transaction() as connection:
-            for start in range(0, len(wanted), _BATCH):
-                chunk = wanted[start : start + _BATCH]
-                found.update(
-                    connection.execute(
-                        select(prediction_log.c.id).where(prediction_log.c.id.in_(chunk))
-                    ).scalars()
-                )
+        found = self._taken_in_rows(wanted)
+        found.update(row[0] for row in self._segment_lookup(None, wanted, "s.id"))
         return found
 
     def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]:
@@ -85,6 +180,7 @@ class SqlPredictionLog:
                 found.update(
                     (i, served_at) for i, served_at, of in connection.execute(query) if of == model
                 )
+        found.update(dict(self._segment_lookup(model, wanted, f"s.id, {SERVED_TEXT}")))
         return found
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
@@ -109,6 +205,7 @@ class SqlPredictionLog:
                     times, ids = by_entity.setdefault(entity, ([], []))
                     times.append(served_at)
                     ids.append(prediction_id)
+        self._segment_entities(model, entities, low, by_entity)
         found: list[str | None] = []
         for entity, earliest, latest in wanted:
             times, ids = by_entity.get(entity, ([], []))
@@ -155,24 +252,33 @@ class SqlPredictionLog:
                     for i, entity, arm, of in connection.execute(query)
                     if of == model  # by id alone: `predictions_by_id`
                 )
+        for i, entity, arm in self._segment_lookup(model, wanted, "s.id, s.entity, s.arm"):
+            found[str(i)] = (str(entity), None if arm is None else str(arm))
         return found
 
-    def window(
-        self, model: str, start: str, end: str, version: str | None = None
-    ) -> list[WindowRow]:
-        """Predictions of `model` served in [start, end) (of `version` when given), with
-        their outcomes, oldest first."""
-        query = (
-            select(
-                prediction_log.c.id,
-                prediction_log.c.version,
-                prediction_log.c.entity,
-                prediction_log.c.served_at,
-                prediction_log.c.features,
-                prediction_log.c.score,
-                prediction_log.c.arm,
-                outcome_log.c.label,
+    def window_parts(
+        self, model: str, start: str, end: str, version: str | None, *, labels: bool
+    ) -> list[pa.Table]:
+        """The window's rows (`features` as JSON text) and its segments (`feature.<name>`
+        columns), each with `score` and, when `labels`, `label`; empty parts left out."""
+
+        parts = [
+            part
+            for part in (
+                self._rows_part(model, start, end, version, labels),
+                self._segments_part(model, start, end, version, labels),
             )
+            if part is not None and part.num_rows
+        ]
+        return parts
+
+    def _rows_part(
+        self, model: str, start: str, end: str, version: str | None, labels: bool
+    ) -> pa.Table:
+        import pyarrow as pa
+
+        query = (
+            select(prediction_log.c.features, prediction_log.c.score, outcome_log.c.label)
             .select_from(
                 prediction_log.outerjoin(
                     outcome_log, outcome_log.c.prediction_id == prediction_log.c.id
@@ -188,13 +294,66 @@ class SqlPredictionLog:
         if version is not None:
             query = query.where(prediction_log.c.version == version)
         with self.db.transaction() as connection:
-            return [WindowRow(*row) for row in connection.execute(query)]
+            rows = connection.execute(query).all()
+        columns: dict[str, pa.Array] = {
+            "features": pa.array([row[0] for row in rows], pa.string()),
+            "score": pa.array([row[1] for row in rows], pa.float64()),
+        }
+        if labels:
+            columns["label"] = pa.array([row[2] for row in rows], pa.int64())
+        return pa.table(columns)
+
+    def _segments_part(
+        self, model: str, start: str, end: str, version: str | None, labels: bool
+    ) -> pa.Table | None:
+        files = self._files(model, start, end)
+        if not files:
+            return None
+        where = "s.served_at >= CAST($start AS TIMESTAMP) AND s.served_at < CAST($end AS TIMESTAMP)"
+        parameters: dict[str, Any] = {"start": wall(start), "end": wall(end)}
+        if version is not None:
+            where += " AND s.version = $version"
+            parameters["version"] = version
+        with self._duckdb() as connection:
+            names = [
+                str(row[0])
+                for row in connection.execute(f"DESCRIBE SELECT * FROM {scan(files)}").fetchall()
+            ]
+            features = ", ".join(f's."{name}"' for name in names if name.startswith(FEATURE_PREFIX))
+            selected = f"s.score{', ' + features if features else ''}"
+            if labels:
+                connection.register("outcomes", self._outcomes_table(model))
+                query = (
+                    f"SELECT {selected}, o.label FROM {scan(files)} s "
+                    f"LEFT JOIN outcomes o ON o.prediction_id = s.id WHERE {where}"
+                )
+            else:
+                query = f"SELECT {selected} FROM {scan(files)} s WHERE {where}"
+            reader = connection.sql(query, params=parameters).to_arrow_reader(_BATCH_ROWS)
+            table: pa.Table = reader.read_all()
+        return table
+
+    def _outcomes_table(self, model: str) -> pa.Table:
+        import pyarrow as pa
+
+        with self.db.transaction() as connection:
+            rows = connection.execute(
+                select(outcome_log.c.prediction_id, outcome_log.c.label).where(
+                    outcome_log.c.model == model
+                )
+            ).all()
+        return pa.table(
+            {
+                "prediction_id": pa.array([row[0] for row in rows], pa.string()),
+                "label": pa.array([row[1] for row in rows], pa.int64()),
+            }
+        )
 
     def latest_version(self, model: str, start: str, end: str) -> str | None:
         """The version of the latest prediction of `model` served in [start, end)."""
         with self.db.transaction() as connection:
-            return connection.execute(
-                select(prediction_log.c.version)
+            latest = connection.execute(
+                select(prediction_log.c.served_at, prediction_log.c.version)
                 .where(
                     prediction_log.c.model == model,
                     prediction_log.c.served_at >= start,
@@ -202,7 +361,18 @@ class SqlPredictionLog:
                 )
                 .order_by(prediction_log.c.served_at.desc())
                 .limit(1)
-            ).scalar_one_or_none()
+            ).first()
+        found = [tuple(latest)] if latest is not None else []
+        files = self._files(model, start, end)
+        if files:
+            with self._duckdb() as connection:
+                found += connection.execute(
+                    f"SELECT {SERVED_TEXT}, s.version FROM {scan(files)} s "
+                    "WHERE s.served_at >= CAST($start AS TIMESTAMP) "
+                    "AND s.served_at < CAST($end AS TIMESTAMP) ORDER BY s.served_at DESC LIMIT 1",
+                    {"start": wall(start), "end": wall(end)},
+                ).fetchall()
+        return str(max(found)[1]) if found else None
 
     def counts(self, model: str) -> tuple[int, int]:
         """(predictions, outcomes) logged for `model`."""
@@ -213,81 +383,36 @@ class SqlPredictionLog:
             outcomes = connection.execute(
                 select(func.count()).where(outcome_log.c.model == model)
             ).scalar_one()
-        return int(predictions), int(outcomes)
+        in_segments = 0 if self.segments is None else self.segments.rows(model)
+        return int(predictions) + in_segments, int(outcomes)
 
-
-class SqlPredictionJournal:
-    """What a serving worker reads and writes on every prediction, on the bare driver:
-    SQLAlchemy's per-row parameter handling cost more than SQLite's writing the rows.
-
-    `latest_event` is the position of the latest event of the types given (what a worker
-    watches to drop what it kept); `write` stores the served feature values, the predictions
-    and the challengers' shadow scores of a batch of requests in one transaction. A shadow
-    score is stored only while its comparison runs (checked by the INSERT itself: a comparison
-    concluded since the request was routed takes no more scores)."""
-
-    def __init__(self, db: Database, watched_events: Sequence[str]) -> None:
-        self._db = db
-        self._marker = "?" if db.is_sqlite else "%s"
-        names = ", ".join(f"'{name}'" for name in watched_events)
-        self._latest = f"SELECT max(seq) FROM {events.name} WHERE type IN ({names})"
-
-    def latest_event(self) -> int:
-        """The position of the latest watched event; 0 when there is none."""
-        return int(self._db.read_scalar(self._latest) or 0)
-
-    def write(
+    def _segment_entities(
         self,
-        served: Sequence[Mapping[str, Any]],
-        predictions: Sequence[Mapping[str, Any]],
-        shadow: Sequence[Mapping[str, Any]] = (),
+        model: str,
+        entities: Sequence[str],
+        low: str,
+        by_entity: dict[str, tuple[list[str], list[str]]],
     ) -> None:
-        """Store the rows in a write transaction of their own."""
-        with self._db.raw_write_transaction() as cursor:
-            for sql, rows in self._inserts(served, predictions, shadow):
-                cursor.executemany(sql, rows)
+        """Add the segment predictions of `entities` served at or after `low` to
+        `by_entity` (entity → served-at times and ids, in time order)."""
+        import pyarrow as pa
 
-    def write_in(
-        self,
-        connection: Connection,
-        served: Sequence[Mapping[str, Any]],
-        predictions: Sequence[Mapping[str, Any]],
-        shadow: Sequence[Mapping[str, Any]] = (),
-    ) -> None:
-        """Store the rows in the transaction of `connection`."""
-        for sql, rows in self._inserts(served, predictions, shadow):
-            connection.exec_driver_sql(sql, rows)
-
-    def _inserts(
-        self,
-        served: Sequence[Mapping[str, Any]],
-        predictions: Sequence[Mapping[str, Any]],
-        shadow: Sequence[Mapping[str, Any]],
-    ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-        """The driver's own INSERTs of the rows (dicts, one column per key), as tuples; the
-        shadow scores (comparison_id, prediction_id, score) of running comparisons only."""
-        yield from self._plain_inserts(served, predictions)
-        if shadow:
-            mark = self._marker
-            yield (
-                f"INSERT INTO {shadow_scores.name} (comparison_id, prediction_id, score) "
-                f"SELECT {mark}, {mark}, {mark} WHERE EXISTS (SELECT 1 FROM "
-                f"{shadow_comparisons.name} WHERE id = {mark} AND status = 'running')",
-                [
-                    (row["comparison_id"], row["prediction_id"], row["score"], row["comparison_id"])
-                    for row in shadow
-                ],
-            )
-
-    def _plain_inserts(
-        self, served: Sequence[Mapping[str, Any]], predictions: Sequence[Mapping[str, Any]]
-    ) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
-        for table, rows in ((served_features, served), (prediction_log, predictions)):
-            if rows:
-                columns = list(rows[0])
-                values = itemgetter(*columns)
-                yield (
-                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                    f"VALUES ({', '.join([self._marker] * len(columns))})",
-                    [values(row) for row in rows],
-                )
+        files = self._files(model, low)
+        if not files or not entities:
+            return
+        with self._duckdb() as connection:
+            connection.register("wanted", pa.table({"entity": pa.array(entities, pa.string())}))
+            rows = connection.execute(
+                f"SELECT s.entity, {SERVED_TEXT}, s.id FROM {scan(files)} s SEMI JOIN wanted w "
+                "ON s.entity = w.entity WHERE s.served_at >= CAST($low AS TIMESTAMP)",
+                {"low": wall(low)},
+            ).fetchall()
+        for entity, served_at, prediction_id in rows:
+            times, ids = by_entity.setdefault(entity, ([], []))
+            times.append(served_at)
+            ids.append(prediction_id)
+        for times, ids in by_entity.values():
+            if len(times) > 1 and any(a > b for a, b in itertools.pairwise(times)):
+                ordered = sorted(zip(times, ids, strict=True))
+                times[:] = [t for t, _ in ordered]
+                ids[:] = [i for _, i in ordered]

@@ -407,18 +407,31 @@ prediction_log = Table(
 outcome_log = Table(
     "outcome_log",
     metadata,
-    Column(
-        "prediction_id",
-        String(64),
-        ForeignKey("prediction_log.id", name="fk_outcome_log_prediction_id"),
-        primary_key=True,
-    ),
+    Column("prediction_id", String(64), primary_key=True),
     Column("model", String(200), nullable=False),
     Column("label", Integer, nullable=False),
     Column("observed_at", String(27), nullable=False),
     Column("logged_at", String(27), nullable=False),
 )
 """One outcome (label 0/1) per prediction, joined when it was logged."""
+
+prediction_segments = Table(
+    "prediction_segments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("path", String(500), nullable=False, unique=True),
+    Column("rows", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("first_served_at", String(27), nullable=False),
+    Column("last_served_at", String(27), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Index("ix_prediction_segments_model", "model", "day"),
+)
+"""Each closed Parquet segment of the columnar prediction log (one model, one UTC day): its
+path under the log's folder, rows, SHA-256 and served-at range. A file is part of the log
+once its row is committed; a file without one is an orphan and never read."""
 
 monitoring_policies = Table(
     "monitoring_policies",
