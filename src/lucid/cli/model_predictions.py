@@ -12,7 +12,7 @@ from lucid.errors import InvalidInput
 from lucid.experiments.row_files import read_rows
 from lucid.monitoring.served_predictions import Asked, Scored, arm_of, score_offline
 from lucid.storage.feature_registry import served_value_rows
-from lucid.storage.prediction_log import SqlPredictionJournal
+from lucid.storage.prediction_journal import SqlPredictionJournal
 
 if TYPE_CHECKING:
     from lucid.bootstrap import Lucid

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from anyio import to_thread
 
 from lucid.errors import Conflict, LucidError, StorageUnavailable
-from lucid.storage.prediction_log import SqlPredictionJournal
+from lucid.storage.prediction_journal import SqlPredictionJournal
 
 if TYPE_CHECKING:
     from lucid.bootstrap import Lucid

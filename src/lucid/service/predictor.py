@@ -50,7 +50,7 @@ from lucid.registry.serving import ServedModel
 from lucid.service.prediction_journal import SERVING_EVENTS, Entry, Expected, PredictionJournal
 from lucid.service.turn_batches import TurnBatches
 from lucid.storage.feature_registry import served_value_rows
-from lucid.storage.prediction_log import SqlPredictionJournal
+from lucid.storage.prediction_journal import SqlPredictionJournal
 
 if TYPE_CHECKING:
     from lucid.bootstrap import Lucid
