@@ -289,8 +289,15 @@ class Lucid:
                 default_key=str(settings.key) if settings.key else None,
                 every_events=settings.every_events,
                 every_minutes=settings.every_minutes,
+                altered_segments=self._altered_segments,
             )
         return self._anchor
+
+    def _altered_segments(self) -> list[str]:
+        """The prediction log segments whose bytes are missing or altered (relative paths)."""
+        from lucid.storage.prediction_segments import PredictionSegments
+
+        return PredictionSegments(self.db, self.settings.data_dir / "prediction_log").altered()
 
     def scheduler(
         self,

@@ -415,3 +415,40 @@ def test_the_scheduler_refuses_to_sign_a_cut_log_even_for_a_webhook(shop: Shop) 
         f"checkpoint this process last published ({receiver.received[0][1]['statement']['at']}) "
         f"signed {head}: events after position {head - 1} were cut off."
     ]
+
+
+def test_verify_names_a_prediction_segment_altered_on_disk(tmp_path: Path) -> None:
+    """The columnar log's bytes are part of the audit: a registered segment rewritten or
+    removed fails `lucid events verify`, naming the segment."""
+    with init_project(tmp_path / "shop", actor="ana", environ={}) as lucid:
+        _check_segment_audit(lucid, tmp_path / "shop")
+
+
+def _check_segment_audit(lucid: Lucid, folder: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from lucid.monitoring import predictions
+    from lucid.storage.prediction_log import SqlPredictionLog
+
+    root = lucid.settings.data_dir / "prediction_log"
+    served = datetime(2026, 11, 2, tzinfo=UTC)
+    rows = [
+        {
+            "entity": f"c{i}",
+            "served_at": served + timedelta(minutes=i),
+            "features": {"tenure": float(i)},
+            "score": 0.5,
+        }
+        for i in range(20)
+    ]
+    predictions.log_predictions(SqlPredictionLog(lucid.db, root, segment_rows=10), "churn", 1, rows)
+    assert lucid.anchor.verify().ok
+    [segment] = list(root.rglob("*.parquet"))
+    segment.write_bytes(segment.read_bytes()[:-8] + b"tampered")
+    audit = lucid.anchor.verify()
+    assert not audit.ok and audit.problem is not None
+    assert "SHA-256" in audit.problem and segment.name in audit.problem
+    result = run_lucid("events", "verify", "--json", cwd=folder)
+    assert result.code == 1 and segment.name in json.loads(result.stdout)["reason"]
+    segment.unlink()
+    assert segment.name in (lucid.anchor.verify().problem or "")

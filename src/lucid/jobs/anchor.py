@@ -85,8 +85,10 @@ class LogAnchor:
         default_key: str | None = None,
         every_events: int = 1000,
         every_minutes: float = 60.0,
+        altered_segments: Callable[[], Sequence[str]] = tuple,
     ) -> None:
         self._log = log
+        self._altered_segments = altered_segments
         self._project = project
         self._stored_state = stored_state
         self._place = place
@@ -144,8 +146,9 @@ class LogAnchor:
     def verify(
         self, checkpoints: Sequence[str] = (), public_keys: Sequence[PublicKey] = ()
     ) -> LogAudit:
-        """The chain, the `checkpoints` (files or URLs) and the state tables, checked; the
-        public keys given, else those kept beside each place, are the ones trusted."""
+        """The chain, the `checkpoints` (files or URLs), the state tables and the bytes of
+        every prediction log segment, checked; the public keys given, else those kept beside
+        each place, are the ones trusted."""
         listed: list[ListedCheckpoint] = []
         trusted = list(public_keys)
         for target in checkpoints:
@@ -174,6 +177,13 @@ class LogAnchor:
         disagreement = first_disagreement(fold.state, stored)
         if disagreement is not None:
             sentence = f"A state table disagrees with the log: {disagreement}"
+            return LogAudit(verdict.events, len(anchors), sentence)
+        altered = self._altered_segments()
+        if altered:
+            sentence = (
+                f"{len(altered)} prediction log segment(s) are missing or no longer match "
+                f"their registered SHA-256, first {altered[0]}"
+            )
             return LogAudit(verdict.events, len(anchors), sentence)
         return LogAudit(verdict.events, len(anchors))
 

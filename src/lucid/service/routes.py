@@ -51,7 +51,8 @@ def list_events(
 
 @router.get("/events/verify", tags=["memory"])
 def verify_events(lucid: LucidDep, who: PrincipalDep) -> dict[str, Any]:
-    """Recompute every hash and link of the event chain and compare the state tables with it."""
+    """Recompute every hash and link of the event chain, compare the state tables with it and
+    rehash every prediction log segment."""
     return lucid.anchor.verify().to_dict()
 
 
