@@ -68,7 +68,7 @@ def verify(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Recompute every hash and link, compare the log with each checkpoint and the state tables
-    with the log; exit 1 and name the first problem if any."""
+    with the log, rehash every prediction log segment; exit 1 and name the first problem."""
     keys = _public_keys(public_key)
     with open_lucid(ctx) as lucid:
         audit = lucid.anchor.verify(checkpoints, keys)
