@@ -134,6 +134,12 @@ def test_a_bad_column_refuses_the_batch_and_stores_nothing(db: Database, tmp_pat
         ({"served_at": ["2026-11-02", "soon", "2026-11-03"]}, r"rows\[1\]\.served_at"),
         ({"label": [1, 0, 1]}, r"rows\[0\]\.features\.label: is reserved"),
         ({"id": ["x", "y", "x"]}, r"rows\.id: 'x' is given twice"),
+        ({"id": ["x", " ", "z"]}, r"rows\[1\]\.id: must be non-empty text of at most 64"),
+        ({"id": ["x", None, "z" * 65]}, r"rows\[2\]\.id: must be non-empty text"),
+        ({"id": [None, 7, 8]}, r"rows\[1\]\.id: must be non-empty text .*, not 7"),
+        ({"arm": ["a", "b", "c" * 101]}, r"rows\[2\]\.arm: must be a short non-empty name"),
+        ({"arm": ["a", "", None]}, r"rows\[1\]\.arm: must be a short non-empty name"),
+        ({"arm": [1, 2, 3]}, r"rows\[0\]\.arm: must be a short non-empty name or absent, not 1"),
     ]
     for change, message in cases:
         with pytest.raises(InvalidInput, match=message):
@@ -158,6 +164,17 @@ def test_a_bad_column_refuses_the_batch_and_stores_nothing(db: Database, tmp_pat
     assert sorted(window.column("tenure").to_pylist(), key=json.dumps) == [1.0, 3.0, None]
     assert log.latest_version("churn", START, END) == "1"
     assert log.predictions_by_id("churn", ids[:1]) == {ids[0]: "2026-11-02T08:00:00.000000Z"}
+
+    # Some ids and arms absent: the absent ids are generated, the absent arms stay absent.
+    mixed = pa.table(good | {"id": ["m1", None, "m3"], "arm": ["a", None, "b"]})
+    mixed_ids = log_prediction_table(log, "churn", "1", [mixed])
+    assert mixed_ids[0] == "m1" and mixed_ids[2] == "m3"
+    assert mixed_ids[1] not in {"m1", "m3", None}
+    assert log.arms_of("churn", mixed_ids) == {
+        "m1": ("a", "a"),
+        mixed_ids[1]: ("b", None),
+        "m3": ("c", "b"),
+    }
 
 
 def test_an_unregistered_or_altered_segment_is_told_apart(db: Database, tmp_path: Path) -> None:

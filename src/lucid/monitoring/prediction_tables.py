@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, overload
 from lucid.contracts.times import not_a_time, utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
+from lucid.monitoring.windows import cell_text
 from lucid.ports.monitoring import FEATURE_PREFIX, PredictionLog
 
 if TYPE_CHECKING:
@@ -175,15 +176,7 @@ def _typed(values: list[Any]) -> pa.Array:
         return pa.array(values, pa.float64())
     if kinds == {str}:
         return pa.array(values, pa.string())
-    return pa.array([_text(value) for value in values], pa.string())
-
-
-def _text(value: Any) -> str | None:
-    if value is None or type(value) is str:
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    return pa.array([cell_text(value) for value in values], pa.string())
 
 
 def _column(table: pa.Table, name: str) -> pa.Array:
@@ -201,28 +194,11 @@ def _first(mask: pa.Array) -> int | None:
 
 
 def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, bool]:
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     if column is None or column.null_count == rows:
         return time_ordered_ids(rows), False
-    given = column.combine_chunks()
-    if not (pa.types.is_string(given.type) or pa.types.is_large_string(given.type)):
-        raise InvalidInput(
-            "rows[0].id", f"must be non-empty text of at most 64 characters, not {given[0]!r}"
-        )
-    given = given.cast(pa.string())
-    trimmed = pc.utf8_length(pc.utf8_trim_whitespace(given))
-    bad = _first(
-        pc.and_(
-            given.is_valid(), pc.or_(pc.equal(trimmed, 0), pc.greater(pc.utf8_length(given), 64))
-        )
-    )
-    if bad is not None:
-        raise InvalidInput(
-            f"rows[{bad}].id",
-            f"must be non-empty text of at most 64 characters, not {given[bad].as_py()!r}",
-        )
+    given = _short_texts(column, "id", 64, "must be non-empty text of at most 64 characters")
     if given.null_count:
         given = pc.if_else(given.is_valid(), given, time_ordered_ids(rows))
     counts = pc.value_counts(given)
@@ -318,30 +294,31 @@ def _scores(column: pa.Array) -> pa.Array:
 
 def _arms(column: pa.ChunkedArray | None, rows: int) -> pa.Array:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if column is None or column.null_count == rows:
         return pa.nulls(rows, pa.string())
-    arms = column.combine_chunks()
-    if pa.types.is_dictionary(arms.type):
-        arms = arms.cast(arms.type.value_type)
-    if not (pa.types.is_string(arms.type) or pa.types.is_large_string(arms.type)):
-        raise InvalidInput(
-            "rows[0].arm", f"must be a short non-empty name or absent, not {arms[0].as_py()!r}"
-        )
-    arms = arms.cast(pa.string())
-    trimmed = pc.utf8_length(pc.utf8_trim_whitespace(arms))
-    bad = _first(
-        pc.and_(
-            arms.is_valid(), pc.or_(pc.equal(trimmed, 0), pc.greater(pc.utf8_length(arms), 100))
-        )
-    )
+    return _short_texts(column, "arm", 100, "must be a short non-empty name or absent")
+
+
+def _short_texts(column: pa.ChunkedArray, field: str, limit: int, rule: str) -> pa.Array:
+    """`column` as text, every present value non-blank and at most `limit` characters; the
+    first that is not refused as `rows[i].field: rule, not 'value'`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    texts = column.combine_chunks()
+    if pa.types.is_dictionary(texts.type):
+        texts = texts.cast(texts.type.value_type)
+    if not (pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type)):
+        first = _first(texts.is_valid()) or 0
+        raise InvalidInput(f"rows[{first}].{field}", f"{rule}, not {texts[first].as_py()!r}")
+    texts = texts.cast(pa.string())
+    blank = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(texts)), 0)
+    too_long = pc.greater(pc.utf8_length(texts), limit)
+    bad = _first(pc.and_kleene(texts.is_valid(), pc.or_(blank, too_long)))  # absent is allowed
     if bad is not None:
-        raise InvalidInput(
-            f"rows[{bad}].arm",
-            f"must be a short non-empty name or absent, not {arms[bad].as_py()!r}",
-        )
-    return arms
+        raise InvalidInput(f"rows[{bad}].{field}", f"{rule}, not {texts[bad].as_py()!r}")
+    return texts
 
 
 def _feature(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:

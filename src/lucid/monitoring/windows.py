@@ -95,7 +95,7 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _text(value: Any) -> str | None:
+def cell_text(value: Any) -> str | None:
     """A categorical cell: text as it is, booleans `true`/`false`, numbers as text."""
     if value is None or type(value) is str:
         return value
@@ -151,7 +151,7 @@ def parts_table(
     parts: Sequence[pa.Table], kinds: Mapping[str, Kind], *, with_label: bool
 ) -> pa.Table:
     """The window of `parts` as one Arrow table: the features of `kinds`, `score`, and
-    `label` if asked (each cell by the rules `_number` and `_text`)."""
+    `label` if asked (each cell by the rules `_number` and `cell_text`)."""
     import pyarrow as pa
 
     tables = []
@@ -275,7 +275,7 @@ def _typed_features(
 def _features_by_rule(
     texts: Sequence[str], names: Sequence[str], kinds: Mapping[str, Kind]
 ) -> dict[str, pa.Array]:
-    """Each feature column by the cell rules `_number` and `_text`."""
+    """Each feature column by the cell rules `_number` and `cell_text`."""
     import pyarrow as pa
 
     # One parse of the whole window: a JSON array of every row's features.
@@ -286,6 +286,6 @@ def _features_by_rule(
             numbers = [_number(values.get(name)) for values in decoded]
             arrays[name] = pa.array(numbers, type=pa.float64())
         else:
-            texts_of = [_text(values.get(name)) for values in decoded]
+            texts_of = [cell_text(values.get(name)) for values in decoded]
             arrays[name] = pa.array(texts_of, type=pa.string())
     return arrays
