@@ -14,27 +14,14 @@ from typing import Any
 
 from lucid.contracts.names import refuse_all, unknown_key_rule
 from lucid.contracts.value.direction import Direction
-from lucid.contracts.value.evidence import Arm, Evidence
+from lucid.contracts.value.evidence import ARM_KEYS, EVIDENCE_REQUIRED, Arm, Evidence
 from lucid.contracts.value.rule import PREDICTIVE_METRICS, EvidenceKind, Origin
 from lucid.errors import InvalidInput
 
-REQUIRED = (
-    "kind",
-    "metric",
-    "control",
-    "treatment",
-    "effect",
-    "ci_low",
-    "ci_high",
-    "confidence",
-    "p_value",
-    "alpha",
-    "source",
-    "test",
-)
+REQUIRED = ("kind", *EVIDENCE_REQUIRED, "test")
+"""The fields an external record must give: those of any evidence, its kind and its test."""
 OPTIONAL = ("direction", "design", "data", "guardrail_values")
 SET_BY_LUCID = ("origin", "digest", "produced_at")
-_ARM_KEYS = ("name", "sample_size", "value")
 
 
 class _Problems:
@@ -147,9 +134,9 @@ def _arm(value: object, role: str, problems: _Problems) -> Arm:
     if not isinstance(value, Mapping):
         problems.add(role, f"must be a mapping with name, sample_size, value, not {value!r}")
         return placeholder
-    for key in sorted((k for k in value if k not in _ARM_KEYS), key=str):
-        problems.add(f"{role}.{key}", unknown_key_rule(str(key), _ARM_KEYS))
-    for key in _ARM_KEYS:
+    for key in sorted((k for k in value if k not in ARM_KEYS), key=str):
+        problems.add(f"{role}.{key}", unknown_key_rule(str(key), ARM_KEYS))
+    for key in ARM_KEYS:
         if value.get(key) is None:
             problems.add(f"{role}.{key}", "is required")
     name = _text(value.get("name"), f"{role}.name", problems) if "name" in value else None
