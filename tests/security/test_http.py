@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from lucid.bootstrap import Lucid, open_project
 from lucid.monitoring.predictions import prediction_rows
-from lucid.service.prediction_journal import Entry, PredictionJournal
+from lucid.service.group_commit import Entry, PredictionJournal
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.tables import prediction_log

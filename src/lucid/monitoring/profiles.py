@@ -147,8 +147,9 @@ def profile_columns(
 ) -> dict[str, ColumnProfile]:
     """Profile every column in five steps, each reading its columns in as few queries as the
     engine prefers (`DriftQueries.groups`; Spark: one query per step): summaries, the exact
-    ECDF (value counts) of columns with few distinct values, one sort of the others for their
-    quantiles and order statistics, bin counts, category counts."""
+    ECDF (value counts) of columns with few distinct values, the quantiles and order
+    statistics of the others (one sort on DuckDB, exact; one KLL sketch per column on Spark,
+    within the error `docs/validity.md` states), bin counts, category counts."""
     q = engine.drift_queries
     summaries: dict[str, Summary] = {}
     for group in q.groups(numeric):
@@ -260,7 +261,7 @@ def _quantile_ranks(n: int, probabilities: Sequence[float]) -> set[int]:
 
 
 def _quantile(at_rank: Callable[[int], float], n: int, p: float) -> float:
-    """The exact quantile at `p` by linear interpolation between order statistics (numpy's
+    """The quantile at `p` by linear interpolation between order statistics (numpy's
     default method, DuckDB's quantile_cont): at h = (n - 1)·p, x[⌊h⌋] + (h - ⌊h⌋)·(x[⌈h⌉] -
     x[⌊h⌋])."""
     h = (n - 1) * p

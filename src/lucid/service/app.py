@@ -33,7 +33,7 @@ from lucid.service import (
     routes,
     shadow_routes,
 )
-from lucid.service.prediction_journal import PredictionJournal
+from lucid.service.group_commit import PredictionJournal
 from lucid.service.prediction_route import PATH as PREDICT_PATH
 from lucid.service.prediction_route import PredictionRoute
 from lucid.service.predictor import Predictor, ServingState

@@ -1,5 +1,5 @@
 """The prediction hot path of `lucid serve`: what a worker keeps between requests, and the
-prediction of each request (the journal that makes it durable: `prediction_journal`).
+prediction of each request (the journal that makes it durable: `group_commit`).
 
 `ServingState` keeps each token's principal, each model's route (production version, running
 experiment) and the loaded versions between requests. Every change to those is an event in
@@ -47,7 +47,7 @@ from lucid.monitoring.served_predictions import (
     routed,
 )
 from lucid.registry.serving import ServedModel
-from lucid.service.prediction_journal import SERVING_EVENTS, Entry, Expected, PredictionJournal
+from lucid.service.group_commit import SERVING_EVENTS, Entry, Expected, PredictionJournal
 from lucid.service.turn_batches import TurnBatches
 from lucid.storage.feature_registry import served_value_rows
 from lucid.storage.prediction_journal import SqlPredictionJournal

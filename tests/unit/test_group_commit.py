@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lucid.bootstrap import Lucid, open_project
 from lucid.monitoring.predictions import prediction_rows
 from lucid.project import init_project
-from lucid.service.prediction_journal import Entry, PredictionJournal
+from lucid.service.group_commit import Entry, PredictionJournal
 from lucid.storage.tables import prediction_log
 
 
