@@ -101,6 +101,20 @@ CHARTS = """() => Array.from(document.querySelectorAll('svg.chart')).map((svg, i
   };
 })"""
 
+RAW_TIMES = r"""() => {
+  const moment = /\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}[.\d]*(?:[+-]\d{2}:\d{2}|Z)?/;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const found = new Set();
+  for (let node = walker.nextNode(); node && found.size < 3; node = walker.nextNode()) {
+    const hit = node.textContent.match(moment);
+    if (hit) found.add(`${hit[0]} (in <${node.parentElement.tagName.toLowerCase()}>: ` +
+                       `"${node.textContent.trim().slice(0, 60)}")`);
+  }
+  return Array.from(found);
+}"""
+"""Moments written as machine text (seconds, fractions, a zone) in the visible text of a page:
+a page writes a moment to the minute (the `when` filter), the exact one in its title."""
+
 LOADED_MS = """() => {
   const [entry] = performance.getEntriesByType('navigation');
   return entry.loadEventEnd - entry.startTime;
@@ -282,6 +296,7 @@ def measure(page: Any, url: str, width: int, artefacts: Path) -> dict[str, Any]:
     loaded = float(page.evaluate(LOADED_MS))
     fit = page.evaluate(OVERFLOW, width)
     axes = page.evaluate(CHARTS)
+    raw_times = page.evaluate(RAW_TIMES)
     shot = f"{slug(url)}-{width}.png"
     page.screenshot(path=str(artefacts / shot), full_page=True)
     overflow = max(0, fit["scrollWidth"] - width)
@@ -298,6 +313,7 @@ def measure(page: Any, url: str, width: int, artefacts: Path) -> dict[str, Any]:
             if worst and overflow
             else None
         ),
+        "raw_times": raw_times,
         "charts": len(axes),
         "axes": axes,
         "screenshot": shot,
@@ -315,6 +331,8 @@ def faults(row: dict[str, Any]) -> list[str]:
                 f"{chart['x']} x tick labels and {chart['y']} y tick labels "
                 f"({chart['rows']} row labels)"
             )
+    if row["raw_times"]:
+        found.append(f"{where}: shows machine timestamps {', '.join(row['raw_times'])}")
     if row["load_ms"] >= SLOWEST_LOAD_MS:
         found.append(f"{where}: loaded in {row['load_ms']:.0f} ms")
     return found

@@ -9,18 +9,6 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from lucid.charts import (
-    BOTTOM,
-    DASHES,
-    GLYPH_GAP,
-    HEIGHT,
-    LABEL_GAP,
-    LEFT,
-    RIGHT,
-    S_LEFT,
-    S_RIGHT,
-    S_TOP,
-    TOP,
-    WIDTH,
     Band,
     Bar,
     Frame,
@@ -32,14 +20,14 @@ from lucid.charts import (
     Scale,
     Series,
     bar_chart,
-    day_ticks,
     domain,
     format_day,
     interval_chart,
     line_chart,
-    stack,
     standalone_chart,
 )
+from lucid.charts.scales import BOTTOM, HEIGHT, LABEL_GAP, LEFT, RIGHT, TOP, WIDTH, day_ticks, stack
+from lucid.charts.standalone import DASHES, GLYPH_GAP, S_LEFT, S_RIGHT, S_TOP
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 
-from lucid.charts import RIGHT, WIDTH
+from lucid.charts.scales import RIGHT, WIDTH
 from lucid.contracts.model_history import HistoryEntry, ModelHistory
 from lucid.contracts.value import BusinessImpact, Direction
 from lucid.dashboard.views import _contract_chart, _served_spans

@@ -30,6 +30,7 @@ from lucid.contracts.access import Principal, Role
 from lucid.contracts.scorecard import INCIDENT_KEYS
 from lucid.contracts.value import Override, Stage
 from lucid.dashboard import details, views
+from lucid.dashboard.moments import readable
 from lucid.errors import Forbidden, InvalidInput, LucidError
 from lucid.http.handle import LucidDep
 from lucid.http.problems import status_of
@@ -46,6 +47,7 @@ def _when(moment: object) -> Markup:
 
 
 templates.env.filters["when"] = _when
+templates.env.filters["moments"] = readable
 templates.env.filters["short"] = lambda text, size=8: str(text)[:size]
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 

@@ -33,6 +33,7 @@ from lucid.contracts.semantic import Status
 from lucid.contracts.validity.change_detection import NEVER_CRITICAL
 from lucid.contracts.value import BusinessImpact, Stage
 from lucid.dashboard.details import srm_verdict
+from lucid.dashboard.moments import readable
 from lucid.errors import LucidError
 
 
@@ -204,7 +205,7 @@ def _incident_markers(lucid: Lucid, name: str) -> list[Marker]:
             _seconds(incident.window_start),
             "incident",
             f"incident {incident.id} ({incident.level}, {incident.status}) opened "
-            f"{incident.opened_at}",
+            f"{readable(incident.opened_at)}",
         )
         for incident in lucid.monitoring.incidents(name)
     ]
@@ -342,7 +343,7 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
             Point(
                 _seconds(window.split("/")[0]),
                 float(check["value"]),
-                f"{window}: {check['value']:.4g} ({check['level']})",
+                f"{readable(window)}: {check['value']:.4g} ({check['level']})",
                 check["level"],
             )
             for window, check in seen
