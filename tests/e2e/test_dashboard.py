@@ -10,16 +10,11 @@ nor allowed the writes. The overview's screenshot is saved under tests/artifacts
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -34,7 +29,8 @@ from lucid.scenarios.churn import CANONICAL_DEFINITIONS, SPEND_DEFINITIONS
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
-from tests.e2e.test_service import CHROMIUM, CHROMIUM_FLAGS, free_port
+from tests.e2e.browser import chromium
+from tests.e2e.service_world import served
 from tests.monitoring_world import DAY1, prediction_rows
 
 V1, SPEND, V2 = (
@@ -223,45 +219,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
 
 @pytest.fixture(scope="module")
 def server(project: tuple[Path, dict[str, str]]) -> Iterator[str]:
-    folder, _ = project
-    port = free_port()
-    command = [sys.executable, "-m", "lucid", "--project", str(folder), "serve"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", "2"],
-        env={**os.environ},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise AssertionError(f"the server did not start: {process.stderr!r}")
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
-    assert process.stderr is not None
-    process.stderr.close()
+    with served(project[0], workers=2) as (base, _):
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is required under CI=true (make test installs it)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def signed_in(browser: Any, server: str, token: str) -> Any:

@@ -36,9 +36,9 @@ import pytest
 from lucid.bootstrap import open_project
 from lucid.scenarios.churn.sample_activity import write_sample_activity
 from tests.conftest import run_lucid
+from tests.e2e.browser import chromium
 from tests.e2e.service_world import served
 from tests.e2e.test_dashboard import Stepper, fill, signed_in
-from tests.e2e.test_service import CHROMIUM, CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.slow
 
@@ -177,16 +177,8 @@ def server(project: tuple[Path, str]) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is required under CI=true (make test installs it)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

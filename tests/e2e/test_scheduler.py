@@ -23,7 +23,7 @@ from lucid.bootstrap import open_project
 from lucid.contracts.events import format_time
 from tests.conftest import run_lucid
 from tests.contract.test_registry import register, to_production
-from tests.e2e.test_service import free_port
+from tests.e2e.service_world import free_port
 from tests.monitoring_world import HttpReceiver, adopt_churn_policy, http_receiver, prediction_rows
 
 pytestmark = pytest.mark.slow

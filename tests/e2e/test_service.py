@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,14 +21,10 @@ from lucid.scenarios.churn.sample_activity import write_sample_activity
 from lucid.storage.tables import outcome_log
 from tests.conftest import run_lucid
 from tests.contract.test_registry import prove, retention
+from tests.e2e.browser import chromium
+from tests.e2e.service_world import served
 
 V1, SPEND = "customer_activity_30d@1.0.0", "customer_spend_30d@1.0.0"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -99,41 +90,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, s
 
 @pytest.fixture(scope="module")
 def server(project: tuple[Path, dict[str, str]]) -> Iterator[str]:
-    folder, _ = project
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lucid",
-            "--project",
-            str(folder),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
-        env={**os.environ},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise AssertionError(f"the server did not start: {process.stderr.read()!r}")
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
-    assert process.stderr is not None
-    process.stderr.close()
+    with served(project[0], workers=2) as (base, _):
+        yield base
 
 
 def call(base: str, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
@@ -291,28 +249,8 @@ def test_roles_and_four_eyes_hold_over_http(server: str, project: Any) -> None:
     assert events[-1]["actor"] == "mia"
 
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 def test_the_dashboard_in_a_real_browser(server: str, project: Any) -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{CHROMIUM} is required under CI=true (make test installs it)")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+    with chromium() as browser:
         page = browser.new_page()
         page.goto(f"{server}/dashboard")
         assert page.title() == "Sign in — Lucid"  # redirected: reading needs a token
@@ -337,7 +275,6 @@ def test_the_dashboard_in_a_real_browser(server: str, project: Any) -> None:
         assert "production" in versions and "customer_activity_30d@1.0.0" in versions
         page.goto(f"{server}/dashboard/events")
         assert page.locator("#events tr").count() > 10
-        browser.close()
 
 
 def test_predict_routes_by_the_running_experiment(server: str, project: Any) -> None:

@@ -28,7 +28,7 @@ from lucid.storage.database import Database
 from lucid.storage.tables import prediction_log
 from tests.conftest import REDIS_URL, run_lucid
 from tests.contract.test_registry import prove, retention
-from tests.e2e.test_service import free_port
+from tests.e2e.service_world import free_port
 
 TEAMS = ("marketing", "data-science", "product")
 
