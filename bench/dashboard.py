@@ -26,7 +26,6 @@ run); after, every URL under 300 ms (slowest: `/dashboard/monitoring/churn` 227 
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+from servers import free_port, start_server
 
 from lucid.bootstrap import open_project
 
@@ -66,12 +66,6 @@ ENDPOINTS = (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def build_demo(folder: Path) -> Path:
     """A small demo in `folder`; returns its negentropic project."""
     command = [sys.executable, "-m", "lucid", "demo", "--dir", str(folder / "demo")]
@@ -84,24 +78,6 @@ def viewer_token(project: Path) -> str:
         return lucid.tokens.create(
             person="bench", role="viewer", teams=[], actor="bench", rationale="bench/dashboard"
         )[1]
-
-
-def start_server(project: Path, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "lucid", "--project", str(project), "serve"]
-    process = subprocess.Popen(
-        [*command, "--port", str(port), "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"the server did not start: {log.read_text()}")
 
 
 def measure(client: httpx.Client, url: str, calls: int) -> tuple[int, float, list[float]]:

@@ -59,7 +59,6 @@ import json
 import os
 import pickle
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -75,6 +74,7 @@ import httpx
 import numpy as np
 import pandas as pd
 from serve_floor import CONFIG_ENV
+from servers import free_port, start_server, started, tree_cpu_seconds
 from sklearn.linear_model import LogisticRegression
 
 from lucid.bootstrap import open_project
@@ -298,12 +298,6 @@ def build_project(
     return token, served
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def floor_config(folder: Path, token: str) -> dict[str, Any]:
     """What the floor app (`bench/serve_floor.py`) serves: the scikit-learn model of `churn`
     (the same fit), the project's online store, and a log of its own."""
@@ -341,52 +335,7 @@ def start_floor(folder: Path, port: int, workers: int, token: str) -> subprocess
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=(folder / "floor.log").open("wb"), env=environ
     )
-    return _started(process, port, folder / "floor.log")
-
-
-def start_server(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
-    command = ["-m", "lucid", "--project", str(folder), "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        [sys.executable, *command, "--workers", str(workers)],
-        stdout=subprocess.DEVNULL,
-        stderr=(folder / "serve.log").open("wb"),
-    )
-    return _started(process, port, folder / "serve.log")
-
-
-def _started(process: subprocess.Popen[bytes], port: int, log: Path) -> subprocess.Popen[bytes]:
-    """`process` once it answers `/healthz` and its workers have settled: one worker answers
-    while another may still be loading its models, which the first step would measure."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    while time.monotonic() < deadline:
-        before = tree_cpu_seconds(process.pid)
-        time.sleep(1.0)
-        if tree_cpu_seconds(process.pid) - before < 0.05:  # cores, over that second
-            return process
-    process.kill()
-    raise SystemExit(f"the server did not start: {log.read_text()}")
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process and its descendants (Linux /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total, stack = 0.0, [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{current}/task").iterdir():
-                stack += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-    return total
+    return started(process, port, folder / "floor.log")
 
 
 class Connection:
