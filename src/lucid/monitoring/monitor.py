@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ from lucid.settings import AlertSettings
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lucid.monitoring.prediction_seal import SealReport
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -135,6 +136,13 @@ class Monitoring:
             predictions.prediction_of_row(row) for chunk in chunks for row in chunk.to_pylist()
         ]
         return predictions.log_predictions(self.log, model, version, shaped)
+
+    def seal(self, model: str | None = None, before: str | date | None = None) -> SealReport:
+        """Move the logged rows of UTC days that have ended (before the day `before` when
+        given) into columnar segments (`lucid.monitoring.prediction_seal`)."""
+        from lucid.monitoring.prediction_seal import seal_predictions
+
+        return seal_predictions(self.log, now=self.clock(), model=model, before=before)
 
     def log_outcomes(
         self,
