@@ -38,6 +38,7 @@ def _rows(n: int, prefix: str, *, day: datetime = DAY) -> list[dict[str, Any]]:
                 "n": i,
                 "vip": i % 3 == 0,
                 "note": None if i % 4 else f"n{i}",
+                "mixed": i if i % 5 else f"x{i}",  # numbers and text: text in a segment
             },
             "score": (i % 10) / 10,
         }
@@ -271,6 +272,7 @@ def test_sealed_segments_have_a_batch_segments_columns(db: Database, tmp_path: P
         "feature.n": "int64",
         "feature.vip": "bool",
         "feature.note": "string",
+        "feature.mixed": "string",
     }
     assert isinstance(pq.read_table(segment), pa.Table)
     assert segment.parent.name == "day=2026-11-02" and segment.parent.parent.name == "model=churn"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, func, select
 
 from lucid.storage.database import Database
 from lucid.storage.prediction_segments import PredictionSegments
@@ -45,11 +45,13 @@ def _sealable(before: str, model: str | None) -> Any:
     """The condition on `prediction_log` rows a seal may move: served before `before`, of
     `model` when given, without a shadow score, of no model with a running comparison."""
     running = select(shadow_comparisons.c.model).where(shadow_comparisons.c.status == "running")
-    scored = exists().where(shadow_scores.c.prediction_id == prediction_log.c.id)
+    # Uncorrelated: both databases read the scored ids once (shadow_scores is keyed by
+    # comparison first, so a correlated lookup by prediction id would scan it per row).
+    scored = select(shadow_scores.c.prediction_id)
     condition = and_(
         prediction_log.c.served_at < before,
         prediction_log.c.model.not_in(running),
-        ~scored,
+        prediction_log.c.id.not_in(scored),
     )
     if model is not None:
         condition = and_(condition, prediction_log.c.model == model)
@@ -110,10 +112,10 @@ def seal(db: Database, segments: PredictionSegments, model: str, table: pa.Table
                 deleted = 0
                 for start in range(0, len(ids), _DELETE):
                     chunk = ids[start : start + _DELETE]
+                    # By id alone (ids are unique across the log): given `model = ?` too,
+                    # SQLite walks the model's index, every prediction of the model.
                     deleted += connection.execute(
-                        delete(prediction_log).where(
-                            prediction_log.c.model == model, prediction_log.c.id.in_(chunk)
-                        )
+                        delete(prediction_log).where(prediction_log.c.id.in_(chunk))
                     ).rowcount
                 if deleted != len(ids):
                     raise _Moved
