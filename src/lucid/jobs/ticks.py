@@ -6,8 +6,9 @@ over the last complete window of its frequency (`run`: a window already run is n
 again, so ticking often runs each policy once per period), escalate unacknowledged alerts,
 send the stakeholder digests that are due, judge the due deployment checkpoints, publish
 the event log's checkpoint when `log_checkpoints` says one is due (`lucid.jobs.anchor`), and
-seal the prediction log's rows of ended UTC days into segments (a no-op when none). One
-failing part never stops the others; its sentence goes into the tick's summary.
+at the first tick of each UTC day seal the prediction log's rows of ended days into segments
+(`Monitoring.seal_daily`). One failing part never stops the others; its sentence goes into
+the tick's summary.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class PeriodicMonitoring(Protocol):
 
     def send_digests(self) -> Sized: ...
 
-    def seal(self) -> Sealed: ...
+    def seal_daily(self) -> Sealed: ...
 
 
 class Checkpoints(Protocol):
@@ -175,7 +176,7 @@ def tick(project: Project) -> TickReport:
             report.log_checkpoint = published.checkpoint.head_seq
 
     def seal() -> None:
-        report.sealed = monitoring.seal().rows
+        report.sealed = monitoring.seal_daily().rows
 
     report.guarded("escalate", escalate)
     report.guarded("digests", digests)

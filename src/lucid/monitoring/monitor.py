@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +83,7 @@ class Monitoring:
 
     def __post_init__(self) -> None:
         self.alerting = Alerting(self.uows, self.alert_settings, clock=self.clock, sleep=self.sleep)
+        self._sealed_on: date | None = None
 
     @property
     def follow_up(self) -> FollowUp:
@@ -143,6 +144,19 @@ class Monitoring:
         from lucid.monitoring.prediction_seal import seal_predictions
 
         return seal_predictions(self.log, now=self.clock(), model=model, before=before)
+
+    def seal_daily(self) -> SealReport:
+        """`seal()` at this object's first call of each UTC day (the scheduler's ticks): a
+        seal scans the rows served before today, and a day ends once a day. Rows logged
+        later for an ended day are sealed the next day."""
+        from lucid.monitoring.prediction_seal import SealReport
+
+        today = self.clock().astimezone(UTC).date()
+        if self._sealed_on == today:
+            return SealReport(today.isoformat())
+        report = self.seal()
+        self._sealed_on = today
+        return report
 
     def log_outcomes(
         self,

@@ -3,8 +3,10 @@ PostgreSQL) and columnar segments (`lucid.storage.prediction_segments`).
 
 Rows are validated by `lucid.monitoring.predictions` before they reach here. Small batches
 and the serving path write rows (one multi-row INSERT per call); a batch of at least
-`segment_rows` predictions is written as segments, read back through DuckDB. Every read
-covers both stores. Times are canonical UTC text, so windows compare as text everywhere.
+`segment_rows` predictions is written as segments, read back through DuckDB; a seal moves the
+rows of ended days into segments (`lucid.storage.prediction_seal`). Every read covers both
+stores, the rows and the segment list taken in one snapshot. Times are canonical UTC text, so
+windows compare as text everywhere.
 Outcomes are rows, whichever store holds their prediction. `SqlPredictionJournal` is the
 serving hot path's part (`lucid.storage.prediction_journal`, re-exported here).
 """
