@@ -4,6 +4,7 @@ moves nothing, and a seal refused at any step leaves the rows read once."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -276,3 +277,31 @@ def test_sealed_segments_have_a_batch_segments_columns(db: Database, tmp_path: P
     }
     assert isinstance(pq.read_table(segment), pa.Table)
     assert segment.parent.name == "day=2026-11-02" and segment.parent.parent.name == "model=churn"
+
+
+def test_reads_racing_seals_see_every_prediction_once(db: Database, tmp_path: Path) -> None:
+    log = _log(db, tmp_path / "log")
+    for day in range(12):
+        predictions.log_predictions(
+            log, "churn", 1, _rows(20, f"d{day}-", day=DAY + timedelta(day))
+        )
+    done = threading.Event()
+
+    def seal_day_by_day() -> None:
+        try:
+            for day in range(1, 13):
+                seal_predictions(
+                    log, now=LATER + timedelta(30), before=(DAY + timedelta(day)).date()
+                )
+        finally:
+            done.set()
+
+    sealer = threading.Thread(target=seal_day_by_day)
+    sealer.start()
+    seen = []
+    while not done.is_set() or not seen:
+        parts = log.window_parts("churn", START, "2026-11-20T00:00:00.000000Z", None, labels=False)
+        seen.append((log.counts("churn")[0], sum(part.num_rows for part in parts)))
+    sealer.join()
+    assert _count(db, prediction_log) == 0 and _count(db, prediction_segments) == 12
+    assert set(seen) == {(240, 240)}, len(seen)
