@@ -182,7 +182,7 @@ def seal(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Move the logged prediction rows of UTC days that have ended into columnar segments,
-    one model and day each (the scheduler does it every tick). Sealing twice is a no-op."""
+    one model and day each (the scheduler does it once a UTC day). Sealing twice is a no-op."""
     with open_lucid(ctx) as lucid:
         report = lucid.monitoring.seal(model, before)
     if as_json:
