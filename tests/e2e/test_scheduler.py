@@ -4,6 +4,7 @@ second scheduler stands by; killing the leader hands the work to the other."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -134,6 +135,9 @@ def test_serve_schedule_runs_each_window_once_and_a_standby_takes_over(
         assert tick is not None and tick["holder"] == first["holder"]
         types, windows = stored(project, environment)
         assert windows == [window]  # the last complete daily window, run once
+        with open_project(project, environ=environment) as lucid:  # a tick sealed both days
+            log = lucid.monitoring.log
+            assert log.counts("churn") == (2000, 0) and log.sealable_days(format_time(today)) == []
         assert types["MonitoringRunRecorded"] == 1 and types["AlertRaised"] == 1
         assert types["DigestSent"] == 1
         kinds = sorted(body.get("kind", "alert") for _, body in receiver.received)
@@ -168,6 +172,9 @@ def test_bad_input_is_refused_with_a_sentence(project: Path, environment: dict[s
         (["serve", "--schedule", "--tick", "-1"], "--tick: must be a positive number of seconds"),
         (["monitor", "digest", "--model", "Not A Name"], "name"),
         (["monitor", "resume", "--model", "Not A Name"], "name"),
+        (["monitor", "seal", "--before", "soon"], "before: must be a UTC day YYYY-MM-DD"),
+        (["monitor", "seal", "--before", "2999-01-01"], "before: must be a UTC day not after"),
+        (["monitor", "seal", "--model", "Not A Name"], "model: 'Not A Name' must be"),
     ]
     for args, sentence in cases:
         result = run_lucid("--project", str(project), *args, env=environment)
@@ -175,6 +182,18 @@ def test_bad_input_is_refused_with_a_sentence(project: Path, environment: dict[s
         assert sentence in result.stderr and "Traceback" not in result.stderr
     types, windows = stored(project, environment)
     assert windows == [] and types["DigestSent"] == 0
+
+    # The two ended days of rows, sealed on demand, then nothing left to seal; still verified.
+    sealed = run_lucid("--project", str(project), "monitor", "seal", "--json", env=environment)
+    assert sealed.code == 0, sealed.stderr
+    assert [(d["rows"], d["segments"]) for d in json.loads(sealed.stdout)["days"]] == [
+        (1000, 1),
+        (1000, 1),
+    ]
+    again = run_lucid("--project", str(project), "monitor", "seal", env=environment)
+    assert "0 prediction rows served before" in again.stdout
+    verified = run_lucid("--project", str(project), "events", "verify", env=environment)
+    assert verified.code == 0, verified.stdout + verified.stderr
 
 
 def gone(pid: int) -> bool:

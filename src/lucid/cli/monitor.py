@@ -11,6 +11,7 @@ app = typer.Typer(help="Drift monitoring: the validity contract.", no_args_is_he
 app.command()(monitor_logs.check)
 app.command()(monitor_logs.predictions)
 app.command()(monitor_logs.outcomes)
+app.command()(monitor_logs.seal)
 app.add_typer(monitor_policy.app, name="policy")
 app.command()(monitor_logs.profile)
 app.command()(monitor_runs.run)

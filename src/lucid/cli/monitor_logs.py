@@ -1,4 +1,5 @@
-"""`lucid monitor check`, `predictions`, `outcomes`, `profile`: data in, reference profiles."""
+"""`lucid monitor check`, `predictions`, `outcomes`, `seal`, `profile`: data in, the log's
+rows sealed into segments, reference profiles."""
 
 from __future__ import annotations
 
@@ -170,3 +171,28 @@ def profile(
     columns = ", ".join(built.overall.columns)
     state = "stored" if stored else "already stored (identical)"
     console.print(f"reference profile of {model} version {version} {state}: {columns}")
+
+
+def seal(
+    ctx: typer.Context,
+    model: str | None = typer.Option(None, "--model", help="Seal this model only."),
+    before: str | None = typer.Option(
+        None, "--before", help="Seal the rows served before this UTC day, YYYY-MM-DD (today)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Move the logged prediction rows of UTC days that have ended into columnar segments,
+    one model and day each (the scheduler does it once a UTC day). Sealing twice is a no-op."""
+    with open_lucid(ctx) as lucid:
+        report = lucid.monitoring.seal(model, before)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    for day in report.days:
+        console.print(
+            f"{day['model']} {day['day']}: {day['rows']} rows in {day['segments']} segments"
+        )
+    console.print(
+        f"{report.rows} prediction rows served before {report.before} sealed into "
+        f"{report.segments} segments"
+    )

@@ -4,9 +4,11 @@ learning loop's due checkpoints, and the event log's signed checkpoint when one 
 Each tick: finish runs whose process died (`resume`), run every model with a stored policy
 over the last complete window of its frequency (`run`: a window already run is not run
 again, so ticking often runs each policy once per period), escalate unacknowledged alerts,
-send the stakeholder digests that are due, judge the due deployment checkpoints, and publish
-the event log's checkpoint when `log_checkpoints` says one is due (`lucid.jobs.anchor`). One
-failing part never stops the others; its sentence goes into the tick's summary.
+send the stakeholder digests that are due, judge the due deployment checkpoints, publish
+the event log's checkpoint when `log_checkpoints` says one is due (`lucid.jobs.anchor`), and
+at the first tick of each UTC day seal the prediction log's rows of ended days into segments
+(`Monitoring.seal_daily`). One failing part never stops the others; its sentence goes into
+the tick's summary.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class RunDone(Protocol):
     def resumed(self) -> bool: ...
 
 
+class Sealed(Protocol):
+    @property
+    def rows(self) -> int: ...
+
+
 class PeriodicMonitoring(Protocol):
     """What a tick asks of monitoring."""
 
@@ -55,6 +62,8 @@ class PeriodicMonitoring(Protocol):
     def escalate(self) -> Sized: ...
 
     def send_digests(self) -> Sized: ...
+
+    def seal_daily(self) -> Sealed: ...
 
 
 class Checkpoints(Protocol):
@@ -96,6 +105,8 @@ class TickReport:
     escalated: int = 0
     digests: int = 0
     checkpoints: int = 0
+    sealed: int = 0
+    """Prediction rows of ended UTC days moved into columnar segments this tick."""
     log_checkpoint: int | None = None
     """The head position the event log's checkpoint signed this tick, if one was published."""
     errors: list[str] = field(default_factory=list)
@@ -109,6 +120,7 @@ class TickReport:
             "escalated": self.escalated,
             "digests": self.digests,
             "checkpoints": self.checkpoints,
+            "sealed": self.sealed,
             "log_checkpoint": self.log_checkpoint,
             "errors": self.errors,
         }
@@ -163,10 +175,14 @@ def tick(project: Project) -> TickReport:
         if published is not None:
             report.log_checkpoint = published.checkpoint.head_seq
 
+    def seal() -> None:
+        report.sealed = monitoring.seal_daily().rows
+
     report.guarded("escalate", escalate)
     report.guarded("digests", digests)
     report.guarded("checkpoints", checkpoints)
     report.guarded("log checkpoint", log_checkpoint)
+    report.guarded("seal", seal)
     report.seconds = round(time.monotonic() - started, 3)
     return report
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ from lucid.settings import AlertSettings
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lucid.monitoring.prediction_seal import SealReport
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -82,6 +83,7 @@ class Monitoring:
 
     def __post_init__(self) -> None:
         self.alerting = Alerting(self.uows, self.alert_settings, clock=self.clock, sleep=self.sleep)
+        self._sealed_on: date | None = None
 
     @property
     def follow_up(self) -> FollowUp:
@@ -135,6 +137,26 @@ class Monitoring:
             predictions.prediction_of_row(row) for chunk in chunks for row in chunk.to_pylist()
         ]
         return predictions.log_predictions(self.log, model, version, shaped)
+
+    def seal(self, model: str | None = None, before: str | date | None = None) -> SealReport:
+        """Move the logged rows of UTC days that have ended (before the day `before` when
+        given) into columnar segments (`lucid.monitoring.prediction_seal`)."""
+        from lucid.monitoring.prediction_seal import seal_predictions
+
+        return seal_predictions(self.log, now=self.clock(), model=model, before=before)
+
+    def seal_daily(self) -> SealReport:
+        """`seal()` at this object's first call of each UTC day (the scheduler's ticks): a
+        seal scans the rows served before today, and a day ends once a day. Rows logged
+        later for an ended day are sealed the next day."""
+        from lucid.monitoring.prediction_seal import SealReport
+
+        today = self.clock().astimezone(UTC).date()
+        if self._sealed_on == today:
+            return SealReport(today.isoformat())
+        report = self.seal()
+        self._sealed_on = today
+        return report
 
     def log_outcomes(
         self,

@@ -196,13 +196,11 @@ def log_predictions(
     threshold = log.segment_rows
     if threshold is not None and len(validated) >= threshold:
         return store_table(log, model, rows_table(validated), check_ids=bool(supplied))
-    taken = log.existing_ids(supplied) if supplied else set()
-    if taken:
+    taken = log.insert_predictions(validated, check_ids=supplied)
+    if taken is not None:
         raise Conflict(
-            f"rows.id: {sorted(taken)[0]!r} is already logged; a prediction id is unique, "
-            "nothing was stored."
+            f"rows.id: {taken!r} is already logged; a prediction id is unique, nothing was stored."
         )
-    log.insert_predictions(validated)
     return [row["id"] for row in validated]
 
 

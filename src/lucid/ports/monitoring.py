@@ -189,8 +189,28 @@ class PredictionLog(Protocol):
         """The smallest batch written as a columnar segment; None when the log has none."""
         ...
 
-    def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert validated prediction rows at once; an existing id refuses all."""
+    def insert_predictions(
+        self, rows: Sequence[Mapping[str, Any]], *, check_ids: Sequence[str] = ()
+    ) -> str | None:
+        """Insert validated prediction rows at once; an existing id refuses all. With
+        `check_ids`, the first of them already logged in either store is returned and nothing
+        is stored, checked atomically with the write."""
+        ...
+
+    def sealable_days(self, before: str, model: str | None = None) -> list[tuple[str, str]]:
+        """(model, UTC day `YYYY-MM-DD`) of the rows served before `before` (UTC text) that a
+        seal may move into segments, oldest first."""
+        ...
+
+    def sealable_rows(self, model: str, day: str, before: str, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` of those rows of `model` served on `day`, oldest first, as
+        `insert_predictions` takes them."""
+        ...
+
+    def seal(self, model: str, table: pa.Table) -> int:
+        """Store `table` (rows of `model` of one UTC day in a segment's columns) as one
+        segment and delete those rows, in one transaction; the rows sealed, 0 when some are
+        no longer rows (nothing changed)."""
         ...
 
     def append_predictions(

@@ -97,6 +97,20 @@ class Database:
             yield connection
 
     @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A read transaction whose statements all see the same committed state: on SQLite a
+        deferred `BEGIN` (WAL keeps the snapshot of its first read), on PostgreSQL REPEATABLE
+        READ. Reads that join what one transaction moves between tables take one."""
+        if self.is_sqlite:
+            with self.transaction() as connection:
+                yield connection
+            return
+        with self._translate_errors(), self.engine.connect() as connection:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+
+    @contextmanager
     def write_transaction(self) -> Iterator[Connection]:
         """A transaction that writes: on SQLite it takes the database's write lock up front
         (`BEGIN IMMEDIATE`), after the other writers of this process, so concurrent request

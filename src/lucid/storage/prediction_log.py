@@ -3,8 +3,10 @@ PostgreSQL) and columnar segments (`lucid.storage.prediction_segments`).
 
 Rows are validated by `lucid.monitoring.predictions` before they reach here. Small batches
 and the serving path write rows (one multi-row INSERT per call); a batch of at least
-`segment_rows` predictions is written as segments, read back through DuckDB. Every read
-covers both stores. Times are canonical UTC text, so windows compare as text everywhere.
+`segment_rows` predictions is written as segments, read back through DuckDB; a seal moves the
+rows of ended days into segments (`lucid.storage.prediction_seal`). Every read covers both
+stores, the rows and the segment list taken in one snapshot. Times are canonical UTC text, so
+windows compare as text everywhere.
 Outcomes are rows, whichever store holds their prediction. `SqlPredictionJournal` is the
 serving hot path's part (`lucid.storage.prediction_journal`, re-exported here).
 """
@@ -20,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
+from lucid.storage import prediction_seal
 from lucid.storage.database import Database
 from lucid.storage.prediction_journal import SqlPredictionJournal
+from lucid.storage.prediction_seal import SEGMENTS_LOCK
 from lucid.storage.prediction_segments import (
     FEATURE_PREFIX,
     SERVED_TEXT,
@@ -66,8 +70,24 @@ class SqlPredictionLog:
     def segment_rows(self) -> int | None:
         return None if self.segments is None else self._segment_rows
 
-    def insert_predictions(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Insert validated prediction rows in one transaction; an existing id refuses all."""
+    def insert_predictions(
+        self, rows: Sequence[Mapping[str, Any]], *, check_ids: Sequence[str] = ()
+    ) -> str | None:
+        """Insert validated prediction rows in one transaction. With `check_ids` (the ids the
+        caller chose), the first of them already logged in either store is returned and
+        nothing is stored: checked and inserted under the lock segment appends and seals
+        hold, so a concurrent writer of the same id cannot pass the check too."""
+        if not check_ids:
+            self._insert_rows(rows)
+            return None
+        with self.db.session_lock(SEGMENTS_LOCK):
+            taken = self.existing_ids(check_ids)
+            if taken:
+                return min(taken)
+            self._insert_rows(rows)
+        return None
+
+    def _insert_rows(self, rows: Sequence[Mapping[str, Any]]) -> None:
         with self.db.write_transaction() as connection:
             for start in range(0, len(rows), _BATCH):
                 connection.execute(insert(prediction_log), list(rows[start : start + _BATCH]))
@@ -86,7 +106,7 @@ class SqlPredictionLog:
             raise RuntimeError("this prediction log keeps no segments")
         created_at = format_time(datetime.now(UTC))
         staged: list[Staged] = []
-        with self.db.session_lock("prediction_segments"):
+        with self.db.session_lock(SEGMENTS_LOCK):
             try:
                 for batch in batches:
                     if check_ids:
@@ -105,17 +125,34 @@ class SqlPredictionLog:
             segments.register(staged)
         return None
 
-    def _taken_in_rows(self, wanted: list[str]) -> set[str]:
+    def sealable_days(self, before: str, model: str | None = None) -> list[tuple[str, str]]:
+        """(model, UTC day) of the rows served before `before` a seal may move
+        (`lucid.storage.prediction_seal`); none when the log keeps no segments."""
+        if self.segments is None:
+            return []
+        return prediction_seal.sealable_days(self.db, before, model)
+
+    def sealable_rows(self, model: str, day: str, before: str, limit: int) -> list[dict[str, Any]]:
+        return prediction_seal.sealable_rows(self.db, model, day, before, limit)
+
+    def seal(self, model: str, table: pa.Table) -> int:
+        if self.segments is None:
+            raise RuntimeError("this prediction log keeps no segments")
+        return prediction_seal.seal(self.db, self.segments, model, table)
+
+    def _taken_in_rows(self, wanted: list[str], connection: Connection | None = None) -> set[str]:
+        if connection is None:
+            with self.db.transaction() as opened:
+                return self._taken_in_rows(wanted, opened)
         found: set[str] = set()
-        with self.db.transaction() as connection:
-            if connection.execute(select(func.count()).select_from(prediction_log)).scalar():
-                for start in range(0, len(wanted), _BATCH):
-                    chunk = wanted[start : start + _BATCH]
-                    found.update(
-                        connection.execute(
-                            select(prediction_log.c.id).where(prediction_log.c.id.in_(chunk))
-                        ).scalars()
-                    )
+        if connection.execute(select(func.count()).select_from(prediction_log)).scalar():
+            for start in range(0, len(wanted), _BATCH):
+                chunk = wanted[start : start + _BATCH]
+                found.update(
+                    connection.execute(
+                        select(prediction_log.c.id).where(prediction_log.c.id.in_(chunk))
+                    ).scalars()
+                )
         return found
 
     def _taken_in_segments(
@@ -134,9 +171,15 @@ class SqlPredictionLog:
         return None if row is None else row[0]
 
     def _files(
-        self, model: str | None = None, start: str | None = None, end: str | None = None
+        self,
+        model: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        connection: Connection | None = None,
     ) -> list[str]:
-        return [] if self.segments is None else self.segments.files(model, start, end)
+        if self.segments is None:
+            return []
+        return self.segments.files(model, start, end, connection)
 
     def _duckdb(self) -> duckdb.DuckDBPyConnection:
         import duckdb
@@ -144,12 +187,11 @@ class SqlPredictionLog:
         return duckdb.connect()
 
     def _segment_lookup(
-        self, model: str | None, ids: Sequence[str], columns: str
+        self, files: Sequence[str], ids: Sequence[str], columns: str
     ) -> list[tuple[Any, ...]]:
-        """`columns` of the segment rows (of `model` when given) whose id is in `ids`."""
+        """`columns` of the rows of segment `files` whose id is in `ids`."""
         import pyarrow as pa
 
-        files = self._files(model)
         if not files or not ids:
             return []
         with self._duckdb() as connection:
@@ -161,15 +203,18 @@ class SqlPredictionLog:
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         """Which of `ids` are already logged predictions."""
         wanted = list(dict.fromkeys(ids))
-        found = self._taken_in_rows(wanted)
-        found.update(row[0] for row in self._segment_lookup(None, wanted, "s.id"))
+        with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
+            found = self._taken_in_rows(wanted, connection)
+            files = self._files(connection=connection)
+        found.update(row[0] for row in self._segment_lookup(files, wanted, "s.id"))
         return found
 
     def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]:
         """Prediction id → served_at, for the ids of `model` that exist."""
         wanted = list(dict.fromkeys(ids))
         found: dict[str, str] = {}
-        with self.db.transaction() as connection:
+        with self.db.snapshot() as connection:
+            files = self._files(model, connection=connection)
             for start in range(0, len(wanted), _BATCH):
                 chunk = wanted[start : start + _BATCH]
                 # Looked up by id alone, the model compared here: given `model = ?` too,
@@ -180,7 +225,7 @@ class SqlPredictionLog:
                 found.update(
                     (i, served_at) for i, served_at, of in connection.execute(query) if of == model
                 )
-        found.update(dict(self._segment_lookup(model, wanted, f"s.id, {SERVED_TEXT}")))
+        found.update(dict(self._segment_lookup(files, wanted, f"s.id, {SERVED_TEXT}")))
         return found
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
@@ -189,7 +234,8 @@ class SqlPredictionLog:
         entities = sorted({entity for entity, _, _ in wanted})
         by_entity: dict[str, tuple[list[str], list[str]]] = {}
         low = min((earliest for _, earliest, _ in wanted), default="")
-        with self.db.transaction() as connection:
+        with self.db.snapshot() as connection:
+            files = self._files(model, low, connection=connection)
             for start in range(0, len(entities), _BATCH):
                 chunk = entities[start : start + _BATCH]
                 rows = connection.execute(
@@ -205,7 +251,7 @@ class SqlPredictionLog:
                     times, ids = by_entity.setdefault(entity, ([], []))
                     times.append(served_at)
                     ids.append(prediction_id)
-        self._segment_entities(model, entities, low, by_entity)
+        self._segment_entities(files, entities, low, by_entity)
         found: list[str | None] = []
         for entity, earliest, latest in wanted:
             times, ids = by_entity.get(entity, ([], []))
@@ -239,7 +285,8 @@ class SqlPredictionLog:
     def arms_of(self, model: str, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         wanted = list(dict.fromkeys(ids))
         found: dict[str, tuple[str, str | None]] = {}
-        with self.db.transaction() as connection:
+        with self.db.snapshot() as connection:
+            files = self._files(model, connection=connection)
             for start in range(0, len(wanted), _BATCH):
                 query = select(
                     prediction_log.c.id,
@@ -252,7 +299,7 @@ class SqlPredictionLog:
                     for i, entity, arm, of in connection.execute(query)
                     if of == model  # by id alone: `predictions_by_id`
                 )
-        for i, entity, arm in self._segment_lookup(model, wanted, "s.id, s.entity, s.arm"):
+        for i, entity, arm in self._segment_lookup(files, wanted, "s.id, s.entity, s.arm"):
             found[str(i)] = (str(entity), None if arm is None else str(arm))
         return found
 
@@ -262,18 +309,20 @@ class SqlPredictionLog:
         """The window's rows (`features` as JSON text) and its segments (`feature.<name>`
         columns), each with `score` and, when `labels`, `label`; empty parts left out."""
 
-        parts = [
-            part
-            for part in (
-                self._rows_part(model, start, end, version, labels),
-                self._segments_part(model, start, end, version, labels),
-            )
-            if part is not None and part.num_rows
-        ]
-        return parts
+        with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
+            rows = self._rows_part(connection, model, start, end, version, labels)
+            files = self._files(model, start, end, connection)
+        segments = self._segments_part(files, model, start, end, version, labels)
+        return [part for part in (rows, segments) if part is not None and part.num_rows]
 
     def _rows_part(
-        self, model: str, start: str, end: str, version: str | None, labels: bool
+        self,
+        connection: Connection,
+        model: str,
+        start: str,
+        end: str,
+        version: str | None,
+        labels: bool,
     ) -> pa.Table:
         import pyarrow as pa
 
@@ -293,8 +342,7 @@ class SqlPredictionLog:
         )
         if version is not None:
             query = query.where(prediction_log.c.version == version)
-        with self.db.transaction() as connection:
-            rows = connection.execute(query).all()
+        rows = connection.execute(query).all()
         columns: dict[str, pa.Array] = {
             "features": pa.array([row[0] for row in rows], pa.string()),
             "score": pa.array([row[1] for row in rows], pa.float64()),
@@ -304,9 +352,14 @@ class SqlPredictionLog:
         return pa.table(columns)
 
     def _segments_part(
-        self, model: str, start: str, end: str, version: str | None, labels: bool
+        self,
+        files: Sequence[str],
+        model: str,
+        start: str,
+        end: str,
+        version: str | None,
+        labels: bool,
     ) -> pa.Table | None:
-        files = self._files(model, start, end)
         if not files:
             return None
         where = "s.served_at >= CAST($start AS TIMESTAMP) AND s.served_at < CAST($end AS TIMESTAMP)"
@@ -351,7 +404,7 @@ class SqlPredictionLog:
 
     def latest_version(self, model: str, start: str, end: str) -> str | None:
         """The version of the latest prediction of `model` served in [start, end)."""
-        with self.db.transaction() as connection:
+        with self.db.snapshot() as connection:
             latest = connection.execute(
                 select(prediction_log.c.served_at, prediction_log.c.version)
                 .where(
@@ -362,8 +415,8 @@ class SqlPredictionLog:
                 .order_by(prediction_log.c.served_at.desc())
                 .limit(1)
             ).first()
+            files = self._files(model, start, end, connection)
         found = [tuple(latest)] if latest is not None else []
-        files = self._files(model, start, end)
         if files:
             with self._duckdb() as connection:
                 found += connection.execute(
@@ -376,19 +429,19 @@ class SqlPredictionLog:
 
     def counts(self, model: str) -> tuple[int, int]:
         """(predictions, outcomes) logged for `model`."""
-        with self.db.transaction() as connection:
+        with self.db.snapshot() as connection:
             predictions = connection.execute(
                 select(func.count()).where(prediction_log.c.model == model)
             ).scalar_one()
             outcomes = connection.execute(
                 select(func.count()).where(outcome_log.c.model == model)
             ).scalar_one()
-        in_segments = 0 if self.segments is None else self.segments.rows(model)
+            in_segments = 0 if self.segments is None else self.segments.rows(model, connection)
         return int(predictions) + in_segments, int(outcomes)
 
     def _segment_entities(
         self,
-        model: str,
+        files: Sequence[str],
         entities: Sequence[str],
         low: str,
         by_entity: dict[str, tuple[list[str], list[str]]],
@@ -397,7 +450,6 @@ class SqlPredictionLog:
         `by_entity` (entity → served-at times and ids, in time order)."""
         import pyarrow as pa
 
-        files = self._files(model, low)
         if not files or not entities:
             return
         with self._duckdb() as connection:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.ports.monitoring import FEATURE_PREFIX
@@ -86,10 +86,16 @@ class PredictionSegments:
             return
         try:
             with self.db.write_transaction() as connection:
-                connection.execute(insert(prediction_segments), [row for row, _ in staged])
+                self.register_in(connection, staged)
         except BaseException:
             self.discard(staged)
             raise
+
+    @staticmethod
+    def register_in(connection: Connection, staged: Sequence[Staged]) -> None:
+        """Register staged segments in the transaction of `connection` (the caller discards
+        them when it does not commit)."""
+        connection.execute(insert(prediction_segments), [row for row, _ in staged])
 
     @staticmethod
     def discard(staged: Sequence[Staged]) -> None:
@@ -134,10 +140,15 @@ class PredictionSegments:
         return row, final
 
     def files(
-        self, model: str | None = None, start: str | None = None, end: str | None = None
+        self,
+        model: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        connection: Connection | None = None,
     ) -> list[str]:
         """The registered segment files (absolute paths) of `model` (every model when None)
-        holding a prediction served in [start, end) when given."""
+        holding a prediction served in [start, end) when given; read in the transaction of
+        `connection` when given (a snapshot that also reads the rows)."""
         query = select(prediction_segments.c.path).order_by(
             prediction_segments.c.first_served_at, prediction_segments.c.id
         )
@@ -147,17 +158,18 @@ class PredictionSegments:
             query = query.where(prediction_segments.c.last_served_at >= start)
         if end is not None:
             query = query.where(prediction_segments.c.first_served_at < end)
-        with self.db.transaction() as connection:
+        if connection is not None:
             return [str(self.root / path) for path in connection.execute(query).scalars()]
+        with self.db.transaction() as opened:
+            return [str(self.root / path) for path in opened.execute(query).scalars()]
 
-    def rows(self, model: str) -> int:
-        """Predictions of `model` held in segments."""
-        with self.db.transaction() as connection:
-            count = connection.execute(
-                select(func.coalesce(func.sum(prediction_segments.c.rows), 0)).where(
-                    prediction_segments.c.model == model
-                )
-            ).scalar_one()
+    def rows(self, model: str, connection: Connection) -> int:
+        """Predictions of `model` held in segments, read in the transaction of `connection`."""
+        count = connection.execute(
+            select(func.coalesce(func.sum(prediction_segments.c.rows), 0)).where(
+                prediction_segments.c.model == model
+            )
+        ).scalar_one()
         return int(count)
 
     def altered(self, model: str | None = None) -> list[str]:
