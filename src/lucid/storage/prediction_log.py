@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
+from lucid.ports.window_scan import SegmentScan
 from lucid.storage.database import Database
 from lucid.storage.prediction_journal import SqlPredictionJournal
 from lucid.storage.prediction_segments import (
@@ -271,6 +272,20 @@ class SqlPredictionLog:
             if part is not None and part.num_rows
         ]
         return parts
+
+    def window_scan(
+        self, model: str, start: str, end: str, version: str | None, *, labels: bool
+    ) -> tuple[pa.Table, SegmentScan | None]:
+        """The window's rows (as `window_parts` gives them) and its segments unread (None
+        when no registered segment overlaps [start, end))."""
+        rows = self._rows_part(model, start, end, version, labels)
+        files = self._files(model, start, end)
+        if not files:
+            return rows, None
+        with self._duckdb() as connection:
+            schema = connection.sql(f"SELECT * FROM {scan(files)} LIMIT 0").to_arrow_table().schema
+        outcomes = self._outcomes_table(model) if labels else None
+        return rows, SegmentScan(tuple(files), wall(start), wall(end), version, schema, outcomes)
 
     def _rows_part(
         self, model: str, start: str, end: str, version: str | None, labels: bool
