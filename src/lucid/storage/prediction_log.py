@@ -82,29 +82,44 @@ class SqlPredictionLog:
         pass the check."""
         from datetime import UTC, datetime
 
+        from lucid.storage.segment_writer import SegmentWriter
+
         segments = self.segments
         if segments is None:
             raise RuntimeError("this prediction log keeps no segments")
-        created_at = format_time(datetime.now(UTC))
-        staged: list[Staged] = []
+        writer = SegmentWriter(segments.root, model, format_time(datetime.now(UTC)))
         with self.db.session_lock("prediction_segments"):
             try:
                 for batch in batches:
                     if check_ids:
                         ids = batch.column("id")
-                        earlier = [str(path) for _, path in staged]
-                        taken = self._taken_in_segments(ids, earlier)
+                        taken = self._taken_in_segments(ids)
                         if taken is None:
                             taken = min(self._taken_in_rows(ids.to_pylist()), default=None)
                         if taken is not None:
-                            segments.discard(staged)
+                            writer.discard()
                             return taken
-                    staged += segments.stage(model, batch, created_at)
+                    writer.write(batch)
+                    del batch  # the next batch is read without this one held
+                staged = writer.close()
+                twice = self._given_twice(staged) if check_ids and len(staged) else None
             except BaseException:
-                segments.discard(staged)
+                writer.discard()
                 raise
+            if twice is not None:
+                segments.discard(staged)
+                return twice
             segments.register(staged)
         return None
+
+    def _given_twice(self, staged: Sequence[Staged]) -> str | None:
+        """The smallest id written twice by one append (in two of its batches), if any."""
+        with self._duckdb() as connection:
+            row = connection.execute(
+                f"SELECT min(id) FROM (SELECT id FROM {scan([str(p) for _, p in staged])} "
+                "GROUP BY id HAVING count(*) > 1)"
+            ).fetchone()
+        return None if row is None else row[0]
 
     def _taken_in_rows(self, wanted: list[str]) -> set[str]:
         found: set[str] = set()
@@ -119,12 +134,10 @@ class SqlPredictionLog:
                     )
         return found
 
-    def _taken_in_segments(
-        self, ids: pa.ChunkedArray | pa.Array, staged: Sequence[str] = ()
-    ) -> str | None:
+    def _taken_in_segments(self, ids: pa.ChunkedArray | pa.Array) -> str | None:
         import pyarrow as pa
 
-        files = [*self._files(), *staged]
+        files = self._files()
         if not files:
             return None
         with self._duckdb() as connection:
