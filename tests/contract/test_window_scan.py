@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pytest
 
 from lucid.contracts.validity import MonitoringPolicy
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.engines.duckdb import DuckDBEngine
-from lucid.monitoring import predictions
+from lucid.monitoring import current_window, predictions
 from lucid.monitoring.current_window import current_table, register_window
 from lucid.monitoring.prediction_tables import log_prediction_table
 from lucid.monitoring.profiles import build_profile
@@ -103,18 +104,27 @@ def _measured(engine: DuckDBEngine, name: str, profile: ReferenceProfile) -> lis
     return sorted((m.metric, m.feature or "", m.segment or "", m.value) for m in found)
 
 
-def test_a_scanned_window_equals_the_built_one(db: Database, tmp_path: Path) -> None:
+def _scanned_views(engine: DuckDBEngine, name: str) -> int:
+    [(views,)] = engine.query(
+        f"SELECT count(*) FROM duckdb_views() WHERE view_name = '{name}' "
+        "AND sql LIKE '%read_parquet%'"
+    )
+    return int(views)
+
+
+def test_a_scanned_window_equals_the_built_one(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = _logged(db, tmp_path)
     with DuckDBEngine(tmp_path) as engine:
         profile = _profile(engine)
+        register_window(engine, "small", log, profile, "churn", WINDOW, "1")
+        assert _scanned_views(engine, "small") == 0  # 300 rows: read into a table
+        monkeypatch.setattr(current_window, "SCAN_ROWS", 100)
         labelled = register_window(engine, "scanned", log, profile, "churn", WINDOW, "1")
         built, built_labelled = current_table(log, profile, "churn", WINDOW, "1")
         engine.register("built", built)
-        [(views,)] = engine.query(
-            "SELECT count(*) FROM duckdb_views() WHERE view_name = 'scanned' "
-            "AND sql LIKE '%read_parquet%'"
-        )
-        assert views == 1  # the segments are scanned, not held
+        assert _scanned_views(engine, "scanned") == 1  # the segments are scanned, not held
         scanned = engine.connection.sql("SELECT * FROM scanned").to_arrow_table()
         assert labelled is built_labelled is True
         assert scanned.schema == built.schema
@@ -126,8 +136,9 @@ def test_a_scanned_window_equals_the_built_one(db: Database, tmp_path: Path) -> 
 
 
 def test_a_number_of_a_categorical_feature_falls_back_to_the_built_window(
-    db: Database, tmp_path: Path
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(current_window, "SCAN_ROWS", 0)
     log = SqlPredictionLog(db, tmp_path / "log", segment_rows=50)
     log_prediction_table(
         log,
@@ -142,6 +153,7 @@ def test_a_number_of_a_categorical_feature_falls_back_to_the_built_window(
     with DuckDBEngine(tmp_path) as engine:
         profile = _profile(engine)
         register_window(engine, "scanned", log, profile, "churn", WINDOW, "1")
+        assert _scanned_views(engine, "scanned") == 0
         built, _ = current_table(log, profile, "churn", WINDOW, "1")
         scanned = engine.connection.sql("SELECT * FROM scanned").to_arrow_table()
         assert "0.25" in scanned.column("n").to_pylist()  # Arrow's text of 1/4; SQL's agrees

@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from lucid.registry.model_registry import ModelRegistry
 
 
+SCAN_ROWS = 200_000
+"""Segments holding fewer predictions make a window built as one Arrow table (tens of MB):
+each query then reads memory rather than opening and decoding the files again."""
+
+
 def monitored_version(
     registry: ModelRegistry,
     log: PredictionLog,
@@ -116,10 +121,12 @@ def register_window(
 ) -> bool:
     """Register the window `current_table` gives as `name` without reading its segments: the
     engine scans them on each query (a `WindowScan`), so a run holds a query's working set,
-    not the window. Returns whether any prediction has its outcome."""
+    not the window; segments of fewer than `SCAN_ROWS` predictions are read into a table.
+    Returns whether any prediction has its outcome."""
     kinds, with_label = _shape(profile)
     rows, segments = log.window_scan(model, window.start, window.end, version, labels=with_label)
-    columns = None if segments is None else scan_columns(segments.schema, kinds)
+    small = segments is None or segments.rows < SCAN_ROWS
+    columns = None if segments is None or small else scan_columns(segments.schema, kinds)
     if segments is None or columns is None:
         table, labelled = current_table(log, profile, model, window, version)
         engine.register(name, table)

@@ -25,12 +25,14 @@ the other kind)."""
 class SegmentScan:
     """The registered segment files holding a window's predictions, unread.
 
-    Rows of `files` served in [start, end) (naive UTC wall times, as the files hold them) and
+    `rows` is how many predictions the files hold (the window's share may be fewer). Rows of
+    `files` served in [start, end) (naive UTC wall times, as the files hold them) and
     of `version` when given. `schema` is the files' columns united by name, as the reader
     gives them; `outcomes` (`prediction_id`, `label`) are the model's outcomes, joined by id
     when the window has labels (None otherwise)."""
 
     files: tuple[str, ...]
+    rows: int
     start: str
     end: str
     version: str | None

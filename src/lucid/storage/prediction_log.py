@@ -295,10 +295,16 @@ class SqlPredictionLog:
         files = self._files(model, start, end)
         if not files:
             return rows, None
+        listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
         with self._duckdb() as connection:
             schema = connection.sql(f"SELECT * FROM {scan(files)} LIMIT 0").to_arrow_table().schema
+            [(held,)] = connection.execute(
+                f"SELECT sum(num_rows) FROM parquet_file_metadata([{listed}])"
+            ).fetchall()
         outcomes = self._outcomes_table(model) if labels else None
-        return rows, SegmentScan(tuple(files), wall(start), wall(end), version, schema, outcomes)
+        return rows, SegmentScan(
+            tuple(files), int(held), wall(start), wall(end), version, schema, outcomes
+        )
 
     def _rows_part(
         self, model: str, start: str, end: str, version: str | None, labels: bool
