@@ -11,19 +11,18 @@ stored as text (numbers written out, booleans `true`/`false`).
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import json
 import os
 import re
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.times import not_a_time, utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
+from lucid.monitoring.logged_ids import LoggedIds, compact_ids
 from lucid.monitoring.windows import cell_text
 from lucid.ports.monitoring import FEATURE_PREFIX, PredictionLog
 
@@ -37,72 +36,6 @@ OWN_COLUMNS = ("id", "entity", "served_at", "score", "arm")
 """A prediction's own columns in a file; every other column is a feature."""
 
 _CANONICAL = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
-
-
-class LoggedIds(Sequence[str]):
-    """The ids of a logged batch, kept as Arrow arrays: ten million Python strings would cost
-    about a gigabyte. Canonical UUID texts (the ids Lucid makes) are kept as their 16 bytes
-    (`compact_ids`), any other id as its text."""
-
-    def __init__(self, ids: Sequence[pa.Array]) -> None:
-        self._chunks = list(ids)
-        self._ends = list(itertools.accumulate(len(chunk) for chunk in self._chunks))
-
-    def __len__(self) -> int:
-        return self._ends[-1] if self._ends else 0
-
-    def __iter__(self) -> Iterator[str]:
-        for chunk in self._chunks:
-            yield from (_id_text(value) for value in chunk.to_pylist())
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if not -len(self) <= index < len(self):
-            raise IndexError(index)
-        position = index % len(self)
-        chunk = bisect.bisect_right(self._ends, position)
-        start = self._ends[chunk - 1] if chunk else 0
-        return _id_text(self._chunks[chunk][position - start].as_py())
-
-
-def _id_text(value: str | bytes) -> str:
-    return str(uuid.UUID(bytes=value)) if isinstance(value, bytes) else str(value)
-
-
-_DASHES = (8, 13, 18, 23)
-_HEX = [i for i in range(36) if i not in _DASHES]
-
-
-def compact_ids(ids: pa.Array) -> pa.Array:
-    """`ids` as 16 bytes each when every one is a canonical lowercase UUID text (36
-    characters, 16 bytes of memory rather than 40); otherwise `ids` as they are."""
-    import numpy as np
-    import pyarrow as pa
-
-    count = len(ids)
-    if not count or ids.null_count or not pa.types.is_string(ids.type):
-        return ids
-    offsets = np.frombuffer(ids.buffers()[1], np.int32, count + 1, ids.offset * 4)
-    if not (np.diff(offsets) == 36).all():
-        return ids
-    text = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0] : offsets[-1]].reshape(count, 36)
-    digits = text[:, _HEX]
-    decimal = (digits >= ord("0")) & (digits <= ord("9"))
-    letter = (digits >= ord("a")) & (digits <= ord("f"))
-    if not ((text[:, _DASHES] == ord("-")).all() and (decimal | letter).all()):
-        return ids
-    values = np.where(decimal, digits - ord("0"), digits - ord("a") + 10).astype(np.uint8)
-    raw = (values[:, 0::2] << 4) | values[:, 1::2]
-    return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), count, [None, pa.py_buffer(raw.tobytes())]
-    )
 
 
 def log_prediction_table(
