@@ -50,8 +50,8 @@ def _id_text(value: str | bytes) -> str:
     return str(uuid.UUID(bytes=value)) if isinstance(value, bytes) else str(value)
 
 
-_DASHES = (8, 13, 18, 23)
-_HEX = [i for i in range(36) if i not in _DASHES]
+_GROUPS = ((0, 8), (9, 13), (14, 18), (19, 23), (24, 36))
+"""Where the hex digits of a canonical UUID text are (dashes between)."""
 
 
 def compact_ids(ids: pa.Array) -> pa.Array:
@@ -64,16 +64,20 @@ def compact_ids(ids: pa.Array) -> pa.Array:
     if not count or ids.null_count or not pa.types.is_string(ids.type):
         return ids
     offsets = np.frombuffer(ids.buffers()[1], np.int32, count + 1, ids.offset * 4)
-    if not (np.diff(offsets) == 36).all():
+    if offsets[-1] - offsets[0] != 36 * count or not (np.diff(offsets) == 36).all():
         return ids
     text = np.frombuffer(ids.buffers()[2], np.uint8)[offsets[0] : offsets[-1]].reshape(count, 36)
-    digits = text[:, _HEX]
-    decimal = (digits >= ord("0")) & (digits <= ord("9"))
-    letter = (digits >= ord("a")) & (digits <= ord("f"))
-    if not ((text[:, _DASHES] == ord("-")).all() and (decimal | letter).all()):
+    # Lowercase hex digits only ('0'-'9', 'a'-'f'; unsigned wrap-around makes one compare
+    # of each range), dashes where the groups end.
+    digit = ((text - ord("0")) < 10) | ((text - ord("a")) < 6)
+    dashes = text[:, [end for _, end in _GROUPS[:-1]]]
+    if int(digit.sum()) != 32 * count or not (dashes == ord("-")).all():
         return ids
-    values = np.where(decimal, digits - ord("0"), digits - ord("a") + 10).astype(np.uint8)
-    raw = (values[:, 0::2] << 4) | values[:, 1::2]
+    values = (text & 15) + 9 * (text >> 6)
+    raw = np.concatenate(
+        [(values[:, start:end:2] << 4) | values[:, start + 1 : end : 2] for start, end in _GROUPS],
+        axis=1,
+    )
     return pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(16), count, [None, pa.py_buffer(raw.tobytes())]
     )

@@ -57,8 +57,8 @@ def log_prediction_table(
         for chunk in every:
             if offset and not chunk.num_rows:
                 continue
-            batch, _ = prediction_table(model, version, chunk, offset=offset)
-            ids.append(compact_ids(batch.column("id").combine_chunks()))
+            batch, kept = prediction_table(model, version, chunk, offset=offset)
+            ids.append(kept)
             offset += chunk.num_rows
             del chunk
             yield batch
@@ -86,10 +86,10 @@ def store_table(log: PredictionLog, model: str, batch: pa.Table, *, check_ids: b
 
 def prediction_table(
     model: str, version: str, table: pa.Table, *, offset: int = 0
-) -> tuple[pa.Table, bool]:
+) -> tuple[pa.Table, pa.Array]:
     """The validated batch (`id`, `version`, `entity`, `served_at`, `score`, `arm`,
-    `feature.<name>`...) and whether the caller gave any id; the first bad field refuses
-    the whole batch, named by its row counted from `offset`."""
+    `feature.<name>`...) and its ids kept compact (`compact_ids`); the first bad field
+    refuses the whole batch, named by its row counted from `offset`."""
     try:
         return _validated(model, version, table)
     except InvalidInput as error:
@@ -99,14 +99,14 @@ def prediction_table(
         raise InvalidInput(field, error.rule) from None
 
 
-def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, bool]:
+def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, pa.Array]:
     import pyarrow as pa
 
     validate_model_name(model)
     if table.num_rows == 0:
         raise InvalidInput("rows", "must hold at least one prediction")
     names = table.column_names
-    ids, supplied = _ids(table.column("id") if "id" in names else None, table.num_rows)
+    ids, kept = _ids(table.column("id") if "id" in names else None, table.num_rows)
     columns: dict[str, Any] = {
         "id": ids,
         "version": pa.repeat(pa.scalar(version, pa.string()), table.num_rows),
@@ -118,7 +118,7 @@ def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, boo
     for name in names:
         if name not in OWN_COLUMNS:
             columns[FEATURE_PREFIX + name] = _feature(name, table.column(name))
-    return pa.table(columns), supplied
+    return pa.table(columns), kept
 
 
 def rows_table(validated: Sequence[Mapping[str, Any]]) -> pa.Table:
@@ -173,11 +173,12 @@ def _first(mask: pa.Array) -> int | None:
     return None if found < 0 else int(found)
 
 
-def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, bool]:
+def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, pa.Array]:
+    """The batch's ids as text and kept compact: made (UUIDv7) when none is given."""
     import pyarrow.compute as pc
 
     if column is None or column.null_count == rows:
-        return time_ordered_ids(rows), False
+        return _time_ordered(rows)
     given = _short_texts(column, "id", 64, "must be non-empty text of at most 64 characters")
     if given.null_count:
         given = pc.if_else(given.is_valid(), given, time_ordered_ids(rows))
@@ -187,7 +188,7 @@ def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, bool]:
         raise InvalidInput(
             "rows.id", f"{twice[0].as_py()!r} is given twice; a prediction id is unique"
         )
-    return given, True
+    return given, compact_ids(given)
 
 
 def _entities(column: pa.Array) -> pa.Array:
@@ -336,6 +337,11 @@ def _feature(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
 def time_ordered_ids(count: int) -> pa.Array:
     """`count` UUIDs of version 7 (`lucid.monitoring.predictions.time_ordered_id`), made at
     once: the same millisecond, 74 random bits each."""
+    return _time_ordered(count)[0]
+
+
+def _time_ordered(count: int) -> tuple[pa.Array, pa.Array]:
+    """`time_ordered_ids` as text and as their 16 bytes."""
     import numpy as np
     import pyarrow as pa
 
@@ -350,9 +356,10 @@ def time_ordered_ids(count: int) -> pa.Array:
     for start, end, into in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         text[:, into : into + end - start] = hexed[:, start:end]
     offsets = np.arange(0, 36 * (count + 1), 36, dtype=np.int32)
-    return pa.Array.from_buffers(
+    texts = pa.Array.from_buffers(
         pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )
+    return texts, pa.Array.from_buffers(pa.binary(16), count, [None, pa.py_buffer(raw)])
 
 
 def version_name(version: str | int) -> str:
