@@ -47,8 +47,10 @@ from lucid.engines.postgres_sources import describe_postgres, export_postgres, s
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, literal, quote, view_name
 from lucid.engines.source_sql import SourceQueries
 from lucid.engines.spines import entity_spine_sql, training_set_sql
+from lucid.engines.window_scan_sql import window_view_sql
 from lucid.errors import InvalidInput, StorageUnavailable
 from lucid.ports.offline import ColumnKind, Labels
+from lucid.ports.window_scan import WindowScan
 
 
 class DuckDBEngine:
@@ -162,6 +164,9 @@ class DuckDBEngine:
         with contextlib.suppress(duckdb.Error):
             self.connection.unregister(name)
         self._inputs.pop(name, None)
+        if isinstance(source, WindowScan):
+            self._register_scan(name, source)
+            return
         if isinstance(source, str | Path):
             path = Path(source)
             if not path.is_file():
@@ -189,6 +194,19 @@ class DuckDBEngine:
             return
         self.connection.register(name, source)
         self._inputs[name] = source
+
+    def _register_scan(self, name: str, window: WindowScan) -> None:
+        """`window` as the view `name`: its segment files scanned by every query on it."""
+        for path in window.segments.files:
+            self._allow(file(path))
+        rows, outcomes = f"__lucid_{name}_rows", f"__lucid_{name}_outcomes"
+        self.connection.register(rows, window.rows)
+        if window.segments.outcomes is not None:
+            self.connection.register(outcomes, window.segments.outcomes)
+        sql = window_view_sql(window, rows, outcomes if window.label else None)
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {quote(name)} AS {sql}")
+        self._views.add(name)
+        self._inputs[name] = window
 
     def columns(self, name: str) -> dict[str, ColumnKind]:
         """Each column of `name` and whether drift treats it as numeric or categorical.

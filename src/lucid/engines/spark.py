@@ -27,6 +27,7 @@ from lucid.engines.spines import LABEL_ROW, entity_spine_sql, training_set_sql
 from lucid.errors import InvalidInput
 from lucid.extras import require
 from lucid.ports.offline import ColumnKind, Labels
+from lucid.ports.window_scan import WindowScan
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -134,7 +135,10 @@ class SparkEngine:
     # --- named inputs (monitoring: lucid.ports.offline.ComputeEngine) ---------------------
 
     def register(self, name: str, source: object) -> None:
-        """Make a Parquet/CSV path, a pandas DataFrame or Arrow table queryable as `name`."""
+        """Make a Parquet/CSV path, a pandas DataFrame or Arrow table queryable as `name`
+        (a `WindowScan` as the Arrow table it materializes)."""
+        if isinstance(source, WindowScan):
+            source = source.materialize()
         if isinstance(source, str | Path):
             path = Path(source)
             if not path.exists():

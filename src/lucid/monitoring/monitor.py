@@ -30,7 +30,12 @@ from lucid.contracts.value import validate_model_name
 from lucid.errors import InvalidInput
 from lucid.monitoring import drills, policies, predictions, references
 from lucid.monitoring.alerts import Alerting, AlertOutcome
-from lucid.monitoring.current_window import business_measurement, current_table, monitored_version
+from lucid.monitoring.current_window import (
+    business_measurement,
+    current_table,
+    monitored_version,
+    register_window,
+)
 from lucid.monitoring.drills import DrillReport
 from lucid.monitoring.experiment_outcomes import experiment_writer
 from lucid.monitoring.follow_up import FollowUp
@@ -354,9 +359,10 @@ class Monitoring:
         watched = self.monitored_version(model, window, version)
         with self.uows.read() as uow:
             profile = uow.monitoring.load_profile(model, watched)
-        table, labelled = current_table(self.log, profile, model, window, watched)
         engine = self.engine_factory()
-        engine.register("current_window", table)
+        labelled = register_window(
+            engine, "current_window", self.log, profile, model, window, watched
+        )
         business = business_measurement(self.registry_factory(), model, watched)
         extra = [business] if business is not None else []
         extra += self._source_health(engine, policy, window, watched)

@@ -17,11 +17,12 @@ import os
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.times import not_a_time, utc_text
 from lucid.contracts.value import validate_model_name
 from lucid.errors import Conflict, InvalidInput
+from lucid.monitoring.logged_ids import LoggedIds, compact_ids
 from lucid.monitoring.windows import cell_text
 from lucid.ports.monitoring import FEATURE_PREFIX, PredictionLog
 
@@ -37,32 +38,6 @@ OWN_COLUMNS = ("id", "entity", "served_at", "score", "arm")
 _CANONICAL = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$"
 
 
-class LoggedIds(Sequence[str]):
-    """The ids of a logged batch, kept as Arrow text: ten million Python strings would cost
-    about a gigabyte."""
-
-    def __init__(self, ids: Sequence[pa.Array]) -> None:
-        import pyarrow as pa
-
-        self._ids = pa.chunked_array(ids, pa.string())
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            return [str(i) for i in self._ids.to_pylist()[index]]
-        if not -len(self) <= index < len(self):
-            raise IndexError(index)
-        return str(self._ids[index].as_py())
-
-
 def log_prediction_table(
     log: PredictionLog, model: str, version: str, chunks: Iterable[pa.Table]
 ) -> LoggedIds:
@@ -72,19 +47,24 @@ def log_prediction_table(
     first = next(stream, None)
     if first is None:
         raise InvalidInput("rows", "must hold at least one prediction")
+    given_ids = "id" in first.column_names
+    every = itertools.chain([first], stream)
+    del first  # each chunk is let go once stored
     ids: list[pa.Array] = []
 
     def validated() -> Iterator[pa.Table]:
         offset = 0
-        for chunk in itertools.chain([first], stream):
+        for chunk in every:
             if offset and not chunk.num_rows:
                 continue
-            batch, _ = prediction_table(model, version, chunk, offset=offset)
-            ids.append(batch.column("id").combine_chunks())
+            batch, kept = prediction_table(model, version, chunk, offset=offset)
+            ids.append(kept)
             offset += chunk.num_rows
+            del chunk
             yield batch
+            del batch
 
-    taken = log.append_predictions(model, validated(), check_ids="id" in first.column_names)
+    taken = log.append_predictions(model, validated(), check_ids=given_ids)
     if taken is not None:
         raise Conflict(
             f"rows.id: {taken!r} is already logged; a prediction id is unique, nothing was stored."
@@ -106,10 +86,10 @@ def store_table(log: PredictionLog, model: str, batch: pa.Table, *, check_ids: b
 
 def prediction_table(
     model: str, version: str, table: pa.Table, *, offset: int = 0
-) -> tuple[pa.Table, bool]:
+) -> tuple[pa.Table, pa.Array]:
     """The validated batch (`id`, `version`, `entity`, `served_at`, `score`, `arm`,
-    `feature.<name>`...) and whether the caller gave any id; the first bad field refuses
-    the whole batch, named by its row counted from `offset`."""
+    `feature.<name>`...) and its ids kept compact (`compact_ids`); the first bad field
+    refuses the whole batch, named by its row counted from `offset`."""
     try:
         return _validated(model, version, table)
     except InvalidInput as error:
@@ -119,14 +99,14 @@ def prediction_table(
         raise InvalidInput(field, error.rule) from None
 
 
-def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, bool]:
+def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, pa.Array]:
     import pyarrow as pa
 
     validate_model_name(model)
     if table.num_rows == 0:
         raise InvalidInput("rows", "must hold at least one prediction")
     names = table.column_names
-    ids, supplied = _ids(table.column("id") if "id" in names else None, table.num_rows)
+    ids, kept = _ids(table.column("id") if "id" in names else None, table.num_rows)
     columns: dict[str, Any] = {
         "id": ids,
         "version": pa.repeat(pa.scalar(version, pa.string()), table.num_rows),
@@ -138,7 +118,7 @@ def _validated(model: str, version: str, table: pa.Table) -> tuple[pa.Table, boo
     for name in names:
         if name not in OWN_COLUMNS:
             columns[FEATURE_PREFIX + name] = _feature(name, table.column(name))
-    return pa.table(columns), supplied
+    return pa.table(columns), kept
 
 
 def rows_table(validated: Sequence[Mapping[str, Any]]) -> pa.Table:
@@ -193,11 +173,12 @@ def _first(mask: pa.Array) -> int | None:
     return None if found < 0 else int(found)
 
 
-def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, bool]:
+def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, pa.Array]:
+    """The batch's ids as text and kept compact: made (UUIDv7) when none is given."""
     import pyarrow.compute as pc
 
     if column is None or column.null_count == rows:
-        return time_ordered_ids(rows), False
+        return _time_ordered(rows)
     given = _short_texts(column, "id", 64, "must be non-empty text of at most 64 characters")
     if given.null_count:
         given = pc.if_else(given.is_valid(), given, time_ordered_ids(rows))
@@ -207,7 +188,7 @@ def _ids(column: pa.ChunkedArray | None, rows: int) -> tuple[pa.Array, bool]:
         raise InvalidInput(
             "rows.id", f"{twice[0].as_py()!r} is given twice; a prediction id is unique"
         )
-    return given, True
+    return given, compact_ids(given)
 
 
 def _entities(column: pa.Array) -> pa.Array:
@@ -356,6 +337,11 @@ def _feature(name: str, column: pa.ChunkedArray) -> pa.ChunkedArray:
 def time_ordered_ids(count: int) -> pa.Array:
     """`count` UUIDs of version 7 (`lucid.monitoring.predictions.time_ordered_id`), made at
     once: the same millisecond, 74 random bits each."""
+    return _time_ordered(count)[0]
+
+
+def _time_ordered(count: int) -> tuple[pa.Array, pa.Array]:
+    """`time_ordered_ids` as text and as their 16 bytes."""
     import numpy as np
     import pyarrow as pa
 
@@ -370,9 +356,10 @@ def time_ordered_ids(count: int) -> pa.Array:
     for start, end, into in ((0, 8, 0), (8, 12, 9), (12, 16, 14), (16, 20, 19), (20, 32, 24)):
         text[:, into : into + end - start] = hexed[:, start:end]
     offsets = np.arange(0, 36 * (count + 1), 36, dtype=np.int32)
-    return pa.Array.from_buffers(
+    texts = pa.Array.from_buffers(
         pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
     )
+    return texts, pa.Array.from_buffers(pa.binary(16), count, [None, pa.py_buffer(raw)])
 
 
 def version_name(version: str | int) -> str:

@@ -24,6 +24,7 @@ from lucid.contracts.times import to_utc, utc_text
 from lucid.contracts.validity import Frequency
 from lucid.errors import InvalidInput
 from lucid.ports.monitoring import FEATURE_PREFIX, LoggedPrediction
+from lucid.ports.window_scan import Conversion, ScanColumn
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -209,6 +210,41 @@ def _columnar(part: pa.Table, kinds: Mapping[str, Kind], with_label: bool) -> pa
     if with_label:
         arrays["label"] = part.column("label").cast(pa.int64())
     return pa.table(arrays)
+
+
+def scan_columns(schema: pa.Schema, kinds: Mapping[str, Kind]) -> tuple[ScanColumn, ...] | None:
+    """The conversions of `_columnar` for segments of `schema`, for an engine to apply as it
+    scans them; None when one of them is not the engine's plain cast (a number of a
+    categorical feature that is not an integer: Arrow writes 1.0 as `1`, SQL as `1.0`)."""
+    import pyarrow as pa
+
+    columns = []
+    for name in kinds:
+        if name in ("score", "label"):
+            continue
+        source = FEATURE_PREFIX + name
+        kind = schema.field(source).type if source in schema.names else pa.null()
+        conversion: Conversion
+        if kinds[name] == "numeric":
+            conversion = "double" if _is_number(kind) else "null_double"
+        elif pa.types.is_boolean(kind):
+            conversion = "boolean_text"
+        elif pa.types.is_null(kind):
+            conversion = "null_text"
+        elif pa.types.is_integer(kind) or _is_text(kind):
+            conversion = "text"
+        else:
+            return None
+        columns.append(ScanColumn(name, source if source in schema.names else None, conversion))
+    return tuple(columns)
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    import pyarrow as pa
+
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def window_table(

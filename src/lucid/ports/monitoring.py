@@ -14,6 +14,8 @@ from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRec
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from lucid.ports.window_scan import SegmentScan
+
 FEATURE_PREFIX = "feature."
 """A feature's column in a columnar batch of predictions: `feature.<name>`."""
 
@@ -250,6 +252,13 @@ class PredictionLog(Protocol):
         """Predictions of `model` served in [start, end) (of `version` when given) as Arrow
         tables of `score`, `label` (the outcome, when `labels`) and either `features` (JSON
         text per row) or `feature.<name>` columns; the parts together hold the window."""
+        ...
+
+    def window_scan(
+        self, model: str, start: str, end: str, version: str | None, *, labels: bool
+    ) -> tuple[pa.Table, SegmentScan | None]:
+        """The window's rows as `window_parts` gives them (`features` as JSON text) and its
+        segments unread, for an engine to scan (None when no segment overlaps the window)."""
         ...
 
     def latest_version(self, model: str, start: str, end: str) -> str | None: ...

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
+from lucid.ports.window_scan import SegmentScan
 from lucid.storage import prediction_seal
 from lucid.storage.database import Database
 from lucid.storage.prediction_journal import SqlPredictionJournal
@@ -101,27 +102,33 @@ class SqlPredictionLog:
         pass the check."""
         from datetime import UTC, datetime
 
+        from lucid.storage.segment_writer import SegmentWriter
+
         segments = self.segments
         if segments is None:
             raise RuntimeError("this prediction log keeps no segments")
-        created_at = format_time(datetime.now(UTC))
-        staged: list[Staged] = []
+        writer = SegmentWriter(segments.root, model, format_time(datetime.now(UTC)))
         with self.db.session_lock(SEGMENTS_LOCK):
             try:
                 for batch in batches:
                     if check_ids:
                         ids = batch.column("id")
-                        earlier = [str(path) for _, path in staged]
-                        taken = self._taken_in_segments(ids, earlier)
+                        taken = self._taken_in_segments(ids)
                         if taken is None:
                             taken = min(self._taken_in_rows(ids.to_pylist()), default=None)
                         if taken is not None:
-                            segments.discard(staged)
+                            writer.discard()
                             return taken
-                    staged += segments.stage(model, batch, created_at)
+                    writer.write(batch)
+                    del batch  # the next batch is read without this one held
+                staged = writer.close()
+                twice = self._given_twice(staged) if check_ids and len(staged) else None
             except BaseException:
-                segments.discard(staged)
+                writer.discard()
                 raise
+            if twice is not None:
+                segments.discard(staged)
+                return twice
             segments.register(staged)
         return None
 
@@ -140,6 +147,15 @@ class SqlPredictionLog:
             raise RuntimeError("this prediction log keeps no segments")
         return prediction_seal.seal(self.db, self.segments, model, table)
 
+    def _given_twice(self, staged: Sequence[Staged]) -> str | None:
+        """The smallest id written twice by one append (in two of its batches), if any."""
+        with self._duckdb() as connection:
+            row = connection.execute(
+                f"SELECT min(id) FROM (SELECT id FROM {scan([str(p) for _, p in staged])} "
+                "GROUP BY id HAVING count(*) > 1)"
+            ).fetchone()
+        return None if row is None else row[0]
+
     def _taken_in_rows(self, wanted: list[str], connection: Connection | None = None) -> set[str]:
         if connection is None:
             with self.db.transaction() as opened:
@@ -155,12 +171,10 @@ class SqlPredictionLog:
                 )
         return found
 
-    def _taken_in_segments(
-        self, ids: pa.ChunkedArray | pa.Array, staged: Sequence[str] = ()
-    ) -> str | None:
+    def _taken_in_segments(self, ids: pa.ChunkedArray | pa.Array) -> str | None:
         import pyarrow as pa
 
-        files = [*self._files(), *staged]
+        files = self._files()
         if not files:
             return None
         with self._duckdb() as connection:
@@ -314,6 +328,27 @@ class SqlPredictionLog:
             files = self._files(model, start, end, connection)
         segments = self._segments_part(files, model, start, end, version, labels)
         return [part for part in (rows, segments) if part is not None and part.num_rows]
+
+    def window_scan(
+        self, model: str, start: str, end: str, version: str | None, *, labels: bool
+    ) -> tuple[pa.Table, SegmentScan | None]:
+        """The window's rows (as `window_parts` gives them) and its segments unread (None
+        when no registered segment overlaps [start, end))."""
+        with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
+            rows = self._rows_part(connection, model, start, end, version, labels)
+            files = self._files(model, start, end, connection)
+        if not files:
+            return rows, None
+        listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
+        with self._duckdb() as connection:
+            schema = connection.sql(f"SELECT * FROM {scan(files)} LIMIT 0").to_arrow_table().schema
+            [(held,)] = connection.execute(
+                f"SELECT sum(num_rows) FROM parquet_file_metadata([{listed}])"
+            ).fetchall()
+        outcomes = self._outcomes_table(model) if labels else None
+        return rows, SegmentScan(
+            tuple(files), int(held), wall(start), wall(end), version, schema, outcomes
+        )
 
     def _rows_part(
         self,

@@ -1,0 +1,63 @@
+"""A window of logged predictions handed to the compute engine unread: the engine scans the
+segment files (filtered on served-at and version, columns renamed and converted) and unions
+them with the window's few SQL rows, so a run streams the window rather than holding it.
+
+The engine that can scan Parquet itself (DuckDB) builds one view from it; another engine
+calls `materialize` and registers the resulting Arrow table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+Conversion = Literal["double", "text", "boolean_text", "null_double", "null_text"]
+"""How a segment column becomes a window column: cast to a number (DOUBLE), cast to text,
+a boolean written `true`/`false`, or a null of the column's kind (the column is absent or of
+the other kind)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentScan:
+    """The registered segment files holding a window's predictions, unread.
+
+    `rows` is how many predictions the files hold (the window's share may be fewer). Rows of
+    `files` served in [start, end) (naive UTC wall times, as the files hold them) and
+    of `version` when given. `schema` is the files' columns united by name, as the reader
+    gives them; `outcomes` (`prediction_id`, `label`) are the model's outcomes, joined by id
+    when the window has labels (None otherwise)."""
+
+    files: tuple[str, ...]
+    rows: int
+    start: str
+    end: str
+    version: str | None
+    schema: pa.Schema
+    outcomes: pa.Table | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanColumn:
+    """One window column: its name, the segment column it comes from (None when absent) and
+    the conversion."""
+
+    name: str
+    source: str | None
+    conversion: Conversion
+
+
+@dataclass(frozen=True, slots=True)
+class WindowScan:
+    """A window as the engine measures it: the SQL rows (`rows`, already shaped: `columns`'
+    names, then `score` and, with `label`, `label`) followed by the segments of `segments`
+    converted column by column. `materialize` returns the same window as one Arrow table."""
+
+    segments: SegmentScan
+    columns: tuple[ScanColumn, ...]
+    label: bool
+    rows: pa.Table
+    materialize: Callable[[], pa.Table]
