@@ -119,7 +119,8 @@ def per_feature(
 
 def stages(engine: DuckDBEngine, kind: str = "snapshots") -> int:
     """The snapshot stages a training set joined (one per source and kept rows), or with
-    `kind="settled"` those that settled a tie."""
+    `kind="settled"` those that settled a tie, or with `kind="times"` the ASOF JOINs' tables
+    still held."""
     [(count,)] = engine.connection.execute(
         f"SELECT COUNT(*) FROM duckdb_tables() WHERE table_name LIKE '__lucid_{kind}_%'"
     ).fetchall()
@@ -163,6 +164,7 @@ def test_without_ties_each_label_row_keeps_its_one_event(engine: DuckDBEngine, g
     )
     rows = result.to_dicts()
     assert stages(engine) == 2 and stages(engine, "settled") == 0
+    assert stages(engine, "times") == 0  # each ASOF JOIN's table dropped once joined on
     assert [row["customer"] for row in rows] == [given(e) for e in entities]
     for definition in FEATURES:
         found = [row[definition.name] for row in rows]
