@@ -94,6 +94,10 @@ def plan_last(ttl: str | None = None) -> FeatureDefinition:
     )
 
 
+def write_plans(project: Path) -> None:
+    write_source(project, PLANS, ROWS)
+
+
 def spine() -> list[tuple[str, datetime]]:
     return sorted({(customer, T) for customer, *_ in ROWS})
 
@@ -104,7 +108,7 @@ def expected(values: dict[str, str | None]) -> dict[tuple[str, datetime], Any]:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Any:
-    write_source(tmp_path, PLANS, ROWS)
+    write_plans(tmp_path)
     with DuckDBEngine(tmp_path) as engine:
         yield engine
 
