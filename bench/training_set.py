@@ -15,11 +15,12 @@ the way a user does — `open_project(...).features.get_training_set(labels, pin
 
 Both sides return every label row in the label file's order (duplicates kept), written the
 same way (`COPY ... TO parquet`), with DuckDB's default memory limit and threads; the two
-results are checked equal row by row. Each (case, method) runs in its own process, which
-reports its peak RSS; the time (wall and CPU seconds) is that of the best of `--repeat` runs
-in that process (the first warms DuckDB and the page cache). The floor and Lucid run in the
-same invocation, so their ratio holds on a busy machine. Goal (issue 26): the snapshot set
-within 1.2x the floor's time, under 2 GB, every label row kept.
+results are checked equal row by row. Each run is a process of its own, which reports its
+time (wall and CPU seconds) and peak RSS. The two methods take turns (Lucid, floor, Lucid,
+floor, ...; `--repeat` rounds, the data just written and so in the page cache), so that a
+change of load on a shared machine falls on both; every round is printed. Time is the best
+round's, peak the highest. Goal (issue 26): the snapshot set within 1.2x the floor's wall
+time, under 2 GB, every label row kept.
 
     uv run python bench/training_set.py [--events 10000000] [--labels 1000000]
         [--entities 100000] [--repeat 3] [--cases snapshot,windowed] [--show-sql]
@@ -205,33 +206,40 @@ def hand_written(case: str, project: Path) -> str:
     """
 
 
-def child(case: str, method: str, project: Path, repeat: int) -> None:
-    """One (case, method) in this process: the best of `repeat` runs, and the peak RSS."""
+def child(case: str, method: str, project: Path) -> None:
+    """One run of (case, method) in this process: its time, rows and peak RSS."""
     target = project / f"{case}_{method}.parquet"
-    runs, rows, sql = [], 0, ""
-    for _ in range(repeat):
-        started, used = time.perf_counter(), _cpu()
-        if method == "lucid":
-            with open_project(project, environ={}) as lucid:
-                training = lucid.features.get_training_set(
-                    project / LABELS,
-                    features(case),
-                    entity_column="customer_id",
-                    time_column="label_time",
-                )
-                rows = training.to_parquet(target)
-                sql = training.sql
-        else:
-            with DuckDBEngine(project) as engine:  # the same session settings (UTC)
-                engine.connection.execute(
-                    f"COPY ({hand_written(case, project)}) TO '{target}' (FORMAT parquet)"
-                )
-                [(rows,)] = engine.connection.execute(
-                    f"SELECT COUNT(*) FROM read_parquet('{target}')"
-                ).fetchall()
-        runs.append((time.perf_counter() - started, _cpu() - used))
+    sql = ""
+    started, used = time.perf_counter(), _cpu()
+    if method == "lucid":
+        with open_project(project, environ={}) as lucid:
+            training = lucid.features.get_training_set(
+                project / LABELS,
+                features(case),
+                entity_column="customer_id",
+                time_column="label_time",
+            )
+            rows = training.to_parquet(target)
+            sql = training.sql
+    else:
+        with DuckDBEngine(project) as engine:  # the same session settings (UTC)
+            engine.connection.execute(
+                f"COPY ({hand_written(case, project)}) TO '{target}' (FORMAT parquet)"
+            )
+            [(rows,)] = engine.connection.execute(
+                f"SELECT COUNT(*) FROM read_parquet('{target}')"
+            ).fetchall()
+    run = (time.perf_counter() - started, _cpu() - used)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
-    print(json.dumps({"runs": runs, "rows": rows, "peak": peak, "sql": sql}))
+    print(json.dumps({"run": run, "rows": rows, "peak": peak, "sql": sql}))
+
+
+def _load() -> str:
+    """The 1, 5 and 15 minute load averages (Linux)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
 
 
 def _cpu() -> float:
@@ -239,14 +247,27 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(case: str, method: str, project: Path, repeat: int) -> dict[str, Any]:
+def measure(case: str, method: str, project: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", f"{case},{method}", "--folder", str(project)]
-    command += ["--repeat", str(repeat)]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{case}/{method} failed:\n{done.stderr}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+def alternate(case: str, project: Path, repeat: int) -> dict[str, dict[str, Any]]:
+    """Both methods, one process per run, taking turns for `repeat` rounds. Per method:
+    every run's (wall, CPU seconds), the rows, the highest peak RSS."""
+    found: dict[str, dict[str, Any]] = {}
+    for _ in range(repeat):
+        for method in ("lucid", "hand"):
+            result = measure(case, method, project)
+            seen = found.setdefault(method, {"runs": [], "peak": 0, "sql": result["sql"]})
+            seen["runs"].append(result["run"])
+            seen["peak"] = max(seen["peak"], result["peak"])
+            seen["rows"] = result["rows"]
+    return found
 
 
 def check_equal(case: str, project: Path) -> tuple[int, str]:
@@ -293,7 +314,7 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=1_000_000)
     parser.add_argument("--entities", type=int, default=100_000)
     parser.add_argument("--quick", action="store_true", help="1 M events x 100 k labels")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per process; best is kept")
+    parser.add_argument("--repeat", type=int, default=3, help="timed rounds; best is kept")
     parser.add_argument("--cases", default="snapshot,windowed")
     parser.add_argument("--show-sql", action="store_true", help="print Lucid's generated SQL")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -301,7 +322,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         case, method = args.child.split(",")
-        child(case, method, Path(args.folder), args.repeat)
+        child(case, method, Path(args.folder))
         return
     if args.quick:
         args.events, args.labels, args.entities = 1_000_000, 100_000, 10_000
@@ -314,12 +335,13 @@ def main() -> None:
             f"data: {args.events:,} events ({args.entities:,} customers, {DAYS} days, "
             f"{LATE_PERCENT}% ingested late), {args.labels:,} label rows; set up in "
             f"{time.perf_counter() - started:.1f} s; DuckDB {duckdb.__version__}; time = best "
-            f"of {args.repeat} runs per process (wall, CPU), peak = the process's max RSS"
+            f"of {args.repeat} alternating runs, one process each (wall, CPU), peak = the "
+            f"highest max RSS; load average {_load()}"
         )
         verdicts = []
         for case in args.cases.split(","):
-            lucid = measure(case, "lucid", project, args.repeat)
-            hand = measure(case, "hand", project, args.repeat)
+            measured = alternate(case, project, args.repeat)
+            lucid, hand = measured["lucid"], measured["hand"]
             differing, shown = check_equal(case, project)
             kept = lucid["rows"] == hand["rows"] == args.labels
             assert differing == 0, f"{case}: {differing} rows differ"
@@ -330,8 +352,14 @@ def main() -> None:
                 f"{case:9} Lucid {wall:6.2f} s ({cpu:.2f} CPU-s), peak {gb:5.2f} GB   "
                 f"(hand-written {baseline}: {floor_wall:.2f} s ({floor_cpu:.2f} CPU-s), peak "
                 f"{hand['peak'] / 2**30:.2f} GB; ratio {ratio:.2f}x, CPU {cpu / floor_cpu:.2f}x;"
-                f" {lucid['rows']:,} of {args.labels:,} label rows, equal; {shown})"
+                f" {lucid['rows']:,} of {args.labels:,} label rows, equal; {shown}; load "
+                f"average {_load()})"
             )
+            rounds = ", ".join(
+                f"{w:.2f}/{fw:.2f} s ({c:.2f}/{fc:.2f} CPU-s)"
+                for (w, c), (fw, fc) in zip(lucid["runs"], hand["runs"], strict=True)
+            )
+            print(f"{'':9} each round, Lucid/floor: {rounds}")
             if args.show_sql:
                 print(lucid["sql"])
             if case == "snapshot":

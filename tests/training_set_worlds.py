@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from hypothesis import strategies as st
 
 from lucid.contracts.semantic import (
@@ -35,6 +32,7 @@ from lucid.contracts.semantic import (
     Version,
     WindowedAggregation,
 )
+from tests.source_rows import write_source
 
 T0 = datetime(2025, 6, 15, 12, 0)
 MICRO = timedelta(microseconds=1)
@@ -57,12 +55,6 @@ VISITS_SCHEMA = {
     "seen_at": ColumnType.TIMESTAMP,
     "pages": ColumnType.INTEGER,
     "is_bot": ColumnType.BOOLEAN,
-}
-ARROW_TYPES = {
-    ColumnType.STRING: pa.string(),
-    ColumnType.DOUBLE: pa.float64(),
-    ColumnType.INTEGER: pa.int64(),
-    ColumnType.BOOLEAN: pa.bool_(),
 }
 VALUES: dict[str, tuple[Any, ...]] = {
     "amount": (0.0, 0.5, 1.25, 10.0, 99.75),
@@ -146,20 +138,7 @@ class World:
         """Each source's events as one Parquet file under project/data/<source>/; with `zone`,
         time columns are zone-aware timestamps (the same instants)."""
         for name, source in self.sources.items():
-            folder = project / "data" / name
-            folder.mkdir(parents=True, exist_ok=True)
-            time_type = pa.timestamp("us", tz=zone) if zone else pa.timestamp("us")
-            schema = pa.schema(
-                [
-                    (column, time_type if kind is ColumnType.TIMESTAMP else ARROW_TYPES[kind])
-                    for column, kind in source.schema.items()
-                ]
-            )
-            rows = self.events[name]
-            columns = {
-                column: [_stored(row[column], zone) for row in rows] for column in source.schema
-            }
-            pq.write_table(pa.table(columns, schema=schema), folder / "part-0.parquet")
+            write_source(project, source, self.events[name], zone)
 
 
 def _row(row: Mapping[str, Any]) -> str:
@@ -182,12 +161,6 @@ def _described(definition: FeatureDefinition) -> str:
         f"{definition.name} = {terms} window {definition.window} ttl {definition.ttl}"
         f"{' excluding ' + exclusions if exclusions else ''}"
     )
-
-
-def _stored(value: Any, zone: str | None) -> Any:
-    if zone and isinstance(value, datetime):
-        return value.replace(tzinfo=UTC).astimezone(ZoneInfo(zone))
-    return value
 
 
 def sources(

@@ -12,8 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from lucid.contracts.semantic import (
@@ -29,10 +27,9 @@ from lucid.contracts.semantic import (
     SourceKind,
     Term,
     ValueType,
-    Version,
-    WindowedAggregation,
 )
 from lucid.engines.duckdb import DuckDBEngine
+from tests.source_rows import feature_definition, write_source
 
 T = datetime(2026, 3, 31, 12, 0, 0)
 DAY, SECOND = timedelta(days=1), timedelta(seconds=1)
@@ -76,59 +73,33 @@ ROWS = [
 ]
 
 
-def _feature(name: str, kind: ValueType, term: Term, **fields: Any) -> FeatureDefinition:
-    return FeatureDefinition(
-        name=name,
-        version=Version(1, 0, 0),
-        concept=name,
-        description="test",
-        owner="test",
-        entity="customer",
-        value_type=kind,
-        window=Duration.parse(fields.pop("window", "30d"), "window"),
-        computation=WindowedAggregation((term,)),
-        **fields,
-    )
-
-
 def _last(column: str, **fields: Any) -> Term:
     return Term("accounts", Aggregate.LAST, column=column, **fields)
 
 
 PAID = (Condition("is_test", Operator.EQ, False),)
 FEATURES = [
-    _feature("plan_last", ValueType.STRING, _last("plan")),
-    _feature("seats_last", ValueType.INTEGER, _last("seats")),
-    _feature("active_last", ValueType.BOOLEAN, _last("active")),
-    _feature("plan_fresh", ValueType.STRING, _last("plan"), ttl=Duration.parse("2d", "ttl")),
-    _feature("plan_week", ValueType.STRING, _last("plan"), window="7d"),
-    _feature("paid_plan_last", ValueType.STRING, _last("plan", filters=PAID)),
-    _feature(
+    feature_definition("plan_last", ValueType.STRING, _last("plan")),
+    feature_definition("seats_last", ValueType.INTEGER, _last("seats")),
+    feature_definition("active_last", ValueType.BOOLEAN, _last("active")),
+    feature_definition(
+        "plan_fresh", ValueType.STRING, _last("plan"), ttl=Duration.parse("2d", "ttl")
+    ),
+    feature_definition("plan_week", ValueType.STRING, _last("plan"), window="7d"),
+    feature_definition("paid_plan_last", ValueType.STRING, _last("plan", filters=PAID)),
+    feature_definition(
         "seats_share",
         ValueType.FLOAT,
         _last("seats", normalise=Normaliser(NormaliserKind.CAP, 10), weight=0.5),
     ),
-    _feature("changes_30d", ValueType.INTEGER, Term("accounts", Aggregate.COUNT)),
+    feature_definition("changes_30d", ValueType.INTEGER, Term("accounts", Aggregate.COUNT)),
 ]
 ENTITIES = [1, 2, 3, 4, 5, 6, 7, 1]  # 6 has no history; 1 twice: a duplicate label row
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Any:
-    folder = tmp_path / "data" / "accounts"
-    folder.mkdir(parents=True)
-    columns = list(zip(*ROWS, strict=True))
-    table = pa.table(
-        {
-            "customer_id": pa.array(columns[0], pa.int64()),
-            "changed_at": pa.array(columns[1], pa.timestamp("us")),
-            "plan": pa.array(columns[2], pa.string()),
-            "seats": pa.array(columns[3], pa.int64()),
-            "active": pa.array(columns[4], pa.bool_()),
-            "is_test": pa.array(columns[5], pa.bool_()),
-        }
-    )
-    pq.write_table(table, folder / "part-0.parquet")
+    write_source(tmp_path, ACCOUNTS, ROWS)
     with DuckDBEngine(tmp_path) as engine:
         yield engine
 
@@ -148,7 +119,8 @@ def per_feature(
 
 def stages(engine: DuckDBEngine, kind: str = "snapshots") -> int:
     """The snapshot stages a training set joined (one per source and kept rows), or with
-    `kind="settled"` those that settled a tie."""
+    `kind="settled"` those that settled a tie, or with `kind="times"` the ASOF JOINs' tables
+    still held."""
     [(count,)] = engine.connection.execute(
         f"SELECT COUNT(*) FROM duckdb_tables() WHERE table_name LIKE '__lucid_{kind}_%'"
     ).fetchall()
@@ -192,6 +164,7 @@ def test_without_ties_each_label_row_keeps_its_one_event(engine: DuckDBEngine, g
     )
     rows = result.to_dicts()
     assert stages(engine) == 2 and stages(engine, "settled") == 0
+    assert stages(engine, "times") == 0  # each ASOF JOIN's table dropped once joined on
     assert [row["customer"] for row in rows] == [given(e) for e in entities]
     for definition in FEATURES:
         found = [row[definition.name] for row in rows]

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from lucid.contracts.semantic import (
@@ -22,11 +21,10 @@ from lucid.contracts.semantic import (
     SourceKind,
     Term,
     ValueType,
-    Version,
-    WindowedAggregation,
 )
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.engines.feature_sql import feature_sql
+from tests.source_rows import feature_definition, write_source
 
 T = datetime(2026, 3, 31, 12, 0, 0)
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -87,31 +85,17 @@ BY_VALUE = AS_KNOWN_AT | {
 
 
 def plan_last(ttl: str | None = None) -> FeatureDefinition:
-    return FeatureDefinition(
-        name="plan_last",
-        version=Version(1, 0, 0),
+    return feature_definition(
+        "plan_last",
+        ValueType.STRING,
+        Term("plans", Aggregate.LAST, column="plan"),
         concept="plan",
-        description="d",
-        owner="o",
-        entity="customer",
-        value_type=ValueType.STRING,
-        window=Duration(30 * 86_400),
         ttl=Duration.parse(ttl, "ttl") if ttl else None,
-        computation=WindowedAggregation((Term("plans", Aggregate.LAST, column="plan"),)),
     )
 
 
 def write_plans(project: Path) -> None:
-    folder = project / "data" / "plans"
-    folder.mkdir(parents=True)
-    connection = duckdb.connect()
-    connection.execute(
-        "CREATE TABLE plans (customer_id VARCHAR, changed_at TIMESTAMP, loaded_at TIMESTAMP, "
-        "plan VARCHAR)"
-    )
-    connection.executemany("INSERT INTO plans VALUES (?, ?, ?, ?)", ROWS)
-    connection.execute(f"COPY plans TO '{folder / 'part-0.parquet'}'")
-    connection.close()
+    write_source(project, PLANS, ROWS)
 
 
 def spine() -> list[tuple[str, datetime]]:

@@ -9,23 +9,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from lucid.contracts.semantic import (
     Aggregate,
     ColumnType,
-    Duration,
     FeatureDefinition,
     Source,
     SourceKind,
     Term,
     ValueType,
-    Version,
-    WindowedAggregation,
 )
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import InvalidInput
+from tests.source_rows import feature_definition, write_source
 
 T = datetime(2026, 3, 31, 12, 0, 0)
 DAY, HOUR = timedelta(days=1), timedelta(hours=1)
@@ -56,40 +53,25 @@ CUSTOMERS = Source(
 
 
 def purchases_30d(entity: str = "customer") -> FeatureDefinition:
-    return FeatureDefinition(
-        name="purchases_30d",
-        version=Version(1, 0, 0),
+    return feature_definition(
+        "purchases_30d",
+        ValueType.INTEGER,
+        Term("purchases", Aggregate.COUNT),
         concept="purchases",
-        description="d",
-        owner="o",
         entity=entity,
-        value_type=ValueType.INTEGER,
-        window=Duration(30 * 86_400),
-        computation=WindowedAggregation((Term("purchases", Aggregate.COUNT),)),
     )
-
-
-def write(project: Path, name: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
-    (project / "data").mkdir(exist_ok=True)
-    connection = duckdb.connect()
-    connection.execute(f"CREATE TABLE t ({columns})")
-    connection.executemany(f"INSERT INTO t VALUES ({', '.join('?' * len(rows[0]))})", rows)
-    connection.execute(f"COPY t TO '{project / 'data' / name}.parquet'")
-    connection.close()
 
 
 def write_world(project: Path) -> None:
     """Purchases, and a customer listing with ids known at, before and after T."""
-    write(
+    write_source(
         project,
-        "purchases",
-        "customer_id VARCHAR, purchased_at TIMESTAMP",
+        PURCHASES,
         [("1", T - 3 * DAY), ("1", T - DAY), ("1", T + HOUR), ("ghost", T - 2 * DAY)],
     )
-    write(
+    write_source(
         project,
-        "customers",
-        "customer_id BIGINT, signed_up_at TIMESTAMP, loaded_at TIMESTAMP",
+        CUSTOMERS,
         [
             (1, T - 10 * DAY, T - 10 * DAY),
             (1, T - 9 * DAY, T - 9 * DAY),  # listed twice: one spine row

@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from lucid.engines.duckdb_access import (
 from lucid.engines.duckdb_training_set import TrainingSet
 from lucid.engines.duckdb_types import CSV_TYPES, DECLARED_TYPES, NUMERIC_TYPES, found_type
 from lucid.engines.feature_sql import feature_sql
+from lucid.engines.label_snapshots import Stage
 from lucid.engines.labels import load_labels, naive_utc
 from lucid.engines.postgres_sources import describe_postgres, export_postgres, split_table
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, literal, quote, view_name
@@ -421,21 +422,26 @@ class DuckDBEngine:
             self.connection, sql, [definition.name for definition in features], self._scratch
         )
 
-    def _settle(self, rows: str, tie_rule: Callable[[str], str]) -> str:
-        """A snapshot stage's rows held as a temporary table; the tie rule's aggregate only
+    def _settle(self, stage: Stage) -> str:
+        """A snapshot stage as temporary tables, one per join: the label rows with their
+        latest event time, then with that instant's events (as one statement, the stage took
+        about 1 CPU-s more at 10 M events x 1 M labels). The tie rule's aggregate runs only
         when an instant holds several events for some label row (more rows than labels)."""
         self._confine()  # the rows read the sources with the definitions' filters
-        name = f"__lucid_snapshots_{self._stages}"
+        number = self._stages
         self._stages += 1
-        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {rows}")
+        timed, name = f"__lucid_times_{number}", f"__lucid_snapshots_{number}"
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {timed} AS {stage.times}")
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {stage.events(timed)}")
+        self.connection.execute(f"DROP TABLE {timed}")
         [(tied,)] = self.connection.execute(
             f"SELECT (SELECT COUNT(*) FROM {name}) > (SELECT COUNT(*) FROM __lucid_labels)"
         ).fetchall()
         if not tied:
             return name
-        settled = name.replace("snapshots", "settled")
+        settled = f"__lucid_settled_{number}"
         self.connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {settled} AS SELECT * FROM {tie_rule(name)}"
+            f"CREATE OR REPLACE TEMP TABLE {settled} AS SELECT * FROM {stage.tie_rule(name)}"
         )
         return settled
 

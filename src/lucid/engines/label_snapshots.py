@@ -5,10 +5,10 @@ A group's ASOF JOIN carries only the entity key and the event time, so each labe
 the time of the latest kept event at or before it. An equality join on (entity, that time)
 then brings the events of that instant. When one of them holds several events (a tie), one
 aggregate per label row applies `last`'s tie rule (docs/features.md, Ties) to each column
-apart: the greatest value, a NULL above every value. The DuckDB engine holds each stage as a
-temporary table and runs that aggregate only when some label row got more than one event
-(`Settle`). The events are sorted once per group instead of once per feature, and the label
-rows are never reduced to a spine and joined back.
+apart: the greatest value, a NULL above every value. The DuckDB engine runs the two joins as
+two statements, each held as a temporary table, and that aggregate only when some label row
+got more than one event (`Settle`). The events are sorted once per group instead of once per
+feature, and the label rows are never reduced to a spine and joined back.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from lucid.contracts.semantic import (
     Aggregate,
@@ -87,14 +88,26 @@ def compared_entity(label_type: str | None, key_type: str | None) -> bool:
     return label_type in _INTEGERS and key_type in _INTEGERS
 
 
-Settle = Callable[[str, Callable[[str], str]], str]
-"""How a stage goes on: given the query of its rows (`snapshot_rows`) and the tie rule as a
-function of a relation (`settled`), the relation holding one row per label row."""
+@dataclass(frozen=True)
+class Stage:
+    """One group's stage over the label rows: `times`, the query adding the time of the
+    latest kept event (`latest_times`); `events(timed)`, the query adding that instant's
+    events to relation `timed` holding `times`' rows (`latest_events`); `tie_rule(rows)`, the
+    aggregate settling a tie in relation `rows` holding `events`' rows (`settled`)."""
+
+    times: str
+    events: Callable[[str], str]
+    tie_rule: Callable[[str], str]
 
 
-def settle_in_query(rows: str, tie_rule: Callable[[str], str]) -> str:
+Settle = Callable[[Stage], str]
+"""How a stage goes on: the relation holding one row per label row, `Stage.events`' rows
+settled under the tie rule."""
+
+
+def settle_in_query(stage: Stage) -> str:
     """One statement: the tie rule's aggregate over the stage's rows, whatever they hold."""
-    return tie_rule(f"({rows})")
+    return stage.tie_rule(f"({stage.events(f'({stage.times})')})")
 
 
 def joined_snapshots(
@@ -116,16 +129,21 @@ def joined_snapshots(
     carried = [quote(column) for column in columns]
     moment = f"CAST(l.{quote(time_column)} AS TIMESTAMP)"
     for number, group in enumerate(groups):
-        rows = snapshot_rows(
-            driving,
-            group,
-            number,
-            relation,
-            entity_column=entity_column,
-            moment=f"CAST(p.{quote(time_column)} AS TIMESTAMP)",
-            native=native(group.source),
+        common: dict[str, Any] = {
+            "group": group,
+            "number": number,
+            "relation": relation,
+            "entity_column": entity_column,
+            "native": native(group.source),
+        }
+        stage = Stage(
+            times=latest_times(
+                driving, moment=f"CAST(p.{quote(time_column)} AS TIMESTAMP)", **common
+            ),
+            events=partial(latest_events, **common),
+            tie_rule=partial(settled, carried=list(carried), group=group, number=number),
         )
-        driving = settle(rows, partial(settled, carried=list(carried), group=group, number=number))
+        driving = settle(stage)
         carried += [f"__lucid_t{number}"]
         carried += [f"__lucid_g{number}_{j}" for j in range(len(group.columns))]
         for definition, term in group.features:
@@ -133,7 +151,29 @@ def joined_snapshots(
     return driving, values
 
 
-def snapshot_rows(
+def _events(
+    group: SnapshotGroup, relation: Callable[[Source], str], *, native: bool, values: bool
+) -> str:
+    """The group's kept events as a query: `__k`, `__t` and, with `values`, `__v<j>` per
+    column."""
+    source = group.source
+    time = quote(source.event_time)
+    key = f"r.{quote(source.entity_key)}" if native else entity_key(source, "r")
+    columns = "".join(f", r.{quote(column)} AS __v{j}" for j, column in enumerate(group.columns))
+    kept = f"r.{time} IS NOT NULL AND {group.kept}"
+    return (
+        f"SELECT {key} AS __k, r.{time} AS __t{columns if values else ''} "
+        f"FROM {relation(source)} r WHERE {kept}"
+    )
+
+
+def _label_entity(entity_column: str, *, native: bool) -> str:
+    """The label row's entity (alias `p`) as the events' `__k` compares with it."""
+    label = f"p.{quote(entity_column)}"
+    return label if native else f"CAST({label} AS VARCHAR)"
+
+
+def latest_times(
     previous: str,
     group: SnapshotGroup,
     number: int,
@@ -145,32 +185,40 @@ def snapshot_rows(
 ) -> str:
     """The rows of relation `previous` (one row per label row) with `__lucid_t<number>`, the
     time of the group's latest kept event at or before each row's `moment` (SQL over alias
-    `p`), and `__lucid_g<number>_<j>`, each column of an event of that entity at that time:
-    one row per label row, or one per event when several share that time (a tie)."""
-    source, index = group.source, f"__lucid_t{number}"
-    time = quote(source.event_time)
-    key = f"r.{quote(source.entity_key)}" if native else entity_key(source, "r")
-    label = f"p.{quote(entity_column)}"
-    entity = label if native else f"CAST({label} AS VARCHAR)"
-    kept = f"r.{time} IS NOT NULL AND {group.kept}"
-    values = "".join(f", r.{quote(column)} AS __v{j}" for j, column in enumerate(group.columns))
+    `p`; NULL without one)."""
+    events = _events(group, relation, native=native, values=False)
+    label = _label_entity(entity_column, native=native)
+    return (
+        f"SELECT p.*, e.__t AS __lucid_t{number} FROM {previous} p\n"
+        f"ASOF LEFT JOIN ({events}) e\n"
+        f"  ON e.__k = {label} AND e.__t <= {moment}"
+    )
+
+
+def latest_events(
+    timed: str,
+    group: SnapshotGroup,
+    number: int,
+    relation: Callable[[Source], str],
+    *,
+    entity_column: str,
+    native: bool,
+) -> str:
+    """The rows of relation `timed` (`latest_times`' rows) with `__lucid_g<number>_<j>`,
+    each column of an event of that entity at that time: one row per label row, or one per
+    event when several share that time (a tie)."""
+    events = _events(group, relation, native=native, values=True)
+    label = _label_entity(entity_column, native=native)
     chosen = "".join(f", e.__v{j} AS __lucid_g{number}_{j}" for j in range(len(group.columns)))
     return (
-        f"SELECT p.*{chosen}\n"
-        f"FROM (\n"
-        f"  SELECT p.*, e.__t AS {index} FROM {previous} p\n"
-        f"  ASOF LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t FROM {relation(source)} r "
-        f"WHERE {kept}) e\n"
-        f"    ON e.__k = {entity} AND e.__t <= {moment}\n"
-        f") p\n"
-        f"LEFT JOIN (SELECT {key} AS __k, r.{time} AS __t{values} FROM {relation(source)} r "
-        f"WHERE {kept}) e\n"
-        f"  ON e.__k = {entity} AND e.__t = p.{index}"
+        f"SELECT p.*{chosen} FROM {timed} p\n"
+        f"LEFT JOIN ({events}) e\n"
+        f"  ON e.__k = {label} AND e.__t = p.__lucid_t{number}"
     )
 
 
 def settled(rows: str, carried: Sequence[str], group: SnapshotGroup, number: int) -> str:
-    """A parenthesised query: one row per label row of relation `rows` (`snapshot_rows`),
+    """A parenthesised query: one row per label row of relation `rows` (`latest_events`),
     each of the group's columns under the tie rule: the greatest value, a NULL above every
     value (NULL for a row without an event)."""
     tied = "".join(
