@@ -28,13 +28,13 @@ from lucid.storage.database import Database
 from lucid.storage.prediction_journal import SqlPredictionJournal
 from lucid.storage.prediction_seal import SEGMENTS_LOCK
 from lucid.storage.prediction_segments import (
-    FEATURE_PREFIX,
     SERVED_TEXT,
     PredictionSegments,
     Staged,
     scan,
     wall,
 )
+from lucid.storage.prediction_windows import rows_part, segment_scan, segments_part
 from lucid.storage.tables import (
     outcome_log,
     prediction_log,
@@ -48,9 +48,6 @@ __all__ = ["SEGMENT_ROWS", "SqlPredictionJournal", "SqlPredictionLog"]
 
 _BATCH = 5_000
 """Rows per INSERT statement and entities per lookup (keeps parameter lists bounded)."""
-
-_BATCH_ROWS = 262_144
-"""Rows per Arrow batch a segment read streams (DuckDB never holds the whole result)."""
 
 SEGMENT_ROWS = 5_000
 """The smallest batch of predictions written as a columnar segment rather than as rows."""
@@ -324,9 +321,9 @@ class SqlPredictionLog:
         columns), each with `score` and, when `labels`, `label`; empty parts left out."""
 
         with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
-            rows = self._rows_part(connection, model, start, end, version, labels)
+            rows = rows_part(connection, model, start, end, version, labels=labels)
             files = self._files(model, start, end, connection)
-        segments = self._segments_part(files, model, start, end, version, labels)
+        segments = segments_part(self.db, files, model, start, end, version, labels=labels)
         return [part for part in (rows, segments) if part is not None and part.num_rows]
 
     def window_scan(
@@ -335,107 +332,11 @@ class SqlPredictionLog:
         """The window's rows (as `window_parts` gives them) and its segments unread (None
         when no registered segment overlaps [start, end))."""
         with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
-            rows = self._rows_part(connection, model, start, end, version, labels)
+            rows = rows_part(connection, model, start, end, version, labels=labels)
             files = self._files(model, start, end, connection)
         if not files:
             return rows, None
-        listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
-        with self._duckdb() as connection:
-            schema = connection.sql(f"SELECT * FROM {scan(files)} LIMIT 0").to_arrow_table().schema
-            [(held,)] = connection.execute(
-                f"SELECT sum(num_rows) FROM parquet_file_metadata([{listed}])"
-            ).fetchall()
-        outcomes = self._outcomes_table(model) if labels else None
-        return rows, SegmentScan(
-            tuple(files), int(held), wall(start), wall(end), version, schema, outcomes
-        )
-
-    def _rows_part(
-        self,
-        connection: Connection,
-        model: str,
-        start: str,
-        end: str,
-        version: str | None,
-        labels: bool,
-    ) -> pa.Table:
-        import pyarrow as pa
-
-        query = (
-            select(prediction_log.c.features, prediction_log.c.score, outcome_log.c.label)
-            .select_from(
-                prediction_log.outerjoin(
-                    outcome_log, outcome_log.c.prediction_id == prediction_log.c.id
-                )
-            )
-            .where(
-                prediction_log.c.model == model,
-                prediction_log.c.served_at >= start,
-                prediction_log.c.served_at < end,
-            )
-            .order_by(prediction_log.c.served_at, prediction_log.c.id)
-        )
-        if version is not None:
-            query = query.where(prediction_log.c.version == version)
-        rows = connection.execute(query).all()
-        columns: dict[str, pa.Array] = {
-            "features": pa.array([row[0] for row in rows], pa.string()),
-            "score": pa.array([row[1] for row in rows], pa.float64()),
-        }
-        if labels:
-            columns["label"] = pa.array([row[2] for row in rows], pa.int64())
-        return pa.table(columns)
-
-    def _segments_part(
-        self,
-        files: Sequence[str],
-        model: str,
-        start: str,
-        end: str,
-        version: str | None,
-        labels: bool,
-    ) -> pa.Table | None:
-        if not files:
-            return None
-        where = "s.served_at >= CAST($start AS TIMESTAMP) AND s.served_at < CAST($end AS TIMESTAMP)"
-        parameters: dict[str, Any] = {"start": wall(start), "end": wall(end)}
-        if version is not None:
-            where += " AND s.version = $version"
-            parameters["version"] = version
-        with self._duckdb() as connection:
-            names = [
-                str(row[0])
-                for row in connection.execute(f"DESCRIBE SELECT * FROM {scan(files)}").fetchall()
-            ]
-            features = ", ".join(f's."{name}"' for name in names if name.startswith(FEATURE_PREFIX))
-            selected = f"s.score{', ' + features if features else ''}"
-            if labels:
-                connection.register("outcomes", self._outcomes_table(model))
-                query = (
-                    f"SELECT {selected}, o.label FROM {scan(files)} s "
-                    f"LEFT JOIN outcomes o ON o.prediction_id = s.id WHERE {where}"
-                )
-            else:
-                query = f"SELECT {selected} FROM {scan(files)} s WHERE {where}"
-            reader = connection.sql(query, params=parameters).to_arrow_reader(_BATCH_ROWS)
-            table: pa.Table = reader.read_all()
-        return table
-
-    def _outcomes_table(self, model: str) -> pa.Table:
-        import pyarrow as pa
-
-        with self.db.transaction() as connection:
-            rows = connection.execute(
-                select(outcome_log.c.prediction_id, outcome_log.c.label).where(
-                    outcome_log.c.model == model
-                )
-            ).all()
-        return pa.table(
-            {
-                "prediction_id": pa.array([row[0] for row in rows], pa.string()),
-                "label": pa.array([row[1] for row in rows], pa.int64()),
-            }
-        )
+        return rows, segment_scan(self.db, files, model, start, end, version, labels=labels)
 
     def latest_version(self, model: str, start: str, end: str) -> str | None:
         """The version of the latest prediction of `model` served in [start, end)."""
