@@ -7,14 +7,13 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
-from lucid.bootstrap import Lucid, open_project
-from lucid.contracts.identities import normalise_identity
-from lucid.settings import default_actor
+if TYPE_CHECKING:
+    from lucid.bootstrap import Lucid
 
 console = Console()
 errors = Console(stderr=True)
@@ -35,12 +34,17 @@ def state(ctx: typer.Context) -> CliState:
 
 def open_lucid(ctx: typer.Context) -> Lucid:
     """Open the project named by `--project`, `$LUCID_PROJECT` or the current folder."""
+    from lucid.bootstrap import open_project  # here: the root command imports this module
+
     return open_project(state(ctx).project, environ=os.environ)
 
 
 def acting(actor: str | None) -> str:
     """Who acts, in the normal form of a name: the `--actor` given, else the environment's
     default actor."""
+    from lucid.contracts.identities import normalise_identity
+    from lucid.settings import default_actor
+
     return normalise_identity(actor or default_actor(os.environ), "actor")
 
 
