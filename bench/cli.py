@@ -19,10 +19,12 @@ not counted (it writes the bytecode, warms the file cache and brings the kept sk
 Per command it prints median and p95 wall time in milliseconds and the median's ratio to each
 floor, with the load average before and after; a last line gives the verdict: both commands'
 medians under `--goal` ms (300) or not. To measure other code, run this with
-that code's `src` on PYTHONPATH (the subprocesses inherit it).
+that code's `src` on PYTHONPATH (the subprocesses inherit it); `--baseline SRC` measures the
+same two commands of the code in another `src` folder in the same rounds (e.g. an older
+commit's, from `git archive`), its rows marked "(baseline)".
 
     PYTHONPATH=src uv run python bench/cli.py [--project DIR] [--runs 15] [--goal 300]
-        [--no-bytecode]
+        [--no-bytecode] [--baseline OLD/src]
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ def build_demo(folder: Path) -> Path:
     return folder / "demo" / "negentropic"
 
 
+Command = tuple[list[str], dict[str, str]]
+"""A command line and its environment."""
+
+
 def wall_ms(command: list[str], env: dict[str, str]) -> float:
     """Wall time of one process in milliseconds; stops the bench when it fails, or when a
     `lucid` command prints nothing."""
@@ -66,22 +72,28 @@ def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def measure(project: Path, runs: int, env: dict[str, str]) -> dict[str, list[float]]:
+def measure(
+    project: Path, runs: int, env: dict[str, str], baseline: Path | None
+) -> dict[str, list[float]]:
     """Wall times in ms of each floor and command, `runs` rounds, interleaved."""
     lucid = [sys.executable, "-m", "lucid", "-p", str(project), "scorecard"]
-    commands = {
-        "python -c pass": [sys.executable, "-c", "pass"],
-        "python -c 'import sqlalchemy'": [sys.executable, "-c", "import sqlalchemy"],
-        f"python -c '{LIBRARIES}'": [sys.executable, "-c", LIBRARIES],
-        "lucid scorecard": lucid,
-        "lucid scorecard --json": [*lucid, "--json"],
+    commands: dict[str, Command] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], env),
+        "python -c 'import sqlalchemy'": ([sys.executable, "-c", "import sqlalchemy"], env),
+        f"python -c '{LIBRARIES}'": ([sys.executable, "-c", LIBRARIES], env),
+        "lucid scorecard": (lucid, env),
+        "lucid scorecard --json": ([*lucid, "--json"], env),
     }
-    for command in commands.values():
-        wall_ms(command, env)
+    if baseline is not None:
+        old = {**env, "PYTHONPATH": str(baseline)}
+        commands["lucid scorecard (baseline)"] = (lucid, old)
+        commands["lucid scorecard --json (baseline)"] = ([*lucid, "--json"], old)
+    for command, command_env in commands.values():
+        wall_ms(command, command_env)
     times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        for name, command in commands.items():
-            times[name].append(wall_ms(command, env))
+        for name, (command, command_env) in commands.items():
+            times[name].append(wall_ms(command, command_env))
     return times
 
 
@@ -96,7 +108,11 @@ def report(times: dict[str, list[float]], goal: float) -> None:
         ratios = "  ".join(f"{median / statistics.median(times[f]):7.2f}" for f in floors)
         print(f"{name:54} {median:8.1f} {p95(values):8.1f}   {ratios}")
     print("floors: " + "; ".join(f"floor{i + 1} = {name}" for i, name in enumerate(floors)))
-    medians = {name: statistics.median(v) for name, v in times.items() if name.startswith("lucid")}
+    medians = {
+        name: statistics.median(v)
+        for name, v in times.items()
+        if name.startswith("lucid") and not name.endswith("(baseline)")
+    }
     over = [name for name, median in medians.items() if median >= goal]
     figures = ", ".join(f"{name} {median:.0f} ms" for name, median in medians.items())
     verdict = "met" if not over else "NOT met"
@@ -111,6 +127,9 @@ def main() -> None:
     parser.add_argument(
         "--no-bytecode", action="store_true", help="compile every module in every run"
     )
+    parser.add_argument(
+        "--baseline", type=Path, help="another code's src folder, measured in the same rounds"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         project = args.project or build_demo(Path(scratch))
@@ -124,7 +143,7 @@ def main() -> None:
         print(f"project {project}, {args.runs} runs each, bytecode {bytecode}")
         print(f"python {sys.executable}, PYTHONPATH={os.environ.get('PYTHONPATH', '')}")
         before = load()
-        times = measure(project, args.runs, env)
+        times = measure(project, args.runs, env, args.baseline)
         print(f"load average before {before}, after {load()} ({os.cpu_count()} CPUs)")
         report(times, args.goal)
 

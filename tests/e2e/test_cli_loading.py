@@ -101,6 +101,7 @@ def test_scorecard_imports_no_heavy_library(tmp_path: Path, as_json: bool) -> No
     loaded = _imported_after(code)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)
     assert "sqlalchemy" in loaded
+    assert ("rich" in loaded) is not as_json  # JSON is printed without Rich
     if as_json:
         result = run_lucid(*args)
         assert result.code == 0, result.stderr

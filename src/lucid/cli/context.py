@@ -10,13 +10,35 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from lucid.bootstrap import Lucid
 
-console = Console()
-errors = Console(stderr=True)
+
+class LazyConsole:
+    """A Rich console on stdout (or stderr), made on first use: a command that prints only
+    JSON never imports Rich."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    def rich_console(self) -> Console:
+        """The Rich console itself, for what takes one (a progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.rich_console(), name)
+
+
+console = LazyConsole()
+errors = LazyConsole(stderr=True)
 
 
 @dataclass

@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 import lucid
 from lucid.cli.context import CliState, errors
@@ -85,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     except LucidError as error:
         if debug:
             raise
+        from rich.markup import escape
+
         errors.print(f"[bold red]error:[/] {escape(error.sentence)}", highlight=False)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
