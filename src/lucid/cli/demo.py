@@ -161,7 +161,7 @@ def _compare(config: WorldConfig, folder: Path, quiet: bool) -> Comparison:
         BarColumn(),
         TextColumn("day {task.completed:.0f}/{task.total:.0f}"),
         TimeElapsedColumn(),
-        console=console,
+        console=console.rich_console(),
         transient=quiet,
         disable=quiet,
     ) as progress:

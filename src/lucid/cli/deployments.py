@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 import yaml
-from rich.table import Table
 
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.deployments import DECISION_KEYS
@@ -16,6 +15,9 @@ from lucid.contracts.names import refuse_unknown_keys
 from lucid.contracts.override_share import WHOLE_HISTORY, OverrideShares, check_period
 from lucid.contracts.times import to_utc
 from lucid.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 checkpoints_app = typer.Typer(help="Deployment checkpoints: the hypotheses checked over time.")
 
@@ -111,6 +113,8 @@ def list_(
     if as_json:
         print_json([c.to_dict() for c in found])
         return
+    from rich.table import Table
+
     table = Table("deployment", "model", "days", "due", "evaluated", "outcome")
     for c in found:
         table.add_row(
@@ -170,6 +174,8 @@ def scorecard(
 def _print_scorecard(card: dict[str, Any], recomputed: dict[str, Any] | None) -> None:
     """One row per figure; with `recomputed`, its value beside the cached one."""
     columns = ("figure", "value") if recomputed is None else ("figure", "cached", "recomputed")
+    from rich.table import Table
+
     table = Table(*columns)
     for key, value in card.items():
         row = [key, _figure(value)]
@@ -185,6 +191,8 @@ def _figure(value: Any) -> str:
 
 def _promotions_table(shares: OverrideShares) -> Table:
     """One row per model and period, then each model's whole history."""
+    from rich.table import Table
+
     table = Table(
         "model",
         shares.period,

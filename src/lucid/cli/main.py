@@ -6,28 +6,41 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
 import lucid
-from lucid.cli import (
-    db,
-    demo,
-    deployments,
-    events,
-    experiments,
-    features,
-    incidents,
-    models,
-    monitor,
-    project,
-    scenario,
-    schedule,
-    schema,
-    service,
-    shadow,
-)
 from lucid.cli.context import CliState, errors
+from lucid.cli.lazy import LazyCommand, LazyGroup
 from lucid.errors import LucidError
+
+COMMANDS = (
+    LazyCommand("init", "lucid.cli.project:init"),
+    LazyCommand("demo", "lucid.cli.demo:demo"),
+    LazyCommand("schema", "lucid.cli.schema:schema"),
+    LazyCommand("deploy", "lucid.cli.deployments:deploy"),
+    LazyCommand("scorecard", "lucid.cli.deployments:scorecard"),
+    LazyCommand("report", "lucid.cli.incidents:report"),
+    LazyCommand("serve", "lucid.cli.service:serve"),
+    LazyCommand("schedule", "lucid.cli.schedule:schedule"),
+    LazyCommand("db", "lucid.cli.db:app", group=True),
+    LazyCommand("events", "lucid.cli.events:app", group=True),
+    LazyCommand("features", "lucid.cli.features:app", group=True),
+    LazyCommand("models", "lucid.cli.models:app", group=True),
+    LazyCommand("monitor", "lucid.cli.monitor:app", group=True),
+    LazyCommand("experiments", "lucid.cli.experiments:app", group=True),
+    LazyCommand("shadow", "lucid.cli.shadow:app", group=True),
+    LazyCommand("checkpoints", "lucid.cli.deployments:checkpoints_app", group=True),
+    LazyCommand("incidents", "lucid.cli.incidents:app", group=True),
+    LazyCommand("scenario", "lucid.cli.scenario:app", group=True),
+    LazyCommand("tokens", "lucid.cli.service:tokens_app", group=True),
+    LazyCommand("webhooks", "lucid.cli.service:webhooks_app", group=True),
+)
+"""Every subcommand of `lucid`, in the order `--help` lists them; each module is imported
+only when its command is resolved."""
+
+
+class LucidGroup(LazyGroup):
+    lazy = COMMANDS
+
 
 app = typer.Typer(
     name="lucid",
@@ -35,27 +48,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=LucidGroup,
 )
-app.command("init")(project.init)
-app.command("demo")(demo.demo)
-app.command("schema")(schema.schema)
-app.add_typer(db.app, name="db")
-app.add_typer(events.app, name="events")
-app.add_typer(features.app, name="features")
-app.add_typer(models.app, name="models")
-app.add_typer(monitor.app, name="monitor")
-app.add_typer(experiments.app, name="experiments")
-app.add_typer(shadow.app, name="shadow")
-app.command("deploy")(deployments.deploy)
-app.add_typer(deployments.checkpoints_app, name="checkpoints")
-app.command("scorecard")(deployments.scorecard)
-app.add_typer(incidents.app, name="incidents")
-app.command("report")(incidents.report)
-app.add_typer(scenario.app, name="scenario")
-app.add_typer(service.tokens_app, name="tokens")
-app.add_typer(service.webhooks_app, name="webhooks")
-app.command("serve")(service.serve)
-app.command("schedule")(schedule.schedule)
 
 
 def _version(value: bool) -> None:
@@ -90,6 +84,8 @@ def main(argv: list[str] | None = None) -> None:
     except LucidError as error:
         if debug:
             raise
+        from rich.markup import escape
+
         errors.print(f"[bold red]error:[/] {escape(error.sentence)}", highlight=False)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:

@@ -8,6 +8,9 @@ from lucid.errors import InvalidInput
 SOURCE_DIALECT = "duckdb"
 """The dialect every query is written in."""
 
+DIALECTS = (SOURCE_DIALECT, "spark")
+"""The engines' dialects: DuckDB's runs snapshots as ASOF JOINs, Spark's as a running last."""
+
 
 def first_line(error: Exception) -> str:
     """The first line of an engine's error message (or the error's name), for a sentence."""

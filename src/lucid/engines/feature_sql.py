@@ -34,7 +34,6 @@ from lucid.contracts.semantic import (
     WindowedAggregation,
 )
 from lucid.engines.definition_checks import check_columns, check_sql_aggregate
-from lucid.engines.dialects import SOURCE_DIALECT
 from lucid.engines.relations import (
     SPINE_AS_OF,
     SPINE_ENTITY,
@@ -44,9 +43,6 @@ from lucid.engines.relations import (
     quote,
 )
 from lucid.engines.snapshot_sql import asof_cte, latest_event, running_last_cte
-
-DIALECTS = (SOURCE_DIALECT, "spark")
-"""The engines' dialects: DuckDB's runs snapshots as ASOF JOINs, Spark's as a running last."""
 
 VALUE_TYPES = {
     ValueType.FLOAT: "DOUBLE",

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lucid.contracts.events import NewEvent, RecordedEvent
-from lucid.ports.access import AccessRepository
-from lucid.ports.deployments import DeploymentRepository
-from lucid.ports.experiments import ExperimentRepository
-from lucid.ports.features import FeatureRepository
-from lucid.ports.incidents import IncidentRepository
-from lucid.ports.models import ModelRepository
-from lucid.ports.monitoring import MonitoringRepository
-from lucid.ports.shadow import ShadowRepository
+
+if TYPE_CHECKING:
+    from lucid.ports.access import AccessRepository
+    from lucid.ports.deployments import DeploymentRepository
+    from lucid.ports.experiments import ExperimentRepository
+    from lucid.ports.features import FeatureRepository
+    from lucid.ports.incidents import IncidentRepository
+    from lucid.ports.models import ModelRepository
+    from lucid.ports.monitoring import MonitoringRepository
+    from lucid.ports.shadow import ShadowRepository
 
 
 class UnitOfWork(Protocol):

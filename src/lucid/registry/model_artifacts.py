@@ -12,7 +12,9 @@
   and outcomes to Lucid; Lucid holds no model and never serves it.
 
 Each flavour prepares and loads its own kind (`lucid.registry.flavours`); preparing an
-artifact also reads the inputs the model takes (`model_signature`).
+artifact also reads the inputs the model takes (`model_signature`). The flavours' modules
+(NumPy and the model libraries behind them) are imported by the functions that use them, so a
+registry that only reads versions imports none.
 """
 
 from __future__ import annotations
@@ -25,17 +27,7 @@ from lucid.contracts.value.fields import text
 from lucid.contracts.value.versions import ArtifactKind, ArtifactRef
 from lucid.errors import Conflict, InvalidInput
 from lucid.ports.artifacts import ArtifactStore, ModelHub
-from lucid.registry import sklearn_artifacts
-from lucid.registry.flavours import (
-    PreparedArtifact,
-    Runner,
-    boosters,
-    flavour_of,
-    mlflow,
-    model_file,
-    onnx,
-)
-from lucid.registry.flavours import text as text_models
+from lucid.registry.flavours import PreparedArtifact, Runner, flavour_of, model_file
 from lucid.registry.model_signature import Signature, of_estimator
 
 
@@ -131,6 +123,9 @@ def artifact_from_option(kind: str, location: str) -> Artifact:
 def prepare(artifact: Artifact, hub: ModelHub, *, allow_pickle: bool = False) -> PreparedArtifact:
     """Check `artifact` and read what must be stored; refuse with a sentence otherwise. No
     pickle is unpickled here; without `allow_pickle` none is accepted."""
+    from lucid.registry.flavours import boosters, mlflow, onnx
+    from lucid.registry.flavours import text as text_models
+
     if isinstance(artifact, SklearnArtifact):
         return _prepare_sklearn(artifact, allow_pickle)
     if isinstance(artifact, OnnxArtifact):
@@ -154,6 +149,8 @@ def prepare(artifact: Artifact, hub: ModelHub, *, allow_pickle: bool = False) ->
 def _prepare_sklearn(artifact: SklearnArtifact, allow_pickle: bool) -> PreparedArtifact:
     if (artifact.estimator is None) == (artifact.path is None):
         raise InvalidInput("artifact", "give a fitted estimator or the path of its file, not both")
+    from lucid.registry import sklearn_artifacts
+
     if artifact.path is not None:
         data = model_file(artifact.path)
         estimator, location = sklearn_artifacts.file_bytes(artifact.path, data, allow_pickle)
@@ -178,6 +175,8 @@ def stored_signature(
 ) -> Signature | None:
     """The signature of a stored pickle, unpickled from the store after its hash was checked;
     refused with a sentence when it is not a model."""
+    from lucid.registry import sklearn_artifacts
+
     try:
         estimator = load_estimator(ref, store, allow_pickle=allow_pickle)
     except Conflict as error:
@@ -208,6 +207,8 @@ def load_estimator(ref: ArtifactRef, store: ArtifactStore, *, allow_pickle: bool
     types, a pickle only when `allow_pickle`."""
     if ref.kind is not ArtifactKind.SKLEARN or ref.sha256 is None:
         raise Conflict(f"The artifact {ref.location} is not a scikit-learn artifact.")
+    from lucid.registry import sklearn_artifacts
+
     return sklearn_artifacts.load(
         store.read_verified(ref.location, ref.sha256), ref.location, allow_pickle
     )

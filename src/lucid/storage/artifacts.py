@@ -2,7 +2,9 @@
 
 The root is a local folder or any fsspec URL (`s3://bucket/lucid`, `memory://…`). Files are
 addressed by a key relative to the root, so a project folder can move. Reading checks the
-hash: a file changed after it was stored is refused, never loaded.
+hash: a file changed after it was stored is refused, never loaded. fsspec is imported and the
+root opened on the first file operation, so a registry that only reads versions pays for
+neither.
 """
 
 from __future__ import annotations
@@ -10,8 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from dataclasses import dataclass
-
-import fsspec
+from typing import Any
 
 from lucid.errors import IntegrityViolation, NotFound, StorageUnavailable
 
@@ -34,15 +35,28 @@ class ArtifactStore:
 
     def __init__(self, root_url: str) -> None:
         self.root_url = root_url.rstrip("/")
-        try:
-            self._fs, self._root = fsspec.core.url_to_fs(self.root_url)
-        except (ImportError, ValueError) as error:
-            raise StorageUnavailable(
-                f"artifacts_url {root_url!r} cannot be opened: {error}"
-            ) from None
+        self._opened: tuple[Any, str] | None = None
+
+    @property
+    def _fs(self) -> Any:
+        return self._open()[0]
+
+    def _open(self) -> tuple[Any, str]:
+        """The filesystem of the root URL and the root's path in it; a sentence when the URL
+        cannot be opened."""
+        if self._opened is None:
+            import fsspec
+
+            try:
+                self._opened = fsspec.core.url_to_fs(self.root_url)
+            except (ImportError, ValueError) as error:
+                raise StorageUnavailable(
+                    f"artifacts_url {self.root_url!r} cannot be opened: {error}"
+                ) from None
+        return self._opened
 
     def _path(self, key: str) -> str:
-        return f"{self._root}/{key}"
+        return f"{self._open()[1]}/{key}"
 
     def put(self, key: str, data: bytes) -> StoredArtifact:
         """Store `data` at `key` and return its hash."""

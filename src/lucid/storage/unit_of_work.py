@@ -15,22 +15,24 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection
 
 from lucid.contracts.events import NewEvent, RecordedEvent
-from lucid.ports.access import AccessRepository
-from lucid.ports.deployments import DeploymentRepository
-from lucid.ports.experiments import ExperimentRepository
-from lucid.ports.features import FeatureRepository
-from lucid.ports.incidents import IncidentRepository
-from lucid.ports.models import ModelRepository
-from lucid.ports.monitoring import MonitoringRepository
-from lucid.ports.shadow import ShadowRepository
 from lucid.ports.unit_of_work import EventHandler
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
+
+if TYPE_CHECKING:
+    from lucid.ports.access import AccessRepository
+    from lucid.ports.deployments import DeploymentRepository
+    from lucid.ports.experiments import ExperimentRepository
+    from lucid.ports.features import FeatureRepository
+    from lucid.ports.incidents import IncidentRepository
+    from lucid.ports.models import ModelRepository
+    from lucid.ports.monitoring import MonitoringRepository
+    from lucid.ports.shadow import ShadowRepository
 
 _REPOSITORIES: dict[str, tuple[str, str]] = {
     "models": ("lucid.storage.models", "SqlModelRepository"),
@@ -157,35 +159,35 @@ class SqlUnitOfWork:
 
     @property
     def models(self) -> ModelRepository:
-        return cast(ModelRepository, self._repository("models"))
+        return cast("ModelRepository", self._repository("models"))
 
     @property
     def features(self) -> FeatureRepository:
-        return cast(FeatureRepository, self._repository("features"))
+        return cast("FeatureRepository", self._repository("features"))
 
     @property
     def experiments(self) -> ExperimentRepository:
-        return cast(ExperimentRepository, self._repository("experiments"))
+        return cast("ExperimentRepository", self._repository("experiments"))
 
     @property
     def shadow(self) -> ShadowRepository:
-        return cast(ShadowRepository, self._repository("shadow"))
+        return cast("ShadowRepository", self._repository("shadow"))
 
     @property
     def incidents(self) -> IncidentRepository:
-        return cast(IncidentRepository, self._repository("incidents"))
+        return cast("IncidentRepository", self._repository("incidents"))
 
     @property
     def deployments(self) -> DeploymentRepository:
-        return cast(DeploymentRepository, self._repository("deployments"))
+        return cast("DeploymentRepository", self._repository("deployments"))
 
     @property
     def monitoring(self) -> MonitoringRepository:
-        return cast(MonitoringRepository, self._repository("monitoring"))
+        return cast("MonitoringRepository", self._repository("monitoring"))
 
     @property
     def access(self) -> AccessRepository:
-        return cast(AccessRepository, self._repository("access"))
+        return cast("AccessRepository", self._repository("access"))
 
 
 class SqlUnitsOfWork:

@@ -18,6 +18,7 @@ refuses with the `pip install` that brings it (`lucid.extras`).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,10 @@ class Flavour:
     load: Loader
 
 
-def _flavours() -> dict[ArtifactKind, Flavour]:
+@functools.cache
+def flavours() -> dict[ArtifactKind, Flavour]:
+    """The kinds Lucid serves itself, each with its loader (`external` is served elsewhere);
+    built on first call, which imports every flavour's module."""
     from lucid.registry.flavours import boosters, mlflow, onnx, sklearn, text
 
     found = [
@@ -94,15 +98,12 @@ def _flavours() -> dict[ArtifactKind, Flavour]:
     return {flavour.kind: flavour for flavour in found}
 
 
-FLAVOURS: dict[ArtifactKind, Flavour] = _flavours()
-"""The kinds Lucid serves itself, each with its loader (`external` is served elsewhere)."""
-
-
 def flavour_of(kind: ArtifactKind, location: str) -> Flavour:
     """The flavour that serves `kind`; a sentence when Lucid serves no such artifact."""
-    flavour = FLAVOURS.get(kind)
+    served_here = flavours()
+    flavour = served_here.get(kind)
     if flavour is None:
-        served = ", ".join(sorted(k.value for k in FLAVOURS))
+        served = ", ".join(sorted(k.value for k in served_here))
         raise Conflict(
             f"Lucid does not serve {kind.value} artifacts ({location}); it serves {served}."
         )

@@ -1,0 +1,156 @@
+"""`lucid scorecard` and `lucid scorecard --json` as a user runs them: wall time of a new process.
+
+Opens a demo project (`--project`, the `negentropic` folder of `lucid demo`; else builds a
+small one with `lucid demo --customers 400 --days 120` in a scratch folder) and runs each
+command `--runs` times as a subprocess (`python -m lucid -p PROJECT scorecard`), interleaved
+round by round with the floors, so that the machine's load falls on all of them alike:
+
+- `python -c pass`: the interpreter's start;
+- `python -c "import sqlalchemy"`: the start and the database toolkit every command that
+  opens a project needs;
+- `python -c "import sqlalchemy, typer, pydantic, yaml"`: the libraries `lucid scorecard`
+  cannot do without (the database, the command line, the settings' validation, the YAML of
+  `lucid.yaml`).
+
+Every process reads and writes compiled bytecode under a scratch `PYTHONPYCACHEPREFIX`, as an
+installed package does (pip compiles it on install), whatever `PYTHONDONTWRITEBYTECODE` says;
+`--no-bytecode` compiles every module in every run instead. One run of each is made first and
+not counted (it writes the bytecode, warms the file cache and brings the kept skew up to date).
+Per command it prints median and p95 wall time in milliseconds and the median's ratio to each
+floor, with the load average before and after; a last line gives the verdict: both commands'
+medians under `--goal` ms (300) or not. To measure other code, run this with
+that code's `src` on PYTHONPATH (the subprocesses inherit it); `--baseline SRC` measures the
+same two commands of the code in another `src` folder in the same rounds (e.g. an older
+commit's, from `git archive`), its rows marked "(baseline)".
+
+    PYTHONPATH=src uv run python bench/cli.py [--project DIR] [--runs 15] [--goal 300]
+        [--no-bytecode] [--baseline OLD/src]
+
+Measured on the default demo (2 cores shared, load average 3.2–3.7, 10 rounds): `import
+sqlalchemy` 390 ms; `lucid scorecard` 1,241 ms (3.2×), `--json` 1,268 ms (3.3×); the code
+before lazy loading, in the same rounds, 1,662 ms (4.3×) and 1,535 ms (3.9×). Goal not met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+LIBRARIES = "import sqlalchemy, typer, pydantic, yaml"
+
+
+def build_demo(folder: Path) -> Path:
+    """A small demo in `folder`; returns its negentropic project."""
+    command = [sys.executable, "-m", "lucid", "demo", "--dir", str(folder / "demo")]
+    subprocess.run([*command, "--customers", "400", "--days", "120"], check=True)
+    return folder / "demo" / "negentropic"
+
+
+Command = tuple[list[str], dict[str, str]]
+"""A command line and its environment."""
+
+
+def wall_ms(command: list[str], env: dict[str, str]) -> float:
+    """Wall time of one process in milliseconds; stops the bench when it fails, or when a
+    `lucid` command prints nothing."""
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, env=env)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0 or ("lucid" in command and not done.stdout.strip()):
+        sys.exit(f"{' '.join(command)} failed (exit {done.returncode}): {done.stderr.strip()}")
+    return elapsed
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def measure(
+    project: Path, runs: int, env: dict[str, str], baseline: Path | None
+) -> dict[str, list[float]]:
+    """Wall times in ms of each floor and command, `runs` rounds, interleaved."""
+    lucid = [sys.executable, "-m", "lucid", "-p", str(project), "scorecard"]
+    commands: dict[str, Command] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], env),
+        "python -c 'import sqlalchemy'": ([sys.executable, "-c", "import sqlalchemy"], env),
+        f"python -c '{LIBRARIES}'": ([sys.executable, "-c", LIBRARIES], env),
+        "lucid scorecard": (lucid, env),
+        "lucid scorecard --json": ([*lucid, "--json"], env),
+    }
+    if baseline is not None:
+        old = {**env, "PYTHONPATH": str(baseline)}
+        commands["lucid scorecard (baseline)"] = (lucid, old)
+        commands["lucid scorecard --json (baseline)"] = ([*lucid, "--json"], old)
+    for command, command_env in commands.values():
+        wall_ms(command, command_env)
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, command_env) in commands.items():
+            times[name].append(wall_ms(command, command_env))
+    return times
+
+
+def report(times: dict[str, list[float]], goal: float) -> None:
+    floors = [name for name in times if not name.startswith("lucid")]
+    header = f"{'':54} {'median':>8} {'p95':>8}   " + "  ".join(
+        f"÷floor{i + 1}" for i in range(len(floors))
+    )
+    print(header)
+    for name, values in times.items():
+        median = statistics.median(values)
+        ratios = "  ".join(f"{median / statistics.median(times[f]):7.2f}" for f in floors)
+        print(f"{name:54} {median:8.1f} {p95(values):8.1f}   {ratios}")
+    print("floors: " + "; ".join(f"floor{i + 1} = {name}" for i, name in enumerate(floors)))
+    medians = {
+        name: statistics.median(v)
+        for name, v in times.items()
+        if name.startswith("lucid") and not name.endswith("(baseline)")
+    }
+    over = [name for name, median in medians.items() if median >= goal]
+    figures = ", ".join(f"{name} {median:.0f} ms" for name, median in medians.items())
+    verdict = "met" if not over else "NOT met"
+    print(f"verdict: goal median < {goal:.0f} ms {verdict} ({figures})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", type=Path, help="a demo project (its negentropic folder)")
+    parser.add_argument("--runs", type=int, default=15, help="counted runs of each command")
+    parser.add_argument("--goal", type=float, default=300.0, help="the goal, median wall ms")
+    parser.add_argument(
+        "--no-bytecode", action="store_true", help="compile every module in every run"
+    )
+    parser.add_argument(
+        "--baseline", type=Path, help="another code's src folder, measured in the same rounds"
+    )
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        project = args.project or build_demo(Path(scratch))
+        env = {**os.environ, "COLUMNS": "120"}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        if args.no_bytecode:
+            env["PYTHONDONTWRITEBYTECODE"] = "1"
+        else:
+            env["PYTHONPYCACHEPREFIX"] = str(Path(scratch) / "pycache")
+        bytecode = "compiled in every run" if args.no_bytecode else "cached"
+        print(f"project {project}, {args.runs} runs each, bytecode {bytecode}")
+        print(f"python {sys.executable}, PYTHONPATH={os.environ.get('PYTHONPATH', '')}")
+        before = load()
+        times = measure(project, args.runs, env, args.baseline)
+        print(f"load average before {before}, after {load()} ({os.cpu_count()} CPUs)")
+        report(times, args.goal)
+
+
+if __name__ == "__main__":
+    main()
