@@ -229,10 +229,14 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
+def file_list(files: Sequence[str]) -> str:
+    """`files` as a DuckDB list literal of quoted paths."""
+    return "[" + ", ".join("'" + file.replace("'", "''") + "'" for file in files) + "]"
+
+
 def scan(files: Sequence[str]) -> str:
     """A DuckDB table expression reading `files` (columns united by name)."""
-    listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
-    return f"read_parquet([{listed}], union_by_name = true)"
+    return f"read_parquet({file_list(files)}, union_by_name = true)"
 
 
 SERVED_TEXT = "strftime(s.served_at, '%Y-%m-%dT%H:%M:%S.%fZ')"

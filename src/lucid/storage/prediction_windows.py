@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select
 
 from lucid.ports.window_scan import SegmentScan
 from lucid.storage.database import Database
-from lucid.storage.prediction_segments import FEATURE_PREFIX, scan, wall
+from lucid.storage.prediction_segments import FEATURE_PREFIX, file_list, scan, wall
 from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
@@ -36,11 +36,10 @@ def segment_scan(
     bounds and version filter the engine applies, and the model's outcomes when `labels`."""
     import duckdb
 
-    listed = ", ".join("'" + file.replace("'", "''") + "'" for file in files)
     with duckdb.connect() as connection:
         schema = connection.sql(f"SELECT * FROM {scan(files)} LIMIT 0").to_arrow_table().schema
         [(held,)] = connection.execute(
-            f"SELECT sum(num_rows) FROM parquet_file_metadata([{listed}])"
+            f"SELECT sum(num_rows) FROM parquet_file_metadata({file_list(files)})"
         ).fetchall()
     outcomes = outcomes_table(db, model) if labels else None
     return SegmentScan(tuple(files), int(held), wall(start), wall(end), version, schema, outcomes)
