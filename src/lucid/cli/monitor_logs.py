@@ -190,9 +190,15 @@ def seal(
         return
     for day in report.days:
         console.print(
-            f"{day['model']} {day['day']}: {day['rows']} rows in {day['segments']} segments"
+            f"{day['model']} {day['day']}: {_counted(day['rows'], 'row')} in "
+            f"{_counted(day['segments'], 'segment')}"
         )
     console.print(
-        f"{report.rows} prediction rows served before {report.before} sealed into "
-        f"{report.segments} segments"
+        f"{_counted(report.rows, 'prediction row')} served before {report.before} sealed into "
+        f"{_counted(report.segments, 'segment')}"
     )
+
+
+def _counted(n: int, noun: str) -> str:
+    """`n` and `noun`, plural unless `n` is 1."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
