@@ -3,10 +3,10 @@
 Two kinds of callers share it: the feature store (sources as views, feature SQL over a spine)
 and monitoring (inputs registered by name — Parquet, CSV, Arrow, pandas — queried by SQL).
 
-Sources become SQL relations here: Parquet and CSV through `read_parquet`/`read_csv`, DuckDB
-tables through a read-only ATTACH, PostgreSQL tables copied once per engine into a temporary
-table (DuckDB's postgres extension would have to be downloaded at run time, which a closed
-network refuses). Every session runs in UTC.
+Sources become SQL relations (`lucid.engines.duckdb_sources`): Parquet and CSV through
+`read_parquet`/`read_csv`, DuckDB tables through a read-only ATTACH, PostgreSQL tables copied
+once per engine into a temporary table (DuckDB's postgres extension would have to be downloaded
+at run time, which a closed network refuses). Every session runs in UTC.
 
 The connection is confined (`lucid.engines.duckdb_access`) before it runs any SQL that is not
 the engine's own setup: it then reads only the sources, inputs and labels it was given and its
@@ -17,7 +17,6 @@ the engine holds in memory, and confines that one in turn.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -29,27 +28,26 @@ import duckdb
 import pyarrow as pa
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
-from lucid.engines.dialects import first_line
 from lucid.engines.drift_sql import DUCKDB, DialectQueries
-from lucid.engines.duckdb_access import (
-    Readable,
-    confine,
-    connect,
-    file,
-    folder,
-    source_readable,
+from lucid.engines.duckdb_access import Readable, confine, connect, file, folder
+from lucid.engines.duckdb_sources import (
+    attach_database,
+    copy_postgres,
+    describe_source,
+    file_view,
+    readable_of,
+    reader_sql,
 )
 from lucid.engines.duckdb_training_set import TrainingSet
-from lucid.engines.duckdb_types import CSV_TYPES, DECLARED_TYPES, NUMERIC_TYPES, found_type
+from lucid.engines.duckdb_types import NUMERIC_TYPES
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.label_snapshots import Stage
 from lucid.engines.labels import load_labels, naive_utc
-from lucid.engines.postgres_sources import describe_postgres, export_postgres, split_table
-from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, literal, quote, view_name
+from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, quote, view_name
 from lucid.engines.source_sql import SourceQueries
 from lucid.engines.spines import entity_spine_sql, training_set_sql
 from lucid.engines.window_scan_sql import window_view_sql
-from lucid.errors import InvalidInput, StorageUnavailable
+from lucid.errors import InvalidInput
 from lucid.ports.offline import ColumnKind, Labels
 from lucid.ports.window_scan import WindowScan
 
@@ -132,19 +130,9 @@ class DuckDBEngine:
         """Views over `sources`, each readable, before the connection is confined."""
         for source in sources:
             if view_name(source) not in self._views:
-                self._allow(self._source_readable(source))
+                self._allow(readable_of(self.project_dir, source))
         for source in sources:
             self.relation(source)
-
-    def _source_readable(self, source: Source) -> Readable:
-        if source.kind is SourceKind.DUCKDB:
-            path, _ = split_table(source)
-            full = Path(path) if Path(path).is_absolute() else self.project_dir / path
-            return source_readable(source, str(full))
-        if source.kind is SourceKind.POSTGRESQL:
-            return Readable()
-        extension = "parquet" if source.kind is SourceKind.PARQUET else "csv"
-        return source_readable(source, self._glob(source, extension))
 
     def __enter__(self) -> DuckDBEngine:
         return self
@@ -173,23 +161,7 @@ class DuckDBEngine:
             if not path.is_file():
                 raise InvalidInput(name, f"file {path} does not exist")
             self._allow(file(path))
-            suffix = path.suffix.lower()
-            if suffix == ".parquet":
-                reader = "read_parquet"
-            elif suffix in (".csv", ".tsv", ".txt"):
-                reader = "read_csv_auto"
-            else:
-                raise InvalidInput(name, f"file {path} must be .parquet or .csv")
-            try:
-                self.connection.execute(
-                    f"CREATE VIEW {quote(name)} AS SELECT * FROM {reader}({literal(str(path))})"
-                )
-                self.connection.execute(f"DESCRIBE {quote(name)}").fetchall()
-            except duckdb.Error as error:
-                self.connection.execute(f"DROP VIEW IF EXISTS {quote(name)}")
-                raise InvalidInput(
-                    name, f"file {path} could not be read as {suffix}: {first_line(error)}"
-                ) from None
+            file_view(self.connection, name, path)
             self._views.add(name)
             self._inputs[name] = source
             return
@@ -242,13 +214,13 @@ class DuckDBEngine:
         """
         name = view_name(source)
         if name not in self._views:
-            self._allow(self._source_readable(source))
+            self._allow(readable_of(self.project_dir, source))
             if source.kind is SourceKind.POSTGRESQL:
-                self._copy_postgres(source, name)
+                copy_postgres(self.connection, source, name, self._scratch)
+                self._tables.add(name)
             else:
-                self.connection.execute(
-                    f"CREATE OR REPLACE TEMP VIEW {name} AS {self._reader(source)}"
-                )
+                reader = reader_sql(self.project_dir, source, self._attach)
+                self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {reader}")
             self._views.add(name)
         return name
 
@@ -258,95 +230,16 @@ class DuckDBEngine:
         self._views.add(name)
         self._tables.add(name)
 
-    def _reader(self, source: Source) -> str:
-        if source.kind is SourceKind.PARQUET:
-            path = literal(self._glob(source, "parquet"))
-            return f"SELECT * FROM read_parquet({path}, union_by_name = true)"
-        if source.kind is SourceKind.CSV:
-            # Timestamps are read as instants (text with an offset is that instant, naive text
-            # is UTC), then shown as the naive UTC time every other source has.
-            types = ", ".join(
-                f"{literal(column)}: {literal(CSV_TYPES.get(kind, DECLARED_TYPES[kind]))}"
-                for column, kind in source.schema.items()
-            )
-            path = literal(self._glob(source, "csv"))
-            return (
-                f"SELECT *{_asnaive_utc(source)} FROM "
-                f"read_csv({path}, header = true, types = {{{types}}})"
-            )
-        if source.kind is SourceKind.DUCKDB:
-            path, table = split_table(source)
-            alias = self._attach(path)
-            return f"SELECT * FROM {alias}.{'.'.join(quote(part) for part in table.split('.'))}"
-        raise ValueError(f"{source.kind.value} sources are copied, not read in place")
-
     def describe(self, source: Source) -> dict[str, ColumnType | str]:
         """The columns the data really has, with Lucid's type for each (or DuckDB's name of
         a type Lucid does not support)."""
-        if source.kind is SourceKind.POSTGRESQL:
-            return describe_postgres(source)
-        self._allow(self._source_readable(source))
-        if source.kind is SourceKind.CSV:
-            path = self._glob(source, "csv")
-            query = f"DESCRIBE SELECT * FROM read_csv({literal(path)}, header = true)"
-            rows = self._run(query, source)
-            header = {row[0] for row in rows}
-            # Types are declared for CSV: a column is what the declaration makes of it, once
-            # every value converts (checked by reading it).
-            found: dict[str, ColumnType | str] = {
-                column: kind for column, kind in source.schema.items() if column in header
-            }
-            self._run(f"SELECT COUNT(*) FROM ({self._reader(source)})", source)
-            return found
-        rows = self._run(f"DESCRIBE {self._reader(source)}", source)
-        return {row[0]: found_type(row[1]) for row in rows}
-
-    def _glob(self, source: Source, extension: str) -> str:
-        location = Path(source.location)
-        path = location if location.is_absolute() else self.project_dir / location
-        if path.is_dir():
-            return str(path / "**" / f"*.{extension}")
-        return str(path)
+        self._allow(readable_of(self.project_dir, source))
+        return describe_source(self.connection, self.project_dir, source, self._attach)
 
     def _attach(self, path: str) -> str:
         if path not in self._attached:
-            alias = "src_" + hashlib.sha256(path.encode()).hexdigest()[:10]
-            full = Path(path) if Path(path).is_absolute() else self.project_dir / path
-            if not full.is_file():
-                raise StorageUnavailable(f"DuckDB database {full} does not exist.")
-            self.connection.execute(f"ATTACH {literal(str(full))} AS {alias} (READ_ONLY)")
-            self._attached[path] = alias
+            self._attached[path] = attach_database(self.connection, self.project_dir, path)
         return self._attached[path]
-
-    def _copy_postgres(self, source: Source, name: str) -> None:
-        url, table = split_table(source)
-        columns = list(source.schema)
-        types = ", ".join(
-            f"{literal(column)}: {literal(DECLARED_TYPES[source.schema[column]])}"
-            for column in columns
-        )
-        with tempfile.TemporaryDirectory(prefix="pg-", dir=self._scratch) as folder:
-            target = Path(folder) / f"{source.name}.csv"
-            export_postgres(url, table, columns, target)
-            self.connection.execute(
-                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM "
-                f"read_csv({literal(str(target))}, header = true, types = {{{types}}})"
-            )
-        self._tables.add(name)
-
-    def _run(self, query: str, source: Source) -> list[Any]:
-        try:
-            return self.connection.execute(query).fetchall()
-        except duckdb.IOException as error:
-            raise InvalidInput(
-                f"source {source.name}.location",
-                f"{source.location!r} cannot be read: {first_line(error)}",
-            ) from None
-        except duckdb.Error as error:
-            raise InvalidInput(
-                f"source {source.name}",
-                f"its data cannot be read as declared: {first_line(error)}",
-            ) from None
 
     # --- features --------------------------------------------------------------------------
 
@@ -486,17 +379,6 @@ class DuckDBEngine:
         )
         self._confine()
         return self.connection.execute(query)
-
-
-def _asnaive_utc(source: Source) -> str:
-    """A `REPLACE` clause showing the source's timestamp columns as naive UTC times."""
-    times = [column for column, kind in source.schema.items() if kind is ColumnType.TIMESTAMP]
-    if not times:
-        return ""
-    # timezone('UTC', …), not CAST(… AS TIMESTAMP): DuckDB 2.0 pushes that cast into
-    # read_csv, which then parses the text as naive and drops its offset.
-    casts = ", ".join(f"timezone('UTC', {quote(column)}) AS {quote(column)}" for column in times)
-    return f" REPLACE ({casts})"
 
 
 def _spine_view(connection: duckdb.DuckDBPyConnection, name: str, select: str) -> None:
