@@ -28,8 +28,9 @@ from lucid.contracts.validity.multivariate import SAMPLE_ROWS, components_kept
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.errors import InvalidInput
-from lucid.monitoring.multivariate import measure_multivariate, position_keys
+from lucid.monitoring.multivariate import measure_multivariate
 from lucid.monitoring.profiles import build_profile
+from lucid.monitoring.row_samples import position_keys
 from lucid.monitoring.runs import measure_window
 
 RHO = 0.7

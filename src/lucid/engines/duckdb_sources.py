@@ -1,5 +1,4 @@
-"""How each kind of source and input file reads as DuckDB SQL: Parquet and CSV in place, DuckDB
-files attached read-only, PostgreSQL tables copied into a temporary table."""
+"""Sources as DuckDB SQL: Parquet and CSV read in place, DuckDB attached, PostgreSQL copied."""
 
 from __future__ import annotations
 
