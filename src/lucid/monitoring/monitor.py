@@ -1,21 +1,21 @@
 """`Monitoring`: the validity contract's use cases on a project, reachable as
 `lucid.monitoring`.
 
-Log predictions and outcomes, store a policy per model (`policies`), build a reference
-profile per model version (`references`), run the policy over a window of the logs (every
-threshold graded, the run stored once per window: `runs`), then really take the actions it
-asks (`follow_up`): alerts delivered, freeze, rollback, retraining, and the incident opened
-or updated. Drills (`drills`) run the same policy on a shifted copy of a window and store
-nothing but the drill's own event.
+Log predictions and outcomes (inherited from `lucid.monitoring.prediction_intake`), store a
+policy per model (`policies`), build a reference profile per model version (`references`), run
+the policy over a window of the logs (every threshold graded, the run stored once per window:
+`runs`), then really take the actions it asks (`follow_up`): alerts delivered, freeze,
+rollback, retraining, and the incident opened or updated. Drills (`drills`) run the same
+policy on a shifted copy of a window and store nothing but the drill's own event.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
 from lucid.contracts.value import validate_model_name
 from lucid.errors import InvalidInput
-from lucid.monitoring import drills, policies, predictions, references
+from lucid.monitoring import drills, policies, references
 from lucid.monitoring.alerts import Alerting, AlertOutcome
 from lucid.monitoring.current_window import (
     business_measurement,
@@ -37,21 +37,16 @@ from lucid.monitoring.current_window import (
     register_window,
 )
 from lucid.monitoring.drills import DrillReport
-from lucid.monitoring.experiment_outcomes import experiment_writer
 from lucid.monitoring.follow_up import FollowUp
-from lucid.monitoring.predictions import OutcomeReport
+from lucid.monitoring.prediction_intake import PredictionIntake
 from lucid.monitoring.run_reports import RunPage, RunReport, page_of_runs
 from lucid.monitoring.windows import Window, require_ended, window_of
-from lucid.ports import UnitsOfWork
 from lucid.ports.digests import AlertHistory, DigestStore
-from lucid.ports.monitoring import MonitoringStore, PredictionLog
+from lucid.ports.monitoring import MonitoringStore
 from lucid.ports.offline import OfflineEngine
 from lucid.settings import AlertSettings
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from lucid.monitoring.prediction_seal import SealReport
     from lucid.notifications.digests import DigestReport
     from lucid.registry.model_registry import ModelRegistry
 
@@ -62,7 +57,7 @@ ACTOR = "monitoring"
 
 
 @dataclass(kw_only=True)
-class Monitoring:
+class Monitoring(PredictionIntake):
     """The validity contract on one project's stores, engine and registry.
 
     `bootstrap` gives the adapters: the project's units of work (so the handlers subscribed
@@ -71,8 +66,6 @@ class Monitoring:
     process dies).
     """
 
-    uows: UnitsOfWork
-    log: PredictionLog
     store: MonitoringStore
     alert_store: AlertHistory
     digest_store: DigestStore
@@ -81,14 +74,12 @@ class Monitoring:
     registry_factory: Callable[[], ModelRegistry]
     alert_settings: AlertSettings = field(default_factory=AlertSettings)
     training_pipelines: Mapping[str, str] = field(default_factory=dict)
-    horizon: timedelta = predictions.DEFAULT_HORIZON
     sleep: Callable[[float], None] = time.sleep
     project_dir: Path | None = None
-    clock: Callable[[], datetime]
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self.alerting = Alerting(self.uows, self.alert_settings, clock=self.clock, sleep=self.sleep)
-        self._sealed_on: date | None = None
 
     @property
     def follow_up(self) -> FollowUp:
@@ -101,114 +92,6 @@ class Monitoring:
             str(self.project_dir or ""),
             self.clock,
         )
-
-    # -- logging -----------------------------------------------------------------------------
-
-    def log_predictions(
-        self, model: str, version: str | int, rows: Sequence[Mapping[str, Any]] | pa.Table
-    ) -> Sequence[str]:
-        """Log served predictions: each row has `entity`, `served_at` (a time; naive means UTC),
-        `features` (name → value), `score` (P(label = 1)), optional `arm` and `id`. An Arrow
-        table (or a pandas DataFrame) is read as a file is (`log_predictions_file`)."""
-        if isinstance(rows, Sequence):
-            return predictions.log_predictions(self.log, model, version, rows)
-        import pyarrow as pa
-
-        table = (
-            rows if isinstance(rows, pa.Table) else pa.Table.from_pandas(rows, preserve_index=False)
-        )
-        return self._log_chunks(model, version, table.num_rows, iter([table]))
-
-    def log_predictions_file(self, model: str, version: str | int, path: Path) -> Sequence[str]:
-        """Log the predictions of a Parquet/CSV file: columns `entity`, `served_at`, `score`,
-        optional `id` and `arm`; every other column is a feature. Times without a zone are
-        read as UTC."""
-        rows, chunks = predictions.file_chunks(path)
-        return self._log_chunks(model, version, rows, chunks)
-
-    def _log_chunks(
-        self, model: str, version: str | int, rows: int, chunks: Iterator[pa.Table]
-    ) -> Sequence[str]:
-        """A table of at least the log's `segment_rows` is validated and stored as columns,
-        chunk by chunk, all or none; a smaller one as rows."""
-        from lucid.monitoring import prediction_tables
-
-        threshold = self.log.segment_rows
-        if threshold is not None and rows >= threshold:
-            validate_model_name(model)
-            version_text = prediction_tables.version_name(version)
-            return prediction_tables.log_prediction_table(self.log, model, version_text, chunks)
-        shaped = [
-            predictions.prediction_of_row(row) for chunk in chunks for row in chunk.to_pylist()
-        ]
-        return predictions.log_predictions(self.log, model, version, shaped)
-
-    def seal(self, model: str | None = None, before: str | date | None = None) -> SealReport:
-        """Move the logged rows of UTC days that have ended (before the day `before` when
-        given) into columnar segments (`lucid.monitoring.prediction_seal`)."""
-        from lucid.monitoring.prediction_seal import seal_predictions
-
-        return seal_predictions(self.log, now=self.clock(), model=model, before=before)
-
-    def seal_daily(self) -> SealReport:
-        """`seal()` at this object's first call of each UTC day (the scheduler's ticks): a
-        seal scans the rows served before today, and a day ends once a day. Rows logged
-        later for an ended day are sealed the next day."""
-        from lucid.monitoring.prediction_seal import SealReport
-
-        today = self.clock().astimezone(UTC).date()
-        if self._sealed_on == today:
-            return SealReport(today.isoformat())
-        report = self.seal()
-        self._sealed_on = today
-        return report
-
-    def log_outcomes(
-        self,
-        model: str,
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        horizon: timedelta | None = None,
-        actor: str = "outcomes",
-    ) -> OutcomeReport:
-        """Log outcomes (`label` 0/1, `observed_at`, and `prediction_id` or `entity`),
-        joined by `lucid.monitoring.predictions`'s rule. A row's optional `metrics`
-        (business metric name → number) become experiment outcomes for predictions served in
-        an arm of the model's running experiment, in the same unit of work
-        (`lucid.monitoring.experiment_outcomes`); `actor` is who logs them."""
-        return predictions.log_outcomes(
-            self.log,
-            model,
-            rows,
-            horizon=self.horizon if horizon is None else horizon,
-            now=self.clock(),
-            write=experiment_writer(self.uows, self.log, self.clock, model, actor),
-        )
-
-    def log_outcomes_file(
-        self,
-        model: str,
-        path: Path,
-        *,
-        horizon: timedelta | None = None,
-        metrics: Sequence[str] = (),
-        actor: str = "outcomes",
-    ) -> OutcomeReport:
-        """Log the outcomes of a Parquet/CSV file; the columns named in `metrics` are each
-        row's business metric values (see `log_outcomes`)."""
-        rows = predictions.read_rows(path)
-        if metrics:
-            missing = sorted(set(metrics) - set(rows[0] if rows else ()))
-            if missing:
-                raise InvalidInput("--metric", f"{path} has no column {', '.join(missing)}")
-            rows = [
-                {
-                    **{k: v for k, v in row.items() if k not in metrics},
-                    "metrics": {name: row[name] for name in metrics if row[name] is not None},
-                }
-                for row in rows
-            ]
-        return self.log_outcomes(model, rows, horizon=horizon, actor=actor)
 
     # -- policies ----------------------------------------------------------------------------
 
