@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from lucid.contracts.validity import MonitoringPolicy
-from lucid.engines.drift_sql import SPARK
+from lucid.engines.dialects import SPARK
 from lucid.engines.duckdb import DuckDBEngine
 from lucid.engines.quantile_sketches import QUANTILE_GRID, sketch_rank_error
 from lucid.engines.spark import SparkEngine

@@ -1,4 +1,4 @@
-"""The drift SQL is generated in one place and renders for Spark through sqlglot."""
+"""The drift and performance SQL is generated in one place and renders for Spark through sqlglot."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import sqlglot
 
 from lucid.engines import drift_sql as queries
+from lucid.engines import performance_sql
 from lucid.engines import quantile_sketches as sketches
-from lucid.engines.dialects import to_dialect
-from lucid.engines.drift_sql import DUCKDB, SPARK, Dialect
+from lucid.engines.dialects import DUCKDB, SPARK, Dialect, to_dialect
 from lucid.engines.duckdb import DuckDBEngine
 
 Builder = Callable[[Dialect], str]
@@ -30,10 +30,10 @@ BUILDERS: dict[str, Builder] = {
     "ecdf_distances": lambda d: queries.ecdf_distances(
         d, "t", [("x", [(-1.0, 5.0), (1.0, 5.0)]), ("s", [(0.5, 1.0)])]
     ),
-    "classification_counts": lambda d: queries.classification_counts(d, "t", "y", "s", 0.5),
-    "expected_accuracy": lambda d: queries.expected_accuracy(d, "t", "s", 0.5),
-    "auc": lambda d: queries.auc(d, "t", "s", "y"),
-    "auc_estimated": lambda d: queries.auc(d, "t", "s", None),
+    "classification_counts": lambda d: performance_sql.classification_counts(d, "t", "y", "s", 0.5),
+    "expected_accuracy": lambda d: performance_sql.expected_accuracy(d, "t", "s", 0.5),
+    "auc": lambda d: performance_sql.auc(d, "t", "s", "y"),
+    "auc_estimated": lambda d: performance_sql.auc(d, "t", "s", None),
     "health_counts": lambda d: queries.health_counts(
         d, "t", [("x", -1.0, 1.0), ("s", None, None)], [("plan", ["free", "o'pro"]), ("y", [])]
     ),

@@ -1,4 +1,5 @@
-"""Every SQL text of drift monitoring, generated in one place.
+"""Every SQL text of drift monitoring, generated in one place (the performance metrics' in
+`lucid.engines.performance_sql`).
 
 Queries are written once, in DuckDB's syntax, using a portable subset (CASE, CAST, FILTER,
 GROUP BY, window functions, VALUES). The one piece no common syntax covers — the test for a
@@ -23,61 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from lucid.engines.dialects import Dialect
+from lucid.engines.performance_sql import auc, classification_counts, expected_accuracy
 from lucid.engines.quantile_sketches import QUANTILE_GRID, merged_points, number_list, sketched
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Dialect:
-    """The dialect-specific piece of the drift SQL, the usable-number test (a template over
-    `{x}`, a DOUBLE expression), and how many columns a query should read."""
-
-    name: str
-    usable_template: str
-    columns_per_query: int | None = None
-    """How many columns a step reads per query (None: all of them). Spark runs every query as
-    jobs with seconds of overhead and a scan each, so it reads all at once; DuckDB is faster
-    one column at a time (its query overhead is negligible, its vectorised plans simpler)."""
-    sketch_k: int | None = None
-    """None: ranked values by an exact sort. Otherwise the `k` of the KLL quantile sketch
-    each column's ranked values and current ECDF are read from (one scan, no sort; see the
-    module docstring for the error)."""
-
-    def groups(self, columns: Sequence[T]) -> list[list[T]]:
-        """`columns` in the groups this dialect reads per query."""
-        size = self.columns_per_query or max(len(columns), 1)
-        return [list(columns[i : i + size]) for i in range(0, len(columns), size)]
-
-    def quote(self, identifier: str) -> str:
-        return '"' + identifier.replace('"', '""') + '"'
-
-    def text(self, value: str) -> str:
-        return "'" + value.replace("'", "''") + "'"
-
-    def double(self, value: float) -> str:
-        """A DOUBLE literal that round-trips exactly (17 significant digits, exponent form)."""
-        return f"{value:.16e}"
-
-    def as_double(self, column: str) -> str:
-        return f"CAST({self.quote(column)} AS DOUBLE)"
-
-    def usable(self, column: str) -> str:
-        return self.usable_template.format(x=self.as_double(column))
-
-
-DUCKDB = Dialect("duckdb", "isfinite({x})", columns_per_query=1)
-SPARK = Dialect(
-    "spark",
-    "({x} IS NOT NULL AND NOT isnan({x}) AND abs({x}) <> CAST('Infinity' AS DOUBLE))",
-    sketch_k=8192,
-)
-DIALECTS = {"duckdb": DUCKDB, "spark": SPARK}
-
-
-def _where(*conditions: str | None) -> str:
-    present = [c for c in conditions if c]
-    return " WHERE " + " AND ".join(f"({c})" for c in present) if present else ""
 
 
 def segment_filter(d: Dialect, column: str, value: str) -> str:
@@ -110,7 +61,7 @@ def _stacked_values(d: Dialect, table: str, columns: Sequence[str], where: str |
     on DuckDB)."""
     return " UNION ALL ".join(
         f"SELECT {i} AS {STACK}, {d.as_double(column)} AS v FROM {d.quote(table)}"
-        f"{_where(d.usable(column), where)}"
+        f"{d.where(d.usable(column), where)}"
         for i, column in enumerate(columns)
     )
 
@@ -126,7 +77,7 @@ def _usable_columns(
         f"CASE WHEN {d.usable(column)} THEN {d.as_double(column)} END AS {name}"
         for column, name in zip(columns, names, strict=True)
     )
-    return f"(SELECT {cleaned} FROM {d.quote(table)}{_where(where)}) AS cleaned", names
+    return f"(SELECT {cleaned} FROM {d.quote(table)}{d.where(where)}) AS cleaned", names
 
 
 def numeric_summaries(
@@ -216,7 +167,7 @@ def category_counts(
     values = ", ".join(f"CAST({d.quote(column)} AS VARCHAR)" for column in columns)
     sets = ", ".join(f"({d.quote(column)})" for column in columns)
     return (
-        f"SELECT {flags}, {values}, count(*) FROM {d.quote(table)}{_where(where)} "
+        f"SELECT {flags}, {values}, count(*) FROM {d.quote(table)}{d.where(where)} "
         f"GROUP BY GROUPING SETS ({sets})"
     )
 
@@ -272,68 +223,6 @@ FROM ecdf GROUP BY {STACK}
 """
 
 
-def classification_counts(
-    d: Dialect, table: str, label: str, score: str, cutoff: float, where: str | None = None
-) -> str:
-    """Rows with a usable label and score: count, true/false positives and negatives at
-    `cutoff` (predicted positive when score >= cutoff), and the CBPE expected accuracy sum.
-
-    The label is positive when it equals 1 (booleans and 0/1 integers both work).
-    """
-    y = f"CAST({d.quote(label)} AS DOUBLE)"
-    s = d.as_double(score)
-    c = d.double(cutoff)
-    usable = f"{d.quote(label)} IS NOT NULL AND {d.usable(score)}"
-    return (
-        f"SELECT count(*), "
-        f"count(*) FILTER (WHERE {s} >= {c} AND {y} = 1), "
-        f"count(*) FILTER (WHERE {s} >= {c} AND {y} <> 1), "
-        f"count(*) FILTER (WHERE {s} < {c} AND {y} = 1), "
-        f"count(*) FILTER (WHERE {s} < {c} AND {y} <> 1) "
-        f"FROM {d.quote(table)}{_where(usable, where)}"
-    )
-
-
-def expected_accuracy(
-    d: Dialect, table: str, score: str, cutoff: float, where: str | None = None
-) -> str:
-    """Label-free (CBPE) accuracy: the mean probability that each decision is right, taking
-    the score as a calibrated P(label = 1). Also returns the usable row count."""
-    s = d.as_double(score)
-    return (
-        f"SELECT count(*), avg(CASE WHEN {s} >= {d.double(cutoff)} THEN {s} ELSE 1 - {s} END) "
-        f"FROM {d.quote(table)}{_where(d.usable(score), where)}"
-    )
-
-
-def auc(d: Dialect, table: str, score: str, label: str | None, where: str | None = None) -> str:
-    """Area under the ROC curve by the Mann-Whitney sum, ties counted one half.
-
-    With `label` the weights are the labels (realised AUC); without, each row weighs as
-    positive by its score and as negative by 1 - score (CBPE's label-free estimate).
-    """
-    s = d.as_double(score)
-    if label is None:
-        positive, negative = s, f"1 - {s}"
-        usable = d.usable(score)
-    else:
-        y = f"CAST({d.quote(label)} AS DOUBLE)"
-        positive = f"CASE WHEN {y} = 1 THEN 1.0 ELSE 0.0 END"
-        negative = f"CASE WHEN {y} = 1 THEN 0.0 ELSE 1.0 END"
-        usable = f"{d.quote(label)} IS NOT NULL AND {d.usable(score)}"
-    return f"""
-WITH by_score AS (
-    SELECT {s} AS s, sum({positive}) AS pos, sum({negative}) AS neg
-    FROM {d.quote(table)}{_where(usable, where)} GROUP BY s
-), ranked AS (
-    SELECT pos, neg, coalesce(sum(neg) OVER (
-        ORDER BY s ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0.0) AS below
-    FROM by_score
-)
-SELECT sum(pos * (below + 0.5 * neg)), sum(pos), sum(neg) FROM ranked
-"""
-
-
 def health_counts(
     d: Dialect,
     table: str,
@@ -364,7 +253,7 @@ def health_counts(
             f"count(CASE WHEN {v} NOT IN ({known}) THEN 1 END)" if named else f"count({v})",
             *(f"count(CASE WHEN {v} = {d.text(c)} THEN 1 END)" for c in named),
         ]
-    return f"SELECT {', '.join(parts)} FROM {d.quote(table)}{_where(where)}"
+    return f"SELECT {', '.join(parts)} FROM {d.quote(table)}{d.where(where)}"
 
 
 def feature_rows(d: Dialect, table: str, numeric: Sequence[str], categorical: Sequence[str]) -> str:

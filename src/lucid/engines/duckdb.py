@@ -28,7 +28,8 @@ import duckdb
 import pyarrow as pa
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
-from lucid.engines.drift_sql import DUCKDB, DialectQueries
+from lucid.engines.dialects import DUCKDB
+from lucid.engines.drift_sql import DialectQueries
 from lucid.engines.duckdb_access import Readable, confine, connect, file, folder
 from lucid.engines.duckdb_sources import (
     attach_database,

@@ -1,6 +1,6 @@
 """The SQL of a source's data health, generated in one place for every engine.
 
-Written in DuckDB's syntax, like `lucid.engines.drift_sql` (whose `Dialect` gives the
+Written in DuckDB's syntax, like `lucid.engines.drift_sql` (a `Dialect` gives the
 usable-number test), and run on Spark through `to_dialect`. One scan reads the window and its
 trailing windows, filtered on the source's event time alone (a range per window), so DuckDB
 skips the Parquet row groups outside them and Spark pushes the filter to its scan; the rarer
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from lucid.engines.drift_sql import Dialect
+from lucid.engines.dialects import Dialect
 
 Span = tuple[datetime, datetime]
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.semantic import ColumnType, FeatureDefinition, Source, SourceKind
 from lucid.contracts.times import not_a_time, to_naive_utc
-from lucid.engines.dialects import to_dialect
-from lucid.engines.drift_sql import SPARK, DialectQueries
+from lucid.engines.dialects import SPARK, to_dialect
+from lucid.engines.drift_sql import DialectQueries
 from lucid.engines.feature_sql import feature_sql
 from lucid.engines.labels import is_label_frame, label_frame_rows, naive_utc
 from lucid.engines.relations import SPINE_AS_OF, SPINE_ENTITY, view_name
