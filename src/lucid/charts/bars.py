@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from lucid.charts.legends import dashboard_legend
 from lucid.charts.scales import (
     BOTTOM,
     HEIGHT,
     LEFT,
-    LEGEND_ROW_HEIGHT,
     PALETTE_SIZE,
     TOP,
     WIDTH,
@@ -22,6 +22,7 @@ from lucid.charts.scales import (
     shortened,
     svg_text,
     tick_formatter,
+    y_grid,
 )
 
 
@@ -48,7 +49,17 @@ def bar_chart(
     """An SVG grouped bar chart from 0: per category one bar per group side by side (classed
     `g0`, `g1`… for the stylesheet), the category's label under them, round y ticks, and a
     legend naming each group. Every bar carries `data-label`, `data-group` and `data-value`."""
-    height = HEIGHT + LEGEND_ROW_HEIGHT + 6
+    legend_parts, legend_height = dashboard_legend(
+        [
+            (
+                f'<rect class="{classes("bar", f"g{position % PALETTE_SIZE}")}" x="0" y="-6" '
+                'width="24" height="12"/>',
+                group,
+            )
+            for position, group in enumerate(groups)
+        ]
+    )
+    height = HEIGHT + legend_height
     right = WIDTH - 24
     values = [v for bar in bars for v in bar.values]
     top = max(values, default=0.0)
@@ -65,13 +76,7 @@ def bar_chart(
         f'<line class="axis-line" x1="{LEFT}" y1="{bottom}" x2="{right}" y2="{bottom}"/>',
         f'<line class="axis-line" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{bottom}"/>',
     ]
-    for value in ticks:
-        y = y_scale.at(value)
-        parts.append(
-            f'<line class="grid" x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}"/>'
-            f'<text class="tick y-tick" data-y="{value!r}" x="{LEFT - 6}" y="{y + 4:.2f}" '
-            f'text-anchor="end">{escape(written(value))}</text>'
-        )
+    parts.extend(y_grid(y_scale, ticks, written, right))
     slot = (right - LEFT) / max(1, len(bars))
     limit = max(6, int(slot / 6.4))
     for index, bar in enumerate(bars):
@@ -104,14 +109,6 @@ def bar_chart(
         parts.append("</g>")
     if not bars:
         parts.append(svg_text((LEFT + right) / 2, HEIGHT / 2, "nothing to show", "empty", "middle"))
-    parts.append('<g class="legend">')
-    x = float(LEFT)
-    for position, group in enumerate(groups):
-        parts.append(
-            f'<g class="legend-entry" transform="translate({x:.1f} {HEIGHT + 4})">'
-            f'<rect class="{classes("bar", f"g{position % PALETTE_SIZE}")}" x="0" y="-6" '
-            f'width="24" height="12"/>{svg_text(30, 4, group, "legend-label")}</g>'
-        )
-        x += 50 + 6.2 * len(group)
-    parts.append("</g></svg>")
+    parts.extend(legend_parts)
+    parts.append("</svg>")
     return "".join(parts)

@@ -9,13 +9,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from lucid.charts.legends import dashboard_legend
 from lucid.charts.scales import (
     BOTTOM,
     DAY,
     HEIGHT,
     LABEL_GAP,
     LEFT,
-    LEGEND_ROW_HEIGHT,
     PALETTE_SIZE,
     RIGHT,
     TOP,
@@ -34,6 +34,7 @@ from lucid.charts.scales import (
     stack,
     svg_text,
     tick_formatter,
+    y_grid,
 )
 
 
@@ -72,8 +73,8 @@ def line_chart(
         floor = None if floor is None else min(floor, min(ys))
         ceiling = None if ceiling is None else max(ceiling, max(ys))
     entries = _legend_entries(series, lines, markers, legend or {})
-    rows = _legend_rows(entries)
-    height = HEIGHT + (LEGEND_ROW_HEIGHT * len(rows) + 6 if rows else 0)
+    legend_parts, legend_height = dashboard_legend(entries)
+    height = HEIGHT + legend_height
     x_span = domain(xs, pad=0.04)
     if x_time and xs and min(xs) == max(xs):
         x_span = (xs[0] - DAY, xs[0] + DAY)  # one moment: the days around it
@@ -100,7 +101,7 @@ def line_chart(
         parts.append(
             svg_text((LEFT + WIDTH - RIGHT) / 2, HEIGHT / 2, "no data yet", "empty", "middle")
         )
-    parts.extend(_legend_svg(rows))
+    parts.extend(legend_parts)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -146,35 +147,6 @@ def _legend_entries(
         css = classes("sample-reference" if group == "line" else f"sample-{group}", kind)
         entries.append((samples[group].format(css), _kind_name(key, kind, names)))
     return entries
-
-
-def _legend_rows(entries: Sequence[tuple[str, str]]) -> list[list[tuple[float, str, str]]]:
-    """The entries laid out left to right, a new row when one would pass the right edge."""
-    rows: list[list[tuple[float, str, str]]] = []
-    x = float(WIDTH)
-    for sample, label in entries:
-        span = 34 + 6.2 * len(label) + 16
-        if x + span > WIDTH - 8 or not rows:
-            rows.append([])
-            x = float(LEFT)
-        rows[-1].append((x, sample, label))
-        x += span
-    return rows
-
-
-def _legend_svg(rows: Sequence[Sequence[tuple[float, str, str]]]) -> list[str]:
-    if not rows:
-        return []
-    parts = ['<g class="legend">']
-    for index, row in enumerate(rows):
-        y = HEIGHT + 4 + LEGEND_ROW_HEIGHT * index
-        for x, sample, label in row:
-            parts.append(
-                f'<g class="legend-entry" transform="translate({x:.1f} {y:.1f})">{sample}'
-                f"{svg_text(30, 4, label, 'legend-label')}</g>"
-            )
-    parts.append("</g>")
-    return parts
 
 
 def _reference_lines(lines: Sequence[ReferenceLine], x_scale: Scale, y_scale: Scale) -> list[str]:
@@ -282,13 +254,7 @@ def _axes(
     ]
     y_ticks = y_scale.round_ticks(5)
     y_format = tick_formatter(y_ticks)
-    for value in y_ticks:
-        y = y_scale.at(value)
-        parts.append(f'<line class="grid" x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}"/>')
-        parts.append(
-            f'<text class="tick y-tick" data-y="{value!r}" x="{LEFT - 6}" y="{y + 4:.2f}" '
-            f'text-anchor="end">{escape(y_format(value))}</text>'
-        )
+    parts.extend(y_grid(y_scale, y_ticks, y_format, right))
     if x_ticks:
         x_labels = [(value, x_format(value)) for value in x_ticks]
     else:

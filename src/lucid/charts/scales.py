@@ -142,6 +142,22 @@ def shortened(label: str, limit: int = 28) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+def y_grid(
+    y_scale: Scale, ticks: Sequence[float], written: Callable[[float], str], right: float
+) -> list[str]:
+    """A dashboard chart's y ticks: a grid line from the y axis to `right` at each tick, and
+    its value, as `written`, left of the axis."""
+    parts = []
+    for value in ticks:
+        y = y_scale.at(value)
+        parts.append(
+            f'<line class="grid" x1="{LEFT}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}"/>'
+            f'<text class="tick y-tick" data-y="{value!r}" x="{LEFT - 6}" y="{y + 4:.2f}" '
+            f'text-anchor="end">{escape(written(value))}</text>'
+        )
+    return parts
+
+
 def svg_text(x: float, y: float, body: str, kind: str, anchor: str = "start") -> str:
     return (
         f'<text class="{classes(kind)}" x="{x:.2f}" y="{y:.2f}" text-anchor="{anchor}">'

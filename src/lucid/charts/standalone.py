@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from lucid.charts.legends import legend_places
 from lucid.charts.scales import Marker, Scale, Series, classes, format_number
 
 DASHES = {"solid": "", "dashed": "7 4", "dotted": "2 3", "dashdot": "9 3 2 3"}
@@ -287,27 +288,26 @@ def _legend(entries: Sequence[tuple[str, Ink, bool]], width: int) -> tuple[str, 
     """A legend entry per ink — a sample of its line (colour, dash) and shape, or a shaded
     swatch for a band's, and its label — laid out left to right in rows; returns the SVG and
     its height."""
+    labels = [ink.label or kind for kind, ink, _ in entries]
+    places = legend_places(
+        [int(40 + 6.4 * len(label) + 18) for label in labels], S_LEFT, width - S_RIGHT
+    )
     parts: list[str] = []
-    x, row = S_LEFT, 0
-    for kind, ink, shaded in entries:
-        label = ink.label or kind
-        span = 40 + 6.4 * len(label) + 18
-        if x + span > width - S_RIGHT and x > S_LEFT:
-            x, row = S_LEFT, row + 1
+    for (kind, ink, shaded), label, (x, row) in zip(entries, labels, places, strict=True):
         y = 6 + LEGEND_ROW * row
         if shaded:
             sample = (
-                f'<rect x="{x}" y="{y - 6}" width="30" height="12" fill="'
+                f'<rect x="{x:.0f}" y="{y - 6}" width="30" height="12" fill="'
                 f'{escape(ink.colour, quote=True)}" fill-opacity="0.18"/>'
             )
         elif ink.line:
-            sample = f'<line x1="{x}" y1="{y}" x2="{x + 30}" y2="{y}" {ink.attributes()}/>'
+            sample = f'<line x1="{x:.0f}" y1="{y}" x2="{x + 30:.0f}" y2="{y}" {ink.attributes()}/>'
         else:
             sample = ""
         parts.append(
             f'<g class="legend-entry" data-kind="{classes(kind)}">{sample}'
             f"{'' if shaded else ink.glyph(x + 15, y)}"
-            f'<text x="{x + 38}" y="{y + 4}">{escape(label)}</text></g>'
+            f'<text x="{x + 38:.0f}" y="{y + 4}">{escape(label)}</text></g>'
         )
-        x += int(span)
-    return "".join(parts), (LEGEND_ROW * (row + 1) + 8 if entries else 0)
+    rows = places[-1][1] + 1 if places else 0
+    return "".join(parts), (LEGEND_ROW * rows + 8 if entries else 0)
