@@ -391,3 +391,16 @@ def test_a_bar_chart_draws_each_group_from_zero_with_both_axes() -> None:
     )
     assert min(float(t.get("data-y") or "nan") for t in ticks_of(root, "y")) == 0
     assert [t.text for t in classed(root, "text", "legend-label")] == ["reference", "current"]
+
+
+def test_a_bar_chart_s_legend_wraps_inside_the_chart_and_the_chart_grows_to_hold_it() -> None:
+    groups = [f"group {n} " + "named at length " * 3 for n in range(4)]
+    root = parse(bar_chart("many", [Bar("x", (0.1, 0.2, 0.3, 0.4))], groups=groups))
+    entries = classed(root, "g", "legend-entry")
+    places = [
+        tuple(map(float, (e.get("transform") or "").removeprefix("translate(")[:-1].split()))
+        for e in entries
+    ]
+    assert len(entries) == 4 and all(x < WIDTH - 100 for x, _ in places)
+    rows = sorted({y for _, y in places})
+    assert len(rows) > 1 and float(root.get("height") or 0) > rows[-1]
