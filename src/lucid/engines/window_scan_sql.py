@@ -5,7 +5,7 @@ and reads only the columns a query names), each column converted to the window's
 from __future__ import annotations
 
 from lucid.engines.relations import literal, quote
-from lucid.ports.window_scan import ScanColumn, WindowScan
+from lucid.ports.window_scan import ScanColumn, WindowScan, parquet_scan
 
 
 def _converted(column: ScanColumn) -> str:
@@ -28,11 +28,10 @@ def window_view_sql(window: WindowScan, rows: str, outcomes: str | None) -> str:
     """A SELECT of `window`: the rows registered as `rows`, then the segment rows (joined to
     the outcomes registered as `outcomes` when the window has labels)."""
     segments = window.segments
-    listed = ", ".join(literal(path) for path in segments.files)
     selected = [_converted(column) for column in window.columns]
     selected.append("CAST(s.score AS DOUBLE) AS score")
     names = [quote(column.name) for column in window.columns] + ["score"]
-    source = f"read_parquet([{listed}], union_by_name = true) s"
+    source = f"{parquet_scan(segments.files)} s"
     if window.label:
         if outcomes is None:
             raise ValueError("a window with labels needs its outcomes")

@@ -8,7 +8,7 @@ calls `materialize` and registers the resulting Arrow table.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -19,6 +19,17 @@ Conversion = Literal["double", "text", "boolean_text", "null_double", "null_text
 """How a segment column becomes a window column: cast to a number (DOUBLE), cast to text,
 a boolean written `true`/`false`, or a null of the column's kind (the column is absent or of
 the other kind)."""
+
+
+def file_list(files: Sequence[str]) -> str:
+    """`files` as a DuckDB list literal of quoted paths."""
+    return "[" + ", ".join("'" + file.replace("'", "''") + "'" for file in files) + "]"
+
+
+def parquet_scan(files: Sequence[str]) -> str:
+    """A DuckDB table expression reading the Parquet `files` (columns united by name): what
+    the prediction log and the DuckDB engine both scan segments with."""
+    return f"read_parquet({file_list(files)}, union_by_name = true)"
 
 
 @dataclass(frozen=True, slots=True)
