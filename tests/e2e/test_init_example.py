@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import yaml
+
+from lucid.settings import CONFIG_FILE
 from tests.conftest import run_lucid
 
 
@@ -21,3 +25,15 @@ def test_an_example_is_made_only_in_a_new_or_empty_folder(tmp_path: Path) -> Non
     run = run_lucid("init", "--example", "churn", str(folder))
     assert run.code == 1 and "DIR:" in run.stderr and "is not empty" in run.stderr
     assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
+def test_the_example_project_takes_the_name_given(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    run = run_lucid("init", "--example", "churn", "--name", "retention-demo", str(folder))
+    assert run.code == 0, run.stderr
+    assert yaml.safe_load((folder / CONFIG_FILE).read_text())["name"] == "retention-demo"
+    listed = run_lucid(
+        "--project", str(folder), "events", "list", "--json", "--type", "ProjectInitialised"
+    )
+    [event] = json.loads(listed.stdout)["events"]
+    assert event["payload"]["name"] == "retention-demo"

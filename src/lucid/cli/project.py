@@ -28,7 +28,7 @@ def init(
 ) -> None:
     """Make an embedded project: lucid.yaml, SQLite metadata, DuckDB engine, local folders."""
     if example is not None:
-        _example(directory, example)
+        _example(directory, example, name)
         return
     with init_project(
         directory, name=name, actor=default_actor(os.environ), environ=os.environ
@@ -42,12 +42,12 @@ def init(
     console.print(f"  artifacts   {settings.artifacts_url}")
 
 
-def _example(directory: Path, example: str) -> None:
+def _example(directory: Path, example: str, name: str | None) -> None:
     from lucid.scenarios.churn.example import check_example, make_churn_example
 
     check_example(example)
     started = time.perf_counter()
-    made = make_churn_example(directory)
+    made = make_churn_example(directory, name=name)
     seconds = time.perf_counter() - started
     folder = made.folder
     as_of = made.as_of.strftime("%Y-%m-%dT%H:%M:%SZ")

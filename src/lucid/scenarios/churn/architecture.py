@@ -154,11 +154,14 @@ class ArchitectureArm:
     week_treated: set[str] = field(default_factory=set)
     served: list[ServedDay] = field(default_factory=list)
     """Every scoring the arm did, in order (`ServedDay`)."""
+    project_name: str | None = None
+    """The name of the arm's project (default: `churn-<name>`)."""
 
     def __post_init__(self) -> None:
         self.world = World(self.config)
         self.clock = SimulatedClock(aware(self.world.now))
-        init_project(self.folder, name=f"churn-{self.name}", actor="scenario", environ={}).close()
+        project = self.project_name or f"churn-{self.name}"
+        init_project(self.folder, name=project, actor="scenario", environ={}).close()
         self.configure(self.folder)
         self.lucid = bootstrap(load_settings(self.folder, {}))
         self.lucid.clock = self.clock

@@ -53,16 +53,19 @@ def check_example(example: str) -> None:
         raise InvalidInput("--example", f"must be one of {', '.join(EXAMPLES)} (got {example!r})")
 
 
-def make_churn_example(directory: Path, *, seed: int = 7) -> ExampleProject:
-    """Make the churn example in `directory` (new or empty) and set its clock to the world's
-    end; raises Conflict when no model reached production within `MAX_DAYS`."""
+def make_churn_example(
+    directory: Path, *, name: str | None = None, seed: int = 7
+) -> ExampleProject:
+    """Make the churn example in `directory` (new or empty), a project named `name` (default:
+    the folder's name), and set its clock to the world's end; raises Conflict when no model
+    reached production within `MAX_DAYS`."""
     folder = directory.expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise InvalidInput("DIR", f"{folder} exists and is not a folder")
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInput("DIR", f"{folder} is not empty; an example is made in a new folder")
     config = WorldConfig(customers=CUSTOMERS, days=MAX_DAYS, seed=seed, shocks=())
-    arm = NegentropicArm("example", folder, config)
+    arm = NegentropicArm("example", folder, config, project_name=name or folder.name)
     try:
         while arm.production is None and not arm.world.finished:
             arm.cycle()
