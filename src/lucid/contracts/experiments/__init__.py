@@ -37,6 +37,12 @@ from lucid.contracts.experiments.events import (
     ExposuresLogged,
     OutcomesLogged,
 )
+from lucid.contracts.experiments.sample_size import (
+    SampleSize,
+    minimum_sample_size,
+    minimum_sample_size_means,
+    shrink,
+)
 from lucid.contracts.experiments.shadow import (
     ShadowBacktested,
     ShadowConcluded,
@@ -49,13 +55,9 @@ from lucid.contracts.experiments.statistics import (
     ArmStats,
     EffectTest,
     RatioCheck,
-    SampleSize,
     always_valid_test,
     difference_test,
-    minimum_sample_size,
-    minimum_sample_size_means,
     sample_ratio_check,
-    shrink,
 )
 
 __all__ = [

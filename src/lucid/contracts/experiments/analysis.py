@@ -8,11 +8,11 @@ from enum import StrEnum
 from typing import Any
 
 from lucid.contracts.experiments.design import Design
+from lucid.contracts.experiments.sample_size import SampleSize
 from lucid.contracts.experiments.statistics import (
     ArmStats,
     EffectTest,
     RatioCheck,
-    SampleSize,
     always_valid_test,
     difference_test,
     sample_ratio_check,

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lucid.contracts.experiments.assignment import CHALLENGER, check_share, validate_experiment_id
-from lucid.contracts.experiments.statistics import (
-    DEFAULT_SRM_THRESHOLD,
+from lucid.contracts.experiments.sample_size import (
     SampleSize,
     minimum_sample_size,
     minimum_sample_size_means,
     shrink,
 )
+from lucid.contracts.experiments.statistics import DEFAULT_SRM_THRESHOLD
 from lucid.contracts.value import Comparison, Direction, Guardrail, finite
 from lucid.errors import InvalidInput
 
