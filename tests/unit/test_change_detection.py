@@ -22,7 +22,7 @@ from lucid.contracts.validity.change_detection import (
     student_t_cdf,
 )
 from lucid.contracts.validity.evaluation import PolicyEvaluation
-from lucid.contracts.validity.policy import stored_evaluation
+from lucid.contracts.validity.stored_runs import stored_evaluation
 from lucid.errors import InvalidInput
 
 NORMAL = statistics.NormalDist()

@@ -23,9 +23,10 @@ from lucid.contracts.digests import DigestRecord
 from lucid.contracts.times import to_utc
 from lucid.contracts.validity.grades import Level
 from lucid.contracts.validity.metrics import Measurement
-from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval, stored_evaluation
+from lucid.contracts.validity.policy import MonitoringPolicy, ThresholdApproval
 from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
+from lucid.contracts.validity.stored_runs import stored_evaluation
 from lucid.contracts.value import validate_model_name
 from lucid.errors import InvalidInput
 from lucid.monitoring import drills, policies, references

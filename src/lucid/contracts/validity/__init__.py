@@ -28,7 +28,6 @@ from lucid.contracts.validity.policy import (
     Reporting,
     ThresholdApproval,
     ThresholdChanged,
-    stored_evaluation,
 )
 from lucid.contracts.validity.profiles import (
     DEFAULT_BINS,
@@ -42,6 +41,7 @@ from lucid.contracts.validity.profiles import (
     SegmentProfile,
 )
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
+from lucid.contracts.validity.stored_runs import stored_evaluation
 from lucid.contracts.validity.thresholds import Threshold
 
 __all__ = [

@@ -18,7 +18,7 @@ from lucid.contracts.names import (
     refuse_unknown_keys,
 )
 from lucid.contracts.validity.actions import SEED_ACTIONS, ActionKind
-from lucid.contracts.validity.change_detection import ChangeDetection, change_threshold
+from lucid.contracts.validity.change_detection import ChangeDetection
 from lucid.contracts.validity.evaluation import Check, PolicyEvaluation
 from lucid.contracts.validity.evidence import (
     DEFAULT_FALSE_ALARM_BUDGET,
@@ -402,42 +402,3 @@ def _reporting_from_mapping(raw: Mapping[str, Any]) -> Reporting:
         ) from None
     escalation = optional_text(raw.get("escalation"), "reporting.escalation")
     return Reporting(tuple(stakeholders), frequency, escalation)
-
-
-def stored_evaluation(
-    policy: MonitoringPolicy, checks: Sequence[Mapping[str, Any]]
-) -> PolicyEvaluation:
-    """The evaluation a stored run recorded, rebuilt from its policy and its stored checks
-    (each a mapping with `threshold` key, `metric`, `feature`, `segment`, `value`, `level`,
-    row counts, `expected_no_drift`, `note`, and when stored `pvalue`, `adjusted_pvalue`,
-    `details`). Levels are taken as stored, never graded again,
-    so a run resumed later asks exactly what it asked when it was measured."""
-    thresholds = {threshold.key: threshold for threshold in policy.thresholds}
-    if policy.change_detection is not None:
-        for watched in policy.thresholds:
-            derived = change_threshold(watched, policy.change_detection)
-            thresholds[derived.key] = derived
-    rebuilt: list[Check] = []
-    for position, stored in enumerate(checks):
-        threshold = thresholds.get(str(stored["threshold"]))
-        if threshold is None:
-            raise InvalidInput(
-                f"checks[{position}].threshold",
-                f"{stored['threshold']!r} is not a threshold of the run's policy",
-            )
-        level = Level(stored["level"])
-        measurement = Measurement(
-            metric=str(stored["metric"]),
-            value=stored.get("value"),
-            feature=stored.get("feature"),
-            segment=stored.get("segment"),
-            reference_rows=stored.get("reference_rows"),
-            current_rows=stored.get("current_rows"),
-            sufficient=level is not Level.INSUFFICIENT_DATA,
-            expected_no_drift=stored.get("expected_no_drift"),
-            note=stored.get("note"),
-            details=dict(stored.get("details") or {}),
-            pvalue=stored.get("pvalue"),
-        )
-        rebuilt.append(Check(threshold, measurement, level, stored.get("adjusted_pvalue")))
-    return PolicyEvaluation(tuple(rebuilt))
