@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from lucid.charts.scales import RIGHT, WIDTH
 from lucid.contracts.model_history import HistoryEntry, ModelHistory
 from lucid.contracts.value import BusinessImpact, Direction
-from lucid.dashboard.views import _contract_chart, _served_spans
+from lucid.dashboard.model_charts import contract_chart, served_spans
 
 SVG = "{http://www.w3.org/2000/svg}"
 T1, T2, T3 = (datetime(2026, 11, d, tzinfo=UTC) for d in (1, 5, 9))
@@ -41,7 +41,7 @@ HISTORY = ModelHistory(
 
 
 def test_each_serving_span_ends_where_the_next_one_starts() -> None:
-    assert _served_spans(HISTORY) == [
+    assert served_spans(HISTORY) == [
         (1, T1.timestamp(), T2.timestamp()),
         (2, T2.timestamp(), T3.timestamp()),
         (1, T3.timestamp(), None),
@@ -50,7 +50,7 @@ def test_each_serving_span_ends_where_the_next_one_starts() -> None:
 
 def test_each_version_s_contract_lines_cover_only_the_span_it_served() -> None:
     contracts = {1: contract(0.82, 0.78), 2: contract(0.85, 0.79)}
-    svg = _contract_chart("churn", contracts[1], contracts, HISTORY, [], [])
+    svg = contract_chart("churn", contracts[1], contracts, HISTORY, [], [])
     lines = [
         e
         for e in ET.fromstring(svg).iter(SVG + "line")

@@ -18,27 +18,27 @@ from lucid.charts import (
     Point,
     ReferenceLine,
     Series,
-    Span,
     bar_chart,
-    format_moment,
     interval_chart,
     line_chart,
-    span_chart,
 )
-from lucid.contracts.events import parse_time
-from lucid.contracts.model_history import ModelHistory, production_periods
 from lucid.contracts.override_share import PERIODS
 from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
 from lucid.contracts.validity.change_detection import NEVER_CRITICAL
-from lucid.contracts.value import BusinessImpact, Stage
+from lucid.contracts.value import Stage
 from lucid.dashboard.details import srm_verdict
+from lucid.dashboard.model_charts import (
+    LEGEND,
+    axis_bounds,
+    change_markers,
+    contract_chart,
+    incident_markers,
+    seconds,
+    served_when,
+)
 from lucid.dashboard.moments import readable
 from lucid.errors import LucidError
-
-
-def _seconds(text: str) -> float:
-    return parse_time(text).timestamp()
 
 
 def overview(lucid: Lucid) -> dict[str, Any]:
@@ -136,166 +136,16 @@ def model(lucid: Lucid, name: str) -> dict[str, Any]:
         "history": [entry.to_dict() for entry in history.entries],
         "observations": [vars(o) for o in observations],
         "evaluations": evaluations,
-        "chart": _contract_chart(
+        "chart": contract_chart(
             name,
             contract,
             {v.version: v.impact for v in versions},
             history,
             observations,
-            _incident_markers(lucid, name),
+            incident_markers(lucid, name),
         ),
-        **_served_when(lucid, name, history),
+        **served_when(lucid, name, history),
     }
-
-
-def _served_when(lucid: Lucid, name: str, history: ModelHistory) -> dict[str, Any]:
-    """Which version served production when: its periods, and them as a timeline."""
-    periods = production_periods(history)
-    now = lucid.clock().timestamp()
-    spans = [
-        Span(
-            f"v{p.version}",
-            p.start.timestamp(),
-            p.end.timestamp() if p.end else max(now, p.start.timestamp()),
-            f"v{p.version}: {format_moment(p.start.timestamp())} – "
-            + (format_moment(p.end.timestamp()) if p.end else "now"),
-            "serving" if p.end is None else "",
-        )
-        for p in periods
-    ]
-    return {
-        "periods": [p.to_dict() for p in periods],
-        "periods_chart": span_chart(
-            f"{name}: which version served when", spans, chart_id="served-chart"
-        ),
-    }
-
-
-LEGEND = {
-    "marker:deployment": "entry into production",
-    "marker:rollback": "rollback",
-    "marker:incident": "incident opened",
-    "line:rollback": "rollback threshold",
-    "line:warning": "warning threshold",
-    "line:critical": "critical threshold",
-    "insufficient_data": "insufficient data",
-}
-"""The legend's names of the dashboard charts' kinds (the others are written as they are)."""
-
-
-def _change_markers(history: ModelHistory) -> list[Marker]:
-    """A marker per entry into production and per rollback, named by the version after it."""
-    return [
-        Marker(
-            f"v{entry.serving_after} deployed" if entry.kind == "promotion" else "rollback",
-            entry.at.timestamp(),
-            "deployment" if entry.kind == "promotion" else "rollback",
-            f"{entry.at:%Y-%m-%d %H:%M} {entry.kind}: {entry.detail}",
-        )
-        for entry in history.entries
-        if entry.kind in ("promotion", "rollback")
-    ]
-
-
-def _incident_markers(lucid: Lucid, name: str) -> list[Marker]:
-    """A marker per incident of the model, at the start of the window that opened it."""
-    return [
-        Marker(
-            "incident",
-            _seconds(incident.window_start),
-            "incident",
-            f"incident {incident.id} ({incident.level}, {incident.status}) opened "
-            f"{readable(incident.opened_at)}",
-        )
-        for incident in lucid.monitoring.incidents(name)
-    ]
-
-
-def _served_spans(history: ModelHistory) -> list[tuple[int, float, float | None]]:
-    """(version, from, until) for each span a version served production, in order; the last
-    one open (None)."""
-    spans: list[tuple[int, float, float | None]] = []
-    for entry in history.entries:
-        if entry.kind not in ("promotion", "rollback"):
-            continue
-        at = entry.at.timestamp()
-        if spans and spans[-1][2] is None:
-            spans[-1] = (spans[-1][0], spans[-1][1], at)
-        if entry.serving_after is not None:
-            spans.append((entry.serving_after, at, None))
-    return spans
-
-
-def _contract_lines(
-    contract: BusinessImpact,
-    contracts: dict[int, BusinessImpact],
-    spans: Sequence[tuple[int, float, float | None]],
-) -> list[ReferenceLine]:
-    """Each serving version's target, baseline and rollback threshold over the span it
-    served; with no version ever served, `contract`'s lines across the chart."""
-
-    def three(
-        impact: BusinessImpact, prefix: str, start: float | None, end: float | None
-    ) -> list[ReferenceLine]:
-        return [
-            ReferenceLine(f"{prefix}target", impact.target, "target", start, end),
-            ReferenceLine(f"{prefix}baseline", impact.baseline, "baseline", start, end),
-            ReferenceLine(f"{prefix}rollback", impact.rollback_threshold, "rollback", start, end),
-        ]
-
-    if not spans:
-        return three(contract, "", None, None)
-    return [
-        line
-        for version, start, end in spans
-        if contracts.get(version) is not None and contracts[version].metric == contract.metric
-        for line in three(contracts[version], f"v{version} ", start, end)
-    ]
-
-
-def _contract_chart(
-    name: str,
-    contract: BusinessImpact,
-    contracts: dict[int, BusinessImpact],
-    history: ModelHistory,
-    observations: Sequence[Any],
-    incidents: Sequence[Marker],
-) -> str:
-    """The observations of the contract's metric, one series per version, against each
-    serving version's baseline, target and rollback lines over the span it served; entries
-    into production, rollbacks and incidents marked."""
-    by_version: dict[int, list[Point]] = defaultdict(list)
-    for seen in observations:
-        if seen.metric == contract.metric:
-            judged = contracts.get(seen.version, contract)
-            by_version[seen.version].append(
-                Point(
-                    _seconds(seen.observed_at),
-                    seen.value,
-                    f"v{seen.version} {seen.metric} {seen.value:g} over {seen.period}",
-                    "bad" if judged.should_rollback(seen.value) else "",
-                )
-            )
-    return line_chart(
-        f"{name}: {contract.metric} against its contract",
-        [Series(f"v{v}", tuple(points), f"v{v}") for v, points in sorted(by_version.items())],
-        lines=_contract_lines(contract, contracts, _served_spans(history)),
-        markers=[*_change_markers(history), *incidents],
-        x_time=True,
-        y_label=f"{contract.metric} ({contract.direction.value} is better)",
-        y_bounds=_bounds(contract.metric),
-        legend={**LEGEND, "bad": "past the rollback threshold"},
-        chart_id="contract-chart",
-    )
-
-
-def _bounds(metric: str) -> tuple[float | None, float | None]:
-    """The values `metric` can take, for its axis: shares, rates and probabilities lie in
-    [0, 1]; anything else is left to its values (never below 0 when none is)."""
-    words = metric.lower()
-    if any(w in words for w in ("pvalue", "p_value", "rate", "share", "auc", "accuracy")):
-        return 0.0, 1.0
-    return None, None
 
 
 def monitoring_models(lucid: Lucid) -> dict[str, Any]:
@@ -332,16 +182,16 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
             key = (check["threshold"], check["feature"], check["segment"])
             groups[key].append((run.window, check))
     try:
-        changes = _change_markers(lucid.registry.history(name))
+        changes = change_markers(lucid.registry.history(name))
     except LucidError:
         changes = []
-    marks = [*changes, *_incident_markers(lucid, name)]
+    marks = [*changes, *incident_markers(lucid, name)]
     charts = []
     for index, ((threshold, feature, segment), seen) in enumerate(groups.items()):
         latest = seen[-1][1]
         points = tuple(
             Point(
-                _seconds(window.split("/")[0]),
+                seconds(window.split("/")[0]),
                 float(check["value"]),
                 f"{readable(window)}: {check['value']:.4g} ({check['level']})",
                 check["level"],
@@ -365,7 +215,7 @@ def monitoring(lucid: Lucid, name: str) -> dict[str, Any]:
                     markers=_within(marks, points),
                     x_time=True,
                     y_label=latest["metric"],
-                    y_bounds=_bounds(str(latest["metric"])),
+                    y_bounds=axis_bounds(str(latest["metric"])),
                     legend=LEGEND,
                     chart_id=f"check-{index}",
                 ),
