@@ -1,0 +1,230 @@
+"""Reports kept with the state of the database they were measured at, read back while that
+state holds, without SQLAlchemy.
+
+A kept report (table `kept_reports`, one row per name) is a measure that depends only on what
+the metadata database holds, the project's settings and the clock: the scorecard of a period.
+Lucid records an event with every change it makes to what such a report reads, and numbers
+the served feature values, so the database's state is written by four queries
+(`STATE_QUERIES`): the schema revision, the event log's head (seq and hash), the id of the
+last served value, and the kept skew sums (tolerance, position, time). The rules:
+
+- a report is kept only when that state did not move while it was measured (a write landing
+  meanwhile leaves nothing kept, and the next reader measures again);
+- a kept report is read back only while the state is the one it was measured at, the schema
+  is this Lucid's (`SCHEMA_HEAD`), and the clock is at or after its measure and before
+  `valid_until`, the first moment its figures change with no write (a declared shift that
+  starts later); otherwise it is measured again;
+- a row changed behind Lucid's back, or a source file rewritten in place, is not seen: a
+  measure from scratch (`lucid scorecard --recompute`) is.
+
+A command reads a kept report before it loads the project's settings: `<project>/.lucid/
+settings.json` holds the database URL and the `as_of` moment the settings resolved to, with a
+digest of Lucid's version, the project's folder, `lucid.yaml` and every environment variable
+their loading read (`ReadEnvironment`). It is trusted only while that digest holds, so a
+command whose settings would now be refused measures again and is refused as before. An SQLite
+database is read with the standard library's `sqlite3`; a report of a database elsewhere
+(PostgreSQL) is measured on each call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import lucid
+from lucid.project_folder import CONFIG_FILE
+from lucid.storage.schema_head import SCHEMA_HEAD
+
+if TYPE_CHECKING:
+    from lucid.storage.database import Database
+
+STATE_QUERIES: tuple[tuple[str, str], ...] = (
+    ("schema", "SELECT version_num FROM alembic_version"),
+    ("head", "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"),
+    ("served", "SELECT MAX(id) FROM served_features"),
+    ("skew", "SELECT tolerance, position, measured_at FROM skew_figures ORDER BY tolerance"),
+)
+"""What a kept report's validity is checked against, in plain SQL every driver runs."""
+
+_READ_REPORT = "SELECT state, measured_at, valid_until, body FROM kept_reports WHERE name = ?"
+_FORMAT = 1
+_SETTINGS_FILE = Path(".lucid") / "settings.json"
+_SQLITE = "sqlite:///"
+
+
+def database_state(execute: Callable[[str], Iterable[Sequence[Any]]]) -> str:
+    """The state of the database as canonical JSON, from `execute` (SQL → rows)."""
+    state = {name: [list(row) for row in execute(sql)] for name, sql in STATE_QUERIES}
+    return json.dumps(state, sort_keys=True, separators=(",", ":"))
+
+
+class ReadEnvironment(Mapping[str, str]):
+    """An environment that remembers the names looked up in it (`read`), and whether it was
+    listed whole (`listed`): what the settings read of it."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self._environ = environ
+        self.read: set[str] = set()
+        self.listed = False
+
+    def __getitem__(self, name: str) -> str:
+        self.read.add(name)
+        return self._environ[name]
+
+    def __contains__(self, name: object) -> bool:
+        if isinstance(name, str):
+            self.read.add(name)
+        return name in self._environ
+
+    def __iter__(self) -> Iterator[str]:
+        self.listed = True
+        return iter(self._environ)
+
+    def __len__(self) -> int:
+        self.listed = True
+        return len(self._environ)
+
+
+@dataclass(frozen=True)
+class KeptReports:
+    """The kept reports of one database, measured and kept through SQLAlchemy."""
+
+    db: Database
+
+    def state(self) -> str:
+        """The database's state now (`database_state`), read in one snapshot."""
+        with self.db.snapshot() as connection:
+            return database_state(lambda sql: connection.exec_driver_sql(sql).all())
+
+    def keep(
+        self,
+        name: str,
+        body: Mapping[str, Any],
+        *,
+        state: str,
+        measured_at: str,
+        valid_until: str | None,
+    ) -> bool:
+        """Keep `body` under `name`, measured at `state`, unless the state has moved since;
+        False when it has or the database refuses the write (a read-only role): nothing kept.
+        """
+        from sqlalchemy import delete, insert
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from lucid.errors import LucidError
+        from lucid.storage.tables import kept_reports
+
+        row = {
+            "name": name,
+            "state": state,
+            "measured_at": measured_at,
+            "valid_until": valid_until,
+            "body": json.dumps(body),
+        }
+        try:
+            with self.db.transaction() as connection:
+                if database_state(lambda sql: connection.exec_driver_sql(sql).all()) != state:
+                    return False
+                connection.execute(delete(kept_reports).where(kept_reports.c.name == name))
+                connection.execute(insert(kept_reports), [row])
+        except (SQLAlchemyError, LucidError):
+            return False
+        return True
+
+
+def keep_settings(
+    project_dir: Path, environ: ReadEnvironment, database_url: str, as_of: str | None
+) -> bool:
+    """Write what the settings resolved to for `read_kept`; False when the folder refuses the
+    file or the settings read the environment whole (then nothing is written)."""
+    digest = _settings_digest(project_dir, environ.read, environ)
+    if digest is None or environ.listed:
+        return False
+    document = {
+        "format": _FORMAT,
+        "digest": digest,
+        "environment": sorted(environ.read),
+        "database_url": database_url,
+        "as_of": as_of,
+    }
+    path = project_dir / _SETTINGS_FILE
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as file:
+            json.dump(document, file)
+        os.replace(file.name, path)
+    except OSError:
+        return False
+    return True
+
+
+def read_kept(
+    project_dir: Path, name: str, environ: Mapping[str, str], now: Callable[[], datetime]
+) -> dict[str, Any] | None:
+    """The report kept under `name` if it still holds (the rules above), else None."""
+    settings = _kept_settings(project_dir, environ)
+    if settings is None or not settings[0].startswith(_SQLITE + "/"):
+        return None
+    database_url, as_of = settings
+    database = Path(database_url[len(_SQLITE) :])
+    try:
+        uri = database.as_uri() + "?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True)) as connection:
+            connection.execute("BEGIN")
+            state = database_state(lambda sql: connection.execute(sql).fetchall())
+            row = connection.execute(_READ_REPORT, (name,)).fetchone()
+    except (sqlite3.Error, ValueError):
+        return None
+    if row is None or row[0] != state or json.loads(state)["schema"] != [[SCHEMA_HEAD]]:
+        return None
+    moment = datetime.fromisoformat(as_of) if as_of else now()
+    measured_at, valid_until = (datetime.fromisoformat(t) if t else None for t in row[1:3])
+    if measured_at is None or moment < measured_at:
+        return None
+    if valid_until is not None and moment >= valid_until:
+        return None
+    body: dict[str, Any] = json.loads(row[3])
+    return body
+
+
+def _kept_settings(project_dir: Path, environ: Mapping[str, str]) -> tuple[str, str | None] | None:
+    """(database URL, as_of) as the settings resolved them, while their digest holds."""
+    try:
+        document = json.loads((project_dir / _SETTINGS_FILE).read_text(encoding="utf-8"))
+        if document["format"] != _FORMAT:
+            return None
+        digest = _settings_digest(project_dir, document["environment"], environ)
+        if digest is None or digest != document["digest"]:
+            return None
+        return str(document["database_url"]), document["as_of"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _settings_digest(
+    project_dir: Path, names: Iterable[str], environ: Mapping[str, str]
+) -> str | None:
+    """SHA-256 of Lucid's version, the folder, `lucid.yaml`'s bytes and the named variables;
+    None without a readable `lucid.yaml`."""
+    try:
+        config = (project_dir / CONFIG_FILE).read_bytes()
+    except OSError:
+        return None
+    values = {name: environ.get(name) for name in names}
+    material = [
+        _FORMAT,
+        lucid.__version__,
+        str(project_dir),
+        hashlib.sha256(config).hexdigest(),
+        values,
+    ]
+    return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()

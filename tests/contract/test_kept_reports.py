@@ -1,0 +1,167 @@
+"""Kept reports: read back while the database, the settings and the clock are as they were
+measured, and never once anything they read has moved."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from lucid.bootstrap import open_project
+from lucid.contracts.events import format_time
+from lucid.storage.kept_reports import KeptReports, ReadEnvironment, keep_settings, read_kept
+from tests.conftest import new_project
+
+MEASURED = datetime(2026, 12, 1, 12, tzinfo=UTC)
+BODY = {"z_first": 1.5, "a_second": None, "override_shares": {"rows": []}}
+
+
+def _keep(
+    folder: Path,
+    environ: Mapping[str, str],
+    *,
+    until: datetime | None = None,
+    moved: bool = False,
+) -> bool:
+    """Measure nothing, keep BODY as measured at MEASURED (`moved`: with a state from before
+    a write); the settings file too when kept."""
+    read = ReadEnvironment(environ)
+    with open_project(folder, environ=read) as lucid:
+        kept = KeptReports(lucid.db)
+        state = kept.state()
+        if moved:
+            lucid.incidents.declare_shift(MEASURED, description="a shock", actor="dana")
+        done = kept.keep(
+            "r",
+            BODY,
+            state=state,
+            measured_at=format_time(MEASURED),
+            valid_until=None if until is None else format_time(until),
+        )
+        if done:
+            assert keep_settings(folder, read, lucid.settings.database_url, None)
+    return done
+
+
+def _read(folder: Path, environ: Mapping[str, str], at: datetime = MEASURED) -> Any:
+    return read_kept(folder, "r", environ, lambda: at)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    folder = tmp_path / "shop"
+    return folder, new_project(folder)
+
+
+def test_a_kept_report_reads_back_as_kept_in_its_order(
+    project: tuple[Path, dict[str, str]],
+) -> None:
+    folder, environ = project
+    assert _read(folder, environ) is None  # nothing kept yet
+    assert _keep(folder, environ)
+    body = _read(folder, environ, MEASURED + timedelta(days=30))
+    assert body == BODY and list(body) == list(BODY)
+    assert read_kept(folder, "other", environ, lambda: MEASURED) is None
+
+
+def _record_event(folder: Path, environ: Mapping[str, str]) -> None:
+    with open_project(folder, environ=environ) as lucid:
+        lucid.tokens.create(person="ana", role="viewer", teams=[], actor="dana", rationale="r")
+
+
+def _write(folder: Path, environ: Mapping[str, str], sql: str) -> None:
+    with open_project(folder, environ=environ) as lucid, lucid.db.transaction() as connection:
+        connection.execute(text(sql))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(_record_event, id="an event recorded"),
+        pytest.param(
+            lambda f, e: _write(
+                f,
+                e,
+                "INSERT INTO served_features (served_at, entity, feature, status) "
+                "VALUES ('2026-12-01T00:00:00.000000Z', 'c1', 'f@1', 'ok')",
+            ),
+            id="a served value logged",
+        ),
+        pytest.param(
+            lambda f, e: _write(
+                f,
+                e,
+                "INSERT INTO skew_figures (tolerance, position, figures, measured_at) "
+                "VALUES (0.5, 0, '[]', '2026-12-01T00:00:00.000000Z')",
+            ),
+            id="skew sums kept",
+        ),
+        pytest.param(
+            lambda f, e: _write(f, e, "UPDATE alembic_version SET version_num = '0019'"),
+            id="another schema",
+        ),
+    ],
+)
+def test_any_write_it_reads_makes_it_measured_again(
+    project: tuple[Path, dict[str, str]], write: Any
+) -> None:
+    folder, environ = project
+    assert _keep(folder, environ)
+    write(folder, environ)
+    assert _read(folder, environ) is None
+
+
+def test_a_write_while_it_was_measured_keeps_nothing(
+    project: tuple[Path, dict[str, str]],
+) -> None:
+    folder, environ = project
+    assert not _keep(folder, environ, moved=True)
+    assert _read(folder, environ) is None
+
+
+def test_the_clock_bounds_it(project: tuple[Path, dict[str, str]]) -> None:
+    folder, environ = project
+    until = MEASURED + timedelta(hours=1)
+    assert _keep(folder, environ, until=until)
+    assert _read(folder, environ, until - timedelta(microseconds=1)) == BODY
+    assert _read(folder, environ, until) is None  # a declared shift starts: figures change
+    assert _read(folder, environ, MEASURED - timedelta(seconds=1)) is None
+
+
+def test_changed_settings_make_it_measured_again(project: tuple[Path, dict[str, str]]) -> None:
+    folder, environ = project
+    assert _keep(folder, environ)
+    assert _read(folder, {**environ, "UNRELATED": "x"}) == BODY
+    assert _read(folder, {**environ, "LUCID_AS_OF": "2026-01-01T00:00:00Z"}) is None
+    assert _read(folder, {**environ, "LUCID_DATABASE_URL": "sqlite:////elsewhere.db"}) is None
+    config = folder / "lucid.yaml"
+    config.write_text(config.read_text() + "# edited\n")
+    assert _read(folder, environ) is None
+
+
+@pytest.mark.parametrize("content", ["not json", '{"format": 1}', "[]", '{"format": 99}'])
+def test_an_unreadable_settings_file_is_not_trusted(
+    project: tuple[Path, dict[str, str]], content: str
+) -> None:
+    folder, environ = project
+    assert _keep(folder, environ)
+    (folder / ".lucid" / "settings.json").write_text(content)
+    assert _read(folder, environ) is None
+
+
+def test_a_database_elsewhere_keeps_reports_but_is_always_measured(
+    tmp_path: Path, database_url: str
+) -> None:
+    folder = tmp_path / "shop"
+    environ = new_project(folder, database_url)
+    assert _keep(folder, environ)
+    with open_project(folder, environ=environ) as lucid, lucid.db.snapshot() as connection:
+        [(body,)] = connection.execute(text("SELECT body FROM kept_reports")).all()
+    assert json.loads(body) == BODY
+    read = _read(folder, environ)
+    assert read == (BODY if database_url.startswith("sqlite") else None)

@@ -1,0 +1,86 @@
+"""`lucid scorecard` in real processes: a kept report prints what measuring printed, without
+the database toolkit, and is measured again when a write, the clock or the settings move."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tests.conftest import CliResult, run_lucid
+from tests.e2e.test_cli_loading import _imported_after
+
+
+def _ok(project: Path, *args: str, env: dict[str, str] | None = None) -> CliResult:
+    result = run_lucid("-p", str(project), *args, env={"LUCID_ACTOR": "dana", **(env or {})})
+    assert result.code == 0, result.stderr
+    return result
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "shop"
+    assert run_lucid("init", str(project)).code == 0
+    return project
+
+
+def test_a_kept_scorecard_prints_as_measured_without_the_database_toolkit(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    for args in (["scorecard"], ["scorecard", "--json"], ["scorecard", "--period", "year"]):
+        measured = _ok(project, *args)
+        assert _ok(project, *args).stdout == measured.stdout, args
+    code = (
+        "from lucid.cli.main import main\n"
+        "try:\n"
+        f"    main(['-p', {str(project)!r}, 'scorecard'])\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+    )
+    loaded = _imported_after(code)
+    assert not loaded & {"sqlalchemy", "yaml", "duckdb", "numpy"}, loaded
+
+
+def test_a_write_is_seen_at_the_next_call(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    measured = _ok(project, "scorecard", "--json").stdout
+    assert _ok(project, "scorecard", "--json").stdout == measured  # kept
+    assert json.loads(measured)["critical_incidents_undetected"] is None
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    _ok(project, "incidents", "declare-shift", past, "--description", "a shock")
+    assert (
+        json.loads(_ok(project, "scorecard", "--json").stdout)["critical_incidents_undetected"] == 1
+    )
+
+
+def test_a_declared_shift_counts_from_its_start_with_no_write(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    start = datetime.now(UTC) + timedelta(seconds=4)
+    _ok(project, "incidents", "declare-shift", start.isoformat(), "--description", "a drill")
+    before = json.loads(_ok(project, "scorecard", "--json").stdout)
+    assert datetime.now(UTC) < start, "the machine was too slow to measure before the shift"
+    assert before["critical_incidents_undetected"] is None
+    time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()) + 0.2)
+    after = json.loads(_ok(project, "scorecard", "--json").stdout)
+    assert after["critical_incidents_undetected"] == 1
+
+
+def test_settings_refused_after_keeping_are_refused_again(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _ok(project, "scorecard")
+    config = project / "lucid.yaml"
+    config.write_text(config.read_text() + "skew_limit: 7\n")
+    refused = run_lucid("-p", str(project), "scorecard")
+    assert refused.code == 1
+    assert "skew_limit" in refused.stderr
+    bad_env = run_lucid("-p", str(project), "scorecard", env={"LUCID_AS_OF": "yesterday"})
+    assert bad_env.code == 1 and "as_of" in bad_env.stderr
+
+
+def test_a_bad_period_is_refused_with_reports_kept(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    _ok(project, "scorecard")
+    refused = run_lucid("-p", str(project), "scorecard", "--period", "week")
+    assert refused.code == 1
+    assert "--period: must be one of month, quarter, year, not 'week'" in refused.stderr
