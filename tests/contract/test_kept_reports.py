@@ -154,7 +154,7 @@ def test_an_unreadable_settings_file_is_not_trusted(
     assert _read(folder, environ) is None
 
 
-def test_a_database_elsewhere_keeps_reports_but_is_always_measured(
+def test_each_database_keeps_and_reads_back_and_a_write_is_seen(
     tmp_path: Path, database_url: str
 ) -> None:
     folder = tmp_path / "shop"
@@ -163,5 +163,15 @@ def test_a_database_elsewhere_keeps_reports_but_is_always_measured(
     with open_project(folder, environ=environ) as lucid, lucid.db.snapshot() as connection:
         [(body,)] = connection.execute(text("SELECT body FROM kept_reports")).all()
     assert json.loads(body) == BODY
-    read = _read(folder, environ)
-    assert read == (BODY if database_url.startswith("sqlite") else None)
+    assert _read(folder, environ) == BODY
+    _record_event(folder, environ)
+    assert _read(folder, environ) is None
+
+
+def test_a_database_that_cannot_be_reached_is_measured(
+    project: tuple[Path, dict[str, str]],
+) -> None:
+    folder, environ = project
+    assert _keep(folder, environ)
+    (folder / "metadata.db").rename(folder / "moved.db")
+    assert _read(folder, environ) is None

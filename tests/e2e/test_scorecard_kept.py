@@ -8,6 +8,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import CliResult, run_lucid
 from tests.e2e.test_cli_loading import _imported_after
 
@@ -16,6 +18,17 @@ def _ok(project: Path, *args: str, env: dict[str, str] | None = None) -> CliResu
     result = run_lucid("-p", str(project), *args, env={"LUCID_ACTOR": "dana", **(env or {})})
     assert result.code == 0, result.stderr
     return result
+
+
+def _main(project: Path, *args: str) -> str:
+    """Code that runs `lucid -p PROJECT ARGS` in the interpreter and checks it succeeded."""
+    return (
+        "from lucid.cli.main import main\n"
+        "try:\n"
+        f"    main(['-p', {str(project)!r}, *{list(args)!r}])\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+    )
 
 
 def _project(tmp_path: Path) -> Path:
@@ -31,15 +44,24 @@ def test_a_kept_scorecard_prints_as_measured_without_the_database_toolkit(
     for args in (["scorecard"], ["scorecard", "--json"], ["scorecard", "--period", "year"]):
         measured = _ok(project, *args)
         assert _ok(project, *args).stdout == measured.stdout, args
-    code = (
-        "from lucid.cli.main import main\n"
-        "try:\n"
-        f"    main(['-p', {str(project)!r}, 'scorecard'])\n"
-        "except SystemExit as stop:\n"
-        "    assert not stop.code, stop.code\n"
-    )
-    loaded = _imported_after(code)
+    loaded = _imported_after(_main(project, "scorecard"))
     assert not loaded & {"sqlalchemy", "yaml", "duckdb", "numpy"}, loaded
+
+
+def test_a_kept_scorecard_on_postgresql_is_read_with_psycopg_alone(
+    tmp_path: Path, postgres_schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LUCID_DATABASE_URL", postgres_schema)
+    project = _project(tmp_path)
+    measured = _ok(project, "scorecard", "--json")
+    assert _ok(project, "scorecard", "--json").stdout == measured.stdout
+    loaded = _imported_after(_main(project, "scorecard", "--json"))
+    assert "psycopg" in loaded and not loaded & {"sqlalchemy", "yaml", "rich"}, loaded
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    _ok(project, "incidents", "declare-shift", past, "--description", "a shock")
+    assert (
+        json.loads(_ok(project, "scorecard", "--json").stdout)["critical_incidents_undetected"] == 1
+    )
 
 
 def test_a_write_is_seen_at_the_next_call(tmp_path: Path) -> None:

@@ -21,9 +21,9 @@ A command reads a kept report before it loads the project's settings: `<project>
 settings.json` holds the database URL and the `as_of` moment the settings resolved to, with a
 digest of Lucid's version, the project's folder, `lucid.yaml` and every environment variable
 their loading read (`ReadEnvironment`). It is trusted only while that digest holds, so a
-command whose settings would now be refused measures again and is refused as before. An SQLite
-database is read with the standard library's `sqlite3`; a report of a database elsewhere
-(PostgreSQL) is measured on each call.
+command whose settings would now be refused measures again and is refused as before. The
+database is read with its driver alone, read-only: `sqlite3` for SQLite, psycopg for
+PostgreSQL (REPEATABLE READ).
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ STATE_QUERIES: tuple[tuple[str, str], ...] = (
 )
 """What a kept report's validity is checked against, in plain SQL every driver runs."""
 
-_READ_REPORT = "SELECT state, measured_at, valid_until, body FROM kept_reports WHERE name = ?"
+_READ_REPORT = "SELECT state, measured_at, valid_until, body FROM kept_reports WHERE name = %s"
+"""The kept row, with the driver's placeholder put in."""
 _FORMAT = 1
 _SETTINGS_FILE = Path(".lucid") / "settings.json"
 _SQLITE = "sqlite:///"
@@ -172,18 +173,13 @@ def read_kept(
 ) -> dict[str, Any] | None:
     """The report kept under `name` if it still holds (the rules above), else None."""
     settings = _kept_settings(project_dir, environ)
-    if settings is None or not settings[0].startswith(_SQLITE + "/"):
+    if settings is None:
         return None
     database_url, as_of = settings
-    database = Path(database_url[len(_SQLITE) :])
-    try:
-        uri = database.as_uri() + "?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True)) as connection:
-            connection.execute("BEGIN")
-            state = database_state(lambda sql: connection.execute(sql).fetchall())
-            row = connection.execute(_READ_REPORT, (name,)).fetchone()
-    except (sqlite3.Error, ValueError):
+    found = _read_database(database_url, name)
+    if found is None:
         return None
+    state, row = found
     if row is None or row[0] != state or json.loads(state)["schema"] != [[SCHEMA_HEAD]]:
         return None
     moment = datetime.fromisoformat(as_of) if as_of else now()
@@ -194,6 +190,47 @@ def read_kept(
         return None
     body: dict[str, Any] = json.loads(row[3])
     return body
+
+
+Found = tuple[str, Sequence[Any] | None]
+"""The database's state and the row kept under a name (None: none)."""
+
+
+def _read_database(database_url: str, name: str) -> Found | None:
+    """The database's state and the row kept under `name`, read in one read-only snapshot
+    with the DB-API driver itself; None when the database cannot be read so."""
+    if database_url.startswith(_SQLITE + "/"):
+        return _read_sqlite(Path(database_url[len(_SQLITE) :]), name)
+    scheme, _, rest = database_url.partition("://")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        return _read_postgresql(f"postgresql://{rest}", name)
+    return None
+
+
+def _read_sqlite(path: Path, name: str) -> Found | None:
+    try:
+        with closing(sqlite3.connect(path.as_uri() + "?mode=ro", uri=True)) as connection:
+            connection.execute("BEGIN")
+            state = database_state(lambda sql: connection.execute(sql).fetchall())
+            return state, connection.execute(_READ_REPORT % "?", (name,)).fetchone()
+    except (sqlite3.Error, ValueError):
+        return None
+
+
+def _read_postgresql(conninfo: str, name: str) -> Found | None:
+    try:
+        import psycopg  # the `postgres` extra
+    except ImportError:
+        return None
+    try:
+        with psycopg.connect(conninfo, connect_timeout=5) as connection:
+            connection.read_only = True
+            connection.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+            with connection.cursor() as cursor:
+                state = database_state(lambda sql: cursor.execute(sql).fetchall())
+                return state, cursor.execute(_READ_REPORT % "%s", (name,)).fetchone()
+    except psycopg.Error:
+        return None
 
 
 def _kept_settings(project_dir: Path, environ: Mapping[str, str]) -> tuple[str, str | None] | None:
