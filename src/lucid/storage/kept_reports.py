@@ -32,7 +32,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -157,6 +156,8 @@ def keep_settings(
         "database_url": database_url,
         "as_of": as_of,
     }
+    import tempfile  # here: reading a kept report never writes one
+
     path = project_dir / _SETTINGS_FILE
     try:
         path.parent.mkdir(exist_ok=True)
