@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from lucid.errors import ConfigurationError, InvalidInput, ProjectNotFound
-from lucid.project_folder import CONFIG_FILE
+from lucid.project_folder import CONFIG_FILE, PROJECT_ENV
 
 ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "LUCID_DATABASE_URL": "database_url",
@@ -53,6 +53,18 @@ NESTED_OVERRIDES: dict[str, tuple[str, str]] = {
 HUGGING_FACE_OFFLINE_ENV = "HF_HUB_OFFLINE"
 HUGGING_FACE_CACHE_ENV = "HF_HUB_CACHE"
 """huggingface_hub's own variables: offline mode, and the Hub cache folder Lucid checks."""
+
+PLAIN_VARIABLES = frozenset(
+    {
+        *ENVIRONMENT_OVERRIDES,
+        *NESTED_OVERRIDES,
+        HUGGING_FACE_OFFLINE_ENV,
+        HUGGING_FACE_CACHE_ENV,
+        PROJECT_ENV,
+    }
+)
+"""The variables whose values are settings, not secrets (a URL among them may carry a
+password); the variables `lucid.yaml` names hold secrets."""
 
 SUPERVISOR_ENV = "LUCID_SUPERVISOR_PID"
 """Set by `lucid serve` for its workers: the process id of the supervisor they end with."""

@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from lucid.bootstrap import open_project
 from lucid.contracts.events import format_time
+from lucid.settings import PLAIN_VARIABLES
 from lucid.storage.kept_reports import KeptReports, ReadEnvironment, keep_settings, read_kept
 from tests.conftest import new_project
 
@@ -27,9 +28,10 @@ def _keep(
     *,
     until: datetime | None = None,
     moved: bool = False,
+    settings_kept: bool = True,
 ) -> bool:
     """Measure nothing, keep BODY as measured at MEASURED (`moved`: with a state from before
-    a write); the settings file too when kept."""
+    a write); the settings file too when kept (`settings_kept`: whether it may be)."""
     read = ReadEnvironment(environ)
     with open_project(folder, environ=read) as lucid:
         kept = KeptReports(lucid.db)
@@ -44,7 +46,8 @@ def _keep(
             valid_until=None if until is None else format_time(until),
         )
         if done:
-            assert keep_settings(folder, read, lucid.settings.database_url, None)
+            url = lucid.settings.database_url
+            assert keep_settings(folder, read, PLAIN_VARIABLES, url, None) is settings_kept
     return done
 
 
@@ -175,3 +178,43 @@ def test_a_database_that_cannot_be_reached_is_measured(
     assert _keep(folder, environ)
     (folder / "metadata.db").rename(folder / "moved.db")
     assert _read(folder, environ) is None
+
+
+def test_secrets_are_never_written_and_only_their_presence_counts(
+    project: tuple[Path, dict[str, str]],
+) -> None:
+    folder, environ = project
+    config = folder / "lucid.yaml"
+    config.write_text(
+        config.read_text()
+        + "alerts:\n  channels:\n    - name: hook\n      kind: webhook\n"
+        + "      url: https://example.invalid/hook\n      signing_secret_env: HOOK_SECRET\n"
+    )
+    environ = {**environ, "HOOK_SECRET": "whsec_first-secret"}
+    assert _keep(folder, environ)
+    written = (folder / ".lucid" / "settings.json").read_text()
+    assert "first-secret" not in written
+    assert json.loads(written)["environment"]["HOOK_SECRET"] is False  # named by lucid.yaml
+    assert _read(folder, {**environ, "HOOK_SECRET": "whsec_rotated"}) == BODY
+    unset = {k: v for k, v in environ.items() if k != "HOOK_SECRET"}
+    assert _read(folder, unset) is None
+
+
+def test_a_database_password_is_never_written(tmp_path: Path, postgres_schema: str) -> None:
+    url = postgres_schema.replace("postgresql://postgres@", "postgresql://postgres:s3cret@")
+    assert url != postgres_schema  # trust authentication: the password is accepted, unused
+    folder = tmp_path / "shop"
+    environ = new_project(folder, url)
+    assert _keep(folder, environ)
+    written = (folder / ".lucid" / "settings.json").read_text()
+    assert "s3cret" not in written
+    assert json.loads(written)["database_url_variable"] == "LUCID_DATABASE_URL"
+    assert _read(folder, environ) == BODY
+    other_host = url.replace("127.0.0.1", "localhost")
+    assert _read(folder, {**environ, "LUCID_DATABASE_URL": other_host}) is None
+    config = folder / "lucid.yaml"  # a password written in lucid.yaml: nothing kept to read
+    config.write_text(config.read_text().replace("sqlite:///metadata.db", url))
+    environ = {k: v for k, v in environ.items() if k != "LUCID_DATABASE_URL"}
+    assert _keep(folder, environ, settings_kept=False)
+    assert _read(folder, environ) is None
+    assert "s3cret" not in (folder / ".lucid" / "settings.json").read_text()

@@ -4,12 +4,16 @@ the database toolkit, and is measured again when a write, the clock or the setti
 from __future__ import annotations
 
 import json
-import time
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from lucid.bootstrap import open_project
+from lucid.storage.kept_reports import read_kept
 from tests.conftest import CliResult, run_lucid
 from tests.e2e.test_cli_loading import _imported_after
 
@@ -78,14 +82,19 @@ def test_a_write_is_seen_at_the_next_call(tmp_path: Path) -> None:
 
 def test_a_declared_shift_counts_from_its_start_with_no_write(tmp_path: Path) -> None:
     project = _project(tmp_path)
-    start = datetime.now(UTC) + timedelta(seconds=4)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     _ok(project, "incidents", "declare-shift", start.isoformat(), "--description", "a drill")
-    before = json.loads(_ok(project, "scorecard", "--json").stdout)
-    assert datetime.now(UTC) < start, "the machine was too slow to measure before the shift"
-    assert before["critical_incidents_undetected"] is None
-    time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds()) + 0.2)
-    after = json.loads(_ok(project, "scorecard", "--json").stdout)
-    assert after["critical_incidents_undetected"] == 1
+    kept = json.loads(_ok(project, "scorecard", "--json").stdout)
+    assert kept["critical_incidents_undetected"] is None  # the shift has not started
+    with open_project(project) as lucid, lucid.db.snapshot() as connection:
+        [(until,)] = connection.execute(text("SELECT valid_until FROM kept_reports")).all()
+    assert datetime.fromisoformat(until) == start
+
+    def read(at: datetime) -> dict[str, Any] | None:
+        return read_kept(project, "scorecard/month", os.environ, lambda: at)
+
+    assert read(start - timedelta(microseconds=1)) == kept
+    assert read(start) is None  # from its start the shift counts: measured again
 
 
 def test_settings_refused_after_keeping_are_refused_again(tmp_path: Path) -> None:

@@ -85,6 +85,7 @@ def _measured(
     from lucid.bootstrap import open_project
     from lucid.contracts.events import format_time
     from lucid.contracts.override_share import check_period
+    from lucid.settings import PLAIN_VARIABLES
     from lucid.storage.kept_reports import KeptReports, ReadEnvironment, keep_settings
 
     try:
@@ -110,7 +111,9 @@ def _measured(
                 valid_until=None if until is None else format_time(until),
             ):
                 as_of = None if settings.as_of is None else format_time(settings.as_of)
-                keep_settings(settings.project_dir, environ, settings.database_url, as_of)
+                keep_settings(
+                    settings.project_dir, environ, PLAIN_VARIABLES, settings.database_url, as_of
+                )
     return body, recomputed
 
 

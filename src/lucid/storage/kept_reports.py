@@ -20,7 +20,10 @@ last served value, and the kept skew sums (tolerance, position, time). The rules
 A command reads a kept report before it loads the project's settings: `<project>/.lucid/
 settings.json` holds the database URL and the `as_of` moment the settings resolved to, with a
 digest of Lucid's version, the project's folder, `lucid.yaml` and every environment variable
-their loading read (`ReadEnvironment`). It is trusted only while that digest holds, so a
+their loading read (`ReadEnvironment`): the values of those that are settings, a URL's password
+left out, and only whether each other one (a secret) is set. No password is written: a
+database URL carrying one is read again from the variable it came from, and one written in
+`lucid.yaml` keeps nothing. The file is trusted only while that digest holds, so a
 command whose settings would now be refused measures again and is refused as before. The
 database is read with its driver alone, read-only: `sqlite3` for SQLite, psycopg for
 PostgreSQL (REPEATABLE READ).
@@ -32,12 +35,13 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import lucid
 from lucid.project_folder import CONFIG_FILE
@@ -142,20 +146,34 @@ class KeptReports:
 
 
 def keep_settings(
-    project_dir: Path, environ: ReadEnvironment, database_url: str, as_of: str | None
+    project_dir: Path,
+    environ: ReadEnvironment,
+    plain: Collection[str],
+    database_url: str,
+    as_of: str | None,
 ) -> bool:
-    """Write what the settings resolved to for `read_kept`; False when the folder refuses the
-    file or the settings read the environment whole (then nothing is written)."""
-    digest = _settings_digest(project_dir, environ.read, environ)
+    """Write what the settings resolved to for `read_kept`. `plain` names the variables whose
+    values are settings, not secrets: only theirs are digested (a URL's password left out);
+    of any other variable read, whether it is set. A database URL carrying a password is not
+    written: the variable it came from is named instead, and nothing is written when it came
+    from `lucid.yaml`. False when nothing is written (that, the settings listed the whole
+    environment, or the folder refused the file)."""
+    digest = _settings_digest(project_dir, _variables(environ.read, plain), environ)
     if digest is None or environ.listed:
         return False
-    document = {
+    document: dict[str, Any] = {
         "format": _FORMAT,
         "digest": digest,
-        "environment": sorted(environ.read),
-        "database_url": database_url,
+        "environment": _variables(environ.read, plain),
         "as_of": as_of,
     }
+    if urlsplit(database_url).password is None:
+        document["database_url"] = database_url
+    else:
+        named = [n for n in sorted(plain) if n in environ.read and environ.get(n) == database_url]
+        if not named:
+            return False
+        document["database_url_variable"] = named[0]
     import tempfile  # here: reading a kept report never writes one
 
     path = project_dir / _SETTINGS_FILE
@@ -167,6 +185,11 @@ def keep_settings(
     except OSError:
         return False
     return True
+
+
+def _variables(read: Collection[str], plain: Collection[str]) -> dict[str, bool]:
+    """Each variable read → whether its value is digested (else only whether it is set)."""
+    return {name: name in plain for name in sorted(read)}
 
 
 def read_kept(
@@ -243,21 +266,28 @@ def _kept_settings(project_dir: Path, environ: Mapping[str, str]) -> tuple[str, 
         digest = _settings_digest(project_dir, document["environment"], environ)
         if digest is None or digest != document["digest"]:
             return None
+        if "database_url_variable" in document:
+            url = environ.get(str(document["database_url_variable"]))
+            return None if url is None else (url, document["as_of"])
         return str(document["database_url"]), document["as_of"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def _settings_digest(
-    project_dir: Path, names: Iterable[str], environ: Mapping[str, str]
+    project_dir: Path, variables: Mapping[str, bool], environ: Mapping[str, str]
 ) -> str | None:
-    """SHA-256 of Lucid's version, the folder, `lucid.yaml`'s bytes and the named variables;
+    """SHA-256 of Lucid's version, the folder, `lucid.yaml`'s bytes and the variables (the
+    value of a digested one, a URL's password left out; whether each other one is set);
     None without a readable `lucid.yaml`."""
     try:
         config = (project_dir / CONFIG_FILE).read_bytes()
     except OSError:
         return None
-    values = {name: environ.get(name) for name in names}
+    values = {
+        name: _without_password(environ.get(name)) if digested else name in environ
+        for name, digested in variables.items()
+    }
     material = [
         _FORMAT,
         lucid.__version__,
@@ -266,3 +296,17 @@ def _settings_digest(
         values,
     ]
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
+
+
+def _without_password(value: str | None) -> str | None:
+    """`value`, a URL's password replaced by `***`."""
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:
+        return value
+    if password is None:
+        return value
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{password}@", ":***@", 1)))
