@@ -147,6 +147,19 @@ def test_changed_settings_make_it_measured_again(project: tuple[Path, dict[str, 
     assert _read(folder, environ) is None
 
 
+def test_a_settings_file_pointing_elsewhere_is_not_trusted(
+    project: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    folder, environ = project
+    assert _keep(folder, environ)
+    forged = tmp_path / "forged.db"
+    forged.write_bytes((folder / "metadata.db").read_bytes())
+    path = folder / ".lucid" / "settings.json"
+    document = json.loads(path.read_text())
+    path.write_text(json.dumps({**document, "database_url": f"sqlite:///{forged}"}))
+    assert _read(folder, environ) is None
+
+
 @pytest.mark.parametrize("content", ["not json", '{"format": 1}', "[]", '{"format": 99}'])
 def test_an_unreadable_settings_file_is_not_trusted(
     project: tuple[Path, dict[str, str]], content: str

@@ -115,3 +115,24 @@ def test_a_bad_period_is_refused_with_reports_kept(tmp_path: Path) -> None:
     refused = run_lucid("-p", str(project), "scorecard", "--period", "week")
     assert refused.code == 1
     assert "--period: must be one of month, quarter, year, not 'week'" in refused.stderr
+
+
+def test_recompute_compares_the_kept_report_and_finds_it_altered(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    _ok(project, "incidents", "declare-shift", past, "--description", "a shock")
+    _ok(project, "scorecard")
+    assert "cached and recomputed figures agree." in _ok(project, "scorecard", "--recompute").stdout
+    _ok(project, "scorecard")  # the recomputed skew sums moved the state: kept again
+    with open_project(project) as lucid, lucid.db.transaction() as connection:
+        connection.execute(
+            text(
+                "UPDATE kept_reports SET body = REPLACE(body, "
+                "'\"critical_incidents_undetected\": 1', '\"critical_incidents_undetected\": 0')"
+            )
+        )
+    altered = json.loads(_ok(project, "scorecard", "--json").stdout)
+    assert altered["critical_incidents_undetected"] == 0  # a row edited behind Lucid's back
+    found = run_lucid("-p", str(project), "scorecard", "--recompute")
+    assert found.code == 1
+    assert "cached and recomputed figures differ: critical_incidents_undetected." in found.stdout

@@ -11,13 +11,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from lucid.cli.context import console, print_json, state
+from lucid.contracts.periods import WHOLE_HISTORY, check_period
 from lucid.errors import InvalidInput, LucidError
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-WHOLE_HISTORY = "all"
-"""The period label of a model's whole history (`lucid.contracts.override_share`)."""
 
 
 def scorecard(
@@ -37,11 +35,17 @@ def scorecard(
     are kept and brought up to date with the values served since; `--recompute` measures it
     from scratch, keeps that, and shows the figures as kept and as recomputed. The report is
     kept with the state of the database and read back while nothing it reads has changed."""
-    # Only a period that passed `check_period` is ever kept, so a kept report needs no check.
-    body = None if recompute else _kept(ctx, period)
-    recomputed = None
-    if body is None:
+    try:
+        check_period(period)
+    except InvalidInput as refused:
+        raise InvalidInput("--period", refused.rule) from None
+    kept = _kept(ctx, period)
+    if kept is not None and not recompute:
+        body, recomputed = kept, None
+    else:
         body, recomputed = _measured(ctx, period, recompute=recompute)
+        # `--recompute` sets what a plain call prints, the kept report, beside a new measure
+        body = body if kept is None else kept
     card = {key: value for key, value in body.items() if key != "override_shares"}
     differ = [] if recomputed is None else [k for k in card if card[k] != recomputed[k]]
     if as_json:
@@ -84,14 +88,9 @@ def _measured(
     for `period` when nothing moved while they were measured."""
     from lucid.bootstrap import open_project
     from lucid.contracts.events import format_time
-    from lucid.contracts.override_share import check_period
     from lucid.settings import PLAIN_VARIABLES
     from lucid.storage.kept_reports import KeptReports, ReadEnvironment, keep_settings
 
-    try:
-        check_period(period)
-    except InvalidInput as refused:
-        raise InvalidInput("--period", refused.rule) from None
     environ = ReadEnvironment(os.environ)
     with open_project(state(ctx).project, environ=environ) as lucid:
         kept = KeptReports(lucid.db)

@@ -27,7 +27,7 @@ from lucid.charts import (
 )
 from lucid.contracts.events import parse_time
 from lucid.contracts.model_history import ModelHistory, production_periods
-from lucid.contracts.override_share import PERIODS
+from lucid.contracts.periods import PERIODS
 from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
 from lucid.contracts.validity.change_detection import NEVER_CRITICAL

@@ -158,22 +158,21 @@ def keep_settings(
     written: the variable it came from is named instead, and nothing is written when it came
     from `lucid.yaml`. False when nothing is written (that, the settings listed the whole
     environment, or the folder refused the file)."""
-    digest = _settings_digest(project_dir, _variables(environ.read, plain), environ)
-    if digest is None or environ.listed:
+    if environ.listed:
         return False
-    document: dict[str, Any] = {
-        "format": _FORMAT,
-        "digest": digest,
-        "environment": _variables(environ.read, plain),
-        "as_of": as_of,
-    }
-    if urlsplit(database_url).password is None:
-        document["database_url"] = database_url
+    resolved: dict[str, Any] = {"as_of": as_of}
+    if _without_password(database_url) == database_url:
+        resolved["database_url"] = database_url
     else:
         named = [n for n in sorted(plain) if n in environ.read and environ.get(n) == database_url]
         if not named:
             return False
-        document["database_url_variable"] = named[0]
+        resolved["database_url_variable"] = named[0]
+    variables = _variables(environ.read, plain)
+    digest = _settings_digest(project_dir, variables, environ, resolved)
+    if digest is None:
+        return False
+    document = {"format": _FORMAT, "digest": digest, "environment": variables, **resolved}
     import tempfile  # here: reading a kept report never writes one
 
     path = project_dir / _SETTINGS_FILE
@@ -263,23 +262,31 @@ def _kept_settings(project_dir: Path, environ: Mapping[str, str]) -> tuple[str, 
         document = json.loads((project_dir / _SETTINGS_FILE).read_text(encoding="utf-8"))
         if document["format"] != _FORMAT:
             return None
-        digest = _settings_digest(project_dir, document["environment"], environ)
+        resolved = {
+            key: document[key]
+            for key in ("as_of", "database_url", "database_url_variable")
+            if key in document
+        }
+        digest = _settings_digest(project_dir, document["environment"], environ, resolved)
         if digest is None or digest != document["digest"]:
             return None
-        if "database_url_variable" in document:
-            url = environ.get(str(document["database_url_variable"]))
-            return None if url is None else (url, document["as_of"])
-        return str(document["database_url"]), document["as_of"]
+        if "database_url_variable" in resolved:
+            url = environ.get(str(resolved["database_url_variable"]))
+            return None if url is None else (url, resolved["as_of"])
+        return str(resolved["database_url"]), resolved["as_of"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def _settings_digest(
-    project_dir: Path, variables: Mapping[str, bool], environ: Mapping[str, str]
+    project_dir: Path,
+    variables: Mapping[str, bool],
+    environ: Mapping[str, str],
+    resolved: Mapping[str, Any],
 ) -> str | None:
-    """SHA-256 of Lucid's version, the folder, `lucid.yaml`'s bytes and the variables (the
-    value of a digested one, a URL's password left out; whether each other one is set);
-    None without a readable `lucid.yaml`."""
+    """SHA-256 of Lucid's version, the folder, `lucid.yaml`'s bytes, the variables (the
+    value of a digested one, a URL's password left out; whether each other one is set) and
+    what the settings `resolved` to; None without a readable `lucid.yaml`."""
     try:
         config = (project_dir / CONFIG_FILE).read_bytes()
     except OSError:
@@ -294,6 +301,7 @@ def _settings_digest(
         str(project_dir),
         hashlib.sha256(config).hexdigest(),
         values,
+        dict(resolved),
     ]
     return hashlib.sha256(json.dumps(material, sort_keys=True).encode()).hexdigest()
 
