@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lucid.settings import Settings, find_project, load_settings
+from lucid.project_folder import find_project
+from lucid.settings import Settings, load_settings
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog

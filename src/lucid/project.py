@@ -12,7 +12,8 @@ import lucid
 from lucid.bootstrap import Lucid, bootstrap
 from lucid.contracts.events import NewEvent, ProjectInitialised, Subject
 from lucid.errors import Conflict, InvalidInput
-from lucid.settings import CONFIG_FILE, default_config, load_settings, parse_as_of
+from lucid.project_folder import CONFIG_FILE
+from lucid.settings import default_config, load_settings, parse_as_of
 from lucid.storage import schema
 from lucid.storage.database import Database
 

@@ -1,8 +1,9 @@
 """Project settings: `lucid.yaml` overridden by `LUCID_*` environment variables.
 
-This is the only module that knows the environment variable names; it receives `environ` as
-an argument and never reads `os.environ` itself. Relative paths in `lucid.yaml` (including
-`sqlite:///relative.db`) are relative to the project folder, so a project can be moved.
+This module knows the environment variable names (`lucid.project_folder` the one naming the
+project); it receives `environ` as an argument and never reads `os.environ` itself. Relative
+paths in `lucid.yaml` (including `sqlite:///relative.db`) are relative to the project folder,
+so a project can be moved.
 """
 
 from __future__ import annotations
@@ -27,8 +28,7 @@ from pydantic import (
 )
 
 from lucid.errors import ConfigurationError, InvalidInput, ProjectNotFound
-
-CONFIG_FILE = "lucid.yaml"
+from lucid.project_folder import CONFIG_FILE, PROJECT_ENV
 
 ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "LUCID_DATABASE_URL": "database_url",
@@ -54,8 +54,17 @@ HUGGING_FACE_OFFLINE_ENV = "HF_HUB_OFFLINE"
 HUGGING_FACE_CACHE_ENV = "HF_HUB_CACHE"
 """huggingface_hub's own variables: offline mode, and the Hub cache folder Lucid checks."""
 
-PROJECT_ENV = "LUCID_PROJECT"
-"""Environment variable naming the project folder when `--project` is not given."""
+PLAIN_VARIABLES = frozenset(
+    {
+        *ENVIRONMENT_OVERRIDES,
+        *NESTED_OVERRIDES,
+        HUGGING_FACE_OFFLINE_ENV,
+        HUGGING_FACE_CACHE_ENV,
+        PROJECT_ENV,
+    }
+)
+"""The variables whose values are settings, not secrets (a URL among them may carry a
+password); the variables `lucid.yaml` names hold secrets."""
 
 SUPERVISOR_ENV = "LUCID_SUPERVISOR_PID"
 """Set by `lucid serve` for its workers: the process id of the supervisor they end with."""
@@ -310,28 +319,6 @@ def default_config(name: str) -> dict[str, Any]:
         "data_dir": "data",
         "approvers": [],
     }
-
-
-def find_project(explicit: Path | None, cwd: Path, environ: Mapping[str, str]) -> Path:
-    """The project folder: `explicit`, else `$LUCID_PROJECT`, else the nearest parent of `cwd`
-    holding a `lucid.yaml`."""
-    if explicit is None and environ.get(PROJECT_ENV):
-        explicit = Path(environ[PROJECT_ENV])
-    if explicit is not None:
-        folder = explicit.expanduser().resolve()
-        if not (folder / CONFIG_FILE).is_file():
-            raise ProjectNotFound(
-                f"{folder} is not a Lucid project (no {CONFIG_FILE}); "
-                f"create one with `lucid init {folder}`."
-            )
-        return folder
-    for folder in [cwd.resolve(), *cwd.resolve().parents]:
-        if (folder / CONFIG_FILE).is_file():
-            return folder
-    raise ProjectNotFound(
-        f"No {CONFIG_FILE} in {cwd.resolve()} or any parent folder; pass --project DIR, "
-        f"set {PROJECT_ENV}, or create a project with `lucid init DIR`."
-    )
 
 
 def load_settings(project_dir: Path, environ: Mapping[str, str]) -> Settings:

@@ -18,7 +18,7 @@ COMMANDS = {
     "demo": "lucid.cli.demo:demo",
     "schema": "lucid.cli.schema:schema",
     "deploy": "lucid.cli.deployments:deploy",
-    "scorecard": "lucid.cli.deployments:scorecard",
+    "scorecard": "lucid.cli.scorecard:scorecard",
     "report": "lucid.cli.incidents:report",
     "serve": "lucid.cli.service:serve",
     "schedule": "lucid.cli.schedule:schedule",

@@ -3,7 +3,8 @@ cells of its table, where a deployment no gate saw is said ungated."""
 
 from __future__ import annotations
 
-from lucid.contracts.override_share import EVERY_MODEL, WHOLE_HISTORY, PromotionTally
+from lucid.contracts.override_share import EVERY_MODEL, PromotionTally
+from lucid.contracts.periods import WHOLE_HISTORY
 from lucid.scenarios.churn.architecture import promotion_counts
 from lucid.scenarios.churn.comparison import PROMOTION_ROWS, promotion_cells
 

@@ -19,6 +19,7 @@ from lucid.contracts.incidents import (
     RepeatedOf,
     RootCause,
 )
+from lucid.contracts.incidents.figures import figures_change_at
 from lucid.errors import Conflict, InvalidInput
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -295,3 +296,20 @@ def test_facts_rebuilt_from_events_agree_with_the_records_and_respect_until() ->
     assert found == [facts("a", 1.0, 2.0, True, True), facts("b", 5.0)]
     early, _ = rules.facts_from_events(recorded, until=format_time(T0 + timedelta(days=3.5)))
     assert early == [facts("a", 1.0, 2.0, False, True)]
+
+
+def test_figures_hold_until_the_next_shift_starts_and_change_then() -> None:
+    incidents = [facts("a", 2.0), facts("b", 12.0, recovered_day=13.0)]
+    shifts = [T0 + timedelta(days=d) for d in (1.0, 10.0, 30.0, 31.0)]
+    for day in (0.0, 0.5, 1.0, 5.0, 10.0, 20.0, 30.5, 31.0, 40.0):
+        now = T0 + timedelta(days=day)
+        until = figures_change_at(shifts, now)
+        assert until == min((s for s in shifts if s > now), default=None)
+        figures = rules.incident_figures(incidents, shifts, now)
+        if until is None:
+            later = rules.incident_figures(incidents, shifts, now + timedelta(days=365))
+            assert later == figures
+            continue
+        just_before = until - timedelta(microseconds=1)
+        assert rules.incident_figures(incidents, shifts, just_before) == figures
+        assert rules.incident_figures(incidents, shifts, until) != figures

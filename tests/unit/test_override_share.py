@@ -11,14 +11,8 @@ import pytest
 
 import lucid.contracts.registry_events  # noqa: F401  (registers the registry's event types)
 from lucid.contracts.events import GENESIS_HASH, NewEvent, RecordedEvent, Subject, seal
-from lucid.contracts.override_share import (
-    EVERY_MODEL,
-    WHOLE_HISTORY,
-    PromotionTally,
-    check_period,
-    period_label,
-    tally_promotions,
-)
+from lucid.contracts.override_share import EVERY_MODEL, PromotionTally, tally_promotions
+from lucid.contracts.periods import WHOLE_HISTORY, check_period, period_label
 from lucid.errors import InvalidInput
 
 

@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from lucid.errors import ConfigurationError, ProjectNotFound
-from lucid.settings import CONFIG_FILE, default_config, find_project, load_settings
+from lucid.project_folder import CONFIG_FILE, find_project
+from lucid.settings import default_config, load_settings
 
 
 def make_project(folder: Path, **overrides: object) -> Path:

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 
 from lucid.cli.context import console, print_json, state
-from lucid.settings import find_project, load_settings
+from lucid.project_folder import find_project
+from lucid.settings import load_settings
 from lucid.storage import schema
 from lucid.storage.database import Database, redact
 

@@ -1,10 +1,10 @@
-"""`lucid deploy`, `lucid checkpoints` and `lucid scorecard`: the learning loop's commands."""
+"""`lucid deploy` and `lucid checkpoints`: the learning loop's deployments and their checks."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import typer
 import yaml
@@ -12,12 +12,8 @@ import yaml
 from lucid.cli.context import acting, console, open_lucid, print_json
 from lucid.contracts.deployments import DECISION_KEYS
 from lucid.contracts.names import refuse_unknown_keys
-from lucid.contracts.override_share import WHOLE_HISTORY, OverrideShares, check_period
 from lucid.contracts.times import to_utc
 from lucid.errors import InvalidInput
-
-if TYPE_CHECKING:
-    from rich.table import Table
 
 checkpoints_app = typer.Typer(help="Deployment checkpoints: the hypotheses checked over time.")
 
@@ -126,92 +122,3 @@ def list_(
             c.outcome or "-",
         )
     console.print(table)
-
-
-def scorecard(
-    ctx: typer.Context,
-    period: str = typer.Option(
-        "month", "--period", help="Cut the promotions by month, quarter or year (UTC)."
-    ),
-    recompute: bool = typer.Option(
-        False,
-        "--recompute",
-        help="Measure every figure from scratch too; show both and exit 1 if they differ.",
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-) -> None:
-    """The seed's scorecard measured from the stores and the log (null: nothing to measure),
-    then each model's production promotions per period: by evidence, by override. The skew's sums
-    are kept and brought up to date with the values served since; `--recompute` measures it
-    from scratch, keeps that, and shows the figures as kept and as recomputed."""
-    try:
-        check_period(period)
-    except InvalidInput as refused:
-        raise InvalidInput("--period", refused.rule) from None
-    with open_lucid(ctx) as lucid:
-        card = lucid.loop.scorecard().to_dict()
-        recomputed = lucid.loop.scorecard(recompute=True).to_dict() if recompute else None
-        shares = lucid.registry.override_shares(period)
-    differ = [] if recomputed is None else [k for k in card if card[k] != recomputed[k]]
-    if as_json:
-        body: dict[str, Any] = {**card, "override_shares": shares.to_dict()}
-        if recomputed is not None:
-            body.update(recomputed=recomputed, agree=not differ, differ=differ)
-        print_json(body)
-    else:
-        _print_scorecard(card, recomputed)
-        console.print(_promotions_table(shares))
-        if recomputed is not None:
-            console.print(
-                "cached and recomputed figures agree."
-                if not differ
-                else f"cached and recomputed figures differ: {', '.join(differ)}."
-            )
-    if differ:
-        raise typer.Exit(1)
-
-
-def _print_scorecard(card: dict[str, Any], recomputed: dict[str, Any] | None) -> None:
-    """One row per figure; with `recomputed`, its value beside the cached one."""
-    columns = ("figure", "value") if recomputed is None else ("figure", "cached", "recomputed")
-    from rich.table import Table
-
-    table = Table(*columns)
-    for key, value in card.items():
-        row = [key, _figure(value)]
-        if recomputed is not None:
-            row.append(_figure(recomputed[key]))
-        table.add_row(*row)
-    console.print(table)
-
-
-def _figure(value: Any) -> str:
-    return "-" if value is None else f"{value:g}"
-
-
-def _promotions_table(shares: OverrideShares) -> Table:
-    """One row per model and period, then each model's whole history."""
-    from rich.table import Table
-
-    table = Table(
-        "model",
-        shares.period,
-        "promotions",
-        "by evidence (Lucid / external)",
-        "by override",
-        "override share",
-        title="Production promotions",
-    )
-    for row in shares.rows:
-        share = row.override_share_pct
-        table.add_row(
-            row.model,
-            "whole history" if row.period == WHOLE_HISTORY else row.period,
-            str(row.promotions),
-            f"{row.by_evidence} ({row.evidence_lucid} / {row.evidence_external})",
-            str(row.by_override),
-            "-" if share is None else f"{share:.0f} %",
-        )
-    if not shares.rows:
-        table.add_row("-", "-", "0", "-", "-", "-")
-    return table

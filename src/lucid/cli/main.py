@@ -17,7 +17,7 @@ COMMANDS = (
     LazyCommand("demo", "lucid.cli.demo:demo"),
     LazyCommand("schema", "lucid.cli.schema:schema"),
     LazyCommand("deploy", "lucid.cli.deployments:deploy"),
-    LazyCommand("scorecard", "lucid.cli.deployments:scorecard"),
+    LazyCommand("scorecard", "lucid.cli.scorecard:scorecard"),
     LazyCommand("report", "lucid.cli.incidents:report"),
     LazyCommand("serve", "lucid.cli.service:serve"),
     LazyCommand("schedule", "lucid.cli.schedule:schedule"),

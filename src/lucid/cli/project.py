@@ -10,7 +10,8 @@ import typer
 
 from lucid.cli.context import console
 from lucid.project import init_project
-from lucid.settings import CONFIG_FILE, default_actor
+from lucid.project_folder import CONFIG_FILE
+from lucid.settings import default_actor
 
 SERVE_URL = "http://127.0.0.1:8000"
 """`lucid serve` at its default host and port."""

@@ -12,10 +12,11 @@ from rich.table import Table
 from lucid.cli.context import console
 from lucid.errors import InvalidInput
 from lucid.project import init_project
+from lucid.project_folder import CONFIG_FILE
 from lucid.scenarios.churn.activity import SOURCES
 from lucid.scenarios.churn.world import World, WorldConfig
 from lucid.scenarios.churn.world_files import write_ground_truth, write_world
-from lucid.settings import CONFIG_FILE, default_actor, load_settings
+from lucid.settings import default_actor, load_settings
 
 app = typer.Typer(help="The reference scenario: the synthetic SaaS churn world.")
 

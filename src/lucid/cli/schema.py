@@ -8,7 +8,8 @@ import typer
 from pydantic import BaseModel
 
 from lucid.contracts.yaml_kinds import KINDS, Field, Kind, kind_of, shown
-from lucid.settings import CONFIG_FILE, Settings
+from lucid.project_folder import CONFIG_FILE
+from lucid.settings import Settings
 
 ALL = "all"
 """`lucid schema all`: every kind, as docs/yaml.md holds them."""

@@ -9,7 +9,8 @@ import typer
 from rich.table import Table
 
 from lucid.cli.context import console, open_lucid, print_json, state
-from lucid.settings import PROJECT_ENV, SUPERVISOR_ENV, Settings, default_actor, find_project
+from lucid.project_folder import PROJECT_ENV, find_project
+from lucid.settings import SUPERVISOR_ENV, Settings, default_actor
 
 tokens_app = typer.Typer(help="API tokens for the HTTP service.", no_args_is_help=True)
 

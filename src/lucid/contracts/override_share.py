@@ -16,16 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from lucid.contracts.events import RecordedEvent, parse_time
-from lucid.errors import InvalidInput
+from lucid.contracts.periods import WHOLE_HISTORY, check_period, period_label
 
-PERIODS = ("month", "quarter", "year")
-"""The calendar periods a tally can be cut by (UTC); `month` by default."""
-WHOLE_HISTORY = "all"
-"""The period label of a tally over the whole history."""
 EVERY_MODEL = "*"
 """The model label of the tally over every model."""
 TALLIED_TYPES = ("EvidenceAttached", "ModelPromoted")
@@ -113,22 +108,6 @@ class OverrideShares:
             "rows": [row.to_dict() for row in self.rows],
             "overall": self.overall.to_dict(),
         }
-
-
-def check_period(period: object) -> str:
-    """`period` if it names a calendar period the tally knows, or a sentence why not."""
-    if not isinstance(period, str) or period not in PERIODS:
-        raise InvalidInput("period", f"must be one of {', '.join(PERIODS)}, not {period!r}")
-    return period
-
-
-def period_label(moment: datetime, period: str) -> str:
-    """The calendar period of an aware UTC `moment`: `2026-03`, `2026-Q1` or `2026`."""
-    if period == "month":
-        return f"{moment.year:04d}-{moment.month:02d}"
-    if period == "quarter":
-        return f"{moment.year:04d}-Q{(moment.month - 1) // 3 + 1}"
-    return f"{moment.year:04d}"
 
 
 def tally_promotions(events: Iterable[RecordedEvent], period: str = "month") -> OverrideShares:

@@ -22,7 +22,7 @@ from lucid.charts import (
     interval_chart,
     line_chart,
 )
-from lucid.contracts.override_share import PERIODS
+from lucid.contracts.periods import PERIODS
 from lucid.contracts.scorecard import SCORECARD_LABELS
 from lucid.contracts.semantic import Status
 from lucid.contracts.validity.change_detection import NEVER_CRITICAL

@@ -31,7 +31,7 @@ from lucid.contracts.incidents.events import (
     LessonRecorded,
     ProposalsRecorded,
 )
-from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures
+from lucid.contracts.incidents.figures import IncidentFacts, IncidentFigures, figures_change_at
 from lucid.contracts.incidents.figures import incident_figures as figures_of
 from lucid.contracts.incidents.incident import Incident, IncidentStatus
 from lucid.contracts.registry_events import model_subject
@@ -290,6 +290,11 @@ class Incidents:
         """The scorecard's incident figures now (the rules: `contracts.incidents.figures`)."""
         facts = [IncidentFacts.of(i) for i in self.list()]
         return figures_of(facts, self.shift_starts(), self._clock())
+
+    def figures_valid_until(self, moment: datetime) -> datetime | None:
+        """When the incident figures measured at `moment` change with no write (the rule:
+        `contracts.incidents.figures.figures_change_at`); None: never."""
+        return figures_change_at(self.shift_starts(), moment)
 
     def _change(self, incident_id: str, transition: Transition) -> Incident:
         """Apply `transition` to the stored incident; write the result with its event."""

@@ -209,6 +209,11 @@ class LearningLoop:
             self._features, self._registry, self._incidents, self._access, recompute=recompute
         )
 
+    def scorecard_valid_until(self, moment: datetime) -> datetime | None:
+        """When the scorecard measured at `moment` changes with no write to the database (its
+        incident figures count a declared shift from its start); None: only with a write."""
+        return None if self._incidents is None else self._incidents.figures_valid_until(moment)
+
 
 def _criteria(
     candidate: ModelVersion, stated: Sequence[SuccessCriterion | Mapping[str, Any]] | None

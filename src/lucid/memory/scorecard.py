@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime
 from typing import Any, Protocol
 
 from lucid.contracts.incidents.figures import IncidentFigures
@@ -69,6 +70,8 @@ class IncidentSource(Protocol):
     """The seam for the incidents part of the loop: its figures, measured from its records."""
 
     def incident_figures(self) -> IncidentFigures: ...
+
+    def figures_valid_until(self, moment: datetime) -> datetime | None: ...
 
 
 class FeatureFigures(Protocol):

@@ -11,12 +11,8 @@ from typing import Any
 
 from lucid.contracts.events import RecordedEvent
 from lucid.contracts.model_history import ModelHistory, fold_history
-from lucid.contracts.override_share import (
-    TALLIED_TYPES,
-    OverrideShares,
-    check_period,
-    tally_promotions,
-)
+from lucid.contracts.override_share import TALLIED_TYPES, OverrideShares, tally_promotions
+from lucid.contracts.periods import check_period
 from lucid.contracts.registry_events import model_subject
 from lucid.contracts.times import to_utc
 from lucid.contracts.value.names import validate_model_name

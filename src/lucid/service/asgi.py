@@ -8,8 +8,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from lucid.project_folder import find_project
 from lucid.service.app import create_app
-from lucid.settings import SUPERVISOR_ENV, find_project
+from lucid.settings import SUPERVISOR_ENV
 from lucid.supervision import exit_with_supervisor
 
 

@@ -14,13 +14,12 @@ from sqlalchemy import inspect, text
 
 from lucid.errors import SchemaOutdated
 from lucid.storage.database import Database, redact
+from lucid.storage.schema_head import SCHEMA_HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0019"
-"""The revision this version of Lucid needs: the head of `migrations/versions`."""
 
 
 def _alembic_config() -> Config:

@@ -567,3 +567,16 @@ skew_figures = Table(
 )
 """The pooled training-serving skew of every served value logged up to `position` (the last
 `served_features.id`), per tolerance: a cache of a measure, never a decision, so no event."""
+
+kept_reports = Table(
+    "kept_reports",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("state", Text, nullable=False),
+    Column("measured_at", String(27), nullable=False),
+    Column("valid_until", String(27), nullable=True),
+    Column("body", Text, nullable=False),
+)
+"""A report (the scorecard of a period) as measured, with the state of the database it was
+measured at and the moment its figures change with no write (`lucid.storage.kept_reports`):
+a cache of a measure, never a decision, so no event."""

@@ -91,6 +91,12 @@ def incident_figures(
     )
 
 
+def figures_change_at(shifts: Sequence[datetime], now: datetime) -> datetime | None:
+    """When the incident figures measured at `now` change with no new incident or shift: the
+    first declared shift start after `now` (it then counts as a shift); None: never."""
+    return min((s for s in shifts if s > now), default=None)
+
+
 def facts_from_events(
     events: Iterable[RecordedEvent], until: str | None = None
 ) -> tuple[list[IncidentFacts], list[datetime]]:

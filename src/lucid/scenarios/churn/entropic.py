@@ -21,11 +21,11 @@ import skops.io  # type: ignore[import-untyped]
 
 from lucid.contracts.override_share import (
     EVERY_MODEL,
-    WHOLE_HISTORY,
     OverrideShares,
     PromotionTally,
     tally_promotions,
 )
+from lucid.contracts.periods import WHOLE_HISTORY
 from lucid.contracts.semantic import FeatureRef, ServedValue
 from lucid.features.definition_files import load_definitions
 from lucid.features.serving import log_served_values
