@@ -142,6 +142,9 @@ def test_a_second_seal_moves_nothing_and_today_stays_rows(db: Database, tmp_path
         "rows": 0,
         "segments": 0,
         "days": [],
+        "outcomes": 0,
+        "outcome_segments": 0,
+        "outcome_days": [],
     }
     assert _count(db, prediction_log) == 5  # today's rows: the day has not ended
     assert _count(db, prediction_segments) == 2

@@ -238,35 +238,38 @@ def log_outcomes(
     joined = _join(log, model, parsed, horizon)
     unmatched = tuple(i for i, p, _, _ in joined if p is None)
     chosen = _one_label_each(joined)
-    stored = log.outcomes_of(chosen)
-    for prediction_id, (index, label, _) in chosen.items():
-        if prediction_id in stored and stored[prediction_id] != label:
-            raise Conflict(
-                f"rows[{index}].label: prediction {prediction_id} already has the outcome "
-                f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
-            )
     logged_at = utc_text(now, "now")
-    new = [
-        {
-            "prediction_id": prediction_id,
-            "model": model,
-            "label": label,
-            "observed_at": observed,
-            "logged_at": logged_at,
-        }
-        for prediction_id, (_, label, observed) in chosen.items()
-        if prediction_id not in stored
-    ]
     measured = [
         (index, prediction_id, observed, values[index])
         for index, prediction_id, _, observed in joined
         if prediction_id is not None and values[index]
     ]
     recorded = 0
-    if write is not None and measured:
-        recorded = write(new, measured)
-    elif new:
-        log.insert_outcomes(new)
+    # Checked and stored under the lock seals and other outcome writers hold: an outcome
+    # sealed or stored meanwhile cannot pass the check.
+    with log.outcome_lock():
+        stored = log.outcomes_of(chosen)
+        for prediction_id, (index, label, _) in chosen.items():
+            if prediction_id in stored and stored[prediction_id] != label:
+                raise Conflict(
+                    f"rows[{index}].label: prediction {prediction_id} already has the outcome "
+                    f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
+                )
+        new = [
+            {
+                "prediction_id": prediction_id,
+                "model": model,
+                "label": label,
+                "observed_at": observed,
+                "logged_at": logged_at,
+            }
+            for prediction_id, (_, label, observed) in chosen.items()
+            if prediction_id not in stored
+        ]
+        if write is not None and measured:
+            recorded = write(new, measured)
+        elif new:
+            log.insert_outcomes(new)
     return OutcomeReport(len(new), len(chosen) - len(new), unmatched, recorded)
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_HEAD = "0019"
+SCHEMA_HEAD = "0020"
 """The revision this version of Lucid needs: the head of `migrations/versions`."""
 
 
