@@ -186,12 +186,13 @@ def test_a_seal_cut_short_leaves_the_rows_read_once(db: Database, tmp_path: Path
 
 
 class _refusing:
-    """A trigger refusing every INSERT into `prediction_segments` or DELETE from
-    `prediction_log` (a failure injected into the seal's own transaction)."""
+    """A trigger refusing every INSERT into a segments table (`prediction_segments`,
+    `outcome_segments`) or DELETE from a log (`prediction_log`, `outcome_log`): a failure
+    injected into the seal's own transaction."""
 
     def __init__(self, db: Database, table: str) -> None:
         self.db, self.table = db, table
-        self.action = "INSERT" if table == "prediction_segments" else "DELETE"
+        self.action = "INSERT" if table.endswith("_segments") else "DELETE"
 
     def __enter__(self) -> None:
         with self.db.transaction() as connection:
