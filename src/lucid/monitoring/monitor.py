@@ -195,8 +195,24 @@ class Monitoring:
         actor: str = "outcomes",
     ) -> OutcomeReport:
         """Log the outcomes of a Parquet/CSV file; the columns named in `metrics` are each
-        row's business metric values (see `log_outcomes`)."""
-        rows = predictions.read_rows(path)
+        row's business metric values (see `log_outcomes`). A file of at least the log's
+        `segment_rows` outcomes without metrics is joined as columns
+        (`lucid.monitoring.outcome_tables`)."""
+        from lucid.monitoring.outcome_tables import log_outcome_table
+
+        table = predictions.read_table(path)
+        threshold = self.log.segment_rows
+        if not metrics and threshold is not None and table.num_rows >= threshold:
+            report = log_outcome_table(
+                self.log,
+                model,
+                table,
+                horizon=self.horizon if horizon is None else horizon,
+                now=self.clock(),
+            )
+            if report is not None:
+                return report
+        rows: list[dict[str, Any]] = table.to_pylist()
         if metrics:
             missing = sorted(set(metrics) - set(rows[0] if rows else ()))
             if missing:

@@ -235,6 +235,19 @@ class PredictionLog(Protocol):
         prediction in them, or None."""
         ...
 
+    def predictions_among(self, model: str, ids: pa.Array) -> pa.Array:
+        """The ids among `ids` (unique text) of logged predictions of `model`."""
+        ...
+
+    def outcomes_among(self, model: str, ids: pa.Array) -> pa.Table:
+        """The outcomes already logged (`prediction_id`, `label`) of `model` among `ids`."""
+        ...
+
+    def append_outcomes(self, model: str, table: pa.Table) -> None:
+        """Store new outcomes of `model` (`prediction_id`, `label`, `observed_at`,
+        `logged_at`: canonical UTC text) in one transaction."""
+        ...
+
     def outcome_lock(self) -> AbstractContextManager[None]:
         """Held while outcomes are checked and stored, so no other writer or seal stores an
         outcome of the same prediction in between."""

@@ -223,21 +223,28 @@ class SqlPredictionLog:
     def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]:
         """Prediction id → served_at, for the ids of `model` that exist."""
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, str] = {}
         with self.db.snapshot() as connection:
             files = self._files(model, connection=connection)
-            for start in range(0, len(wanted), _BATCH):
-                chunk = wanted[start : start + _BATCH]
-                # Looked up by id alone, the model compared here: given `model = ?` too,
-                # SQLite walks the model's index, every prediction of the model.
-                query = select(
-                    prediction_log.c.id, prediction_log.c.served_at, prediction_log.c.model
-                ).where(prediction_log.c.id.in_(chunk))
-                found.update(
-                    (i, served_at) for i, served_at, of in connection.execute(query) if of == model
-                )
+            found = dict(self._by_id(connection, model, wanted, served=True))
         found.update(dict(self._segment_lookup(files, wanted, f"s.id, {SERVED_TEXT}")))
         return found
+
+    @staticmethod
+    def _by_id(
+        connection: Connection, model: str, wanted: Sequence[str], *, served: bool = False
+    ) -> Iterator[Any]:
+        """The ids among `wanted` of prediction rows of `model` (with `served`, (id,
+        served_at) pairs)."""
+        for start in range(0, len(wanted), _BATCH):
+            chunk = wanted[start : start + _BATCH]
+            # Looked up by id alone, the model compared here: given `model = ?` too,
+            # SQLite walks the model's index, every prediction of the model.
+            query = select(
+                prediction_log.c.id, prediction_log.c.served_at, prediction_log.c.model
+            ).where(prediction_log.c.id.in_(chunk))
+            for i, served_at, of in connection.execute(query):
+                if of == model:
+                    yield (i, served_at) if served else i
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
         """For each (entity, earliest, latest) the id of the entity's latest prediction served
@@ -250,6 +257,43 @@ class SqlPredictionLog:
             rows = entity_rows(connection, model, entities, low)
             files = self._files(model, low, connection=connection)
         return latest_served(wanted, rows, files, low)
+
+    def predictions_among(self, model: str, ids: pa.Array) -> pa.Array:
+        """The ids among `ids` (unique) of logged predictions of `model`, in either store."""
+        import pyarrow as pa
+
+        with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
+            held = connection.execute(
+                select(func.count()).where(prediction_log.c.model == model)
+            ).scalar_one()
+            if held <= len(ids):  # one read of the model's rows, no id list sent
+                logged = list(
+                    connection.execute(
+                        select(prediction_log.c.id).where(prediction_log.c.model == model)
+                    ).scalars()
+                )
+            else:
+                logged = list(self._by_id(connection, model, ids.to_pylist()))
+            files = self._files(model, connection=connection)
+        source = "SELECT id FROM logged"
+        if files:
+            source += f" UNION ALL SELECT s.id FROM {scan(files)} s"
+        with self._duckdb() as duck:
+            duck.register("logged", pa.table({"id": pa.array(logged, pa.string())}))
+            duck.register("wanted", pa.table({"id": ids}))
+            found = duck.sql(
+                f"SELECT w.id FROM wanted w SEMI JOIN ({source}) p ON p.id = w.id"
+            ).to_arrow_table()
+        return found.column("id").combine_chunks()
+
+    def outcomes_among(self, model: str, ids: pa.Array) -> pa.Table:
+        """The outcomes already logged (`prediction_id`, `label`) of `model` among `ids`."""
+        return self.outcomes.labels_among(model, ids)
+
+    def append_outcomes(self, model: str, table: pa.Table) -> None:
+        """Store new outcomes of `model` (`prediction_id`, `label`, `observed_at`,
+        `logged_at`) in one transaction, as a segment when the log keeps segments."""
+        self.outcomes.append(model, table)
 
     @contextmanager
     def outcome_lock(self) -> Iterator[None]:

@@ -76,7 +76,7 @@ class PredictionOutcomes:
                 connection.execute(insert(outcome_log), list(rows[start : start + _BATCH]))
             return
         if self._columnar(rows):
-            self._append(str(rows[0]["model"]), rows)
+            self.append(str(rows[0]["model"]), outcome_table(rows))
             return
         with self.db.transaction() as opened:
             self.insert(rows, opened)
@@ -87,22 +87,50 @@ class PredictionOutcomes:
         if self.segments is None or len(rows) < self.segment_rows:
             return False
         models = {row["model"] for row in rows}
-        if len(models) != 1:
-            return False
+        return len(models) == 1 and not self._running(str(next(iter(models))))
+
+    def _running(self, model: str) -> bool:
+        """Whether `model` has a running shadow comparison."""
         with self.db.transaction() as connection:
             running = connection.execute(
                 select(func.count()).where(
-                    shadow_comparisons.c.model == next(iter(models)),
+                    shadow_comparisons.c.model == model,
                     shadow_comparisons.c.status == "running",
                 )
             ).scalar_one()
-        return not running
+        return bool(running)
 
-    def _append(self, model: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    def labels_among(self, model: str, ids: pa.Array) -> pa.Table:
+        """The outcomes already logged (`prediction_id`, `label`) of `model`'s predictions
+        among `ids`, from both stores read in one snapshot."""
+        import duckdb
+        import pyarrow as pa
+
+        with self.db.snapshot() as connection:
+            logged = _rows_among(connection, model, ids)
+            files = self.files(model, connection)
+        source = "SELECT prediction_id, label FROM logged"
+        if files:
+            source += f" UNION ALL SELECT prediction_id, CAST(label AS BIGINT) FROM {scan(files)}"
+        with duckdb.connect() as duck:
+            duck.register("logged", logged)
+            duck.register("wanted", pa.table({"id": ids}))
+            found: pa.Table = duck.sql(
+                f"SELECT o.prediction_id, o.label FROM ({source}) o "
+                "SEMI JOIN wanted w ON o.prediction_id = w.id"
+            ).to_arrow_table()
+        return found
+
+    def append(self, model: str, table: pa.Table) -> None:
+        """Store new outcomes of `model` (`outcome_table`'s columns): one segment, or rows
+        when the log keeps no segments or the model's shadow comparison is running (it reads
+        outcomes as rows)."""
         segments = self.segments
-        if segments is None:
-            raise RuntimeError("this outcome log keeps no segments")
-        staged = segments.stage(model, outcome_table(rows), format_time(datetime.now(UTC)))
+        if segments is None or self._running(model):
+            with self.db.transaction() as connection:
+                self.insert([{"model": model, **row} for row in table.to_pylist()], connection)
+            return
+        staged = segments.stage(model, table, format_time(datetime.now(UTC)))
         try:
             with self.db.write_transaction() as connection:
                 segments.register_in(connection, staged)
@@ -133,5 +161,29 @@ def outcome_rows(connection: Connection, model: str) -> pa.Table:
         {
             "prediction_id": pa.array([row[0] for row in rows], pa.string()),
             "label": pa.array([row[1] for row in rows], pa.int64()),
+        }
+    )
+
+
+def _rows_among(connection: Connection, model: str, ids: pa.Array) -> pa.Table:
+    """The outcome rows (`prediction_id`, `label`) of `model` that may be among `ids`: every
+    row of the model when it has no more rows than `ids` (one read, no id list sent), else
+    the rows of `ids` looked up by id."""
+    import pyarrow as pa
+
+    held = connection.execute(select(func.count()).where(outcome_log.c.model == model)).scalar_one()
+    if held <= len(ids):
+        return outcome_rows(connection, model)
+    wanted = ids.to_pylist()
+    found: list[tuple[str, int]] = []
+    for start in range(0, len(wanted), _BATCH):
+        query = select(outcome_log.c.prediction_id, outcome_log.c.label).where(
+            outcome_log.c.prediction_id.in_(wanted[start : start + _BATCH])
+        )
+        found += [(str(i), int(label)) for i, label in connection.execute(query)]
+    return pa.table(
+        {
+            "prediction_id": pa.array([i for i, _ in found], pa.string()),
+            "label": pa.array([label for _, label in found], pa.int64()),
         }
     )
