@@ -4,7 +4,7 @@ positions, the same labels and times; anything the row path would refuse goes to
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,8 @@ def test_columns_store_what_rows_store(db: Database, tmp_path: Path) -> None:
     import pyarrow.parquet as pq
 
     stored = pa.concat_tables(pq.read_table(f) for f in segments.files())
-    times = dict(zip(stored.column("prediction_id").to_pylist(), stored["observed_at"].to_pylist()))
+    ids, observed = stored.column("prediction_id"), stored.column("observed_at")
+    times = dict(zip(ids.to_pylist(), observed.to_pylist(), strict=True))
     assert times[upsell[2]] == times[churn[2]] == "2026-11-04T04:00:00.000007Z"
 
 
