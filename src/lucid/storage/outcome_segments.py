@@ -18,10 +18,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, insert, select
 
 from lucid.storage.database import Database
-from lucid.storage.prediction_segments import Staged, altered_files, write_file
+from lucid.storage.prediction_segments import (
+    Staged,
+    altered_files,
+    held_rows,
+    registered_paths,
+    write_file,
+)
 from lucid.storage.tables import outcome_segments
 
 if TYPE_CHECKING:
@@ -93,19 +99,11 @@ class OutcomeSegments:
         )
         if model is not None:
             query = query.where(outcome_segments.c.model == model)
-        if connection is not None:
-            return [str(self.root / path) for path in connection.execute(query).scalars()]
-        with self.db.transaction() as opened:
-            return [str(self.root / path) for path in opened.execute(query).scalars()]
+        return registered_paths(self.db, self.root, query, connection)
 
     def rows(self, model: str, connection: Connection) -> int:
         """Outcomes of `model` held in segments, read in the transaction of `connection`."""
-        count = connection.execute(
-            select(func.coalesce(func.sum(outcome_segments.c.rows), 0)).where(
-                outcome_segments.c.model == model
-            )
-        ).scalar_one()
-        return int(count)
+        return held_rows(outcome_segments, model, connection)
 
     def altered(self, model: str | None = None) -> list[str]:
         """The registered outcome segments (paths relative to the log's folder) whose bytes

@@ -26,6 +26,7 @@ from lucid.ports.window_scan import OutcomeScan, SegmentScan
 from lucid.storage import prediction_seal
 from lucid.storage.database import Database
 from lucid.storage.prediction_entities import entity_rows, latest_served
+from lucid.storage.prediction_ids import ids_among, row_ids_among, rows_by_id
 from lucid.storage.prediction_journal import SqlPredictionJournal
 from lucid.storage.prediction_outcomes import PredictionOutcomes, outcome_rows
 from lucid.storage.prediction_seal import SEGMENTS_LOCK
@@ -225,26 +226,9 @@ class SqlPredictionLog:
         wanted = list(dict.fromkeys(ids))
         with self.db.snapshot() as connection:
             files = self._files(model, connection=connection)
-            found = dict(self._by_id(connection, model, wanted, served=True))
+            found = dict(rows_by_id(connection, model, wanted, served=True))
         found.update(dict(self._segment_lookup(files, wanted, f"s.id, {SERVED_TEXT}")))
         return found
-
-    @staticmethod
-    def _by_id(
-        connection: Connection, model: str, wanted: Sequence[str], *, served: bool = False
-    ) -> Iterator[Any]:
-        """The ids among `wanted` of prediction rows of `model` (with `served`, (id,
-        served_at) pairs)."""
-        for start in range(0, len(wanted), _BATCH):
-            chunk = wanted[start : start + _BATCH]
-            # Looked up by id alone, the model compared here: given `model = ?` too,
-            # SQLite walks the model's index, every prediction of the model.
-            query = select(
-                prediction_log.c.id, prediction_log.c.served_at, prediction_log.c.model
-            ).where(prediction_log.c.id.in_(chunk))
-            for i, served_at, of in connection.execute(query):
-                if of == model:
-                    yield (i, served_at) if served else i
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
         """For each (entity, earliest, latest) the id of the entity's latest prediction served
@@ -260,31 +244,10 @@ class SqlPredictionLog:
 
     def predictions_among(self, model: str, ids: pa.Array) -> pa.Array:
         """The ids among `ids` (unique) of logged predictions of `model`, in either store."""
-        import pyarrow as pa
-
         with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
-            held = connection.execute(
-                select(func.count()).where(prediction_log.c.model == model)
-            ).scalar_one()
-            if held <= len(ids):  # one read of the model's rows, no id list sent
-                logged = list(
-                    connection.execute(
-                        select(prediction_log.c.id).where(prediction_log.c.model == model)
-                    ).scalars()
-                )
-            else:
-                logged = list(self._by_id(connection, model, ids.to_pylist()))
+            logged = row_ids_among(connection, model, ids)
             files = self._files(model, connection=connection)
-        source = "SELECT id FROM logged"
-        if files:
-            source += f" UNION ALL SELECT s.id FROM {scan(files)} s"
-        with self._duckdb() as duck:
-            duck.register("logged", pa.table({"id": pa.array(logged, pa.string())}))
-            duck.register("wanted", pa.table({"id": ids}))
-            found = duck.sql(
-                f"SELECT w.id FROM wanted w SEMI JOIN ({source}) p ON p.id = w.id"
-            ).to_arrow_table()
-        return found.column("id").combine_chunks()
+        return ids_among(ids, logged, files)
 
     def outcomes_among(self, model: str, ids: pa.Array) -> pa.Table:
         """The outcomes already logged (`prediction_id`, `label`) of `model` among `ids`."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Select, Table, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.ports.monitoring import FEATURE_PREFIX
@@ -143,24 +143,35 @@ class PredictionSegments:
             query = query.where(prediction_segments.c.last_served_at >= start)
         if end is not None:
             query = query.where(prediction_segments.c.first_served_at < end)
-        if connection is not None:
-            return [str(self.root / path) for path in connection.execute(query).scalars()]
-        with self.db.transaction() as opened:
-            return [str(self.root / path) for path in opened.execute(query).scalars()]
+        return registered_paths(self.db, self.root, query, connection)
 
     def rows(self, model: str, connection: Connection) -> int:
         """Predictions of `model` held in segments, read in the transaction of `connection`."""
-        count = connection.execute(
-            select(func.coalesce(func.sum(prediction_segments.c.rows), 0)).where(
-                prediction_segments.c.model == model
-            )
-        ).scalar_one()
-        return int(count)
+        return held_rows(prediction_segments, model, connection)
 
     def altered(self, model: str | None = None) -> list[str]:
         """The registered segments (relative paths) whose bytes are missing or no longer
         hash to their registered SHA-256."""
         return altered_files(self.db, self.root, prediction_segments, model)
+
+
+def registered_paths(
+    db: Database, root: Path, query: Select[Any], connection: Connection | None
+) -> list[str]:
+    """The registered relative paths `query` selects, as absolute paths under `root`; read
+    in the transaction of `connection` when given."""
+    if connection is not None:
+        return [str(root / path) for path in connection.execute(query).scalars()]
+    with db.transaction() as opened:
+        return [str(root / path) for path in opened.execute(query).scalars()]
+
+
+def held_rows(registry: Table, model: str, connection: Connection) -> int:
+    """The rows of `model`'s segments registered in `registry`, read on `connection`."""
+    count = connection.execute(
+        select(func.coalesce(func.sum(registry.c.rows), 0)).where(registry.c.model == model)
+    ).scalar_one()
+    return int(count)
 
 
 def altered_files(db: Database, root: Path, registry: Table, model: str | None) -> list[str]:
