@@ -14,6 +14,7 @@ memory (VmHWM) is its own:
 - run: `lucid monitor run`'s use case over the day (`Monitoring.run`), outcomes joined;
 - run_floor: DuckDB joins the two files by id and computes the accuracy and each numeric
   column's deciles and bin counts (what the run needs at the least);
+- latest_before: the entity join rule alone (`PredictionLog.latest_before`) for them;
 - entity: `--entity-rows` outcomes of a second model joined by entity (the latest
   prediction of the entity before the outcome), its predictions `--entity-rows` x 4.
 
@@ -180,6 +181,20 @@ def phase_entity(workdir: Path) -> dict[str, Any]:
     return {**timed, "logged": report.logged, "unmatched": len(report.unmatched)}
 
 
+def phase_latest_before(workdir: Path) -> dict[str, Any]:
+    """The entity join rule alone (`PredictionLog.latest_before`) for the entity outcomes."""
+    outcomes = pq.read_table(workdir / "entity_outcomes.parquet")
+    observed = RUN_DAY + timedelta(days=1)
+    latest = observed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    earliest = (observed - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    wanted = [(entity, earliest, latest) for entity in outcomes.column("entity").to_pylist()]
+    with _project(workdir) as lucid:
+        log = lucid.monitoring.log
+        timed = _timed(lambda: log.latest_before("churn_e", wanted))
+    found = timed.pop("result")
+    return {**timed, "found": sum(1 for i in found if i is not None)}
+
+
 def phase_outcomes_floor(workdir: Path) -> dict[str, Any]:
     import duckdb
 
@@ -253,6 +268,7 @@ PHASES = {
     "run": phase_run,
     "run_floor": phase_run_floor,
     "entity": phase_entity,
+    "latest_before": phase_latest_before,
 }
 
 
@@ -321,6 +337,11 @@ def main() -> None:
             f"{run['seconds'] / run_floor['seconds']:.1f}x"
         )
         if args.entity_rows:
+            join = child("latest_before", workdir)
+            print(
+                f"entity join rule alone (latest_before, {args.entity_rows:,} entities): "
+                f"{join['seconds']:.2f} s, peak {join['peak_mib']:.0f} MiB, {join['found']:,} found"
+            )
             entity = child("entity", workdir)
             print(
                 f"Lucid log by entity ({args.entity_rows:,} outcomes, "
