@@ -28,7 +28,7 @@ from lucid.contracts.validity.profiles import ReferenceProfile
 from lucid.contracts.validity.records import AlertRecord, IncidentRecord, RunRecord
 from lucid.contracts.value import validate_model_name
 from lucid.errors import InvalidInput
-from lucid.monitoring import drills, policies, predictions, references
+from lucid.monitoring import drills, policies, prediction_files, predictions, references
 from lucid.monitoring.alerts import Alerting, AlertOutcome
 from lucid.monitoring.current_window import (
     business_measurement,
@@ -123,7 +123,7 @@ class Monitoring:
         """Log the predictions of a Parquet/CSV file: columns `entity`, `served_at`, `score`,
         optional `id` and `arm`; every other column is a feature. Times without a zone are
         read as UTC."""
-        rows, chunks = predictions.file_chunks(path)
+        rows, chunks = prediction_files.file_chunks(path)
         return self._log_chunks(model, version, rows, chunks)
 
     def _log_chunks(
@@ -200,7 +200,7 @@ class Monitoring:
         (`lucid.monitoring.outcome_tables`)."""
         from lucid.monitoring.outcome_tables import log_outcome_table
 
-        table = predictions.read_table(path)
+        table = prediction_files.read_table(path)
         threshold = self.log.segment_rows
         if not metrics and threshold is not None and table.num_rows >= threshold:
             report = log_outcome_table(
