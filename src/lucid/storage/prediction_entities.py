@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from lucid.storage.prediction_segments import SERVED_TEXT, scan, wall
 from lucid.storage.tables import prediction_log
@@ -20,18 +20,26 @@ _BATCH = 5_000
 def entity_rows(
     connection: Connection, model: str, entities: Sequence[str], low: str
 ) -> dict[str, list[Any]]:
-    """The prediction rows of `model` served to `entities` at or after `low`, as columns
-    (`entity`, `served_at`, `id`)."""
+    """The prediction rows of `model` served at or after `low` that may be to `entities`, as
+    columns (`entity`, `served_at`, `id`): every such row of the model when it has no more
+    rows than there are entities (one read, no entity list sent), else those of `entities`."""
     found: dict[str, list[Any]] = {"entity": [], "served_at": [], "id": []}
-    for start in range(0, len(entities), _BATCH):
-        rows = connection.execute(
-            select(prediction_log.c.entity, prediction_log.c.served_at, prediction_log.c.id).where(
-                prediction_log.c.model == model,
-                prediction_log.c.entity.in_(entities[start : start + _BATCH]),
-                prediction_log.c.served_at >= low,
-            )
-        )
-        for entity, served_at, prediction_id in rows:
+    query = select(prediction_log.c.entity, prediction_log.c.served_at, prediction_log.c.id).where(
+        prediction_log.c.model == model, prediction_log.c.served_at >= low
+    )
+    held = connection.execute(
+        select(func.count()).where(prediction_log.c.model == model)
+    ).scalar_one()
+    queries = (
+        [query]
+        if held <= len(entities)
+        else [
+            query.where(prediction_log.c.entity.in_(entities[start : start + _BATCH]))
+            for start in range(0, len(entities), _BATCH)
+        ]
+    )
+    for selected in queries:
+        for entity, served_at, prediction_id in connection.execute(selected):
             found["entity"].append(entity)
             found["served_at"].append(served_at)
             found["id"].append(prediction_id)
