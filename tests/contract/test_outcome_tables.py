@@ -131,9 +131,9 @@ def test_the_entity_join_reads_the_same_by_entity_list_or_all_rows(
     predictions.log_predictions(log, "churn", 1, _rows(10, "a"))  # entities a0..a6, as rows
     day = "2026-11-0{}T{}:00:00.000000Z"
     wanted = [
-        (f"a{i % 8}", day.format(1, "00"), day.format(2 + i % 2, "0" + str(i % 10)))
+        (f"a{i}", day.format(1, "00"), day.format(2 + i % 2, "0" + str(i % 10)))
         for i in range(12)  # more entities asked than rows: every row of the model read once
     ]
     one_by_one = [log.latest_before("churn", [w])[0] for w in wanted]  # looked up by entity
     assert log.latest_before("churn", wanted) == one_by_one
-    assert sum(found is not None for found in one_by_one) == 10  # a7 has none, nor a2 at 00:00
+    assert sum(found is not None for found in one_by_one) == 7  # a7..a11 have none
