@@ -135,3 +135,41 @@ def test_an_outcome_seal_cut_short_leaves_the_rows_read_once(db: Database, tmp_p
     assert _count(db, outcome_segments) == 1 and _count(db, outcome_log) == 0
     assert _window(log, "churn") == before
     assert log.outcomes_of(ids) == {i: n % 2 for n, i in enumerate(ids)}
+
+
+def test_a_large_batch_keeps_the_outcomes_a_shadow_comparison_reads_as_rows(
+    db: Database, tmp_path: Path
+) -> None:
+    from lucid.storage.shadow import SqlShadowRepository
+
+    log = SqlPredictionLog(db, tmp_path / "log", segment_rows=10)
+    served = SqlPredictionLog(db, tmp_path / "log", segment_rows=1_000)  # rows, as served
+    ids = predictions.log_predictions(served, "churn", 1, _rows(30, "a"))
+    with db.transaction() as connection:
+        connection.execute(
+            shadow_comparisons.insert(),
+            [
+                {
+                    "id": "s1",
+                    "model": "churn",
+                    "control_version": 1,
+                    "challenger_version": 2,
+                    "design": "{}",
+                    "status": "concluded",
+                    "created_at": "2026-11-01T00:00:00.000000Z",
+                    "created_by": "test",
+                }
+            ],
+        )
+        connection.execute(
+            shadow_scores.insert(),
+            [{"comparison_id": "s1", "prediction_id": i, "score": 0.5} for i in ids[:3]],
+        )
+
+    predictions.log_outcomes(log, "churn", _outcomes(ids[:20]), now=OBSERVED)
+
+    assert _count(db, outcome_log) == 3 and _count(db, outcome_segments) == 1
+    assert log.counts("churn") == (30, 20)
+    with db.transaction() as connection:
+        pairs = SqlShadowRepository(connection).pairs("s1")
+    assert (pairs.logged, sorted(pairs.labels)) == (3, [0, 0, 1])
