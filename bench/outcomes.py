@@ -214,7 +214,7 @@ def phase_outcomes_floor(workdir: Path) -> dict[str, Any]:
 
 def phase_run(workdir: Path) -> dict[str, Any]:
     with _project(workdir) as lucid:
-        lucid.engine, lucid.registry  # noqa: B018
+        lucid.engine, lucid.registry, lucid.monitoring  # noqa: B018
         timed = _timed(
             lambda: lucid.monitoring.run(
                 "churn", start=RUN_DAY, end=RUN_DAY + timedelta(days=1), version=1
