@@ -5,7 +5,6 @@ a second outcome always gets, nothing of it stored."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from lucid.errors import Conflict
 from lucid.monitoring import predictions
 from lucid.storage.database import Database
 from lucid.storage.prediction_log import SqlPredictionLog
-from tests.contract.test_prediction_id_race import DAY, _rows
+from tests.contract.test_prediction_id_race import DAY, _rows, both
 
 ROUNDS = 8
 NOW = DAY + timedelta(days=1)
@@ -22,22 +21,12 @@ NOW = DAY + timedelta(days=1)
 
 def _race(logs: list[SqlPredictionLog], batches: list[list[dict[str, Any]]]) -> list[Any]:
     """Each log writes its outcomes, both released at once; what each returned or raised."""
-    outcome: list[Any] = [None, None]
-    start = threading.Barrier(2)
-
-    def write(index: int) -> None:
-        start.wait()
-        try:
-            outcome[index] = predictions.log_outcomes(logs[index], "churn", batches[index], now=NOW)
-        except Conflict as refusal:
-            outcome[index] = refusal
-
-    threads = [threading.Thread(target=write, args=(index,)) for index in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcome
+    return both(
+        [
+            lambda: predictions.log_outcomes(logs[0], "churn", batches[0], now=NOW),
+            lambda: predictions.log_outcomes(logs[1], "churn", batches[1], now=NOW),
+        ]
+    )
 
 
 def test_one_of_two_outcomes_of_a_prediction_wins(

@@ -29,6 +29,26 @@ def _outcomes(ids: list[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _scored(db: Database, ids: list[str]) -> None:
+    """A concluded shadow comparison of churn that scored the predictions `ids`."""
+    comparison = {
+        "id": "s1",
+        "model": "churn",
+        "control_version": 1,
+        "challenger_version": 2,
+        "design": "{}",
+        "status": "concluded",
+        "created_at": "2026-11-01T00:00:00.000000Z",
+        "created_by": "test",
+    }
+    with db.transaction() as connection:
+        connection.execute(shadow_comparisons.insert(), [comparison])
+        connection.execute(
+            shadow_scores.insert(),
+            [{"comparison_id": "s1", "prediction_id": i, "score": 0.5} for i in ids],
+        )
+
+
 def test_a_large_outcome_batch_is_a_segment_read_as_rows_are(db: Database, tmp_path: Path) -> None:
     rows_log = SqlPredictionLog(db, tmp_path / "log", segment_rows=1_000)
     batch_log = SqlPredictionLog(db, tmp_path / "log", segment_rows=10)
@@ -64,25 +84,7 @@ def test_the_seal_moves_outcome_rows_of_ended_days(db: Database, tmp_path: Path)
     ids = predictions.log_predictions(log, "churn", 1, _rows(40, "a"))
     predictions.log_outcomes(log, "churn", _outcomes(ids[:20]), now=OBSERVED)
     predictions.log_outcomes(log, "churn", _outcomes(ids[20:25]), now=LATER)  # today's
-    with db.transaction() as connection:
-        connection.execute(
-            shadow_comparisons.insert(),
-            [
-                {
-                    "id": "s1",
-                    "model": "churn",
-                    "control_version": 1,
-                    "challenger_version": 2,
-                    "design": "{}",
-                    "status": "concluded",
-                    "created_at": "2026-11-01T00:00:00.000000Z",
-                    "created_by": "test",
-                }
-            ],
-        )
-        connection.execute(
-            shadow_scores.insert(), [{"comparison_id": "s1", "prediction_id": ids[0], "score": 0.5}]
-        )
+    _scored(db, ids[:1])
     before = _window(log, "churn")
 
     report = seal_predictions(log, now=LATER)
@@ -145,26 +147,7 @@ def test_a_large_batch_keeps_the_outcomes_a_shadow_comparison_reads_as_rows(
     log = SqlPredictionLog(db, tmp_path / "log", segment_rows=10)
     served = SqlPredictionLog(db, tmp_path / "log", segment_rows=1_000)  # rows, as served
     ids = predictions.log_predictions(served, "churn", 1, _rows(30, "a"))
-    with db.transaction() as connection:
-        connection.execute(
-            shadow_comparisons.insert(),
-            [
-                {
-                    "id": "s1",
-                    "model": "churn",
-                    "control_version": 1,
-                    "challenger_version": 2,
-                    "design": "{}",
-                    "status": "concluded",
-                    "created_at": "2026-11-01T00:00:00.000000Z",
-                    "created_by": "test",
-                }
-            ],
-        )
-        connection.execute(
-            shadow_scores.insert(),
-            [{"comparison_id": "s1", "prediction_id": i, "score": 0.5} for i in ids[:3]],
-        )
+    _scored(db, ids[:3])
 
     predictions.log_outcomes(log, "churn", _outcomes(ids[:20]), now=OBSERVED)
 
