@@ -6,25 +6,32 @@ command `--runs` times as a subprocess (`python -m lucid -p PROJECT scorecard`),
 round by round with the floors, so that the machine's load falls on all of them alike:
 
 - `python -c pass`: the interpreter's start;
-- `python -c "import sqlalchemy"`: the start and the database toolkit every command that
-  opens a project needs;
-- `python -c "import sqlalchemy, typer, pydantic, yaml"`: the libraries `lucid scorecard`
-  cannot do without (the database, the command line, the settings' validation, the YAML of
+- `python -c "import sqlalchemy"`: the start and the database toolkit a command needs when
+  it measures;
+- `python -c "import sqlalchemy, typer, pydantic, yaml"`: the libraries of a command that
+  opens its project (the database, the command line, the settings' validation, the YAML of
   `lucid.yaml`).
+
+`lucid scorecard` prints the report kept for its period while nothing it reads has moved
+(`lucid.storage.kept_reports`), reading the database with its driver alone; `--measured` adds
+a row for the command with its kept settings file deleted before each run, so that every run
+of it loads the project, measures every figure and keeps them again: the cost of the first
+call after a write.
 
 Every process reads and writes compiled bytecode under a scratch `PYTHONPYCACHEPREFIX`, as an
 installed package does (pip compiles it on install), whatever `PYTHONDONTWRITEBYTECODE` says;
 `--no-bytecode` compiles every module in every run instead. One run of each is made first and
-not counted (it writes the bytecode, warms the file cache and brings the kept skew up to date).
-Per command it prints median and p95 wall time in milliseconds and the median's ratio to each
-floor, with the load average before and after; a last line gives the verdict: both commands'
-medians under `--goal` ms (300) or not. To measure other code, run this with
-that code's `src` on PYTHONPATH (the subprocesses inherit it); `--baseline SRC` measures the
-same two commands of the code in another `src` folder in the same rounds (e.g. an older
-commit's, from `git archive`), its rows marked "(baseline)".
+not counted (it writes the bytecode, warms the file cache, brings the kept skew up to date and
+keeps the report). Per command it prints median and p95 wall time in milliseconds and the
+median's ratio to each floor, with the load average before and after; a last line gives the
+verdict: both commands' medians (not the measured row's) under `--goal` ms (300) or not. To
+measure other code, run this with that code's `src` on PYTHONPATH (the subprocesses inherit
+it); `--baseline SRC` measures the same two commands of the code in another `src` folder in
+the same rounds (e.g. an older commit's, from `git archive`; it must open the same schema),
+its rows marked "(baseline)".
 
     PYTHONPATH=src uv run python bench/cli.py [--project DIR] [--runs 15] [--goal 300]
-        [--no-bytecode] [--baseline OLD/src]
+        [--no-bytecode] [--baseline OLD/src] [--measured]
 
 Measured on the default demo (2 cores shared, load average 3.2–3.7, 10 rounds): `import
 sqlalchemy` 390 ms; `lucid scorecard` 1,241 ms (3.2×), `--json` 1,268 ms (3.3×); the code

@@ -295,10 +295,15 @@ class Lucid:
         return self._anchor
 
     def _altered_segments(self) -> list[str]:
-        """The prediction log segments whose bytes are missing or altered (relative paths)."""
+        """The prediction and outcome log segments whose bytes are missing or altered
+        (relative paths)."""
+        from lucid.storage.outcome_segments import OutcomeSegments
         from lucid.storage.prediction_segments import PredictionSegments
 
-        return PredictionSegments(self.db, self.settings.data_dir / "prediction_log").altered()
+        root = self.settings.data_dir / "prediction_log"
+        return (
+            PredictionSegments(self.db, root).altered() + OutcomeSegments(self.db, root).altered()
+        )
 
     def scheduler(
         self,

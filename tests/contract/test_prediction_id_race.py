@@ -6,6 +6,7 @@ stored."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -34,13 +35,24 @@ def _rows(n: int, prefix: str) -> list[dict[str, Any]]:
 
 def _race(logs: list[SqlPredictionLog], batches: list[list[dict[str, Any]]]) -> list[Any]:
     """Each log writes its batch, both released at once; what each returned or raised."""
+    return both(
+        [
+            lambda: predictions.log_predictions(logs[0], "churn", 1, batches[0]),
+            lambda: predictions.log_predictions(logs[1], "churn", 1, batches[1]),
+        ]
+    )
+
+
+def both(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Two calls in two threads released at once; what each returned or the `Conflict` it
+    raised."""
     outcome: list[Any] = [None, None]
     start = threading.Barrier(2)
 
     def write(index: int) -> None:
         start.wait()
         try:
-            outcome[index] = predictions.log_predictions(logs[index], "churn", 1, batches[index])
+            outcome[index] = calls[index]()
         except Conflict as refusal:
             outcome[index] = refusal
 

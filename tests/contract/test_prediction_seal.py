@@ -142,6 +142,9 @@ def test_a_second_seal_moves_nothing_and_today_stays_rows(db: Database, tmp_path
         "rows": 0,
         "segments": 0,
         "days": [],
+        "outcomes": 0,
+        "outcome_segments": 0,
+        "outcome_days": [],
     }
     assert _count(db, prediction_log) == 5  # today's rows: the day has not ended
     assert _count(db, prediction_segments) == 2
@@ -183,12 +186,13 @@ def test_a_seal_cut_short_leaves_the_rows_read_once(db: Database, tmp_path: Path
 
 
 class _refusing:
-    """A trigger refusing every INSERT into `prediction_segments` or DELETE from
-    `prediction_log` (a failure injected into the seal's own transaction)."""
+    """A trigger refusing every INSERT into a segments table (`prediction_segments`,
+    `outcome_segments`) or DELETE from a log (`prediction_log`, `outcome_log`): a failure
+    injected into the seal's own transaction."""
 
     def __init__(self, db: Database, table: str) -> None:
         self.db, self.table = db, table
-        self.action = "INSERT" if table == "prediction_segments" else "DELETE"
+        self.action = "INSERT" if table.endswith("_segments") else "DELETE"
 
     def __enter__(self) -> None:
         with self.db.transaction() as connection:

@@ -65,7 +65,7 @@ def _profile(engine: DuckDBEngine) -> ReferenceProfile:
 
 def _logged(db: Database, tmp_path: Path) -> SqlPredictionLog:
     """Segments of versions 1 and 2 over two days (the window is the first) and a few SQL
-    rows of version 1 inside and outside it, some with outcomes."""
+    rows of version 1 inside and outside it, some with outcomes (rows and a segment)."""
     log = SqlPredictionLog(db, tmp_path / "log", segment_rows=50)
     first = log_prediction_table(log, "churn", "1", [_batch(300, DAY + timedelta(hours=1), "a")])
     log_prediction_table(log, "churn", "2", [_batch(120, DAY, "v2-")])
@@ -89,6 +89,20 @@ def _logged(db: Database, tmp_path: Path) -> SqlPredictionLog:
                 "logged_at": "2026-11-05T00:00:00.000000Z",
             }
             for index, prediction_id in enumerate([*first[:40:3], *rows[:3]])
+        ]
+    )
+    # A batch of at least `segment_rows` outcomes: an outcome segment, joined by DuckDB to
+    # the segments (outcome rows beside) and to a prediction row.
+    log.insert_outcomes(
+        [
+            {
+                "prediction_id": prediction_id,
+                "model": "churn",
+                "label": index % 3 % 2,
+                "observed_at": "2026-11-05T00:00:00.000000Z",
+                "logged_at": "2026-11-05T00:00:00.000000Z",
+            }
+            for index, prediction_id in enumerate([*first[100:160], rows[3]])
         ]
     )
     return log
@@ -131,7 +145,8 @@ def test_a_scanned_window_equals_the_built_one(
         # 198 of version 1 in the window, 4 SQL rows; version 2 and the next day left out
         assert scanned.num_rows == built.num_rows == 202
         assert _sorted_rows(scanned) == _sorted_rows(built)
-        assert scanned.column("label").drop_null().to_pylist().count(0) == 9
+        # 9 from outcome rows, 40 from the outcome segment, 1 a prediction row's from it
+        assert scanned.column("label").drop_null().to_pylist().count(0) == 50
         assert _measured(engine, "scanned", profile) == _measured(engine, "built", profile)
 
 

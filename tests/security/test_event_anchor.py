@@ -452,3 +452,31 @@ def _check_segment_audit(lucid: Lucid, folder: Path) -> None:
     assert result.code == 1 and segment.name in json.loads(result.stdout)["reason"]
     segment.unlink()
     assert segment.name in (lucid.anchor.verify().problem or "")
+
+
+def test_verify_names_an_outcome_segment_altered_on_disk(tmp_path: Path) -> None:
+    """Outcome segments are audited as prediction segments are."""
+    from datetime import UTC, datetime, timedelta
+
+    from lucid.monitoring import predictions
+    from lucid.storage.prediction_log import SqlPredictionLog
+
+    with init_project(tmp_path / "shop", actor="ana", environ={}) as lucid:
+        log = SqlPredictionLog(
+            lucid.db, lucid.settings.data_dir / "prediction_log", segment_rows=10
+        )
+        served = datetime(2026, 11, 2, tzinfo=UTC)
+        rows = [
+            {"entity": f"c{i}", "served_at": served, "features": {"x": 1.0}, "score": 0.5}
+            for i in range(5)
+        ]
+        ids = predictions.log_predictions(log, "churn", 1, rows * 2)
+        outcomes = [{"prediction_id": i, "label": 1, "observed_at": served} for i in ids]
+        predictions.log_outcomes(log, "churn", outcomes, now=served + timedelta(days=1))
+        assert lucid.anchor.verify().ok
+        [segment] = list(
+            (lucid.settings.data_dir / "prediction_log" / "outcomes").rglob("*.parquet")
+        )
+        segment.write_bytes(segment.read_bytes()[:-8] + b"tampered")
+        audit = lucid.anchor.verify()
+        assert not audit.ok and segment.name in (audit.problem or "")

@@ -181,8 +181,9 @@ def seal(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Move the logged prediction rows of UTC days that have ended into columnar segments,
-    one model and day each (the scheduler does it once a UTC day). Sealing twice is a no-op."""
+    """Move the logged prediction and outcome rows of UTC days that have ended into columnar
+    segments, one model and day each (the scheduler does it once a UTC day). Sealing twice is
+    a no-op."""
     with open_lucid(ctx) as lucid:
         report = lucid.monitoring.seal(model, before)
     if as_json:
@@ -193,9 +194,18 @@ def seal(
             f"{day['model']} {day['day']}: {_counted(day['rows'], 'row')} in "
             f"{_counted(day['segments'], 'segment')}"
         )
+    for day in report.outcome_days:
+        console.print(
+            f"{day['model']} {day['day']}: {_counted(day['rows'], 'outcome row')} in "
+            f"{_counted(day['segments'], 'segment')}"
+        )
     console.print(
         f"{_counted(report.rows, 'prediction row')} served before {report.before} sealed into "
         f"{_counted(report.segments, 'segment')}"
+    )
+    console.print(
+        f"{_counted(report.outcomes, 'outcome row')} logged before {report.before} sealed into "
+        f"{_counted(report.outcome_segments, 'segment')}"
     )
 
 

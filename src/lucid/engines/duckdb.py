@@ -171,12 +171,13 @@ class DuckDBEngine:
 
     def _register_scan(self, name: str, window: WindowScan) -> None:
         """`window` as the view `name`: its segment files scanned by every query on it."""
-        for path in window.segments.files:
+        labels = window.segments.outcomes
+        for path in window.segments.files + (() if labels is None else labels.files):
             self._allow(file(path))
         rows, outcomes = f"__lucid_{name}_rows", f"__lucid_{name}_outcomes"
         self.connection.register(rows, window.rows)
-        if window.segments.outcomes is not None:
-            self.connection.register(outcomes, window.segments.outcomes)
+        if labels is not None:
+            self.connection.register(outcomes, labels.rows)
         sql = window_view_sql(window, rows, outcomes if window.label else None)
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {quote(name)} AS {sql}")
         self._views.add(name)

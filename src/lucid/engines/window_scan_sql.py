@@ -26,18 +26,26 @@ def _converted(column: ScanColumn) -> str:
 
 def window_view_sql(window: WindowScan, rows: str, outcomes: str | None) -> str:
     """A SELECT of `window`: the rows registered as `rows`, then the segment rows (joined to
-    the outcomes registered as `outcomes` when the window has labels)."""
+    the outcome rows registered as `outcomes` and the outcome segment files when the window
+    has labels)."""
     segments = window.segments
     selected = [_converted(column) for column in window.columns]
     selected.append("CAST(s.score AS DOUBLE) AS score")
     names = [quote(column.name) for column in window.columns] + ["score"]
     source = f"{parquet_scan(segments.files)} s"
     if window.label:
-        if outcomes is None:
+        if outcomes is None or segments.outcomes is None:
             raise ValueError("a window with labels needs its outcomes")
+        joined = f"SELECT prediction_id, label FROM {quote(outcomes)}"
+        if segments.outcomes.files:
+            sealed = ", ".join(literal(path) for path in segments.outcomes.files)
+            joined += (
+                " UNION ALL SELECT prediction_id, CAST(label AS BIGINT) "
+                f"FROM read_parquet([{sealed}], union_by_name = true)"
+            )
         selected.append("CAST(o.label AS BIGINT) AS label")
         names.append("label")
-        source += f" LEFT JOIN {quote(outcomes)} o ON o.prediction_id = s.id"
+        source += f" LEFT JOIN ({joined}) o ON o.prediction_id = s.id"
     where = (
         f"s.served_at >= CAST({literal(segments.start)} AS TIMESTAMP) "
         f"AND s.served_at < CAST({literal(segments.end)} AS TIMESTAMP)"

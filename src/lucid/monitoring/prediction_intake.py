@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.value import validate_model_name
 from lucid.errors import InvalidInput
-from lucid.monitoring import predictions
+from lucid.monitoring import prediction_files, predictions
 from lucid.monitoring.experiment_outcomes import experiment_writer
 from lucid.monitoring.predictions import OutcomeReport
 from lucid.ports import UnitsOfWork
@@ -54,7 +54,7 @@ class PredictionIntake:
         """Log the predictions of a Parquet/CSV file: columns `entity`, `served_at`, `score`,
         optional `id` and `arm`; every other column is a feature. Times without a zone are
         read as UTC."""
-        rows, chunks = predictions.file_chunks(path)
+        rows, chunks = prediction_files.file_chunks(path)
         return self._log_chunks(model, version, rows, chunks)
 
     def _log_chunks(
@@ -126,8 +126,24 @@ class PredictionIntake:
         actor: str = "outcomes",
     ) -> OutcomeReport:
         """Log the outcomes of a Parquet/CSV file; the columns named in `metrics` are each
-        row's business metric values (see `log_outcomes`)."""
-        rows = predictions.read_rows(path)
+        row's business metric values (see `log_outcomes`). A file of at least the log's
+        `segment_rows` outcomes without metrics is joined as columns
+        (`lucid.monitoring.outcome_tables`)."""
+        from lucid.monitoring.outcome_tables import log_outcome_table
+
+        table = prediction_files.read_table(path)
+        threshold = self.log.segment_rows
+        if not metrics and threshold is not None and table.num_rows >= threshold:
+            report = log_outcome_table(
+                self.log,
+                model,
+                table,
+                horizon=self.horizon if horizon is None else horizon,
+                now=self.clock(),
+            )
+            if report is not None:
+                return report
+        rows: list[dict[str, Any]] = table.to_pylist()
         if metrics:
             missing = sorted(set(metrics) - set(rows[0] if rows else ()))
             if missing:

@@ -6,11 +6,12 @@ with the columns a batch of the same rows would get (`prediction_tables.rows_tab
 ids, versions, entities, served-at times, scores, arms; features typed by the same rule).
 Each segment is registered and its rows deleted in one transaction
 (`lucid.storage.prediction_seal`), so sealing twice is a no-op and a crash leaves the rows or
-the segment, never both and never neither.
+the segment, never both and never neither. The outcome rows logged on ended days are sealed
+the same way into outcome segments.
 
 A seal records no event: it decides nothing and changes no prediction, only where it is
 kept. The segment's registration (model, day, rows, SHA-256) is its governance record, and
-`lucid events verify` rehashes every segment.
+`lucid events verify` rehashes every segment, prediction and outcome.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class SealReport:
 
     before: str
     days: list[dict[str, Any]] = field(default_factory=list)
+    outcome_days: list[dict[str, Any]] = field(default_factory=list)
+    """Outcome rows logged before `before`, per (model, day of logging)."""
 
     @property
     def rows(self) -> int:
@@ -43,12 +46,23 @@ class SealReport:
     def segments(self) -> int:
         return sum(int(day["segments"]) for day in self.days)
 
+    @property
+    def outcomes(self) -> int:
+        return sum(int(day["rows"]) for day in self.outcome_days)
+
+    @property
+    def outcome_segments(self) -> int:
+        return sum(int(day["segments"]) for day in self.outcome_days)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "before": self.before,
             "rows": self.rows,
             "segments": self.segments,
             "days": self.days,
+            "outcomes": self.outcomes,
+            "outcome_segments": self.outcome_segments,
+            "outcome_days": self.outcome_days,
         }
 
 
@@ -87,6 +101,20 @@ def seal_predictions(
                 break
         if moved:
             report.days.append({"model": of, "day": served_on, "rows": moved, "segments": segments})
+    for of, logged_on in log.sealable_outcome_days(bound, model):
+        moved = segments = 0
+        while True:
+            outcomes = log.sealable_outcomes(of, logged_on, bound, rows_per_segment)
+            sealed = log.seal_outcomes(of, outcomes) if outcomes else 0
+            if not sealed:  # none left, or another seal moved some of them first
+                break
+            moved, segments = moved + sealed, segments + 1
+            if len(outcomes) < rows_per_segment:
+                break
+        if moved:
+            report.outcome_days.append(
+                {"model": of, "day": logged_on, "rows": moved, "segments": segments}
+            )
     return report
 
 

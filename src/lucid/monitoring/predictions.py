@@ -15,12 +15,10 @@ import math
 import os
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lucid.contracts.events import format_time, parse_time
 from lucid.contracts.times import utc_text
@@ -33,9 +31,6 @@ from lucid.monitoring.prediction_tables import (
     version_name,
 )
 from lucid.ports.monitoring import PredictionLog
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 DEFAULT_HORIZON = timedelta(days=90)
 
@@ -238,35 +233,38 @@ def log_outcomes(
     joined = _join(log, model, parsed, horizon)
     unmatched = tuple(i for i, p, _, _ in joined if p is None)
     chosen = _one_label_each(joined)
-    stored = log.outcomes_of(chosen)
-    for prediction_id, (index, label, _) in chosen.items():
-        if prediction_id in stored and stored[prediction_id] != label:
-            raise Conflict(
-                f"rows[{index}].label: prediction {prediction_id} already has the outcome "
-                f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
-            )
     logged_at = utc_text(now, "now")
-    new = [
-        {
-            "prediction_id": prediction_id,
-            "model": model,
-            "label": label,
-            "observed_at": observed,
-            "logged_at": logged_at,
-        }
-        for prediction_id, (_, label, observed) in chosen.items()
-        if prediction_id not in stored
-    ]
     measured = [
         (index, prediction_id, observed, values[index])
         for index, prediction_id, _, observed in joined
         if prediction_id is not None and values[index]
     ]
     recorded = 0
-    if write is not None and measured:
-        recorded = write(new, measured)
-    elif new:
-        log.insert_outcomes(new)
+    # Checked and stored under the lock seals and other outcome writers hold: an outcome
+    # sealed or stored meanwhile cannot pass the check.
+    with log.outcome_lock():
+        stored = log.outcomes_of(chosen)
+        for prediction_id, (index, label, _) in chosen.items():
+            if prediction_id in stored and stored[prediction_id] != label:
+                raise Conflict(
+                    f"rows[{index}].label: prediction {prediction_id} already has the outcome "
+                    f"{stored[prediction_id]}; a prediction has one outcome, nothing was stored."
+                )
+        new = [
+            {
+                "prediction_id": prediction_id,
+                "model": model,
+                "label": label,
+                "observed_at": observed,
+                "logged_at": logged_at,
+            }
+            for prediction_id, (_, label, observed) in chosen.items()
+            if prediction_id not in stored
+        ]
+        if write is not None and measured:
+            recorded = write(new, measured)
+        elif new:
+            log.insert_outcomes(new)
     return OutcomeReport(len(new), len(chosen) - len(new), unmatched, recorded)
 
 
@@ -362,66 +360,3 @@ def _one_label_each(
             )
         chosen[prediction_id] = (index, label, observed)
     return chosen
-
-
-def read_rows(path: Path) -> list[dict[str, Any]]:
-    """The rows of a Parquet or CSV file as dictionaries (for `lucid monitor` commands)."""
-    rows: list[dict[str, Any]] = read_table(path).to_pylist()
-    return rows
-
-
-CHUNK_ROWS = 262_144
-"""Rows of a Parquet file validated and written at a time (memory stays bounded)."""
-
-_READ_BUFFER = 1 << 20
-"""Bytes a Parquet column is read by at a time."""
-
-
-def read_table(path: Path) -> pa.Table:
-    """A Parquet or CSV file as an Arrow table (for `lucid monitor` commands)."""
-    import pyarrow as pa
-
-    rows, chunks = file_chunks(path)
-    return pa.concat_tables(list(chunks)) if rows else next(iter(chunks))
-
-
-def file_chunks(path: Path) -> tuple[int, Iterator[pa.Table]]:
-    """A Parquet or CSV file's row count and its rows as tables of at most `CHUNK_ROWS`
-    (a CSV file at once); an unreadable file is refused naming it."""
-    if not path.is_file():
-        raise InvalidInput("path", f"file {path} does not exist")
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv", ".txt"):
-        raise InvalidInput("path", f"file {path} must be .parquet or .csv")
-    with _unreadable(path):
-        if suffix == ".parquet":
-            import pyarrow.parquet as parquet
-
-            # Without pre-buffering (with it the reader kept every chunk read: 10 M rows,
-            # 3.5 GB) and with buffered column reads (without, it holds a row group's columns).
-            file = parquet.ParquetFile(path, pre_buffer=False, buffer_size=_READ_BUFFER)
-            rows = file.metadata.num_rows
-            return rows, _parquet_chunks(path, file)
-        import pyarrow.csv as csv
-
-        table = csv.read_csv(path)
-    return table.num_rows, iter([table])
-
-
-def _parquet_chunks(path: Path, file: Any) -> Iterator[pa.Table]:
-    import pyarrow as pa
-
-    with _unreadable(path):
-        if file.metadata.num_rows == 0:
-            yield file.schema_arrow.empty_table()
-        for batch in file.iter_batches(batch_size=CHUNK_ROWS):
-            yield pa.Table.from_batches([batch])
-
-
-@contextmanager
-def _unreadable(path: Path) -> Iterator[None]:
-    try:
-        yield
-    except Exception as error:  # pyarrow raises several unrelated types for unreadable files
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InvalidInput("path", f"file {path} could not be read ({first})") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -234,7 +235,43 @@ class PredictionLog(Protocol):
         prediction in them, or None."""
         ...
 
-    def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]: ...
+    def predictions_among(self, model: str, ids: pa.Array) -> pa.Array:
+        """The ids among `ids` (unique text) of logged predictions of `model`."""
+        ...
+
+    def outcomes_among(self, model: str, ids: pa.Array) -> pa.Table:
+        """The outcomes already logged (`prediction_id`, `label`) of `model` among `ids`."""
+        ...
+
+    def append_outcomes(self, model: str, table: pa.Table) -> None:
+        """Store new outcomes of `model` (`prediction_id`, `label`, `observed_at`,
+        `logged_at`: canonical UTC text) in one transaction."""
+        ...
+
+    def outcome_lock(self) -> AbstractContextManager[None]:
+        """Held while outcomes are checked and stored, so no other writer or seal stores an
+        outcome of the same prediction in between."""
+        ...
+
+    def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]:
+        """Prediction id → label already logged (in either store), for the ids that have one."""
+        ...
+
+    def sealable_outcome_days(self, before: str, model: str | None = None) -> list[tuple[str, str]]:
+        """(model, UTC day) of the outcome rows logged before `before` that a seal may move
+        into outcome segments, oldest first."""
+        ...
+
+    def sealable_outcomes(
+        self, model: str, day: str, before: str, limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to `limit` of those outcome rows of `model` logged on `day`, oldest first."""
+        ...
+
+    def seal_outcomes(self, model: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Store outcome `rows` of `model` as one outcome segment and delete them, in one
+        transaction; the rows sealed, 0 when some are no longer rows (nothing changed)."""
+        ...
 
     def insert_outcomes(
         self, rows: Sequence[Mapping[str, Any]], connection: Any | None = None

@@ -33,14 +33,24 @@ def parquet_scan(files: Sequence[str]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class OutcomeScan:
+    """A model's outcomes as a window's segments join them by prediction id: its few SQL
+    rows (`rows`: `prediction_id`, `label`) and its outcome segment files (`prediction_id`,
+    `label`, ... columns), one outcome per prediction across both."""
+
+    rows: pa.Table
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class SegmentScan:
     """The registered segment files holding a window's predictions, unread.
 
     `rows` is how many predictions the files hold (the window's share may be fewer). Rows of
     `files` served in [start, end) (naive UTC wall times, as the files hold them) and
     of `version` when given. `schema` is the files' columns united by name, as the reader
-    gives them; `outcomes` (`prediction_id`, `label`) are the model's outcomes, joined by id
-    when the window has labels (None otherwise)."""
+    gives them; `outcomes` are the model's outcomes, joined by id when the window has labels
+    (None otherwise)."""
 
     files: tuple[str, ...]
     rows: int
@@ -48,7 +58,7 @@ class SegmentScan:
     end: str
     version: str | None
     schema: pa.Schema
-    outcomes: pa.Table | None
+    outcomes: OutcomeScan | None
 
 
 @dataclass(frozen=True, slots=True)

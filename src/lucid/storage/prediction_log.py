@@ -7,25 +7,28 @@ and the serving path write rows (one multi-row INSERT per call); a batch of at l
 rows of ended days into segments (`lucid.storage.prediction_seal`). Every read covers both
 stores, the rows and the segment list taken in one snapshot. Times are canonical UTC text, so
 windows compare as text everywhere.
-Outcomes are rows, whichever store holds their prediction. `SqlPredictionJournal` is the
-serving hot path's part (`lucid.storage.prediction_journal`, re-exported here).
+Outcomes have the same two stores (`lucid.storage.prediction_outcomes`), whichever store
+holds their prediction. `SqlPredictionJournal` is the serving hot path's part
+(`lucid.storage.prediction_journal`, re-exported here).
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
-from lucid.ports.window_scan import SegmentScan
+from lucid.ports.window_scan import OutcomeScan, SegmentScan
 from lucid.storage import prediction_seal
 from lucid.storage.database import Database
+from lucid.storage.prediction_entities import entity_rows, latest_served
+from lucid.storage.prediction_ids import ids_among, row_ids_among, rows_by_id
 from lucid.storage.prediction_journal import SqlPredictionJournal
+from lucid.storage.prediction_outcomes import PredictionOutcomes, outcome_rows
 from lucid.storage.prediction_seal import SEGMENTS_LOCK
 from lucid.storage.prediction_segments import (
     SERVED_TEXT,
@@ -34,11 +37,8 @@ from lucid.storage.prediction_segments import (
     scan,
     wall,
 )
-from lucid.storage.prediction_windows import rows_part, segment_scan, segments_part
-from lucid.storage.tables import (
-    outcome_log,
-    prediction_log,
-)
+from lucid.storage.prediction_windows import labelled_rows, rows_part, segment_scan, segments_part
+from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
     import duckdb
@@ -62,6 +62,7 @@ class SqlPredictionLog:
     ) -> None:
         self.db = db
         self.segments = None if root is None else PredictionSegments(db, root)
+        self.outcomes = PredictionOutcomes(db, root, segment_rows)
         self._segment_rows = segment_rows
 
     @property
@@ -223,75 +224,71 @@ class SqlPredictionLog:
     def predictions_by_id(self, model: str, ids: Iterable[str]) -> dict[str, str]:
         """Prediction id → served_at, for the ids of `model` that exist."""
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, str] = {}
         with self.db.snapshot() as connection:
             files = self._files(model, connection=connection)
-            for start in range(0, len(wanted), _BATCH):
-                chunk = wanted[start : start + _BATCH]
-                # Looked up by id alone, the model compared here: given `model = ?` too,
-                # SQLite walks the model's index, every prediction of the model.
-                query = select(
-                    prediction_log.c.id, prediction_log.c.served_at, prediction_log.c.model
-                ).where(prediction_log.c.id.in_(chunk))
-                found.update(
-                    (i, served_at) for i, served_at, of in connection.execute(query) if of == model
-                )
+            found = dict(rows_by_id(connection, model, wanted, served=True))
         found.update(dict(self._segment_lookup(files, wanted, f"s.id, {SERVED_TEXT}")))
         return found
 
     def latest_before(self, model: str, wanted: Sequence[tuple[str, str, str]]) -> list[str | None]:
         """For each (entity, earliest, latest) the id of the entity's latest prediction served
         in [earliest, latest], or None: the entity join rule of outcomes."""
+        if not wanted:
+            return []
         entities = sorted({entity for entity, _, _ in wanted})
-        by_entity: dict[str, tuple[list[str], list[str]]] = {}
-        low = min((earliest for _, earliest, _ in wanted), default="")
+        low = min(earliest for _, earliest, _ in wanted)
         with self.db.snapshot() as connection:
+            rows = entity_rows(connection, model, entities, low)
             files = self._files(model, low, connection=connection)
-            for start in range(0, len(entities), _BATCH):
-                chunk = entities[start : start + _BATCH]
-                rows = connection.execute(
-                    select(prediction_log.c.entity, prediction_log.c.served_at, prediction_log.c.id)
-                    .where(
-                        prediction_log.c.model == model,
-                        prediction_log.c.entity.in_(chunk),
-                        prediction_log.c.served_at >= low,
-                    )
-                    .order_by(prediction_log.c.entity, prediction_log.c.served_at)
-                )
-                for entity, served_at, prediction_id in rows:
-                    times, ids = by_entity.setdefault(entity, ([], []))
-                    times.append(served_at)
-                    ids.append(prediction_id)
-        self._segment_entities(files, entities, low, by_entity)
-        found: list[str | None] = []
-        for entity, earliest, latest in wanted:
-            times, ids = by_entity.get(entity, ([], []))
-            index = bisect.bisect_right(times, latest) - 1
-            found.append(ids[index] if index >= 0 and times[index] >= earliest else None)
-        return found
+        return latest_served(wanted, rows, files, low)
+
+    def predictions_among(self, model: str, ids: pa.Array) -> pa.Array:
+        """The ids among `ids` (unique) of logged predictions of `model`, in either store."""
+        with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
+            logged = row_ids_among(connection, model, ids)
+            files = self._files(model, connection=connection)
+        return ids_among(ids, logged, files)
+
+    def outcomes_among(self, model: str, ids: pa.Array) -> pa.Table:
+        """The outcomes already logged (`prediction_id`, `label`) of `model` among `ids`."""
+        return self.outcomes.labels_among(model, ids)
+
+    def append_outcomes(self, model: str, table: pa.Table) -> None:
+        """Store new outcomes of `model` (`prediction_id`, `label`, `observed_at`,
+        `logged_at`) in one transaction, as a segment when the log keeps segments."""
+        self.outcomes.append(model, table)
+
+    @contextmanager
+    def outcome_lock(self) -> Iterator[None]:
+        """Held while outcomes are checked and stored: seals and appends hold it too."""
+        with self.db.session_lock(SEGMENTS_LOCK):
+            yield
 
     def outcomes_of(self, ids: Iterable[str]) -> dict[str, int]:
-        """Prediction id → label already logged, for the ids that have one."""
-        wanted = list(dict.fromkeys(ids))
-        found: dict[str, int] = {}
-        with self.db.transaction() as connection:
-            for start in range(0, len(wanted), _BATCH):
-                chunk = wanted[start : start + _BATCH]
-                query = select(outcome_log.c.prediction_id, outcome_log.c.label).where(
-                    outcome_log.c.prediction_id.in_(chunk)
-                )
-                found.update(dict(connection.execute(query).all()))
-        return found
+        """Prediction id → label already logged (a row or sealed), for the ids that have one."""
+        return self.outcomes.labels_of(ids)
 
     def insert_outcomes(
         self, rows: Sequence[Mapping[str, Any]], connection: Connection | None = None
     ) -> None:
-        if connection is not None:
-            for start in range(0, len(rows), _BATCH):
-                connection.execute(insert(outcome_log), list(rows[start : start + _BATCH]))
-            return
-        with self.db.transaction() as opened:
-            self.insert_outcomes(rows, opened)
+        self.outcomes.insert(rows, connection)
+
+    def sealable_outcome_days(self, before: str, model: str | None = None) -> list[tuple[str, str]]:
+        """(model, UTC day) of the outcome rows logged before `before` a seal may move."""
+        if self.segments is None:
+            return []
+        return prediction_seal.sealable_days(self.db, before, model, outcome_log)
+
+    def sealable_outcomes(
+        self, model: str, day: str, before: str, limit: int
+    ) -> list[dict[str, Any]]:
+        return prediction_seal.sealable_rows(self.db, model, day, before, limit, outcome_log)
+
+    def seal_outcomes(self, model: str, rows: Sequence[Mapping[str, Any]]) -> int:
+        segments = self.outcomes.segments
+        if segments is None:
+            raise RuntimeError("this prediction log keeps no segments")
+        return prediction_seal.seal_outcomes(self.db, segments, model, rows)
 
     def arms_of(self, model: str, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         wanted = list(dict.fromkeys(ids))
@@ -319,11 +316,8 @@ class SqlPredictionLog:
     ) -> list[pa.Table]:
         """The window's rows (`features` as JSON text) and its segments (`feature.<name>`
         columns), each with `score` and, when `labels`, `label`; empty parts left out."""
-
-        with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
-            rows = rows_part(connection, model, start, end, version, labels=labels)
-            files = self._files(model, start, end, connection)
-        segments = segments_part(self.db, files, model, start, end, version, labels=labels)
+        rows, files, outcomes = self._window(model, start, end, version, labels=labels)
+        segments = segments_part(files, start, end, version, outcomes)
         return [part for part in (rows, segments) if part is not None and part.num_rows]
 
     def window_scan(
@@ -331,12 +325,24 @@ class SqlPredictionLog:
     ) -> tuple[pa.Table, SegmentScan | None]:
         """The window's rows (as `window_parts` gives them) and its segments unread (None
         when no registered segment overlaps [start, end))."""
+        rows, files, outcomes = self._window(model, start, end, version, labels=labels)
+        if not files:
+            return rows, None
+        return rows, segment_scan(files, start, end, version, outcomes)
+
+    def _window(
+        self, model: str, start: str, end: str, version: str | None, *, labels: bool
+    ) -> tuple[pa.Table, list[str], OutcomeScan | None]:
+        """The window's rows (labelled), its segment files and, when `labels` and there are
+        segment files, the outcomes they join: rows and lists read in one snapshot."""
+        outcomes = None
         with self.db.snapshot() as connection:  # a seal moves rows to a segment at once
             rows = rows_part(connection, model, start, end, version, labels=labels)
             files = self._files(model, start, end, connection)
-        if not files:
-            return rows, None
-        return rows, segment_scan(self.db, files, model, start, end, version, labels=labels)
+            outcome_files = self.outcomes.files(model, connection) if labels else []
+            if labels and files:
+                outcomes = OutcomeScan(outcome_rows(connection, model), tuple(outcome_files))
+        return labelled_rows(rows, outcome_files), files, outcomes
 
     def latest_version(self, model: str, start: str, end: str) -> str | None:
         """The version of the latest prediction of `model` served in [start, end)."""
@@ -369,38 +375,6 @@ class SqlPredictionLog:
             predictions = connection.execute(
                 select(func.count()).where(prediction_log.c.model == model)
             ).scalar_one()
-            outcomes = connection.execute(
-                select(func.count()).where(outcome_log.c.model == model)
-            ).scalar_one()
+            outcomes = self.outcomes.count(model, connection)
             in_segments = 0 if self.segments is None else self.segments.rows(model, connection)
-        return int(predictions) + in_segments, int(outcomes)
-
-    def _segment_entities(
-        self,
-        files: Sequence[str],
-        entities: Sequence[str],
-        low: str,
-        by_entity: dict[str, tuple[list[str], list[str]]],
-    ) -> None:
-        """Add the segment predictions of `entities` served at or after `low` to
-        `by_entity` (entity → served-at times and ids, in time order)."""
-        import pyarrow as pa
-
-        if not files or not entities:
-            return
-        with self._duckdb() as connection:
-            connection.register("wanted", pa.table({"entity": pa.array(entities, pa.string())}))
-            rows = connection.execute(
-                f"SELECT s.entity, {SERVED_TEXT}, s.id FROM {scan(files)} s SEMI JOIN wanted w "
-                "ON s.entity = w.entity WHERE s.served_at >= CAST($low AS TIMESTAMP)",
-                {"low": wall(low)},
-            ).fetchall()
-        for entity, served_at, prediction_id in rows:
-            times, ids = by_entity.setdefault(entity, ([], []))
-            times.append(served_at)
-            ids.append(prediction_id)
-        for times, ids in by_entity.values():
-            if len(times) > 1 and any(a > b for a, b in itertools.pairwise(times)):
-                ordered = sorted(zip(times, ids, strict=True))
-                times[:] = [t for t, _ in ordered]
-                ids[:] = [i for _, i in ordered]
+        return int(predictions) + in_segments, outcomes

@@ -1,4 +1,5 @@
-"""Sealing the prediction log: closed rows of `prediction_log` moved into a segment.
+"""Sealing the prediction log: closed rows of `prediction_log` (and `outcome_log`) moved into
+a segment.
 
 A seal writes the rows (one model, one UTC day) as a segment file (temporary name, fsync,
 rename: `PredictionSegments.stage`), then in ONE write transaction registers it and deletes
@@ -11,19 +12,28 @@ snapshot (`Database.snapshot`), so no read sees a prediction twice or not at all
 A seal holds the session lock `prediction_segments` that id checks hold (see
 `SqlPredictionLog.append_predictions`), so a check cannot see an id in neither store.
 
-Shadow comparisons read their control predictions as rows (`lucid.storage.shadow`): rows of a
-model whose shadow comparison is running, and rows carrying a shadow score, stay rows.
+Outcomes are sealed the same way (`seal_outcomes`): the outcome rows of one model logged on
+one ended UTC day become an outcome segment (`lucid.storage.outcome_segments`), registered
+and deleted in one transaction under the same lock.
+
+Shadow comparisons read their control predictions and outcomes as rows
+(`lucid.storage.shadow`): rows of a model whose shadow comparison is running, and rows of a
+prediction carrying a shadow score, stay rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Connection, Table, and_, delete, func, select
 
+from lucid.contracts.events import format_time
 from lucid.storage.database import Database
+from lucid.storage.outcome_segments import OutcomeSegments, outcome_table
 from lucid.storage.prediction_segments import PredictionSegments
-from lucid.storage.tables import prediction_log, shadow_comparisons, shadow_scores
+from lucid.storage.tables import outcome_log, prediction_log, shadow_comparisons, shadow_scores
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -34,70 +44,126 @@ _DELETE = 5_000
 SEGMENTS_LOCK = "prediction_segments"
 """The session lock held by id checks, segment appends and seals."""
 
-_DAY = func.substr(prediction_log.c.served_at, 1, 10)
-
 
 class _Moved(Exception):
     """Some rows being sealed are no longer rows: the seal's transaction is rolled back."""
 
 
-def _sealable(before: str, model: str | None) -> Any:
-    """The condition on `prediction_log` rows a seal may move: served before `before`, of
-    `model` when given, without a shadow score, of no model with a running comparison."""
+def _sealable(table: Table, before: str, model: str | None) -> Any:
+    """The condition on rows of `table` (`prediction_log` or `outcome_log`) a seal may move:
+    served (logged) before `before`, of `model` when given, of a prediction without a shadow
+    score, of no model with a running comparison."""
+    moment, prediction = _columns(table)
     running = select(shadow_comparisons.c.model).where(shadow_comparisons.c.status == "running")
     # Uncorrelated: both databases read the scored ids once (shadow_scores is keyed by
     # comparison first, so a correlated lookup by prediction id would scan it per row).
     scored = select(shadow_scores.c.prediction_id)
-    condition = and_(
-        prediction_log.c.served_at < before,
-        prediction_log.c.model.not_in(running),
-        prediction_log.c.id.not_in(scored),
-    )
+    condition = and_(moment < before, table.c.model.not_in(running), prediction.not_in(scored))
     if model is not None:
-        condition = and_(condition, prediction_log.c.model == model)
+        condition = and_(condition, table.c.model == model)
     return condition
 
 
-def sealable_days(db: Database, before: str, model: str | None) -> list[tuple[str, str]]:
-    """(model, UTC day `YYYY-MM-DD`) of the rows a seal may move, served before `before`
-    (canonical UTC text), oldest day first."""
+def _columns(table: Table) -> tuple[Any, Any]:
+    """The time a row of `table` is sealed by and its prediction id."""
+    if table is outcome_log:
+        return outcome_log.c.logged_at, outcome_log.c.prediction_id
+    return prediction_log.c.served_at, prediction_log.c.id
+
+
+def sealable_days(
+    db: Database, before: str, model: str | None, table: Table = prediction_log
+) -> list[tuple[str, str]]:
+    """(model, UTC day `YYYY-MM-DD`) of the rows of `table` a seal may move, served (logged)
+    before `before` (canonical UTC text), oldest day first."""
+    day = func.substr(_columns(table)[0], 1, 10)
     query = (
-        select(prediction_log.c.model, _DAY)
-        .where(_sealable(before, model))
-        .group_by(prediction_log.c.model, _DAY)
-        .order_by(_DAY, prediction_log.c.model)
+        select(table.c.model, day)
+        .where(_sealable(table, before, model))
+        .group_by(table.c.model, day)
+        .order_by(day, table.c.model)
     )
     with db.transaction() as connection:
-        return [(str(m), str(day)) for m, day in connection.execute(query)]
+        return [(str(m), str(d)) for m, d in connection.execute(query)]
 
 
 def sealable_rows(
-    db: Database, model: str, day: str, before: str, limit: int
+    db: Database,
+    model: str,
+    day: str,
+    before: str,
+    limit: int,
+    table: Table = prediction_log,
 ) -> list[dict[str, Any]]:
-    """Up to `limit` rows of `model` served on `day` that a seal may move, oldest first,
-    as `SqlPredictionLog.insert_predictions` takes them (`features` as JSON text)."""
+    """Up to `limit` rows of `table` of `model` served (logged) on `day` that a seal may
+    move, oldest first, as they are stored (`features` as JSON text)."""
+    moment, prediction = _columns(table)
     query = (
-        select(prediction_log)
+        select(table)
         .where(
-            _sealable(before, model),
-            prediction_log.c.served_at >= f"{day}T00:00:00.000000Z",
-            prediction_log.c.served_at < f"{day}T99",  # every time of the day, as text
+            _sealable(table, before, model),
+            moment >= f"{day}T00:00:00.000000Z",
+            moment < f"{day}T99",  # every time of the day, as text
         )
-        .order_by(prediction_log.c.served_at, prediction_log.c.id)
+        .order_by(moment, prediction)
         .limit(limit)
     )
     with db.transaction() as connection:
         return [dict(row) for row in connection.execute(query).mappings()]
 
 
+def seal_outcomes(
+    db: Database, segments: OutcomeSegments, model: str, rows: Sequence[Mapping[str, Any]]
+) -> int:
+    """Write outcome `rows` of `model` (as `sealable_rows` gives them) as one segment,
+    register it and delete the rows in one transaction; the rows sealed, or 0 when some of
+    them are no longer rows (nothing changed)."""
+    if not rows:
+        return 0
+    with db.session_lock(SEGMENTS_LOCK):
+        staged = segments.stage(model, outcome_table(rows), format_time(datetime.now(UTC)))
+        return _moved(
+            db,
+            lambda connection: segments.register_in(connection, staged),
+            lambda: segments.discard(staged),
+            outcome_log.c.prediction_id,
+            [str(row["prediction_id"]) for row in rows],
+        )
+
+
+def _moved(
+    db: Database,
+    register: Callable[[Connection], None],
+    discard: Callable[[], None],
+    key: Any,
+    ids: list[str],
+) -> int:
+    """Register a staged segment and delete the rows whose `key` is in `ids`, in one write
+    transaction; on any failure (or when some rows are gone) the segment is discarded."""
+    try:
+        with db.write_transaction() as connection:
+            register(connection)
+            deleted = 0
+            for start in range(0, len(ids), _DELETE):
+                chunk = ids[start : start + _DELETE]
+                # By id alone (ids are unique across the log): given `model = ?` too,
+                # SQLite walks the model's index, every prediction of the model.
+                deleted += connection.execute(delete(key.table).where(key.in_(chunk))).rowcount
+            if deleted != len(ids):
+                raise _Moved
+    except _Moved:
+        discard()
+        return 0
+    except BaseException:
+        discard()
+        raise
+    return len(ids)
+
+
 def seal(db: Database, segments: PredictionSegments, model: str, table: pa.Table) -> int:
     """Write `table` (rows of `model` served on one UTC day, in a batch segment's columns)
     as one segment, register it and delete its rows in one transaction; the rows sealed, or
     0 when some of them are no longer rows (nothing changed)."""
-    from datetime import UTC, datetime
-
-    from lucid.contracts.events import format_time
-
     if not table.num_rows:
         return 0
     ids: list[str] = table.column("id").to_pylist()
@@ -106,23 +172,10 @@ def seal(db: Database, segments: PredictionSegments, model: str, table: pa.Table
         if len(staged) != 1:  # more than one day: not a closed day's rows
             segments.discard(staged)
             raise ValueError("a seal takes the rows of one UTC day")
-        try:
-            with db.write_transaction() as connection:
-                segments.register_in(connection, staged)
-                deleted = 0
-                for start in range(0, len(ids), _DELETE):
-                    chunk = ids[start : start + _DELETE]
-                    # By id alone (ids are unique across the log): given `model = ?` too,
-                    # SQLite walks the model's index, every prediction of the model.
-                    deleted += connection.execute(
-                        delete(prediction_log).where(prediction_log.c.id.in_(chunk))
-                    ).rowcount
-                if deleted != len(ids):
-                    raise _Moved
-        except _Moved:
-            segments.discard(staged)
-            return 0
-        except BaseException:
-            segments.discard(staged)
-            raise
-    return len(ids)
+        return _moved(
+            db,
+            lambda connection: segments.register_in(connection, staged),
+            lambda: segments.discard(staged),
+            prediction_log.c.id,
+            ids,
+        )

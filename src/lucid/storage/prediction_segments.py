@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Select, Table, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.ports.monitoring import FEATURE_PREFIX
@@ -104,26 +104,11 @@ class PredictionSegments:
 
     def _write(self, model: str, day: str, part: pa.Table, created_at: str) -> Staged:
         import pyarrow.compute as pc
-        import pyarrow.parquet as pq
 
         segment = str(uuid.uuid4())
         relative = f"model={quote(model, safe='')}/day={day}/{segment}.parquet"
-        final = self.root / relative
-        final.parent.mkdir(parents=True, exist_ok=True)
-        temporary = final.with_name(f".{segment}.tmp")
         text = [f.name for f in part.schema if f.name not in ("id", "entity") and _is_text(f.type)]
-        try:
-            with temporary.open("wb") as handle:
-                hashed = _Hashing(handle)
-                pq.write_table(
-                    part, hashed, compression="lz4", use_dictionary=text, row_group_size=_GROUP
-                )
-                handle.flush()
-                os.fsync(handle.fileno())
-            temporary.rename(final)
-        finally:
-            temporary.unlink(missing_ok=True)
-        _sync_folder(final.parent)
+        sha256, final = write_file(self.root / relative, part, text)
         bounds = pc.min_max(part.column("served_at"))
         first, last = (_text(bounds[end].as_py()) for end in ("min", "max"))
         row = {
@@ -132,7 +117,7 @@ class PredictionSegments:
             "day": day,
             "path": relative,
             "rows": part.num_rows,
-            "sha256": hashed.digest.hexdigest(),
+            "sha256": sha256,
             "first_served_at": first,
             "last_served_at": last,
             "created_at": created_at,
@@ -158,34 +143,73 @@ class PredictionSegments:
             query = query.where(prediction_segments.c.last_served_at >= start)
         if end is not None:
             query = query.where(prediction_segments.c.first_served_at < end)
-        if connection is not None:
-            return [str(self.root / path) for path in connection.execute(query).scalars()]
-        with self.db.transaction() as opened:
-            return [str(self.root / path) for path in opened.execute(query).scalars()]
+        return registered_paths(self.db, self.root, query, connection)
 
     def rows(self, model: str, connection: Connection) -> int:
         """Predictions of `model` held in segments, read in the transaction of `connection`."""
-        count = connection.execute(
-            select(func.coalesce(func.sum(prediction_segments.c.rows), 0)).where(
-                prediction_segments.c.model == model
-            )
-        ).scalar_one()
-        return int(count)
+        return held_rows(prediction_segments, model, connection)
 
     def altered(self, model: str | None = None) -> list[str]:
         """The registered segments (relative paths) whose bytes are missing or no longer
         hash to their registered SHA-256."""
-        query = select(prediction_segments.c.path, prediction_segments.c.sha256)
-        if model is not None:
-            query = query.where(prediction_segments.c.model == model)
-        with self.db.transaction() as connection:
-            registered = list(connection.execute(query))
-        found = []
-        for path, sha256 in registered:
-            file = self.root / path
-            if not file.is_file() or hashlib.sha256(file.read_bytes()).hexdigest() != sha256:
-                found.append(str(path))
-        return found
+        return altered_files(self.db, self.root, prediction_segments, model)
+
+
+def registered_paths(
+    db: Database, root: Path, query: Select[Any], connection: Connection | None
+) -> list[str]:
+    """The registered relative paths `query` selects, as absolute paths under `root`; read
+    in the transaction of `connection` when given."""
+    if connection is not None:
+        return [str(root / path) for path in connection.execute(query).scalars()]
+    with db.transaction() as opened:
+        return [str(root / path) for path in opened.execute(query).scalars()]
+
+
+def held_rows(registry: Table, model: str, connection: Connection) -> int:
+    """The rows of `model`'s segments registered in `registry`, read on `connection`."""
+    count = connection.execute(
+        select(func.coalesce(func.sum(registry.c.rows), 0)).where(registry.c.model == model)
+    ).scalar_one()
+    return int(count)
+
+
+def altered_files(db: Database, root: Path, registry: Table, model: str | None) -> list[str]:
+    """The files registered in `registry` (of `model` when given; paths relative to `root`)
+    whose bytes are missing or no longer hash to their registered SHA-256."""
+    query = select(registry.c.path, registry.c.sha256)
+    if model is not None:
+        query = query.where(registry.c.model == model)
+    with db.transaction() as connection:
+        registered = list(connection.execute(query))
+    found = []
+    for path, sha256 in registered:
+        file = root / path
+        if not file.is_file() or hashlib.sha256(file.read_bytes()).hexdigest() != sha256:
+            found.append(str(path))
+    return found
+
+
+def write_file(final: Path, part: pa.Table, dictionary: list[str]) -> tuple[str, Path]:
+    """Write `part` as the Parquet file `final` by the write rule (temporary name, fsync,
+    rename, folder synced), `dictionary` the columns dictionary-encoded; its SHA-256."""
+    import pyarrow.parquet as pq
+
+    final.parent.mkdir(parents=True, exist_ok=True)
+    temporary = final.with_name(f".{final.stem}.tmp")
+    try:
+        with temporary.open("wb") as handle:
+            hashed = _Hashing(handle)
+            pq.write_table(
+                part, hashed, compression="lz4", use_dictionary=dictionary, row_group_size=_GROUP
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.rename(final)
+    finally:
+        temporary.unlink(missing_ok=True)
+    _sync_folder(final.parent)
+    return hashed.digest.hexdigest(), final
 
 
 class _Hashing(io.RawIOBase):

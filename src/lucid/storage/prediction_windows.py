@@ -1,7 +1,9 @@
 """The reads of a monitoring window from both stores of the prediction log: its rows (the
 metadata database's `prediction_log`, features as JSON text) and its segments, read into a
-table (`segments_part`) or described unread for the engine to scan (`segment_scan`). The
-caller takes the rows and the segment list in one snapshot (`SqlPredictionLog`)."""
+table (`segments_part`) or described unread for the engine to scan (`segment_scan`).
+Outcomes are joined by prediction id inside DuckDB from both stores of the outcome log (its
+rows and its segments), except the rows part's own SQL join with outcome rows. The caller
+takes the rows, the outcome rows and both segment lists in one snapshot (`SqlPredictionLog`)."""
 
 from __future__ import annotations
 
@@ -10,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from lucid.ports.window_scan import SegmentScan
-from lucid.storage.database import Database
+from lucid.ports.window_scan import OutcomeScan, SegmentScan
 from lucid.storage.prediction_segments import FEATURE_PREFIX, file_list, scan, wall
 from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
+    import duckdb
     import pyarrow as pa
 
 _BATCH_ROWS = 262_144
@@ -23,17 +25,14 @@ _BATCH_ROWS = 262_144
 
 
 def segment_scan(
-    db: Database,
     files: Sequence[str],
-    model: str,
     start: str,
     end: str,
     version: str | None,
-    *,
-    labels: bool,
+    outcomes: OutcomeScan | None,
 ) -> SegmentScan:
     """The window's segment `files` described unread: their schema, the rows they hold, the
-    bounds and version filter the engine applies, and the model's outcomes when `labels`."""
+    bounds and version filter the engine applies, and the model's outcomes when labelled."""
     import duckdb
 
     with duckdb.connect() as connection:
@@ -41,7 +40,6 @@ def segment_scan(
         [(held,)] = connection.execute(
             f"SELECT sum(num_rows) FROM parquet_file_metadata({file_list(files)})"
         ).fetchall()
-    outcomes = outcomes_table(db, model) if labels else None
     return SegmentScan(tuple(files), int(held), wall(start), wall(end), version, schema, outcomes)
 
 
@@ -54,11 +52,17 @@ def rows_part(
     *,
     labels: bool,
 ) -> pa.Table:
-    """The window's rows: `features` as JSON text, `score` and, when `labels`, `label`."""
+    """The window's rows: `features` as JSON text, `score` and, when `labels`, `label` (the
+    outcome rows' label) and `id` (for `labelled_rows`)."""
     import pyarrow as pa
 
     query = (
-        select(prediction_log.c.features, prediction_log.c.score, outcome_log.c.label)
+        select(
+            prediction_log.c.features,
+            prediction_log.c.score,
+            outcome_log.c.label,
+            prediction_log.c.id,
+        )
         .select_from(
             prediction_log.outerjoin(
                 outcome_log, outcome_log.c.prediction_id == prediction_log.c.id
@@ -80,21 +84,40 @@ def rows_part(
     }
     if labels:
         columns["label"] = pa.array([row[2] for row in rows], pa.int64())
+        columns["id"] = pa.array([row[3] for row in rows], pa.string())
     return pa.table(columns)
 
 
+def labelled_rows(rows: pa.Table, outcome_files: Sequence[str]) -> pa.Table:
+    """`rows_part`'s table without `id`, the labels of outcomes kept in `outcome_files`
+    joined by id inside DuckDB (a prediction row's outcome may be sealed or batch-logged)."""
+    if "id" not in rows.column_names:
+        return rows
+    if not outcome_files or rows.column("label").null_count == 0:
+        return rows.drop_columns(["id"])
+    import duckdb
+    import pyarrow as pa
+
+    numbered = rows.append_column("position", pa.array(range(rows.num_rows), pa.int64()))
+    with duckdb.connect() as connection:
+        connection.register("logged", numbered)
+        table: pa.Table = connection.sql(
+            "SELECT r.features, r.score, coalesce(r.label, CAST(o.label AS BIGINT)) AS label "
+            f"FROM logged r LEFT JOIN {scan(outcome_files)} o ON o.prediction_id = r.id "
+            "ORDER BY r.position"
+        ).to_arrow_table()
+    return table
+
+
 def segments_part(
-    db: Database,
     files: Sequence[str],
-    model: str,
     start: str,
     end: str,
     version: str | None,
-    *,
-    labels: bool,
+    outcomes: OutcomeScan | None,
 ) -> pa.Table | None:
     """The window's predictions in segment `files`: `score`, the `feature.<name>` columns
-    and, when `labels`, `label`; None when there are no files."""
+    and, when `outcomes` are given, `label`; None when there are no files."""
     if not files:
         return None
     import duckdb
@@ -111,11 +134,11 @@ def segments_part(
         ]
         features = ", ".join(f's."{name}"' for name in names if name.startswith(FEATURE_PREFIX))
         selected = f"s.score{', ' + features if features else ''}"
-        if labels:
-            connection.register("outcomes", outcomes_table(db, model))
+        if outcomes is not None:
+            joined = _outcome_source(connection, outcomes)
             query = (
                 f"SELECT {selected}, o.label FROM {scan(files)} s "
-                f"LEFT JOIN outcomes o ON o.prediction_id = s.id WHERE {where}"
+                f"LEFT JOIN {joined} o ON o.prediction_id = s.id WHERE {where}"
             )
         else:
             query = f"SELECT {selected} FROM {scan(files)} s WHERE {where}"
@@ -124,19 +147,13 @@ def segments_part(
     return table
 
 
-def outcomes_table(db: Database, model: str) -> pa.Table:
-    """Every outcome logged for `model`: `prediction_id`, `label`."""
-    import pyarrow as pa
-
-    with db.transaction() as connection:
-        rows = connection.execute(
-            select(outcome_log.c.prediction_id, outcome_log.c.label).where(
-                outcome_log.c.model == model
-            )
-        ).all()
-    return pa.table(
-        {
-            "prediction_id": pa.array([row[0] for row in rows], pa.string()),
-            "label": pa.array([row[1] for row in rows], pa.int64()),
-        }
-    )
+def _outcome_source(connection: duckdb.DuckDBPyConnection, outcomes: OutcomeScan) -> str:
+    """A DuckDB table expression of `outcomes` (`prediction_id`, `label` BIGINT), its rows
+    registered on `connection`."""
+    connection.register("outcome_rows", outcomes.rows)
+    source = "SELECT prediction_id, label FROM outcome_rows"
+    if outcomes.files:
+        source += (
+            f" UNION ALL SELECT prediction_id, CAST(label AS BIGINT) FROM {scan(outcomes.files)}"
+        )
+    return f"({source})"

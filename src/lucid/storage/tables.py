@@ -433,6 +433,24 @@ prediction_segments = Table(
 path under the log's folder, rows, SHA-256 and served-at range. A file is part of the log
 once its row is committed; a file without one is an orphan and never read."""
 
+outcome_segments = Table(
+    "outcome_segments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("path", String(500), nullable=False, unique=True),
+    Column("rows", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("first_logged_at", String(27), nullable=False),
+    Column("last_logged_at", String(27), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Index("ix_outcome_segments_model", "model", "day"),
+)
+"""Each closed Parquet segment of the outcome log (one model, one UTC day of logging): its
+path under the log's folder, rows, SHA-256 and logged-at range; read once its row is
+committed, like a prediction segment."""
+
 monitoring_policies = Table(
     "monitoring_policies",
     metadata,
