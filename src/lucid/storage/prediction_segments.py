@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Select, Table, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.ports.monitoring import FEATURE_PREFIX
+from lucid.ports.window_scan import parquet_scan
 from lucid.storage.database import Database
 from lucid.storage.tables import prediction_segments
 
@@ -253,14 +254,8 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def file_list(files: Sequence[str]) -> str:
-    """`files` as a DuckDB list literal of quoted paths."""
-    return "[" + ", ".join("'" + file.replace("'", "''") + "'" for file in files) + "]"
-
-
-def scan(files: Sequence[str]) -> str:
-    """A DuckDB table expression reading `files` (columns united by name)."""
-    return f"read_parquet({file_list(files)}, union_by_name = true)"
+scan = parquet_scan
+"""A DuckDB table expression reading segment files (columns united by name)."""
 
 
 SERVED_TEXT = "strftime(s.served_at, '%Y-%m-%dT%H:%M:%S.%fZ')"

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
-from lucid.ports.window_scan import OutcomeScan, SegmentScan
-from lucid.storage.prediction_segments import FEATURE_PREFIX, file_list, scan, wall
+from lucid.ports.window_scan import OutcomeScan, SegmentScan, file_list
+from lucid.storage.prediction_segments import FEATURE_PREFIX, scan, wall
 from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
