@@ -18,6 +18,7 @@ from lucid.storage import database, schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import prediction_log, served_features
+from lucid.storage.wal_checkpoints import REWIND_FRAMES
 
 THREADS, WRITES = 8, 40
 
@@ -75,6 +76,7 @@ def test_concurrent_write_transactions_all_commit(db: Database, event_log: SqlEv
 def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)  # the database's bound
     db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
     schema.upgrade(db)
     holder = subprocess.Popen(  # another process's writer holding its turn
@@ -84,7 +86,6 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)
         started = time.monotonic()
         with (
             pytest.raises(StorageUnavailable, match=r"held the SQLite database .* 0.3 s; nothing"),
@@ -102,6 +103,35 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
     with db.transaction() as connection:
         assert connection.execute(select(func.count()).select_from(served_features)).scalar() == 1
     db.dispose()
+
+
+def test_a_serving_process_checkpoints_on_a_thread_and_its_wal_stays_bounded(
+    tmp_path: Path,
+) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    schema.upgrade(db)
+    db.checkpoint_in_background(every=0.02)
+    assert db.read_scalar("PRAGMA wal_autocheckpoint") == 0  # no commit checkpoints
+    wal, largest, commits = tmp_path / "metadata.db-wal", 0, 0
+    rows = [tuple({**_SERVED, "entity": f"c{n}", "value": "x" * 200}.values()) for n in range(100)]
+    bound = 3 * REWIND_FRAMES * 4096  # bytes
+    while commits * len(rows) * 200 < 4 * bound:  # commits all along, four bounds' worth
+        with db.raw_write_transaction() as cursor:
+            cursor.executemany(
+                "INSERT INTO served_features (served_at, entity, feature, value, status) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        commits += 1
+        largest = max(largest, wal.stat().st_size)
+    db.dispose()
+    written = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
+    with written.transaction() as connection:
+        counted = connection.execute(select(func.count()).select_from(served_features)).scalar()
+    written.dispose()
+    assert counted == commits * len(rows)
+    # Without the checkpoints, or with none ever finishing, the WAL grows with every commit.
+    assert largest < bound
 
 
 _HOLD = """
