@@ -5,8 +5,6 @@ worker's loop running."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from lucid.monitoring.predictions import prediction_rows
 from lucid.project import init_project
 from lucid.service.group_commit import Entry, PredictionJournal
 from lucid.storage.tables import prediction_log
+from tests.writers_turn_holder import writers_turn_held
 
 
 def entry(entity: str) -> Entry:
@@ -88,52 +87,31 @@ def test_a_request_that_will_not_log_holds_no_commit(tmp_path: Path) -> None:
         assert logged(lucid) == ["c1"]
 
 
-_HOLD_FOR = """
-import fcntl, pathlib, sys, time
-path = pathlib.Path(sys.argv[1])
-path.parent.mkdir(exist_ok=True)
-handle = path.open("a+b")
-fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-print("held", flush=True)
-time.sleep(float(sys.argv[2]))
-"""
-
-
 def test_a_commit_waiting_for_another_workers_turn_leaves_the_loop_running(
     tmp_path: Path,
 ) -> None:
     init_project(tmp_path, name="journal", actor="test", environ={}).close()
     with open_project(tmp_path, environ={}) as lucid:
         journal = PredictionJournal(lucid)
-        lock = tmp_path / "metadata.db.locks" / "writers.lock"
-        holder = subprocess.Popen(  # another worker holding the writers' turn for 0.5 s
-            [sys.executable, "-c", _HOLD_FOR, str(lock), "0.5"], stdout=subprocess.PIPE, text=True
-        )
-        try:
-            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
 
-            async def main() -> tuple[int, float]:
-                ticks = 0
+        async def main() -> tuple[int, float]:
+            ticks = 0
 
-                async def ticking() -> None:  # the worker's other requests
-                    nonlocal ticks
-                    while True:
-                        await asyncio.sleep(0.01)
-                        ticks += 1
+            async def ticking() -> None:  # the worker's other requests
+                nonlocal ticks
+                while True:
+                    await asyncio.sleep(0.01)
+                    ticks += 1
 
-                ticker = asyncio.create_task(ticking())
-                started = time.monotonic()
-                await journal.log(entry("c1"), journal.expect())
-                waited = time.monotonic() - started
-                ticker.cancel()
-                return ticks, waited
+            ticker = asyncio.create_task(ticking())
+            started = time.monotonic()
+            await journal.log(entry("c1"), journal.expect())
+            waited = time.monotonic() - started
+            ticker.cancel()
+            return ticks, waited
 
+        with writers_turn_held(tmp_path / "metadata.db", seconds=0.5):  # another worker's
             ticks, waited = asyncio.run(main())
-        finally:
-            holder.kill()
-            holder.wait()
-            if holder.stdout is not None:
-                holder.stdout.close()
         assert waited > 0.2  # the commit waited for the other worker's turn
         assert ticks >= 5  # and the loop went on meanwhile
         assert logged(lucid) == ["c1"]

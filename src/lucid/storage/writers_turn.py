@@ -44,11 +44,9 @@ class WritersTurn:
         """The turn, waited for on this thread."""
         with self._lock:
             if self._depth == 0:  # not inside a turn this thread holds
-                deadline, pause = time.monotonic() + self._timeout_s, FIRST_PAUSE_S
+                pauses = self._pauses()
                 while not self._try_file():
-                    self._check(deadline)
-                    time.sleep(pause)
-                    pause = min(pause * 2, LONGEST_PAUSE_S)
+                    time.sleep(next(pauses))
             self._depth += 1
             try:
                 yield
@@ -58,18 +56,14 @@ class WritersTurn:
     @asynccontextmanager
     async def awaited(self) -> AsyncIterator[None]:
         """The turn, waited for on the running event loop (whose thread then holds it)."""
-        deadline = time.monotonic() + self._timeout_s
+        pauses = self._pauses()
         while not self._lock.acquire(blocking=False):  # another thread of this process
-            self._check(deadline)
             await asyncio.sleep(0)
-            time.sleep(LONGEST_PAUSE_S)
+            time.sleep(next(pauses))
         try:
-            pause = FIRST_PAUSE_S
             while self._depth == 0 and not self._try_file():  # another process's turn
-                self._check(deadline)
                 await asyncio.sleep(0)  # what else the loop has ready, between tries
-                time.sleep(pause)
-                pause = min(pause * 2, LONGEST_PAUSE_S)
+                time.sleep(next(pauses))
             self._depth += 1
             try:
                 yield
@@ -96,12 +90,16 @@ class WritersTurn:
             return False
         return True
 
-    def _check(self, deadline: float) -> None:
-        if time.monotonic() > deadline:
-            raise StorageUnavailable(
-                f"Another writer has held the SQLite database {self._name} for "
-                f"{self._timeout_s:g} s; nothing was written."
-            )
+    def _pauses(self) -> Iterator[float]:
+        """The pauses between two tries, doubling; StorageUnavailable past the timeout."""
+        deadline, pause = time.monotonic() + self._timeout_s, FIRST_PAUSE_S
+        while time.monotonic() <= deadline:
+            yield pause
+            pause = min(pause * 2, LONGEST_PAUSE_S)
+        raise StorageUnavailable(
+            f"Another writer has held the SQLite database {self._name} for "
+            f"{self._timeout_s:g} s; nothing was written."
+        )
 
     def _leave(self) -> None:
         if self._depth == 1 and self._file is not None:
