@@ -1,11 +1,9 @@
 """`PredictionJournal`: a request being predicted joins the commit of one that logged first;
-one that will not log holds no commit; a commit waiting for another worker's turn leaves the
-worker's loop running."""
+one that will not log holds no commit."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,6 @@ from lucid.monitoring.predictions import prediction_rows
 from lucid.project import init_project
 from lucid.service.group_commit import Entry, PredictionJournal
 from lucid.storage.tables import prediction_log
-from tests.writers_turn_holder import writers_turn_held
 
 
 def entry(entity: str) -> Entry:
@@ -84,34 +81,4 @@ def test_a_request_that_will_not_log_holds_no_commit(tmp_path: Path) -> None:
 
         asyncio.run(main())
         assert commits == [1]
-        assert logged(lucid) == ["c1"]
-
-
-def test_a_commit_waiting_for_another_workers_turn_leaves_the_loop_running(
-    tmp_path: Path,
-) -> None:
-    init_project(tmp_path, name="journal", actor="test", environ={}).close()
-    with open_project(tmp_path, environ={}) as lucid:
-        journal = PredictionJournal(lucid)
-
-        async def main() -> tuple[int, float]:
-            ticks = 0
-
-            async def ticking() -> None:  # the worker's other requests
-                nonlocal ticks
-                while True:
-                    await asyncio.sleep(0.01)
-                    ticks += 1
-
-            ticker = asyncio.create_task(ticking())
-            started = time.monotonic()
-            await journal.log(entry("c1"), journal.expect())
-            waited = time.monotonic() - started
-            ticker.cancel()
-            return ticks, waited
-
-        with writers_turn_held(tmp_path / "metadata.db", seconds=0.5):  # another worker's
-            ticks, waited = asyncio.run(main())
-        assert waited > 0.2  # the commit waited for the other worker's turn
-        assert ticks >= 5  # and the loop went on meanwhile
         assert logged(lucid) == ["c1"]

@@ -68,11 +68,9 @@ class PredictionJournal:
     """Stores what waiting requests logged, many requests per commit, one commit at a time.
 
     On SQLite the commit runs on the worker's event loop: it takes tens of microseconds,
-    where handing it to a thread made it wait milliseconds for the interpreter lock; while
-    another worker (or the WAL's checkpoint) holds the writers' turn, the loop goes on with
-    its other requests between tries. On PostgreSQL, whose commit waits on the network, it
-    runs on a thread. Requests arriving during a commit wait for the next, which takes them
-    all."""
+    where handing it to a thread made it wait milliseconds for the interpreter lock. On
+    PostgreSQL, whose commit waits on the network, it runs on a thread. Requests arriving
+    during a commit wait for the next, which takes them all."""
 
     def __init__(self, lucid: Lucid) -> None:
         self._lucid = lucid
@@ -153,8 +151,7 @@ class PredictionJournal:
         reached answers every entry at once."""
         try:
             if self._lucid.db.is_sqlite:
-                async with self._lucid.db.writer_turn_awaited():
-                    refused = self._write(entries)
+                refused = self._write(entries)
             else:
                 refused = await to_thread.run_sync(self._write, entries)
         except StorageUnavailable as error:

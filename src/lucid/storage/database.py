@@ -18,7 +18,7 @@ import fcntl
 import hashlib
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -223,11 +223,6 @@ class Database:
     def _writer(self) -> AbstractContextManager[None]:
         """An SQLite writer's turn, waited for on this thread (`writers_turn`)."""
         return self._turn.held()
-
-    def writer_turn_awaited(self) -> AbstractAsyncContextManager[None]:
-        """An SQLite writer's turn, waited for on the running event loop, which goes on with
-        its other work meanwhile; the writes made in it on the loop's thread join it."""
-        return self._turn.awaited()
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:

@@ -5,19 +5,16 @@ processes' (an `flock` on a file beside the database, polled from 20 µs up to 2
 apart). SQLite's own busy handler sleeps up to 100 ms between tries, and serving workers
 commit many times a second. A wait is bounded like SQLite's busy timeout.
 
-`held` waits on the calling thread. `awaited` waits on an event loop (a serving worker's
-commit): between two tries the loop runs what else is ready, so another worker's commit
-or a checkpoint holding the turn does not stall the requests of this one.
+`held` waits on the calling thread.
 """
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,25 +49,6 @@ class WritersTurn:
                 yield
             finally:
                 self._leave()
-
-    @asynccontextmanager
-    async def awaited(self) -> AsyncIterator[None]:
-        """The turn, waited for on the running event loop (whose thread then holds it)."""
-        pauses = self._pauses()
-        while not self._lock.acquire(blocking=False):  # another thread of this process
-            await asyncio.sleep(0)
-            time.sleep(next(pauses))
-        try:
-            while self._depth == 0 and not self._try_file():  # another process's turn
-                await asyncio.sleep(0)  # what else the loop has ready, between tries
-                time.sleep(next(pauses))
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._leave()
-        finally:
-            self._lock.release()
 
     def close(self) -> None:
         if self._file is not None:
