@@ -3,6 +3,8 @@ predictions and served values at once all commit, none is refused as busy, nothi
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,8 +18,6 @@ from lucid.storage import database, schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import prediction_log, served_features
-from lucid.storage.wal_checkpoints import REWIND_FRAMES
-from tests.writers_turn_holder import writers_turn_held
 
 THREADS, WRITES = 8, 40
 
@@ -75,10 +75,16 @@ def test_concurrent_write_transactions_all_commit(db: Database, event_log: SqlEv
 def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)  # the database's bound
     db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
     schema.upgrade(db)
-    with writers_turn_held(tmp_path / "metadata.db"):  # another process's writer
+    holder = subprocess.Popen(  # another process's writer holding its turn
+        [sys.executable, "-c", _HOLD, str(tmp_path / "metadata.db.locks" / "writers.lock")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)
         started = time.monotonic()
         with (
             pytest.raises(StorageUnavailable, match=r"held the SQLite database .* 0.3 s; nothing"),
@@ -86,6 +92,11 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
         ):
             connection.execute(insert(served_features).values(**_SERVED))
         assert 0.3 <= time.monotonic() - started < 5
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
     with db.write_transaction() as connection:  # the turn is free again
         connection.execute(insert(served_features).values(**_SERVED))
     with db.transaction() as connection:
@@ -93,35 +104,15 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
     db.dispose()
 
 
-def test_a_serving_process_checkpoints_on_a_thread_and_its_wal_stays_bounded(
-    tmp_path: Path,
-) -> None:
-    db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
-    schema.upgrade(db)
-    db.checkpoint_in_background(every=0.02)
-    assert db.read_scalar("PRAGMA wal_autocheckpoint") == 0  # no commit checkpoints
-    wal, largest, commits = tmp_path / "metadata.db-wal", 0, 0
-    rows = [tuple({**_SERVED, "entity": f"c{n}", "value": "x" * 200}.values()) for n in range(100)]
-    bound = 3 * REWIND_FRAMES * 4096  # bytes
-    while commits * len(rows) * 200 < 4 * bound:  # commits all along, four bounds' worth
-        with db.raw_write_transaction() as cursor:
-            cursor.executemany(
-                "INSERT INTO served_features (served_at, entity, feature, value, status) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
-        commits += 1
-        largest = max(largest, wal.stat().st_size)
-    db.dispose()
-    written = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
-    with written.transaction() as connection:
-        counted = connection.execute(select(func.count()).select_from(served_features)).scalar()
-    written.dispose()
-    assert counted == commits * len(rows)
-    # Without the checkpoints, or with none ever finishing, the WAL grows with every commit.
-    assert largest < bound
-
-
+_HOLD = """
+import fcntl, pathlib, sys, time
+path = pathlib.Path(sys.argv[1])
+path.parent.mkdir(exist_ok=True)
+handle = path.open("a+b")
+fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(60)
+"""
 _SERVED = {
     "served_at": "2026-11-25T00:00:00.000000Z",
     "entity": "c1",
