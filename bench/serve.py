@@ -15,7 +15,10 @@ token compared, the same online store read on the bare driver, the same scikit-l
 a prediction row and the served values committed to SQLite before the answer). Each step of
 the scikit-learn model runs on the floor first, then on Lucid, and a third line gives Lucid's
 p50, p99 and server CPU as multiples of the floor's (`--no-floor` leaves it out). The load
-average is printed beside the figures: the machine may be shared.
+average is printed beside the figures: the machine may be shared. On a shared machine one
+pair of steps measures the neighbours' load as much as the servers: `--floor-rounds N`
+runs the floor's step then Lucid's N times at 1,000/s, and the goal at that rate is judged
+on the median of the N ratios, each round's printed.
 
 The load generator is a raw asyncio HTTP/1.1 client on keep-alive connections in this
 process; it shares the machine's cores with the server. With `--baseline-duration` > 0 the
@@ -33,7 +36,7 @@ in turn): each such line shows the p99 of the valid requests, how many valid req
         [--entities 10000] [--workers 2] [--connections 64] [--stores sqlite,redis]
         [--redis-url redis://127.0.0.1:6379/0] [--baseline-duration 0] [--malformed]
         [--shadow] [--flavours sklearn,onnx,xgboost,lightgbm,mlflow] [--batch-duration S]
-        [--batch-connections 4] [--floor-seconds 1]
+        [--batch-connections 4] [--floor-seconds 1] [--floor-rounds 1]
 
 `--shadow` runs the same steps while a challenger scores every request in production's
 shadow (a second model call and a shadow score in the same commit).
@@ -59,6 +62,7 @@ import json
 import os
 import pickle
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -427,11 +431,6 @@ class Step:
             f"({floor.server_cores:.2f} cores for the floor)"
         )
 
-    def within(self, floor: Step) -> bool:
-        """The goal at `FLOOR_RATE`: no valid request failing, p99 within `FLOOR_RATIO` times
-        the floor's."""
-        return self.errors == 0 and self.percentile(0.99) <= FLOOR_RATIO * floor.percentile(0.99)
-
     def met(self) -> bool:
         """The goal: the rate achieved (for the valid requests), p99 under the bound, no valid
         request failing, every malformed one refused."""
@@ -653,8 +652,20 @@ class Outcome:
     batch: Step | None = None
     missing: str | None = None
     notes: list[str] = field(default_factory=list)
-    at_floor_rate: tuple[Step, Step] | None = None
-    """Lucid's step and the floor's at `FLOOR_RATE`/s, when the floor ran."""
+    at_floor_rate: list[tuple[Step, Step]] = field(default_factory=list)
+    """Lucid's step and the floor's at `FLOOR_RATE`/s in each round, when the floor ran."""
+
+    def floor_ratio(self) -> float:
+        """Lucid's p99 over the floor's at `FLOOR_RATE`/s: the median of the rounds."""
+        return statistics.median(
+            lucid.percentile(0.99) / floor.percentile(0.99) for lucid, floor in self.at_floor_rate
+        )
+
+    def within_floor(self) -> bool:
+        """The goal at `FLOOR_RATE`: no valid request failing in any round, p99 within
+        `FLOOR_RATIO` times the floor's (the median of the rounds)."""
+        failed = any(lucid.errors for lucid, _ in self.at_floor_rate)
+        return not failed and self.floor_ratio() <= FLOOR_RATIO
 
     def verdict(self) -> str:
         if self.missing is not None:
@@ -662,12 +673,17 @@ class Outcome:
         if self.single is None:
             return f"not measured (no step at {GOAL_RATE:,}/s)"
         verdict = "met" if self.single.met() else "MISSED"
-        if self.at_floor_rate is not None:
-            lucid, floor = self.at_floor_rate
-            ratio = lucid.percentile(0.99) / floor.percentile(0.99)
-            within = "met" if lucid.within(floor) else "MISSED"
-            verdict += f"; at {FLOOR_RATE:,}/s p99 {ratio:.2f}x the floor's: {within}"
+        if self.at_floor_rate:
+            within = "met" if self.within_floor() else "MISSED"
+            verdict += (
+                f"; at {FLOOR_RATE:,}/s p99 {self.floor_ratio():.2f}x the floor's "
+                f"({self.floor_rounds()}): {within}"
+            )
         return verdict
+
+    def floor_rounds(self) -> str:
+        rounds = len(self.at_floor_rate)
+        return "one round" if rounds == 1 else f"median of {rounds} rounds"
 
     def row(self) -> str:
         def ms(step: Step | None) -> str:
@@ -731,6 +747,12 @@ def main() -> None:
     parser.add_argument("--batch-connections", type=int, default=4)
     parser.add_argument(
         "--floor-seconds", type=float, default=1.0, help="seconds per in-process floor figure"
+    )
+    parser.add_argument(
+        "--floor-rounds",
+        type=int,
+        default=1,
+        help=f"rounds of the floor's step then Lucid's at {FLOOR_RATE}/s (the median ratio)",
     )
     parser.add_argument(
         "--shadow",
@@ -850,35 +872,41 @@ def run_flavour(
         mixed = predict_requests(token, args.entities, MALFORMED_SHARE, model)
         loads.append((f"  + {MALFORMED_SHARE:.0%} malformed", mixed))
     for rate in rates:
-        bare = None
-        if floor_app is not None:
-            pid, floor_port = floor_app
-            bare = asyncio.run(
-                drive(floor_port, loads[0][1], rate, args.duration, args.connections, pid)
-            )
-            print(bare.line("floor (bare ASGI)"), flush=True)
-        for label, requests in loads:
-            step = asyncio.run(drive(port, requests, rate, args.duration, args.connections, server))
-            print(step.line(label), flush=True)
-            if requests is not loads[0][1]:
-                continue
-            if bare is not None:
-                print(f"{'  Lucid / floor':20} {step.against(bare)}", flush=True)
-                if rate == FLOOR_RATE:
-                    outcome.at_floor_rate = (step, bare)
+        rounds = args.floor_rounds if floor_app is not None and rate == FLOOR_RATE else 1
+        for round_number in range(rounds):  # the malformed steps in the first round only
+            bare = None
+            if floor_app is not None:
+                pid, floor_port = floor_app
+                bare = asyncio.run(
+                    drive(floor_port, loads[0][1], rate, args.duration, args.connections, pid)
+                )
+                print(bare.line("floor (bare ASGI)"), flush=True)
+            for label, requests in loads if round_number == 0 else loads[:1]:
+                step = asyncio.run(
+                    drive(port, requests, rate, args.duration, args.connections, server)
+                )
+                print(step.line(label), flush=True)
+                if requests is not loads[0][1]:
+                    continue
+                if bare is not None:
+                    print(f"{'  Lucid / floor':20} {step.against(bare)}", flush=True)
+                    if rate == FLOOR_RATE:
+                        outcome.at_floor_rate.append((step, bare))
+                if rate >= GOAL_RATE:
                     print(
-                        f"goal (p99 within {FLOOR_RATIO:g}x the floor's at {rate}/s): "
-                        f"{'met' if step.within(bare) else 'MISSED'}",
+                        f"goal (>= {GOAL_RATE}/s, p99 < {GOAL_P99_MS:g} ms, no valid "
+                        f"request failing) at {rate}/s: {'met' if step.met() else 'MISSED'}",
                         flush=True,
                     )
-            if rate >= GOAL_RATE:
-                print(
-                    f"goal (>= {GOAL_RATE}/s, p99 < {GOAL_P99_MS:g} ms, no valid "
-                    f"request failing) at {rate}/s: {'met' if step.met() else 'MISSED'}",
-                    flush=True,
-                )
-                if outcome.single is None:
-                    outcome.single = step
+                    if outcome.single is None:
+                        outcome.single = step
+        if rate == FLOOR_RATE and outcome.at_floor_rate:
+            print(
+                f"goal (p99 within {FLOOR_RATIO:g}x the floor's at {rate}/s, "
+                f"{outcome.floor_rounds()}: {outcome.floor_ratio():.2f}x): "
+                f"{'met' if outcome.within_floor() else 'MISSED'}",
+                flush=True,
+            )
     probe = httpx.post(
         f"http://127.0.0.1:{port}/v1/predict/{model}",
         headers={"Authorization": f"Bearer {token}"},
