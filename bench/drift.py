@@ -37,8 +37,6 @@ import importlib
 import json
 import resource
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -48,6 +46,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from phases import run_phase
 
 NUMERIC = 20
 CATEGORICAL = 5
@@ -432,25 +431,7 @@ def daily(rows: int) -> None:
 
 
 def child(phase: str, workdir: Path, memory_limit: str) -> dict[str, Any]:
-    completed = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--phase",
-            phase,
-            "--workdir",
-            str(workdir),
-            "--memory-limit",
-            memory_limit,
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise SystemExit(f"phase {phase} failed:\n{completed.stderr}")
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return run_phase(__file__, phase, workdir, "--memory-limit", memory_limit)
 
 
 def main() -> None:

@@ -27,8 +27,6 @@ import argparse
 import json
 import math
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,6 +36,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from phases import run_phase
 
 SCENARIOS = ("none", "shift 0.25 sd", "correlation 0.6 -> 0.3", "correlation 0.6 -> -0.6")
 METRICS = ("reconstruction_error_rise", "domain_classifier_auc")
@@ -222,16 +221,7 @@ PHASES: dict[str, Callable[[Path], dict[str, Any]]] = {
 
 
 def child(phase: str, workdir: Path) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if completed.returncode != 0:
-        raise SystemExit(f"phase {phase} failed:\n{completed.stderr}")
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return run_phase(__file__, phase, workdir)
 
 
 def memory(rows_list: list[int]) -> None:

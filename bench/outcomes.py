@@ -27,8 +27,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -38,6 +36,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from phases import run_phase
 
 NUMERIC = 5
 RUN_DAY = datetime(2026, 11, 3, tzinfo=UTC)
@@ -273,17 +272,7 @@ PHASES = {
 
 
 def child(phase: str, workdir: Path) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, "--workdir", str(workdir)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=os.environ,
-    )
-    if completed.returncode != 0:
-        raise SystemExit(f"phase {phase} failed:\n{completed.stderr}")
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return run_phase(__file__, phase, workdir)
 
 
 def main() -> None:
