@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,7 +23,9 @@ from lucid.storage.database import Database
 def init_project(
     directory: Path, *, name: str | None = None, actor: str, environ: Mapping[str, str]
 ) -> Lucid:
-    """Make `directory` a Lucid project and open it; refuses a folder that already is one."""
+    """Make `directory` a Lucid project and open it; refuses a folder that already is one.
+    Refused at any step (a blank name, an unreachable database), it leaves the folder as it
+    found it."""
     folder = directory.expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise InvalidInput("DIR", f"{folder} exists and is not a folder")
@@ -31,6 +35,19 @@ def init_project(
         )
     project_name = name or folder.name
     config = default_config(project_name)
+    existed = folder.exists()
+    before = set(folder.iterdir()) if existed else set()
+    try:
+        return _create(folder, config, project_name, actor=actor, environ=environ)
+    except BaseException:
+        _remove_created(folder, existed, before)
+        raise
+
+
+def _create(
+    folder: Path, config: dict[str, Any], name: str, *, actor: str, environ: Mapping[str, str]
+) -> Lucid:
+    """Write the project's folders, settings and schema; record `ProjectInitialised`."""
     folder.mkdir(parents=True, exist_ok=True)
     for sub in (config["data_dir"], config["artifacts_url"]):
         (folder / sub).mkdir(exist_ok=True)
@@ -47,15 +64,32 @@ def init_project(
     finally:
         db.dispose()
     handle = bootstrap(settings)
-    handle.events.append(
-        NewEvent.of(
-            ProjectInitialised(name=project_name, lucid_version=lucid.__version__),
-            actor=actor,
-            subject=Subject("project", project_name.replace(" ", "_")),
-            rationale="lucid init created the project",
+    try:
+        handle.events.append(
+            NewEvent.of(
+                ProjectInitialised(name=name, lucid_version=lucid.__version__),
+                actor=actor,
+                subject=Subject("project", name.replace(" ", "_")),
+                rationale="lucid init created the project",
+            )
         )
-    )
+    except BaseException:
+        handle.close()
+        raise
     return handle
+
+
+def _remove_created(folder: Path, existed: bool, before: set[Path]) -> None:
+    """Undo a refused `init_project` in the folder: the folder when it made it, else every
+    entry it added (what was there before stays)."""
+    if not existed:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for entry in set(folder.iterdir()) - before:
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
 
 
 def set_as_of(project_dir: Path, moment: datetime | str | None) -> datetime | None:

@@ -37,3 +37,21 @@ def test_the_example_project_takes_the_name_given(tmp_path: Path) -> None:
     )
     [event] = json.loads(listed.stdout)["events"]
     assert event["payload"]["name"] == "retention-demo"
+
+
+def test_a_refused_name_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder, example in ((empty, ["--example", "churn"]), (tmp_path / "new", [])):
+        run = run_lucid("init", *example, "--name", "   ", str(folder))
+        assert run.code == 1
+        assert "Setting name" in run.stderr and "must not be blank" in " ".join(run.stderr.split())
+        assert not folder.exists() or not list(folder.iterdir()), list(folder.iterdir())
+    assert empty.is_dir()  # the user's folder stays; only what init wrote is gone
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    run = run_lucid("init", str(kept), env={"LUCID_DATABASE_URL": "mysql://nowhere/db"})
+    assert run.code == 1 and "database_url" in run.stderr
+    assert [p.name for p in kept.iterdir()] == ["notes.txt"]
+    assert run_lucid("init", "--name", "shop", str(tmp_path / "new")).code == 0  # not "already"
