@@ -149,8 +149,11 @@ def test_the_full_path_experiment_evidence_deployment_checkpoints(
     logged = lab.expose("churn-v2-ab", [{"entity_id": e} for e in ENTITIES], actor="serving")
     assert logged["control"] + logged["challenger"] == len(ENTITIES)
     assert abs(logged["challenger"] / len(ENTITIES) - 0.10) < 0.015
+    head = event_log.head()
+    assert head is not None
     again = lab.expose("churn-v2-ab", [{"entity_id": ENTITIES[0], "arm": None}], actor="serving")
     assert again == {"control": 0, "challenger": 0, "already_exposed": 1}
+    assert event_log.head() == head  # nothing new exposed: nothing changed, no event
     lab.record_outcomes(
         "churn-v2-ab",
         outcomes(ENTITIES, design.salt, {CONTROL: 0.80, CHALLENGER: 0.90}),
@@ -199,7 +202,6 @@ def test_the_full_path_experiment_evidence_deployment_checkpoints(
     exp_events = [e.type for e in event_log.read(subject="experiment:churn-v2-ab")]
     assert exp_events == [
         "ExperimentCreated",
-        "ExposuresLogged",
         "ExposuresLogged",
         "OutcomesLogged",
         "ExperimentConcluded",

@@ -39,6 +39,9 @@ def expose(
 
     A given arm or version must be the entity's assigned one. An entity exposed before keeps
     its first exposure. Returns the new exposures per arm and the already-exposed count.
+    `ExposuresLogged` is recorded when the batch exposes an entity for the first time; a
+    batch of entities all exposed before stores nothing and records nothing (the serving
+    path logs one such batch per commit while an experiment runs).
     Opened inside another write transaction of the same database (the prediction journal's
     batch) it joins it; a refusal is raised before anything is written.
     """
@@ -66,16 +69,17 @@ def expose(
             for entity, (arm, version, moment, covariate) in batch.items()
             if entity not in seen
         ]
-        uow.experiments.add_exposures(new)
         counts = {arm: sum(1 for row in new if row["arm"] == arm) for arm in ARMS}
-        uow.record(
-            experiment_event(
-                ExposuresLogged(experiment_id, counts[CONTROL], counts[CHALLENGER], len(seen)),
-                who,
-                f"{len(new)} exposures logged",
-                now,
+        if new:  # a batch of entities all exposed before changes nothing: no event
+            uow.experiments.add_exposures(new)
+            uow.record(
+                experiment_event(
+                    ExposuresLogged(experiment_id, counts[CONTROL], counts[CHALLENGER], len(seen)),
+                    who,
+                    f"{len(new)} exposures logged",
+                    now,
+                )
             )
-        )
     return {**counts, "already_exposed": len(seen)}
 
 

@@ -95,14 +95,16 @@ served_features = Table(
     "served_features",
     metadata,
     Column("id", Position, primary_key=True, autoincrement=True),
-    Column("served_at", String(27), nullable=False, index=True),
+    Column("served_at", String(27), nullable=False),
     Column("entity", String(200), nullable=False),
-    Column("feature", String(160), nullable=False, index=True),
+    Column("feature", String(160), nullable=False),
     Column("value", Text, nullable=True),
     Column("as_of", String(27), nullable=True),
     Column("status", String(10), nullable=False),
 )
-"""Every served feature value that was asked to be logged, for the skew report."""
+"""Every served feature value that was asked to be logged, for the skew report. No secondary
+index: the serving path writes a row per value served, and its reads (skew, serving figures)
+scan the table."""
 
 # The model registry (value contract). JSON documents are stored as canonical text; the
 # promotion gate re-reads the contract from `impact`, which no version is stored without.
