@@ -10,7 +10,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from lucid.contracts.times import to_naive_utc, to_utc
+from lucid.contracts.events import parse_time
+from lucid.contracts.times import to_naive_utc, to_utc, utc_text
 from lucid.errors import InvalidInput
 
 NOON_UTC = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
@@ -71,3 +72,25 @@ def test_a_value_that_is_not_a_time_is_refused_with_one_sentence(
 def test_a_pandas_timestamp_becomes_a_plain_datetime() -> None:
     """Engines' drivers (Spark's schema inference) take a plain `datetime`, not a subclass."""
     assert type(to_naive_utc(pd.Timestamp("2025-06-15T17:30:00+05:30"), "t")) is datetime
+
+
+@pytest.mark.parametrize("year", [1, 999, 1000, 2025, 9999])
+def test_the_stored_text_of_any_year_is_fixed_width_sortable_and_read_back(year: int) -> None:
+    moment = datetime(year, 6, 15, 12, 0, 0, 7, tzinfo=UTC)
+    text = utc_text(moment, "t")
+    assert len(text) == 27 and text.startswith(f"{year:04d}-06-15T12:00:00.000007")
+    assert parse_time(text) == moment
+    assert (text < utc_text("2025-01-01", "t")) == (year < 2025)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "0001-01-01T01:00:00+05:00",
+        datetime(9999, 12, 31, 23, 0, tzinfo=timezone(-timedelta(hours=2))),
+    ],
+)
+def test_a_time_outside_the_years_1_to_9999_once_in_utc_is_refused(value: object) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        utc_text(value, "served_at")
+    assert refused.value.field == "served_at" and "year 1 or after 9999" in str(refused.value)

@@ -46,7 +46,14 @@ def format_time(moment: datetime, field: str = "time") -> str:
         raise InvalidInput(
             field, f"must carry a time zone (got the naive time {moment.isoformat()})"
         )
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(
+            field, f"{moment.isoformat()} is before year 1 or after 9999 once in UTC"
+        ) from None
+    # isoformat pads the year to four digits, where strftime writes year 999 as "999".
+    return f"{utc.replace(tzinfo=None).isoformat(timespec='microseconds')}Z"
 
 
 def parse_time(text: str) -> datetime:

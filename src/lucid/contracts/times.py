@@ -34,7 +34,12 @@ def to_utc(value: object, field: str) -> datetime:
             value = datetime.combine(value.date(), value.timetz())
         if value.tzinfo is None or value.utcoffset() is None:
             return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise InvalidInput(
+                field, f"{value.isoformat()} is before year 1 or after 9999 once in UTC"
+            ) from None
     if isinstance(value, date):
         return datetime.combine(value, time(), UTC)
     kind = getattr(getattr(value, "dtype", None), "kind", None)
