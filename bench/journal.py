@@ -26,18 +26,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from lucid.contracts.semantic import ServedValue
 from lucid.monitoring.predictions import prediction_rows
 from lucid.storage import schema
 from lucid.storage.database import Database
 from lucid.storage.feature_registry import served_value_rows
-from lucid.contracts.semantic import ServedValue
 from lucid.storage.prediction_journal import SqlPredictionJournal
 
 FEATURES = tuple(f"customer_feature_{i}@1" for i in range(5))
 START = datetime(2026, 12, 1, tzinfo=UTC)
+Work = list[tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+"""Each commit's served values and predictions."""
 
 
-def batches(count: int, per_commit: int, first: int) -> list[tuple[list[dict[str, Any]], ...]]:
+def batches(count: int, per_commit: int, first: int) -> Work:
     """Each commit's served values and predictions, as the serving path builds them."""
     out = []
     for n in range(first, first + count):
@@ -93,7 +95,7 @@ def floor_writer(path: Path, served: list[str], logged: list[str]) -> Callable[.
     return write
 
 
-def timed(write: Callable[..., None], work: list[tuple[list[dict[str, Any]], ...]]) -> tuple[float, float]:
+def timed(write: Callable[..., None], work: Work) -> tuple[float, float]:
     """CPU and wall µs per commit."""
     cpu, wall = time.process_time(), time.perf_counter()
     for served, predictions in work:
@@ -139,7 +141,8 @@ def main() -> None:
         cpu, wall = medians[name]
         print(f"  {label:<24} {cpu:8.1f} µs CPU  {wall:8.1f} µs wall per commit")
     ratio = medians["lucid"][0] / medians["floor"][0]
-    print(f"  Lucid / floor: {ratio:.2f}x CPU, {medians['lucid'][1] / medians['floor'][1]:.2f}x wall")
+    walls = medians["lucid"][1] / medians["floor"][1]
+    print(f"  Lucid / floor: {ratio:.2f}x CPU, {walls:.2f}x wall")
     print(json.dumps({"cpu_ratio": round(ratio, 3)}))
 
 

@@ -40,7 +40,7 @@ def init_project(
     try:
         return _create(folder, config, project_name, actor=actor, environ=environ)
     except BaseException:
-        _remove_created(folder, existed, before)
+        remove_created(folder, existed, before)
         raise
 
 
@@ -79,9 +79,9 @@ def _create(
     return handle
 
 
-def _remove_created(folder: Path, existed: bool, before: set[Path]) -> None:
-    """Undo a refused `init_project` in the folder: the folder when it made it, else every
-    entry it added (what was there before stays)."""
+def remove_created(folder: Path, existed: bool, before: set[Path]) -> None:
+    """Undo a refused `init_project` (or example) in the folder: the folder when it was made,
+    else every entry added since `before` (what was there before stays)."""
     if not existed:
         shutil.rmtree(folder, ignore_errors=True)
         return

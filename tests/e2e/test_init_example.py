@@ -1,8 +1,14 @@
-"""`lucid init --example`: refused in one sentence, before anything is written."""
+"""`lucid init --example`: refused in one sentence; refused or interrupted at any step, it leaves
+the folder as it found it."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -55,3 +61,23 @@ def test_a_refused_name_leaves_the_folder_as_it_was(tmp_path: Path) -> None:
     assert run.code == 1 and "database_url" in run.stderr
     assert [p.name for p in kept.iterdir()] == ["notes.txt"]
     assert run_lucid("init", "--name", "shop", str(tmp_path / "new")).code == 0  # not "already"
+
+
+def test_an_interrupted_example_leaves_no_half_made_project(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    making = subprocess.Popen(
+        [sys.executable, "-m", "lucid", "init", "--example", "churn", str(folder)],
+        env={**os.environ, "COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not (folder / CONFIG_FILE).exists() and making.poll() is None:
+        assert time.monotonic() < deadline, "the example never wrote its project"
+        time.sleep(0.05)
+    time.sleep(1.0)  # into the simulated days
+    making.send_signal(signal.SIGINT)
+    making.communicate(timeout=60)
+    assert making.returncode != 0
+    assert not folder.exists(), sorted(p.name for p in folder.rglob("*"))[:10]
+    assert run_lucid("init", "--example", "churn", str(folder)).code == 0  # not "not empty"

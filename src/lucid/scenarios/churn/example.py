@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lucid.bootstrap import open_project
 from lucid.errors import Conflict, InvalidInput
-from lucid.project import set_as_of
+from lucid.project import remove_created, set_as_of
 from lucid.scenarios.churn import LEGACY_DEFINITIONS
 from lucid.scenarios.churn.architecture import MODEL, aware
 from lucid.scenarios.churn.contracted import CANONICAL, DEFINITION_FILES
@@ -58,12 +58,22 @@ def make_churn_example(
 ) -> ExampleProject:
     """Make the churn example in `directory` (new or empty), a project named `name` (default:
     the folder's name), and set its clock to the world's end; raises Conflict when no model
-    reached production within `MAX_DAYS`."""
+    reached production within `MAX_DAYS`. Refused, failed or interrupted at any step, it
+    leaves the folder as it found it (absent, or empty)."""
     folder = directory.expanduser().resolve()
     if folder.exists() and not folder.is_dir():
         raise InvalidInput("DIR", f"{folder} exists and is not a folder")
     if folder.exists() and any(folder.iterdir()):
         raise InvalidInput("DIR", f"{folder} is not empty; an example is made in a new folder")
+    existed = folder.exists()
+    try:
+        return _made(folder, name, seed)
+    except BaseException:  # refused, failed or interrupted: no half-made example is left
+        remove_created(folder, existed, set())
+        raise
+
+
+def _made(folder: Path, name: str | None, seed: int) -> ExampleProject:
     config = WorldConfig(customers=CUSTOMERS, days=MAX_DAYS, seed=seed, shocks=())
     arm = NegentropicArm("example", folder, config, project_name=name or folder.name)
     try:
