@@ -75,7 +75,7 @@ def test_an_interrupted_example_leaves_no_half_made_project(tmp_path: Path) -> N
     while not (folder / CONFIG_FILE).exists() and making.poll() is None:
         assert time.monotonic() < deadline, "the example never wrote its project"
         time.sleep(0.05)
-    time.sleep(1.0)  # into the simulated days
+    time.sleep(0.3)  # into the simulated days
     making.send_signal(signal.SIGINT)
     making.communicate(timeout=60)
     assert making.returncode != 0
