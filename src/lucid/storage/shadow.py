@@ -131,14 +131,14 @@ class SqlShadowRepository:
             import duckdb
             import pyarrow as pa
 
-            kept = "" if version is None else "WHERE s.version = $version"
+            where = "" if version is None else "WHERE s.version = $version"
             with duckdb.connect() as duck:
                 duck.register("wanted", pa.table({"id": pa.array(missing, pa.string())}))
                 found.update(
                     str(i)
                     for (i,) in duck.execute(
                         f"SELECT s.id FROM {parquet_scan(files)} s "
-                        f"SEMI JOIN wanted w ON s.id = w.id {kept}",
+                        f"SEMI JOIN wanted w ON s.id = w.id {where}",
                         {} if version is None else {"version": str(version)},
                     ).fetchall()
                 )
@@ -184,29 +184,23 @@ class SqlShadowRepository:
         model = self._conn.execute(
             select(shadow_comparisons.c.model).where(shadow_comparisons.c.id == comparison_id)
         ).scalar()
-        unread = [r for r in scored if r[2] is None or r[3] is None]
-        rows = [r for r in scored if r[2] is not None and r[3] is not None]
-        if unread and model is not None:
-            rows = self._joined(scored, str(model), prediction=any(r[2] is None for r in unread))
-        return ShadowPairs(
-            logged=len(scored),
-            labels=[int(r[3]) for r in rows],
-            challenger=[float(r[1]) for r in rows],
-            control=[float(r[2]) for r in rows],
-        )
+        if model is not None and any(r[2] is None or r[3] is None for r in scored):
+            return ShadowPairs(len(scored), *self._joined(scored, str(model)))
+        return ShadowPairs(len(scored), *_complete(scored))
 
-    def _joined(self, scored: Sequence[Any], model: str, *, prediction: bool) -> list[Any]:
-        """`scored` (prediction id, challenger, control, label; in order) with the controls
-        and labels missing from the rows found in `model`'s segments, the pairs still
-        missing one left out; in order."""
-        predictions = self._files(prediction_segments, model) if prediction else []
+    def _joined(
+        self, scored: Sequence[Any], model: str
+    ) -> tuple[list[int], list[float], list[float]]:
+        """The labels, challenger and control scores of `scored` (prediction id, challenger,
+        control, label; in order), the controls and labels missing from the rows found in
+        `model`'s segments, the pairs still missing one left out; in order."""
+        predictions = (
+            self._files(prediction_segments, model) if any(r[2] is None for r in scored) else []
+        )
         outcomes = self._files(outcome_segments, model)
         if not predictions and not outcomes:
-            return [r for r in scored if r[2] is not None and r[3] is not None]
-        import duckdb
-
-        control, label = "s.control", "s.label"
-        joins = ""
+            return _complete(scored)
+        control, label, joins = "s.control", "s.label", ""
         if predictions:
             control = "coalesce(s.control, p.score)"
             joins += (
@@ -220,13 +214,20 @@ class SqlShadowRepository:
                 "f SEMI JOIN (SELECT id FROM scored WHERE label IS NULL) w "
                 "ON f.prediction_id = w.id) o ON o.id = s.id"
             )
+        import duckdb
+
         with duckdb.connect() as duck:
             duck.register("scored", _scored_table(scored))
-            return duck.execute(
-                "SELECT id, challenger, control, label FROM (SELECT s.position, s.id, "
-                f"s.challenger, {control} AS control, {label} AS label FROM scored s{joins}) "
+            found = duck.sql(
+                f"SELECT * FROM (SELECT s.position, CAST({label} AS BIGINT) AS label, "
+                f"s.challenger, {control} AS control FROM scored s{joins}) "
                 "WHERE control IS NOT NULL AND label IS NOT NULL ORDER BY position"
-            ).fetchall()
+            ).to_arrow_table()
+        return (
+            found.column("label").to_pylist(),
+            found.column("challenger").to_pylist(),
+            found.column("control").to_pylist(),
+        )
 
     def _files(self, registry: Table, model: str) -> list[str]:
         """The segment files of `model` registered in `registry` (absolute paths)."""
@@ -234,6 +235,13 @@ class SqlShadowRepository:
             return []
         query = select(registry.c.path).where(registry.c.model == model).order_by(registry.c.id)
         return [str(self._root / path) for path in self._conn.execute(query).scalars()]
+
+
+def _complete(scored: Sequence[Any]) -> tuple[list[int], list[float], list[float]]:
+    """The labels, challenger and control scores of the rows of `scored` (prediction id,
+    challenger, control, label) that have both a control and a label."""
+    rows = [r for r in scored if r[2] is not None and r[3] is not None]
+    return [int(r[3]) for r in rows], [float(r[1]) for r in rows], [float(r[2]) for r in rows]
 
 
 def _scored_table(scored: Sequence[Any]) -> pa.Table:
