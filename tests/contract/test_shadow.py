@@ -158,6 +158,15 @@ def mature(
     )
 
 
+def scored(shadow: ShadowComparisons, ids: list[str], scores: Any) -> int:
+    """Log the challenger's `scores` of the predictions `ids`."""
+    return shadow.log(
+        "churn-v2-shadow",
+        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, scores, strict=True)],
+        actor="svc",
+    )
+
+
 def start(shadow: ShadowComparisons, **changes: Any) -> Any:
     fields: dict[str, Any] = {
         "model": "churn",
@@ -185,11 +194,7 @@ def test_shadow_scores_become_predictive_evidence_once_outcomes_matured(
     assert (design.control_version, design.challenger_version) == (1, 2)
     assert design.alpha == registry.get_version("churn", 2).impact.alpha
     ids, labels, sharp, blurred = served(db, clock)
-    assert shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, sharp, strict=True)],
-        actor="svc",
-    ) == len(ids)
+    assert scored(shadow, ids, sharp) == len(ids)
     state = shadow.status("churn-v2-shadow")
     assert (state["pairs_logged"], state["pairs_matured"], state["can_conclude"]) == (N, 0, False)
     with unchanged(), pytest.raises(Conflict, match="have not matured"):
@@ -231,11 +236,7 @@ def test_no_production_compares_with_no_model(
     design = start(shadow, challenger=1, metrics=("auc",))
     assert design.control_version is None and design.control_label == "no model"
     ids, labels, sharp, _ = served(db, clock, version=1)
-    shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, sharp, strict=True)],
-        actor="svc",
-    )
+    scored(shadow, ids, sharp)
     mature(db, clock, ids, labels)
     [auc] = shadow.conclude("churn-v2-shadow", actor="eve", rationale="matured")
     assert auc.control.name == "no model" and auc.control.value == 0.5
@@ -336,11 +337,7 @@ def test_sealing_a_running_comparisons_predictions_and_outcomes_changes_no_pair(
     second, second_labels, second_sharp, _ = served(db, clock, n=N // 2, seed=8, log=log)
     ids, labels = first + second, [*first_labels, *second_labels]
     scores = [*first_sharp, *second_sharp]
-    shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, scores, strict=True)],
-        actor="svc",
-    )
+    scored(shadow, ids, scores)
     mature(db, clock, ids, labels, log=log)
     as_rows, status = pairs(db, event_log, root), shadow.status("churn-v2-shadow")
     assert as_rows.logged == len(as_rows.labels) == N and status["can_conclude"]
@@ -377,11 +374,7 @@ def test_outcomes_logged_as_a_large_batch_pair_as_rows_do(
 ) -> None:
     start(shadow)
     ids, labels, sharp, blurred = served(db, clock, log=columnar(db, root, 10_000))
-    shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, sharp, strict=True)],
-        actor="svc",
-    )
+    scored(shadow, ids, sharp)
     half = N // 2
     mature(db, clock, ids[:half], labels[:half], log=columnar(db, root, 10_000))
     mature(db, clock, ids[half:], labels[half:], log=columnar(db, root, 10))
@@ -422,11 +415,7 @@ def test_scores_of_predictions_in_segments_are_accepted_and_unknown_ids_refused(
     with unchanged(), pytest.raises(InvalidInput, match=f"^{refusal(other[0])}$"):
         shadow.log("churn-v2-shadow", [good, {"prediction_id": other[0], "score": 0.1}], actor="a")
 
-    assert shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, sharp, strict=True)],
-        actor="svc",
-    ) == len(ids)
+    assert scored(shadow, ids, sharp) == len(ids)
     mature(db, clock, ids, labels, log=batch)
     found = pairs(db, event_log, root)
     assert (found.labels, found.challenger, found.control) == expected(ids, labels, sharp, blurred)
