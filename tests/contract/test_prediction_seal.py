@@ -264,6 +264,68 @@ def test_a_seal_moves_the_rows_a_shadow_comparison_reads(db: Database, tmp_path:
     assert pairs() == before and (before.logged, len(before.labels)) == (3, 2)
 
 
+def test_shadow_pairs_read_racing_seals_see_every_pair_once(db: Database, tmp_path: Path) -> None:
+    from lucid.storage.shadow import SqlShadowRepository
+    from lucid.storage.tables import shadow_comparisons, shadow_scores
+
+    log = _log(db, tmp_path / "log")
+    ids: list[str] = []
+    for day in range(12):
+        served = DAY + timedelta(day)
+        batch = predictions.log_predictions(log, "churn", 1, _rows(20, f"d{day}-", day=served))
+        outcomes = [
+            {"prediction_id": i, "label": n % 2, "observed_at": served + timedelta(hours=23)}
+            for n, i in enumerate(batch)
+        ]
+        predictions.log_outcomes(log, "churn", outcomes, now=served + timedelta(hours=23))
+        ids += batch
+    with db.transaction() as connection:
+        connection.execute(
+            shadow_comparisons.insert(),
+            [
+                {
+                    "id": "s1",
+                    "model": "churn",
+                    "control_version": 1,
+                    "challenger_version": 2,
+                    "design": "{}",
+                    "status": "running",
+                    "created_at": "2026-11-01T00:00:00.000000Z",
+                    "created_by": "test",
+                }
+            ],
+        )
+        connection.execute(
+            shadow_scores.insert(),
+            [{"comparison_id": "s1", "prediction_id": i, "score": 0.5} for i in ids],
+        )
+
+    def pairs() -> Any:
+        with db.transaction() as connection:  # as a unit of work reads them
+            return SqlShadowRepository(connection, tmp_path / "log").pairs("s1")
+
+    expected = pairs()
+    done = threading.Event()
+
+    def seal_day_by_day() -> None:
+        try:
+            for day in range(1, 13):
+                seal_predictions(
+                    log, now=LATER + timedelta(30), before=(DAY + timedelta(day)).date()
+                )
+        finally:
+            done.set()
+
+    sealer = threading.Thread(target=seal_day_by_day)
+    sealer.start()
+    seen = []
+    while not done.is_set() or not seen:
+        seen.append(pairs() == expected)
+    sealer.join()
+    assert _count(db, prediction_log) == 0 and _count(db, prediction_segments) == 12
+    assert expected.logged == len(expected.labels) == 240 and all(seen), len(seen)
+
+
 def test_sealed_segments_have_a_batch_segments_columns(db: Database, tmp_path: Path) -> None:
     log = _log(db, tmp_path / "log")
     predictions.log_predictions(log, "churn", "v1", _rows(8, "a"))
