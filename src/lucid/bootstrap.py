@@ -352,9 +352,8 @@ def bootstrap(settings: Settings, *, check_schema: bool = True) -> Lucid:
         raise
     clock = project_clock(settings)
     events = SqlEventLog(db, clock=None if settings.as_of is None else clock)
-    return Lucid(
-        settings=settings, db=db, events=events, uows=SqlUnitsOfWork(db, events), clock=clock
-    )
+    uows = SqlUnitsOfWork(db, events, settings.data_dir / "prediction_log")
+    return Lucid(settings=settings, db=db, events=events, uows=uows, clock=clock)
 
 
 def open_project(

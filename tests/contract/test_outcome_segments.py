@@ -84,16 +84,15 @@ def test_the_seal_moves_outcome_rows_of_ended_days(db: Database, tmp_path: Path)
     ids = predictions.log_predictions(log, "churn", 1, _rows(40, "a"))
     predictions.log_outcomes(log, "churn", _outcomes(ids[:20]), now=OBSERVED)
     predictions.log_outcomes(log, "churn", _outcomes(ids[20:25]), now=LATER)  # today's
-    _scored(db, ids[:1])
     before = _window(log, "churn")
 
     report = seal_predictions(log, now=LATER)
 
-    assert (report.outcomes, report.outcome_segments) == (19, 1)  # the scored one stays
+    assert (report.outcomes, report.outcome_segments) == (20, 1)
     assert report.outcome_days == [
-        {"model": "churn", "day": OBSERVED.date().isoformat(), "rows": 19, "segments": 1}
+        {"model": "churn", "day": OBSERVED.date().isoformat(), "rows": 20, "segments": 1}
     ]
-    assert _count(db, outcome_log) == 1 + 5 and _count(db, outcome_segments) == 1
+    assert _count(db, outcome_log) == 5 and _count(db, outcome_segments) == 1
     assert _window(log, "churn") == before
     assert log.counts("churn") == (40, 25)
     assert seal_predictions(log, now=LATER).outcomes == 0
@@ -139,7 +138,7 @@ def test_an_outcome_seal_cut_short_leaves_the_rows_read_once(db: Database, tmp_p
     assert log.outcomes_of(ids) == {i: n % 2 for n, i in enumerate(ids)}
 
 
-def test_a_large_batch_keeps_the_outcomes_a_shadow_comparison_reads_as_rows(
+def test_a_large_batch_of_scored_predictions_outcomes_is_a_segment_shadow_pairs_read(
     db: Database, tmp_path: Path
 ) -> None:
     from lucid.storage.shadow import SqlShadowRepository
@@ -151,8 +150,10 @@ def test_a_large_batch_keeps_the_outcomes_a_shadow_comparison_reads_as_rows(
 
     predictions.log_outcomes(log, "churn", _outcomes(ids[:20]), now=OBSERVED)
 
-    assert _count(db, outcome_log) == 3 and _count(db, outcome_segments) == 1
+    assert _count(db, outcome_log) == 0 and _count(db, outcome_segments) == 1
     assert log.counts("churn") == (30, 20)
     with db.transaction() as connection:
-        pairs = SqlShadowRepository(connection).pairs("s1")
-    assert (pairs.logged, sorted(pairs.labels)) == (3, [0, 0, 1])
+        pairs = SqlShadowRepository(connection, tmp_path / "log").pairs("s1")
+    label = {i: n % 2 for n, i in enumerate(ids)}
+    assert (pairs.logged, pairs.labels) == (3, [label[i] for i in sorted(ids[:3])])
+    assert pairs.challenger == [0.5] * 3

@@ -226,12 +226,16 @@ class _refusing:
                 connection.execute(text("DROP FUNCTION refuse()"))
 
 
-def test_a_seal_keeps_rows_a_shadow_comparison_reads(db: Database, tmp_path: Path) -> None:
+def test_a_seal_moves_the_rows_a_shadow_comparison_reads(db: Database, tmp_path: Path) -> None:
+    from lucid.storage.shadow import SqlShadowRepository
     from lucid.storage.tables import shadow_comparisons, shadow_scores
 
     log = _log(db, tmp_path / "log")
     ids = predictions.log_predictions(log, "churn", 1, _rows(6, "a"))
     predictions.log_predictions(log, "upsell", 1, _rows(3, "u"))
+    observed = DAY + timedelta(days=1)
+    outcomes = [{"prediction_id": i, "label": 1, "observed_at": observed} for i in ids[:2]]
+    predictions.log_outcomes(log, "churn", outcomes, now=observed)
     comparison = {
         "model": "churn",
         "control_version": 1,
@@ -242,19 +246,84 @@ def test_a_seal_keeps_rows_a_shadow_comparison_reads(db: Database, tmp_path: Pat
     }
     with db.transaction() as connection:
         connection.execute(
-            shadow_comparisons.insert(), [comparison | {"id": "s1", "status": "concluded"}]
+            shadow_comparisons.insert(), [comparison | {"id": "s1", "status": "running"}]
         )
         connection.execute(
-            shadow_scores.insert(), [{"comparison_id": "s1", "prediction_id": ids[0], "score": 0.5}]
+            shadow_scores.insert(),
+            [{"comparison_id": "s1", "prediction_id": i, "score": 0.5} for i in ids[:3]],
         )
-    assert seal_predictions(log, now=LATER).rows == 5 + 3  # the scored row stays
+
+    def pairs() -> Any:
+        with db.transaction() as connection:
+            return SqlShadowRepository(connection, tmp_path / "log").pairs("s1")
+
+    before = pairs()
+    report = seal_predictions(log, now=LATER)
+    assert (report.rows, report.outcomes) == (6 + 3, 2)  # scored, of a running comparison
+    assert _count(db, prediction_log) == 0
+    assert pairs() == before and (before.logged, len(before.labels)) == (3, 2)
+
+
+def test_shadow_pairs_read_racing_seals_see_every_pair_once(db: Database, tmp_path: Path) -> None:
+    from lucid.storage.shadow import SqlShadowRepository
+    from lucid.storage.tables import shadow_comparisons, shadow_scores
+
+    log = _log(db, tmp_path / "log")
+    ids: list[str] = []
+    for day in range(12):
+        served = DAY + timedelta(day)
+        batch = predictions.log_predictions(log, "churn", 1, _rows(20, f"d{day}-", day=served))
+        outcomes = [
+            {"prediction_id": i, "label": n % 2, "observed_at": served + timedelta(hours=23)}
+            for n, i in enumerate(batch)
+        ]
+        predictions.log_outcomes(log, "churn", outcomes, now=served + timedelta(hours=23))
+        ids += batch
     with db.transaction() as connection:
         connection.execute(
-            shadow_comparisons.insert(), [comparison | {"id": "s2", "status": "running"}]
+            shadow_comparisons.insert(),
+            [
+                {
+                    "id": "s1",
+                    "model": "churn",
+                    "control_version": 1,
+                    "challenger_version": 2,
+                    "design": "{}",
+                    "status": "running",
+                    "created_at": "2026-11-01T00:00:00.000000Z",
+                    "created_by": "test",
+                }
+            ],
         )
-    predictions.log_predictions(log, "churn", 1, _rows(2, "c"))
-    assert seal_predictions(log, now=LATER).rows == 0  # a running comparison: none of churn
-    assert _count(db, prediction_log) == 3
+        connection.execute(
+            shadow_scores.insert(),
+            [{"comparison_id": "s1", "prediction_id": i, "score": 0.5} for i in ids],
+        )
+
+    def pairs() -> Any:
+        with db.transaction() as connection:  # as a unit of work reads them
+            return SqlShadowRepository(connection, tmp_path / "log").pairs("s1")
+
+    expected = pairs()
+    done = threading.Event()
+
+    def seal_day_by_day() -> None:
+        try:
+            for day in range(1, 13):
+                seal_predictions(
+                    log, now=LATER + timedelta(30), before=(DAY + timedelta(day)).date()
+                )
+        finally:
+            done.set()
+
+    sealer = threading.Thread(target=seal_day_by_day)
+    sealer.start()
+    seen = []
+    while not done.is_set() or not seen:
+        seen.append(pairs() == expected)
+    sealer.join()
+    assert _count(db, prediction_log) == 0 and _count(db, prediction_segments) == 12
+    assert expected.logged == len(expected.labels) == 240 and all(seen), len(seen)
 
 
 def test_sealed_segments_have_a_batch_segments_columns(db: Database, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ shadow tables, the versions and the event log exactly as they were.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -18,12 +19,13 @@ from typing import Any
 import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lucid.contracts.value import EvidenceKind, Origin
 from lucid.errors import Conflict, InvalidInput, NotFound
 from lucid.experiments.shadow.lab import ShadowComparisons
 from lucid.monitoring import predictions
+from lucid.monitoring.prediction_seal import seal_predictions
 from lucid.registry.model_registry import ModelRegistry
 from lucid.registry.produced import ProducedEvidence
 from lucid.storage.artifacts import ArtifactStore
@@ -31,7 +33,15 @@ from lucid.storage.database import Database
 from lucid.storage.event_log import SqlEventLog
 from lucid.storage.hugging_face_hub import HuggingFaceHub
 from lucid.storage.prediction_log import SqlPredictionJournal, SqlPredictionLog
-from lucid.storage.tables import model_versions, shadow_comparisons, shadow_scores
+from lucid.storage.tables import (
+    model_versions,
+    outcome_log,
+    outcome_segments,
+    prediction_log,
+    prediction_segments,
+    shadow_comparisons,
+    shadow_scores,
+)
 from lucid.storage.unit_of_work import SqlUnitsOfWork
 from tests.contract.test_registry import Clock, register, to_production
 
@@ -65,12 +75,20 @@ def challenger(registry: ModelRegistry) -> int:
 
 
 @pytest.fixture
-def shadow(db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock) -> Any:
+def root(tmp_path: Path) -> Path:
+    """The prediction log's folder (its segments)."""
+    return tmp_path / "log"
+
+
+@pytest.fixture
+def shadow(
+    db: Database, event_log: SqlEventLog, registry: ModelRegistry, clock: Clock, root: Path
+) -> Any:
     def no_rows(labels: Any, pins: Any) -> list[dict[str, Any]]:
         raise AssertionError("the live comparison never builds training rows")
 
     return ShadowComparisons(
-        SqlUnitsOfWork(db, event_log), ProducedEvidence(registry), no_rows, clock=clock
+        SqlUnitsOfWork(db, event_log, root), ProducedEvidence(registry), no_rows, clock=clock
     )
 
 
@@ -93,8 +111,16 @@ def unchanged(db: Database, event_log: SqlEventLog) -> Callable[[], Any]:
     return check
 
 
-def served(db: Database, clock: Clock, version: int = 1, n: int = N, seed: int = 7) -> Any:
-    """`n` production predictions of churn@`version`, their labels and a sharper score."""
+def served(
+    db: Database,
+    clock: Clock,
+    version: int = 1,
+    n: int = N,
+    seed: int = 7,
+    log: SqlPredictionLog | None = None,
+) -> Any:
+    """`n` production predictions of churn@`version` (logged in `log`, rows when None), their
+    labels and a sharper score."""
     rng = np.random.default_rng(seed)
     logit = rng.normal(size=n) - 0.5
     labels = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
@@ -102,7 +128,7 @@ def served(db: Database, clock: Clock, version: int = 1, n: int = N, seed: int =
     sharp = 1 / (1 + np.exp(-(logit + 0.2 * rng.normal(size=n))))
     moment = clock()
     ids = predictions.log_predictions(
-        SqlPredictionLog(db),
+        log or SqlPredictionLog(db),
         "churn",
         version,
         [
@@ -118,15 +144,26 @@ def served(db: Database, clock: Clock, version: int = 1, n: int = N, seed: int =
     return ids, labels, sharp, blurred
 
 
-def mature(db: Database, clock: Clock, ids: list[str], labels: Any) -> None:
+def mature(
+    db: Database, clock: Clock, ids: list[str], labels: Any, log: SqlPredictionLog | None = None
+) -> None:
     predictions.log_outcomes(
-        SqlPredictionLog(db),
+        log or SqlPredictionLog(db),
         "churn",
         [
             {"prediction_id": i, "label": int(label), "observed_at": clock() + timedelta(days=1)}
             for i, label in zip(ids, labels, strict=True)
         ],
         now=clock() + timedelta(days=1),
+    )
+
+
+def scored(shadow: ShadowComparisons, ids: list[str], scores: Any) -> int:
+    """Log the challenger's `scores` of the predictions `ids`."""
+    return shadow.log(
+        "churn-v2-shadow",
+        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, scores, strict=True)],
+        actor="svc",
     )
 
 
@@ -157,11 +194,7 @@ def test_shadow_scores_become_predictive_evidence_once_outcomes_matured(
     assert (design.control_version, design.challenger_version) == (1, 2)
     assert design.alpha == registry.get_version("churn", 2).impact.alpha
     ids, labels, sharp, blurred = served(db, clock)
-    assert shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, sharp, strict=True)],
-        actor="svc",
-    ) == len(ids)
+    assert scored(shadow, ids, sharp) == len(ids)
     state = shadow.status("churn-v2-shadow")
     assert (state["pairs_logged"], state["pairs_matured"], state["can_conclude"]) == (N, 0, False)
     with unchanged(), pytest.raises(Conflict, match="have not matured"):
@@ -203,11 +236,7 @@ def test_no_production_compares_with_no_model(
     design = start(shadow, challenger=1, metrics=("auc",))
     assert design.control_version is None and design.control_label == "no model"
     ids, labels, sharp, _ = served(db, clock, version=1)
-    shadow.log(
-        "churn-v2-shadow",
-        [{"prediction_id": i, "score": float(s)} for i, s in zip(ids, sharp, strict=True)],
-        actor="svc",
-    )
+    scored(shadow, ids, sharp)
     mature(db, clock, ids, labels)
     [auc] = shadow.conclude("churn-v2-shadow", actor="eve", rationale="matured")
     assert auc.control.name == "no model" and auc.control.value == 0.5
@@ -266,3 +295,129 @@ def test_serving_stores_a_shadow_score_only_while_its_comparison_runs(
         stored = conn.execute(select(shadow_scores.c.prediction_id, shadow_scores.c.score)).all()
     assert [tuple(row) for row in stored] == [(ids[1], 0.7)]
     assert shadow.status("churn-v2-shadow")["pairs_logged"] == 1
+
+
+def columnar(db: Database, root: Path, segment_rows: int) -> SqlPredictionLog:
+    """The prediction log kept in `root`: batches of `segment_rows` or more are segments."""
+    return SqlPredictionLog(db, root, segment_rows=segment_rows)
+
+
+def count(db: Database, table: Any) -> int:
+    with db.transaction() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def pairs(db: Database, event_log: SqlEventLog, root: Path) -> Any:
+    with SqlUnitsOfWork(db, event_log, root).read() as uow:
+        return uow.shadow.pairs("churn-v2-shadow")
+
+
+def expected(ids: list[str], labels: Any, sharp: Any, blurred: Any) -> tuple[Any, ...]:
+    """The pairs (labels, challenger, control) of `ids`, in prediction id order."""
+    order = sorted(range(len(ids)), key=lambda k: ids[k])
+    return (
+        [int(labels[k]) for k in order],
+        [float(sharp[k]) for k in order],
+        [float(blurred[k]) for k in order],
+    )
+
+
+def test_sealing_a_running_comparisons_predictions_and_outcomes_changes_no_pair(
+    shadow: ShadowComparisons,
+    db: Database,
+    event_log: SqlEventLog,
+    clock: Clock,
+    challenger: int,
+    root: Path,
+) -> None:
+    start(shadow)
+    log = columnar(db, root, 10_000)  # every batch here is rows, as served
+    first, first_labels, first_sharp, _ = served(db, clock, n=N // 2, log=log)
+    clock.now += timedelta(days=1)
+    second, second_labels, second_sharp, _ = served(db, clock, n=N // 2, seed=8, log=log)
+    ids, labels = first + second, [*first_labels, *second_labels]
+    scores = [*first_sharp, *second_sharp]
+    scored(shadow, ids, scores)
+    mature(db, clock, ids, labels, log=log)
+    as_rows, status = pairs(db, event_log, root), shadow.status("churn-v2-shadow")
+    assert as_rows.logged == len(as_rows.labels) == N and status["can_conclude"]
+
+    day = clock.now + timedelta(days=1)
+    report = seal_predictions(log, now=day, before=day.date() - timedelta(days=1))
+    assert (report.rows, report.outcomes) == (N // 2, 0)  # the first day only: both stores
+    assert pairs(db, event_log, root) == as_rows
+    assert shadow.status("churn-v2-shadow") == status
+
+    report = seal_predictions(log, now=day + timedelta(days=1))
+    assert (report.rows, report.outcomes) == (N // 2, N)
+    assert count(db, prediction_log) == count(db, outcome_log) == 0
+    assert pairs(db, event_log, root) == as_rows
+    assert shadow.status("churn-v2-shadow") == status
+    evidence = shadow.conclude("churn-v2-shadow", actor="eve", rationale="matured, sealed")
+    for record in evidence:
+        estimate = status["estimates"][record.metric]
+        assert (record.effect, record.ci_low, record.ci_high, record.p_value) == (
+            estimate["effect"],
+            estimate["ci_low"],
+            estimate["ci_high"],
+            estimate["p_value"],
+        )
+
+
+def test_outcomes_logged_as_a_large_batch_pair_as_rows_do(
+    shadow: ShadowComparisons,
+    db: Database,
+    event_log: SqlEventLog,
+    clock: Clock,
+    challenger: int,
+    root: Path,
+) -> None:
+    start(shadow)
+    ids, labels, sharp, blurred = served(db, clock, log=columnar(db, root, 10_000))
+    scored(shadow, ids, sharp)
+    half = N // 2
+    mature(db, clock, ids[:half], labels[:half], log=columnar(db, root, 10_000))
+    mature(db, clock, ids[half:], labels[half:], log=columnar(db, root, 10))
+    assert (count(db, outcome_log), count(db, outcome_segments)) == (half, 1)
+
+    found = pairs(db, event_log, root)
+    assert found.logged == N
+    assert (found.labels, found.challenger, found.control) == expected(ids, labels, sharp, blurred)
+    state = shadow.status("churn-v2-shadow")
+    assert (state["pairs_matured"], state["positives"]) == (N, int(labels.sum()))
+    assert state["estimates"]["auc"]["challenger"] == pytest.approx(roc_auc_score(labels, sharp))
+
+
+def test_scores_of_predictions_in_segments_are_accepted_and_unknown_ids_refused(
+    shadow: ShadowComparisons,
+    db: Database,
+    event_log: SqlEventLog,
+    clock: Clock,
+    challenger: int,
+    root: Path,
+    unchanged: Callable[[], Any],
+) -> None:
+    start(shadow)
+    batch = columnar(db, root, 3)  # every batch here is a segment
+    ids, labels, sharp, blurred = served(db, clock, log=batch)
+    other, *_ = served(db, clock, version=2, n=3, seed=1, log=batch)
+    assert count(db, prediction_log) == 0 and count(db, prediction_segments) == 2
+
+    def refusal(first: str) -> str:
+        return re.escape(
+            f"rows.prediction_id: 1 prediction id(s) are not logged predictions of churn@1 "
+            f"(first: {first}); a shadow score pairs with a production prediction, nothing stored"
+        )
+
+    good = {"prediction_id": ids[0], "score": 0.3}
+    with unchanged(), pytest.raises(InvalidInput, match=f"^{refusal('nope')}$"):
+        shadow.log("churn-v2-shadow", [good, {"prediction_id": "nope", "score": 0.1}], actor="a")
+    with unchanged(), pytest.raises(InvalidInput, match=f"^{refusal(other[0])}$"):
+        shadow.log("churn-v2-shadow", [good, {"prediction_id": other[0], "score": 0.1}], actor="a")
+
+    assert scored(shadow, ids, sharp) == len(ids)
+    mature(db, clock, ids, labels, log=batch)
+    found = pairs(db, event_log, root)
+    assert (found.labels, found.challenger, found.control) == expected(ids, labels, sharp, blurred)
+    [auc, *_] = shadow.conclude("churn-v2-shadow", actor="eve", rationale="matured")
+    assert auc.control.value == pytest.approx(roc_auc_score(labels, blurred))

@@ -1,14 +1,13 @@
 """The outcome log's two stores: rows of the metadata database (`outcome_log`) and outcome
 segments (`lucid.storage.outcome_segments`), one outcome per prediction id across both.
 
-A batch of at least `segment_rows` outcomes is written as one segment (registered in one
-transaction; its file an orphan, never read, until then); a smaller batch, a batch stored
-with experiment outcomes in a unit of work, the outcomes of a model whose shadow comparison
-is running and those of predictions carrying a shadow score are rows (shadow comparisons
-read outcomes as rows, as the seal keeps them). The daily seal moves the rows of ended days
-into segments (`lucid.storage.prediction_seal.seal_outcomes`). Reads take the rows and the
-segment list in one snapshot. The rule of one outcome per prediction is checked by the caller under
-`SEGMENTS_LOCK` (`lucid.monitoring.predictions.log_outcomes`), the lock seals hold.
+A batch of at least `segment_rows` outcomes of one model is written as one segment
+(registered in one transaction; its file an orphan, never read, until then); a smaller batch
+and a batch stored with experiment outcomes in a unit of work are rows. The daily seal moves
+the rows of ended days into segments (`lucid.storage.prediction_seal.seal_outcomes`). Reads
+take the rows and the segment list in one snapshot. The rule of one outcome per prediction is
+checked by the caller under `SEGMENTS_LOCK` (`lucid.monitoring.predictions.log_outcomes`),
+the lock seals hold.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from lucid.contracts.events import format_time
 from lucid.storage.database import Database
 from lucid.storage.outcome_segments import OutcomeSegments, outcome_table
 from lucid.storage.prediction_segments import scan
-from lucid.storage.tables import outcome_log, shadow_comparisons, shadow_scores
+from lucid.storage.tables import outcome_log
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -83,23 +82,10 @@ class PredictionOutcomes:
             self.insert(rows, opened)
 
     def _columnar(self, rows: Sequence[Mapping[str, Any]]) -> bool:
-        """Whether `rows` go to a segment: enough of them, one model, no running shadow
-        comparison of it (its comparison reads outcomes as rows)."""
+        """Whether `rows` go to a segment: enough of them, of one model."""
         if self.segments is None or len(rows) < self.segment_rows:
             return False
-        models = {row["model"] for row in rows}
-        return len(models) == 1 and not self._running(str(next(iter(models))))
-
-    def _running(self, model: str) -> bool:
-        """Whether `model` has a running shadow comparison."""
-        with self.db.transaction() as connection:
-            running = connection.execute(
-                select(func.count()).where(
-                    shadow_comparisons.c.model == model,
-                    shadow_comparisons.c.status == "running",
-                )
-            ).scalar_one()
-        return bool(running)
+        return len({row["model"] for row in rows}) == 1
 
     def labels_among(self, model: str, ids: pa.Array) -> pa.Table:
         """The outcomes already logged (`prediction_id`, `label`) of `model`'s predictions
@@ -124,45 +110,19 @@ class PredictionOutcomes:
 
     def append(self, model: str, table: pa.Table) -> None:
         """Store new outcomes of `model` (`outcome_table`'s columns) in one transaction: one
-        segment, save the outcomes shadow comparisons read as rows (`lucid.storage.shadow`):
-        those of predictions carrying a shadow score, and all of them when the model's
-        comparison is running or the log keeps no segments."""
-        import pyarrow.compute as pc
-
+        segment, or rows when the log keeps no segments."""
         segments = self.segments
-        if segments is None or self._running(model):
-            rows, kept = table, table.slice(0, 0)
-        else:
-            scored = pc.is_in(table.column("prediction_id"), self._scored(model))
-            rows, kept = table.filter(scored), table.filter(pc.invert(scored))
-        staged = None
-        if segments is not None and kept.num_rows:
-            staged = segments.stage(model, kept, format_time(datetime.now(UTC)))
+        if segments is None or not table.num_rows:
+            with self.db.write_transaction() as connection:
+                self.insert([{"model": model, **row} for row in table.to_pylist()], connection)
+            return
+        staged = segments.stage(model, table, format_time(datetime.now(UTC)))
         try:
             with self.db.write_transaction() as connection:
-                if staged is not None and segments is not None:
-                    segments.register_in(connection, staged)
-                self.insert([{"model": model, **row} for row in rows.to_pylist()], connection)
+                segments.register_in(connection, staged)
         except BaseException:
-            if staged is not None and segments is not None:
-                segments.discard(staged)
+            segments.discard(staged)
             raise
-
-    def _scored(self, model: str) -> pa.Array:
-        """The prediction ids carrying a shadow score of a comparison of `model`."""
-        import pyarrow as pa
-
-        query = (
-            select(shadow_scores.c.prediction_id)
-            .select_from(
-                shadow_scores.join(
-                    shadow_comparisons, shadow_comparisons.c.id == shadow_scores.c.comparison_id
-                )
-            )
-            .where(shadow_comparisons.c.model == model)
-        )
-        with self.db.transaction() as connection:
-            return pa.array(list(connection.execute(query).scalars()), pa.string())
 
     def files(self, model: str | None = None, connection: Connection | None = None) -> list[str]:
         return [] if self.segments is None else self.segments.files(model, connection)

@@ -16,9 +16,8 @@ Outcomes are sealed the same way (`seal_outcomes`): the outcome rows of one mode
 one ended UTC day become an outcome segment (`lucid.storage.outcome_segments`), registered
 and deleted in one transaction under the same lock.
 
-Shadow comparisons read their control predictions and outcomes as rows
-(`lucid.storage.shadow`): rows of a model whose shadow comparison is running, and rows of a
-prediction carrying a shadow score, stay rows.
+Every row of an ended day is sealed, shadow-scored predictions and their outcomes too: shadow
+pairs read both stores (`lucid.storage.shadow`).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from lucid.contracts.events import format_time
 from lucid.storage.database import Database
 from lucid.storage.outcome_segments import OutcomeSegments, outcome_table
 from lucid.storage.prediction_segments import PredictionSegments
-from lucid.storage.tables import outcome_log, prediction_log, shadow_comparisons, shadow_scores
+from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -51,14 +50,8 @@ class _Moved(Exception):
 
 def _sealable(table: Table, before: str, model: str | None) -> Any:
     """The condition on rows of `table` (`prediction_log` or `outcome_log`) a seal may move:
-    served (logged) before `before`, of `model` when given, of a prediction without a shadow
-    score, of no model with a running comparison."""
-    moment, prediction = _columns(table)
-    running = select(shadow_comparisons.c.model).where(shadow_comparisons.c.status == "running")
-    # Uncorrelated: both databases read the scored ids once (shadow_scores is keyed by
-    # comparison first, so a correlated lookup by prediction id would scan it per row).
-    scored = select(shadow_scores.c.prediction_id)
-    condition = and_(moment < before, table.c.model.not_in(running), prediction.not_in(scored))
+    served (logged) before `before`, of `model` when given."""
+    condition = _columns(table)[0] < before
     if model is not None:
         condition = and_(condition, table.c.model == model)
     return condition

@@ -14,6 +14,7 @@ import importlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -45,6 +46,8 @@ _REPOSITORIES: dict[str, tuple[str, str]] = {
     "access": ("lucid.storage.access", "SqlAccessRepository"),
 }
 """Each repository's adapter (module, class), built on the unit's connection when first used."""
+_LOG_READERS = {"shadow"}
+"""The repositories that also read the prediction log's segments (built with its folder)."""
 
 _OPEN: ContextVar[dict[int, SqlUnitOfWork] | None] = ContextVar("lucid_open_units", default=None)
 
@@ -59,8 +62,10 @@ class SqlUnitOfWork:
         handlers: dict[str, list[EventHandler]],
         *,
         write: bool,
+        log_root: Path | None = None,
     ) -> None:
         self._db = db
+        self._log_root = log_root
         self._events = events
         self._handlers = handlers
         self._write = write
@@ -152,8 +157,11 @@ class SqlUnitOfWork:
             return self._outer._repository(name)
         if name not in self._repositories:
             module, cls = _REPOSITORIES[name]
-            self._repositories[name] = getattr(importlib.import_module(module), cls)(
-                self.connection
+            built = getattr(importlib.import_module(module), cls)
+            self._repositories[name] = (
+                built(self.connection, self._log_root)
+                if name in _LOG_READERS
+                else built(self.connection)
             )
         return self._repositories[name]
 
@@ -191,18 +199,25 @@ class SqlUnitOfWork:
 
 
 class SqlUnitsOfWork:
-    """Opens units of work on one metadata database; holds the in-transaction event handlers."""
+    """Opens units of work on one metadata database; holds the in-transaction event handlers.
+    `log_root` is the prediction log's folder, whose segments shadow pairs read (rows only
+    when None)."""
 
-    def __init__(self, db: Database, events: SqlEventLog) -> None:
+    def __init__(self, db: Database, events: SqlEventLog, log_root: Path | None = None) -> None:
         self.db = db
         self.events = events
+        self.log_root = log_root
         self._handlers: dict[str, list[EventHandler]] = defaultdict(list)
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self.events, self._handlers, write=True)
+        return SqlUnitOfWork(
+            self.db, self.events, self._handlers, write=True, log_root=self.log_root
+        )
 
     def read(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self.events, self._handlers, write=False)
+        return SqlUnitOfWork(
+            self.db, self.events, self._handlers, write=False, log_root=self.log_root
+        )
 
     def subscribe(self, event_type: str, handler: EventHandler) -> None:
         self._handlers[event_type].append(handler)
