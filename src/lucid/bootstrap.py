@@ -295,14 +295,17 @@ class Lucid:
         return self._anchor
 
     def _altered_segments(self) -> list[str]:
-        """The prediction and outcome log segments whose bytes are missing or altered
-        (relative paths)."""
+        """The prediction, outcome and served-value log segments whose bytes are missing or
+        altered (relative paths)."""
         from lucid.storage.outcome_segments import OutcomeSegments
         from lucid.storage.prediction_segments import PredictionSegments
+        from lucid.storage.served_segments import ServedSegments
 
         root = self.settings.data_dir / "prediction_log"
         return (
-            PredictionSegments(self.db, root).altered() + OutcomeSegments(self.db, root).altered()
+            PredictionSegments(self.db, root).altered()
+            + OutcomeSegments(self.db, root).altered()
+            + ServedSegments(self.db, root).altered()
         )
 
     def scheduler(
@@ -352,9 +355,8 @@ def bootstrap(settings: Settings, *, check_schema: bool = True) -> Lucid:
         raise
     clock = project_clock(settings)
     events = SqlEventLog(db, clock=None if settings.as_of is None else clock)
-    return Lucid(
-        settings=settings, db=db, events=events, uows=SqlUnitsOfWork(db, events), clock=clock
-    )
+    uows = SqlUnitsOfWork(db, events, settings.data_dir / "prediction_log")
+    return Lucid(settings=settings, db=db, events=events, uows=uows, clock=clock)
 
 
 def open_project(

@@ -101,8 +101,12 @@ served_features = Table(
     Column("value", Text, nullable=True),
     Column("as_of", String(27), nullable=True),
     Column("status", String(10), nullable=False),
+    sqlite_autoincrement=True,
 )
-"""Every served feature value that was asked to be logged, for the skew report."""
+"""Every served feature value that was asked to be logged, for the skew report, until a seal
+moves it into a served segment (`served_segments`). Its id is its position and never goes
+back: SQLite's AUTOINCREMENT (PostgreSQL's sequence) gives no id twice, even once a seal has
+emptied the table."""
 
 # The model registry (value contract). JSON documents are stored as canonical text; the
 # promotion gate re-reads the contract from `impact`, which no version is stored without.
@@ -432,6 +436,25 @@ prediction_segments = Table(
 """Each closed Parquet segment of the columnar prediction log (one model, one UTC day): its
 path under the log's folder, rows, SHA-256 and served-at range. A file is part of the log
 once its row is committed; a file without one is an orphan and never read."""
+
+served_segments = Table(
+    "served_segments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("day", String(10), nullable=False),
+    Column("path", String(500), nullable=False, unique=True),
+    Column("rows", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("first_id", Position, nullable=False),
+    Column("last_id", Position, nullable=False),
+    Column("first_served_at", String(27), nullable=False),
+    Column("last_served_at", String(27), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Index("ix_served_segments_last_id", "last_id"),
+)
+"""Each closed Parquet segment of served feature values (one UTC day of serving): its path
+under the prediction log's folder, rows, SHA-256, id range and served-at range; read once its
+row is committed, like a prediction segment."""
 
 outcome_segments = Table(
     "outcome_segments",

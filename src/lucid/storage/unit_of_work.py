@@ -14,6 +14,7 @@ import importlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
@@ -59,8 +60,10 @@ class SqlUnitOfWork:
         handlers: dict[str, list[EventHandler]],
         *,
         write: bool,
+        served_root: Path | None = None,
     ) -> None:
         self._db = db
+        self._served_root = served_root
         self._events = events
         self._handlers = handlers
         self._write = write
@@ -152,8 +155,10 @@ class SqlUnitOfWork:
             return self._outer._repository(name)
         if name not in self._repositories:
             module, cls = _REPOSITORIES[name]
+            # The feature repository reads served values sealed under the log's folder.
+            extra = (self._served_root,) if name == "features" else ()
             self._repositories[name] = getattr(importlib.import_module(module), cls)(
-                self.connection
+                self.connection, *extra
             )
         return self._repositories[name]
 
@@ -191,18 +196,24 @@ class SqlUnitOfWork:
 
 
 class SqlUnitsOfWork:
-    """Opens units of work on one metadata database; holds the in-transaction event handlers."""
+    """Opens units of work on one metadata database; holds the in-transaction event handlers.
+    `served_root` is the prediction log's folder, where sealed served values are kept."""
 
-    def __init__(self, db: Database, events: SqlEventLog) -> None:
+    def __init__(self, db: Database, events: SqlEventLog, served_root: Path | None = None) -> None:
         self.db = db
         self.events = events
+        self.served_root = served_root
         self._handlers: dict[str, list[EventHandler]] = defaultdict(list)
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self.events, self._handlers, write=True)
+        return SqlUnitOfWork(
+            self.db, self.events, self._handlers, write=True, served_root=self.served_root
+        )
 
     def read(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.db, self.events, self._handlers, write=False)
+        return SqlUnitOfWork(
+            self.db, self.events, self._handlers, write=False, served_root=self.served_root
+        )
 
     def subscribe(self, event_type: str, handler: EventHandler) -> None:
         self._handlers[event_type].append(handler)
