@@ -10,8 +10,10 @@ registration is an orphan and is never read.
 
 A segment holds the rows' own columns as they were stored: `id` (the value's position, an
 integer), `served_at`, `entity`, `feature`, `value` (JSON text), `as_of` and `status`
-(text), ordered by id. Ids never go back (`served_features.id`), so a position range reads
-the same values before and after a seal.
+(text), ordered by id. Ids never go back: a seal never moves the row of the largest id, so
+SQLite, which gives a new row the largest rowid plus one, never gives a sealed id again
+(PostgreSQL's sequence never does), and a position range reads the same values before and
+after a seal. That row is sealed by a later seal, once a value has been served after it.
 
 Readers (`SqlFeatureRepository`) read the rows, then the registry, and read again when the
 registry's count moved in between (a seal committed meanwhile): the registry only grows and a
@@ -27,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, func, insert, select
+from sqlalchemy import Connection, Select, and_, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.storage.database import Database
@@ -175,20 +177,28 @@ def scan_segments(
         return connection.execute(sql, params).fetchall()
 
 
+def _sealable(before: str) -> Any:
+    """The condition on the rows a seal may move: served before `before`, and not the row of
+    the largest id, which keeps SQLite's next id (the largest rowid plus one) above every
+    sealed one."""
+    last = select(func.max(served_features.c.id)).scalar_subquery()
+    return and_(served_features.c.served_at < before, served_features.c.id < last)
+
+
 def sealable_days(db: Database, before: str) -> list[str]:
-    """The UTC days (`YYYY-MM-DD`) of the served values served before `before`, oldest first."""
+    """The UTC days (`YYYY-MM-DD`) of the served values a seal may move, oldest first."""
     day = func.substr(served_features.c.served_at, 1, 10)
-    query = select(day).where(served_features.c.served_at < before).group_by(day).order_by(day)
+    query = select(day).where(_sealable(before)).group_by(day).order_by(day)
     with db.transaction() as connection:
         return [str(found) for found in connection.execute(query).scalars()]
 
 
 def sealable_rows(db: Database, day: str, before: str, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` served values served on `day` and before `before`, by id, as stored."""
+    """Up to `limit` served values of `day` a seal may move, by id, as stored."""
     moment = served_features.c.served_at
     query = (
         select(served_features)
-        .where(moment < before, moment >= f"{day}T00:00:00.000000Z", moment < f"{day}T99")
+        .where(_sealable(before), moment >= f"{day}T00:00:00.000000Z", moment < f"{day}T99")
         .order_by(served_features.c.id)
         .limit(limit)
     )

@@ -101,12 +101,11 @@ served_features = Table(
     Column("value", Text, nullable=True),
     Column("as_of", String(27), nullable=True),
     Column("status", String(10), nullable=False),
-    sqlite_autoincrement=True,
 )
 """Every served feature value that was asked to be logged, for the skew report, until a seal
 moves it into a served segment (`served_segments`). Its id is its position and never goes
-back: SQLite's AUTOINCREMENT (PostgreSQL's sequence) gives no id twice, even once a seal has
-emptied the table."""
+back: a seal never moves the row of the largest id, so SQLite (the largest rowid plus one)
+like PostgreSQL (a sequence) gives every new value an id above every sealed one."""
 
 # The model registry (value contract). JSON documents are stored as canonical text; the
 # promotion gate re-reads the contract from `impact`, which no version is stored without.

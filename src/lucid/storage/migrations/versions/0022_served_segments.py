@@ -1,5 +1,4 @@
-"""Segments of served feature values, registered like the prediction log's (0019); on SQLite
-`served_features.id` becomes AUTOINCREMENT, so an id freed by a seal is never given again.
+"""Segments of served feature values, registered like the prediction log's (0019).
 
 Revision ID: 0022
 Revises: 0021
@@ -36,20 +35,8 @@ def upgrade() -> None:
         sa.UniqueConstraint("path", name="uq_served_segments_path"),
     )
     op.create_index("ix_served_segments_last_id", "served_segments", ["last_id"])
-    if op.get_bind().dialect.name == "sqlite":
-        # The rows are copied with their ids, and SQLite sets the table's sequence to the
-        # largest of them.
-        with op.batch_alter_table(
-            "served_features", recreate="always", table_kwargs={"sqlite_autoincrement": True}
-        ):
-            pass
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        with op.batch_alter_table(
-            "served_features", recreate="always", table_kwargs={"sqlite_autoincrement": False}
-        ):
-            pass
     op.drop_index("ix_served_segments_last_id", table_name="served_segments")
     op.drop_table("served_segments")
