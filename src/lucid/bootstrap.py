@@ -295,14 +295,17 @@ class Lucid:
         return self._anchor
 
     def _altered_segments(self) -> list[str]:
-        """The prediction and outcome log segments whose bytes are missing or altered
-        (relative paths)."""
+        """The prediction, outcome and served-value log segments whose bytes are missing or
+        altered (relative paths)."""
         from lucid.storage.outcome_segments import OutcomeSegments
         from lucid.storage.prediction_segments import PredictionSegments
+        from lucid.storage.served_segments import ServedSegments
 
         root = self.settings.data_dir / "prediction_log"
         return (
-            PredictionSegments(self.db, root).altered() + OutcomeSegments(self.db, root).altered()
+            PredictionSegments(self.db, root).altered()
+            + OutcomeSegments(self.db, root).altered()
+            + ServedSegments(self.db, root).altered()
         )
 
     def scheduler(

@@ -231,3 +231,22 @@ def test_a_database_password_is_never_written(tmp_path: Path, postgres_schema: s
     assert _keep(folder, environ, settings_kept=False)
     assert _read(folder, environ) is None
     assert "s3cret" not in (folder / ".lucid" / "settings.json").read_text()
+
+
+def test_a_seal_keeps_it_and_a_value_served_after_a_seal_moves_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    folder = tmp_path / "shop"
+    environ = new_project(folder, database_url)
+    served = (
+        "INSERT INTO served_features (served_at, entity, feature, value, status) "
+        "VALUES ('2026-11-01T00:00:00.000000Z', 'c{i}', 'f@1', '1', 'fresh')"
+    )
+    for i in range(3):
+        _write(folder, environ, served.format(i=i))
+    assert _keep(folder, environ)
+    with open_project(folder, environ=environ) as lucid:
+        assert lucid.monitoring.seal().served  # all but the last value
+    assert _read(folder, environ) == BODY  # the served values are the same values
+    _write(folder, environ, served.format(i=3))
+    assert _read(folder, environ) is None

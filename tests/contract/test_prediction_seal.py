@@ -145,6 +145,9 @@ def test_a_second_seal_moves_nothing_and_today_stays_rows(db: Database, tmp_path
         "outcomes": 0,
         "outcome_segments": 0,
         "outcome_days": [],
+        "served": 0,
+        "served_segments": 0,
+        "served_days": [],
     }
     assert _count(db, prediction_log) == 5  # today's rows: the day has not ended
     assert _count(db, prediction_segments) == 2

@@ -480,3 +480,23 @@ def test_verify_names_an_outcome_segment_altered_on_disk(tmp_path: Path) -> None
         segment.write_bytes(segment.read_bytes()[:-8] + b"tampered")
         audit = lucid.anchor.verify()
         assert not audit.ok and segment.name in (audit.problem or "")
+
+
+def test_verify_names_a_served_segment_altered_on_disk(tmp_path: Path) -> None:
+    """Sealed served feature values are audited as prediction segments are."""
+    from datetime import UTC, datetime
+
+    from lucid.contracts.semantic.skew import ServedValue
+    from lucid.features.serving import log_served_values
+
+    with init_project(tmp_path / "shop", actor="ana", environ={}) as lucid:
+        values = [ServedValue(f"c{i}", "f@1.0.0", float(i), None, "fresh") for i in range(5)]
+        log_served_values(lucid.uows, values, datetime(2026, 11, 2, tzinfo=UTC))
+        assert lucid.monitoring.seal().served == 4  # all but the last value
+        assert lucid.anchor.verify().ok
+        [segment] = list((lucid.settings.data_dir / "prediction_log" / "served").rglob("*.parquet"))
+        segment.write_bytes(segment.read_bytes()[:-8] + b"tampered")
+        audit = lucid.anchor.verify()
+        assert not audit.ok and segment.name in (audit.problem or "")
+        result = run_lucid("events", "verify", "--json", cwd=tmp_path / "shop")
+        assert result.code == 1 and segment.name in json.loads(result.stdout)["reason"]

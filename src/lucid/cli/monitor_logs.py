@@ -182,8 +182,9 @@ def seal(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Move the logged prediction and outcome rows of UTC days that have ended into columnar
-    segments, one model and day each (the scheduler does it once a UTC day). Sealing twice is
-    a no-op."""
+    segments, one model and day each, and the served feature values of those days (every
+    model's, so not with --model) into segments of one day each (the scheduler does it once
+    a UTC day). Sealing twice is a no-op."""
     with open_lucid(ctx) as lucid:
         report = lucid.monitoring.seal(model, before)
     if as_json:
@@ -207,6 +208,11 @@ def seal(
         f"{_counted(report.outcomes, 'outcome row')} logged before {report.before} sealed into "
         f"{_counted(report.outcome_segments, 'segment')}"
     )
+    if model is None:
+        console.print(
+            f"{_counted(report.served, 'served feature value')} served before {report.before} "
+            f"sealed into {_counted(report.served_segments, 'segment')}"
+        )
 
 
 def _counted(n: int, noun: str) -> str:

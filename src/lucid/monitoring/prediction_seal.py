@@ -7,11 +7,13 @@ ids, versions, entities, served-at times, scores, arms; features typed by the sa
 Each segment is registered and its rows deleted in one transaction
 (`lucid.storage.prediction_seal`), so sealing twice is a no-op and a crash leaves the rows or
 the segment, never both and never neither. The outcome rows logged on ended days are sealed
-the same way into outcome segments.
+the same way into outcome segments, and the served feature values (`served_features`) of
+ended days into served segments (`lucid.storage.served_segments`), ids kept; a seal of one
+model (`model=`) leaves served values, which belong to no model, as rows.
 
 A seal records no event: it decides nothing and changes no prediction, only where it is
 kept. The segment's registration (model, day, rows, SHA-256) is its governance record, and
-`lucid events verify` rehashes every segment, prediction and outcome.
+`lucid events verify` rehashes every segment: prediction, outcome and served value.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class SealReport:
     days: list[dict[str, Any]] = field(default_factory=list)
     outcome_days: list[dict[str, Any]] = field(default_factory=list)
     """Outcome rows logged before `before`, per (model, day of logging)."""
+    served_days: list[dict[str, Any]] = field(default_factory=list)
+    """Served feature values served before `before`, per day (a seal of every model)."""
 
     @property
     def rows(self) -> int:
@@ -54,6 +58,14 @@ class SealReport:
     def outcome_segments(self) -> int:
         return sum(int(day["segments"]) for day in self.outcome_days)
 
+    @property
+    def served(self) -> int:
+        return sum(int(day["rows"]) for day in self.served_days)
+
+    @property
+    def served_segments(self) -> int:
+        return sum(int(day["segments"]) for day in self.served_days)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "before": self.before,
@@ -63,6 +75,9 @@ class SealReport:
             "outcomes": self.outcomes,
             "outcome_segments": self.outcome_segments,
             "outcome_days": self.outcome_days,
+            "served": self.served,
+            "served_segments": self.served_segments,
+            "served_days": self.served_days,
         }
 
 
@@ -115,7 +130,25 @@ def seal_predictions(
             report.outcome_days.append(
                 {"model": of, "day": logged_on, "rows": moved, "segments": segments}
             )
+    if model is None:
+        _seal_served(log, bound, rows_per_segment, report)
     return report
+
+
+def _seal_served(log: PredictionLog, bound: str, limit: int, report: SealReport) -> None:
+    """Seal the served feature values served before `bound`, day by day, in id order."""
+    for served_on in log.sealable_served_days(bound):
+        moved = segments = 0
+        while True:
+            rows = log.sealable_served(served_on, bound, limit)
+            sealed = log.seal_served(rows) if rows else 0
+            if not sealed:  # none left, or another seal moved some of them first
+                break
+            moved, segments = moved + sealed, segments + 1
+            if len(rows) < limit:
+                break
+        if moved:
+            report.served_days.append({"day": served_on, "rows": moved, "segments": segments})
 
 
 def _day(value: str | date) -> date:

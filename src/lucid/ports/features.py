@@ -61,7 +61,8 @@ class FeatureRepository(Protocol):
         until: int | None = None,
     ) -> list[LoggedValue]:
         """Logged served values (served at or after `since`, of `features`, logged after
-        position `after` and at or before `until`), in logged order."""
+        position `after` and at or before `until`), in logged order, whether still rows or
+        sealed into segments."""
         ...
 
     def served_position(self) -> int:

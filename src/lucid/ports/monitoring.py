@@ -273,6 +273,21 @@ class PredictionLog(Protocol):
         transaction; the rows sealed, 0 when some are no longer rows (nothing changed)."""
         ...
 
+    def sealable_served_days(self, before: str) -> list[str]:
+        """The UTC days (`YYYY-MM-DD`) of the served feature values served before `before`
+        that a seal may move into served segments, oldest first."""
+        ...
+
+    def sealable_served(self, day: str, before: str, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` of those served values served on `day`, by id, as stored."""
+        ...
+
+    def seal_served(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Store served value `rows` (of one UTC day) as one served segment and delete them,
+        in one transaction; the rows sealed, 0 when some are no longer rows (nothing
+        changed)."""
+        ...
+
     def insert_outcomes(
         self, rows: Sequence[Mapping[str, Any]], connection: Any | None = None
     ) -> None:

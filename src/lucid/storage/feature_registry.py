@@ -8,11 +8,12 @@ decides, writes and records its events under one lock and one commit.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from lucid.contracts.events import format_time, parse_time
@@ -21,13 +22,23 @@ from lucid.contracts.semantic.governance import Approval, Governed, Status
 from lucid.contracts.semantic.skew import LoggedValue, ServedValue, SkewSums, epoch_text
 from lucid.contracts.semantic.sources import Source
 from lucid.contracts.semantic.versions import FeatureRef
+from lucid.storage.served_segments import (
+    COLUMNS,
+    scan_segments,
+    segment_count,
+    segment_paths,
+    segment_query,
+)
 from lucid.storage.tables import (
     feature_approvals,
     feature_definitions,
     feature_sources,
     served_features,
+    served_segments,
     skew_figures,
 )
+
+T = TypeVar("T")
 
 
 def _json(value: dict[str, Any]) -> str:
@@ -35,10 +46,12 @@ def _json(value: dict[str, Any]) -> str:
 
 
 class SqlFeatureRepository:
-    """The feature tables, on one transaction's connection."""
+    """The feature tables, on one transaction's connection; served values are read from
+    their rows and their sealed segments under `served_root` (`lucid.storage.served_segments`)."""
 
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, served_root: Path | None = None) -> None:
         self._connection = connection
+        self._root = served_root  # the prediction log's folder, holding served segments
 
     def sources(self) -> dict[str, Source]:
         rows = self._connection.execute(select(feature_sources.c.spec)).scalars()
@@ -163,32 +176,50 @@ class SqlFeatureRepository:
         after: int = 0,
         until: int | None = None,
     ) -> list[LoggedValue]:
-        query = served_features.select().order_by(served_features.c.id)
+        since_text = None if since is None else format_time(since, "since")
+        query = select(*(served_features.c[name] for name in COLUMNS)).order_by(
+            served_features.c.id
+        )
         if after:
             query = query.where(served_features.c.id > after)
         if until is not None:
             query = query.where(served_features.c.id <= until)
-        if since is not None:
-            query = query.where(served_features.c.served_at >= format_time(since, "since"))
+        if since_text is not None:
+            query = query.where(served_features.c.served_at >= since_text)
         if features is not None:
             query = query.where(served_features.c.feature.in_(list(features)))
-        return [
-            LoggedValue(
-                row.entity,
-                row.feature,
-                parse_time(row.served_at),
-                json.loads(row.value),
-                row.status,
+        rows, files = self._with_segments(
+            lambda: [tuple(row) for row in self._connection.execute(query)],
+            segment_query(after=after, until=until, since=since_text),
+        )
+        if files:
+            found = scan_segments(
+                files,
+                select_list=", ".join(f"s.{name}" for name in COLUMNS),
+                after=after,
+                until=until,
+                since=since_text,
+                features=features,
             )
-            for row in self._connection.execute(query)
+            rows = sorted([*rows, *found], key=lambda row: int(row[0]))
+        return [
+            LoggedValue(entity, feature, parse_time(served_at), json.loads(value), status)
+            for _, served_at, entity, feature, value, _, status in rows
         ]
 
+    def _with_segments(self, read_rows: Callable[[], T], files: Select[Any]) -> tuple[T, list[str]]:
+        """What `read_rows` reads of the rows and the served segment files `files` selects,
+        as of one moment: read again while a seal committed in between
+        (`lucid.storage.served_segments`)."""
+        while True:
+            sealed = segment_count(self._connection)
+            rows = read_rows()
+            paths = segment_paths(self._root, self._connection, files)
+            if segment_count(self._connection) == sealed:
+                return rows, paths
+
     def served_position(self) -> int:
-        return int(
-            self._connection.execute(
-                select(func.coalesce(func.max(served_features.c.id), 0))
-            ).scalar_one()
-        )
+        return self.served_watermark()
 
     def kept_skew(self, tolerance: float) -> tuple[int, list[SkewSums]] | None:
         row = self._connection.execute(
@@ -216,22 +247,35 @@ class SqlFeatureRepository:
         )
 
     def last_served_at(self, features: Sequence[str]) -> datetime | None:
-        latest = self._connection.execute(
-            select(func.max(served_features.c.served_at)).where(
-                served_features.c.feature.in_(list(features))
-            )
-        ).scalar_one()
+        query = select(func.max(served_features.c.served_at)).where(
+            served_features.c.feature.in_(list(features))
+        )
+        latest, files = self._with_segments(
+            lambda: self._connection.execute(query).scalar_one(), segment_query()
+        )
+        if files:
+            [(sealed,)] = scan_segments(files, select_list="max(s.served_at)", features=features)
+            latest = max((found for found in (latest, sealed) if found is not None), default=None)
         return parse_time(latest) if latest is not None else None
 
     def served_count(self, features: Sequence[str]) -> int:
-        counted = self._connection.execute(
-            select(func.count()).where(served_features.c.feature.in_(list(features)))
-        ).scalar_one()
-        return int(counted)
+        query = select(func.count()).where(served_features.c.feature.in_(list(features)))
+        counted, files = self._with_segments(
+            lambda: int(self._connection.execute(query).scalar_one()), segment_query()
+        )
+        if files:
+            [(sealed,)] = scan_segments(files, select_list="count(*)", features=features)
+            counted += int(sealed)
+        return counted
 
     def served_watermark(self) -> int:
-        last = self._connection.execute(select(func.max(served_features.c.id))).scalar_one()
-        return int(last or 0)
+        """The largest id of a served value, a row or sealed (one statement: one moment)."""
+        rows = select(func.max(served_features.c.id)).scalar_subquery()
+        sealed = select(func.max(served_segments.c.last_id)).scalar_subquery()
+        last = self._connection.execute(
+            select(func.coalesce(rows, 0), func.coalesce(sealed, 0))
+        ).one()
+        return int(max(last))
 
 
 def served_value_rows(values: Sequence[ServedValue], at: datetime) -> list[dict[str, Any]]:

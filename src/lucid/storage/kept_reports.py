@@ -6,7 +6,9 @@ the metadata database holds, the project's settings and the clock: the scorecard
 Lucid records an event with every change it makes to what such a report reads, and numbers
 the served feature values, so the database's state is written by four queries
 (`STATE_QUERIES`): the schema revision, the event log's head (seq and hash), the id of the
-last served value, and the kept skew sums (tolerance, position, time). The rules:
+last served value (a row or sealed in a served segment: ids never go back, so it moves with
+every value served and a seal keeps it), and the kept skew sums (tolerance, position, time).
+The rules:
 
 - a report is kept only when that state did not move while it was measured (a write landing
   meanwhile leaves nothing kept, and the next reader measures again);
@@ -53,7 +55,11 @@ if TYPE_CHECKING:
 STATE_QUERIES: tuple[tuple[str, str], ...] = (
     ("schema", "SELECT version_num FROM alembic_version"),
     ("head", "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"),
-    ("served", "SELECT MAX(id) FROM served_features"),
+    (
+        "served",
+        "SELECT MAX(id) FROM (SELECT MAX(id) AS id FROM served_features "
+        "UNION ALL SELECT MAX(last_id) FROM served_segments) AS positions",
+    ),
     ("skew", "SELECT tolerance, position, measured_at FROM skew_figures ORDER BY tolerance"),
 )
 """What a kept report's validity is checked against, in plain SQL every driver runs."""

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, func, insert, select
 
 from lucid.contracts.events import format_time
 from lucid.ports.window_scan import OutcomeScan, SegmentScan
-from lucid.storage import prediction_seal
+from lucid.storage import prediction_seal, served_segments
 from lucid.storage.database import Database
 from lucid.storage.prediction_entities import entity_rows, latest_served
 from lucid.storage.prediction_ids import ids_among, row_ids_among, rows_by_id
@@ -38,6 +38,7 @@ from lucid.storage.prediction_segments import (
     wall,
 )
 from lucid.storage.prediction_windows import labelled_rows, rows_part, segment_scan, segments_part
+from lucid.storage.served_segments import ServedSegments
 from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
@@ -63,6 +64,7 @@ class SqlPredictionLog:
         self.db = db
         self.segments = None if root is None else PredictionSegments(db, root)
         self.outcomes = PredictionOutcomes(db, root, segment_rows)
+        self.served = None if root is None else ServedSegments(db, root)
         self._segment_rows = segment_rows
 
     @property
@@ -289,6 +291,21 @@ class SqlPredictionLog:
         if segments is None:
             raise RuntimeError("this prediction log keeps no segments")
         return prediction_seal.seal_outcomes(self.db, segments, model, rows)
+
+    def sealable_served_days(self, before: str) -> list[str]:
+        """The UTC days of the served feature values served before `before` a seal may move
+        (`lucid.storage.served_segments`); none when the log keeps no segments."""
+        if self.served is None:
+            return []
+        return served_segments.sealable_days(self.db, before)
+
+    def sealable_served(self, day: str, before: str, limit: int) -> list[dict[str, Any]]:
+        return served_segments.sealable_rows(self.db, day, before, limit)
+
+    def seal_served(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        if self.served is None:
+            raise RuntimeError("this prediction log keeps no segments")
+        return served_segments.seal_served(self.db, self.served, rows)
 
     def arms_of(self, model: str, ids: Iterable[str]) -> dict[str, tuple[str, str | None]]:
         wanted = list(dict.fromkeys(ids))

@@ -129,7 +129,7 @@ def _moved(
     register: Callable[[Connection], None],
     discard: Callable[[], None],
     key: Any,
-    ids: list[str],
+    ids: list[Any],
 ) -> int:
     """Register a staged segment and delete the rows whose `key` is in `ids`, in one write
     transaction; on any failure (or when some rows are gone) the segment is discarded."""

@@ -1,3 +1,3 @@
 """The schema revision this version of Lucid needs: the head of `migrations/versions`."""
 
-SCHEMA_HEAD = "0022"
+SCHEMA_HEAD = "0023"

@@ -102,9 +102,13 @@ served_features = Table(
     Column("as_of", String(27), nullable=True),
     Column("status", String(10), nullable=False),
 )
-"""Every served feature value that was asked to be logged, for the skew report. No secondary
-index: the serving path writes a row per value served, and its reads (skew, serving figures)
-scan the table."""
+"""Every served feature value that was asked to be logged, for the skew report, until a seal
+moves it into a served segment (`served_segments`). Its id is its position and never goes
+back: a seal never moves the row of the largest id, so SQLite (the largest rowid plus one)
+like PostgreSQL (a sequence) gives every new value an id above every sealed one. No
+secondary index: the serving path writes a row per value served, and its reads (skew,
+serving figures, the seal) scan what is not sealed yet.
+"""
 
 # The model registry (value contract). JSON documents are stored as canonical text; the
 # promotion gate re-reads the contract from `impact`, which no version is stored without.
@@ -434,6 +438,25 @@ prediction_segments = Table(
 """Each closed Parquet segment of the columnar prediction log (one model, one UTC day): its
 path under the log's folder, rows, SHA-256 and served-at range. A file is part of the log
 once its row is committed; a file without one is an orphan and never read."""
+
+served_segments = Table(
+    "served_segments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("day", String(10), nullable=False),
+    Column("path", String(500), nullable=False, unique=True),
+    Column("rows", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("first_id", Position, nullable=False),
+    Column("last_id", Position, nullable=False),
+    Column("first_served_at", String(27), nullable=False),
+    Column("last_served_at", String(27), nullable=False),
+    Column("created_at", String(27), nullable=False),
+    Index("ix_served_segments_last_id", "last_id"),
+)
+"""Each closed Parquet segment of served feature values (one UTC day of serving): its path
+under the prediction log's folder, rows, SHA-256, id range and served-at range; read once its
+row is committed, like a prediction segment."""
 
 outcome_segments = Table(
     "outcome_segments",

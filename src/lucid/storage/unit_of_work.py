@@ -46,8 +46,9 @@ _REPOSITORIES: dict[str, tuple[str, str]] = {
     "access": ("lucid.storage.access", "SqlAccessRepository"),
 }
 """Each repository's adapter (module, class), built on the unit's connection when first used."""
-_LOG_READERS = {"shadow"}
-"""The repositories that also read the prediction log's segments (built with its folder)."""
+_LOG_READERS = {"features", "shadow"}
+"""The repositories that also read the prediction log's segments (built with its folder):
+sealed served values, shadow pairs."""
 
 _OPEN: ContextVar[dict[int, SqlUnitOfWork] | None] = ContextVar("lucid_open_units", default=None)
 
@@ -200,8 +201,8 @@ class SqlUnitOfWork:
 
 class SqlUnitsOfWork:
     """Opens units of work on one metadata database; holds the in-transaction event handlers.
-    `log_root` is the prediction log's folder, whose segments shadow pairs read (rows only
-    when None)."""
+    `log_root` is the prediction log's folder, whose segments the served values' reads and
+    shadow pairs read (rows only when None)."""
 
     def __init__(self, db: Database, events: SqlEventLog, log_root: Path | None = None) -> None:
         self.db = db
