@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
 
-from lucid.storage.database import Database
 from lucid.storage.prediction_segments import (
+    SegmentRegistry,
     Staged,
     altered_files,
     held_rows,
@@ -51,12 +50,10 @@ def outcome_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     )
 
 
-class OutcomeSegments:
+class OutcomeSegments(SegmentRegistry):
     """The registered outcome segments of the log kept in `root`."""
 
-    def __init__(self, db: Database, root: Path) -> None:
-        self.db = db
-        self.root = root
+    registry = outcome_segments
 
     def stage(self, model: str, table: pa.Table, created_at: str) -> Staged:
         """Write `table` (outcomes of `model`, in `outcome_table`'s columns) as one segment
@@ -80,16 +77,6 @@ class OutcomeSegments:
             "created_at": created_at,
         }
         return row, final
-
-    @staticmethod
-    def register_in(connection: Connection, staged: Staged) -> None:
-        """Register a staged segment in the transaction of `connection` (the caller discards
-        it when it does not commit)."""
-        connection.execute(insert(outcome_segments), [staged[0]])
-
-    @staticmethod
-    def discard(staged: Staged) -> None:
-        staged[1].unlink(missing_ok=True)
 
     def files(self, model: str | None = None, connection: Connection | None = None) -> list[str]:
         """The registered outcome segment files (absolute paths) of `model` (every model when

@@ -116,13 +116,7 @@ class PredictionOutcomes:
             with self.db.write_transaction() as connection:
                 self.insert([{"model": model, **row} for row in table.to_pylist()], connection)
             return
-        staged = segments.stage(model, table, format_time(datetime.now(UTC)))
-        try:
-            with self.db.write_transaction() as connection:
-                segments.register_in(connection, staged)
-        except BaseException:
-            segments.discard(staged)
-            raise
+        segments.register([segments.stage(model, table, format_time(datetime.now(UTC)))])
 
     def files(self, model: str | None = None, connection: Connection | None = None) -> list[str]:
         return [] if self.segments is None else self.segments.files(model, connection)

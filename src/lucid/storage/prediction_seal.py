@@ -26,12 +26,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, select
+from sqlalchemy import Table, and_, delete, func, select
 
 from lucid.contracts.events import format_time
 from lucid.storage.database import Database
 from lucid.storage.outcome_segments import OutcomeSegments, outcome_table
-from lucid.storage.prediction_segments import PredictionSegments
+from lucid.storage.prediction_segments import PredictionSegments, SegmentRegistry, Staged
 from lucid.storage.tables import outcome_log, prediction_log
 
 if TYPE_CHECKING:
@@ -113,44 +113,14 @@ def seal_outcomes(
     them are no longer rows (nothing changed)."""
     if not rows:
         return 0
-    with db.session_lock(SEGMENTS_LOCK):
-        staged = segments.stage(model, outcome_table(rows), format_time(datetime.now(UTC)))
-        return _moved(
-            db,
-            lambda connection: segments.register_in(connection, staged),
-            lambda: segments.discard(staged),
-            outcome_log.c.prediction_id,
-            [str(row["prediction_id"]) for row in rows],
-        )
-
-
-def _moved(
-    db: Database,
-    register: Callable[[Connection], None],
-    discard: Callable[[], None],
-    key: Any,
-    ids: list[Any],
-) -> int:
-    """Register a staged segment and delete the rows whose `key` is in `ids`, in one write
-    transaction; on any failure (or when some rows are gone) the segment is discarded."""
-    try:
-        with db.write_transaction() as connection:
-            register(connection)
-            deleted = 0
-            for start in range(0, len(ids), _DELETE):
-                chunk = ids[start : start + _DELETE]
-                # By id alone (ids are unique across the log): given `model = ?` too,
-                # SQLite walks the model's index, every prediction of the model.
-                deleted += connection.execute(delete(key.table).where(key.in_(chunk))).rowcount
-            if deleted != len(ids):
-                raise _Moved
-    except _Moved:
-        discard()
-        return 0
-    except BaseException:
-        discard()
-        raise
-    return len(ids)
+    table = outcome_table(rows)
+    return seal_rows(
+        db,
+        segments,
+        lambda created_at: [segments.stage(model, table, created_at)],
+        outcome_log.c.prediction_id,
+        [str(row["prediction_id"]) for row in rows],
+    )
 
 
 def seal(db: Database, segments: PredictionSegments, model: str, table: pa.Table) -> int:
@@ -159,16 +129,45 @@ def seal(db: Database, segments: PredictionSegments, model: str, table: pa.Table
     0 when some of them are no longer rows (nothing changed)."""
     if not table.num_rows:
         return 0
-    ids: list[str] = table.column("id").to_pylist()
-    with db.session_lock(SEGMENTS_LOCK):
-        staged = segments.stage(model, table, format_time(datetime.now(UTC)))
+
+    def one_day(created_at: str) -> list[Staged]:
+        staged = segments.stage(model, table, created_at)
         if len(staged) != 1:  # more than one day: not a closed day's rows
             segments.discard(staged)
             raise ValueError("a seal takes the rows of one UTC day")
-        return _moved(
-            db,
-            lambda connection: segments.register_in(connection, staged),
-            lambda: segments.discard(staged),
-            prediction_log.c.id,
-            ids,
-        )
+        return staged
+
+    return seal_rows(db, segments, one_day, prediction_log.c.id, table.column("id").to_pylist())
+
+
+def seal_rows(
+    db: Database,
+    segments: SegmentRegistry,
+    stage: Callable[[str], list[Staged]],
+    key: Any,
+    ids: list[Any],
+) -> int:
+    """Under the segments' lock, write the segment `stage` makes (given the creation time),
+    then in one write transaction register it and delete the rows whose `key` is in `ids`;
+    `len(ids)`, or 0 when some of those rows are no longer rows (nothing changed). On any
+    failure the segment is discarded."""
+    with db.session_lock(SEGMENTS_LOCK):
+        staged = stage(format_time(datetime.now(UTC)))
+        try:
+            with db.write_transaction() as connection:
+                segments.register_in(connection, staged)
+                deleted = 0
+                for start in range(0, len(ids), _DELETE):
+                    chunk = ids[start : start + _DELETE]
+                    # By id alone (ids are unique across the log): given `model = ?` too,
+                    # SQLite walks the model's index, every prediction of the model.
+                    deleted += connection.execute(delete(key.table).where(key.in_(chunk))).rowcount
+                if deleted != len(ids):
+                    raise _Moved
+        except _Moved:
+            segments.discard(staged)
+            return 0
+        except BaseException:
+            segments.discard(staged)
+            raise
+    return len(ids)

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Select, Table, func, insert, select
@@ -35,7 +35,7 @@ from lucid.storage.tables import prediction_segments
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["FEATURE_PREFIX", "PredictionSegments"]
+__all__ = ["FEATURE_PREFIX", "PredictionSegments", "SegmentRegistry"]
 
 Staged = tuple[dict[str, Any], Path]
 """A segment file written and not yet registered: its registration row and its path."""
@@ -44,12 +44,43 @@ _GROUP = 131_072
 """Rows per Parquet row group: a reader holds one group per thread, not the segment."""
 
 
-class PredictionSegments:
-    """The registered segments of the log kept in `root`."""
+class SegmentRegistry:
+    """Segment files kept under `root`, each part of the log once one row of `registry`
+    registers it (the write rule above)."""
+
+    registry: ClassVar[Table]
 
     def __init__(self, db: Database, root: Path) -> None:
         self.db = db
         self.root = root
+
+    def register(self, staged: Sequence[Staged]) -> None:
+        """Register staged segments in one transaction; on failure their files are deleted."""
+        if not staged:
+            return
+        try:
+            with self.db.write_transaction() as connection:
+                self.register_in(connection, staged)
+        except BaseException:
+            self.discard(staged)
+            raise
+
+    def register_in(self, connection: Connection, staged: Sequence[Staged]) -> None:
+        """Register staged segments in the transaction of `connection` (the caller discards
+        them when it does not commit)."""
+        connection.execute(insert(self.registry), [row for row, _ in staged])
+
+    @staticmethod
+    def discard(staged: Sequence[Staged]) -> None:
+        """Delete staged segment files (never registered, so never read)."""
+        for _, path in staged:
+            path.unlink(missing_ok=True)
+
+
+class PredictionSegments(SegmentRegistry):
+    """The registered segments of the log kept in `root`."""
+
+    registry = prediction_segments
 
     def append(self, model: str, table: pa.Table, created_at: str) -> int:
         """Write `table` (validated predictions of `model`) as one segment per UTC day and
@@ -80,28 +111,6 @@ class PredictionSegments:
             self.discard(written)
             raise
         return written
-
-    def register(self, staged: Sequence[Staged]) -> None:
-        """Register staged segments in one transaction; on failure their files are deleted."""
-        if not staged:
-            return
-        try:
-            with self.db.write_transaction() as connection:
-                self.register_in(connection, staged)
-        except BaseException:
-            self.discard(staged)
-            raise
-
-    @staticmethod
-    def register_in(connection: Connection, staged: Sequence[Staged]) -> None:
-        """Register staged segments in the transaction of `connection` (the caller discards
-        them when it does not commit)."""
-        connection.execute(insert(prediction_segments), [row for row, _ in staged])
-
-    @staticmethod
-    def discard(staged: Sequence[Staged]) -> None:
-        for _, path in staged:
-            path.unlink(missing_ok=True)
 
     def _write(self, model: str, day: str, part: pa.Table, created_at: str) -> Staged:
         import pyarrow.compute as pc

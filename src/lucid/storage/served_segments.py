@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, and_, func, insert, select
+from sqlalchemy import Connection, Select, and_, func, select
 
-from lucid.contracts.events import format_time
 from lucid.storage.database import Database
-from lucid.storage.prediction_seal import SEGMENTS_LOCK, _moved
+from lucid.storage.prediction_seal import seal_rows
 from lucid.storage.prediction_segments import (
+    SegmentRegistry,
     Staged,
     altered_files,
     scan,
@@ -63,12 +62,10 @@ def served_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
-class ServedSegments:
+class ServedSegments(SegmentRegistry):
     """The registered served segments kept in `root` (the prediction log's folder)."""
 
-    def __init__(self, db: Database, root: Path) -> None:
-        self.db = db
-        self.root = root
+    registry = served_segments
 
     def stage(self, table: pa.Table, created_at: str) -> Staged:
         """Write `table` (served values of one UTC day, in `served_table`'s columns) as one
@@ -97,16 +94,6 @@ class ServedSegments:
             "created_at": created_at,
         }
         return row, final
-
-    @staticmethod
-    def register_in(connection: Connection, staged: Staged) -> None:
-        """Register a staged segment in the transaction of `connection` (the caller discards
-        it when it does not commit)."""
-        connection.execute(insert(served_segments), [staged[0]])
-
-    @staticmethod
-    def discard(staged: Staged) -> None:
-        staged[1].unlink(missing_ok=True)
 
     def altered(self) -> list[str]:
         """The registered served segments (paths relative to the log's folder) whose bytes
@@ -212,12 +199,11 @@ def seal_served(db: Database, segments: ServedSegments, rows: Sequence[Mapping[s
     them are no longer rows (nothing changed)."""
     if not rows:
         return 0
-    with db.session_lock(SEGMENTS_LOCK):
-        staged = segments.stage(served_table(rows), format_time(datetime.now(UTC)))
-        return _moved(
-            db,
-            lambda connection: segments.register_in(connection, staged),
-            lambda: segments.discard(staged),
-            served_features.c.id,
-            [int(row["id"]) for row in rows],
-        )
+    table = served_table(rows)
+    return seal_rows(
+        db,
+        segments,
+        lambda created_at: [segments.stage(table, created_at)],
+        served_features.c.id,
+        [int(row["id"]) for row in rows],
+    )
