@@ -31,8 +31,11 @@ browser:
 		 (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)); } || \
 		echo "chromium could not be installed: the dashboard browser test will be skipped"
 
+# One pytest worker per core, up to four; a module's tests stay on one worker, so a module's
+# fixture (the churn scenario's world) is built once. Each worker has its own temporary
+# folders, PostgreSQL schemas and Redis key prefixes.
 test: lint browser
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest --numprocesses auto --maxprocesses 4 --dist loadfile
 
 bench: sync
 	$(UV) run --frozen python bench/event_log.py
