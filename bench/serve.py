@@ -18,7 +18,10 @@ p50, p99 and server CPU as multiples of the floor's (`--no-floor` leaves it out)
 average is printed beside the figures: the machine may be shared. On a shared machine one
 pair of steps measures the neighbours' load as much as the servers: `--floor-rounds N`
 runs the floor's step then Lucid's N times at 1,000/s, and the goal at that rate is judged
-on the median of the N ratios, each round's printed.
+on the median of the N ratios, each round's printed. `--goal-rounds N` runs the steps at
+2,000/s N times the same way, each round printed; the goal at that rate is judged on every
+answer of the N rounds together (their p99, the rate achieved over their seconds, no error
+in any of them).
 
 The load generator is a raw asyncio HTTP/1.1 client on keep-alive connections in this
 process; it shares the machine's cores with the server. With `--baseline-duration` > 0 the
@@ -36,7 +39,7 @@ in turn): each such line shows the p99 of the valid requests, how many valid req
         [--entities 10000] [--workers 2] [--connections 64] [--stores sqlite,redis]
         [--redis-url redis://127.0.0.1:6379/0] [--baseline-duration 0] [--malformed]
         [--shadow] [--flavours sklearn,onnx,xgboost,lightgbm,mlflow] [--batch-duration S]
-        [--batch-connections 4] [--floor-seconds 1] [--floor-rounds 1]
+        [--batch-connections 4] [--floor-seconds 1] [--floor-rounds 1] [--goal-rounds 1]
 
 `--shadow` runs the same steps while a challenger scores every request in production's
 shadow (a second model call and a shadow score in the same commit).
@@ -431,6 +434,23 @@ class Step:
             f"({floor.server_cores:.2f} cores for the floor)"
         )
 
+    @staticmethod
+    def pooled(steps: list[Step]) -> Step:
+        """Every answer of `steps` (rounds of one target rate) as one step."""
+        seconds = sum(step.seconds for step in steps)
+        return Step(
+            target=steps[0].target,
+            sent=sum(step.sent for step in steps),
+            ok=sum(step.ok for step in steps),
+            errors=sum(step.errors for step in steps),
+            seconds=seconds,
+            latencies_ms=[latency for step in steps for latency in step.latencies_ms],
+            client_cores=sum(step.client_cores * step.seconds for step in steps) / seconds,
+            server_cores=sum(step.server_cores * step.seconds for step in steps) / seconds,
+            malformed=sum(step.malformed for step in steps),
+            refused=sum(step.refused for step in steps),
+        )
+
     def met(self) -> bool:
         """The goal: the rate achieved (for the valid requests), p99 under the bound, no valid
         request failing, every malformed one refused."""
@@ -755,6 +775,12 @@ def main() -> None:
         help=f"rounds of the floor's step then Lucid's at {FLOOR_RATE}/s (the median ratio)",
     )
     parser.add_argument(
+        "--goal-rounds",
+        type=int,
+        default=1,
+        help=f"rounds of the steps at {GOAL_RATE}/s (the goal judged on their answers together)",
+    )
+    parser.add_argument(
         "--shadow",
         action="store_true",
         help="a challenger scores every request of the scikit-learn model in a shadow comparison",
@@ -873,6 +899,8 @@ def run_flavour(
         loads.append((f"  + {MALFORMED_SHARE:.0%} malformed", mixed))
     for rate in rates:
         rounds = args.floor_rounds if floor_app is not None and rate == FLOOR_RATE else 1
+        rounds = args.goal_rounds if rate == GOAL_RATE else rounds
+        at_goal: list[Step] = []
         for round_number in range(rounds):  # the malformed steps in the first round only
             bare = None
             if floor_app is not None:
@@ -893,13 +921,18 @@ def run_flavour(
                     if rate == FLOOR_RATE:
                         outcome.at_floor_rate.append((step, bare))
                 if rate >= GOAL_RATE:
-                    print(
-                        f"goal (>= {GOAL_RATE}/s, p99 < {GOAL_P99_MS:g} ms, no valid "
-                        f"request failing) at {rate}/s: {'met' if step.met() else 'MISSED'}",
-                        flush=True,
-                    )
-                    if outcome.single is None:
-                        outcome.single = step
+                    at_goal.append(step)
+        if at_goal:
+            pooled = Step.pooled(at_goal)
+            together = f", {len(at_goal)} rounds together: p99 {pooled.percentile(0.99):.2f} ms"
+            print(
+                f"goal (>= {GOAL_RATE}/s, p99 < {GOAL_P99_MS:g} ms, no valid request failing) "
+                f"at {rate}/s{together if len(at_goal) > 1 else ''}: "
+                f"{'met' if pooled.met() else 'MISSED'}",
+                flush=True,
+            )
+            if outcome.single is None:
+                outcome.single = pooled
         if rate == FLOOR_RATE and outcome.at_floor_rate:
             print(
                 f"goal (p99 within {FLOOR_RATIO:g}x the floor's at {rate}/s, "
