@@ -154,6 +154,15 @@ def test_no_project_is_a_sentence_and_debug_shows_the_traceback(tmp_path: Path) 
     assert debug.code == 1 and "Traceback" in debug.stderr
 
 
+def test_an_error_sentence_is_one_line_however_long(tmp_path: Path) -> None:
+    """The terminal wraps a long sentence; the CLI never cuts a path or a command in two."""
+    folder = tmp_path / ("a-folder-whose-name-is-long-" * 4) / "project"
+    result = run_lucid("--project", str(folder), "events", "verify")
+    assert result.code == 1
+    assert result.stderr.count("\n") == 1 and len(result.stderr) > 160
+    assert f"create one with `lucid init {folder}`" in result.stderr
+
+
 def test_project_option_and_environment_override(project: Path, tmp_path: Path) -> None:
     assert run_lucid("--project", str(project), "events", "verify").code == 0
     other = tmp_path / "elsewhere.db"

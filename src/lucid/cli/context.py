@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 class LazyConsole:
     """A Rich console on stdout (or stderr), made on first use: a command that prints only
-    JSON never imports Rich."""
+    JSON never imports Rich. The stderr console writes each message on one line (the
+    terminal wraps it): a path or a command in an error sentence is never cut in two."""
 
     def __init__(self, *, stderr: bool = False) -> None:
         self._stderr = stderr
@@ -30,7 +31,7 @@ class LazyConsole:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=self._stderr)
+            self._console = Console(stderr=self._stderr, soft_wrap=self._stderr)
         return self._console
 
     def __getattr__(self, name: str) -> Any:
