@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from lucid.bootstrap import open_project
+from lucid.errors import NotFound
 from lucid.project import init_project
 from tests.monitoring_world import DAY1, DAY2, Clock, prediction_rows
 
@@ -38,3 +41,18 @@ def test_the_daily_seal_runs_at_the_first_call_of_each_utc_day(tmp_path: Path) -
         assert sorted((d["day"], d["rows"]) for d in again.days) == [(D1, 30), (D2, len(today))]
         assert monitoring.seal_daily().days == []
         assert monitoring.log.counts("churn") == (300 + 30 + len(today), 0)
+
+
+def test_a_seal_of_a_model_never_registered_nor_logged_is_not_found(tmp_path: Path) -> None:
+    folder = tmp_path / "shop"
+    with init_project(folder, actor="ops", environ={}):
+        pass
+    with open_project(folder, environ={}) as lucid:
+        lucid.clock = Clock(DAY2 + timedelta(hours=1))
+        monitoring = lucid.monitoring
+        monitoring.log_predictions("churn", 1, prediction_rows(DAY1, 30, seed=1)[0])
+        with pytest.raises(NotFound, match="No model nosuch is registered and nothing of it"):
+            monitoring.seal("nosuch")
+        assert monitoring.log.counts("churn") == (30, 0)  # the refusal moved nothing
+        assert [(d["model"], d["rows"]) for d in monitoring.seal("churn").days] == [("churn", 30)]
+        assert monitoring.seal("churn").days == []  # known, nothing left: no refusal

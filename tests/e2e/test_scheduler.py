@@ -175,7 +175,7 @@ def test_bad_input_is_refused_with_a_sentence(project: Path, environment: dict[s
         (["monitor", "seal", "--before", "soon"], "before: must be a UTC day YYYY-MM-DD"),
         (["monitor", "seal", "--before", "2999-01-01"], "before: must be a UTC day not after"),
         (["monitor", "seal", "--model", "Not A Name"], "model: 'Not A Name' must be"),
-        (["monitor", "seal", "--model", "nosuch"], "No prediction or outcome of nosuch is"),
+        (["monitor", "seal", "--model", "nosuch"], "No model nosuch is registered and nothing"),
     ]
     for args, sentence in cases:
         result = run_lucid("--project", str(project), *args, env=environment)

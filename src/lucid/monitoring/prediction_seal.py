@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from lucid.contracts.value import validate_model_name
-from lucid.errors import InvalidInput, NotFound
+from lucid.errors import InvalidInput
 from lucid.monitoring.prediction_tables import rows_table
 from lucid.ports.monitoring import PredictionLog
 
@@ -90,15 +90,12 @@ def seal_predictions(
     rows_per_segment: int = SEAL_ROWS,
 ) -> SealReport:
     """Seal the rows (of `model`, every model when None) served before the UTC day `before`
-    (`YYYY-MM-DD`; today when None, and never later: today's rows are still being written).
-    A model given with nothing logged is not found."""
+    (`YYYY-MM-DD`; today when None, and never later: today's rows are still being written)."""
     if model is not None:
         try:
             validate_model_name(model)
         except InvalidInput as error:
             raise InvalidInput("model", error.rule) from None
-        if log.counts(model) == (0, 0):
-            raise NotFound(f"No prediction or outcome of {model} is logged; nothing to seal.")
     today = now.astimezone(UTC).date()
     day = today if before is None else _day(before)
     if day > today:
