@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lucid.contracts.value import validate_model_name
-from lucid.errors import InvalidInput, NotFound
+from lucid.errors import InvalidInput
 from lucid.monitoring import prediction_files, predictions
 from lucid.monitoring.experiment_outcomes import experiment_writer
 from lucid.monitoring.predictions import OutcomeReport
@@ -80,18 +80,13 @@ class PredictionIntake:
         that is not registered and has nothing logged is not found."""
         from lucid.monitoring.prediction_seal import seal_predictions
 
-        if model is not None:
-            try:
-                validate_model_name(model)
-            except InvalidInput as error:
-                raise InvalidInput("model", error.rule) from None
-            with self.uows() as uow:
-                registered = uow.models.latest_number(model) is not None
-            if not registered and self.log.counts(model) == (0, 0):
-                raise NotFound(
-                    f"No model {model} is registered and nothing of it is logged; nothing to seal."
-                )
-        return seal_predictions(self.log, now=self.clock(), model=model, before=before)
+        return seal_predictions(
+            self.log, now=self.clock(), model=model, before=before, registered=self._registered
+        )
+
+    def _registered(self, model: str) -> bool:
+        with self.uows() as uow:
+            return uow.models.latest_number(model) is not None
 
     def seal_daily(self) -> SealReport:
         """`seal()` at this object's first call of each UTC day (the scheduler's ticks): a

@@ -18,12 +18,13 @@ kept. The segment's registration (model, day, rows, SHA-256) is its governance r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from lucid.contracts.value import validate_model_name
-from lucid.errors import InvalidInput
+from lucid.errors import InvalidInput, NotFound
 from lucid.monitoring.prediction_tables import rows_table
 from lucid.ports.monitoring import PredictionLog
 
@@ -88,14 +89,20 @@ def seal_predictions(
     model: str | None = None,
     before: str | date | None = None,
     rows_per_segment: int = SEAL_ROWS,
+    registered: Callable[[str], bool] | None = None,
 ) -> SealReport:
     """Seal the rows (of `model`, every model when None) served before the UTC day `before`
-    (`YYYY-MM-DD`; today when None, and never later: today's rows are still being written)."""
+    (`YYYY-MM-DD`; today when None, and never later: today's rows are still being written).
+    With `registered`, a model it does not know and that has nothing logged is not found."""
     if model is not None:
         try:
             validate_model_name(model)
         except InvalidInput as error:
             raise InvalidInput("model", error.rule) from None
+        if registered is not None and not registered(model) and log.counts(model) == (0, 0):
+            raise NotFound(
+                f"No model {model} is registered and nothing of it is logged; nothing to seal."
+            )
     today = now.astimezone(UTC).date()
     day = today if before is None else _day(before)
     if day > today:
