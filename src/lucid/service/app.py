@@ -177,7 +177,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         # nothing on the event loop.
         to_thread.current_default_thread_limiter().total_tokens = SYNC_THREADS
         handle = bootstrap(settings)
-        handle.db.checkpoint_often()  # short stalls of the loop that commits predictions
+        handle.db.checkpoint_in_background()  # not in the commits of the loop
         app.state.lucid = handle
         app.state.tokens = handle.tokens
         app.state.serving = ServingState(handle, app.state.tokens)

@@ -31,11 +31,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from lucid.errors import ConfigurationError, StorageUnavailable
 from lucid.extras import require
 from lucid.storage.driver_errors import translated
+from lucid.storage.wal_checkpoints import Checkpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
-SERVING_CHECKPOINT_PAGES = 200
-"""WAL pages between checkpoints in a serving worker: 1,000-page checkpoints stalled a worker
-for ~10 ms each and made the p99 of predictions (bench/serve.py, 1,000/s on SQLite)."""
 _WRITE_LOCK_OPTION = "lucid_write_lock"
 _LOCKED: ContextVar[dict[int, Connection] | None] = ContextVar("lucid_locked", default=None)
 """The open locked transaction of each database (by id) in this context."""
@@ -85,6 +83,7 @@ class Database:
         self._writers = threading.RLock()  # this process's SQLite writers, one at a time
         self._writing = 0  # how deep the thread holding `_writers` is
         self._writers_file: Any = None  # the file the processes' writers take turns on
+        self._checkpointer: Checkpointer | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -348,18 +347,24 @@ class Database:
 
         return HeldLock(release, alive)
 
-    def checkpoint_often(self, pages: int = SERVING_CHECKPOINT_PAGES) -> None:
-        """SQLite: this process's commits checkpoint the WAL once it holds `pages` pages
-        (SQLite's default is 1,000), starting with what it holds now. A checkpoint syncs the
-        database file while the committing writer, and every writer queued behind it, waits;
-        serving workers commit many times a second on their event loop."""
-        if not self.is_sqlite:
-            return
-        self._pragmas.append(f"PRAGMA wal_autocheckpoint={pages}")
+    def checkpoint_in_background(self) -> Checkpointer | None:
+        """SQLite: this process's commits no longer checkpoint the WAL; a thread does
+        (`lucid.storage.wal_checkpoints`), until `dispose`. A checkpoint in a commit syncs the
+        database file while that writer, and every writer queued behind it, waits; serving
+        workers commit many times a second on their event loop. None on PostgreSQL or in
+        memory."""
+        database = make_url(self.url).database
+        if not self.is_sqlite or database in (None, "", ":memory:") or self._checkpointer:
+            return self._checkpointer
+        self._pragmas.append("PRAGMA wal_autocheckpoint=0")
         self.engine.dispose()  # pooled connections reopen with it
-        self.read_scalar("PRAGMA wal_checkpoint(PASSIVE)")
+        self._checkpointer = Checkpointer(database, self._writer)
+        return self._checkpointer
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
         if self._writers_file is not None:
             self._writers_file.close()
