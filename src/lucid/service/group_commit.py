@@ -68,7 +68,10 @@ class PredictionJournal:
     """Stores what waiting requests logged, many requests per commit, one commit at a time.
 
     On SQLite the commit runs on the worker's event loop: it takes tens of microseconds,
-    where handing it to a thread made it wait milliseconds for the interpreter lock. On
+    where handing it to a thread made it wait milliseconds for the interpreter lock. While
+    another process's writer holds the database (the other worker's commit), the loop runs
+    its other requests between two tries of the writers' turn (`Database.writer_turn`), and
+    what they hand in meanwhile joins the commit. On
     PostgreSQL, whose commit waits on the network, it runs on a thread. Requests arriving
     during a commit wait for the next, which takes them all."""
 
@@ -116,8 +119,12 @@ class PredictionJournal:
             while self._waiting:
                 if self._coming:
                     await self._gather()
-                batch, self._waiting = self._waiting, []
-                failures = await self._stored([entry for entry, _ in batch])
+                if self._lucid.db.is_sqlite:
+                    batch, failures = await self._committed_in_turn()
+                else:
+                    batch, self._waiting = self._waiting, []
+                    entries = [entry for entry, _ in batch]
+                    failures = await to_thread.run_sync(self._committed, entries)
                 for (_, done), failure in zip(batch, failures, strict=True):
                     if not done.done():  # a request whose client left is cancelled
                         if failure is None:
@@ -126,6 +133,21 @@ class PredictionJournal:
                             done.set_exception(failure)
         finally:
             self._storing = None
+
+    async def _committed_in_turn(
+        self,
+    ) -> tuple[list[tuple[Entry, asyncio.Future[None]]], list[Exception | None]]:
+        """SQLite: the writers' turn, waited for on the loop (what is handed in meanwhile
+        joins), then what waits committed on the loop; the batch and each entry's failure."""
+        batch: list[tuple[Entry, asyncio.Future[None]]] = []
+        try:
+            async with self._lucid.db.writer_turn():
+                batch, self._waiting = self._waiting, []
+                return batch, self._committed([entry for entry, _ in batch])
+        except Exception as error:  # the turn did not come (StorageUnavailable)
+            if not batch:
+                batch, self._waiting = self._waiting, []
+            return batch, [error] * len(batch)
 
     async def _gather(self) -> None:
         """Wait until no request being predicted is left to hand in its entry, or `GATHER_S`."""
@@ -143,23 +165,20 @@ class PredictionJournal:
             timer.cancel()
             self._gathered = None
 
-    async def _stored(self, entries: list[Entry]) -> list[Exception | None]:
+    def _committed(self, entries: list[Entry]) -> list[Exception | None]:
         """Store the entries in one commit; each entry's failure, None once it is stored.
 
         When the database refuses the group for one of its rows, each entry is stored again
         alone, so the row fails its own request and no other. A database that cannot be
         reached answers every entry at once."""
         try:
-            if self._lucid.db.is_sqlite:
-                refused = self._write(entries)
-            else:
-                refused = await to_thread.run_sync(self._write, entries)
+            refused = self._write(entries)
         except StorageUnavailable as error:
             return [error] * len(entries)
         except Exception as error:  # a row refused (translated or not): find which
             if len(entries) == 1:
                 return [error]  # a LucidError answers its sentence; anything else a 500
-            return [failure for entry in entries for failure in await self._stored([entry])]
+            return [failure for entry in entries for failure in self._committed([entry])]
         return [refused.get(id(entry)) for entry in entries]
 
     def _write(self, batch: list[Entry]) -> dict[int, LucidError]:

@@ -13,13 +13,14 @@ process, so a crashed holder never blocks the next one.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from lucid.storage.driver_errors import translated
 from lucid.storage.wal_checkpoints import Checkpointer
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+WRITER_POLL_S = (0.00002, 0.0002)
+"""The first and the longest pause between two tries of an SQLite writer's turn, in s."""
 _WRITE_LOCK_OPTION = "lucid_write_lock"
 _LOCKED: ContextVar[dict[int, Connection] | None] = ContextVar("lucid_locked", default=None)
 """The open locked transaction of each database (by id) in this context."""
@@ -230,34 +233,69 @@ class Database:
             self._writing += 1
             try:
                 if self._writing == 1:
-                    self._take_writers_file()
+                    deadline, pause = self._turn_deadline(), WRITER_POLL_S[0]
+                    while not self._try_writers_file():
+                        self._still_waiting(deadline)
+                        time.sleep(pause)
+                        pause = min(pause * 2, WRITER_POLL_S[1])
                 yield
             finally:
-                if self._writing == 1 and self._writers_file is not None:
-                    fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_UN)
-                self._writing -= 1
+                self._leave_turn()
 
-    def _take_writers_file(self) -> None:
+    @asynccontextmanager
+    async def writer_turn(self) -> AsyncIterator[None]:
+        """The writer's turn of `_writer` for a writer on an event loop, which runs its other
+        tasks between two tries instead of sleeping; held by the loop's thread, so the body
+        must not await. Nothing to take on PostgreSQL."""
+        if not self.is_sqlite:
+            yield
+            return
+        deadline, pause = self._turn_deadline(), WRITER_POLL_S[0]
+        while True:
+            if self._writers.acquire(blocking=False):
+                if self._writing > 0 or self._try_writers_file():
+                    break
+                self._writers.release()  # never held across an await
+            self._still_waiting(deadline)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, WRITER_POLL_S[1])
+        self._writing += 1
+        try:
+            yield
+        finally:
+            self._leave_turn()
+            self._writers.release()
+
+    def _try_writers_file(self) -> bool:
+        """Whether this process holds the writers' file now (in memory: no file to take)."""
         if self._writers_file is None:
             folder = self._locks_folder()
             if folder is None:
-                return  # one process: the thread lock is enough
+                return True  # one process: the thread lock is enough
             self._writers_file = (folder / "writers.lock").open("a+b")
-        # Polled, not a blocking flock: a wait is bounded like SQLite's busy timeout, and
+        # Tried, not a blocking flock: a wait is bounded like SQLite's busy timeout, and
         # short waits (another worker's commit) still end within about their own length.
-        deadline, pause = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000, 0.00002
-        while True:
-            try:
-                fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise StorageUnavailable(
-                        f"Another writer has held the SQLite database {redact(self.url)} for "
-                        f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s; nothing was written."
-                    ) from None
-                time.sleep(pause)
-                pause = min(pause * 2, 0.0002)
+        try:
+            fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _leave_turn(self) -> None:
+        if self._writing == 1 and self._writers_file is not None:
+            fcntl.flock(self._writers_file.fileno(), fcntl.LOCK_UN)
+        self._writing -= 1
+
+    @staticmethod
+    def _turn_deadline() -> float:
+        return time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+
+    def _still_waiting(self, deadline: float) -> None:
+        if time.monotonic() > deadline:
+            raise StorageUnavailable(
+                f"Another writer has held the SQLite database {redact(self.url)} for "
+                f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s; nothing was written."
+            )
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
