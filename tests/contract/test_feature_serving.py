@@ -144,6 +144,8 @@ def test_the_event_loop_read_serves_and_refuses_as_the_blocking_one(
     store.materialize([V1], at=AT)
     after, no_feature, unpinned, unapproved = asyncio.run(both([V1]))
     blocking = store.get_online_features(["alice", "nobody"], [V1], now=AT)
+    at_once = store.get_online_features_now(["alice", "nobody"], [V1], now=AT)
+    assert after == [{ref: (v.value, v.status) for ref, v in row.items()} for row in at_once]
     assert after == [{ref: (v.value, v.status) for ref, v in row.items()} for row in blocking]
     assert after[1] == {V1: (None, "stale")}  # nobody: the empty value, by the marker, past TTL
     assert no_feature == "features: name at least one pinned feature (name@version)"

@@ -84,6 +84,8 @@ def test_async_reads_answer_as_the_blocking_read(online_store: OnlineStore) -> N
     )
     assert all(answer == expected_many for answer in many)
     assert expected_many[("b", "f@1.0.0")] == (None, 101.0, None)
+    # Only a store across the network makes a serving loop await its reads.
+    assert online_store.reads_wait is isinstance(online_store, RedisOnlineStore)
 
 
 def test_an_older_materialisation_never_replaces_a_newer_value(online_store: OnlineStore) -> None:

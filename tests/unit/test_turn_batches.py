@@ -95,3 +95,57 @@ def test_a_cancelled_ask_leaves_the_others_answered() -> None:
         return leaving.cancelled(), await staying
 
     assert asyncio.run(main()) == (True, 2)
+
+
+def _turns_until_answered(batches: TurnBatches[str, int, int]) -> int:
+    """How many turns of the loop a lone ask waits for its answer."""
+
+    async def main() -> int:
+        turns = 0
+        asked = asyncio.ensure_future(batches.ask("k", 1))
+        while not asked.done():
+            await asyncio.sleep(0)
+            turns += 1
+        assert asked.result() == 10
+        return turns
+
+    return asyncio.run(main())
+
+
+def test_an_answer_that_does_not_wait_is_given_in_the_turn_that_asks_for_it() -> None:
+    calls: list[list[int]] = []
+
+    def at_once(key: str, items: list[int]) -> list[int]:
+        calls.append(items)
+        return [item * 10 for item in items]
+
+    async def awaited(key: str, items: list[int]) -> list[int]:
+        return at_once(key, items)
+
+    direct = _turns_until_answered(TurnBatches(at_once))
+    through_a_task = _turns_until_answered(TurnBatches(awaited))
+    assert direct < through_a_task
+    assert calls == [[1], [1]]
+
+
+def test_an_answer_that_does_not_wait_shares_one_call_and_fails_every_ask() -> None:
+    calls: list[list[int]] = []
+
+    def answer(key: str, items: list[int]) -> list[int]:
+        calls.append(items)
+        if key == "down":
+            raise ValueError("the model cannot run")
+        return [item + 1 for item in items]
+
+    async def main() -> tuple[list[int], list[BaseException | int]]:
+        batches: TurnBatches[str, int, int] = TurnBatches(answer)
+        good = await asyncio.gather(*(batches.ask("up", n) for n in range(4)))
+        bad = await asyncio.gather(
+            *(batches.ask("down", n) for n in range(2)), return_exceptions=True
+        )
+        return list(good), bad
+
+    good, bad = asyncio.run(main())
+    assert good == [1, 2, 3, 4]
+    assert [str(error) for error in bad] == ["the model cannot run"] * 2
+    assert calls == [[0, 1, 2, 3], [0, 1]]

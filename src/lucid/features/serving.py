@@ -93,19 +93,32 @@ class FeatureServer:
         NotFound for an id its entity's listing source does not hold."""
         plan = self.plan(features)
         entities = [str(entity) for entity in entity_ids]
-        if plan.listings:  # known ids are told by the materialisation marker
-            stored = self._store.read([*entities, MATERIALISED], plan.refs)
-        else:
-            stored = self._store.read(entities, plan.refs)
-            if markers := plan.markers_wanted(entities, stored):
-                stored |= self._store.read([MATERIALISED], markers)
         moment = epoch(now) if now is not None else time.time()
-        served = plan.served(entities, stored, moment)
+        served = plan.served(entities, self._stored(plan, entities), moment)
         if plan.listings:
             plan.check_known(served)
         if log:
             self._log(served, moment)
         return served
+
+    def get_online_features_now(
+        self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
+    ) -> list[dict[str, ServedValue]]:
+        """`get_online_features_async` read at once, for a store whose reads do not wait
+        (`OnlineStore.reads_wait`): an unknown id is answered with status `unknown`."""
+        plan = self.plan(features)
+        entities = [str(entity) for entity in entity_ids]
+        return plan.served(entities, self._stored(plan, entities), epoch(now))
+
+    def _stored(self, plan: ServingPlan, entities: list[str]) -> StoredPairs:
+        """The stored values `plan` serves the entities from, and the materialisation markers
+        it needs."""
+        if plan.listings:  # known ids are told by the materialisation marker
+            return self._store.read([*entities, MATERIALISED], plan.refs)
+        stored = self._store.read(entities, plan.refs)
+        if markers := plan.markers_wanted(entities, stored):
+            stored |= self._store.read([MATERIALISED], markers)
+        return stored
 
     async def get_online_features_async(
         self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime

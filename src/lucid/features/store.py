@@ -203,6 +203,17 @@ class FeatureStore:
         status `unknown` (`check_known` raises for it): one read serves several requests."""
         return await self._feature_server().get_online_features_async(entity_ids, features, now=now)
 
+    def get_online_features_now(
+        self, entity_ids: Sequence[str], features: Sequence[str], *, now: datetime
+    ) -> list[dict[str, ServedValue]]:
+        """`get_online_features_async` read at once, for an online store whose reads do not
+        wait (`online_reads_wait`)."""
+        return self._feature_server().get_online_features_now(entity_ids, features, now=now)
+
+    def online_reads_wait(self) -> bool:
+        """Whether a read of the online store waits on the network (`OnlineStore.reads_wait`)."""
+        return self._online().reads_wait
+
     def check_known(
         self, features: Sequence[str], served: Sequence[dict[str, ServedValue]]
     ) -> None:

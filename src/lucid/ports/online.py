@@ -20,6 +20,10 @@ from the store then had no event, and is served the feature's empty value until 
 class OnlineStore(Protocol):
     """Latest values keyed by (feature reference `name@version`, entity id)."""
 
+    reads_wait: bool
+    """Whether a read waits on the network (Redis), where an event loop awaits `read_async`;
+    a read of a local file (SQLite) answers at once, so a loop calls `read` itself."""
+
     def write(self, feature: str, rows: Iterable[Row]) -> int:
         """Store (entity, value, as_of, data time) rows for `feature`, each unless a value for
         a later `as_of` is stored already; returns how many were stored."""

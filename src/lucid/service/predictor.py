@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 K = TypeVar("K")
 T = TypeVar("T")
+Reads = list[tuple[dict[str, ServedValue], datetime]]
+"""Each entity's served values by pin, and the moment they were read at."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +224,7 @@ class Predictor:
         self._lucid = lucid
         self._state = state
         self._journal = journal
+        self._reads_wait: bool | None = None  # known once the online store is open
         self._reads = TurnBatches(self._read_online)
         self._calls = TurnBatches(self._call_model)
 
@@ -347,18 +350,29 @@ class Predictor:
             if score is not None
         ]
 
-    async def _read_online(
+    def _read_online(
         self, features: tuple[str, ...], entities: list[str]
-    ) -> list[tuple[dict[str, ServedValue], datetime]]:
+    ) -> Reads | Awaitable[Reads]:
         """Each entity's served values and the moment they were read at (served_at); none for
-        a version that pins no feature (it takes only request-time inputs)."""
+        a version that pins no feature (it takes only request-time inputs). Read at once from
+        a store whose reads do not wait (SQLite); awaited from one that does (Redis)."""
         moment = self._lucid.clock()
         if not features:
             return [({}, moment) for _ in entities]
+        if self._reads_wait is None:
+            self._reads_wait = self._lucid.features.online_reads_wait()
+        if self._reads_wait:
+            return self._read_waiting(features, entities, moment)
+        rows = self._lucid.features.get_online_features_now(entities, features, now=moment)
+        return [(row, moment) for row in rows]
+
+    async def _read_waiting(
+        self, features: tuple[str, ...], entities: list[str], moment: datetime
+    ) -> Reads:
         rows = await self._lucid.features.get_online_features_async(entities, features, now=moment)
         return [(row, moment) for row in rows]
 
-    async def _call_model(
+    def _call_model(
         self, version: tuple[str, int], rows: list[dict[str, Any]]
     ) -> list[tuple[Any, float | None]]:
         """Each row's prediction and score (P(label = 1), None without one)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Generic, TypeVar
 
@@ -17,9 +18,17 @@ class TurnBatches(Generic[K, I, R]):
     model is called once for the rows waiting for one version (scikit-learn spends far longer
     checking its input than computing one row); the online store is read once, in one round
     trip, for the entities waiting for one list of features. A lone request waits for no
-    other; requests arriving while a call is awaited form the next batch."""
+    other; requests arriving while a call is awaited form the next batch.
 
-    def __init__(self, answer: Callable[[K, list[I]], Awaitable[Sequence[R]]]) -> None:
+    An answer that does not wait (the model, a local file) is returned by `answer` itself and
+    given to the requests in the callback that calls it; one that waits (a network round
+    trip) is returned as an awaitable, awaited by a task of its own. Each step between a
+    request and its answer is a turn of the loop, which under load lasts a millisecond or
+    more: the task would add one (`bench/serve.py`)."""
+
+    def __init__(
+        self, answer: Callable[[K, list[I]], Sequence[R] | Awaitable[Sequence[R]]]
+    ) -> None:
         self._answer = answer
         self._waiting: dict[K, list[tuple[I, asyncio.Future[R]]]] = {}
         self._calls: set[asyncio.Task[None]] = set()  # referenced until done
@@ -51,20 +60,40 @@ class TurnBatches(Generic[K, I, R]):
 
     def _call(self, key: K) -> None:
         batch = self._waiting.pop(key)
-        call = asyncio.get_running_loop().create_task(self._answered(key, batch))
+        try:
+            answered = self._answer(key, [item for item, _ in batch])
+        except Exception as error:  # each request answers with it
+            _fail(batch, error)
+            return
+        if not inspect.isawaitable(answered):
+            _settle(batch, answered)
+            return
+        call = asyncio.get_running_loop().create_task(_awaited(batch, answered))
         self._calls.add(call)
         call.add_done_callback(self._calls.discard)
 
-    async def _answered(self, key: K, batch: list[tuple[I, asyncio.Future[R]]]) -> None:
-        try:
-            results = await self._answer(key, [item for item, _ in batch])
-            if len(results) != len(batch):
-                raise RuntimeError(f"{len(results)} answers to a batch of {len(batch)}")
-        except Exception as error:  # each request answers with it
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():  # a request whose client left is cancelled
-                future.set_result(result)
+
+async def _awaited(
+    batch: list[tuple[I, asyncio.Future[R]]], answer: Awaitable[Sequence[R]]
+) -> None:
+    try:
+        results = await answer
+    except Exception as error:
+        _fail(batch, error)
+        return
+    _settle(batch, results)
+
+
+def _settle(batch: list[tuple[I, asyncio.Future[R]]], results: Sequence[R]) -> None:
+    if len(results) != len(batch):
+        _fail(batch, RuntimeError(f"{len(results)} answers to a batch of {len(batch)}"))
+        return
+    for (_, future), result in zip(batch, results, strict=True):
+        if not future.done():  # a request whose client left is cancelled
+            future.set_result(result)
+
+
+def _fail(batch: list[tuple[I, asyncio.Future[R]]], error: Exception) -> None:
+    for _, future in batch:
+        if not future.done():
+            future.set_exception(error)

@@ -43,6 +43,8 @@ REDIS_TIMEOUT_S = 5.0
 class SqliteOnlineStore:
     """An SQLite file; one row per (entity, feature), values in SQLite's own types."""
 
+    reads_wait = False  # a page or two of a local file
+
     def __init__(self, path: Path) -> None:
         if not path.parent.is_dir():
             raise StorageUnavailable(f"The folder of the online store {path} does not exist.")
@@ -137,6 +139,8 @@ class RedisOnlineStore:
     """One Redis hash per entity: field `feature` holds the JSON value, `feature#t` its as_of
     and data time, `"<as_of> <data time>"` (only `"<as_of>"` for no data time): one field
     more per feature would cost every read."""
+
+    reads_wait = True  # a round trip to the server
 
     def __init__(self, url: str, namespace: str, *, timeout_s: float = REDIS_TIMEOUT_S) -> None:
         require("redis", "redis", "a Redis online_store_url")
