@@ -3,8 +3,6 @@ predictions and served values at once all commit, none is refused as busy, nothi
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +16,7 @@ from lucid.storage import database, schema
 from lucid.storage.database import Database
 from lucid.storage.event_log import EVENT_LOCK, SqlEventLog
 from lucid.storage.tables import prediction_log, served_features
+from tests.writer_turns import turn_held_elsewhere
 
 THREADS, WRITES = 8, 40
 
@@ -77,13 +76,7 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
 ) -> None:
     db = Database(f"sqlite:///{tmp_path / 'metadata.db'}")
     schema.upgrade(db)
-    holder = subprocess.Popen(  # another process's writer holding its turn
-        [sys.executable, "-c", _HOLD, str(tmp_path / "metadata.db.locks" / "writers.lock")],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with turn_held_elsewhere(db.url):
         monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)
         started = time.monotonic()
         with (
@@ -92,11 +85,6 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
         ):
             connection.execute(insert(served_features).values(**_SERVED))
         assert 0.3 <= time.monotonic() - started < 5
-    finally:
-        holder.kill()
-        holder.wait()
-        if holder.stdout is not None:
-            holder.stdout.close()
     with db.write_transaction() as connection:  # the turn is free again
         connection.execute(insert(served_features).values(**_SERVED))
     with db.transaction() as connection:
@@ -104,15 +92,6 @@ def test_sqlite_writers_of_two_processes_take_turns_and_a_wait_is_bounded(
     db.dispose()
 
 
-_HOLD = """
-import fcntl, pathlib, sys, time
-path = pathlib.Path(sys.argv[1])
-path.parent.mkdir(exist_ok=True)
-handle = path.open("a+b")
-fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-print("held", flush=True)
-time.sleep(60)
-"""
 _SERVED = {
     "served_at": "2026-11-25T00:00:00.000000Z",
     "entity": "c1",

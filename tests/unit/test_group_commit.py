@@ -4,15 +4,12 @@ one that will not log holds no commit."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 
 from lucid.bootstrap import Lucid, open_project
 from lucid.errors import StorageUnavailable
@@ -21,6 +18,7 @@ from lucid.project import init_project
 from lucid.service.group_commit import Entry, PredictionJournal
 from lucid.storage import database
 from lucid.storage.tables import prediction_log
+from tests.writer_turns import release, turn_held_elsewhere
 
 
 def entry(entity: str) -> Entry:
@@ -90,23 +88,6 @@ def test_a_request_that_will_not_log_holds_no_commit(tmp_path: Path) -> None:
         assert logged(lucid) == ["c1"]
 
 
-def _held_writers_turn(lucid: Lucid) -> subprocess.Popen[str]:
-    """Another process holding the SQLite writers' turn of `lucid`'s database, until killed."""
-    lock = Path(f"{make_url(lucid.db.url).database}.locks") / "writers.lock"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD, str(lock)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-    return holder
-
-
-def _release(holder: subprocess.Popen[str]) -> None:
-    holder.kill()
-    holder.wait()
-    if holder.stdout is not None:
-        holder.stdout.close()
-
-
 def test_the_loop_runs_while_another_process_holds_the_writers_turn_and_all_join(
     tmp_path: Path,
 ) -> None:
@@ -114,7 +95,6 @@ def test_the_loop_runs_while_another_process_holds_the_writers_turn_and_all_join
     with open_project(tmp_path, environ={}) as lucid:
         journal = PredictionJournal(lucid)
         commits = counted_writes(journal)
-        holder = _held_writers_turn(lucid)
         ticks = 0
 
         async def main() -> None:
@@ -126,13 +106,11 @@ def test_the_loop_runs_while_another_process_holds_the_writers_turn_and_all_join
             assert not first.done()
             second = asyncio.ensure_future(journal.log(entry("c2"), journal.expect()))
             await asyncio.sleep(0.01)
-            _release(holder)
+            release(holder)
             await asyncio.wait_for(asyncio.gather(first, second), timeout=10)
 
-        try:
+        with turn_held_elsewhere(lucid.db.url) as holder:
             asyncio.run(main())
-        finally:
-            _release(holder)
         assert ticks == 20
         assert commits == [2]  # handed in during the wait: one commit
         assert sorted(logged(lucid)) == ["c1", "c2"]
@@ -144,30 +122,16 @@ def test_a_writers_turn_that_never_comes_fails_every_waiting_request_with_its_se
     init_project(tmp_path, name="journal", actor="test", environ={}).close()
     with open_project(tmp_path, environ={}) as lucid:
         journal = PredictionJournal(lucid)
-        holder = _held_writers_turn(lucid)
         monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 300)
 
         async def main() -> list[Any]:
             logs = [journal.log(entry(f"c{n}"), journal.expect()) for n in range(3)]
             return await asyncio.wait_for(asyncio.gather(*logs, return_exceptions=True), timeout=10)
 
-        try:
+        with turn_held_elsewhere(lucid.db.url):
             failures = asyncio.run(main())
-        finally:
-            _release(holder)
         assert all(isinstance(failure, StorageUnavailable) for failure in failures)
         assert "held the SQLite database" in str(failures[0])
         assert logged(lucid) == []
         asyncio.run(journal.log(entry("c9")))  # the turn is free again
         assert logged(lucid) == ["c9"]
-
-
-_HOLD = """
-import fcntl, pathlib, sys, time
-path = pathlib.Path(sys.argv[1])
-path.parent.mkdir(exist_ok=True)
-handle = path.open("a+b")
-fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-print("held", flush=True)
-time.sleep(60)
-"""
