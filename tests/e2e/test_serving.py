@@ -158,6 +158,24 @@ def test_bad_requests_are_refused_with_a_problem_and_store_nothing(world: Any) -
         assert connection.execute(select(func.max(events.c.seq))).scalar_one() == head
 
 
+def test_a_refused_entity_fails_its_own_request_and_none_read_and_scored_with_it(
+    world: Any,
+) -> None:
+    folder, secrets, base = world
+    before = counts(folder)
+    asked = [f"stranger-{n}" if n % 4 == 0 else entity for n, entity in enumerate(ENTITIES * 3)]
+    answers = many(base, secrets["service"], asked)  # requests of one turn share a read and a call
+    for entity, answer in zip(asked, answers, strict=True):
+        if entity.startswith("stranger"):
+            assert answer.status_code == 404, answer.text
+            assert answer.json()["detail"].startswith(f"customer '{entity}' is not known")
+        else:
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["entity_id"] == entity
+    scored = sum(not entity.startswith("stranger") for entity in asked)
+    assert counts(folder) == (before[0] + scored, before[1] + 2 * scored)
+
+
 def add_recent_activity(folder: Path, entities: list[str]) -> None:
     """Purchases and logins of the last days for `entities`, each entity its own amounts, so
     their served features differ from one another and between the two features."""

@@ -212,21 +212,42 @@ class ServingState:
                 kept[key] = value
 
 
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The entities of one request served by one version, with their request-time values."""
+
+    entities: list[str]
+    inputs: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """What one `Group` was served and predicted: each entity's served values (and when they
+    were read), then its model inputs and result; or, for a group with a missing, stale or
+    unknown value, the refusal and nothing predicted."""
+
+    read: Reads
+    rows: list[dict[str, Any]]
+    results: list[tuple[Any, float | None]]
+    refusal: Conflict | None = None
+
+
 class Predictor:
     """Predicts for one entity or a batch on a worker's event loop: routing, the check of the
-    request-time inputs, the features read online (batched), the model (batched), then the
+    request-time inputs, the features read online and the model, batched together, then the
     log (journal). Only what a worker has not kept yet is read on a thread; the kept state,
-    the online read and the model run on the loop. A batch reads the online store once per
-    list of pinned features and calls the model once per version, with whatever other
-    requests wait for the same in that turn of the loop."""
+    the online read and the model run on the loop. The requests served by one version in one
+    turn of the loop are read from the online store at once and predicted in one call
+    (`TurnBatches`): one step of the loop for both on SQLite, whose reads do not wait."""
 
     def __init__(self, lucid: Lucid, state: ServingState, journal: PredictionJournal) -> None:
         self._lucid = lucid
         self._state = state
         self._journal = journal
         self._reads_wait: bool | None = None  # known once the online store is open
-        self._reads = TurnBatches(self._read_online)
-        self._calls = TurnBatches(self._call_model)
+        self._scores = TurnBatches(self._read_and_score)
+        self._reads = TurnBatches(self._read_online)  # a shadow challenger's own features
+        self._calls = TurnBatches(self._call_model)  # a shadow challenger's model
 
     async def predict(
         self,
@@ -291,18 +312,19 @@ class Predictor:
         answers: list[dict[str, Any]] = [{}] * len(items)
         for version, group in by_version(items).items():
             served = models[version]
-            read = await self._reads.ask_many(served.features, [item.entity_id for item in group])
+            scores = await self._scores.ask(
+                (model, version),
+                Group([item.entity_id for item in group], [item.values for item in group]),
+            )
+            read, rows, results = scores.read, scores.rows, scores.results
             values = [row for row, _ in read]
             for row, moment in read:
                 entry.served += served_value_rows(list(row.values()), moment)
-            try:
-                rows = served.by_name(fresh_rows(values), [item.values for item in group])
-            except Conflict:
+            if scores.refusal is not None:
                 # An id its entity's listing source does not hold: 404, nothing predicted.
                 self._lucid.features.check_known(served.features, values)
                 await self._journal.log(entry, expected)  # what was served is logged
-                raise
-            results = await self._calls.ask_many((model, version), rows)
+                raise scores.refusal
             logged = logged_predictions(model, version, group, rows, results, read[0][1])
             entry.predictions += logged
             for item, row, result, log in zip(group, rows, results, logged, strict=True):
@@ -350,6 +372,22 @@ class Predictor:
             if score is not None
         ]
 
+    def _read_and_score(
+        self, version: tuple[str, int], groups: list[Group]
+    ) -> list[Scores] | Awaitable[list[Scores]]:
+        """Each group's served values and predictions: one online read for every group, then
+        one call of the model for the groups whose values are all fresh."""
+        served = self._state.model(*version)
+        read = self._read_online(served.features, [e for group in groups for e in group.entities])
+        if isinstance(read, list):
+            return _scored(served, groups, read)
+        return self._scored_once_read(served, groups, read)
+
+    async def _scored_once_read(
+        self, served: ServedModel, groups: list[Group], read: Awaitable[Reads]
+    ) -> list[Scores]:
+        return _scored(served, groups, await read)
+
     def _read_online(
         self, features: tuple[str, ...], entities: list[str]
     ) -> Reads | Awaitable[Reads]:
@@ -378,6 +416,29 @@ class Predictor:
         """Each row's prediction and score (P(label = 1), None without one)."""
         predictions, scores = self._state.model(*version).predict_scored(rows)
         return list(zip(predictions, scores, strict=True))
+
+
+def _scored(served: ServedModel, groups: list[Group], read: Reads) -> list[Scores]:
+    """`Predictor._read_and_score` once the values are read."""
+    found: list[tuple[Reads, list[dict[str, Any]] | Conflict]] = []
+    start = 0
+    for group in groups:
+        mine = read[start : start + len(group.entities)]
+        start += len(group.entities)
+        try:
+            found.append((mine, served.by_name(fresh_rows([row for row, _ in mine]), group.inputs)))
+        except Conflict as refusal:
+            found.append((mine, refusal))
+    rows = [row for _, named in found if not isinstance(named, Conflict) for row in named]
+    predictions, scores = served.predict_scored(rows) if rows else ([], [])
+    results = iter(zip(predictions, scores, strict=True))
+    answers = []
+    for mine, named in found:
+        if isinstance(named, Conflict):
+            answers.append(Scores(mine, [], [], named))
+        else:
+            answers.append(Scores(mine, named, [next(results) for _ in named]))
+    return answers
 
 
 def _single(position: int) -> str:
