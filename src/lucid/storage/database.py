@@ -386,7 +386,7 @@ class Database:
         return HeldLock(release, alive)
 
     def checkpoint_in_background(self) -> Checkpointer | None:
-        """SQLite: this process's commits no longer checkpoint the WAL; a thread does
+        """SQLite: this process's commits do not checkpoint the WAL; a thread does
         (`lucid.storage.wal_checkpoints`), until `dispose`. A checkpoint in a commit syncs the
         database file while that writer, and every writer queued behind it, waits; serving
         workers commit many times a second on their event loop. None on PostgreSQL or in
