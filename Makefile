@@ -35,7 +35,7 @@ browser:
 # fixture (the churn scenario's world) is built once. Each worker has its own temporary
 # folders, PostgreSQL schemas and Redis key prefixes.
 test: lint browser
-	$(UV) run --frozen pytest --numprocesses auto --maxprocesses 4 --dist loadfile
+	$(UV) run --frozen pytest --numprocesses auto --maxprocesses 4 --dist loadfile --no-loadscope-reorder
 
 bench: sync
 	$(UV) run --frozen python bench/event_log.py

@@ -54,6 +54,26 @@ def fresh_postgres_schema() -> Iterator[str]:
             connection.execute(f'DROP SCHEMA "{name}" CASCADE')
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The modules marked `long` first, then the others by their number of tests, the largest
+    first, each module's tests in their own order. `pytest-xdist --dist loadfile` hands the
+    modules out in this order (`--no-loadscope-reorder`): a module of minutes handed out last
+    would leave the other workers idle while it runs."""
+    tests: dict[str, int] = {}
+    long: set[str] = set()
+    for item in items:
+        module = item.nodeid.split("::", 1)[0]
+        tests[module] = tests.get(module, 0) + 1
+        if item.get_closest_marker("long") is not None:
+            long.add(module)
+
+    def order(item: pytest.Item) -> tuple[bool, int]:
+        module = item.nodeid.split("::", 1)[0]
+        return module not in long, -tests[module]
+
+    items.sort(key=order)  # stable: a module's tests keep their order
+
+
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh PostgreSQL URL whose search_path is a new, empty schema."""

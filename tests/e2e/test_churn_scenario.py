@@ -24,7 +24,10 @@ from lucid.scenarios.churn.comparison import Comparison, run_comparison
 from lucid.scenarios.churn.report import write_report
 from lucid.scenarios.churn.world import WorldConfig
 
-pytestmark = pytest.mark.timeout(1_200)  # the module's world takes minutes on a shared machine
+pytestmark = [
+    pytest.mark.timeout(1_200),  # the module's world takes minutes on a shared machine
+    pytest.mark.long,
+]
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,8 @@ import pytest
 
 from lucid.errors import ConfigurationError
 
+pytestmark = pytest.mark.long  # a fresh virtual environment, then the demo
+
 REPO = Path(__file__).resolve().parents[2]
 
 
