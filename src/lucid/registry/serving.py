@@ -101,6 +101,14 @@ class ServedModel:
     def _matrix(self, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
         """The rows' inputs in the model's order."""
         columns = self.columns
+        try:
+            return [[row[column] for column in columns] for row in rows]
+        except KeyError:
+            return self._checked_matrix(rows)
+
+    def _checked_matrix(self, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+        """`_matrix`, naming the first row that lacks an input and what it lacks."""
+        columns = self.columns
         matrix: list[list[Any]] = []
         for index, row in enumerate(rows):
             missing = [column for column in columns if column not in row]
