@@ -14,7 +14,6 @@ import json
 import math
 import os
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -87,7 +86,8 @@ def time_ordered_id() -> str:
     value = (time.time_ns() // 1_000_000) << 80  # 48 bits of milliseconds
     value |= 0x7 << 76 | (random >> 62 & 0xFFF) << 64  # version 7, 12 random bits
     value |= 0b10 << 62 | random & (1 << 62) - 1  # RFC 9562 variant, 62 random bits
-    return str(uuid.UUID(int=value))
+    digits = f"{value:032x}"  # the text of uuid.UUID(int=value), written directly
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def prediction_rows(
@@ -100,8 +100,10 @@ def prediction_rows(
     version_text = version_name(version)
     if not rows:
         raise InvalidInput("rows", "must hold at least one prediction")
+    times: dict[tuple[type, object], str] = {}  # a batch's rows often share their served_at
     validated = [
-        _prediction(f"rows[{index}]", row, model, version_text) for index, row in enumerate(rows)
+        _prediction(f"rows[{index}]", row, model, version_text, times)
+        for index, row in enumerate(rows)
     ]
     ids = [row["id"] for row in validated]
     if len(set(ids)) != len(ids):
@@ -110,8 +112,11 @@ def prediction_rows(
     return validated
 
 
-def _prediction(where: str, row: object, model: str, version: str) -> dict[str, Any]:
-    """One validated prediction, its fields in the log's order."""
+def _prediction(
+    where: str, row: object, model: str, version: str, times: dict[tuple[type, object], str]
+) -> dict[str, Any]:
+    """One validated prediction, its fields in the log's order; `times` holds the texts of
+    the served_at values already read."""
     if not isinstance(row, Mapping):
         raise InvalidInput(where, "must be a mapping of prediction fields")
     unknown = sorted(set(row) - _PREDICTION_FIELDS)
@@ -134,11 +139,27 @@ def _prediction(where: str, row: object, model: str, version: str) -> dict[str, 
         "model": model,
         "version": version,
         "entity": str(entity).strip(),
-        "served_at": moment(row.get("served_at"), f"{where}.served_at"),
-        "features": json.dumps(features, sort_keys=True, separators=(",", ":")),
+        "served_at": _served_at(row.get("served_at"), f"{where}.served_at", times),
+        "features": _FEATURES_JSON.encode(features),
         "score": float(score),
         "arm": arm,
     }
+
+
+_FEATURES_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+"""The log's text of a prediction's features (what `json.dumps` with these options writes)."""
+
+
+def _served_at(value: object, where: str, times: dict[tuple[type, object], str]) -> str:
+    """`moment(value, where)`, read once per value of a batch."""
+    try:
+        key = (type(value), value)
+        text = times.get(key)
+    except TypeError:  # a value that cannot be a key is read each time
+        return moment(value, where)
+    if text is None:
+        text = times[key] = moment(value, where)
+    return text
 
 
 def _features(where: str, features: object) -> dict[str, object]:

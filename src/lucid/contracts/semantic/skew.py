@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from lucid.contracts.events import format_time
 from lucid.contracts.semantic.examples import values_match
 
 
@@ -46,8 +45,10 @@ class LoggedValue:
 
 
 def epoch_text(epoch: float) -> str:
-    """The canonical time text of epoch seconds (UTC)."""
-    return format_time(datetime.fromtimestamp(epoch, UTC))
+    """The canonical time text of epoch seconds (UTC): `format_time` of the moment, written
+    directly (the moment is in UTC already)."""
+    moment = datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
+    return f"{moment.isoformat(timespec='microseconds')}Z"
 
 
 @dataclass(frozen=True, slots=True)
