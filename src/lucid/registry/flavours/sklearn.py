@@ -82,7 +82,7 @@ def _numbers(matrix: list[list[Any]]) -> Any:
     convert), or None when a value is text, missing or of another kind."""
     try:
         array = np.array(matrix)
-    except ValueError:  # rows of different lengths
+    except (ValueError, TypeError, OverflowError):  # rows of different lengths, odd values
         return None
     return array if array.dtype.kind in "biuf" and array.ndim == 2 else None
 
