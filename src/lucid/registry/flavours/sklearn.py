@@ -4,8 +4,8 @@ through their scikit-learn API) stored as skops, or as a pickle where the projec
 
 A model that knows its input names is given a table with those column names, so it checks
 them itself. A plain scikit-learn estimator (no estimator inside it) uses its names for that
-check and nothing else; checking them on a table costs about five times the prediction of a
-few rows (`bench/serve.py`). So when Lucid has built the rows in exactly the order of its
+check and nothing else; a call on a table costs about six times the same call on an array
+for a linear model or a tree (`bench/sklearn_runner.py`). So when Lucid has built the rows in exactly the order of its
 names and every value is a number, such an estimator is given the bare array, through a
 shallow copy that does not keep the names (it still checks the number of inputs). The copy
 is used only if it scores probe rows exactly as the estimator does from a table.
@@ -63,6 +63,7 @@ def load(data: bytes, location: str, allow_pickle: bool) -> SklearnRunner:
 
 
 def _predicted(estimator: Any, table: Any) -> tuple[list[Any], list[float | None]]:
+    """`SklearnRunner.predict_scored` of `estimator` given `table`."""
     classes = getattr(estimator, "classes_", None)
     if classes is None or not hasattr(estimator, "predict_proba"):
         return estimator.predict(table).tolist(), [None] * len(table)
