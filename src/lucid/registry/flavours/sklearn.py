@@ -5,10 +5,11 @@ through their scikit-learn API) stored as skops, or as a pickle where the projec
 A model that knows its input names is given a table with those column names, so it checks
 them itself. A plain scikit-learn estimator (no estimator inside it) uses its names for that
 check and nothing else; a call on a table costs about six times the same call on an array
-for a linear model or a tree (`bench/sklearn_runner.py`). So when Lucid has built the rows in exactly the order of its
-names and every value is a number, such an estimator is given the bare array, through a
-shallow copy that does not keep the names (it still checks the number of inputs). The copy
-is used only if it scores probe rows exactly as the estimator does from a table.
+for a linear model or a tree (`bench/sklearn_runner.py`). So when Lucid has built the rows
+in exactly the order of its names and every value is a number, such an estimator is given
+the bare array, through a shallow copy that does not keep the names (it still checks the
+number of inputs). The copy is used only if it scores probe rows exactly as the estimator
+does from a table.
 """
 
 from __future__ import annotations
